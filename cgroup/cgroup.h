@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The VPS cgroup tree and the quota model, behind one interface for the cgroup v2 backend
+ * (unified hierarchy) and the v1 backend (hybrid and legacy hosts). Functions return 0 or
+ * -errno and log only at debug level; what failed is described in struct vps_cgroup_error.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "parse.h" /* VALUE_UNLIMITED */
+
+#define VPS_CPUSET_MAX 128
+
+/* Everything an operator can set; VALUE_UNLIMITED means "no cap". */
+struct vps_quota {
+	uint64_t cpus_milli;      /* hard CPU cap in thousandths of a CPU */
+	uint64_t cpu_burst_milli; /* bankable extra CPU, thousandths; 0 = none */
+	uint64_t cpu_weight;      /* 1..10000, 100 = default share */
+	uint64_t memory;          /* bytes: hard RAM cap */
+	uint64_t memory_reserve;  /* bytes: protected from reclaim; 0 = none */
+	uint64_t swap;            /* bytes of swap on top of RAM */
+	uint64_t pids;            /* process/thread cap */
+	uint64_t io_weight;       /* 1..10000, 100 = default */
+	char cpuset[VPS_CPUSET_MAX]; /* "" = every CPU */
+};
+
+/* What the kernel refused, for the CLI's one-line error. */
+struct vps_cgroup_error {
+	char message[256];
+};
+
+struct vps_cgroup_stats {
+	uint64_t cpu_usage_usec;
+	uint64_t cpu_nr_periods;
+	uint64_t cpu_nr_throttled;
+	uint64_t cpu_throttled_usec;
+	uint64_t memory_current;
+	uint64_t memory_peak;
+	uint64_t memory_max;
+	uint64_t swap_current;
+	uint64_t pids_current;
+	uint64_t pids_max;
+	/* failure counters, in the spirit of OpenVZ's beancounter failcnt */
+	uint64_t memory_high_events;
+	uint64_t memory_max_events;
+	uint64_t memory_oom_events;
+	uint64_t memory_oom_kills;
+	uint64_t pids_max_events;
+};
+
+enum vps_cgroup_backend { VPS_CGROUP_V1, VPS_CGROUP_V2, _VPS_CGROUP_BACKEND_MAX };
+
+struct vps_cgroup;
+
+/* Once per process, from main (libcgroup's cgroup_init and the backend probe). */
+int vps_cgroup_init(void);
+enum vps_cgroup_backend vps_cgroup_backend(void);
+const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b);
+
+/* The defaults a VPS gets when neither config nor flags say otherwise. */
+void vps_quota_init_default(struct vps_quota *q);
+/* Checks a quota for consistency; host_cpus bounds --cpus. On error, err says why. */
+int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
+		       struct vps_cgroup_error *err);
+
+/* A handle for parent/name (parent is a path inside each hierarchy, e.g. "/vpsctl"). No side
+ * effects. */
+int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret);
+struct vps_cgroup *vps_cgroup_free(struct vps_cgroup *cg);
+/* Creates the group (and parents) and applies q; an existing empty group is reused. */
+int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
+		      struct vps_cgroup_error *err);
+bool vps_cgroup_exists(struct vps_cgroup *cg);
+/* Moves pid (0 = the caller) into the group, in every hierarchy. */
+int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
+/* Live change from old to new, ordered so it never ends half-applied; rolls back on refusal.
+ * Memory shrink lowers the soft cap first and waits up to shrink_timeout_ms for usage to
+ * fall; refuses with "usage X > target Y" unless force. */
+int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
+		      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
+		      struct vps_cgroup_error *err);
+/* Reads back the limits the kernel holds (to compare with the config). */
+int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
+int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
+/* Number of processes in the group (0 when it does not exist). */
+int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret);
+/* SIGKILLs every process (cgroup.kill, or freeze + kill + thaw) and waits up to timeout_ms
+ * for the group to be empty. */
+int vps_cgroup_kill(struct vps_cgroup *cg, unsigned timeout_ms);
+/* Removes the group, then the parent if it became empty; a missing group is fine. */
+int vps_cgroup_remove(struct vps_cgroup *cg);
+
+static inline void vps_cgroup_freep(struct vps_cgroup **cg)
+{
+	vps_cgroup_free(*cg);
+}
+#define _cleanup_vps_cgroup_ __attribute__((cleanup(vps_cgroup_freep)))

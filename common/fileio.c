@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const char *content, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid());
+	if (r < 0 || (size_t)r >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	(void)unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, content, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	/* Make the rename itself durable; a failure here leaves a complete file either way. */
+	if (dirfd == AT_FDCWD || fsync(dirfd) < 0) {
+		_cleanup_close_ int dfd = -EBADF;
+		char dir[PATH_MAX];
+		const char *slash = strrchr(name, '/');
+
+		if (dirfd != AT_FDCWD && !slash)
+			return 0;
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name) : 1,
+			 slash ? name : ".");
+		dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			(void)fsync(dfd);
+	}
+	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 4096;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= max)
+				return -EFBIG;
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int write_string_at(int dirfd, const char *path, const char *s)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = strlen(s);
+	ssize_t n;
+
+	fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+static int rm_children(int fd, dev_t dev)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int dfd, r = 0;
+
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT && r == 0)
+				r = -errno;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			_cleanup_close_ int cfd = -EBADF;
+			int k;
+
+			if (st.st_dev != dev) {
+				/* Something is mounted here: never delete through it. */
+				if (r == 0)
+					r = -EBUSY;
+				continue;
+			}
+			cfd = openat(fd, de->d_name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0) {
+				if (r == 0)
+					r = -errno;
+				continue;
+			}
+			k = rm_children(cfd, dev);
+			if (k < 0 && r == 0)
+				r = k;
+			if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0 && r == 0)
+				r = -errno;
+		} else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT && r == 0) {
+			r = -errno;
+		}
+	}
+	if (errno && r == 0)
+		r = -errno;
+	return r;
+}
+
+int rm_rf_at(int dirfd, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+	int r;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = rm_children(fd, st.st_dev);
+	if (r < 0)
+		return r;
+	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+int proc_start_time(pid_t pid, unsigned long long *ret)
+{
+	char path[64];
+	_cleanup_free_ char *buf = NULL;
+	const char *p;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = read_file_at(AT_FDCWD, path, 4096, &buf, NULL);
+	if (r < 0)
+		return r;
+	/* comm may hold spaces and parens: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EIO;
+	}
+	if (sscanf(p, " %llu", ret) != 1)
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* File helpers: atomic replace, bounded reads, single-value writes, careful recursive removal. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Replace dirfd/name with content: temp file, fsync, rename, fsync of the directory. */
+int write_file_atomic_at(int dirfd, const char *name, const char *content, size_t len, mode_t mode);
+/* Read at most max bytes (more is -EFBIG); the result is NUL-terminated. */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* One write(2) of s to an existing file (procfs, sysfs, cgroupfs). */
+int write_string_at(int dirfd, const char *path, const char *s);
+/* mkdir -p, each component created with mode; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode);
+/* Remove dirfd/name recursively without following symlinks or crossing mounts. */
+int rm_rf_at(int dirfd, const char *name);
+/* The start time of a process (field 22 of /proc/PID/stat), which tells a pid's reuse apart. */
+int proc_start_time(pid_t pid, unsigned long long *ret);
