@@ -70,7 +70,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 4096;
+	size_t len = 0, cap = max < 4096 ? max : 4096;
 
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -84,8 +84,13 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 		if (len == cap) {
 			char *nb;
 
-			if (cap >= max)
-				return -EFBIG;
+			if (cap >= max) {
+				char probe;
+
+				if (read(fd, &probe, 1) != 0)
+					return -EFBIG;
+				break;
+			}
 			cap = cap * 2 > max ? max : cap * 2;
 			nb = realloc(buf, cap + 1);
 			if (!nb)
