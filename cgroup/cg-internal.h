@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to cgroup/: the pure value mappings and the write planner (unit-tested without
+ * cgroupfs), the host probe, and the small cgroupfs file helpers the backends share.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+
+/* The CFS period every VPS uses; quotas are expressed per period. */
+#define CG_PERIOD_US 100000ULL
+/* The smallest memory cap: below this even a shell cannot start. */
+#define CG_MEMORY_MIN (4ULL << 20)
+/* v1 prints "unlimited" as a huge page-rounded number; anything this large means no cap. */
+#define CG_V1_UNLIMITED_MIN (1ULL << 62)
+#define CG_WEIGHT_MIN 1
+#define CG_WEIGHT_MAX 10000
+#define CG_WEIGHT_DEFAULT 100
+#define CG_CPUSET_CPU_MAX 8191
+/* How often usage and emptiness are polled while waiting. */
+#define CG_POLL_MS 50
+
+/* The controllers a VPS group lives in. On v2 they share one directory; on v1 each is a
+ * hierarchy of its own unless co-mounted (e.g. "cpu,cpuacct"). */
+enum cg_ctrl {
+	CG_CPU,
+	CG_CPUACCT,
+	CG_MEMORY,
+	CG_PIDS,
+	CG_IO, /* "io" on v2, "blkio" on v1 */
+	CG_CPUSET,
+	CG_FREEZER, /* v1 only; v2 has cgroup.freeze in every group */
+	_CG_CTRL_MAX,
+	_CG_CTRL_INVALID = -EINVAL,
+};
+
+const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b);
+
+/* What the group's directory offers, probed from the files present (or filled by hand in the
+ * unit tests). A missing feature is refused only when the quota actually needs it. */
+struct cg_features {
+	enum vps_cgroup_backend backend;
+	bool pids;
+	bool cpuset;
+	bool burst;          /* cpu.max.burst / cpu.cfs_burst_us */
+	bool swap;           /* memory.swap.max / memory.memsw.limit_in_bytes */
+	const char *io_file; /* io.weight, blkio.weight, blkio.bfq.weight or NULL */
+	char parent_cpus[VPS_CPUSET_MAX]; /* v1: the CPUs "" stands for */
+};
+
+/* One file write of a plan: value is what to write, undo what it held before. */
+struct cg_write {
+	enum cg_ctrl ctrl;
+	const char *file;
+	char value[VPS_CPUSET_MAX];
+	char undo[VPS_CPUSET_MAX];
+	uint64_t from, to; /* numeric old/new (unlimited = UINT64_MAX), for ordering */
+	unsigned rank;     /* place in a chain of limits: reserve 0 < cap 1 < memsw 2 */
+	bool memory_shrink; /* the hard memory cap goes down: apply with a safe shrink */
+};
+
+#define CG_PLAN_MAX 16
+struct cg_plan {
+	size_t n;
+	struct cg_write w[CG_PLAN_MAX];
+};
+
+/* Value mappings (quota.c). Buffers are at least 32 bytes. */
+uint64_t cg_cpus_to_quota_us(uint64_t milli);
+uint64_t cg_quota_us_to_cpus(uint64_t quota_us, uint64_t period_us);
+const char *cg_format_cpu_max(uint64_t milli, char *buf, size_t len);
+const char *cg_format_cfs_quota(uint64_t milli, char *buf, size_t len);
+uint64_t cg_weight_to_shares(uint64_t weight);
+uint64_t cg_shares_to_weight(uint64_t shares);
+uint64_t cg_io_weight_to_blkio(uint64_t weight);
+uint64_t cg_blkio_to_io_weight(uint64_t blkio);
+uint64_t cg_memsw(uint64_t memory, uint64_t swap);
+uint64_t cg_swap_from_memsw(uint64_t memsw, uint64_t memory);
+/* "max" / "-1" for unlimited, else the decimal number. */
+const char *cg_format_limit(enum vps_cgroup_backend b, uint64_t v, char *buf, size_t len);
+bool cg_cpuset_is_valid(const char *s);
+_printf_(2, 3) void cg_error_set(struct vps_cgroup_error *err, const char *fmt, ...);
+/* libcgroup's ECG* codes (and plain errnos) to -errno. */
+int cg_libcgroup_to_errno(int ecg, int last_errno);
+
+/* Write planning (plan.c): the ordered writes taking a group from old to new. With all, every
+ * value is written even when unchanged (creation). -EOPNOTSUPP when new needs a missing
+ * feature, with err saying which. */
+int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
+		  const struct vps_quota *new, bool all, struct cg_plan *ret,
+		  struct vps_cgroup_error *err);
+/* The undo of writes 0..failed-1: reverse order, old values. */
+void cg_plan_rollback(const struct cg_plan *p, size_t failed, struct cg_plan *ret);
+
+/* cgroupfs helpers (cgfs.c). */
+int cg_read_string(int dfd, const char *file, char **ret);
+/* A number, "max" or "-1" (both unlimited); v1's huge values also read as unlimited. */
+int cg_read_u64(int dfd, const char *file, uint64_t *ret);
+int cg_parse_keyed(const char *buf, const char *key, uint64_t *ret);
+int cg_read_keyed(int dfd, const char *file, const char *key, uint64_t *ret);
+int cg_write(int dfd, const char *file, const char *value);
+bool cg_has_file(int dfd, const char *file);
+/* Whether word is one of the space-separated words of list (cgroup.controllers). */
+bool cg_word_in(const char *list, const char *word);
+/* The pids in cgroup.procs of dfd and, recursively, of its child groups. */
+int cg_read_procs(int dfd, pid_t **ret, size_t *ret_n);
+/* rmdir of dfd/name and its child groups, depth first. */
+int cg_rmdir_tree(int dfd, const char *name);
+uint64_t cg_now_ms(void);
+void cg_sleep_ms(unsigned ms);
+
+/* The handle (cgroup.c). Each hierarchy is one directory tree holding some controllers. */
+struct cg_hier {
+	char *mount;
+	unsigned ctrls; /* bit (1u << enum cg_ctrl) */
+};
+
+struct vps_cgroup {
+	enum vps_cgroup_backend backend;
+	char *parent; /* "" or "/a/b": inside each hierarchy */
+	char *name;
+	size_t n_hier;
+	struct cg_hier hier[_CG_CTRL_MAX];
+};
+
+/* Open fds of the group's directory per controller; -EBADF where not mounted. */
+struct cg_dirs {
+	int fd[_CG_CTRL_MAX];
+};
+
+const struct cg_hier *cg_hier_of(const struct vps_cgroup *cg, enum cg_ctrl c);
+int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only,
+		  char *buf, size_t len);
+/* Opens the group in every hierarchy; -ENOENT when it does not exist in the primary one. */
+int cg_dirs_open(const struct vps_cgroup *cg, struct cg_dirs *ret);
+void cg_dirs_close(struct cg_dirs *d);
+/* The hierarchy holding the processes we count and kill (v1: freezer, else memory). */
+enum cg_ctrl cg_primary_ctrl(const struct vps_cgroup *cg);
+int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d,
+		      struct cg_features *ret);
+
+/* Sends sig to those of pids still in dfd's group, through pidfds so a pid reused by a
+ * stranger is never hit (kill.c). */
+int cg_signal_verified(int dfd, const pid_t *pids, size_t n, int sig);
+
+/* The executor and the read-back (apply.c). */
+int cg_read_quota_dirs(const struct vps_cgroup *cg, const struct cg_dirs *d,
+		       const struct cg_features *f, struct vps_quota *ret);
+int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d,
+		    const struct cg_plan *p, unsigned shrink_timeout_ms, bool force,
+		    struct vps_cgroup_error *err);

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Creating and removing the group in every hierarchy. We touch only directories we create:
+ * controllers are enabled (v2) and cpusets seeded (v1) in those alone, with one exception,
+ * the v2 root, where enabling a controller is needed for anything below and harmless.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cg-internal.h"
+#include "log.h"
+#include "parse.h"
+
+/* What one create did in one hierarchy, so a failure can undo exactly that. */
+struct made {
+	unsigned n_created; /* trailing path components we created (the group is the last) */
+};
+
+static const enum cg_ctrl v2_enable[] = { CG_CPU, CG_MEMORY, CG_PIDS, CG_IO, CG_CPUSET };
+
+/* v2: make the controllers available to children of dir (a group we created, or the root). */
+static void enable_controllers(int dfd)
+{
+	_cleanup_free_ char *avail = NULL, *on = NULL;
+
+	if (cg_read_string(dfd, "cgroup.controllers", &avail) < 0 ||
+	    cg_read_string(dfd, "cgroup.subtree_control", &on) < 0)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(v2_enable); i++) {
+		const char *c = cg_ctrl_to_string(v2_enable[i], VPS_CGROUP_V2);
+		char buf[32];
+
+		if (cg_word_in(on, c) || !cg_word_in(avail, c))
+			continue;
+		snprintf(buf, sizeof(buf), "+%s", c);
+		/* a missing controller shows up later as a missing feature, with a clear message */
+		(void)cg_write(dfd, "cgroup.subtree_control", buf);
+	}
+}
+
+/* v1: a new cpuset has no CPUs and no memory nodes; no task can join it until it has. */
+static int seed_v1_dir(int pfd, int dfd, const struct cg_hier *h)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+
+	if (h->ctrls & (1u << CG_MEMORY))
+		(void)cg_write(dfd, "memory.use_hierarchy", "1"); /* fixed at 1 on new kernels */
+	if (!(h->ctrls & (1u << CG_CPUSET)))
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		_cleanup_free_ char *v = NULL;
+		int r;
+
+		r = cg_read_string(pfd, files[i], &v);
+		if (r == 0)
+			r = cg_write(dfd, files[i], v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int make_component(const struct vps_cgroup *cg, const struct cg_hier *h, int pfd,
+			  const char *comp, bool parent_ours, bool *ret_created, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (cg->backend == VPS_CGROUP_V2 && parent_ours)
+		enable_controllers(pfd);
+	*ret_created = mkdirat(pfd, comp, 0755) == 0;
+	if (!*ret_created && errno != EEXIST)
+		return -errno;
+	fd = openat(pfd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (*ret_created && cg->backend == VPS_CGROUP_V1) {
+		r = seed_v1_dir(pfd, fd, h);
+		if (r < 0)
+			return r;
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* mkdir -p of parent/name below the mount, remembering how much of it is ours. */
+static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, struct made *m)
+{
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	bool ours = true; /* the root counts as ours for enabling controllers */
+	char *save = NULL;
+
+	if (asprintf(&rel, "%s/%s", cg->parent, cg->name) < 0)
+		return -ENOMEM;
+	fd = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (char *comp = strtok_r(rel, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		bool created;
+		int nfd = -EBADF, r;
+
+		r = make_component(cg, h, fd, comp, ours, &created, &nfd);
+		if (created)
+			m->n_created++;
+		if (r < 0)
+			return r;
+		close(fd);
+		fd = nfd;
+		ours = created;
+	}
+	return 0;
+}
+
+/* rmdir the group and the trailing parent components this create made, deepest first. */
+static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h,
+			 const struct made *m)
+{
+	char path[PATH_MAX];
+
+	if (cg_group_path(cg, h, false, path, sizeof(path)) < 0)
+		return;
+	for (unsigned i = 0; i < m->n_created; i++) {
+		char *slash = strrchr(path, '/');
+
+		if (rmdir(path) < 0)
+			log_debug("cgroup: cannot remove %s, ignoring: %m", path);
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+}
+
+static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d,
+			struct vps_cgroup_error *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cg_read_procs(d->fd[cg_primary_ctrl(cg)], &pids, &n);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return 0;
+	cg_error_set(err, "cgroup %s/%s is in use by %zu processes", cg->parent, cg->name, n);
+	return -EBUSY;
+}
+
+/* Settings that are not part of the quota but every VPS group needs. */
+static int setup_group(const struct vps_cgroup *cg, const struct cg_dirs *d)
+{
+	char period[32];
+	int r;
+
+	if (cg->backend == VPS_CGROUP_V1) {
+		snprintf(period, sizeof(period), "%llu", CG_PERIOD_US);
+		return cg_write(d->fd[CG_CPU], "cpu.cfs_period_us", period);
+	}
+	/* an OOM kills the whole VPS workload together, never half of it */
+	if (cg_has_file(d->fd[CG_MEMORY], "memory.oom.group")) {
+		r = cg_write(d->fd[CG_MEMORY], "memory.oom.group", "1");
+		if (r < 0)
+			return r;
+	}
+	return cg_write(d->fd[CG_MEMORY], "memory.high", "max");
+}
+
+static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
+			 struct vps_cgroup_error *err)
+{
+	_cleanup_(cg_dirs_close) struct cg_dirs d;
+	struct cg_features f;
+	struct vps_quota cur;
+	struct cg_plan plan;
+	int r;
+
+	r = cg_dirs_open(cg, &d);
+	if (r < 0)
+		return r;
+	r = check_unused(cg, &d, err);
+	if (r == 0)
+		r = setup_group(cg, &d);
+	if (r == 0)
+		r = cg_features_probe(cg, &d, &f);
+	if (r == -EOPNOTSUPP && !err->message[0])
+		cg_error_set(err, "the cpu and memory controllers are not available below '%s'",
+			     cg->parent[0] ? cg->parent : "/");
+	if (r < 0)
+		return r;
+	/* start from what the kernel holds, so a reused group is ordered correctly too */
+	r = cg_read_quota_dirs(cg, &d, &f, &cur);
+	if (r == 0)
+		r = cg_plan_build(&f, &cur, q, true, &plan, err);
+	if (r == 0)
+		r = cg_plan_execute(cg, &d, &plan, 0, true, err);
+	return r;
+}
+
+int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
+		      struct vps_cgroup_error *err)
+{
+	struct made made[_CG_CTRL_MAX] = {};
+	struct vps_cgroup_error scratch;
+	size_t i;
+	int r = 0;
+
+	if (!err)
+		err = &scratch;
+	err->message[0] = '\0';
+	for (i = 0; i < cg->n_hier && r == 0; i++) {
+		r = make_group(cg, &cg->hier[i], &made[i]);
+		if (r < 0)
+			cg_error_set(err, "Failed to create cgroup %s/%s in %s: %s", cg->parent,
+				     cg->name, cg->hier[i].mount, strerror(-r));
+	}
+	if (r == 0)
+		r = apply_initial(cg, q, err);
+	if (r < 0) {
+		for (size_t j = 0; j < cg->n_hier; j++)
+			unmake_group(cg, &cg->hier[j], &made[j]);
+	}
+	return r;
+}
+
+/* A group whose last task is exiting may stay busy for a moment. */
+static int rmdir_retry(int pfd, const char *name)
+{
+	uint64_t deadline = cg_now_ms() + 2000;
+	int r;
+
+	for (;;) {
+		r = cg_rmdir_tree(pfd, name);
+		if (r != -EBUSY || cg_now_ms() >= deadline)
+			return r;
+		cg_sleep_ms(20);
+	}
+}
+
+static int remove_in(const struct vps_cgroup *cg, const struct cg_hier *h)
+{
+	_cleanup_close_ int pfd = -EBADF;
+	char path[PATH_MAX];
+	int r;
+
+	r = cg_group_path(cg, h, true, path, sizeof(path));
+	if (r < 0)
+		return r;
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = rmdir_retry(pfd, cg->name);
+	if (r < 0)
+		return r;
+	/* the parent goes when its last VPS does; another VPS still in it keeps it */
+	if (cg->parent[0] && rmdir(path) < 0 && errno != ENOTEMPTY && errno != EBUSY &&
+	    errno != ENOENT)
+		log_debug("cgroup: cannot remove %s, ignoring: %m", path);
+	return 0;
+}
+
+int vps_cgroup_remove(struct vps_cgroup *cg)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		int r = remove_in(cg, &cg->hier[i]);
+
+		if (r < 0 && ret == 0)
+			ret = log_debug_errno(r, "cgroup: cannot remove %s/%s in %s: %m",
+					      cg->parent, cg->name, cg->hier[i].mount);
+	}
+	return ret;
+}

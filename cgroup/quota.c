@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The quota model: defaults, validation, and the pure mappings from quota values to the
+ * strings the v1 and v2 cgroup files take. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libcgroup.h>
+
+#include "cg-internal.h"
+#include "parse.h"
+
+void vps_quota_init_default(struct vps_quota *q)
+{
+	*q = (struct vps_quota){
+		.cpus_milli = VALUE_UNLIMITED,
+		.cpu_burst_milli = 0,
+		.cpu_weight = CG_WEIGHT_DEFAULT,
+		.memory = 512ULL << 20,
+		.memory_reserve = 0,
+		.swap = 0,
+		.pids = 1024,
+		.io_weight = CG_WEIGHT_DEFAULT,
+		.cpuset = "",
+	};
+}
+
+void cg_error_set(struct vps_cgroup_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+}
+
+static bool cpu_number_ok(const char *s, size_t len, uint64_t *ret)
+{
+	char tok[16];
+
+	if (len == 0 || len >= sizeof(tok))
+		return false;
+	memcpy(tok, s, len);
+	tok[len] = '\0';
+	return parse_uint64_range(tok, 0, CG_CPUSET_CPU_MAX, ret) == 0;
+}
+
+/* "0-3,5": comma-separated CPUs and ascending ranges, nothing else. */
+bool cg_cpuset_is_valid(const char *s)
+{
+	if (!s || strlen(s) >= VPS_CPUSET_MAX)
+		return false;
+	if (*s == '\0')
+		return true;
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		const char *dash = memchr(s, '-', len);
+		uint64_t a, b;
+
+		if (!dash) {
+			if (!cpu_number_ok(s, len, &a))
+				return false;
+		} else if (!cpu_number_ok(s, (size_t)(dash - s), &a) ||
+			   !cpu_number_ok(dash + 1, len - (size_t)(dash - s) - 1, &b) || a > b) {
+			return false;
+		}
+		if (s[len] == '\0')
+			return true;
+		s += len + 1;
+	}
+}
+
+static int validate_cpu(const struct vps_quota *q, unsigned host_cpus,
+			struct vps_cgroup_error *err)
+{
+	char a[32], b[32];
+
+	if (q->cpus_milli != VALUE_UNLIMITED) {
+		if (q->cpus_milli < 10) {
+			cg_error_set(err, "--cpus %s is below the minimum 0.01",
+				     format_cpus(q->cpus_milli, a, sizeof(a)));
+			return -EINVAL;
+		}
+		if (host_cpus > 0 && q->cpus_milli > (uint64_t)host_cpus * 4000) {
+			cg_error_set(err, "--cpus %s exceeds 4 x the host's %u CPUs",
+				     format_cpus(q->cpus_milli, a, sizeof(a)), host_cpus);
+			return -EINVAL;
+		}
+	}
+	if (q->cpu_burst_milli != 0 && q->cpus_milli == VALUE_UNLIMITED) {
+		cg_error_set(err, "--cpu-burst %s needs a finite --cpus",
+			     format_cpus(q->cpu_burst_milli, a, sizeof(a)));
+		return -EINVAL;
+	}
+	if (q->cpu_burst_milli != 0 && q->cpu_burst_milli > q->cpus_milli) {
+		cg_error_set(err, "--cpu-burst %s exceeds --cpus %s",
+			     format_cpus(q->cpu_burst_milli, a, sizeof(a)),
+			     format_cpus(q->cpus_milli, b, sizeof(b)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int validate_weight(const char *flag, uint64_t w, struct vps_cgroup_error *err)
+{
+	char a[32];
+
+	if (w >= CG_WEIGHT_MIN && w <= CG_WEIGHT_MAX)
+		return 0;
+	cg_error_set(err, "%s %s is out of range %d..%d", flag, format_count(w, a, sizeof(a)),
+		     CG_WEIGHT_MIN, CG_WEIGHT_MAX);
+	return -EINVAL;
+}
+
+static int validate_memory(const struct vps_quota *q, struct vps_cgroup_error *err)
+{
+	char a[32], b[32];
+
+	if (q->memory < CG_MEMORY_MIN) {
+		cg_error_set(err, "--memory %s is below the minimum %s",
+			     format_size(q->memory, a, sizeof(a)),
+			     format_size(CG_MEMORY_MIN, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (q->memory_reserve > q->memory) {
+		cg_error_set(err, "--memory-reserve %s exceeds --memory %s",
+			     format_size(q->memory_reserve, a, sizeof(a)),
+			     format_size(q->memory, b, sizeof(b)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
+		       struct vps_cgroup_error *err)
+{
+	int r;
+
+	r = validate_cpu(q, host_cpus, err);
+	if (r == 0)
+		r = validate_weight("--cpu-weight", q->cpu_weight, err);
+	if (r == 0)
+		r = validate_memory(q, err);
+	if (r == 0 && q->pids == 0) {
+		cg_error_set(err, "--pids 0 is below the minimum 1");
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = validate_weight("--io-weight", q->io_weight, err);
+	if (r == 0 && !cg_cpuset_is_valid(q->cpuset)) {
+		cg_error_set(err, "--cpuset '%.64s' is not a CPU list like 0-3,5", q->cpuset);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+uint64_t cg_cpus_to_quota_us(uint64_t milli)
+{
+	if (milli == VALUE_UNLIMITED || milli > UINT64_MAX / CG_PERIOD_US)
+		return VALUE_UNLIMITED;
+	return milli * CG_PERIOD_US / 1000;
+}
+
+/* Rounded to the nearest thousandth, so a period other than ours still reads sensibly. */
+uint64_t cg_quota_us_to_cpus(uint64_t quota_us, uint64_t period_us)
+{
+	if (quota_us == VALUE_UNLIMITED || period_us == 0 || quota_us > UINT64_MAX / 1000)
+		return VALUE_UNLIMITED;
+	return (quota_us * 1000 + period_us / 2) / period_us;
+}
+
+const char *cg_format_cpu_max(uint64_t milli, char *buf, size_t len)
+{
+	uint64_t q = cg_cpus_to_quota_us(milli);
+
+	if (q == VALUE_UNLIMITED)
+		snprintf(buf, len, "max %llu", CG_PERIOD_US);
+	else
+		snprintf(buf, len, "%" PRIu64 " %llu", q, CG_PERIOD_US);
+	return buf;
+}
+
+const char *cg_format_cfs_quota(uint64_t milli, char *buf, size_t len)
+{
+	uint64_t q = cg_cpus_to_quota_us(milli);
+
+	if (q == VALUE_UNLIMITED)
+		snprintf(buf, len, "-1");
+	else
+		snprintf(buf, len, "%" PRIu64, q);
+	return buf;
+}
+
+/* cpu.shares default 1024 equals weight 100; the kernel's minimum share is 2. */
+uint64_t cg_weight_to_shares(uint64_t weight)
+{
+	uint64_t s = weight * 1024 / 100;
+
+	return s < 2 ? 2 : s;
+}
+
+/* The exact inverse of the floor above for every weight 1..10000. */
+uint64_t cg_shares_to_weight(uint64_t shares)
+{
+	return (shares * 100 + 1023) / 1024;
+}
+
+/* Scaled like systemd does, so the default weight 100 lands on blkio's default 500 and a
+ * VPS competes evenly with host services; then clamped into blkio's 10..1000. */
+uint64_t cg_io_weight_to_blkio(uint64_t weight)
+{
+	uint64_t w = weight * 5;
+
+	return w < 10 ? 10 : w > 1000 ? 1000 : w;
+}
+
+uint64_t cg_blkio_to_io_weight(uint64_t blkio)
+{
+	uint64_t w = (blkio + 2) / 5;
+
+	return w < CG_WEIGHT_MIN ? CG_WEIGHT_MIN : w;
+}
+
+/* v1 limits RAM + swap together; memsw must stay >= the RAM limit. */
+uint64_t cg_memsw(uint64_t memory, uint64_t swap)
+{
+	if (memory == VALUE_UNLIMITED || swap == VALUE_UNLIMITED || swap > UINT64_MAX - memory)
+		return VALUE_UNLIMITED;
+	return memory + swap;
+}
+
+uint64_t cg_swap_from_memsw(uint64_t memsw, uint64_t memory)
+{
+	if (memsw == VALUE_UNLIMITED || memory == VALUE_UNLIMITED)
+		return VALUE_UNLIMITED;
+	return memsw > memory ? memsw - memory : 0;
+}
+
+const char *cg_format_limit(enum vps_cgroup_backend b, uint64_t v, char *buf, size_t len)
+{
+	if (v == VALUE_UNLIMITED)
+		snprintf(buf, len, "%s", b == VPS_CGROUP_V2 ? "max" : "-1");
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+int cg_libcgroup_to_errno(int ecg, int last_errno)
+{
+	if (ecg == 0)
+		return 0;
+	if (ecg < 0)
+		return ecg;
+	if (ecg < ECGROUPNOTCOMPILED)
+		return -ecg; /* already a plain errno */
+	switch (ecg) {
+	case ECGOTHER:
+		return last_errno > 0 ? -last_errno : -EIO;
+	case ECGROUPNOTMOUNTED:
+	case ECGROUPSUBSYSNOTMOUNTED:
+		return -ENOMEDIUM;
+	case ECGROUPNOTEXIST:
+	case ECGROUPVALUENOTEXIST:
+		return -ENOENT;
+	case ECGROUPNOTOWNER:
+	case ECGROUPNOTALLOWED:
+		return -EPERM;
+	case ECGINVAL:
+		return -EINVAL;
+	case ECGROUPNOTINITIALIZED:
+		return -EBADFD;
+	case ECGROUPUNSUPP:
+	case ECGROUPNOTCOMPILED:
+		return -EOPNOTSUPP;
+	case ECGNONEMPTY:
+		return -EBUSY;
+	case ECGEOF:
+		return -ENODATA;
+	default:
+		return -EIO;
+	}
+}
