@@ -47,3 +47,5 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_exec(struct cli *c, int argc, char **argv);
 int cmd_enter(struct cli *c, int argc, char **argv);
 int cmd_template(struct cli *c, int argc, char **argv);
+int cmd_resize(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);

@@ -25,6 +25,8 @@ static const struct verb {
 	{"status", cmd_status, "show one VPS"},
 	{"enter", cmd_enter, "open a root shell inside a running VPS"},
 	{"exec", cmd_exec, "run a command inside a running VPS"},
+	{"resize", cmd_resize, "change the quotas of a VPS, live"},
+	{"stats", cmd_stats, "usage and failure counters of a running VPS"},
 	{"template", cmd_template, "build, list or remove OS templates"},
 };
 
