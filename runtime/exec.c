@@ -15,7 +15,7 @@
 
 #include "cleanup.h"
 #include "exec.h"
-#include "pty.h"
+#include "vps-pty.h"
 #include "state.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)

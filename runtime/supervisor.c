@@ -15,7 +15,7 @@
 #include "console.h"
 #include "fileio.h"
 #include "log.h"
-#include "spawn.h"
+#include "vps-spawn.h"
 #include "state.h"
 #include "supervisor.h"
 

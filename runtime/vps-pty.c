@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "pty.h"
+#include "vps-pty.h"
 
 static int send_fd(int sock, int fd)
 {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "mount.h"
+#include "vps-mount.h"
 
 #define FD_PATH_MAX 32
 

@@ -15,9 +15,9 @@
 
 #include "cleanup.h"
 #include "log.h"
-#include "mount.h"
+#include "vps-mount.h"
 #include "netsetup.h"
-#include "spawn.h"
+#include "vps-spawn.h"
 #include "sync.h"
 
 #define SYNC_TIMEOUT_MS 30000
