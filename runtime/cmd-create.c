@@ -52,7 +52,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 	int opt;
 
 	opts[5 + n] = (struct option){0};
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
 		case OPT_HOSTNAME: a->hostname = optarg; break;
@@ -190,7 +190,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	char err[256], run[PATH_MAX];
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		if (opt == 'f')
 			force = true;
 		else if (opt == 'h')

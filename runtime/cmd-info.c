@@ -138,7 +138,7 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 					     {"help", no_argument, NULL, 'h'}, {0}};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		if (opt == 'j')
 			*json = true;
 		else if (opt == 'h') {

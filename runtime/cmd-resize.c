@@ -37,7 +37,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	int opt;
 
 	opts[2 + n] = (struct option){0};
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == OPT_FORCE) {
 			*force = true;
 		} else if (opt == OPT_HELP || opt == 'h') {
@@ -160,7 +160,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	bool json = false;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		if (opt == 'j')
 			json = true;
 		else if (opt == 'h')

@@ -45,7 +45,7 @@ int cmd_start(struct cli *c, int argc, char **argv)
 	bool fg = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'F')
 			fg = true;
 		else if (opt == 'h')
@@ -86,7 +86,7 @@ static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
 					     {"help", no_argument, NULL, 'h'}, {0}};
 	int opt, t = -1;
 
-	while ((opt = getopt_long(argc, argv, "+t:fh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:fh", opts, NULL)) != -1) {
 		if (opt == 't') {
 			if (parse_int_range(optarg, 0, 86400, &t) < 0)
 				return cli_usage_error(c, "invalid --timeout '%.32s'", optarg), -1;

@@ -22,7 +22,7 @@ static int template_build(struct cli *c, int argc, char **argv)
 	char size[32];
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'b')
 			busybox = optarg;
 		else if (opt == 'h')
@@ -57,7 +57,7 @@ static int template_list_cmd(struct cli *c, int argc, char **argv)
 	size_t n = 0;
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		if (opt == 'j')
 			json = true;
 		else if (opt == 'h')

@@ -214,18 +214,18 @@ int conf_parse(const struct conf_key *keys, size_t n, void *obj, const char *tex
 	       size_t errlen)
 {
 	_cleanup_free_ char *copy = strdup(text);
-	char *save = NULL, *line;
+	char *line, *next;
 	unsigned lineno = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	for (char *p = copy;; p = NULL) {
+	for (line = copy; line && *line; line = next) {
 		char *key, *value;
 		int r;
 
-		line = strtok_r(p, "\n", &save);
-		if (!line)
-			break;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
 		r = split_line(line, &key, &value);
 		if (r == 1)
