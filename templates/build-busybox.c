@@ -580,6 +580,9 @@ static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
 		return -errno;
 	sink.fd = fd;
 	SHA256Init(&sink.sha);
+	/* No zero padding after the compressed stream: zstd would read it as a broken frame. */
+	if (archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+		return archive_errno_r(a);
 	if (archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
 		return archive_errno_r(a);
 	r = write_tree(a, bb_fd, busybox, m->release, (time_t)m->created);
