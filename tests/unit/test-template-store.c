@@ -63,33 +63,33 @@ START_TEST(test_sha256_vectors)
 
 	/* FIPS 180-4 examples. */
 	check_digest("abc", 3, 1,
-		     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	check_digest("", 0, 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	check_digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, 1,
-		     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	memset(million, 'a', sizeof(million));
 	check_digest(million, sizeof(million), 1000,
-		     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 END_TEST
 
 /* ---- metadata ------------------------------------------------------------------------------- */
 
 static const struct vps_template_meta sample = {
-	.name = "debian-12",
-	.os = "debian",
-	.release = "12",
-	.arch = "amd64",
-	.init = "/lib/systemd/systemd",
-	.poweroff_signal = 0, /* set in the test: SIGRTMIN is not a constant */
-	.created = 1700000000,
-	.size = 123456789,
-	.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        .name = "debian-12",
+        .os = "debian",
+        .release = "12",
+        .arch = "amd64",
+        .init = "/lib/systemd/systemd",
+        .poweroff_signal = 0, /* set in the test: SIGRTMIN is not a constant */
+        .created = 1700000000,
+        .size = 123456789,
+        .sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 };
 
 START_TEST(test_meta_roundtrip)
 {
-	struct vps_template_meta in = sample, out = { 0 };
+	struct vps_template_meta in = sample, out = {0};
 	_cleanup_free_ char *text = NULL;
 
 	in.poweroff_signal = SIGRTMIN + 4;
@@ -112,17 +112,17 @@ END_TEST
 
 START_TEST(test_meta_parse_rules)
 {
-	struct vps_template_meta m = { 0 };
+	struct vps_template_meta m = {0};
 
 	/* Comments, blank lines, quotes, unknown keys and upper-case hex are fine. */
 	ck_assert_int_eq(template_meta_parse("# c\n\n  # indented\nOS=\"alpine\"\nFUTURE_KEY=x y\n"
-					     "SHA256=0123456789ABCDEF0123456789abcdef0123456789abcd"
-					     "ef0123456789abcdef\nPOWEROFF_SIGNAL=USR2\n",
-					     &m),
-			 0);
+	                                     "SHA256=0123456789ABCDEF0123456789abcdef0123456789abcd"
+	                                     "ef0123456789abcdef\nPOWEROFF_SIGNAL=USR2\n",
+	                                     &m),
+	                 0);
 	ck_assert_str_eq(m.os, "alpine");
 	ck_assert_str_eq(m.sha256,
-			 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	                 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	ck_assert_int_eq(m.poweroff_signal, SIGUSR2);
 	ck_assert_int_eq(template_meta_validate(&m), -EBADMSG); /* no name, no init */
 	ck_assert_int_eq(template_meta_parse("garbage\n", &m), -EBADMSG);
@@ -209,7 +209,7 @@ START_TEST(test_conflicting_sha_file)
 	write_meta("gamma", "g", true);
 	ck_assert_int_eq(template_lookup(tmpdir, "gamma", &m), 0);
 	ck_assert_int_eq(write_file_atomic_at(dir_fd, "gamma.sha256", other, strlen(other), 0644),
-			 0);
+	                 0);
 	ck_assert_int_eq(template_lookup(tmpdir, "gamma", &m), -EBADMSG);
 }
 END_TEST
