@@ -190,8 +190,12 @@ static int set_owner(struct unpack *u, int fd, const char *name, uid_t uid, gid_
 /* One missing parent, made like tar does: 0755, owned by the VPS's root. */
 static int make_implicit_dir(struct unpack *u, int dfd, const char *name)
 {
-	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(dfd, name, 0700) < 0) {
+		/* Not ours after all: leave it to open_beneath() to accept or refuse. */
+		if (errno == EEXIST)
+			return 0;
 		return refuse(u, -errno, "cannot create parent '%s': %m", name);
+	}
 	/* Fresh and ours, in a private tree: chmod by name cannot be redirected here. */
 	if (fchmodat(dfd, name, 0755, 0) < 0)
 		return refuse(u, -errno, "cannot chmod parent '%s': %m", name);
@@ -590,7 +594,7 @@ static int extract_node(struct unpack *u, struct archive_entry *e, int pfd, cons
 
 /* Size and count caps, checked on the header before anything is decompressed: a bomb fails
  * here instead of filling the disk. */
-static int check_caps(struct unpack *u, struct archive_entry *e)
+static int check_limits(struct unpack *u, struct archive_entry *e)
 {
 	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 
@@ -640,7 +644,7 @@ static int extract_entry(struct unpack *u, struct archive_entry *e)
 	int r;
 
 	u->what = archive_entry_pathname(e);
-	r = check_caps(u, e);
+	r = check_limits(u, e);
 	if (r < 0)
 		return r;
 	why = normalize(u->what, path);
