@@ -74,7 +74,7 @@ static int read_capped(int fd, size_t max, char **ret)
 
 static int spawn_piped(char *const argv[], int out_fd, pid_t *ret_pid)
 {
-	static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 	posix_spawn_file_actions_t fa;
 	int r;
 
@@ -133,7 +133,7 @@ static int run_capture(char *const argv[], size_t max, char **ret)
 /* "BusyBox v1.35.0 (Debian 1:1.35.0-4) multi-call binary." -> "1.35.0" */
 static int busybox_version(const char *busybox, char *ret, size_t len)
 {
-	char *argv[] = { (char *)busybox, "--help", NULL };
+	char *argv[] = {(char *)busybox, "--help", NULL};
 	_cleanup_free_ char *out = NULL;
 	const char *p;
 	size_t n;
@@ -242,7 +242,8 @@ static struct archive_entry *entry_new(const char *path, mode_t mode, time_t now
 
 static int add_dir(struct archive *a, const char *path, mode_t perm, time_t now)
 {
-	_cleanup_(archive_entry_freep) struct archive_entry *e = entry_new(path, S_IFDIR | perm, now);
+	_cleanup_(archive_entry_freep) struct archive_entry *e =
+	        entry_new(path, S_IFDIR | perm, now);
 
 	if (!e)
 		return -ENOMEM;
@@ -251,7 +252,8 @@ static int add_dir(struct archive *a, const char *path, mode_t perm, time_t now)
 
 static int add_symlink(struct archive *a, const char *path, const char *target, time_t now)
 {
-	_cleanup_(archive_entry_freep) struct archive_entry *e = entry_new(path, S_IFLNK | 0777, now);
+	_cleanup_(archive_entry_freep) struct archive_entry *e =
+	        entry_new(path, S_IFLNK | 0777, now);
 
 	if (!e)
 		return -ENOMEM;
@@ -260,9 +262,10 @@ static int add_symlink(struct archive *a, const char *path, const char *target, 
 }
 
 static int add_file(struct archive *a, const char *path, mode_t perm, const char *content,
-		    time_t now)
+                    time_t now)
 {
-	_cleanup_(archive_entry_freep) struct archive_entry *e = entry_new(path, S_IFREG | perm, now);
+	_cleanup_(archive_entry_freep) struct archive_entry *e =
+	        entry_new(path, S_IFREG | perm, now);
 	size_t len = strlen(content);
 
 	if (!e)
@@ -277,8 +280,8 @@ static int add_file(struct archive *a, const char *path, mode_t perm, const char
 
 static int add_busybox(struct archive *a, int bb_fd, time_t now)
 {
-	_cleanup_(archive_entry_freep) struct archive_entry *e = entry_new("bin/busybox",
-									  S_IFREG | 0755, now);
+	_cleanup_(archive_entry_freep) struct archive_entry *e =
+	        entry_new("bin/busybox", S_IFREG | 0755, now);
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct stat st;
 	off_t off = 0;
@@ -312,11 +315,10 @@ struct dir_spec {
 };
 
 static const struct dir_spec root_dirs[] = {
-	{ "bin", 0755 },      { "sbin", 0755 },    { "usr", 0755 },     { "usr/bin", 0755 },
-	{ "usr/sbin", 0755 }, { "etc", 0755 },     { "etc/init.d", 0755 }, { "dev", 0755 },
-	{ "proc", 0555 },     { "sys", 0555 },     { "tmp", 01777 },    { "root", 0700 },
-	{ "run", 0755 },      { "var", 0755 },     { "var/log", 0755 }, { "home", 0755 },
-	{ "mnt", 0755 },
+        {"bin", 0755},  {"sbin", 0755},       {"usr", 0755}, {"usr/bin", 0755}, {"usr/sbin", 0755},
+        {"etc", 0755},  {"etc/init.d", 0755}, {"dev", 0755}, {"proc", 0555},    {"sys", 0555},
+        {"tmp", 01777}, {"root", 0700},       {"run", 0755}, {"var", 0755},     {"var/log", 0755},
+        {"home", 0755}, {"mnt", 0755},
 };
 
 static int add_dirs(struct archive *a, time_t now)
@@ -334,27 +336,27 @@ static int add_dirs(struct archive *a, time_t now)
 /* busybox init: reboot sends it SIGTERM, halt SIGUSR1, poweroff SIGUSR2; it runs the shutdown
  * actions and calls reboot(2), which in a PID namespace ends init with SIGHUP or SIGINT. */
 static const char inittab[] =
-	"# /etc/inittab of the vpsctl busybox template (busybox init syntax).\n"
-	"::sysinit:/etc/init.d/rcS\n"
-	"# A shell on the console, started when someone attaches and presses Enter.\n"
-	"::askfirst:-/bin/sh\n"
-	"::ctrlaltdel:/sbin/reboot\n"
-	"::shutdown:/bin/sync\n";
+        "# /etc/inittab of the vpsctl busybox template (busybox init syntax).\n"
+        "::sysinit:/etc/init.d/rcS\n"
+        "# A shell on the console, started when someone attaches and presses Enter.\n"
+        "::askfirst:-/bin/sh\n"
+        "::ctrlaltdel:/sbin/reboot\n"
+        "::shutdown:/bin/sync\n";
 
 /* The runtime has mounted /proc, /sys, /dev and /dev/pts and set the hostname already. */
 static const char rcs[] =
-	"#!/bin/sh\n"
-	"# Boot script of the vpsctl busybox template; the runtime mounted /proc, /sys and /dev.\n"
-	"PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
-	"export PATH\n"
-	"# /etc/hostname wins once someone put a real name there ('localhost' is the default).\n"
-	"if [ -s /etc/hostname ]; then\n"
-	"\tname=$(head -n 1 /etc/hostname)\n"
-	"\t[ -n \"$name\" ] && [ \"$name\" != localhost ] && hostname \"$name\"\n"
-	"fi\n"
-	"ip link set lo up 2>/dev/null || true\n"
-	"mkdir -p /run /var/log /tmp\n"
-	"exit 0\n";
+        "#!/bin/sh\n"
+        "# Boot script of the vpsctl busybox template; the runtime mounted /proc, /sys and /dev.\n"
+        "PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
+        "export PATH\n"
+        "# /etc/hostname wins once someone put a real name there ('localhost' is the default).\n"
+        "if [ -s /etc/hostname ]; then\n"
+        "\tname=$(head -n 1 /etc/hostname)\n"
+        "\t[ -n \"$name\" ] && [ \"$name\" != localhost ] && hostname \"$name\"\n"
+        "fi\n"
+        "ip link set lo up 2>/dev/null || true\n"
+        "mkdir -p /run /var/log /tmp\n"
+        "exit 0\n";
 
 struct etc_file {
 	const char *path;
@@ -363,22 +365,22 @@ struct etc_file {
 };
 
 static const struct etc_file etc_files[] = {
-	{ "etc/inittab", 0644, inittab },
-	{ "etc/init.d/rcS", 0755, rcs },
-	{ "etc/passwd", 0644,
-	  "root:x:0:0:root:/root:/bin/sh\n"
-	  "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" },
-	{ "etc/group", 0644, "root:x:0:\nnogroup:x:65534:\n" },
-	/* Locked passwords: the console shell needs none, and nobody can log in over a network. */
-	{ "etc/shadow", 0600, "root:!::0:99999:7:::\nnobody:!::0:99999:7:::\n" },
-	{ "etc/hostname", 0644, "localhost\n" },
-	{ "etc/hosts", 0644,
-	  "127.0.0.1\tlocalhost\n"
-	  "::1\tlocalhost ip6-localhost ip6-loopback\n" },
-	{ "etc/shells", 0644, "/bin/sh\n/bin/ash\n" },
-	{ "etc/profile", 0644,
-	  "export PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
-	  "export PS1='\\u@\\h:\\w\\$ '\n" },
+        {"etc/inittab", 0644, inittab},
+        {"etc/init.d/rcS", 0755, rcs},
+        {"etc/passwd", 0644,
+         "root:x:0:0:root:/root:/bin/sh\n"
+         "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"},
+        {"etc/group", 0644, "root:x:0:\nnogroup:x:65534:\n"},
+        /* Locked passwords: the console shell needs none, and nobody can log in over a network. */
+        {"etc/shadow", 0600, "root:!::0:99999:7:::\nnobody:!::0:99999:7:::\n"},
+        {"etc/hostname", 0644, "localhost\n"},
+        {"etc/hosts", 0644,
+         "127.0.0.1\tlocalhost\n"
+         "::1\tlocalhost ip6-localhost ip6-loopback\n"},
+        {"etc/shells", 0644, "/bin/sh\n/bin/ash\n"},
+        {"etc/profile", 0644,
+         "export PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
+         "export PS1='\\u@\\h:\\w\\$ '\n"},
 };
 
 static int add_etc(struct archive *a, const char *release, time_t now)
@@ -392,32 +394,34 @@ static int add_etc(struct archive *a, const char *release, time_t now)
 			return r;
 	}
 	snprintf(os_release, sizeof(os_release),
-		 "NAME=\"BusyBox\"\nID=busybox\nVERSION_ID=%s\n"
-		 "PRETTY_NAME=\"BusyBox %s (vpsctl template)\"\n",
-		 release, release);
+	         "NAME=\"BusyBox\"\nID=busybox\nVERSION_ID=%s\n"
+	         "PRETTY_NAME=\"BusyBox %s (vpsctl template)\"\n",
+	         release, release);
 	return add_file(a, "etc/os-release", 0644, os_release, now);
 }
 
 /* An applet path from --list-full: relative, plain components, in a directory we create. */
 static bool applet_path_ok(const char *p)
 {
-	static const char *const dirs[] = { "bin/", "sbin/", "usr/bin/", "usr/sbin/" };
+	static const char *const dirs[] = {"bin/", "sbin/", "usr/bin/", "usr/sbin/"};
 	const char *base = strrchr(p, '/');
 
 	base = base ? base + 1 : p;
 	if (base[0] == '\0' || base[0] == '.' || strlen(p) > 64 ||
 	    strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[") !=
-		    strlen(base))
+	            strlen(base))
 		return false;
 	if (base == p)
 		return true; /* e.g. linuxrc at the top */
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-		if ((size_t)(base - p) == strlen(dirs[i]) && strncmp(p, dirs[i], strlen(dirs[i])) == 0)
+		if ((size_t)(base - p) == strlen(dirs[i]) &&
+		    strncmp(p, dirs[i], strlen(dirs[i])) == 0)
 			return true;
 	return false;
 }
 
-/* Relative, so the link works whatever the VPS root is mounted as: usr/bin/x -> ../../bin/busybox */
+/* Relative, so the link works whatever the VPS root is mounted as: usr/bin/x -> ../../bin/busybox
+ */
 static void applet_target(const char *path, char *buf, size_t len)
 {
 	size_t depth = 0;
@@ -435,8 +439,8 @@ static void applet_target(const char *path, char *buf, size_t len)
 }
 
 /* Without init the VPS cannot boot, without these three it cannot shut itself down. */
-static const char *const required_applets[] = { "sbin/init", "sbin/reboot", "sbin/halt",
-						 "sbin/poweroff" };
+static const char *const required_applets[] = {"sbin/init", "sbin/reboot", "sbin/halt",
+                                               "sbin/poweroff"};
 
 static unsigned required_bit(const char *path)
 {
@@ -448,7 +452,7 @@ static unsigned required_bit(const char *path)
 
 static int add_applets(struct archive *a, const char *busybox, time_t now)
 {
-	char *argv[] = { (char *)busybox, "--list-full", NULL };
+	char *argv[] = {(char *)busybox, "--list-full", NULL};
 	_cleanup_free_ char *out = NULL;
 	char *save = NULL;
 	unsigned found = 0;
@@ -479,7 +483,7 @@ static int add_applets(struct archive *a, const char *busybox, time_t now)
 }
 
 static int write_tree(struct archive *a, int bb_fd, const char *busybox, const char *release,
-		      time_t now)
+                      time_t now)
 {
 	int r;
 
@@ -560,11 +564,11 @@ static int stage_file(int dfd, struct staged *s, const char *content, size_t len
 }
 
 static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
-			 const char *busybox, struct vps_template_meta *m)
+                         const char *busybox, struct vps_template_meta *m)
 {
 	_cleanup_(archive_freep) struct archive *a = NULL;
 	_cleanup_close_ int fd = -EBADF;
-	struct tar_sink sink = { .fd = -EBADF };
+	struct tar_sink sink = {.fd = -EBADF};
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	const char *suffix = NULL;
 	int r;
@@ -580,9 +584,10 @@ static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
 		return -errno;
 	sink.fd = fd;
 	SHA256Init(&sink.sha);
-	/* No padding after the compressed stream: zstd would read the zeros as a bad frame. */
-	if (archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
+	/* No zero padding after the compressed stream: zstd would read it as a broken frame. */
+	if (archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+		return archive_errno_r(a);
+	if (archive_write_open2(a, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK)
 		return archive_errno_r(a);
 	r = write_tree(a, bb_fd, busybox, m->release, (time_t)m->created);
 	if (r < 0)
@@ -598,8 +603,8 @@ static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
 static void arch_name(char *buf, size_t len)
 {
 	static const char *const map[][2] = {
-		{ "x86_64", "amd64" }, { "aarch64", "arm64" },     { "i686", "i386" },
-		{ "i586", "i386" },    { "armv7l", "armhf" },      { "ppc64le", "ppc64el" },
+	        {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "i386"},
+	        {"i586", "i386"},    {"armv7l", "armhf"},  {"ppc64le", "ppc64el"},
 	};
 	struct utsname u;
 
@@ -617,8 +622,8 @@ static void arch_name(char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-static int stage_sidecars(int dfd, struct staged *sha, struct staged *meta,
-			  const char *tar_name, const struct vps_template_meta *m)
+static int stage_sidecars(int dfd, struct staged *sha, struct staged *meta, const char *tar_name,
+                          const struct vps_template_meta *m)
 {
 	_cleanup_free_ char *text = NULL;
 	char line[192];
@@ -666,7 +671,7 @@ static int fill_meta(const char *name, const char *busybox, struct vps_template_
 {
 	int r;
 
-	*m = (struct vps_template_meta){ .poweroff_signal = SIGUSR2 };
+	*m = (struct vps_template_meta){.poweroff_signal = SIGUSR2};
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->os, sizeof(m->os), "busybox");
 	snprintf(m->init, sizeof(m->init), "/sbin/init");
@@ -679,9 +684,9 @@ static int fill_meta(const char *name, const char *busybox, struct vps_template_
 }
 
 static int build_locked(int dfd, const char *abs_dir, const char *name, const char *busybox,
-			int bb_fd, struct vps_template_meta *m)
+                        int bb_fd, struct vps_template_meta *m)
 {
-	struct staged files[3] = { 0 };
+	struct staged files[3] = {0};
 	int r;
 
 	r = fill_meta(name, busybox, m);
@@ -700,7 +705,7 @@ static int build_locked(int dfd, const char *abs_dir, const char *name, const ch
 }
 
 int template_build_busybox(const char *templates_dir, const char *name, const char *busybox_path,
-			   struct vps_template_meta *ret)
+                           struct vps_template_meta *ret)
 {
 	_cleanup_close_ int dfd = -EBADF, bb_fd = -EBADF;
 	_cleanup_free_ char *abs = NULL;

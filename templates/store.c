@@ -77,7 +77,8 @@ static int read_sha256_file(int dfd, const char *name, char ret_hex[TEMPLATE_SHA
 			return -EBADMSG;
 		ret_hex[i] = (char)tolower((unsigned char)text[i]);
 	}
-	if (text[TEMPLATE_SHA256_HEX_LEN] != '\0' && !strchr(" \t\n", text[TEMPLATE_SHA256_HEX_LEN]))
+	if (text[TEMPLATE_SHA256_HEX_LEN] != '\0' &&
+	    !strchr(" \t\n", text[TEMPLATE_SHA256_HEX_LEN]))
 		return -EBADMSG;
 	ret_hex[TEMPLATE_SHA256_HEX_LEN] = '\0';
 	return 0;
@@ -129,7 +130,7 @@ static int find_tarball(int dfd, const char *abs_dir, const char *name, struct v
 static int lookup_at(int dfd, const char *abs_dir, const char *name, struct vps_template_meta *ret)
 {
 	_cleanup_free_ char *text = NULL;
-	struct vps_template_meta m = { 0 };
+	struct vps_template_meta m = {0};
 	char fn[64];
 	int r;
 
@@ -143,7 +144,8 @@ static int lookup_at(int dfd, const char *abs_dir, const char *name, struct vps_
 	if (m.name[0] == '\0')
 		snprintf(m.name, sizeof(m.name), "%s", name);
 	else if (strcmp(m.name, name) != 0)
-		return log_debug_errno(-EBADMSG, "Template '%s': metadata names '%s'", name, m.name);
+		return log_debug_errno(-EBADMSG, "Template '%s': metadata names '%s'", name,
+		                       m.name);
 	r = merge_sha256(dfd, name, &m);
 	if (r < 0)
 		return log_debug_errno(r, "Template '%s': bad or conflicting checksum file", name);
@@ -189,7 +191,7 @@ int template_lookup(const char *templates_dir, const char *name, struct vps_temp
 static int meta_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct vps_template_meta *)a)->name,
-		      ((const struct vps_template_meta *)b)->name);
+	              ((const struct vps_template_meta *)b)->name);
 }
 
 /* NAME of "NAME.meta", or false for any other directory entry. */
@@ -205,7 +207,7 @@ static bool meta_basename(const char *fn, char ret[33])
 }
 
 static int list_append(struct vps_template_meta **v, size_t *n, size_t *cap,
-		       const struct vps_template_meta *m)
+                       const struct vps_template_meta *m)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 8;
@@ -279,6 +281,6 @@ int template_verify(const struct vps_template_meta *meta)
 		return r;
 	if (strcasecmp(hex, meta->sha256) != 0)
 		return log_debug_errno(-EBADMSG, "Template '%s': checksum %s, expected %s",
-				       meta->name, hex, meta->sha256);
+		                       meta->name, hex, meta->sha256);
 	return 0;
 }

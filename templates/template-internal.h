@@ -9,7 +9,7 @@
 
 #define TEMPLATE_SHA256_HEX_LEN 64
 /* Metadata files are a few hundred bytes; anything this large is not one of ours. */
-#define TEMPLATE_META_MAX       (64 * 1024)
+#define TEMPLATE_META_MAX (64 * 1024)
 
 /* The tarball suffixes a template may use, in lookup order. */
 extern const char *const template_suffixes[3];

@@ -39,9 +39,9 @@
 #define UNPACK_DEFAULT_MAX_ENTRIES UINT64_C(1000000)
 /* A shifted (user-namespace) VPS maps this many ids from its shift on: an id beyond would land in
  * another VPS's range. */
-#define UNPACK_SHIFTED_ID_RANGE    UINT64_C(65536)
-#define UNPACK_REASON_MAX          256
-#define UNPACK_BUF_SIZE            (128 * 1024)
+#define UNPACK_SHIFTED_ID_RANGE UINT64_C(65536)
+#define UNPACK_REASON_MAX       256
+#define UNPACK_BUF_SIZE         (128 * 1024)
 
 struct dir_fixup {
 	char *path; /* normalized, "" is the root */
@@ -150,9 +150,9 @@ static void split(char *path, const char **ret_parent, const char **ret_base)
 static int open_beneath(int root_fd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-			   RESOLVE_NO_XDEV,
+	        .flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC),
+	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+	                   RESOLVE_NO_XDEV,
 	};
 	long fd = syscall(SYS_openat2, root_fd, path[0] ? path : ".", &how, sizeof(how));
 
@@ -181,7 +181,7 @@ static int set_owner(struct unpack *u, int fd, const char *name, uid_t uid, gid_
 		return 0;
 	if ((errno == EPERM || errno == EINVAL) && u->lenient_owner) {
 		log_debug("Not privileged: leaving %s owned by us instead of %u:%u", u->what,
-			  (unsigned)uid, (unsigned)gid);
+		          (unsigned)uid, (unsigned)gid);
 		return 0;
 	}
 	return refuse(u, -errno, "cannot set owner %u:%u: %m", (unsigned)uid, (unsigned)gid);
@@ -190,8 +190,12 @@ static int set_owner(struct unpack *u, int fd, const char *name, uid_t uid, gid_
 /* One missing parent, made like tar does: 0755, owned by the VPS's root. */
 static int make_implicit_dir(struct unpack *u, int dfd, const char *name)
 {
-	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(dfd, name, 0700) < 0) {
+		/* Not ours after all: leave it to open_beneath() to accept or refuse. */
+		if (errno == EEXIST)
+			return 0;
 		return refuse(u, -errno, "cannot create parent '%s': %m", name);
+	}
 	/* Fresh and ours, in a private tree: chmod by name cannot be redirected here. */
 	if (fchmodat(dfd, name, 0755, 0) < 0)
 		return refuse(u, -errno, "cannot chmod parent '%s': %m", name);
@@ -270,7 +274,7 @@ static int shift_id(struct unpack *u, la_int64_t id, uint32_t shift, uint32_t *r
 		return refuse(u, -EINVAL, "invalid owner id %" PRId64, (int64_t)id);
 	if (shift != 0 && (uint64_t)id >= UNPACK_SHIFTED_ID_RANGE)
 		return refuse(u, -EPERM, "owner id %" PRId64 " is outside the VPS's id range",
-			      (int64_t)id);
+		              (int64_t)id);
 	if ((uint64_t)id + shift >= UINT32_MAX)
 		return refuse(u, -EINVAL, "owner id %" PRId64 " overflows the shift", (int64_t)id);
 	*ret = (uint32_t)id + shift;
@@ -288,20 +292,20 @@ static int entry_ids(struct unpack *u, struct archive_entry *e, uid_t *ret_uid, 
 
 static void entry_times(struct archive_entry *e, struct timespec ts[2])
 {
-	ts[1] = (struct timespec){ .tv_nsec = UTIME_OMIT };
+	ts[1] = (struct timespec){.tv_nsec = UTIME_OMIT};
 	if (archive_entry_mtime_is_set(e))
-		ts[1] = (struct timespec){ archive_entry_mtime(e), archive_entry_mtime_nsec(e) };
+		ts[1] = (struct timespec){archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
 	ts[0] = ts[1];
 	if (archive_entry_atime_is_set(e))
-		ts[0] = (struct timespec){ archive_entry_atime(e), archive_entry_atime_nsec(e) };
+		ts[0] = (struct timespec){archive_entry_atime(e), archive_entry_atime_nsec(e)};
 }
 
 /* File capabilities as the kernel should see them in this VPS: v2 (valid for the host's root) with
  * no shift, v3 naming the VPS's root (its shifted uid 0) otherwise. */
 static int convert_caps(const void *in, size_t len, uid_t rootid, uint8_t out[XATTR_CAPS_SZ_3],
-			size_t *ret_len)
+                        size_t *ret_len)
 {
-	struct vfs_ns_cap_data c = { 0 };
+	struct vfs_ns_cap_data c = {0};
 	uint32_t magic, rev;
 
 	if (len < sizeof(uint32_t))
@@ -312,12 +316,12 @@ static int convert_caps(const void *in, size_t len, uid_t rootid, uint8_t out[XA
 	if (rev == VFS_CAP_REVISION_1 && len == XATTR_CAPS_SZ_1)
 		memcpy(&c, in, XATTR_CAPS_SZ_1);
 	else if ((rev == VFS_CAP_REVISION_2 && len == XATTR_CAPS_SZ_2) ||
-		 (rev == VFS_CAP_REVISION_3 && len == XATTR_CAPS_SZ_3))
+	         (rev == VFS_CAP_REVISION_3 && len == XATTR_CAPS_SZ_3))
 		memcpy(&c, in, XATTR_CAPS_SZ_2); /* a v3 rootid from the build host means nothing */
 	else
 		return -EINVAL;
 	magic = (magic & VFS_CAP_FLAGS_EFFECTIVE) |
-		(rootid == 0 ? VFS_CAP_REVISION_2 : VFS_CAP_REVISION_3);
+	        (rootid == 0 ? VFS_CAP_REVISION_2 : VFS_CAP_REVISION_3);
 	c.magic_etc = htole32(magic);
 	c.rootid = htole32(rootid);
 	*ret_len = rootid == 0 ? XATTR_CAPS_SZ_2 : XATTR_CAPS_SZ_3;
@@ -354,8 +358,7 @@ static int apply_caps(struct unpack *u, struct archive_entry *e, int fd)
 
 /* Owner first, then mode (chown clears setuid/setgid), then capabilities (chown clears them
  * too), then times (everything before touches ctime/mtime). */
-static int apply_file_meta(struct unpack *u, struct archive_entry *e, int fd, uid_t uid,
-			   gid_t gid)
+static int apply_file_meta(struct unpack *u, struct archive_entry *e, int fd, uid_t uid, gid_t gid)
 {
 	struct timespec ts[2];
 	int r;
@@ -408,7 +411,7 @@ static int copy_data(struct unpack *u, int fd, la_int64_t size)
 }
 
 static int extract_file(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
-			uid_t uid, gid_t gid)
+                        uid_t uid, gid_t gid)
 {
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
 	_cleanup_close_ int fd = openat(pfd, base, flags, 0600);
@@ -429,7 +432,7 @@ static int extract_file(struct unpack *u, struct archive_entry *e, int pfd, cons
 }
 
 static int add_fixup(struct unpack *u, const char *path, mode_t mode, uid_t uid, gid_t gid,
-		     const struct timespec ts[2])
+                     const struct timespec ts[2])
 {
 	struct dir_fixup *f;
 
@@ -443,7 +446,7 @@ static int add_fixup(struct unpack *u, const char *path, mode_t mode, uid_t uid,
 		u->cap_fixups = nc;
 	}
 	f = &u->fixups[u->n_fixups];
-	*f = (struct dir_fixup){ .path = strdup(path), .mode = mode, .uid = uid, .gid = gid };
+	*f = (struct dir_fixup){.path = strdup(path), .mode = mode, .uid = uid, .gid = gid};
 	if (!f->path)
 		return -ENOMEM;
 	f->times[0] = ts[0];
@@ -455,7 +458,7 @@ static int add_fixup(struct unpack *u, const char *path, mode_t mode, uid_t uid,
 /* Directory modes and times are applied at the end: a read-only directory must still take its
  * children, and creating them would change its mtime. */
 static int extract_dir(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
-		       const char *path, uid_t uid, gid_t gid)
+                       const char *path, uid_t uid, gid_t gid)
 {
 	struct timespec ts[2];
 	int r;
@@ -475,7 +478,7 @@ static int extract_dir(struct unpack *u, struct archive_entry *e, int pfd, const
 }
 
 static int extract_symlink(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
-			   uid_t uid, gid_t gid)
+                           uid_t uid, gid_t gid)
 {
 	const char *target = archive_entry_symlink(e);
 	struct timespec ts[2];
@@ -559,7 +562,7 @@ static int extract_hardlink(struct unpack *u, struct archive_entry *e, int pfd, 
 }
 
 static int extract_node(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
-			uid_t uid, gid_t gid)
+                        uid_t uid, gid_t gid)
 {
 	mode_t type = archive_entry_filetype(e);
 	dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
@@ -591,7 +594,7 @@ static int extract_node(struct unpack *u, struct archive_entry *e, int pfd, cons
 
 /* Size and count caps, checked on the header before anything is decompressed: a bomb fails
  * here instead of filling the disk. */
-static int check_caps(struct unpack *u, struct archive_entry *e)
+static int check_limits(struct unpack *u, struct archive_entry *e)
 {
 	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 
@@ -602,7 +605,7 @@ static int check_caps(struct unpack *u, struct archive_entry *e)
 	u->declared_bytes += (uint64_t)size;
 	if ((uint64_t)size > u->max_bytes || u->declared_bytes > u->max_bytes)
 		return refuse(u, -EFBIG, "unpacked size exceeds the cap of %" PRIu64 " bytes",
-			      u->max_bytes);
+		              u->max_bytes);
 	return 0;
 }
 
@@ -612,7 +615,7 @@ static bool is_special(mode_t type)
 }
 
 static int dispatch(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
-		    const char *path, uid_t uid, gid_t gid)
+                    const char *path, uid_t uid, gid_t gid)
 {
 	mode_t type = archive_entry_filetype(e);
 
@@ -641,7 +644,7 @@ static int extract_entry(struct unpack *u, struct archive_entry *e)
 	int r;
 
 	u->what = archive_entry_pathname(e);
-	r = check_caps(u, e);
+	r = check_limits(u, e);
 	if (r < 0)
 		return r;
 	why = normalize(u->what, path);
@@ -715,7 +718,7 @@ static int unpack_entries(struct unpack *u)
 		else if (r != ARCHIVE_OK) {
 			u->what = "(header)";
 			return refuse(u, -EBADMSG, "corrupt archive: %s",
-				      archive_error_string(u->a) ?: "unknown error");
+			              archive_error_string(u->a) ?: "unknown error");
 		}
 		r = extract_entry(u, e);
 		if (r < 0)
@@ -789,27 +792,27 @@ static void unpack_done(struct unpack *u)
 
 static void unpack_init(struct unpack *u, const struct template_unpack_opts *opts, char *reason)
 {
-	static const struct template_unpack_opts none = { 0 };
+	static const struct template_unpack_opts none = {0};
 
 	if (!opts)
 		opts = &none;
 	*u = (struct unpack){
-		.root_fd = -EBADF,
-		.max_bytes = opts->max_bytes ?: UNPACK_DEFAULT_MAX_BYTES,
-		.max_entries = opts->max_entries ?: UNPACK_DEFAULT_MAX_ENTRIES,
-		.uid_shift = opts->uid_shift,
-		.gid_shift = opts->gid_shift,
-		.allow_devices = opts->allow_devices,
-		.lenient_owner = geteuid() != 0 && opts->uid_shift == 0 && opts->gid_shift == 0,
-		.reason = reason,
-		.what = "",
+	        .root_fd = -EBADF,
+	        .max_bytes = opts->max_bytes ?: UNPACK_DEFAULT_MAX_BYTES,
+	        .max_entries = opts->max_entries ?: UNPACK_DEFAULT_MAX_ENTRIES,
+	        .uid_shift = opts->uid_shift,
+	        .gid_shift = opts->gid_shift,
+	        .allow_devices = opts->allow_devices,
+	        .lenient_owner = geteuid() != 0 && opts->uid_shift == 0 && opts->gid_shift == 0,
+	        .reason = reason,
+	        .what = "",
 	};
 }
 
 /* Everything between the empty temp dir and the rename. */
 static int unpack_tree(struct unpack *u, int tar_fd)
 {
-	static const struct timespec omit[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+	static const struct timespec omit[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 	int r;
 
 	r = open_archive(tar_fd, &u->a);
@@ -834,7 +837,7 @@ static int unpack_tree(struct unpack *u, int tar_fd)
 }
 
 int template_unpack(const char *tarball, int parent_fd, const char *dest_name,
-		    const struct template_unpack_opts *opts, char *ret_reason)
+                    const struct template_unpack_opts *opts, char *ret_reason)
 {
 	_cleanup_close_ int tar_fd = -EBADF;
 	struct unpack u;
