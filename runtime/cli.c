@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,13 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'vpsctl %s --help')\n", c->verb);
 	return EXIT_USAGE;
+}
+
+int cli_bad_option(const struct cli *c, char **argv)
+{
+	const char *bad = optind > 0 ? argv[optind - 1] : "?";
+
+	return cli_usage_error(c, "unknown option or missing value: '%.64s'", bad);
 }
 
 int cli_load_node(struct cli *c)

@@ -21,6 +21,8 @@ struct cli {
 int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "vpsctl: VERB: message" plus a --help hint and returns EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error for the option getopt just refused (argv[optind - 1]). */
+int cli_bad_option(const struct cli *c, char **argv);
 /* Loads the node config (exits the verb with a clear line if it is corrupt). */
 int cli_load_node(struct cli *c);
 /* Checks a VPS name before anything is touched. */

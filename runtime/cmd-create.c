@@ -65,7 +65,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 			return -2;
 		default:
 			if (opt < QUOTA_OPT_BASE || a->n_quota >= ELEMENTSOF(a->quota))
-				return cli_usage_error(c, "unknown option"), -1;
+				return cli_bad_option(c, argv), -1;
 			a->quota[a->n_quota].opt = opt;
 			a->quota[a->n_quota++].value = optarg;
 		}
@@ -196,7 +196,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 		else if (opt == 'h')
 			return cli_print_help("destroy NAME [--force]", destroy_help), 0;
 		else
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(c, "expected exactly one VPS name");

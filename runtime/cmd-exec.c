@@ -31,7 +31,7 @@ int cmd_exec(struct cli *c, int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (opt != 'h')
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 		printf("Usage: vpsctl exec NAME [--] CMD [ARG...]\n"
 		       "Run CMD inside a running VPS with stdin/stdout/stderr passed through;\n"
 		       "exits with CMD's exit code (126/127: could not run it).\n");
@@ -61,7 +61,7 @@ int cmd_enter(struct cli *c, int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (opt != 'h')
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 		printf("Usage: vpsctl enter NAME\n"
 		       "Open an interactive root shell inside a running VPS on a fresh pty.\n");
 		return 0;

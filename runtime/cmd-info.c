@@ -145,7 +145,7 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 			cli_print_help(usage, NULL);
 			return -2;
 		} else
-			return cli_usage_error(c, "unknown option"), -1;
+			return cli_bad_option(c, argv), -1;
 	}
 	return cli_load_node(c) ? -1 : 0;
 }

@@ -48,7 +48,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
 		} else {
-			return cli_usage_error(c, "unknown option"), -1;
+			return cli_bad_option(c, argv), -1;
 		}
 	}
 	if (optind + 1 != argc)
@@ -168,7 +168,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 				      "CPU, memory and pids usage of a running VPS, with failure\n"
 				      "counters (limits hit, OOM kills, refused forks).\n"), 0;
 		else
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(c, "expected exactly one VPS name");

@@ -51,7 +51,7 @@ int cmd_start(struct cli *c, int argc, char **argv)
 		else if (opt == 'h')
 			return cli_print_help("start NAME [--foreground]", start_help), 0;
 		else
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error(c, "expected exactly one VPS name");
@@ -96,7 +96,7 @@ static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
 			cli_print_help(usage, stop_help);
 			return -2;
 		} else {
-			return cli_usage_error(c, "unknown option"), -1;
+			return cli_bad_option(c, argv), -1;
 		}
 	}
 	if (optind + 1 != argc)

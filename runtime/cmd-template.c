@@ -30,7 +30,7 @@ static int template_build(struct cli *c, int argc, char **argv)
 				      "Build the busybox template from the host's static busybox.\n"),
 			       0;
 		else
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "busybox") != 0)
 		return cli_usage_error(c, "only 'template build busybox' is supported so far");
@@ -63,7 +63,7 @@ static int template_list_cmd(struct cli *c, int argc, char **argv)
 		else if (opt == 'h')
 			return printf("Usage: vpsctl template list [--json]\n"), 0;
 		else
-			return cli_usage_error(c, "unknown option");
+			return cli_bad_option(c, argv);
 	}
 	r = template_list(c->paths.templates_dir, &list, &n);
 	if (r < 0 && r != -ENOENT)

@@ -137,7 +137,8 @@ static int kill_all(const struct vps_state *st, const char *name, const struct n
 			   &cg);
 	if (r < 0)
 		return r;
-	return vps_cgroup_kill(cg, KILL_WAIT_MS);
+	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
+	return r == -ENOENT ? 0 : r; /* the supervisor may have removed it already */
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,

@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	struct cli c = {0};
 	int opt, r;
 
+	opterr = 0; /* we print one line of our own for a bad option */
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
@@ -69,7 +70,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "vpsctl: unknown option (see 'vpsctl --help')\n");
+			fprintf(stderr, "vpsctl: unknown option '%s' (see 'vpsctl --help')\n",
+				argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

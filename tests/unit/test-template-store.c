@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "vpsctl-build.h"
 #include "fileio.h"
 #include "template-internal.h"
 #include "template.h"
