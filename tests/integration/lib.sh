@@ -11,8 +11,9 @@ if [ "$(id -u)" != 0 ]; then
 		echo "Bail out! integration tests need root and CI=true forbids skipping"
 		exit 1
 	fi
+	# meson's TAP parser reads a 1..0 plan as a skip; a non-zero exit would be an error
 	echo "1..0 # SKIP needs root"
-	exit 77
+	exit 0
 fi
 
 # The whole test runs in its own network namespace: the "node".
