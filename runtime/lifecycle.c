@@ -181,11 +181,20 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	if (!force && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
 		r = wait_pidfd(sup_fd, (int)timeout_sec * 1000);
 	if (r == -ETIMEDOUT) {
-		/* The supervisor notices init's death, records "stopped" and cleans up. */
+		/* Killing init takes its pid namespace along; the supervisor notices, records
+		 * "stopped" and removes the cgroup. Only if it does not do so in time do we
+		 * kill through the cgroup ourselves. */
+		_cleanup_close_ int init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
+
 		(void)syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0);
-		r = kill_all(&st, cfg->name, node);
-		if (r == 0)
-			r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+		if (init_fd >= 0)
+			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+		r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+		if (r == -ETIMEDOUT) {
+			r = kill_all(&st, cfg->name, node);
+			if (r == 0)
+				r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+		}
 	}
 	if (r < 0)
 		snprintf(err, errlen, "Failed to stop: %s", strerror(-r));
