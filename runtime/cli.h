@@ -51,3 +51,4 @@ int cmd_enter(struct cli *c, int argc, char **argv);
 int cmd_template(struct cli *c, int argc, char **argv);
 int cmd_resize(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_console(struct cli *c, int argc, char **argv);

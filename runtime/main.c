@@ -27,6 +27,7 @@ static const struct verb {
 	{"exec", cmd_exec, "run a command inside a running VPS"},
 	{"resize", cmd_resize, "change the quotas of a VPS, live"},
 	{"stats", cmd_stats, "usage and failure counters of a running VPS"},
+	{"console", cmd_console, "attach to the console of a running VPS"},
 	{"template", cmd_template, "build, list or remove OS templates"},
 };
 

@@ -15,6 +15,7 @@
 #include "console.h"
 #include "fileio.h"
 #include "log.h"
+#include "notify.h"
 #include "vps-spawn.h"
 #include "state.h"
 #include "supervisor.h"
@@ -41,6 +42,12 @@ static void report(struct sup *s, int r, const char *text)
 		s->a->report_fd = -1;
 	} else if (r < 0) {
 		log_error("%s: %s", s->a->cfg->name, text);
+	} else {
+		char state[64];
+
+		/* --foreground under a Type=notify unit: init runs, the unit is up. */
+		snprintf(state, sizeof(state), "READY=1\nMAINPID=%d", (int)getpid());
+		(void)notify_send(state);
 	}
 	if (s->a->lock_fd >= 0) {
 		close(s->a->lock_fd);
@@ -158,6 +165,7 @@ static void on_signal(struct sup *s)
 			continue;
 		/* A stop request: ask init to power off; `vpsctl stop` enforces the timeout. */
 		s->stop_requested = true;
+		(void)notify_send("STOPPING=1");
 		if (s->spawn.pidfd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd,
 				      s->a->cfg->poweroff_signal, NULL, 0);
@@ -192,13 +200,15 @@ static bool on_init_exit(struct sup *s, char *reason, size_t len)
 static void loop(struct sup *s, char *reason, size_t len)
 {
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[5] = {
 			{.fd = s->sigfd, .events = POLLIN},
 			{.fd = s->spawn.pidfd, .events = POLLIN},
 			{.fd = s->console.master, .events = POLLIN},
+			{.fd = s->console.listen_fd, .events = POLLIN},
+			{.fd = s->console.client_fd, .events = POLLIN},
 		};
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(reason, len, "supervisor failed: %s", strerror(errno));
@@ -207,6 +217,10 @@ static void loop(struct sup *s, char *reason, size_t len)
 		if (p[2].revents)
 			while (vps_console_pump(&s->console) == 0)
 				;
+		if (p[4].revents)
+			vps_console_client_input(&s->console);
+		if (p[3].revents)
+			vps_console_accept(&s->console);
 		if (p[0].revents)
 			on_signal(s);
 		if (p[1].revents && !on_init_exit(s, reason, len))
