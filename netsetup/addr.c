@@ -71,7 +71,8 @@ bool netsetup_addr_in_subnet(const struct netsetup_addr *a, const struct netsetu
 {
 	unsigned full = subnet->prefixlen / 8, rest = subnet->prefixlen % 8;
 
-	if (a->family != subnet->family || subnet->prefixlen > family_bits(a->family))
+	if (a->family != subnet->family || !family_bits(a->family) ||
+	    subnet->prefixlen > family_bits(a->family))
 		return false;
 	if (memcmp(a->bytes, subnet->bytes, full) != 0)
 		return false;

@@ -8,8 +8,10 @@
 
 #include "netsetup.h"
 
-/* FNV-1a: stable across builds and architectures, which a MAC kept across restarts needs. */
-static uint64_t fnv1a64(const char *s)
+/* FNV-1a with a final mix (MurmurHash3's fmix64), so that names differing in one character
+ * differ in every byte; stable across builds and architectures, as a MAC kept across
+ * restarts must be. */
+static uint64_t name_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -17,12 +19,17 @@ static uint64_t fnv1a64(const char *s)
 		h ^= (uint8_t)*s;
 		h *= 0x100000001b3ULL;
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
 void netsetup_mac_from_name(const char *name, uint8_t ret[NETSETUP_MAC_LEN])
 {
-	uint64_t h = fnv1a64(name);
+	uint64_t h = name_hash(name);
 
 	/* 0x02: locally administered (bit 1), unicast (bit 0 clear); 40 bits from the hash. */
 	ret[0] = 0x02;
