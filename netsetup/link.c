@@ -11,6 +11,8 @@
 #include "netsetup.h"
 #include "nl.h"
 
+_Static_assert(NETSETUP_IFNAMSIZ == IFNAMSIZ, "NETSETUP_IFNAMSIZ must be IFNAMSIZ");
+
 int netsetup_ifname_check(const char *name)
 {
 	size_t len;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
 

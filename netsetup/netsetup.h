@@ -9,7 +9,6 @@
  */
 #pragma once
 
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +17,8 @@
 #define NETSETUP_BRIDGE_DEFAULT "vpsbr0"
 #define NETSETUP_PEER_DEFAULT "eth0"
 #define NETSETUP_MAC_LEN 6
+/* IFNAMSIZ, without pulling <net/if.h> (which clashes with <linux/if.h>) into every user. */
+#define NETSETUP_IFNAMSIZ 16
 /* Addresses one VPS may hold (per family); bounds the anti-spoofing program. */
 #define NETSETUP_MAX_ADDRS 32
 /* Lowest bandwidth cap: below 8 kbit/s a token bucket cannot pass one full frame in time. */
@@ -85,7 +86,7 @@ struct netsetup_link_stats {
 
 struct netsetup_link_info {
 	int ifindex;
-	char name[IFNAMSIZ];
+	char name[NETSETUP_IFNAMSIZ];
 	char kind[16]; /* IFLA_INFO_KIND: "veth", "bridge", "ifb"; "" if none */
 	unsigned flags; /* IFF_* */
 	unsigned mtu;
@@ -141,7 +142,7 @@ int netsetup_rate_parse(const char *s, uint64_t *ret_bps);
 /* Writes e.g. "10mbit" into buf (at least 32 bytes) and returns buf. */
 const char *netsetup_rate_format(uint64_t bps, char *buf, size_t len);
 /* The IFB device that shapes what host_ifname receives: "veth-X" -> "ifb-X". */
-int netsetup_ifb_name(const char *host_ifname, char ret[IFNAMSIZ]);
+int netsetup_ifb_name(const char *host_ifname, char ret[NETSETUP_IFNAMSIZ]);
 /*
  * Caps both directions of the node-side veth at rate_bps: a tbf on its egress (traffic to the
  * VPS) and, for traffic from the VPS, a redirect of its ingress to an IFB device shaped by a

@@ -323,7 +323,7 @@ int netsetup_build_ifb(void *buf, const char *name)
 
 /* --- operations ----------------------------------------------------------------------- */
 
-int netsetup_ifb_name(const char *host_ifname, char ret[IFNAMSIZ])
+int netsetup_ifb_name(const char *host_ifname, char ret[NETSETUP_IFNAMSIZ])
 {
 	const char *base = host_ifname;
 	int n;

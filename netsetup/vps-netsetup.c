@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 

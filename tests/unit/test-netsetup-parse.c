@@ -191,7 +191,7 @@ END_TEST
 
 START_TEST(test_ifb_name)
 {
-	char n[IFNAMSIZ];
+	char n[NETSETUP_IFNAMSIZ];
 
 	ck_assert_int_eq(netsetup_ifb_name("veth-web1", n), 0);
 	ck_assert_str_eq(n, "ifb-web1");
