@@ -14,10 +14,14 @@
 #include "fileio.h"
 #include "lifecycle.h"
 #include "lock.h"
+#include "network.h"
 #include "state.h"
 #include "template.h"
 
-enum { OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP };
+enum {
+	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF,
+};
 
 struct create_args {
 	const char *name;
@@ -25,6 +29,9 @@ struct create_args {
 	const char *hostname;
 	const char *init;
 	bool onboot;
+	bool no_antispoof;
+	const char *mac, *mtu, *bandwidth;
+	char ips[512];
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
 };
@@ -36,6 +43,11 @@ static const char *const create_help[] = {
 	"  --hostname H         host name inside the VPS (default: NAME)",
 	"  --init PATH          the VPS's init (default: the template's)",
 	"  --onboot             start the VPS when the node boots",
+	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
+	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
+	"  --mtu N              MTU of eth0",
+	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
+	"  --no-antispoof       let the VPS send from any MAC/address (not for tenants)",
 	NULL,
 };
 
@@ -47,17 +59,33 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"onboot", no_argument, NULL, OPT_ONBOOT},
 		{"init", required_argument, NULL, OPT_INIT},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"ip", required_argument, NULL, OPT_IP},
+		{"mac", required_argument, NULL, OPT_MAC},
+		{"mtu", required_argument, NULL, OPT_MTU},
+		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
 	};
-	size_t n = cli_quota_options(opts + 5);
+	size_t n = cli_quota_options(opts + 10);
 	int opt;
 
-	opts[5 + n] = (struct option){0};
+	opts[10 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
 		case OPT_HOSTNAME: a->hostname = optarg; break;
 		case OPT_ONBOOT: a->onboot = true; break;
 		case OPT_INIT: a->init = optarg; break;
+		case OPT_IP:
+			if (strlen(a->ips) + strlen(optarg) + 2 > sizeof(a->ips))
+				return cli_usage_error(c, "too many --ip addresses"), -1;
+			if (a->ips[0])
+				strcat(a->ips, " ");
+			strcat(a->ips, optarg);
+			break;
+		case OPT_MAC: a->mac = optarg; break;
+		case OPT_MTU: a->mtu = optarg; break;
+		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
+		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -80,6 +108,20 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 	return 0;
 }
 
+static int set_net(const struct create_args *a, struct vps_config *cfg)
+{
+	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH"};
+	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth};
+	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth"};
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],
+					  values[i]) < 0)
+			return cli_fail(a->name, "invalid %s '%.64s'", flags[i], values[i]), -1;
+	cfg->antispoof = !a->no_antispoof;
+	return 0;
+}
+
 /* Builds the config: node defaults, then the template's init, then the flags. */
 static int build_config(struct cli *c, const struct create_args *a,
 			const struct vps_template_meta *t, struct vps_config *cfg)
@@ -98,6 +140,8 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
+	if (set_net(a, cfg) < 0)
+		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++)
 		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err, sizeof(err)) < 0)
 			return cli_fail(a->name, "%s", err);
@@ -149,7 +193,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], err[256];
 	_cleanup_close_ int lock = -EBADF;
 	int r;
 
@@ -169,6 +213,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0 || access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
+	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
+		return cli_fail(a.name, "%s", err);
 	return materialize(c, &cfg, &t);
 }
 

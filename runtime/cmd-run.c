@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "lifecycle.h"
+#include "network.h"
 #include "parse.h"
 #include "state.h"
 
@@ -19,6 +20,9 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 
 	if (vps_run_state_get(&c->paths, cfg->name, &st) != VPS_STOPPED)
 		return cli_fail(cfg->name, "is already running");
+	r = vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err);
 	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
 	if (r < 0)
 		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",

@@ -17,6 +17,11 @@ struct vps_config {
 	int poweroff_signal;
 	bool onboot;
 	struct vps_quota quota;
+	char ip_address[512]; /* space-separated CIDRs; empty = no network interface */
+	char mac[18];         /* empty = derived from the name */
+	uint64_t mtu;         /* 0 = kernel default */
+	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
+	bool antispoof;
 };
 
 struct node_config {
@@ -26,6 +31,8 @@ struct node_config {
 	uint64_t shrink_timeout;  /* milliseconds a memory shrink waits for usage to fall */
 	char busybox[256];        /* the static busybox `template build busybox` packs */
 	struct vps_quota defaults;
+	char bridge[16];
+	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
 };
 
 extern const struct conf_key vps_config_keys[];

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "network.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -219,5 +220,6 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
+	vps_net_teardown(name);
 	return vps_state_remove(p, name);
 }

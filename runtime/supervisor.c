@@ -15,6 +15,7 @@
 #include "console.h"
 #include "fileio.h"
 #include "log.h"
+#include "network.h"
 #include "notify.h"
 #include "vps-spawn.h"
 #include "state.h"
@@ -77,6 +78,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 
 	s->spawn = (struct vps_spawn){
 		.cfg = s->a->cfg,
+		.node = s->a->node,
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
 		.console_fd = s->console.slave,
@@ -237,6 +239,7 @@ static void teardown(struct sup *s, const char *reason)
 		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
 		closep(&s->spawn.pidfd);
 	}
+	vps_net_teardown(s->a->cfg->name);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "vps-mount.h"
 #include "netsetup.h"
+#include "network.h"
 #include "vps-spawn.h"
 #include "sync.h"
 
@@ -133,10 +134,14 @@ static int host_steps(struct vps_spawn *s)
 {
 	int r = vps_cgroup_attach(s->cg, s->pid);
 
-	if (r < 0)
+	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
 			 strerror(-r));
-	return r;
+		return r;
+	}
+	/* The veth peer is created directly in init's fresh network namespace. */
+	r = vps_net_plumb(s->cfg, s->node, s->pid, s->error, sizeof(s->error));
+	return r < 0 ? r : 0;
 }
 
 static int wait_exec(struct vps_spawn *s, int sock)
