@@ -13,5 +13,6 @@ mkdir -p "$src"
 git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$src"
 (cd "$src" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1 ||
 	{ tail -40 "$out/build.log"; echo "build failed: $out/build.log" >&2; exit 1; }
-lintian "$out/vpsctl_${version}_"*.changes || true
+# lintian exits non-zero on errors (warnings are only printed): so does this script.
+lintian "$out/vpsctl_${version}_"*.changes
 ls "$out"/*.deb
