@@ -1,6 +1,8 @@
 #!/bin/bash
 # examples/bash-completion/vpsctl, sourced into this bash: what <Tab> offers for a few command
 # lines against a temporary root, and its command and flag lists against `vpsctl --help`.
+# Word lists (commands, flags, keys) are split on purpose.
+# shellcheck disable=SC2046,SC2086
 . "$(dirname "$0")/tap.sh"
 . "$SOURCE_DIR/examples/bash-completion/vpsctl"
 
@@ -48,7 +50,6 @@ is "the completion's commands are vpsctl --help's" "$(words $_vpsctl_commands)" 
 for c in $sections; do
 	c=${c/-/ }
 	# --help is offered everywhere, whether or not a command's usage text names it.
-	# shellcheck disable=SC2086
 	is "the completion's flags of '$c' are its --help's" "$(words $(_vpsctl_flags "$c"))" \
 		"$(words $(help_flags $c) --help)"
 done

@@ -3,6 +3,8 @@
 # every command and flag `vpsctl --help` shows is in vpsctl(8), in its command's section;
 # every key of runtime/config.c is in vpsctl.conf(5) (and no key that is not); every node
 # key is in examples/vpsctl.conf with the built-in default; both pages render without warnings.
+# Word lists (commands, flags, keys) are split on purpose.
+# shellcheck disable=SC2046,SC2086
 . "$(dirname "$0")/tap.sh"
 
 MAN8=$SOURCE_DIR/docs/vpsctl.8.scd

@@ -2,6 +2,8 @@
 # The systemd side: `systemd-analyze verify` on the built units (and on an instance with the
 # generator's boot-order drop-in), and vpsctl-generator run against a private root with VPSes
 # that do and do not start at boot. Runs no VPS and needs no systemd as PID 1.
+# The file lists below are of names this test made (no blanks).
+# shellcheck disable=SC2010,SC2011
 . "$(dirname "$0")/lib.sh"
 
 BUILD_DIR=${BUILD_DIR:-$(dirname "$VPSCTL")}
