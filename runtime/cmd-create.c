@@ -20,7 +20,7 @@
 
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER,
 };
 
 struct create_args {
@@ -30,7 +30,7 @@ struct create_args {
 	const char *init;
 	bool onboot;
 	bool no_antispoof;
-	const char *mac, *mtu, *bandwidth;
+	const char *mac, *mtu, *bandwidth, *boot_order;
 	char ips[512];
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
@@ -43,6 +43,7 @@ static const char *const create_help[] = {
 	"  --hostname H         host name inside the VPS (default: NAME)",
 	"  --init PATH          the VPS's init (default: the template's)",
 	"  --onboot             start the VPS when the node boots",
+	"  --boot-order N       with --onboot: lower numbers start first",
 	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
 	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
 	"  --mtu N              MTU of eth0",
@@ -64,11 +65,12 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"mtu", required_argument, NULL, OPT_MTU},
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
+		{"boot-order", required_argument, NULL, OPT_BOOT_ORDER},
 	};
-	size_t n = cli_quota_options(opts + 10);
+	size_t n = cli_quota_options(opts + 11);
 	int opt;
 
-	opts[10 + n] = (struct option){0};
+	opts[11 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -86,6 +88,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_MTU: a->mtu = optarg; break;
 		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
 		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
+		case OPT_BOOT_ORDER: a->boot_order = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -110,9 +113,9 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 
 static int set_net(const struct create_args *a, struct vps_config *cfg)
 {
-	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH"};
-	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth};
-	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth"};
+	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH", "BOOT_ORDER"};
+	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
+	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth", "--boot-order"};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],

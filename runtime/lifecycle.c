@@ -87,9 +87,16 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	if (foreground) {
 		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
 		r = vps_supervisor_run(&a);
-		if (r < 0)
+		if (r < 0) {
 			snprintf(err, errlen, "start failed");
-		return r;
+			return r;
+		}
+		/* A crash is a failure of the unit, so systemd's Restart=on-failure applies. */
+		if (!a.clean_exit) {
+			snprintf(err, errlen, "the VPS ended: %s", a.exit_reason);
+			return -ECHILD;
+		}
+		return 0;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;

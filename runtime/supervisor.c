@@ -272,5 +272,7 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 	report(&s, 0, NULL);
 	loop(&s, reason, sizeof(reason));
 	teardown(&s, reason);
+	a->clean_exit = strcmp(reason, "stopped") == 0 || strcmp(reason, "halted") == 0;
+	snprintf(a->exit_reason, sizeof(a->exit_reason), "%s", reason);
 	return 0;
 }

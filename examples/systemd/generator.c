@@ -9,7 +9,7 @@
  *   vpsctl@NAME.service.d/50-vpsctl-boot-order.conf   After=vpsctl@PREVIOUS.service
  *   multi-user.target.wants/vpsctl.target    (when at least one VPS starts at boot)
  *
- * The order is by name until vps.conf has a BOOT_ORDER key; boot_cmp() is where it goes.
+ * The order is BOOT_ORDER (lower first), then the name.
  * VPSCTL_ROOT (as for vpsctl) moves every path it reads under another root, for tests.
  *
  * A generator runs before most file systems are mounted: with /var on its own file system it
@@ -39,6 +39,7 @@
 
 struct boot_vps {
 	char name[33];
+	uint64_t order;
 };
 
 static void warn(const char *name, const char *what, int err)
@@ -47,15 +48,19 @@ static void warn(const char *name, const char *what, int err)
 		err ? ": " : "", err ? strerror(err) : "");
 }
 
-/* The start order; BOOT_ORDER, once the config has it, compares first and the name breaks
- * ties, so equal orders stay deterministic. */
+/* The start order: BOOT_ORDER first, the name breaks ties so equal orders stay
+ * deterministic. */
 static int boot_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct boot_vps *)a)->name, ((const struct boot_vps *)b)->name);
+	const struct boot_vps *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 static bool starts_at_boot(const struct vps_paths *p, const struct node_config *node,
-			   const char *name)
+			   const char *name, uint64_t *ret_order)
 {
 	struct vps_config cfg;
 	char err[256] = "";
@@ -64,6 +69,7 @@ static bool starts_at_boot(const struct vps_paths *p, const struct node_config *
 		fprintf(stderr, "vpsctl-generator: %s: %s; not started at boot\n", name, err);
 		return false;
 	}
+	*ret_order = cfg.boot_order;
 	return cfg.onboot;
 }
 
@@ -79,11 +85,14 @@ static int collect(const struct vps_paths *p, const struct node_config *node,
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
+		uint64_t order = 0;
+
 		/* Skips ".", "..", and the ".NAME.new" of a create that did not finish. */
-		if (!name_is_valid(de->d_name) || !starts_at_boot(p, node, de->d_name))
+		if (!name_is_valid(de->d_name) || !starts_at_boot(p, node, de->d_name, &order))
 			continue;
 		if (n == MAX_VPS)
 			return -E2BIG;
+		out[n].order = order;
 		snprintf(out[n++].name, sizeof(out->name), "%s", de->d_name);
 	}
 	qsort(out, n, sizeof(*out), boot_cmp);

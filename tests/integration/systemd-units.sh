@@ -20,7 +20,7 @@ if ! command -v systemd-analyze >/dev/null; then
 	echo "1..0 # SKIP systemd-analyze not found (Debian package systemd)"
 	exit 0
 fi
-plan 17
+plan 21
 
 # The units as installed, but running the vpsctl under test: verify checks that ExecStart's
 # binary exists and is executable.
@@ -83,6 +83,17 @@ mkdir -p "$G/none"
 VPSCTL_ROOT=$T_ROOT "$GENERATOR" "$G/none" 2>/dev/null
 ok $? "the generator succeeds when no VPS starts at boot"
 is "and writes nothing, not even vpsctl.target's want" "$(ls -A "$G/none" | xargs)" ""
+
+# BOOT_ORDER through vpsctl enable: lower first, whatever the names.
+vpsctl enable a --boot-order 5 && vpsctl enable b --boot-order 1
+ok $? "vpsctl enable --boot-order"
+like "enable wrote ONBOOT and BOOT_ORDER" "$(cat "$T_ROOT/var/lib/vpsctl/vps/a/vps.conf")" 'BOOT_ORDER="5"'
+mkdir -p "$G/ordered"
+VPSCTL_ROOT=$T_ROOT "$GENERATOR" "$G/ordered" 2>/dev/null
+is "b (order 1) starts before a (order 5)" \
+	"$(grep -h '^After=' "$G"/ordered/vpsctl@a.service.d/*.conf)" "After=vpsctl@b.service"
+vpsctl disable a
+is "disable takes a out of vpsctl.target" "$(grep -c '^ONBOOT="no"' "$T_ROOT/var/lib/vpsctl/vps/a/vps.conf")" 1
 
 mkdir -p "$G/empty"
 VPSCTL_ROOT=$T_ROOT/nonexistent "$GENERATOR" "$G/empty"
