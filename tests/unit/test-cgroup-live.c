@@ -327,6 +327,24 @@ static struct vps_quota quota(uint64_t cpus, uint64_t burst, uint64_t mem, uint6
 
 /* ---- the scenario ---- */
 
+/* A create the kernel refuses half-way leaves nothing behind, not even the parent. */
+static void test_create_failure(const char *parent, const struct vps_quota *q)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	struct vps_quota bad = *q;
+	struct vps_cgroup_error err = {};
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	int r;
+
+	if (!expect(vps_cgroup_new(parent, "broken", &cg) == 0, "handle for 'broken'"))
+		return;
+	snprintf(bad.cpuset, sizeof(bad.cpuset), "%ld", ncpu > 0 ? ncpu : 4095);
+	r = vps_cgroup_create(cg, &bad, &err);
+	expect(r < 0 && strncmp(err.message, "Failed to set cpuset.cpus to ", 29) == 0,
+	       "create with an impossible cpuset fails: '%s'", err.message);
+	expect(!vps_cgroup_exists(cg) && !parent_left(cg, true), "failed create left nothing");
+}
+
 static void test_create(struct vps_cgroup *cg, const struct vps_quota *q)
 {
 	struct vps_cgroup_error err = {};
@@ -537,6 +555,7 @@ int main(void)
 		return EXIT_FAILURE;
 	}
 	q.cpu_weight = 200;
+	test_create_failure(parent, &q);
 	test_create(cg, &q);
 	test_resizes(cg, &q);
 	test_refusal(cg, &q);
