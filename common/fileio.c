@@ -228,6 +228,11 @@ int rm_rf_at(int dirfd, const char *name)
 
 int proc_start_time(pid_t pid, unsigned long long *ret)
 {
+	return proc_stat(pid, ret, NULL);
+}
+
+int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state)
+{
 	char path[64];
 	_cleanup_free_ char *buf = NULL;
 	const char *p;
@@ -239,15 +244,17 @@ int proc_start_time(pid_t pid, unsigned long long *ret)
 		return r;
 	/* comm may hold spaces and parens: fields start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p)
+	if (!p || p[1] != ' ' || p[2] == '\0')
 		return -EIO;
+	if (ret_state)
+		*ret_state = p[2];
 	p++;
 	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EIO;
 	}
-	if (sscanf(p, " %llu", ret) != 1)
+	if (sscanf(p, " %llu", ret_start) != 1)
 		return -EIO;
 	return 0;
 }

@@ -1,6 +1,105 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vpsctl: the command line. Global options, then one verb. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "log.h"
+#include "vpsctl-build.h"
+
+static const struct verb {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *summary;
+} verbs[] = {
+	{"create", cmd_create, "create a VPS from a template"},
+	{"start", cmd_start, "start a VPS"},
+	{"stop", cmd_stop, "power a VPS off (then kill what is left)"},
+	{"restart", cmd_restart, "stop and start a VPS"},
+	{"destroy", cmd_destroy, "remove a VPS and its storage"},
+	{"list", cmd_list, "list VPSes"},
+	{"status", cmd_status, "show one VPS"},
+	{"enter", cmd_enter, "open a root shell inside a running VPS"},
+	{"exec", cmd_exec, "run a command inside a running VPS"},
+	{"resize", cmd_resize, "change the quotas of a VPS, live"},
+	{"stats", cmd_stats, "usage and failure counters of a running VPS"},
+	{"console", cmd_console, "attach to the console of a running VPS"},
+	{"template", cmd_template, "build, list or remove OS templates"},
+};
+
+static void usage(FILE *f)
 {
-	return 0;
+	fprintf(f, "Usage: vpsctl [--root DIR] [--debug] COMMAND [ARGS...]\n\n"
+		   "OpenVZ-style VPSes on a shared kernel.\n\nCommands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\nOptions:\n"
+		   "  --root DIR   keep every file under DIR instead of / (also VPSCTL_ROOT)\n"
+		   "  --debug      log debug messages\n"
+		   "  --version    print the version\n"
+		   "  -h, --help   this text; 'vpsctl COMMAND --help' for a command\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'}, {"debug", no_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},    {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *root = getenv("VPSCTL_ROOT");
+	struct cli c = {0};
+	int opt, r;
+
+	opterr = 0; /* we print one line of our own for a bad option */
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'd':
+			log_set_max_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'V':
+			printf("vpsctl %s\n", VPSCTL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "vpsctl: unknown option '%s' (see 'vpsctl --help')\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	r = vps_paths_init(root, &c.paths);
+	if (r < 0) {
+		fprintf(stderr, "vpsctl: invalid --root '%s': %s\n", root, strerror(-r));
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+		if (strcmp(argv[optind], verbs[i].name) != 0)
+			continue;
+		c.verb = verbs[i].name;
+		r = vps_cgroup_init();
+		if (r < 0) {
+			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",
+				strerror(-r));
+			return EXIT_FAILURE;
+		}
+		argv += optind;
+		argc -= optind;
+		optind = 0; /* each verb parses its own options */
+		return verbs[i].fn(&c, argc, argv);
+	}
+	fprintf(stderr, "vpsctl: unknown command '%s' (see 'vpsctl --help')\n", argv[optind]);
+	return EXIT_USAGE;
 }

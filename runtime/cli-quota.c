@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The quota flags create and resize share, mapped onto vps.conf keys. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli-quota.h"
+
+const struct quota_flag quota_flags[] = {
+	{"cpus", "CPUS"},
+	{"cpu-burst", "CPU_BURST"},
+	{"cpu-weight", "CPU_WEIGHT"},
+	{"memory", "MEMORY"},
+	{"memory-reserve", "MEMORY_RESERVE"},
+	{"swap", "SWAP"},
+	{"pids", "PIDS"},
+	{"io-weight", "IO_WEIGHT"},
+	{"cpuset", "CPUSET"},
+};
+const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
+
+const char *const quota_help[] = {
+	"  --cpus N             hard CPU cap in CPUs (0.5, 1.5) or 'unlimited'",
+	"  --cpu-burst N        extra CPU the VPS may bank and spend in bursts (<= --cpus)",
+	"  --cpu-weight W       share of contended CPU, 1..10000 (100 = normal)",
+	"  --memory SIZE        hard RAM cap (512M, 2G)",
+	"  --memory-reserve SIZE  RAM protected from reclaim (<= --memory)",
+	"  --swap SIZE          swap on top of RAM",
+	"  --pids N             process/thread cap",
+	"  --io-weight W        share of disk time, 1..10000",
+	"  --cpuset LIST        CPUs to run on (0-3,5); '' = all",
+	NULL,
+};
+
+size_t cli_quota_options(struct option *out)
+{
+	for (size_t i = 0; i < quota_flags_n; i++)
+		out[i] = (struct option){quota_flags[i].flag, required_argument, NULL,
+					 QUOTA_OPT_BASE + (int)i};
+	return quota_flags_n;
+}
+
+int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
+{
+	size_t i = (size_t)(opt - QUOTA_OPT_BASE);
+	int r;
+
+	if (opt < QUOTA_OPT_BASE || i >= quota_flags_n)
+		return -EINVAL;
+	r = conf_set(vps_config_keys, vps_config_keys_n, cfg, quota_flags[i].key, value);
+	if (r < 0)
+		snprintf(err, errlen, "invalid --%s '%.64s'%s", quota_flags[i].flag, value,
+			 r == -ERANGE ? ": out of range" : "");
+	return r;
+}
+
+int cli_quota_validate(const struct vps_config *cfg, char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+
+	if (r < 0)
+		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
+	return r;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "config.h"
+
+#define QUOTA_OPT_BASE 1000
+
+struct quota_flag {
+	const char *flag;
+	const char *key;
+};
+
+extern const struct quota_flag quota_flags[];
+extern const size_t quota_flags_n;
+extern const char *const quota_help[];
+
+/* Writes one getopt option per quota flag into out; returns how many. */
+size_t cli_quota_options(struct option *out);
+/* Applies option opt's value to cfg; err says which flag was bad. */
+int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen);
+int cli_quota_validate(const struct vps_config *cfg, char *err, size_t errlen);

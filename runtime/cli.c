@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lock.h"
+#include "parse.h"
+
+int cli_fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vpsctl: ");
+	if (name)
+		fprintf(stderr, "%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAILURE;
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vpsctl: %s: ", c->verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'vpsctl %s --help')\n", c->verb);
+	return EXIT_USAGE;
+}
+
+int cli_bad_option(const struct cli *c, char **argv)
+{
+	const char *bad = optind > 0 ? argv[optind - 1] : "?";
+
+	return cli_usage_error(c, "unknown option or missing value: '%.64s'", bad);
+}
+
+int cli_load_node(struct cli *c)
+{
+	char err[256] = "";
+	int r = node_config_load(&c->paths, &c->node, err, sizeof(err));
+
+	if (r < 0)
+		return cli_fail(NULL, "%s: %s", c->paths.node_conf, err);
+	return 0;
+}
+
+int cli_check_name(const struct cli *c, const char *name)
+{
+	if (!name_is_valid(name))
+		return cli_usage_error(c, "invalid VPS name '%.64s%s': use 1-32 of a-z, 0-9 and '-', "
+				       "starting with a letter or digit", name,
+				       strlen(name) > 64 ? "..." : "");
+	return 0;
+}
+
+int cli_lock(const struct cli *c, const char *name)
+{
+	int fd = vps_lock(&c->paths, name, (unsigned)c->node.lock_timeout);
+
+	if (fd == -EWOULDBLOCK)
+		cli_fail(name, "another vpsctl command is working on this VPS; try again later");
+	else if (fd < 0)
+		cli_fail(name, "Failed to take the lock: %s", strerror(-fd));
+	return fd < 0 ? -1 : fd;
+}
+
+int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret)
+{
+	char err[256] = "";
+	int r = vps_config_load(&c->paths, name, &c->node, ret, err, sizeof(err));
+
+	if (r < 0)
+		cli_fail(name, "%s", err);
+	return r;
+}
+
+void cli_print_help(const char *usage, const char *const *lines)
+{
+	printf("Usage: vpsctl %s\n", usage);
+	for (; lines && *lines; lines++)
+		printf("%s\n", *lines);
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the CLI verbs share: the parsed global options and the one-line error convention. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "paths.h"
+
+struct cli {
+	struct vps_paths paths;
+	struct node_config node;
+	const char *verb;
+};
+
+#define EXIT_USAGE 2
+
+/* Prints "vpsctl: NAME: message" (NAME may be NULL) and returns EXIT_FAILURE. */
+int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "vpsctl: VERB: message" plus a --help hint and returns EXIT_USAGE. */
+int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error for the option getopt just refused (argv[optind - 1]). */
+int cli_bad_option(const struct cli *c, char **argv);
+/* Loads the node config (exits the verb with a clear line if it is corrupt). */
+int cli_load_node(struct cli *c);
+/* Checks a VPS name before anything is touched. */
+int cli_check_name(const struct cli *c, const char *name);
+/* Takes the VPS lock, or prints why not; returns the fd or -1. */
+int cli_lock(const struct cli *c, const char *name);
+/* Loads an existing VPS's config; prints the error. */
+int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret);
+/* Parses the sub-command's options: returns the index of the first operand or -1 after an
+ * error message; handles --help by printing usage and returning -2. */
+void cli_print_help(const char *usage, const char *const *lines);
+
+/* JSON output helpers. */
+void json_string(FILE *f, const char *s);
+
+/* The verbs. */
+int cmd_create(struct cli *c, int argc, char **argv);
+int cmd_destroy(struct cli *c, int argc, char **argv);
+int cmd_start(struct cli *c, int argc, char **argv);
+int cmd_stop(struct cli *c, int argc, char **argv);
+int cmd_restart(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_exec(struct cli *c, int argc, char **argv);
+int cmd_enter(struct cli *c, int argc, char **argv);
+int cmd_template(struct cli *c, int argc, char **argv);
+int cmd_resize(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv);
+int cmd_console(struct cli *c, int argc, char **argv);

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vpsctl create / destroy */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli-quota.h"
+#include "cli.h"
+#include "fileio.h"
+#include "lifecycle.h"
+#include "lock.h"
+#include "network.h"
+#include "state.h"
+#include "template.h"
+
+enum {
+	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF,
+};
+
+struct create_args {
+	const char *name;
+	const char *template_name;
+	const char *hostname;
+	const char *init;
+	bool onboot;
+	bool no_antispoof;
+	const char *mac, *mtu, *bandwidth;
+	char ips[512];
+	struct { int opt; const char *value; } quota[32];
+	size_t n_quota;
+};
+
+static const char *const create_help[] = {
+	"Create a VPS: its root filesystem is unpacked from the template, its config written.",
+	"",
+	"  --template T         OS template (see 'vpsctl template list'); required",
+	"  --hostname H         host name inside the VPS (default: NAME)",
+	"  --init PATH          the VPS's init (default: the template's)",
+	"  --onboot             start the VPS when the node boots",
+	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
+	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
+	"  --mtu N              MTU of eth0",
+	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
+	"  --no-antispoof       let the VPS send from any MAC/address (not for tenants)",
+	NULL,
+};
+
+static int parse_create(struct cli *c, int argc, char **argv, struct create_args *a)
+{
+	struct option opts[32] = {
+		{"template", required_argument, NULL, OPT_TEMPLATE},
+		{"hostname", required_argument, NULL, OPT_HOSTNAME},
+		{"onboot", no_argument, NULL, OPT_ONBOOT},
+		{"init", required_argument, NULL, OPT_INIT},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"ip", required_argument, NULL, OPT_IP},
+		{"mac", required_argument, NULL, OPT_MAC},
+		{"mtu", required_argument, NULL, OPT_MTU},
+		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
+	};
+	size_t n = cli_quota_options(opts + 10);
+	int opt;
+
+	opts[10 + n] = (struct option){0};
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_TEMPLATE: a->template_name = optarg; break;
+		case OPT_HOSTNAME: a->hostname = optarg; break;
+		case OPT_ONBOOT: a->onboot = true; break;
+		case OPT_INIT: a->init = optarg; break;
+		case OPT_IP:
+			if (strlen(a->ips) + strlen(optarg) + 2 > sizeof(a->ips))
+				return cli_usage_error(c, "too many --ip addresses"), -1;
+			if (a->ips[0])
+				strcat(a->ips, " ");
+			strcat(a->ips, optarg);
+			break;
+		case OPT_MAC: a->mac = optarg; break;
+		case OPT_MTU: a->mtu = optarg; break;
+		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
+		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
+		case 'h':
+		case OPT_HELP:
+			cli_print_help("create NAME --template T [options]", create_help);
+			cli_print_help("", quota_help);
+			return -2;
+		default:
+			if (opt < QUOTA_OPT_BASE || a->n_quota >= ELEMENTSOF(a->quota))
+				return cli_bad_option(c, argv), -1;
+			a->quota[a->n_quota].opt = opt;
+			a->quota[a->n_quota++].value = optarg;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(c, "expected exactly one VPS name"), -1;
+	a->name = argv[optind];
+	if (cli_check_name(c, a->name) != 0)
+		return -1;
+	if (!a->template_name)
+		return cli_usage_error(c, "--template is required"), -1;
+	return 0;
+}
+
+static int set_net(const struct create_args *a, struct vps_config *cfg)
+{
+	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH"};
+	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth};
+	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth"};
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],
+					  values[i]) < 0)
+			return cli_fail(a->name, "invalid %s '%.64s'", flags[i], values[i]), -1;
+	cfg->antispoof = !a->no_antispoof;
+	return 0;
+}
+
+/* Builds the config: node defaults, then the template's init, then the flags. */
+static int build_config(struct cli *c, const struct create_args *a,
+			const struct vps_template_meta *t, struct vps_config *cfg)
+{
+	char err[256];
+
+	vps_config_init(cfg, a->name, &c->node);
+	snprintf(cfg->template_name, sizeof(cfg->template_name), "%s", t->name);
+	if (t->init[0])
+		snprintf(cfg->init, sizeof(cfg->init), "%s", t->init);
+	if (t->poweroff_signal > 0)
+		cfg->poweroff_signal = t->poweroff_signal;
+	cfg->onboot = a->onboot;
+	if (a->hostname && conf_set(vps_config_keys, vps_config_keys_n, cfg, "HOSTNAME",
+				    a->hostname) < 0)
+		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
+	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
+		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
+	if (set_net(a, cfg) < 0)
+		return EXIT_FAILURE;
+	for (size_t i = 0; i < a->n_quota; i++)
+		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err, sizeof(err)) < 0)
+			return cli_fail(a->name, "%s", err);
+	if (cli_quota_validate(cfg, err, sizeof(err)) < 0)
+		return cli_fail(a->name, "%s", err);
+	return 0;
+}
+
+/* Unpacks into a hidden directory and renames it into place: a crash leaves no half VPS. */
+static int materialize(struct cli *c, const struct vps_config *cfg,
+		       const struct vps_template_meta *t)
+{
+	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
+	struct template_unpack_opts uo = {0};
+	char tmpname[64], reason[256] = "";
+	int r;
+
+	r = mkdir_p(c->paths.vps_base, 0700);
+	if (r < 0)
+		return cli_fail(cfg->name, "Failed to create %s: %s", c->paths.vps_base,
+				strerror(-r));
+	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (base < 0)
+		return cli_fail(cfg->name, "Failed to open %s: %m", c->paths.vps_base);
+	snprintf(tmpname, sizeof(tmpname), ".%s.new", cfg->name);
+	(void)rm_rf_at(base, tmpname); /* what a crashed create left */
+	if (mkdirat(base, tmpname, 0700) < 0)
+		return cli_fail(cfg->name, "Failed to create the VPS directory: %m");
+	tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	r = tmp < 0 ? -errno : template_unpack(t->file, tmp, "rootfs", &uo, reason);
+	if (r < 0) {
+		(void)rm_rf_at(base, tmpname);
+		return cli_fail(cfg->name, "Failed to unpack template '%s': %s", t->name,
+				reason[0] ? reason : strerror(-r));
+	}
+	r = vps_config_save_at(tmp, cfg);
+	if (r == 0 && renameat(base, tmpname, base, cfg->name) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)rm_rf_at(base, tmpname);
+		return cli_fail(cfg->name, "Failed to write the VPS: %s", strerror(-r));
+	}
+	(void)fsync(base);
+	return 0;
+}
+
+int cmd_create(struct cli *c, int argc, char **argv)
+{
+	struct create_args a = {0};
+	struct vps_template_meta t;
+	struct vps_config cfg;
+	char dir[PATH_MAX], err[256];
+	_cleanup_close_ int lock = -EBADF;
+	int r;
+
+	r = parse_create(c, argc, argv, &a);
+	if (r < 0)
+		return r == -2 ? 0 : EXIT_USAGE;
+	if (cli_load_node(c))
+		return EXIT_FAILURE;
+	r = template_lookup(c->paths.templates_dir, a.template_name, &t);
+	if (r < 0)
+		return cli_fail(a.name, r == -ENOENT ? "no template '%s' (try 'vpsctl template build busybox')"
+					     : "cannot read template '%s'", a.template_name);
+	if (build_config(c, &a, &t, &cfg))
+		return EXIT_FAILURE;
+	lock = cli_lock(c, a.name);
+	if (lock < 0)
+		return EXIT_FAILURE;
+	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0 || access(dir, F_OK) == 0)
+		return cli_fail(a.name, "already exists");
+	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
+		return cli_fail(a.name, "%s", err);
+	return materialize(c, &cfg, &t);
+}
+
+static const char *const destroy_help[] = {
+	"Remove a VPS: its root filesystem, config and runtime state.",
+	"",
+	"  --force              stop it first if it is running",
+	NULL,
+};
+
+int cmd_destroy(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
+	_cleanup_close_ int lock = -EBADF, base = -EBADF;
+	struct vps_config cfg;
+	struct vps_state st;
+	bool force = false;
+	char err[256], run[PATH_MAX];
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		if (opt == 'f')
+			force = true;
+		else if (opt == 'h')
+			return cli_print_help("destroy NAME [--force]", destroy_help), 0;
+		else
+			return cli_bad_option(c, argv);
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(c, "expected exactly one VPS name");
+	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
+		return EXIT_FAILURE;
+	lock = cli_lock(c, argv[optind]);
+	if (lock < 0)
+		return EXIT_FAILURE;
+	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, err, sizeof(err));
+	if (r == -ENOENT || (r < 0 && !force))
+		return cli_fail(argv[optind], "%s%s", err, r == -ENOENT ? "" : " (--force destroys it anyway)");
+	if (r < 0)
+		vps_config_init(&cfg, argv[optind], &c->node);
+	if (vps_run_state_get(&c->paths, cfg.name, &st) != VPS_STOPPED) {
+		if (!force)
+			return cli_fail(cfg.name, "is running; stop it first or use --force");
+		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, err, sizeof(err));
+		if (r < 0)
+			return cli_fail(cfg.name, "%s", err);
+	}
+	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
+	if (r < 0)
+		return cli_fail(cfg.name, "Failed to remove its cgroup: %s", strerror(-r));
+	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = base < 0 ? -errno : rm_rf_at(base, cfg.name);
+	if (r < 0)
+		return cli_fail(cfg.name, "Failed to remove its files: %s", strerror(-r));
+	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
+		(void)rm_rf_at(AT_FDCWD, run);
+	vps_lock_unlink(&c->paths, cfg.name);
+	return 0;
+}

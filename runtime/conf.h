@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * KEY=value configuration files as a key table (lxc's jump table, OpenVZ's CTID.conf format):
+ * each key has a type, a field offset and a comment. Parsing fills a struct and has no side
+ * effects; formatting writes commented, shell-readable lines.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum conf_type {
+	CONF_STRING,   /* free text without quotes, backslashes, $ or backticks */
+	CONF_NAME,     /* [a-z0-9][a-z0-9-]{0,31} */
+	CONF_HOSTNAME, /* RFC 1123 host name */
+	CONF_PATH,     /* absolute path */
+	CONF_BOOL,
+	CONF_SIGNAL,   /* int */
+	CONF_SIZE,     /* uint64_t bytes or unlimited */
+	CONF_COUNT,    /* uint64_t or unlimited */
+	CONF_CPUS,     /* uint64_t thousandths or unlimited */
+	CONF_WEIGHT,   /* uint64_t 1..10000 */
+	CONF_UINT,     /* uint64_t */
+	CONF_CPUSET,   /* "0-3,5" */
+	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" */
+	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
+	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
+	_CONF_TYPE_MAX,
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	size_t size; /* for strings: buffer size */
+	const char *comment;
+};
+
+/* Sets one key from its text value; -ENOKEY for an unknown key, -EINVAL/-ERANGE for a bad value. */
+int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, const char *value);
+/* Parses a whole file's text. On failure err (errlen bytes) says which line and why. */
+int conf_parse(const struct conf_key *keys, size_t n, void *obj, const char *text, char *err,
+	       size_t errlen);
+/* Formats every key into a malloc'd text, each preceded by its comment. */
+int conf_format(const struct conf_key *keys, size_t n, const void *obj, const char *header,
+		char **ret);
+/* Formats one key's value (no quotes) into buf. */
+int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size_t len);
+const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name);
+bool hostname_is_valid(const char *s);
+bool cpuset_is_valid(const char *s);

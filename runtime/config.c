@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "fileio.h"
+#include "vpsctl-build.h"
+
+#define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
+#define QKEY(n, t, f, c)                                                                           \
+	{n, t, offsetof(struct vps_config, quota.f),                                               \
+	 sizeof(((struct vps_config *)0)->quota.f), c}
+
+const struct conf_key vps_config_keys[] = {
+	VKEY("HOSTNAME", CONF_HOSTNAME, hostname, "Host name inside the VPS, set at every start"),
+	VKEY("TEMPLATE", CONF_NAME, template_name, "OS template the root filesystem came from"),
+	VKEY("INIT", CONF_PATH, init, "The VPS's init, exec'd as PID 1"),
+	VKEY("POWEROFF_SIGNAL", CONF_SIGNAL, poweroff_signal,
+	     "Signal that makes the init power off (busybox SIGUSR2, systemd SIGRTMIN+4)"),
+	VKEY("ONBOOT", CONF_BOOL, onboot, "Start this VPS when the node boots (yes/no)"),
+	QKEY("CPUS", CONF_CPUS, cpus_milli, "Hard CPU cap in CPUs (1.5 = one and a half), or unlimited"),
+	QKEY("CPU_BURST", CONF_CPUS, cpu_burst_milli, "Extra CPU the VPS may bank and spend in bursts"),
+	QKEY("CPU_WEIGHT", CONF_WEIGHT, cpu_weight, "Share of contended CPU, 1..10000 (100 = normal)"),
+	QKEY("MEMORY", CONF_SIZE, memory, "Hard RAM cap (512M, 2G)"),
+	QKEY("MEMORY_RESERVE", CONF_SIZE, memory_reserve, "RAM protected from reclaim"),
+	QKEY("SWAP", CONF_SIZE, swap, "Swap on top of RAM"),
+	QKEY("PIDS", CONF_COUNT, pids, "Process and thread cap"),
+	QKEY("IO_WEIGHT", CONF_WEIGHT, io_weight, "Share of disk time, 1..10000 (100 = normal)"),
+	QKEY("CPUSET", CONF_CPUSET, cpuset, "CPUs the VPS may run on (0-3,5); empty = all"),
+	VKEY("IP_ADDRESS", CONF_IPLIST, ip_address,
+	     "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
+	VKEY("MAC", CONF_MAC, mac, "MAC address of eth0; empty = derived from the name"),
+	VKEY("MTU", CONF_UINT, mtu, "MTU of eth0; 0 = kernel default"),
+	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
+	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
+	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
+};
+const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
+
+#define NKEY(n, t, f, c)                                                                           \
+	{n, t, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c}
+#define DKEY(n, t, f, c)                                                                           \
+	{n, t, offsetof(struct node_config, defaults.f),                                           \
+	 sizeof(((struct node_config *)0)->defaults.f), c}
+
+const struct conf_key node_config_keys[] = {
+	NKEY("CGROUP_PARENT", CONF_PATH, cgroup_parent, "Cgroup every VPS's cgroup is created under"),
+	NKEY("LOCK_TIMEOUT", CONF_UINT, lock_timeout, "Seconds a command waits for another on the same VPS"),
+	NKEY("STOP_TIMEOUT", CONF_UINT, stop_timeout, "Seconds stop waits for a clean power-off"),
+	NKEY("SHRINK_TIMEOUT", CONF_UINT, shrink_timeout, "Milliseconds a memory shrink waits for usage to fall"),
+	NKEY("BUSYBOX", CONF_PATH, busybox, "Static busybox the busybox template is built from"),
+	DKEY("DEFAULT_CPUS", CONF_CPUS, cpus_milli, "Default CPU cap of a new VPS"),
+	DKEY("DEFAULT_CPU_BURST", CONF_CPUS, cpu_burst_milli, "Default CPU burst"),
+	DKEY("DEFAULT_CPU_WEIGHT", CONF_WEIGHT, cpu_weight, "Default CPU weight"),
+	DKEY("DEFAULT_MEMORY", CONF_SIZE, memory, "Default RAM cap"),
+	DKEY("DEFAULT_MEMORY_RESERVE", CONF_SIZE, memory_reserve, "Default RAM reserve"),
+	DKEY("DEFAULT_SWAP", CONF_SIZE, swap, "Default swap"),
+	DKEY("DEFAULT_PIDS", CONF_COUNT, pids, "Default process cap"),
+	DKEY("DEFAULT_IO_WEIGHT", CONF_WEIGHT, io_weight, "Default disk weight"),
+	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
+	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
+	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
+};
+const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
+
+void node_config_init(struct node_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->cgroup_parent, "/vpsctl");
+	c->lock_timeout = 10;
+	c->stop_timeout = 30;
+	c->shrink_timeout = 5000;
+	strcpy(c->busybox, BUSYBOX_PATH);
+	vps_quota_init_default(&c->defaults);
+	strcpy(c->bridge, "vpsbr0");
+	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
+}
+
+int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	node_config_init(ret);
+	r = read_file_at(AT_FDCWD, p->node_conf, 1 << 20, &text, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", p->node_conf, strerror(-r));
+		return r;
+	}
+	r = conf_parse(node_config_keys, node_config_keys_n, ret, text, err, errlen);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->hostname, sizeof(c->hostname), "%s", name);
+	strcpy(c->init, "/sbin/init");
+	c->poweroff_signal = SIGUSR2;
+	c->quota = node->defaults;
+	c->antispoof = true;
+}
+
+int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
+		    struct vps_config *ret, char *err, size_t errlen)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	int r;
+
+	vps_config_init(ret, name, node);
+	r = vps_path(p, name, "vps.conf", path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL);
+	if (r < 0) {
+		if (r == -ENOENT)
+			snprintf(err, errlen, "no such VPS");
+		else
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = conf_parse(vps_config_keys, vps_config_keys_n, ret, text, err, errlen);
+	if (r < 0) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "corrupt vps.conf, %s", err);
+		snprintf(err, errlen, "%s", tmp);
+	}
+	return r;
+}
+
+int vps_config_format(const struct vps_config *c, char **ret)
+{
+	char header[256];
+
+	snprintf(header, sizeof(header),
+		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
+		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start.\n",
+		 c->name);
+	return conf_format(vps_config_keys, vps_config_keys_n, c, header, ret);
+}
+
+int vps_config_save_at(int dir_fd, const struct vps_config *c)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = vps_config_format(c, &text);
+
+	if (r < 0)
+		return r;
+	return write_file_atomic_at(dir_fd, "vps.conf", text, strlen(text), 0644);
+}

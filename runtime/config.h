@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The per-VPS vps.conf and the node's vpsctl.conf. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+#include "conf.h"
+#include "paths.h"
+
+struct vps_config {
+	char name[33]; /* the directory name; not a key in the file */
+	char hostname[65];
+	char template_name[33];
+	char init[256];
+	int poweroff_signal;
+	bool onboot;
+	struct vps_quota quota;
+	char ip_address[512]; /* space-separated CIDRs; empty = no network interface */
+	char mac[18];         /* empty = derived from the name */
+	uint64_t mtu;         /* 0 = kernel default */
+	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
+	bool antispoof;
+};
+
+struct node_config {
+	char cgroup_parent[256];
+	uint64_t lock_timeout;    /* seconds a command waits for another on the same VPS */
+	uint64_t stop_timeout;    /* seconds stop waits for a clean power-off */
+	uint64_t shrink_timeout;  /* milliseconds a memory shrink waits for usage to fall */
+	char busybox[256];        /* the static busybox `template build busybox` packs */
+	struct vps_quota defaults;
+	char bridge[16];
+	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
+};
+
+extern const struct conf_key vps_config_keys[];
+extern const size_t vps_config_keys_n;
+extern const struct conf_key node_config_keys[];
+extern const size_t node_config_keys_n;
+
+void node_config_init(struct node_config *c);
+/* Reads the node config; a missing file means defaults. err says what is wrong. */
+int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen);
+void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node);
+int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
+		    struct vps_config *ret, char *err, size_t errlen);
+/* Writes dir_fd/vps.conf atomically. */
+int vps_config_save_at(int dir_fd, const struct vps_config *c);
+int vps_config_format(const struct vps_config *c, char **ret);

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "exec.h"
+#include "vps-pty.h"
+#include "state.h"
+
+#define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+struct exec_ctx {
+	char *const *argv;
+	const char *name;
+	struct vps_cgroup *cg;
+	int init_fd;
+	int pty_sock; /* child's end for passing the pty master, or -1 */
+};
+
+static void clean_environment(void)
+{
+	const char *term = getenv("TERM");
+	char t[64] = "linux";
+
+	if (term && strlen(term) < sizeof(t) && strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+.") == strlen(term))
+		snprintf(t, sizeof(t), "%s", term);
+	(void)clearenv();
+	(void)setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	(void)setenv("HOME", "/root", 1);
+	(void)setenv("TERM", t, 1);
+}
+
+static _noreturn_ void child_fail(const struct exec_ctx *c, const char *what, int code)
+{
+	fprintf(stderr, "vpsctl: %s: Failed to %s: %s\n", c->name, what, strerror(errno));
+	_exit(code);
+}
+
+/* Runs in the VPS's pid namespace (we were forked after joining it), host mounts until setns. */
+static _noreturn_ void exec_child(const struct exec_ctx *c)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t none;
+	int r;
+
+	r = vps_cgroup_attach(c->cg, 0);
+	if (r < 0) {
+		errno = -r;
+		child_fail(c, "join the VPS cgroup", 126);
+	}
+	if (setns(c->init_fd, JOIN_NS) < 0)
+		child_fail(c, "join the VPS namespaces", 126);
+	if (chdir("/") < 0)
+		child_fail(c, "change to /", 126);
+	if (c->pty_sock >= 0 && vps_pty_child_setup(c->pty_sock) < 0)
+		child_fail(c, "set up a pty", 126);
+	for (int sig = 1; sig < _NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	clean_environment();
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(c, "close fds", 126);
+	execvp(c->argv[0], c->argv);
+	{
+		char what[300];
+		int code = errno == ENOENT ? 127 : 126;
+
+		snprintf(what, sizeof(what), "execute '%s'", c->argv[0]);
+		child_fail(c, what, code);
+	}
+}
+
+static int wait_code(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
+		       const struct node_config *node, struct exec_ctx *c, char *err,
+		       size_t errlen)
+{
+	struct vps_state st;
+	int r;
+
+	if (vps_run_state_get(p, cfg->name, &st) != VPS_RUNNING) {
+		snprintf(err, errlen, "not running");
+		return -ESRCH;
+	}
+	c->init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
+	if (c->init_fd < 0) {
+		snprintf(err, errlen, "not running");
+		return -ESRCH;
+	}
+	r = vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent,
+			   cfg->name, &c->cg);
+	if (r < 0)
+		return r;
+	/* Only our children enter the VPS's pid namespace; we stay where we are. */
+	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "Failed to join the VPS pid namespace: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
+	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
+	     char *err, size_t errlen)
+{
+	struct exec_ctx c = {.argv = argv, .name = cfg->name, .init_fd = -EBADF, .pty_sock = -1};
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	_cleanup_close_ int init_fd = -EBADF;
+	int sp[2] = {-1, -1}, r;
+	pid_t pid;
+
+	r = join_pid_ns(p, cfg, node, &c, err, errlen);
+	cg = c.cg;
+	init_fd = c.init_fd;
+	if (r < 0)
+		return r;
+	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	c.pty_sock = sp[1];
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		snprintf(err, errlen, "Failed to fork: %s", strerror(-r));
+		return r;
+	}
+	if (pid == 0) {
+		if (sp[0] >= 0)
+			close(sp[0]);
+		exec_child(&c);
+	}
+	if (sp[1] >= 0)
+		close(sp[1]);
+	if (pty) {
+		r = vps_pty_relay(sp[0], pid);
+		close(sp[0]);
+		if (r < 0) {
+			snprintf(err, errlen, "Failed to relay the pty: %s", strerror(-r));
+			(void)kill(pid, SIGKILL);
+		}
+	}
+	*ret_code = wait_code(pid);
+	return *ret_code < 0 ? *ret_code : 0;
+}

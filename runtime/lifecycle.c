@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "network.h"
+#include "state.h"
+#include "supervisor.h"
+
+#define KILL_WAIT_MS 15000
+
+static void redirect_stdio(const struct vps_paths *p, const char *name)
+{
+	char path[PATH_MAX];
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	if (vps_run_path(p, name, "supervisor.log", path, sizeof(path)) == 0 &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
+		(void)dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
+static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd)
+{
+	char run[PATH_MAX];
+	pid_t pid;
+
+	close(report_rd);
+	if (setsid() < 0)
+		_exit(1);
+	pid = fork();
+	if (pid != 0)
+		_exit(pid < 0);
+	if (chdir("/") < 0)
+		_exit(1);
+	umask(022);
+	if (vps_run_path(a->paths, a->cfg->name, NULL, run, sizeof(run)) == 0)
+		(void)mkdir(run, 0700);
+	redirect_stdio(a->paths, a->cfg->name);
+	/* The command that started us keeps the lock until we report; we hold no copy of it. */
+	closep(&a->lock_fd);
+	_exit(vps_supervisor_run(a) < 0);
+}
+
+static int read_report(int fd, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t k = read(fd, err + n, errlen - 1 - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || (n += (size_t)k) >= errlen - 1)
+			break;
+	}
+	err[n] = '\0';
+	return n > 0 ? -EIO : 0;
+}
+
+int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
+	      const struct node_config *node, bool foreground, int *lock_fd, char *err,
+	      size_t errlen)
+{
+	struct vps_supervisor_args a = {
+		.paths = p, .cfg = cfg, .node = node, .report_fd = -1, .lock_fd = *lock_fd,
+	};
+	int pipefd[2], status, r;
+	pid_t pid;
+
+	if (foreground) {
+		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
+		r = vps_supervisor_run(&a);
+		if (r < 0)
+			snprintf(err, errlen, "start failed");
+		return r;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		a.report_fd = pipefd[1];
+		daemon_child(&a, pipefd[0]);
+	}
+	close(pipefd[1]);
+	(void)waitpid(pid, &status, 0);
+	r = read_report(pipefd[0], err, errlen);
+	close(pipefd[0]);
+	return r;
+}
+
+static int wait_pidfd(int fd, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+static int kill_all(const struct vps_state *st, const char *name, const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	int r;
+
+	/* Killing the init of a pid namespace takes every process in it along. */
+	if (init_fd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+	r = vps_cgroup_new(st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent, name,
+			   &cg);
+	if (r < 0)
+		return r;
+	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
+	return r == -ENOENT ? 0 : r; /* the supervisor may have removed it already */
+}
+
+static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
+			     const struct node_config *node, const struct vps_state *st,
+			     unsigned timeout_sec, bool force)
+{
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	int r;
+
+	if (init_fd >= 0 && !force &&
+	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
+		(void)wait_pidfd(init_fd, (int)timeout_sec * 1000);
+	r = kill_all(st, cfg->name, node);
+	if (r < 0)
+		return r;
+	r = vps_cleanup_stale(p, cfg->name, node);
+	if (r == 0)
+		(void)vps_exit_write(p, cfg->name, "stopped");
+	return r;
+}
+
+int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
+	     const struct node_config *node, unsigned timeout_sec, bool force, char *err,
+	     size_t errlen)
+{
+	_cleanup_close_ int sup_fd = -EBADF;
+	struct vps_state st;
+	enum vps_run_state rs = vps_run_state_get(p, cfg->name, &st);
+	int r;
+
+	if (rs == VPS_STOPPED) {
+		(void)vps_cleanup_stale(p, cfg->name, node);
+		snprintf(err, errlen, "not running");
+		return -ESRCH;
+	}
+	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
+	if (sup_fd < 0)
+		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	r = -ETIMEDOUT;
+	if (!force && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
+		r = wait_pidfd(sup_fd, (int)timeout_sec * 1000);
+	if (r == -ETIMEDOUT) {
+		/* Killing init takes its pid namespace along; the supervisor notices, records
+		 * "stopped" and removes the cgroup. Only if it does not do so in time do we
+		 * kill through the cgroup ourselves. */
+		_cleanup_close_ int init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
+
+		(void)syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0);
+		if (init_fd >= 0)
+			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+		r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+		if (r == -ETIMEDOUT) {
+			r = kill_all(&st, cfg->name, node);
+			if (r == 0)
+				r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+		}
+	}
+	if (r < 0)
+		snprintf(err, errlen, "Failed to stop: %s", strerror(-r));
+	return r;
+}
+
+int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	struct vps_state st;
+	size_t n = 0;
+	int r;
+
+	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
+		return -EBUSY;
+	r = vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name,
+			   &cg);
+	if (r < 0)
+		return r;
+	if (vps_cgroup_count_procs(cg, &n) == 0 && n > 0)
+		(void)vps_cgroup_kill(cg, KILL_WAIT_MS);
+	r = vps_cgroup_remove(cg);
+	if (r < 0)
+		return r;
+	vps_net_teardown(name);
+	return vps_state_remove(p, name);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "conf.h"
+#include "fileio.h"
+#include "state.h"
+
+#define SKEY(n, t, f)                                                                              \
+	{n, t, offsetof(struct vps_state, f), sizeof(((struct vps_state *)0)->f), n}
+
+static const struct conf_key state_keys[] = {
+	SKEY("SUPERVISOR_PID", CONF_UINT, supervisor_pid),
+	SKEY("SUPERVISOR_START", CONF_UINT, supervisor_start),
+	SKEY("INIT_PID", CONF_UINT, init_pid),
+	SKEY("INIT_START", CONF_UINT, init_start),
+	SKEY("STARTED", CONF_UINT, started),
+	SKEY("BOOTS", CONF_UINT, boots),
+	SKEY("CGROUP_BACKEND", CONF_STRING, backend),
+	SKEY("CGROUP_PARENT", CONF_PATH, cgroup_parent),
+};
+
+static int run_dir_fd(const struct vps_paths *p, const char *name, bool create)
+{
+	char path[PATH_MAX];
+	int r = vps_run_path(p, name, NULL, path, sizeof(path)), fd;
+
+	if (r < 0)
+		return r;
+	if (create) {
+		r = mkdir_p(path, 0700);
+		if (r < 0)
+			return r;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
+	_cleanup_free_ char *text = NULL;
+	char err[128];
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (dfd < 0)
+		return dfd;
+	r = read_file_at(dfd, "state", 65536, &text, NULL);
+	if (r < 0)
+		return r;
+	return conf_parse(state_keys, ELEMENTSOF(state_keys), ret, text, err, sizeof(err));
+}
+
+int vps_state_write(const struct vps_paths *p, const char *name, const struct vps_state *s)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, true);
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	if (dfd < 0)
+		return dfd;
+	r = conf_format(state_keys, ELEMENTSOF(state_keys), s, "# vpsctl runtime state\n", &text);
+	if (r < 0)
+		return r;
+	return write_file_atomic_at(dfd, "state", text, strlen(text), 0644);
+}
+
+int vps_state_remove(const struct vps_paths *p, const char *name)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
+
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, "state", 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+bool vps_process_alive(uint64_t pid, uint64_t start_time)
+{
+	unsigned long long t;
+	char state;
+
+	if (pid == 0 || pid > INT32_MAX)
+		return false;
+	if (proc_stat((pid_t)pid, &t, &state) < 0)
+		return false;
+	/* A zombie has exited already; it only waits for its parent to reap it. */
+	return t == start_time && state != 'Z' && state != 'X';
+}
+
+int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time)
+{
+	int fd;
+
+	if (pid == 0 || pid > INT32_MAX)
+		return -ESRCH;
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return -errno;
+	/* Checked after opening: if it is still the same process now, the pidfd pins it. */
+	if (!vps_process_alive(pid, start_time)) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
+				     struct vps_state *ret)
+{
+	if (vps_state_read(p, name, ret) < 0)
+		return VPS_STOPPED;
+	if (vps_process_alive(ret->init_pid, ret->init_start))
+		return VPS_RUNNING;
+	if (vps_process_alive(ret->supervisor_pid, ret->supervisor_start))
+		return VPS_TRANSITION;
+	return VPS_STOPPED;
+}
+
+const char *vps_run_state_to_string(enum vps_run_state s)
+{
+	static const char *const names[_VPS_RUN_STATE_MAX] = {
+		[VPS_STOPPED] = "stopped",
+		[VPS_RUNNING] = "running",
+		[VPS_TRANSITION] = "starting",
+	};
+
+	return s >= 0 && s < _VPS_RUN_STATE_MAX ? names[s] : "unknown";
+}
+
+int vps_exit_write(const struct vps_paths *p, const char *name, const char *reason)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, true);
+	char line[160];
+
+	if (dfd < 0)
+		return dfd;
+	snprintf(line, sizeof(line), "%s\n", reason);
+	return write_file_atomic_at(dfd, "exit", line, strlen(line), 0644);
+}
+
+int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	buf[0] = '\0';
+	if (dfd < 0)
+		return dfd;
+	r = read_file_at(dfd, "exit", 4096, &text, NULL);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(buf, len, "%s", text);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Runtime state of a VPS under the run dir: who supervises it, which init runs, since when. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "paths.h"
+
+struct vps_state {
+	uint64_t supervisor_pid;
+	uint64_t supervisor_start; /* start time in clock ticks: pid + start time = identity */
+	uint64_t init_pid;
+	uint64_t init_start;
+	uint64_t started; /* unix time the current init was exec'd */
+	uint64_t boots;   /* inits started by this supervisor (reboots + 1) */
+	char backend[8];
+	char cgroup_parent[256]; /* where the VPS cgroup lives, as it was at start */
+};
+
+enum vps_run_state {
+	VPS_STOPPED,
+	VPS_RUNNING,      /* init alive */
+	VPS_TRANSITION,   /* supervisor alive, init not (starting, rebooting, stopping) */
+	_VPS_RUN_STATE_MAX,
+};
+
+int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret);
+int vps_state_write(const struct vps_paths *p, const char *name, const struct vps_state *s);
+int vps_state_remove(const struct vps_paths *p, const char *name);
+/* True when pid is alive and still the process that started at start_time. */
+bool vps_process_alive(uint64_t pid, uint64_t start_time);
+/* Reads the state file (missing = stopped) and checks both processes. */
+enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
+				     struct vps_state *ret);
+const char *vps_run_state_to_string(enum vps_run_state s);
+/* The last exit reason ("halted", "exited 3", "killed by SIGKILL", "stopped"). */
+int vps_exit_write(const struct vps_paths *p, const char *name, const char *reason);
+int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len);
+/* Opens a pidfd for pid only if it still is the process that started at start_time. */
+int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time);

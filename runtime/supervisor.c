@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "console.h"
+#include "fileio.h"
+#include "log.h"
+#include "network.h"
+#include "notify.h"
+#include "vps-spawn.h"
+#include "state.h"
+#include "supervisor.h"
+
+#define KILL_TIMEOUT_MS 10000
+
+struct sup {
+	struct vps_supervisor_args *a;
+	struct vps_cgroup *cg;
+	struct vps_console console;
+	struct vps_state st;
+	struct vps_spawn spawn;
+	char rootfs[PATH_MAX];
+	int sigfd;
+	bool stop_requested;
+};
+
+static void report(struct sup *s, int r, const char *text)
+{
+	if (s->a->report_fd >= 0) {
+		if (r < 0)
+			(void)!write(s->a->report_fd, text, strlen(text));
+		close(s->a->report_fd);
+		s->a->report_fd = -1;
+	} else if (r < 0) {
+		log_error("%s: %s", s->a->cfg->name, text);
+	} else {
+		char state[64];
+
+		/* --foreground under a Type=notify unit: init runs, the unit is up. */
+		snprintf(state, sizeof(state), "READY=1\nMAINPID=%d", (int)getpid());
+		(void)notify_send(state);
+	}
+	if (s->a->lock_fd >= 0) {
+		close(s->a->lock_fd);
+		s->a->lock_fd = -1;
+	}
+}
+
+static int block_signals(struct sup *s)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return s->sigfd < 0 ? -errno : 0;
+}
+
+static int boot(struct sup *s, char *err, size_t errlen)
+{
+	unsigned long long t;
+	int r;
+
+	s->spawn = (struct vps_spawn){
+		.cfg = s->a->cfg,
+		.node = s->a->node,
+		.rootfs = s->rootfs,
+		.console_path = s->console.slave_path,
+		.console_fd = s->console.slave,
+		.cg = s->cg,
+		.pidfd = -EBADF,
+	};
+	r = vps_spawn_init(&s->spawn);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", s->spawn.error);
+		return r;
+	}
+	r = proc_start_time(s->spawn.pid, &t);
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to read the start time of init: %s", strerror(-r));
+		return r;
+	}
+	s->st.init_pid = (uint64_t)s->spawn.pid;
+	s->st.init_start = t;
+	s->st.started = (uint64_t)time(NULL);
+	s->st.boots++;
+	r = vps_state_write(s->a->paths, s->a->cfg->name, &s->st);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
+	return r;
+}
+
+static int prepare(struct sup *s, char *err, size_t errlen)
+{
+	const struct vps_config *cfg = s->a->cfg;
+	struct vps_cgroup_error cgerr = {{0}};
+	char run[PATH_MAX];
+	unsigned long long t;
+	int r;
+
+	r = vps_path(s->a->paths, cfg->name, "rootfs", s->rootfs, sizeof(s->rootfs));
+	if (r == 0)
+		r = vps_run_path(s->a->paths, cfg->name, NULL, run, sizeof(run));
+	if (r == 0)
+		r = mkdir_p(run, 0700);
+	if (r == 0)
+		r = block_signals(s);
+	if (r == 0)
+		r = vps_console_open(&s->console, run);
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to prepare the supervisor: %s", strerror(-r));
+		return r;
+	}
+	r = vps_cgroup_new(s->a->node->cgroup_parent, cfg->name, &s->cg);
+	if (r == 0)
+		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to create the VPS cgroup: %s",
+			 cgerr.message[0] ? cgerr.message : strerror(-r));
+		return r;
+	}
+	r = proc_start_time(getpid(), &t);
+	if (r < 0)
+		return r;
+	s->st.supervisor_pid = (uint64_t)getpid();
+	s->st.supervisor_start = t;
+	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
+		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
+	snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
+		 s->a->node->cgroup_parent);
+	return 0;
+}
+
+static void exit_reason(const siginfo_t *si, char *buf, size_t len)
+{
+	char sig[32];
+
+	if (si->si_code == CLD_EXITED)
+		snprintf(buf, len, "exited %d", si->si_status);
+	else if (si->si_status == SIGINT)
+		snprintf(buf, len, "halted");
+	else
+		snprintf(buf, len, "killed by %s", format_signal(si->si_status, sig, sizeof(sig)));
+}
+
+static void on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT)
+			continue;
+		/* A stop request: ask init to power off; `vpsctl stop` enforces the timeout. */
+		s->stop_requested = true;
+		(void)notify_send("STOPPING=1");
+		if (s->spawn.pidfd >= 0)
+			(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd,
+				      s->a->cfg->poweroff_signal, NULL, 0);
+	}
+}
+
+/* Init died: returns true when the supervisor should go on (the VPS rebooted itself). */
+static bool on_init_exit(struct sup *s, char *reason, size_t len)
+{
+	char err[256];
+	siginfo_t si = {0};
+
+	if (waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return true; /* spurious wakeup */
+	closep(&s->spawn.pidfd);
+	exit_reason(&si, reason, len);
+	if (s->stop_requested) {
+		snprintf(reason, len, "stopped");
+		return false;
+	}
+	if (si.si_code != CLD_KILLED || si.si_status != SIGHUP)
+		return false;
+	vps_console_note(&s->console, "VPS rebooted itself; starting it again");
+	(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
+	if (boot(s, err, sizeof(err)) < 0) {
+		snprintf(reason, len, "reboot failed: %.200s", err);
+		return false;
+	}
+	return true;
+}
+
+static void loop(struct sup *s, char *reason, size_t len)
+{
+	for (;;) {
+		struct pollfd p[5] = {
+			{.fd = s->sigfd, .events = POLLIN},
+			{.fd = s->spawn.pidfd, .events = POLLIN},
+			{.fd = s->console.master, .events = POLLIN},
+			{.fd = s->console.listen_fd, .events = POLLIN},
+			{.fd = s->console.client_fd, .events = POLLIN},
+		};
+
+		if (poll(p, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(reason, len, "supervisor failed: %s", strerror(errno));
+			return;
+		}
+		if (p[2].revents)
+			while (vps_console_pump(&s->console) == 0)
+				;
+		if (p[4].revents)
+			vps_console_client_input(&s->console);
+		if (p[3].revents)
+			vps_console_accept(&s->console);
+		if (p[0].revents)
+			on_signal(s);
+		if (p[1].revents && !on_init_exit(s, reason, len))
+			return;
+	}
+}
+
+static void teardown(struct sup *s, const char *reason)
+{
+	if (s->spawn.pidfd >= 0) {
+		siginfo_t si;
+
+		(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd, SIGKILL, NULL, 0);
+		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
+		closep(&s->spawn.pidfd);
+	}
+	vps_net_teardown(s->a->cfg->name);
+	if (s->cg) {
+		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
+		(void)vps_cgroup_remove(s->cg);
+		vps_cgroup_free(s->cg);
+	}
+	if (reason) {
+		vps_console_note(&s->console, reason);
+		(void)vps_exit_write(s->a->paths, s->a->cfg->name, reason);
+	}
+	(void)vps_state_remove(s->a->paths, s->a->cfg->name);
+	vps_console_close(&s->console);
+	closep(&s->sigfd);
+}
+
+int vps_supervisor_run(struct vps_supervisor_args *a)
+{
+	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
+	char err[256] = "", reason[256] = "";
+	int r;
+
+	s.spawn.pidfd = -EBADF;
+	r = prepare(&s, err, sizeof(err));
+	if (r == 0)
+		r = boot(&s, err, sizeof(err));
+	if (r < 0) {
+		teardown(&s, NULL);
+		report(&s, r, err);
+		return r;
+	}
+	report(&s, 0, NULL);
+	loop(&s, reason, sizeof(reason));
+	teardown(&s, reason);
+	return 0;
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "vps-mount.h"
+
+#define FD_PATH_MAX 32
+
+/* Opens rootfd/path as O_PATH, never following a symlink in any component, creating the last
+ * one as a directory (or an empty file) when missing. */
+static int open_target(int rootfd, const char *path, bool is_file)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	if (is_file) {
+		struct open_how create = {
+			.flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			.mode = 0600,
+			.resolve = how.resolve,
+		};
+
+		fd = (int)syscall(SYS_openat2, rootfd, path, &create, sizeof(create));
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	} else if (mkdirat(rootfd, path, 0755) < 0 && errno != EEXIST) {
+		return -errno;
+	}
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return fd >= 0 ? fd : -errno;
+}
+
+static const char *fd_path(int fd, char buf[FD_PATH_MAX])
+{
+	snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static int mount_in(int rootfd, const char *target, bool is_file, const char *src,
+		    const char *type, unsigned long flags, const char *data)
+{
+	_cleanup_close_ int fd = open_target(rootfd, target, is_file);
+	char buf[FD_PATH_MAX];
+
+	if (fd < 0)
+		return fd;
+	if (mount(src, fd_path(fd, buf), type, flags, data) < 0)
+		return -errno;
+	return 0;
+}
+
+/* /dev is a fresh tmpfs we own, so plain *at calls relative to it are safe. */
+static int populate_dev(int devfd)
+{
+	static const struct {
+		const char *name;
+		unsigned maj, min;
+	} nodes[] = {
+		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	};
+	static const char *const links[][2] = {
+		{"ptmx", "pts/ptmx"},        {"fd", "/proc/self/fd"},
+		{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+		{"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
+		if (mknodat(devfd, nodes[i].name, S_IFCHR | 0666,
+			    makedev(nodes[i].maj, nodes[i].min)) < 0 ||
+		    fchmodat(devfd, nodes[i].name, 0666, 0) < 0)
+			return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(links); i++)
+		if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
+			return -errno;
+	if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0 ||
+	    mkdirat(devfd, "mqueue", 0755) < 0)
+		return -errno;
+	return 0;
+}
+
+static int setup_dev(int rootfd, const char *console_path, const char **what)
+{
+	_cleanup_close_ int devfd = -EBADF;
+	int r;
+
+	*what = "mount tmpfs on /dev";
+	r = mount_in(rootfd, "dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC,
+		     "mode=755,size=65536k");
+	if (r < 0)
+		return r;
+	devfd = open_target(rootfd, "dev", false);
+	if (devfd < 0)
+		return devfd;
+	*what = "populate /dev";
+	r = populate_dev(devfd);
+	if (r < 0)
+		return r;
+	*what = "mount devpts on /dev/pts";
+	r = mount_in(rootfd, "dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	if (r < 0)
+		return r;
+	*what = "mount tmpfs on /dev/shm";
+	r = mount_in(rootfd, "dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV,
+		     "mode=1777,size=65536k");
+	if (r < 0)
+		return r;
+	*what = "mount mqueue on /dev/mqueue";
+	r = mount_in(rootfd, "dev/mqueue", false, "mqueue", "mqueue",
+		     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r < 0)
+		return r;
+	*what = "bind the console";
+	return mount_in(rootfd, "dev/console", true, console_path, NULL, MS_BIND, NULL);
+}
+
+int vps_mount_setup(const char *rootfs, const char *console_path, const char **what)
+{
+	_cleanup_close_ int rootfd = -EBADF;
+	int r;
+
+	*what = "make the mount tree private";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	*what = "bind the root filesystem";
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (rootfd < 0)
+		return -errno;
+	*what = "mount /proc";
+	r = mount_in(rootfd, "proc", false, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL);
+	if (r < 0)
+		return r;
+	*what = "mount /sys";
+	r = mount_in(rootfd, "sys", false, "sysfs", "sysfs",
+		     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r < 0)
+		return r;
+	return setup_dev(rootfd, console_path, what);
+}
+
+int vps_mount_pivot(const char *rootfs, const char **what)
+{
+	*what = "pivot_root";
+	if (chdir(rootfs) < 0)
+		return -errno;
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching "." drops it. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -errno;
+	*what = "detach the host's root";
+	if (umount2(".", MNT_DETACH) < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
+static int bind_readonly(const char *path)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+			    MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int vps_mount_harden(const char **what)
+{
+	static const char *const masked_files[] = {
+		"/proc/kcore",        "/proc/keys",          "/proc/timer_list",
+		"/proc/sched_debug",  "/proc/latency_stats", "/proc/sysrq-trigger",
+		"/proc/kallsyms",     "/proc/kmsg",
+	};
+	static const char *const masked_dirs[] = {"/proc/acpi", "/proc/scsi", "/sys/firmware"};
+	static const char *const readonly[] = {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"};
+
+	*what = "mask /proc files";
+	for (size_t i = 0; i < ELEMENTSOF(masked_files); i++)
+		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 &&
+		    errno != ENOENT)
+			return -errno;
+	*what = "mask /proc and /sys directories";
+	for (size_t i = 0; i < ELEMENTSOF(masked_dirs); i++)
+		if (mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+				  MS_NOEXEC, "size=0,mode=555") < 0 && errno != ENOENT)
+			return -errno;
+	*what = "make /proc/sys read-only";
+	for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {
+		int r = bind_readonly(readonly[i]);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "vps-mount.h"
+#include "netsetup.h"
+#include "network.h"
+#include "vps-spawn.h"
+#include "sync.h"
+
+#define SYNC_TIMEOUT_MS 30000
+
+static _noreturn_ void child_fail(int sock, int r, const char *what)
+{
+	char text[VPS_SYNC_TEXT_MAX];
+
+	snprintf(text, sizeof(text), "Failed to %s: %s", what, strerror(-r));
+	(void)vps_sync_send(sock, VPS_SYNC_ERROR, r, text);
+	_exit(1);
+}
+
+/* Signals: the supervisor blocks some for its signalfd; init must start with a clean slate. */
+static void reset_signals(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int sig = 1; sig < _NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int setup_console(int fd)
+{
+	if (setsid() < 0)
+		return -errno;
+	if (ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			return -errno;
+	return 0;
+}
+
+/* /etc/hostname inside the VPS, so its own boot scripts agree with the configured name. */
+static void write_hostname_file(const char *hostname)
+{
+	_cleanup_close_ int fd =
+		open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd >= 0)
+		(void)!write(fd, hostname, strlen(hostname)), (void)!write(fd, "\n", 1);
+}
+
+/* Namespaces: new pid, mnt, uts, ipc, net; the host's cgroup namespace until step 2. */
+static _noreturn_ void child_main(struct vps_spawn *s, int sock)
+{
+	static char *const envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
+	};
+	const char *what = "sync with the host";
+	char err[VPS_SYNC_TEXT_MAX];
+	int r;
+
+	reset_signals();
+	/* #1 tell the host we exist; it joins us to the cgroup and plumbs the network */
+	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
+	if (r < 0)
+		_exit(1);
+	/* #2 wait for the host */
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
+	if (r < 0)
+		child_fail(sock, r, what);
+	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(sock, -errno, "create the cgroup namespace");
+	r = vps_mount_setup(s->rootfs, s->console_path, &what);
+	if (r == 0)
+		r = vps_mount_pivot(s->rootfs, &what);
+	if (r == 0)
+		r = vps_mount_harden(&what);
+	if (r < 0)
+		child_fail(sock, r, what);
+	if (sethostname(s->cfg->hostname, strlen(s->cfg->hostname)) < 0)
+		child_fail(sock, -errno, "set the hostname");
+	write_hostname_file(s->cfg->hostname);
+	r = netsetup_link_up(-1, "lo");
+	if (r < 0)
+		child_fail(sock, r, "bring up the loopback interface");
+	r = setup_console(s->console_fd);
+	if (r < 0)
+		child_fail(sock, r, "set up the console");
+	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(sock, -errno, "mark fds close-on-exec");
+	/* #4 the host now waits for EOF (exec worked) or an error */
+	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
+	if (r < 0)
+		_exit(1);
+	execle(s->cfg->init, s->cfg->init, (char *)NULL, envp);
+	snprintf(err, sizeof(err), "exec %s", s->cfg->init);
+	child_fail(sock, -errno, err);
+}
+
+static pid_t clone_child(int *ret_pidfd)
+{
+	struct clone_args args = {
+		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+			 CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+		.exit_signal = SIGCHLD,
+	};
+
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Host side, after the child said CHILD_READY. */
+static int host_steps(struct vps_spawn *s)
+{
+	int r = vps_cgroup_attach(s->cg, s->pid);
+
+	if (r < 0) {
+		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
+			 strerror(-r));
+		return r;
+	}
+	/* The veth peer is created directly in init's fresh network namespace. */
+	r = vps_net_plumb(s->cfg, s->node, s->pid, s->error, sizeof(s->error));
+	return r < 0 ? r : 0;
+}
+
+static int wait_exec(struct vps_spawn *s, int sock)
+{
+	struct vps_sync_msg m;
+	int r;
+
+	r = vps_sync_expect(sock, VPS_SYNC_EXEC, SYNC_TIMEOUT_MS, s->error, sizeof(s->error));
+	if (r < 0)
+		return r;
+	r = vps_sync_recv(sock, SYNC_TIMEOUT_MS, &m);
+	if (r == -EPIPE)
+		return 0; /* the socket closed on exec */
+	if (r < 0) {
+		snprintf(s->error, sizeof(s->error), "No word from init after exec: %s",
+			 strerror(-r));
+		return r;
+	}
+	snprintf(s->error, sizeof(s->error), "%s", m.text);
+	return m.error < 0 ? m.error : -EPROTO;
+}
+
+static void kill_and_reap(struct vps_spawn *s)
+{
+	siginfo_t si;
+
+	(void)syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	(void)waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED);
+	close(s->pidfd);
+	s->pidfd = -EBADF;
+	s->pid = 0;
+}
+
+int vps_spawn_init(struct vps_spawn *s)
+{
+	int sp[2], r, pidfd = -EBADF;
+	pid_t pid;
+
+	s->error[0] = '\0';
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return log_debug_errno(-errno, "socketpair: %m");
+	pid = clone_child(&pidfd);
+	if (pid < 0) {
+		r = -errno;
+		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
+			 strerror(-r));
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		child_main(s, sp[1]);
+	}
+	close(sp[1]);
+	s->pid = pid;
+	s->pidfd = pidfd;
+	/* #1 */
+	r = vps_sync_expect(sp[0], VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
+			    sizeof(s->error));
+	if (r == 0)
+		r = host_steps(s);
+	/* #2 */
+	if (r == 0)
+		r = vps_sync_send(sp[0], VPS_SYNC_HOST_DONE, 0, NULL);
+	/* #4 */
+	if (r == 0)
+		r = wait_exec(s, sp[0]);
+	close(sp[0]);
+	if (r < 0)
+		kill_and_reap(s);
+	return r;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Clones a VPS init into fresh namespaces and walks it to exec, in sync with the host side. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "config.h"
+
+struct vps_spawn {
+	const struct vps_config *cfg;
+	const struct node_config *node;
+	const char *rootfs;
+	const char *console_path; /* pty slave the init gets as its console */
+	int console_fd;           /* an open fd of that slave */
+	struct vps_cgroup *cg;
+	/* results */
+	pid_t pid;
+	int pidfd;
+	char error[256]; /* the failed step, from the child or the host */
+};
+
+/* Returns once init was exec'd (0) or after it failed and was reaped (-errno, error set). */
+int vps_spawn_init(struct vps_spawn *s);

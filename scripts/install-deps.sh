@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what building and testing vpsctl needs, from Debian 12's own packages.
+set -eu
+PKGS="meson ninja-build pkg-config gcc libc6-dev libcgroup-dev libmnl-dev libseccomp-dev
+      libcap-dev libarchive-dev libmd-dev check busybox-static iproute2 util-linux procps tmux
+      zstd xz-utils"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,107 @@
+# shellcheck shell=bash
+# Shared by the integration tests: TAP output, a private node (own network namespace, own
+# cgroup parent, own --root), and cleanup of everything a test made.
+set -u
+
+VPSCTL=${VPSCTL:-$(dirname "$0")/../../build/vpsctl}
+
+# Root only; under CI=true a skip is a failure.
+if [ "$(id -u)" != 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		echo "Bail out! integration tests need root and CI=true forbids skipping"
+		exit 1
+	fi
+	# meson's TAP parser reads a 1..0 plan as a skip; a non-zero exit would be an error
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+
+# The whole test runs in its own network namespace: the "node".
+if [ -z "${VPSCTL_TEST_IN_NODE:-}" ]; then
+	VPSCTL_TEST_IN_NODE=1 exec unshare --net -- "$0" "$@"
+fi
+ip link set lo up
+
+T_ROOT=$(mktemp -d /tmp/vpsctl-it.XXXXXX)
+T_CGPARENT=/vpsctl-test-$$-$RANDOM
+T_N=0
+T_FAILED=0
+mkdir -p "$T_ROOT/etc/vpsctl"
+cat >"$T_ROOT/etc/vpsctl/vpsctl.conf" <<CONF
+# test node
+CGROUP_PARENT=$T_CGPARENT
+LOCK_TIMEOUT=2
+STOP_TIMEOUT=10
+CONF
+
+vpsctl() { "$VPSCTL" --root "$T_ROOT" "$@"; }
+
+plan() { echo "1..$1"; }
+diag() { echo "# $*"; }
+ok() {
+	T_N=$((T_N + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		echo "not ok $T_N - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+# check DESCRIPTION CMD...: ok when CMD succeeds
+check() {
+	local d=$1
+	shift
+	"$@" >/dev/null 2>&1
+	ok $? "$d"
+}
+# is DESCRIPTION GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then ok 0 "$1"; else ok 1 "$1"; diag "got '$2', want '$3'"; fi
+}
+# like DESCRIPTION GOT REGEX
+like() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok 0 "$1"; else ok 1 "$1"; diag "got '$2', want /$3/"; fi
+}
+
+# json_get JSON KEY: a scalar field of a flat JSON object (our outputs are flat).
+json_get() {
+	printf '%s' "$1" | sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9a-z]*\).*/\1/p" | tr -d '"'
+}
+
+# wait_for SECONDS CMD...: polls CMD until it succeeds.
+wait_for() {
+	local deadline=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# Every cgroup directory of the test's parent, in every hierarchy.
+cgroup_dirs() {
+	find /sys/fs/cgroup -maxdepth 3 -type d -path "*$T_CGPARENT*" 2>/dev/null
+}
+
+build_template() {
+	[ -e "$T_ROOT/var/lib/vpsctl/templates/busybox.meta" ] || vpsctl template build busybox >/dev/null
+}
+
+t_cleanup() {
+	local n
+	for d in "$T_ROOT"/var/lib/vpsctl/vps/*/; do
+		[ -d "$d" ] || continue
+		n=$(basename "$d")
+		vpsctl stop --force "$n" >/dev/null 2>&1
+		vpsctl destroy --force "$n" >/dev/null 2>&1
+	done
+	for d in $(cgroup_dirs | sort -r); do rmdir "$d" 2>/dev/null; done
+	rm -rf "$T_ROOT"
+}
+trap t_cleanup EXIT
+
+finish() {
+	echo "# $((T_N - T_FAILED)) passed, $T_FAILED failed"
+	[ "$T_FAILED" = 0 ]
+	exit $?
+}

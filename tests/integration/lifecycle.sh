@@ -1,0 +1,37 @@
+#!/bin/bash
+# create -> start -> exec -> stop -> start -> destroy, checking files, cgroups and processes.
+. "$(dirname "$0")/lib.sh"
+plan 22
+
+build_template
+check "template build busybox" test -s "$T_ROOT/var/lib/vpsctl/templates/busybox.meta"
+
+check "create" vpsctl create v1 --template busybox
+check "rootfs unpacked" test -x "$T_ROOT/var/lib/vpsctl/vps/v1/rootfs/bin/busybox"
+check "vps.conf written" grep -q '^TEMPLATE="busybox"' "$T_ROOT/var/lib/vpsctl/vps/v1/vps.conf"
+is "stopped after create" "$(json_get "$(vpsctl status v1 --json)" state)" stopped
+
+check "start" vpsctl start v1
+st=$(vpsctl status v1 --json)
+is "running after start" "$(json_get "$st" state)" running
+pid=$(json_get "$st" init_pid)
+check "init pid is alive" kill -0 "$pid"
+is "init is the rootfs's busybox" "$(stat -L -c %d:%i "/proc/$pid/exe")" "$(stat -c %d:%i "$T_ROOT/var/lib/vpsctl/vps/v1/rootfs/bin/busybox")"
+check "state file in the run dir" test -s "$T_ROOT/run/vpsctl/v1/state"
+check "VPS cgroup exists" test -n "$(cgroup_dirs | grep /v1)"
+like "init is in the VPS cgroup" "$(cat /proc/$pid/cgroup)" "$T_CGPARENT/v1"
+is "exec runs inside: PID 1 is init" "$(vpsctl exec v1 -- cat /proc/1/comm)" "init"
+
+check "stop" vpsctl stop v1
+is "stopped after stop" "$(json_get "$(vpsctl status v1 --json)" state)" stopped
+check "init gone" wait_for 5 sh -c "! kill -0 $pid"
+is "no cgroup left after stop" "$(cgroup_dirs)" ""
+check "no state file after stop" test ! -e "$T_ROOT/run/vpsctl/v1/state"
+
+check "start again" vpsctl start v1
+pid=$(json_get "$(vpsctl status v1 --json)" init_pid)
+check "destroy --force a running VPS" vpsctl destroy --force v1
+check "files gone after destroy" test ! -e "$T_ROOT/var/lib/vpsctl/vps/v1" -a ! -e "$T_ROOT/run/vpsctl/v1"
+is "no cgroup, process or mount left after destroy" \
+	"$(cgroup_dirs; kill -0 "$pid" 2>/dev/null && echo alive; grep -c "$T_ROOT" /proc/*/mountinfo 2>/dev/null | grep -v ':0$')" ""
+finish

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sync.h"
+
+START_TEST(test_encode_decode)
+{
+	struct vps_sync_msg buf, m;
+	size_t n;
+
+	n = vps_sync_encode(VPS_SYNC_HOST_DONE, 0, NULL, &buf);
+	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), 0);
+	ck_assert_int_eq(m.stage, VPS_SYNC_HOST_DONE);
+	ck_assert_str_eq(m.text, "");
+	n = vps_sync_encode(VPS_SYNC_ERROR, -ENOENT, "Failed to mount /proc: x", &buf);
+	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), 0);
+	ck_assert_int_eq(m.error, -ENOENT);
+	ck_assert_str_eq(m.text, "Failed to mount /proc: x");
+}
+END_TEST
+
+START_TEST(test_decode_rejects)
+{
+	struct vps_sync_msg buf, m;
+	char longtext[400];
+	size_t n;
+
+	memset(longtext, 'x', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	n = vps_sync_encode(VPS_SYNC_EXEC, 0, longtext, &buf);
+	ck_assert_uint_le(n, sizeof(buf));
+	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), 0);
+	ck_assert_uint_eq(strlen(m.text), VPS_SYNC_TEXT_MAX - 1);
+	ck_assert_int_eq(vps_sync_decode(&buf, 4, &m), -EBADMSG); /* short */
+	n = vps_sync_encode(VPS_SYNC_EXEC, 0, "abc", &buf);
+	ck_assert_int_eq(vps_sync_decode(&buf, n - 1, &m), -EBADMSG); /* no NUL */
+	buf.stage = 77;
+	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), -EBADMSG); /* unknown stage */
+	n = vps_sync_encode(VPS_SYNC_ERROR, 0, "no errno", &buf);
+	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), -EBADMSG); /* error without errno */
+	n = vps_sync_encode(VPS_SYNC_EXEC, -EIO, "errno on a stage", &buf);
+	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_socketpair_sequence)
+{
+	int sp[2];
+	char err[256] = "";
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_CHILD_READY, 0, NULL), 0);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_CHILD_READY, 1000, err, sizeof(err)), 0);
+	/* a wrong stage is a protocol error */
+	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_EXEC, 0, NULL), 0);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_HOST_DONE, 1000, err, sizeof(err)), -EPROTO);
+	/* the peer's error comes back as its errno and text */
+	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_ERROR, -EPERM, "Failed to pivot_root: x"), 0);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, err, sizeof(err)), -EPERM);
+	ck_assert_str_eq(err, "Failed to pivot_root: x");
+	/* silence is a timeout, EOF is a dead peer */
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 50, err, sizeof(err)), -ETIMEDOUT);
+	close(sp[1]);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, err, sizeof(err)), -EPIPE);
+	close(sp[0]);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sync");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_encode_decode);
+	tcase_add_test(tc, test_decode_rejects);
+	tcase_add_test(tc, test_socketpair_sequence);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# run-suite.sh [BUILD_DIR [SOURCE_DIR]] - the cgroup v2 VM suite (meson test 'cgroup-v2-vm').
+#
+# Boots ONE VM (vm-run) and runs every TAP script tests/v2vm/guest/*.sh in it, or those whose
+# names match the space-separated globs in V2VM_TESTS (e.g. V2VM_TESTS='00-*'). The scripts'
+# results are renumbered into one TAP stream on stdout; exit 0 iff every test passed.
+#
+# Needs root (qemu install, the guest tests mount and make cgroups). Without root, or when
+# qemu or the kernel cannot be installed, it skips: a TAP '1..0 # SKIP' plan and exit
+# V2VM_SKIP_STATUS (default 77; meson.build sets 0, since meson counts a TAP test's
+# non-zero exit as an error). Under CI=true a skip is a failure instead: exit 1.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD_DIR=${1:-${BUILD_DIR:-}}
+SOURCE_DIR=${2:-${SOURCE_DIR:-$(cd "$here/../.." && pwd)}}
+[[ -n $BUILD_DIR ]] || { echo "usage: $0 BUILD_DIR [SOURCE_DIR] (or env BUILD_DIR)" >&2; exit 2; }
+BUILD_DIR=$(realpath -- "$BUILD_DIR")
+SOURCE_DIR=$(realpath -- "$SOURCE_DIR")
+VPSCTL=${VPSCTL:-$BUILD_DIR/vpsctl}
+guest=$SOURCE_DIR/tests/v2vm
+
+skip_suite() {
+	if [[ ${CI:-} == true ]]; then
+		echo "Bail out! cgroup v2 VM suite cannot run under CI: $*"
+		exit 1
+	fi
+	echo "1..0 # SKIP $*"
+	exit "${V2VM_SKIP_STATUS:-77}"
+}
+
+select_tests() {
+	local f name pat pats
+	read -ra pats <<< "${V2VM_TESTS:-*}" # split on blanks, no pathname expansion
+	for f in "$guest"/guest/*.sh; do
+		[[ -f $f ]] || continue
+		name=${f##*/}
+		for pat in "${pats[@]}"; do
+			# shellcheck disable=SC2053 # pat is a glob on purpose
+			if [[ $name == $pat || $name == $pat.sh ]]; then
+				echo "$f"
+				break
+			fi
+		done
+	done
+}
+
+# The build's busybox (meson option 'busybox', baked into config.h), which
+# `vpsctl template build busybox` copies.
+busybox_path() {
+	local p
+	p=$(sed -n 's/^#define BUSYBOX_PATH "\(.*\)"$/\1/p' "$BUILD_DIR/config.h" 2>/dev/null)
+	echo "${p:-/bin/busybox}"
+}
+
+vm_options() {
+	local p
+	VM_OPTS=(-s 256 -m "${V2VM_MEM:-1024}" -c "${V2VM_CPUS:-2}" -t "${V2VM_TIMEOUT:-1500}"
+		-b "$guest" -e "BUILD_DIR=$BUILD_DIR" -e "SOURCE_DIR=$SOURCE_DIR" -e "VPSCTL=$VPSCTL"
+		-e "CI=${CI:-}" -e "V2VM_SCRIPT_TIMEOUT=${V2VM_SCRIPT_TIMEOUT:-900}")
+	for p in "$VPSCTL" "$BUILD_DIR/tests/helpers" "$(busybox_path)"; do
+		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
+	done
+	if [[ ${V2VM_VERBOSE:-0} == 1 ]]; then VM_OPTS+=(-v); fi
+}
+
+# Renumber the scripts' TAP lines into one stream. A script's plan is checked against what
+# it ran; a non-zero exit with no failing test, no test at all, a bail-out or a script the
+# VM never finished each become a failing test. Everything else is passed on as comments.
+# Writes "count failures unfinished-script" to $1.
+merge_tap() {
+	awk -v state="$1" '
+	function out(s) { print s; fflush() }
+	{ sub(/\r$/, "") }
+	function result(good, desc) {
+		n++
+		out((good ? "ok " : "not ok ") n " - " cur ": " desc)
+		if (!good) { failed++; bad++ }
+	}
+	/^V2VM-BEGIN / { cur = $2; ran = 0; bad = 0; plan = -1; skipall = ""; out("# --- " cur); next }
+	/^V2VM-END / && cur != "" {
+		rc = $3
+		if (ran == 0 && (skipall != "" || rc == 77)) {
+			n++; out("ok " n " - " cur " # SKIP " (skipall != "" ? skipall : "exit 77"))
+		} else if (ran == 0) {
+			result(0, "no TAP results (exit " rc ")")
+		} else {
+			if (plan >= 0 && plan != ran) result(0, "planned " plan " tests, ran " ran)
+			if (rc == 137 && bad == 0) result(0, "killed (V2VM_SCRIPT_TIMEOUT?)")
+			else if (rc != 0 && bad == 0) result(0, "exited " rc " with no failing test")
+		}
+		cur = ""; next
+	}
+	cur != "" && /^(not )?ok([ \t]|$)/ {
+		good = ($1 == "ok"); desc = $0
+		sub(/^(not )?ok[ \t]*[0-9]*[ \t]*(-[ \t]*)?/, "", desc)
+		ran++
+		if (!good && desc ~ /#[ \t]*[Tt][Oo][Dd][Oo]/) good = 1
+		n++
+		out(($1 == "ok" ? "ok " : "not ok ") n " - " cur ": " desc)
+		if (!good) { failed++; bad++ }
+		next
+	}
+	cur != "" && /^1\.\.[0-9]+/ {
+		plan = $0; sub(/^1\.\./, "", plan); plan = plan + 0
+		if (plan == 0 && $0 ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) {
+			skipall = $0; sub(/^[^#]*#[ \t]*[Ss][Kk][Ii][Pp][ \t]*/, "", skipall)
+			if (skipall == "") skipall = "skipped"
+		}
+		out("# " cur " plan: " $0); next
+	}
+	cur != "" && /^Bail out!/ { result(0, $0); next }
+	/^#/ { out($0); next }
+	{ out("# " $0) }
+	END { print n + 0, failed + 0, cur > state }
+	'
+}
+
+main() {
+	local tests count failed unfinished rc t0=$SECONDS
+	[[ $(id -u) == 0 ]] || skip_suite "needs root (qemu install, cgroups in the VM)"
+	mapfile -t tests < <(select_tests)
+	[[ ${#tests[@]} -gt 0 ]] || { echo "Bail out! no test matches V2VM_TESTS='${V2VM_TESTS:-*}'"; exit 1; }
+	if ! "$guest/vm-run" --setup >&2; then
+		skip_suite "cannot install qemu or fetch the kernel (no network?)"
+	fi
+	vm_options
+	state=$(mktemp "${TMPDIR:-/tmp}/v2vm-suite.XXXXXX") # global: the EXIT trap reads it
+	trap 'rm -f "$state"' EXIT
+	echo "# cgroup v2 VM suite: ${tests[*]##*/}"
+	"$guest/vm-run" "${VM_OPTS[@]}" - /bin/sh "$guest/guest-run.sh" "${tests[@]}" |
+		merge_tap "$state"
+	rc=${PIPESTATUS[0]}
+	read -r count failed unfinished < "$state"
+	count=${count:-0} failed=${failed:-0}
+	if [[ -n $unfinished || $rc == 124 || $rc == 125 ]]; then
+		count=$((count + 1)) failed=$((failed + 1))
+		echo "not ok $count - ${unfinished:-vm}: the VM did not finish the suite (vm-run exit $rc)"
+	elif [[ $rc != 0 ]]; then
+		count=$((count + 1)) failed=$((failed + 1))
+		echo "not ok $count - guest-run.sh exited $rc"
+	fi
+	echo "# $((count - failed)) passed, $failed failed, $((SECONDS - t0)) s in all"
+	echo "1..$count"
+	[[ $failed == 0 ]]
+}
+
+main
