@@ -162,9 +162,12 @@ static int setup_group(const struct vps_cgroup *cg, const struct cg_dirs *d)
 		snprintf(period, sizeof(period), "%llu", CG_PERIOD_US);
 		return cg_write(d->fd[CG_CPU], "cpu.cfs_period_us", period);
 	}
-	/* an OOM kills the whole VPS workload together, never half of it */
+	/* An OOM at the VPS's cap is confined to the VPS anyway (the kernel picks a victim
+	 * inside the group that hit its limit), and picks one process, as OpenVZ and LXC do.
+	 * memory.oom.group=1 would kill every process, init included: one runaway allocation
+	 * would stop the whole VPS. Written explicitly for a reused group. */
 	if (cg_has_file(d->fd[CG_MEMORY], "memory.oom.group")) {
-		r = cg_write(d->fd[CG_MEMORY], "memory.oom.group", "1");
+		r = cg_write(d->fd[CG_MEMORY], "memory.oom.group", "0");
 		if (r < 0)
 			return r;
 	}
