@@ -97,7 +97,9 @@ int cg_read_keyed(int dfd, const char *file, const char *key, uint64_t *ret)
 
 int cg_write(int dfd, const char *file, const char *value)
 {
-	int r = write_string_at(dfd, file, value);
+	/* a zero-length write never reaches the kernel's handler: "" (v2's "inherit the
+	 * parent's CPUs" for cpuset.cpus) has to be sent as an empty line */
+	int r = write_string_at(dfd, file, value[0] ? value : "\n");
 
 	if (r < 0)
 		return log_debug_errno(r, "cgroup: %s <- '%s' failed: %m", file, value);
