@@ -156,10 +156,10 @@ static int worker_start(struct vps_cgroup *cg, struct worker *w)
 /* -EPIPE when the worker died instead of answering. */
 static int worker_do(struct worker *w, char op, uint32_t arg, int32_t *ret)
 {
-	struct cmd c = { .op = op, .arg = arg };
+	struct cmd c = {.op = op, .arg = arg};
 	int32_t r;
 
-	struct pollfd p = { .fd = w->ack, .events = POLLIN };
+	struct pollfd p = {.fd = w->ack, .events = POLLIN};
 
 	if (write(w->cmd, &c, sizeof(c)) != sizeof(c))
 		return -EPIPE;
@@ -204,32 +204,29 @@ static void reap_orphans(void)
 
 /* ---- checks ---- */
 
-static bool quota_eq(const struct vps_quota *got, const struct vps_quota *want,
-		     const char *what)
+static bool quota_eq(const struct vps_quota *got, const struct vps_quota *want, const char *what)
 {
 	bool ok = got->cpus_milli == want->cpus_milli &&
-		  got->cpu_burst_milli == want->cpu_burst_milli &&
-		  got->cpu_weight == want->cpu_weight && got->memory == want->memory &&
-		  got->memory_reserve == want->memory_reserve && got->swap == want->swap &&
-		  got->pids == want->pids && got->io_weight == want->io_weight &&
-		  strcmp(got->cpuset, want->cpuset) == 0;
+	          got->cpu_burst_milli == want->cpu_burst_milli &&
+	          got->cpu_weight == want->cpu_weight && got->memory == want->memory &&
+	          got->memory_reserve == want->memory_reserve && got->swap == want->swap &&
+	          got->pids == want->pids && got->io_weight == want->io_weight &&
+	          strcmp(got->cpuset, want->cpuset) == 0;
 
 	if (!ok)
-		printf("# got  cpus=%" PRIu64 " burst=%" PRIu64 " weight=%" PRIu64
+		printf("# got  cpus=%" PRIu64 " burst=%" PRIu64 " weight=%" PRIu64 " mem=%" PRIu64
+		       " reserve=%" PRIu64 " swap=%" PRIu64 " pids=%" PRIu64 " io=%" PRIu64
+		       " cpuset='%s'\n# want cpus=%" PRIu64 " burst=%" PRIu64 " weight=%" PRIu64
 		       " mem=%" PRIu64 " reserve=%" PRIu64 " swap=%" PRIu64 " pids=%" PRIu64
-		       " io=%" PRIu64 " cpuset='%s'\n# want cpus=%" PRIu64 " burst=%" PRIu64
-		       " weight=%" PRIu64 " mem=%" PRIu64 " reserve=%" PRIu64 " swap=%" PRIu64
-		       " pids=%" PRIu64 " io=%" PRIu64 " cpuset='%s'\n",
+		       " io=%" PRIu64 " cpuset='%s'\n",
 		       got->cpus_milli, got->cpu_burst_milli, got->cpu_weight, got->memory,
 		       got->memory_reserve, got->swap, got->pids, got->io_weight, got->cpuset,
 		       want->cpus_milli, want->cpu_burst_milli, want->cpu_weight, want->memory,
-		       want->memory_reserve, want->swap, want->pids, want->io_weight,
-		       want->cpuset);
+		       want->memory_reserve, want->swap, want->pids, want->io_weight, want->cpuset);
 	return expect(ok, "%s: limits read back equal the quota", what);
 }
 
-static void check_readback(struct vps_cgroup *cg, const struct vps_quota *want,
-			   const char *what)
+static void check_readback(struct vps_cgroup *cg, const struct vps_quota *want, const char *what)
 {
 	struct vps_quota got;
 	int r = vps_cgroup_read_quota(cg, &got);
@@ -263,17 +260,16 @@ static void check_host_files(struct vps_cgroup *cg, const struct vps_quota *q, c
 {
 	bool v2 = cg->backend == VPS_CGROUP_V2;
 
-	expect(host_file(cg, CG_MEMORY, v2 ? "memory.max" : "memory.limit_in_bytes") ==
-		       q->memory,
+	expect(host_file(cg, CG_MEMORY, v2 ? "memory.max" : "memory.limit_in_bytes") == q->memory,
 	       "%s: host memory cap is %" PRIu64, what, q->memory);
 	expect(host_file(cg, CG_CPU, v2 ? "cpu.max" : "cpu.cfs_quota_us") ==
-		       cg_cpus_to_quota_us(q->cpus_milli),
+	               cg_cpus_to_quota_us(q->cpus_milli),
 	       "%s: host cpu quota is %" PRIu64 "us", what, cg_cpus_to_quota_us(q->cpus_milli));
-	expect(host_file(cg, CG_PIDS, "pids.max") == q->pids, "%s: host pids.max is %" PRIu64,
-	       what, q->pids);
+	expect(host_file(cg, CG_PIDS, "pids.max") == q->pids, "%s: host pids.max is %" PRIu64, what,
+	       q->pids);
 	if (!v2)
 		expect(host_file(cg, CG_MEMORY, "memory.memsw.limit_in_bytes") ==
-			       cg_memsw(q->memory, q->swap),
+		               cg_memsw(q->memory, q->swap),
 		       "%s: host memsw is memory + swap", what);
 }
 
@@ -311,7 +307,7 @@ static bool parent_left(const struct vps_cgroup *cg, bool verbose)
 }
 
 static struct vps_quota quota(uint64_t cpus, uint64_t burst, uint64_t mem, uint64_t reserve,
-			      uint64_t swap, uint64_t pids)
+                              uint64_t swap, uint64_t pids)
 {
 	struct vps_quota q;
 
@@ -425,18 +421,17 @@ static void test_stats_and_shrink(struct vps_cgroup *cg, struct vps_quota *cur)
 		       "throttling counted (%" PRIu64 "/%" PRIu64 ")", st.cpu_nr_throttled,
 		       st.cpu_nr_periods);
 		expect(st.memory_current > 0 && st.memory_peak >= st.memory_current,
-		       "memory usage %" PRIu64 " peak %" PRIu64, st.memory_current,
-		       st.memory_peak);
+		       "memory usage %" PRIu64 " peak %" PRIu64, st.memory_current, st.memory_peak);
 		expect(st.memory_max == cur->memory, "memory_max %" PRIu64, st.memory_max);
-		expect(st.pids_current == 1 && st.pids_max == cur->pids, "pids %" PRIu64 "/%" PRIu64,
-		       st.pids_current, st.pids_max);
+		expect(st.pids_current == 1 && st.pids_max == cur->pids,
+		       "pids %" PRIu64 "/%" PRIu64, st.pids_current, st.pids_max);
 	}
 	r = worker_do(&w, 'a', 48, NULL);
 	expect(r == 0, "worker holds 48M");
 	small.memory = 16 * M;
 	r = vps_cgroup_resize(cg, cur, &small, 300, false, &err);
 	expect(r == -EBUSY && strncmp(err.message, "usage ", 6) == 0 &&
-		       strstr(err.message, " > target 16M"),
+	               strstr(err.message, " > target 16M"),
 	       "shrink below usage refused: '%s'", err.message);
 	check_readback(cg, cur, "after refused shrink");
 	r = vps_cgroup_resize(cg, cur, &small, 300, true, &err);
@@ -460,8 +455,7 @@ static void test_pids(struct vps_cgroup *cg, const struct vps_quota *cur)
 	       "forks stop at the pids cap (%d of %" PRIu64 ")", made, cur->pids);
 	r = vps_cgroup_stats(cg, &st);
 	expect(r == 0 && st.pids_max_events >= 1 && st.pids_current == cur->pids,
-	       "pids %" PRIu64 ", pids.max events %" PRIu64, st.pids_current,
-	       st.pids_max_events);
+	       "pids %" PRIu64 ", pids.max events %" PRIu64, st.pids_current, st.pids_max_events);
 	r = vps_cgroup_kill(cg, 3000);
 	expect(r == 0, "kill: %s", strerror(-r));
 	expect(vps_cgroup_count_procs(cg, &n) == 0 && n == 0, "group empty after kill");
@@ -548,7 +542,8 @@ int main(void)
 		const char *ci = getenv("CI");
 
 		if (ci && strcmp(ci, "true") == 0) {
-			fprintf(stderr, "test-cgroup-live needs root, and CI=true forbids skipping\n");
+			fprintf(stderr,
+			        "test-cgroup-live needs root, and CI=true forbids skipping\n");
 			return EXIT_FAILURE;
 		}
 		fprintf(stderr, "test-cgroup-live: not root, skipping\n");

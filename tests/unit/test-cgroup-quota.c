@@ -19,19 +19,19 @@
 static struct cg_features features(enum vps_cgroup_backend b)
 {
 	struct cg_features f = {
-		.backend = b,
-		.pids = true,
-		.cpuset = true,
-		.burst = true,
-		.swap = true,
-		.io_file = b == VPS_CGROUP_V2 ? "io.weight" : "blkio.weight",
+	        .backend = b,
+	        .pids = true,
+	        .cpuset = true,
+	        .burst = true,
+	        .swap = true,
+	        .io_file = b == VPS_CGROUP_V2 ? "io.weight" : "blkio.weight",
 	};
 	snprintf(f.parent_cpus, sizeof(f.parent_cpus), "0-3");
 	return f;
 }
 
 static struct vps_quota quota(uint64_t cpus, uint64_t burst, uint64_t mem, uint64_t reserve,
-			      uint64_t swap)
+                              uint64_t swap)
 {
 	struct vps_quota q;
 
@@ -92,19 +92,18 @@ static void model_check(struct model *m, enum vps_cgroup_backend b, const char *
 	uint64_t cap = *slot(m, v2 ? "memory.max" : "memory.limit_in_bytes");
 	uint64_t low = *slot(m, v2 ? "memory.low" : "memory.soft_limit_in_bytes");
 
-	ck_assert_msg(burst <= quota, "%s: burst %" PRIu64 " > quota %" PRIu64, step, burst,
-		      quota);
+	ck_assert_msg(burst <= quota, "%s: burst %" PRIu64 " > quota %" PRIu64, step, burst, quota);
 	ck_assert_msg(low <= cap, "%s: reserve %" PRIu64 " > cap %" PRIu64, step, low, cap);
 	if (!v2) {
 		uint64_t memsw = *slot(m, "memory.memsw.limit_in_bytes");
 
 		ck_assert_msg(cap <= memsw, "%s: limit %" PRIu64 " > memsw %" PRIu64, step, cap,
-			      memsw);
+		              memsw);
 	}
 }
 
 static void model_apply(struct model *m, enum vps_cgroup_backend b, const struct cg_plan *p,
-			size_t upto)
+                        size_t upto)
 {
 	for (size_t i = 0; i < upto; i++) {
 		char step[128];
@@ -137,7 +136,7 @@ static bool model_eq(const struct model *a, struct model *b)
 
 /* Replays old -> new, and every possible failure with its rollback, on the model. */
 static void check_transition(enum vps_cgroup_backend b, const struct vps_quota *o,
-			     const struct vps_quota *n)
+                             const struct vps_quota *n)
 {
 	struct cg_features f = features(b);
 	struct model start, want, m;
@@ -234,10 +233,8 @@ START_TEST(test_memory_mappings)
 	ck_assert_uint_eq(cg_swap_from_memsw(96 * M, 64 * M), 32 * M);
 	ck_assert_uint_eq(cg_swap_from_memsw(64 * M, 64 * M), 0);
 	ck_assert_uint_eq(cg_swap_from_memsw(VALUE_UNLIMITED, 64 * M), VALUE_UNLIMITED);
-	ck_assert_str_eq(cg_format_limit(VPS_CGROUP_V2, VALUE_UNLIMITED, buf, sizeof(buf)),
-			 "max");
-	ck_assert_str_eq(cg_format_limit(VPS_CGROUP_V1, VALUE_UNLIMITED, buf, sizeof(buf)),
-			 "-1");
+	ck_assert_str_eq(cg_format_limit(VPS_CGROUP_V2, VALUE_UNLIMITED, buf, sizeof(buf)), "max");
+	ck_assert_str_eq(cg_format_limit(VPS_CGROUP_V1, VALUE_UNLIMITED, buf, sizeof(buf)), "-1");
 	ck_assert_str_eq(cg_format_limit(VPS_CGROUP_V1, 64 * M, buf, sizeof(buf)), "67108864");
 }
 END_TEST
@@ -255,10 +252,10 @@ START_TEST(test_keyed_and_words)
 	ck_assert_uint_eq(v, 2);
 	ck_assert_int_eq(cg_parse_keyed(stat, "usage", &v), -ENODATA);
 	ck_assert_int_eq(cg_parse_keyed("low 0\nhigh 3\nmax 9\noom 1\noom_kill 1", "oom_kill", &v),
-			 0);
+	                 0);
 	ck_assert_uint_eq(v, 1);
-	ck_assert_int_eq(cg_parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 4\n",
-					"oom_kill", &v), 0);
+	ck_assert_int_eq(
+	        cg_parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 4\n", "oom_kill", &v), 0);
 	ck_assert_uint_eq(v, 4);
 	ck_assert_int_eq(cg_parse_keyed("default 100\n8:0 200\n", "default", &v), 0);
 	ck_assert_uint_eq(v, 100);
@@ -354,10 +351,9 @@ END_TEST
 
 START_TEST(test_cpuset_syntax)
 {
-	static const char *const good[] = { "", "0", "0-3", "0-3,5", "1,3,5-7", "0-0", "8191" };
-	static const char *const bad[] = { "x",    "0-",  "-1",   "3-1", "1,,2", "1,",
-					   ",1",   "0 1", " 0",   "0-3-5", "8192", "1.5",
-					   "0x1",  "+1" };
+	static const char *const good[] = {"", "0", "0-3", "0-3,5", "1,3,5-7", "0-0", "8191"};
+	static const char *const bad[] = {"x",   "0-", "-1",    "3-1",  "1,,2", "1,",  ",1",
+	                                  "0 1", " 0", "0-3-5", "8192", "1.5",  "0x1", "+1"};
 
 	for (size_t i = 0; i < ELEMENTSOF(good); i++)
 		ck_assert_msg(cg_cpuset_is_valid(good[i]), "'%s' should be valid", good[i]);
@@ -380,9 +376,8 @@ START_TEST(test_plan_v1_grow)
 	ck_assert_uint_eq(p.n, 5);
 	/* memsw before the limit it must stay above; caps before reserves */
 	ck_assert_int_lt(find(&p, "memory.memsw.limit_in_bytes"),
-			 find(&p, "memory.limit_in_bytes"));
-	ck_assert_int_lt(find(&p, "memory.limit_in_bytes"),
-			 find(&p, "memory.soft_limit_in_bytes"));
+	                 find(&p, "memory.limit_in_bytes"));
+	ck_assert_int_lt(find(&p, "memory.limit_in_bytes"), find(&p, "memory.soft_limit_in_bytes"));
 	/* the quota goes up before the burst that needs it */
 	ck_assert_int_lt(find(&p, "cpu.cfs_quota_us"), find(&p, "cpu.cfs_burst_us"));
 	ck_assert_str_eq(p.w[find(&p, "memory.memsw.limit_in_bytes")].value, "201326592");
@@ -425,7 +420,7 @@ START_TEST(test_plan_v1_mixed)
 	check_transition(VPS_CGROUP_V1, &b, &a);
 	ck_assert_int_eq(cg_plan_build(&f, &a, &b, false, &p, NULL), 0);
 	ck_assert_int_lt(find(&p, "memory.limit_in_bytes"),
-			 find(&p, "memory.memsw.limit_in_bytes"));
+	                 find(&p, "memory.memsw.limit_in_bytes"));
 	/* burst up while quota goes down, within the new quota */
 	a = quota(4000, 500, 64 * M, 0, 0);
 	b = quota(2000, 2000, 64 * M, 0, 0);
@@ -509,7 +504,8 @@ START_TEST(test_plan_missing_features)
 
 	f.burst = false;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, false, &p, &err), -EOPNOTSUPP);
-	ck_assert_str_eq(err.message, "--cpu-burst needs cpu.cfs_burst_us, which this kernel lacks");
+	ck_assert_str_eq(err.message,
+	                 "--cpu-burst needs cpu.cfs_burst_us, which this kernel lacks");
 	ck_assert_uint_eq(p.n, 0);
 	n.cpu_burst_milli = 0;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), 0);
@@ -521,7 +517,7 @@ START_TEST(test_plan_missing_features)
 	n.swap = 256 * M;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), -EOPNOTSUPP);
 	ck_assert_str_eq(err.message,
-			 "--swap needs swap accounting (memory.memsw.limit_in_bytes is missing)");
+	                 "--swap needs swap accounting (memory.memsw.limit_in_bytes is missing)");
 	n.swap = VALUE_UNLIMITED;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), 0);
 
@@ -572,9 +568,8 @@ static uint64_t next(uint64_t *s)
 
 static struct vps_quota random_quota(uint64_t *s)
 {
-	static const uint64_t mems[] = { 4 * M, 64 * M, 100 * M, 512 * M, 4096 * M,
-					 VALUE_UNLIMITED };
-	static const uint64_t swaps[] = { 0, 32 * M, 1024 * M, VALUE_UNLIMITED };
+	static const uint64_t mems[] = {4 * M, 64 * M, 100 * M, 512 * M, 4096 * M, VALUE_UNLIMITED};
+	static const uint64_t swaps[] = {0, 32 * M, 1024 * M, VALUE_UNLIMITED};
 	uint64_t cpus = next(s) % 5 == 0 ? VALUE_UNLIMITED : 10 + next(s) % 7991;
 	uint64_t burst = cpus == VALUE_UNLIMITED || next(s) % 3 == 0 ? 0 : next(s) % (cpus + 1);
 	uint64_t mem = mems[next(s) % ELEMENTSOF(mems)];
