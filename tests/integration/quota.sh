@@ -57,10 +57,10 @@ spin() {
 cpu_percent() {
 	local u0 u1 t0 t1
 	u0=$(stats_of cpu_usage_usec)
-	t0=$(awk '{ printf "%d", $1 * 1000000 }' /proc/uptime)
+	t0=$(awk '{ printf "%.0f", $1 * 1000000 }' /proc/uptime)
 	sleep "$1"
 	u1=$(stats_of cpu_usage_usec)
-	t1=$(awk '{ printf "%d", $1 * 1000000 }' /proc/uptime)
+	t1=$(awk '{ printf "%.0f", $1 * 1000000 }' /proc/uptime)
 	echo $(((u1 - u0) * 100 / (t1 - t0)))
 }
 
