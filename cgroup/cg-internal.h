@@ -109,6 +109,8 @@ int cg_write(int dfd, const char *file, const char *value);
 bool cg_has_file(int dfd, const char *file);
 /* Whether word is one of the space-separated words of list (cgroup.controllers). */
 bool cg_word_in(const char *list, const char *word);
+/* Where controller c's hierarchy is mounted ("" if nowhere). */
+const char *cg_host_mount(enum cg_ctrl c);
 /* The pids in cgroup.procs of dfd and, recursively, of its child groups. */
 int cg_read_procs(int dfd, pid_t **ret, size_t *ret_n);
 /* rmdir of dfd/name and its child groups, depth first. */

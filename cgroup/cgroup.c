@@ -134,6 +134,11 @@ int vps_cgroup_init(void)
 	return 0;
 }
 
+const char *cg_host_mount(enum cg_ctrl c)
+{
+	return host.mount[c];
+}
+
 enum vps_cgroup_backend vps_cgroup_backend(void)
 {
 	return host.backend;

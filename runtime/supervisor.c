@@ -126,7 +126,12 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 		snprintf(err, errlen, "Failed to prepare the supervisor: %s", strerror(-r));
 		return r;
 	}
-	r = vps_cgroup_new(s->a->node->cgroup_parent, cfg->name, &s->cg);
+	/* Under systemd (Delegate=yes, v2) the VPS lives inside the unit's cgroup. */
+	if (s->a->report_fd >= 0 ||
+	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
+		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
+			 s->a->node->cgroup_parent);
+	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
 	if (r == 0)
 		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
 	if (r < 0) {
@@ -141,8 +146,6 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
 		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
-	snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
-		 s->a->node->cgroup_parent);
 	return 0;
 }
 
