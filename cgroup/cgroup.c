@@ -6,6 +6,10 @@
  * little or nothing, e.g. only hugetlb).
  */
 #include <errno.h>
+#include <link.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,12 +24,16 @@
 #include "cg-internal.h"
 #include "log.h"
 
+#define MOUNT_PATH_MAX 256
+
 /* Written once by vps_cgroup_init and read-only afterwards: the host's mounts do not change
  * under a running vpsctl, and every handle copies what it needs. */
 static struct {
 	bool probed;
 	enum vps_cgroup_backend backend;
-	char mount[_CG_CTRL_MAX][PATH_MAX]; /* "" = not mounted */
+	/* "" = not mounted. Mount points are short; a small stride keeps this one page in the
+	 * long-lived supervisor instead of eight. */
+	char mount[_CG_CTRL_MAX][MOUNT_PATH_MAX];
 } host;
 
 static const char *const v1_names[_CG_CTRL_MAX] = {
@@ -82,10 +90,36 @@ static bool probe_v2(void)
 		if (!cg_word_in(ctrls, "cpu") || !cg_word_in(ctrls, "memory"))
 			continue;
 		for (int c = 0; c < _CG_CTRL_MAX; c++)
-			snprintf(host.mount[c], PATH_MAX, "%s", paths[i]);
+			snprintf(host.mount[c], MOUNT_PATH_MAX, "%s", paths[i]);
 		return true;
 	}
 	return false;
+}
+
+/* libcgroup keeps ~2.4 MB of static tables; cgroup_init() dirties about 0.8 MB of them.
+ * We use it only to find the mounts, so hand those pages back: in a supervisor that lives
+ * as long as its VPS they would otherwise be most of its memory. libcgroup is never called
+ * again in this process (its tables now read as "not initialized"). */
+static int release_bss(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (!info->dlpi_name || !strstr(info->dlpi_name, "/libcgroup.so"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start, end;
+
+		if (ph->p_type != PT_LOAD || ph->p_memsz <= ph->p_filesz)
+			continue;
+		start = info->dlpi_addr + ph->p_vaddr + ph->p_filesz;
+		end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		start = (start + page - 1) & ~(page - 1);
+		end &= ~(page - 1);
+		if (end > start)
+			(void)madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+	return 1;
 }
 
 static int probe_v1(void)
@@ -105,11 +139,12 @@ static int probe_v1(void)
 			continue;
 		}
 		/* a controller bound to the cgroup2 tree is no use to the v1 backend */
-		if (!is_fs(m, CGROUP_SUPER_MAGIC) || strlen(m) >= PATH_MAX)
+		if (!is_fs(m, CGROUP_SUPER_MAGIC) || strlen(m) >= MOUNT_PATH_MAX)
 			continue;
-		snprintf(host.mount[c], PATH_MAX, "%s", m);
+		snprintf(host.mount[c], MOUNT_PATH_MAX, "%s", m);
 		log_debug("cgroup: v1 %s at %s", v1_names[c], m);
 	}
+	(void)dl_iterate_phdr(release_bss, NULL);
 	if (!host.mount[CG_CPU][0] || !host.mount[CG_MEMORY][0])
 		return -EOPNOTSUPP;
 	return 0;
