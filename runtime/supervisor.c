@@ -60,6 +60,9 @@ static int block_signals(struct sup *s)
 {
 	sigset_t set;
 
+	/* A console client that went away must cost a write error, not the supervisor. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
