@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "caps.h"
 #include "conf.h"
 #include "parse.h"
 
@@ -76,6 +77,7 @@ static bool text_is_safe(const char *s)
 
 static int set_string(const struct conf_key *k, void *field, const char *v)
 {
+	uint64_t caps;
 	bool ok;
 
 	switch (k->type) {
@@ -90,6 +92,9 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 		break;
 	case CONF_CPUSET:
 		ok = cpuset_is_valid(v);
+		break;
+	case CONF_CAPLIST:
+		ok = text_is_safe(v) && vps_caps_parse_list(v, &caps) == 0;
 		break;
 	default:
 		ok = text_is_safe(v);

@@ -22,6 +22,7 @@ enum conf_type {
 	CONF_WEIGHT,   /* uint64_t 1..10000 */
 	CONF_UINT,     /* uint64_t */
 	CONF_CPUSET,   /* "0-3,5" */
+	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
 	_CONF_TYPE_MAX,
 };
 

@@ -32,6 +32,12 @@ const struct conf_key vps_config_keys[] = {
 	QKEY("PIDS", CONF_COUNT, pids, "Process and thread cap"),
 	QKEY("IO_WEIGHT", CONF_WEIGHT, io_weight, "Share of disk time, 1..10000 (100 = normal)"),
 	QKEY("CPUSET", CONF_CPUSET, cpuset, "CPUs the VPS may run on (0-3,5); empty = all"),
+	VKEY("CAP_ADD", CONF_CAPLIST, cap_add,
+	     "Capabilities added to the default set (NET_ADMIN,SYS_NICE); applies at the next start"),
+	VKEY("CAP_DROP", CONF_CAPLIST, cap_drop,
+	     "Capabilities removed from the default set, or all; applies at the next start"),
+	VKEY("NESTING", CONF_BOOL, nesting,
+	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 

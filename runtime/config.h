@@ -17,6 +17,10 @@ struct vps_config {
 	int poweroff_signal;
 	bool onboot;
 	struct vps_quota quota;
+	/* security (caps.h, vps-seccomp.h); appended last to keep the layout of the above */
+	char cap_add[512];  /* capabilities on top of the default bounding set */
+	char cap_drop[512]; /* capabilities taken out of it */
+	bool nesting;       /* nested user namespaces allowed inside */
 };
 
 struct node_config {

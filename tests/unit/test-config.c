@@ -19,6 +19,8 @@ START_TEST(test_roundtrip_every_key)
 		{"MEMORY", "2G"},              {"MEMORY_RESERVE", "512M"},
 		{"SWAP", "1G"},                {"PIDS", "4096"},
 		{"IO_WEIGHT", "50"},           {"CPUSET", "0-1,3"},
+		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
+		{"NESTING", "yes"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -44,6 +46,7 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert_int_eq(memcmp(&a.quota, &b.quota, sizeof(a.quota)), 0);
 	ck_assert_int_eq(b.poweroff_signal, SIGRTMIN + 4);
 	ck_assert(b.onboot);
+	ck_assert(b.nesting);
 }
 END_TEST
 
@@ -82,6 +85,11 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "INIT=relative\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CPU_WEIGHT=0\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CPUSET=3-1\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "line 1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=\"$(reboot)\"\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=all\n", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.cap_drop, "all");
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "  MEMORY='64M'  \n", err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }
