@@ -74,9 +74,9 @@ static void cap_freep(cap_t *c)
 uint64_t vps_caps_default(void)
 {
 	static const int caps[] = {
-		CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,           CAP_MKNOD,
-		CAP_NET_RAW, CAP_SETGID,       CAP_SETUID,     CAP_SETFCAP,          CAP_SETPCAP,
-		CAP_KILL,    CAP_SYS_CHROOT,   CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE, CAP_SYS_BOOT,
+	        CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,           CAP_MKNOD,
+	        CAP_NET_RAW, CAP_SETGID,       CAP_SETUID,      CAP_SETFCAP,          CAP_SETPCAP,
+	        CAP_KILL,    CAP_SYS_CHROOT,   CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE, CAP_SYS_BOOT,
 	};
 	uint64_t m = 0;
 
@@ -88,10 +88,12 @@ uint64_t vps_caps_default(void)
 uint64_t vps_caps_never(void)
 {
 	static const int caps[] = {
-		CAP_SYS_ADMIN,   CAP_SYS_MODULE,    CAP_SYS_RAWIO,  CAP_SYS_TIME,
-		CAP_SYS_PTRACE,  CAP_DAC_READ_SEARCH, CAP_SYS_RESOURCE, CAP_SYS_PACCT,
-		CAP_AUDIT_CONTROL, CAP_AUDIT_READ,  CAP_BLOCK_SUSPEND, CAP_MAC_ADMIN,
-		CAP_MAC_OVERRIDE, CAP_BPF,          CAP_PERFMON,    CAP_SYSLOG,
+	        CAP_SYS_ADMIN,    CAP_SYS_MODULE,    CAP_SYS_RAWIO,
+	        CAP_SYS_TIME,     CAP_SYS_PTRACE,    CAP_DAC_READ_SEARCH,
+	        CAP_SYS_RESOURCE, CAP_SYS_PACCT,     CAP_AUDIT_CONTROL,
+	        CAP_AUDIT_READ,   CAP_BLOCK_SUSPEND, CAP_MAC_ADMIN,
+	        CAP_MAC_OVERRIDE, CAP_BPF,           CAP_PERFMON,
+	        CAP_SYSLOG,
 	};
 	uint64_t m = 0;
 
@@ -192,7 +194,8 @@ int vps_caps_keep_mask(const char *add, const char *drop, uint64_t *ret_keep)
 	if (r < 0)
 		return r;
 	if (a != vps_caps_all() && (a & vps_caps_never()))
-		return log_debug_errno(-EPERM, "A capability that may not be granted was asked for");
+		return log_debug_errno(-EPERM,
+		                       "A capability that may not be granted was asked for");
 	*ret_keep = (vps_caps_default() | (a & ~vps_caps_never())) & ~d;
 	return 0;
 }
@@ -210,7 +213,8 @@ static int drop_bounding(uint64_t keep)
 		if (r == 0 || (keep & VPS_CAP_BIT(c)))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
-			return log_debug_errno(-errno, "Dropping capability %d from the bounding set: %m", c);
+			return log_debug_errno(
+			        -errno, "Dropping capability %d from the bounding set: %m", c);
 	}
 	return 0;
 }
@@ -227,7 +231,7 @@ static int set_process_caps(uint64_t keep)
 		if ((keep & VPS_CAP_BIT(c)) && CAP_IS_SUPPORTED(c))
 			list[n++] = c;
 	if (n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
-		      cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0))
+	              cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0))
 		return -errno;
 	if (cap_set_proc(caps) < 0)
 		return log_debug_errno(-errno, "capset: %m");

@@ -15,17 +15,16 @@
 #define DEVICES_ROOT "/sys/fs/cgroup/devices"
 
 const char *const vps_devices_allow[] = {
-	"c *:* m",      /* mknod of any node (package managers); nodev keeps them inert */
-	"b *:* m",
-	"c 1:3 rwm",    /* null */
-	"c 1:5 rwm",    /* zero */
-	"c 1:7 rwm",    /* full */
-	"c 1:8 rwm",    /* random */
-	"c 1:9 rwm",    /* urandom */
-	"c 5:0 rwm",    /* tty */
-	"c 5:2 rwm",    /* ptmx */
-	"c 136:* rwm",  /* pty slaves: the VPS's devpts and its console */
-	NULL,
+        "c *:* m", /* mknod of any node (package managers); nodev keeps them inert */
+        "b *:* m",     "c 1:3 rwm", /* null */
+        "c 1:5 rwm",                /* zero */
+        "c 1:7 rwm",                /* full */
+        "c 1:8 rwm",                /* random */
+        "c 1:9 rwm",                /* urandom */
+        "c 5:0 rwm",                /* tty */
+        "c 5:2 rwm",                /* ptmx */
+        "c 136:* rwm",              /* pty slaves: the VPS's devpts and its console */
+        NULL,
 };
 
 static bool list_contains(char *list, const char *word)

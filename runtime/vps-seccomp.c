@@ -75,14 +75,14 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
  * libseccomp takes the native number and translates it. A syscall absent on an arch, or
  * multiplexed there (socket on x86), is skipped on that arch. */
 static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const char *name, int err, unsigned n,
-		    const struct scmp_arg_cmp *cmp)
+                    const struct scmp_arg_cmp *cmp)
 {
 	int r;
 
 	if (seccomp_syscall_resolve_name_arch(arch, name) < 0)
 		return 0;
-	r = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(err), seccomp_syscall_resolve_name(name),
-					 n, cmp);
+	r = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(err),
+	                                 seccomp_syscall_resolve_name(name), n, cmp);
 	if (r < 0)
 		return log_debug_errno(r, "seccomp rule for %s: %m", name);
 	return 0;
@@ -91,13 +91,17 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const char *name, int er
 static int add_denied(scmp_filter_ctx ctx, uint32_t arch)
 {
 	static const char *const eperm[] = {
-		"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-		"open_by_handle_at", "keyctl", "add_key", "request_key", "bpf", "perf_event_open",
-		"userfaultfd", "acct", "swapon", "swapoff", "syslog", "quotactl", "quotactl_fd",
-		"settimeofday", "clock_settime", "clock_settime64", "stime",
+	        "kexec_load",   "kexec_file_load", "init_module",
+	        "finit_module", "delete_module",   "open_by_handle_at",
+	        "keyctl",       "add_key",         "request_key",
+	        "bpf",          "perf_event_open", "userfaultfd",
+	        "acct",         "swapon",          "swapoff",
+	        "syslog",       "quotactl",        "quotactl_fd",
+	        "settimeofday", "clock_settime",   "clock_settime64",
+	        "stime",
 	};
 	static const char *const enosys[] = {"io_uring_setup", "io_uring_enter",
-					     "io_uring_register"};
+	                                     "io_uring_register"};
 	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(eperm); i++) {
@@ -120,18 +124,18 @@ static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch)
 		unsigned arg;
 		uint64_t value;
 	} rules[] = {
-		{"ioctl", 1, TIOCSTI},
-		{"ioctl", 1, TIOCLINUX},
-		{"socket", 0, AF_ALG},
-		{"socket", 0, AF_VSOCK},
+	        {"ioctl", 1, TIOCSTI},
+	        {"ioctl", 1, TIOCLINUX},
+	        {"socket", 0, AF_ALG},
+	        {"socket", 0, AF_VSOCK},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
 		struct scmp_arg_cmp cmp = {
-			.arg = rules[i].arg,
-			.op = SCMP_CMP_MASKED_EQ,
-			.datum_a = INT_MASK,
-			.datum_b = rules[i].value,
+		        .arg = rules[i].arg,
+		        .op = SCMP_CMP_MASKED_EQ,
+		        .datum_a = INT_MASK,
+		        .datum_b = rules[i].value,
 		};
 		int r = add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
 
@@ -144,10 +148,10 @@ static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch)
 static int add_userns_rules(scmp_filter_ctx ctx, uint32_t arch)
 {
 	const struct scmp_arg_cmp newuser = {
-		.arg = 0,
-		.op = SCMP_CMP_MASKED_EQ,
-		.datum_a = CLONE_NEWUSER,
-		.datum_b = CLONE_NEWUSER,
+	        .arg = 0,
+	        .op = SCMP_CMP_MASKED_EQ,
+	        .datum_a = CLONE_NEWUSER,
+	        .datum_b = CLONE_NEWUSER,
 	};
 	int r;
 

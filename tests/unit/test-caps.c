@@ -50,8 +50,9 @@ START_TEST(test_default_and_never)
 	ck_assert(n & VPS_CAP_BIT(CAP_DAC_READ_SEARCH));
 	ck_assert(n & VPS_CAP_BIT(CAP_BPF));
 	ck_assert_int_eq(vps_caps_format_list(d, buf, sizeof(buf)), 0);
-	ck_assert_str_eq(buf, "CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID,SETPCAP,"
-			      "NET_BIND_SERVICE,NET_RAW,SYS_CHROOT,SYS_BOOT,MKNOD,AUDIT_WRITE,SETFCAP");
+	ck_assert_str_eq(buf,
+	                 "CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID,SETPCAP,"
+	                 "NET_BIND_SERVICE,NET_RAW,SYS_CHROOT,SYS_BOOT,MKNOD,AUDIT_WRITE,SETFCAP");
 	ck_assert_int_eq(vps_caps_format_list(d, buf, 10), -ENAMETOOLONG);
 	ck_assert_int_eq(vps_caps_format_list(0, buf, sizeof(buf)), 0);
 	ck_assert_str_eq(buf, "");
@@ -68,7 +69,7 @@ START_TEST(test_keep_mask)
 	ck_assert_uint_eq(k, vps_caps_default());
 	ck_assert_int_eq(vps_caps_keep_mask("NET_ADMIN", "MKNOD,NET_RAW", &k), 0);
 	ck_assert_uint_eq(k, (vps_caps_default() | VPS_CAP_BIT(CAP_NET_ADMIN)) &
-				     ~(VPS_CAP_BIT(CAP_MKNOD) | VPS_CAP_BIT(CAP_NET_RAW)));
+	                             ~(VPS_CAP_BIT(CAP_MKNOD) | VPS_CAP_BIT(CAP_NET_RAW)));
 	ck_assert_int_eq(vps_caps_keep_mask("SYS_ADMIN", "", &k), -EPERM);
 	ck_assert_int_eq(vps_caps_keep_mask("NET_ADMIN,SYS_MODULE", "", &k), -EPERM);
 	ck_assert_int_eq(vps_caps_keep_mask("all", "", &k), 0);

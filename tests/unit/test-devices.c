@@ -16,23 +16,27 @@ START_TEST(test_group)
 
 	/* our own group, the same in devices and memory */
 	ck_assert_int_eq(vps_devices_group("12:devices:/vpsctl/web1\n4:memory:/vpsctl/web1\n0::/\n",
-					   "web1", g, sizeof(g)), 0);
+	                                   "web1", g, sizeof(g)),
+	                 0);
 	ck_assert_str_eq(g, "/vpsctl/web1");
 	/* co-mounted controllers */
-	ck_assert_int_eq(vps_devices_group("3:cpu,devices:/p/x\n2:memory,foo:/p/x\n", "x", g,
-					   sizeof(g)), 0);
+	ck_assert_int_eq(
+	        vps_devices_group("3:cpu,devices:/p/x\n2:memory,foo:/p/x\n", "x", g, sizeof(g)), 0);
 	ck_assert_str_eq(g, "/p/x");
 	/* the host's group (the cgroup module did not make one): never touched */
-	ck_assert_int_eq(vps_devices_group("5:devices:/\n4:memory:/vpsctl/web1\n", "web1", g,
-					   sizeof(g)), -ENOENT);
+	ck_assert_int_eq(
+	        vps_devices_group("5:devices:/\n4:memory:/vpsctl/web1\n", "web1", g, sizeof(g)),
+	        -ENOENT);
 	ck_assert_int_eq(vps_devices_group("5:devices:/vpsctl/web10\n4:memory:/vpsctl/web10\n",
-					   "web1", g, sizeof(g)), -ENOENT);
-	ck_assert_int_eq(vps_devices_group("5:devices:/web1\n4:memory:/web1\n", "web1", g,
-					   sizeof(g)), 0);
+	                                   "web1", g, sizeof(g)),
+	                 -ENOENT);
+	ck_assert_int_eq(
+	        vps_devices_group("5:devices:/web1\n4:memory:/web1\n", "web1", g, sizeof(g)), 0);
 	/* v2 only: no devices controller line */
 	ck_assert_int_eq(vps_devices_group("0::/vpsctl/web1\n", "web1", g, sizeof(g)), -ENOENT);
-	ck_assert_int_eq(vps_devices_group("5:devices:/a/../web1\n4:memory:/a/../web1\n", "web1",
-					   g, sizeof(g)), -EINVAL);
+	ck_assert_int_eq(vps_devices_group("5:devices:/a/../web1\n4:memory:/a/../web1\n", "web1", g,
+	                                   sizeof(g)),
+	                 -EINVAL);
 }
 END_TEST
 
@@ -49,7 +53,7 @@ START_TEST(test_apply_at)
 	ck_assert_int_eq(vps_devices_apply_at(dfd), -ENOENT);
 	for (int i = 0; i < 2; i++) {
 		int fd = openat(dfd, i ? "devices.allow" : "devices.deny",
-				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 		ck_assert_int_ge(fd, 0);
 		close(fd);
@@ -62,7 +66,8 @@ START_TEST(test_apply_at)
 		ck_assert_ptr_nonnull(strstr(allow, vps_devices_allow[i]));
 		n += strlen(vps_devices_allow[i]);
 		/* never a block device read/write */
-		ck_assert(vps_devices_allow[i][0] != 'b' || strcmp(vps_devices_allow[i], "b *:* m") == 0);
+		ck_assert(vps_devices_allow[i][0] != 'b' ||
+		          strcmp(vps_devices_allow[i], "b *:* m") == 0);
 	}
 	ck_assert_uint_eq(strlen(allow), n);
 	(void)rm_rf_at(AT_FDCWD, dir);

@@ -76,9 +76,10 @@ static long int80_keyctl(void)
 	long ret;
 
 	__asm__ volatile("int $0x80"
-			 : "=a"(ret)
-			 : "a"(288L), "b"((long)KEYCTL_GET_KEYRING_ID), "c"((long)KEY_SPEC_SESSION_KEYRING), "d"(0L)
-			 : "memory");
+	                 : "=a"(ret)
+	                 : "a"(288L), "b"((long)KEYCTL_GET_KEYRING_ID),
+	                   "c"((long)KEY_SPEC_SESSION_KEYRING), "d"(0L)
+	                 : "memory");
 	return ret;
 }
 #endif
