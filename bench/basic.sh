@@ -11,9 +11,9 @@ if [ -z "${VPSCTL_BENCH_IN_NODE:-}" ]; then
 fi
 ROOT=$(mktemp -d /tmp/vpsctl-bench.XXXXXX)
 mkdir -p "$ROOT/etc/vpsctl"
-echo "CGROUP_PARENT=/vpsctl-bench-$$" >"$ROOT/etc/vpsctl/vpsctl.conf"
+printf 'CGROUP_PARENT=/vpsctl-bench-%s\nNODE_ADDRESS="10.77.0.1/24"\n' $$ >"$ROOT/etc/vpsctl/vpsctl.conf"
 v() { "$VPSCTL" --root "$ROOT" "$@"; }
-trap 'v stop --force b >/dev/null 2>&1; v destroy --force b >/dev/null 2>&1; rm -rf "$ROOT"' EXIT
+trap 'for n in b n; do v stop --force $n >/dev/null 2>&1; v destroy --force $n >/dev/null 2>&1; done; rm -rf "$ROOT"' EXIT
 
 now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 # stats NAME: reads microsecond samples on stdin, prints median and min in ms
@@ -25,7 +25,12 @@ time_us() { local s e; s=$(now_us); "$@" >/dev/null; e=$(now_us); echo $((e - s)
 
 v template build busybox >/dev/null
 v create b --template busybox --cpus 1 --memory 256M >/dev/null
-starts=() stops=() execs=() resizes=()
+v create n --template busybox --cpus 1 --memory 256M --ip 10.77.0.2/24 --bandwidth 100mbit >/dev/null
+starts=() stops=() execs=() resizes=() netstarts=()
+for i in $(seq "$RUNS"); do
+	netstarts+=("$(time_us v start n)")
+	v stop --force n >/dev/null
+done
 for i in $(seq "$RUNS"); do
 	starts+=("$(time_us v start b)")
 	execs+=("$(time_us v exec b -- true)")
@@ -39,6 +44,7 @@ rss=$(awk '/^Rss:/{print $2}' "/proc/$sup/smaps_rollup")
 pss=$(awk '/^Pss:/{print $2}' "/proc/$sup/smaps_rollup")
 echo "vpsctl $("$VPSCTL" --version | cut -d' ' -f2) on $(uname -r), $(nproc) CPUs, cgroup backend $(v status b --json | sed -n 's/.*"cgroup_backend":"\([a-z0-9]*\)".*/\1/p')"
 printf '%s\n' "${starts[@]}" | stats "start (detached, busybox)"
+printf '%s\n' "${netstarts[@]}" | stats "start with veth+filter+caps"
 printf '%s\n' "${execs[@]}" | stats "exec b -- true"
 printf '%s\n' "${resizes[@]}" | stats "resize --cpus (running)"
 printf '%s\n' "${stops[@]}" | stats "stop --force"

@@ -29,15 +29,13 @@ static struct {
 } host;
 
 static const char *const v1_names[_CG_CTRL_MAX] = {
-	[CG_CPU] = "cpu",       [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",
-	[CG_PIDS] = "pids",     [CG_IO] = "blkio",        [CG_CPUSET] = "cpuset",
-	[CG_FREEZER] = "freezer",
+        [CG_CPU] = "cpu",  [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
+        [CG_IO] = "blkio", [CG_CPUSET] = "cpuset",   [CG_FREEZER] = "freezer",
 };
 
 static const char *const v2_names[_CG_CTRL_MAX] = {
-	[CG_CPU] = "cpu",   [CG_CPUACCT] = "cpu",       [CG_MEMORY] = "memory",
-	[CG_PIDS] = "pids", [CG_IO] = "io",             [CG_CPUSET] = "cpuset",
-	[CG_FREEZER] = "freezer",
+        [CG_CPU] = "cpu", [CG_CPUACCT] = "cpu",   [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
+        [CG_IO] = "io",   [CG_CPUSET] = "cpuset", [CG_FREEZER] = "freezer",
 };
 
 const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
@@ -48,8 +46,8 @@ const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
 }
 
 static const char *const backend_names[_VPS_CGROUP_BACKEND_MAX] = {
-	[VPS_CGROUP_V1] = "v1",
-	[VPS_CGROUP_V2] = "v2",
+        [VPS_CGROUP_V1] = "v1",
+        [VPS_CGROUP_V2] = "v2",
 };
 
 const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b)
@@ -69,7 +67,7 @@ static bool is_fs(const char *path, long magic)
 /* cgroup2 at /sys/fs/cgroup (unified host) or /sys/fs/cgroup/unified (hybrid host). */
 static bool probe_v2(void)
 {
-	static const char *const paths[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	static const char *const paths[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 
 	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
 		_cleanup_close_ int fd = -EBADF;
@@ -103,7 +101,7 @@ static int probe_v1(void)
 		r = cgroup_get_subsys_mount_point(v1_names[c], &m);
 		if (r != 0) {
 			log_debug_errno(cg_libcgroup_to_errno(r, cgroup_get_last_errno()),
-					"cgroup: no v1 hierarchy for %s: %m", v1_names[c]);
+			                "cgroup: no v1 hierarchy for %s: %m", v1_names[c]);
 			continue;
 		}
 		/* a controller bound to the cgroup2 tree is no use to the v1 backend */
@@ -134,6 +132,11 @@ int vps_cgroup_init(void)
 	}
 	host.probed = true;
 	return 0;
+}
+
+const char *cg_host_mount(enum cg_ctrl c)
+{
+	return host.mount[c];
 }
 
 enum vps_cgroup_backend vps_cgroup_backend(void)
@@ -232,8 +235,8 @@ const struct cg_hier *cg_hier_of(const struct vps_cgroup *cg, enum cg_ctrl c)
 	return NULL;
 }
 
-int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only,
-		  char *buf, size_t len)
+int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only, char *buf,
+                  size_t len)
 {
 	int n;
 
@@ -305,19 +308,18 @@ static int probe_parent_cpus(const struct cg_dirs *d, struct cg_features *f)
 	return 0;
 }
 
-int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		      struct cg_features *ret)
+int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d, struct cg_features *ret)
 {
 	bool v2 = cg->backend == VPS_CGROUP_V2;
 	int io = d->fd[CG_IO];
 
-	*ret = (struct cg_features){ .backend = cg->backend };
+	*ret = (struct cg_features){.backend = cg->backend};
 	if (!cg_has_file(d->fd[CG_CPU], v2 ? "cpu.max" : "cpu.cfs_quota_us") ||
 	    !cg_has_file(d->fd[CG_MEMORY], v2 ? "memory.max" : "memory.limit_in_bytes"))
 		return -EOPNOTSUPP;
 	ret->burst = cg_has_file(d->fd[CG_CPU], v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
 	ret->swap = cg_has_file(d->fd[CG_MEMORY],
-				v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+	                        v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
 	ret->pids = cg_has_file(d->fd[CG_PIDS], "pids.max");
 	ret->cpuset = cg_has_file(d->fd[CG_CPUSET], "cpuset.cpus");
 	if (v2)

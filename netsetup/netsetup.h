@@ -2,10 +2,194 @@
 /*
  * VPS network plumbing over rtnetlink with libmnl. A netns_fd of -1 means the caller's own
  * network namespace. Functions return 0 or -errno and log only at debug level.
+ *
+ * Node-side functions (bridge, bandwidth, anti-spoofing, teardown) work in the caller's network
+ * namespace: the node. VPS-side functions take the fd of the VPS's namespace
+ * (/proc/INITPID/ns/net).
  */
 #pragma once
 
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define NETSETUP_BRIDGE_DEFAULT "vpsbr0"
+#define NETSETUP_PEER_DEFAULT "eth0"
+#define NETSETUP_MAC_LEN 6
+/* IFNAMSIZ, without pulling <net/if.h> (which clashes with <linux/if.h>) into every user. */
+#define NETSETUP_IFNAMSIZ 16
+/* Addresses one VPS may hold (per family); bounds the anti-spoofing program. */
+#define NETSETUP_MAX_ADDRS 32
+/* Lowest bandwidth cap: below 8 kbit/s a token bucket cannot pass one full frame in time. */
+#define NETSETUP_RATE_MIN 8000ULL
 
 /* Brings interface ifname up in the given network namespace (e.g. "lo" inside a VPS). */
 int netsetup_link_up(int netns_fd, const char *ifname);
+
+/* --- addresses ------------------------------------------------------------------------ */
+
+struct netsetup_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t prefixlen;
+	union {
+		struct in_addr in;
+		struct in6_addr in6;
+		uint8_t bytes[16];
+	};
+};
+
+/* "10.0.0.2/24", "2001:db8::2/64"; without "/N" the prefix is the full length (a host). */
+int netsetup_addr_parse(const char *s, struct netsetup_addr *ret);
+/* Writes "ADDR/PREFIX" into buf (at least 64 bytes) and returns buf. */
+const char *netsetup_addr_format(const struct netsetup_addr *a, char *buf, size_t len);
+/* Writes "ADDR" without the prefix. */
+const char *netsetup_addr_format_ip(const struct netsetup_addr *a, char *buf, size_t len);
+/* Whether a lies in subnet (same family, first subnet->prefixlen bits equal). */
+bool netsetup_addr_in_subnet(const struct netsetup_addr *a, const struct netsetup_addr *subnet);
+/* Same family and address; the prefix length is ignored. */
+bool netsetup_addr_equal(const struct netsetup_addr *a, const struct netsetup_addr *b);
+/* Adds (or re-applies) an address on ifname; IPv6 addresses skip DAD (we check duplicates). */
+int netsetup_addr_add(int netns_fd, const char *ifname, const struct netsetup_addr *a);
+int netsetup_addr_del(int netns_fd, const char *ifname, const struct netsetup_addr *a);
+/* Calls fn for every address in the namespace (family AF_UNSPEC = all); fn < 0 stops. */
+typedef int (*netsetup_addr_fn)(int ifindex, const struct netsetup_addr *a, void *userdata);
+int netsetup_addr_foreach(int netns_fd, int family, netsetup_addr_fn fn, void *userdata);
+
+/* --- routes --------------------------------------------------------------------------- */
+
+/* Adds or replaces the default route of gateway's family via gateway on ifname. */
+int netsetup_route_add_default(int netns_fd, const char *ifname, int family,
+                               const struct netsetup_addr *gateway);
+
+struct netsetup_route_info {
+	int family;
+	int oif;                     /* ifindex, 0 if none */
+	uint8_t table;               /* RT_TABLE_* */
+	uint8_t type;                /* RTN_* */
+	struct netsetup_addr dst;    /* prefixlen 0 = default route */
+	struct netsetup_addr gateway;
+	bool has_gateway;
+};
+typedef int (*netsetup_route_fn)(const struct netsetup_route_info *r, void *userdata);
+int netsetup_route_foreach(int netns_fd, int family, netsetup_route_fn fn, void *userdata);
+
+/* --- links ---------------------------------------------------------------------------- */
+
+struct netsetup_link_stats {
+	/* From the interface's own point of view: on the node-side veth, rx_* is what the VPS
+	 * sent and tx_* is what the VPS was sent. */
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_dropped, tx_dropped;
+};
+
+struct netsetup_link_info {
+	int ifindex;
+	char name[NETSETUP_IFNAMSIZ];
+	char kind[16]; /* IFLA_INFO_KIND: "veth", "bridge", "ifb"; "" if none */
+	unsigned flags; /* IFF_* */
+	unsigned mtu;
+	uint8_t mac[NETSETUP_MAC_LEN];
+	bool has_mac;
+	int master; /* ifindex of the bridge, 0 if none */
+	int link;   /* veth: the peer's ifindex (in the peer's namespace), 0 if none */
+	struct netsetup_link_stats stats;
+};
+
+/* 1 if ifname exists in the namespace, 0 if not, or -errno. */
+int netsetup_link_exists(int netns_fd, const char *ifname);
+/* Deletes ifname (a veth takes its peer with it). -ENODEV if there is no such link. */
+int netsetup_link_del(int netns_fd, const char *ifname);
+int netsetup_link_set_master(int netns_fd, const char *ifname, const char *master);
+int netsetup_link_get(int netns_fd, const char *ifname, struct netsetup_link_info *ret);
+typedef int (*netsetup_link_fn)(const struct netsetup_link_info *l, void *userdata);
+int netsetup_link_foreach(int netns_fd, netsetup_link_fn fn, void *userdata);
+/* rx/tx bytes, packets and drops (IFLA_STATS64): the VPS's traffic counters. */
+int netsetup_link_stats(int netns_fd, const char *ifname, struct netsetup_link_stats *ret);
+
+/* --- bridge and veth ------------------------------------------------------------------ */
+
+/*
+ * Creates bridge name with the given node addresses, up, with a stable MAC and no forwarding
+ * delay. A bridge that already exists is the operator's: it is left entirely alone (no
+ * address added, nothing changed) and 1 is returned; 0 means we created it.
+ */
+int netsetup_bridge_ensure(const char *name, const struct netsetup_addr *addrs, size_t n);
+
+/*
+ * Creates the pair host_name (in the caller's namespace, down, not enslaved) and peer_name
+ * created directly inside peer_netns_fd with the given MAC; one RTM_NEWLINK. mtu 0 = default.
+ */
+int netsetup_veth_create(const char *host_name, const char *peer_name, int peer_netns_fd,
+                         const uint8_t mac[NETSETUP_MAC_LEN], unsigned mtu);
+
+/* --- MAC addresses -------------------------------------------------------------------- */
+
+/* A stable locally administered unicast MAC (02:xx:xx:xx:xx:xx) from a hash of name. */
+void netsetup_mac_from_name(const char *name, uint8_t ret[NETSETUP_MAC_LEN]);
+/* "02:aa:bb:cc:dd:ee"; multicast and all-zero addresses are refused. */
+int netsetup_mac_parse(const char *s, uint8_t ret[NETSETUP_MAC_LEN]);
+/* Writes "02:aa:bb:cc:dd:ee" into buf (at least 18 bytes) and returns buf. */
+const char *netsetup_mac_format(const uint8_t mac[NETSETUP_MAC_LEN], char *buf, size_t len);
+/* The EUI-64 IPv6 link-local address (fe80::/64) a kernel derives from mac. */
+void netsetup_mac_to_link_local(const uint8_t mac[NETSETUP_MAC_LEN], struct netsetup_addr *ret);
+
+/* --- bandwidth caps ------------------------------------------------------------------- */
+
+/* "10mbit", "100mbit", "1gbit", "512kbit", "1.5gbit", "10mbps" (bytes), "0" (no cap). */
+int netsetup_rate_parse(const char *s, uint64_t *ret_bps);
+/* Writes e.g. "10mbit" into buf (at least 32 bytes) and returns buf. */
+const char *netsetup_rate_format(uint64_t bps, char *buf, size_t len);
+/* The IFB device that shapes what host_ifname receives: "veth-X" -> "ifb-X". */
+int netsetup_ifb_name(const char *host_ifname, char ret[NETSETUP_IFNAMSIZ]);
+/*
+ * Caps both directions of the node-side veth at rate_bps: a tbf on its egress (traffic to the
+ * VPS) and, for traffic from the VPS, a redirect of its ingress to an IFB device shaped by a
+ * tbf. Changing the rate is a live replace; 0 removes the caps (and the IFB).
+ */
+int netsetup_bandwidth_set(const char *host_ifname, uint64_t rate_bps);
+/* The cap in force on host_ifname's egress, 0 if none. */
+int netsetup_bandwidth_get(const char *host_ifname, uint64_t *ret_bps);
+
+/* --- anti-spoofing -------------------------------------------------------------------- */
+
+/*
+ * Lets host_ifname receive from the VPS only frames from mac carrying one of addrs (IPv4
+ * source and ARP sender; IPv6 source, NDP target and link-layer option, where the EUI-64
+ * link-local of mac and :: are allowed too), and no DHCP server replies, router
+ * advertisements or redirects. A classic BPF program on the veth's clsact ingress; replaces
+ * the one in force.
+ */
+int netsetup_antispoof_set(const char *host_ifname, const uint8_t mac[NETSETUP_MAC_LEN],
+                           const struct netsetup_addr *addrs, size_t n);
+int netsetup_antispoof_clear(const char *host_ifname);
+/* 1 if an anti-spoofing filter is attached to host_ifname, 0 if not. */
+int netsetup_antispoof_get(const char *host_ifname);
+
+/* --- one VPS, all at once ------------------------------------------------------------- */
+
+struct netsetup_vps {
+	const char *host_ifname; /* "veth-NAME" */
+	const char *peer_ifname; /* NULL = "eth0" */
+	const char *bridge;      /* NULL = "vpsbr0"; must exist */
+	int netns_fd;            /* the VPS's network namespace */
+	uint8_t mac[NETSETUP_MAC_LEN];
+	unsigned mtu; /* 0 = kernel default */
+	const struct netsetup_addr *addrs;
+	size_t n_addrs;
+	const struct netsetup_addr *gateway4; /* NULL = no IPv4 default route */
+	const struct netsetup_addr *gateway6; /* NULL = no IPv6 default route */
+	uint64_t rate_bps;                    /* 0 = no cap */
+	bool antispoof;
+};
+
+/*
+ * Plumbs a VPS: veth pair with the peer created in its namespace, anti-spoofing and caps on the
+ * node end before it joins the bridge, lo and the peer up, addresses and default routes. If
+ * host_ifname already exists it is re-applied instead (idempotent). On failure what this call
+ * created is removed.
+ */
+int netsetup_vps_plumb(const struct netsetup_vps *v);
+/* Removes host_ifname and its IFB; missing pieces are not an error. */
+int netsetup_vps_teardown(const char *host_ifname);

@@ -26,12 +26,11 @@
  *
  * Left out of the default (addable with --cap-add, documented as weakening the VPS):
  *   NET_ADMIN   without a user namespace it is checked against the initial user namespace:
- *               it would let a customer change its eth0 addresses and MAC (spoof another VPS
- *               on the bridge unless the node filters), replace the qdisc the node may rely
- *               on, and reach nf_tables, tc and xfrm, the kernel's largest privileged attack
- *               surface, plus module autoloading through them. The node plumbs the network
- *               from outside, so the VPS does not need it; grant it to a customer who runs
- *               their own firewall, knowing what it opens.
+ *               it would let a customer change its eth0 addresses and MAC (left to the node's
+ *               ANTISPOOF filter to catch) and reach nf_tables, tc and xfrm, the kernel's
+ *               largest privileged attack surface, plus module autoloading through them. The
+ *               node plumbs the network from outside, so the VPS does not need it; grant it
+ *               to a customer who runs their own firewall, knowing what it opens.
  *   SYS_NICE, IPC_LOCK, IPC_OWNER, LEASE, LINUX_IMMUTABLE, NET_BROADCAST, SYS_TTY_CONFIG,
  *   WAKE_ALARM, CHECKPOINT_RESTORE: not needed by a typical VPS.
  *

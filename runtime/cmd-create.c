@@ -15,19 +15,26 @@
 #include "fileio.h"
 #include "lifecycle.h"
 #include "lock.h"
+#include "network.h"
 #include "state.h"
 #include "template.h"
 
-enum { OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_CAP_ADD, OPT_CAP_DROP,
-       OPT_NESTING };
+enum {
+	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NESTING,
+};
 
 struct create_args {
 	const char *name;
 	const char *template_name;
 	const char *hostname;
 	const char *init;
+	bool onboot;
+	bool no_antispoof;
+	const char *mac, *mtu, *bandwidth, *boot_order;
+	char ips[512];
 	const char *cap_add, *cap_drop;
-	bool onboot, nesting;
+	bool nesting;
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
 };
@@ -39,6 +46,12 @@ static const char *const create_help[] = {
 	"  --hostname H         host name inside the VPS (default: NAME)",
 	"  --init PATH          the VPS's init (default: the template's)",
 	"  --onboot             start the VPS when the node boots",
+	"  --boot-order N       with --onboot: lower numbers start first",
+	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
+	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
+	"  --mtu N              MTU of eth0",
+	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
+	"  --no-antispoof       let the VPS send from any MAC/address (not for tenants)",
 	"  --cap-add LIST       capabilities on top of the default set (NET_ADMIN,SYS_NICE)",
 	"  --cap-drop LIST      capabilities taken from the default set, or all",
 	"  --nesting            allow nested user namespaces (containers inside the VPS)",
@@ -53,20 +66,38 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"onboot", no_argument, NULL, OPT_ONBOOT},
 		{"init", required_argument, NULL, OPT_INIT},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"ip", required_argument, NULL, OPT_IP},
+		{"mac", required_argument, NULL, OPT_MAC},
+		{"mtu", required_argument, NULL, OPT_MTU},
+		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
+		{"boot-order", required_argument, NULL, OPT_BOOT_ORDER},
 		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
 		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"nesting", no_argument, NULL, OPT_NESTING},
 	};
-	size_t n = cli_quota_options(opts + 8);
+	size_t n = cli_quota_options(opts + 14);
 	int opt;
 
-	opts[8 + n] = (struct option){0};
+	opts[14 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
 		case OPT_HOSTNAME: a->hostname = optarg; break;
 		case OPT_ONBOOT: a->onboot = true; break;
 		case OPT_INIT: a->init = optarg; break;
+		case OPT_IP:
+			if (strlen(a->ips) + strlen(optarg) + 2 > sizeof(a->ips))
+				return cli_usage_error(c, "too many --ip addresses"), -1;
+			if (a->ips[0])
+				strcat(a->ips, " ");
+			strcat(a->ips, optarg);
+			break;
+		case OPT_MAC: a->mac = optarg; break;
+		case OPT_MTU: a->mtu = optarg; break;
+		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
+		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
+		case OPT_BOOT_ORDER: a->boot_order = optarg; break;
 		case OPT_CAP_ADD: a->cap_add = optarg; break;
 		case OPT_CAP_DROP: a->cap_drop = optarg; break;
 		case OPT_NESTING: a->nesting = true; break;
@@ -89,6 +120,20 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		return -1;
 	if (!a->template_name)
 		return cli_usage_error(c, "--template is required"), -1;
+	return 0;
+}
+
+static int set_net(const struct create_args *a, struct vps_config *cfg)
+{
+	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH", "BOOT_ORDER"};
+	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
+	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth", "--boot-order"};
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],
+					  values[i]) < 0)
+			return cli_fail(a->name, "invalid %s '%.64s'", flags[i], values[i]), -1;
+	cfg->antispoof = !a->no_antispoof;
 	return 0;
 }
 
@@ -125,6 +170,8 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
+	if (set_net(a, cfg) < 0)
+		return EXIT_FAILURE;
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++)
@@ -178,7 +225,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], err[256];
 	_cleanup_close_ int lock = -EBADF;
 	int r;
 
@@ -198,6 +245,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0 || access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
+	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
+		return cli_fail(a.name, "%s", err);
 	return materialize(c, &cfg, &t);
 }
 

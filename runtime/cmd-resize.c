@@ -10,9 +10,10 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "network.h"
 #include "state.h"
 
-enum { OPT_FORCE = 1, OPT_HELP };
+enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH };
 
 static const char *const resize_help[] = {
 	"Change a VPS's quotas. A running VPS gets them at once (never restarted); the config",
@@ -21,8 +22,52 @@ static const char *const resize_help[] = {
 	"are then OOM-killed, nothing else).",
 	"",
 	"  --force              apply a memory shrink even if usage stays above it",
+	"  --ip-add CIDR        give eth0 another address (repeatable)",
+	"  --ip-del ADDR        take an address away (repeatable)",
+	"  --bandwidth RATE     cap each direction (10mbit); 0 = no cap",
 	NULL,
 };
+
+/* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
+static int net_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
+{
+	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS], x;
+	char list[sizeof(cfg->ip_address)] = "", buf[64];
+	size_t n = 0;
+	bool found = false;
+
+	if (opt == OPT_BANDWIDTH) {
+		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "BANDWIDTH", value) < 0)
+			return snprintf(err, errlen, "invalid --bandwidth '%.64s'", value), -EINVAL;
+		return 0;
+	}
+	if (netsetup_addr_parse(value, &x) < 0 ||
+	    vps_net_parse_addrs(cfg->ip_address, addrs, VPS_NET_MAX_ADDRS, &n) < 0)
+		return snprintf(err, errlen, "invalid address '%.64s'", value), -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		bool same = netsetup_addr_equal(&addrs[i], &x);
+
+		found |= same;
+		if (same && opt == OPT_IP_DEL)
+			continue;
+		if (list[0])
+			strcat(list, " ");
+		strcat(list, netsetup_addr_format(&addrs[i], buf, sizeof(buf)));
+	}
+	if (opt == OPT_IP_DEL && !found)
+		return snprintf(err, errlen, "address %.64s is not the VPS's", value), -ENOENT;
+	if (opt == OPT_IP_ADD && found)
+		return snprintf(err, errlen, "address %.64s is the VPS's already", value), -EEXIST;
+	if (opt == OPT_IP_ADD) {
+		if (strlen(list) + 66 > sizeof(list))
+			return snprintf(err, errlen, "too many addresses"), -E2BIG;
+		if (list[0])
+			strcat(list, " ");
+		strcat(list, netsetup_addr_format(&x, buf, sizeof(buf)));
+	}
+	strcpy(cfg->ip_address, list);
+	return 0;
+}
 
 static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
 			bool *force)
@@ -30,13 +75,16 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	struct option opts[32] = {
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"ip-add", required_argument, NULL, OPT_IP_ADD},
+		{"ip-del", required_argument, NULL, OPT_IP_DEL},
+		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 	};
 	struct { int opt; const char *value; } set[32];
-	size_t n = cli_quota_options(opts + 2), n_set = 0;
+	size_t n = cli_quota_options(opts + 5), n_set = 0;
 	char err[256];
 	int opt;
 
-	opts[2 + n] = (struct option){0};
+	opts[5 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == OPT_FORCE) {
 			*force = true;
@@ -44,7 +92,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			cli_print_help("resize NAME [quota options] [--force]", resize_help);
 			cli_print_help("", quota_help);
 			return -2;
-		} else if (opt >= QUOTA_OPT_BASE && n_set < ELEMENTSOF(set)) {
+		} else if ((opt >= QUOTA_OPT_BASE || opt >= OPT_IP_ADD) && n_set < ELEMENTSOF(set)) {
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
 		} else {
@@ -54,15 +102,19 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	if (optind + 1 != argc)
 		return cli_usage_error(c, "expected exactly one VPS name"), -1;
 	if (n_set == 0)
-		return cli_usage_error(c, "nothing to change: give at least one quota option"), -1;
+		return cli_usage_error(c, "nothing to change: give at least one option"), -1;
 	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
 		return -1;
 	if (cli_load_vps(c, argv[optind], cfg) < 0)
 		return -1;
 	for (size_t i = 0; i < n_set; i++)
-		if (cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err)) < 0)
+		if ((set[i].opt >= QUOTA_OPT_BASE
+			     ? cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err))
+			     : net_set(cfg, set[i].opt, set[i].value, err, sizeof(err))) < 0)
 			return cli_fail(cfg->name, "%s", err), -1;
 	if (cli_quota_validate(cfg, err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s", err), -1;
+	if (vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
 		return cli_fail(cfg->name, "%s", err), -1;
 	return 0;
 }
@@ -77,12 +129,29 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 			      name, ret);
 }
 
+static int save(struct cli *c, const struct vps_config *cfg)
+{
+	_cleanup_close_ int dir = -EBADF;
+	char path[PATH_MAX];
+	int r = vps_path(&c->paths, cfg->name, NULL, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dir < 0 ? -errno : vps_config_save_at(dir, cfg);
+}
+
+static void net_restore(struct vps_config *cfg, const struct vps_config *old)
+{
+	memcpy(cfg->ip_address, old->ip_address, sizeof(cfg->ip_address));
+	cfg->bandwidth = old->bandwidth;
+}
+
 int cmd_resize(struct cli *c, int argc, char **argv)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int lock = -EBADF, dir = -EBADF;
+	_cleanup_close_ int lock = -EBADF;
 	struct vps_config old, cfg;
-	char path[PATH_MAX];
 	bool force = false;
 	int r;
 
@@ -102,21 +171,51 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 		return cli_fail(cfg.name, "Failed to open its cgroup: %s", strerror(-r));
 	if (cg) {
 		struct vps_cgroup_error err = {{0}};
+		struct vps_state st;
+		char nerr[256] = "";
 
 		r = vps_cgroup_resize(cg, &old.quota, &cfg.quota, (unsigned)c->node.shrink_timeout,
 				      force, &err);
 		if (r < 0)
 			return cli_fail(cfg.name, "%s", err.message[0] ? err.message : strerror(-r));
+		r = vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING
+			    ? vps_net_update(&old, &cfg, &c->node, (pid_t)st.init_pid, nerr,
+					     sizeof(nerr))
+			    : 0;
+		if (r == -ENODEV) {
+			fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", cfg.name, nerr);
+		} else if (r < 0) {
+			/* The quotas are in force: keep them, and the old network settings. */
+			net_restore(&cfg, &old);
+			(void)save(c, &cfg);
+			return cli_fail(cfg.name, "quotas applied; %s",
+					nerr[0] ? nerr : "network change failed");
+		}
 	}
-	r = vps_path(&c->paths, cfg.name, NULL, path, sizeof(path));
-	dir = r < 0 ? r : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = dir < 0 ? -errno : vps_config_save_at(dir, &cfg);
+	r = save(c, &cfg);
 	if (r < 0)
 		return cli_fail(cfg.name, "applied, but failed to save vps.conf: %s", strerror(-r));
 	return 0;
 }
 
-static void print_stats(const char *name, const struct vps_cgroup_stats *s, bool json)
+static void print_net(const struct netsetup_link_stats *n, bool json)
+{
+	/* The node end counts the other way round: what it received, the VPS sent. */
+	if (json)
+		printf(",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64
+		       ",\"net_rx_packets\":%" PRIu64 ",\"net_tx_packets\":%" PRIu64
+		       ",\"net_rx_dropped\":%" PRIu64 ",\"net_tx_dropped\":%" PRIu64,
+		       n->tx_bytes, n->rx_bytes, n->tx_packets, n->rx_packets, n->tx_dropped,
+		       n->rx_dropped);
+	else
+		printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
+		       " bytes (%" PRIu64 " packets), dropped %" PRIu64 "/%" PRIu64 "\n",
+		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, n->tx_dropped,
+		       n->rx_dropped);
+}
+
+static void print_stats(const char *name, const struct vps_cgroup_stats *s,
+			const struct netsetup_link_stats *net, bool json)
 {
 	static const char *const fmt_json =
 		"{\"name\":\"%s\",\"cpu_usage_usec\":%" PRIu64 ",\"nr_periods\":%" PRIu64
@@ -126,8 +225,8 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s, bool
 		",\"pids_current\":%" PRIu64 ",\"pids_max\":%" PRIu64
 		",\"memory_high_events\":%" PRIu64 ",\"memory_max_events\":%" PRIu64
 		",\"memory_oom_events\":%" PRIu64 ",\"memory_oom_kills\":%" PRIu64
-		",\"pids_max_events\":%" PRIu64 "}\n";
-	char a[32], b[32], m[32];
+		",\"pids_max_events\":%" PRIu64;
+	char a[32], b[32], m[32], w[32];
 
 	if (json) {
 		printf(fmt_json, name, s->cpu_usage_usec, s->cpu_nr_periods, s->cpu_nr_throttled,
@@ -135,6 +234,9 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s, bool
 		       s->swap_current, s->pids_current, s->pids_max, s->memory_high_events,
 		       s->memory_max_events, s->memory_oom_events, s->memory_oom_kills,
 		       s->pids_max_events);
+		if (net)
+			print_net(net, true);
+		printf("}\n");
 		return;
 	}
 	printf("cpu:    %.3f s used, throttled %" PRIu64 " of %" PRIu64 " periods (%.3f s)\n",
@@ -142,12 +244,14 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s, bool
 	       (double)s->cpu_throttled_usec / 1e6);
 	printf("memory: %s used, %s peak, %s max, %s swap\n",
 	       format_size(s->memory_current, a, sizeof(a)), format_size(s->memory_peak, b, sizeof(b)),
-	       format_size(s->memory_max, m, sizeof(m)), format_size(s->swap_current, m, sizeof(m)));
+	       format_size(s->memory_max, m, sizeof(m)), format_size(s->swap_current, w, sizeof(w)));
 	printf("pids:   %" PRIu64 " of %s\n", s->pids_current, format_count(s->pids_max, a, sizeof(a)));
 	printf("failcnt: memory.high %" PRIu64 ", memory.max %" PRIu64 ", oom %" PRIu64
 	       ", oom_kill %" PRIu64 ", pids.max %" PRIu64 "\n",
 	       s->memory_high_events, s->memory_max_events, s->memory_oom_events,
 	       s->memory_oom_kills, s->pids_max_events);
+	if (net)
+		print_net(net, false);
 }
 
 int cmd_stats(struct cli *c, int argc, char **argv)
@@ -156,8 +260,10 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 					     {"help", no_argument, NULL, 'h'}, {0}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_cgroup_stats s = {0};
+	struct netsetup_link_stats net;
+	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_config cfg;
-	bool json = false;
+	bool json = false, have_net;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -183,6 +289,8 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 		r = vps_cgroup_stats(cg, &s);
 	if (r < 0)
 		return cli_fail(cfg.name, "Failed to read its cgroup: %s", strerror(-r));
-	print_stats(cfg.name, &s, json);
+	vps_net_host_ifname(cfg.name, host_if);
+	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
+	print_stats(cfg.name, &s, have_net ? &net : NULL, json);
 	return 0;
 }

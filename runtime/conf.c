@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "caps.h"
 #include "conf.h"
+#include "network.h"
 #include "parse.h"
 
 bool hostname_is_valid(const char *s)
@@ -93,6 +94,19 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 	case CONF_CPUSET:
 		ok = cpuset_is_valid(v);
 		break;
+	case CONF_IPLIST: {
+		struct netsetup_addr a[VPS_NET_MAX_ADDRS];
+		size_t n;
+
+		ok = vps_net_parse_addrs(v, a, VPS_NET_MAX_ADDRS, &n) == 0;
+		break;
+	}
+	case CONF_MAC: {
+		uint8_t mac[NETSETUP_MAC_LEN];
+
+		ok = v[0] == '\0' || netsetup_mac_parse(v, mac) == 0;
+		break;
+	}
 	case CONF_CAPLIST:
 		ok = text_is_safe(v) && vps_caps_parse_list(v, &caps) == 0;
 		break;
@@ -145,6 +159,9 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 	case CONF_UINT:
 		r = parse_uint64(value, &u);
 		break;
+	case CONF_RATE:
+		r = netsetup_rate_parse(value, &u);
+		break;
 	default:
 		return set_string(k, field, value);
 	}
@@ -178,6 +195,12 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 	case CONF_WEIGHT:
 	case CONF_UINT:
 		snprintf(buf, len, "%" PRIu64, u);
+		break;
+	case CONF_RATE:
+		if (u == 0)
+			snprintf(buf, len, "0");
+		else
+			netsetup_rate_format(u, buf, len);
 		break;
 	default:
 		if ((size_t)snprintf(buf, len, "%s", (const char *)field) >= len)

@@ -22,6 +22,9 @@ enum conf_type {
 	CONF_WEIGHT,   /* uint64_t 1..10000 */
 	CONF_UINT,     /* uint64_t */
 	CONF_CPUSET,   /* "0-3,5" */
+	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" */
+	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
+	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
 	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
 	_CONF_TYPE_MAX,
 };

@@ -32,6 +32,15 @@ const struct conf_key vps_config_keys[] = {
 	QKEY("PIDS", CONF_COUNT, pids, "Process and thread cap"),
 	QKEY("IO_WEIGHT", CONF_WEIGHT, io_weight, "Share of disk time, 1..10000 (100 = normal)"),
 	QKEY("CPUSET", CONF_CPUSET, cpuset, "CPUs the VPS may run on (0-3,5); empty = all"),
+	VKEY("IP_ADDRESS", CONF_IPLIST, ip_address,
+	     "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
+	VKEY("MAC", CONF_MAC, mac, "MAC address of eth0; empty = derived from the name"),
+	VKEY("MTU", CONF_UINT, mtu, "MTU of eth0; 0 = kernel default"),
+	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
+	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
+	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
+	VKEY("BOOT_ORDER", CONF_UINT, boot_order,
+	     "With ONBOOT: lower numbers start first at node boot; ties go by name"),
 	VKEY("CAP_ADD", CONF_CAPLIST, cap_add,
 	     "Capabilities added to the default set (NET_ADMIN,SYS_NICE); applies at the next start"),
 	VKEY("CAP_DROP", CONF_CAPLIST, cap_drop,
@@ -61,6 +70,9 @@ const struct conf_key node_config_keys[] = {
 	DKEY("DEFAULT_SWAP", CONF_SIZE, swap, "Default swap"),
 	DKEY("DEFAULT_PIDS", CONF_COUNT, pids, "Default process cap"),
 	DKEY("DEFAULT_IO_WEIGHT", CONF_WEIGHT, io_weight, "Default disk weight"),
+	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
+	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
+	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -73,6 +85,8 @@ void node_config_init(struct node_config *c)
 	c->shrink_timeout = 5000;
 	strcpy(c->busybox, BUSYBOX_PATH);
 	vps_quota_init_default(&c->defaults);
+	strcpy(c->bridge, "vpsbr0");
+	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
 }
 
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
@@ -102,6 +116,7 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	strcpy(c->init, "/sbin/init");
 	c->poweroff_signal = SIGUSR2;
 	c->quota = node->defaults;
+	c->antispoof = true;
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,

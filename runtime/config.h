@@ -17,6 +17,12 @@ struct vps_config {
 	int poweroff_signal;
 	bool onboot;
 	struct vps_quota quota;
+	char ip_address[512]; /* space-separated CIDRs; empty = no network interface */
+	char mac[18];         /* empty = derived from the name */
+	uint64_t mtu;         /* 0 = kernel default */
+	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
+	bool antispoof;
+	uint64_t boot_order; /* at node boot, lower starts first; ties by name */
 	/* security (caps.h, vps-seccomp.h); appended last to keep the layout of the above */
 	char cap_add[512];  /* capabilities on top of the default bounding set */
 	char cap_drop[512]; /* capabilities taken out of it */
@@ -30,6 +36,8 @@ struct node_config {
 	uint64_t shrink_timeout;  /* milliseconds a memory shrink waits for usage to fall */
 	char busybox[256];        /* the static busybox `template build busybox` packs */
 	struct vps_quota defaults;
+	char bridge[16];
+	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
 };
 
 extern const struct conf_key vps_config_keys[];

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "network.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -86,9 +87,16 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	if (foreground) {
 		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
 		r = vps_supervisor_run(&a);
-		if (r < 0)
+		if (r < 0) {
 			snprintf(err, errlen, "start failed");
-		return r;
+			return r;
+		}
+		/* A crash is a failure of the unit, so systemd's Restart=on-failure applies. */
+		if (!a.clean_exit) {
+			snprintf(err, errlen, "the VPS ended: %s", a.exit_reason);
+			return -ECHILD;
+		}
+		return 0;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
@@ -219,5 +227,6 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
+	vps_net_teardown(name);
 	return vps_state_remove(p, name);
 }

@@ -15,6 +15,8 @@
 #include "console.h"
 #include "fileio.h"
 #include "log.h"
+#include "network.h"
+#include "notify.h"
 #include "vps-spawn.h"
 #include "state.h"
 #include "supervisor.h"
@@ -41,6 +43,12 @@ static void report(struct sup *s, int r, const char *text)
 		s->a->report_fd = -1;
 	} else if (r < 0) {
 		log_error("%s: %s", s->a->cfg->name, text);
+	} else {
+		char state[64];
+
+		/* --foreground under a Type=notify unit: init runs, the unit is up. */
+		snprintf(state, sizeof(state), "READY=1\nMAINPID=%d", (int)getpid());
+		(void)notify_send(state);
 	}
 	if (s->a->lock_fd >= 0) {
 		close(s->a->lock_fd);
@@ -70,6 +78,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 
 	s->spawn = (struct vps_spawn){
 		.cfg = s->a->cfg,
+		.node = s->a->node,
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
 		.console_fd = s->console.slave,
@@ -117,7 +126,12 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 		snprintf(err, errlen, "Failed to prepare the supervisor: %s", strerror(-r));
 		return r;
 	}
-	r = vps_cgroup_new(s->a->node->cgroup_parent, cfg->name, &s->cg);
+	/* Under systemd (Delegate=yes, v2) the VPS lives inside the unit's cgroup. */
+	if (s->a->report_fd >= 0 ||
+	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
+		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
+			 s->a->node->cgroup_parent);
+	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
 	if (r == 0)
 		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
 	if (r < 0) {
@@ -132,8 +146,6 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
 		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
-	snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
-		 s->a->node->cgroup_parent);
 	return 0;
 }
 
@@ -158,6 +170,7 @@ static void on_signal(struct sup *s)
 			continue;
 		/* A stop request: ask init to power off; `vpsctl stop` enforces the timeout. */
 		s->stop_requested = true;
+		(void)notify_send("STOPPING=1");
 		if (s->spawn.pidfd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd,
 				      s->a->cfg->poweroff_signal, NULL, 0);
@@ -192,13 +205,15 @@ static bool on_init_exit(struct sup *s, char *reason, size_t len)
 static void loop(struct sup *s, char *reason, size_t len)
 {
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[5] = {
 			{.fd = s->sigfd, .events = POLLIN},
 			{.fd = s->spawn.pidfd, .events = POLLIN},
 			{.fd = s->console.master, .events = POLLIN},
+			{.fd = s->console.listen_fd, .events = POLLIN},
+			{.fd = s->console.client_fd, .events = POLLIN},
 		};
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 5, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(reason, len, "supervisor failed: %s", strerror(errno));
@@ -207,6 +222,10 @@ static void loop(struct sup *s, char *reason, size_t len)
 		if (p[2].revents)
 			while (vps_console_pump(&s->console) == 0)
 				;
+		if (p[4].revents)
+			vps_console_client_input(&s->console);
+		if (p[3].revents)
+			vps_console_accept(&s->console);
 		if (p[0].revents)
 			on_signal(s);
 		if (p[1].revents && !on_init_exit(s, reason, len))
@@ -223,6 +242,7 @@ static void teardown(struct sup *s, const char *reason)
 		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
 		closep(&s->spawn.pidfd);
 	}
+	vps_net_teardown(s->a->cfg->name);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
@@ -255,5 +275,7 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 	report(&s, 0, NULL);
 	loop(&s, reason, sizeof(reason));
 	teardown(&s, reason);
+	a->clean_exit = strcmp(reason, "stopped") == 0 || strcmp(reason, "halted") == 0;
+	snprintf(a->exit_reason, sizeof(a->exit_reason), "%s", reason);
 	return 0;
 }

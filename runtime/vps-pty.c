@@ -107,9 +107,35 @@ static void copy_winsize(int master)
 		(void)ioctl(master, TIOCSWINSZ, &ws);
 }
 
-static int relay(int master, int child_fd, int sigfd)
+#define DETACH_KEY 0x1d /* Ctrl-] */
+
+/* Copies stdin to fd; with detach, Ctrl-] q ends the session (-ECONNRESET). */
+static int copy_input(int fd, bool detach, bool *armed)
 {
-	bool in_open = true;
+	char buf[4096];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), start = 0;
+
+	if (n <= 0)
+		return n == 0 ? -EPIPE : (errno == EAGAIN || errno == EINTR ? 0 : -errno);
+	for (ssize_t i = 0; detach && i < n; i++) {
+		if (*armed && (buf[i] == 'q' || buf[i] == 'Q'))
+			return -ECONNRESET;
+		*armed = buf[i] == DETACH_KEY;
+		if (*armed) {
+			/* keep the key back until we know it is not a detach */
+			if (i > start && write(fd, buf + start, (size_t)(i - start)) < 0)
+				return -errno;
+			start = i + 1;
+		}
+	}
+	if (n > start && write(fd, buf + start, (size_t)(n - start)) < 0)
+		return -errno;
+	return 1;
+}
+
+static int relay(int master, int child_fd, int sigfd, bool detach)
+{
+	bool in_open = true, armed = false;
 
 	for (;;) {
 		struct pollfd p[4] = {
@@ -118,6 +144,7 @@ static int relay(int master, int child_fd, int sigfd)
 			{.fd = sigfd, .events = POLLIN},
 			{.fd = child_fd, .events = POLLIN},
 		};
+		int r;
 
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
@@ -126,8 +153,13 @@ static int relay(int master, int child_fd, int sigfd)
 		}
 		if (p[1].revents && copy_once(master, STDOUT_FILENO) < 0)
 			return 0; /* every slave closed: the session ended */
-		if (p[0].revents && copy_once(STDIN_FILENO, master) < 0)
-			in_open = false;
+		if (p[0].revents) {
+			r = copy_input(master, detach, &armed);
+			if (r == -ECONNRESET)
+				return 0;
+			if (r < 0)
+				in_open = false;
+		}
 		if (p[2].revents) {
 			struct signalfd_siginfo si;
 
@@ -145,35 +177,45 @@ static int relay(int master, int child_fd, int sigfd)
 	}
 }
 
-int vps_pty_relay(int sock, pid_t child)
+int vps_tty_relay(int fd, int child_pidfd, bool detach)
 {
-	_cleanup_close_ int master = recv_fd(sock);
-	_cleanup_close_ int sigfd = -EBADF, child_fd = -EBADF;
+	_cleanup_close_ int sigfd = -EBADF;
 	struct termios saved, raw;
 	bool is_tty = tcgetattr(STDIN_FILENO, &saved) == 0;
 	sigset_t set;
 	int r;
+
+	if (child_pidfd >= 0) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGWINCH);
+		if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+			return -errno;
+		sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (sigfd < 0)
+			return -errno;
+		if (is_tty)
+			copy_winsize(fd);
+	}
+	if (is_tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	r = relay(fd, child_pidfd, sigfd, detach);
+	if (is_tty)
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return r;
+}
+
+int vps_pty_relay(int sock, pid_t child)
+{
+	_cleanup_close_ int master = recv_fd(sock);
+	_cleanup_close_ int child_fd = -EBADF;
 
 	if (master < 0)
 		return master;
 	child_fd = (int)syscall(SYS_pidfd_open, child, 0);
 	if (child_fd < 0)
 		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, SIGWINCH);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd < 0)
-		return -errno;
-	if (is_tty) {
-		copy_winsize(master);
-		raw = saved;
-		cfmakeraw(&raw);
-		(void)tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
-	r = relay(master, child_fd, sigfd);
-	if (is_tty)
-		(void)tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	return r;
+	return vps_tty_relay(master, child_fd, false);
 }

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "vps-mount.h"
 #include "netsetup.h"
+#include "network.h"
 #include "security.h"
 #include "vps-spawn.h"
 #include "sync.h"
@@ -146,9 +147,13 @@ static int host_steps(struct vps_spawn *s)
 	}
 	/* v1 devices policy, when the VPS has a devices group of its own (devices.h) */
 	r = vps_devices_restrict(s->pid, s->cfg->name);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to restrict the VPS's devices: %s",
 			 strerror(-r));
+		return r;
+	}
+	/* The veth peer is created directly in init's fresh network namespace. */
+	r = vps_net_plumb(s->cfg, s->node, s->pid, s->error, sizeof(s->error));
 	return r < 0 ? r : 0;
 }
 

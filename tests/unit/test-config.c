@@ -19,6 +19,9 @@ START_TEST(test_roundtrip_every_key)
 		{"MEMORY", "2G"},              {"MEMORY_RESERVE", "512M"},
 		{"SWAP", "1G"},                {"PIDS", "4096"},
 		{"IO_WEIGHT", "50"},           {"CPUSET", "0-1,3"},
+		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"}, {"MAC", "02:11:22:33:44:55"},
+		{"MTU", "1400"},               {"BANDWIDTH", "10mbit"},
+		{"ANTISPOOF", "no"},           {"BOOT_ORDER", "20"},
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
 	};
@@ -85,6 +88,9 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "INIT=relative\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CPU_WEIGHT=0\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CPUSET=3-1\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "MAC=\"01:00:00:00:00:01\"\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "BANDWIDTH=fast\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "line 1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=\"$(reboot)\"\n", err, sizeof(err)), -EBADMSG);

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "network.h"
+#include "parse.h"
+
+int vps_net_parse_addrs(const char *list, struct netsetup_addr *addrs, size_t max, size_t *ret_n)
+{
+	char buf[1024], *save = NULL;
+	size_t n = 0;
+
+	if (strlen(list) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, list);
+	for (char *tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		int r;
+
+		if (n >= max)
+			return -E2BIG;
+		r = netsetup_addr_parse(tok, &addrs[n]);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+void vps_net_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ])
+{
+	uint32_t h = 2166136261u;
+
+	if (strlen(name) <= 10) {
+		snprintf(ret, NETSETUP_IFNAMSIZ, "veth-%s", name);
+		return;
+	}
+	/* '_' never occurs in a VPS name, so a shortened name cannot equal a real one. */
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(ret, NETSETUP_IFNAMSIZ, "veth-%.4s_%05x", name, h & 0xfffff);
+}
+
+static const struct netsetup_addr *subnet_of(const struct netsetup_addr *a,
+					     const struct netsetup_addr *node, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (netsetup_addr_in_subnet(a, &node[i]))
+			return &node[i];
+	return NULL;
+}
+
+/* Fails when another VPS's config claims one of addrs. */
+static int check_others(const struct vps_paths *p, const struct vps_config *cfg,
+			const struct node_config *node, const struct netsetup_addr *addrs,
+			size_t n, char *err, size_t errlen)
+{
+	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct netsetup_addr theirs[VPS_NET_MAX_ADDRS];
+		struct vps_config other;
+		char e[256], buf[64];
+		size_t m = 0;
+
+		if (!name_is_valid(de->d_name) || strcmp(de->d_name, cfg->name) == 0)
+			continue;
+		if (vps_config_load(p, de->d_name, node, &other, e, sizeof(e)) < 0 ||
+		    vps_net_parse_addrs(other.ip_address, theirs, VPS_NET_MAX_ADDRS, &m) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < m; j++)
+				if (netsetup_addr_equal(&addrs[i], &theirs[j])) {
+					snprintf(err, errlen, "address %s is already used by VPS '%s'",
+						 netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
+						 other.name);
+					return -EADDRINUSE;
+				}
+	}
+	return 0;
+}
+
+int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
+		  const struct node_config *node, char *err, size_t errlen)
+{
+	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS], nodes[VPS_NET_MAX_ADDRS];
+	size_t n = 0, nn = 0;
+	char buf[64];
+
+	if (vps_net_parse_addrs(cfg->ip_address, addrs, VPS_NET_MAX_ADDRS, &n) < 0) {
+		snprintf(err, errlen, "invalid IP address list '%s'", cfg->ip_address);
+		return -EINVAL;
+	}
+	if (vps_net_parse_addrs(node->node_address, nodes, VPS_NET_MAX_ADDRS, &nn) < 0) {
+		snprintf(err, errlen, "invalid NODE_ADDRESS '%s' in the node config",
+			 node->node_address);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct netsetup_addr *s = subnet_of(&addrs[i], nodes, nn);
+
+		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
+		if (!s) {
+			snprintf(err, errlen, "address %s is outside the node's subnets (%s)", buf,
+				 node->node_address);
+			return -EADDRNOTAVAIL;
+		}
+		if (netsetup_addr_equal(&addrs[i], s)) {
+			snprintf(err, errlen, "address %s is the node's own", buf);
+			return -EADDRINUSE;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (netsetup_addr_equal(&addrs[i], &addrs[j])) {
+				snprintf(err, errlen, "address %s is given twice", buf);
+				return -EINVAL;
+			}
+	}
+	return check_others(p, cfg, node, addrs, n, err, errlen);
+}
+
+/* The gateway of a family: the node address whose subnet holds the VPS's first address. */
+static const struct netsetup_addr *gateway(int family, const struct netsetup_addr *addrs, size_t n,
+					   const struct netsetup_addr *nodes, size_t nn)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family == family)
+			return subnet_of(&addrs[i], nodes, nn);
+	return NULL;
+}
+
+static int open_netns(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int vps_net_plumb(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,
+		  char *err, size_t errlen)
+{
+	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS], nodes[VPS_NET_MAX_ADDRS];
+	char host_if[NETSETUP_IFNAMSIZ];
+	_cleanup_close_ int netns = -EBADF;
+	size_t n = 0, nn = 0;
+	struct netsetup_vps v = {0};
+	int r;
+
+	r = vps_net_parse_addrs(cfg->ip_address, addrs, VPS_NET_MAX_ADDRS, &n);
+	if (r == 0 && n == 0)
+		return 0;
+	if (r == 0)
+		r = vps_net_parse_addrs(node->node_address, nodes, VPS_NET_MAX_ADDRS, &nn);
+	if (r < 0) {
+		snprintf(err, errlen, "Invalid addresses: %s", strerror(-r));
+		return r;
+	}
+	r = netsetup_bridge_ensure(node->bridge, nodes, nn); /* 1: it existed already */
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to set up bridge '%s': %s", node->bridge, strerror(-r));
+		return r;
+	}
+	r = 0;
+	vps_net_host_ifname(cfg->name, host_if);
+	(void)netsetup_vps_teardown(host_if); /* a veth of the last run may linger */
+	netns = open_netns(init_pid);
+	if (netns < 0) {
+		snprintf(err, errlen, "Failed to open the VPS network namespace: %s", strerror(-netns));
+		return netns;
+	}
+	v = (struct netsetup_vps){
+		.host_ifname = host_if, .bridge = node->bridge, .netns_fd = netns,
+		.mtu = (unsigned)cfg->mtu, .addrs = addrs, .n_addrs = n,
+		.gateway4 = gateway(AF_INET, addrs, n, nodes, nn),
+		.gateway6 = gateway(AF_INET6, addrs, n, nodes, nn),
+		.rate_bps = cfg->bandwidth, .antispoof = cfg->antispoof,
+	};
+	if (cfg->mac[0])
+		r = netsetup_mac_parse(cfg->mac, v.mac);
+	else
+		netsetup_mac_from_name(cfg->name, v.mac);
+	if (r == 0)
+		r = netsetup_vps_plumb(&v);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to plumb '%s': %s", host_if, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+void vps_net_teardown(const char *name)
+{
+	char host_if[NETSETUP_IFNAMSIZ];
+
+	vps_net_host_ifname(name, host_if);
+	(void)netsetup_vps_teardown(host_if);
+}
+
+static int update_addrs(const struct netsetup_addr *a, size_t n, const struct netsetup_addr *b,
+			size_t m, int netns, bool add)
+{
+	/* add: what is in b and not in a; delete: what is in a and not in b */
+	for (size_t j = 0; j < m; j++) {
+		bool found = false;
+		int r;
+
+		for (size_t i = 0; i < n && !found; i++)
+			found = netsetup_addr_equal(&a[i], &b[j]);
+		if (found)
+			continue;
+		r = add ? netsetup_addr_add(netns, "eth0", &b[j]) : netsetup_addr_del(netns, "eth0", &b[j]);
+		if (r < 0 && !(r == -EADDRNOTAVAIL && !add))
+			return r;
+	}
+	return 0;
+}
+
+int vps_net_update(const struct vps_config *old, const struct vps_config *new,
+		   const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
+{
+	struct netsetup_addr a[VPS_NET_MAX_ADDRS], b[VPS_NET_MAX_ADDRS];
+	char host_if[NETSETUP_IFNAMSIZ];
+	_cleanup_close_ int netns = -EBADF;
+	uint8_t mac[NETSETUP_MAC_LEN];
+	size_t n = 0, m = 0;
+	int r;
+
+	vps_net_host_ifname(new->name, host_if);
+	r = vps_net_parse_addrs(old->ip_address, a, VPS_NET_MAX_ADDRS, &n);
+	if (r == 0)
+		r = vps_net_parse_addrs(new->ip_address, b, VPS_NET_MAX_ADDRS, &m);
+	if (r < 0)
+		return r;
+	if (netsetup_link_exists(-1, host_if) <= 0) {
+		if (m == 0 && n == 0)
+			return 0;
+		/* From no network to a network needs a veth: that happens at the next start. */
+		snprintf(err, errlen, "the VPS has no network interface yet; restart it to add one");
+		return -ENODEV;
+	}
+	netns = open_netns(init_pid);
+	if (netns < 0)
+		return netns;
+	if (new->mac[0])
+		(void)netsetup_mac_parse(new->mac, mac);
+	else
+		netsetup_mac_from_name(new->name, mac);
+	/* Widen the filter to old + new first, then add; delete, then narrow to new. */
+	if (new->antispoof) {
+		struct netsetup_addr u[2 * VPS_NET_MAX_ADDRS];
+		size_t k = 0;
+
+		memcpy(u, a, n * sizeof(*a));
+		k = n;
+		for (size_t j = 0; j < m; j++) {
+			bool dup = false;
+
+			for (size_t i = 0; i < n && !dup; i++)
+				dup = netsetup_addr_equal(&a[i], &b[j]);
+			if (!dup)
+				u[k++] = b[j];
+		}
+		r = netsetup_antispoof_set(host_if, mac, u, k);
+	}
+	if (r == 0)
+		r = update_addrs(a, n, b, m, netns, true);
+	if (r == 0)
+		r = update_addrs(b, m, a, n, netns, false);
+	if (r == 0 && new->antispoof)
+		r = netsetup_antispoof_set(host_if, mac, b, m);
+	if (r == 0 && new->bandwidth != old->bandwidth)
+		r = netsetup_bandwidth_set(host_if, new->bandwidth);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to change the network of '%s': %s", host_if,
+			 strerror(-r));
+	return r;
+}
