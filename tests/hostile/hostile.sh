@@ -48,6 +48,7 @@ prepare() {
 init_log() { cat "$T_ROOT/var/lib/vpsctl/vps/$1/rootfs/attack.log" 2>/dev/null; }
 init_done() { init_log "$1" | grep -q '^# done'; }
 
+echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 build_template
 
 # The guard: on the node the attack refuses to run, whatever it is given.
@@ -55,7 +56,7 @@ out=$("$ATTACK" --token "$token" --host-pidns "$host_pidns" all 2>&1); rc=$?
 is "attack refuses to run on the node" "$rc" 2
 like "and says why, attempting nothing" "$out" '^attack: no matching /etc/vpsctl-hostile-token'
 
-vpsctl create hv --template busybox --hostname hostile-vps >/dev/null
+vpsctl create hv --template busybox --hostname hostile-vps --ip 10.77.0.2/24 >/dev/null
 prepare hv $CAPBND_DEFAULT
 check "start the hostile VPS" vpsctl start hv
 before=$(snapshot)
@@ -91,7 +92,11 @@ done
 # 3. what the VPS may do stays inside it
 is "its own net sysctls are writable" \
 	"$(vexec hv -- sh -c 'echo 1234 >/proc/sys/net/core/somaxconn && cat /proc/sys/net/core/somaxconn')" 1234
-check "ping works (NET_RAW, sockets pass the filter)" vexec hv -- ping -c 1 -W 2 127.0.0.1
+check "ping works (NET_RAW, sockets pass the filter)" vexec hv -- ping -c 1 -W 2 10.77.0.1
+# without NET_ADMIN the VPS cannot take another address or change its link
+vexec hv -- ip addr add 10.77.0.3/24 dev eth0 >/dev/null 2>&1; [ $? != 0 ]; ok $? "ip addr add is refused"
+vexec hv -- ip link set eth0 address 02:00:00:00:00:99 >/dev/null 2>&1; [ $? != 0 ]; ok $? "changing the MAC is refused"
+is "eth0 keeps its one address" "$(vexec hv -- ip -4 -o addr show dev eth0 | awk '{print $4}')" 10.77.0.2/24
 # busybox date reports the failure but exits 0. The time asked for is the VPS's own "now", so
 # were the defence missing, the node's clock would move by less than a second, not by years.
 like "date -s is refused" "$(vexec hv -- sh -c 'date -s @$(date +%s)' 2>&1)" "can't set date: Operation not permitted"
