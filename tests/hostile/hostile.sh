@@ -26,7 +26,10 @@ snapshot() {
 		/proc/sys/net/ipv4/ip_forward /sys/kernel/mm/transparent_hugepage/enabled; do
 		echo "$f=$(cat "$f" 2>/dev/null)"
 	done
-	awk '{print $5, $6}' /proc/self/mountinfo | sort
+	# the node's mounts, leaving out other people's scratch mounts under /tmp and /run/netns
+	# (this host is shared) but not ours
+	awk '{print $5, $6}' /proc/self/mountinfo |
+		awk -v r="$T_ROOT" 'index($1, r) == 1 || $1 !~ "^/(tmp|var/tmp|run/netns)/"' | sort
 	for d in $(cgroup_dirs); do
 		for f in memory.limit_in_bytes memory.memsw.limit_in_bytes pids.max cpu.cfs_quota_us \
 			devices.list; do
