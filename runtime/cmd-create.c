@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
@@ -20,7 +21,7 @@
 
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NESTING,
 };
 
 struct create_args {
@@ -32,6 +33,8 @@ struct create_args {
 	bool no_antispoof;
 	const char *mac, *mtu, *bandwidth, *boot_order;
 	char ips[512];
+	const char *cap_add, *cap_drop;
+	bool nesting;
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
 };
@@ -49,6 +52,9 @@ static const char *const create_help[] = {
 	"  --mtu N              MTU of eth0",
 	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
 	"  --no-antispoof       let the VPS send from any MAC/address (not for tenants)",
+	"  --cap-add LIST       capabilities on top of the default set (NET_ADMIN,SYS_NICE)",
+	"  --cap-drop LIST      capabilities taken from the default set, or all",
+	"  --nesting            allow nested user namespaces (containers inside the VPS)",
 	NULL,
 };
 
@@ -66,11 +72,14 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
 		{"boot-order", required_argument, NULL, OPT_BOOT_ORDER},
+		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+		{"nesting", no_argument, NULL, OPT_NESTING},
 	};
-	size_t n = cli_quota_options(opts + 11);
+	size_t n = cli_quota_options(opts + 14);
 	int opt;
 
-	opts[11 + n] = (struct option){0};
+	opts[14 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -89,6 +98,9 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
 		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
 		case OPT_BOOT_ORDER: a->boot_order = optarg; break;
+		case OPT_CAP_ADD: a->cap_add = optarg; break;
+		case OPT_CAP_DROP: a->cap_drop = optarg; break;
+		case OPT_NESTING: a->nesting = true; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -125,6 +137,21 @@ static int set_net(const struct create_args *a, struct vps_config *cfg)
 	return 0;
 }
 
+/* --cap-add, --cap-drop, --nesting: lists are checked here, so a bad one never reaches vps.conf. */
+static int build_security(const struct create_args *a, struct vps_config *cfg)
+{
+	uint64_t keep;
+
+	cfg->nesting = a->nesting;
+	if (a->cap_add && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_ADD", a->cap_add) < 0)
+		return cli_fail(a->name, "invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE", a->cap_add);
+	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)
+		return cli_fail(a->name, "invalid --cap-drop '%.64s': capability names like MKNOD,NET_RAW, or all", a->cap_drop);
+	if (vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, &keep) == -EPERM)
+		return cli_fail(a->name, "--cap-add '%.64s': names a capability no VPS may have (see vpsctl(8))", a->cap_add);
+	return 0;
+}
+
 /* Builds the config: node defaults, then the template's init, then the flags. */
 static int build_config(struct cli *c, const struct create_args *a,
 			const struct vps_template_meta *t, struct vps_config *cfg)
@@ -144,6 +171,8 @@ static int build_config(struct cli *c, const struct create_args *a,
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
 	if (set_net(a, cfg) < 0)
+		return EXIT_FAILURE;
+	if (build_security(a, cfg))
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++)
 		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err, sizeof(err)) < 0)

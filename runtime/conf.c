@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "caps.h"
 #include "conf.h"
 #include "network.h"
 #include "parse.h"
@@ -77,6 +78,7 @@ static bool text_is_safe(const char *s)
 
 static int set_string(const struct conf_key *k, void *field, const char *v)
 {
+	uint64_t caps;
 	bool ok;
 
 	switch (k->type) {
@@ -105,6 +107,9 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 		ok = v[0] == '\0' || netsetup_mac_parse(v, mac) == 0;
 		break;
 	}
+	case CONF_CAPLIST:
+		ok = text_is_safe(v) && vps_caps_parse_list(v, &caps) == 0;
+		break;
 	default:
 		ok = text_is_safe(v);
 	}

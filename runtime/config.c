@@ -41,6 +41,12 @@ const struct conf_key vps_config_keys[] = {
 	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
 	VKEY("BOOT_ORDER", CONF_UINT, boot_order,
 	     "With ONBOOT: lower numbers start first at node boot; ties go by name"),
+	VKEY("CAP_ADD", CONF_CAPLIST, cap_add,
+	     "Capabilities added to the default set (NET_ADMIN,SYS_NICE); applies at the next start"),
+	VKEY("CAP_DROP", CONF_CAPLIST, cap_drop,
+	     "Capabilities removed from the default set, or all; applies at the next start"),
+	VKEY("NESTING", CONF_BOOL, nesting,
+	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 

@@ -23,6 +23,10 @@ struct vps_config {
 	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
 	bool antispoof;
 	uint64_t boot_order; /* at node boot, lower starts first; ties by name */
+	/* security (caps.h, vps-seccomp.h); appended last to keep the layout of the above */
+	char cap_add[512];  /* capabilities on top of the default bounding set */
+	char cap_drop[512]; /* capabilities taken out of it */
+	bool nesting;       /* nested user namespaces allowed inside */
 };
 
 struct node_config {

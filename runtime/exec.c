@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,14 @@
 
 #include "cleanup.h"
 #include "exec.h"
+#include "security.h"
 #include "vps-pty.h"
 #include "state.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
 struct exec_ctx {
+	const struct vps_config *cfg;
 	char *const *argv;
 	const char *name;
 	struct vps_cgroup *cg;
@@ -52,8 +55,13 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t none;
+	const char *step;
 	int r;
 
+	/* Visible in the VPS's pid namespace from now on: not dumpable, so nobody inside can
+	 * ptrace us or open /proc/<pid>/exe (the vpsctl binary) before the exec replaces it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		child_fail(c, "mark the process undumpable", 126);
 	r = vps_cgroup_attach(c->cg, 0);
 	if (r < 0) {
 		errno = -r;
@@ -70,6 +78,12 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	clean_environment();
+	/* Last: seccomp, then capabilities (security.h), as for the VPS's init. */
+	r = vps_security_apply(c->cfg, &step);
+	if (r < 0) {
+		errno = -r;
+		child_fail(c, step, 126);
+	}
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(c, "close fds", 126);
 	execvp(c->argv[0], c->argv);
@@ -125,7 +139,7 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
 	     char *err, size_t errlen)
 {
-	struct exec_ctx c = {.argv = argv, .name = cfg->name, .init_fd = -EBADF, .pty_sock = -1};
+	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF, .pty_sock = -1};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	_cleanup_close_ int init_fd = -EBADF;
 	int sp[2] = {-1, -1}, r;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -184,6 +185,75 @@ static int bind_readonly(const char *path)
 	return 0;
 }
 
+/* The nodes masks are bound from must be the real null device, not something in the rootfs. */
+static int check_dev_null(void)
+{
+	struct stat st;
+
+	if (lstat("/dev/null", &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return -EBADF;
+	return 0;
+}
+
+/* /proc/sys stays read-only, but /proc/sys/net shows the VPS's own network namespace: its
+ * sysctls are the VPS's to tune (LXC's proc:mixed, nspawn with a private network). */
+static int proc_sys_net_writable(void)
+{
+	if (mount("/proc/sys/net", "/proc/sys/net", NULL, MS_BIND, NULL) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (mount(NULL, "/proc/sys/net", NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV |
+			  MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Remounts one mount with nodev added, keeping its other per-mount flags (atime flags are kept
+ * by the kernel on a bind remount). */
+static int remount_nodev(const char *path)
+{
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_NODEV;
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) < 0)
+		return -errno;
+	if (sv.f_flag & ST_RDONLY)
+		flags |= MS_RDONLY;
+	if (sv.f_flag & ST_NOSUID)
+		flags |= MS_NOSUID;
+	if (sv.f_flag & ST_NOEXEC)
+		flags |= MS_NOEXEC;
+	if (mount(NULL, path, NULL, flags, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * No device node the VPS makes may work: without a devices cgroup (see devices.c) and with
+ * CAP_MKNOD in its set, a node for the host's disk or terminals would otherwise open. The
+ * rootfs becomes nodev; /dev becomes nodev too, after each node we made there is bound onto
+ * itself (a bind mount keeps the dev flag of its source, so those stay usable). /dev/pts,
+ * /dev/console, /dev/shm and /dev/mqueue are mounts of their own.
+ */
+static int harden_nodev(const char **what)
+{
+	static const char *const nodes[] = {"/dev/null", "/dev/zero", "/dev/full",
+					    "/dev/random", "/dev/urandom", "/dev/tty"};
+	int r;
+
+	*what = "bind the /dev nodes";
+	for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
+		if (mount(nodes[i], nodes[i], NULL, MS_BIND, NULL) < 0)
+			return -errno;
+	*what = "remount /dev nodev";
+	r = remount_nodev("/dev");
+	if (r < 0)
+		return r;
+	*what = "remount the root filesystem nodev";
+	return remount_nodev("/");
+}
+
 int vps_mount_harden(const char **what)
 {
 	static const char *const masked_files[] = {
@@ -193,7 +263,12 @@ int vps_mount_harden(const char **what)
 	};
 	static const char *const masked_dirs[] = {"/proc/acpi", "/proc/scsi", "/sys/firmware"};
 	static const char *const readonly[] = {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"};
+	int r;
 
+	*what = "check /dev/null";
+	r = check_dev_null();
+	if (r < 0)
+		return r;
 	*what = "mask /proc files";
 	for (size_t i = 0; i < ELEMENTSOF(masked_files); i++)
 		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 &&
@@ -206,10 +281,13 @@ int vps_mount_harden(const char **what)
 			return -errno;
 	*what = "make /proc/sys read-only";
 	for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {
-		int r = bind_readonly(readonly[i]);
-
+		r = bind_readonly(readonly[i]);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	*what = "make /proc/sys/net writable";
+	r = proc_sys_net_writable();
+	if (r < 0)
+		return r;
+	return harden_nodev(what);
 }

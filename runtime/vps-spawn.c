@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "devices.h"
 #include "log.h"
 #include "vps-mount.h"
 #include "netsetup.h"
 #include "network.h"
+#include "security.h"
 #include "vps-spawn.h"
 #include "sync.h"
 
@@ -105,6 +107,10 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	r = setup_console(s->console_fd);
 	if (r < 0)
 		child_fail(sock, r, "set up the console");
+	/* Last: seccomp, then capabilities (security.h); nothing privileged may follow. */
+	r = vps_security_apply(s->cfg, &what);
+	if (r < 0)
+		child_fail(sock, r, what);
 	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(sock, -errno, "mark fds close-on-exec");
@@ -136,6 +142,13 @@ static int host_steps(struct vps_spawn *s)
 
 	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
+			 strerror(-r));
+		return r;
+	}
+	/* v1 devices policy, when the VPS has a devices group of its own (devices.h) */
+	r = vps_devices_restrict(s->pid, s->cfg->name);
+	if (r < 0) {
+		snprintf(s->error, sizeof(s->error), "Failed to restrict the VPS's devices: %s",
 			 strerror(-r));
 		return r;
 	}

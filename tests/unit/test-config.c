@@ -22,6 +22,8 @@ START_TEST(test_roundtrip_every_key)
 		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"}, {"MAC", "02:11:22:33:44:55"},
 		{"MTU", "1400"},               {"BANDWIDTH", "10mbit"},
 		{"ANTISPOOF", "no"},           {"BOOT_ORDER", "20"},
+		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
+		{"NESTING", "yes"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -47,6 +49,7 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert_int_eq(memcmp(&a.quota, &b.quota, sizeof(a.quota)), 0);
 	ck_assert_int_eq(b.poweroff_signal, SIGRTMIN + 4);
 	ck_assert(b.onboot);
+	ck_assert(b.nesting);
 }
 END_TEST
 
@@ -88,6 +91,11 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "MAC=\"01:00:00:00:00:01\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "BANDWIDTH=fast\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "line 1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=\"$(reboot)\"\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=all\n", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.cap_drop, "all");
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "  MEMORY='64M'  \n", err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }

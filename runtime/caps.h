@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The capability policy of a VPS (without a user namespace: root inside is host root, so the
+ * bounding set is all that stands between the customer and the kernel's privileged paths).
+ * Masks are uint64_t with bit N = capability N (CAP_CHOWN = bit 0).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VPS_CAP_BIT(c) (UINT64_C(1) << (c))
+
+/* The bounding set every VPS gets unless its config says otherwise; documented in caps.c. */
+uint64_t vps_caps_default(void);
+/* Capabilities no config can grant (each one is a way out of a VPS without a user namespace). */
+uint64_t vps_caps_never(void);
+/* Every capability this build knows (CAP_CHOWN .. CAP_LAST_CAP). */
+uint64_t vps_caps_all(void);
+
+/* Parses "NET_ADMIN,SYS_NICE", "cap_net_admin, CAP_SYS_NICE" or "all" (case-insensitive,
+ * comma or blank separated, CAP_ prefix optional). "" is the empty set. -EINVAL on an unknown
+ * name. */
+int vps_caps_parse_list(const char *list, uint64_t *ret_mask);
+/* Formats a mask as "CHOWN,KILL,..." (no CAP_ prefix, ascending). -ENAMETOOLONG if it does not
+ * fit. */
+int vps_caps_format_list(uint64_t mask, char *buf, size_t len);
+/* The set a VPS keeps: (default + add) - drop. -EPERM when add names a capability from the
+ * never set (unless add is "all", which means "all that may be granted"); -EINVAL on a bad
+ * list. */
+int vps_caps_keep_mask(const char *add, const char *drop, uint64_t *ret_keep);
+
+/*
+ * Makes keep the process's only capabilities: drops every other one from the bounding set,
+ * sets permitted and effective to keep, inheritable and ambient to empty. Root's execve then
+ * yields exactly keep. Needs CAP_SETPCAP (for the bounding set), so it runs while the process
+ * still has all capabilities, as the last step before exec (after the seccomp filter load,
+ * which itself needs CAP_SYS_ADMIN: see vps-seccomp.h).
+ */
+int vps_caps_apply(uint64_t keep);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "caps.h"
+#include "security.h"
+#include "vps-seccomp.h"
+
+int vps_security_apply(const struct vps_config *cfg, const char **what)
+{
+	uint64_t keep;
+	int r;
+
+	*what = "compute the capability set (CAP_ADD/CAP_DROP)";
+	r = vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, &keep);
+	if (r < 0)
+		return r;
+	/* 1. seccomp while CAP_SYS_ADMIN is still ours (no no_new_privs: su and ping must work) */
+	*what = "load the seccomp filter";
+	r = vps_seccomp_load(cfg->nesting);
+	if (r < 0)
+		return r;
+	/* 2. capabilities: the filter lets prctl and capset through */
+	*what = "drop capabilities";
+	return vps_caps_apply(keep);
+}
