@@ -4,11 +4,12 @@
 # seen nowhere on the node (tcpdump), 50 start/stop cycles leave nothing on the node, and
 # bad network input is refused with nothing changed.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 15
 
 echo 'NODE_ADDRESS="10.77.0.1/24 fd77::1/64"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 build_template
-vpsctl create bw --template busybox --ip 10.77.0.2/24 --bandwidth 10mbit >/dev/null
+# bw may change its own interface (NET_ADMIN): the node-side defences must hold anyway.
+vpsctl create bw --template busybox --ip 10.77.0.2/24 --bandwidth 10mbit --cap-add NET_ADMIN >/dev/null
 vpsctl create nb --template busybox --ip 10.77.0.3/24 >/dev/null
 check "start" vpsctl start bw
 vpsctl start nb >/dev/null
@@ -47,7 +48,7 @@ kill "$(cat "$T_ROOT/iperf3.pid")" 2>/dev/null # the server we started, by its P
 tcpdump -i vpsbr0 -n -l -U -w "$T_ROOT/cap.pcap" 'src host 10.77.0.3 and icmp' >/dev/null 2>&1 &
 td=$!
 sleep 1
-vpsctl exec bw -- ip addr add 10.77.0.3/24 dev eth0 >/dev/null 2>&1
+check "root in bw adds nb's address" vpsctl exec bw -- ip addr add 10.77.0.3/24 dev eth0
 vpsctl exec bw -- ping -c3 -W1 -I 10.77.0.3 10.77.0.1 >/dev/null 2>&1
 vpsctl exec nb -- ping -c1 -W1 10.77.0.1 >/dev/null 2>&1 # one real packet from nb's address
 sleep 1

@@ -3,12 +3,14 @@
 # VPS <-> VPS and VPS <-> node traffic, duplicate/out-of-subnet refusals, anti-spoofing,
 # live address and bandwidth changes, traffic counters, nothing left on the node after stop.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 25
 
 echo 'NODE_ADDRESS="10.77.0.1/24 fd77::1/64"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 build_template
 check "create a with IPv4 + IPv6" vpsctl create a --template busybox --ip 10.77.0.2/24 --ip fd77::2/64
-check "create b" vpsctl create b --template busybox --ip 10.77.0.3/24
+# b gets NET_ADMIN: its root may change its own interface, as in a VPS granted that cap,
+# so the node-side anti-spoofing is what stops it.
+check "create b" vpsctl create b --template busybox --ip 10.77.0.3/24 --cap-add NET_ADMIN
 out=$(vpsctl create c --template busybox --ip 10.77.0.2/24 2>&1); rc=$?
 [ $rc != 0 ] && [[ $out == *"already used by VPS 'a'"* ]]; ok $? "a duplicate address is refused"
 out=$(vpsctl create c --template busybox --ip 192.168.5.5/24 2>&1); rc=$?
@@ -27,7 +29,7 @@ check "node -> VPS" busybox ping -c1 -W2 10.77.0.3
 check "VPS -> node (IPv6)" wait_for 5 vpsctl exec a -- ping -c1 -W2 fd77::1
 
 # Root inside b takes a's address: its packets are dropped on the node side.
-vpsctl exec b -- ip addr add 10.77.0.50/24 dev eth0
+check "root in b (with NET_ADMIN) adds a foreign address" vpsctl exec b -- ip addr add 10.77.0.50/24 dev eth0
 vpsctl exec b -- ping -c1 -W1 -I 10.77.0.50 10.77.0.1 >/dev/null 2>&1
 [ $? != 0 ]; ok $? "a spoofed source address gets nowhere"
 check "its own address still works" vpsctl exec b -- ping -c1 -W2 10.77.0.3 -I 10.77.0.3
