@@ -37,6 +37,7 @@ enum cg_ctrl {
 	CG_IO, /* "io" on v2, "blkio" on v1 */
 	CG_CPUSET,
 	CG_FREEZER, /* v1 only; v2 has cgroup.freeze in every group */
+	CG_DEVICES, /* v1 only: the runtime's device allow-list (v2 needs an eBPF program) */
 	_CG_CTRL_MAX,
 	_CG_CTRL_INVALID = -EINVAL,
 };

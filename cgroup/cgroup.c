@@ -39,11 +39,13 @@ static struct {
 static const char *const v1_names[_CG_CTRL_MAX] = {
         [CG_CPU] = "cpu",  [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
         [CG_IO] = "blkio", [CG_CPUSET] = "cpuset",   [CG_FREEZER] = "freezer",
+        [CG_DEVICES] = "devices",
 };
 
 static const char *const v2_names[_CG_CTRL_MAX] = {
         [CG_CPU] = "cpu", [CG_CPUACCT] = "cpu",   [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
         [CG_IO] = "io",   [CG_CPUSET] = "cpuset", [CG_FREEZER] = "freezer",
+        [CG_DEVICES] = "devices",
 };
 
 const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
