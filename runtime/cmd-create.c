@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "idmap.h"
 #include "lock.h"
 #include "network.h"
 #include "state.h"
@@ -21,7 +22,7 @@
 
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NESTING,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NESTING,
 };
 
 struct create_args {
@@ -31,6 +32,7 @@ struct create_args {
 	const char *init;
 	bool onboot;
 	bool no_antispoof;
+	bool privileged;
 	const char *mac, *mtu, *bandwidth, *boot_order;
 	char ips[512];
 	const char *cap_add, *cap_drop;
@@ -47,6 +49,7 @@ static const char *const create_help[] = {
 	"  --init PATH          the VPS's init (default: the template's)",
 	"  --onboot             start the VPS when the node boots",
 	"  --boot-order N       with --onboot: lower numbers start first",
+	"  --privileged         no user namespace: root inside is host root (not root-safe)",
 	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
 	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
 	"  --mtu N              MTU of eth0",
@@ -72,14 +75,15 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
 		{"boot-order", required_argument, NULL, OPT_BOOT_ORDER},
+		{"privileged", no_argument, NULL, OPT_PRIVILEGED},
 		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
 		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"nesting", no_argument, NULL, OPT_NESTING},
 	};
-	size_t n = cli_quota_options(opts + 14);
+	size_t n = cli_quota_options(opts + 15);
 	int opt;
 
-	opts[14 + n] = (struct option){0};
+	opts[15 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -98,6 +102,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
 		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
 		case OPT_BOOT_ORDER: a->boot_order = optarg; break;
+		case OPT_PRIVILEGED: a->privileged = true; break;
 		case OPT_CAP_ADD: a->cap_add = optarg; break;
 		case OPT_CAP_DROP: a->cap_drop = optarg; break;
 		case OPT_NESTING: a->nesting = true; break;
@@ -187,7 +192,11 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 		       const struct vps_template_meta *t)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
-	struct template_unpack_opts uo = {0};
+	struct template_unpack_opts uo = {
+		/* A user-namespace VPS owns its files through its host id range. */
+		.uid_shift = cfg->userns ? (uid_t)cfg->uid_base : 0,
+		.gid_shift = cfg->userns ? (gid_t)cfg->uid_base : 0,
+	};
 	char tmpname[64], reason[256] = "";
 	int r;
 
@@ -226,7 +235,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	struct vps_template_meta t;
 	struct vps_config cfg;
 	char dir[PATH_MAX], err[256];
-	_cleanup_close_ int lock = -EBADF;
+	_cleanup_close_ int lock = -EBADF, idlock = -EBADF;
 	int r;
 
 	r = parse_create(c, argc, argv, &a);
@@ -247,6 +256,14 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return cli_fail(a.name, "already exists");
 	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
 		return cli_fail(a.name, "%s", err);
+	if (!a.privileged) {
+		/* held until vps.conf records the range, so no two creates pick the same one */
+		r = vps_idmap_allocate(&c->paths, &c->node, &cfg.uid_base, &idlock);
+		if (r < 0)
+			return cli_fail(a.name, "Failed to allocate a user-namespace id range: %s",
+					strerror(-r));
+		cfg.userns = true;
+	}
 	return materialize(c, &cfg, &t);
 }
 

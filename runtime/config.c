@@ -47,6 +47,10 @@ const struct conf_key vps_config_keys[] = {
 	     "Capabilities removed from the default set, or all; applies at the next start"),
 	VKEY("NESTING", CONF_BOOL, nesting,
 	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
+	VKEY("USERNS", CONF_BOOL, userns,
+	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
+	VKEY("UID_BASE", CONF_UINT, uid_base,
+	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -73,6 +77,8 @@ const struct conf_key node_config_keys[] = {
 	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
 	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
 	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
+	NKEY("UID_BASE_START", CONF_UINT, uid_base_start,
+	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -87,6 +93,7 @@ void node_config_init(struct node_config *c)
 	vps_quota_init_default(&c->defaults);
 	strcpy(c->bridge, "vpsbr0");
 	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
+	c->uid_base_start = 1000000;
 }
 
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)

@@ -27,6 +27,8 @@ struct vps_config {
 	char cap_add[512];  /* capabilities on top of the default bounding set */
 	char cap_drop[512]; /* capabilities taken out of it */
 	bool nesting;       /* nested user namespaces allowed inside */
+	bool userns;        /* root inside maps to an unprivileged host id range */
+	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
 };
 
 struct node_config {
@@ -38,6 +40,7 @@ struct node_config {
 	struct vps_quota defaults;
 	char bridge[16];
 	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
+	uint64_t uid_base_start; /* where user-namespace id ranges start */
 };
 
 extern const struct conf_key vps_config_keys[];

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
@@ -29,6 +32,7 @@ struct exec_ctx {
 	struct vps_cgroup *cg;
 	int init_fd;
 	int pty_sock; /* child's end for passing the pty master, or -1 */
+	bool userns;  /* init runs in a user namespace other than ours */
 };
 
 static void clean_environment(void)
@@ -67,8 +71,12 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		errno = -r;
 		child_fail(c, "join the VPS cgroup", 126);
 	}
-	if (setns(c->init_fd, JOIN_NS) < 0)
+	if (setns(c->init_fd, JOIN_NS | (c->userns ? CLONE_NEWUSER : 0)) < 0)
 		child_fail(c, "join the VPS namespaces", 126);
+	/* In the VPS's user namespace our host ids are unmapped: become its root. */
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+			  setresuid(0, 0, 0) < 0))
+		child_fail(c, "become root of the VPS's user namespace", 126);
 	if (chdir("/") < 0)
 		child_fail(c, "change to /", 126);
 	if (c->pty_sock >= 0 && vps_pty_child_setup(c->pty_sock) < 0)
@@ -106,6 +114,18 @@ static int wait_code(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+static bool in_other_userns(uint64_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
+	if (stat("/proc/self/ns/user", &a) < 0 || stat(path, &b) < 0)
+		return false;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
 static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		       const struct node_config *node, struct exec_ctx *c, char *err,
 		       size_t errlen)
@@ -126,6 +146,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 			   cfg->name, &c->cg);
 	if (r < 0)
 		return r;
+	c->userns = in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
 		r = -errno;

@@ -125,6 +125,11 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 		r = block_signals(s);
 	if (r == 0)
 		r = vps_console_open(&s->console, run);
+	/* The console belongs to the VPS's root and tty group (gid 5), as inside a VPS with its
+	 * own id range those are what /dev/console must show. */
+	if (r == 0 && cfg->userns &&
+	    fchown(s->console.slave, (uid_t)cfg->uid_base, (gid_t)cfg->uid_base + 5) < 0)
+		r = -errno;
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to prepare the supervisor: %s", strerror(-r));
 		return r;

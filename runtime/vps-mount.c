@@ -67,6 +67,24 @@ static int mount_in(int rootfd, const char *target, bool is_file, const char *sr
 }
 
 /* /dev is a fresh tmpfs we own, so plain *at calls relative to it are safe. */
+/* mknod where we may; in a user namespace we may not, so the host's node is bound onto an
+ * empty file instead (the same device, and the devices cgroup still rules it). */
+static int make_node(int devfd, const char *name, dev_t dev)
+{
+	char host[64], target[FD_PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+
+	if (mknodat(devfd, name, S_IFCHR | 0666, dev) == 0)
+		return fchmodat(devfd, name, 0666, 0) < 0 ? -errno : 0;
+	if (errno != EPERM)
+		return -errno;
+	fd = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (fd < 0)
+		return -errno;
+	snprintf(host, sizeof(host), "/dev/%s", name);
+	return mount(host, fd_path(fd, target), NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
 static int populate_dev(int devfd)
 {
 	static const struct {
@@ -82,11 +100,12 @@ static int populate_dev(int devfd)
 		{"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
 	};
 
-	for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
-		if (mknodat(devfd, nodes[i].name, S_IFCHR | 0666,
-			    makedev(nodes[i].maj, nodes[i].min)) < 0 ||
-		    fchmodat(devfd, nodes[i].name, 0666, 0) < 0)
-			return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+		int r = make_node(devfd, nodes[i].name, makedev(nodes[i].maj, nodes[i].min));
+
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(links); i++)
 		if (symlinkat(links[i][1], devfd, links[i][0]) < 0)
 			return -errno;
@@ -132,10 +151,9 @@ static int setup_dev(int rootfd, const char *console_path, const char **what)
 	return mount_in(rootfd, "dev/console", true, console_path, NULL, MS_BIND, NULL);
 }
 
-int vps_mount_setup(const char *rootfs, const char *console_path, const char **what)
+int vps_mount_bind_root(const char *rootfs, int *ret_rootfd, const char **what)
 {
-	_cleanup_close_ int rootfd = -EBADF;
-	int r;
+	int fd;
 
 	*what = "make the mount tree private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -143,9 +161,18 @@ int vps_mount_setup(const char *rootfs, const char *console_path, const char **w
 	*what = "bind the root filesystem";
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
-	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (rootfd < 0)
+	/* Opened by path now, so it is the bind mount's root; later steps use only this fd. */
+	fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
 		return -errno;
+	*ret_rootfd = fd;
+	return 0;
+}
+
+int vps_mount_setup(int rootfd, const char *console_path, const char **what)
+{
+	int r;
+
 	*what = "mount /proc";
 	r = mount_in(rootfd, "proc", false, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		     NULL);
@@ -159,10 +186,10 @@ int vps_mount_setup(const char *rootfs, const char *console_path, const char **w
 	return setup_dev(rootfd, console_path, what);
 }
 
-int vps_mount_pivot(const char *rootfs, const char **what)
+int vps_mount_pivot(int rootfd, const char **what)
 {
 	*what = "pivot_root";
-	if (chdir(rootfs) < 0)
+	if (fchdir(rootfd) < 0)
 		return -errno;
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching "." drops it. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
@@ -14,6 +16,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
+#include "idmap.h"
 #include "devices.h"
 #include "log.h"
 #include "vps-mount.h"
@@ -68,7 +72,18 @@ static void write_hostname_file(const char *hostname)
 		(void)!write(fd, hostname, strlen(hostname)), (void)!write(fd, "\n", 1);
 }
 
-/* Namespaces: new pid, mnt, uts, ipc, net; the host's cgroup namespace until step 2. */
+/* In a user namespace whose maps the host wrote: take uid and gid 0 of it (the first ids of
+ * the VPS's range on the host) with no supplementary groups. */
+static int become_root(const char **what)
+{
+	*what = "become root of the user namespace";
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
+ * host's cgroup namespace until step 3. */
 static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 {
 	static char *const envp[] = {
@@ -77,7 +92,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	};
 	const char *what = "sync with the host";
 	char err[VPS_SYNC_TEXT_MAX];
-	int r;
+	int r, rootfd = -EBADF;
 
 	reset_signals();
 	/* #1 tell the host we exist; it joins us to the cgroup and plumbs the network */
@@ -91,9 +106,14 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = vps_mount_setup(s->rootfs, s->console_path, &what);
+	r = vps_mount_bind_root(s->rootfs, &rootfd, &what);
+	/* #4 with a user namespace: become the VPS's root (its range's first id) */
+	if (r == 0 && s->cfg->userns)
+		r = become_root(&what);
 	if (r == 0)
-		r = vps_mount_pivot(s->rootfs, &what);
+		r = vps_mount_setup(rootfd, s->console_path, &what);
+	if (r == 0)
+		r = vps_mount_pivot(rootfd, &what);
 	if (r == 0)
 		r = vps_mount_harden(&what);
 	if (r < 0)
@@ -123,11 +143,11 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	child_fail(sock, -errno, err);
 }
 
-static pid_t clone_child(int *ret_pidfd)
+static pid_t clone_child(const struct vps_config *cfg, int *ret_pidfd)
 {
 	struct clone_args args = {
 		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-			 CLONE_PIDFD,
+			 CLONE_PIDFD | (cfg->userns ? CLONE_NEWUSER : 0),
 		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
 		.exit_signal = SIGCHLD,
 	};
@@ -136,6 +156,25 @@ static pid_t clone_child(int *ret_pidfd)
 }
 
 /* Host side, after the child said CHILD_READY. */
+/* The VPS's 65536 ids: 0 inside is uid_base on the host. setgroups stays allowed so that
+ * su and login work inside. */
+static int write_id_maps(pid_t pid, uint64_t base)
+{
+	static const char *const files[] = {"uid_map", "gid_map"};
+	char path[64], map[64];
+
+	snprintf(map, sizeof(map), "0 %" PRIu64 " %u\n", base, VPS_IDMAP_SIZE);
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		r = write_string_at(AT_FDCWD, path, map);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int host_steps(struct vps_spawn *s)
 {
 	int r = vps_cgroup_attach(s->cg, s->pid);
@@ -144,6 +183,14 @@ static int host_steps(struct vps_spawn *s)
 		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
 			 strerror(-r));
 		return r;
+	}
+	if (s->cfg->userns) {
+		r = write_id_maps(s->pid, s->cfg->uid_base);
+		if (r < 0) {
+			snprintf(s->error, sizeof(s->error), "Failed to write the id maps: %s",
+				 strerror(-r));
+			return r;
+		}
 	}
 	/* v1 devices policy, when the VPS has a devices group of its own (devices.h) */
 	r = vps_devices_restrict(s->pid, s->cfg->name);
@@ -196,7 +243,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	s->error[0] = '\0';
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return log_debug_errno(-errno, "socketpair: %m");
-	pid = clone_child(&pidfd);
+	pid = clone_child(s->cfg, &pidfd);
 	if (pid < 0) {
 		r = -errno;
 		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",

@@ -22,6 +22,7 @@ START_TEST(test_roundtrip_every_key)
 		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"}, {"MAC", "02:11:22:33:44:55"},
 		{"MTU", "1400"},               {"BANDWIDTH", "10mbit"},
 		{"ANTISPOOF", "no"},           {"BOOT_ORDER", "20"},
+		{"USERNS", "yes"},             {"UID_BASE", "1065536"},
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
 	};
