@@ -25,6 +25,7 @@ enum conf_type {
 	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" */
 	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
 	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
+	CONF_STORAGE,  /* "copy" or "overlay" */
 	_CONF_TYPE_MAX,
 };
 

@@ -39,6 +39,8 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
 	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
 	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
+	VKEY("STORAGE", CONF_STORAGE, storage,
+	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -65,6 +67,8 @@ const struct conf_key node_config_keys[] = {
 	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
 	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
 	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
+	NKEY("STORAGE", CONF_STORAGE, storage,
+	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -79,6 +83,7 @@ void node_config_init(struct node_config *c)
 	vps_quota_init_default(&c->defaults);
 	strcpy(c->bridge, "vpsbr0");
 	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
+	strcpy(c->storage, "copy");
 }
 
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
@@ -109,6 +114,8 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	c->poweroff_signal = SIGUSR2;
 	c->quota = node->defaults;
 	c->antispoof = true;
+	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
+	strcpy(c->storage, "copy");
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,

@@ -22,6 +22,7 @@ struct vps_config {
 	uint64_t mtu;         /* 0 = kernel default */
 	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
 	bool antispoof;
+	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
 };
 
 struct node_config {
@@ -33,6 +34,7 @@ struct node_config {
 	struct vps_quota defaults;
 	char bridge[16];
 	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
+	char storage[16];       /* the storage mode `create` uses without --storage */
 };
 
 extern const struct conf_key vps_config_keys[];

@@ -21,7 +21,7 @@ START_TEST(test_roundtrip_every_key)
 		{"IO_WEIGHT", "50"},           {"CPUSET", "0-1,3"},
 		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"}, {"MAC", "02:11:22:33:44:55"},
 		{"MTU", "1400"},               {"BANDWIDTH", "10mbit"},
-		{"ANTISPOOF", "no"},
+		{"ANTISPOOF", "no"},            {"STORAGE", "overlay"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -47,6 +47,21 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert_int_eq(memcmp(&a.quota, &b.quota, sizeof(a.quota)), 0);
 	ck_assert_int_eq(b.poweroff_signal, SIGRTMIN + 4);
 	ck_assert(b.onboot);
+	ck_assert_str_eq(b.storage, "overlay");
+}
+
+/* A vps.conf from before storage modes is a copy, whatever the node's default is now. */
+START_TEST(test_storage_default_is_copy)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	strcpy(node.storage, "overlay");
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "TEMPLATE=busybox\n", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.storage, "copy");
 }
 END_TEST
 
@@ -65,6 +80,10 @@ START_TEST(test_node_roundtrip)
 	ck_assert_str_eq(b.cgroup_parent, "/x/y");
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
+	ck_assert_str_eq(b.storage, "copy");
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
+	ck_assert_str_eq(a.storage, "overlay");
 }
 END_TEST
 
@@ -88,6 +107,8 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "MAC=\"01:00:00:00:00:01\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "BANDWIDTH=fast\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "STORAGE=zfs\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "STORAGE=\"\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "  MEMORY='64M'  \n", err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }
@@ -122,6 +143,7 @@ int main(void)
 	tcase_add_test(tc, test_node_roundtrip);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
+	tcase_add_test(tc, test_storage_default_is_copy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
