@@ -15,12 +15,14 @@
 #include "lifecycle.h"
 #include "lock.h"
 #include "network.h"
+#include "rootfs-files.h"
 #include "state.h"
+#include "storage.h"
 #include "template.h"
 
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_STORAGE, OPT_SSH_KEY,
 };
 
 struct create_args {
@@ -31,6 +33,7 @@ struct create_args {
 	bool onboot;
 	bool no_antispoof;
 	const char *mac, *mtu, *bandwidth;
+	const char *storage, *ssh_key;
 	char ips[512];
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
@@ -48,6 +51,9 @@ static const char *const create_help[] = {
 	"  --mtu N              MTU of eth0",
 	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
 	"  --no-antispoof       let the VPS send from any MAC/address (not for tenants)",
+	"  --storage MODE       copy (its own root filesystem) or overlay (over the template's",
+	"                       shared tree: instant, costs almost no disk); default: vpsctl.conf",
+	"  --ssh-key FILE       public key(s) for root, appended to /root/.ssh/authorized_keys",
 	NULL,
 };
 
@@ -64,11 +70,13 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"mtu", required_argument, NULL, OPT_MTU},
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
+		{"storage", required_argument, NULL, OPT_STORAGE},
+		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 	};
-	size_t n = cli_quota_options(opts + 10);
+	size_t n = cli_quota_options(opts + 12);
 	int opt;
 
-	opts[10 + n] = (struct option){0};
+	opts[12 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -86,6 +94,8 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_MTU: a->mtu = optarg; break;
 		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
 		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
+		case OPT_STORAGE: a->storage = optarg; break;
+		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -140,6 +150,9 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
+	snprintf(cfg->storage, sizeof(cfg->storage), "%s", c->node.storage);
+	if (a->storage && conf_set(vps_config_keys, vps_config_keys_n, cfg, "STORAGE", a->storage) < 0)
+		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++)
@@ -152,11 +165,10 @@ static int build_config(struct cli *c, const struct create_args *a,
 
 /* Unpacks into a hidden directory and renames it into place: a crash leaves no half VPS. */
 static int materialize(struct cli *c, const struct vps_config *cfg,
-		       const struct vps_template_meta *t)
+		       const struct vps_template_meta *t, const struct vps_rootfs_extras *x)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
-	struct template_unpack_opts uo = {0};
-	char tmpname[64], reason[256] = "";
+	char tmpname[64], tmppath[PATH_MAX], err[512] = "";
 	int r;
 
 	r = mkdir_p(c->paths.vps_base, 0700);
@@ -171,11 +183,13 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 	if (mkdirat(base, tmpname, 0700) < 0)
 		return cli_fail(cfg->name, "Failed to create the VPS directory: %m");
 	tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	r = tmp < 0 ? -errno : template_unpack(t->file, tmp, "rootfs", &uo, reason);
+	r = tmp < 0 ? -errno : vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, err,
+							  sizeof(err));
+	if (r == 0 && vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) == 0)
+		r = vps_storage_customize(tmppath, cfg, x, err, sizeof(err));
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);
-		return cli_fail(cfg->name, "Failed to unpack template '%s': %s", t->name,
-				reason[0] ? reason : strerror(-r));
+		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
 	}
 	r = vps_config_save_at(tmp, cfg);
 	if (r == 0 && renameat(base, tmpname, base, cfg->name) < 0)
@@ -188,13 +202,37 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 	return 0;
 }
 
+/* What goes into the new root besides the template: --ssh-key and the node's resolvers. */
+static int read_extras(const struct create_args *a, char **ret_keys, char **ret_resolv)
+{
+	_cleanup_free_ char *host = NULL;
+	char err[128];
+	int r;
+
+	if (a->ssh_key) {
+		r = read_file_at(AT_FDCWD, a->ssh_key, ROOTFS_SSH_KEYS_MAX, ret_keys, NULL);
+		if (r < 0)
+			return cli_fail(a->name, "cannot read --ssh-key '%.200s': %s", a->ssh_key,
+					r == -EFBIG ? "too large for a public key file" : strerror(-r));
+		if (rootfs_ssh_keys_check(*ret_keys, err, sizeof(err)) < 0)
+			return cli_fail(a->name, "--ssh-key '%.200s': %s", a->ssh_key, err);
+	}
+	/* Like OpenVZ's --nameserver inherit; a node without resolvers gives the VPS none. */
+	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 65536, &host, NULL) == 0 &&
+	    rootfs_resolv_conf_filter(host, ret_resolv) < 0)
+		return cli_fail(a->name, "out of memory");
+	return 0;
+}
+
 int cmd_create(struct cli *c, int argc, char **argv)
 {
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
 	char dir[PATH_MAX], err[256];
-	_cleanup_close_ int lock = -EBADF;
+	_cleanup_close_ int lock = -EBADF, store_lock = -EBADF;
+	_cleanup_free_ char *keys = NULL, *resolv = NULL;
+	struct vps_rootfs_extras x;
 	int r;
 
 	r = parse_create(c, argc, argv, &a);
@@ -215,7 +253,17 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return cli_fail(a.name, "already exists");
 	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
 		return cli_fail(a.name, "%s", err);
-	return materialize(c, &cfg, &t);
+	if (read_extras(&a, &keys, &resolv))
+		return EXIT_FAILURE;
+	x = (struct vps_rootfs_extras){.ssh_keys = keys, .resolv_conf = resolv};
+	/* A template is not removed while an overlay VPS is being made from it. */
+	if (strcmp(cfg.storage, "overlay") == 0) {
+		store_lock = template_store_lock(c->paths.templates_dir, false);
+		if (store_lock < 0)
+			return cli_fail(a.name, "cannot lock the template store: %s",
+					strerror(-store_lock));
+	}
+	return materialize(c, &cfg, &t, &x);
 }
 
 static const char *const destroy_help[] = {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "console.h"
 #include "fileio.h"
@@ -243,6 +244,7 @@ static void teardown(struct sup *s, const char *reason)
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
+		(void)vps_cgroup2_remove(s->a->node->cgroup_parent, s->a->cfg->name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {

@@ -13,11 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "log.h"
 #include "vps-mount.h"
 #include "netsetup.h"
 #include "network.h"
+#include "storage.h"
 #include "vps-spawn.h"
 #include "sync.h"
 
@@ -87,9 +89,16 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	if (r < 0)
 		child_fail(sock, r, what);
 	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
+	r = vps_cgroup2_join(s->node->cgroup_parent, s->cfg->name, &what);
+	if (r < 0)
+		child_fail(sock, r, what);
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = vps_mount_setup(s->rootfs, s->console_path, &what);
+	r = vps_storage_mount(s->cfg, s->rootfs, &what);
+	if (r == 0)
+		r = vps_mount_setup(s->rootfs, s->console_path, &what);
+	if (r == 0)
+		r = vps_cgroup2_mount(s->rootfs, &what);
 	if (r == 0)
 		r = vps_mount_pivot(s->rootfs, &what);
 	if (r == 0)

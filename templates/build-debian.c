@@ -629,3 +629,8 @@ int template_build_debian(const char *templates_dir, const struct template_debia
 		*ret = m;
 	return 0;
 }
+
+int template_host_release(char *ret, size_t len)
+{
+	return template_host_codename("/etc/os-release", ret, len);
+}

@@ -96,3 +96,5 @@ int template_shared_tree(const char *templates_dir, const struct vps_template_me
 int template_shared_tree_exists(const char *templates_dir, const char *name);
 /* Removes NAME.rootfs; a missing tree is fine. */
 int template_shared_tree_remove(const char *templates_dir, const char *name);
+/* The host's Debian code name (VERSION_CODENAME of /etc/os-release); -ENOENT without one. */
+int template_host_release(char *ret, size_t len);
