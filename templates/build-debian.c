@@ -249,8 +249,8 @@ static void put_suite(FILE *f, const char *tok, size_t n, const char *from, cons
 }
 
 /* Copies line, rewriting the tokens from index `first` on (all of them when last < 0). */
-static void put_tokens(FILE *f, const char *line, size_t len, int first, int last,
-                       const char *from, const char *to)
+static void put_tokens(FILE *f, const char *line, size_t len, int first, int last, const char *from,
+                       const char *to)
 {
 	int idx = 0;
 
@@ -411,12 +411,13 @@ struct mmdeb_args {
 	const char *argv[16 + MAX_SOURCE_FILES];
 };
 
-static void build_argv(struct mmdeb_args *m, const struct template_debian_opts *o,
-                       const char *work, const char *target, char **sources)
+static void build_argv(struct mmdeb_args *m, const struct template_debian_opts *o, const char *work,
+                       const char *target, char **sources)
 {
 	size_t n = 0;
 
-	snprintf(m->variant, sizeof(m->variant), "--variant=%s", o->variant ? o->variant : "minbase");
+	snprintf(m->variant, sizeof(m->variant), "--variant=%s",
+	         o->variant ? o->variant : "minbase");
 	snprintf(m->include, sizeof(m->include), "--include=" BASE_PACKAGES "%s%s",
 	         o->include ? "," : "", o->include ? o->include : "");
 	snprintf(m->hook, sizeof(m->hook), "--customize-hook=%s/customize", work);
@@ -489,7 +490,8 @@ static int run_mmdebstrap(struct mmdeb_args *m, const char *work, char *reason)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return say(reason, -ENOENT, "mmdebstrap is not installed (apt-get install mmdebstrap)");
+		return say(reason, -ENOENT,
+		           "mmdebstrap is not installed (apt-get install mmdebstrap)");
 	say(reason, -EPROTO, "mmdebstrap failed (%s %d)",
 	    WIFEXITED(status) ? "exit status" : "signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
@@ -564,8 +566,7 @@ static int check_opts(const char *dir, const struct template_debian_opts *o, cha
 }
 
 static int build_in(const char *work, int wfd, int dfd, const char *abs, const char *dir,
-                    const struct template_debian_opts *o, struct vps_template_meta *m,
-                    char *reason)
+                    const struct template_debian_opts *o, struct vps_template_meta *m, char *reason)
 {
 	_cleanup_strv_free_ char **sources = NULL;
 	struct template_staged files[3] = {0};
@@ -585,7 +586,8 @@ static int build_in(const char *work, int wfd, int dfd, const char *abs, const c
 	fill_meta(o, m);
 	snprintf(files[0].final, sizeof(files[0].final), "%s.tar.zst", o->name);
 	/* mmdebstrap picks the compression from the name: the temp name ends in .tar.zst too. */
-	snprintf(files[0].tmp, sizeof(files[0].tmp), ".%s.build-%d.tar.zst", o->name, (int)getpid());
+	snprintf(files[0].tmp, sizeof(files[0].tmp), ".%s.build-%d.tar.zst", o->name,
+	         (int)getpid());
 	snprintf(target, sizeof(target), "%s/%s", abs, files[0].tmp);
 	build_argv(args, o, work, target, sources);
 	r = run_mmdebstrap(args, work, reason);
@@ -595,7 +597,8 @@ static int build_in(const char *work, int wfd, int dfd, const char *abs, const c
 		r = commit_locked(dir, dfd, files, m, reason);
 	if (r < 0) {
 		template_unstage(dfd, files, ELEMENTSOF(files));
-		return reason && reason[0] ? r : say(reason, r, "cannot store it: %s", strerror(-r));
+		return reason && reason[0] ? r
+		                           : say(reason, r, "cannot store it: %s", strerror(-r));
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs, files[0].final);
 	return 0;

@@ -53,7 +53,10 @@ const char *template_suffix_for_magic(const uint8_t *b, size_t n)
 {
 	if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
 		return ".tar.zst";
-	if (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0)
+	if (n >= 6 && memcmp(b,
+	                     "\xfd"
+	                     "7zXZ\0",
+	                     6) == 0)
 		return ".tar.xz";
 	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
 		return ".tar.gz";
@@ -175,7 +178,8 @@ static int import_locked(int dfd, const char *abs, int src, const struct templat
 		r = template_commit(dfd, files, ELEMENTSOF(files), o->name, files[0].final);
 	if (r < 0) {
 		template_unstage(dfd, files, ELEMENTSOF(files));
-		return reason && reason[0] ? r : say(reason, r, "cannot store it: %s", strerror(-r));
+		return reason && reason[0] ? r
+		                           : say(reason, r, "cannot store it: %s", strerror(-r));
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs, files[0].final);
 	return 0;

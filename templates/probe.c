@@ -19,18 +19,18 @@
 #include "log.h"
 #include "template-internal.h"
 
-#define PROBE_MAX_ENTRIES  UINT64_C(1000000)
-#define OS_RELEASE_MAX     (64 * 1024)
+#define PROBE_MAX_ENTRIES UINT64_C(1000000)
+#define OS_RELEASE_MAX    (64 * 1024)
 
 /* What the walk saw of the few paths that matter. */
 struct probe_seen {
-	char *os_release_etc; /* etc/os-release, when it is a regular file */
-	char *os_release_usr; /* usr/lib/os-release */
-	bool systemd_lib;     /* lib/systemd/systemd is a regular file */
-	bool systemd_usr;     /* usr/lib/systemd/systemd */
-	bool lib_is_link;     /* lib -> usr/lib (merged /usr) */
+	char *os_release_etc;       /* etc/os-release, when it is a regular file */
+	char *os_release_usr;       /* usr/lib/os-release */
+	bool systemd_lib;           /* lib/systemd/systemd is a regular file */
+	bool systemd_usr;           /* usr/lib/systemd/systemd */
+	bool lib_is_link;           /* lib -> usr/lib (merged /usr) */
 	char init_target[PATH_MAX]; /* where sbin/init (or usr/sbin/init) links to */
-	bool init_regular;    /* sbin/init is a regular file (sysvinit and friends) */
+	bool init_regular;          /* sbin/init is a regular file (sysvinit and friends) */
 };
 
 static void probe_seen_done(struct probe_seen *s)

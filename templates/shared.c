@@ -111,7 +111,9 @@ int template_remove(const char *templates_dir, const char *name)
 	/* Metadata first: from then on lookup and list no longer see the template. */
 	for (int i = -2; i < (int)ELEMENTSOF(template_suffixes); i++) {
 		snprintf(fn, sizeof(fn), "%s%s", name,
-		         i == -2 ? ".meta" : i == -1 ? ".sha256" : template_suffixes[i]);
+		         i == -2   ? ".meta"
+		         : i == -1 ? ".sha256"
+		                   : template_suffixes[i]);
 		if (unlinkat(dfd, fn, 0) == 0)
 			found = true;
 		else if (errno != ENOENT)

@@ -79,25 +79,26 @@ static void make_tar(const char *path, const struct tent *ents, size_t n, bool g
 
 /* A merged-/usr Debian-like root: systemd behind sbin/init, os-release under usr/lib. */
 static const struct tent debianish[] = {
-	{"./", S_IFDIR | 0755, NULL, NULL},
-	{"./usr/", S_IFDIR | 0755, NULL, NULL},
-	{"./usr/lib/", S_IFDIR | 0755, NULL, NULL},
-	{"./lib", S_IFLNK | 0777, NULL, "usr/lib"},
-	{"./usr/lib/systemd/", S_IFDIR | 0755, NULL, NULL},
-	{"./usr/lib/systemd/systemd", S_IFREG | 0755, "ELF", NULL},
-	{"./usr/lib/os-release", S_IFREG | 0644,
-	 "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
-	 "VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n", NULL},
-	{"./etc/", S_IFDIR | 0755, NULL, NULL},
-	{"./etc/os-release", S_IFLNK | 0777, NULL, "../usr/lib/os-release"},
-	{"./sbin", S_IFLNK | 0777, NULL, "usr/sbin"},
-	{"./usr/sbin/", S_IFDIR | 0755, NULL, NULL},
-	{"./usr/sbin/init", S_IFLNK | 0777, NULL, "../lib/systemd/systemd"},
+        {"./", S_IFDIR | 0755, NULL, NULL},
+        {"./usr/", S_IFDIR | 0755, NULL, NULL},
+        {"./usr/lib/", S_IFDIR | 0755, NULL, NULL},
+        {"./lib", S_IFLNK | 0777, NULL, "usr/lib"},
+        {"./usr/lib/systemd/", S_IFDIR | 0755, NULL, NULL},
+        {"./usr/lib/systemd/systemd", S_IFREG | 0755, "ELF", NULL},
+        {"./usr/lib/os-release", S_IFREG | 0644,
+         "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
+         "VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n",
+         NULL},
+        {"./etc/", S_IFDIR | 0755, NULL, NULL},
+        {"./etc/os-release", S_IFLNK | 0777, NULL, "../usr/lib/os-release"},
+        {"./sbin", S_IFLNK | 0777, NULL, "usr/sbin"},
+        {"./usr/sbin/", S_IFDIR | 0755, NULL, NULL},
+        {"./usr/sbin/init", S_IFLNK | 0777, NULL, "../lib/systemd/systemd"},
 };
 
 static const struct tent sysvish[] = {
-	{"etc/os-release", S_IFREG | 0644, "ID=devuan\nVERSION_ID=5\n", NULL},
-	{"sbin/init", S_IFREG | 0755, "ELF", NULL},
+        {"etc/os-release", S_IFREG | 0644, "ID=devuan\nVERSION_ID=5\n", NULL},
+        {"sbin/init", S_IFREG | 0755, "ELF", NULL},
 };
 
 static char *sha256_of(const char *path, char hex[65])
@@ -150,8 +151,8 @@ END_TEST
 START_TEST(test_import_wrong_checksum_stores_nothing)
 {
 	struct template_import_opts o = {
-		.name = "deb",
-		.sha256 = "0000000000000000000000000000000000000000000000000000000000000000",
+	        .name = "deb",
+	        .sha256 = "0000000000000000000000000000000000000000000000000000000000000000",
 	};
 	struct vps_template_meta m;
 	char reason[256];
@@ -236,49 +237,57 @@ START_TEST(test_os_release_and_init_guess)
 	int sig = 0;
 
 	ck_assert_int_eq(template_os_release_parse("ID=ubuntu\nVERSION_ID=\"24.04\"\n", os,
-						   sizeof(os), rel, sizeof(rel)), 0);
+	                                           sizeof(os), rel, sizeof(rel)),
+	                 0);
 	ck_assert_str_eq(os, "ubuntu");
 	ck_assert_str_eq(rel, "24.04");
 	/* Quotes go, and characters the metadata file refuses become '-'. */
-	ck_assert_int_eq(template_os_release_parse("ID='my os'\n", os, sizeof(os), rel,
-						   sizeof(rel)), 0);
+	ck_assert_int_eq(
+	        template_os_release_parse("ID='my os'\n", os, sizeof(os), rel, sizeof(rel)), 0);
 	ck_assert_str_eq(os, "my-os");
 	ck_assert_str_eq(rel, "unknown");
 	ck_assert_int_eq(template_os_release_parse("NAME=x\n", os, sizeof(os), rel, sizeof(rel)),
-			 -EBADMSG);
+	                 -EBADMSG);
 	ck_assert_int_eq(template_init_guess(false, false, false, "../bin/busybox", false, init,
-					     sizeof(init), &sig), 0);
+	                                     sizeof(init), &sig),
+	                 0);
 	ck_assert_str_eq(init, "/sbin/init");
 	ck_assert_int_eq(sig, SIGUSR2);
-	ck_assert_int_eq(template_init_guess(true, false, false, "", false, init, sizeof(init),
-					     &sig), 0);
+	ck_assert_int_eq(
+	        template_init_guess(true, false, false, "", false, init, sizeof(init), &sig), 0);
 	ck_assert_str_eq(init, "/lib/systemd/systemd");
-	ck_assert_int_eq(template_init_guess(false, true, false, "", false, init, sizeof(init),
-					     &sig), 0);
+	ck_assert_int_eq(
+	        template_init_guess(false, true, false, "", false, init, sizeof(init), &sig), 0);
 	ck_assert_str_eq(init, "/usr/lib/systemd/systemd");
 	ck_assert_int_eq(sig, SIGRTMIN + 4);
 	/* systemd installed but another init in charge: not ours to guess. */
 	ck_assert_int_eq(template_init_guess(true, false, false, "/sbin/runit-init", false, init,
-					     sizeof(init), &sig), -ENOENT);
-	ck_assert_int_eq(template_init_guess(true, false, false, "", true, init, sizeof(init),
-					     &sig), -ENOENT);
-	ck_assert_int_eq(template_init_guess(false, false, false, "", false, init, sizeof(init),
-					     &sig), -ENOENT);
+	                                     sizeof(init), &sig),
+	                 -ENOENT);
+	ck_assert_int_eq(
+	        template_init_guess(true, false, false, "", true, init, sizeof(init), &sig),
+	        -ENOENT);
+	ck_assert_int_eq(
+	        template_init_guess(false, false, false, "", false, init, sizeof(init), &sig),
+	        -ENOENT);
 }
 END_TEST
 
 START_TEST(test_magic_and_hex)
 {
 	ck_assert_str_eq(template_suffix_for_magic((const uint8_t *)"\x28\xb5\x2f\xfd\0", 5),
-			 ".tar.zst");
-	ck_assert_str_eq(template_suffix_for_magic((const uint8_t *)"\xfd" "7zXZ\0", 6), ".tar.xz");
+	                 ".tar.zst");
+	ck_assert_str_eq(template_suffix_for_magic((const uint8_t *)"\xfd"
+	                                                            "7zXZ\0",
+	                                           6),
+	                 ".tar.xz");
 	ck_assert_str_eq(template_suffix_for_magic((const uint8_t *)"\x1f\x8b", 2), ".tar.gz");
 	ck_assert_ptr_null(template_suffix_for_magic((const uint8_t *)"ustar", 5));
 	ck_assert_ptr_null(template_suffix_for_magic((const uint8_t *)"\x1f", 1));
 	ck_assert(template_sha256_hex_valid(
-		"ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
+	        "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
 	ck_assert(!template_sha256_hex_valid(
-		"ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef012345678g"));
+	        "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef012345678g"));
 	ck_assert(!template_sha256_hex_valid("abcd"));
 	ck_assert(!template_sha256_hex_valid(NULL));
 }
@@ -313,20 +322,20 @@ static void check_rewrite(const char *in, const char *want)
 START_TEST(test_sources_rewrite)
 {
 	check_rewrite("Types: deb\nURIs: http://mirror/debian\nSuites: bookworm bookworm-updates\n"
-		      "Components: main\n",
-		      "Types: deb\nURIs: http://mirror/debian\nSuites: trixie trixie-updates\n"
-		      "Components: main\n");
+	              "Components: main\n",
+	              "Types: deb\nURIs: http://mirror/debian\nSuites: trixie trixie-updates\n"
+	              "Components: main\n");
 	check_rewrite("deb http://mirror/debian bookworm main\n"
-		      "deb-src http://mirror/debian bookworm-security main contrib\n",
-		      "deb http://mirror/debian trixie main\n"
-		      "deb-src http://mirror/debian trixie-security main contrib\n");
+	              "deb-src http://mirror/debian bookworm-security main contrib\n",
+	              "deb http://mirror/debian trixie main\n"
+	              "deb-src http://mirror/debian trixie-security main contrib\n");
 	/* Options in brackets, comments, and suites that are not the host's stay. */
 	check_rewrite("deb [signed-by=/k.gpg arch=amd64] http://m/d bookworm main\n"
-		      "# deb http://m/d bookworm main\n"
-		      "deb http://m/d sid main\nSuites: bookwormish\n",
-		      "deb [signed-by=/k.gpg arch=amd64] http://m/d trixie main\n"
-		      "# deb http://m/d bookworm main\n"
-		      "deb http://m/d sid main\nSuites: bookwormish\n");
+	              "# deb http://m/d bookworm main\n"
+	              "deb http://m/d sid main\nSuites: bookwormish\n",
+	              "deb [signed-by=/k.gpg arch=amd64] http://m/d trixie main\n"
+	              "# deb http://m/d bookworm main\n"
+	              "deb http://m/d sid main\nSuites: bookwormish\n");
 	check_rewrite("", "");
 }
 END_TEST
