@@ -37,7 +37,7 @@ static int too_big(struct vps_cgroup_error *err, uint64_t usage, uint64_t target
 	char u[32], t[32];
 
 	cg_error_set(err, "usage %s > target %s", format_size(usage, u, sizeof(u)),
-		     format_size(target, t, sizeof(t)));
+	             format_size(target, t, sizeof(t)));
 	return -EBUSY;
 }
 
@@ -47,8 +47,7 @@ static uint64_t wait_usage(int fd, const char *file, uint64_t target, uint64_t d
 	uint64_t usage = VALUE_UNLIMITED;
 
 	for (;;) {
-		if (cg_read_u64(fd, file, &usage) < 0 || usage <= target ||
-		    cg_now_ms() >= deadline)
+		if (cg_read_u64(fd, file, &usage) < 0 || usage <= target || cg_now_ms() >= deadline)
 			return usage;
 		cg_sleep_ms(CG_POLL_MS);
 	}
@@ -58,7 +57,7 @@ static uint64_t wait_usage(int fd, const char *file, uint64_t target, uint64_t d
  * when usage got there (or force) does memory.max follow, whose overshoot the kernel meets
  * with an OOM kill inside this group alone. */
 static int shrink_v2(const struct cg_dirs *d, const struct cg_write *w, unsigned timeout_ms,
-		     bool force, struct vps_cgroup_error *err)
+                     bool force, struct vps_cgroup_error *err)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	uint64_t usage;
@@ -114,15 +113,14 @@ static int kill_biggest(int fd)
 	}
 	if (best == 0)
 		return -ESRCH;
-	log_debug("cgroup: forced shrink kills %d (oom_score %" PRIu64 ")", (int)best,
-		  best_score);
+	log_debug("cgroup: forced shrink kills %d (oom_score %" PRIu64 ")", (int)best, best_score);
 	return cg_signal_verified(fd, &best, 1, SIGKILL);
 }
 
 /* v1: writing memory.limit_in_bytes reclaims by itself and fails -EBUSY when it cannot get
  * under; retry until the deadline, and then, if forced, make room by killing. */
 static int limit_v1(const struct cg_dirs *d, const struct cg_write *w, uint64_t deadline,
-		    bool force)
+                    bool force)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	uint64_t force_deadline = deadline + CG_FORCE_GRACE_MS;
@@ -141,7 +139,7 @@ static int limit_v1(const struct cg_dirs *d, const struct cg_write *w, uint64_t 
 
 /* v1: the soft limit asks global reclaim to push the group down while we retry. */
 static int shrink_v1(const struct cg_dirs *d, const struct cg_write *w, unsigned timeout_ms,
-		     bool force, struct vps_cgroup_error *err)
+                     bool force, struct vps_cgroup_error *err)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	_cleanup_free_ char *soft = NULL;
@@ -170,13 +168,12 @@ static void rollback(const struct cg_dirs *d, const struct cg_plan *p, size_t fa
 
 		if (r < 0)
 			log_debug_errno(r, "cgroup: rollback of %s to %s failed, ignoring: %m",
-					undo.w[i].file, undo.w[i].value);
+			                undo.w[i].file, undo.w[i].value);
 	}
 }
 
-int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		    const struct cg_plan *p, unsigned shrink_timeout_ms, bool force,
-		    struct vps_cgroup_error *err)
+int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const struct cg_plan *p,
+                    unsigned shrink_timeout_ms, bool force, struct vps_cgroup_error *err)
 {
 	for (size_t k = 0; k < p->n; k++) {
 		const struct cg_write *w = &p->w[k];
@@ -200,8 +197,8 @@ int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d,
 }
 
 int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
-		      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
-		      struct vps_cgroup_error *err)
+                      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
+                      struct vps_cgroup_error *err)
 {
 	_cleanup_(cg_dirs_close) struct cg_dirs d;
 	struct vps_cgroup_error scratch;
@@ -215,7 +212,7 @@ int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 	r = cg_dirs_open(cg, &d);
 	if (r < 0) {
 		cg_error_set(err, "cgroup %s/%s is missing: %s", cg->parent, cg->name,
-			     strerror(-r));
+		             strerror(-r));
 		return r;
 	}
 	r = cg_features_probe(cg, &d, &f);
@@ -284,7 +281,7 @@ static int read_cpu_v1(int fd, const struct cg_features *f, struct vps_quota *q)
 }
 
 static int read_memory(const struct vps_cgroup *cg, int fd, const struct cg_features *f,
-		       struct vps_quota *q)
+                       struct vps_quota *q)
 {
 	bool v2 = cg->backend == VPS_CGROUP_V2;
 	uint64_t memsw;
@@ -293,7 +290,7 @@ static int read_memory(const struct vps_cgroup *cg, int fd, const struct cg_feat
 	r = cg_read_u64(fd, v2 ? "memory.max" : "memory.limit_in_bytes", &q->memory);
 	if (r == 0)
 		r = cg_read_u64(fd, v2 ? "memory.low" : "memory.soft_limit_in_bytes",
-				&q->memory_reserve);
+		                &q->memory_reserve);
 	if (r < 0)
 		return r;
 	/* without swap accounting nothing caps swap: report what the kernel enforces */
@@ -305,7 +302,7 @@ static int read_memory(const struct vps_cgroup *cg, int fd, const struct cg_feat
 }
 
 static int read_io(const struct vps_cgroup *cg, int fd, const struct cg_features *f,
-		   struct vps_quota *q)
+                   struct vps_quota *q)
 {
 	uint64_t w;
 	int r;
@@ -342,7 +339,7 @@ static int read_cpuset(int fd, const struct cg_features *f, struct vps_quota *q)
 }
 
 int cg_read_quota_dirs(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		       const struct cg_features *f, struct vps_quota *ret)
+                       const struct cg_features *f, struct vps_quota *ret)
 {
 	struct vps_quota q = {};
 	int r;

@@ -20,10 +20,10 @@
 #define CG_MEMORY_MIN (4ULL << 20)
 /* v1 prints "unlimited" as a huge page-rounded number; anything this large means no cap. */
 #define CG_V1_UNLIMITED_MIN (1ULL << 62)
-#define CG_WEIGHT_MIN 1
-#define CG_WEIGHT_MAX 10000
-#define CG_WEIGHT_DEFAULT 100
-#define CG_CPUSET_CPU_MAX 8191
+#define CG_WEIGHT_MIN       1
+#define CG_WEIGHT_MAX       10000
+#define CG_WEIGHT_DEFAULT   100
+#define CG_CPUSET_CPU_MAX   8191
 /* How often usage and emptiness are polled while waiting. */
 #define CG_POLL_MS 50
 
@@ -49,9 +49,9 @@ struct cg_features {
 	enum vps_cgroup_backend backend;
 	bool pids;
 	bool cpuset;
-	bool burst;          /* cpu.max.burst / cpu.cfs_burst_us */
-	bool swap;           /* memory.swap.max / memory.memsw.limit_in_bytes */
-	const char *io_file; /* io.weight, blkio.weight, blkio.bfq.weight or NULL */
+	bool burst;                       /* cpu.max.burst / cpu.cfs_burst_us */
+	bool swap;                        /* memory.swap.max / memory.memsw.limit_in_bytes */
+	const char *io_file;              /* io.weight, blkio.weight, blkio.bfq.weight or NULL */
 	char parent_cpus[VPS_CPUSET_MAX]; /* v1: the CPUs "" stands for */
 };
 
@@ -61,8 +61,8 @@ struct cg_write {
 	const char *file;
 	char value[VPS_CPUSET_MAX];
 	char undo[VPS_CPUSET_MAX];
-	uint64_t from, to; /* numeric old/new (unlimited = UINT64_MAX), for ordering */
-	unsigned rank;     /* place in a chain of limits: reserve 0 < cap 1 < memsw 2 */
+	uint64_t from, to;  /* numeric old/new (unlimited = UINT64_MAX), for ordering */
+	unsigned rank;      /* place in a chain of limits: reserve 0 < cap 1 < memsw 2 */
 	bool memory_shrink; /* the hard memory cap goes down: apply with a safe shrink */
 };
 
@@ -94,8 +94,8 @@ int cg_libcgroup_to_errno(int ecg, int last_errno);
  * value is written even when unchanged (creation). -EOPNOTSUPP when new needs a missing
  * feature, with err saying which. */
 int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
-		  const struct vps_quota *new, bool all, struct cg_plan *ret,
-		  struct vps_cgroup_error *err);
+                  const struct vps_quota *new, bool all, struct cg_plan *ret,
+                  struct vps_cgroup_error *err);
 /* The undo of writes 0..failed-1: reverse order, old values. */
 void cg_plan_rollback(const struct cg_plan *p, size_t failed, struct cg_plan *ret);
 
@@ -109,6 +109,8 @@ int cg_write(int dfd, const char *file, const char *value);
 bool cg_has_file(int dfd, const char *file);
 /* Whether word is one of the space-separated words of list (cgroup.controllers). */
 bool cg_word_in(const char *list, const char *word);
+/* Where controller c's hierarchy is mounted ("" if nowhere). */
+const char *cg_host_mount(enum cg_ctrl c);
 /* The pids in cgroup.procs of dfd and, recursively, of its child groups. */
 int cg_read_procs(int dfd, pid_t **ret, size_t *ret_n);
 /* rmdir of dfd/name and its child groups, depth first. */
@@ -136,15 +138,15 @@ struct cg_dirs {
 };
 
 const struct cg_hier *cg_hier_of(const struct vps_cgroup *cg, enum cg_ctrl c);
-int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only,
-		  char *buf, size_t len);
+int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only, char *buf,
+                  size_t len);
 /* Opens the group in every hierarchy; -ENOENT when it does not exist in the primary one. */
 int cg_dirs_open(const struct vps_cgroup *cg, struct cg_dirs *ret);
 void cg_dirs_close(struct cg_dirs *d);
 /* The hierarchy holding the processes we count and kill (v1: freezer, else memory). */
 enum cg_ctrl cg_primary_ctrl(const struct vps_cgroup *cg);
 int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		      struct cg_features *ret);
+                      struct cg_features *ret);
 
 /* Sends sig to those of pids still in dfd's group, through pidfds so a pid reused by a
  * stranger is never hit (kill.c). */
@@ -152,7 +154,6 @@ int cg_signal_verified(int dfd, const pid_t *pids, size_t n, int sig);
 
 /* The executor and the read-back (apply.c). */
 int cg_read_quota_dirs(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		       const struct cg_features *f, struct vps_quota *ret);
-int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		    const struct cg_plan *p, unsigned shrink_timeout_ms, bool force,
-		    struct vps_cgroup_error *err);
+                       const struct cg_features *f, struct vps_quota *ret);
+int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const struct cg_plan *p,
+                    unsigned shrink_timeout_ms, bool force, struct vps_cgroup_error *err);

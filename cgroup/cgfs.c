@@ -97,7 +97,9 @@ int cg_read_keyed(int dfd, const char *file, const char *key, uint64_t *ret)
 
 int cg_write(int dfd, const char *file, const char *value)
 {
-	int r = write_string_at(dfd, file, value);
+	/* a zero-length write never reaches the kernel's handler: "" (v2's "inherit the
+	 * parent's CPUs" for cpuset.cpus) has to be sent as an empty line */
+	int r = write_string_at(dfd, file, value[0] ? value : "\n");
 
 	if (r < 0)
 		return log_debug_errno(r, "cgroup: %s <- '%s' failed: %m", file, value);
@@ -240,7 +242,7 @@ uint64_t cg_now_ms(void)
 
 void cg_sleep_ms(unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;

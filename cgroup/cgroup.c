@@ -6,6 +6,10 @@
  * little or nothing, e.g. only hugetlb).
  */
 #include <errno.h>
+#include <link.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,24 +24,26 @@
 #include "cg-internal.h"
 #include "log.h"
 
+#define MOUNT_PATH_MAX 256
+
 /* Written once by vps_cgroup_init and read-only afterwards: the host's mounts do not change
  * under a running vpsctl, and every handle copies what it needs. */
 static struct {
 	bool probed;
 	enum vps_cgroup_backend backend;
-	char mount[_CG_CTRL_MAX][PATH_MAX]; /* "" = not mounted */
+	/* "" = not mounted. Mount points are short; a small stride keeps this one page in the
+	 * long-lived supervisor instead of eight. */
+	char mount[_CG_CTRL_MAX][MOUNT_PATH_MAX];
 } host;
 
 static const char *const v1_names[_CG_CTRL_MAX] = {
-	[CG_CPU] = "cpu",       [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",
-	[CG_PIDS] = "pids",     [CG_IO] = "blkio",        [CG_CPUSET] = "cpuset",
-	[CG_FREEZER] = "freezer",
+        [CG_CPU] = "cpu",  [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
+        [CG_IO] = "blkio", [CG_CPUSET] = "cpuset",   [CG_FREEZER] = "freezer",
 };
 
 static const char *const v2_names[_CG_CTRL_MAX] = {
-	[CG_CPU] = "cpu",   [CG_CPUACCT] = "cpu",       [CG_MEMORY] = "memory",
-	[CG_PIDS] = "pids", [CG_IO] = "io",             [CG_CPUSET] = "cpuset",
-	[CG_FREEZER] = "freezer",
+        [CG_CPU] = "cpu", [CG_CPUACCT] = "cpu",   [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
+        [CG_IO] = "io",   [CG_CPUSET] = "cpuset", [CG_FREEZER] = "freezer",
 };
 
 const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
@@ -48,8 +54,8 @@ const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
 }
 
 static const char *const backend_names[_VPS_CGROUP_BACKEND_MAX] = {
-	[VPS_CGROUP_V1] = "v1",
-	[VPS_CGROUP_V2] = "v2",
+        [VPS_CGROUP_V1] = "v1",
+        [VPS_CGROUP_V2] = "v2",
 };
 
 const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b)
@@ -69,7 +75,7 @@ static bool is_fs(const char *path, long magic)
 /* cgroup2 at /sys/fs/cgroup (unified host) or /sys/fs/cgroup/unified (hybrid host). */
 static bool probe_v2(void)
 {
-	static const char *const paths[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	static const char *const paths[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
 
 	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
 		_cleanup_close_ int fd = -EBADF;
@@ -84,10 +90,36 @@ static bool probe_v2(void)
 		if (!cg_word_in(ctrls, "cpu") || !cg_word_in(ctrls, "memory"))
 			continue;
 		for (int c = 0; c < _CG_CTRL_MAX; c++)
-			snprintf(host.mount[c], PATH_MAX, "%s", paths[i]);
+			snprintf(host.mount[c], MOUNT_PATH_MAX, "%s", paths[i]);
 		return true;
 	}
 	return false;
+}
+
+/* libcgroup keeps ~2.4 MB of static tables; cgroup_init() dirties about 0.8 MB of them.
+ * We use it only to find the mounts, so hand those pages back: in a supervisor that lives
+ * as long as its VPS they would otherwise be most of its memory. libcgroup is never called
+ * again in this process (its tables now read as "not initialized"). */
+static int release_bss(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (!info->dlpi_name || !strstr(info->dlpi_name, "/libcgroup.so"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start, end;
+
+		if (ph->p_type != PT_LOAD || ph->p_memsz <= ph->p_filesz)
+			continue;
+		start = info->dlpi_addr + ph->p_vaddr + ph->p_filesz;
+		end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		start = (start + page - 1) & ~(page - 1);
+		end &= ~(page - 1);
+		if (end > start)
+			(void)madvise((void *)start, end - start, MADV_DONTNEED);
+	}
+	return 1;
 }
 
 static int probe_v1(void)
@@ -103,15 +135,16 @@ static int probe_v1(void)
 		r = cgroup_get_subsys_mount_point(v1_names[c], &m);
 		if (r != 0) {
 			log_debug_errno(cg_libcgroup_to_errno(r, cgroup_get_last_errno()),
-					"cgroup: no v1 hierarchy for %s: %m", v1_names[c]);
+			                "cgroup: no v1 hierarchy for %s: %m", v1_names[c]);
 			continue;
 		}
 		/* a controller bound to the cgroup2 tree is no use to the v1 backend */
-		if (!is_fs(m, CGROUP_SUPER_MAGIC) || strlen(m) >= PATH_MAX)
+		if (!is_fs(m, CGROUP_SUPER_MAGIC) || strlen(m) >= MOUNT_PATH_MAX)
 			continue;
-		snprintf(host.mount[c], PATH_MAX, "%s", m);
+		snprintf(host.mount[c], MOUNT_PATH_MAX, "%s", m);
 		log_debug("cgroup: v1 %s at %s", v1_names[c], m);
 	}
+	(void)dl_iterate_phdr(release_bss, NULL);
 	if (!host.mount[CG_CPU][0] || !host.mount[CG_MEMORY][0])
 		return -EOPNOTSUPP;
 	return 0;
@@ -134,6 +167,11 @@ int vps_cgroup_init(void)
 	}
 	host.probed = true;
 	return 0;
+}
+
+const char *cg_host_mount(enum cg_ctrl c)
+{
+	return host.mount[c];
 }
 
 enum vps_cgroup_backend vps_cgroup_backend(void)
@@ -232,8 +270,8 @@ const struct cg_hier *cg_hier_of(const struct vps_cgroup *cg, enum cg_ctrl c)
 	return NULL;
 }
 
-int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only,
-		  char *buf, size_t len)
+int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only, char *buf,
+                  size_t len)
 {
 	int n;
 
@@ -305,19 +343,18 @@ static int probe_parent_cpus(const struct cg_dirs *d, struct cg_features *f)
 	return 0;
 }
 
-int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d,
-		      struct cg_features *ret)
+int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d, struct cg_features *ret)
 {
 	bool v2 = cg->backend == VPS_CGROUP_V2;
 	int io = d->fd[CG_IO];
 
-	*ret = (struct cg_features){ .backend = cg->backend };
+	*ret = (struct cg_features){.backend = cg->backend};
 	if (!cg_has_file(d->fd[CG_CPU], v2 ? "cpu.max" : "cpu.cfs_quota_us") ||
 	    !cg_has_file(d->fd[CG_MEMORY], v2 ? "memory.max" : "memory.limit_in_bytes"))
 		return -EOPNOTSUPP;
 	ret->burst = cg_has_file(d->fd[CG_CPU], v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
 	ret->swap = cg_has_file(d->fd[CG_MEMORY],
-				v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+	                        v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
 	ret->pids = cg_has_file(d->fd[CG_PIDS], "pids.max");
 	ret->cpuset = cg_has_file(d->fd[CG_CPUSET], "cpuset.cpus");
 	if (v2)

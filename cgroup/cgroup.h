@@ -66,6 +66,11 @@ void vps_quota_init_default(struct vps_quota *q);
 int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
 		       struct vps_cgroup_error *err);
 
+/* Under a systemd unit with Delegate=yes on a v2 host: moves the caller into a leaf of the
+ * unit's cgroup and returns the unit's cgroup as the parent for the VPS cgroup. -ENOENT when
+ * not delegated (then the node's CGROUP_PARENT applies). */
+int vps_cgroup_delegated_parent(char *ret, size_t len);
+
 /* A handle for parent/name (parent is a path inside each hierarchy, e.g. "/vpsctl"). No side
  * effects. */
 int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret);

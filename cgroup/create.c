@@ -21,7 +21,7 @@ struct made {
 	unsigned n_created; /* trailing path components we created (the group is the last) */
 };
 
-static const enum cg_ctrl v2_enable[] = { CG_CPU, CG_MEMORY, CG_PIDS, CG_IO, CG_CPUSET };
+static const enum cg_ctrl v2_enable[] = {CG_CPU, CG_MEMORY, CG_PIDS, CG_IO, CG_CPUSET};
 
 /* v2: make the controllers available to children of dir (a group we created, or the root). */
 static void enable_controllers(int dfd)
@@ -46,7 +46,7 @@ static void enable_controllers(int dfd)
 /* v1: a new cpuset has no CPUs and no memory nodes; no task can join it until it has. */
 static int seed_v1_dir(int pfd, int dfd, const struct cg_hier *h)
 {
-	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 
 	if (h->ctrls & (1u << CG_MEMORY))
 		(void)cg_write(dfd, "memory.use_hierarchy", "1"); /* fixed at 1 on new kernels */
@@ -66,7 +66,7 @@ static int seed_v1_dir(int pfd, int dfd, const struct cg_hier *h)
 }
 
 static int make_component(const struct vps_cgroup *cg, const struct cg_hier *h, int pfd,
-			  const char *comp, bool parent_ours, bool *ret_created, int *ret_fd)
+                          const char *comp, bool parent_ours, bool *ret_created, int *ret_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;
@@ -118,8 +118,7 @@ static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, stru
 }
 
 /* rmdir the group and the trailing parent components this create made, deepest first. */
-static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h,
-			 const struct made *m)
+static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, const struct made *m)
 {
 	char path[PATH_MAX];
 
@@ -137,7 +136,7 @@ static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h,
 }
 
 static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d,
-			struct vps_cgroup_error *err)
+                        struct vps_cgroup_error *err)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
@@ -162,9 +161,12 @@ static int setup_group(const struct vps_cgroup *cg, const struct cg_dirs *d)
 		snprintf(period, sizeof(period), "%llu", CG_PERIOD_US);
 		return cg_write(d->fd[CG_CPU], "cpu.cfs_period_us", period);
 	}
-	/* an OOM kills the whole VPS workload together, never half of it */
+	/* An OOM at the VPS's cap is confined to the VPS anyway (the kernel picks a victim
+	 * inside the group that hit its limit), and picks one process, as OpenVZ and LXC do.
+	 * memory.oom.group=1 would kill every process, init included: one runaway allocation
+	 * would stop the whole VPS. Written explicitly for a reused group. */
 	if (cg_has_file(d->fd[CG_MEMORY], "memory.oom.group")) {
-		r = cg_write(d->fd[CG_MEMORY], "memory.oom.group", "1");
+		r = cg_write(d->fd[CG_MEMORY], "memory.oom.group", "0");
 		if (r < 0)
 			return r;
 	}
@@ -172,7 +174,7 @@ static int setup_group(const struct vps_cgroup *cg, const struct cg_dirs *d)
 }
 
 static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
-			 struct vps_cgroup_error *err)
+                         struct vps_cgroup_error *err)
 {
 	_cleanup_(cg_dirs_close) struct cg_dirs d;
 	struct cg_features f;
@@ -190,7 +192,7 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 		r = cg_features_probe(cg, &d, &f);
 	if (r == -EOPNOTSUPP && !err->message[0])
 		cg_error_set(err, "the cpu and memory controllers are not available below '%s'",
-			     cg->parent[0] ? cg->parent : "/");
+		             cg->parent[0] ? cg->parent : "/");
 	if (r < 0)
 		return r;
 	/* start from what the kernel holds, so a reused group is ordered correctly too */
@@ -203,7 +205,7 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 }
 
 int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
-		      struct vps_cgroup_error *err)
+                      struct vps_cgroup_error *err)
 {
 	struct made made[_CG_CTRL_MAX] = {};
 	struct vps_cgroup_error scratch;
@@ -217,7 +219,7 @@ int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
 		r = make_group(cg, &cg->hier[i], &made[i]);
 		if (r < 0)
 			cg_error_set(err, "Failed to create cgroup %s/%s in %s: %s", cg->parent,
-				     cg->name, cg->hier[i].mount, strerror(-r));
+			             cg->name, cg->hier[i].mount, strerror(-r));
 	}
 	if (r == 0)
 		r = apply_initial(cg, q, err);
@@ -273,7 +275,7 @@ int vps_cgroup_remove(struct vps_cgroup *cg)
 
 		if (r < 0 && ret == 0)
 			ret = log_debug_errno(r, "cgroup: cannot remove %s/%s in %s: %m",
-					      cg->parent, cg->name, cg->hier[i].mount);
+			                      cg->parent, cg->name, cg->hier[i].mount);
 	}
 	return ret;
 }

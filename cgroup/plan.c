@@ -28,25 +28,25 @@ struct builder {
 };
 
 static void add_write(struct builder *b, enum cg_ctrl ctrl, const char *file, unsigned rank,
-		      const char *undo, const char *value, uint64_t from, uint64_t to)
+                      const char *undo, const char *value, uint64_t from, uint64_t to)
 {
 	struct cg_write *w;
 
 	if (!b->all && strcmp(undo, value) == 0)
 		return;
 	w = &b->plan->w[b->plan->n++];
-	*w = (struct cg_write){ .ctrl = ctrl, .file = file, .rank = rank, .from = from, .to = to };
+	*w = (struct cg_write){.ctrl = ctrl, .file = file, .rank = rank, .from = from, .to = to};
 	snprintf(w->value, sizeof(w->value), "%s", value);
 	snprintf(w->undo, sizeof(w->undo), "%s", undo);
 }
 
 static void add_limit(struct builder *b, enum cg_ctrl ctrl, const char *file, unsigned rank,
-		      uint64_t from, uint64_t to)
+                      uint64_t from, uint64_t to)
 {
 	char u[32], v[32];
 
 	add_write(b, ctrl, file, rank, cg_format_limit(b->f->backend, from, u, sizeof(u)),
-		  cg_format_limit(b->f->backend, to, v, sizeof(v)), from, to);
+	          cg_format_limit(b->f->backend, to, v, sizeof(v)), from, to);
 }
 
 static const char *fmt_u64(uint64_t v, char buf[static 32])
@@ -56,7 +56,7 @@ static const char *fmt_u64(uint64_t v, char buf[static 32])
 }
 
 static void add_number(struct builder *b, enum cg_ctrl ctrl, const char *file, uint64_t from,
-		       uint64_t to)
+                       uint64_t to)
 {
 	char u[32], v[32];
 
@@ -64,36 +64,37 @@ static void add_number(struct builder *b, enum cg_ctrl ctrl, const char *file, u
 }
 
 static int plan_cpu(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-		    struct vps_cgroup_error *err)
+                    struct vps_cgroup_error *err)
 {
 	bool v2 = b->f->backend == VPS_CGROUP_V2;
 	char u[32], v[32];
 
 	if (v2)
-		add_write(b, CG_CPU, "cpu.max", RANK_CAP, cg_format_cpu_max(o->cpus_milli, u, sizeof(u)),
-			  cg_format_cpu_max(n->cpus_milli, v, 32),
-			  cg_cpus_to_quota_us(o->cpus_milli), cg_cpus_to_quota_us(n->cpus_milli));
+		add_write(b, CG_CPU, "cpu.max", RANK_CAP,
+		          cg_format_cpu_max(o->cpus_milli, u, sizeof(u)),
+		          cg_format_cpu_max(n->cpus_milli, v, 32),
+		          cg_cpus_to_quota_us(o->cpus_milli), cg_cpus_to_quota_us(n->cpus_milli));
 	else
 		add_write(b, CG_CPU, "cpu.cfs_quota_us", RANK_CAP,
-			  cg_format_cfs_quota(o->cpus_milli, u, 32),
-			  cg_format_cfs_quota(n->cpus_milli, v, 32),
-			  cg_cpus_to_quota_us(o->cpus_milli), cg_cpus_to_quota_us(n->cpus_milli));
+		          cg_format_cfs_quota(o->cpus_milli, u, 32),
+		          cg_format_cfs_quota(n->cpus_milli, v, 32),
+		          cg_cpus_to_quota_us(o->cpus_milli), cg_cpus_to_quota_us(n->cpus_milli));
 	if (b->f->burst) {
 		uint64_t from = cg_cpus_to_quota_us(o->cpu_burst_milli);
 		uint64_t to = cg_cpus_to_quota_us(n->cpu_burst_milli);
 
 		add_write(b, CG_CPU, v2 ? "cpu.max.burst" : "cpu.cfs_burst_us", RANK_RESERVE,
-			  fmt_u64(from, u), fmt_u64(to, v), from, to);
+		          fmt_u64(from, u), fmt_u64(to, v), from, to);
 	} else if (n->cpu_burst_milli != 0) {
 		cg_error_set(err, "--cpu-burst needs %s, which this kernel lacks",
-			     v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
+		             v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
 		return -EOPNOTSUPP;
 	}
 	if (v2)
 		add_number(b, CG_CPU, "cpu.weight", o->cpu_weight, n->cpu_weight);
 	else
 		add_number(b, CG_CPU, "cpu.shares", cg_weight_to_shares(o->cpu_weight),
-			   cg_weight_to_shares(n->cpu_weight));
+		           cg_weight_to_shares(n->cpu_weight));
 	return 0;
 }
 
@@ -101,61 +102,61 @@ static int plan_cpu(struct builder *b, const struct vps_quota *o, const struct v
  * accepted (0 is then not enforced), any other finite amount is refused rather than
  * silently ignored. */
 static int plan_swap(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-		     struct vps_cgroup_error *err)
+                     struct vps_cgroup_error *err)
 {
 	if (!b->f->swap) {
 		if (n->swap == 0 || n->swap == VALUE_UNLIMITED)
 			return 0;
 		cg_error_set(err, "--swap needs swap accounting (%s is missing)",
-			     b->f->backend == VPS_CGROUP_V2 ? "memory.swap.max"
-							    : "memory.memsw.limit_in_bytes");
+		             b->f->backend == VPS_CGROUP_V2 ? "memory.swap.max"
+		                                            : "memory.memsw.limit_in_bytes");
 		return -EOPNOTSUPP;
 	}
 	if (b->f->backend == VPS_CGROUP_V2)
 		add_limit(b, CG_MEMORY, "memory.swap.max", RANK_CAP, o->swap, n->swap);
 	else
 		add_limit(b, CG_MEMORY, "memory.memsw.limit_in_bytes", RANK_MEMSW,
-			  cg_memsw(o->memory, o->swap), cg_memsw(n->memory, n->swap));
+		          cg_memsw(o->memory, o->swap), cg_memsw(n->memory, n->swap));
 	return 0;
 }
 
 static int plan_memory(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-		       struct vps_cgroup_error *err)
+                       struct vps_cgroup_error *err)
 {
 	bool v2 = b->f->backend == VPS_CGROUP_V2;
 	size_t before;
 
 	add_limit(b, CG_MEMORY, v2 ? "memory.low" : "memory.soft_limit_in_bytes", RANK_RESERVE,
-		  o->memory_reserve, n->memory_reserve);
+	          o->memory_reserve, n->memory_reserve);
 	before = b->plan->n;
 	add_limit(b, CG_MEMORY, v2 ? "memory.max" : "memory.limit_in_bytes", RANK_CAP, o->memory,
-		  n->memory);
+	          n->memory);
 	if (b->plan->n > before && n->memory < o->memory)
 		b->plan->w[before].memory_shrink = true;
 	return plan_swap(b, o, n, err);
 }
 
 static int plan_pids(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-		     struct vps_cgroup_error *err)
+                     struct vps_cgroup_error *err)
 {
 	char u[32], a[32];
 
 	if (b->f->pids) {
 		/* pids.max spells "no cap" as "max" on v1 too */
 		add_write(b, CG_PIDS, "pids.max", RANK_CAP,
-			  cg_format_limit(VPS_CGROUP_V2, o->pids, u, sizeof(u)),
-			  cg_format_limit(VPS_CGROUP_V2, n->pids, a, sizeof(a)), o->pids, n->pids);
+		          cg_format_limit(VPS_CGROUP_V2, o->pids, u, sizeof(u)),
+		          cg_format_limit(VPS_CGROUP_V2, n->pids, a, sizeof(a)), o->pids, n->pids);
 		return 0;
 	}
 	if (n->pids == VALUE_UNLIMITED)
 		return 0;
 	cg_error_set(err, "--pids %s needs the pids controller, which is not available",
-		     format_count(n->pids, a, sizeof(a)));
+	             format_count(n->pids, a, sizeof(a)));
 	return -EOPNOTSUPP;
 }
 
 static int plan_io(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-		   struct vps_cgroup_error *err)
+                   struct vps_cgroup_error *err)
 {
 	char u[32], v[32];
 
@@ -171,7 +172,7 @@ static int plan_io(struct builder *b, const struct vps_quota *o, const struct vp
 		add_write(b, CG_IO, b->f->io_file, RANK_CAP, u, v, o->io_weight, n->io_weight);
 	} else {
 		add_number(b, CG_IO, b->f->io_file, cg_io_weight_to_blkio(o->io_weight),
-			   cg_io_weight_to_blkio(n->io_weight));
+		           cg_io_weight_to_blkio(n->io_weight));
 	}
 	return 0;
 }
@@ -183,7 +184,7 @@ static const char *cpuset_value(const struct cg_features *f, const char *s)
 }
 
 static int plan_cpuset(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-		       struct vps_cgroup_error *err)
+                       struct vps_cgroup_error *err)
 {
 	if (!b->f->cpuset) {
 		if (n->cpuset[0] == '\0')
@@ -192,7 +193,7 @@ static int plan_cpuset(struct builder *b, const struct vps_quota *o, const struc
 		return -EOPNOTSUPP;
 	}
 	add_write(b, CG_CPUSET, "cpuset.cpus", RANK_CAP, cpuset_value(b->f, o->cpuset),
-		  cpuset_value(b->f, n->cpuset), 0, 0);
+	          cpuset_value(b->f, n->cpuset), 0, 0);
 	return 0;
 }
 
@@ -217,10 +218,10 @@ static void sort_plan(struct cg_plan *p)
 }
 
 int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
-		  const struct vps_quota *new, bool all, struct cg_plan *ret,
-		  struct vps_cgroup_error *err)
+                  const struct vps_quota *new, bool all, struct cg_plan *ret,
+                  struct vps_cgroup_error *err)
 {
-	struct builder b = { .f = f, .all = all, .plan = ret };
+	struct builder b = {.f = f, .all = all, .plan = ret};
 	int r;
 
 	ret->n = 0;

@@ -15,15 +15,15 @@
 void vps_quota_init_default(struct vps_quota *q)
 {
 	*q = (struct vps_quota){
-		.cpus_milli = VALUE_UNLIMITED,
-		.cpu_burst_milli = 0,
-		.cpu_weight = CG_WEIGHT_DEFAULT,
-		.memory = 512ULL << 20,
-		.memory_reserve = 0,
-		.swap = 0,
-		.pids = 1024,
-		.io_weight = CG_WEIGHT_DEFAULT,
-		.cpuset = "",
+	        .cpus_milli = VALUE_UNLIMITED,
+	        .cpu_burst_milli = 0,
+	        .cpu_weight = CG_WEIGHT_DEFAULT,
+	        .memory = 512ULL << 20,
+	        .memory_reserve = 0,
+	        .swap = 0,
+	        .pids = 1024,
+	        .io_weight = CG_WEIGHT_DEFAULT,
+	        .cpuset = "",
 	};
 }
 
@@ -65,7 +65,7 @@ bool cg_cpuset_is_valid(const char *s)
 			if (!cpu_number_ok(s, len, &a))
 				return false;
 		} else if (!cpu_number_ok(s, (size_t)(dash - s), &a) ||
-			   !cpu_number_ok(dash + 1, len - (size_t)(dash - s) - 1, &b) || a > b) {
+		           !cpu_number_ok(dash + 1, len - (size_t)(dash - s) - 1, &b) || a > b) {
 			return false;
 		}
 		if (s[len] == '\0')
@@ -74,32 +74,31 @@ bool cg_cpuset_is_valid(const char *s)
 	}
 }
 
-static int validate_cpu(const struct vps_quota *q, unsigned host_cpus,
-			struct vps_cgroup_error *err)
+static int validate_cpu(const struct vps_quota *q, unsigned host_cpus, struct vps_cgroup_error *err)
 {
 	char a[32], b[32];
 
 	if (q->cpus_milli != VALUE_UNLIMITED) {
 		if (q->cpus_milli < 10) {
 			cg_error_set(err, "--cpus %s is below the minimum 0.01",
-				     format_cpus(q->cpus_milli, a, sizeof(a)));
+			             format_cpus(q->cpus_milli, a, sizeof(a)));
 			return -EINVAL;
 		}
 		if (host_cpus > 0 && q->cpus_milli > (uint64_t)host_cpus * 4000) {
 			cg_error_set(err, "--cpus %s exceeds 4 x the host's %u CPUs",
-				     format_cpus(q->cpus_milli, a, sizeof(a)), host_cpus);
+			             format_cpus(q->cpus_milli, a, sizeof(a)), host_cpus);
 			return -EINVAL;
 		}
 	}
 	if (q->cpu_burst_milli != 0 && q->cpus_milli == VALUE_UNLIMITED) {
 		cg_error_set(err, "--cpu-burst %s needs a finite --cpus",
-			     format_cpus(q->cpu_burst_milli, a, sizeof(a)));
+		             format_cpus(q->cpu_burst_milli, a, sizeof(a)));
 		return -EINVAL;
 	}
 	if (q->cpu_burst_milli != 0 && q->cpu_burst_milli > q->cpus_milli) {
 		cg_error_set(err, "--cpu-burst %s exceeds --cpus %s",
-			     format_cpus(q->cpu_burst_milli, a, sizeof(a)),
-			     format_cpus(q->cpus_milli, b, sizeof(b)));
+		             format_cpus(q->cpu_burst_milli, a, sizeof(a)),
+		             format_cpus(q->cpus_milli, b, sizeof(b)));
 		return -EINVAL;
 	}
 	return 0;
@@ -112,7 +111,7 @@ static int validate_weight(const char *flag, uint64_t w, struct vps_cgroup_error
 	if (w >= CG_WEIGHT_MIN && w <= CG_WEIGHT_MAX)
 		return 0;
 	cg_error_set(err, "%s %s is out of range %d..%d", flag, format_count(w, a, sizeof(a)),
-		     CG_WEIGHT_MIN, CG_WEIGHT_MAX);
+	             CG_WEIGHT_MIN, CG_WEIGHT_MAX);
 	return -EINVAL;
 }
 
@@ -122,21 +121,20 @@ static int validate_memory(const struct vps_quota *q, struct vps_cgroup_error *e
 
 	if (q->memory < CG_MEMORY_MIN) {
 		cg_error_set(err, "--memory %s is below the minimum %s",
-			     format_size(q->memory, a, sizeof(a)),
-			     format_size(CG_MEMORY_MIN, b, sizeof(b)));
+		             format_size(q->memory, a, sizeof(a)),
+		             format_size(CG_MEMORY_MIN, b, sizeof(b)));
 		return -EINVAL;
 	}
 	if (q->memory_reserve > q->memory) {
 		cg_error_set(err, "--memory-reserve %s exceeds --memory %s",
-			     format_size(q->memory_reserve, a, sizeof(a)),
-			     format_size(q->memory, b, sizeof(b)));
+		             format_size(q->memory_reserve, a, sizeof(a)),
+		             format_size(q->memory, b, sizeof(b)));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
-		       struct vps_cgroup_error *err)
+int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus, struct vps_cgroup_error *err)
 {
 	int r;
 

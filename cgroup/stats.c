@@ -18,44 +18,48 @@ struct counter {
 #define AT(field) offsetof(struct vps_cgroup_stats, field)
 
 static const struct counter v2_counters[] = {
-	{ CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec) },
-	{ CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods) },
-	{ CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled) },
-	{ CG_CPU, "cpu.stat", "throttled_usec", AT(cpu_throttled_usec) },
-	{ CG_MEMORY, "memory.current", NULL, AT(memory_current) },
-	{ CG_MEMORY, "memory.peak", NULL, AT(memory_peak) },
-	{ CG_MEMORY, "memory.max", NULL, AT(memory_max) },
-	{ CG_MEMORY, "memory.swap.current", NULL, AT(swap_current) },
-	{ CG_PIDS, "pids.current", NULL, AT(pids_current) },
-	{ CG_PIDS, "pids.max", NULL, AT(pids_max) },
-	{ CG_MEMORY, "memory.events", "high", AT(memory_high_events) },
-	{ CG_MEMORY, "memory.events", "max", AT(memory_max_events) },
-	{ CG_MEMORY, "memory.events", "oom", AT(memory_oom_events) },
-	{ CG_MEMORY, "memory.events", "oom_kill", AT(memory_oom_kills) },
-	{ CG_PIDS, "pids.events", "max", AT(pids_max_events) },
+        {CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec)},
+        {CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods)},
+        {CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled)},
+        {CG_CPU, "cpu.stat", "throttled_usec", AT(cpu_throttled_usec)},
+        {CG_MEMORY, "memory.current", NULL, AT(memory_current)},
+        {CG_MEMORY, "memory.peak", NULL, AT(memory_peak)},
+        {CG_MEMORY, "memory.max", NULL, AT(memory_max)},
+        {CG_MEMORY, "memory.swap.current", NULL, AT(swap_current)},
+        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
+        {CG_PIDS, "pids.max", NULL, AT(pids_max)},
+        {CG_MEMORY, "memory.events", "high", AT(memory_high_events)},
+        {CG_MEMORY, "memory.events", "max", AT(memory_max_events)},
+        {CG_MEMORY, "memory.events", "oom", AT(memory_oom_events)},
+        {CG_MEMORY, "memory.events", "oom_kill", AT(memory_oom_kills)},
+        {CG_PIDS, "pids.events", "max", AT(pids_max_events)},
 };
 
 /* v1 has no memory.high and no separate OOM event count: every OOM there ends in a kill, so
- * oom events read as the kills; failcnt (hits of the hard limit) stands for max events. */
+ * oom events read as the kills. Max events are the hits of the hard limits: memory.failcnt
+ * plus memory.memsw.failcnt (with swap 0 the memsw counter is the one that fills first).
+ * Newer kernels stopped counting memsw.failcnt, so the OOM kills (each one a hit of the cap)
+ * are the floor. */
 static const struct counter v1_counters[] = {
-	{ CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec) },
-	{ CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods) },
-	{ CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled) },
-	{ CG_CPU, "cpu.stat", "throttled_time", AT(cpu_throttled_usec) },
-	{ CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current) },
-	{ CG_MEMORY, "memory.max_usage_in_bytes", NULL, AT(memory_peak) },
-	{ CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max) },
-	{ CG_MEMORY, "memory.memsw.usage_in_bytes", NULL, AT(swap_current) },
-	{ CG_PIDS, "pids.current", NULL, AT(pids_current) },
-	{ CG_PIDS, "pids.max", NULL, AT(pids_max) },
-	{ CG_MEMORY, "memory.failcnt", NULL, AT(memory_max_events) },
-	{ CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_events) },
-	{ CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_kills) },
-	{ CG_PIDS, "pids.events", "max", AT(pids_max_events) },
+        {CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec)},
+        {CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods)},
+        {CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled)},
+        {CG_CPU, "cpu.stat", "throttled_time", AT(cpu_throttled_usec)},
+        {CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current)},
+        {CG_MEMORY, "memory.max_usage_in_bytes", NULL, AT(memory_peak)},
+        {CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max)},
+        {CG_MEMORY, "memory.memsw.usage_in_bytes", NULL, AT(swap_current)},
+        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
+        {CG_PIDS, "pids.max", NULL, AT(pids_max)},
+        {CG_MEMORY, "memory.failcnt", NULL, AT(memory_max_events)},
+        {CG_MEMORY, "memory.memsw.failcnt", NULL, AT(memory_high_events)}, /* see fixup_v1 */
+        {CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_events)},
+        {CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_kills)},
+        {CG_PIDS, "pids.events", "max", AT(pids_max_events)},
 };
 
 static int read_counter(const struct cg_dirs *d, const struct counter *c,
-			struct vps_cgroup_stats *st)
+                        struct vps_cgroup_stats *st)
 {
 	uint64_t *dst = (uint64_t *)((char *)st + c->offset);
 	int fd = d->fd[c->ctrl], r;
@@ -77,15 +81,19 @@ static int read_counter(const struct cg_dirs *d, const struct counter *c,
 /* v1 counts nanoseconds where v2 counts microseconds, and memsw includes the RAM. */
 static void fixup_v1(const struct cg_dirs *d, struct vps_cgroup_stats *st)
 {
+	st->memory_max_events += st->memory_high_events;
+	if (st->memory_max_events < st->memory_oom_kills)
+		st->memory_max_events = st->memory_oom_kills;
+	st->memory_high_events = 0;
 	st->cpu_usage_usec /= 1000;
 	st->cpu_throttled_usec /= 1000;
-	if (st->swap_current == VALUE_UNLIMITED || !cg_has_file(d->fd[CG_MEMORY],
-								"memory.memsw.usage_in_bytes"))
+	if (st->swap_current == VALUE_UNLIMITED ||
+	    !cg_has_file(d->fd[CG_MEMORY], "memory.memsw.usage_in_bytes"))
 		st->swap_current = 0;
 	else
 		st->swap_current = st->swap_current > st->memory_current
-					   ? st->swap_current - st->memory_current
-					   : 0;
+		                           ? st->swap_current - st->memory_current
+		                           : 0;
 }
 
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret)

@@ -84,7 +84,8 @@ int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret)
 
 void cli_print_help(const char *usage, const char *const *lines)
 {
-	printf("Usage: vpsctl %s\n", usage);
+	if (usage && *usage)
+		printf("Usage: vpsctl %s\n", usage);
 	for (; lines && *lines; lines++)
 		printf("%s\n", *lines);
 }

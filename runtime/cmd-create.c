@@ -22,7 +22,7 @@
 
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_STORAGE, OPT_SSH_KEY,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_STORAGE, OPT_SSH_KEY,
 };
 
 struct create_args {
@@ -32,7 +32,7 @@ struct create_args {
 	const char *init;
 	bool onboot;
 	bool no_antispoof;
-	const char *mac, *mtu, *bandwidth;
+	const char *mac, *mtu, *bandwidth, *boot_order;
 	const char *storage, *ssh_key;
 	char ips[512];
 	struct { int opt; const char *value; } quota[32];
@@ -46,6 +46,7 @@ static const char *const create_help[] = {
 	"  --hostname H         host name inside the VPS (default: NAME)",
 	"  --init PATH          the VPS's init (default: the template's)",
 	"  --onboot             start the VPS when the node boots",
+	"  --boot-order N       with --onboot: lower numbers start first",
 	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
 	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
 	"  --mtu N              MTU of eth0",
@@ -70,13 +71,14 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"mtu", required_argument, NULL, OPT_MTU},
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"no-antispoof", no_argument, NULL, OPT_NO_ANTISPOOF},
+		{"boot-order", required_argument, NULL, OPT_BOOT_ORDER},
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 	};
-	size_t n = cli_quota_options(opts + 12);
+	size_t n = cli_quota_options(opts + 13);
 	int opt;
 
-	opts[12 + n] = (struct option){0};
+	opts[13 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -94,6 +96,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_MTU: a->mtu = optarg; break;
 		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
 		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
+		case OPT_BOOT_ORDER: a->boot_order = optarg; break;
 		case OPT_STORAGE: a->storage = optarg; break;
 		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case 'h':
@@ -120,9 +123,9 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 
 static int set_net(const struct create_args *a, struct vps_config *cfg)
 {
-	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH"};
-	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth};
-	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth"};
+	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH", "BOOT_ORDER"};
+	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
+	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth", "--boot-order"};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],

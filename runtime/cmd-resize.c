@@ -226,7 +226,7 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		",\"memory_high_events\":%" PRIu64 ",\"memory_max_events\":%" PRIu64
 		",\"memory_oom_events\":%" PRIu64 ",\"memory_oom_kills\":%" PRIu64
 		",\"pids_max_events\":%" PRIu64;
-	char a[32], b[32], m[32];
+	char a[32], b[32], m[32], w[32];
 
 	if (json) {
 		printf(fmt_json, name, s->cpu_usage_usec, s->cpu_nr_periods, s->cpu_nr_throttled,
@@ -244,7 +244,7 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 	       (double)s->cpu_throttled_usec / 1e6);
 	printf("memory: %s used, %s peak, %s max, %s swap\n",
 	       format_size(s->memory_current, a, sizeof(a)), format_size(s->memory_peak, b, sizeof(b)),
-	       format_size(s->memory_max, m, sizeof(m)), format_size(s->swap_current, m, sizeof(m)));
+	       format_size(s->memory_max, m, sizeof(m)), format_size(s->swap_current, w, sizeof(w)));
 	printf("pids:   %" PRIu64 " of %s\n", s->pids_current, format_count(s->pids_max, a, sizeof(a)));
 	printf("failcnt: memory.high %" PRIu64 ", memory.max %" PRIu64 ", oom %" PRIu64
 	       ", oom_kill %" PRIu64 ", pids.max %" PRIu64 "\n",

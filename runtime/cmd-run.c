@@ -82,8 +82,16 @@ static const char *const stop_help[] = {
 	NULL,
 };
 
+static const char *const restart_help[] = {
+	"Stop a VPS (as 'vpsctl stop' does, if it runs) and start it again.",
+	"",
+	"  --timeout S          seconds to wait for a clean power-off (default: STOP_TIMEOUT)",
+	"  --force              kill at once instead of powering off",
+	NULL,
+};
+
 static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
-		      struct stop_args *a)
+		      const char *const *help, struct stop_args *a)
 {
 	static const struct option opts[] = {{"timeout", required_argument, NULL, 't'},
 					     {"force", no_argument, NULL, 'f'},
@@ -97,7 +105,7 @@ static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
 		} else if (opt == 'f') {
 			a->force = true;
 		} else if (opt == 'h') {
-			cli_print_help(usage, stop_help);
+			cli_print_help(usage, help);
 			return -2;
 		} else {
 			return cli_bad_option(c, argv), -1;
@@ -127,7 +135,7 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 	_cleanup_close_ int lock = -EBADF;
 	struct stop_args a = {0};
 	struct vps_config cfg;
-	int r = parse_stop(c, argc, argv, "stop NAME [--timeout S] [--force]", &a);
+	int r = parse_stop(c, argc, argv, "stop NAME [--timeout S] [--force]", stop_help, &a);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
@@ -143,7 +151,8 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 	struct stop_args a = {0};
 	struct vps_config cfg;
 	struct vps_state st;
-	int r = parse_stop(c, argc, argv, "restart NAME [--timeout S] [--force]", &a);
+	int r = parse_stop(c, argc, argv, "restart NAME [--timeout S] [--force]", restart_help,
+			   &a);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;

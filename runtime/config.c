@@ -39,6 +39,8 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
 	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
 	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
+	VKEY("BOOT_ORDER", CONF_UINT, boot_order,
+	     "With ONBOOT: lower numbers start first at node boot; ties go by name"),
 	VKEY("STORAGE", CONF_STORAGE, storage,
 	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 };

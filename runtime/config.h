@@ -22,6 +22,7 @@ struct vps_config {
 	uint64_t mtu;         /* 0 = kernel default */
 	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
 	bool antispoof;
+	uint64_t boot_order; /* at node boot, lower starts first; ties by name */
 	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
 };
 

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include "network.h"
 #include "state.h"
 #include "supervisor.h"
+#include "vpsctl-build.h"
 
 #define KILL_WAIT_MS 15000
 
@@ -35,6 +37,52 @@ static void redirect_stdio(const struct vps_paths *p, const char *name)
 		(void)dup2(fd, STDERR_FILENO);
 		close(fd);
 	}
+}
+
+/* The vps-supervisor program: beside this binary (a build tree, or both in sbin), else the
+ * installed one. */
+static int supervisor_path(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/vps-supervisor", exe);
+			if (access(buf, X_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(buf, len, "%s", SUPERVISOR_PATH);
+	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+/* Replaces this forked copy of vpsctl by vps-supervisor, the report pipe as fd 3. */
+static void exec_supervisor(const struct vps_supervisor_args *a)
+{
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	char path[PATH_MAX], *argv[8];
+	int n = 0;
+
+	if (supervisor_path(path, sizeof(path)) < 0)
+		return;
+	if (a->report_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(a->report_fd, 3) < 0)
+		return;
+	argv[n++] = path;
+	argv[n++] = "--report-fd";
+	argv[n++] = "3";
+	argv[n++] = "--root";
+	argv[n++] = a->paths->root[0] ? (char *)a->paths->root : "/";
+	if (log_get_max_level() >= LOG_LEVEL_DEBUG)
+		argv[n++] = "--debug";
+	argv[n++] = (char *)a->cfg->name;
+	argv[n] = NULL;
+	execve(path, argv, envp);
+	log_debug_errno(-errno, "exec %s: %m", path);
 }
 
 static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd)
@@ -56,6 +104,8 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 	redirect_stdio(a->paths, a->cfg->name);
 	/* The command that started us keeps the lock until we report; we hold no copy of it. */
 	closep(&a->lock_fd);
+	exec_supervisor(a);
+	/* No vps-supervisor next to us or installed: supervise from this process. */
 	_exit(vps_supervisor_run(a) < 0);
 }
 
@@ -88,9 +138,16 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	if (foreground) {
 		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
 		r = vps_supervisor_run(&a);
-		if (r < 0)
+		if (r < 0) {
 			snprintf(err, errlen, "start failed");
-		return r;
+			return r;
+		}
+		/* A crash is a failure of the unit, so systemd's Restart=on-failure applies. */
+		if (!a.clean_exit) {
+			snprintf(err, errlen, "the VPS ended: %s", a.exit_reason);
+			return -ECHILD;
+		}
+		return 0;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;

@@ -13,10 +13,6 @@
 #include "config.h"
 #include "template.h"
 
-/* Mount namespace: the VPS's (new, not yet set up). Makes the tree private, then for overlay
- * storage mounts the overlay on rootfs. On failure what names the step. */
-int vps_storage_mount(const struct vps_config *cfg, const char *rootfs, const char **what);
-
 /* Fills the new VPS directory dir_fd (still under its temp name): unpacks the template into
  * rootfs (copy) or links the shared tree, unpacking it on first use, and makes upper, work and
  * rootfs (overlay). For overlay the caller holds template_store_lock(shared). err says why. */

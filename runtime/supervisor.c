@@ -61,6 +61,9 @@ static int block_signals(struct sup *s)
 {
 	sigset_t set;
 
+	/* A console client that went away must cost a write error, not the supervisor. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -127,7 +130,12 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 		snprintf(err, errlen, "Failed to prepare the supervisor: %s", strerror(-r));
 		return r;
 	}
-	r = vps_cgroup_new(s->a->node->cgroup_parent, cfg->name, &s->cg);
+	/* Under systemd (Delegate=yes, v2) the VPS lives inside the unit's cgroup. */
+	if (s->a->report_fd >= 0 ||
+	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
+		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
+			 s->a->node->cgroup_parent);
+	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
 	if (r == 0)
 		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
 	if (r < 0) {
@@ -142,8 +150,6 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
 		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
-	snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
-		 s->a->node->cgroup_parent);
 	return 0;
 }
 
@@ -244,7 +250,7 @@ static void teardown(struct sup *s, const char *reason)
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
-		(void)vps_cgroup2_remove(s->a->node->cgroup_parent, s->a->cfg->name);
+		(void)vps_cgroup2_remove(s->st.cgroup_parent, s->a->cfg->name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {
@@ -274,5 +280,7 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 	report(&s, 0, NULL);
 	loop(&s, reason, sizeof(reason));
 	teardown(&s, reason);
+	a->clean_exit = strcmp(reason, "stopped") == 0 || strcmp(reason, "halted") == 0;
+	snprintf(a->exit_reason, sizeof(a->exit_reason), "%s", reason);
 	return 0;
 }

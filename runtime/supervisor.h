@@ -16,6 +16,9 @@ struct vps_supervisor_args {
 	const struct node_config *node;
 	int report_fd; /* start result goes here (EOF = success, bytes = error); -1 = log it */
 	int lock_fd;   /* the command lock, released once init runs */
+	/* results */
+	bool clean_exit;      /* the VPS was stopped or halted, not crashed */
+	char exit_reason[128];
 };
 
 /* Runs until the VPS stopped. Returns 0 when the start succeeded (whatever happened later). */

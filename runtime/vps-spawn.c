@@ -19,7 +19,7 @@
 #include "vps-mount.h"
 #include "netsetup.h"
 #include "network.h"
-#include "storage.h"
+#include "storage-mount.h"
 #include "vps-spawn.h"
 #include "sync.h"
 

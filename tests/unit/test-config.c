@@ -21,7 +21,8 @@ START_TEST(test_roundtrip_every_key)
 		{"IO_WEIGHT", "50"},           {"CPUSET", "0-1,3"},
 		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"}, {"MAC", "02:11:22:33:44:55"},
 		{"MTU", "1400"},               {"BANDWIDTH", "10mbit"},
-		{"ANTISPOOF", "no"},            {"STORAGE", "overlay"},
+		{"ANTISPOOF", "no"},           {"BOOT_ORDER", "20"},
+		{"STORAGE", "overlay"},
 	};
 	struct node_config node;
 	struct vps_config a, b;

@@ -52,10 +52,10 @@ spin() {
 # cpu_percent SECS: the VPS cgroup's CPU use over SECS, in % of one CPU.
 cpu_percent() {
 	u0=$(sed -n 's/^usage_usec //p' "$CG/cpu.stat")
-	t0=$(awk '{ printf "%d", $1 * 1000000 }' /proc/uptime)
+	t0=$(awk '{ printf "%.0f", $1 * 1000000 }' /proc/uptime)
 	sleep "$1"
 	u1=$(sed -n 's/^usage_usec //p' "$CG/cpu.stat")
-	t1=$(awk '{ printf "%d", $1 * 1000000 }' /proc/uptime)
+	t1=$(awk '{ printf "%.0f", $1 * 1000000 }' /proc/uptime)
 	echo $(((u1 - u0) * 100 / (t1 - t0)))
 }
 

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * User-namespace id ranges: every VPS gets its own disjoint block of 65536 host ids, root in
+ * the VPS being the block's first id. The allocation is the UID_BASE key of each vps.conf, so
+ * it survives a node reboot and is freed when the VPS is destroyed.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "paths.h"
+
+#define VPS_IDMAP_SIZE 65536U
+
+/* The lowest free block at or above node->uid_base_start, given the bases in use. Pure. */
+int vps_idmap_pick(uint64_t start, uint64_t limit, const uint64_t *used, size_t n,
+		   uint64_t *ret_base);
+/* Allocates a block for a new VPS, under the node-wide idmap lock (returned in *ret_lock,
+ * held until the new vps.conf is in place). */
+int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node,
+		       uint64_t *ret_base, int *ret_lock);

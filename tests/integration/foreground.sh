@@ -1,0 +1,35 @@
+#!/bin/bash
+# start --foreground, as vpsctl@.service runs it: READY=1 on the notify socket once init runs,
+# exit 0 when the VPS was halted or stopped, non-zero when it crashed (Restart=on-failure).
+. "$(dirname "$0")/lib.sh"
+plan 7
+
+build_template
+vpsctl create fg --template busybox >/dev/null
+sock=$T_ROOT/notify.sock
+"$NOTIFY_LISTEN" "$sock" 2 >"$T_ROOT/notify.out" &
+listener=$!
+wait_for 5 grep -q listening "$T_ROOT/notify.out"
+NOTIFY_SOCKET=$sock "$VPSCTL" --root "$T_ROOT" start --foreground fg &
+fg=$!
+check "READY=1 once init runs" wait_for 10 grep -q '^READY=1 MAINPID=' "$T_ROOT/notify.out"
+is "MAINPID is the foreground process" "$(sed -n 's/^READY=1 MAINPID=//p' "$T_ROOT/notify.out")" "$fg"
+is "the VPS runs" "$(json_get "$(vpsctl status fg --json)" state)" running
+vpsctl stop fg
+wait $fg; is "stopped: exit 0" "$?" 0
+check "STOPPING=1 on stop" grep -q '^STOPPING=1' "$T_ROOT/notify.out"
+kill "$listener" 2>/dev/null
+
+vpsctl start --foreground fg 2>/dev/null &
+fg=$!
+wait_for 10 sh -c "[ \"\$($VPSCTL --root $T_ROOT status fg --json | sed -n 's/.*\"state\":\"\([a-z-]*\)\".*/\1/p')\" = running ]"
+vpsctl exec fg -- halt
+wait $fg; is "halted from inside: exit 0" "$?" 0
+
+vpsctl start --foreground fg 2>/dev/null &
+fg=$!
+wait_for 10 sh -c "[ \"\$($VPSCTL --root $T_ROOT status fg --json | sed -n 's/.*\"init_pid\":\([0-9]*\).*/\1/p')\" -gt 0 ]"
+kill -9 "$(json_get "$(vpsctl status fg --json)" init_pid)"
+wait $fg; rc=$?
+[ $rc != 0 ]; ok $? "init killed: non-zero exit ($rc), so systemd restarts it"
+finish
