@@ -17,12 +17,15 @@
 #include "idmap.h"
 #include "lock.h"
 #include "network.h"
+#include "rootfs-files.h"
 #include "state.h"
+#include "storage.h"
 #include "template.h"
 
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP, OPT_NESTING,
+	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
+	OPT_NESTING, OPT_STORAGE, OPT_SSH_KEY,
 };
 
 struct create_args {
@@ -34,6 +37,7 @@ struct create_args {
 	bool no_antispoof;
 	bool privileged;
 	const char *mac, *mtu, *bandwidth, *boot_order;
+	const char *storage, *ssh_key;
 	char ips[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
@@ -58,6 +62,9 @@ static const char *const create_help[] = {
 	"  --cap-add LIST       capabilities on top of the default set (NET_ADMIN,SYS_NICE)",
 	"  --cap-drop LIST      capabilities taken from the default set, or all",
 	"  --nesting            allow nested user namespaces (containers inside the VPS)",
+	"  --storage MODE       copy (its own root filesystem) or overlay (over the template's",
+	"                       shared tree: instant, costs almost no disk); default: vpsctl.conf",
+	"  --ssh-key FILE       public key(s) for root, appended to /root/.ssh/authorized_keys",
 	NULL,
 };
 
@@ -79,11 +86,13 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
 		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"nesting", no_argument, NULL, OPT_NESTING},
+		{"storage", required_argument, NULL, OPT_STORAGE},
+		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 	};
-	size_t n = cli_quota_options(opts + 15);
+	size_t n = cli_quota_options(opts + 17);
 	int opt;
 
-	opts[15 + n] = (struct option){0};
+	opts[17 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -106,6 +115,8 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_CAP_ADD: a->cap_add = optarg; break;
 		case OPT_CAP_DROP: a->cap_drop = optarg; break;
 		case OPT_NESTING: a->nesting = true; break;
+		case OPT_STORAGE: a->storage = optarg; break;
+		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -175,6 +186,9 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
+	snprintf(cfg->storage, sizeof(cfg->storage), "%s", c->node.storage);
+	if (a->storage && conf_set(vps_config_keys, vps_config_keys_n, cfg, "STORAGE", a->storage) < 0)
+		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
 	if (build_security(a, cfg))
@@ -189,15 +203,10 @@ static int build_config(struct cli *c, const struct create_args *a,
 
 /* Unpacks into a hidden directory and renames it into place: a crash leaves no half VPS. */
 static int materialize(struct cli *c, const struct vps_config *cfg,
-		       const struct vps_template_meta *t)
+		       const struct vps_template_meta *t, const struct vps_rootfs_extras *x)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
-	struct template_unpack_opts uo = {
-		/* A user-namespace VPS owns its files through its host id range. */
-		.uid_shift = cfg->userns ? (uid_t)cfg->uid_base : 0,
-		.gid_shift = cfg->userns ? (gid_t)cfg->uid_base : 0,
-	};
-	char tmpname[64], reason[256] = "";
+	char tmpname[64], tmppath[PATH_MAX], err[512] = "";
 	int r;
 
 	r = mkdir_p(c->paths.vps_base, 0700);
@@ -212,11 +221,13 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 	if (mkdirat(base, tmpname, 0700) < 0)
 		return cli_fail(cfg->name, "Failed to create the VPS directory: %m");
 	tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	r = tmp < 0 ? -errno : template_unpack(t->file, tmp, "rootfs", &uo, reason);
+	r = tmp < 0 ? -errno : vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, err,
+							  sizeof(err));
+	if (r == 0 && vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) == 0)
+		r = vps_storage_customize(tmppath, cfg, x, err, sizeof(err));
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);
-		return cli_fail(cfg->name, "Failed to unpack template '%s': %s", t->name,
-				reason[0] ? reason : strerror(-r));
+		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
 	}
 	r = vps_config_save_at(tmp, cfg);
 	if (r == 0 && renameat(base, tmpname, base, cfg->name) < 0)
@@ -229,13 +240,37 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 	return 0;
 }
 
+/* What goes into the new root besides the template: --ssh-key and the node's resolvers. */
+static int read_extras(const struct create_args *a, char **ret_keys, char **ret_resolv)
+{
+	_cleanup_free_ char *host = NULL;
+	char err[128];
+	int r;
+
+	if (a->ssh_key) {
+		r = read_file_at(AT_FDCWD, a->ssh_key, ROOTFS_SSH_KEYS_MAX, ret_keys, NULL);
+		if (r < 0)
+			return cli_fail(a->name, "cannot read --ssh-key '%.200s': %s", a->ssh_key,
+					r == -EFBIG ? "too large for a public key file" : strerror(-r));
+		if (rootfs_ssh_keys_check(*ret_keys, err, sizeof(err)) < 0)
+			return cli_fail(a->name, "--ssh-key '%.200s': %s", a->ssh_key, err);
+	}
+	/* Like OpenVZ's --nameserver inherit; a node without resolvers gives the VPS none. */
+	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 65536, &host, NULL) == 0 &&
+	    rootfs_resolv_conf_filter(host, ret_resolv) < 0)
+		return cli_fail(a->name, "out of memory");
+	return 0;
+}
+
 int cmd_create(struct cli *c, int argc, char **argv)
 {
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
 	char dir[PATH_MAX], err[256];
-	_cleanup_close_ int lock = -EBADF, idlock = -EBADF;
+	_cleanup_close_ int lock = -EBADF, idlock = -EBADF, store_lock = -EBADF;
+	_cleanup_free_ char *keys = NULL, *resolv = NULL;
+	struct vps_rootfs_extras x;
 	int r;
 
 	r = parse_create(c, argc, argv, &a);
@@ -256,6 +291,9 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return cli_fail(a.name, "already exists");
 	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
 		return cli_fail(a.name, "%s", err);
+	if (!a.privileged && strcmp(cfg.storage, "overlay") == 0)
+		return cli_fail(a.name, "--storage overlay needs --privileged for now (the shared "
+				"tree is not id-mapped into a VPS's user namespace yet)");
 	if (!a.privileged) {
 		/* held until vps.conf records the range, so no two creates pick the same one */
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg.uid_base, &idlock);
@@ -264,7 +302,22 @@ int cmd_create(struct cli *c, int argc, char **argv)
 					strerror(-r));
 		cfg.userns = true;
 	}
-	return materialize(c, &cfg, &t);
+	if (read_extras(&a, &keys, &resolv))
+		return EXIT_FAILURE;
+	x = (struct vps_rootfs_extras){
+		.ssh_keys = keys,
+		.resolv_conf = resolv,
+		.root_uid = cfg.userns ? (uid_t)cfg.uid_base : 0,
+		.root_gid = cfg.userns ? (gid_t)cfg.uid_base : 0,
+	};
+	/* A template is not removed while an overlay VPS is being made from it. */
+	if (strcmp(cfg.storage, "overlay") == 0) {
+		store_lock = template_store_lock(c->paths.templates_dir, false);
+		if (store_lock < 0)
+			return cli_fail(a.name, "cannot lock the template store: %s",
+					strerror(-store_lock));
+	}
+	return materialize(c, &cfg, &t, &x);
 }
 
 static const char *const destroy_help[] = {

@@ -26,6 +26,7 @@ enum conf_type {
 	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
 	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
 	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
+	CONF_STORAGE,  /* "copy" or "overlay" */
 	_CONF_TYPE_MAX,
 };
 

@@ -51,6 +51,8 @@ const struct conf_key vps_config_keys[] = {
 	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,
 	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
+	VKEY("STORAGE", CONF_STORAGE, storage,
+	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -79,6 +81,8 @@ const struct conf_key node_config_keys[] = {
 	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
 	NKEY("UID_BASE_START", CONF_UINT, uid_base_start,
 	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
+	NKEY("STORAGE", CONF_STORAGE, storage,
+	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -94,6 +98,7 @@ void node_config_init(struct node_config *c)
 	strcpy(c->bridge, "vpsbr0");
 	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
 	c->uid_base_start = 1000000;
+	strcpy(c->storage, "copy");
 }
 
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
@@ -124,6 +129,8 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	c->poweroff_signal = SIGUSR2;
 	c->quota = node->defaults;
 	c->antispoof = true;
+	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
+	strcpy(c->storage, "copy");
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,

@@ -29,6 +29,7 @@ struct vps_config {
 	bool nesting;       /* nested user namespaces allowed inside */
 	bool userns;        /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
+	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
 };
 
 struct node_config {
@@ -41,6 +42,7 @@ struct node_config {
 	char bridge[16];
 	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
 	uint64_t uid_base_start; /* where user-namespace id ranges start */
+	char storage[16];       /* the storage mode `create` uses without --storage */
 };
 
 extern const struct conf_key vps_config_keys[];

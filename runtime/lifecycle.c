@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -277,6 +278,7 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
+	(void)vps_cgroup2_remove(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name);
 	vps_net_teardown(name);
 	return vps_state_remove(p, name);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "console.h"
 #include "fileio.h"
@@ -82,6 +83,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 	s->spawn = (struct vps_spawn){
 		.cfg = s->a->cfg,
 		.node = s->a->node,
+		.cgroup_parent = s->st.cgroup_parent,
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
 		.console_fd = s->console.slave,
@@ -254,6 +256,7 @@ static void teardown(struct sup *s, const char *reason)
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
+		(void)vps_cgroup2_remove(s->st.cgroup_parent, s->a->cfg->name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {

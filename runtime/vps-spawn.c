@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "idmap.h"
@@ -24,6 +25,7 @@
 #include "netsetup.h"
 #include "network.h"
 #include "security.h"
+#include "storage-mount.h"
 #include "vps-spawn.h"
 #include "sync.h"
 
@@ -106,12 +108,16 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = vps_mount_bind_root(s->rootfs, &rootfd, &what);
+	r = vps_storage_mount(s->cfg, s->rootfs, &what);
+	if (r == 0)
+		r = vps_mount_bind_root(s->rootfs, &rootfd, &what);
 	/* #4 with a user namespace: become the VPS's root (its range's first id) */
 	if (r == 0 && s->cfg->userns)
 		r = become_root(&what);
 	if (r == 0)
 		r = vps_mount_setup(rootfd, s->console_path, &what);
+	if (r == 0)
+		r = vps_cgroup2_mount(rootfd, &what);
 	if (r == 0)
 		r = vps_mount_pivot(rootfd, &what);
 	if (r == 0)
@@ -191,6 +197,14 @@ static int host_steps(struct vps_spawn *s)
 				 strerror(-r));
 			return r;
 		}
+	}
+	/* systemd inside needs a cgroup2 tree of its own (cgroup-mount.h) */
+	r = vps_cgroup2_join(s->cgroup_parent, s->cfg->name, s->pid,
+			     s->cfg->userns ? (long long)s->cfg->uid_base : -1);
+	if (r < 0) {
+		snprintf(s->error, sizeof(s->error), "Failed to make the VPS's cgroup2 group: %s",
+			 strerror(-r));
+		return r;
 	}
 	/* v1 devices policy, when the VPS has a devices group of its own (devices.h) */
 	r = vps_devices_restrict(s->pid, s->cfg->name);

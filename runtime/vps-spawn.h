@@ -10,6 +10,7 @@
 struct vps_spawn {
 	const struct vps_config *cfg;
 	const struct node_config *node;
+	const char *cgroup_parent; /* where the VPS cgroup is (the node's, or a unit's) */
 	const char *rootfs;
 	const char *console_path; /* pty slave the init gets as its console */
 	int console_fd;           /* an open fd of that slave */

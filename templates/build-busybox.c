@@ -199,12 +199,10 @@ struct tar_sink {
 	uint64_t size;
 };
 
-static int write_all(int fd, const char *p, size_t len);
-
 static la_ssize_t sink_write(struct archive *a, void *userdata, const void *buf, size_t len)
 {
 	struct tar_sink *s = userdata;
-	int r = write_all(s->fd, buf, len);
+	int r = template_write_all(s->fd, buf, len);
 
 	if (r < 0) {
 		archive_set_error(a, -r, "Cannot write the template tarball");
@@ -527,43 +525,7 @@ fail:
 
 /* ---- committing the three files ------------------------------------------------------------- */
 
-struct staged {
-	char tmp[96];
-	char final[64];
-};
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int stage_file(int dfd, struct staged *s, const char *content, size_t len)
-{
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	snprintf(s->tmp, sizeof(s->tmp), ".%s.tmp.%d", s->final, (int)getpid());
-	(void)unlinkat(dfd, s->tmp, 0);
-	fd = openat(dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, content, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	return r;
-}
-
-static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
+static int build_tarball(int dfd, struct template_staged *s, const char *name, int bb_fd,
                          const char *busybox, struct vps_template_meta *m)
 {
 	_cleanup_(archive_freep) struct archive *a = NULL;
@@ -577,11 +539,9 @@ static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
 	if (!a)
 		return -ENOMEM;
 	snprintf(s->final, sizeof(s->final), "%s%s", name, suffix);
-	snprintf(s->tmp, sizeof(s->tmp), ".%s.tmp.%d", s->final, (int)getpid());
-	(void)unlinkat(dfd, s->tmp, 0);
-	fd = openat(dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = template_stage_open(dfd, s);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	sink.fd = fd;
 	SHA256Init(&sink.sha);
 	/* No zero padding after the compressed stream: zstd would read it as a broken frame. */
@@ -600,73 +560,6 @@ static int build_tarball(int dfd, struct staged *s, const char *name, int bb_fd,
 	return 0;
 }
 
-static void arch_name(char *buf, size_t len)
-{
-	static const char *const map[][2] = {
-	        {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "i386"},
-	        {"i586", "i386"},    {"armv7l", "armhf"},  {"ppc64le", "ppc64el"},
-	};
-	struct utsname u;
-
-	if (uname(&u) < 0) {
-		snprintf(buf, len, "unknown");
-		return;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(map); i++)
-		if (strcmp(u.machine, map[i][0]) == 0) {
-			snprintf(buf, len, "%s", map[i][1]);
-			return;
-		}
-	/* A machine name too long for the field is not one a template could be made for. */
-	if (snprintf(buf, len, "%s", u.machine) >= (int)len)
-		snprintf(buf, len, "unknown");
-}
-
-static int stage_sidecars(int dfd, struct staged *sha, struct staged *meta, const char *tar_name,
-                          const struct vps_template_meta *m)
-{
-	_cleanup_free_ char *text = NULL;
-	char line[192];
-	int r;
-
-	snprintf(sha->final, sizeof(sha->final), "%s.sha256", m->name);
-	snprintf(line, sizeof(line), "%s  %s\n", m->sha256, tar_name);
-	r = stage_file(dfd, sha, line, strlen(line));
-	if (r < 0)
-		return r;
-	snprintf(meta->final, sizeof(meta->final), "%s.meta", m->name);
-	r = template_meta_format(m, &text);
-	if (r < 0)
-		return r;
-	return stage_file(dfd, meta, text, strlen(text));
-}
-
-/* Tarball first, metadata last: lookup reads the metadata, verify then sees a matching pair. */
-static int commit(int dfd, struct staged *files, size_t n, const char *name, const char *keep)
-{
-	for (size_t i = 0; i < n; i++)
-		if (renameat(dfd, files[i].tmp, dfd, files[i].final) < 0)
-			return -errno;
-	if (fsync(dfd) < 0)
-		return -errno;
-	/* A rebuild that changed compression must not leave the old tarball to be found first. */
-	for (size_t i = 0; i < ELEMENTSOF(template_suffixes); i++) {
-		char fn[64];
-
-		snprintf(fn, sizeof(fn), "%s%s", name, template_suffixes[i]);
-		if (strcmp(fn, keep) != 0 && unlinkat(dfd, fn, 0) < 0 && errno != ENOENT)
-			return -errno;
-	}
-	return 0;
-}
-
-static void unstage(int dfd, struct staged *files, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (files[i].tmp[0])
-			(void)unlinkat(dfd, files[i].tmp, 0);
-}
-
 static int fill_meta(const char *name, const char *busybox, struct vps_template_meta *m)
 {
 	int r;
@@ -675,7 +568,7 @@ static int fill_meta(const char *name, const char *busybox, struct vps_template_
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->os, sizeof(m->os), "busybox");
 	snprintf(m->init, sizeof(m->init), "/sbin/init");
-	arch_name(m->arch, sizeof(m->arch));
+	template_arch_name(m->arch, sizeof(m->arch));
 	m->created = (uint64_t)time(NULL);
 	r = busybox_version(busybox, m->release, sizeof(m->release));
 	if (r < 0)
@@ -686,18 +579,18 @@ static int fill_meta(const char *name, const char *busybox, struct vps_template_
 static int build_locked(int dfd, const char *abs_dir, const char *name, const char *busybox,
                         int bb_fd, struct vps_template_meta *m)
 {
-	struct staged files[3] = {0};
+	struct template_staged files[3] = {0};
 	int r;
 
 	r = fill_meta(name, busybox, m);
 	if (r == 0)
 		r = build_tarball(dfd, &files[0], name, bb_fd, busybox, m);
 	if (r == 0)
-		r = stage_sidecars(dfd, &files[1], &files[2], files[0].final, m);
+		r = template_stage_sidecars(dfd, &files[1], &files[2], files[0].final, m);
 	if (r == 0)
-		r = commit(dfd, files, ELEMENTSOF(files), name, files[0].final);
+		r = template_commit(dfd, files, ELEMENTSOF(files), name, files[0].final);
 	if (r < 0) {
-		unstage(dfd, files, ELEMENTSOF(files));
+		template_unstage(dfd, files, ELEMENTSOF(files));
 		return r;
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs_dir, files[0].final);

@@ -159,21 +159,6 @@ static int lookup_at(int dfd, const char *abs_dir, const char *name, struct vps_
 	return 0;
 }
 
-static int open_store(const char *templates_dir, int *ret_fd, char **ret_abs)
-{
-	_cleanup_close_ int dfd = open(templates_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char *abs;
-
-	if (dfd < 0)
-		return -errno;
-	abs = realpath(templates_dir, NULL);
-	if (!abs)
-		return -errno;
-	*ret_fd = TAKE_FD(dfd);
-	*ret_abs = abs;
-	return 0;
-}
-
 int template_lookup(const char *templates_dir, const char *name, struct vps_template_meta *ret)
 {
 	_cleanup_close_ int dfd = -EBADF;
@@ -182,7 +167,7 @@ int template_lookup(const char *templates_dir, const char *name, struct vps_temp
 
 	if (!name || !name_is_valid(name))
 		return -EINVAL;
-	r = open_store(templates_dir, &dfd, &abs);
+	r = template_store_open(templates_dir, &dfd, &abs);
 	if (r < 0)
 		return r;
 	return lookup_at(dfd, abs, name, ret);
@@ -232,7 +217,7 @@ int template_list(const char *templates_dir, struct vps_template_meta **ret, siz
 	struct dirent *de;
 	int r, dfd2;
 
-	r = open_store(templates_dir, &dfd, &abs);
+	r = template_store_open(templates_dir, &dfd, &abs);
 	if (r < 0)
 		return r;
 	dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);

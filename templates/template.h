@@ -47,3 +47,54 @@ int template_verify(const struct vps_template_meta *meta);
  * size 256) names the entry and the rule it broke. */
 int template_unpack(const char *tarball, int parent_fd, const char *dest_name,
 		    const struct template_unpack_opts *opts, char *ret_reason);
+
+/* ---- the store (additions for import, debian, removal and overlay storage) ---- */
+
+/* What import may be told; anything left 0/NULL is found in the tarball itself. */
+struct template_import_opts {
+	const char *name;     /* the template's name in the store (required) */
+	const char *sha256;   /* the digest the file must have, or NULL */
+	const char *init;     /* the VPS init, or NULL to detect (systemd, busybox, /sbin/init) */
+	int poweroff_signal;  /* 0 = the detected init's */
+};
+
+/* Copies file into the store as opts->name (refused when it exists: -EEXIST), hashing while it
+ * copies, so what is checked is what is stored; a digest mismatch is -EBADMSG and stores
+ * nothing. The copy must be a readable tarball; OS and release come from its os-release. On
+ * refusal ret_reason (if not NULL, 256 bytes) says why. */
+int template_import(const char *templates_dir, const char *file,
+                    const struct template_import_opts *opts, struct vps_template_meta *ret,
+                    char *ret_reason);
+
+struct template_debian_opts {
+	const char *name;     /* e.g. "debian-12" */
+	const char *release;  /* a Debian code name: "bookworm" */
+	const char *variant;  /* "minbase" (default) or "standard" */
+	const char *include;  /* extra packages, comma-separated, or NULL */
+	bool progress;        /* let mmdebstrap print its progress (stderr is a terminal) */
+};
+
+/* Builds NAME.tar.zst with mmdebstrap from the host's apt sources (systemd as init, iproute2,
+ * openssh-server; host keys made on first boot, root's password locked). -EEXIST when the name
+ * is taken. On failure ret_reason (256 bytes) says which step failed. */
+int template_build_debian(const char *templates_dir, const struct template_debian_opts *opts,
+                          struct vps_template_meta *ret, char *ret_reason);
+
+/* Removes NAME's tarball, checksum, metadata and shared tree (the caller checks it is unused). */
+int template_remove(const char *templates_dir, const char *name);
+
+/* A flock on the store: shared by creates that use a shared tree until their VPS is written,
+ * exclusive for removing a template. Returns the fd holding it. */
+int template_store_lock(const char *templates_dir, bool exclusive);
+
+/* TEMPLATES/NAME.rootfs: the template unpacked once for overlay VPSes (read-only to them),
+ * made on first use (atomically: concurrent first uses end with one tree). Its absolute path
+ * goes to ret_path. On refusal ret_reason (256 bytes) says which entry broke which rule. */
+int template_shared_tree(const char *templates_dir, const struct vps_template_meta *t,
+                         char *ret_path, size_t len, char *ret_reason);
+/* Whether NAME.rootfs exists (1), not (0) or -errno. */
+int template_shared_tree_exists(const char *templates_dir, const char *name);
+/* Removes NAME.rootfs; a missing tree is fine. */
+int template_shared_tree_remove(const char *templates_dir, const char *name);
+/* The host's Debian code name (VERSION_CODENAME of /etc/os-release); -ENOENT without one. */
+int template_host_release(char *ret, size_t len);

@@ -41,7 +41,7 @@ is "vpsctl stop --timeout 5 <Tab>: the value is not an operand" \
 	"$(complete_line vpsctl --root "$T_ROOT" stop --timeout 5 '')" "db web1"
 is "vpsctl create x --template <Tab>: the template names" \
 	"$(complete_line vpsctl --root "$T_ROOT" create x --template '')" "busybox debian-12"
-is "vpsctl template <Tab>" "$(complete_line vpsctl template '')" "build list"
+is "vpsctl template <Tab>" "$(complete_line vpsctl template '')" "build import list remove verify"
 is "vpsctl resize web1 --mem<Tab>" "$(complete_line vpsctl resize web1 --mem)" \
 	"--memory --memory-reserve"
 

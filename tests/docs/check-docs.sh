@@ -35,7 +35,7 @@ vps_keys=$(table_keys '[VQ]KEY')
 node_keys=$(table_keys '[ND]KEY')
 quota_keys=$(table_keys 'QKEY')
 # "template" has no flags of its own; its sub-commands do.
-sections=$(echo $commands template-build template-list | tr ' ' '\n' | grep -vx template)
+sections=$(echo $commands template-build template-import template-list template-remove template-verify | tr ' ' '\n' | grep -vx template)
 plan $((10 + $(echo $sections | wc -w) + $(echo $quota_keys | wc -w)))
 
 is "vpsctl --help lists commands" "$([ -n "$commands" ] && echo yes)" yes

@@ -34,7 +34,7 @@ help_commands() {
 }
 # The long flags `vpsctl CMD... --help` prints (--help itself included).
 help_flags() {
-	"$VPSCTL" "$@" --help | grep -o -- '--[a-z][a-z-]*' | sort -u
+	"$VPSCTL" "$@" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
 finish() {

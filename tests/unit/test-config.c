@@ -25,6 +25,7 @@ START_TEST(test_roundtrip_every_key)
 		{"USERNS", "yes"},             {"UID_BASE", "1065536"},
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
+		{"STORAGE", "overlay"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -51,6 +52,21 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert_int_eq(b.poweroff_signal, SIGRTMIN + 4);
 	ck_assert(b.onboot);
 	ck_assert(b.nesting);
+	ck_assert_str_eq(b.storage, "overlay");
+}
+
+/* A vps.conf from before storage modes is a copy, whatever the node's default is now. */
+START_TEST(test_storage_default_is_copy)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	strcpy(node.storage, "overlay");
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "TEMPLATE=busybox\n", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.storage, "copy");
 }
 END_TEST
 
@@ -69,6 +85,10 @@ START_TEST(test_node_roundtrip)
 	ck_assert_str_eq(b.cgroup_parent, "/x/y");
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
+	ck_assert_str_eq(b.storage, "copy");
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
+	ck_assert_str_eq(a.storage, "overlay");
 }
 END_TEST
 
@@ -97,6 +117,8 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=\"$(reboot)\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=all\n", err, sizeof(err)), 0);
 	ck_assert_str_eq(c.cap_drop, "all");
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "STORAGE=zfs\n", err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "STORAGE=\"\"\n", err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "  MEMORY='64M'  \n", err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }
@@ -131,6 +153,7 @@ int main(void)
 	tcase_add_test(tc, test_node_roundtrip);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
+	tcase_add_test(tc, test_storage_default_is_copy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

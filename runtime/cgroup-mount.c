@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Why only hybrid hosts: on a pure cgroup2 host the VPS runs in the very group that carries its
+ * limits (PARENT/NAME, made by cgroup/). Mounting that group as the VPS's /sys/fs/cgroup would
+ * let root inside write its own memory.max. There the delegated tree must be a child of the
+ * limited group (PARENT/NAME/payload, as systemd-nspawn and LXC do), which needs cgroup/ to
+ * kill, count and remove recursively first; until then a v2 host gets no cgroup mount.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup-mount.h"
+#include "cleanup.h"
+#include "fileio.h"
+
+#define UNIFIED        "/sys/fs/cgroup/unified"
+#define MAX_DEPTH      32
+#define RMDIR_TRIES    50 /* x 20 ms: exiting tasks leave their group a moment after death */
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == (typeof(sf.f_type))magic;
+}
+
+static bool hybrid_host(void)
+{
+	return !is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) && is_fs(UNIFIED, CGROUP2_SUPER_MAGIC);
+}
+
+/* UNIFIED/parent/name with parent checked like cgroup/ does ("" or "/a/b", no dot parts). */
+static int group_path(const char *parent, const char *name, char *buf, size_t len)
+{
+	int n;
+
+	if ((parent[0] && parent[0] != '/') || strstr(parent, "/.") || strstr(parent, "//") ||
+	    !name[0] || strchr(name, '/') || name[0] == '.')
+		return -EINVAL;
+	n = snprintf(buf, len, "%s%s/%s", UNIFIED, strcmp(parent, "/") == 0 ? "" : parent, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int vps_cgroup2_join(const char *parent, const char *name, pid_t pid, long long owner)
+{
+	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
+						"cgroup.subtree_control"};
+	_cleanup_close_ int fd = -EBADF;
+	char path[PATH_MAX], spid[32];
+	int r;
+
+	if (!hybrid_host())
+		return 0;
+	r = group_path(parent, name, path, sizeof(path));
+	if (r == 0)
+		r = mkdir_p(path, 0755);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* cgroup v2 delegation as the kernel documents it: the directory and these files. */
+	if (owner >= 0) {
+		if (fchown(fd, (uid_t)owner, (gid_t)owner) < 0)
+			return -errno;
+		for (size_t i = 0; i < ELEMENTSOF(delegated); i++)
+			if (fchownat(fd, delegated[i], (uid_t)owner, (gid_t)owner, 0) < 0)
+				return -errno;
+	}
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	return write_string_at(fd, "cgroup.procs", spid);
+}
+
+int vps_cgroup2_mount(int rootfd, const char **what)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = -EBADF;
+	char target[64];
+
+	if (!hybrid_host())
+		return 0;
+	*what = "mount cgroup2 on /sys/fs/cgroup";
+	/* Our fresh sysfs, not the VPS's files: still resolved without following anything. */
+	fd = (int)syscall(SYS_openat2, rootfd, "sys/fs/cgroup", &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	if (mount("cgroup2", target, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int rmdir_retry(int dfd, const char *name)
+{
+	for (int i = 0;; i++) {
+		if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || i + 1 >= RMDIR_TRIES)
+			return -errno;
+		(void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+	}
+}
+
+/* Depth first: a cgroup directory goes only once it has no child groups. */
+static int remove_tree(int dfd, const char *name, unsigned depth)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd, r = 0;
+
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			int k = remove_tree(dirfd(d), de->d_name, depth + 1);
+
+			r = r < 0 ? r : k;
+		}
+	if (r < 0)
+		return r;
+	return rmdir_retry(dfd, name);
+}
+
+int vps_cgroup2_remove(const char *parent, const char *name)
+{
+	_cleanup_close_ int pfd = -EBADF;
+	char path[PATH_MAX], *slash;
+	int r;
+
+	if (!hybrid_host())
+		return 0;
+	r = group_path(parent, name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = remove_tree(pfd, slash + 1, 0);
+	if (r < 0)
+		return r;
+	/* The parent too once it is empty, like cgroup/ does on the other hierarchies; never the
+	 * hierarchy's root. Another VPS in it keeps it (EBUSY). */
+	if (strcmp(path, UNIFIED) != 0 && rmdir(path) < 0 && errno != EBUSY && errno != ENOTEMPTY &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}

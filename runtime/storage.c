@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "rootfs-files.h"
+#include "storage-mount.h"
+#include "storage.h"
+
+static bool is_overlay(const struct vps_config *cfg)
+{
+	return strcmp(cfg->storage, "overlay") == 0;
+}
+
+static int make_dir(int dir_fd, const char *name, mode_t mode)
+{
+	if (mkdirat(dir_fd, name, mode) < 0)
+		return -errno;
+	/* Not left to the umask: the overlay's root takes upper's mode. */
+	return fchmodat(dir_fd, name, mode, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP
+		       ? -errno
+		       : 0;
+}
+
+static int materialize_overlay(int dir_fd, const struct vps_template_meta *t,
+			       const char *templates_dir, char *err, size_t errlen)
+{
+	char shared[PATH_MAX], reason[256] = "";
+	int r;
+
+	r = template_shared_tree(templates_dir, t, shared, sizeof(shared), reason);
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to unpack the shared tree of template '%s': %s",
+			 t->name, reason[0] ? reason : strerror(-r));
+		return r;
+	}
+	r = make_dir(dir_fd, "upper", 0755);
+	if (r == 0)
+		r = make_dir(dir_fd, "work", 0700);
+	if (r == 0)
+		r = make_dir(dir_fd, "rootfs", 0755);
+	if (r == 0 && symlinkat(shared, dir_fd, "lower") < 0)
+		r = -errno;
+	if (r < 0)
+		snprintf(err, errlen, "Failed to make the overlay directories: %s", strerror(-r));
+	return r;
+}
+
+int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
+			    const struct vps_template_meta *t, const char *templates_dir,
+			    char *err, size_t errlen)
+{
+	struct template_unpack_opts uo = {
+		/* A user-namespace VPS owns its files through its host id range. */
+		.uid_shift = cfg->userns ? (uid_t)cfg->uid_base : 0,
+		.gid_shift = cfg->userns ? (gid_t)cfg->uid_base : 0,
+	};
+	char reason[256] = "";
+	int r;
+
+	if (is_overlay(cfg))
+		return materialize_overlay(dir_fd, t, templates_dir, err, errlen);
+	r = template_unpack(t->file, dir_fd, "rootfs", &uo, reason);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to unpack template '%s': %s", t->name,
+			 reason[0] ? reason : strerror(-r));
+	return r;
+}
+
+static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x, const char **what)
+{
+	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	*what = "open the root filesystem";
+	if (rootfd < 0)
+		return -errno;
+	if (x->ssh_keys) {
+		*what = "add the SSH key to /root/.ssh/authorized_keys";
+		r = rootfs_add_authorized_keys(rootfd, x->ssh_keys, x->root_uid, x->root_gid);
+		if (r < 0)
+			return r;
+	}
+	if (x->resolv_conf) {
+		*what = "write /etc/resolv.conf";
+		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Overlay: the root exists only as a mount, so a child mounts it in a private namespace of
+ * its own, writes (overlayfs copies up what it changes), and the mount dies with it. */
+static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
+			     const struct vps_rootfs_extras *x, char *err, size_t errlen)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		const char *what = "create a mount namespace";
+		int r = unshare(CLONE_NEWNS) < 0 ? -errno : vps_storage_mount(cfg, rootfs, &what);
+
+		if (r == 0)
+			r = write_extras(rootfs, x, &what);
+		if (r < 0)
+			dprintf(p[1], "Failed to %s: %s", what, strerror(-r));
+		_exit(r < 0);
+	}
+	close(p[1]);
+	n = read(p[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (!err[0])
+		snprintf(err, errlen, "Failed to prepare the overlay root filesystem");
+	return -EIO;
+}
+
+int vps_storage_customize(const char *dir, const struct vps_config *cfg,
+			  const struct vps_rootfs_extras *x, char *err, size_t errlen)
+{
+	char rootfs[PATH_MAX];
+	const char *what;
+	int r;
+
+	if (!x->ssh_keys && !x->resolv_conf)
+		return 0;
+	if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs))
+		return -ENAMETOOLONG;
+	if (is_overlay(cfg))
+		return customize_overlay(rootfs, cfg, x, err, errlen);
+	r = write_extras(rootfs, x, &what);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to %s: %s", what, strerror(-r));
+	return r;
+}
