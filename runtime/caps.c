@@ -34,6 +34,17 @@
  *   SYS_NICE, IPC_LOCK, IPC_OWNER, LEASE, LINUX_IMMUTABLE, NET_BROADCAST, SYS_TTY_CONFIG,
  *   WAKE_ALARM, CHECKPOINT_RESTORE: not needed by a typical VPS.
  *
+ * With a user namespace (the default) the VPS's root is an unprivileged host id, and capabilities
+ * count only in the VPS's own user namespace: NET_ADMIN then configures only the VPS's netns
+ * (owned by that namespace) and joins the default set, so root inside can manage its own
+ * interface, routes and firewall; the node's anti-spoofing filter and caps sit outside it.
+ * SYS_ADMIN becomes grantable (systemd inside needs it to mount /run and friends; create adds
+ * it for systemd templates): its mounts are those a user namespace may make (tmpfs, proc, sysfs,
+ * cgroup2 of its own tree), and lifting a mask it may unmount gains nothing, since the host's
+ * files behind it belong to ids the VPS does not map (DAC checks fail, and capable() against
+ * the initial namespace fails too). SYS_PTRACE stays out: ptrace within the namespace would
+ * reach a `vpsctl exec` child once it joined, undumpable or not.
+ *
  * Never (refused by vps_caps_keep_mask even when asked for):
  *   SYS_ADMIN        mount, new procfs/cgroupfs (release_agent), devices, ...: host root
  *   SYS_MODULE       kernel modules
@@ -181,10 +192,17 @@ int vps_caps_format_list(uint64_t mask, char *buf, size_t len)
 	return 0;
 }
 
-int vps_caps_keep_mask(const char *add, const char *drop, uint64_t *ret_keep)
+int vps_caps_keep_mask(const char *add, const char *drop, bool userns, uint64_t *ret_keep)
 {
-	uint64_t a, d;
+	uint64_t a, d, never = vps_caps_never(), dflt = vps_caps_default();
 	int r;
+
+	/* In a user namespace these are checked against the VPS's own namespaces (its netns, its
+	 * mount namespace); host-owned files stay out of reach of its root: see the comment above. */
+	if (userns) {
+		dflt |= VPS_CAP_BIT(CAP_NET_ADMIN);
+		never &= ~VPS_CAP_BIT(CAP_SYS_ADMIN);
+	}
 
 	r = vps_caps_parse_list(add ? add : "", &a);
 	if (r < 0)
@@ -192,10 +210,10 @@ int vps_caps_keep_mask(const char *add, const char *drop, uint64_t *ret_keep)
 	r = vps_caps_parse_list(drop ? drop : "", &d);
 	if (r < 0)
 		return r;
-	if (a != vps_caps_all() && (a & vps_caps_never()))
+	if (a != vps_caps_all() && (a & never))
 		return log_debug_errno(-EPERM,
 		                       "A capability that may not be granted was asked for");
-	*ret_keep = (vps_caps_default() | (a & ~vps_caps_never())) & ~d;
+	*ret_keep = (dflt | (a & ~never)) & ~d;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,7 @@ int vps_caps_format_list(uint64_t mask, char *buf, size_t len);
 /* The set a VPS keeps: (default + add) - drop. -EPERM when add names a capability from the
  * never set (unless add is "all", which means "all that may be granted"); -EINVAL on a bad
  * list. */
-int vps_caps_keep_mask(const char *add, const char *drop, uint64_t *ret_keep);
+int vps_caps_keep_mask(const char *add, const char *drop, bool userns, uint64_t *ret_keep);
 
 /*
  * Makes keep the process's only capabilities: drops every other one from the bounding set,

@@ -83,6 +83,23 @@ int vps_cgroup2_join(const char *parent, const char *name, pid_t pid, long long 
 	return write_string_at(fd, "cgroup.procs", spid);
 }
 
+int vps_cgroup2_attach_self(const char *parent, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[PATH_MAX];
+	int r;
+
+	if (!hybrid_host())
+		return 0;
+	r = group_path(parent, name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* a VPS started before this existed */
+	return write_string_at(fd, "cgroup.procs", "0");
+}
+
 int vps_cgroup2_mount(int rootfd, const char **what)
 {
 	struct open_how how = {

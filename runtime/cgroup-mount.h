@@ -17,6 +17,9 @@
  * moves pid into it. With owner >= 0 (a user-namespace VPS's root on the host) the group is
  * delegated to it: it owns the directory and the files that let systemd inside manage it. */
 int vps_cgroup2_join(const char *parent, const char *name, pid_t pid, long long owner);
+/* Host side, for `vpsctl exec`: moves the caller into UNIFIED/parent/name, so what it runs
+ * is inside the VPS's cgroup2 tree like the rest of the VPS. */
+int vps_cgroup2_attach_self(const char *parent, const char *name);
 /* Mount namespace: the VPS's, /sys mounted under rootfd, not pivoted. Mounts cgroup2 (rooted
  * at the cgroup namespace's root) on rootfd/sys/fs/cgroup. */
 int vps_cgroup2_mount(int rootfd, const char **what);

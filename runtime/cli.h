@@ -35,6 +35,9 @@ int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret);
  * error message; handles --help by printing usage and returning -2. */
 void cli_print_help(const char *usage, const char *const *lines);
 
+/* systemd's generator reads ONBOOT: have it run again (on a real node running systemd). */
+void cli_systemd_reload(const struct cli *c);
+
 /* JSON output helpers. */
 void json_string(FILE *f, const char *s);
 

@@ -163,7 +163,10 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 		return cli_fail(a->name, "invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE", a->cap_add);
 	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)
 		return cli_fail(a->name, "invalid --cap-drop '%.64s': capability names like MKNOD,NET_RAW, or all", a->cap_drop);
-	if (vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, &keep) == -EPERM)
+	/* systemd as init mounts /run, /tmp and more: in a user namespace it may. */
+	if (cfg->userns && strstr(cfg->init, "systemd") && !cfg->cap_add[0])
+		snprintf(cfg->cap_add, sizeof(cfg->cap_add), "SYS_ADMIN");
+	if (vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, cfg->userns, &keep) == -EPERM)
 		return cli_fail(a->name, "--cap-add '%.64s': names a capability no VPS may have (see vpsctl(8))", a->cap_add);
 	return 0;
 }
@@ -191,6 +194,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
+	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++)
@@ -317,7 +321,10 @@ int cmd_create(struct cli *c, int argc, char **argv)
 			return cli_fail(a.name, "cannot lock the template store: %s",
 					strerror(-store_lock));
 	}
-	return materialize(c, &cfg, &t, &x);
+	r = materialize(c, &cfg, &t, &x);
+	if (r == 0 && cfg.onboot)
+		cli_systemd_reload(c);
+	return r;
 }
 
 static const char *const destroy_help[] = {

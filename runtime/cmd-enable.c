@@ -15,8 +15,7 @@
 
 extern char **environ;
 
-/* systemd's generator reads ONBOOT: have it run again, on a real node under systemd. */
-static void reload_systemd(const struct cli *c)
+void cli_systemd_reload(const struct cli *c)
 {
 	char *const argv[] = {"systemctl", "daemon-reload", NULL};
 	pid_t pid;
@@ -65,11 +64,13 @@ static int set_onboot(struct cli *c, int argc, char **argv, bool on)
 	if (order && conf_set(vps_config_keys, vps_config_keys_n, &cfg, "BOOT_ORDER", order) < 0)
 		return cli_usage_error(c, "invalid --boot-order '%.32s'", order);
 	r = vps_path(&c->paths, cfg.name, NULL, path, sizeof(path));
-	dir = r < 0 ? r : open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = dir < 0 ? -errno : vps_config_save_at(dir, &cfg);
+	if (r == 0) {
+		dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = dir < 0 ? -errno : vps_config_save_at(dir, &cfg);
+	}
 	if (r < 0)
 		return cli_fail(cfg.name, "Failed to save vps.conf: %s", strerror(-r));
-	reload_systemd(c);
+	cli_systemd_reload(c);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "exec.h"
 #include "security.h"
@@ -33,6 +34,7 @@ struct exec_ctx {
 	int init_fd;
 	int pty_sock; /* child's end for passing the pty master, or -1 */
 	bool userns;  /* init runs in a user namespace other than ours */
+	char cgroup_parent[256];
 };
 
 static void clean_environment(void)
@@ -67,6 +69,8 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		child_fail(c, "mark the process undumpable", 126);
 	r = vps_cgroup_attach(c->cg, 0);
+	if (r == 0)
+		r = vps_cgroup2_attach_self(c->cgroup_parent, c->name);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, "join the VPS cgroup", 126);
@@ -142,8 +146,9 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "not running");
 		return -ESRCH;
 	}
-	r = vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent,
-			   cfg->name, &c->cg);
+	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "%s",
+		 st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent);
+	r = vps_cgroup_new(c->cgroup_parent, cfg->name, &c->cg);
 	if (r < 0)
 		return r;
 	c->userns = in_other_userns(st.init_pid);

@@ -11,7 +11,7 @@ int vps_security_apply(const struct vps_config *cfg, const char **what)
 	int r;
 
 	*what = "compute the capability set (CAP_ADD/CAP_DROP)";
-	r = vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, &keep);
+	r = vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, cfg->userns, &keep);
 	if (r < 0)
 		return r;
 	/* 1. seccomp while CAP_SYS_ADMIN is still ours (no no_new_privs: su and ping must work) */

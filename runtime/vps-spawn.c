@@ -52,11 +52,13 @@ static void reset_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The console is init's stdio but not its controlling terminal (a kernel never gives init
+ * one either): otherwise a Ctrl-C typed on the console would be SIGINT to init, which busybox
+ * init and systemd take as Ctrl-Alt-Del and reboot. The shell the inittab puts on the console
+ * makes it its own controlling terminal. */
 static int setup_console(int fd)
 {
 	if (setsid() < 0)
-		return -errno;
-	if (ioctl(fd, TIOCSCTTY, 0) < 0)
 		return -errno;
 	for (int i = 0; i < 3; i++)
 		if (dup2(fd, i) < 0)

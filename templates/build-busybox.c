@@ -337,7 +337,7 @@ static const char inittab[] =
         "# /etc/inittab of the vpsctl busybox template (busybox init syntax).\n"
         "::sysinit:/etc/init.d/rcS\n"
         "# A shell on the console, started when someone attaches and presses Enter.\n"
-        "::askfirst:-/bin/sh\n"
+        "console::askfirst:-/bin/sh\n"
         "::ctrlaltdel:/sbin/reboot\n"
         "::shutdown:/bin/sync\n";
 

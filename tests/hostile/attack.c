@@ -514,7 +514,6 @@ static void walk_cgroup(struct verdict *v, const char *dir, int depth)
 	                                     "pids.max",
 	                                     "cpu.max",
 	                                     "cpu.cfs_quota_us",
-	                                     "cgroup.procs",
 	                                     "release_agent"};
 	DIR *d = opendir(dir);
 	struct dirent *e;

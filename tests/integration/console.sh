@@ -2,7 +2,7 @@
 # console: attach through the supervisor's console socket, get init's shell, detach with
 # Ctrl-] q, attach again; a second client at the same time is refused; the log is kept.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 11
 
 build_template
 vpsctl create con --template busybox --hostname con-host >/dev/null
@@ -15,6 +15,12 @@ tmux -L "$sock" send-keys -t a Enter
 sleep 0.5
 tmux -L "$sock" send-keys -t a "hostname" Enter
 check "a shell on the console answers" wait_for 5 sh -c "tmux -L $sock capture-pane -p -t a | grep -q '^con-host'"
+tmux -L "$sock" send-keys -t a "sleep 30" Enter
+sleep 0.3
+tmux -L "$sock" send-keys -t a C-c
+tmux -L "$sock" send-keys -t a "echo after-\$((6*7))" Enter
+check "Ctrl-C interrupts the command on the console" wait_for 5 sh -c "tmux -L $sock capture-pane -p -t a | grep -q 'after-42'"
+is "and does not reboot the VPS" "$(json_get "$(vpsctl status con --json)" boots)" 1
 out=$(vpsctl console con 2>&1 </dev/null); rc=$?
 [ $rc != 0 ] && [[ $out == *"someone else is attached"* ]]; ok $? "a second client is refused"
 tmux -L "$sock" send-keys -t a C-] q

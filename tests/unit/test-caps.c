@@ -63,20 +63,37 @@ START_TEST(test_keep_mask)
 {
 	uint64_t k;
 
-	ck_assert_int_eq(vps_caps_keep_mask("", "", &k), 0);
+	ck_assert_int_eq(vps_caps_keep_mask("", "", false, &k), 0);
 	ck_assert_uint_eq(k, vps_caps_default());
-	ck_assert_int_eq(vps_caps_keep_mask(NULL, NULL, &k), 0);
+	ck_assert_int_eq(vps_caps_keep_mask(NULL, NULL, false, &k), 0);
 	ck_assert_uint_eq(k, vps_caps_default());
-	ck_assert_int_eq(vps_caps_keep_mask("NET_ADMIN", "MKNOD,NET_RAW", &k), 0);
+	ck_assert_int_eq(vps_caps_keep_mask("NET_ADMIN", "MKNOD,NET_RAW", false, &k), 0);
 	ck_assert_uint_eq(k, (vps_caps_default() | VPS_CAP_BIT(CAP_NET_ADMIN)) &
 	                             ~(VPS_CAP_BIT(CAP_MKNOD) | VPS_CAP_BIT(CAP_NET_RAW)));
-	ck_assert_int_eq(vps_caps_keep_mask("SYS_ADMIN", "", &k), -EPERM);
-	ck_assert_int_eq(vps_caps_keep_mask("NET_ADMIN,SYS_MODULE", "", &k), -EPERM);
-	ck_assert_int_eq(vps_caps_keep_mask("all", "", &k), 0);
+	ck_assert_int_eq(vps_caps_keep_mask("SYS_ADMIN", "", false, &k), -EPERM);
+	ck_assert_int_eq(vps_caps_keep_mask("NET_ADMIN,SYS_MODULE", "", false, &k), -EPERM);
+	ck_assert_int_eq(vps_caps_keep_mask("all", "", false, &k), 0);
 	ck_assert_uint_eq(k, vps_caps_all() & ~vps_caps_never());
-	ck_assert_int_eq(vps_caps_keep_mask("", "all", &k), 0);
+	ck_assert_int_eq(vps_caps_keep_mask("", "all", false, &k), 0);
 	ck_assert_uint_eq(k, 0);
-	ck_assert_int_eq(vps_caps_keep_mask("BOGUS", "", &k), -EINVAL);
+	ck_assert_int_eq(vps_caps_keep_mask("BOGUS", "", false, &k), -EINVAL);
+}
+END_TEST
+
+/* With a user namespace: NET_ADMIN by default, SYS_ADMIN grantable, the rest as without. */
+START_TEST(test_keep_mask_userns)
+{
+	uint64_t k;
+
+	ck_assert_int_eq(vps_caps_keep_mask("", "", true, &k), 0);
+	ck_assert_uint_eq(k, vps_caps_default() | VPS_CAP_BIT(CAP_NET_ADMIN));
+	ck_assert_int_eq(vps_caps_keep_mask("SYS_ADMIN", "", true, &k), 0);
+	ck_assert(k & VPS_CAP_BIT(CAP_SYS_ADMIN));
+	ck_assert_int_eq(vps_caps_keep_mask("SYS_PTRACE", "", true, &k), -EPERM);
+	ck_assert_int_eq(vps_caps_keep_mask("SYS_MODULE", "", true, &k), -EPERM);
+	ck_assert_int_eq(vps_caps_keep_mask("SYS_TIME", "", true, &k), -EPERM);
+	ck_assert_int_eq(vps_caps_keep_mask("", "NET_ADMIN", true, &k), 0);
+	ck_assert(!(k & VPS_CAP_BIT(CAP_NET_ADMIN)));
 }
 END_TEST
 
@@ -138,6 +155,7 @@ int main(void)
 	tcase_add_test(tc, test_parse_list);
 	tcase_add_test(tc, test_default_and_never);
 	tcase_add_test(tc, test_keep_mask);
+	tcase_add_test(tc, test_keep_mask_userns);
 	tcase_add_test(tc, test_apply);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
