@@ -100,8 +100,9 @@ build_deb() {
 		tail -n 30 "$WORK/build-deb.log" | sed 's/^/# /'
 		bail "scripts/build-deb.sh failed"
 	fi
-	DEB=$(ls "$WORK"/deb/vpsctl_*.deb 2>/dev/null | head -n1)
-	[[ -n $DEB ]] || bail "scripts/build-deb.sh made no vpsctl_*.deb"
+	local debs=("$WORK"/deb/vpsctl_*.deb)
+	DEB=${debs[0]}
+	[[ -f $DEB ]] || bail "scripts/build-deb.sh made no vpsctl_*.deb"
 	T_DEB=$((SECONDS - t0))
 }
 
@@ -124,6 +125,7 @@ host_sources() {
 # Docs, man pages and translations are left out: less to copy into every image.
 ensure_base() {
 	local suite pkgs key sources=() t0=$SECONDS
+	# shellcheck disable=SC1091
 	suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	[[ -n $suite ]] || bail "no VERSION_CODENAME in /etc/os-release"
 	pkgs=$( { printf '%s\n' "${BASE_PKGS[@]}"; deb_depends "$DEB"; } | LC_ALL=C sort -u | paste -sd, -)
@@ -168,6 +170,7 @@ make_disk() {
 	# No login prompts on the serial console.
 	ln -sf /dev/null "$r/etc/systemd/system/serial-getty@ttyS0.service"
 	ln -sf /dev/null "$r/etc/systemd/system/getty@tty1.service"
+	ln -sf /dev/null "$r/etc/systemd/system/getty-static.service"
 	cp "$DEB" "$r/root/vpsctl.deb"
 	install -D -m 755 "$here/guest/vm-test.sh" "$r/usr/local/lib/vpsctl-vm-test/vm-test.sh"
 	install -m 644 "$here/guest/vm-test.service" "$r/etc/systemd/system/vm-test.service"

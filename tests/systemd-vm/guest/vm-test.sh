@@ -133,9 +133,8 @@ start_web() {
 	st=$(systemctl status --no-pager -l "$UNIT" 2>&1)
 	like "systemctl status: active (running)" "$st" 'Active: active \(running\)'
 	like "systemctl status shows the VPS init in the unit's tree" "$st" "(─|-)$init "
-	like "systemctl status shows the _supervisor and web groups" "$st" '_supervisor(.|
-)*web|web(.|
-)*_supervisor'
+	like "systemctl status shows the _supervisor group" "$st" '(─|-)_supervisor$'
+	like "systemctl status shows the web group" "$st" '(─|-)web$'
 	is "memory.max from --memory 128M" "$(cat "/sys/fs/cgroup$CG_WANT/web/memory.max" 2>&1)" 134217728
 	MAIN=$main INIT=$init
 }
@@ -228,7 +227,8 @@ after_reboot() {
 shutdown_log() {
 	local log
 	log=$(journalctl -b -1 -u "$UNIT" --no-pager -o cat 2>&1)
-	like "boot 1's shutdown stopped vpsctl@web" "$log" 'Stopped vpsctl VPS web'
+	like "boot 1's shutdown stopped vpsctl@web (its last message)" \
+		"$(printf '%s\n' "$log" | tail -n1)" '^Stopped vpsctl@web\.service'
 	if printf '%s' "$log" | grep -Eq 'Failed with result|Main process exited, code=(exited|killed), status=[^0]'; then
 		result 1 "boot 1's shutdown: no failure of vpsctl@web"
 		diag "$log"
