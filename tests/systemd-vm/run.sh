@@ -17,7 +17,7 @@
 #
 # env: SYSTEMD_VM_CACHE (default /var/cache/vpsctl-systemd-vm: the Debian root as a tarball,
 #      ~220 MB, keyed by its package list; rm -rf it to rebuild), V2VM_CACHE (the kernel, as
-#      for vm-run), SYSTEMD_VM_TIMEOUT (seconds per boot, default 900), SYSTEMD_VM_MEM (MB,
+#      for vm-run), SYSTEMD_VM_TIMEOUT (seconds per boot, default 600), SYSTEMD_VM_MEM (MB,
 #      1024), SYSTEMD_VM_CPUS (2), SYSTEMD_VM_KEEP=1 (keep the work dir: image, console logs).
 set -uo pipefail
 
@@ -27,7 +27,7 @@ SOURCE_DIR=$(realpath -- "${1:-${SOURCE_DIR:-$here/../..}}")
 VMRUN=$SOURCE_DIR/tests/v2vm/vm-run
 CACHE=${SYSTEMD_VM_CACHE:-/var/cache/vpsctl-systemd-vm}
 export V2VM_CACHE=${V2VM_CACHE:-/var/cache/vpsctl-v2vm}
-TIMEOUT=${SYSTEMD_VM_TIMEOUT:-900}
+TIMEOUT=${SYSTEMD_VM_TIMEOUT:-600}
 # Bump when the image recipe below changes: it is part of the cache key.
 readonly RECIPE=1
 # The node: systemd as init (udev for device units, kmod for modules), the tools vpsctl's
