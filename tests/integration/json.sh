@@ -24,7 +24,8 @@ INFO_FIELDS="name:string state:string template:string hostname:string
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
 	swap:string pids:string io_weight:string cpuset:string
-	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string"
+	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
+	cap_add:string cap_drop:string nesting:string userns:string uid_base:string storage:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number
 	throttled_usec:number memory_current:number memory_peak:number memory_max:number
 	swap_current:number pids_current:number pids_max:number memory_high_events:number
@@ -33,7 +34,9 @@ STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:n
 # Only when the VPS has a network interface (see the check below for where they are documented).
 NET_FIELDS="net_rx_bytes:number net_tx_bytes:number net_rx_packets:number
 	net_tx_packets:number net_rx_dropped:number net_tx_dropped:number"
-TEMPLATE_FIELDS="name:string os:string release:string size:number sha256:string"
+TEMPLATE_FIELDS="name:string os:string release:string arch:string init:string
+	poweroff_signal:string size:number created:number sha256:string in_use:number
+	overlay_users:number"
 
 # The JSON OUTPUT section (and the template list entry, which documents its own fields).
 doc_json() { sed -n '/^# JSON OUTPUT/,/^# EXIT STATUS/p; /^\*vpsctl template list\*/,/^# /p' "$DOC"; }
@@ -90,7 +93,7 @@ is "... is an empty array" "$OUT" "[]"
 # --- template list
 out=$(vpsctl template build busybox)
 ok $? "template build busybox"
-tfile=$(printf '%s' "$out" | sed -n 's/^busybox: \([^,]*\),.*/\1/p')
+tfile=$T_ROOT/var/lib/vpsctl/templates/busybox.tar.zst
 parses "template list --json" vpsctl template list --json
 is "... is an array of one" "$(jqr "$OUT" 'type + " " + (length | tostring)')" "array 1"
 has_fields "template: the documented fields and types" "$(jqr "$OUT" '.[0]')" "$TEMPLATE_FIELDS"
