@@ -295,9 +295,6 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return cli_fail(a.name, "already exists");
 	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
 		return cli_fail(a.name, "%s", err);
-	if (!a.privileged && strcmp(cfg.storage, "overlay") == 0)
-		return cli_fail(a.name, "--storage overlay needs --privileged for now (the shared "
-				"tree is not id-mapped into a VPS's user namespace yet)");
 	if (!a.privileged) {
 		/* held until vps.conf records the range, so no two creates pick the same one */
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg.uid_base, &idlock);

@@ -30,8 +30,24 @@ static int make_dir(int dir_fd, const char *name, mode_t mode)
 		       : 0;
 }
 
-static int materialize_overlay(int dir_fd, const struct vps_template_meta *t,
-			       const char *templates_dir, char *err, size_t errlen)
+/* A user-namespace VPS mounts its overlay as its own root: it owns the layers it writes,
+ * and may pass through its directory (group = its root's gid, 0710) but not list it. */
+static int own_overlay_dirs(int dir_fd, const struct vps_config *cfg)
+{
+	static const char *const dirs[] = {"upper", "work", "rootfs", "lowermap"};
+	uid_t u = (uid_t)cfg->uid_base;
+
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+		if (fchownat(dir_fd, dirs[i], u, (gid_t)u, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	if (fchown(dir_fd, 0, (gid_t)u) < 0 || fchmod(dir_fd, 0710) < 0)
+		return -errno;
+	return 0;
+}
+
+static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
+			       const struct vps_template_meta *t, const char *templates_dir,
+			       char *err, size_t errlen)
 {
 	char shared[PATH_MAX], reason[256] = "";
 	int r;
@@ -49,6 +65,10 @@ static int materialize_overlay(int dir_fd, const struct vps_template_meta *t,
 		r = make_dir(dir_fd, "rootfs", 0755);
 	if (r == 0 && symlinkat(shared, dir_fd, "lower") < 0)
 		r = -errno;
+	if (r == 0 && cfg->userns)
+		r = make_dir(dir_fd, "lowermap", 0755);
+	if (r == 0 && cfg->userns)
+		r = own_overlay_dirs(dir_fd, cfg);
 	if (r < 0)
 		snprintf(err, errlen, "Failed to make the overlay directories: %s", strerror(-r));
 	return r;
@@ -67,7 +87,7 @@ int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
 	int r;
 
 	if (is_overlay(cfg))
-		return materialize_overlay(dir_fd, t, templates_dir, err, errlen);
+		return materialize_overlay(dir_fd, cfg, t, templates_dir, err, errlen);
 	r = template_unpack(t->file, dir_fd, "rootfs", &uo, reason);
 	if (r < 0)
 		snprintf(err, errlen, "Failed to unpack template '%s': %s", t->name,
@@ -140,6 +160,27 @@ static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
 	return -EIO;
 }
 
+/* etc/ and root/ in the upper layer, owned by the VPS's root, for write_extras. */
+static int upper_dirs(const char *upper, const struct vps_config *cfg)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} dirs[] = {{"etc", 0755}, {"root", 0700}};
+	_cleanup_close_ int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		if (mkdirat(fd, dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
+			return -errno;
+		if (fchownat(fd, dirs[i].name, (uid_t)cfg->uid_base, (gid_t)cfg->uid_base,
+			     AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 			  const struct vps_rootfs_extras *x, char *err, size_t errlen)
 {
@@ -151,9 +192,20 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 		return 0;
 	if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs))
 		return -ENAMETOOLONG;
-	if (is_overlay(cfg))
+	if (is_overlay(cfg) && cfg->userns) {
+		/* Its overlay is mounted only inside the VPS (as its root): the files go straight
+		 * into the upper layer, in directories that merge with the template's. */
+		if (snprintf(rootfs, sizeof(rootfs), "%s/upper", dir) >= (int)sizeof(rootfs))
+			return -ENAMETOOLONG;
+		what = "prepare the upper layer";
+		r = upper_dirs(rootfs, cfg);
+		if (r == 0)
+			r = write_extras(rootfs, x, &what);
+	} else if (is_overlay(cfg)) {
 		return customize_overlay(rootfs, cfg, x, err, errlen);
-	r = write_extras(rootfs, x, &what);
+	} else {
+		r = write_extras(rootfs, x, &what);
+	}
 	if (r < 0)
 		snprintf(err, errlen, "Failed to %s: %s", what, strerror(-r));
 	return r;

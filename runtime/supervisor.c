@@ -89,6 +89,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.console_fd = s->console.slave,
 		.cg = s->cg,
 		.pidfd = -EBADF,
+		.lower_fd = -EBADF,
 	};
 	r = vps_spawn_init(&s->spawn);
 	if (r < 0) {

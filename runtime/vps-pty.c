@@ -14,48 +14,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdpass.h"
 #include "vps-pty.h"
-
-static int send_fd(int sock, int fd)
-{
-	char c = 'p';
-	struct iovec iov = {.iov_base = &c, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u = {0};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-static int recv_fd(int sock)
-{
-	char c;
-	struct iovec iov = {.iov_base = &c, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return errno ? -errno : -EPIPE;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
 
 int vps_pty_child_setup(int sock)
 {
@@ -71,7 +31,7 @@ int vps_pty_child_setup(int sock)
 	slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return -errno;
-	r = send_fd(sock, master);
+	r = fd_send(sock, master);
 	if (r < 0)
 		return r;
 	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -209,7 +169,7 @@ int vps_tty_relay(int fd, int child_pidfd, bool detach)
 
 int vps_pty_relay(int sock, pid_t child)
 {
-	_cleanup_close_ int master = recv_fd(sock);
+	_cleanup_close_ int master = fd_recv(sock);
 	_cleanup_close_ int child_fd = -EBADF;
 
 	if (master < 0)

@@ -17,6 +17,7 @@
 
 #include "cgroup-mount.h"
 #include "cleanup.h"
+#include "fdpass.h"
 #include "fileio.h"
 #include "idmap.h"
 #include "devices.h"
@@ -86,6 +87,29 @@ static int become_root(const char **what)
 	return 0;
 }
 
+/* The VPS's root filesystem as a mount, then (with a user namespace) its root's ids. Paths to
+ * it are resolved while we still have the host's ids; an id-mapped overlay is mounted after, so
+ * that overlayfs acts with the ids that own the upper layer. */
+static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, const char **what)
+{
+	_cleanup_close_ int dir_fd = -EBADF;
+	int r;
+
+	if (!vps_storage_idmapped(s->cfg)) {
+		r = vps_mount_bind_root(s->rootfs, rootfd, what);
+		if (r == 0 && s->cfg->userns)
+			r = become_root(what);
+		return r;
+	}
+	*what = "open the VPS directory";
+	r = vps_storage_open_dir(s->rootfs, &dir_fd);
+	if (r == 0)
+		r = become_root(what);
+	if (r == 0)
+		r = vps_storage_mount_idmapped(dir_fd, lower_fd, rootfd, what);
+	return r;
+}
+
 /* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
  * host's cgroup namespace until step 3. */
 static _noreturn_ void child_main(struct vps_spawn *s, int sock)
@@ -96,7 +120,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	};
 	const char *what = "sync with the host";
 	char err[VPS_SYNC_TEXT_MAX];
-	int r, rootfd = -EBADF;
+	int r, rootfd = -EBADF, lower_fd = -EBADF;
 
 	reset_signals();
 	/* #1 tell the host we exist; it joins us to the cgroup and plumbs the network */
@@ -107,15 +131,18 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
 	if (r < 0)
 		child_fail(sock, r, what);
+	/* #2.1 an id-mapped overlay: the host sends the mapped template tree */
+	if (vps_storage_idmapped(s->cfg)) {
+		lower_fd = fd_recv(sock);
+		if (lower_fd < 0)
+			child_fail(sock, lower_fd, "receive the id-mapped template tree");
+	}
 	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
 	r = vps_storage_mount(s->cfg, s->rootfs, &what);
 	if (r == 0)
-		r = vps_mount_bind_root(s->rootfs, &rootfd, &what);
-	/* #4 with a user namespace: become the VPS's root (its range's first id) */
-	if (r == 0 && s->cfg->userns)
-		r = become_root(&what);
+		r = mount_root(s, lower_fd, &rootfd, &what);
 	if (r == 0)
 		r = vps_mount_setup(rootfd, s->console_path, &what);
 	if (r == 0)
@@ -197,6 +224,14 @@ static int host_steps(struct vps_spawn *s)
 		if (r < 0) {
 			snprintf(s->error, sizeof(s->error), "Failed to write the id maps: %s",
 				 strerror(-r));
+			return r;
+		}
+	}
+	if (vps_storage_idmapped(s->cfg)) {
+		r = vps_storage_idmapped_lower(s->rootfs, s->pid, &s->lower_fd);
+		if (r < 0) {
+			snprintf(s->error, sizeof(s->error),
+				 "Failed to id-map the template tree: %s", strerror(-r));
 			return r;
 		}
 	}
@@ -283,6 +318,10 @@ int vps_spawn_init(struct vps_spawn *s)
 	/* #2 */
 	if (r == 0)
 		r = vps_sync_send(sp[0], VPS_SYNC_HOST_DONE, 0, NULL);
+	/* #2.1 */
+	if (r == 0 && s->lower_fd >= 0)
+		r = fd_send(sp[0], s->lower_fd);
+	closep(&s->lower_fd);
 	/* #4 */
 	if (r == 0)
 		r = wait_exec(s, sp[0]);

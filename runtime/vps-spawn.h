@@ -15,6 +15,7 @@ struct vps_spawn {
 	const char *console_path; /* pty slave the init gets as its console */
 	int console_fd;           /* an open fd of that slave */
 	struct vps_cgroup *cg;
+	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	/* results */
 	pid_t pid;
 	int pidfd;

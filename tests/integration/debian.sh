@@ -79,9 +79,7 @@ ok $? "ssh-keygen made a key"
 boot() {
 	local name=$1 ip=$2 storage=$3 vdir=$T_ROOT/var/lib/vpsctl/vps/$1 t0 state st_ms
 	t0=$(now_ms)
-	# overlay is not id-mapped into a user namespace yet: such a VPS is --privileged
-	vpsctl create "$name" --template deb --storage "$storage" --ip "$ip/24" --ssh-key "$KEY.pub" \
-		$([ "$storage" = overlay ] && echo --privileged)
+	vpsctl create "$name" --template deb --storage "$storage" --ip "$ip/24" --ssh-key "$KEY.pub"
 	ok $? "create $name ($storage) with --ip and --ssh-key"
 	diag "$storage create took $(($(now_ms) - t0)) ms, $(du -sh "$vdir" | cut -f1) on disk"
 	t0=$(now_ms)

@@ -14,7 +14,7 @@ tree_digest() { (cd "$TPL/busybox.rootfs" && find . -printf '%p %s %m %T@\n' | s
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 build_template
-check "first overlay create" vpsctl create o1 --template busybox --storage overlay --privileged
+check "first overlay create" vpsctl create o1 --template busybox --storage overlay
 check "it unpacked the shared tree once" test -x "$TPL/busybox.rootfs/bin/busybox"
 is "vps.conf says overlay" "$(sed -n 's/^STORAGE="\(.*\)"/\1/p' "$VPS/o1/vps.conf")" overlay
 check "lower links to the shared tree" test "$(readlink "$VPS/o1/lower")" = "$(realpath "$TPL/busybox.rootfs")"
@@ -26,7 +26,7 @@ kb0=$(du -sk "$VPS" | cut -f1)
 fails=0
 for i in $(seq 1 $N_TIMED); do
 	t0=$(now_ms)
-	vpsctl create "t$i" --template busybox --storage overlay --privileged >/dev/null 2>&1 || fails=$((fails + 1))
+	vpsctl create "t$i" --template busybox --storage overlay >/dev/null 2>&1 || fails=$((fails + 1))
 	times="$times $(($(now_ms) - t0))"
 done
 kb1=$(du -sk "$VPS" | cut -f1)
@@ -40,7 +40,7 @@ is "the timed VPSes are gone" "$(ls "$VPS" | grep -c '^t')" 0
 
 # The node's default applies when --storage is not given.
 echo 'STORAGE=overlay' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
-check "create o2 with the node default" vpsctl create o2 --template busybox --privileged
+check "create o2 with the node default" vpsctl create o2 --template busybox
 is "o2 is overlay too" "$(sed -n 's/^STORAGE="\(.*\)"/\1/p' "$VPS/o2/vps.conf")" overlay
 sed -i '/^STORAGE=/d' "$T_ROOT/etc/vpsctl/vpsctl.conf"
 check "o2's rootfs on the host is an empty mount point" test -z "$(ls -A "$VPS/o2/rootfs")"
