@@ -55,5 +55,6 @@ int cmd_template(struct cli *c, int argc, char **argv);
 int cmd_resize(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv);
 int cmd_console(struct cli *c, int argc, char **argv);
+int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);

@@ -132,17 +132,99 @@ static int list_names(struct cli *c, char ***ret, size_t *ret_n)
 	return 0;
 }
 
-static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usage, bool *json)
+/* One field of -o: the runtime columns, or any vps.conf key lower-cased (like vzlist -o). */
+static int field_value(const struct vps_info *i, const char *f, char *buf, size_t len)
+{
+	char key[64];
+
+	if (strcmp(f, "name") == 0)
+		snprintf(buf, len, "%s", i->cfg.name);
+	else if (strcmp(f, "state") == 0)
+		snprintf(buf, len, "%s", state_text(i));
+	else if (strcmp(f, "init_pid") == 0)
+		snprintf(buf, len, "%" PRIu64, i->rs == VPS_RUNNING ? i->st.init_pid : 0);
+	else if (strcmp(f, "uptime") == 0)
+		format_uptime(i->uptime, buf, len);
+	else if (strcmp(f, "boots") == 0)
+		snprintf(buf, len, "%" PRIu64, i->rs == VPS_STOPPED ? 0 : i->st.boots);
+	else if (strcmp(f, "last_exit") == 0)
+		snprintf(buf, len, "%s", i->last_exit[0] ? i->last_exit : "-");
+	else if (strcmp(f, "cgroup_backend") == 0)
+		snprintf(buf, len, "%s", i->rs == VPS_STOPPED ? "-" : i->st.backend);
+	else {
+		const struct conf_key *k;
+		size_t n = 0;
+
+		for (; f[n] && n < sizeof(key) - 1; n++)
+			key[n] = (char)toupper((unsigned char)f[n]);
+		key[n] = '\0';
+		k = conf_find(vps_config_keys, vps_config_keys_n, key);
+		if (!k)
+			return -ENOKEY;
+		if (conf_format_value(k, &i->cfg, buf, len) < 0 || !buf[0])
+			snprintf(buf, len, "-");
+	}
+	return 0;
+}
+
+/* list -o a,b,c: a table of exactly those fields. */
+static int list_fields(struct cli *c, char **names, size_t n, const char *fields)
+{
+	char copy[512], *save = NULL, *f[32];
+	size_t nf = 0;
+
+	snprintf(copy, sizeof(copy), "%s", fields);
+	for (char *t = strtok_r(copy, ",", &save); t && nf < ELEMENTSOF(f);
+	     t = strtok_r(NULL, ",", &save))
+		f[nf++] = t;
+	for (size_t k = 0; k < nf; k++) {
+		struct vps_info probe = {0};
+		char v[512];
+
+		if (field_value(&probe, f[k], v, sizeof(v)) < 0)
+			return cli_usage_error(c, "unknown field '%.32s' for -o", f[k]);
+	}
+	for (size_t k = 0; k < nf; k++) {
+		for (char *p = f[k]; *p; p++)
+			putchar(toupper((unsigned char)*p));
+		putchar(k + 1 < nf ? '\t' : '\n');
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct vps_info i;
+
+		info_get(c, names[j], &i);
+		for (size_t k = 0; k < nf; k++) {
+			char v[512];
+
+			(void)field_value(&i, f[k], v, sizeof(v));
+			printf("%s%c", v, k + 1 < nf ? '\t' : '\n');
+		}
+	}
+	return 0;
+}
+
+static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usage, bool *json,
+			   const char **ret_fields)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"output", required_argument, NULL, 'o'},
 					     {"help", no_argument, NULL, 'h'}, {0}};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (opt == 'j')
+	while ((opt = getopt_long(argc, argv, ret_fields ? "jo:h" : "jh", opts, NULL)) != -1) {
+		if (opt == 'o' && ret_fields)
+			*ret_fields = optarg;
+		else if (opt == 'j')
 			*json = true;
 		else if (opt == 'h') {
-			cli_print_help(usage, NULL);
+			static const char *const lines[] = {
+				"  --json               print JSON",
+				"  -o, --output FIELDS  only these columns (name,state,memory,...)",
+				NULL,
+			};
+			static const char *const json_only[] = {lines[0], NULL};
+
+			cli_print_help(usage, ret_fields ? lines : json_only);
 			return -2;
 		} else
 			return cli_bad_option(c, argv), -1;
@@ -153,9 +235,10 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	_cleanup_strv_free_ char **names = NULL;
+	const char *fields = NULL;
 	bool json = false;
 	size_t n = 0;
-	int r = parse_json_flag(c, argc, argv, "list [--json]", &json);
+	int r = parse_json_flag(c, argc, argv, "list [--json] [-o FIELD,...]", &json, &fields);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
@@ -164,6 +247,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	r = list_names(c, &names, &n);
 	if (r < 0)
 		return cli_fail(NULL, "Failed to read %s: %s", c->paths.vps_base, strerror(-r));
+	if (fields)
+		return list_fields(c, names, n, fields);
 	if (json)
 		printf("[");
 	else
@@ -198,7 +283,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct vps_info i;
 	bool json = false;
 	char up[32];
-	int r = parse_json_flag(c, argc, argv, "status NAME [--json]", &json);
+	int r = parse_json_flag(c, argc, argv, "status NAME [--json]", &json, NULL);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;

@@ -28,6 +28,7 @@ static const struct verb {
 	{"resize", cmd_resize, "change the quotas of a VPS, live"},
 	{"stats", cmd_stats, "usage and failure counters of a running VPS"},
 	{"console", cmd_console, "attach to the console of a running VPS"},
+	{"log", cmd_log, "print (or follow) the console log of a VPS"},
 	{"enable", cmd_enable, "start a VPS when the node boots"},
 	{"disable", cmd_disable, "do not start a VPS when the node boots"},
 	{"template", cmd_template, "build, list or remove OS templates"},

@@ -2,7 +2,7 @@
 # console: attach through the supervisor's console socket, get init's shell, detach with
 # Ctrl-] q, attach again; a second client at the same time is refused; the log is kept.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 12
 
 build_template
 vpsctl create con --template busybox --hostname con-host >/dev/null
@@ -32,5 +32,8 @@ tmux -L "$sock" send-keys -t b "echo again-\$((6*7))" Enter
 check "attach again works" wait_for 5 sh -c "tmux -L $sock capture-pane -p -t b | grep -q 'again-42'"
 tmux -L "$sock" kill-server 2>/dev/null
 check "the console log has the session" grep -q 'again-42' "$T_ROOT/run/vpsctl/con/console.log"
-check "stop" vpsctl stop --force con
+like "vpsctl log prints it" "$(vpsctl log con)" 'again-42'
+(sleep 0.5; vpsctl exec con -- sh -c 'echo followed-7 > /dev/console'; sleep 0.3; vpsctl stop con >/dev/null) &
+like "vpsctl log -f follows until the VPS stops" "$(timeout 20 "$VPSCTL" --root "$T_ROOT" log -f con | grep followed)" 'followed-7'
+wait
 finish

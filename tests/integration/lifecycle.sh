@@ -1,7 +1,7 @@
 #!/bin/bash
 # create -> start -> exec -> stop -> start -> destroy, checking files, cgroups and processes.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 build_template
 check "template build busybox" test -s "$T_ROOT/var/lib/vpsctl/templates/busybox.meta"
@@ -22,6 +22,7 @@ check "VPS cgroup exists" test -n "$(cgroup_dirs | grep /v1)"
 like "init is in the VPS cgroup" "$(cat /proc/$pid/cgroup)" "$T_CGPARENT/v1"
 is "exec runs inside: PID 1 is init" "$(vpsctl exec v1 -- cat /proc/1/comm)" "init"
 
+is "list -o picks columns" "$(vpsctl list -o name,state,template | tail -1 | tr '\t' ' ')" "v1 running busybox"
 check "stop" vpsctl stop v1
 is "stopped after stop" "$(json_get "$(vpsctl status v1 --json)" state)" stopped
 check "init gone" wait_for 5 sh -c "! kill -0 $pid"
