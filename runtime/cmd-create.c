@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "disk.h"
 #include "idmap.h"
 #include "lock.h"
 #include "network.h"
@@ -25,7 +26,7 @@
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
 	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_NESTING, OPT_STORAGE, OPT_SSH_KEY,
+	OPT_NESTING, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
 };
 
 struct create_args {
@@ -37,7 +38,7 @@ struct create_args {
 	bool no_antispoof;
 	bool privileged;
 	const char *mac, *mtu, *bandwidth, *boot_order;
-	const char *storage, *ssh_key;
+	const char *storage, *ssh_key, *disk;
 	char ips[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
@@ -65,6 +66,7 @@ static const char *const create_help[] = {
 	"  --storage MODE       copy (its own root filesystem) or overlay (over the template's",
 	"                       shared tree: instant, costs almost no disk); default: vpsctl.conf",
 	"  --ssh-key FILE       public key(s) for root, appended to /root/.ssh/authorized_keys",
+	"  --disk SIZE          a disk of its own (an ext4 image) of SIZE: the VPS's disk quota",
 	NULL,
 };
 
@@ -88,11 +90,12 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"nesting", no_argument, NULL, OPT_NESTING},
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
+		{"disk", required_argument, NULL, OPT_DISK},
 	};
-	size_t n = cli_quota_options(opts + 17);
+	size_t n = cli_quota_options(opts + 18);
 	int opt;
 
-	opts[17 + n] = (struct option){0};
+	opts[18 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -117,6 +120,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_NESTING: a->nesting = true; break;
 		case OPT_STORAGE: a->storage = optarg; break;
 		case OPT_SSH_KEY: a->ssh_key = optarg; break;
+		case OPT_DISK: a->disk = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -194,6 +198,12 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
+	if (a->disk && (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", a->disk) < 0 ||
+			cfg->disk == VALUE_UNLIMITED))
+		return cli_fail(a->name, "invalid --disk '%.64s': a size like 10G", a->disk);
+	if (cfg->disk && strcmp(cfg->storage, "copy") != 0)
+		return cli_fail(a->name, "--disk needs --storage copy (an overlay's upper layer is "
+				"not on a disk image yet)");
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
@@ -229,6 +239,9 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 							  sizeof(err));
 	if (r == 0 && vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) == 0)
 		r = vps_storage_customize(tmppath, cfg, x, err, sizeof(err));
+	if (r == 0 && cfg->disk)
+		r = vps_disk_create(tmp, tmppath, cfg->disk, cfg->userns ? (uid_t)cfg->uid_base : 0,
+				    err, sizeof(err));
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);
 		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));

@@ -10,10 +10,11 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "disk.h"
 #include "network.h"
 #include "state.h"
 
-enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH };
+enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK };
 
 static const char *const resize_help[] = {
 	"Change a VPS's quotas. A running VPS gets them at once (never restarted); the config",
@@ -25,6 +26,7 @@ static const char *const resize_help[] = {
 	"  --ip-add CIDR        give eth0 another address (repeatable)",
 	"  --ip-del ADDR        take an address away (repeatable)",
 	"  --bandwidth RATE     cap each direction (10mbit); 0 = no cap",
+	"  --disk SIZE          grow the VPS's disk (online when it runs; disks only grow)",
 	NULL,
 };
 
@@ -36,6 +38,19 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 	size_t n = 0;
 	bool found = false;
 
+	if (opt == OPT_DISK) {
+		uint64_t old = cfg->disk;
+
+		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", value) < 0 ||
+		    cfg->disk == VALUE_UNLIMITED)
+			return snprintf(err, errlen, "invalid --disk '%.64s'", value), -EINVAL;
+		if (!old)
+			return snprintf(err, errlen, "the VPS has no disk image of its own "
+					"(create it with --disk)"), -EINVAL;
+		if (cfg->disk < old)
+			return snprintf(err, errlen, "a disk can only grow"), -EINVAL;
+		return 0;
+	}
 	if (opt == OPT_BANDWIDTH) {
 		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "BANDWIDTH", value) < 0)
 			return snprintf(err, errlen, "invalid --bandwidth '%.64s'", value), -EINVAL;
@@ -78,13 +93,14 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		{"ip-add", required_argument, NULL, OPT_IP_ADD},
 		{"ip-del", required_argument, NULL, OPT_IP_DEL},
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+		{"disk", required_argument, NULL, OPT_DISK},
 	};
 	struct { int opt; const char *value; } set[32];
-	size_t n = cli_quota_options(opts + 5), n_set = 0;
+	size_t n = cli_quota_options(opts + 6), n_set = 0;
 	char err[256];
 	int opt;
 
-	opts[5 + n] = (struct option){0};
+	opts[6 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == OPT_FORCE) {
 			*force = true;
@@ -192,6 +208,26 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 					nerr[0] ? nerr : "network change failed");
 		}
 	}
+	if (cfg.disk != old.disk) {
+		struct vps_state st;
+		char dir[PATH_MAX], derr[256] = "";
+		pid_t init = vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING
+				     ? (pid_t)st.init_pid
+				     : 0;
+
+		r = vps_path(&c->paths, cfg.name, NULL, dir, sizeof(dir));
+		if (r == 0)
+			r = vps_disk_grow(dir, init, cfg.disk, derr, sizeof(derr));
+		if (r == -EAGAIN) {
+			fprintf(stderr, "vpsctl: %s: %s\n", cfg.name, derr);
+			r = 0;
+		}
+		if (r < 0) {
+			cfg.disk = old.disk;
+			(void)save(c, &cfg);
+			return cli_fail(cfg.name, "%s", derr[0] ? derr : strerror(-r));
+		}
+	}
 	r = save(c, &cfg);
 	if (r < 0)
 		return cli_fail(cfg.name, "applied, but failed to save vps.conf: %s", strerror(-r));
@@ -215,7 +251,7 @@ static void print_net(const struct netsetup_link_stats *n, bool json)
 }
 
 static void print_stats(const char *name, const struct vps_cgroup_stats *s,
-			const struct netsetup_link_stats *net, bool json)
+			const struct netsetup_link_stats *net, const uint64_t *disk, bool json)
 {
 	static const char *const fmt_json =
 		"{\"name\":\"%s\",\"cpu_usage_usec\":%" PRIu64 ",\"nr_periods\":%" PRIu64
@@ -236,6 +272,8 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		       s->pids_max_events);
 		if (net)
 			print_net(net, true);
+		if (disk)
+			printf(",\"disk_size\":%" PRIu64 ",\"disk_used\":%" PRIu64, disk[0], disk[1]);
 		printf("}\n");
 		return;
 	}
@@ -252,6 +290,8 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 	       s->memory_oom_kills, s->pids_max_events);
 	if (net)
 		print_net(net, false);
+	if (disk)
+		printf("disk:   %" PRIu64 " of %" PRIu64 " bytes used\n", disk[1], disk[0]);
 }
 
 int cmd_stats(struct cli *c, int argc, char **argv)
@@ -263,6 +303,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	struct netsetup_link_stats net;
 	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_config cfg;
+	uint64_t disk[2] = {0, 0}; /* size, used */
 	bool json = false, have_net;
 	int opt, r;
 
@@ -291,6 +332,12 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 		return cli_fail(cfg.name, "Failed to read its cgroup: %s", strerror(-r));
 	vps_net_host_ifname(cfg.name, host_if);
 	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
-	print_stats(cfg.name, &s, have_net ? &net : NULL, json);
+	if (cfg.disk) {
+		struct vps_state st;
+
+		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING)
+			(void)vps_disk_usage((pid_t)st.init_pid, &disk[0], &disk[1]);
+	}
+	print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
 	return 0;
 }

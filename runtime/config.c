@@ -53,6 +53,7 @@ const struct conf_key vps_config_keys[] = {
 	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
 	VKEY("STORAGE", CONF_STORAGE, storage,
 	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
+	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 

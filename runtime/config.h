@@ -30,6 +30,7 @@ struct vps_config {
 	bool userns;        /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
 	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
+	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
 };
 
 struct node_config {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 
 #include "cgroup-mount.h"
 #include "cleanup.h"
+#include "disk.h"
 #include "fdpass.h"
 #include "fileio.h"
 #include "idmap.h"
@@ -120,7 +122,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	};
 	const char *what = "sync with the host";
 	char err[VPS_SYNC_TEXT_MAX];
-	int r, rootfd = -EBADF, lower_fd = -EBADF;
+	int r, rootfd = -EBADF, lower_fd = -EBADF, disk_fd = -EBADF;
 
 	reset_signals();
 	/* #1 tell the host we exist; it joins us to the cgroup and plumbs the network */
@@ -137,10 +139,21 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 		if (lower_fd < 0)
 			child_fail(sock, lower_fd, "receive the id-mapped template tree");
 	}
+	if (s->cfg->disk) {
+		disk_fd = fd_recv(sock);
+		if (disk_fd < 0)
+			child_fail(sock, disk_fd, "receive the disk image's mount");
+	}
 	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
 	r = vps_storage_mount(s->cfg, s->rootfs, &what);
+	/* the disk image becomes the root filesystem, in this mount namespace only */
+	if (r == 0 && disk_fd >= 0 &&
+	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = -errno;
+		what = "attach the disk image";
+	}
 	if (r == 0)
 		r = mount_root(s, lower_fd, &rootfd, &what);
 	if (r == 0)
@@ -223,6 +236,14 @@ static int host_steps(struct vps_spawn *s)
 		r = write_id_maps(s->pid, s->cfg->uid_base);
 		if (r < 0) {
 			snprintf(s->error, sizeof(s->error), "Failed to write the id maps: %s",
+				 strerror(-r));
+			return r;
+		}
+	}
+	if (s->cfg->disk) {
+		r = vps_disk_mount_detached(s->rootfs, &s->disk_fd);
+		if (r < 0) {
+			snprintf(s->error, sizeof(s->error), "Failed to mount the disk image: %s",
 				 strerror(-r));
 			return r;
 		}
@@ -321,7 +342,10 @@ int vps_spawn_init(struct vps_spawn *s)
 	/* #2.1 */
 	if (r == 0 && s->lower_fd >= 0)
 		r = fd_send(sp[0], s->lower_fd);
+	if (r == 0 && s->disk_fd >= 0)
+		r = fd_send(sp[0], s->disk_fd);
 	closep(&s->lower_fd);
+	closep(&s->disk_fd);
 	/* #4 */
 	if (r == 0)
 		r = wait_exec(s, sp[0]);

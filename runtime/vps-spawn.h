@@ -16,6 +16,7 @@ struct vps_spawn {
 	int console_fd;           /* an open fd of that slave */
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
+	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */
 	/* results */
 	pid_t pid;
 	int pidfd;

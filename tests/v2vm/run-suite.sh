@@ -60,7 +60,10 @@ vm_options() {
 	VM_OPTS=(-s 256 -m "${V2VM_MEM:-1024}" -c "${V2VM_CPUS:-2}" -t "${V2VM_TIMEOUT:-1500}"
 		-b "$guest" -e "BUILD_DIR=$BUILD_DIR" -e "SOURCE_DIR=$SOURCE_DIR" -e "VPSCTL=$VPSCTL"
 		-e "CI=${CI:-}" -e "V2VM_SCRIPT_TIMEOUT=${V2VM_SCRIPT_TIMEOUT:-900}")
-	for p in "$VPSCTL" "$BUILD_DIR/tests/helpers" "$(busybox_path)"; do
+	# disk quotas (guest/40-disk.sh): loop devices and e2fsprogs
+	VM_OPTS+=(-k loop -k ext4 -k crc32c_generic)
+	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
+		/sbin/mkfs.ext4 /sbin/resize2fs /etc/mke2fs.conf; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
 	if [[ ${V2VM_VERBOSE:-0} == 1 ]]; then VM_OPTS+=(-v); fi

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/loop.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "disk.h"
+#include "fileio.h"
+#include "log.h"
+
+#define EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t) /* fs/ext4/ext4.h, not in the uapi */
+#define MIN_DISK (16ULL << 20)
+
+extern char **environ;
+
+/* Runs an e2fsprogs tool quietly; 0 when it exited 0. */
+static int run(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	int devnull, status, r;
+	pid_t pid;
+
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0)
+		return -errno;
+	r = posix_spawn_file_actions_init(&fa);
+	if (r == 0) {
+		(void)posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+		(void)posix_spawn_file_actions_adddup2(&fa, devnull, 2);
+		r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	close(devnull);
+	if (r != 0)
+		return -r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner, char *err,
+		    size_t errlen)
+{
+	char img[PATH_MAX], root[PATH_MAX], sz[32], owner[64];
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (size < MIN_DISK) {
+		snprintf(err, errlen, "--disk must be at least 16M");
+		return -EINVAL;
+	}
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	snprintf(root, sizeof(root), "%s/rootfs", dir);
+	fd = openat(dir_fd, "disk.img", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "Failed to make the disk image: %s", strerror(-r));
+		return r;
+	}
+	snprintf(sz, sizeof(sz), "%" PRIu64 "k", size / 1024);
+	/* the file system's root directory belongs to the VPS's root, as rootfs/ did */
+	snprintf(owner, sizeof(owner), "root_owner=%u:%u", (unsigned)root_owner,
+		 (unsigned)root_owner);
+	{
+		/* -d copies the unpacked tree in, owners, modes and xattrs included */
+		char *const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", owner, "-d", root,
+				      img, sz, NULL};
+
+		r = run(argv);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "mkfs.ext4 failed on the disk image (is the tree larger than "
+				      "--disk?)");
+		return r;
+	}
+	/* The image holds the tree now; rootfs/ is only its mount point. */
+	r = rm_rf_at(dir_fd, "rootfs");
+	if (r == 0 && mkdirat(dir_fd, "rootfs", 0755) < 0)
+		r = -errno;
+	if (r < 0)
+		snprintf(err, errlen, "Failed to empty the mount point: %s", strerror(-r));
+	return r;
+}
+
+/* A free loop device bound to path, detaching itself when its last user is gone. */
+static int loop_attach(const char *path, char *ret_dev, size_t len)
+{
+	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	_cleanup_close_ int backing = -EBADF;
+	struct loop_config cfg = {.info.lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO};
+
+	if (ctl < 0)
+		return -errno;
+	backing = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (backing < 0)
+		return -errno;
+	cfg.fd = (uint32_t)backing;
+	for (int tries = 0; tries < 16; tries++) {
+		_cleanup_close_ int loop = -EBADF;
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+		if (n < 0)
+			return -errno;
+		snprintf(ret_dev, len, "/dev/loop%d", n);
+		/* a new loop device's node may take devtmpfs a moment to appear */
+		for (int wait = 0; (loop = open(ret_dev, O_RDWR | O_CLOEXEC)) < 0 &&
+				   errno == ENOENT && wait < 100; wait++)
+			usleep(10 * 1000);
+		if (loop < 0)
+			return -errno;
+		if (ioctl(loop, LOOP_CONFIGURE, &cfg) == 0)
+			return TAKE_FD(loop);
+		if (errno == EINVAL) { /* no direct I/O on this file system */
+			cfg.info.lo_flags &= ~(uint32_t)LO_FLAGS_DIRECT_IO;
+			if (ioctl(loop, LOOP_CONFIGURE, &cfg) == 0)
+				return TAKE_FD(loop);
+		}
+		if (errno != EBUSY)
+			return -errno; /* EBUSY: another process took it first; try the next */
+	}
+	return -EBUSY;
+}
+
+/* The image may have grown while the file system did not (resize of a running VPS on a node
+ * without CAP_SYS_RESOURCE): resize2fs catches up while nothing has it mounted. Without
+ * -f it would insist on a fsck first; a clean-unmounted image needs none. */
+static void catch_up(const char *img)
+{
+	char *const argv[] = {"resize2fs", "-f", (char *)img, NULL};
+
+	(void)run(argv);
+}
+
+int vps_disk_mount_detached(const char *rootfs, int *ret_fd)
+{
+	char img[PATH_MAX + 16], dev[64];
+	_cleanup_close_ int loop = -EBADF, fs = -EBADF;
+	int mnt;
+
+	snprintf(img, sizeof(img), "%s/../disk.img", rootfs);
+	catch_up(img);
+	loop = loop_attach(img, dev, sizeof(dev));
+	if (loop < 0)
+		return log_debug_errno(loop, "disk: loop device for %s: %m", img);
+	fs = fsopen("ext4", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return log_debug_errno(-errno, "disk: fsopen ext4: %m");
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return log_debug_errno(-errno, "disk: ext4 on %s: %m", dev);
+	/* The mount keeps the loop device open; closing ours lets autoclear free it later. */
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+	if (mnt < 0)
+		return log_debug_errno(-errno, "disk: fsmount: %m");
+	*ret_fd = mnt;
+	return 0;
+}
+
+/* The loop device whose backing file is img (by device and inode). */
+static int find_loop(const char *img, char *ret, size_t len)
+{
+	_cleanup_closedir_ DIR *d = opendir("/sys/block");
+	struct stat want;
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	if (stat(img, &want) < 0)
+		return -errno;
+	while ((de = readdir(d))) {
+		char path[300];
+		_cleanup_free_ char *backing = NULL;
+		struct stat st;
+
+		if (strncmp(de->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", de->d_name);
+		if (read_file_at(AT_FDCWD, path, 4096, &backing, NULL) < 0)
+			continue;
+		backing[strcspn(backing, "\n")] = '\0';
+		if (stat(backing, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino) {
+			snprintf(ret, len, "/dev/%s", de->d_name);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, char *err, size_t errlen)
+{
+	char img[PATH_MAX], dev[300], root[64];
+	_cleanup_close_ int loop = -EBADF, rootfd = -EBADF;
+	struct statvfs sv;
+	struct stat st;
+	uint64_t blocks;
+
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	if (stat(img, &st) < 0)
+		return snprintf(err, errlen, "the VPS has no disk image"), -errno;
+	if (size < (uint64_t)st.st_size)
+		return snprintf(err, errlen, "a disk can only grow (it is %" PRIu64 " bytes)",
+				(uint64_t)st.st_size), -EINVAL;
+	if (truncate(img, (off_t)size) < 0)
+		return snprintf(err, errlen, "Failed to grow the image: %m"), -errno;
+	if (init_pid <= 0) {
+		/* stopped: resize2fs grows the unmounted file system */
+		char *const argv[] = {"resize2fs", "-f", img, NULL};
+
+		if (run(argv) < 0)
+			return snprintf(err, errlen, "resize2fs failed on the disk image"), -EIO;
+		return 0;
+	}
+	if (find_loop(img, dev, sizeof(dev)) < 0 || (loop = open(dev, O_RDWR | O_CLOEXEC)) < 0 ||
+	    ioctl(loop, LOOP_SET_CAPACITY, 0) < 0)
+		return snprintf(err, errlen, "Failed to grow the loop device: %m"), -errno;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)init_pid);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || fstatvfs(rootfd, &sv) < 0)
+		return snprintf(err, errlen, "Failed to reach the VPS's file system: %m"), -errno;
+	blocks = size / sv.f_frsize;
+	/* online resize, what resize2fs does on a mounted ext4 */
+	if (ioctl(rootfd, EXT4_IOC_RESIZE_FS, &blocks) < 0) {
+		if (errno == EPERM)
+			return snprintf(err, errlen, "the disk image grew, but growing a mounted file "
+					"system needs CAP_SYS_RESOURCE, which this node's root "
+					"lacks: it grows at the next start"), -EAGAIN;
+		return snprintf(err, errlen, "Failed to grow the file system: %m"), -errno;
+	}
+	return 0;
+}
+
+int vps_disk_usage(pid_t init_pid, uint64_t *ret_size, uint64_t *ret_used)
+{
+	char root[64];
+	struct statvfs sv;
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)init_pid);
+	if (statvfs(root, &sv) < 0)
+		return -errno;
+	*ret_size = (uint64_t)sv.f_blocks * sv.f_frsize;
+	*ret_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+	return 0;
+}
