@@ -23,6 +23,7 @@
 #include "fileio.h"
 #include "idmap.h"
 #include "devices.h"
+#include "devices-bpf.h"
 #include "log.h"
 #include "vps-mount.h"
 #include "netsetup.h"
@@ -264,8 +265,12 @@ static int host_steps(struct vps_spawn *s)
 			 strerror(-r));
 		return r;
 	}
-	/* v1 devices policy, when the VPS has a devices group of its own (devices.h) */
-	r = vps_devices_restrict(s->pid, s->cfg->name);
+	/* Device policy: the v1 devices group when the VPS has one of its own (devices.h), an
+	 * eBPF program on its v2 group (devices-bpf.h); before init makes /dev. */
+	if (vps_cgroup_backend() == VPS_CGROUP_V2)
+		r = vps_devices_bpf_restrict(s->pid, s->cfg->name);
+	else
+		r = vps_devices_restrict(s->pid, s->cfg->name);
 	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to restrict the VPS's devices: %s",
 			 strerror(-r));
