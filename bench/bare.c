@@ -30,9 +30,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NS_FLAGS                                                                           \
-	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |         \
-	 CLONE_NEWCGROUP)
+#define NS_FLAGS                                                                                   \
+	(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
 /* Child, in all new namespaces: the mount steps a real runtime cannot skip. */
 static int enter_rootfs(const char *rootfs)

@@ -68,67 +68,93 @@ static int join_mntns(const char *path)
 	return r;
 }
 
-int main(int argc, char **argv)
-{
-	posix_spawn_file_actions_t fa;
-	const char *out = "/dev/null", *child_path = NULL;
-	long long start, end;
-	int argi = 1, status, r;
-	char cmdbuf[4096];
-	const char *cmd;
-	pid_t pid;
+struct opts {
+	const char *out, *child_path;
+	int argi; /* CMD's index in argv */
+};
 
-	while (argi + 1 < argc && argv[argi][0] == '-' && argv[argi][1] &&
-	       argv[argi][2] == '\0') {
-		if (argv[argi][1] == 'o') {
-			out = argv[argi + 1];
-		} else if (argv[argi][1] == 'p') {
-			child_path = argv[argi + 1];
-		} else if (argv[argi][1] == 'n') {
-			r = join_mntns(argv[argi + 1]);
+/* Options come first, each a flag and its value; -n acts at once (before the clock). */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	o->out = "/dev/null";
+	o->child_path = NULL;
+	for (o->argi = 1; o->argi + 1 < argc; o->argi += 2) {
+		const char *flag = argv[o->argi], *value = argv[o->argi + 1];
+		int r;
+
+		if (flag[0] != '-' || !flag[1] || flag[2])
+			break;
+		if (flag[1] == 'o') {
+			o->out = value;
+		} else if (flag[1] == 'p') {
+			o->child_path = value;
+		} else if (flag[1] == 'n') {
+			r = join_mntns(value);
 			if (r < 0) {
-				fprintf(stderr, "bench-timeit: join %s: %s\n", argv[argi + 1], strerror(-r));
-				return 2;
+				fprintf(stderr, "bench-timeit: join %s: %s\n", value, strerror(-r));
+				return -1;
 			}
 		} else {
 			break;
 		}
-		argi += 2;
 	}
-	if (argi >= argc) {
+	if (o->argi >= argc) {
 		fprintf(stderr, "Usage: %s [-o FILE] [-n MNTNS] [-p PATH] CMD [ARG...]\n", argv[0]);
-		return 2;
+		return -1;
 	}
-	cmd = argv[argi];
-	if (!strchr(cmd, '/')) {
-		cmd = find_in_path(cmd, cmdbuf, sizeof(cmdbuf));
-		if (!cmd) {
-			fprintf(stderr, "bench-timeit: %s: not found\n", argv[argi]);
-			return 127;
+	return 0;
+}
+
+/* The timed part: spawn, wait. Returns the elapsed µs, or -1 when spawning failed. */
+static long long spawn_and_wait(const char *cmd, char **args, posix_spawn_file_actions_t *fa,
+                                int *ret_status)
+{
+	long long start = now_us();
+	pid_t pid;
+	int r = posix_spawn(&pid, cmd, fa, NULL, args, environ);
+
+	if (r != 0) {
+		fprintf(stderr, "bench-timeit: %s: %s\n", args[0], strerror(r));
+		return -1;
+	}
+	while (waitpid(pid, ret_status, 0) < 0)
+		if (errno != EINTR) {
+			perror("bench-timeit: waitpid");
+			return -1;
 		}
+	return now_us() - start;
+}
+
+int main(int argc, char **argv)
+{
+	posix_spawn_file_actions_t fa;
+	struct opts o;
+	char cmdbuf[4096];
+	const char *cmd;
+	long long us;
+	int status;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	/* CMD is looked up in our PATH before the clock starts (and before -p changes it) */
+	cmd = argv[o.argi];
+	if (!strchr(cmd, '/') && !(cmd = find_in_path(cmd, cmdbuf, sizeof(cmdbuf)))) {
+		fprintf(stderr, "bench-timeit: %s: not found\n", argv[o.argi]);
+		return 127;
 	}
 	if (posix_spawn_file_actions_init(&fa) != 0 ||
 	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) != 0 ||
-	    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644) != 0) {
+	    posix_spawn_file_actions_addopen(&fa, 1, o.out, O_WRONLY | O_CREAT | O_TRUNC, 0644)) {
 		fprintf(stderr, "bench-timeit: out of memory\n");
 		return 2;
 	}
-	if (child_path && setenv("PATH", child_path, 1) < 0) {
+	if (o.child_path && setenv("PATH", o.child_path, 1) < 0) {
 		perror("bench-timeit: setenv");
 		return 2;
 	}
-	start = now_us();
-	r = posix_spawn(&pid, cmd, &fa, NULL, argv + argi, environ);
-	if (r != 0) {
-		fprintf(stderr, "bench-timeit: %s: %s\n", argv[argi], strerror(r));
+	us = spawn_and_wait(cmd, argv + o.argi, &fa, &status);
+	if (us < 0)
 		return 127;
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			perror("bench-timeit: waitpid");
-			return 2;
-		}
-	end = now_us();
-	printf("%lld\n", end - start);
+	printf("%lld\n", us);
 	return exit_code(status);
 }
