@@ -72,6 +72,10 @@ static void exec_supervisor(const struct vps_supervisor_args *a)
 		return;
 	if (a->report_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(a->report_fd, 3) < 0)
 		return;
+	/* Whatever else the caller of `vpsctl start` left open (a pipe a script waits on for
+	 * EOF, a job runner's fds) must not live as long as the VPS. */
+	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+		return;
 	argv[n++] = path;
 	argv[n++] = "--report-fd";
 	argv[n++] = "3";

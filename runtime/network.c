@@ -121,7 +121,8 @@ int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 				return -EINVAL;
 			}
 	}
-	return check_others(p, cfg, node, addrs, n, err, errlen);
+	/* only a VPS with addresses can clash with another one: no scan of every vps.conf */
+	return n == 0 ? 0 : check_others(p, cfg, node, addrs, n, err, errlen);
 }
 
 /* The gateway of a family: the node address whose subnet holds the VPS's first address. */
