@@ -381,6 +381,20 @@ bool vps_cgroup_exists(struct vps_cgroup *cg)
 }
 
 /* Writing "0" moves the writer itself, which also holds across pid namespaces. */
+int vps_cgroup_open_v2(struct vps_cgroup *cg)
+{
+	char path[PATH_MAX];
+	int r, fd;
+
+	if (cg->backend != VPS_CGROUP_V2 || cg->n_hier != 1)
+		return -EOPNOTSUPP;
+	r = cg_group_path(cg, &cg->hier[0], false, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid)
 {
 	char val[16];

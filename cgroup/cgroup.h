@@ -79,6 +79,9 @@ struct vps_cgroup *vps_cgroup_free(struct vps_cgroup *cg);
 int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
 		      struct vps_cgroup_error *err);
 bool vps_cgroup_exists(struct vps_cgroup *cg);
+/* v2 only: an fd of the group's directory, for clone3's CLONE_INTO_CGROUP (a child born in
+ * its cgroup: no migration, no wait for an RCU grace period). -EOPNOTSUPP on v1. */
+int vps_cgroup_open_v2(struct vps_cgroup *cg);
 /* Moves pid (0 = the caller) into the group, in every hierarchy. */
 int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
 /* Live change from old to new, ordered so it never ends half-applied; rolls back on refusal.

@@ -192,16 +192,34 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	child_fail(sock, -errno, err);
 }
 
-static pid_t clone_child(const struct vps_config *cfg, int *ret_pidfd)
+/* On cgroup v2 the child is born in the VPS cgroup (CLONE_INTO_CGROUP, *ret_in_cgroup set);
+ * on v1 the host moves it there after the fact. */
+static pid_t clone_child(const struct vps_config *cfg, struct vps_cgroup *cg, int *ret_pidfd,
+			 bool *ret_in_cgroup)
 {
+	_cleanup_close_ int cgfd = vps_cgroup_open_v2(cg);
 	struct clone_args args = {
 		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 			 CLONE_PIDFD | (cfg->userns ? CLONE_NEWUSER : 0),
 		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
 		.exit_signal = SIGCHLD,
 	};
+	pid_t pid;
 
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (cgfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == ENOSYS)) {
+		/* a kernel before 5.7: move it afterwards like on v1 */
+		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+		cgfd = -EBADF;
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	}
+	*ret_in_cgroup = pid > 0 && (args.flags & CLONE_INTO_CGROUP);
+	return pid;
 }
 
 /* Host side, after the child said CHILD_READY. */
@@ -226,7 +244,7 @@ static int write_id_maps(pid_t pid, uint64_t base)
 
 static int host_steps(struct vps_spawn *s)
 {
-	int r = vps_cgroup_attach(s->cg, s->pid);
+	int r = s->in_cgroup ? 0 : vps_cgroup_attach(s->cg, s->pid);
 
 	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
@@ -320,7 +338,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	s->error[0] = '\0';
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return log_debug_errno(-errno, "socketpair: %m");
-	pid = clone_child(s->cfg, &pidfd);
+	pid = clone_child(s->cfg, s->cg, &pidfd, &s->in_cgroup);
 	if (pid < 0) {
 		r = -errno;
 		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",

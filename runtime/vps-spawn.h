@@ -2,6 +2,7 @@
 /* Clones a VPS init into fresh namespaces and walks it to exec, in sync with the host side. */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -17,6 +18,7 @@ struct vps_spawn {
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */
+	bool in_cgroup; /* born in the VPS cgroup (clone3 CLONE_INTO_CGROUP, v2) */
 	/* results */
 	pid_t pid;
 	int pidfd;
