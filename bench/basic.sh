@@ -13,7 +13,7 @@ ROOT=$(mktemp -d /tmp/vpsctl-bench.XXXXXX)
 mkdir -p "$ROOT/etc/vpsctl"
 printf 'CGROUP_PARENT=/vpsctl-bench-%s\nNODE_ADDRESS="10.77.0.1/24"\n' $$ >"$ROOT/etc/vpsctl/vpsctl.conf"
 v() { "$VPSCTL" --root "$ROOT" "$@"; }
-trap 'for n in b n; do v stop --force $n >/dev/null 2>&1; v destroy --force $n >/dev/null 2>&1; done; rm -rf "$ROOT"' EXIT
+trap 'set +e; for n in b n; do v stop --force $n >/dev/null 2>&1; v destroy --force $n >/dev/null 2>&1; done; rm -rf "$ROOT"' EXIT
 
 now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 # stats NAME: reads microsecond samples on stdin, prints median and min in ms
