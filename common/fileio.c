@@ -152,20 +152,31 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int rm_children(int fd, dev_t dev)
+DIR *opendir_dup(int fd)
 {
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int dfd, r = 0;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	DIR *d;
 
-	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
-		return -errno;
+		return NULL;
 	d = fdopendir(dfd);
 	if (!d) {
+		int saved = errno;
+
 		close(dfd);
-		return -errno;
+		errno = saved;
 	}
+	return d;
+}
+
+static int rm_children(int fd, dev_t dev)
+{
+	_cleanup_closedir_ DIR *d = opendir_dup(fd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -errno;
 	while ((errno = 0, de = readdir(d))) {
 		struct stat st;
 

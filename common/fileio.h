@@ -2,6 +2,7 @@
 /* File helpers: atomic replace, bounded reads, single-value writes, careful recursive removal. */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -11,6 +12,8 @@ int write_file_atomic_at(int dirfd, const char *name, const char *content, size_
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* One write(2) of s to an existing file (procfs, sysfs, cgroupfs). */
 int write_string_at(int dirfd, const char *path, const char *s);
+/* A DIR stream over a duplicate of fd (fd stays the caller's); NULL with errno on failure. */
+DIR *opendir_dup(int fd);
 /* mkdir -p, each component created with mode; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode);
 /* Remove dirfd/name recursively without following symlinks or crossing mounts. */

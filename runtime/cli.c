@@ -42,6 +42,18 @@ int cli_bad_option(const struct cli *c, char **argv)
 	return cli_usage_error(c, "unknown option or missing value: '%.64s'", bad);
 }
 
+int cli_one_vps(struct cli *c, int argc, char **argv)
+{
+	int r;
+
+	if (optind + 1 != argc)
+		return cli_usage_error(c, "expected exactly one VPS name");
+	r = cli_check_name(c, argv[optind]);
+	if (r != 0)
+		return r;
+	return cli_load_node(c) ? EXIT_FAILURE : 0;
+}
+
 int cli_load_node(struct cli *c)
 {
 	char err[256] = "";

@@ -25,6 +25,9 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((fo
 int cli_bad_option(const struct cli *c, char **argv);
 /* Loads the node config (exits the verb with a clear line if it is corrupt). */
 int cli_load_node(struct cli *c);
+/* The verbs that take one VPS name: checks the operand (argv[optind]) and loads the node
+ * config; 0, or the exit status after one line of error. */
+int cli_one_vps(struct cli *c, int argc, char **argv);
 /* Checks a VPS name before anything is touched. */
 int cli_check_name(const struct cli *c, const char *name);
 /* Takes the VPS lock, or prints why not; returns the fd or -1. */

@@ -32,10 +32,8 @@ int cmd_console(struct cli *c, int argc, char **argv)
 		       "offers one). Detach with Ctrl-] q; the VPS keeps running.\n");
 		return 0;
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(c, "expected exactly one VPS name");
-	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
-		return EXIT_USAGE;
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
 	if (cli_load_vps(c, argv[optind], &cfg) < 0)
 		return EXIT_FAILURE;
 	if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_STOPPED)
@@ -123,10 +121,8 @@ int cmd_log(struct cli *c, int argc, char **argv)
 			return cli_bad_option(c, argv);
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(c, "expected exactly one VPS name");
-	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
-		return EXIT_USAGE;
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
 	if (cli_load_vps(c, argv[optind], &cfg) < 0)
 		return EXIT_FAILURE;
 	if (vps_run_path(&c->paths, cfg.name, "console.log", path, sizeof(path)) < 0)

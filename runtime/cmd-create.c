@@ -363,10 +363,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 		else
 			return cli_bad_option(c, argv);
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(c, "expected exactly one VPS name");
-	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
-		return EXIT_FAILURE;
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
 		return EXIT_FAILURE;

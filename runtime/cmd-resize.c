@@ -317,10 +317,8 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 		else
 			return cli_bad_option(c, argv);
 	}
-	if (optind + 1 != argc)
-		return cli_usage_error(c, "expected exactly one VPS name");
-	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
-		return EXIT_USAGE;
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
 	if (cli_load_vps(c, argv[optind], &cfg) < 0)
 		return EXIT_FAILURE;
 	r = open_cgroup(c, cfg.name, &cg);

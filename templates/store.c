@@ -215,19 +215,14 @@ int template_list(const char *templates_dir, struct vps_template_meta **ret, siz
 	_cleanup_closedir_ DIR *d = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int r, dfd2;
+	int r;
 
 	r = template_store_open(templates_dir, &dfd, &abs);
 	if (r < 0)
 		return r;
-	dfd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	if (dfd2 < 0)
+	d = opendir_dup(dfd);
+	if (!d)
 		return -errno;
-	d = fdopendir(dfd2);
-	if (!d) {
-		close(dfd2);
-		return -errno;
-	}
 	while ((errno = 0, de = readdir(d))) {
 		struct vps_template_meta m;
 		char name[33];
