@@ -7,7 +7,7 @@ scripts/install-deps.sh
 scripts/build.sh
 ROOT=$(mktemp -d /tmp/vpsctl-demo.XXXXXX)
 v() { echo "+ vpsctl $*"; build/vpsctl --root "$ROOT" "$@"; }
-trap 'build/vpsctl --root "$ROOT" destroy --force demo >/dev/null 2>&1; rm -rf "$ROOT"' EXIT
+trap 'set +e; build/vpsctl --root "$ROOT" destroy --force demo >/dev/null 2>&1; rm -rf "$ROOT"' EXIT
 
 v template build busybox
 v create demo --template busybox --hostname demo.example --cpus 1 --memory 256M --pids 512
