@@ -155,7 +155,7 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 		const struct conf_key *k;
 		size_t n = 0;
 
-		for (; f[n] && n < sizeof(key) - 1; n++)
+		for (; n < sizeof(key) - 1 && f[n]; n++)
 			key[n] = (char)toupper((unsigned char)f[n]);
 		key[n] = '\0';
 		k = conf_find(vps_config_keys, vps_config_keys_n, key);

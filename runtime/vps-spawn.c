@@ -76,8 +76,8 @@ static void write_hostname_file(const char *hostname)
 	_cleanup_close_ int fd =
 		open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 
-	if (fd >= 0)
-		(void)!write(fd, hostname, strlen(hostname)), (void)!write(fd, "\n", 1);
+	if (fd >= 0 && write(fd, hostname, strlen(hostname)) >= 0)
+		(void)!write(fd, "\n", 1);
 }
 
 /* In a user namespace whose maps the host wrote: take uid and gid 0 of it (the first ids of
