@@ -231,6 +231,13 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	r = save(c, &cfg);
 	if (r < 0)
 		return cli_fail(cfg.name, "applied, but failed to save vps.conf: %s", strerror(-r));
+	if (strcmp(old.ip_address, cfg.ip_address) != 0) {
+		char err[256];
+
+		/* drop the claims of the old list, then claim the new one again */
+		vps_net_release(&c->paths, cfg.name, old.ip_address);
+		(void)vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err));
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "network.h"
 #include "parse.h"
 
@@ -55,35 +56,91 @@ static const struct netsetup_addr *subnet_of(const struct netsetup_addr *a,
 	return NULL;
 }
 
-/* Fails when another VPS's config claims one of addrs. */
-static int check_others(const struct vps_paths *p, const struct vps_config *cfg,
-			const struct node_config *node, const struct netsetup_addr *addrs,
-			size_t n, char *err, size_t errlen)
+/* The address index: one file per address in var/lib/vpsctl/addresses, named by the address
+ * and holding the name of the VPS that has it. Created with O_EXCL, so two VPSes can never
+ * claim one address, and a start looks at its own addresses only instead of every vps.conf.
+ * A claim whose VPS is gone or no longer lists the address (a create that crashed, a hand
+ * edit) is stale and taken over. */
+static int index_dir(const struct vps_paths *p, char *buf, size_t len)
 {
-	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
-	struct dirent *de;
+	int n = snprintf(buf, len, "%s/../addresses", p->vps_base);
 
-	while (d && (de = readdir(d))) {
-		struct netsetup_addr theirs[VPS_NET_MAX_ADDRS];
-		struct vps_config other;
-		char e[256], buf[64];
-		size_t m = 0;
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return mkdir_p(buf, 0700);
+}
 
-		if (!name_is_valid(de->d_name) || strcmp(de->d_name, cfg->name) == 0)
-			continue;
-		if (vps_config_load(p, de->d_name, node, &other, e, sizeof(e)) < 0 ||
-		    vps_net_parse_addrs(other.ip_address, theirs, VPS_NET_MAX_ADDRS, &m) < 0)
-			continue;
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < m; j++)
-				if (netsetup_addr_equal(&addrs[i], &theirs[j])) {
-					snprintf(err, errlen, "address %s is already used by VPS '%s'",
-						 netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
-						 other.name);
-					return -EADDRINUSE;
-				}
+static bool owner_has(const struct vps_paths *p, const struct node_config *node,
+		      const char *owner, const struct netsetup_addr *a)
+{
+	struct netsetup_addr theirs[VPS_NET_MAX_ADDRS];
+	struct vps_config other;
+	char e[256];
+	size_t m = 0;
+
+	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, e, sizeof(e)) < 0 ||
+	    vps_net_parse_addrs(other.ip_address, theirs, VPS_NET_MAX_ADDRS, &m) < 0)
+		return false;
+	for (size_t j = 0; j < m; j++)
+		if (netsetup_addr_equal(a, &theirs[j]))
+			return true;
+	return false;
+}
+
+static int claim(const struct vps_paths *p, const struct node_config *node, const char *name,
+		 const struct netsetup_addr *a, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], ip[64], line[40];
+	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+	_cleanup_free_ char *owner = NULL;
+	int r = index_dir(p, dir, sizeof(dir));
+
+	if (r < 0)
+		return r;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	netsetup_addr_format_ip(a, ip, sizeof(ip));
+	snprintf(line, sizeof(line), "%s\n", name);
+	fd = openat(dfd, ip, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0)
+		return write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 0 : -EIO;
+	if (errno != EEXIST)
+		return -errno;
+	r = read_file_at(dfd, ip, 64, &owner, NULL);
+	if (r < 0)
+		return r;
+	owner[strcspn(owner, "\n")] = '\0';
+	if (strcmp(owner, name) == 0)
+		return 0;
+	if (owner_has(p, node, owner, a)) {
+		snprintf(err, errlen, "address %s is already used by VPS '%s'", ip, owner);
+		return -EADDRINUSE;
 	}
-	return 0;
+	return write_file_atomic_at(dfd, ip, line, strlen(line), 0644); /* a stale claim */
+}
+
+void vps_net_release(const struct vps_paths *p, const char *name, const char *ip_list)
+{
+	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS];
+	char dir[PATH_MAX], ip[64];
+	_cleanup_close_ int dfd = -EBADF;
+	size_t n = 0;
+
+	if (vps_net_parse_addrs(ip_list, addrs, VPS_NET_MAX_ADDRS, &n) < 0 || n == 0 ||
+	    index_dir(p, dir, sizeof(dir)) < 0)
+		return;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; dfd >= 0 && i < n; i++) {
+		_cleanup_free_ char *owner = NULL;
+
+		netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip));
+		if (read_file_at(dfd, ip, 64, &owner, NULL) < 0)
+			continue;
+		owner[strcspn(owner, "\n")] = '\0';
+		if (strcmp(owner, name) == 0)
+			(void)unlinkat(dfd, ip, 0);
+	}
 }
 
 int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
@@ -121,8 +178,18 @@ int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 				return -EINVAL;
 			}
 	}
-	/* only a VPS with addresses can clash with another one: no scan of every vps.conf */
-	return n == 0 ? 0 : check_others(p, cfg, node, addrs, n, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		int r = claim(p, node, cfg->name, &addrs[i], err, errlen);
+
+		if (r < 0) {
+			if (r != -EADDRINUSE)
+				snprintf(err, errlen, "Failed to record address %s: %s",
+					 netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
+					 strerror(-r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* The gateway of a family: the node address whose subnet holds the VPS's first address. */

@@ -15,9 +15,12 @@
 int vps_net_parse_addrs(const char *list, struct netsetup_addr *addrs, size_t max, size_t *ret_n);
 /* The node end of the veth: "veth-NAME", or "veth-NAME4_HASH5" when NAME is too long. */
 void vps_net_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ]);
-/* Checks addresses against the node's subnets and every other VPS (no duplicates). */
+/* Checks addresses against the node's subnets and claims them in the node's address index
+ * (no two VPSes share one). */
 int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 		  const struct node_config *node, char *err, size_t errlen);
+/* Releases NAME's claims on the addresses in ip_list (destroy, --ip-del). */
+void vps_net_release(const struct vps_paths *p, const char *name, const char *ip_list);
 /* Node side of a start: bridge, veth with the peer in init's netns, filters, caps, routes. A
  * VPS without addresses gets only its loopback. */
 int vps_net_plumb(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,

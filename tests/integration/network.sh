@@ -3,7 +3,7 @@
 # VPS <-> VPS and VPS <-> node traffic, duplicate/out-of-subnet refusals, anti-spoofing,
 # live address and bandwidth changes, traffic counters, nothing left on the node after stop.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 31
 
 echo 'NODE_ADDRESS="10.77.0.1/24 fd77::1/64"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 build_template
@@ -46,4 +46,15 @@ vpsctl stop --force b >/dev/null
 is "no veth or ifb left on the node" "$(ip -o link show | grep -E -c 'veth-|ifb-')" 0
 grep -q 'IP_ADDRESS="10.77.0.3/24 10.77.0.4/24"' "$T_ROOT/var/lib/vpsctl/vps/b/vps.conf"
 ok $? "the live address change was saved"
+
+# The address index: claims follow --ip-del and destroy; a stale claim is taken over.
+out=$(vpsctl create c --template busybox --ip 10.77.0.4/24 2>&1); rc=$?
+[ $rc != 0 ] && [[ $out == *"already used by VPS 'b'"* ]]; ok $? "an address taken live with --ip-add is refused to others"
+check "resize b --ip-del 10.77.0.4" vpsctl resize b --ip-del 10.77.0.4/24
+check "then another VPS may have it" vpsctl create c --template busybox --ip 10.77.0.4/24
+check "destroy a frees its addresses" vpsctl destroy a
+check "... for a new VPS" vpsctl create d --template busybox --ip 10.77.0.2/24
+sed -i 's/^IP_ADDRESS=.*/IP_ADDRESS=""/' "$T_ROOT/var/lib/vpsctl/vps/d/vps.conf"
+check "a claim whose VPS no longer lists the address is taken over" \
+	vpsctl create e --template busybox --ip 10.77.0.2/24
 finish
