@@ -1,7 +1,7 @@
 #!/bin/bash
 # create -> start -> exec -> stop -> start -> destroy, checking files, cgroups and processes.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 24
 
 build_template
 check "template build busybox" test -s "$T_ROOT/var/lib/vpsctl/templates/busybox.meta"
@@ -29,7 +29,13 @@ check "init gone" wait_for 5 sh -c "! kill -0 $pid"
 is "no cgroup left after stop" "$(cgroup_dirs)" ""
 check "no state file after stop" test ! -e "$T_ROOT/run/vpsctl/v1/state"
 
+# A caller's fd left open across `vpsctl start` (a pipe a script waits on) must not be kept
+# by the supervisor for the VPS's whole life.
+exec 9>"$T_ROOT/caller-fd"
 check "start again" vpsctl start v1
+exec 9>&-
+sup=$(json_get "$(vpsctl status v1 --json)" supervisor_pid)
+is "the supervisor holds none of its caller's fds" "$(ls -l /proc/$sup/fd | grep -c caller-fd)" 0
 pid=$(json_get "$(vpsctl status v1 --json)" init_pid)
 check "destroy --force a running VPS" vpsctl destroy --force v1
 check "files gone after destroy" test ! -e "$T_ROOT/var/lib/vpsctl/vps/v1" -a ! -e "$T_ROOT/run/vpsctl/v1"
