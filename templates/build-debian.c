@@ -65,19 +65,6 @@ static const char customize_hook[] =
         "# Empty: each VPS's systemd makes its own machine id on first boot.\n"
         ": >\"$root/etc/machine-id\"\n";
 
-static int say(char *reason, int r, const char *fmt, ...) _printf_(3, 4);
-
-static int say(char *reason, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason) {
-		va_start(ap, fmt);
-		vsnprintf(reason, 256, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 /* ---- checking what the operator asked for --------------------------------------------------- */
 
@@ -490,9 +477,9 @@ static int run_mmdebstrap(struct mmdeb_args *m, const char *work, char *reason)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return say(reason, -ENOENT,
+		return template_say(reason, -ENOENT,
 		           "mmdebstrap is not installed (apt-get install mmdebstrap)");
-	say(reason, -EPROTO, "mmdebstrap failed (%s %d)",
+	template_say(reason, -EPROTO, "mmdebstrap failed (%s %d)",
 	    WIFEXITED(status) ? "exit status" : "signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	log_error_line(work, reason);
@@ -523,7 +510,7 @@ static int commit_locked(const char *templates_dir, int dfd, struct template_sta
 		return lock;
 	snprintf(fn, sizeof(fn), "%s.meta", m->name);
 	if (faccessat(dfd, fn, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return say(reason, -EEXIST, "a template '%s' appeared meanwhile", m->name);
+		return template_say(reason, -EEXIST, "a template '%s' appeared meanwhile", m->name);
 	r = template_stage_sidecars(dfd, &files[1], &files[2], files[0].final, m);
 	if (r == 0)
 		r = template_commit(dfd, files, 3, m->name, files[0].final);
@@ -547,21 +534,21 @@ static int check_opts(const char *dir, const struct template_debian_opts *o, cha
 	_cleanup_close_ int dfd = -EBADF;
 
 	if (!o->name || !name_is_valid(o->name))
-		return say(reason, -EINVAL, "invalid template name");
+		return template_say(reason, -EINVAL, "invalid template name");
 	if (!template_debian_release_valid(o->release))
-		return say(reason, -EINVAL, "--release wants a Debian code name (bookworm)");
+		return template_say(reason, -EINVAL, "--release wants a Debian code name (bookworm)");
 	if (o->variant && strcmp(o->variant, "minbase") != 0 && strcmp(o->variant, "standard") != 0)
-		return say(reason, -EINVAL, "--variant is minbase or standard");
+		return template_say(reason, -EINVAL, "--variant is minbase or standard");
 	if (o->include && !template_debian_packages_valid(o->include))
-		return say(reason, -EINVAL, "--include wants package names separated by commas");
+		return template_say(reason, -EINVAL, "--include wants package names separated by commas");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return say(reason, -errno, "cannot open the store: %m");
+		return template_say(reason, -errno, "cannot open the store: %m");
 	snprintf(fn, sizeof(fn), "%s.meta", o->name);
 	if (faccessat(dfd, fn, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return say(reason, -EEXIST, "a template '%s' exists already", o->name);
+		return template_say(reason, -EEXIST, "a template '%s' exists already", o->name);
 	if (template_shared_tree_exists_at(dfd, o->name) != 0)
-		return say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over", o->name);
+		return template_say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over", o->name);
 	return 0;
 }
 
@@ -578,10 +565,10 @@ static int build_in(const char *work, int wfd, int dfd, const char *abs, const c
 		return -ENOMEM;
 	r = write_work_file(wfd, "customize", customize_hook, 0755);
 	if (r < 0)
-		return say(reason, r, "cannot write the customize hook: %s", strerror(-r));
+		return template_say(reason, r, "cannot write the customize hook: %s", strerror(-r));
 	r = stage_sources(wfd, work, o->release, &sources);
 	if (r < 0)
-		return say(reason, r, "cannot read the host's apt sources in " APT_DIR ": %s",
+		return template_say(reason, r, "cannot read the host's apt sources in " APT_DIR ": %s",
 		           strerror(-r));
 	fill_meta(o, m);
 	snprintf(files[0].final, sizeof(files[0].final), "%s.tar.zst", o->name);
@@ -598,7 +585,7 @@ static int build_in(const char *work, int wfd, int dfd, const char *abs, const c
 	if (r < 0) {
 		template_unstage(dfd, files, ELEMENTSOF(files));
 		return reason && reason[0] ? r
-		                           : say(reason, r, "cannot store it: %s", strerror(-r));
+		                           : template_say(reason, r, "cannot store it: %s", strerror(-r));
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs, files[0].final);
 	return 0;
@@ -620,10 +607,10 @@ int template_build_debian(const char *templates_dir, const struct template_debia
 		return r;
 	r = template_store_open(templates_dir, &dfd, &abs);
 	if (r < 0)
-		return say(ret_reason, r, "cannot open the store: %s", strerror(-r));
+		return template_say(ret_reason, r, "cannot open the store: %s", strerror(-r));
 	r = make_workdir(work, sizeof(work), &wfd);
 	if (r < 0)
-		return say(ret_reason, r, "cannot make a work directory: %s", strerror(-r));
+		return template_say(ret_reason, r, "cannot make a work directory: %s", strerror(-r));
 	r = build_in(work, wfd, dfd, abs, templates_dir, opts, &m, ret_reason);
 	(void)rm_rf_at(AT_FDCWD, work);
 	if (r < 0)

@@ -6,6 +6,7 @@
  * by import.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -152,4 +153,16 @@ int template_store_lock(const char *templates_dir, bool exclusive)
 		if (errno != EINTR)
 			return -errno;
 	return TAKE_FD(dfd);
+}
+
+int template_say(char *reason, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (reason) {
+		va_start(ap, fmt);
+		vsnprintf(reason, TEMPLATE_REASON_MAX, fmt, ap);
+		va_end(ap);
+	}
+	return r;
 }

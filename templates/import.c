@@ -25,19 +25,6 @@
 
 #define COPY_BUF_SIZE (1024 * 1024)
 
-static int say(char *reason, int r, const char *fmt, ...) _printf_(3, 4);
-
-static int say(char *reason, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason) {
-		va_start(ap, fmt);
-		vsnprintf(reason, 256, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 bool template_sha256_hex_valid(const char *s)
 {
@@ -105,11 +92,11 @@ static int open_source(const char *file, char *reason)
 	struct stat st;
 
 	if (fd < 0)
-		return say(reason, -errno, "cannot open '%.200s': %m", file);
+		return template_say(reason, -errno, "cannot open '%.200s': %m", file);
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
-		return say(reason, -EINVAL, "'%.200s' is not a regular file", file);
+		return template_say(reason, -EINVAL, "'%.200s' is not a regular file", file);
 	return TAKE_FD(fd);
 }
 
@@ -129,16 +116,16 @@ static int inspect_copy(int dfd, const struct template_staged *s,
 	n = pread(fd, magic, sizeof(magic), 0);
 	*ret_suffix = n > 0 ? template_suffix_for_magic(magic, (size_t)n) : NULL;
 	if (!*ret_suffix)
-		return say(reason, -EBADMSG, "not a zstd, xz or gzip compressed tarball");
+		return template_say(reason, -EBADMSG, "not a zstd, xz or gzip compressed tarball");
 	r = template_probe_fd(fd, m, &found);
 	if (r < 0)
-		return say(reason, r, "not a readable tarball (%s)", strerror(-r));
+		return template_say(reason, r, "not a readable tarball (%s)", strerror(-r));
 	if (o->init)
 		snprintf(m->init, sizeof(m->init), "%s", o->init);
 	if (o->poweroff_signal > 0)
 		m->poweroff_signal = o->poweroff_signal;
 	if ((!found && (!o->init || o->poweroff_signal <= 0)) || m->init[0] != '/')
-		return say(reason, -ENOENT,
+		return template_say(reason, -ENOENT,
 		           "cannot tell its init and power-off signal; pass --init and "
 		           "--poweroff-signal");
 	return 0;
@@ -156,18 +143,18 @@ static int import_locked(int dfd, const char *abs, int src, const struct templat
 
 	snprintf(fn, sizeof(fn), "%s.meta", o->name);
 	if (faccessat(dfd, fn, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return say(reason, -EEXIST, "a template '%s' exists already", o->name);
+		return template_say(reason, -EEXIST, "a template '%s' exists already", o->name);
 	if (template_shared_tree_exists_at(dfd, o->name) != 0)
-		return say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over", o->name);
+		return template_say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over", o->name);
 	snprintf(files[0].final, sizeof(files[0].final), "%s.import", o->name);
 	out = template_stage_open(dfd, &files[0]);
 	if (out < 0)
-		return say(reason, out, "cannot create a file in the store: %s", strerror(-out));
+		return template_say(reason, out, "cannot create a file in the store: %s", strerror(-out));
 	r = copy_hashed(src, out, m->sha256, &m->size);
 	if (r < 0)
-		say(reason, r, "cannot copy the file into the store: %s", strerror(-r));
+		template_say(reason, r, "cannot copy the file into the store: %s", strerror(-r));
 	else if (o->sha256 && strcasecmp(o->sha256, m->sha256) != 0)
-		r = say(reason, -EBADMSG, "checksum mismatch: the file has %s", m->sha256);
+		r = template_say(reason, -EBADMSG, "checksum mismatch: the file has %s", m->sha256);
 	if (r == 0)
 		r = inspect_copy(dfd, &files[0], o, m, &suffix, reason);
 	if (r == 0) {
@@ -179,7 +166,7 @@ static int import_locked(int dfd, const char *abs, int src, const struct templat
 	if (r < 0) {
 		template_unstage(dfd, files, ELEMENTSOF(files));
 		return reason && reason[0] ? r
-		                           : say(reason, r, "cannot store it: %s", strerror(-r));
+		                           : template_say(reason, r, "cannot store it: %s", strerror(-r));
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs, files[0].final);
 	return 0;
@@ -197,18 +184,18 @@ int template_import(const char *templates_dir, const char *file,
 	if (ret_reason)
 		ret_reason[0] = '\0';
 	if (!opts || !opts->name || !name_is_valid(opts->name) || !file)
-		return say(ret_reason, -EINVAL, "invalid template name");
+		return template_say(ret_reason, -EINVAL, "invalid template name");
 	if (opts->sha256 && !template_sha256_hex_valid(opts->sha256))
-		return say(ret_reason, -EINVAL, "--sha256 wants 64 hex digits");
+		return template_say(ret_reason, -EINVAL, "--sha256 wants 64 hex digits");
 	src = open_source(file, ret_reason);
 	if (src < 0)
 		return src;
 	r = template_store_open(templates_dir, &dfd, &abs);
 	if (r < 0)
-		return say(ret_reason, r, "cannot open the store: %s", strerror(-r));
+		return template_say(ret_reason, r, "cannot open the store: %s", strerror(-r));
 	lock = template_store_lock(templates_dir, true);
 	if (lock < 0)
-		return say(ret_reason, lock, "cannot lock the store: %s", strerror(-lock));
+		return template_say(ret_reason, lock, "cannot lock the store: %s", strerror(-lock));
 	snprintf(m.name, sizeof(m.name), "%s", opts->name);
 	template_arch_name(m.arch, sizeof(m.arch));
 	m.created = (uint64_t)time(NULL);

@@ -90,3 +90,9 @@ int template_host_sources(const char *apt_dir, char ***ret);
 int template_sources_rewrite(const char *text, const char *from, const char *to, char **ret);
 /* The VERSION_CODENAME in an os-release file; -ENOENT without one. */
 int template_host_codename(const char *os_release, char *ret, size_t len);
+
+/* The size of the ret_reason buffers of template.h. */
+#define TEMPLATE_REASON_MAX 256
+/* Writes the reason a refusal or failure gives the operator (reason may be NULL) and returns
+ * r, so that `return template_say(reason, -EINVAL, "...")` reads as one step. */
+int template_say(char *reason, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
