@@ -4,25 +4,9 @@ set -u
 
 VPSCTL=${VPSCTL:-$(dirname "$0")/../../build/vpsctl}
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-T_N=0
-T_FAILED=0
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 
-plan() { echo "1..$1"; }
-diag() { echo "# $*"; }
-ok() {
-	T_N=$((T_N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $T_N - $2"
-	else
-		echo "not ok $T_N - $2"
-		T_FAILED=$((T_FAILED + 1))
-	fi
-}
 skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }
-# is DESCRIPTION GOT WANT
-is() {
-	if [ "$2" = "$3" ]; then ok 0 "$1"; else ok 1 "$1"; diag "got '$2', want '$3'"; fi
-}
 # missing DESCRIPTION LIST: ok when LIST (words that should have been found) is empty.
 missing() {
 	if [ -z "$2" ]; then ok 0 "$1"; else ok 1 "$1"; diag "missing:$2"; fi
@@ -37,8 +21,3 @@ help_flags() {
 	"$VPSCTL" "$@" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
-finish() {
-	echo "# $((T_N - T_FAILED)) passed, $T_FAILED failed"
-	[ "$T_FAILED" = 0 ]
-	exit $?
-}

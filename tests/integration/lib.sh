@@ -24,8 +24,6 @@ ip link set lo up
 
 T_ROOT=$(mktemp -d /tmp/vpsctl-it.XXXXXX)
 T_CGPARENT=/vpsctl-test-$$-$RANDOM
-T_N=0
-T_FAILED=0
 mkdir -p "$T_ROOT/etc/vpsctl"
 cat >"$T_ROOT/etc/vpsctl/vpsctl.conf" <<CONF
 # test node
@@ -34,34 +32,9 @@ LOCK_TIMEOUT=2
 STOP_TIMEOUT=10
 CONF
 
-vpsctl() { "$VPSCTL" --root "$T_ROOT" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 
-plan() { echo "1..$1"; }
-diag() { echo "# $*"; }
-ok() {
-	T_N=$((T_N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $T_N - $2"
-	else
-		echo "not ok $T_N - $2"
-		T_FAILED=$((T_FAILED + 1))
-	fi
-}
-# check DESCRIPTION CMD...: ok when CMD succeeds
-check() {
-	local d=$1
-	shift
-	"$@" >/dev/null 2>&1
-	ok $? "$d"
-}
-# is DESCRIPTION GOT WANT
-is() {
-	if [ "$2" = "$3" ]; then ok 0 "$1"; else ok 1 "$1"; diag "got '$2', want '$3'"; fi
-}
-# like DESCRIPTION GOT REGEX
-like() {
-	if printf '%s' "$2" | grep -Eq -- "$3"; then ok 0 "$1"; else ok 1 "$1"; diag "got '$2', want /$3/"; fi
-}
+vpsctl() { "$VPSCTL" --root "$T_ROOT" "$@"; }
 
 # json_get JSON KEY: a scalar field of a flat JSON object (our outputs are flat).
 json_get() {
@@ -100,8 +73,3 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
-finish() {
-	echo "# $((T_N - T_FAILED)) passed, $T_FAILED failed"
-	[ "$T_FAILED" = 0 ]
-	exit $?
-}
