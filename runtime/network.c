@@ -61,13 +61,22 @@ static const struct netsetup_addr *subnet_of(const struct netsetup_addr *a,
  * claim one address, and a start looks at its own addresses only instead of every vps.conf.
  * A claim whose VPS is gone or no longer lists the address (a create that crashed, a hand
  * edit) is stale and taken over. */
-static int index_dir(const struct vps_paths *p, char *buf, size_t len)
+/* The index's directory fd; made on first use only, so a start costs one open here. */
+static int index_open(const struct vps_paths *p)
 {
-	int n = snprintf(buf, len, "%s/../addresses", p->vps_base);
+	char buf[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%s/../addresses", p->vps_base), fd, r;
 
-	if (n < 0 || (size_t)n >= len)
+	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
-	return mkdir_p(buf, 0700);
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	r = mkdir_p(buf, 0700);
+	if (r < 0)
+		return r;
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
 }
 
 static bool owner_has(const struct vps_paths *p, const struct node_config *node,
@@ -90,16 +99,13 @@ static bool owner_has(const struct vps_paths *p, const struct node_config *node,
 static int claim(const struct vps_paths *p, const struct node_config *node, const char *name,
 		 const struct netsetup_addr *a, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], ip[64], line[40];
-	_cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+	char ip[64], line[40];
+	_cleanup_close_ int dfd = index_open(p), fd = -EBADF;
 	_cleanup_free_ char *owner = NULL;
-	int r = index_dir(p, dir, sizeof(dir));
+	int r;
 
-	if (r < 0)
-		return r;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return -errno;
+		return dfd;
 	netsetup_addr_format_ip(a, ip, sizeof(ip));
 	snprintf(line, sizeof(line), "%s\n", name);
 	fd = openat(dfd, ip, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -123,14 +129,13 @@ static int claim(const struct vps_paths *p, const struct node_config *node, cons
 void vps_net_release(const struct vps_paths *p, const char *name, const char *ip_list)
 {
 	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS];
-	char dir[PATH_MAX], ip[64];
+	char ip[64];
 	_cleanup_close_ int dfd = -EBADF;
 	size_t n = 0;
 
-	if (vps_net_parse_addrs(ip_list, addrs, VPS_NET_MAX_ADDRS, &n) < 0 || n == 0 ||
-	    index_dir(p, dir, sizeof(dir)) < 0)
+	if (vps_net_parse_addrs(ip_list, addrs, VPS_NET_MAX_ADDRS, &n) < 0 || n == 0)
 		return;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = index_open(p);
 	for (size_t i = 0; dfd >= 0 && i < n; i++) {
 		_cleanup_free_ char *owner = NULL;
 
