@@ -24,6 +24,8 @@
 #include "cg-internal.h"
 #include "log.h"
 
+_Static_assert(VPS_CGROUP_HIER_MAX >= _CG_CTRL_MAX, "a group spans at most one hierarchy per controller");
+
 #define MOUNT_PATH_MAX 256
 
 /* Written once by vps_cgroup_init and read-only afterwards: the host's mounts do not change
@@ -395,12 +397,63 @@ int vps_cgroup_open_v2(struct vps_cgroup *cg)
 	return fd < 0 ? -errno : fd;
 }
 
+int vps_cgroup_open_tasks(struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n)
+{
+	*ret_n = 0;
+	if (cg->backend != VPS_CGROUP_V1)
+		return 0;
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		char path[PATH_MAX];
+		int r = cg_group_path(cg, &cg->hier[i], false, path, sizeof(path));
+
+		if (r == 0 && strlen(path) + sizeof("/tasks") > sizeof(path))
+			r = -ENAMETOOLONG;
+		if (r == 0) {
+			strcat(path, "/tasks");
+			fds[*ret_n] = open(path, O_WRONLY | O_CLOEXEC);
+			if (fds[*ret_n] < 0)
+				r = log_debug_errno(-errno, "cgroup: open %s: %m", path);
+		}
+		if (r < 0) {
+			vps_cgroup_close_tasks(fds, ret_n);
+			return r;
+		}
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+int vps_cgroup_join_tasks(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (write(fds[i], "0", 1) != 1)
+			return -errno;
+	return 0;
+}
+
+void vps_cgroup_close_tasks(int *fds, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		closep(&fds[i]);
+	*n = 0;
+}
+
 int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid)
 {
 	char val[16];
 
 	if (pid < 0)
 		return -EINVAL;
+	if (pid == 0 && cg->backend == VPS_CGROUP_V1) {
+		int fds[VPS_CGROUP_HIER_MAX];
+		size_t n;
+		int r = vps_cgroup_open_tasks(cg, fds, &n);
+
+		if (r == 0)
+			r = vps_cgroup_join_tasks(fds, n);
+		vps_cgroup_close_tasks(fds, &n);
+		return r;
+	}
 	snprintf(val, sizeof(val), "%d", (int)pid);
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		_cleanup_close_ int fd = -EBADF;

@@ -82,7 +82,20 @@ bool vps_cgroup_exists(struct vps_cgroup *cg);
 /* v2 only: an fd of the group's directory, for clone3's CLONE_INTO_CGROUP (a child born in
  * its cgroup: no migration, no wait for an RCU grace period). -EOPNOTSUPP on v1. */
 int vps_cgroup_open_v2(struct vps_cgroup *cg);
-/* Moves pid (0 = the caller) into the group, in every hierarchy. */
+/* The most hierarchies a group spans (v1: one per controller unless co-mounted). */
+#define VPS_CGROUP_HIER_MAX 8
+/* v1: opens the group's `tasks` file in every hierarchy (*ret_n of them), so that a
+ * single-threaded child, even one in a user namespace that can no longer open them, moves
+ * itself with vps_cgroup_join_tasks(). A thread moving itself is the one migration the kernel
+ * does without its global threadgroup lock, whose write side waits for an RCU grace period on
+ * a quiet host (10-20 ms here); writing a pid to cgroup.procs takes it. v2: *ret_n = 0 (there
+ * a child is born in its group: vps_cgroup_open_v2()). */
+int vps_cgroup_open_tasks(struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n);
+/* Moves the calling thread into the group of each fd. Async-signal-safe. */
+int vps_cgroup_join_tasks(const int *fds, size_t n);
+void vps_cgroup_close_tasks(int *fds, size_t *n);
+/* Moves pid into the group, in every hierarchy. pid 0 is the caller, which must then be
+ * single-threaded (on v1 it moves itself through `tasks`, see above). */
 int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
 /* Live change from old to new, ordered so it never ends half-applied; rolls back on refusal.
  * Memory shrink lowers the soft cap first and waits up to shrink_timeout_ms for usage to

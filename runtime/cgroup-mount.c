@@ -53,14 +53,15 @@ static int group_path(const char *parent, const char *name, char *buf, size_t le
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int vps_cgroup2_join(const char *parent, const char *name, pid_t pid, long long owner)
+int vps_cgroup2_make(const char *parent, const char *name, long long owner, int *ret_fd)
 {
 	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
 						"cgroup.subtree_control"};
 	_cleanup_close_ int fd = -EBADF;
-	char path[PATH_MAX], spid[32];
+	char path[PATH_MAX];
 	int r;
 
+	*ret_fd = -EBADF;
 	if (!hybrid_host())
 		return 0;
 	r = group_path(parent, name, path, sizeof(path));
@@ -79,25 +80,35 @@ int vps_cgroup2_join(const char *parent, const char *name, pid_t pid, long long 
 			if (fchownat(fd, delegated[i], (uid_t)owner, (gid_t)owner, 0) < 0)
 				return -errno;
 	}
-	snprintf(spid, sizeof(spid), "%d", (int)pid);
-	return write_string_at(fd, "cgroup.procs", spid);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
 }
 
-int vps_cgroup2_attach_self(const char *parent, const char *name)
+int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd)
 {
-	_cleanup_close_ int fd = -EBADF;
 	char path[PATH_MAX];
 	int r;
 
+	*ret_fd = -EBADF;
 	if (!hybrid_host())
 		return 0;
 	r = group_path(parent, name, path, sizeof(path));
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	*ret_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_fd < 0)
 		return errno == ENOENT ? 0 : -errno; /* a VPS started before this existed */
-	return write_string_at(fd, "cgroup.procs", "0");
+	return 0;
+}
+
+int vps_cgroup2_attach_fd(int fd, pid_t pid)
+{
+	char spid[32];
+
+	if (fd < 0)
+		return 0;
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	return write_string_at(fd, "cgroup.procs", spid);
 }
 
 int vps_cgroup2_mount(int rootfd, const char **what)

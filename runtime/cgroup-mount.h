@@ -13,13 +13,19 @@
  */
 #pragma once
 
-/* Host side, before the VPS init unshares its cgroup namespace: makes UNIFIED/parent/name and
- * moves pid into it. With owner >= 0 (a user-namespace VPS's root on the host) the group is
- * delegated to it: it owns the directory and the files that let systemd inside manage it. */
-int vps_cgroup2_join(const char *parent, const char *name, pid_t pid, long long owner);
-/* Host side, for `vpsctl exec`: moves the caller into UNIFIED/parent/name, so what it runs
- * is inside the VPS's cgroup2 tree like the rest of the VPS. */
-int vps_cgroup2_attach_self(const char *parent, const char *name);
+#include <sys/types.h>
+
+/* Host side, before the VPS init is cloned: makes UNIFIED/parent/name and returns an fd of it
+ * (-EBADF and 0 on other hosts) that clone3 puts the init into (CLONE_INTO_CGROUP), before it
+ * unshares its cgroup namespace. With owner >= 0 (a user-namespace VPS's root on the host) the
+ * group is delegated to it: it owns the directory and the files that let systemd inside
+ * manage it. */
+int vps_cgroup2_make(const char *parent, const char *name, long long owner, int *ret_fd);
+/* The same group, for `vpsctl exec` to clone into; -EBADF and 0 where there is none. */
+int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd);
+/* Moves pid (0: the caller) into the group of fd (a kernel without CLONE_INTO_CGROUP); a no-op
+ * for fd < 0. */
+int vps_cgroup2_attach_fd(int fd, pid_t pid);
 /* Mount namespace: the VPS's, /sys mounted under rootfd, not pivoted. Mounts cgroup2 (rooted
  * at the cgroup namespace's root) on rootfd/sys/fs/cgroup. */
 int vps_cgroup2_mount(int rootfd, const char **what);

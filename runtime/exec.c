@@ -23,6 +23,7 @@
 #include "security.h"
 #include "vps-pty.h"
 #include "state.h"
+#include "vps-clone.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
@@ -32,6 +33,8 @@ struct exec_ctx {
 	const char *name;
 	struct vps_cgroup *cg;
 	int init_fd;
+	int born_cgroup_fd; /* the cgroup2 group we clone into, or -1 (vps-clone.h) */
+	bool in_cgroup;
 	int pty_sock; /* child's end for passing the pty master, or -1 */
 	bool userns;  /* init runs in a user namespace other than ours */
 	char cgroup_parent[256];
@@ -56,7 +59,22 @@ static _noreturn_ void child_fail(const struct exec_ctx *c, const char *what, in
 	_exit(code);
 }
 
-/* Runs in the VPS's pid namespace (we were forked after joining it), host mounts until setns. */
+/* Born in the VPS's cgroup2 group where there is one (vps-clone.h); on v1 we move ourselves
+ * into the rest (single-threaded: no grace period to wait for). */
+static int join_cgroups(const struct exec_ctx *c)
+{
+	if (vps_cgroup_backend() == VPS_CGROUP_V2)
+		return c->in_cgroup ? 0 : vps_cgroup_attach(c->cg, 0);
+	if (!c->in_cgroup) {
+		int r = vps_cgroup2_attach_fd(c->born_cgroup_fd, 0);
+
+		if (r < 0)
+			return r;
+	}
+	return vps_cgroup_attach(c->cg, 0);
+}
+
+/* Runs in the VPS's pid namespace (we were cloned after joining it), host mounts until setns. */
 static _noreturn_ void exec_child(const struct exec_ctx *c)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -68,9 +86,7 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	 * ptrace us or open /proc/<pid>/exe (the vpsctl binary) before the exec replaces it. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		child_fail(c, "mark the process undumpable", 126);
-	r = vps_cgroup_attach(c->cg, 0);
-	if (r == 0)
-		r = vps_cgroup2_attach_self(c->cgroup_parent, c->name);
+	r = join_cgroups(c);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, "join the VPS cgroup", 126);
@@ -151,6 +167,14 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	r = vps_cgroup_new(c->cgroup_parent, cfg->name, &c->cg);
 	if (r < 0)
 		return r;
+	if (vps_cgroup_backend() == VPS_CGROUP_V2)
+		r = c->born_cgroup_fd = vps_cgroup_open_v2(c->cg);
+	else
+		r = vps_cgroup2_open(c->cgroup_parent, cfg->name, &c->born_cgroup_fd);
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to open the VPS cgroup: %s", strerror(-r));
+		return r;
+	}
 	c->userns = in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
@@ -165,25 +189,26 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
 	     char *err, size_t errlen)
 {
-	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF, .pty_sock = -1};
+	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
+			     .born_cgroup_fd = -EBADF, .pty_sock = -1};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = -EBADF;
+	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF;
 	int sp[2] = {-1, -1}, r;
 	pid_t pid;
 
 	r = join_pid_ns(p, cfg, node, &c, err, errlen);
 	cg = c.cg;
 	init_fd = c.init_fd;
+	cgfd = c.born_cgroup_fd;
 	if (r < 0)
 		return r;
 	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	c.pty_sock = sp[1];
-	fflush(NULL);
-	pid = fork();
+	pid = vps_clone(0, c.born_cgroup_fd, NULL, &c.in_cgroup);
 	if (pid < 0) {
 		r = -errno;
-		snprintf(err, errlen, "Failed to fork: %s", strerror(-r));
+		snprintf(err, errlen, "Failed to clone: %s", strerror(-r));
 		return r;
 	}
 	if (pid == 0) {

@@ -90,6 +90,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.cg = s->cg,
 		.pidfd = -EBADF,
 		.lower_fd = -EBADF,
+		.born_cgroup_fd = -EBADF,
 		.disk_fd = -EBADF,
 	};
 	r = vps_spawn_init(&s->spawn);

@@ -30,6 +30,7 @@
 #include "network.h"
 #include "security.h"
 #include "storage-mount.h"
+#include "vps-clone.h"
 #include "vps-spawn.h"
 #include "sync.h"
 
@@ -126,7 +127,12 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	int r, rootfd = -EBADF, lower_fd = -EBADF, disk_fd = -EBADF;
 
 	reset_signals();
-	/* #1 tell the host we exist; it joins us to the cgroup and plumbs the network */
+	/* #0 into the VPS cgroup in each v1 hierarchy (cgroup2: born there) */
+	r = vps_cgroup_join_tasks(s->cg_tasks, s->n_cg_tasks);
+	if (r < 0)
+		child_fail(sock, r, "join the VPS cgroup");
+	vps_cgroup_close_tasks(s->cg_tasks, &s->n_cg_tasks);
+	/* #1 tell the host we exist; it writes the id maps and plumbs the network */
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
 		_exit(1);
@@ -192,34 +198,48 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	child_fail(sock, -errno, err);
 }
 
-/* On cgroup v2 the child is born in the VPS cgroup (CLONE_INTO_CGROUP, *ret_in_cgroup set);
- * on v1 the host moves it there after the fact. */
-static pid_t clone_child(const struct vps_config *cfg, struct vps_cgroup *cg, int *ret_pidfd,
-			 bool *ret_in_cgroup)
+/* The cgroup2 group init is born in: the VPS group on v2, its delegated cgroup2 group on a
+ * hybrid host (cgroup-mount.h), none on a pure v1 host. On v1 init joins the rest itself. */
+static int open_cgroups(struct vps_spawn *s)
 {
-	_cleanup_close_ int cgfd = vps_cgroup_open_v2(cg);
-	struct clone_args args = {
-		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-			 CLONE_PIDFD | (cfg->userns ? CLONE_NEWUSER : 0),
-		.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
-		.exit_signal = SIGCHLD,
-	};
-	pid_t pid;
+	int r;
 
-	if (cgfd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgfd;
+	if (vps_cgroup_backend() == VPS_CGROUP_V2) {
+		s->born_cgroup_fd = vps_cgroup_open_v2(s->cg);
+		r = s->born_cgroup_fd < 0 ? s->born_cgroup_fd : 0;
+	} else {
+		r = vps_cgroup2_make(s->cgroup_parent, s->cfg->name,
+				     s->cfg->userns ? (long long)s->cfg->uid_base : -1,
+				     &s->born_cgroup_fd);
+		if (r < 0) {
+			snprintf(s->error, sizeof(s->error),
+				 "Failed to make the VPS's cgroup2 group: %s", strerror(-r));
+			return r;
+		}
+		r = vps_cgroup_open_tasks(s->cg, s->cg_tasks, &s->n_cg_tasks);
 	}
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == ENOSYS)) {
-		/* a kernel before 5.7: move it afterwards like on v1 */
-		args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-		args.cgroup = 0;
-		cgfd = -EBADF;
-		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	}
-	*ret_in_cgroup = pid > 0 && (args.flags & CLONE_INTO_CGROUP);
-	return pid;
+	if (r < 0)
+		snprintf(s->error, sizeof(s->error), "Failed to open the VPS cgroup: %s",
+			 strerror(-r));
+	return r;
+}
+
+static pid_t clone_child(struct vps_spawn *s, int *ret_pidfd)
+{
+	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+			 CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0);
+
+	return vps_clone(flags, s->born_cgroup_fd, ret_pidfd, &s->in_cgroup);
+}
+
+/* A kernel without CLONE_INTO_CGROUP: the host moves init (and waits for the grace period). */
+static int join_born_cgroup(struct vps_spawn *s)
+{
+	if (s->in_cgroup || s->born_cgroup_fd < 0)
+		return 0;
+	if (vps_cgroup_backend() == VPS_CGROUP_V2)
+		return vps_cgroup_attach(s->cg, s->pid);
+	return vps_cgroup2_attach_fd(s->born_cgroup_fd, s->pid);
 }
 
 /* Host side, after the child said CHILD_READY. */
@@ -244,7 +264,7 @@ static int write_id_maps(pid_t pid, uint64_t base)
 
 static int host_steps(struct vps_spawn *s)
 {
-	int r = s->in_cgroup ? 0 : vps_cgroup_attach(s->cg, s->pid);
+	int r = join_born_cgroup(s);
 
 	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
@@ -274,14 +294,6 @@ static int host_steps(struct vps_spawn *s)
 				 "Failed to id-map the template tree: %s", strerror(-r));
 			return r;
 		}
-	}
-	/* systemd inside needs a cgroup2 tree of its own (cgroup-mount.h) */
-	r = vps_cgroup2_join(s->cgroup_parent, s->cfg->name, s->pid,
-			     s->cfg->userns ? (long long)s->cfg->uid_base : -1);
-	if (r < 0) {
-		snprintf(s->error, sizeof(s->error), "Failed to make the VPS's cgroup2 group: %s",
-			 strerror(-r));
-		return r;
 	}
 	/* Device policy: the v1 devices group when the VPS has one of its own (devices.h), an
 	 * eBPF program on its v2 group (devices-bpf.h); before init makes /dev. */
@@ -336,22 +348,29 @@ int vps_spawn_init(struct vps_spawn *s)
 	pid_t pid;
 
 	s->error[0] = '\0';
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return log_debug_errno(-errno, "socketpair: %m");
-	pid = clone_child(s->cfg, s->cg, &pidfd, &s->in_cgroup);
+	r = open_cgroups(s);
+	if (r < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		r = log_debug_errno(-errno, "socketpair: %m");
+		goto out;
+	}
+	pid = clone_child(s, &pidfd);
 	if (pid < 0) {
 		r = -errno;
 		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
 			 strerror(-r));
 		close(sp[0]);
 		close(sp[1]);
-		return r;
+		goto out;
 	}
 	if (pid == 0) {
 		close(sp[0]);
 		child_main(s, sp[1]);
 	}
 	close(sp[1]);
+	vps_cgroup_close_tasks(s->cg_tasks, &s->n_cg_tasks);
+	closep(&s->born_cgroup_fd);
 	s->pid = pid;
 	s->pidfd = pidfd;
 	/* #1 */
@@ -375,5 +394,9 @@ int vps_spawn_init(struct vps_spawn *s)
 	close(sp[0]);
 	if (r < 0)
 		kill_and_reap(s);
+	return r;
+out:
+	vps_cgroup_close_tasks(s->cg_tasks, &s->n_cg_tasks);
+	closep(&s->born_cgroup_fd);
 	return r;
 }

@@ -18,7 +18,11 @@ struct vps_spawn {
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */
-	bool in_cgroup; /* born in the VPS cgroup (clone3 CLONE_INTO_CGROUP, v2) */
+	/* host side, from clone to CHILD_READY: */
+	int born_cgroup_fd;                  /* cgroup2 group init is cloned into, or -1 */
+	bool in_cgroup;                      /* ... and it was (CLONE_INTO_CGROUP) */
+	int cg_tasks[VPS_CGROUP_HIER_MAX];   /* v1 `tasks` files init writes "0" to */
+	size_t n_cg_tasks;
 	/* results */
 	pid_t pid;
 	int pidfd;
