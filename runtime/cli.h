@@ -13,6 +13,7 @@ struct cli {
 	struct vps_paths paths;
 	struct node_config node;
 	const char *verb;
+	char **argv0; /* main's argv, to hand a verb to another program */
 };
 
 #define EXIT_USAGE 2

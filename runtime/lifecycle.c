@@ -39,28 +39,6 @@ static void redirect_stdio(const struct vps_paths *p, const char *name)
 	}
 }
 
-/* The vps-supervisor program: beside this binary (a build tree, or both in sbin), else the
- * installed one. */
-static int supervisor_path(char *buf, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(buf, len, "%s/vps-supervisor", exe);
-			if (access(buf, X_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(buf, len, "%s", SUPERVISOR_PATH);
-	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
-}
-
 /* Replaces this forked copy of vpsctl by vps-supervisor, the report pipe as fd 3. */
 static void exec_supervisor(const struct vps_supervisor_args *a)
 {
@@ -68,7 +46,7 @@ static void exec_supervisor(const struct vps_supervisor_args *a)
 	char path[PATH_MAX], *argv[8];
 	int n = 0;
 
-	if (supervisor_path(path, sizeof(path)) < 0)
+	if (vps_libexec_path("vps-supervisor", path, sizeof(path)) < 0)
 		return;
 	if (a->report_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(a->report_fd, 3) < 0)
 		return;

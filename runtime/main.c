@@ -5,11 +5,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "cli.h"
 #include "log.h"
 #include "vpsctl-build.h"
+
+#ifndef VPSCTL_ARCHIVE_VERBS
+/* Verbs that unpack tarballs live in vpsctl-template, so that this binary does not load
+ * libarchive and its libraries on every command (meson.build). Runs it with our own argv. */
+static int cmd_archive_verb(struct cli *c, int argc, char **argv)
+{
+	char path[PATH_MAX];
+
+	if (vps_libexec_path("vpsctl-template", path, sizeof(path)) < 0) {
+		fprintf(stderr, "vpsctl: %s: vpsctl-template is not installed\n", c->verb);
+		return EXIT_FAILURE;
+	}
+	c->argv0[0] = path;
+	execv(path, c->argv0);
+	fprintf(stderr, "vpsctl: %s: cannot run %s: %s\n", c->verb, path, strerror(errno));
+	return EXIT_FAILURE;
+}
+#define cmd_create   cmd_archive_verb
+#define cmd_template cmd_archive_verb
+#endif
 
 static const struct verb {
 	const char *name;
@@ -92,6 +113,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], verbs[i].name) != 0)
 			continue;
 		c.verb = verbs[i].name;
+		c.argv0 = argv;
+#ifndef VPSCTL_ARCHIVE_VERBS
+		if (verbs[i].fn == cmd_archive_verb)
+			return cmd_archive_verb(&c, argc, argv);
+#endif
 		r = vps_cgroup_init();
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "paths.h"
+#include "vpsctl-build.h"
 
 static int join(char *buf, size_t len, const char *a, const char *b, const char *c)
 {
@@ -56,4 +58,24 @@ int vps_run_path(const struct vps_paths *p, const char *name, const char *sub, c
 	int r = join(tmp, sizeof(tmp), p->run_base, name, NULL);
 
 	return r < 0 ? r : join(buf, len, tmp, sub, NULL);
+}
+
+int vps_libexec_path(const char *prog, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/%s", exe, prog);
+			if (access(buf, X_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(buf, len, "%s/%s", LIBEXEC_DIR, prog);
+	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
 }

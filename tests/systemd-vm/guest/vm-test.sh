@@ -97,6 +97,7 @@ install_package() {
 	is "dpkg: vpsctl is installed" "$(dpkg-query -W -f='${Status}' vpsctl 2>&1)" "install ok installed"
 	is "the package enabled vpsctl.target" "$(systemctl is-enabled vpsctl.target 2>&1)" enabled
 	check "vps-supervisor installed in libexecdir" test -x /usr/libexec/vpsctl/vps-supervisor
+	check "vpsctl-template installed in libexecdir" test -x /usr/libexec/vpsctl/vpsctl-template
 	check "the node config is in place" test -f /etc/vpsctl/vpsctl.conf
 }
 
