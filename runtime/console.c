@@ -133,6 +133,21 @@ int vps_console_open(struct vps_console *c, const char *log_dir)
 	return r < 0 ? r : listen_socket(c);
 }
 
+int vps_console_adopt(struct vps_console *c, int master, int slave, int listen_fd,
+		      const char *log_dir)
+{
+	c->log_max = LOG_MAX_DEFAULT;
+	c->master = master;
+	c->slave = slave;
+	c->listen_fd = listen_fd;
+	if (ptsname_r(c->master, c->slave_path, sizeof(c->slave_path)) != 0)
+		return -errno;
+	c->log_dir_fd = open(log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->log_dir_fd < 0)
+		return -errno;
+	return log_reopen(c);
+}
+
 static void log_write(struct vps_console *c, const char *buf, size_t n)
 {
 	struct stat st;

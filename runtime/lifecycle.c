@@ -39,34 +39,6 @@ static void redirect_stdio(const struct vps_paths *p, const char *name)
 	}
 }
 
-/* Replaces this forked copy of vpsctl by vps-supervisor, the report pipe as fd 3. */
-static void exec_supervisor(const struct vps_supervisor_args *a)
-{
-	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-	char path[PATH_MAX], *argv[8];
-	int n = 0;
-
-	if (vps_libexec_path("vps-supervisor", path, sizeof(path)) < 0)
-		return;
-	if (a->report_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(a->report_fd, 3) < 0)
-		return;
-	/* Whatever else the caller of `vpsctl start` left open (a pipe a script waits on for
-	 * EOF, a job runner's fds) must not live as long as the VPS. */
-	if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
-		return;
-	argv[n++] = path;
-	argv[n++] = "--report-fd";
-	argv[n++] = "3";
-	argv[n++] = "--root";
-	argv[n++] = a->paths->root[0] ? (char *)a->paths->root : "/";
-	if (log_get_max_level() >= LOG_LEVEL_DEBUG)
-		argv[n++] = "--debug";
-	argv[n++] = (char *)a->cfg->name;
-	argv[n] = NULL;
-	execve(path, argv, envp);
-	log_debug_errno(-errno, "exec %s: %m", path);
-}
-
 static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd)
 {
 	char run[PATH_MAX];
@@ -86,9 +58,15 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 	redirect_stdio(a->paths, a->cfg->name);
 	/* The command that started us keeps the lock until we report; we hold no copy of it. */
 	closep(&a->lock_fd);
-	exec_supervisor(a);
-	/* No vps-supervisor next to us or installed: supervise from this process. */
-	_exit(vps_supervisor_run(a) < 0);
+	/* Whatever else the caller of `vpsctl start` left open (a pipe a script waits on for
+	 * EOF, a job runner's fds) must not live as long as the VPS. */
+	if ((a->report_fd == 3 || dup2(a->report_fd, 3) == 3) &&
+	    syscall(SYS_close_range, 4, ~0U, 0) == 0) {
+		a->report_fd = 3;
+		a->handover = true;
+		_exit(vps_supervisor_run(a) < 0);
+	}
+	_exit(1);
 }
 
 static int read_report(int fd, char *err, size_t errlen)
@@ -119,6 +97,7 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 
 	if (foreground) {
 		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
+		a.foreground = a.handover = true;
 		r = vps_supervisor_run(&a);
 		if (r < 0) {
 			snprintf(err, errlen, "start failed");

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vps-supervisor: what `vpsctl start` execs as a VPS's supervisor. A program of its own so
- * that the process living as long as its VPS carries only what supervising needs (no
- * libarchive and its dependencies, none of the CLI's memory). Not for operators to run.
+ * vps-supervisor: what a VPS's supervisor execs once the VPS's init runs (supervisor.h), so
+ * that the process living as long as its VPS carries only what supervising needs (none of the
+ * command line's code and memory). Not for operators to run.
  *
- * Usage: vps-supervisor --report-fd N [--root DIR] [--debug] NAME
+ * Usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN [--root DIR] [--foreground] [--debug] NAME
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +20,36 @@
 #include "parse.h"
 #include "supervisor.h"
 
-/* The start's error goes to `vpsctl start` through the report pipe (or stderr). */
-static int fail(int report_fd, const char *msg)
+#define USAGE "usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN [--root DIR] NAME"
+
+/* The handed-over fds: open, and close-on-exec again from here on. */
+static int parse_fds(const char *s, int fds[_VPS_HANDOVER_MAX])
 {
-	if (report_fd < 0 || write(report_fd, msg, strlen(msg)) < 0)
-		fprintf(stderr, "vps-supervisor: %s\n", msg);
-	return EXIT_FAILURE;
+	char buf[64], *save = NULL, *tok;
+	int n = 0;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == _VPS_HANDOVER_MAX || parse_int_range(tok, 3, 1 << 20, &fds[n]) < 0 ||
+		    fcntl(fds[n], F_SETFD, FD_CLOEXEC) < 0)
+			return -EINVAL;
+		n++;
+	}
+	return n == _VPS_HANDOVER_MAX ? 0 : -EINVAL;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"report-fd", required_argument, NULL, 'r'}, {"root", required_argument, NULL, 'R'},
-		{"debug", no_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
+		{"fds", required_argument, NULL, 'f'}, {"root", required_argument, NULL, 'R'},
+		{"foreground", no_argument, NULL, 'F'}, {"debug", no_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
 	};
 	struct vps_supervisor_args a = {.report_fd = -1, .lock_fd = -1};
-	const char *root = NULL;
+	int fds[_VPS_HANDOVER_MAX] = {-1, -1, -1, -1};
+	const char *root = NULL, *fdlist = NULL;
 	struct vps_paths paths;
 	struct node_config node;
 	struct vps_config cfg;
@@ -43,26 +58,42 @@ int main(int argc, char **argv)
 
 	log_set_prefix("vps-supervisor");
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'r' && parse_int_range(optarg, 3, 1 << 20, &a.report_fd) == 0)
-			continue;
-		if (opt == 'R')
+		if (opt == 'f')
+			fdlist = optarg;
+		else if (opt == 'R')
 			root = optarg;
+		else if (opt == 'F')
+			a.foreground = true;
 		else if (opt == 'd')
 			log_set_max_level(LOG_LEVEL_DEBUG);
 		else
-			return fail(-1, "usage: vps-supervisor --report-fd N [--root DIR] NAME");
+			return log_error(USAGE), EXIT_FAILURE;
 	}
-	if (optind + 1 != argc || !name_is_valid(argv[optind]))
-		return fail(a.report_fd, "vps-supervisor: expected one VPS name");
+	if (!fdlist || parse_fds(fdlist, fds) < 0 || optind + 1 != argc ||
+	    !name_is_valid(argv[optind]))
+		return log_error(USAGE), EXIT_FAILURE;
 	if (vps_paths_init(root, &paths) < 0)
-		return fail(a.report_fd, "vps-supervisor: invalid --root");
-	if (node_config_load(&paths, &node, err, sizeof(err)) < 0 ||
-	    vps_config_load(&paths, argv[optind], &node, &cfg, err, sizeof(err)) < 0)
-		return fail(a.report_fd, err);
+		return log_error("invalid --root"), EXIT_FAILURE;
+	/* The files the supervisor before the exec just used; without them the VPS is
+	 * stopped (vps_supervisor_resume) rather than left unsupervised. */
+	if (node_config_load(&paths, &node, err, sizeof(err)) < 0)
+		node_config_init(&node);
+	if (vps_config_load(&paths, argv[optind], &node, &cfg, err, sizeof(err)) < 0) {
+		log_error("%s: %s", argv[optind], err);
+		vps_config_init(&cfg, argv[optind], &node);
+		a.config_lost = true;
+	}
 	if (vps_cgroup_init() < 0)
-		return fail(a.report_fd, "cannot use the host's cgroups");
+		log_error("cannot use the host's cgroups");
 	a.paths = &paths;
 	a.node = &node;
 	a.cfg = &cfg;
-	return vps_supervisor_run(&a) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	if (vps_supervisor_resume(&a, fds) < 0)
+		return EXIT_FAILURE;
+	/* Under systemd a crash is a failure of the unit, so Restart=on-failure applies. */
+	if (a.foreground && !a.clean_exit) {
+		fprintf(stderr, "vpsctl: %s: the VPS ended: %s\n", cfg.name, a.exit_reason);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
 }

@@ -271,10 +271,20 @@ static void teardown(struct sup *s, const char *reason)
 	closep(&s->sigfd);
 }
 
+static void supervise(struct sup *s)
+{
+	char reason[256] = "";
+
+	loop(s, reason, sizeof(reason));
+	teardown(s, reason);
+	s->a->clean_exit = strcmp(reason, "stopped") == 0 || strcmp(reason, "halted") == 0;
+	snprintf(s->a->exit_reason, sizeof(s->a->exit_reason), "%s", reason);
+}
+
 int vps_supervisor_run(struct vps_supervisor_args *a)
 {
 	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
-	char err[256] = "", reason[256] = "";
+	char err[256] = "";
 	int r;
 
 	s.spawn.pidfd = -EBADF;
@@ -287,9 +297,62 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 		return r;
 	}
 	report(&s, 0, NULL);
-	loop(&s, reason, sizeof(reason));
-	teardown(&s, reason);
-	a->clean_exit = strcmp(reason, "stopped") == 0 || strcmp(reason, "halted") == 0;
-	snprintf(a->exit_reason, sizeof(a->exit_reason), "%s", reason);
+	if (a->handover) {
+		const int fds[_VPS_HANDOVER_MAX] = {
+			[VPS_HANDOVER_PIDFD] = s.spawn.pidfd,
+			[VPS_HANDOVER_CONSOLE_MASTER] = s.console.master,
+			[VPS_HANDOVER_CONSOLE_SLAVE] = s.console.slave,
+			[VPS_HANDOVER_CONSOLE_LISTEN] = s.console.listen_fd,
+		};
+
+		vps_supervisor_handover(a, fds);
+	}
+	supervise(&s);
+	return 0;
+}
+
+/* The state the handing-over supervisor wrote, and what it passed. */
+static int adopt(struct sup *s, const int fds[_VPS_HANDOVER_MAX])
+{
+	const struct vps_config *cfg = s->a->cfg;
+	char run[PATH_MAX];
+	int r;
+
+	r = vps_state_read(s->a->paths, cfg->name, &s->st);
+	if (r == 0)
+		r = vps_path(s->a->paths, cfg->name, "rootfs", s->rootfs, sizeof(s->rootfs));
+	if (r == 0)
+		r = vps_run_path(s->a->paths, cfg->name, NULL, run, sizeof(run));
+	if (r == 0)
+		r = block_signals(s);
+	if (r == 0)
+		r = vps_console_adopt(&s->console, fds[VPS_HANDOVER_CONSOLE_MASTER],
+				      fds[VPS_HANDOVER_CONSOLE_SLAVE],
+				      fds[VPS_HANDOVER_CONSOLE_LISTEN], run);
+	if (r == 0)
+		r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
+	return r;
+}
+
+int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX])
+{
+	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
+	int r;
+
+	s.spawn.pidfd = fds[VPS_HANDOVER_PIDFD];
+	snprintf(s.st.cgroup_parent, sizeof(s.st.cgroup_parent), "%s", a->node->cgroup_parent);
+	r = adopt(&s, fds);
+	if (r == 0 && a->config_lost)
+		r = -EBADMSG; /* restarting it from defaults after a reboot could weaken it */
+	if (r < 0) {
+		/* An unsupervised VPS nobody can stop cleanly is worse than a stopped one. */
+		snprintf(a->exit_reason, sizeof(a->exit_reason),
+			 "supervisor failed to take over: %s", strerror(-r));
+		log_error("%s: %s", a->cfg->name, a->exit_reason);
+		teardown(&s, a->exit_reason);
+		return r;
+	}
+	s.spawn.pid = (pid_t)s.st.init_pid;
+	supervise(&s);
 	return 0;
 }

@@ -16,6 +16,12 @@ struct vps_supervisor_args {
 	const struct node_config *node;
 	int report_fd; /* start result goes here (EOF = success, bytes = error); -1 = log it */
 	int lock_fd;   /* the command lock, released once init runs */
+	/* Once init runs, exec vps-supervisor to supervise on (vps_supervisor_resume): the
+	 * process living as long as the VPS then carries only what supervising needs, while the
+	 * start itself ran without waiting for an exec. */
+	bool handover;
+	bool foreground; /* started by `vpsctl start --foreground` (systemd) */
+	bool config_lost; /* vps-supervisor could not read vps.conf: stop the VPS */
 	/* results */
 	bool clean_exit;      /* the VPS was stopped or halted, not crashed */
 	char exit_reason[128];
@@ -23,3 +29,19 @@ struct vps_supervisor_args {
 
 /* Runs until the VPS stopped. Returns 0 when the start succeeded (whatever happened later). */
 int vps_supervisor_run(struct vps_supervisor_args *a);
+
+/* What a supervisor hands to vps-supervisor across its exec (--fds, in this order). */
+enum {
+	VPS_HANDOVER_PIDFD,          /* of init, our child */
+	VPS_HANDOVER_CONSOLE_MASTER, /* the console pty */
+	VPS_HANDOVER_CONSOLE_SLAVE,
+	VPS_HANDOVER_CONSOLE_LISTEN, /* console.sock */
+	_VPS_HANDOVER_MAX,
+};
+
+/* Execs vps-supervisor with fds (see above); returns only if that failed, fds intact. */
+void vps_supervisor_handover(const struct vps_supervisor_args *a,
+			     const int fds[_VPS_HANDOVER_MAX]);
+/* In vps-supervisor: supervises the running VPS a supervisor handed over (its init, console
+ * and the state file it wrote) until it stops. fds are taken over (closed). */
+int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX]);

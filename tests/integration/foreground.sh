@@ -2,7 +2,7 @@
 # start --foreground, as vpsctl@.service runs it: READY=1 on the notify socket once init runs,
 # exit 0 when the VPS was halted or stopped, non-zero when it crashed (Restart=on-failure).
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 8
 
 build_template
 vpsctl create fg --template busybox >/dev/null
@@ -15,6 +15,9 @@ fg=$!
 check "READY=1 once init runs" wait_for 10 grep -q '^READY=1 MAINPID=' "$T_ROOT/notify.out"
 is "MAINPID is the foreground process" "$(sed -n 's/^READY=1 MAINPID=//p' "$T_ROOT/notify.out")" "$fg"
 is "the VPS runs" "$(json_get "$(vpsctl status fg --json)" state)" running
+# once init runs the process execs vps-supervisor: the same pid, the unit's MAINPID
+check "MAINPID supervises on as vps-supervisor" \
+	wait_for 5 sh -c "readlink /proc/$fg/exe | grep -q '/vps-supervisor\$'"
 vpsctl stop fg
 wait $fg; is "stopped: exit 0" "$?" 0
 check "STOPPING=1 on stop" grep -q '^STOPPING=1' "$T_ROOT/notify.out"
