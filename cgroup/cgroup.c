@@ -180,6 +180,7 @@ const char *cg_host_mount(enum cg_ctrl c)
 
 enum vps_cgroup_backend vps_cgroup_backend(void)
 {
+	(void)vps_cgroup_init(); /* probes once; on failure nothing can make a group anyway */
 	return host.backend;
 }
 

@@ -239,10 +239,10 @@ int rm_rf_at(int dirfd, const char *name)
 
 int proc_start_time(pid_t pid, unsigned long long *ret)
 {
-	return proc_stat(pid, ret, NULL);
+	return proc_stat(pid, ret, NULL, NULL);
 }
 
-int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state)
+int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state, pid_t *ret_ppid)
 {
 	char path[64];
 	_cleanup_free_ char *buf = NULL;
@@ -259,6 +259,8 @@ int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state)
 		return -EIO;
 	if (ret_state)
 		*ret_state = p[2];
+	if (ret_ppid && sscanf(p + 3, " %d", ret_ppid) != 1)
+		return -EIO;
 	p++;
 	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');

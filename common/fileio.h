@@ -20,5 +20,5 @@ int mkdir_p(const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *name);
 /* The start time of a process (field 22 of /proc/PID/stat), which tells a pid's reuse apart. */
 int proc_start_time(pid_t pid, unsigned long long *ret);
-/* The start time and the state letter (R, S, Z...) of a process. */
-int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state);
+/* The start time, the state letter (R, S, Z...) and the parent of a process (NULL: not wanted). */
+int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state, pid_t *ret_ppid);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <stddef.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,14 +20,12 @@
 struct vps_info {
 	struct vps_config cfg;
 	bool cfg_ok;
-	struct vps_state st;
-	enum vps_run_state rs;
-	bool supervised;
-	char last_exit[160];
+	struct vps_run_info run;
 	uint64_t uptime;
 };
 
-static void info_get(struct cli *c, const char *name, struct vps_info *i)
+/* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
+static void info_get(struct cli *c, int run_base, const char *name, struct vps_info *i)
 {
 	char err[256];
 
@@ -34,20 +33,23 @@ static void info_get(struct cli *c, const char *name, struct vps_info *i)
 	i->cfg_ok = vps_config_load(&c->paths, name, &c->node, &i->cfg, err, sizeof(err)) == 0;
 	if (!i->cfg_ok)
 		snprintf(i->cfg.name, sizeof(i->cfg.name), "%s", name);
-	i->rs = vps_run_state_get(&c->paths, name, &i->st);
-	i->supervised = vps_process_alive(i->st.supervisor_pid, i->st.supervisor_start);
-	(void)vps_exit_read(&c->paths, name, i->last_exit, sizeof(i->last_exit));
-	if (i->rs == VPS_RUNNING && i->st.started)
-		i->uptime = (uint64_t)time(NULL) - i->st.started;
+	vps_run_info_get(run_base, name, &i->run);
+	if (i->run.rs == VPS_RUNNING && i->run.st.started)
+		i->uptime = (uint64_t)time(NULL) - i->run.st.started;
+}
+
+static int open_run_base(const struct cli *c)
+{
+	return open(c->paths.run_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static const char *state_text(const struct vps_info *i)
 {
 	if (!i->cfg_ok)
 		return "broken";
-	if (i->rs == VPS_RUNNING && !i->supervised)
+	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
 		return "running-unsupervised";
-	return vps_run_state_to_string(i->rs);
+	return vps_run_state_to_string(i->run.rs);
 }
 
 static void format_uptime(uint64_t s, char *buf, size_t len)
@@ -68,18 +70,18 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"state\":");
 	json_string(f, state_text(i));
 	fprintf(f, ",\"init_pid\":%" PRIu64 ",\"supervisor_pid\":%" PRIu64,
-		i->rs == VPS_RUNNING ? i->st.init_pid : 0,
-		i->supervised ? i->st.supervisor_pid : 0);
+		i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
+		i->run.supervised ? i->run.st.supervisor_pid : 0);
 	fprintf(f, ",\"uptime\":%" PRIu64 ",\"boots\":%" PRIu64, i->uptime,
-		i->rs == VPS_STOPPED ? 0 : i->st.boots);
+		i->run.rs == VPS_STOPPED ? 0 : i->run.st.boots);
 	fprintf(f, ",\"template\":");
 	json_string(f, i->cfg.template_name);
 	fprintf(f, ",\"hostname\":");
 	json_string(f, i->cfg.hostname);
 	fprintf(f, ",\"last_exit\":");
-	json_string(f, i->last_exit);
+	json_string(f, i->run.last_exit);
 	fprintf(f, ",\"cgroup_backend\":");
-	json_string(f, i->rs == VPS_STOPPED ? "" : i->st.backend);
+	json_string(f, i->run.rs == VPS_STOPPED ? "" : i->run.st.backend);
 	fprintf(f, ",\"onboot\":%s", i->cfg.onboot ? "true" : "false");
 	for (size_t k = 0; k < vps_config_keys_n; k++) {
 		const struct conf_key *key = &vps_config_keys[k];
@@ -142,15 +144,15 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 	else if (strcmp(f, "state") == 0)
 		snprintf(buf, len, "%s", state_text(i));
 	else if (strcmp(f, "init_pid") == 0)
-		snprintf(buf, len, "%" PRIu64, i->rs == VPS_RUNNING ? i->st.init_pid : 0);
+		snprintf(buf, len, "%" PRIu64, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0);
 	else if (strcmp(f, "uptime") == 0)
 		format_uptime(i->uptime, buf, len);
 	else if (strcmp(f, "boots") == 0)
-		snprintf(buf, len, "%" PRIu64, i->rs == VPS_STOPPED ? 0 : i->st.boots);
+		snprintf(buf, len, "%" PRIu64, i->run.rs == VPS_STOPPED ? 0 : i->run.st.boots);
 	else if (strcmp(f, "last_exit") == 0)
-		snprintf(buf, len, "%s", i->last_exit[0] ? i->last_exit : "-");
+		snprintf(buf, len, "%s", i->run.last_exit[0] ? i->run.last_exit : "-");
 	else if (strcmp(f, "cgroup_backend") == 0)
-		snprintf(buf, len, "%s", i->rs == VPS_STOPPED ? "-" : i->st.backend);
+		snprintf(buf, len, "%s", i->run.rs == VPS_STOPPED ? "-" : i->run.st.backend);
 	else {
 		const struct conf_key *k;
 		size_t n = 0;
@@ -170,6 +172,7 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 /* list -o a,b,c: a table of exactly those fields. */
 static int list_fields(struct cli *c, char **names, size_t n, const char *fields)
 {
+	_cleanup_close_ int run_base = open_run_base(c);
 	char copy[512], *save = NULL, *f[32];
 	size_t nf = 0;
 
@@ -192,7 +195,7 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 	for (size_t j = 0; j < n; j++) {
 		struct vps_info i;
 
-		info_get(c, names[j], &i);
+		info_get(c, run_base, names[j], &i);
 		for (size_t k = 0; k < nf; k++) {
 			char v[512];
 
@@ -235,6 +238,7 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_close_ int run_base = -EBADF;
 	const char *fields = NULL;
 	bool json = false;
 	size_t n = 0;
@@ -249,6 +253,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		return cli_fail(NULL, "Failed to read %s: %s", c->paths.vps_base, strerror(-r));
 	if (fields)
 		return list_fields(c, names, n, fields);
+	run_base = open_run_base(c);
 	if (json)
 		printf("[");
 	else
@@ -258,20 +263,20 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		struct vps_info i;
 		char up[32] = "-", pid[24] = "-";
 
-		info_get(c, names[k], &i);
+		info_get(c, run_base, names[k], &i);
 		if (json) {
 			if (k)
 				printf(",");
 			json_info(stdout, &i);
 			continue;
 		}
-		if (i.rs == VPS_RUNNING) {
+		if (i.run.rs == VPS_RUNNING) {
 			format_uptime(i.uptime, up, sizeof(up));
-			snprintf(pid, sizeof(pid), "%" PRIu64, i.st.init_pid);
+			snprintf(pid, sizeof(pid), "%" PRIu64, i.run.st.init_pid);
 		}
 		printf("%-32s %-10s %8s %10s %-16s %s\n", i.cfg.name, state_text(&i), pid, up,
 		       i.cfg.template_name[0] ? i.cfg.template_name : "-",
-		       i.last_exit[0] ? i.last_exit : "-");
+		       i.run.last_exit[0] ? i.run.last_exit : "-");
 	}
 	if (json)
 		printf("]\n");
@@ -280,6 +285,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
+	_cleanup_close_ int run_base = -EBADF;
 	struct vps_info i;
 	bool json = false;
 	char up[32];
@@ -293,7 +299,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_load_vps(c, argv[optind], &i.cfg) < 0)
 		return EXIT_FAILURE;
-	info_get(c, argv[optind], &i);
+	run_base = open_run_base(c);
+	info_get(c, run_base, argv[optind], &i);
 	if (json) {
 		json_info(stdout, &i);
 		printf("\n");
@@ -301,10 +308,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	format_uptime(i.uptime, up, sizeof(up));
 	printf("%s %s", i.cfg.name, state_text(&i));
-	if (i.rs == VPS_RUNNING)
-		printf(" (init pid %" PRIu64 ", up %s, %s cgroups)", i.st.init_pid, up, i.st.backend);
-	if (i.rs == VPS_STOPPED && i.last_exit[0])
-		printf(" (last: %s)", i.last_exit);
+	if (i.run.rs == VPS_RUNNING)
+		printf(" (init pid %" PRIu64 ", up %s, %s cgroups)", i.run.st.init_pid, up, i.run.st.backend);
+	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
+		printf(" (last: %s)", i.run.last_exit);
 	printf("\n");
 	return 0;
 }

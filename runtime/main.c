@@ -2,6 +2,7 @@
 /* vpsctl: the command line. Global options, then one verb. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,27 +33,30 @@ static int cmd_archive_verb(struct cli *c, int argc, char **argv)
 #define cmd_template cmd_archive_verb
 #endif
 
+/* cgroups: the verb works on cgroups, so a host without usable ones is refused up front (the
+ * others need not pay for the probe). */
 static const struct verb {
 	const char *name;
 	int (*fn)(struct cli *c, int argc, char **argv);
+	bool cgroups;
 	const char *summary;
 } verbs[] = {
-	{"create", cmd_create, "create a VPS from a template"},
-	{"start", cmd_start, "start a VPS"},
-	{"stop", cmd_stop, "power a VPS off (then kill what is left)"},
-	{"restart", cmd_restart, "stop and start a VPS"},
-	{"destroy", cmd_destroy, "remove a VPS and its storage"},
-	{"list", cmd_list, "list VPSes"},
-	{"status", cmd_status, "show one VPS"},
-	{"enter", cmd_enter, "open a root shell inside a running VPS"},
-	{"exec", cmd_exec, "run a command inside a running VPS"},
-	{"resize", cmd_resize, "change the quotas of a VPS, live"},
-	{"stats", cmd_stats, "usage and failure counters of a running VPS"},
-	{"console", cmd_console, "attach to the console of a running VPS"},
-	{"log", cmd_log, "print (or follow) the console log of a VPS"},
-	{"enable", cmd_enable, "start a VPS when the node boots"},
-	{"disable", cmd_disable, "do not start a VPS when the node boots"},
-	{"template", cmd_template, "build, list or remove OS templates"},
+	{"create", cmd_create, false, "create a VPS from a template"},
+	{"start", cmd_start, true, "start a VPS"},
+	{"stop", cmd_stop, true, "power a VPS off (then kill what is left)"},
+	{"restart", cmd_restart, true, "stop and start a VPS"},
+	{"destroy", cmd_destroy, true, "remove a VPS and its storage"},
+	{"list", cmd_list, false, "list VPSes"},
+	{"status", cmd_status, false, "show one VPS"},
+	{"enter", cmd_enter, true, "open a root shell inside a running VPS"},
+	{"exec", cmd_exec, true, "run a command inside a running VPS"},
+	{"resize", cmd_resize, true, "change the quotas of a VPS, live"},
+	{"stats", cmd_stats, true, "usage and failure counters of a running VPS"},
+	{"console", cmd_console, false, "attach to the console of a running VPS"},
+	{"log", cmd_log, false, "print (or follow) the console log of a VPS"},
+	{"enable", cmd_enable, false, "start a VPS when the node boots"},
+	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
+	{"template", cmd_template, false, "build, list or remove OS templates"},
 };
 
 static void usage(FILE *f)
@@ -118,7 +122,7 @@ int main(int argc, char **argv)
 		if (verbs[i].fn == cmd_archive_verb)
 			return cmd_archive_verb(&c, argc, argv);
 #endif
-		r = vps_cgroup_init();
+		r = verbs[i].cgroups ? vps_cgroup_init() : 0;
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",
 				strerror(-r));

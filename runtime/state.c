@@ -93,7 +93,7 @@ bool vps_process_alive(uint64_t pid, uint64_t start_time)
 
 	if (pid == 0 || pid > INT32_MAX)
 		return false;
-	if (proc_stat((pid_t)pid, &t, &state) < 0)
+	if (proc_stat((pid_t)pid, &t, &state, NULL) < 0)
 		return false;
 	/* A zombie has exited already; it only waits for its parent to reap it. */
 	return t == start_time && state != 'Z' && state != 'X';
@@ -165,4 +165,59 @@ int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t
 	text[strcspn(text, "\n")] = '\0';
 	snprintf(buf, len, "%s", text);
 	return 0;
+}
+
+/* Whether the process is the one that started at start_time and alive; its parent too. */
+static bool alive_with_parent(uint64_t pid, uint64_t start_time, pid_t *ppid)
+{
+	unsigned long long t;
+	char state;
+
+	if (pid == 0 || pid > INT32_MAX)
+		return false;
+	if (proc_stat((pid_t)pid, &t, &state, ppid) < 0)
+		return false;
+	return t == start_time && state != 'Z' && state != 'X';
+}
+
+static void read_exit_at(int run_base_fd, const char *name, char *buf, size_t len)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[NAME_MAX + sizeof("/exit")];
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/exit", name);
+	if (read_file_at(run_base_fd, path, 4096, &text, NULL) < 0)
+		return;
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(buf, len, "%s", text);
+}
+
+void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[NAME_MAX + sizeof("/state")], err[128];
+	pid_t ppid = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->rs = VPS_STOPPED;
+	if (run_base_fd < 0 || strchr(name, '/'))
+		return;
+	read_exit_at(run_base_fd, name, ret->last_exit, sizeof(ret->last_exit));
+	snprintf(path, sizeof(path), "%s/state", name);
+	if (read_file_at(run_base_fd, path, 65536, &text, NULL) < 0 ||
+	    conf_parse(state_keys, ELEMENTSOF(state_keys), &ret->st, text, err, sizeof(err)) < 0)
+		return;
+	if (alive_with_parent(ret->st.init_pid, ret->st.init_start, &ppid)) {
+		ret->rs = VPS_RUNNING;
+		/* init's parent is its supervisor for as long as that lives (once it died, init
+		 * belongs to a reaper, which outlived it and so has another pid) */
+		if ((uint64_t)ppid == ret->st.supervisor_pid) {
+			ret->supervised = true;
+			return;
+		}
+	}
+	ret->supervised = vps_process_alive(ret->st.supervisor_pid, ret->st.supervisor_start);
+	if (ret->rs == VPS_STOPPED && ret->supervised)
+		ret->rs = VPS_TRANSITION;
 }

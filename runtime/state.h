@@ -40,3 +40,16 @@ int vps_exit_write(const struct vps_paths *p, const char *name, const char *reas
 int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len);
 /* Opens a pidfd for pid only if it still is the process that started at start_time. */
 int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time);
+
+/* What list and status show of a VPS at runtime. */
+struct vps_run_info {
+	struct vps_state st;
+	enum vps_run_state rs;
+	bool supervised; /* its supervisor lives */
+	char last_exit[160];
+};
+
+/* The same as vps_run_state_get(), vps_process_alive() of the supervisor and vps_exit_read()
+ * together, reading relative to the open run base directory (-1: none) with as few opens
+ * as it takes: `list` does this for every VPS of the node. */
+void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *ret);

@@ -83,6 +83,22 @@ START_TEST(test_start_time)
 }
 END_TEST
 
+START_TEST(test_proc_stat_ppid)
+{
+	unsigned long long t = 0, self = 0;
+	pid_t ppid = -1;
+	char state = 0;
+
+	ck_assert_int_eq(proc_stat(getpid(), &t, &state, &ppid), 0);
+	ck_assert_int_eq(ppid, getppid());
+	ck_assert_int_eq(state, 'R');
+	ck_assert_int_eq(proc_start_time(getpid(), &self), 0);
+	ck_assert_uint_eq(t, self);
+	ck_assert_int_eq(proc_stat(1, &t, NULL, &ppid), 0);
+	ck_assert_int_eq(ppid, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fileio");
@@ -94,6 +110,7 @@ int main(void)
 	tcase_add_test(tc, test_atomic_write_read);
 	tcase_add_test(tc, test_rm_rf_no_follow);
 	tcase_add_test(tc, test_start_time);
+	tcase_add_test(tc, test_proc_stat_ppid);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
