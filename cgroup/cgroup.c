@@ -398,6 +398,21 @@ int vps_cgroup_open_v2(struct vps_cgroup *cg)
 	return fd < 0 ? -errno : fd;
 }
 
+int vps_cgroup_open_devices(struct vps_cgroup *cg)
+{
+	const struct cg_hier *h = cg->backend == VPS_CGROUP_V1 ? cg_hier_of(cg, CG_DEVICES) : NULL;
+	char path[PATH_MAX];
+	int r, fd;
+
+	if (!h)
+		return -ENOENT;
+	r = cg_group_path(cg, h, false, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
 int vps_cgroup_open_tasks(struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n)
 {
 	*ret_n = 0;

@@ -120,8 +120,6 @@ int vps_cgroup2_mount(int rootfd, const char **what)
 	_cleanup_close_ int fd = -EBADF;
 	char target[64];
 
-	if (!hybrid_host())
-		return 0;
 	*what = "mount cgroup2 on /sys/fs/cgroup";
 	/* Our fresh sysfs, not the VPS's files: still resolved without following anything. */
 	fd = (int)syscall(SYS_openat2, rootfd, "sys/fs/cgroup", &how, sizeof(how));

@@ -26,8 +26,9 @@ int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd);
 /* Moves pid (0: the caller) into the group of fd (a kernel without CLONE_INTO_CGROUP); a no-op
  * for fd < 0. */
 int vps_cgroup2_attach_fd(int fd, pid_t pid);
-/* Mount namespace: the VPS's, /sys mounted under rootfd, not pivoted. Mounts cgroup2 (rooted
- * at the cgroup namespace's root) on rootfd/sys/fs/cgroup. */
+/* In the VPS's mount namespace (pivoted or not), where the host made a group with
+ * vps_cgroup2_make(): mounts cgroup2, rooted at the cgroup namespace's root, on
+ * rootfd/sys/fs/cgroup (the VPS's fresh sysfs). */
 int vps_cgroup2_mount(int rootfd, const char **what);
 /* Once the VPS's processes are gone: removes UNIFIED/parent/name with every group the VPS made
  * inside it, then parent if that became empty. A missing group is fine. */

@@ -2,8 +2,8 @@
 /*
  * The device policy of a VPS in the cgroup v1 devices controller: deny everything, then allow
  * the nodes the runtime makes in /dev and the VPS's own ptys. On cgroup v2 the same rules are
- * an eBPF device program (devices-bpf.h). On v1 hosts where the VPS has no devices group of its
- * own, the nodev mounts (vps-mount.c) are what makes a node the VPS creates useless.
+ * an eBPF device program (devices-bpf.h). On v1 hosts without a devices hierarchy the nodev
+ * mounts (vps-mount.c) are what makes a node the VPS creates useless.
  */
 #pragma once
 
@@ -14,12 +14,5 @@
  * generated from them too: the one list of what a VPS may open. */
 extern const char *const vps_devices_allow[];
 
-/* From the text of /proc/<pid>/cgroup: the devices group path, if it is the VPS's own group
- * (the same path as its memory group, ending in "/name"). -ENOENT when the VPS has no devices
- * group of its own. */
-int vps_devices_group(const char *proc_cgroup, const char *name, char *ret, size_t len);
 /* Writes the policy into a devices group directory (one write per rule). */
 int vps_devices_apply_at(int dirfd);
-/* Applies the policy to the devices group pid is in, if it is the VPS's own. Returns 1 when
- * applied, 0 when the VPS has no devices group of its own (nothing to do), or -errno. */
-int vps_devices_restrict(pid_t pid, const char *name);

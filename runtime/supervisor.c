@@ -32,6 +32,7 @@ struct sup {
 	struct vps_spawn spawn;
 	char rootfs[PATH_MAX];
 	int sigfd;
+	bool cgroup_pending; /* the first boot makes the cgroup */
 	bool stop_requested;
 };
 
@@ -92,12 +93,14 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.lower_fd = -EBADF,
 		.born_cgroup_fd = -EBADF,
 		.disk_fd = -EBADF,
+		.create_quota = s->cgroup_pending ? &s->a->cfg->quota : NULL,
 	};
 	r = vps_spawn_init(&s->spawn);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", s->spawn.error);
 		return r;
 	}
+	s->cgroup_pending = false;
 	r = proc_start_time(s->spawn.pid, &t);
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to read the start time of init: %s", strerror(-r));
@@ -145,7 +148,9 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
 			 s->a->node->cgroup_parent);
 	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
-	if (r == 0)
+	/* v2: init is born in the group, so it is made now; v1: while init mounts (vps-spawn.h) */
+	s->cgroup_pending = r == 0 && vps_cgroup_backend() != VPS_CGROUP_V2;
+	if (r == 0 && !s->cgroup_pending)
 		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to create the VPS cgroup: %s",

@@ -14,6 +14,8 @@ const char *vps_sync_to_string(enum vps_sync s)
 		return "error";
 	case VPS_SYNC_CHILD_READY:
 		return "child-ready";
+	case VPS_SYNC_HOST_MAPPED:
+		return "host-mapped";
 	case VPS_SYNC_HOST_DONE:
 		return "host-done";
 	case VPS_SYNC_EXEC:

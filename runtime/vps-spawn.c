@@ -32,6 +32,7 @@
 #include "storage-mount.h"
 #include "vps-clone.h"
 #include "vps-spawn.h"
+#include "vps-spawn-host.h"
 #include "sync.h"
 
 #define SYNC_TIMEOUT_MS 30000
@@ -114,33 +115,33 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, cons
 	return r;
 }
 
-/* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
- * host's cgroup namespace until step 3. */
-static _noreturn_ void child_main(struct vps_spawn *s, int sock)
+/* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there): the host sends the
+ * `tasks` files, which a user namespace's root could no longer open. */
+static void join_cgroups(int sock)
 {
-	static char *const envp[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
-	};
-	const char *what = "sync with the host";
-	char err[VPS_SYNC_TEXT_MAX];
-	int r, rootfd = -EBADF, lower_fd = -EBADF, disk_fd = -EBADF;
+	int fds[VPS_CGROUP_HIER_MAX];
+	size_t n;
+	int r = fds_recv(sock, fds, ELEMENTSOF(fds), &n);
 
-	reset_signals();
-	/* #0 into the VPS cgroup in each v1 hierarchy (cgroup2: born there) */
-	r = vps_cgroup_join_tasks(s->cg_tasks, s->n_cg_tasks);
+	if (r < 0)
+		child_fail(sock, r, "receive the VPS cgroup");
+	r = vps_cgroup_join_tasks(fds, n);
+	vps_cgroup_close_tasks(fds, &n);
 	if (r < 0)
 		child_fail(sock, r, "join the VPS cgroup");
-	vps_cgroup_close_tasks(s->cg_tasks, &s->n_cg_tasks);
-	/* #1 tell the host we exist; it writes the id maps and plumbs the network */
-	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
+}
+
+/* #2..#3: the root filesystem, while the host makes the cgroup and plumbs the network. */
+static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
+{
+	_cleanup_close_ int lower_fd = -EBADF, disk_fd = -EBADF;
+	char err[VPS_SYNC_TEXT_MAX];
+	int r;
+
+	/* #2 wait for the id maps (an id-mapped template tree and a disk image come along) */
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_MAPPED, SYNC_TIMEOUT_MS, err, sizeof(err));
 	if (r < 0)
-		_exit(1);
-	/* #2 wait for the host */
-	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
-	if (r < 0)
-		child_fail(sock, r, what);
-	/* #2.1 an id-mapped overlay: the host sends the mapped template tree */
+		child_fail(sock, r, "sync with the host");
 	if (vps_storage_idmapped(s->cfg)) {
 		lower_fd = fd_recv(sock);
 		if (lower_fd < 0)
@@ -151,24 +152,52 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 		if (disk_fd < 0)
 			child_fail(sock, disk_fd, "receive the disk image's mount");
 	}
-	/* #3 now in the VPS cgroup: a cgroup namespace rooted there */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(sock, -errno, "create the cgroup namespace");
-	r = vps_storage_mount(s->cfg, s->rootfs, &what);
+	/* #3 */
+	r = vps_storage_mount(s->cfg, s->rootfs, what);
 	/* the disk image becomes the root filesystem, in this mount namespace only */
 	if (r == 0 && disk_fd >= 0 &&
 	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		r = -errno;
-		what = "attach the disk image";
+		*what = "attach the disk image";
 	}
 	if (r == 0)
-		r = mount_root(s, lower_fd, &rootfd, &what);
+		r = mount_root(s, lower_fd, rootfd, what);
 	if (r == 0)
-		r = vps_mount_setup(rootfd, s->console_path, &what);
+		r = vps_mount_setup(*rootfd, s->console_path, what);
 	if (r == 0)
-		r = vps_cgroup2_mount(rootfd, &what);
-	if (r == 0)
-		r = vps_mount_pivot(rootfd, &what);
+		r = vps_mount_pivot(*rootfd, what);
+	return r;
+}
+
+/* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
+ * host's cgroup namespace until step 5. */
+static _noreturn_ void child_main(struct vps_spawn *s, int sock)
+{
+	static char *const envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
+	};
+	const char *what = "sync with the host";
+	char err[VPS_SYNC_TEXT_MAX];
+	int r, rootfd = -EBADF;
+
+	reset_signals();
+	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
+	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
+	if (r < 0)
+		_exit(1);
+	r = make_root(s, sock, &rootfd, &what);
+	if (r < 0)
+		child_fail(sock, r, what);
+	/* #4 wait for the host to be done */
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
+	if (r < 0)
+		child_fail(sock, r, "sync with the host");
+	join_cgroups(sock);
+	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(sock, -errno, "create the cgroup namespace");
+	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
 	if (r == 0)
 		r = vps_mount_harden(&what);
 	if (r < 0)
@@ -189,126 +218,13 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(sock, -errno, "mark fds close-on-exec");
-	/* #4 the host now waits for EOF (exec worked) or an error */
+	/* #6 the host now waits for EOF (exec worked) or an error */
 	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
 	if (r < 0)
 		_exit(1);
 	execle(s->cfg->init, s->cfg->init, (char *)NULL, envp);
 	snprintf(err, sizeof(err), "exec %s", s->cfg->init);
 	child_fail(sock, -errno, err);
-}
-
-/* The cgroup2 group init is born in: the VPS group on v2, its delegated cgroup2 group on a
- * hybrid host (cgroup-mount.h), none on a pure v1 host. On v1 init joins the rest itself. */
-static int open_cgroups(struct vps_spawn *s)
-{
-	int r;
-
-	if (vps_cgroup_backend() == VPS_CGROUP_V2) {
-		s->born_cgroup_fd = vps_cgroup_open_v2(s->cg);
-		r = s->born_cgroup_fd < 0 ? s->born_cgroup_fd : 0;
-	} else {
-		r = vps_cgroup2_make(s->cgroup_parent, s->cfg->name,
-				     s->cfg->userns ? (long long)s->cfg->uid_base : -1,
-				     &s->born_cgroup_fd);
-		if (r < 0) {
-			snprintf(s->error, sizeof(s->error),
-				 "Failed to make the VPS's cgroup2 group: %s", strerror(-r));
-			return r;
-		}
-		r = vps_cgroup_open_tasks(s->cg, s->cg_tasks, &s->n_cg_tasks);
-	}
-	if (r < 0)
-		snprintf(s->error, sizeof(s->error), "Failed to open the VPS cgroup: %s",
-			 strerror(-r));
-	return r;
-}
-
-static pid_t clone_child(struct vps_spawn *s, int *ret_pidfd)
-{
-	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-			 CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0);
-
-	return vps_clone(flags, s->born_cgroup_fd, ret_pidfd, &s->in_cgroup);
-}
-
-/* A kernel without CLONE_INTO_CGROUP: the host moves init (and waits for the grace period). */
-static int join_born_cgroup(struct vps_spawn *s)
-{
-	if (s->in_cgroup || s->born_cgroup_fd < 0)
-		return 0;
-	if (vps_cgroup_backend() == VPS_CGROUP_V2)
-		return vps_cgroup_attach(s->cg, s->pid);
-	return vps_cgroup2_attach_fd(s->born_cgroup_fd, s->pid);
-}
-
-/* Host side, after the child said CHILD_READY. */
-/* The VPS's 65536 ids: 0 inside is uid_base on the host. setgroups stays allowed so that
- * su and login work inside. */
-static int write_id_maps(pid_t pid, uint64_t base)
-{
-	static const char *const files[] = {"uid_map", "gid_map"};
-	char path[64], map[64];
-
-	snprintf(map, sizeof(map), "0 %" PRIu64 " %u\n", base, VPS_IDMAP_SIZE);
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		int r;
-
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		r = write_string_at(AT_FDCWD, path, map);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int host_steps(struct vps_spawn *s)
-{
-	int r = join_born_cgroup(s);
-
-	if (r < 0) {
-		snprintf(s->error, sizeof(s->error), "Failed to join the VPS cgroup: %s",
-			 strerror(-r));
-		return r;
-	}
-	if (s->cfg->userns) {
-		r = write_id_maps(s->pid, s->cfg->uid_base);
-		if (r < 0) {
-			snprintf(s->error, sizeof(s->error), "Failed to write the id maps: %s",
-				 strerror(-r));
-			return r;
-		}
-	}
-	if (s->cfg->disk) {
-		r = vps_disk_mount_detached(s->rootfs, &s->disk_fd);
-		if (r < 0) {
-			snprintf(s->error, sizeof(s->error), "Failed to mount the disk image: %s",
-				 strerror(-r));
-			return r;
-		}
-	}
-	if (vps_storage_idmapped(s->cfg)) {
-		r = vps_storage_idmapped_lower(s->rootfs, s->pid, &s->lower_fd);
-		if (r < 0) {
-			snprintf(s->error, sizeof(s->error),
-				 "Failed to id-map the template tree: %s", strerror(-r));
-			return r;
-		}
-	}
-	/* Device policy: the v1 devices group when the VPS has one of its own (devices.h), an
-	 * eBPF program on its v2 group (devices-bpf.h); before init makes /dev. */
-	if (vps_cgroup_backend() == VPS_CGROUP_V2)
-		r = vps_devices_bpf_restrict(s->pid, s->cfg->name);
-	else
-		r = vps_devices_restrict(s->pid, s->cfg->name);
-	if (r < 0) {
-		snprintf(s->error, sizeof(s->error), "Failed to restrict the VPS's devices: %s",
-			 strerror(-r));
-		return r;
-	}
-	/* The veth peer is created directly in init's fresh network namespace. */
-	r = vps_net_plumb(s->cfg, s->node, s->pid, s->error, sizeof(s->error));
-	return r < 0 ? r : 0;
 }
 
 static int wait_exec(struct vps_spawn *s, int sock)
@@ -342,61 +258,73 @@ static void kill_and_reap(struct vps_spawn *s)
 	s->pid = 0;
 }
 
+/* #1..#4, host side: the maps first, so that init can make its root filesystem meanwhile. */
+static int host_side(struct vps_spawn *s, int sock)
+{
+	int fds[VPS_CGROUP_HIER_MAX];
+	size_t n = 0;
+	int r;
+
+	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
+			    sizeof(s->error));
+	if (r == 0)
+		r = vps_spawn_host_map(s);
+	if (r == 0)
+		r = vps_sync_send(sock, VPS_SYNC_HOST_MAPPED, 0, NULL);
+	if (r == 0 && s->lower_fd >= 0)
+		r = fd_send(sock, s->lower_fd);
+	if (r == 0 && s->disk_fd >= 0)
+		r = fd_send(sock, s->disk_fd);
+	closep(&s->lower_fd);
+	closep(&s->disk_fd);
+	if (r == 0)
+		r = vps_spawn_host_rest(s, fds, &n);
+	if (r == 0)
+		r = vps_sync_send(sock, VPS_SYNC_HOST_DONE, 0, NULL);
+	if (r == 0)
+		r = fds_send(sock, fds, n);
+	vps_cgroup_close_tasks(fds, &n);
+	return r;
+}
+
 int vps_spawn_init(struct vps_spawn *s)
 {
 	int sp[2], r, pidfd = -EBADF;
 	pid_t pid;
 
 	s->error[0] = '\0';
-	r = open_cgroups(s);
+	r = vps_spawn_host_open(s);
 	if (r < 0)
-		goto out;
+		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		r = log_debug_errno(-errno, "socketpair: %m");
-		goto out;
+		closep(&s->born_cgroup_fd);
+		return log_debug_errno(-errno, "socketpair: %m");
 	}
-	pid = clone_child(s, &pidfd);
-	if (pid < 0) {
-		r = -errno;
-		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
-			 strerror(-r));
-		close(sp[0]);
-		close(sp[1]);
-		goto out;
-	}
+	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+				CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
+			s->born_cgroup_fd, &pidfd, &s->in_cgroup);
 	if (pid == 0) {
 		close(sp[0]);
 		child_main(s, sp[1]);
 	}
 	close(sp[1]);
-	vps_cgroup_close_tasks(s->cg_tasks, &s->n_cg_tasks);
-	closep(&s->born_cgroup_fd);
+	if (pid < 0) {
+		r = -errno;
+		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
+			 strerror(-r));
+		close(sp[0]);
+		closep(&s->born_cgroup_fd);
+		return r;
+	}
 	s->pid = pid;
 	s->pidfd = pidfd;
-	/* #1 */
-	r = vps_sync_expect(sp[0], VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
-			    sizeof(s->error));
-	if (r == 0)
-		r = host_steps(s);
-	/* #2 */
-	if (r == 0)
-		r = vps_sync_send(sp[0], VPS_SYNC_HOST_DONE, 0, NULL);
-	/* #2.1 */
-	if (r == 0 && s->lower_fd >= 0)
-		r = fd_send(sp[0], s->lower_fd);
-	if (r == 0 && s->disk_fd >= 0)
-		r = fd_send(sp[0], s->disk_fd);
-	closep(&s->lower_fd);
-	closep(&s->disk_fd);
-	/* #4 */
+	r = host_side(s, sp[0]);
+	closep(&s->born_cgroup_fd);
+	/* #6 */
 	if (r == 0)
 		r = wait_exec(s, sp[0]);
 	close(sp[0]);
 	if (r < 0)
 		kill_and_reap(s);
-	return r;
-out:
-	vps_cgroup_close_tasks(s->cg_tasks, &s->n_cg_tasks);
-	closep(&s->born_cgroup_fd);
 	return r;
 }

@@ -18,11 +18,13 @@ struct vps_spawn {
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */
-	/* host side, from clone to CHILD_READY: */
-	int born_cgroup_fd;                  /* cgroup2 group init is cloned into, or -1 */
-	bool in_cgroup;                      /* ... and it was (CLONE_INTO_CGROUP) */
-	int cg_tasks[VPS_CGROUP_HIER_MAX];   /* v1 `tasks` files init writes "0" to */
-	size_t n_cg_tasks;
+	/* v1: make the cgroup with this quota while init makes its root filesystem (the first
+	 * boot); NULL: it exists (v2 makes it before, as init is born in it) */
+	const struct vps_quota *create_quota;
+	/* host side, during the start: */
+	int born_cgroup_fd; /* cgroup2 group init is cloned into, or -1 */
+	bool in_cgroup;     /* ... and it was (CLONE_INTO_CGROUP) */
+	bool cgroup2_tree;  /* a hybrid host: init gets a cgroup2 tree of its own */
 	/* results */
 	pid_t pid;
 	int pidfd;

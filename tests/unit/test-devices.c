@@ -10,36 +10,6 @@
 #include "devices.h"
 #include "fileio.h"
 
-START_TEST(test_group)
-{
-	char g[256];
-
-	/* our own group, the same in devices and memory */
-	ck_assert_int_eq(vps_devices_group("12:devices:/vpsctl/web1\n4:memory:/vpsctl/web1\n0::/\n",
-	                                   "web1", g, sizeof(g)),
-	                 0);
-	ck_assert_str_eq(g, "/vpsctl/web1");
-	/* co-mounted controllers */
-	ck_assert_int_eq(
-	        vps_devices_group("3:cpu,devices:/p/x\n2:memory,foo:/p/x\n", "x", g, sizeof(g)), 0);
-	ck_assert_str_eq(g, "/p/x");
-	/* the host's group (the cgroup module did not make one): never touched */
-	ck_assert_int_eq(
-	        vps_devices_group("5:devices:/\n4:memory:/vpsctl/web1\n", "web1", g, sizeof(g)),
-	        -ENOENT);
-	ck_assert_int_eq(vps_devices_group("5:devices:/vpsctl/web10\n4:memory:/vpsctl/web10\n",
-	                                   "web1", g, sizeof(g)),
-	                 -ENOENT);
-	ck_assert_int_eq(
-	        vps_devices_group("5:devices:/web1\n4:memory:/web1\n", "web1", g, sizeof(g)), 0);
-	/* v2 only: no devices controller line */
-	ck_assert_int_eq(vps_devices_group("0::/vpsctl/web1\n", "web1", g, sizeof(g)), -ENOENT);
-	ck_assert_int_eq(vps_devices_group("5:devices:/a/../web1\n4:memory:/a/../web1\n", "web1", g,
-	                                   sizeof(g)),
-	                 -EINVAL);
-}
-END_TEST
-
 START_TEST(test_apply_at)
 {
 	char dir[] = "/tmp/test-devices.XXXXXX";
@@ -81,7 +51,6 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_test(tc, test_group);
 	tcase_add_test(tc, test_apply_at);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup-mount.h"
+#include "cleanup.h"
+#include "devices-bpf.h"
+#include "devices.h"
+#include "disk.h"
+#include "fileio.h"
+#include "idmap.h"
+#include "network.h"
+#include "storage-mount.h"
+#include "vps-spawn-host.h"
+
+static int fail(struct vps_spawn *s, int r, const char *what)
+{
+	snprintf(s->error, sizeof(s->error), "Failed to %s: %s", what, strerror(-r));
+	return r;
+}
+
+/* The VPS group on v2, its delegated cgroup2 group on a hybrid host (cgroup-mount.h), none
+ * on a pure v1 host. */
+int vps_spawn_host_open(struct vps_spawn *s)
+{
+	int r;
+
+	s->born_cgroup_fd = -EBADF;
+	if (vps_cgroup_backend() == VPS_CGROUP_V2) {
+		r = vps_cgroup_open_v2(s->cg);
+		if (r < 0)
+			return fail(s, r, "open the VPS cgroup");
+		s->born_cgroup_fd = r;
+		return 0;
+	}
+	r = vps_cgroup2_make(s->cgroup_parent, s->cfg->name,
+			     s->cfg->userns ? (long long)s->cfg->uid_base : -1, &s->born_cgroup_fd);
+	if (r < 0)
+		return fail(s, r, "make the VPS's cgroup2 group");
+	s->cgroup2_tree = s->born_cgroup_fd >= 0;
+	return 0;
+}
+
+/* A kernel without CLONE_INTO_CGROUP: the host moves init (and waits for the grace period). */
+static int join_born_cgroup(struct vps_spawn *s)
+{
+	if (s->in_cgroup || s->born_cgroup_fd < 0)
+		return 0;
+	if (vps_cgroup_backend() == VPS_CGROUP_V2)
+		return vps_cgroup_attach(s->cg, s->pid);
+	return vps_cgroup2_attach_fd(s->born_cgroup_fd, s->pid);
+}
+
+/* The VPS's 65536 ids: 0 inside is uid_base on the host. setgroups stays allowed so that
+ * su and login work inside. */
+static int write_id_maps(pid_t pid, uint64_t base)
+{
+	static const char *const files[] = {"uid_map", "gid_map"};
+	char path[64], map[64];
+
+	snprintf(map, sizeof(map), "0 %" PRIu64 " %u\n", base, VPS_IDMAP_SIZE);
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		r = write_string_at(AT_FDCWD, path, map);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int vps_spawn_host_map(struct vps_spawn *s)
+{
+	int r = join_born_cgroup(s);
+
+	if (r < 0)
+		return fail(s, r, "join the VPS cgroup");
+	if (s->cfg->userns) {
+		r = write_id_maps(s->pid, s->cfg->uid_base);
+		if (r < 0)
+			return fail(s, r, "write the id maps");
+	}
+	if (s->cfg->disk) {
+		r = vps_disk_mount_detached(s->rootfs, &s->disk_fd);
+		if (r < 0)
+			return fail(s, r, "mount the disk image");
+	}
+	if (vps_storage_idmapped(s->cfg)) {
+		r = vps_storage_idmapped_lower(s->rootfs, s->pid, &s->lower_fd);
+		if (r < 0)
+			return fail(s, r, "id-map the template tree");
+	}
+	return 0;
+}
+
+/* v1: made on the first boot only; a reboot keeps the group and what resize set on it. */
+static int make_cgroup(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_t *n)
+{
+	struct vps_cgroup_error cgerr = {{0}};
+	int r;
+
+	if (s->create_quota) {
+		r = vps_cgroup_create(s->cg, s->create_quota, &cgerr);
+		if (r < 0) {
+			snprintf(s->error, sizeof(s->error), "Failed to create the VPS cgroup: %s",
+				 cgerr.message[0] ? cgerr.message : strerror(-r));
+			return r;
+		}
+	}
+	r = vps_cgroup_open_tasks(s->cg, fds, n);
+	return r < 0 ? fail(s, r, "open the VPS cgroup") : 0;
+}
+
+/* Device policy: the VPS's v1 devices group (devices.h) or an eBPF program on its v2 group
+ * (devices-bpf.h); in place before init execs. */
+static int restrict_devices(struct vps_spawn *s)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (vps_cgroup_backend() == VPS_CGROUP_V2)
+		return vps_devices_bpf_restrict(s->pid, s->cfg->name);
+	fd = vps_cgroup_open_devices(s->cg);
+	if (fd == -ENOENT)
+		return 0;
+	return fd < 0 ? fd : vps_devices_apply_at(fd);
+}
+
+int vps_spawn_host_rest(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_t *n)
+{
+	int r = make_cgroup(s, fds, n);
+
+	if (r < 0)
+		return r;
+	r = restrict_devices(s);
+	if (r < 0)
+		return fail(s, r, "restrict the VPS's devices");
+	/* The veth peer is created directly in init's fresh network namespace. */
+	r = vps_net_plumb(s->cfg, s->node, s->pid, s->error, sizeof(s->error));
+	return r < 0 ? r : 0;
+}
