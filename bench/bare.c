@@ -7,10 +7,11 @@
  * running detached, like `vpsctl start`. No cgroup, no network, no console (init's stdio is
  * /dev/null), no config.
  *
- * With -c DIR (repeatable) the parent also makes the cgroup directory DIR and moves init
- * there, while the child sets up its mounts; init is exec'd only once it is in every
- * cgroup. That is the floor of a start with cgroups: on a v1 host the first move into a
- * cgroup waits for an RCU grace period (the cgroup_threadgroup_rwsem write side).
+ * With -c DIR (repeatable, v1 hierarchies) the parent also makes the cgroup directory DIR and
+ * opens its `tasks` file before the clone; the child, still single-threaded, moves itself
+ * there by writing "0" before it execs. That is the floor of a start with cgroups, and the
+ * cheapest move there is: a pid written to cgroup.procs makes the kernel take its global
+ * threadgroup lock, which on a quiet host waits for an RCU grace period (10-20 ms here).
  *
  * Usage: bench-bare [-c CGROUPDIR]... ROOTFS [INIT]   (root; INIT defaults to /sbin/init)
  * Stop the container with `kill -KILL PID` (init is pid 1 of its namespace), then rmdir the
@@ -64,19 +65,19 @@ struct bare {
 	int n_cgroups;
 };
 
-/* Child: mounts first, then (with cgroups) wait for the parent's go, then exec. */
-static _Noreturn void child_main(const struct bare *b, int errfd, int gofd)
+/* Child: mounts, then into each cgroup, then exec. */
+static _Noreturn void child_main(const struct bare *b, int errfd, const int *cgfds)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	/* init's stdio is /dev/null: our stdout carries its pid to the caller */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int r = null < 0 ? -errno : enter_rootfs(b->rootfs);
-	char go;
 
 	if (r == 0 && (dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0))
 		r = -errno;
-	if (r == 0 && b->n_cgroups > 0 && read(gofd, &go, 1) != 1)
-		r = -EPIPE;
+	for (int i = 0; r == 0 && i < b->n_cgroups; i++)
+		if (write(cgfds[i], "0", 1) != 1)
+			r = -errno;
 	if (r == 0) {
 		execle(b->init, b->init, (char *)NULL, envp);
 		r = -errno;
@@ -85,28 +86,19 @@ static _Noreturn void child_main(const struct bare *b, int errfd, int gofd)
 	_exit(1);
 }
 
-/* Parent: make each cgroup directory and move the child there. */
-static int attach(const struct bare *b, pid_t pid)
+/* Parent, before the clone: make each cgroup directory and open its tasks file. */
+static int open_cgroups(const struct bare *b, int *fds)
 {
-	char path[4096], num[32];
-	int len = snprintf(num, sizeof(num), "%d", (int)pid);
+	char path[4096];
 
 	for (int i = 0; i < b->n_cgroups; i++) {
-		int fd, r = 0;
-
 		if (mkdir(b->cgroups[i], 0755) < 0 && errno != EEXIST)
 			return -errno;
-		if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", b->cgroups[i]) >=
-		    sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%s/tasks", b->cgroups[i]) >= sizeof(path))
 			return -ENAMETOOLONG;
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
+		fds[i] = open(path, O_WRONLY | O_CLOEXEC);
+		if (fds[i] < 0)
 			return -errno;
-		if (write(fd, num, (size_t)len) != len)
-			r = -errno;
-		close(fd);
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }
@@ -131,14 +123,19 @@ int main(int argc, char **argv)
 {
 	struct clone_args args = {.flags = NS_FLAGS, .exit_signal = SIGCHLD};
 	struct bare b = {0};
-	int p[2], go[2], err = 0, r;
+	int p[2], cgfds[MAX_CGROUPS], err = 0, r;
 	pid_t pid;
 
 	if (parse_args(argc, argv, &b) < 0) {
 		fprintf(stderr, "Usage: %s [-c CGROUPDIR]... ROOTFS [INIT]\n", argv[0]);
 		return 2;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+	r = open_cgroups(&b, cgfds);
+	if (r < 0) {
+		fprintf(stderr, "bench-bare: cgroup: %s\n", strerror(-r));
+		return 1;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
 		perror("pipe2");
 		return 1;
 	}
@@ -149,22 +146,9 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		close(go[1]);
-		child_main(&b, p[1], go[0]);
+		child_main(&b, p[1], cgfds);
 	}
 	close(p[1]);
-	close(go[0]);
-	r = attach(&b, pid);
-	if (r < 0) {
-		fprintf(stderr, "bench-bare: cgroup: %s\n", strerror(-r));
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		return 1;
-	}
-	if (b.n_cgroups > 0 && write(go[1], "g", 1) != 1) {
-		perror("bench-bare: release the child");
-		return 1;
-	}
 	/* EOF: the pipe closed on exec; an int: the child's -errno */
 	if (read(p[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
 		fprintf(stderr, "bench-bare: start: %s\n", strerror(-err));
