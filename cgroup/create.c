@@ -43,15 +43,22 @@ static void enable_controllers(int dfd)
 	}
 }
 
-/* v1: a new cpuset has no CPUs and no memory nodes; no task can join it until it has. */
+/* v1: a new cpuset has no CPUs and no memory nodes; no task can join it until it has. Below a
+ * group of ours with cgroup.clone_children set, the kernel copies the parent's at mkdir, which
+ * spares the write: every cpuset write checks the new value against each sibling group, a cost
+ * that grows with the number of VPSes. */
 static int seed_v1_dir(int pfd, int dfd, const struct cg_hier *h)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	_cleanup_free_ char *cpus = NULL;
 
 	if (h->ctrls & (1u << CG_MEMORY))
 		(void)cg_write(dfd, "memory.use_hierarchy", "1"); /* fixed at 1 on new kernels */
 	if (!(h->ctrls & (1u << CG_CPUSET)))
 		return 0;
+	(void)cg_write(dfd, "cgroup.clone_children", "1");
+	if (cg_read_string(dfd, "cpuset.cpus", &cpus) == 0 && cpus[strspn(cpus, " \n")])
+		return 0; /* seeded by the kernel */
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
 		_cleanup_free_ char *v = NULL;
 		int r;
@@ -195,10 +202,12 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 		             cg->parent[0] ? cg->parent : "/");
 	if (r < 0)
 		return r;
-	/* start from what the kernel holds, so a reused group is ordered correctly too */
+	/* Start from what the kernel holds, so a reused group is ordered correctly too, and write
+	 * only what differs: a CPU cap write walks every task group of the host, a cpuset write
+	 * checks every sibling, so an unneeded write costs more the more VPSes run. */
 	r = cg_read_quota_dirs(cg, &d, &f, &cur);
 	if (r == 0)
-		r = cg_plan_build(&f, &cur, q, true, &plan, err);
+		r = cg_plan_build(&f, &cur, q, false, &plan, err);
 	if (r == 0)
 		r = cg_plan_execute(cg, &d, &plan, 0, true, err);
 	return r;
