@@ -405,7 +405,7 @@ int vps_cgroup_open_devices(struct vps_cgroup *cg)
 	int r, fd;
 
 	if (!h)
-		return -ENOENT;
+		return -EOPNOTSUPP;
 	r = cg_group_path(cg, h, false, path, sizeof(path));
 	if (r < 0)
 		return r;

@@ -83,7 +83,7 @@ bool vps_cgroup_exists(struct vps_cgroup *cg);
  * its cgroup: no migration, no wait for an RCU grace period). -EOPNOTSUPP on v1. */
 int vps_cgroup_open_v2(struct vps_cgroup *cg);
 /* v1: an O_PATH fd of the group in the devices hierarchy, for the device policy (devices.h);
- * -ENOENT where the group has none (v2, or no devices hierarchy). */
+ * -EOPNOTSUPP where there is none (v2, or no devices hierarchy). */
 int vps_cgroup_open_devices(struct vps_cgroup *cg);
 /* The most hierarchies a group spans (v1: one per controller unless co-mounted). */
 #define VPS_CGROUP_HIER_MAX 8

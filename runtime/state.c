@@ -193,6 +193,8 @@ static void read_exit_at(int run_base_fd, const char *name, char *buf, size_t le
 	snprintf(buf, len, "%s", text);
 }
 
+/* Reads NAME/state and NAME/exit relative to the run base: the run directory is root's alone
+ * (0700, made by vpsctl) and no VPS can reach it, so NAME needs no separate O_NOFOLLOW open. */
 void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *ret)
 {
 	_cleanup_free_ char *text = NULL;

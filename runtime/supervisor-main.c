@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -38,6 +40,15 @@ static int parse_fds(const char *s, int fds[_VPS_HANDOVER_MAX])
 		n++;
 	}
 	return n == _VPS_HANDOVER_MAX ? 0 : -EINVAL;
+}
+
+/* Arguments that make no sense: kill the VPS (the pid namespace goes with its init); the next
+ * vpsctl command cleans up after it from the state file. */
+static int abandon(int pidfd)
+{
+	log_error(USAGE "; stopping the VPS");
+	(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	return EXIT_FAILURE;
 }
 
 int main(int argc, char **argv)
@@ -69,15 +80,19 @@ int main(int argc, char **argv)
 		else
 			return log_error(USAGE), EXIT_FAILURE;
 	}
-	if (!fdlist || parse_fds(fdlist, fds) < 0 || optind + 1 != argc ||
-	    !name_is_valid(argv[optind]))
+	if (!fdlist || parse_fds(fdlist, fds) < 0)
 		return log_error(USAGE), EXIT_FAILURE;
-	if (vps_paths_init(root, &paths) < 0)
-		return log_error("invalid --root"), EXIT_FAILURE;
+	/* From here on init is ours: whatever fails, it must not run on unsupervised. */
+	if (optind + 1 != argc || !name_is_valid(argv[optind]) ||
+	    vps_paths_init(root, &paths) < 0)
+		return abandon(fds[VPS_HANDOVER_PIDFD]);
 	/* The files the supervisor before the exec just used; without them the VPS is
-	 * stopped (vps_supervisor_resume) rather than left unsupervised. */
-	if (node_config_load(&paths, &node, err, sizeof(err)) < 0)
+	 * stopped (vps_supervisor_resume) rather than rebooted later from defaults. */
+	if (node_config_load(&paths, &node, err, sizeof(err)) < 0) {
+		log_error("%s", err);
 		node_config_init(&node);
+		a.config_lost = true;
+	}
 	if (vps_config_load(&paths, argv[optind], &node, &cfg, err, sizeof(err)) < 0) {
 		log_error("%s: %s", argv[optind], err);
 		vps_config_init(&cfg, argv[optind], &node);

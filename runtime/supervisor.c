@@ -38,6 +38,13 @@ struct sup {
 
 static void report(struct sup *s, int r, const char *text)
 {
+	char fallback[64];
+
+	/* a failure always says something: an empty report reads as success */
+	if (r < 0 && (!text || !text[0])) {
+		snprintf(fallback, sizeof(fallback), "Failed to start: %s", strerror(-r));
+		text = fallback;
+	}
 	if (s->a->report_fd >= 0) {
 		if (r < 0)
 			(void)!write(s->a->report_fd, text, strlen(text));

@@ -124,8 +124,8 @@ static int restrict_devices(struct vps_spawn *s)
 	if (vps_cgroup_backend() == VPS_CGROUP_V2)
 		return vps_devices_bpf_restrict(s->pid, s->cfg->name);
 	fd = vps_cgroup_open_devices(s->cg);
-	if (fd == -ENOENT)
-		return 0;
+	if (fd == -EOPNOTSUPP)
+		return 0; /* no devices hierarchy: the nodev mounts alone (devices.h) */
 	return fd < 0 ? fd : vps_devices_apply_at(fd);
 }
 

@@ -258,7 +258,25 @@ static void kill_and_reap(struct vps_spawn *s)
 	s->pid = 0;
 }
 
-/* #1..#4, host side: the maps first, so that init can make its root filesystem meanwhile. */
+/* After a host step failed: init may have failed first (while it made its root filesystem,
+ * or the step failed because init had died); its own reason, queued on the socket, is the
+ * one to report. */
+static int child_reason(struct vps_spawn *s, int sock, int r)
+{
+	struct vps_sync_msg m;
+
+	if (vps_sync_recv(sock, 0, &m) == 0 && m.stage == VPS_SYNC_ERROR) {
+		snprintf(s->error, sizeof(s->error), "%s", m.text);
+		return m.error;
+	}
+	if (!s->error[0])
+		snprintf(s->error, sizeof(s->error), "Failed to sync with the VPS init: %s",
+			 strerror(-r));
+	return r;
+}
+
+/* #1..#4, host side: the maps first (#2), so that init makes its root filesystem (#3) while
+ * the host makes the cgroup and plumbs the network; then #4 with the cgroup's fds. */
 static int host_side(struct vps_spawn *s, int sock)
 {
 	int fds[VPS_CGROUP_HIER_MAX];
@@ -319,6 +337,8 @@ int vps_spawn_init(struct vps_spawn *s)
 	s->pid = pid;
 	s->pidfd = pidfd;
 	r = host_side(s, sp[0]);
+	if (r < 0)
+		r = child_reason(s, sp[0], r);
 	closep(&s->born_cgroup_fd);
 	/* #6 */
 	if (r == 0)

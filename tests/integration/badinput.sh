@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input: one clear line, non-zero exit, nothing changed on disk.
 . "$(dirname "$0")/lib.sh"
-plan 26
+plan 29
 
 build_template
 vpsctl create good --template busybox >/dev/null
@@ -53,4 +53,13 @@ refuses "corrupt vps.conf: status" vpsctl status good
 like "the error names the line" "$(vpsctl start good 2>&1)" 'corrupt vps.conf, line [0-9]+: invalid MEMORY'
 is "corrupt vps.conf untouched" "$(md5sum <"$conf")" "$sum"
 is "no cgroup was created" "$(cgroup_dirs)" ""
+
+# A broken root filesystem (its /dev a symlink out of it) fails while init builds it, in
+# parallel with the host's steps: init's reason must still reach the command line.
+vpsctl create brk --template busybox >/dev/null
+rm -rf "$T_ROOT/var/lib/vpsctl/vps/brk/rootfs/dev"
+ln -s /tmp "$T_ROOT/var/lib/vpsctl/vps/brk/rootfs/dev"
+refuses "start with /dev a symlink out of the rootfs" vpsctl start brk
+like "init's reason is the error" "$(vpsctl start brk 2>&1)" 'Failed to mount tmpfs on /dev: Too many levels of symbolic links'
+is "nothing left after the failed starts" "$(json_get "$(vpsctl status brk --json)" state) $(cgroup_dirs)" "stopped "
 finish

@@ -52,6 +52,11 @@ START_TEST(test_many)
 	/* the peer gone */
 	close(sp[0]);
 	ck_assert_int_eq(fds_recv(sp[1], got, 8, &n), -EPIPE);
+	for (int i = 0; i < 3; i++) {
+		close(fds[i]);
+		close(got[i]);
+	}
+	close(sp[1]);
 }
 END_TEST
 
@@ -67,6 +72,10 @@ START_TEST(test_one)
 	/* fd_recv wants exactly one */
 	ck_assert_int_eq(fds_send(sp[0], two, 2), 0);
 	ck_assert_int_eq(fd_recv(sp[1]), -EBADMSG);
+	close(got);
+	close(fd);
+	close(sp[0]);
+	close(sp[1]);
 }
 END_TEST
 
