@@ -39,18 +39,15 @@ static void redirect_stdio(const struct vps_paths *p, const char *name)
 	}
 }
 
+/* The supervisor: a session of its own, so no terminal signal of the caller's reaches it (every
+ * tty it opens is O_NOCTTY, so one fork suffices); when `vpsctl start` exits, the init
+ * process (or the node's subreaper) adopts it. */
 static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd)
 {
 	char run[PATH_MAX];
-	pid_t pid;
 
 	close(report_rd);
-	if (setsid() < 0)
-		_exit(1);
-	pid = fork();
-	if (pid != 0)
-		_exit(pid < 0);
-	if (chdir("/") < 0)
+	if (setsid() < 0 || chdir("/") < 0)
 		_exit(1);
 	umask(022);
 	if (vps_run_path(a->paths, a->cfg->name, NULL, run, sizeof(run)) == 0)
@@ -92,7 +89,7 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	struct vps_supervisor_args a = {
 		.paths = p, .cfg = cfg, .node = node, .report_fd = -1, .lock_fd = *lock_fd,
 	};
-	int pipefd[2], status, r;
+	int pipefd[2], r;
 	pid_t pid;
 
 	if (foreground) {
@@ -125,7 +122,8 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 		daemon_child(&a, pipefd[0]);
 	}
 	close(pipefd[1]);
-	(void)waitpid(pid, &status, 0);
+	/* Not waited for: it lives as long as the VPS (a failed start it ends at once, and our
+	 * exit leaves nothing behind). */
 	r = read_report(pipefd[0], err, errlen);
 	close(pipefd[0]);
 	return r;

@@ -131,7 +131,8 @@ static void join_cgroups(int sock)
 		child_fail(sock, r, "join the VPS cgroup");
 }
 
-/* #2..#3: the root filesystem, while the host makes the cgroup and plumbs the network. */
+/* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
+ * the network. */
 static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
 {
 	_cleanup_close_ int lower_fd = -EBADF, disk_fd = -EBADF;
@@ -166,7 +167,22 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 		r = vps_mount_setup(*rootfd, s->console_path, what);
 	if (r == 0)
 		r = vps_mount_pivot(*rootfd, what);
+	if (r == 0)
+		r = vps_mount_harden(what);
 	return r;
+}
+
+/* The VPS's names for itself; in its own uts and network namespaces, so before the cgroup. */
+static void name_self(const struct vps_spawn *s, int sock)
+{
+	int r;
+
+	if (sethostname(s->cfg->hostname, strlen(s->cfg->hostname)) < 0)
+		child_fail(sock, -errno, "set the hostname");
+	write_hostname_file(s->cfg->hostname);
+	r = netsetup_link_up(-1, "lo");
+	if (r < 0)
+		child_fail(sock, r, "bring up the loopback interface");
 }
 
 /* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
@@ -189,6 +205,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	r = make_root(s, sock, &rootfd, &what);
 	if (r < 0)
 		child_fail(sock, r, what);
+	name_self(s, sock);
 	/* #4 wait for the host to be done */
 	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
 	if (r < 0)
@@ -198,16 +215,8 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
 	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
-	if (r == 0)
-		r = vps_mount_harden(&what);
 	if (r < 0)
 		child_fail(sock, r, what);
-	if (sethostname(s->cfg->hostname, strlen(s->cfg->hostname)) < 0)
-		child_fail(sock, -errno, "set the hostname");
-	write_hostname_file(s->cfg->hostname);
-	r = netsetup_link_up(-1, "lo");
-	if (r < 0)
-		child_fail(sock, r, "bring up the loopback interface");
 	r = setup_console(s->console_fd);
 	if (r < 0)
 		child_fail(sock, r, "set up the console");
