@@ -49,6 +49,8 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 	close(report_rd);
 	if (setsid() < 0 || chdir("/") < 0)
 		_exit(1);
+	/* A unit that ran `vpsctl start` is not this VPS's unit (that is --foreground's case). */
+	(void)unsetenv("NOTIFY_SOCKET");
 	umask(022);
 	if (vps_run_path(a->paths, a->cfg->name, NULL, run, sizeof(run)) == 0)
 		(void)mkdir(run, 0700);

@@ -49,8 +49,10 @@ void vps_supervisor_handover(const struct vps_supervisor_args *a, const int fds[
 	argv[n++] = (char *)a->cfg->name;
 	argv[n] = NULL;
 	envp[e++] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-	/* under systemd (Type=notify) the unit hears STOPPING=1 from the new program too */
-	if (ns && snprintf(notify, sizeof(notify), "NOTIFY_SOCKET=%s", ns) < (int)sizeof(notify))
+	/* under systemd (Type=notify, --foreground) the unit hears STOPPING=1 from the new
+	 * program too; a supervisor in the background talks to no unit of its caller's */
+	if (a->foreground && ns &&
+	    snprintf(notify, sizeof(notify), "NOTIFY_SOCKET=%s", ns) < (int)sizeof(notify))
 		envp[e++] = notify;
 	envp[e] = NULL;
 	/* Whatever the caller of `vpsctl start` left open must not live as long as the VPS. */

@@ -2,7 +2,7 @@
 # start --foreground, as vpsctl@.service runs it: READY=1 on the notify socket once init runs,
 # exit 0 when the VPS was halted or stopped, non-zero when it crashed (Restart=on-failure).
 . "$(dirname "$0")/lib.sh"
-plan 8
+plan 9
 
 build_template
 vpsctl create fg --template busybox >/dev/null
@@ -35,4 +35,18 @@ wait_for 10 sh -c "[ \"\$($VPSCTL --root $T_ROOT status fg --json | sed -n 's/.*
 kill -9 "$(json_get "$(vpsctl status fg --json)" init_pid)"
 wait $fg; rc=$?
 [ $rc != 0 ]; ok $? "init killed: non-zero exit ($rc), so systemd restarts it"
+
+# `vpsctl start` in the background, run from some other Type=notify unit: its supervisor must
+# not talk to that unit (only --foreground's does).
+sock2=$T_ROOT/notify2.sock
+"$NOTIFY_LISTEN" "$sock2" 1 >"$T_ROOT/notify2.out" &
+listener=$!
+wait_for 5 grep -q listening "$T_ROOT/notify2.out"
+NOTIFY_SOCKET=$sock2 "$VPSCTL" --root "$T_ROOT" start fg
+vpsctl stop fg
+sleep 0.5
+kill "$listener" 2>/dev/null
+wait "$listener" 2>/dev/null
+is "a background supervisor sends nothing to its caller's notify socket" \
+	"$(grep -vc listening "$T_ROOT/notify2.out")" 0
 finish
