@@ -21,9 +21,19 @@ iperf_server() {
 	nsenter -t "$init" -n iperf3 -s -D -p 5201 -I "$T_ROOT/iperf3.pid" >/dev/null 2>&1
 	wait_for 5 test -s "$T_ROOT/iperf3.pid"
 }
-rate() { # args for iperf3 -c; prints Mbit/s received and bytes
-	iperf3 -c 10.77.0.2 -p 5201 -t 4 -J "$@" 2>/dev/null |
-		awk '/"sum_received"/{f=1} f&&/"bits_per_second"/{gsub(/,/,""); printf "%d", $2/1e6; exit}'
+# A test straight after another may find the one-test-at-a-time server still busy with the
+# last one ("the server is busy running a test"): no result at all, not a wrong rate. That
+# is retried (up to 3 tries, a second apart); a rate outside the bounds is never retried.
+rate() { # args for iperf3 -c; prints Mbit/s received
+	local r="" try
+	for try in 1 2 3; do
+		r=$(iperf3 -c 10.77.0.2 -p 5201 -t 4 -J "$@" 2>/dev/null |
+			awk '/"sum_received"/{f=1} f&&/"bits_per_second"/{gsub(/,/,""); printf "%d", $2/1e6; exit}')
+		[ -n "$r" ] && break
+		diag "iperf3 -c $* gave no result (try $try)" >&2
+		sleep 1
+	done
+	printf '%s' "$r"
 }
 within() { [ -n "$2" ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; ok $? "$1 ($2 Mbit/s, want $3..$4)"; }
 iperf_server
