@@ -202,38 +202,14 @@ int template_init_guess(bool systemd_lib, bool systemd_usr, bool lib_is_link,
 	return 0;
 }
 
-static void archive_read_freep(struct archive **a)
-{
-	if (*a)
-		archive_read_free(*a);
-}
-
-/* The same in-process decompressors unpack uses: never an external program on hostile data. */
-static int open_archive(int fd, struct archive **ret)
-{
-	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
-
-	if (!a)
-		return -ENOMEM;
-	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_xz(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(a) != ARCHIVE_OK)
-		return -EOPNOTSUPP;
-	if (archive_read_open_fd(a, fd, 128 * 1024) != ARCHIVE_OK)
-		return -EBADMSG;
-	*ret = TAKE_PTR(a);
-	return 0;
-}
-
 int template_probe_fd(int fd, struct vps_template_meta *m, bool *ret_init_found)
 {
-	_cleanup_(archive_read_freep) struct archive *a = NULL;
+	_cleanup_(template_archive_freep) struct archive *a = NULL;
 	struct probe_seen s = {0};
 	const char *osr;
 	int r;
 
-	r = open_archive(fd, &a);
+	r = template_archive_open(fd, &a);
 	if (r == 0)
 		r = walk(a, &s);
 	if (r < 0) {

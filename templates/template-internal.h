@@ -96,3 +96,10 @@ int template_host_codename(const char *os_release, char *ret, size_t len);
 /* Writes the reason a refusal or failure gives the operator (reason may be NULL) and returns
  * r, so that `return template_say(reason, -EINVAL, "...")` reads as one step. */
 int template_say(char *reason, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Reading a template tarball (archive.c): tar with the gzip, xz, zstd or bzip2 filter, all
+ * in-process, for both the probe and the unpack, so that they accept the same files. */
+#define TEMPLATE_ARCHIVE_BUF_SIZE (128 * 1024)
+struct archive;
+int template_archive_open(int fd, struct archive **ret);
+void template_archive_freep(struct archive **a);

@@ -33,7 +33,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "log.h"
-#include "template.h"
+#include "template-internal.h"
 
 #define UNPACK_DEFAULT_MAX_BYTES   (UINT64_C(4) << 30)
 #define UNPACK_DEFAULT_MAX_ENTRIES UINT64_C(1000000)
@@ -41,7 +41,6 @@
  * another VPS's range. */
 #define UNPACK_SHIFTED_ID_RANGE UINT64_C(65536)
 #define UNPACK_REASON_MAX       256
-#define UNPACK_BUF_SIZE         (128 * 1024)
 
 struct dir_fixup {
 	char *path; /* normalized, "" is the root */
@@ -728,34 +727,6 @@ static int unpack_entries(struct unpack *u)
 
 /* ---- setup and commit ----------------------------------------------------------------------- */
 
-static void archive_read_freep(struct archive **a)
-{
-	if (*a)
-		archive_read_free(*a);
-}
-
-/* Only in-process decompressors: filter_all would also run external programs (lrzip, lzop...)
- * on hostile input. */
-static int open_archive(int fd, struct archive **ret)
-{
-	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
-
-	if (!a)
-		return -ENOMEM;
-	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_xz(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
-	    archive_read_support_filter_bzip2(a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(a) != ARCHIVE_OK)
-		return -EOPNOTSUPP;
-	if (archive_read_open_fd(a, fd, UNPACK_BUF_SIZE) != ARCHIVE_OK) {
-		log_debug("libarchive: %s", archive_error_string(a) ?: "cannot open");
-		return -EBADMSG;
-	}
-	*ret = TAKE_PTR(a);
-	return 0;
-}
-
 /* .DEST.unpack-XXXXXX, private (0700) until it is complete. */
 static int make_temp_dir(int parent_fd, const char *dest, char *ret, size_t len)
 {
@@ -815,7 +786,7 @@ static int unpack_tree(struct unpack *u, int tar_fd)
 	static const struct timespec omit[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 	int r;
 
-	r = open_archive(tar_fd, &u->a);
+	r = template_archive_open(tar_fd, &u->a);
 	if (r < 0) {
 		u->what = "(archive)";
 		return refuse(u, r, "not a readable tarball");
