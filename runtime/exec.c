@@ -63,15 +63,13 @@ static _noreturn_ void child_fail(const struct exec_ctx *c, const char *what, in
  * into the rest (single-threaded: no grace period to wait for). */
 static int join_cgroups(const struct exec_ctx *c)
 {
-	if (vps_cgroup_backend() == VPS_CGROUP_V2)
-		return c->in_cgroup ? 0 : vps_cgroup_attach(c->cg, 0);
 	if (!c->in_cgroup) {
 		int r = vps_cgroup2_attach_fd(c->born_cgroup_fd, 0);
 
 		if (r < 0)
 			return r;
 	}
-	return vps_cgroup_attach(c->cg, 0);
+	return vps_cgroup_backend() == VPS_CGROUP_V2 ? 0 : vps_cgroup_attach(c->cg, 0);
 }
 
 /* Runs in the VPS's pid namespace (we were cloned after joining it), host mounts until setns. */

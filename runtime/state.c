@@ -43,20 +43,29 @@ static int run_dir_fd(const struct vps_paths *p, const char *name, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret)
+/* dfd/file: "state" in the VPS's run directory, or "NAME/state" in the run base. */
+static int parse_state_at(int dfd, const char *file, struct vps_state *ret)
 {
-	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
 	_cleanup_free_ char *text = NULL;
 	char err[128];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (dfd < 0)
-		return dfd;
-	r = read_file_at(dfd, "state", 65536, &text, NULL);
+	r = read_file_at(dfd, file, 65536, &text, NULL);
 	if (r < 0)
 		return r;
 	return conf_parse(state_keys, ELEMENTSOF(state_keys), ret, text, err, sizeof(err));
+}
+
+int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
+
+	if (dfd < 0) {
+		memset(ret, 0, sizeof(*ret));
+		return dfd;
+	}
+	return parse_state_at(dfd, "state", ret);
 }
 
 int vps_state_write(const struct vps_paths *p, const char *name, const struct vps_state *s)
@@ -86,17 +95,24 @@ int vps_state_remove(const struct vps_paths *p, const char *name)
 	return 0;
 }
 
-bool vps_process_alive(uint64_t pid, uint64_t start_time)
+/* Whether the process is the one that started at start_time and alive; its parent too (ppid
+ * may be NULL). */
+static bool alive_with_parent(uint64_t pid, uint64_t start_time, pid_t *ppid)
 {
 	unsigned long long t;
 	char state;
 
 	if (pid == 0 || pid > INT32_MAX)
 		return false;
-	if (proc_stat((pid_t)pid, &t, &state, NULL) < 0)
+	if (proc_stat((pid_t)pid, &t, &state, ppid) < 0)
 		return false;
 	/* A zombie has exited already; it only waits for its parent to reap it. */
 	return t == start_time && state != 'Z' && state != 'X';
+}
+
+bool vps_process_alive(uint64_t pid, uint64_t start_time)
+{
+	return alive_with_parent(pid, start_time, NULL);
 }
 
 int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time)
@@ -150,16 +166,14 @@ int vps_exit_write(const struct vps_paths *p, const char *name, const char *reas
 	return write_file_atomic_at(dfd, "exit", line, strlen(line), 0644);
 }
 
-int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len)
+/* dfd/file: "exit" in the VPS's run directory, or "NAME/exit" in the run base. */
+static int read_exit_at(int dfd, const char *file, char *buf, size_t len)
 {
-	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
 	_cleanup_free_ char *text = NULL;
 	int r;
 
 	buf[0] = '\0';
-	if (dfd < 0)
-		return dfd;
-	r = read_file_at(dfd, "exit", 4096, &text, NULL);
+	r = read_file_at(dfd, file, 4096, &text, NULL);
 	if (r < 0)
 		return r;
 	text[strcspn(text, "\n")] = '\0';
@@ -167,48 +181,29 @@ int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t
 	return 0;
 }
 
-/* Whether the process is the one that started at start_time and alive; its parent too. */
-static bool alive_with_parent(uint64_t pid, uint64_t start_time, pid_t *ppid)
+int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len)
 {
-	unsigned long long t;
-	char state;
-
-	if (pid == 0 || pid > INT32_MAX)
-		return false;
-	if (proc_stat((pid_t)pid, &t, &state, ppid) < 0)
-		return false;
-	return t == start_time && state != 'Z' && state != 'X';
-}
-
-static void read_exit_at(int run_base_fd, const char *name, char *buf, size_t len)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[NAME_MAX + sizeof("/exit")];
+	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/exit", name);
-	if (read_file_at(run_base_fd, path, 4096, &text, NULL) < 0)
-		return;
-	text[strcspn(text, "\n")] = '\0';
-	snprintf(buf, len, "%s", text);
+	return dfd < 0 ? dfd : read_exit_at(dfd, "exit", buf, len);
 }
 
 /* Reads NAME/state and NAME/exit relative to the run base: the run directory is root's alone
  * (0700, made by vpsctl) and no VPS can reach it, so NAME needs no separate O_NOFOLLOW open. */
 void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *ret)
 {
-	_cleanup_free_ char *text = NULL;
-	char path[NAME_MAX + sizeof("/state")], err[128];
+	char path[NAME_MAX + sizeof("/state")];
 	pid_t ppid = 0;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->rs = VPS_STOPPED;
 	if (run_base_fd < 0 || strchr(name, '/'))
 		return;
-	read_exit_at(run_base_fd, name, ret->last_exit, sizeof(ret->last_exit));
+	snprintf(path, sizeof(path), "%s/exit", name);
+	(void)read_exit_at(run_base_fd, path, ret->last_exit, sizeof(ret->last_exit));
 	snprintf(path, sizeof(path), "%s/state", name);
-	if (read_file_at(run_base_fd, path, 65536, &text, NULL) < 0 ||
-	    conf_parse(state_keys, ELEMENTSOF(state_keys), &ret->st, text, err, sizeof(err)) < 0)
+	if (parse_state_at(run_base_fd, path, &ret->st) < 0)
 		return;
 	if (alive_with_parent(ret->st.init_pid, ret->st.init_start, &ppid)) {
 		ret->rs = VPS_RUNNING;

@@ -44,16 +44,6 @@ int vps_spawn_host_open(struct vps_spawn *s)
 	return 0;
 }
 
-/* A kernel without CLONE_INTO_CGROUP: the host moves init (and waits for the grace period). */
-static int join_born_cgroup(struct vps_spawn *s)
-{
-	if (s->in_cgroup || s->born_cgroup_fd < 0)
-		return 0;
-	if (vps_cgroup_backend() == VPS_CGROUP_V2)
-		return vps_cgroup_attach(s->cg, s->pid);
-	return vps_cgroup2_attach_fd(s->born_cgroup_fd, s->pid);
-}
-
 /* The VPS's 65536 ids: 0 inside is uid_base on the host. setgroups stays allowed so that
  * su and login work inside. */
 static int write_id_maps(pid_t pid, uint64_t base)
@@ -75,7 +65,8 @@ static int write_id_maps(pid_t pid, uint64_t base)
 
 int vps_spawn_host_map(struct vps_spawn *s)
 {
-	int r = join_born_cgroup(s);
+	/* a kernel without CLONE_INTO_CGROUP: the host moves init (and waits a grace period) */
+	int r = s->in_cgroup ? 0 : vps_cgroup2_attach_fd(s->born_cgroup_fd, s->pid);
 
 	if (r < 0)
 		return fail(s, r, "join the VPS cgroup");
