@@ -20,6 +20,9 @@
 #include "cgroup-mount.h"
 #include "cleanup.h"
 #include "exec.h"
+#include "exec-relay.h"
+#include "execve-guard.h"
+#include "fileio.h"
 #include "security.h"
 #include "vps-pty.h"
 #include "state.h"
@@ -36,6 +39,8 @@ struct exec_ctx {
 	int born_cgroup_fd; /* the cgroup2 group we clone into, or -1 (vps-clone.h) */
 	bool in_cgroup;
 	int pty_sock; /* child's end for passing the pty master, or -1 */
+	int guard_fd; /* vps-execve, read-only (execve-guard.h) */
+	struct exec_pipes pipes; /* stdio before the pty, or for good without one */
 	bool userns;  /* init runs in a user namespace other than ours */
 	char cgroup_parent[256];
 };
@@ -75,6 +80,7 @@ static int join_cgroups(const struct exec_ctx *c)
 /* Runs in the VPS's pid namespace (we were cloned after joining it), host mounts until setns. */
 static _noreturn_ void exec_child(const struct exec_ctx *c)
 {
+	const int keep[] = {c->init_fd, c->born_cgroup_fd, c->pty_sock, c->guard_fd};
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t none;
 	const char *step;
@@ -84,6 +90,15 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	 * ptrace us or open /proc/<pid>/exe (the vpsctl binary) before the exec replaces it. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		child_fail(c, "mark the process undumpable", 126);
+	/* None of the caller's fds goes any further: its terminal, files or sockets would be
+	 * the tenant's to read once we are inside. */
+	r = exec_pipes_child(&c->pipes);
+	if (r == 0)
+		r = close_all_but(keep, ELEMENTSOF(keep));
+	if (r < 0) {
+		errno = -r;
+		child_fail(c, "replace the caller's fds", 126);
+	}
 	r = join_cgroups(c);
 	if (r < 0) {
 		errno = -r;
@@ -112,14 +127,10 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	}
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(c, "close fds", 126);
-	execvp(c->argv[0], c->argv);
-	{
-		char what[300];
-		int code = errno == ENOENT ? 127 : 126;
-
-		snprintf(what, sizeof(what), "execute '%s'", c->argv[0]);
-		child_fail(c, what, code);
-	}
+	/* through vps-execve: this binary must not be what a tenant's #! reaches */
+	r = vps_execve_guarded(c->guard_fd, -1, c->name, c->argv, environ, 1);
+	errno = -r;
+	child_fail(c, "execute vps-execve", 126);
 }
 
 static int wait_code(pid_t pid)
@@ -183,47 +194,81 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	return 0;
 }
 
+/* The caller's side once the child runs: relay its pty or its pipes until it exits. */
+static int relay(struct exec_ctx *c, int pty_sock, pid_t pid, char *err, size_t errlen)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int r;
+
+	if (pidfd < 0)
+		return -errno;
+	if (pty_sock < 0)
+		return exec_pipes_relay(&c->pipes, pidfd);
+	/* the child's stdio are pipes only until its pty exists: its setup errors come that way */
+	closep(&c->pipes.in);
+	closep(&c->pipes.out);
+	r = vps_pty_relay(pty_sock, pid);
+	if (r == -EPIPE) {
+		exec_drain(c->pipes.err, STDERR_FILENO, 1 << 16);
+		return 0; /* it failed before its pty: its reason is on stderr, its code follows */
+	}
+	if (r < 0)
+		snprintf(err, errlen, "Failed to relay the pty: %s", strerror(-r));
+	return r;
+}
+
 int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
 	     char *err, size_t errlen)
 {
 	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
-			     .born_cgroup_fd = -EBADF, .pty_sock = -1};
+			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF,
+			     .pipes = {-1, -1, -1, {-1, -1, -1}}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF;
+	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
 	int sp[2] = {-1, -1}, r;
 	pid_t pid;
 
+	/* with a terminal, a pty of the VPS's own, as enter; the caller's never goes in */
+	pty = pty || (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	r = join_pid_ns(p, cfg, node, &c, err, errlen);
 	cg = c.cg;
 	init_fd = c.init_fd;
 	cgfd = c.born_cgroup_fd;
 	if (r < 0)
 		return r;
+	guard_fd = c.guard_fd = vps_execve_guard_open();
+	if (guard_fd < 0) {
+		snprintf(err, errlen, "Failed to open vps-execve: %s", strerror(-guard_fd));
+		return guard_fd;
+	}
 	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
+	sock = sp[0];
 	c.pty_sock = sp[1];
+	r = exec_pipes_open(&c.pipes);
+	if (r < 0) {
+		closep(&c.pty_sock);
+		return r;
+	}
 	pid = vps_clone(0, c.born_cgroup_fd, NULL, &c.in_cgroup);
-	if (pid < 0) {
-		r = -errno;
+	if (pid == 0) {
+		closep(&sock);
+		exec_child(&c);
+	}
+	r = pid < 0 ? -errno : 0;
+	closep(&c.pty_sock);
+	for (int i = 0; i < 3; i++)
+		closep(&c.pipes.child[i]);
+	if (r < 0) {
+		exec_pipes_close(&c.pipes);
 		snprintf(err, errlen, "Failed to clone: %s", strerror(-r));
 		return r;
 	}
-	if (pid == 0) {
-		if (sp[0] >= 0)
-			close(sp[0]);
-		exec_child(&c);
-	}
-	if (sp[1] >= 0)
-		close(sp[1]);
-	if (pty) {
-		r = vps_pty_relay(sp[0], pid);
-		close(sp[0]);
-		if (r < 0) {
-			snprintf(err, errlen, "Failed to relay the pty: %s", strerror(-r));
-			(void)kill(pid, SIGKILL);
-		}
-	}
+	r = relay(&c, sock, pid, err, errlen);
+	exec_pipes_close(&c.pipes);
+	if (r < 0)
+		(void)kill(pid, SIGKILL);
 	*ret_code = wait_code(pid);
-	return *ret_code < 0 ? *ret_code : 0;
+	return r < 0 ? r : *ret_code < 0 ? *ret_code : 0;
 }
