@@ -99,22 +99,20 @@ static int make_lowermap(int dfd, const struct vps_config *cfg)
 	return fchownat(dfd, "lowermap", u, (gid_t)u, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-/* trees/TEMPLATE.rootfs, unpacked when missing (by unpack; without one, -EAGAIN). */
-static int find_tree(const struct vps_paths *p, const struct vps_config *cfg,
-		     vps_tree_unpack_fn unpack, char *path, size_t len, char *err, size_t errlen)
+/* trees/TEMPLATE.rootfs into path; 1 when it exists. */
+static int find_tree(const struct vps_paths *p, const struct vps_config *cfg, char *path,
+		     size_t len, char *err, size_t errlen)
 {
 	int r = template_shared_tree_find(p->templates_dir, cfg->template_name, path, len);
 
 	if (r < 0)
 		return say(err, errlen, r, "Failed to look for the shared tree of template '%s': %s",
 			   cfg->template_name, strerror(-r));
-	if (r == 1)
-		return 0;
-	if (!unpack)
-		return -EAGAIN;
-	return unpack(p->templates_dir, cfg->template_name, err, errlen);
+	return r;
 }
 
+/* Without an unpack function, a missing tree is -EAGAIN before anything changed: the caller
+ * goes on in the build that has one. */
 static int migrate_overlay(const struct vps_paths *p, const struct vps_config *cfg, int dfd,
 			   vps_tree_unpack_fn unpack, char *note, size_t notelen, char *err,
 			   size_t errlen)
@@ -126,14 +124,21 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	if (lock < 0)
 		return say(err, errlen, lock, "Failed to lock the template store: %s",
 			   strerror(-lock));
+	r = find_tree(p, cfg, path, sizeof(path), err, errlen);
+	if (r == 0 && !unpack)
+		return -EAGAIN;
+	if (r < 0)
+		return r;
 	retired = template_shared_tree_retire_legacy(p->templates_dir, cfg->template_name);
 	if (retired < 0)
 		return say(err, errlen, retired,
 			   "Failed to retire the unshifted shared tree of template '%s': %s",
 			   cfg->template_name, strerror(-retired));
-	r = find_tree(p, cfg, unpack, path, sizeof(path), err, errlen);
-	if (r < 0)
-		return r;
+	if (r == 0) {
+		r = unpack(p->templates_dir, cfg->template_name, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	r = relink_lower(dfd, path);
 	if (r == 1)
 		snprintf(note, notelen, "now on the id-shifted shared tree of template '%s'%s",

@@ -133,7 +133,7 @@ static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x, c
 	}
 	if (x->resolv_conf) {
 		*what = "write /etc/resolv.conf";
-		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf);
+		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf, x->root_uid, x->root_gid);
 		if (r < 0)
 			return r;
 	}
