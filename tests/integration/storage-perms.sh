@@ -6,7 +6,7 @@
 # without a user namespace, are checked as `nobody` on the host, by owner on the host and by
 # owner inside. An older vpsctl's unshifted shared tree is retired at start, never used.
 . "$(dirname "$0")/lib.sh"
-plan 58
+plan 59
 
 TPL=$T_ROOT/var/lib/vpsctl/templates
 VPS=$T_ROOT/var/lib/vpsctl/vps
@@ -65,6 +65,8 @@ denied "the shared tree's directory" "$TPL/trees"
 denied "the shared tree" "$TREE"
 denied "the template's setuid shell in the shared tree" "$TREE/bin/suidsh"
 check "no shared tree is left beside the tarballs" test ! -e "$TPL/suid.rootfs"
+is "nobody finds no setuid file anywhere under the node's directories" \
+	"$("${NOBODY[@]}" find "$T_ROOT/var" "$T_ROOT/run" -perm -4000 2>/dev/null)" ""
 denied "the VPS base" "$VPS"
 for v in uo po; do
 	denied "$v: its directory" "$VPS/$v"
