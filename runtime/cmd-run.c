@@ -11,11 +11,19 @@
 #include "network.h"
 #include "parse.h"
 #include "state.h"
+#include "storage.h"
+
+#ifdef VPSCTL_ARCHIVE_VERBS
+static const vps_tree_unpack_fn tree_unpack = vps_storage_unpack_tree;
+#else
+/* an overlay's shared tree to unpack: start goes on in vpsctl-template (main.c) */
+static const vps_tree_unpack_fn tree_unpack = NULL;
+#endif
 
 static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, int *lock)
 {
 	struct vps_state st;
-	char err[512] = "";
+	char err[512] = "", note[256];
 	int r;
 
 	if (vps_run_state_get(&c->paths, cfg->name, &st) != VPS_STOPPED)
@@ -27,6 +35,15 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	if (r < 0)
 		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",
 				strerror(-r));
+	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), err, sizeof(err));
+	if (r == -EAGAIN && !tree_unpack) {
+		closep(lock); /* the other build takes it again */
+		return cli_exec_archive_build(c);
+	}
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err);
+	if (note[0])
+		fprintf(stderr, "vpsctl: %s: %s\n", cfg->name, note);
 	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));

@@ -109,10 +109,10 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, cons
 	}
 	*what = "open the VPS directory";
 	r = vps_storage_open_dir(s->rootfs, &dir_fd);
-	if (r == 0)
+	if (r == 0 && s->cfg->userns)
 		r = become_root(what);
 	if (r == 0)
-		r = vps_storage_mount_idmapped(dir_fd, lower_fd, rootfd, what);
+		r = vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns, rootfd, what);
 	return r;
 }
 
@@ -155,7 +155,7 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 			child_fail(sock, disk_fd, "receive the disk image's mount");
 	}
 	/* #3 */
-	r = vps_storage_mount(s->cfg, s->rootfs, what);
+	r = vps_storage_mount_private(what);
 	/* the disk image becomes the root filesystem, in this mount namespace only */
 	if (r == 0 && disk_fd >= 0 &&
 	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
