@@ -4,7 +4,7 @@
 # are errors; a file from a newer vpsctl is refused and nothing destructive follows from it; a
 # VPS whose vps.conf or state file is corrupt can still be seen and stopped.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 51
 
 VPS=$T_ROOT/var/lib/vpsctl/vps
 RUN=$T_ROOT/run/vpsctl
@@ -114,6 +114,20 @@ if printf '%s' "$out" | grep -q "not running"; then ok 1 "stop does not say 'not
 wait_for 10 sh -c "! [ -e /proc/$init ]"
 ok $? "a's init is gone"
 is "status: stopped" "$(json_get "$(vpsctl status a --json)" state)" stopped
+
+# A state file of a newer vpsctl: not stopped, not destroyed.
+check "start a" vpsctl start a
+init=$(json_get "$(vpsctl status a --json)" init_pid)
+cp "$RUN/a/state" "$T_ROOT/a.state"
+sed -i '1i FORMAT_VERSION="3"' "$RUN/a/state"
+refused "stop --force refuses a newer state" \
+	"run/vpsctl/a/state: written by a newer vpsctl \(format 3; this one reads up to 2\); not stopping it" \
+	vpsctl stop --force a
+refused "destroy --force refuses it too" "written by a newer vpsctl.*not destroying it" vpsctl destroy --force a
+[ -e "/proc/$init" ] && [ -e "$VPS/a/vps.conf" ]
+ok $? "a still runs and still exists"
+cp "$T_ROOT/a.state" "$RUN/a/state"
+check "stop a with its own state back" vpsctl stop --force a
 
 # A state file that is all garbage: stop finds the VPS through its cgroup.
 check "start a" vpsctl start a
