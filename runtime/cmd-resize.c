@@ -139,10 +139,18 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 {
 	struct vps_state st;
 
-	if (vps_run_state_get(&c->paths, name, &st) == VPS_STOPPED)
+	switch (vps_run_state_get(&c->paths, name, &st)) {
+	case VPS_STOPPED:
 		return -ESRCH;
-	return vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent,
-			      name, ret);
+	case VPS_UNKNOWN:
+		/* which cgroup, and whether it runs, is not known: change nothing */
+		cli_fail(name, "state unreadable: %s; not resizing", st.error_text);
+		return -EBADMSG;
+	default:
+		return vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent
+							  : c->node.cgroup_parent,
+				      name, ret);
+	}
 }
 
 static int save(struct cli *c, const struct vps_config *cfg)
@@ -183,6 +191,8 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	if (parse_resize(c, argc, argv, &cfg, &force) < 0)
 		return EXIT_FAILURE;
 	r = open_cgroup(c, cfg.name, &cg);
+	if (r == -EBADMSG)
+		return EXIT_FAILURE;
 	if (r < 0 && r != -ESRCH)
 		return cli_fail(cfg.name, "Failed to open its cgroup: %s", strerror(-r));
 	if (cg) {

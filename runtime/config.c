@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "fileio.h"
+#include "idmap.h"
 #include "vpsctl-build.h"
 
 #define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
@@ -102,8 +104,38 @@ void node_config_init(struct node_config *c)
 	strcpy(c->storage, "copy");
 }
 
+/* A range of 65536 host ids from base: none of the host's own first 65536, none past the
+ * last valid id (4294967295 is (uid_t)-1). */
+static int check_id_range(const char *path, unsigned line, const char *key, uint64_t base,
+			  char *err, size_t errlen)
+{
+	if (base < VPS_IDMAP_SIZE) {
+		snprintf(err, errlen, "%s:%u: %s %" PRIu64 " overlaps the host's own ids (0-%u)",
+			 path, line, key, base, VPS_IDMAP_SIZE - 1);
+		return -EBADMSG;
+	}
+	if (base > (uint64_t)UINT32_MAX - VPS_IDMAP_SIZE) {
+		snprintf(err, errlen,
+			 "%s:%u: %s %" PRIu64 " puts its 65536 ids beyond the last host id (%u)",
+			 path, line, key, base, UINT32_MAX - 1);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *lines,
+			 const char *name)
+{
+	const struct conf_key *k = conf_find(keys, n, name);
+
+	return k ? lines[k - keys] : 0;
+}
+
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
 {
+	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
+				    NODE_CONFIG_FORMAT};
+	unsigned lines[ELEMENTSOF(node_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	int r;
 
@@ -115,10 +147,11 @@ int node_config_load(const struct vps_paths *p, struct node_config *ret, char *e
 		snprintf(err, errlen, "cannot read %s: %s", p->node_conf, strerror(-r));
 		return r;
 	}
-	r = conf_parse(node_config_keys, node_config_keys_n, ret, text, err, errlen);
+	r = conf_parse(&f, ret, text, lines, err, errlen);
 	if (r < 0)
 		return r;
-	return 0;
+	return check_id_range(p->node_conf, key_line(f.keys, f.n, lines, "UID_BASE_START"),
+			      "UID_BASE_START", ret->uid_base_start, err, errlen);
 }
 
 void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node)
@@ -130,15 +163,42 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	c->poweroff_signal = SIGUSR2;
 	c->quota = node->defaults;
 	c->antispoof = true;
+	c->userns = true; /* fail closed for whoever uses a config that did not load */
 	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
 	strcpy(c->storage, "copy");
+}
+
+/* What decides whether root in the VPS is host root may not be guessed: USERNS must be there,
+ * and with it a UID_BASE that is a range of its own. */
+static int check_isolation(const struct vps_config *c, const char *path, const unsigned *lines,
+			   char *err, size_t errlen)
+{
+	const struct conf_key *keys = vps_config_keys;
+	unsigned uid_line = key_line(keys, vps_config_keys_n, lines, "UID_BASE");
+
+	if (!key_line(keys, vps_config_keys_n, lines, "USERNS")) {
+		snprintf(err, errlen,
+			 "%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
+			 "USERNS=\"no\" (root inside is host root)", path);
+		return -EBADMSG;
+	}
+	if (!c->userns)
+		return 0;
+	if (!uid_line) {
+		snprintf(err, errlen, "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range",
+			 path);
+		return -EBADMSG;
+	}
+	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err, errlen);
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
 		    struct vps_config *ret, char *err, size_t errlen)
 {
+	unsigned lines[ELEMENTSOF(vps_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	char path[PATH_MAX];
+	struct conf_file f = {path, vps_config_keys, ELEMENTSOF(vps_config_keys), VPS_CONFIG_FORMAT};
 	int r;
 
 	vps_config_init(ret, name, node);
@@ -153,14 +213,10 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
-	r = conf_parse(vps_config_keys, vps_config_keys_n, ret, text, err, errlen);
-	if (r < 0) {
-		char tmp[256];
-
-		snprintf(tmp, sizeof(tmp), "corrupt vps.conf, %s", err);
-		snprintf(err, errlen, "%s", tmp);
-	}
-	return r;
+	r = conf_parse(&f, ret, text, lines, err, errlen);
+	if (r < 0)
+		return r;
+	return check_isolation(ret, path, lines, err, errlen);
 }
 
 int vps_config_format(const struct vps_config *c, char **ret)
@@ -171,7 +227,10 @@ int vps_config_format(const struct vps_config *c, char **ret)
 		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
 		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start.\n",
 		 c->name);
-	return conf_format(vps_config_keys, vps_config_keys_n, c, header, ret);
+	const struct conf_file f = {"vps.conf", vps_config_keys, ELEMENTSOF(vps_config_keys),
+				    VPS_CONFIG_FORMAT};
+
+	return conf_format(&f, c, header, ret);
 }
 
 int vps_config_save_at(int dir_fd, const struct vps_config *c)

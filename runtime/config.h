@@ -46,15 +46,23 @@ struct node_config {
 	char storage[16];       /* the storage mode `create` uses without --storage */
 };
 
+/* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
+#define VPS_CONFIG_FORMAT 2
+#define NODE_CONFIG_FORMAT 2
+
 extern const struct conf_key vps_config_keys[];
 extern const size_t vps_config_keys_n;
 extern const struct conf_key node_config_keys[];
 extern const size_t node_config_keys_n;
 
 void node_config_init(struct node_config *c);
-/* Reads the node config; a missing file means defaults. err says what is wrong. */
+/* Reads the node config; a missing file means defaults. err says what is wrong, naming the
+ * file and line; -EPROTONOSUPPORT: a newer vpsctl wrote it. */
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen);
 void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node);
+/* Reads and checks NAME's vps.conf: -EBADMSG for a bad line, an unknown or duplicate key, or
+ * a missing or unsafe isolation key (USERNS, UID_BASE); -EPROTONOSUPPORT for a file of a
+ * newer format. On an error ret still holds the defaults and what the good lines set. */
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
 		    struct vps_config *ret, char *err, size_t errlen);
 /* Writes dir_fd/vps.conf atomically. */

@@ -144,6 +144,28 @@ static int wait_pidfd(int fd, int timeout_ms)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
+/* The cgroup, network and state of a VPS whose processes are gone or to be killed. */
+static int remove_leftovers(const struct vps_paths *p, const char *name,
+			    const struct node_config *node, const struct vps_state *st)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	const char *parent = st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+	size_t n = 0;
+	int r;
+
+	r = vps_cgroup_new(parent, name, &cg);
+	if (r < 0)
+		return r;
+	if (vps_cgroup_count_procs(cg, &n) == 0 && n > 0)
+		(void)vps_cgroup_kill(cg, KILL_WAIT_MS);
+	r = vps_cgroup_remove(cg);
+	if (r < 0)
+		return r;
+	(void)vps_cgroup2_remove(parent, name);
+	vps_net_teardown(name);
+	return vps_state_remove(p, name);
+}
+
 static int kill_all(const struct vps_state *st, const char *name, const struct node_config *node)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
@@ -168,13 +190,15 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
 	int r;
 
-	if (init_fd >= 0 && !force &&
+	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
+	if (init_fd >= 0 && !force && cfg->poweroff_signal > 0 &&
 	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
 		(void)wait_pidfd(init_fd, (int)timeout_sec * 1000);
 	r = kill_all(st, cfg->name, node);
 	if (r < 0)
 		return r;
-	r = vps_cleanup_stale(p, cfg->name, node);
+	/* Not vps_cleanup_stale(): an unreadable state would keep it from removing the state. */
+	r = remove_leftovers(p, cfg->name, node, st);
 	if (r == 0)
 		(void)vps_exit_write(p, cfg->name, "stopped");
 	return r;
@@ -193,6 +217,12 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		(void)vps_cleanup_stale(p, cfg->name, node);
 		snprintf(err, errlen, "not running");
 		return -ESRCH;
+	}
+	/* An unreadable state is stopped from what could be read of it (each pid checked
+	 * against its start time) and the cgroup; one from a newer vpsctl is not touched. */
+	if (rs == VPS_UNKNOWN && st.error == -EPROTONOSUPPORT) {
+		snprintf(err, errlen, "%s; not stopping it", st.error_text);
+		return -EPROTONOSUPPORT;
 	}
 	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
 	if (sup_fd < 0)
@@ -223,23 +253,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 
 int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct node_config *node)
 {
-	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_state st;
-	size_t n = 0;
-	int r;
 
 	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
 		return -EBUSY;
-	r = vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name,
-			   &cg);
-	if (r < 0)
-		return r;
-	if (vps_cgroup_count_procs(cg, &n) == 0 && n > 0)
-		(void)vps_cgroup_kill(cg, KILL_WAIT_MS);
-	r = vps_cgroup_remove(cg);
-	if (r < 0)
-		return r;
-	(void)vps_cgroup2_remove(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name);
-	vps_net_teardown(name);
-	return vps_state_remove(p, name);
+	return remove_leftovers(p, name, node, &st);
 }
