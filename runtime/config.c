@@ -120,6 +120,14 @@ static int check_id_range(const char *path, unsigned line, const char *key, uint
 			 path, line, key, base, UINT32_MAX - 1);
 		return -EBADMSG;
 	}
+	if (!vps_idmap_base_valid(base)) {
+		snprintf(err, errlen,
+			 "%s:%u: %s %" PRIu64 " overlaps the template block (%u-%u), which owns the "
+			 "shared template trees",
+			 path, line, key, base, VPS_IDMAP_TEMPLATE_BASE,
+			 VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE - 1);
+		return -EBADMSG;
+	}
 	return 0;
 }
 

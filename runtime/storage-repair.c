@@ -163,12 +163,6 @@ int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
 	int r;
 
 	note[0] = '\0';
-	if (cfg->userns && !vps_idmap_base_valid(cfg->uid_base))
-		return say(err, errlen, -ERANGE,
-			   "UID_BASE %llu is not a valid id range (it must be above 65535, below "
-			   "2^32-65536, and clear of the template block %u..%u)",
-			   (unsigned long long)cfg->uid_base, VPS_IDMAP_TEMPLATE_BASE,
-			   VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE - 1);
 	r = vps_path(p, cfg->name, NULL, dir, sizeof(dir));
 	if (r < 0)
 		return snprintf(err, errlen, "Failed to find its directory: %s", strerror(-r));

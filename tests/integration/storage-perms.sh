@@ -131,5 +131,5 @@ vpsctl stop --force uo >/dev/null 2>&1
 sed -i "s/^UID_BASE=.*/UID_BASE=\"$TB\"/" "$VPS/uo/vps.conf"
 out=$(vpsctl start uo 2>&1)
 [ $? != 0 ]; ok $? "a VPS given the template block is refused"
-like "naming the reason" "$out" "UID_BASE $TB is not a valid id range.*template block"
+like "naming the reason" "$out" "UID_BASE $TB overlaps the template block"
 finish
