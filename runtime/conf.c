@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "caps.h"
 #include "conf.h"
+#include "devpts.h"
 #include "network.h"
 #include "parse.h"
 
@@ -159,6 +160,9 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 	case CONF_WEIGHT:
 		r = parse_uint64_range(value, 1, 10000, &u);
 		break;
+	case CONF_PTYS:
+		r = parse_uint64_range(value, 1, VPS_PTYS_LIMIT, &u);
+		break;
 	case CONF_UINT:
 		r = parse_uint64(value, &u);
 		break;
@@ -197,6 +201,7 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 		break;
 	case CONF_WEIGHT:
 	case CONF_UINT:
+	case CONF_PTYS:
 		snprintf(buf, len, "%" PRIu64, u);
 		break;
 	case CONF_RATE:
