@@ -6,7 +6,7 @@
 # privileged VPSes), and says "next start" when the tenant replaced its /dev/pts; bad values
 # are refused with the reason and change nothing.
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 33
 
 HELPERS=${BUILD_DIR:-$(dirname "$0")/../../build}/tests/helpers
 VPS_DIR=$T_ROOT/var/lib/vpsctl/vps
@@ -103,7 +103,15 @@ ok $? "resize a --ptys 16 after the tenant put a symlink at /dev/pts"
 like "... says it applies at the next start" "$err" \
 	'a: the pty cap cannot be changed live: its /dev/pts is no longer the devpts mount vpsctl made \(the VPS changed it\); saved for the next start'
 is "... and vps.conf holds it" "$(conf_ptys a)" 16
-check "restart a" sh -c "'$VPSCTL' --root '$T_ROOT' stop a && '$VPSCTL' --root '$T_ROOT' start a"
-is "after the restart a opens its 16" "$(opened a)" "opened 16 refused ENOSPC"
+# a reboot from inside is a new devpts: it takes the saved cap, not the one a started with
+second_boot() { [ "$(json_get "$(vpsctl status a --json)" boots)" = 2 ]; }
+vpsctl exec a -- reboot
+check "a rebooted itself" wait_for 20 second_boot
+check "... and runs" wait_for 20 sh -c "'$VPSCTL' --root '$T_ROOT' exec a -- true"
+is "after the reboot a opens its 16" "$(opened a)" "opened 16 refused ENOSPC"
+check "resize a --ptys 5 (stopped), then start" \
+	sh -c "'$VPSCTL' --root '$T_ROOT' stop a && '$VPSCTL' --root '$T_ROOT' resize a --ptys 5 &&
+		'$VPSCTL' --root '$T_ROOT' start a"
+is "after the start a opens its 5" "$(opened a)" "opened 5 refused ENOSPC"
 [ -n "${hold_job:-}" ] && wait "$hold_job" 2>/dev/null
 finish
