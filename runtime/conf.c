@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "caps.h"
 #include "conf.h"
+#include "devpts.h"
 #include "network.h"
 #include "parse.h"
 
@@ -121,6 +122,7 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 	return 0;
 }
 
+/* Every type listed, no default: a new type makes -Wswitch say which way it goes. */
 static bool type_is_string(enum conf_type t)
 {
 	switch (t) {
@@ -132,10 +134,21 @@ static bool type_is_string(enum conf_type t)
 	case CONF_WEIGHT:
 	case CONF_UINT:
 	case CONF_RATE:
+	case CONF_PTYS:
+	case _CONF_TYPE_MAX:
 		return false;
-	default:
+	case CONF_STRING:
+	case CONF_NAME:
+	case CONF_HOSTNAME:
+	case CONF_PATH:
+	case CONF_CPUSET:
+	case CONF_IPLIST:
+	case CONF_MAC:
+	case CONF_CAPLIST:
+	case CONF_STORAGE:
 		return true;
 	}
+	return false;
 }
 
 const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name)
@@ -172,6 +185,9 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 		break;
 	case CONF_WEIGHT:
 		r = parse_uint64_range(value, 1, 10000, &u);
+		break;
+	case CONF_PTYS:
+		r = parse_uint64_range(value, 1, VPS_PTYS_LIMIT, &u);
 		break;
 	case CONF_UINT:
 		r = parse_uint64(value, &u);
@@ -213,6 +229,7 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 		break;
 	case CONF_WEIGHT:
 	case CONF_UINT:
+	case CONF_PTYS:
 		snprintf(buf, len, "%" PRIu64, u);
 		break;
 	case CONF_RATE:

@@ -31,6 +31,7 @@ struct vps_config {
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
 	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
 	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
+	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
 };
 
 struct node_config {
@@ -44,6 +45,7 @@ struct node_config {
 	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
 	uint64_t uid_base_start; /* where user-namespace id ranges start */
 	char storage[16];       /* the storage mode `create` uses without --storage */
+	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */

@@ -112,8 +112,12 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		child_fail(c, "become root of the VPS's user namespace", 126);
 	if (chdir("/") < 0)
 		child_fail(c, "change to /", 126);
-	if (c->pty_sock >= 0 && vps_pty_child_setup(c->pty_sock) < 0)
-		child_fail(c, "set up a pty", 126);
+	r = c->pty_sock >= 0 ? vps_pty_child_setup(c->pty_sock) : 0;
+	if (r < 0) {
+		errno = -r;
+		child_fail(c, r == -ENOSPC ? "get a pty: the VPS holds as many as its pty cap allows "
+				"(vpsctl resize --ptys)" : "set up a pty", 126);
+	}
 	for (int sig = 1; sig < _NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
@@ -141,18 +145,6 @@ static int wait_code(pid_t pid)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
-static bool in_other_userns(uint64_t pid)
-{
-	struct stat a, b;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
-	if (stat("/proc/self/ns/user", &a) < 0 || stat(path, &b) < 0)
-		return false;
-	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
 static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
@@ -184,7 +176,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "Failed to open the VPS cgroup: %s", strerror(-r));
 		return r;
 	}
-	c->userns = in_other_userns(st.init_pid);
+	c->userns = vps_pid_in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
 		r = -errno;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -244,4 +245,16 @@ void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *na
 	ret->supervised = vps_process_alive(ret->st.supervisor_pid, ret->st.supervisor_start);
 	if (ret->rs == VPS_STOPPED && ret->supervised)
 		ret->rs = VPS_TRANSITION;
+}
+
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+bool vps_pid_in_other_userns(uint64_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
+	if (stat("/proc/self/ns/user", &a) < 0 || stat(path, &b) < 0)
+		return false;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }

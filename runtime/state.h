@@ -50,6 +50,8 @@ int vps_exit_write(const struct vps_paths *p, const char *name, const char *reas
 int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len);
 /* Opens a pidfd for pid only if it still is the process that started at start_time. */
 int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time);
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+bool vps_pid_in_other_userns(uint64_t pid);
 
 /* What list and status show of a VPS at runtime. */
 struct vps_run_info {

@@ -39,6 +39,7 @@ START_TEST(test_roundtrip_every_key)
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
+		{"PTYS", "8"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -53,7 +54,7 @@ START_TEST(test_roundtrip_every_key)
 					  values[i][1]), 0);
 	ck_assert_int_eq(vps_config_format(&a, &text), 0);
 	vps_config_init(&b, "web1", &node);
-	ck_assert_int_eq(conf_parse(&vps_file, &b, text, NULL, err, sizeof(err)), 0);
+	ck_assert_msg(conf_parse(&vps_file, &b, text, NULL, err, sizeof(err)) == 0, "%s", err);
 	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
 		const struct conf_key *k = conf_find(vps_config_keys, vps_config_keys_n, values[i][0]);
 
@@ -66,6 +67,7 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert(b.onboot);
 	ck_assert(b.nesting);
 	ck_assert_str_eq(b.storage, "overlay");
+	ck_assert_uint_eq(b.ptys, 8);
 }
 
 /* A vps.conf from before storage modes is a copy, whatever the node's default is now. */
@@ -83,6 +85,21 @@ START_TEST(test_storage_default_is_copy)
 }
 END_TEST
 
+/* A vps.conf from before the pty cap gets the node's default cap, never the whole pool. */
+START_TEST(test_ptys_default_is_node_cap)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	node.default_ptys = 32;
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.ptys, 32);
+}
+END_TEST
+
 START_TEST(test_node_roundtrip)
 {
 	struct node_config a, b;
@@ -92,6 +109,8 @@ START_TEST(test_node_roundtrip)
 	node_config_init(&a);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "CGROUP_PARENT", "/x/y"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_MEMORY", "1G"), 0);
+	ck_assert_uint_eq(a.default_ptys, 256);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_PTYS", "64"), 0);
 	ck_assert_int_eq(conf_format(&node_file, &a, "", &text), 0);
 	memset(&b, 0, sizeof(b));
 	ck_assert_int_eq(conf_parse(&node_file, &b, text, NULL, err, sizeof(err)), 0);
@@ -99,6 +118,7 @@ START_TEST(test_node_roundtrip)
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
 	ck_assert_str_eq(b.storage, "copy");
+	ck_assert_uint_eq(b.default_ptys, 64);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
 	ck_assert_str_eq(a.storage, "overlay");
@@ -142,6 +162,11 @@ START_TEST(test_parse_errors)
 	ck_assert_str_eq(c.cap_drop, "all");
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0'");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=unlimited\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048576\n", NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "  MEMORY='64M'  \n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }
@@ -319,6 +344,7 @@ int main(void)
 	setup_files();
 	tcase_add_test(tc, test_roundtrip_every_key);
 	tcase_add_test(tc, test_node_roundtrip);
+	tcase_add_test(tc, test_ptys_default_is_node_cap);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
 	tcase_add_test(tc, test_storage_default_is_copy);
