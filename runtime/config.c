@@ -50,6 +50,8 @@ const struct conf_key vps_config_keys[] = {
 	     "Capabilities removed from the default set, or all; applies at the next start"),
 	VKEY("NESTING", CONF_BOOL, nesting,
 	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
+	VKEY("SOCKETCALL", CONF_BOOL, socketcall,
+	     "Allow i386 socketcall for 32-bit glibc programs; opens the socket family gap (yes/no)"),
 	VKEY("USERNS", CONF_BOOL, userns,
 	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,

@@ -27,6 +27,7 @@ struct vps_config {
 	char cap_add[512];  /* capabilities on top of the default bounding set */
 	char cap_drop[512]; /* capabilities taken out of it */
 	bool nesting;       /* nested user namespaces allowed inside */
+	bool socketcall;    /* i386 socketcall allowed (32-bit glibc networking) */
 	bool userns;        /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
 	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */

@@ -16,7 +16,8 @@ int vps_security_apply(const struct vps_config *cfg, const char **what)
 		return r;
 	/* 1. seccomp while CAP_SYS_ADMIN is still ours (no no_new_privs: su and ping must work) */
 	*what = "load the seccomp filter";
-	r = vps_seccomp_load(cfg->nesting);
+	r = vps_seccomp_load((cfg->nesting ? VPS_SECCOMP_NESTING : 0) |
+			     (cfg->socketcall ? VPS_SECCOMP_SOCKETCALL : 0));
 	if (r < 0)
 		return r;
 	/* 2. capabilities: the filter lets prctl and capset through */

@@ -25,7 +25,7 @@ INFO_FIELDS="name:string state:string template:string hostname:string
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
 	swap:string pids:string io_weight:string cpuset:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
-	cap_add:string cap_drop:string nesting:string userns:string uid_base:string storage:string
+	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
 	disk:string ptys:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number
 	throttled_usec:number memory_current:number memory_peak:number memory_max:number

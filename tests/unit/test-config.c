@@ -38,6 +38,7 @@ START_TEST(test_roundtrip_every_key)
 		{"USERNS", "yes"},             {"UID_BASE", "1065536"},
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
+		{"SOCKETCALL", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
 		{"PTYS", "8"},
 	};
