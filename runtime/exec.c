@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <signal.h>
@@ -20,12 +21,18 @@
 #include "cgroup-mount.h"
 #include "cleanup.h"
 #include "exec.h"
+#include "frozen.h"
 #include "security.h"
 #include "vps-pty.h"
 #include "state.h"
 #include "vps-clone.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+/* From clone to exec takes milliseconds; longer means the VPS stopped our child (frozen after
+ * we looked, or stuck), and the caller gets an answer rather than a hang. */
+#define START_TIMEOUT_MS 10000
+/* How long a killed child gets to go (one frozen by a v1 freezer stays until thawed). */
+#define KILL_WAIT_MS 1000
 
 struct exec_ctx {
 	const struct vps_config *cfg;
@@ -149,6 +156,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		       size_t errlen)
 {
 	struct vps_state st;
+	bool frozen;
 	int r;
 
 	if (vps_run_state_get(p, cfg->name, &st) != VPS_RUNNING) {
@@ -173,6 +181,10 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "Failed to open the VPS cgroup: %s", strerror(-r));
 		return r;
 	}
+	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen) {
+		snprintf(err, errlen, "VPS is frozen");
+		return -EBUSY;
+	}
 	c->userns = in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
@@ -183,6 +195,43 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	return 0;
 }
 
+static int poll_in(int fd, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+/* Waits for the child to exec (or fail: it reports on stderr itself), seen as EOF on the
+ * close-on-exec pipe it holds. When that does not come in time it is killed and left to
+ * whoever inherits it, should it stay frozen. */
+static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char *err,
+			size_t errlen)
+{
+	_cleanup_close_ int pidfd = -EBADF;
+	bool frozen = false;
+	int r = poll_in(start_fd, START_TIMEOUT_MS);
+
+	if (r != -ETIMEDOUT)
+		return r;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	(void)kill(pid, SIGKILL);
+	if (pidfd >= 0 && poll_in(pidfd, KILL_WAIT_MS) == 0)
+		(void)waitpid(pid, NULL, 0);
+	if (vps_frozen(c->cgroup_parent, c->name, &frozen) == 0 && frozen)
+		snprintf(err, errlen, "VPS is frozen");
+	else
+		snprintf(err, errlen, "VPS did not run the command within %d s: stuck?",
+			 START_TIMEOUT_MS / 1000);
+	return -ETIMEDOUT;
+}
+
 int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
 	     char *err, size_t errlen)
@@ -190,8 +239,8 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
 			     .born_cgroup_fd = -EBADF, .pty_sock = -1};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF;
-	int sp[2] = {-1, -1}, r;
+	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF, start_fd = -EBADF;
+	int sp[2] = {-1, -1}, started[2], r;
 	pid_t pid;
 
 	r = join_pid_ns(p, cfg, node, &c, err, errlen);
@@ -203,19 +252,31 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	c.pty_sock = sp[1];
+	if (pipe2(started, O_CLOEXEC) < 0)
+		return -errno;
+	start_fd = started[0];
 	pid = vps_clone(0, c.born_cgroup_fd, NULL, &c.in_cgroup);
 	if (pid < 0) {
 		r = -errno;
+		close(started[1]);
 		snprintf(err, errlen, "Failed to clone: %s", strerror(-r));
 		return r;
 	}
 	if (pid == 0) {
 		if (sp[0] >= 0)
 			close(sp[0]);
+		close(started[0]);
 		exec_child(&c);
 	}
+	close(started[1]);
 	if (sp[1] >= 0)
 		close(sp[1]);
+	r = wait_started(&c, start_fd, pid, err, errlen);
+	if (r < 0) {
+		if (sp[0] >= 0)
+			close(sp[0]);
+		return r;
+	}
 	if (pty) {
 		r = vps_pty_relay(sp[0], pid);
 		close(sp[0]);
