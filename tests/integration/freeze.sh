@@ -3,7 +3,7 @@
 # (freeze itself, change its limits, move itself back to its root); and a VPS the host froze is
 # reported as frozen, refused quickly by exec/enter, and stopped at once by a plain stop.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 50
 
 REFUSED='Read-only file system|[Pp]ermission denied|Operation not permitted'
 
@@ -107,4 +107,14 @@ for v in p u; do
 done
 is "both stopped" "$(vpsctl list -o state | tail -n +2 | sort -u)" stopped
 is "no cgroup left" "$(cgroup_dirs)" ""
+
+# A user namespace nested in a privileged VPS may map the host's root, own the host-root files
+# of a cgroup2 it mounts itself (rooted at its own group) and write them: no such VPS.
+out=$(vpsctl create pn --template busybox --privileged --nesting 2>&1)
+[ $? != 0 ]; ok $? "create --privileged --nesting is refused"
+like "saying why" "$out" "^vpsctl: pn: --nesting needs a user namespace"
+sed -i 's/^NESTING="no"/NESTING="yes"/' "$T_ROOT/var/lib/vpsctl/vps/p/vps.conf"
+out=$(bounded 30 start p)
+[ $? != 0 ]; ok $? "a privileged VPS whose vps.conf says NESTING=yes does not start"
+like "saying why" "$out" "NESTING=yes needs a user namespace"
 finish
