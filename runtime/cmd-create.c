@@ -168,6 +168,9 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 
 	cfg->nesting = a->nesting;
 	cfg->socketcall = a->socketcall;
+	if (cfg->nesting && !cfg->userns)
+		return cli_fail(a->name, "--nesting needs a user namespace: nested in a --privileged "
+				"VPS, one can map the host's root and write the VPS's own cgroup");
 	if (a->cap_add && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_ADD", a->cap_add) < 0)
 		return cli_fail(a->name, "invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE", a->cap_add);
 	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)

@@ -13,6 +13,7 @@
 
 #include "cgroup-mount.h"
 #include "cleanup.h"
+#include "frozen.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "network.h"
@@ -144,12 +145,17 @@ static int wait_pidfd(int fd, int timeout_ms)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
+static const char *cgroup_parent_of(const struct vps_state *st, const struct node_config *node)
+{
+	return st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+}
+
 /* The cgroup, network and state of a VPS whose processes are gone or to be killed. */
 static int remove_leftovers(const struct vps_paths *p, const char *name,
 			    const struct node_config *node, const struct vps_state *st)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	const char *parent = st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+	const char *parent = cgroup_parent_of(st, node);
 	size_t n = 0;
 	int r;
 
@@ -175,12 +181,31 @@ static int kill_all(const struct vps_state *st, const char *name, const struct n
 	/* Killing the init of a pid namespace takes every process in it along. */
 	if (init_fd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
-	r = vps_cgroup_new(st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent, name,
-			   &cg);
+	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
 	if (r < 0)
 		return r;
 	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
 	return r == -ENOENT ? 0 : r; /* the supervisor may have removed it already */
+}
+
+/* A frozen VPS cannot power itself off, and a process the v1 freezer holds cannot even die:
+ * SIGKILL everything while it is still frozen (nothing of it runs again), then thaw. Not
+ * vps_cgroup_kill(): its freeze and thaw would race the supervisor's own. */
+static int kill_frozen(const struct vps_state *st, const char *name,
+		       const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	int r;
+
+	if (init_fd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
+	if (r == 0)
+		r = vps_cgroup_kill_once(cg);
+	if (r < 0)
+		log_debug_errno(r, "%s: killing the frozen VPS failed, thawing anyway: %m", name);
+	return vps_thaw(cgroup_parent_of(st, node), name);
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
@@ -188,12 +213,16 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 			     unsigned timeout_sec, bool force)
 {
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	bool frozen = false;
 	int r;
 
+	(void)vps_frozen(cgroup_parent_of(st, node), cfg->name, &frozen);
 	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
-	if (init_fd >= 0 && !force && cfg->poweroff_signal > 0 &&
+	if (init_fd >= 0 && !force && !frozen && cfg->poweroff_signal > 0 &&
 	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
 		(void)wait_pidfd(init_fd, (int)timeout_sec * 1000);
+	if (frozen)
+		(void)kill_frozen(st, cfg->name, node);
 	r = kill_all(st, cfg->name, node);
 	if (r < 0)
 		return r;
@@ -211,6 +240,7 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	_cleanup_close_ int sup_fd = -EBADF;
 	struct vps_state st;
 	enum vps_run_state rs = vps_run_state_get(p, cfg->name, &st);
+	bool frozen = false;
 	int r;
 
 	if (rs == VPS_STOPPED) {
@@ -227,8 +257,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
 	if (sup_fd < 0)
 		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	(void)vps_frozen(cgroup_parent_of(&st, node), cfg->name, &frozen);
 	r = -ETIMEDOUT;
-	if (!force && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
+	if (!force && !frozen && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
 		r = wait_pidfd(sup_fd, (int)timeout_sec * 1000);
 	if (r == -ETIMEDOUT) {
 		/* Killing init takes its pid namespace along; the supervisor notices, records
@@ -237,7 +268,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		_cleanup_close_ int init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
 
 		(void)syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0);
-		if (init_fd >= 0)
+		if (frozen)
+			(void)kill_frozen(&st, cfg->name, node);
+		else if (init_fd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
 		r = wait_pidfd(sup_fd, KILL_WAIT_MS);
 		if (r == -ETIMEDOUT) {

@@ -19,7 +19,7 @@ fi
 plan 72
 
 # The documented fields, name:jq-type, as docs/vpsctl.8.scd's JSON OUTPUT lists them.
-INFO_FIELDS="name:string state:string template:string hostname:string
+INFO_FIELDS="name:string state:string frozen:boolean template:string hostname:string
 	init_pid:number supervisor_pid:number uptime:number boots:number
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
