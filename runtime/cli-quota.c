@@ -36,12 +36,17 @@ const char *const quota_help[] = {
 	NULL,
 };
 
-size_t cli_quota_options(struct option *out)
+struct option *cli_quota_options(const struct option *own, size_t n_own, struct option *out,
+				 size_t cap)
 {
+	if (n_own + quota_flags_n + 1 > cap)
+		return NULL;
+	memcpy(out, own, n_own * sizeof(*own));
 	for (size_t i = 0; i < quota_flags_n; i++)
-		out[i] = (struct option){quota_flags[i].flag, required_argument, NULL,
-					 QUOTA_OPT_BASE + (int)i};
-	return quota_flags_n;
+		out[n_own + i] = (struct option){quota_flags[i].flag, required_argument, NULL,
+						 QUOTA_OPT_BASE + (int)i};
+	out[n_own + quota_flags_n] = (struct option){0};
+	return out;
 }
 
 int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)

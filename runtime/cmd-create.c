@@ -74,7 +74,7 @@ static const char *const create_help[] = {
 
 static int parse_create(struct cli *c, int argc, char **argv, struct create_args *a)
 {
-	struct option opts[32] = {
+	static const struct option own[] = {
 		{"template", required_argument, NULL, OPT_TEMPLATE},
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"onboot", no_argument, NULL, OPT_ONBOOT},
@@ -95,10 +95,11 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
 	};
-	size_t n = cli_quota_options(opts + 18);
+	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	int opt;
 
-	opts[18 + n] = (struct option){0};
+	if (!opts)
+		return -1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;

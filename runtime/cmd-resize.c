@@ -88,7 +88,7 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
 			bool *force)
 {
-	struct option opts[32] = {
+	static const struct option own[] = {
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"ip-add", required_argument, NULL, OPT_IP_ADD},
@@ -97,11 +97,13 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		{"disk", required_argument, NULL, OPT_DISK},
 	};
 	struct { int opt; const char *value; } set[32];
-	size_t n = cli_quota_options(opts + 6), n_set = 0;
+	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
+	size_t n_set = 0;
 	char err[256];
 	int opt;
 
-	opts[6 + n] = (struct option){0};
+	if (!opts)
+		return -1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == OPT_FORCE) {
 			*force = true;
