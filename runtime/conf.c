@@ -97,6 +97,9 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 	case CONF_STORAGE:
 		ok = strcmp(v, "copy") == 0 || strcmp(v, "overlay") == 0;
 		break;
+	case CONF_NODE_SERVICES:
+		ok = strcmp(v, "deny") == 0 || strcmp(v, "allow") == 0;
+		break;
 	case CONF_IPLIST: {
 		struct netsetup_addr a[VPS_NET_MAX_ADDRS];
 		size_t n;

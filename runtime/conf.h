@@ -27,6 +27,7 @@ enum conf_type {
 	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
 	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
 	CONF_STORAGE,  /* "copy" or "overlay" */
+	CONF_NODE_SERVICES, /* "deny" or "allow" */
 	_CONF_TYPE_MAX,
 };
 

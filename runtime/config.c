@@ -84,6 +84,8 @@ const struct conf_key node_config_keys[] = {
 	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
 	NKEY("STORAGE", CONF_STORAGE, storage,
 	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
+	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
+	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -100,6 +102,7 @@ void node_config_init(struct node_config *c)
 	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
 	c->uid_base_start = 1000000;
 	strcpy(c->storage, "copy");
+	strcpy(c->node_services, "deny");
 }
 
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Node services: a VPS reaches the node only as its gateway. One nftables table of ours,
+ * `table inet vpsctl`, drops what arrives on a VPS-facing interface for the node itself
+ * (the input hook: any of the node's addresses, on any interface) unless it is ICMP/ICMPv6
+ * (ping, ARP's IPv6 counterpart neighbour discovery, errors) or a reply to a connection the
+ * node opened. Forwarded traffic takes the forward hook and is not touched.
+ *
+ * The rule matches a set of interface names: the bridge in bridged mode (VPS traffic to the
+ * node arrives with iif = the bridge), a veth in a routed mode. An element stays while its
+ * interface exists and, for a bridge, while a VPS port ("veth-*") is in it.
+ *
+ * Why nftables through libnftables and not cls_bpf like anti-spoofing: "the node's own
+ * addresses" and "a reply to the node's connection" are routing and conntrack decisions
+ * that only the IP layer's hooks see; libnftables gives one atomic transaction (nft -f).
+ */
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "msg.h"
+#include "netsetup.h"
+
+#define VPS_PORT_PREFIX "veth-"
+#define LOCK_NAME "vpsctl-node-services"
+#define LOCK_WAIT_MS 10000
+#define MAX_ELEMENTS 64
+
+/*
+ * One transaction: concurrent starts each create-or-keep the table and set, then flush and
+ * refill the chains, so exactly one copy of the rules exists whatever the interleaving, and
+ * a chain an operator flushed or edited is made whole again. The input chain's priority is
+ * below filter (0) so that its drop comes before an operator's own filter chains.
+ */
+static const char ruleset[] =
+        "add table inet " NETSETUP_NODEFW_TABLE "\n"
+        "add set inet " NETSETUP_NODEFW_TABLE " ifaces { type ifname; }\n"
+        "add chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
+        "flush chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE
+        " from_vps ct direction reply ct state established,related accept\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE " from_vps meta l4proto { icmp, ipv6-icmp } accept\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE " from_vps drop\n"
+        "add chain inet " NETSETUP_NODEFW_TABLE
+        " input { type filter hook input priority filter - 10; policy accept; }\n"
+        "flush chain inet " NETSETUP_NODEFW_TABLE " input\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE " input iifname @ifaces jump from_vps\n";
+
+static void nft_ctx_freep(struct nft_ctx **c)
+{
+	int saved = errno;
+
+	if (*c)
+		nft_ctx_free(*c);
+	errno = saved;
+}
+
+/* Names go into nft's command text inside quotes: only plain characters. */
+static int ifname_plain(const char *s)
+{
+	if (netsetup_ifname_check(s) < 0)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *s))
+			return -EINVAL;
+	return 0;
+}
+
+/* The first line of libnftables's error text, which names what failed. */
+static void copy_error(const char *text, char *err, size_t errlen)
+{
+	if (!err || errlen == 0)
+		return;
+	snprintf(err, errlen, "%.*s", (int)strcspn(text ? text : "", "\n"), text ? text : "");
+}
+
+/* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
+static int nft_run(const char *cmd, char **ret_out, char *err, size_t errlen)
+{
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!ctx)
+		return -ENOMEM;
+	if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+		return -ENOMEM;
+	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		log_debug("nft failed: %s", e ? e : "");
+		copy_error(e, err, errlen);
+		return -EPROTO;
+	}
+	if (ret_out) {
+		*ret_out = strdup(nft_ctx_get_output_buffer(ctx) ?: "");
+		if (!*ret_out)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * A lock per network namespace, which is what the table belongs to: a bound abstract unix
+ * socket name (names live in the netns; the kernel frees it when the holder dies). It
+ * serializes "add an element" against "remove an element whose bridge looks empty".
+ */
+static int lock_take(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(LOCK_NAME));
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path + 1, LOCK_NAME, strlen(LOCK_NAME));
+	for (int waited = 0;; waited += 2) {
+		if (bind(fd, (struct sockaddr *)&sa, len) == 0)
+			return TAKE_FD(fd);
+		if (errno != EADDRINUSE)
+			return -errno;
+		if (waited >= LOCK_WAIT_MS)
+			return -ETIMEDOUT;
+		(void)nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+	}
+}
+
+int netsetup_nodefw_add(const char *ifname, char *err, size_t errlen)
+{
+	_cleanup_close_ int lock = -EBADF;
+	char cmd[sizeof(ruleset) + 128];
+	int r = ifname_plain(ifname);
+
+	if (r < 0)
+		return r;
+	lock = lock_take();
+	if (lock < 0) {
+		copy_error("another process holds the node-services lock", err, errlen);
+		return lock;
+	}
+	snprintf(cmd, sizeof(cmd), "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n",
+	         ruleset, ifname);
+	return nft_run(cmd, NULL, err, errlen);
+}
+
+/* --- pruning -------------------------------------------------------------------------- */
+
+struct ports {
+	int bridge;
+	size_t n;
+};
+
+static int count_port(const struct netsetup_link_info *l, void *userdata)
+{
+	struct ports *p = userdata;
+
+	if (l->master == p->bridge && strncmp(l->name, VPS_PORT_PREFIX, strlen(VPS_PORT_PREFIX)) == 0)
+		p->n++;
+	return 0;
+}
+
+/* 1 while ifname still carries VPS traffic: it exists and, if a bridge, has a VPS port. */
+static int still_used(const char *ifname)
+{
+	struct netsetup_link_info l;
+	struct ports p = {0};
+	int r = netsetup_link_get(-1, ifname, &l);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	if (strcmp(l.kind, "bridge") != 0)
+		return 1;
+	p.bridge = l.ifindex;
+	r = netsetup_link_foreach(-1, count_port, &p);
+	return r < 0 ? r : p.n > 0;
+}
+
+/* The quoted names after "elements = {" in `nft list set` output. */
+static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], size_t max)
+{
+	const char *p = strstr(text, "elements = {"), *end;
+	size_t n = 0;
+
+	if (!p)
+		return 0;
+	end = strchr(p, '}');
+	while (n < max && (p = strchr(p, '"')) && (!end || p < end)) {
+		size_t len = strcspn(++p, "\"");
+
+		if (len > 0 && len < NETSETUP_IFNAMSIZ) {
+			memcpy(names[n], p, len);
+			names[n++][len] = '\0';
+		}
+		p += len + (p[len] == '"');
+	}
+	return n;
+}
+
+static int list_set(char **ret_out)
+{
+	return nft_run("list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL, 0);
+}
+
+/* Deletes the elements no longer used; the table once the set is empty. */
+static int prune_locked(void)
+{
+	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ], cmd[256];
+	_cleanup_free_ char *out = NULL, *after = NULL;
+	size_t n;
+	int r;
+
+	if (list_set(&out) < 0)
+		return 0; /* no table (or no set): nothing of ours to remove */
+	n = parse_elements(out, names, MAX_ELEMENTS);
+	for (size_t i = 0; i < n; i++) {
+		/* in use, or not known (an error): keep it, fail closed */
+		if (still_used(names[i]) != 0 || ifname_plain(names[i]) < 0)
+			continue;
+		snprintf(cmd, sizeof(cmd), "delete element inet " NETSETUP_NODEFW_TABLE
+		         " ifaces { \"%s\" }", names[i]);
+		r = nft_run(cmd, NULL, NULL, 0);
+		if (r < 0)
+			return r;
+	}
+	r = list_set(&after);
+	if (r < 0 || strstr(after, "elements = {"))
+		return r;
+	return nft_run("delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL, 0);
+}
+
+int netsetup_nodefw_prune(void)
+{
+	_cleanup_close_ int lock = lock_take();
+
+	if (lock < 0)
+		return lock;
+	return prune_locked();
+}
+
+int netsetup_nodefw_has(const char *ifname)
+{
+	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ];
+	_cleanup_free_ char *out = NULL;
+	size_t n;
+
+	if (list_set(&out) < 0)
+		return 0;
+	n = parse_elements(out, names, MAX_ELEMENTS);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], ifname) == 0)
+			return 1;
+	return 0;
+}
