@@ -15,12 +15,12 @@
  * that only the IP layer's hooks see; libnftables gives one atomic transaction (nft -f).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +30,8 @@
 #include "netsetup.h"
 
 #define VPS_PORT_PREFIX "veth-"
-#define LOCK_NAME "vpsctl-node-services"
-#define LOCK_WAIT_MS 10000
-#define MAX_ELEMENTS 64
+#define LOCK_WAIT_MS    10000
+#define MAX_ELEMENTS    64
 
 /*
  * One transaction: concurrent starts each create-or-keep the table and set, then flush and
@@ -69,7 +68,8 @@ static int ifname_plain(const char *s)
 	if (netsetup_ifname_check(s) < 0)
 		return -EINVAL;
 	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *s))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+		            *s))
 			return -EINVAL;
 	return 0;
 }
@@ -107,23 +107,20 @@ static int nft_run(const char *cmd, char **ret_out, char *err, size_t errlen)
 }
 
 /*
- * A lock per network namespace, which is what the table belongs to: a bound abstract unix
- * socket name (names live in the netns; the kernel frees it when the holder dies). It
- * serializes "add an element" against "remove an element whose bridge looks empty".
+ * Serializes "add an element" against "remove an element whose bridge looks empty". A file
+ * in a root-only directory, not a name in the network namespace (an abstract socket, the
+ * nsfs inode), which any user of the node could hold to stop every start.
  */
-static int lock_take(void)
+static int lock_take(const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(LOCK_NAME));
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
 		return -errno;
-	memcpy(sa.sun_path + 1, LOCK_NAME, strlen(LOCK_NAME));
 	for (int waited = 0;; waited += 2) {
-		if (bind(fd, (struct sockaddr *)&sa, len) == 0)
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return TAKE_FD(fd);
-		if (errno != EADDRINUSE)
+		if (errno != EWOULDBLOCK)
 			return -errno;
 		if (waited >= LOCK_WAIT_MS)
 			return -ETIMEDOUT;
@@ -131,7 +128,7 @@ static int lock_take(void)
 	}
 }
 
-int netsetup_nodefw_add(const char *ifname, char *err, size_t errlen)
+int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, size_t errlen)
 {
 	_cleanup_close_ int lock = -EBADF;
 	char cmd[sizeof(ruleset) + 128];
@@ -139,13 +136,14 @@ int netsetup_nodefw_add(const char *ifname, char *err, size_t errlen)
 
 	if (r < 0)
 		return r;
-	lock = lock_take();
+	lock = lock_take(lock_path);
 	if (lock < 0) {
-		copy_error("another process holds the node-services lock", err, errlen);
+		snprintf(err, errlen, "cannot take the lock '%s': %s", lock_path, strerror(-lock));
 		return lock;
 	}
-	snprintf(cmd, sizeof(cmd), "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n",
-	         ruleset, ifname);
+	snprintf(cmd, sizeof(cmd),
+	         "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n", ruleset,
+	         ifname);
 	return nft_run(cmd, NULL, err, errlen);
 }
 
@@ -160,7 +158,8 @@ static int count_port(const struct netsetup_link_info *l, void *userdata)
 {
 	struct ports *p = userdata;
 
-	if (l->master == p->bridge && strncmp(l->name, VPS_PORT_PREFIX, strlen(VPS_PORT_PREFIX)) == 0)
+	if (l->master == p->bridge &&
+	    strncmp(l->name, VPS_PORT_PREFIX, strlen(VPS_PORT_PREFIX)) == 0)
 		p->n++;
 	return 0;
 }
@@ -224,8 +223,9 @@ static int prune_locked(void)
 		/* in use, or not known (an error): keep it, fail closed */
 		if (still_used(names[i]) != 0 || ifname_plain(names[i]) < 0)
 			continue;
-		snprintf(cmd, sizeof(cmd), "delete element inet " NETSETUP_NODEFW_TABLE
-		         " ifaces { \"%s\" }", names[i]);
+		snprintf(cmd, sizeof(cmd),
+		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
+		         names[i]);
 		r = nft_run(cmd, NULL, NULL, 0);
 		if (r < 0)
 			return r;
@@ -236,9 +236,9 @@ static int prune_locked(void)
 	return nft_run("delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL, 0);
 }
 
-int netsetup_nodefw_prune(void)
+int netsetup_nodefw_prune(const char *lock_path)
 {
-	_cleanup_close_ int lock = lock_take();
+	_cleanup_close_ int lock = lock_take(lock_path);
 
 	if (lock < 0)
 		return lock;

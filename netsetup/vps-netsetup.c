@@ -6,12 +6,15 @@
 #include <inttypes.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "log.h"
 #include "netsetup.h"
+#include "network.h"
 #include "parse.h"
 
 #define SHOW_MAX_LINKS 256
@@ -35,7 +38,9 @@ static void help(void)
 	       "  stats --host-if veth-NAME    traffic counters of the node end (rx = from the VPS)\n"
 	       "\n"
 	       "  -v, --verbose                debug messages\n"
-	       "  -h, --help                   this help\n");
+	       "  -h, --help                   this help\n"
+	       "\n"
+	       "The node-services lock is vpsctl's, under VPSCTL_ROOT if set.\n");
 }
 
 static int bad_option(char **argv)
@@ -310,12 +315,23 @@ static int parse_plumb(int argc, char **argv, struct plumb_args *a)
 	return 0;
 }
 
+/* The lock vpsctl takes around the node-services rules: under VPSCTL_ROOT, as vpsctl's. */
+static int nodefw_lock(char *buf, size_t len)
+{
+	struct vps_paths p;
+	int r = vps_paths_init(getenv("VPSCTL_ROOT"), &p);
+
+	return r < 0 ? r : vps_net_nodefw_lock(&p, buf, len);
+}
+
 /* Fail closed: plumbing that leaves the node open to the VPS is an error. */
 static int close_node_services(const char *bridge)
 {
-	char why[256] = "";
-	int r = netsetup_nodefw_add(bridge, why, sizeof(why));
+	char why[512] = "", lock[PATH_MAX];
+	int r = nodefw_lock(lock, sizeof(lock));
 
+	if (r == 0)
+		r = netsetup_nodefw_add(lock, bridge, why, sizeof(why));
 	if (r < 0)
 		return log_error_errno(r, "Closing the node's services to '%s' failed: %s", bridge,
 		                       why[0] ? why : strerror(-r));
@@ -363,6 +379,7 @@ static int parse_host_if(int argc, char **argv, const char **ret)
 
 static int cmd_teardown(int argc, char **argv)
 {
+	char lock[PATH_MAX];
 	const char *host;
 	int r = parse_host_if(argc, argv, &host);
 
@@ -371,7 +388,9 @@ static int cmd_teardown(int argc, char **argv)
 	r = netsetup_vps_teardown(host);
 	if (r < 0)
 		return log_error_errno(r, "Tearing down '%s' failed: %m", host);
-	r = netsetup_nodefw_prune();
+	r = nodefw_lock(lock, sizeof(lock));
+	if (r == 0)
+		r = netsetup_nodefw_prune(lock);
 	if (r < 0)
 		return log_error_errno(r, "Removing unused node-services rules failed: %m");
 	return 0;

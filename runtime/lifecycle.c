@@ -240,6 +240,6 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 	if (r < 0)
 		return r;
 	(void)vps_cgroup2_remove(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name);
-	vps_net_teardown(name);
+	vps_net_teardown(p, name);
 	return vps_state_remove(p, name);
 }
