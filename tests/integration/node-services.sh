@@ -6,7 +6,7 @@
 # are vpsctl's own nftables table: one copy after parallel starts, made again by a start after
 # an operator's flush, gone with the last VPS; a start that cannot install them fails.
 . "$(dirname "$0")/lib.sh"
-plan 39
+plan 40
 
 echo 'NODE_ADDRESS="10.77.0.1/24 fd77::1/64"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 PIDS=""
@@ -104,6 +104,7 @@ out=$(vpsctl start a 2>&1); rc=$?
 ok $? "a start whose rules cannot be installed fails, saying why"
 diag "$out"
 like "... and the VPS is not running" "$(vpsctl status a 2>&1)" 'stopped'
+check "... with no veth left" sh -c '! ip link show veth-a'
 check "... and the operator's table is left alone" nft list chain inet vpsctl input
 nft delete table inet vpsctl
 
