@@ -82,15 +82,23 @@ static void copy_error(const char *text, char *err, size_t errlen)
 	snprintf(err, errlen, "%.*s", (int)strcspn(text ? text : "", "\n"), text ? text : "");
 }
 
-/* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
-static int nft_run(const char *cmd, char **ret_out, char *err, size_t errlen)
+/* One context per public call: closing its netlink socket costs milliseconds after a commit. */
+static int nft_open(struct nft_ctx **ret)
 {
 	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 
 	if (!ctx)
 		return -ENOMEM;
+	/* buffered: each get of the output or error text returns only the last command's */
 	if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
 		return -ENOMEM;
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
+
+/* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
+static int nft_run(struct nft_ctx *ctx, const char *cmd, char **ret_out, char *err, size_t errlen)
+{
 	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
 
@@ -130,10 +138,14 @@ static int lock_take(const char *path)
 
 int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, size_t errlen)
 {
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
 	_cleanup_close_ int lock = -EBADF;
 	char cmd[sizeof(ruleset) + 128];
 	int r = ifname_plain(ifname);
 
+	if (r < 0)
+		return r;
+	r = nft_open(&ctx);
 	if (r < 0)
 		return r;
 	lock = lock_take(lock_path);
@@ -144,7 +156,7 @@ int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, si
 	snprintf(cmd, sizeof(cmd),
 	         "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n", ruleset,
 	         ifname);
-	return nft_run(cmd, NULL, err, errlen);
+	return nft_run(ctx, cmd, NULL, err, errlen);
 }
 
 /* --- pruning -------------------------------------------------------------------------- */
@@ -203,20 +215,20 @@ static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], 
 	return n;
 }
 
-static int list_set(char **ret_out)
+static int list_set(struct nft_ctx *ctx, char **ret_out)
 {
-	return nft_run("list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL, 0);
+	return nft_run(ctx, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL, 0);
 }
 
 /* Deletes the elements no longer used; the table once the set is empty. */
-static int prune_locked(void)
+static int prune_locked(struct nft_ctx *ctx)
 {
 	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ], cmd[256];
 	_cleanup_free_ char *out = NULL, *after = NULL;
-	size_t n;
+	size_t n, deleted = 0;
 	int r;
 
-	if (list_set(&out) < 0)
+	if (list_set(ctx, &out) < 0)
 		return 0; /* no table (or no set): nothing of ours to remove */
 	n = parse_elements(out, names, MAX_ELEMENTS);
 	for (size_t i = 0; i < n; i++) {
@@ -226,32 +238,39 @@ static int prune_locked(void)
 		snprintf(cmd, sizeof(cmd),
 		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
 		         names[i]);
-		r = nft_run(cmd, NULL, NULL, 0);
+		r = nft_run(ctx, cmd, NULL, NULL, 0);
 		if (r < 0)
 			return r;
+		deleted++;
 	}
-	r = list_set(&after);
+	if (n > 0 && deleted == 0)
+		return 0;
+	r = list_set(ctx, &after);
 	if (r < 0 || strstr(after, "elements = {"))
 		return r;
-	return nft_run("delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL, 0);
+	return nft_run(ctx, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL, 0);
 }
 
 int netsetup_nodefw_prune(const char *lock_path)
 {
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
 	_cleanup_close_ int lock = lock_take(lock_path);
+	int r;
 
 	if (lock < 0)
 		return lock;
-	return prune_locked();
+	r = nft_open(&ctx);
+	return r < 0 ? r : prune_locked(ctx);
 }
 
 int netsetup_nodefw_has(const char *ifname)
 {
 	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ];
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
 	_cleanup_free_ char *out = NULL;
 	size_t n;
 
-	if (list_set(&out) < 0)
+	if (nft_open(&ctx) < 0 || list_set(ctx, &out) < 0)
 		return 0;
 	n = parse_elements(out, names, MAX_ELEMENTS);
 	for (size_t i = 0; i < n; i++)
