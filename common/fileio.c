@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -270,4 +271,31 @@ int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state, pid_t *
 	if (sscanf(p, " %llu", ret_start) != 1)
 		return -EIO;
 	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int close_all_but(const int *keep, size_t n)
+{
+	int sorted[64];
+	unsigned int from = 3;
+
+	if (n > ELEMENTSOF(sorted))
+		return -E2BIG;
+	memcpy(sorted, keep, n * sizeof(*keep));
+	qsort(sorted, n, sizeof(*sorted), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (sorted[i] < (int)from)
+			continue;
+		if ((unsigned int)sorted[i] > from &&
+		    syscall(SYS_close_range, from, (unsigned int)sorted[i] - 1, 0) < 0)
+			return -errno;
+		from = (unsigned int)sorted[i] + 1;
+	}
+	return syscall(SYS_close_range, from, ~0U, 0) < 0 ? -errno : 0;
 }

@@ -22,3 +22,5 @@ int rm_rf_at(int dirfd, const char *name);
 int proc_start_time(pid_t pid, unsigned long long *ret);
 /* The start time, the state letter (R, S, Z...) and the parent of a process (NULL: not wanted). */
 int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state, pid_t *ret_ppid);
+/* Closes every fd from 3 up except those in keep (negative entries are ignored). */
+int close_all_but(const int *keep, size_t n);

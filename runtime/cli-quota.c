@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli-quota.h"
+#include "devpts.h"
 
 const struct quota_flag quota_flags[] = {
 	{"cpus", "CPUS"},
@@ -17,6 +18,7 @@ const struct quota_flag quota_flags[] = {
 	{"pids", "PIDS"},
 	{"io-weight", "IO_WEIGHT"},
 	{"cpuset", "CPUSET"},
+	{"ptys", "PTYS"},
 };
 const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
 
@@ -30,6 +32,7 @@ const char *const quota_help[] = {
 	"  --pids N             process/thread cap",
 	"  --io-weight W        share of disk time, 1..10000",
 	"  --cpuset LIST        CPUs to run on (0-3,5); '' = all",
+	"  --ptys N             ptys the VPS may hold at once, enter's included (devpts max=)",
 	NULL,
 };
 
@@ -61,7 +64,9 @@ int cli_quota_validate(const struct vps_config *cfg, char *err, size_t errlen)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
 
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
-	return r;
+		return r;
+	}
+	return vps_devpts_check(cfg->ptys, "pty cap", err, errlen);
 }

@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "lock.h"
 #include "parse.h"
+#include "paths.h"
 
 int cli_fail(const char *name, const char *fmt, ...)
 {
@@ -20,6 +22,20 @@ int cli_fail(const char *name, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	return EXIT_FAILURE;
+}
+
+int cli_exec_archive_build(struct cli *c)
+{
+	char path[PATH_MAX];
+
+	if (vps_libexec_path("vpsctl-template", path, sizeof(path)) < 0) {
+		fprintf(stderr, "vpsctl: %s: vpsctl-template is not installed\n", c->verb);
+		return EXIT_FAILURE;
+	}
+	c->argv0[0] = path;
+	execv(path, c->argv0);
+	fprintf(stderr, "vpsctl: %s: cannot run %s: %s\n", c->verb, path, strerror(errno));
 	return EXIT_FAILURE;
 }
 

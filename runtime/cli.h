@@ -21,6 +21,8 @@ struct cli {
 /* Prints "vpsctl: NAME: message" (NAME may be NULL) and returns EXIT_FAILURE. */
 int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "vpsctl: VERB: message" plus a --help hint and returns EXIT_USAGE. */
+/* Runs vpsctl-template (the build with libarchive) with our own argv; returns only on failure. */
+int cli_exec_archive_build(struct cli *c);
 int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The usage error for the option getopt just refused (argv[optind - 1]). */
 int cli_bad_option(const struct cli *c, char **argv);

@@ -26,7 +26,7 @@
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
 	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_NESTING, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
+	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
 };
 
 struct create_args {
@@ -42,6 +42,7 @@ struct create_args {
 	char ips[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
+	bool socketcall;
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
 };
@@ -63,6 +64,7 @@ static const char *const create_help[] = {
 	"  --cap-add LIST       capabilities on top of the default set (NET_ADMIN,SYS_NICE)",
 	"  --cap-drop LIST      capabilities taken from the default set, or all",
 	"  --nesting            allow nested user namespaces (containers inside the VPS)",
+	"  --socketcall         allow i386 socketcall (32-bit glibc programs' sockets)",
 	"  --storage MODE       copy (its own root filesystem) or overlay (over the template's",
 	"                       shared tree: instant, costs almost no disk); default: vpsctl.conf",
 	"  --ssh-key FILE       public key(s) for root, appended to /root/.ssh/authorized_keys",
@@ -88,6 +90,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
 		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"nesting", no_argument, NULL, OPT_NESTING},
+		{"socketcall", no_argument, NULL, OPT_SOCKETCALL},
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
@@ -118,6 +121,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_CAP_ADD: a->cap_add = optarg; break;
 		case OPT_CAP_DROP: a->cap_drop = optarg; break;
 		case OPT_NESTING: a->nesting = true; break;
+		case OPT_SOCKETCALL: a->socketcall = true; break;
 		case OPT_STORAGE: a->storage = optarg; break;
 		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case OPT_DISK: a->disk = optarg; break;
@@ -163,6 +167,10 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 	uint64_t keep;
 
 	cfg->nesting = a->nesting;
+	cfg->socketcall = a->socketcall;
+	if (cfg->nesting && !cfg->userns)
+		return cli_fail(a->name, "--nesting needs a user namespace: nested in a --privileged "
+				"VPS, one can map the host's root and write the VPS's own cgroup");
 	if (a->cap_add && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_ADD", a->cap_add) < 0)
 		return cli_fail(a->name, "invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE", a->cap_add);
 	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)

@@ -28,6 +28,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	_cleanup_close_ int lock = -EBADF, base = -EBADF;
 	struct vps_config cfg;
 	struct vps_state st;
+	enum vps_run_state rs;
 	bool force = false;
 	char err[256], run[PATH_MAX];
 	int opt, r;
@@ -46,11 +47,18 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	if (lock < 0)
 		return EXIT_FAILURE;
 	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, err, sizeof(err));
-	if (r == -ENOENT || (r < 0 && !force))
-		return cli_fail(argv[optind], "%s%s", err, r == -ENOENT ? "" : " (--force destroys it anyway)");
+	/* A file of a newer vpsctl may hold what this one does not know to undo. */
+	if (r == -ENOENT || r == -EPROTONOSUPPORT || (r < 0 && !force))
+		return cli_fail(argv[optind], "%s%s", err,
+				r == -ENOENT || r == -EPROTONOSUPPORT ? "" : " (--force destroys it anyway)");
 	if (r < 0)
 		vps_config_init(&cfg, argv[optind], &c->node);
-	if (vps_run_state_get(&c->paths, cfg.name, &st) != VPS_STOPPED) {
+	rs = vps_run_state_get(&c->paths, cfg.name, &st);
+	if (rs == VPS_UNKNOWN && (!force || st.error == -EPROTONOSUPPORT))
+		return cli_fail(cfg.name, "state unreadable: %s; %s", st.error_text,
+				st.error == -EPROTONOSUPPORT ? "not destroying it"
+							     : "stop it first or use --force");
+	if (rs != VPS_STOPPED) {
 		if (!force)
 			return cli_fail(cfg.name, "is running; stop it first or use --force");
 		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, err, sizeof(err));

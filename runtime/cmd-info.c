@@ -11,31 +11,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
+#include "frozen.h"
 #include "parse.h"
 #include "state.h"
 
 struct vps_info {
 	struct vps_config cfg;
 	bool cfg_ok;
+	char cfg_error[256];
 	struct vps_run_info run;
 	uint64_t uptime;
+	bool frozen; /* running, but the host froze it (frozen.h) */
 };
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
 static void info_get(struct cli *c, int run_base, const char *name, struct vps_info *i)
 {
-	char err[256];
-
 	memset(i, 0, sizeof(*i));
-	i->cfg_ok = vps_config_load(&c->paths, name, &c->node, &i->cfg, err, sizeof(err)) == 0;
+	i->cfg_ok = vps_config_load(&c->paths, name, &c->node, &i->cfg, i->cfg_error,
+				    sizeof(i->cfg_error)) == 0;
 	if (!i->cfg_ok)
 		snprintf(i->cfg.name, sizeof(i->cfg.name), "%s", name);
-	vps_run_info_get(run_base, name, &i->run);
+	vps_run_info_get(&c->paths, run_base, name, &i->run);
 	if (i->run.rs == VPS_RUNNING && i->run.st.started)
 		i->uptime = (uint64_t)time(NULL) - i->run.st.started;
+	if (i->run.rs == VPS_RUNNING)
+		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent :
+							      c->node.cgroup_parent,
+				 name, &i->frozen);
+}
+
+static bool vps_exists(const struct cli *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	return vps_path(&c->paths, name, NULL, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
 }
 
 static int open_run_base(const struct cli *c)
@@ -47,6 +61,8 @@ static const char *state_text(const struct vps_info *i)
 {
 	if (!i->cfg_ok)
 		return "broken";
+	if (i->frozen)
+		return "frozen";
 	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
 		return "running-unsupervised";
 	return vps_run_state_to_string(i->run.rs);
@@ -69,6 +85,7 @@ static void json_info(FILE *f, const struct vps_info *i)
 	json_string(f, i->cfg.name);
 	fprintf(f, ",\"state\":");
 	json_string(f, state_text(i));
+	fprintf(f, ",\"frozen\":%s", i->frozen ? "true" : "false");
 	fprintf(f, ",\"init_pid\":%" PRIu64 ",\"supervisor_pid\":%" PRIu64,
 		i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
 		i->run.supervised ? i->run.st.supervisor_pid : 0);
@@ -297,21 +314,30 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "expected exactly one VPS name");
 	if (cli_check_name(c, argv[optind]))
 		return EXIT_USAGE;
-	if (cli_load_vps(c, argv[optind], &i.cfg) < 0)
-		return EXIT_FAILURE;
 	run_base = open_run_base(c);
 	info_get(c, run_base, argv[optind], &i);
+	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
+		return cli_fail(argv[optind], "%s", i.cfg_error);
+	/* A broken vps.conf or state is said, and what runs is still shown: status is how an
+	 * operator finds a VPS that runs although its files are damaged. */
+	if (!i.cfg_ok)
+		cli_fail(i.cfg.name, "%s", i.cfg_error);
 	if (json) {
+		if (i.run.rs == VPS_UNKNOWN)
+			cli_fail(i.cfg.name, "state unreadable: %s", i.run.st.error_text);
 		json_info(stdout, &i);
 		printf("\n");
-		return 0;
+		return i.cfg_ok && i.run.rs != VPS_UNKNOWN ? 0 : EXIT_FAILURE;
 	}
 	format_uptime(i.uptime, up, sizeof(up));
 	printf("%s %s", i.cfg.name, state_text(&i));
 	if (i.run.rs == VPS_RUNNING)
-		printf(" (init pid %" PRIu64 ", up %s, %s cgroups)", i.run.st.init_pid, up, i.run.st.backend);
+		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s)", i.run.st.init_pid, up,
+		       i.run.st.backend, i.frozen ? ", frozen" : "");
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
+	if (i.run.rs == VPS_UNKNOWN)
+		printf(" (state unreadable: %s)", i.run.st.error_text);
 	printf("\n");
-	return 0;
+	return i.cfg_ok && i.run.rs != VPS_UNKNOWN ? 0 : EXIT_FAILURE;
 }

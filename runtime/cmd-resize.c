@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "devpts.h"
 #include "disk.h"
 #include "network.h"
 #include "state.h"
@@ -139,10 +140,18 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 {
 	struct vps_state st;
 
-	if (vps_run_state_get(&c->paths, name, &st) == VPS_STOPPED)
+	switch (vps_run_state_get(&c->paths, name, &st)) {
+	case VPS_STOPPED:
 		return -ESRCH;
-	return vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent,
-			      name, ret);
+	case VPS_UNKNOWN:
+		/* which cgroup, and whether it runs, is not known: change nothing */
+		cli_fail(name, "state unreadable: %s; not resizing", st.error_text);
+		return -EBADMSG;
+	default:
+		return vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent
+							  : c->node.cgroup_parent,
+				      name, ret);
+	}
 }
 
 static int save(struct cli *c, const struct vps_config *cfg)
@@ -155,6 +164,25 @@ static int save(struct cli *c, const struct vps_config *cfg)
 		return r;
 	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return dir < 0 ? -errno : vps_config_save_at(dir, cfg);
+}
+
+/* A running VPS's devpts takes the new cap at once; where that cannot be done safely (the
+ * tenant replaced its /dev/pts), the next start applies it, and we say so. */
+static int ptys_live(struct cli *c, const struct vps_config *cfg)
+{
+	struct vps_state st;
+	char err[256] = "";
+	int r;
+
+	if (vps_run_state_get(&c->paths, cfg->name, &st) != VPS_RUNNING)
+		return 0;
+	r = vps_devpts_resize(st.init_pid, st.init_start, cfg->ptys, err, sizeof(err));
+	if (r == -EAGAIN)
+		fprintf(stderr, "vpsctl: %s: the pty cap cannot be changed live: %s; saved for the "
+			"next start\n", cfg->name, err);
+	else if (r < 0 && r != -ESRCH)
+		return cli_fail(cfg->name, "quotas applied; %s", err), r;
+	return 0;
 }
 
 static void net_restore(struct vps_config *cfg, const struct vps_config *old)
@@ -183,6 +211,8 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	if (parse_resize(c, argc, argv, &cfg, &force) < 0)
 		return EXIT_FAILURE;
 	r = open_cgroup(c, cfg.name, &cg);
+	if (r == -EBADMSG)
+		return EXIT_FAILURE;
 	if (r < 0 && r != -ESRCH)
 		return cli_fail(cfg.name, "Failed to open its cgroup: %s", strerror(-r));
 	if (cg) {
@@ -207,6 +237,11 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 			return cli_fail(cfg.name, "quotas applied; %s",
 					nerr[0] ? nerr : "network change failed");
 		}
+	}
+	if (cfg.ptys != old.ptys && ptys_live(c, &cfg) < 0) {
+		cfg.ptys = old.ptys;
+		(void)save(c, &cfg);
+		return EXIT_FAILURE;
 	}
 	if (cfg.disk != old.disk) {
 		struct vps_state st;

@@ -7,19 +7,38 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "idmap.h"
 #include "lifecycle.h"
 #include "network.h"
 #include "parse.h"
 #include "state.h"
+#include "storage.h"
+
+#ifdef VPSCTL_ARCHIVE_VERBS
+static const vps_tree_unpack_fn tree_unpack = vps_storage_unpack_tree;
+#else
+/* an overlay's shared tree to unpack: start goes on in vpsctl-template (main.c) */
+static const vps_tree_unpack_fn tree_unpack = NULL;
+#endif
 
 static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, int *lock)
 {
 	struct vps_state st;
-	char err[512] = "";
+	char err[512] = "", note[256];
 	int r;
 
-	if (vps_run_state_get(&c->paths, cfg->name, &st) != VPS_STOPPED)
+	switch (vps_run_state_get(&c->paths, cfg->name, &st)) {
+	case VPS_STOPPED:
+		break;
+	case VPS_UNKNOWN:
+		return cli_fail(cfg->name, "state unreadable: %s; 'vpsctl stop %s' stops what runs of it",
+				st.error_text, cfg->name);
+	default:
 		return cli_fail(cfg->name, "is already running");
+	}
+	r = vps_idmap_check(&c->paths, &c->node, cfg, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err);
 	r = vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err);
@@ -27,6 +46,15 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	if (r < 0)
 		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",
 				strerror(-r));
+	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), err, sizeof(err));
+	if (r == -EAGAIN && !tree_unpack) {
+		closep(lock); /* the other build takes it again */
+		return cli_exec_archive_build(c);
+	}
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err);
+	if (note[0])
+		fprintf(stderr, "vpsctl: %s: %s\n", cfg->name, note);
 	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
@@ -120,11 +148,36 @@ static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
 
 static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct stop_args *a)
 {
-	char err[256] = "";
-	int r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, err, sizeof(err));
+	struct vps_state st;
+	char err[512] = "";
+	int r;
+
+	if (vps_run_state_get(&c->paths, cfg->name, &st) == VPS_UNKNOWN &&
+	    st.error != -EPROTONOSUPPORT)
+		fprintf(stderr, "vpsctl: %s: state unreadable: %s; stopping it from its processes "
+			"and cgroup\n", cfg->name, st.error_text);
+	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, err, sizeof(err));
 
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
+	return 0;
+}
+
+/* Stopping needs only the runtime state and the cgroup: a corrupt vps.conf does not keep a
+ * VPS running (its supervisor knows how to power it off; without one it is killed). Only a
+ * vps.conf of a newer vpsctl stops the stop. */
+static int load_for_stop(struct cli *c, const char *name, struct vps_config *ret)
+{
+	char err[256] = "";
+	int r = vps_config_load(&c->paths, name, &c->node, ret, err, sizeof(err));
+
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT || r == -EPROTONOSUPPORT)
+		return cli_fail(name, "%s", err), r;
+	fprintf(stderr, "vpsctl: %s: %s; stopping it from its runtime state\n", name, err);
+	vps_config_init(ret, name, &c->node);
+	ret->poweroff_signal = 0;
 	return 0;
 }
 
@@ -138,7 +191,7 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
 	lock = cli_lock(c, a.name);
-	if (lock < 0 || cli_load_vps(c, a.name, &cfg) < 0)
+	if (lock < 0 || load_for_stop(c, a.name, &cfg) < 0)
 		return EXIT_FAILURE;
 	return stop_locked(c, &cfg, &a);
 }

@@ -333,6 +333,7 @@ static int parse_import(struct cli *c, int argc, char **argv, struct template_im
 static int template_import_cmd(struct cli *c, int argc, char **argv)
 {
 	struct template_import_opts o = {0};
+	struct template_devices dev = {0};
 	struct vps_template_meta meta;
 	char name[33], reason[256];
 	bool json = false;
@@ -351,10 +352,16 @@ static int template_import_cmd(struct cli *c, int argc, char **argv)
 	r = mkdir_p(c->paths.templates_dir, 0755);
 	if (r == 0 && drop_stale_tree(c, o.name))
 		return EXIT_FAILURE;
+	o.ret_devices = &dev;
 	r = r < 0 ? r : template_import(c->paths.templates_dir, argv[i], &o, &meta, reason);
 	if (r < 0)
 		return cli_fail(o.name, "Failed to import '%.200s': %s", argv[i],
 				reason[0] ? reason : strerror(-r));
+	if (dev.n > 0)
+		fprintf(stderr,
+			"vpsctl: %s: warning: %" PRIu64 " device node%s or other special file%s "
+			"(e.g. '%s') will not be unpacked: a VPS gets its /dev from vpsctl\n",
+			o.name, dev.n, dev.n == 1 ? "" : "s", dev.n == 1 ? "" : "s", dev.example);
 	return report_stored(&meta, json);
 }
 

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "cleanup.h"
 #include "caps.h"
 #include "conf.h"
+#include "devpts.h"
 #include "network.h"
 #include "parse.h"
 
@@ -76,55 +78,80 @@ static bool text_is_safe(const char *s)
 	return true;
 }
 
-static int set_string(const struct conf_key *k, void *field, const char *v)
+static bool string_is_valid(const struct conf_key *k, const char *v)
 {
-	uint64_t caps;
-	bool ok;
-
 	switch (k->type) {
 	case CONF_NAME:
-		ok = name_is_valid(v);
-		break;
+		return name_is_valid(v);
 	case CONF_HOSTNAME:
-		ok = hostname_is_valid(v);
-		break;
+		return hostname_is_valid(v);
 	case CONF_PATH:
-		ok = v[0] == '/' && text_is_safe(v);
-		break;
+		return v[0] == '/' && text_is_safe(v);
 	case CONF_CPUSET:
-		ok = cpuset_is_valid(v);
-		break;
+		return cpuset_is_valid(v);
 	case CONF_STORAGE:
-		ok = strcmp(v, "copy") == 0 || strcmp(v, "overlay") == 0;
-		break;
+		return strcmp(v, "copy") == 0 || strcmp(v, "overlay") == 0;
 	case CONF_NODE_SERVICES:
-		ok = strcmp(v, "deny") == 0 || strcmp(v, "allow") == 0;
-		break;
+		return strcmp(v, "deny") == 0 || strcmp(v, "allow") == 0;
 	case CONF_IPLIST: {
 		struct netsetup_addr a[VPS_NET_MAX_ADDRS];
 		size_t n;
 
-		ok = vps_net_parse_addrs(v, a, VPS_NET_MAX_ADDRS, &n) == 0;
-		break;
+		return vps_net_parse_addrs(v, a, VPS_NET_MAX_ADDRS, &n) == 0;
 	}
 	case CONF_MAC: {
 		uint8_t mac[NETSETUP_MAC_LEN];
 
-		ok = v[0] == '\0' || netsetup_mac_parse(v, mac) == 0;
-		break;
+		return v[0] == '\0' || netsetup_mac_parse(v, mac) == 0;
 	}
-	case CONF_CAPLIST:
-		ok = text_is_safe(v) && vps_caps_parse_list(v, &caps) == 0;
-		break;
+	case CONF_CAPLIST: {
+		uint64_t caps;
+
+		return text_is_safe(v) && vps_caps_parse_list(v, &caps) == 0;
+	}
 	default:
-		ok = text_is_safe(v);
+		return text_is_safe(v);
 	}
-	if (!ok)
+}
+
+static int set_string(const struct conf_key *k, void *field, const char *v)
+{
+	if (!string_is_valid(k, v))
 		return -EINVAL;
 	if (strlen(v) >= k->size)
 		return -ENAMETOOLONG;
 	strcpy(field, v);
 	return 0;
+}
+
+/* Every type listed, no default: a new type makes -Wswitch say which way it goes. */
+static bool type_is_string(enum conf_type t)
+{
+	switch (t) {
+	case CONF_BOOL:
+	case CONF_SIGNAL:
+	case CONF_SIZE:
+	case CONF_COUNT:
+	case CONF_CPUS:
+	case CONF_WEIGHT:
+	case CONF_UINT:
+	case CONF_RATE:
+	case CONF_PTYS:
+	case _CONF_TYPE_MAX:
+		return false;
+	case CONF_STRING:
+	case CONF_NAME:
+	case CONF_HOSTNAME:
+	case CONF_PATH:
+	case CONF_CPUSET:
+	case CONF_IPLIST:
+	case CONF_MAC:
+	case CONF_CAPLIST:
+	case CONF_STORAGE:
+	case CONF_NODE_SERVICES:
+		return true;
+	}
+	return false;
 }
 
 const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name)
@@ -162,6 +189,9 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 	case CONF_WEIGHT:
 		r = parse_uint64_range(value, 1, 10000, &u);
 		break;
+	case CONF_PTYS:
+		r = parse_uint64_range(value, 1, VPS_PTYS_LIMIT, &u);
+		break;
 	case CONF_UINT:
 		r = parse_uint64(value, &u);
 		break;
@@ -180,8 +210,10 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size_t len)
 {
 	const void *field = (const char *)obj + k->offset;
-	uint64_t u = *(const uint64_t *)field;
+	uint64_t u = 0;
 
+	if (!type_is_string(k->type) && k->type != CONF_BOOL && k->type != CONF_SIGNAL)
+		u = *(const uint64_t *)field;
 	switch (k->type) {
 	case CONF_BOOL:
 		snprintf(buf, len, "%s", *(const bool *)field ? "yes" : "no");
@@ -200,6 +232,7 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 		break;
 	case CONF_WEIGHT:
 	case CONF_UINT:
+	case CONF_PTYS:
 		snprintf(buf, len, "%" PRIu64, u);
 		break;
 	case CONF_RATE:
@@ -244,15 +277,91 @@ static int split_line(char *line, char **ret_key, char **ret_value)
 	return 0;
 }
 
-int conf_parse(const struct conf_key *keys, size_t n, void *obj, const char *text, char *err,
-	       size_t errlen)
+struct parse_ctx {
+	const struct conf_file *f;
+	void *obj;
+	unsigned *lines; /* f->n entries */
+	unsigned version_line;
+	uint64_t version;
+	char *err;
+	size_t errlen;
+	int r; /* the first error */
+};
+
+/* Records the first error only: later lines are still read into obj. */
+__attribute__((format(printf, 3, 4))) static void parse_fail(struct parse_ctx *c,
+							    unsigned lineno, const char *fmt, ...)
+{
+	char what[192];
+	va_list ap;
+
+	if (c->r < 0)
+		return;
+	c->r = -EBADMSG;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%u: %s", c->f->path, lineno, what);
+}
+
+static void parse_version(struct parse_ctx *c, unsigned lineno, const char *value)
+{
+	if (c->version_line)
+		parse_fail(c, lineno, "duplicate key '%s' (first on line %u)", CONF_VERSION_KEY,
+			   c->version_line);
+	else if (parse_uint64(value, &c->version) < 0 || c->version == 0)
+		parse_fail(c, lineno, "invalid %s '%s'", CONF_VERSION_KEY, value);
+	else
+		c->version_line = lineno;
+}
+
+static void parse_key(struct parse_ctx *c, unsigned lineno, const char *key, const char *value)
+{
+	const struct conf_key *k = conf_find(c->f->keys, c->f->n, key);
+	size_t i;
+
+	if (strcmp(key, CONF_VERSION_KEY) == 0) {
+		parse_version(c, lineno, value);
+		return;
+	}
+	if (!k) {
+		parse_fail(c, lineno, "unknown key '%s'", key);
+		return;
+	}
+	i = (size_t)(k - c->f->keys);
+	if (c->lines[i])
+		/* the first one stands: a salvaged state keeps what was written first */
+		parse_fail(c, lineno, "duplicate key '%s' (first on line %u)", key, c->lines[i]);
+	else if (conf_set(c->f->keys, c->f->n, c->obj, key, value) < 0)
+		parse_fail(c, lineno, "invalid %s '%s'", key, value);
+	else
+		c->lines[i] = lineno;
+}
+
+/* A file of a newer format is refused as a whole: its other errors may be new keys. */
+static int check_version(struct parse_ctx *c)
+{
+	if (c->version <= c->f->version)
+		return c->r;
+	snprintf(c->err, c->errlen,
+		 "%s: written by a newer vpsctl (format %" PRIu64 "; this one reads up to %u)",
+		 c->f->path, c->version, c->f->version);
+	return -EPROTONOSUPPORT;
+}
+
+int conf_parse(const struct conf_file *f, void *obj, const char *text, unsigned *ret_lines,
+	       char *err, size_t errlen)
 {
 	_cleanup_free_ char *copy = strdup(text);
+	_cleanup_free_ unsigned *lines = calloc(f->n ? f->n : 1, sizeof(unsigned));
+	struct parse_ctx c = {.f = f, .obj = obj, .lines = lines, .err = err, .errlen = errlen};
 	char *line, *next;
 	unsigned lineno = 0;
 
-	if (!copy)
+	if (!copy || !lines)
 		return -ENOMEM;
+	if (errlen)
+		err[0] = '\0';
 	for (line = copy; line && *line; line = next) {
 		char *key, *value;
 		int r;
@@ -264,44 +373,52 @@ int conf_parse(const struct conf_key *keys, size_t n, void *obj, const char *tex
 		r = split_line(line, &key, &value);
 		if (r == 1)
 			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "line %u: not a KEY=value line", lineno);
-			return -EBADMSG;
-		}
-		r = conf_set(keys, n, obj, key, value);
-		if (r == -ENOKEY) {
-			snprintf(err, errlen, "line %u: unknown key '%s'", lineno, key);
-			return -EBADMSG;
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "line %u: invalid %s '%s'", lineno, key, value);
-			return -EBADMSG;
-		}
+		if (r < 0)
+			parse_fail(&c, lineno, "not a KEY=value line");
+		else
+			parse_key(&c, lineno, key, value);
 	}
+	if (ret_lines)
+		memcpy(ret_lines, lines, f->n * sizeof(unsigned));
+	return check_version(&c);
+}
+
+/* One key's "\n# comment\nKEY=\"value\"\n", or nothing for an empty value the parser
+ * would refuse. */
+static int format_key(FILE *out, const struct conf_key *k, const void *obj)
+{
+	char v[512];
+	int r = conf_format_value(k, obj, v, sizeof(v));
+
+	if (r < 0)
+		return r;
+	if (type_is_string(k->type) && !string_is_valid(k, v)) {
+		if (v[0] != '\0')
+			return -EINVAL;
+		return 0;
+	}
+	fprintf(out, "\n# %s\n%s=\"%s\"\n", k->comment, k->name, v);
 	return 0;
 }
 
-int conf_format(const struct conf_key *keys, size_t n, const void *obj, const char *header,
-		char **ret)
+int conf_format(const struct conf_file *f, const void *obj, const char *header, char **ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *out = open_memstream(&buf, &size);
 
-	if (!f)
+	if (!out)
 		return -ENOMEM;
-	fprintf(f, "%s", header);
-	for (size_t i = 0; i < n; i++) {
-		char v[512];
-		int r = conf_format_value(&keys[i], obj, v, sizeof(v));
+	fprintf(out, "%s%s=\"%u\"\n", header, CONF_VERSION_KEY, f->version);
+	for (size_t i = 0; i < f->n; i++) {
+		int r = format_key(out, &f->keys[i], obj);
 
 		if (r < 0) {
-			fclose(f);
+			fclose(out);
 			return r;
 		}
-		fprintf(f, "\n# %s\n%s=\"%s\"\n", keys[i].comment, keys[i].name, v);
 	}
-	if (fclose(f) != 0)
+	if (fclose(out) != 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(buf);
 	return 0;

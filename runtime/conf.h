@@ -27,6 +27,7 @@ enum conf_type {
 	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
 	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
 	CONF_STORAGE,  /* "copy" or "overlay" */
+	CONF_PTYS,     /* uint64_t 1..1048576: a devpts max= (devpts.h) */
 	CONF_NODE_SERVICES, /* "deny" or "allow" */
 	_CONF_TYPE_MAX,
 };
@@ -39,14 +40,30 @@ struct conf_key {
 	const char *comment;
 };
 
+/* One kind of file: its keys, and the format version this binary writes and reads up to. A
+ * file says its version in FORMAT_VERSION; one without it is version 1. */
+struct conf_file {
+	const char *path; /* named in every message */
+	const struct conf_key *keys;
+	size_t n;
+	unsigned version;
+};
+
+#define CONF_VERSION_KEY "FORMAT_VERSION"
+
 /* Sets one key from its text value; -ENOKEY for an unknown key, -EINVAL/-ERANGE for a bad value. */
 int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, const char *value);
-/* Parses a whole file's text. On failure err (errlen bytes) says which line and why. */
-int conf_parse(const struct conf_key *keys, size_t n, void *obj, const char *text, char *err,
-	       size_t errlen);
-/* Formats every key into a malloc'd text, each preceded by its comment. */
-int conf_format(const struct conf_key *keys, size_t n, const void *obj, const char *header,
-		char **ret);
+/* Parses a whole file's text. Every line is read, so on an error obj still holds what the
+ * good lines set (a corrupt state file can be salvaged); err says "PATH:LINE: reason" of the
+ * first bad line. -EBADMSG: a bad line, an unknown or a duplicate key; -EPROTONOSUPPORT: the
+ * file is of a newer format than f->version (then nothing else is reported). ret_lines (f->n
+ * entries, may be NULL) gets the line each key was on, 0 for a key the file lacks. */
+int conf_parse(const struct conf_file *f, void *obj, const char *text, unsigned *ret_lines,
+	       char *err, size_t errlen);
+/* Formats FORMAT_VERSION and every key into a malloc'd text, each preceded by its comment. A
+ * key whose value the parser would refuse is left out if it is empty (absent reads back as
+ * empty), else -EINVAL: never write a file that cannot be read back. */
+int conf_format(const struct conf_file *f, const void *obj, const char *header, char **ret);
 /* Formats one key's value (no quotes) into buf. */
 int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size_t len);
 const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name);

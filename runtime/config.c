@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -8,7 +9,9 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "devpts.h"
 #include "fileio.h"
+#include "idmap.h"
 #include "vpsctl-build.h"
 
 #define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
@@ -47,6 +50,8 @@ const struct conf_key vps_config_keys[] = {
 	     "Capabilities removed from the default set, or all; applies at the next start"),
 	VKEY("NESTING", CONF_BOOL, nesting,
 	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
+	VKEY("SOCKETCALL", CONF_BOOL, socketcall,
+	     "Allow i386 socketcall for 32-bit glibc programs; opens the socket family gap (yes/no)"),
 	VKEY("USERNS", CONF_BOOL, userns,
 	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,
@@ -54,6 +59,8 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("STORAGE", CONF_STORAGE, storage,
 	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
+	VKEY("PTYS", CONF_PTYS, ptys,
+	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -84,6 +91,8 @@ const struct conf_key node_config_keys[] = {
 	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
 	NKEY("STORAGE", CONF_STORAGE, storage,
 	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
+	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
+	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
 	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
 	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
 };
@@ -103,10 +112,49 @@ void node_config_init(struct node_config *c)
 	c->uid_base_start = 1000000;
 	strcpy(c->storage, "copy");
 	strcpy(c->node_services, "deny");
+	c->default_ptys = VPS_PTYS_DEFAULT;
+}
+
+/* A range of 65536 host ids from base: none of the host's own first 65536, none past the
+ * last valid id (4294967295 is (uid_t)-1). */
+static int check_id_range(const char *path, unsigned line, const char *key, uint64_t base,
+			  char *err, size_t errlen)
+{
+	if (base < VPS_IDMAP_SIZE) {
+		snprintf(err, errlen, "%s:%u: %s %" PRIu64 " overlaps the host's own ids (0-%u)",
+			 path, line, key, base, VPS_IDMAP_SIZE - 1);
+		return -EBADMSG;
+	}
+	if (base > (uint64_t)UINT32_MAX - VPS_IDMAP_SIZE) {
+		snprintf(err, errlen,
+			 "%s:%u: %s %" PRIu64 " puts its 65536 ids beyond the last host id (%u)",
+			 path, line, key, base, UINT32_MAX - 1);
+		return -EBADMSG;
+	}
+	if (!vps_idmap_base_valid(base)) {
+		snprintf(err, errlen,
+			 "%s:%u: %s %" PRIu64 " overlaps the template block (%u-%u), which owns the "
+			 "shared template trees",
+			 path, line, key, base, VPS_IDMAP_TEMPLATE_BASE,
+			 VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE - 1);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *lines,
+			 const char *name)
+{
+	const struct conf_key *k = conf_find(keys, n, name);
+
+	return k ? lines[k - keys] : 0;
 }
 
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
 {
+	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
+				    NODE_CONFIG_FORMAT};
+	unsigned lines[ELEMENTSOF(node_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	int r;
 
@@ -118,10 +166,11 @@ int node_config_load(const struct vps_paths *p, struct node_config *ret, char *e
 		snprintf(err, errlen, "cannot read %s: %s", p->node_conf, strerror(-r));
 		return r;
 	}
-	r = conf_parse(node_config_keys, node_config_keys_n, ret, text, err, errlen);
+	r = conf_parse(&f, ret, text, lines, err, errlen);
 	if (r < 0)
 		return r;
-	return 0;
+	return check_id_range(p->node_conf, key_line(f.keys, f.n, lines, "UID_BASE_START"),
+			      "UID_BASE_START", ret->uid_base_start, err, errlen);
 }
 
 void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node)
@@ -133,15 +182,44 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	c->poweroff_signal = SIGUSR2;
 	c->quota = node->defaults;
 	c->antispoof = true;
+	c->userns = true; /* fail closed for whoever uses a config that did not load */
+	/* a vps.conf from before the cap gets the node's: fail closed, never the shared pool */
+	c->ptys = node->default_ptys;
 	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
 	strcpy(c->storage, "copy");
+}
+
+/* What decides whether root in the VPS is host root may not be guessed: USERNS must be there,
+ * and with it a UID_BASE that is a range of its own. */
+static int check_isolation(const struct vps_config *c, const char *path, const unsigned *lines,
+			   char *err, size_t errlen)
+{
+	const struct conf_key *keys = vps_config_keys;
+	unsigned uid_line = key_line(keys, vps_config_keys_n, lines, "UID_BASE");
+
+	if (!key_line(keys, vps_config_keys_n, lines, "USERNS")) {
+		snprintf(err, errlen,
+			 "%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
+			 "USERNS=\"no\" (root inside is host root)", path);
+		return -EBADMSG;
+	}
+	if (!c->userns)
+		return 0;
+	if (!uid_line) {
+		snprintf(err, errlen, "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range",
+			 path);
+		return -EBADMSG;
+	}
+	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err, errlen);
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
 		    struct vps_config *ret, char *err, size_t errlen)
 {
+	unsigned lines[ELEMENTSOF(vps_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	char path[PATH_MAX];
+	struct conf_file f = {path, vps_config_keys, ELEMENTSOF(vps_config_keys), VPS_CONFIG_FORMAT};
 	int r;
 
 	vps_config_init(ret, name, node);
@@ -156,14 +234,10 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
-	r = conf_parse(vps_config_keys, vps_config_keys_n, ret, text, err, errlen);
-	if (r < 0) {
-		char tmp[256];
-
-		snprintf(tmp, sizeof(tmp), "corrupt vps.conf, %s", err);
-		snprintf(err, errlen, "%s", tmp);
-	}
-	return r;
+	r = conf_parse(&f, ret, text, lines, err, errlen);
+	if (r < 0)
+		return r;
+	return check_isolation(ret, path, lines, err, errlen);
 }
 
 int vps_config_format(const struct vps_config *c, char **ret)
@@ -174,7 +248,10 @@ int vps_config_format(const struct vps_config *c, char **ret)
 		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
 		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start.\n",
 		 c->name);
-	return conf_format(vps_config_keys, vps_config_keys_n, c, header, ret);
+	const struct conf_file f = {"vps.conf", vps_config_keys, ELEMENTSOF(vps_config_keys),
+				    VPS_CONFIG_FORMAT};
+
+	return conf_format(&f, c, header, ret);
 }
 
 int vps_config_save_at(int dir_fd, const struct vps_config *c)

@@ -27,10 +27,12 @@ struct vps_config {
 	char cap_add[512];  /* capabilities on top of the default bounding set */
 	char cap_drop[512]; /* capabilities taken out of it */
 	bool nesting;       /* nested user namespaces allowed inside */
+	bool socketcall;    /* i386 socketcall allowed (32-bit glibc networking) */
 	bool userns;        /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
 	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
 	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
+	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
 };
 
 struct node_config {
@@ -45,7 +47,12 @@ struct node_config {
 	uint64_t uid_base_start; /* where user-namespace id ranges start */
 	char storage[16];       /* the storage mode `create` uses without --storage */
 	char node_services[8];  /* "deny": VPSes reach the node only as their gateway; "allow" */
+	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
 };
+
+/* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
+#define VPS_CONFIG_FORMAT 2
+#define NODE_CONFIG_FORMAT 2
 
 extern const struct conf_key vps_config_keys[];
 extern const size_t vps_config_keys_n;
@@ -53,9 +60,13 @@ extern const struct conf_key node_config_keys[];
 extern const size_t node_config_keys_n;
 
 void node_config_init(struct node_config *c);
-/* Reads the node config; a missing file means defaults. err says what is wrong. */
+/* Reads the node config; a missing file means defaults. err says what is wrong, naming the
+ * file and line; -EPROTONOSUPPORT: a newer vpsctl wrote it. */
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen);
 void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node);
+/* Reads and checks NAME's vps.conf: -EBADMSG for a bad line, an unknown or duplicate key, or
+ * a missing or unsafe isolation key (USERNS, UID_BASE); -EPROTONOSUPPORT for a file of a
+ * newer format. On an error ret still holds the defaults and what the good lines set. */
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
 		    struct vps_config *ret, char *err, size_t errlen);
 /* Writes dir_fd/vps.conf atomically. */

@@ -21,7 +21,10 @@ static int log_reopen(struct vps_console *c)
 		close(c->log_fd);
 	c->log_fd = openat(c->log_dir_fd, "console.log",
 			   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	return c->log_fd < 0 ? -errno : 0;
+	/* the tenant writes it: the host's root only reads it, whatever an older run left */
+	if (c->log_fd < 0 || fchmod(c->log_fd, 0600) < 0)
+		return -errno;
+	return 0;
 }
 
 /* Unix socket paths are short: reach the directory through its fd's /proc link. */
@@ -126,8 +129,9 @@ int vps_console_open(struct vps_console *c, const char *log_dir)
 		t.c_oflag |= ONLCR | OPOST;
 		(void)tcsetattr(c->slave, TCSANOW, &t);
 	}
-	c->log_dir_fd = open(log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->log_dir_fd < 0)
+	c->log_dir_fd = open(log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	/* made 0700, and made so again in case an older run left it otherwise */
+	if (c->log_dir_fd < 0 || fchmod(c->log_dir_fd, 0700) < 0)
 		return -errno;
 	r = log_reopen(c);
 	return r < 0 ? r : listen_socket(c);

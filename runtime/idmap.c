@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +18,26 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+bool vps_idmap_base_valid(uint64_t base)
+{
+	return base >= VPS_IDMAP_SIZE && base + VPS_IDMAP_SIZE <= UINT32_MAX &&
+	       (base + VPS_IDMAP_SIZE <= VPS_IDMAP_TEMPLATE_BASE ||
+		base >= (uint64_t)VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE);
+}
+
 int vps_idmap_pick(uint64_t start, uint64_t limit, const uint64_t *used, size_t n,
 		   uint64_t *ret_base)
 {
-	_cleanup_free_ uint64_t *sorted = NULL;
-	uint64_t base = start;
+	_cleanup_free_ uint64_t *sorted = malloc((n + 1) * sizeof(*sorted));
+	uint64_t base = start < VPS_IDMAP_SIZE ? VPS_IDMAP_SIZE : start;
 
-	if (n) {
-		sorted = malloc(n * sizeof(*sorted));
-		if (!sorted)
-			return -ENOMEM;
+	if (!sorted)
+		return -ENOMEM;
+	if (n)
 		memcpy(sorted, used, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), cmp_u64);
-	}
+	/* the template block counts as taken */
+	sorted[n++] = VPS_IDMAP_TEMPLATE_BASE;
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
 	/* First fit: walk the used blocks in order and take the first gap that holds one. */
 	for (size_t i = 0; i < n; i++) {
 		if (sorted[i] + VPS_IDMAP_SIZE <= base)
@@ -43,34 +52,116 @@ int vps_idmap_pick(uint64_t start, uint64_t limit, const uint64_t *used, size_t 
 	return 0;
 }
 
+/* The id range a VPS holds: its UID_BASE if it runs in a user namespace, and also that of a
+ * vps.conf that does not load (its files may be owned by the range). 0: none. */
+static uint64_t range_of(const struct vps_paths *p, const struct node_config *node,
+			 const char *name)
+{
+	struct vps_config c;
+	char err[256];
+	int r = vps_config_load(p, name, node, &c, err, sizeof(err));
+
+	if (r == -ENOENT || (r == 0 && !c.userns))
+		return 0;
+	return c.uid_base;
+}
+
+/* Calls fn for every VPS but skip that holds a range, until fn returns non-zero. */
+static int for_each_range(const struct vps_paths *p, const struct node_config *node,
+			  const char *skip, int (*fn)(const char *name, uint64_t base, void *u),
+			  void *u)
+{
+	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		uint64_t base;
+		int r;
+
+		if (!name_is_valid(de->d_name) || (skip && strcmp(de->d_name, skip) == 0))
+			continue;
+		base = range_of(p, node, de->d_name);
+		if (base == 0)
+			continue;
+		r = fn(de->d_name, base, u);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct bases {
+	uint64_t *v;
+	size_t n;
+};
+
+static int add_base(const char *name, uint64_t base, void *u)
+{
+	struct bases *b = u;
+	uint64_t *nv = realloc(b->v, (b->n + 1) * sizeof(*b->v));
+
+	(void)name;
+	if (!nv)
+		return -ENOMEM;
+	b->v = nv;
+	b->v[b->n++] = base;
+	return 0;
+}
+
 /* UID_BASE of every VPS that has one. */
 static int used_bases(const struct vps_paths *p, const struct node_config *node, uint64_t **ret,
 		      size_t *ret_n)
 {
-	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
-	_cleanup_free_ uint64_t *v = NULL;
-	size_t n = 0;
-	struct dirent *de;
+	struct bases b = {0};
+	int r = for_each_range(p, node, NULL, add_base, &b);
 
-	if (!d && errno != ENOENT)
-		return -errno;
-	while (d && (de = readdir(d))) {
-		struct vps_config c;
-		char err[256];
-		uint64_t *nv;
-
-		if (!name_is_valid(de->d_name) ||
-		    vps_config_load(p, de->d_name, node, &c, err, sizeof(err)) < 0 || !c.userns)
-			continue;
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv)
-			return -ENOMEM;
-		v = nv;
-		v[n++] = c.uid_base;
+	if (r < 0) {
+		free(b.v);
+		return r;
 	}
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
+	*ret = b.v;
+	*ret_n = b.n;
 	return 0;
+}
+
+struct overlap {
+	uint64_t base;
+	char *err;
+	size_t errlen;
+};
+
+static int check_overlap(const char *name, uint64_t base, void *u)
+{
+	struct overlap *o = u;
+
+	if (o->base + VPS_IDMAP_SIZE <= base || base + VPS_IDMAP_SIZE <= o->base)
+		return 0;
+	snprintf(o->err, o->errlen,
+		 "UID_BASE %" PRIu64 " overlaps the ids of VPS '%s' (%" PRIu64 "-%" PRIu64 ")",
+		 o->base, name, base, base + VPS_IDMAP_SIZE - 1);
+	return -EEXIST;
+}
+
+int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
+		    const struct vps_config *cfg, char *err, size_t errlen)
+{
+	char path[PATH_MAX], what[256] = "";
+	struct overlap o = {cfg->uid_base, what, sizeof(what)};
+	int r;
+
+	if (!cfg->userns)
+		return 0;
+	r = for_each_range(p, node, cfg->name, check_overlap, &o);
+	if (r == -EEXIST) {
+		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
+			snprintf(path, sizeof(path), "vps.conf");
+		snprintf(err, errlen, "%s: %s", path, what);
+	} else if (r < 0) {
+		snprintf(err, errlen, "Failed to read the other VPSes' id ranges: %s", strerror(-r));
+	}
+	return r;
 }
 
 int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node,

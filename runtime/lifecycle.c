@@ -13,6 +13,7 @@
 
 #include "cgroup-mount.h"
 #include "cleanup.h"
+#include "frozen.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "network.h"
@@ -144,6 +145,33 @@ static int wait_pidfd(int fd, int timeout_ms)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
+static const char *cgroup_parent_of(const struct vps_state *st, const struct node_config *node)
+{
+	return st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+}
+
+/* The cgroup, network and state of a VPS whose processes are gone or to be killed. */
+static int remove_leftovers(const struct vps_paths *p, const char *name,
+			    const struct node_config *node, const struct vps_state *st)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	const char *parent = cgroup_parent_of(st, node);
+	size_t n = 0;
+	int r;
+
+	r = vps_cgroup_new(parent, name, &cg);
+	if (r < 0)
+		return r;
+	if (vps_cgroup_count_procs(cg, &n) == 0 && n > 0)
+		(void)vps_cgroup_kill(cg, KILL_WAIT_MS);
+	r = vps_cgroup_remove(cg);
+	if (r < 0)
+		return r;
+	(void)vps_cgroup2_remove(parent, name);
+	vps_net_teardown(p, name);
+	return vps_state_remove(p, name);
+}
+
 static int kill_all(const struct vps_state *st, const char *name, const struct node_config *node)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
@@ -153,12 +181,31 @@ static int kill_all(const struct vps_state *st, const char *name, const struct n
 	/* Killing the init of a pid namespace takes every process in it along. */
 	if (init_fd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
-	r = vps_cgroup_new(st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent, name,
-			   &cg);
+	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
 	if (r < 0)
 		return r;
 	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
 	return r == -ENOENT ? 0 : r; /* the supervisor may have removed it already */
+}
+
+/* A frozen VPS cannot power itself off, and a process the v1 freezer holds cannot even die:
+ * SIGKILL everything while it is still frozen (nothing of it runs again), then thaw. Not
+ * vps_cgroup_kill(): its freeze and thaw would race the supervisor's own. */
+static int kill_frozen(const struct vps_state *st, const char *name,
+		       const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	int r;
+
+	if (init_fd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
+	if (r == 0)
+		r = vps_cgroup_kill_once(cg);
+	if (r < 0)
+		log_debug_errno(r, "%s: killing the frozen VPS failed, thawing anyway: %m", name);
+	return vps_thaw(cgroup_parent_of(st, node), name);
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
@@ -166,15 +213,21 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 			     unsigned timeout_sec, bool force)
 {
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	bool frozen = false;
 	int r;
 
-	if (init_fd >= 0 && !force &&
+	(void)vps_frozen(cgroup_parent_of(st, node), cfg->name, &frozen);
+	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
+	if (init_fd >= 0 && !force && !frozen && cfg->poweroff_signal > 0 &&
 	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
 		(void)wait_pidfd(init_fd, (int)timeout_sec * 1000);
+	if (frozen)
+		(void)kill_frozen(st, cfg->name, node);
 	r = kill_all(st, cfg->name, node);
 	if (r < 0)
 		return r;
-	r = vps_cleanup_stale(p, cfg->name, node);
+	/* Not vps_cleanup_stale(): an unreadable state would keep it from removing the state. */
+	r = remove_leftovers(p, cfg->name, node, st);
 	if (r == 0)
 		(void)vps_exit_write(p, cfg->name, "stopped");
 	return r;
@@ -187,6 +240,7 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	_cleanup_close_ int sup_fd = -EBADF;
 	struct vps_state st;
 	enum vps_run_state rs = vps_run_state_get(p, cfg->name, &st);
+	bool frozen = false;
 	int r;
 
 	if (rs == VPS_STOPPED) {
@@ -194,11 +248,18 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "not running");
 		return -ESRCH;
 	}
+	/* An unreadable state is stopped from what could be read of it (each pid checked
+	 * against its start time) and the cgroup; one from a newer vpsctl is not touched. */
+	if (rs == VPS_UNKNOWN && st.error == -EPROTONOSUPPORT) {
+		snprintf(err, errlen, "%s; not stopping it", st.error_text);
+		return -EPROTONOSUPPORT;
+	}
 	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
 	if (sup_fd < 0)
 		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	(void)vps_frozen(cgroup_parent_of(&st, node), cfg->name, &frozen);
 	r = -ETIMEDOUT;
-	if (!force && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
+	if (!force && !frozen && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
 		r = wait_pidfd(sup_fd, (int)timeout_sec * 1000);
 	if (r == -ETIMEDOUT) {
 		/* Killing init takes its pid namespace along; the supervisor notices, records
@@ -207,7 +268,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		_cleanup_close_ int init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
 
 		(void)syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0);
-		if (init_fd >= 0)
+		if (frozen)
+			(void)kill_frozen(&st, cfg->name, node);
+		else if (init_fd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
 		r = wait_pidfd(sup_fd, KILL_WAIT_MS);
 		if (r == -ETIMEDOUT) {
@@ -223,23 +286,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 
 int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct node_config *node)
 {
-	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_state st;
-	size_t n = 0;
-	int r;
 
 	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
 		return -EBUSY;
-	r = vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name,
-			   &cg);
-	if (r < 0)
-		return r;
-	if (vps_cgroup_count_procs(cg, &n) == 0 && n > 0)
-		(void)vps_cgroup_kill(cg, KILL_WAIT_MS);
-	r = vps_cgroup_remove(cg);
-	if (r < 0)
-		return r;
-	(void)vps_cgroup2_remove(st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent, name);
-	vps_net_teardown(p, name);
-	return vps_state_remove(p, name);
+	return remove_leftovers(p, name, node, &st);
 }

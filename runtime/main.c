@@ -16,18 +16,9 @@
 #ifndef VPSCTL_ARCHIVE_VERBS
 /* Verbs that unpack tarballs live in vpsctl-template, so that this binary does not load
  * libarchive and its libraries on every command (meson.build). Runs it with our own argv. */
-static int cmd_archive_verb(struct cli *c, int argc, char **argv)
+static int cmd_archive_verb(struct cli *c, _unused_ int argc, _unused_ char **argv)
 {
-	char path[PATH_MAX];
-
-	if (vps_libexec_path("vpsctl-template", path, sizeof(path)) < 0) {
-		fprintf(stderr, "vpsctl: %s: vpsctl-template is not installed\n", c->verb);
-		return EXIT_FAILURE;
-	}
-	c->argv0[0] = path;
-	execv(path, c->argv0);
-	fprintf(stderr, "vpsctl: %s: cannot run %s: %s\n", c->verb, path, strerror(errno));
-	return EXIT_FAILURE;
+	return cli_exec_archive_build(c);
 }
 #define cmd_create   cmd_archive_verb
 #define cmd_template cmd_archive_verb

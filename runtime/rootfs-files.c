@@ -242,7 +242,7 @@ int rootfs_resolv_conf_filter(const char *host_text, char **ret)
 	return 0;
 }
 
-int rootfs_write_resolv_conf(int rootfd, const char *text)
+int rootfs_write_resolv_conf(int rootfd, const char *text, uid_t uid, gid_t gid)
 {
 	_cleanup_close_ int etc = open_in_root(rootfd, "/etc", O_PATH | O_DIRECTORY, 0), fd = -EBADF;
 	struct stat st;
@@ -256,7 +256,8 @@ int rootfs_write_resolv_conf(int rootfd, const char *text)
 	fd = openat(etc, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	if (fchmod(fd, 0644) < 0)
+	/* the VPS's root's, like everything in its tree (never the host's root's) */
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0644) < 0)
 		return -errno;
 	return append_text(fd, text);
 }

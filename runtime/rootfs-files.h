@@ -23,5 +23,6 @@ int rootfs_add_authorized_keys(int rootfd, const char *keys, uid_t uid, gid_t gi
  * domain, options), without loopback name servers, which inside the VPS would be the VPS
  * itself. *ret is NULL when no name server is left. */
 int rootfs_resolv_conf_filter(const char *host_text, char **ret);
-/* Writes /etc/resolv.conf unless the root has one (a file or a symlink, e.g. to resolved). */
-int rootfs_write_resolv_conf(int rootfd, const char *text);
+/* Writes /etc/resolv.conf unless the root has one (a file or a symlink, e.g. to resolved),
+ * owned by uid:gid (the VPS's root as the host sees it). */
+int rootfs_write_resolv_conf(int rootfd, const char *text, uid_t uid, gid_t gid);

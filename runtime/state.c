@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,40 +44,53 @@ static int run_dir_fd(const struct vps_paths *p, const char *name, bool create)
 	return fd < 0 ? -errno : fd;
 }
 
-/* dfd/file: "state" in the VPS's run directory, or "NAME/state" in the run base. */
-static int parse_state_at(int dfd, const char *file, struct vps_state *ret)
+/* dfd/file: "state" in the VPS's run directory, or "NAME/state" in the run base; path is the
+ * same file as messages name it. */
+static int parse_state_at(int dfd, const char *file, const char *path, struct vps_state *ret)
 {
+	const struct conf_file f = {path, state_keys, ELEMENTSOF(state_keys), VPS_STATE_FORMAT};
 	_cleanup_free_ char *text = NULL;
-	char err[128];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	r = read_file_at(dfd, file, 65536, &text, NULL);
-	if (r < 0)
+	if (r == -ENOENT)
 		return r;
-	return conf_parse(state_keys, ELEMENTSOF(state_keys), ret, text, err, sizeof(err));
+	if (r < 0)
+		snprintf(ret->error_text, sizeof(ret->error_text), "%s: %s", path, strerror(-r));
+	else
+		r = conf_parse(&f, ret, text, NULL, ret->error_text, sizeof(ret->error_text));
+	if (r == -EPROTONOSUPPORT)
+		/* nothing of a newer format is acted on: not even its pids */
+		memset(ret, 0, offsetof(struct vps_state, error));
+	ret->error = r;
+	return r;
 }
 
 int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret)
 {
 	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
+	char path[PATH_MAX];
 
 	if (dfd < 0) {
 		memset(ret, 0, sizeof(*ret));
 		return dfd;
 	}
-	return parse_state_at(dfd, "state", ret);
+	if (vps_run_path(p, name, "state", path, sizeof(path)) < 0)
+		snprintf(path, sizeof(path), "state");
+	return parse_state_at(dfd, "state", path, ret);
 }
 
 int vps_state_write(const struct vps_paths *p, const char *name, const struct vps_state *s)
 {
+	const struct conf_file f = {"state", state_keys, ELEMENTSOF(state_keys), VPS_STATE_FORMAT};
 	_cleanup_close_ int dfd = run_dir_fd(p, name, true);
 	_cleanup_free_ char *text = NULL;
 	int r;
 
 	if (dfd < 0)
 		return dfd;
-	r = conf_format(state_keys, ELEMENTSOF(state_keys), s, "# vpsctl runtime state\n", &text);
+	r = conf_format(&f, s, "# vpsctl runtime state\n", &text);
 	if (r < 0)
 		return r;
 	return write_file_atomic_at(dfd, "state", text, strlen(text), 0644);
@@ -135,8 +149,12 @@ int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time)
 enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
 				     struct vps_state *ret)
 {
-	if (vps_state_read(p, name, ret) < 0)
+	int r = vps_state_read(p, name, ret);
+
+	if (r == -ENOENT)
 		return VPS_STOPPED;
+	if (r < 0)
+		return VPS_UNKNOWN;
 	if (vps_process_alive(ret->init_pid, ret->init_start))
 		return VPS_RUNNING;
 	if (vps_process_alive(ret->supervisor_pid, ret->supervisor_start))
@@ -150,6 +168,7 @@ const char *vps_run_state_to_string(enum vps_run_state s)
 		[VPS_STOPPED] = "stopped",
 		[VPS_RUNNING] = "running",
 		[VPS_TRANSITION] = "starting",
+		[VPS_UNKNOWN] = "unknown",
 	};
 
 	return s >= 0 && s < _VPS_RUN_STATE_MAX ? names[s] : "unknown";
@@ -191,10 +210,12 @@ int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t
 
 /* Reads NAME/state and NAME/exit relative to the run base: the run directory is root's alone
  * (0700, made by vpsctl) and no VPS can reach it, so NAME needs no separate O_NOFOLLOW open. */
-void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *ret)
+void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *name,
+		      struct vps_run_info *ret)
 {
-	char path[NAME_MAX + sizeof("/state")];
+	char path[NAME_MAX + sizeof("/state")], full[PATH_MAX];
 	pid_t ppid = 0;
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->rs = VPS_STOPPED;
@@ -203,8 +224,15 @@ void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *re
 	snprintf(path, sizeof(path), "%s/exit", name);
 	(void)read_exit_at(run_base_fd, path, ret->last_exit, sizeof(ret->last_exit));
 	snprintf(path, sizeof(path), "%s/state", name);
-	if (parse_state_at(run_base_fd, path, &ret->st) < 0)
+	if (vps_run_path(p, name, "state", full, sizeof(full)) < 0)
+		snprintf(full, sizeof(full), "%s", path);
+	r = parse_state_at(run_base_fd, path, full, &ret->st);
+	if (r == -ENOENT)
 		return;
+	if (r < 0) {
+		ret->rs = VPS_UNKNOWN;
+		return;
+	}
 	if (alive_with_parent(ret->st.init_pid, ret->st.init_start, &ppid)) {
 		ret->rs = VPS_RUNNING;
 		/* init's parent is its supervisor for as long as that lives (once it died, init
@@ -217,4 +245,16 @@ void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *re
 	ret->supervised = vps_process_alive(ret->st.supervisor_pid, ret->st.supervisor_start);
 	if (ret->rs == VPS_STOPPED && ret->supervised)
 		ret->rs = VPS_TRANSITION;
+}
+
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+bool vps_pid_in_other_userns(uint64_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
+	if (stat("/proc/self/ns/user", &a) < 0 || stat(path, &b) < 0)
+		return false;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }

@@ -17,21 +17,31 @@ struct vps_state {
 	uint64_t boots;   /* inits started by this supervisor (reboots + 1) */
 	char backend[8];
 	char cgroup_parent[256]; /* where the VPS cgroup lives, as it was at start */
+	/* Not in the file: why it could not be read (VPS_UNKNOWN), as "PATH:LINE: reason";
+	 * error is -EBADMSG (corrupt), -EPROTONOSUPPORT (a newer vpsctl wrote it) or -errno. */
+	int error;
+	char error_text[256];
 };
+
+#define VPS_STATE_FORMAT 2
 
 enum vps_run_state {
 	VPS_STOPPED,
 	VPS_RUNNING,      /* init alive */
 	VPS_TRANSITION,   /* supervisor alive, init not (starting, rebooting, stopping) */
+	VPS_UNKNOWN,      /* the state file is there but unreadable: never taken for stopped */
 	_VPS_RUN_STATE_MAX,
 };
 
+/* -ENOENT: no state (stopped). On other errors ret holds what the file's good lines said (its
+ * pids are still checked against their start times before use) and ret->error_text why. */
 int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret);
 int vps_state_write(const struct vps_paths *p, const char *name, const struct vps_state *s);
 int vps_state_remove(const struct vps_paths *p, const char *name);
 /* True when pid is alive and still the process that started at start_time. */
 bool vps_process_alive(uint64_t pid, uint64_t start_time);
-/* Reads the state file (missing = stopped) and checks both processes. */
+/* Reads the state file (missing = stopped; unreadable = VPS_UNKNOWN) and checks both
+ * processes. */
 enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
 				     struct vps_state *ret);
 const char *vps_run_state_to_string(enum vps_run_state s);
@@ -40,6 +50,8 @@ int vps_exit_write(const struct vps_paths *p, const char *name, const char *reas
 int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len);
 /* Opens a pidfd for pid only if it still is the process that started at start_time. */
 int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time);
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+bool vps_pid_in_other_userns(uint64_t pid);
 
 /* What list and status show of a VPS at runtime. */
 struct vps_run_info {
@@ -52,4 +64,5 @@ struct vps_run_info {
 /* The same as vps_run_state_get(), vps_process_alive() of the supervisor and vps_exit_read()
  * together, reading relative to the open run base directory (-1: none) with as few opens
  * as it takes: `list` does this for every VPS of the node. */
-void vps_run_info_get(int run_base_fd, const char *name, struct vps_run_info *ret);
+void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *name,
+		      struct vps_run_info *ret);

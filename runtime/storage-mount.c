@@ -5,15 +5,23 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
+#include "idmap.h"
 #include "storage-mount.h"
 
 static bool is_overlay(const struct vps_config *cfg)
@@ -21,34 +29,9 @@ static bool is_overlay(const struct vps_config *cfg)
 	return strcmp(cfg->storage, "overlay") == 0;
 }
 
-/* The paths are given relative to VPSDIR (our cwd while mounting): overlayfs resolves them
- * against the mounting task's cwd, so no operator path with ',' or ':' can break the option
- * string, and "lower" is followed to the shared tree. */
-static int mount_overlay(const char *rootfs)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int r = 0;
-
-	if (snprintf(dir, sizeof(dir), "%s", rootfs) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash || strcmp(slash, "/rootfs") != 0)
-		return -EINVAL;
-	*slash = '\0';
-	if (chdir(dir[0] ? dir : "/") < 0)
-		return -errno;
-	if (mount("overlay", "rootfs", "overlay", 0,
-		  "lowerdir=lower,upperdir=upper,workdir=work") < 0)
-		r = -errno;
-	if (chdir("/") < 0 && r == 0)
-		r = -errno;
-	return r;
-}
-
 bool vps_storage_idmapped(const struct vps_config *cfg)
 {
-	return is_overlay(cfg) && cfg->userns;
+	return is_overlay(cfg);
 }
 
 /* VPSDIR from VPSDIR/rootfs. */
@@ -65,7 +48,74 @@ static int vps_dir(const char *rootfs, char *buf, size_t len)
 	return 0;
 }
 
-int vps_storage_idmapped_lower(const char *rootfs, pid_t pid, int *ret_fd)
+static int write_maps(pid_t pid, uint64_t base)
+{
+	static const char *const files[] = {"uid_map", "gid_map"};
+	char path[64], map[64];
+
+	snprintf(map, sizeof(map), "%u %" PRIu64 " %u\n", VPS_IDMAP_TEMPLATE_BASE, base,
+		 VPS_IDMAP_SIZE);
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		r = write_string_at(AT_FDCWD, path, map);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A user namespace that maps the template block onto base.., held only as an fd: a child is
+ * born in it, waits until its maps are written and its namespace is open, and exits. */
+static int template_userns(uint64_t base, int *ret_fd)
+{
+	char path[64];
+	int p[2], r, fd = -EBADF, status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* fork-like (no CLONE_VM): the child only reads and exits */
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_NEWUSER, NULL, NULL, NULL, NULL);
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		(void)!read(p[0], &c, 1);
+		_exit(0);
+	}
+	r = pid < 0 ? -errno : write_maps(pid, base);
+	close(p[0]);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = -errno;
+	}
+	close(p[1]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return r;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* The tree is the template block's, so never one unpacked unshifted (by an older vpsctl). */
+static int check_shifted(int tree)
+{
+	struct stat st;
+
+	if (fstat(tree, &st) < 0)
+		return -errno;
+	if (st.st_uid < VPS_IDMAP_TEMPLATE_BASE ||
+	    st.st_uid - VPS_IDMAP_TEMPLATE_BASE >= VPS_IDMAP_SIZE)
+		return -EUCLEAN;
+	return 0;
+}
+
+int vps_storage_idmapped_lower(const char *rootfs, const struct vps_config *cfg, int *ret_fd)
 {
 	_cleanup_close_ int tree = -EBADF, userns = -EBADF;
 	char dir[PATH_MAX], path[PATH_MAX + 8];
@@ -78,12 +128,14 @@ int vps_storage_idmapped_lower(const char *rootfs, pid_t pid, int *ret_fd)
 	tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	userns = open(path, O_RDONLY | O_CLOEXEC);
-	if (userns < 0)
-		return -errno;
+	r = check_shifted(tree);
+	if (r < 0)
+		return r;
+	r = template_userns(cfg->userns ? cfg->uid_base : 0, &userns);
+	if (r < 0)
+		return r;
 	attr.userns_fd = (uint64_t)userns;
-	/* The shared tree's on-disk ids 0..65535 show as the VPS's own range through it. */
+	/* The shared tree's template-block ids show as the VPS's own range through it. */
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return -errno;
 	*ret_fd = TAKE_FD(tree);
@@ -104,11 +156,14 @@ int vps_storage_open_dir(const char *rootfs, int *ret_fd)
 	return 0;
 }
 
-int vps_storage_mount_idmapped(int dir_fd, int lower_fd, int *ret_rootfd, const char **what)
+int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_rootfd,
+			       const char **what)
 {
 	int fd;
 
-	/* As the VPS's root, so overlayfs copies up with ids the upper layer's owner has. */
+	/* As the VPS's root (user namespace), so overlayfs copies up with ids the upper layer's
+	 * owner has; a user namespace has no trusted.* xattrs, hence userxattr there only (a
+	 * privileged VPS's upper layer has always had trusted.overlay.*). */
 	*what = "enter the VPS directory";
 	if (fchdir(dir_fd) < 0)
 		return -errno;
@@ -117,7 +172,8 @@ int vps_storage_mount_idmapped(int dir_fd, int lower_fd, int *ret_rootfd, const 
 		return -errno;
 	*what = "mount the overlay root filesystem";
 	if (mount("overlay", "rootfs", "overlay", 0,
-		  "lowerdir=lowermap,upperdir=upper,workdir=work,userxattr") < 0)
+		  userns ? "lowerdir=lowermap,upperdir=upper,workdir=work,userxattr"
+			 : "lowerdir=lowermap,upperdir=upper,workdir=work") < 0)
 		return -errno;
 	fd = open("rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -126,14 +182,9 @@ int vps_storage_mount_idmapped(int dir_fd, int lower_fd, int *ret_rootfd, const 
 	return chdir("/") < 0 ? -errno : 0;
 }
 
-int vps_storage_mount(const struct vps_config *cfg, const char *rootfs, const char **what)
+int vps_storage_mount_private(const char **what)
 {
+	/* an overlay is mounted later, id-mapped (vps_storage_mount_idmapped) */
 	*what = "make the mount tree private";
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	/* an id-mapped overlay is mounted later, as the VPS's root (vps_storage_mount_idmapped) */
-	if (!is_overlay(cfg) || vps_storage_idmapped(cfg))
-		return 0;
-	*what = "mount the overlay root filesystem";
-	return mount_overlay(rootfs);
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? -errno : 0;
 }

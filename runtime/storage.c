@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "idmap.h"
 #include "log.h"
 #include "rootfs-files.h"
 #include "storage-mount.h"
@@ -18,6 +19,26 @@
 static bool is_overlay(const struct vps_config *cfg)
 {
 	return strcmp(cfg->storage, "overlay") == 0;
+}
+
+int vps_storage_unpack_tree(const char *templates_dir, const char *template_name, char *err,
+			    size_t errlen)
+{
+	struct vps_template_meta t;
+	char path[PATH_MAX], reason[256] = "";
+	int r = template_lookup(templates_dir, template_name, &t);
+
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to find its template '%s': %s", template_name,
+			 strerror(-r));
+		return r;
+	}
+	r = template_shared_tree(templates_dir, &t, VPS_IDMAP_TEMPLATE_BASE, path, sizeof(path),
+				 reason);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to unpack the shared tree of template '%s': %s",
+			 template_name, reason[0] ? reason : strerror(-r));
+	return r;
 }
 
 static int make_dir(int dir_fd, const char *name, mode_t mode)
@@ -52,7 +73,8 @@ static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
 	char shared[PATH_MAX], reason[256] = "";
 	int r;
 
-	r = template_shared_tree(templates_dir, t, shared, sizeof(shared), reason);
+	r = template_shared_tree(templates_dir, t, VPS_IDMAP_TEMPLATE_BASE, shared, sizeof(shared),
+				 reason);
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to unpack the shared tree of template '%s': %s",
 			 t->name, reason[0] ? reason : strerror(-r));
@@ -65,7 +87,7 @@ static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
 		r = make_dir(dir_fd, "rootfs", 0755);
 	if (r == 0 && symlinkat(shared, dir_fd, "lower") < 0)
 		r = -errno;
-	if (r == 0 && cfg->userns)
+	if (r == 0)
 		r = make_dir(dir_fd, "lowermap", 0755);
 	if (r == 0 && cfg->userns)
 		r = own_overlay_dirs(dir_fd, cfg);
@@ -111,11 +133,28 @@ static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x, c
 	}
 	if (x->resolv_conf) {
 		*what = "write /etc/resolv.conf";
-		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf);
+		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf, x->root_uid, x->root_gid);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* In a private mount namespace of our own: the overlay on rootfs, as a VPS start mounts it. */
+static int mount_overlay_here(const struct vps_config *cfg, const char *rootfs, const char **what)
+{
+	_cleanup_close_ int lower = -EBADF, dir = -EBADF, root = -EBADF;
+	int r = vps_storage_mount_private(what);
+
+	*what = "id-map the template tree";
+	if (r == 0)
+		r = vps_storage_idmapped_lower(rootfs, cfg, &lower);
+	*what = "open the VPS directory";
+	if (r == 0)
+		r = vps_storage_open_dir(rootfs, &dir);
+	if (r == 0)
+		r = vps_storage_mount_idmapped(dir, lower, cfg->userns, &root, what);
+	return r;
 }
 
 /* Overlay: the root exists only as a mount, so a child mounts it in a private namespace of
@@ -138,7 +177,7 @@ static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
 	}
 	if (pid == 0) {
 		const char *what = "create a mount namespace";
-		int r = unshare(CLONE_NEWNS) < 0 ? -errno : vps_storage_mount(cfg, rootfs, &what);
+		int r = unshare(CLONE_NEWNS) < 0 ? -errno : mount_overlay_here(cfg, rootfs, &what);
 
 		if (r == 0)
 			r = write_extras(rootfs, x, &what);

@@ -32,3 +32,23 @@ struct vps_rootfs_extras {
  * private overlay mount in a short-lived child for overlay. err says which step failed. */
 int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 			  const struct vps_rootfs_extras *x, char *err, size_t errlen);
+
+/* Unpacks the shared tree of template_name (template_lookup + template_shared_tree: only the
+ * build with libarchive has one); err says why it failed. */
+typedef int (*vps_tree_unpack_fn)(const char *templates_dir, const char *template_name, char *err,
+				  size_t errlen);
+
+/* The build with libarchive's vps_tree_unpack_fn. */
+int vps_storage_unpack_tree(const char *templates_dir, const char *template_name, char *err,
+			    size_t errlen);
+
+/* Before every start (storage-repair.c): the VPS directory root's only (0710 to its own root for
+ * a user-namespace overlay), the node's VPS base 0700, the disk image 0600; an overlay VPS moved
+ * onto its template's id-shifted shared tree (an older vpsctl's unshifted tree is retired), which
+ * unpack makes when it is missing: with unpack NULL that is -EAGAIN and nothing in err. A
+ * UID_BASE no VPS may have is refused. note (may come back "") tells the operator what changed;
+ * err says why it failed. */
+struct vps_paths;
+int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
+		       vps_tree_unpack_fn unpack, char *note, size_t notelen, char *err,
+		       size_t errlen);

@@ -83,6 +83,18 @@ static int block_signals(struct sup *s)
 	return s->sigfd < 0 ? -errno : 0;
 }
 
+/* The pty cap for this boot: a reboot takes what `resize --ptys` saved since the start. */
+static uint64_t boot_ptys(const struct sup *s)
+{
+	struct vps_config now;
+	char err[256];
+
+	if (s->st.boots == 0 ||
+	    vps_config_load(s->a->paths, s->a->cfg->name, s->a->node, &now, err, sizeof(err)) < 0)
+		return s->a->cfg->ptys;
+	return now.ptys;
+}
+
 static int boot(struct sup *s, char *err, size_t errlen)
 {
 	unsigned long long t;
@@ -96,6 +108,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
 		.console_fd = s->console.slave,
+		.ptys = boot_ptys(s),
 		.cg = s->cg,
 		.pidfd = -EBADF,
 		.lower_fd = -EBADF,

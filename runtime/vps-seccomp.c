@@ -18,7 +18,19 @@
  *                                        allowed: with modes 0 they are how NTP status is read,
  *                                        and any change needs CAP_SYS_TIME.
  *   ioctl(TIOCSTI), ioctl(TIOCLINUX)     typing into a terminal another process reads
- *   socket(AF_ALG), socket(AF_VSOCK)     rarely needed families with a history of escapes
+ *   socket/socketpair(AF_ALG),
+ *   socket/socketpair(AF_VSOCK)          rarely needed families with a history of escapes; on
+ *                                        every arch's direct syscall, i386's 359/360 included
+ *   socketcall                    ENOSYS  i386 only: it passes the family in memory, which
+ *                                        seccomp cannot read, so it would carry AF_ALG/AF_VSOCK
+ *                                        past the rule above. The direct socket syscalls exist
+ *                                        since Linux 4.3. Cost: 32-bit programs whose libc
+ *                                        still goes through socketcall (glibc's i386 socket()
+ *                                        up to at least 2.36, built for kernels before 4.3)
+ *                                        get ENOSYS from socket(); recent musl tries the
+ *                                        direct syscall first. A VPS that runs such programs
+ *                                        gets socketcall back with --socketcall (SOCKETCALL),
+ *                                        and with it the family rule's gap on i386.
  *   unshare/clone with CLONE_NEWUSER     a user namespace gives full capabilities over new
  *                                        namespaces and the kernel surface behind them; allowed
  *                                        with --nesting
@@ -36,18 +48,11 @@
  * Argument checks compare only the low 32 bits of int-typed arguments (ioctl's cmd, socket's
  * family): the kernel truncates them, so a full 64-bit compare could be bypassed by setting
  * the upper half.
- *
- * Known gap: on the 32-bit x86 entry point (int 0x80, reachable from 64-bit programs too when
- * the kernel has IA32 emulation) socket() is multiplexed through socketcall(2), which passes
- * the family in memory, and libseccomp cannot express a rule on the direct socket syscall there
- * without also refusing socketcall(SYS_SOCKET) for every family, which would break all 32-bit
- * networking. AF_ALG/AF_VSOCK are therefore refused on the x86_64 and x32 entry points only; a
- * node that must close this loads no af_alg/vsock modules (module blacklist) or boots with
- * ia32_emulation=0.
  */
 #include <errno.h>
 #include <linux/sched.h>
 #include <sys/ioctl.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "cleanup.h"
@@ -70,22 +75,37 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
 }
 #define _cleanup_seccomp_ _cleanup_(seccomp_releasep)
 
-/* Rules go in exactly as written, one arch at a time: libseccomp would otherwise turn a socket()
- * rule on x86 into one on socketcall(SYS_SOCKET), refusing every socket to 32-bit programs.
- * libseccomp takes the native number and translates it. A syscall absent on an arch, or
- * multiplexed there (socket on x86), is skipped on that arch. */
+/* One arch at a time, exact where possible: libseccomp takes the native number and translates
+ * it. A syscall absent on an arch is skipped there. */
 static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const char *name, int err, unsigned n,
                     const struct scmp_arg_cmp *cmp)
 {
-	int r;
+	int nr = seccomp_syscall_resolve_name_arch(arch, name), r;
 
-	if (seccomp_syscall_resolve_name_arch(arch, name) < 0)
+	/* negative: absent here, or (socket's pseudo numbers) multiplexed through socketcall */
+	if (nr < 0 && !(nr <= __PNR_socket && nr >= __PNR_sendmmsg))
 		return 0;
-	r = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(err),
-	                                 seccomp_syscall_resolve_name(name), n, cmp);
+	if (nr >= 0)
+		r = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(err),
+		                                 seccomp_syscall_resolve_name(name), n, cmp);
+	else
+		/* Multiplexed on this arch (socket on x86): libseccomp refuses an exact rule with
+		 * arguments, and its loose rule adds the direct syscall (socket is 359 there) with
+		 * these arguments plus socketcall(SYS_SOCKET) without them; the blanket socketcall
+		 * rule that add_socketcall adds after this one replaces the latter. */
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(err),
+		                           seccomp_syscall_resolve_name(name), n, cmp);
 	if (r < 0)
 		return log_debug_errno(r, "seccomp rule for %s: %m", name);
 	return 0;
+}
+
+/* socketcall carries its arguments in memory: no family can be checked there, so it is refused
+ * whole (only x86 has it). It must come after the socket rules: libseccomp lets an
+ * argument-free rule replace the conditional ones on the same syscall, not the other way. */
+static int add_socketcall(scmp_filter_ctx ctx, uint32_t arch)
+{
+	return add_rule(ctx, arch, "socketcall", ENOSYS, 0, NULL);
 }
 
 static int add_denied(scmp_filter_ctx ctx, uint32_t arch)
@@ -117,27 +137,29 @@ static int add_denied(scmp_filter_ctx ctx, uint32_t arch)
 	return 0;
 }
 
-static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch)
+static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch, unsigned allow)
 {
+	/* With socketcall open, the family can pass through it anyway; and libseccomp would turn
+	 * the family rule into a refusal of every socketcall(SYS_SOCKET). */
+	bool families = arch != SCMP_ARCH_X86 || !(allow & VPS_SECCOMP_SOCKETCALL);
 	static const struct {
 		const char *name;
 		unsigned arg;
 		uint64_t value;
 	} rules[] = {
-	        {"ioctl", 1, TIOCSTI},
-	        {"ioctl", 1, TIOCLINUX},
-	        {"socket", 0, AF_ALG},
-	        {"socket", 0, AF_VSOCK},
+	        {"ioctl", 1, TIOCSTI},   {"ioctl", 1, TIOCLINUX},   {"socket", 0, AF_ALG},
+	        {"socket", 0, AF_VSOCK}, {"socketpair", 0, AF_ALG}, {"socketpair", 0, AF_VSOCK},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+		bool is_socket = strncmp(rules[i].name, "socket", 6) == 0;
 		struct scmp_arg_cmp cmp = {
 		        .arg = rules[i].arg,
 		        .op = SCMP_CMP_MASKED_EQ,
 		        .datum_a = INT_MASK,
 		        .datum_b = rules[i].value,
 		};
-		int r = add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
+		int r = is_socket && !families ? 0 : add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
 
 		if (r < 0)
 			return r;
@@ -165,7 +187,7 @@ static int add_userns_rules(scmp_filter_ctx ctx, uint32_t arch)
 }
 
 /* One arch's filter; the arches are merged into one program by vps_seccomp_build. */
-static int build_arch(uint32_t arch, bool nesting, scmp_filter_ctx *ret)
+static int build_arch(uint32_t arch, unsigned allow, scmp_filter_ctx *ret)
 {
 	_cleanup_seccomp_ scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
@@ -187,8 +209,10 @@ static int build_arch(uint32_t arch, bool nesting, scmp_filter_ctx *ret)
 	if (r == 0)
 		r = add_denied(ctx, arch);
 	if (r == 0)
-		r = add_arg_rules(ctx, arch);
-	if (r == 0 && !nesting)
+		r = add_arg_rules(ctx, arch, allow);
+	if (r == 0 && !(allow & VPS_SECCOMP_SOCKETCALL))
+		r = add_socketcall(ctx, arch);
+	if (r == 0 && !(allow & VPS_SECCOMP_NESTING))
 		r = add_userns_rules(ctx, arch);
 	if (r < 0)
 		return log_debug_errno(r, "Building the seccomp filter for arch %#x: %m", arch);
@@ -196,7 +220,7 @@ static int build_arch(uint32_t arch, bool nesting, scmp_filter_ctx *ret)
 	return 0;
 }
 
-int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret)
+int vps_seccomp_build(unsigned allow, scmp_filter_ctx *ret)
 {
 #if defined(__x86_64__)
 	/* A 64-bit process can still enter through int 0x80 (x86) or with the x32 bit set: both
@@ -206,12 +230,12 @@ int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret)
 	static const uint32_t extra[] = {};
 #endif
 	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-	int r = build_arch(seccomp_arch_native(), nesting, &ctx);
+	int r = build_arch(seccomp_arch_native(), allow, &ctx);
 
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(extra); i++) {
 		scmp_filter_ctx other = NULL;
 
-		r = build_arch(extra[i], nesting, &other);
+		r = build_arch(extra[i], allow, &other);
 		if (r == 0) {
 			r = seccomp_merge(ctx, other); /* takes other on success */
 			if (r < 0)
@@ -224,10 +248,10 @@ int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret)
 	return 0;
 }
 
-int vps_seccomp_load(bool nesting)
+int vps_seccomp_load(unsigned allow)
 {
 	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-	int r = vps_seccomp_build(nesting, &ctx);
+	int r = vps_seccomp_build(allow, &ctx);
 
 	if (r < 0)
 		return r;

@@ -30,6 +30,7 @@
 #include "network.h"
 #include "security.h"
 #include "storage-mount.h"
+#include "execve-guard.h"
 #include "vps-clone.h"
 #include "vps-spawn.h"
 #include "vps-spawn-host.h"
@@ -108,10 +109,10 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, cons
 	}
 	*what = "open the VPS directory";
 	r = vps_storage_open_dir(s->rootfs, &dir_fd);
-	if (r == 0)
+	if (r == 0 && s->cfg->userns)
 		r = become_root(what);
 	if (r == 0)
-		r = vps_storage_mount_idmapped(dir_fd, lower_fd, rootfd, what);
+		r = vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns, rootfd, what);
 	return r;
 }
 
@@ -154,7 +155,7 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 			child_fail(sock, disk_fd, "receive the disk image's mount");
 	}
 	/* #3 */
-	r = vps_storage_mount(s->cfg, s->rootfs, what);
+	r = vps_storage_mount_private(what);
 	/* the disk image becomes the root filesystem, in this mount namespace only */
 	if (r == 0 && disk_fd >= 0 &&
 	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
@@ -164,7 +165,7 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 	if (r == 0)
 		r = mount_root(s, lower_fd, rootfd, what);
 	if (r == 0)
-		r = vps_mount_setup(*rootfd, s->console_path, what);
+		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, what);
 	if (r == 0)
 		r = vps_mount_pivot(*rootfd, what);
 	if (r == 0)
@@ -187,7 +188,7 @@ static void name_self(const struct vps_spawn *s, int sock)
 
 /* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
  * host's cgroup namespace until step 5. */
-static _noreturn_ void child_main(struct vps_spawn *s, int sock)
+static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 {
 	static char *const envp[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -231,9 +232,11 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock)
 	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
 	if (r < 0)
 		_exit(1);
-	execle(s->cfg->init, s->cfg->init, (char *)NULL, envp);
-	snprintf(err, sizeof(err), "exec %s", s->cfg->init);
-	child_fail(sock, -errno, err);
+	/* through vps-execve: this binary must not be what a tenant's #! reaches */
+	r = vps_execve_guarded(guard_fd, sock, s->cfg->name, (char *const[]){(char *)s->cfg->init, NULL},
+			       envp, 0);
+	snprintf(err, sizeof(err), "exec vps-execve for %s", s->cfg->init);
+	child_fail(sock, r, err);
 }
 
 static int wait_exec(struct vps_spawn *s, int sock)
@@ -316,10 +319,17 @@ static int host_side(struct vps_spawn *s, int sock)
 
 int vps_spawn_init(struct vps_spawn *s)
 {
+	_cleanup_close_ int guard_fd = -EBADF;
 	int sp[2], r, pidfd = -EBADF;
 	pid_t pid;
 
 	s->error[0] = '\0';
+	guard_fd = vps_execve_guard_open();
+	if (guard_fd < 0) {
+		snprintf(s->error, sizeof(s->error), "Failed to open vps-execve: %s",
+			 strerror(-guard_fd));
+		return guard_fd;
+	}
 	r = vps_spawn_host_open(s);
 	if (r < 0)
 		return r;
@@ -332,9 +342,10 @@ int vps_spawn_init(struct vps_spawn *s)
 			s->born_cgroup_fd, &pidfd, &s->in_cgroup);
 	if (pid == 0) {
 		close(sp[0]);
-		child_main(s, sp[1]);
+		child_main(s, sp[1], guard_fd);
 	}
 	close(sp[1]);
+	closep(&guard_fd);
 	if (pid < 0) {
 		r = -errno;
 		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",

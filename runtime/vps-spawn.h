@@ -16,6 +16,7 @@ struct vps_spawn {
 	const char *rootfs;
 	const char *console_path; /* pty slave the init gets as its console */
 	int console_fd;           /* an open fd of that slave */
+	uint64_t ptys;            /* the cap of its devpts (devpts.h) */
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */

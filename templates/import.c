@@ -117,7 +117,7 @@ static int inspect_copy(int dfd, const struct template_staged *s,
 	*ret_suffix = n > 0 ? template_suffix_for_magic(magic, (size_t)n) : NULL;
 	if (!*ret_suffix)
 		return template_say(reason, -EBADMSG, "not a zstd, xz or gzip compressed tarball");
-	r = template_probe_fd(fd, m, &found);
+	r = template_probe_fd(fd, m, &found, o->ret_devices);
 	if (r < 0)
 		return template_say(reason, r, "not a readable tarball (%s)", strerror(-r));
 	if (o->init)

@@ -31,6 +31,7 @@ struct probe_seen {
 	bool lib_is_link;           /* lib -> usr/lib (merged /usr) */
 	char init_target[PATH_MAX]; /* where sbin/init (or usr/sbin/init) links to */
 	bool init_regular;          /* sbin/init is a regular file (sysvinit and friends) */
+	struct template_devices devices;
 };
 
 static void probe_seen_done(struct probe_seen *s)
@@ -59,6 +60,16 @@ static void copy_meta_safe(char *dst, size_t size, const char *src, size_t n)
 
 		dst[i] = isalnum((unsigned char)c) || strchr("._+:@-", c) ? c : '-';
 	}
+	dst[i] = '\0';
+}
+
+/* A name from the archive, safe to print: control characters become '?'. */
+static void copy_printable(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < size; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
 	dst[i] = '\0';
 }
 
@@ -137,6 +148,11 @@ static int look_at(struct archive *a, struct archive_entry *e, struct probe_seen
 	if (!p)
 		return 0;
 	p = strip_dot(p);
+	if (type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK) {
+		if (s->devices.n++ == 0)
+			copy_printable(s->devices.example, sizeof(s->devices.example), p);
+		return 0;
+	}
 	if (type == AE_IFREG && strcmp(p, "etc/os-release") == 0)
 		return read_small(a, e, &s->os_release_etc);
 	if (type == AE_IFREG && strcmp(p, "usr/lib/os-release") == 0)
@@ -202,7 +218,8 @@ int template_init_guess(bool systemd_lib, bool systemd_usr, bool lib_is_link,
 	return 0;
 }
 
-int template_probe_fd(int fd, struct vps_template_meta *m, bool *ret_init_found)
+int template_probe_fd(int fd, struct vps_template_meta *m, bool *ret_init_found,
+                      struct template_devices *ret_devices)
 {
 	_cleanup_(template_archive_freep) struct archive *a = NULL;
 	struct probe_seen s = {0};
@@ -225,6 +242,8 @@ int template_probe_fd(int fd, struct vps_template_meta *m, bool *ret_init_found)
 	*ret_init_found = template_init_guess(s.systemd_lib, s.systemd_usr, s.lib_is_link,
 	                                      s.init_target, s.init_regular, m->init,
 	                                      sizeof(m->init), &m->poweroff_signal) == 0;
+	if (ret_devices)
+		*ret_devices = s.devices;
 	probe_seen_done(&s);
 	return 0;
 }

@@ -65,16 +65,23 @@ int template_init_guess(bool systemd_lib, bool systemd_usr, bool lib_is_link,
                         const char *init_target, bool init_regular, char *init, size_t len,
                         int *ret_signal);
 /* Reads every header of the tarball at fd (to its end), filling m's os, release, init and
- * poweroff_signal; *ret_init_found tells whether the last two were recognised. */
-int template_probe_fd(int fd, struct vps_template_meta *m, bool *ret_init_found);
+ * poweroff_signal; *ret_init_found tells whether the last two were recognised; the special
+ * files (which unpack skips) are counted in *ret_devices (may be NULL). */
+int template_probe_fd(int fd, struct vps_template_meta *m, bool *ret_init_found,
+                      struct template_devices *ret_devices);
 
 /* ---- import and the shared trees (import.c, shared.c) ---- */
 
 bool template_sha256_hex_valid(const char *s);
 /* ".tar.zst", ".tar.xz" or ".tar.gz" by the first bytes of a file; NULL for anything else. */
 const char *template_suffix_for_magic(const uint8_t *b, size_t n);
-/* Whether dfd/NAME.rootfs exists (1), not (0) or -errno. */
+/* Whether NAME has a shared tree in the store dfd (1), not (0) or -errno (trees.c). */
 int template_shared_tree_exists_at(int dfd, const char *name);
+/* "NAME.rootfs", the shared tree's name in trees/ (and an older vpsctl's beside the tarballs). */
+void template_tree_name(const char *name, char *buf, size_t len);
+/* dfd/trees, made (create) and kept root's and 0700. */
+int template_trees_open(int dfd, bool create, int *ret_fd);
+int template_shared_tree_remove_at(int dfd, const char *name);
 
 /* ---- the Debian builder's parsers (build-debian.c) ---- */
 

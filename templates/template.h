@@ -50,12 +50,20 @@ int template_unpack(const char *tarball, int parent_fd, const char *dest_name,
 
 /* ---- the store (additions for import, debian, removal and overlay storage) ---- */
 
+/* Device nodes and other special files (FIFOs, sockets) of a tarball: unpack skips them (a
+ * VPS gets its /dev from vpsctl), so import tells the operator. */
+struct template_devices {
+	uint64_t n;
+	char example[128]; /* the first one's path (made safe to print) */
+};
+
 /* What import may be told; anything left 0/NULL is found in the tarball itself. */
 struct template_import_opts {
 	const char *name;     /* the template's name in the store (required) */
 	const char *sha256;   /* the digest the file must have, or NULL */
 	const char *init;     /* the VPS init, or NULL to detect (systemd, busybox, /sbin/init) */
 	int poweroff_signal;  /* 0 = the detected init's */
+	struct template_devices *ret_devices; /* if not NULL: what the tarball holds that is skipped */
 };
 
 /* Copies file into the store as opts->name (refused when it exists: -EEXIST), hashing while it
@@ -87,14 +95,28 @@ int template_remove(const char *templates_dir, const char *name);
  * exclusive for removing a template. Returns the fd holding it. */
 int template_store_lock(const char *templates_dir, bool exclusive);
 
-/* TEMPLATES/NAME.rootfs: the template unpacked once for overlay VPSes (read-only to them),
- * made on first use (atomically: concurrent first uses end with one tree). Its absolute path
- * goes to ret_path. On refusal ret_reason (256 bytes) says which entry broke which rule. */
+/* The directory (mode 0700, root's) under TEMPLATES that holds the shared trees. */
+#define TEMPLATE_TREES_DIR "trees"
+/* What an older vpsctl's TEMPLATES/NAME.rootfs becomes in it once retired. */
+#define TEMPLATE_UNSHIFTED_SUFFIX ".unshifted"
+/* TEMPLATES/trees/NAME.rootfs: the template unpacked once for overlay VPSes (read-only to them,
+ * through id-mapped mounts), its ids shifted by id_shift, made on first use (atomically:
+ * concurrent first uses end with one tree). Its absolute path goes to ret_path. On refusal
+ * ret_reason (256 bytes) says which entry broke which rule. */
 int template_shared_tree(const char *templates_dir, const struct vps_template_meta *t,
-                         char *ret_path, size_t len, char *ret_reason);
-/* Whether NAME.rootfs exists (1), not (0) or -errno. */
+                         uid_t id_shift, char *ret_path, size_t len, char *ret_reason);
+/* The path trees/NAME.rootfs has (absolute) in ret_path; 1 when it exists, 0 when not. Makes
+ * the trees directory private (0700) if it was not. */
+int template_shared_tree_find(const char *templates_dir, const char *name, char *ret_path,
+                              size_t len);
+/* Whether NAME has a shared tree (1: trees/NAME.rootfs, or an older vpsctl's NAME.rootfs),
+ * not (0) or -errno. */
 int template_shared_tree_exists(const char *templates_dir, const char *name);
-/* Removes NAME.rootfs; a missing tree is fine. */
+/* Removes NAME's shared trees (and a retired one); none is fine. */
 int template_shared_tree_remove(const char *templates_dir, const char *name);
+/* An older vpsctl unpacked NAME.rootfs beside the tarballs with the template's ids unshifted,
+ * reachable by host users: moves it to trees/NAME.rootfs.unshifted (never used again, removed
+ * with the template). 1 when there was one, 0 when not, or -errno. */
+int template_shared_tree_retire_legacy(const char *templates_dir, const char *name);
 /* The host's Debian code name (VERSION_CODENAME of /etc/os-release); -ENOENT without one. */
 int template_host_release(char *ret, size_t len);

@@ -87,7 +87,7 @@ ok $? "examples/vpsctl.conf with every key uncommented is accepted"
 # The built-in quota defaults, as a VPS without quota keys and no node config shows them,
 # are what the sample and vpsctl.conf(5) say.
 rm "$T_ROOT/etc/vpsctl/vpsctl.conf"
-echo 'TEMPLATE="x"' >"$T_ROOT/var/lib/vpsctl/vps/d/vps.conf"
+printf 'TEMPLATE="x"\nUSERNS="no"\n' >"$T_ROOT/var/lib/vpsctl/vps/d/vps.conf"
 json=$("$VPSCTL" --root "$T_ROOT" status d --json)
 for k in $quota_keys; do
 	want=$(printf '%s' "$json" | sed -n "s/.*\"$(echo "$k" | tr A-Z a-z)\":\"\([^\"]*\)\".*/\1/p")

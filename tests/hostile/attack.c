@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../helpers/int80.h"
+
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
@@ -482,6 +484,82 @@ static void attack_sockets(const struct opts *o, struct verdict *v)
 	}
 }
 
+#if defined(__x86_64__)
+#define I386_CLOSE      6
+#define I386_GETPID     20
+#define I386_SOCKETCALL 102
+#define I386_SOCKET     359
+#define I386_SOCKETPAIR 360
+#define SYS_SOCKET_CALL 1 /* socketcall's SYS_SOCKET */
+
+/* An int 0x80 call that must fail with want; a descriptor it made is closed. */
+static void expect_int80(struct verdict *v, const char *what, long r, long want)
+{
+	if (r >= 0) {
+		escaped(v, "%s succeeded", what);
+		int80(I386_CLOSE, r, 0, 0, 0);
+	} else if (r != -want) {
+		escaped(v, "%s: %s (want %s)", what, strerror((int)-r), strerror((int)want));
+	}
+}
+
+/* socket and socketpair through the 32-bit entry point (i386 numbers 359, 360) meet the same
+ * family rules as on x86_64; socketcall (102), whose arguments seccomp cannot read, is refused
+ * whole with ENOSYS, even for an allowed family. A static binary's data lies below 4G, so the
+ * kernel could read socketcall's argument block were the call let through. */
+static void attack_socket32(const struct opts *o, struct verdict *v)
+{
+	static const struct {
+		int family, type;
+		const char *name;
+	} deny[] = {{AF_VSOCK, SOCK_STREAM, "AF_VSOCK"}, {AF_ALG, SOCK_SEQPACKET, "AF_ALG"}};
+	static unsigned int args[3]; /* socketcall's block: 32-bit longs */
+	static int pair[2];
+	char what[64];
+	long r;
+
+	if (int80(I386_GETPID, 0, 0, 0, 0) == -ENOSYS)
+		return; /* no IA32 emulation in this kernel: no such entry point */
+	for (size_t i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
+		snprintf(what, sizeof(what), "int80 socket(%s)", deny[i].name);
+		expect_int80(v, what, int80(I386_SOCKET, deny[i].family, deny[i].type, 0, 0),
+		             EPERM);
+		snprintf(what, sizeof(what), "int80 socketpair(%s)", deny[i].name);
+		r = int80(I386_SOCKETPAIR, deny[i].family, deny[i].type, 0, (long)pair);
+		if (r == 0) {
+			escaped(v, "%s succeeded", what);
+			int80(I386_CLOSE, pair[0], 0, 0, 0), int80(I386_CLOSE, pair[1], 0, 0, 0);
+		} else {
+			expect_int80(v, what, r, EPERM);
+		}
+		args[0] = (unsigned int)deny[i].family;
+		args[1] = (unsigned int)deny[i].type;
+		args[2] = 0;
+		snprintf(what, sizeof(what), "int80 socketcall(SYS_SOCKET, %s)", deny[i].name);
+		expect_int80(v, what, int80(I386_SOCKETCALL, SYS_SOCKET_CALL, (long)args, 0, 0),
+		             ENOSYS);
+	}
+	args[0] = AF_INET, args[1] = SOCK_DGRAM, args[2] = 0;
+	expect_int80(v, "int80 socketcall(SYS_SOCKET, AF_INET)",
+	             int80(I386_SOCKETCALL, SYS_SOCKET_CALL, (long)args, 0, 0), ENOSYS);
+	/* the families a VPS needs still work through the direct calls */
+	r = int80(I386_SOCKET, AF_INET, SOCK_DGRAM, 0, 0);
+	if (r >= 0)
+		int80(I386_CLOSE, r, 0, 0, 0);
+	else
+		escaped(v, "int80 socket(AF_INET) refused: %s", strerror((int)-r));
+	r = int80(I386_SOCKETPAIR, AF_UNIX, SOCK_STREAM, 0, (long)pair);
+	if (r == 0)
+		int80(I386_CLOSE, pair[0], 0, 0, 0), int80(I386_CLOSE, pair[1], 0, 0, 0);
+	else
+		escaped(v, "int80 socketpair(AF_UNIX) refused: %s", strerror((int)-r));
+}
+#else
+static void attack_socket32(const struct opts *o, struct verdict *v)
+{
+}
+#endif
+
 static void attack_userns(const struct opts *o, struct verdict *v)
 {
 	int e = child_unshare(CLONE_NEWUSER), status;
@@ -688,9 +766,10 @@ static const struct attack {
         {"chroot", attack_chroot, true},     {"mknod", attack_mknod, true},
         {"syscalls", attack_syscalls, true}, {"time", attack_time, true},
         {"tty", attack_tty, true},           {"sockets", attack_sockets, true},
-        {"userns", attack_userns, true},     {"cgroup", attack_cgroup, true},
-        {"fds", attack_fds, true},           {"status", attack_status, true},
-        {"procs", attack_procs, true},       {"killall", attack_killall, false},
+        {"socket32", attack_socket32, true}, {"userns", attack_userns, true},
+        {"cgroup", attack_cgroup, true},     {"fds", attack_fds, true},
+        {"status", attack_status, true},     {"procs", attack_procs, true},
+        {"killall", attack_killall, false},
 };
 
 static bool run_attack(const struct opts *o, const struct attack *a)

@@ -39,12 +39,18 @@ snapshot() {
 	done
 }
 
+# install_attack NAME: the attack binary and the token, nothing run from init.
+install_attack() {
+	local rootfs=$T_ROOT/var/lib/vpsctl/vps/$1/rootfs
+	install -m 0755 "$ATTACK" "$rootfs/bin/attack"
+	echo "$token" >"$rootfs/etc/vpsctl-hostile-token"
+}
+
 # prepare NAME: the attack binary, the token and an inittab line that runs every attack once
 # from init (not through exec), logging to /attack.log.
 prepare() {
 	local rootfs=$T_ROOT/var/lib/vpsctl/vps/$1/rootfs
-	install -m 0755 "$ATTACK" "$rootfs/bin/attack"
-	echo "$token" >"$rootfs/etc/vpsctl-hostile-token"
+	install_attack "$1"
 	echo "::once:/bin/attack --token $token --host-pidns '$host_pidns' --capbnd $2 all >/attack.log 2>&1" \
 		>>"$rootfs/etc/inittab"
 }
@@ -163,6 +169,17 @@ sed -i 's/^CAP_ADD=.*/CAP_ADD="SYS_MODULE"/' "$T_ROOT/var/lib/vpsctl/vps/hz/vps.
 out=$(vpsctl start hz 2>&1); rc=$?
 [ $rc != 0 ]; ok $? "start refuses CAP_ADD=SYS_MODULE in vps.conf"
 diag "$out"
+
+# 7. a --privileged VPS (no user namespace) gets the same seccomp filter: its socket families,
+# on every entry point (issue 12 item 4), and its denied syscalls
+check "create a --privileged VPS" vpsctl create hp --template busybox --privileged
+install_attack hp
+check "start it" vpsctl start hp
+for name in sockets socket32 syscalls; do
+	is "privileged exec: $name blocked" "$(vexec hp -- "${A[@]}" "$name" 2>&1)" "BLOCKED $name
+# done"
+done
+vpsctl stop --force hp >/dev/null
 
 plan $T_N
 finish

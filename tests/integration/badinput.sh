@@ -46,11 +46,11 @@ vpsctl stop --force good >/dev/null
 
 conf=$T_ROOT/var/lib/vpsctl/vps/good/vps.conf
 cp "$conf" "$conf.orig"
-echo 'MEMORY="lots"' >>"$conf"
+sed -i 's/^MEMORY=.*/MEMORY="lots"/' "$conf"
 sum=$(md5sum <"$conf")
 refuses "corrupt vps.conf: start" vpsctl start good
 refuses "corrupt vps.conf: status" vpsctl status good
-like "the error names the line" "$(vpsctl start good 2>&1)" 'corrupt vps.conf, line [0-9]+: invalid MEMORY'
+like "the error names the line" "$(vpsctl start good 2>&1)" 'vps/good/vps\.conf:[0-9]+: invalid MEMORY'
 is "corrupt vps.conf untouched" "$(md5sum <"$conf")" "$sum"
 is "no cgroup was created" "$(cgroup_dirs)" ""
 

@@ -10,14 +10,14 @@ VPS=$T_ROOT/var/lib/vpsctl/vps
 N_TIMED=20
 
 # Every entry of the shared tree with its size, mode and mtime: any write would change it.
-tree_digest() { (cd "$TPL/busybox.rootfs" && find . -printf '%p %s %m %T@\n' | sort | md5sum); }
+tree_digest() { (cd "$TPL/trees/busybox.rootfs" && find . -printf '%p %s %m %T@\n' | sort | md5sum); }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 build_template
 check "first overlay create" vpsctl create o1 --template busybox --storage overlay
-check "it unpacked the shared tree once" test -x "$TPL/busybox.rootfs/bin/busybox"
+check "it unpacked the shared tree once" test -x "$TPL/trees/busybox.rootfs/bin/busybox"
 is "vps.conf says overlay" "$(sed -n 's/^STORAGE="\(.*\)"/\1/p' "$VPS/o1/vps.conf")" overlay
-check "lower links to the shared tree" test "$(readlink "$VPS/o1/lower")" = "$(realpath "$TPL/busybox.rootfs")"
+check "lower links to the shared tree" test "$(readlink "$VPS/o1/lower")" = "$(realpath "$TPL/trees/busybox.rootfs")"
 before=$(tree_digest)
 
 # Creates after the first: time each one and the disk they take.
@@ -58,17 +58,17 @@ is "the host has no overlay mount of a VPS" "$(grep -c "$VPS" /proc/self/mountin
 out=$(vpsctl template remove busybox 2>&1); rc=$?
 [ $rc != 0 ]; ok $? "template remove refused while overlay VPSes use it"
 like "naming them" "$out" 'overlay VPS.*(o1|o2)'
-check "the template is still there" test -s "$TPL/busybox.meta" -a -d "$TPL/busybox.rootfs"
+check "the template is still there" test -s "$TPL/busybox.meta" -a -d "$TPL/trees/busybox.rootfs"
 
 check "destroy --force o1" vpsctl destroy --force o1
-check "o1's storage is gone, the shared tree kept" test ! -e "$VPS/o1" -a -x "$TPL/busybox.rootfs/bin/busybox"
+check "o1's storage is gone, the shared tree kept" test ! -e "$VPS/o1" -a -x "$TPL/trees/busybox.rootfs/bin/busybox"
 check "o2 still runs" vpsctl exec o2 -- cat /etc/hostname
 
 # Copies do not hold a template: once the last overlay VPS is gone it can be removed.
 vpsctl destroy --force o2 >/dev/null
 check "a copy VPS" vpsctl create c1 --template busybox --storage copy
 check "template remove with only a copy VPS left" vpsctl template remove busybox
-check "template files and shared tree gone" test ! -e "$TPL/busybox.meta" -a ! -e "$TPL/busybox.rootfs" -a ! -e "$TPL/busybox.tar.zst"
+check "template files and shared tree gone" test ! -e "$TPL/busybox.meta" -a ! -e "$TPL/trees/busybox.rootfs" -a ! -e "$TPL/busybox.tar.zst"
 vpsctl start c1 >/dev/null 2>&1
 is "the copy VPS runs without its template" "$(vpsctl exec c1 -- cat /etc/hostname)" c1
 vpsctl destroy --force c1 >/dev/null

@@ -46,7 +46,7 @@ is "ExecStart runs the supervisor in the foreground" \
 # that did not finish left .e.new.
 vps_conf() {
 	mkdir -p "$T_ROOT/var/lib/vpsctl/vps/$1"
-	printf 'TEMPLATE="busybox"\nONBOOT="%s"\n%s' "$2" "${3:-}" \
+	printf 'TEMPLATE="busybox"\nUSERNS="no"\nONBOOT="%s"\n%s' "$2" "${3:-}" \
 		>"$T_ROOT/var/lib/vpsctl/vps/$1/vps.conf"
 }
 vps_conf b yes

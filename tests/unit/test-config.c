@@ -1,12 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "config.h"
+#include "fileio.h"
+
+static struct conf_file vps_file, node_file;
+
+static void setup_files(void)
+{
+	vps_file = (struct conf_file){"t.conf", vps_config_keys, vps_config_keys_n, VPS_CONFIG_FORMAT};
+	node_file = (struct conf_file){"n.conf", node_config_keys, node_config_keys_n,
+				       NODE_CONFIG_FORMAT};
+}
 
 /* Every key gets a non-default value, is formatted, parsed back and compared. */
 START_TEST(test_roundtrip_every_key)
@@ -25,7 +38,9 @@ START_TEST(test_roundtrip_every_key)
 		{"USERNS", "yes"},             {"UID_BASE", "1065536"},
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
+		{"SOCKETCALL", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
+		{"PTYS", "8"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -40,7 +55,7 @@ START_TEST(test_roundtrip_every_key)
 					  values[i][1]), 0);
 	ck_assert_int_eq(vps_config_format(&a, &text), 0);
 	vps_config_init(&b, "web1", &node);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &b, text, err, sizeof(err)), 0);
+	ck_assert_msg(conf_parse(&vps_file, &b, text, NULL, err, sizeof(err)) == 0, "%s", err);
 	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
 		const struct conf_key *k = conf_find(vps_config_keys, vps_config_keys_n, values[i][0]);
 
@@ -53,6 +68,7 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert(b.onboot);
 	ck_assert(b.nesting);
 	ck_assert_str_eq(b.storage, "overlay");
+	ck_assert_uint_eq(b.ptys, 8);
 }
 
 /* A vps.conf from before storage modes is a copy, whatever the node's default is now. */
@@ -65,8 +81,23 @@ START_TEST(test_storage_default_is_copy)
 	node_config_init(&node);
 	strcpy(node.storage, "overlay");
 	vps_config_init(&c, "old", &node);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "TEMPLATE=busybox\n", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.storage, "copy");
+}
+END_TEST
+
+/* A vps.conf from before the pty cap gets the node's default cap, never the whole pool. */
+START_TEST(test_ptys_default_is_node_cap)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	node.default_ptys = 32;
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.ptys, 32);
 }
 END_TEST
 
@@ -79,13 +110,16 @@ START_TEST(test_node_roundtrip)
 	node_config_init(&a);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "CGROUP_PARENT", "/x/y"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_MEMORY", "1G"), 0);
-	ck_assert_int_eq(conf_format(node_config_keys, node_config_keys_n, &a, "", &text), 0);
+	ck_assert_uint_eq(a.default_ptys, 256);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_PTYS", "64"), 0);
+	ck_assert_int_eq(conf_format(&node_file, &a, "", &text), 0);
 	memset(&b, 0, sizeof(b));
-	ck_assert_int_eq(conf_parse(node_config_keys, node_config_keys_n, &b, text, err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&node_file, &b, text, NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(b.cgroup_parent, "/x/y");
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
 	ck_assert_str_eq(b.storage, "copy");
+	ck_assert_uint_eq(b.default_ptys, 64);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
 	ck_assert_str_eq(a.storage, "overlay");
@@ -102,31 +136,190 @@ START_TEST(test_parse_errors)
 {
 	struct node_config node;
 	struct vps_config c;
-	char err[128];
+	char err[256];
 
 	node_config_init(&node);
 	vps_config_init(&c, "v", &node);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "MEMORY=lots\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_str_eq(err, "line 1: invalid MEMORY 'lots'");
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "# c\n\nNOPE=1\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_str_eq(err, "line 3: unknown key 'NOPE'");
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "garbage\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "HOSTNAME=\"a;rm -rf\"\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "INIT=relative\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CPU_WEIGHT=0\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CPUSET=3-1\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "MAC=\"01:00:00:00:00:01\"\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "BANDWIDTH=fast\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_str_eq(err, "line 1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=\"$(reboot)\"\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "CAP_DROP=all\n", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "MEMORY=lots\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: invalid MEMORY 'lots'");
+	/* duplicates and the first of several errors, as file:line */
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "MEMORY=64M\n# x\nMEMORY=1G\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:3: duplicate key 'MEMORY' (first on line 1)");
+	ck_assert_uint_eq(c.quota.memory, 64ULL << 20); /* the first stands */
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "USERNS=yes\nUSERNS=no\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:2: duplicate key 'USERNS' (first on line 1)");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "HOSTNAME=a\nMEMROY=1G\nBAD\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:2: unknown key 'MEMROY'"); /* the first error is told */
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: not a KEY=value line");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "# c\n\nNOPE=1\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:3: unknown key 'NOPE'");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "HOSTNAME=\"a;rm -rf\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "INIT=relative\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "CPU_WEIGHT=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "CPUSET=3-1\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "MAC=\"01:00:00:00:00:01\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "BANDWIDTH=fast\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "CAP_DROP=all\n", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.cap_drop, "all");
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "STORAGE=zfs\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "STORAGE=\"\"\n", err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(vps_config_keys, vps_config_keys_n, &c, "  MEMORY='64M'  \n", err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0'");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=unlimited\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048576\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "  MEMORY='64M'  \n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
+}
+END_TEST
+
+/* Loads text as the vps.conf of VPS "v" under a scratch root. */
+static int load(const char *text, struct vps_config *ret, char *err, size_t errlen)
+{
+	char root[] = "/tmp/test-config.XXXXXX", dir[PATH_MAX];
+	struct vps_paths p;
+	struct node_config node;
+	int r;
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	ck_assert_int_eq(vps_paths_init(root, &p), 0);
+	ck_assert_int_eq(vps_path(&p, "v", NULL, dir, sizeof(dir)), 0);
+	ck_assert_int_eq(mkdir_p(dir, 0755), 0);
+	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, strcat(dir, "/vps.conf"), text,
+					      strlen(text), 0644), 0);
+	node_config_init(&node);
+	r = vps_config_load(&p, "v", &node, ret, err, errlen);
+	(void)rm_rf_at(AT_FDCWD, root);
+	return r;
+}
+
+/* The message after "ROOT/var/lib/vpsctl/vps/v/vps.conf". */
+static const char *after_path(const char *err)
+{
+	const char *s = strstr(err, "/vps/v/vps.conf");
+
+	ck_assert_msg(s != NULL, "no path in '%s'", err);
+	return s + strlen("/vps/v/vps.conf");
+}
+
+/* Isolation keys fail closed: an empty file (base: USERNS read as "no", root inside = host
+ * root) or one without USERNS is refused, and so is a UID_BASE in the host's own ids. */
+START_TEST(test_isolation_fails_closed)
+{
+	struct vps_config c;
+	char err[512];
+
+	ck_assert_int_eq(load("", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(after_path(err), ": USERNS is missing: write USERNS=\"yes\" (with the "
+			 "VPS's UID_BASE) or USERNS=\"no\" (root inside is host root)");
+	ck_assert(c.userns); /* and what a careless caller would use is the safe side */
+	ck_assert_int_eq(load("TEMPLATE=busybox\nUID_BASE=1000000\n", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "USERNS is missing"));
+	ck_assert_int_eq(load("USERNS=yes\n", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(after_path(err), ": UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range");
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=0\n", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(after_path(err), ":2: UID_BASE 0 overlaps the host's own ids (0-65535)");
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=65535\n", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=65536\n", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=4294901759\n", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=4294901760\n", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(after_path(err), ":2: UID_BASE 4294901760 puts its 65536 ids beyond the "
+			 "last host id (4294967294)");
+	/* explicitly privileged: allowed, its UID_BASE unused */
+	ck_assert_int_eq(load("USERNS=no\n", &c, err, sizeof(err)), 0);
+	ck_assert(!c.userns);
+	/* the other isolation keys: absent is the safe side */
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\n", &c, err, sizeof(err)), 0);
+	ck_assert(!c.nesting);
+	ck_assert(c.antispoof);
+	ck_assert_str_eq(c.cap_add, "");
+}
+END_TEST
+
+START_TEST(test_format_versions)
+{
+	struct node_config node;
+	struct vps_config c;
+	_cleanup_free_ char *text = NULL;
+	char err[256];
+
+	node_config_init(&node);
+	vps_config_init(&c, "v", &node);
+	/* none (version 1), 1 and this binary's 2 are read */
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "MEMORY=1G\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=1\nMEMORY=1G\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=\"2\"\n", NULL, err, sizeof(err)), 0);
+	/* a newer one is refused as such, whatever else it holds */
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=3\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 3; this one reads up to 2)");
+	ck_assert_int_eq(conf_parse(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 2)");
+	ck_assert_int_eq(load("FORMAT_VERSION=3\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 3; this one reads up to 2)");
+	/* bad versions */
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: invalid FORMAT_VERSION '0'");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=2\nFORMAT_VERSION=2\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:2: duplicate key 'FORMAT_VERSION' (first on line 1)");
+	/* what this binary writes says its version */
+	ck_assert_int_eq(vps_config_format(&c, &text), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nFORMAT_VERSION=\"2\"\n"));
+}
+END_TEST
+
+/* resize of a vps.conf without TEMPLATE wrote TEMPLATE="", which the parser refuses: what the
+ * writer writes always reads back. */
+START_TEST(test_roundtrip_empty_template)
+{
+	struct node_config node;
+	struct vps_config a, b;
+	_cleanup_free_ char *text = NULL;
+	char err[512];
+
+	node_config_init(&node);
+	vps_config_init(&a, "v", &node);
+	a.userns = true;
+	a.uid_base = 1000000;
+	ck_assert_str_eq(a.template_name, "");
+	ck_assert_int_eq(vps_config_format(&a, &text), 0);
+	ck_assert_ptr_null(strstr(text, "TEMPLATE="));
+	ck_assert_int_eq(load(text, &b, err, sizeof(err)), 0);
+	ck_assert_str_eq(b.template_name, "");
+	ck_assert(b.userns);
+	ck_assert_uint_eq(b.uid_base, 1000000);
+	/* a value that is not empty and would not read back is not written at all */
+	free(text);
+	text = NULL;
+	strcpy(a.template_name, "Not A Name");
+	ck_assert_int_eq(vps_config_format(&a, &text), -EINVAL);
+	ck_assert_ptr_null(text);
+}
+END_TEST
+
+START_TEST(test_node_uid_base_start)
+{
+	char root[] = "/tmp/test-config.XXXXXX", dir[PATH_MAX];
+	struct vps_paths p;
+	struct node_config node;
+	char err[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	ck_assert_int_eq(vps_paths_init(root, &p), 0);
+	snprintf(dir, sizeof(dir), "%s/etc/vpsctl", root);
+	ck_assert_int_eq(mkdir_p(dir, 0755), 0);
+	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf, "UID_BASE_START=0\n", 17, 0644), 0);
+	ck_assert_int_eq(node_config_load(&p, &node, err, sizeof(err)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "vpsctl.conf:1: UID_BASE_START 0 overlaps the host's own ids (0-65535)"));
+	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf, "", 0, 0644), 0);
+	ck_assert_int_eq(node_config_load(&p, &node, err, sizeof(err)), 0);
+	ck_assert_uint_eq(node.uid_base_start, 1000000);
+	(void)rm_rf_at(AT_FDCWD, root);
 }
 END_TEST
 
@@ -155,11 +348,17 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	setup_files();
 	tcase_add_test(tc, test_roundtrip_every_key);
 	tcase_add_test(tc, test_node_roundtrip);
+	tcase_add_test(tc, test_ptys_default_is_node_cap);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
 	tcase_add_test(tc, test_storage_default_is_copy);
+	tcase_add_test(tc, test_isolation_fails_closed);
+	tcase_add_test(tc, test_format_versions);
+	tcase_add_test(tc, test_roundtrip_empty_template);
+	tcase_add_test(tc, test_node_uid_base_start);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -45,6 +45,31 @@ START_TEST(test_pick_disjoint_many)
 }
 END_TEST
 
+START_TEST(test_template_block)
+{
+	const uint64_t T = VPS_IDMAP_TEMPLATE_BASE;
+	uint64_t base;
+
+	/* never handed out: a start just below it skips past it */
+	ck_assert_int_eq(vps_idmap_pick(T - S + 1, UINT32_MAX, NULL, 0, &base), 0);
+	ck_assert_uint_eq(base, T + S);
+	ck_assert_int_eq(vps_idmap_pick(T, UINT32_MAX, NULL, 0, &base), 0);
+	ck_assert_uint_eq(base, T + S);
+	/* nor the host's own ids */
+	ck_assert_int_eq(vps_idmap_pick(0, UINT32_MAX, NULL, 0, &base), 0);
+	ck_assert_uint_eq(base, S);
+	ck_assert(vps_idmap_base_valid(1000000));
+	ck_assert(vps_idmap_base_valid(T - S));
+	ck_assert(vps_idmap_base_valid(T + S));
+	ck_assert(!vps_idmap_base_valid(0));
+	ck_assert(!vps_idmap_base_valid(S - 1));
+	ck_assert(!vps_idmap_base_valid(T - S + 1));
+	ck_assert(!vps_idmap_base_valid(T));
+	ck_assert(!vps_idmap_base_valid(T + S - 1));
+	ck_assert(!vps_idmap_base_valid((uint64_t)UINT32_MAX - S + 1));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("idmap");
@@ -54,6 +79,7 @@ int main(void)
 
 	tcase_add_test(tc, test_pick);
 	tcase_add_test(tc, test_pick_disjoint_many);
+	tcase_add_test(tc, test_template_block);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

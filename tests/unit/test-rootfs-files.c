@@ -126,13 +126,13 @@ START_TEST(test_resolv_conf)
 	ck_assert_ptr_null(none);
 	snprintf(etc, sizeof(etc), "%s/etc", root);
 	ck_assert_int_eq(mkdir(etc, 0755), 0);
-	ck_assert_int_eq(rootfs_write_resolv_conf(rootfd, out), 0);
+	ck_assert_int_eq(rootfs_write_resolv_conf(rootfd, out, getuid(), getgid()), 0);
 	written = slurp("etc/resolv.conf");
 	ck_assert_str_eq(written, out);
 	/* The template's own (here a link to a resolver's file) is left alone. */
 	ck_assert_int_eq(unlinkat(rootfd, "etc/resolv.conf", 0), 0);
 	ck_assert_int_eq(symlinkat("../run/resolved.conf", rootfd, "etc/resolv.conf"), 0);
-	ck_assert_int_eq(rootfs_write_resolv_conf(rootfd, out), 0);
+	ck_assert_int_eq(rootfs_write_resolv_conf(rootfd, out, getuid(), getgid()), 0);
 	ck_assert_int_eq(faccessat(rootfd, "run/resolved.conf", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 }
 END_TEST

@@ -96,6 +96,16 @@ static const struct tent debianish[] = {
         {"./usr/sbin/init", S_IFLNK | 0777, NULL, "../lib/systemd/systemd"},
 };
 
+/* busybox-like with what unpack skips: two device nodes and a FIFO */
+static const struct tent with_devices[] = {
+        {"etc/os-release", S_IFREG | 0644, "ID=alpine\n", NULL},
+        {"bin/busybox", S_IFREG | 0755, "ELF", NULL},
+        {"sbin/init", S_IFLNK | 0777, NULL, "../bin/busybox"},
+        {"dev/null", S_IFCHR | 0666, NULL, NULL},
+        {"dev/sda", S_IFBLK | 0660, NULL, NULL},
+        {"run/initctl", S_IFIFO | 0600, NULL, NULL},
+};
+
 static const struct tent sysvish[] = {
         {"etc/os-release", S_IFREG | 0644, "ID=devuan\nVERSION_ID=5\n", NULL},
         {"sbin/init", S_IFREG | 0755, "ELF", NULL},
@@ -119,8 +129,10 @@ static void assert_store_empty(void)
 	unsigned n = 0;
 
 	ck_assert_ptr_nonnull(d);
+	/* trees/ (the shared trees' private directory) may stay */
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, TEMPLATE_TREES_DIR) != 0)
 			n++;
 	ck_assert_uint_eq(n, 0);
 }
@@ -200,6 +212,26 @@ START_TEST(test_import_refusals)
 }
 END_TEST
 
+START_TEST(test_import_counts_devices)
+{
+	struct template_devices dev = {0};
+	struct template_import_opts o = {.name = "bb", .ret_devices = &dev};
+	struct vps_template_meta m;
+	char reason[256];
+
+	make_tar(tarpath, with_devices, ELEMENTSOF(with_devices), true);
+	ck_assert_int_eq(template_import(store, tarpath, &o, &m, reason), 0);
+	ck_assert_uint_eq(dev.n, 3);
+	ck_assert_str_eq(dev.example, "dev/null");
+	/* none: the count is 0 */
+	make_tar(tarpath, sysvish, ELEMENTSOF(sysvish), true);
+	o = (struct template_import_opts){.name = "sv", .init = "/sbin/init", .poweroff_signal = 10,
+					  .ret_devices = &dev};
+	ck_assert_int_eq(template_import(store, tarpath, &o, &m, reason), 0);
+	ck_assert_uint_eq(dev.n, 0);
+}
+END_TEST
+
 START_TEST(test_remove_and_shared_tree)
 {
 	struct template_import_opts o = {.name = "deb"};
@@ -210,12 +242,18 @@ START_TEST(test_remove_and_shared_tree)
 	make_tar(tarpath, debianish, ELEMENTSOF(debianish), true);
 	ck_assert_int_eq(template_import(store, tarpath, &o, &m, reason), 0);
 	ck_assert_int_eq(template_shared_tree_exists(store, "deb"), 0);
-	ck_assert_int_eq(template_shared_tree(store, &m, path, sizeof(path), reason), 0);
+	ck_assert_int_eq(template_shared_tree(store, &m, 0, path, sizeof(path), reason), 0);
 	ck_assert_int_eq(template_shared_tree_exists(store, "deb"), 1);
 	snprintf(file, sizeof(file), "%s/usr/lib/systemd/systemd", path);
 	ck_assert_int_eq(lstat(file, &st), 0);
+	/* in the private trees directory, which is root's only */
+	snprintf(file, sizeof(file), "%s/" TEMPLATE_TREES_DIR "/deb.rootfs", store);
+	ck_assert_str_eq(path + strlen(path) - strlen(file + strlen(store)), file + strlen(store));
+	snprintf(file, sizeof(file), "%s/" TEMPLATE_TREES_DIR, store);
+	ck_assert_int_eq(lstat(file, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
 	/* The second use finds the tree; nothing is unpacked again. */
-	ck_assert_int_eq(template_shared_tree(store, &m, path, sizeof(path), reason), 0);
+	ck_assert_int_eq(template_shared_tree(store, &m, 0, path, sizeof(path), reason), 0);
 	ck_assert_int_eq(template_remove(store, "deb"), 0);
 	ck_assert_int_eq(template_shared_tree_exists(store, "deb"), 0);
 	assert_store_empty();
@@ -226,6 +264,17 @@ START_TEST(test_remove_and_shared_tree)
 	ck_assert_int_eq(template_import(store, tarpath, &o, &m, reason), -EBUSY);
 	ck_assert_int_eq(template_shared_tree_remove(store, "deb"), 0);
 	assert_store_empty();
+	/* An older vpsctl's tree beside the tarballs is retired into trees/ and removed with
+	 * the rest. */
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert_int_eq(template_shared_tree_retire_legacy(store, "deb"), 1);
+	ck_assert_int_eq(template_shared_tree_retire_legacy(store, "deb"), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(file, sizeof(file), "%s/" TEMPLATE_TREES_DIR "/deb.rootfs" TEMPLATE_UNSHIFTED_SUFFIX,
+		 store);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	ck_assert_int_eq(template_shared_tree_remove(store, "deb"), 0);
+	ck_assert_int_eq(access(file, F_OK), -1);
 	ck_assert_int_eq(template_remove(store, "deb"), -ENOENT);
 	ck_assert_int_eq(template_remove(store, "../etc"), -EINVAL);
 }
@@ -391,6 +440,7 @@ int main(void)
 	tcase_add_test(tc, test_import_wrong_checksum_stores_nothing);
 	tcase_add_test(tc, test_import_refusals);
 	tcase_add_test(tc, test_remove_and_shared_tree);
+	tcase_add_test(tc, test_import_counts_devices);
 	tcase_add_test(tc, test_os_release_and_init_guess);
 	tcase_add_test(tc, test_magic_and_hex);
 	tcase_add_test(tc, test_debian_parsers);
