@@ -93,6 +93,8 @@ const struct conf_key node_config_keys[] = {
 	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
 	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
 	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
+	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
+	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -109,6 +111,7 @@ void node_config_init(struct node_config *c)
 	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
 	c->uid_base_start = 1000000;
 	strcpy(c->storage, "copy");
+	strcpy(c->node_services, "deny");
 	c->default_ptys = VPS_PTYS_DEFAULT;
 }
 

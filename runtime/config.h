@@ -46,6 +46,7 @@ struct node_config {
 	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
 	uint64_t uid_base_start; /* where user-namespace id ranges start */
 	char storage[16];       /* the storage mode `create` uses without --storage */
+	char node_services[8];  /* "deny": VPSes reach the node only as their gateway; "allow" */
 	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
 };
 

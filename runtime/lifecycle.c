@@ -168,7 +168,7 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	if (r < 0)
 		return r;
 	(void)vps_cgroup2_remove(parent, name);
-	vps_net_teardown(name);
+	vps_net_teardown(p, name);
 	return vps_state_remove(p, name);
 }
 

@@ -217,8 +217,44 @@ static int open_netns(pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
-int vps_net_plumb(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,
-		  char *err, size_t errlen)
+int vps_net_nodefw_lock(const struct vps_paths *p, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	int n = snprintf(dir, sizeof(dir), "%s/locks", p->run_base);
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, len, "%s/" NETSETUP_NODEFW_LOCK_FILE, dir);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return mkdir_p(dir, 0700);
+}
+
+/* Unless NODE_SERVICES=allow, VPS traffic that arrives on the bridge for the node itself is
+ * dropped (netsetup_nodefw_add). Fail closed: a VPS does not run with the node open to it.
+ * Done once the veth is in the bridge (init is not running yet), so a concurrent stop's
+ * prune sees this VPS's port. */
+static int close_node_services(const struct vps_paths *p, const struct node_config *node,
+			       char *err, size_t errlen)
+{
+	char why[256 + PATH_MAX] = "", lock[PATH_MAX];
+	int r;
+
+	if (strcmp(node->node_services, "allow") == 0)
+		return 0;
+	r = vps_net_nodefw_lock(p, lock, sizeof(lock));
+	if (r == 0)
+		r = netsetup_nodefw_add(lock, node->bridge, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen,
+			 "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
+			 "nftables table inet %s): %s",
+			 node->bridge, NETSETUP_NODEFW_TABLE, why[0] ? why : strerror(-r));
+	return r;
+}
+
+int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
+		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
 	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS], nodes[VPS_NET_MAX_ADDRS];
 	char host_if[NETSETUP_IFNAMSIZ];
@@ -262,17 +298,22 @@ int vps_net_plumb(const struct vps_config *cfg, const struct node_config *node, 
 		netsetup_mac_from_name(cfg->name, v.mac);
 	if (r == 0)
 		r = netsetup_vps_plumb(&v);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "Failed to plumb '%s': %s", host_if, strerror(-r));
-	return r < 0 ? r : 0;
+		return r;
+	}
+	return close_node_services(p, node, err, errlen);
 }
 
-void vps_net_teardown(const char *name)
+void vps_net_teardown(const struct vps_paths *p, const char *name)
 {
-	char host_if[NETSETUP_IFNAMSIZ];
+	char host_if[NETSETUP_IFNAMSIZ], lock[PATH_MAX];
 
 	vps_net_host_ifname(name, host_if);
 	(void)netsetup_vps_teardown(host_if);
+	/* the node-services rules go with the last VPS on their bridge */
+	if (vps_net_nodefw_lock(p, lock, sizeof(lock)) == 0)
+		(void)netsetup_nodefw_prune(lock);
 }
 
 static int update_addrs(const struct netsetup_addr *a, size_t n, const struct netsetup_addr *b,

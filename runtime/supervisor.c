@@ -103,6 +103,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 	s->spawn = (struct vps_spawn){
 		.cfg = s->a->cfg,
 		.node = s->a->node,
+		.paths = s->a->paths,
 		.cgroup_parent = s->st.cgroup_parent,
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
@@ -280,7 +281,7 @@ static void teardown(struct sup *s, const char *reason)
 		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
 		closep(&s->spawn.pidfd);
 	}
-	vps_net_teardown(s->a->cfg->name);
+	vps_net_teardown(s->a->paths, s->a->cfg->name);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);

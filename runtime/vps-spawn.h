@@ -11,6 +11,7 @@
 struct vps_spawn {
 	const struct vps_config *cfg;
 	const struct node_config *node;
+	const struct vps_paths *paths; /* the node-services lock (network.h) */
 	const char *cgroup_parent; /* where the VPS cgroup is (the node's, or a unit's) */
 	const char *rootfs;
 	const char *console_path; /* pty slave the init gets as its console */

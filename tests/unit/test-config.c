@@ -123,6 +123,12 @@ START_TEST(test_node_roundtrip)
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
 	ck_assert_str_eq(a.storage, "overlay");
+	/* NODE_SERVICES: deny unless said otherwise; only deny and allow */
+	ck_assert_str_eq(b.node_services, "deny");
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "allow"), 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "open"), -EINVAL);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", ""), -EINVAL);
+	ck_assert_str_eq(a.node_services, "allow");
 }
 END_TEST
 
