@@ -18,8 +18,9 @@
 enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK };
 
 static const char *const resize_help[] = {
-	"Change a VPS's quotas. A running VPS gets them at once (never restarted); the config",
-	"is written only after the kernel took every value. Shrinking memory below what the",
+	"Change a VPS's quotas. vps.conf is saved first; a running VPS then gets them at once",
+	"(never restarted), and a value the kernel refuses takes every change back, the file",
+	"included. They hold across reboots inside the VPS. Shrinking memory below what the",
 	"VPS uses is refused with the usage figure unless --force (the VPS's own processes",
 	"are then OOM-killed, nothing else).",
 	"",
