@@ -7,9 +7,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "idmap.h"
 #include "lifecycle.h"
-#include "network.h"
 #include "parse.h"
 #include "state.h"
 #include "storage.h"
@@ -36,10 +34,7 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	default:
 		return cli_fail(cfg->name, "is already running");
 	}
-	r = vps_idmap_check(&c->paths, &c->node, cfg, err, sizeof(err));
-	if (r < 0)
-		return cli_fail(cfg->name, "%s", err);
-	r = vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err));
+	r = vps_boot_check(&c->paths, cfg, &c->node, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err);
 	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);

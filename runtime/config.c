@@ -246,7 +246,7 @@ int vps_config_format(const struct vps_config *c, char **ret)
 
 	snprintf(header, sizeof(header),
 		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
-		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start.\n",
+		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start or reboot.\n",
 		 c->name);
 	const struct conf_file f = {"vps.conf", vps_config_keys, ELEMENTSOF(vps_config_keys),
 				    VPS_CONFIG_FORMAT};

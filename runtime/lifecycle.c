@@ -14,6 +14,7 @@
 #include "cgroup-mount.h"
 #include "cleanup.h"
 #include "frozen.h"
+#include "idmap.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "network.h"
@@ -67,6 +68,26 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 		_exit(vps_supervisor_run(a) < 0);
 	}
 	_exit(1);
+}
+
+int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
+		   const struct node_config *node, char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char path[PATH_MAX];
+	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+
+	if (r < 0) {
+		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
+			snprintf(path, sizeof(path), "vps.conf");
+		snprintf(err, errlen, "%s: %s", path, e.message[0] ? e.message : strerror(-r));
+		return r;
+	}
+	r = vps_idmap_check(p, node, cfg, err, errlen);
+	if (r == 0)
+		r = vps_net_check(p, cfg, node, err, errlen);
+	return r;
 }
 
 static int read_report(int fd, char *err, size_t errlen)

@@ -329,7 +329,8 @@ static int update_addrs(const struct netsetup_addr *a, size_t n, const struct ne
 		if (found)
 			continue;
 		r = add ? netsetup_addr_add(netns, "eth0", &b[j]) : netsetup_addr_del(netns, "eth0", &b[j]);
-		if (r < 0 && !(r == -EADDRNOTAVAIL && !add))
+		/* there already / gone already: a change taken back after it failed half-way */
+		if (r < 0 && !(r == -EADDRNOTAVAIL && !add) && !(r == -EEXIST && add))
 			return r;
 	}
 	return 0;

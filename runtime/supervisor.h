@@ -21,7 +21,7 @@ struct vps_supervisor_args {
 	 * start itself ran without waiting for an exec. */
 	bool handover;
 	bool foreground; /* started by `vpsctl start --foreground` (systemd) */
-	bool config_lost; /* vps-supervisor could not read vps.conf: stop the VPS */
+	bool config_lost; /* vps-supervisor could not read the handed-over config: stop the VPS */
 	/* results */
 	bool clean_exit;      /* the VPS was stopped or halted, not crashed */
 	char exit_reason[128];
@@ -36,8 +36,16 @@ enum {
 	VPS_HANDOVER_CONSOLE_MASTER, /* the console pty */
 	VPS_HANDOVER_CONSOLE_SLAVE,
 	VPS_HANDOVER_CONSOLE_LISTEN, /* console.sock */
+	VPS_HANDOVER_CONFIG,         /* the parsed configs (vps_handover_config_fd) */
 	_VPS_HANDOVER_MAX,
 };
+
+/* The configs the start loaded and checked, in a sealed memfd: vps-supervisor supervises with
+ * exactly what init was started from, without parsing the files a second time (they may have
+ * changed since). Returns the fd or -errno. */
+int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node);
+/* In vps-supervisor: reads them back; -EBADMSG when fd is not such a memfd of this build. */
+int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node);
 
 /* Execs vps-supervisor with fds (see above); returns only if that failed, fds intact. */
 void vps_supervisor_handover(const struct vps_supervisor_args *a,
