@@ -46,8 +46,12 @@ static void report(struct sup *s, int r, const char *text)
 		text = fallback;
 	}
 	if (s->a->report_fd >= 0) {
+		static const char ok = VPS_START_OK;
+
 		if (r < 0)
 			(void)!write(s->a->report_fd, text, strlen(text));
+		else
+			(void)!write(s->a->report_fd, &ok, 1);
 		close(s->a->report_fd);
 		s->a->report_fd = -1;
 	} else if (r < 0) {
@@ -171,7 +175,12 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
 		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
-	return 0;
+	/* Before any init exists: whatever runs in the cgroup from now on is found through this
+	 * state (its supervisor and cgroup), even if we are killed before init's pid is in it. */
+	r = vps_state_write(s->a->paths, cfg->name, &s->st);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
+	return r;
 }
 
 static void exit_reason(const siginfo_t *si, char *buf, size_t len)
