@@ -126,6 +126,11 @@ int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret);
 int vps_cgroup_thaw(struct vps_cgroup *cg);
 /* Removes the group, then the parent if it became empty; a missing group is fine. */
 int vps_cgroup_remove(struct vps_cgroup *cg);
+/* The node-wide lock under which parent groups are made, seeded and removed: a stop removing
+ * the parent it emptied must not do so while another VPS is being made in it. An flock on the
+ * root of the cpu hierarchy (no VPS can open it), held for milliseconds; waits up to
+ * timeout_ms. Returns the fd to close, or -errno (-EWOULDBLOCK: timed out). */
+int vps_cgroup_tree_lock(unsigned timeout_ms);
 
 static inline void vps_cgroup_freep(struct vps_cgroup **cg)
 {

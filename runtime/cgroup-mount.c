@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 #include "cgroup-mount.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fileio.h"
 
 #define UNIFIED        "/sys/fs/cgroup/unified"
 #define MAX_DEPTH      32
+#define TREE_LOCK_MS   10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
 #define RMDIR_TRIES    50 /* x 20 ms: exiting tasks leave their group a moment after death */
 
 static bool is_fs(const char *path, long magic)
@@ -58,7 +60,7 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 {
 	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
 						"cgroup.subtree_control"};
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int fd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX];
 	int r;
 
@@ -66,10 +68,16 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 	if (!hybrid_host())
 		return 0;
 	r = group_path(parent, name, path, sizeof(path));
-	if (r == 0)
-		r = mkdir_p(path, 0755);
 	if (r < 0)
 		return r;
+	/* the parent may be removed by a sibling's stop until our group is in it */
+	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+	if (lock < 0)
+		return lock;
+	r = mkdir_p(path, 0755);
+	if (r < 0)
+		return r;
+	closep(&lock);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -276,7 +284,7 @@ static int remove_tree(int dfd, const char *name, unsigned depth)
 
 int vps_cgroup2_remove(const char *parent, const char *name)
 {
-	_cleanup_close_ int pfd = -EBADF;
+	_cleanup_close_ int pfd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX], *slash;
 	int r;
 
@@ -291,12 +299,12 @@ int vps_cgroup2_remove(const char *parent, const char *name)
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	r = remove_tree(pfd, slash + 1, 0);
-	if (r < 0)
+	if (r < 0 || strcmp(path, UNIFIED) == 0)
 		return r;
 	/* The parent too once it is empty, like cgroup/ does on the other hierarchies; never the
-	 * hierarchy's root. Another VPS in it keeps it (EBUSY). */
-	if (strcmp(path, UNIFIED) != 0 && rmdir(path) < 0 && errno != EBUSY && errno != ENOTEMPTY &&
-	    errno != ENOENT)
+	 * hierarchy's root. Another VPS in it (EBUSY) or being made in it (the lock) keeps it. */
+	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+	if (lock >= 0 && rmdir(path) < 0 && errno != EBUSY && errno != ENOTEMPTY && errno != ENOENT)
 		return -errno;
 	return 0;
 }

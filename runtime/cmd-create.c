@@ -288,15 +288,48 @@ static int read_extras(const struct create_args *a, char **ret_keys, char **ret_
 	return 0;
 }
 
+/* After the addresses are claimed: the id range, the extras and the tree. */
+static int create_claimed(struct cli *c, const struct create_args *a, struct vps_config *cfg,
+			  const struct vps_template_meta *t)
+{
+	_cleanup_close_ int idlock = -EBADF, store_lock = -EBADF;
+	_cleanup_free_ char *keys = NULL, *resolv = NULL;
+	struct vps_rootfs_extras x;
+	int r;
+
+	if (!a->privileged) {
+		/* held until vps.conf records the range, so no two creates pick the same one */
+		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
+		if (r < 0)
+			return cli_fail(a->name, "Failed to allocate a user-namespace id range: %s",
+					strerror(-r));
+		cfg->userns = true;
+	}
+	if (read_extras(a, &keys, &resolv))
+		return EXIT_FAILURE;
+	x = (struct vps_rootfs_extras){
+		.ssh_keys = keys,
+		.resolv_conf = resolv,
+		.root_uid = cfg->userns ? (uid_t)cfg->uid_base : 0,
+		.root_gid = cfg->userns ? (gid_t)cfg->uid_base : 0,
+	};
+	/* A template is not removed while an overlay VPS is being made from it. */
+	if (strcmp(cfg->storage, "overlay") == 0) {
+		store_lock = template_store_lock(c->paths.templates_dir, false);
+		if (store_lock < 0)
+			return cli_fail(a->name, "cannot lock the template store: %s",
+					strerror(-store_lock));
+	}
+	return materialize(c, cfg, t, &x);
+}
+
 int cmd_create(struct cli *c, int argc, char **argv)
 {
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
 	char dir[PATH_MAX], err[256];
-	_cleanup_close_ int lock = -EBADF, idlock = -EBADF, store_lock = -EBADF;
-	_cleanup_free_ char *keys = NULL, *resolv = NULL;
-	struct vps_rootfs_extras x;
+	_cleanup_close_ int lock = -EBADF;
 	int r;
 
 	r = parse_create(c, argc, argv, &a);
@@ -316,32 +349,16 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0 || access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
 	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
-		return cli_fail(a.name, "%s", err);
-	if (!a.privileged) {
-		/* held until vps.conf records the range, so no two creates pick the same one */
-		r = vps_idmap_allocate(&c->paths, &c->node, &cfg.uid_base, &idlock);
-		if (r < 0)
-			return cli_fail(a.name, "Failed to allocate a user-namespace id range: %s",
-					strerror(-r));
-		cfg.userns = true;
-	}
-	if (read_extras(&a, &keys, &resolv))
-		return EXIT_FAILURE;
-	x = (struct vps_rootfs_extras){
-		.ssh_keys = keys,
-		.resolv_conf = resolv,
-		.root_uid = cfg.userns ? (uid_t)cfg.uid_base : 0,
-		.root_gid = cfg.userns ? (gid_t)cfg.uid_base : 0,
-	};
-	/* A template is not removed while an overlay VPS is being made from it. */
-	if (strcmp(cfg.storage, "overlay") == 0) {
-		store_lock = template_store_lock(c->paths.templates_dir, false);
-		if (store_lock < 0)
-			return cli_fail(a.name, "cannot lock the template store: %s",
-					strerror(-store_lock));
-	}
-	r = materialize(c, &cfg, &t, &x);
-	if (r == 0 && cfg.onboot)
+		r = cli_fail(a.name, "%s", err);
+	else
+		r = create_claimed(c, &a, &cfg, &t);
+	/* A create that failed keeps no claim (the addresses are free for the next one) and no
+	 * lock file of a name that does not exist. */
+	if (r != 0) {
+		vps_net_release(&c->paths, a.name, cfg.ip_address);
+		vps_lock_unlink(&c->paths, a.name);
+	} else if (cfg.onboot) {
 		cli_systemd_reload(c);
+	}
 	return r;
 }

@@ -90,6 +90,10 @@ int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
 	return r;
 }
 
+/* 0 on VPS_START_OK; -EIO with the supervisor's error text; -ECHILD on EOF alone (it died). */
+static void start_abort(const struct vps_paths *p, const char *name,
+			const struct node_config *node, pid_t sup, char *err, size_t errlen);
+
 static int read_report(int fd, char *err, size_t errlen)
 {
 	size_t n = 0;
@@ -103,7 +107,9 @@ static int read_report(int fd, char *err, size_t errlen)
 			break;
 	}
 	err[n] = '\0';
-	return n > 0 ? -EIO : 0;
+	if (n == 1 && err[0] == VPS_START_OK)
+		return 0;
+	return n > 0 ? -EIO : -ECHILD;
 }
 
 int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
@@ -150,6 +156,8 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	 * exit leaves nothing behind). */
 	r = read_report(pipefd[0], err, errlen);
 	close(pipefd[0]);
+	if (r == -ECHILD)
+		start_abort(p, cfg->name, node, pid, err, errlen);
 	return r;
 }
 
@@ -227,6 +235,29 @@ static int kill_frozen(const struct vps_state *st, const char *name,
 	if (r < 0)
 		log_debug_errno(r, "%s: killing the frozen VPS failed, thawing anyway: %m", name);
 	return vps_thaw(cgroup_parent_of(st, node), name);
+}
+
+/* The supervisor died before it reported (killed): nothing of this start may stay behind,
+ * neither an init it had started nor the state it wrote. We still hold the VPS's lock. */
+static void start_abort(const struct vps_paths *p, const char *name,
+			const struct node_config *node, pid_t sup, char *err, size_t errlen)
+{
+	char sig[32], how[64] = "";
+	struct vps_state st;
+	int status, r;
+
+	/* It is our child: reaped here, it cannot act after we clean up. */
+	while ((r = waitpid(sup, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (r == sup && WIFSIGNALED(status))
+		snprintf(how, sizeof(how), " (killed by %s)",
+			 format_signal(WTERMSIG(status), sig, sizeof(sig)));
+	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
+	r = kill_all(&st, name, node);
+	if (r == 0)
+		r = remove_leftovers(p, name, node, &st);
+	snprintf(err, errlen, "the supervisor died while starting the VPS%s; %s", how,
+		 r == 0 ? "what it had started was removed" : "its leftovers could not be removed");
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,

@@ -50,8 +50,12 @@ static void report(struct sup *s, int r, const char *text)
 		text = fallback;
 	}
 	if (s->a->report_fd >= 0) {
+		static const char ok = VPS_START_OK;
+
 		if (r < 0)
 			(void)!write(s->a->report_fd, text, strlen(text));
+		else
+			(void)!write(s->a->report_fd, &ok, 1);
 		close(s->a->report_fd);
 		s->a->report_fd = -1;
 	} else if (r < 0) {
@@ -87,18 +91,6 @@ static int block_signals(struct sup *s)
 	return s->sigfd < 0 ? -errno : 0;
 }
 
-/* The pty cap for this boot: a reboot takes what `resize --ptys` saved since the start. */
-static uint64_t boot_ptys(const struct sup *s)
-{
-	struct vps_config now;
-	char err[256];
-
-	if (s->st.boots == 0 ||
-	    vps_config_load(s->a->paths, s->a->cfg->name, s->a->node, &now, err, sizeof(err)) < 0)
-		return s->a->cfg->ptys;
-	return now.ptys;
-}
-
 static int boot(struct sup *s, char *err, size_t errlen)
 {
 	unsigned long long t;
@@ -112,7 +104,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
 		.console_fd = s->console.slave,
-		.ptys = boot_ptys(s),
+		.ptys = s->cfg.ptys, /* a reboot's: re-read with the rest of vps.conf */
 		.cg = s->cg,
 		.pidfd = -EBADF,
 		.lower_fd = -EBADF,
@@ -189,7 +181,12 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
 		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
-	return 0;
+	/* Before any init exists: whatever runs in the cgroup from now on is found through this
+	 * state (its supervisor and cgroup), even if we are killed before init's pid is in it. */
+	r = vps_state_write(s->a->paths, cfg->name, &s->st);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
+	return r;
 }
 
 static void exit_reason(const siginfo_t *si, char *buf, size_t len)

@@ -10,11 +10,16 @@
 #include "config.h"
 #include "paths.h"
 
+/* The one byte that reports success: no error text holds a NUL. */
+#define VPS_START_OK '\0'
+
 struct vps_supervisor_args {
 	const struct vps_paths *paths;
 	const struct vps_config *cfg;
 	const struct node_config *node;
-	int report_fd; /* start result goes here (EOF = success, bytes = error); -1 = log it */
+	/* The start result goes here: VPS_START_OK once init runs and the state says so, else
+	 * the error text; EOF without either means the supervisor died. -1 = log it. */
+	int report_fd;
 	int lock_fd;   /* the command lock, released once init runs */
 	/* Once init runs, exec vps-supervisor to supervise on (vps_supervisor_resume): the
 	 * process living as long as the VPS then carries only what supervising needs, while the
