@@ -149,10 +149,13 @@ static int set_net(const struct create_args *a, struct vps_config *cfg)
 	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
 	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth", "--boot-order"};
 
+	static const char *const hints[] = {"", "", ": 0 (the kernel's) or 68..65535", "", ""};
+
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],
 					  values[i]) < 0)
-			return cli_fail(a->name, "invalid %s '%.64s'", flags[i], values[i]), -1;
+			return cli_fail(a->name, "invalid %s '%.64s'%s", flags[i], values[i],
+					hints[i]), -1;
 	cfg->antispoof = !a->no_antispoof;
 	return 0;
 }
@@ -180,6 +183,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 			const struct vps_template_meta *t, struct vps_config *cfg)
 {
 	char err[256];
+	unsigned given = 0;
 
 	vps_config_init(cfg, a->name, &c->node);
 	snprintf(cfg->template_name, sizeof(cfg->template_name), "%s", t->name);
@@ -207,10 +211,12 @@ static int build_config(struct cli *c, const struct create_args *a,
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
-	for (size_t i = 0; i < a->n_quota; i++)
+	for (size_t i = 0; i < a->n_quota; i++) {
 		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err, sizeof(err)) < 0)
 			return cli_fail(a->name, "%s", err);
-	if (cli_quota_validate(cfg, err, sizeof(err)) < 0)
+		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
+	}
+	if (cli_quota_validate(cfg, given, "DEFAULT_", err, sizeof(err)) < 0)
 		return cli_fail(a->name, "%s", err);
 	return 0;
 }
@@ -279,15 +285,54 @@ static int read_extras(const struct create_args *a, char **ret_keys, char **ret_
 	return 0;
 }
 
+/* Everything create does under the VPS lock. */
+static int create_locked(struct cli *c, const struct create_args *a, struct vps_config *cfg,
+			 const struct vps_template_meta *t)
+{
+	_cleanup_close_ int idlock = -EBADF, store_lock = -EBADF;
+	_cleanup_free_ char *keys = NULL, *resolv = NULL;
+	struct vps_rootfs_extras x;
+	char err[256];
+	int r;
+
+	if (vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
+		return cli_fail(a->name, "%s", err);
+	if (!a->privileged) {
+		/* held until vps.conf records the range, so no two creates pick the same one */
+		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
+		if (r < 0)
+			return cli_fail(a->name, "Failed to allocate a user-namespace id range: %s",
+					strerror(-r));
+		cfg->userns = true;
+	}
+	if (read_extras(a, &keys, &resolv))
+		return EXIT_FAILURE;
+	x = (struct vps_rootfs_extras){
+		.ssh_keys = keys,
+		.resolv_conf = resolv,
+		.root_uid = cfg->userns ? (uid_t)cfg->uid_base : 0,
+		.root_gid = cfg->userns ? (gid_t)cfg->uid_base : 0,
+	};
+	/* A template is not removed while an overlay VPS is being made from it. */
+	if (strcmp(cfg->storage, "overlay") == 0) {
+		store_lock = template_store_lock(c->paths.templates_dir, false);
+		if (store_lock < 0)
+			return cli_fail(a->name, "cannot lock the template store: %s",
+					strerror(-store_lock));
+	}
+	r = materialize(c, cfg, t, &x);
+	if (r == 0 && cfg->onboot)
+		cli_systemd_reload(c);
+	return r;
+}
+
 int cmd_create(struct cli *c, int argc, char **argv)
 {
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
-	char dir[PATH_MAX], err[256];
-	_cleanup_close_ int lock = -EBADF, idlock = -EBADF, store_lock = -EBADF;
-	_cleanup_free_ char *keys = NULL, *resolv = NULL;
-	struct vps_rootfs_extras x;
+	char dir[PATH_MAX];
+	_cleanup_close_ int lock = -EBADF;
 	int r;
 
 	r = parse_create(c, argc, argv, &a);
@@ -301,38 +346,16 @@ int cmd_create(struct cli *c, int argc, char **argv)
 					     : "cannot read template '%s'", a.template_name);
 	if (build_config(c, &a, &t, &cfg))
 		return EXIT_FAILURE;
+	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0)
+		return cli_fail(a.name, "name too long for a path");
 	lock = cli_lock(c, a.name);
 	if (lock < 0)
 		return EXIT_FAILURE;
-	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0 || access(dir, F_OK) == 0)
+	if (access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
-	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
-		return cli_fail(a.name, "%s", err);
-	if (!a.privileged) {
-		/* held until vps.conf records the range, so no two creates pick the same one */
-		r = vps_idmap_allocate(&c->paths, &c->node, &cfg.uid_base, &idlock);
-		if (r < 0)
-			return cli_fail(a.name, "Failed to allocate a user-namespace id range: %s",
-					strerror(-r));
-		cfg.userns = true;
-	}
-	if (read_extras(&a, &keys, &resolv))
-		return EXIT_FAILURE;
-	x = (struct vps_rootfs_extras){
-		.ssh_keys = keys,
-		.resolv_conf = resolv,
-		.root_uid = cfg.userns ? (uid_t)cfg.uid_base : 0,
-		.root_gid = cfg.userns ? (gid_t)cfg.uid_base : 0,
-	};
-	/* A template is not removed while an overlay VPS is being made from it. */
-	if (strcmp(cfg.storage, "overlay") == 0) {
-		store_lock = template_store_lock(c->paths.templates_dir, false);
-		if (store_lock < 0)
-			return cli_fail(a.name, "cannot lock the template store: %s",
-					strerror(-store_lock));
-	}
-	r = materialize(c, &cfg, &t, &x);
-	if (r == 0 && cfg.onboot)
-		cli_systemd_reload(c);
+	r = create_locked(c, &a, &cfg, &t);
+	/* a name that never came to be leaves no lock file (we hold it: others retry) */
+	if (r != 0 && access(dir, F_OK) < 0)
+		vps_lock_unlink(&c->paths, a.name);
 	return r;
 }

@@ -84,6 +84,7 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 	return 0;
 }
 
+/* 0, or the exit status after the message (-1: --help was printed). */
 static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
 			bool *force)
 {
@@ -97,41 +98,47 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	};
 	struct { int opt; const char *value; } set[32];
 	size_t n = cli_quota_options(opts + 6), n_set = 0;
+	unsigned given = 0;
 	char err[256];
 	int opt;
 
 	opts[6 + n] = (struct option){0};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		bool quota = opt >= QUOTA_OPT_BASE && opt < QUOTA_OPT_BASE + (int)n;
+
 		if (opt == OPT_FORCE) {
 			*force = true;
 		} else if (opt == OPT_HELP || opt == 'h') {
 			cli_print_help("resize NAME [quota options] [--force]", resize_help);
 			cli_print_help("", quota_help);
-			return -2;
-		} else if ((opt >= QUOTA_OPT_BASE || opt >= OPT_IP_ADD) && n_set < ELEMENTSOF(set)) {
+			return -1;
+		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_DISK)) &&
+			   n_set < ELEMENTSOF(set)) {
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
+			if (quota)
+				given |= 1u << (opt - QUOTA_OPT_BASE);
 		} else {
-			return cli_bad_option(c, argv), -1;
+			return cli_bad_option(c, argv);
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_usage_error(c, "expected exactly one VPS name"), -1;
+		return cli_usage_error(c, "expected exactly one VPS name");
 	if (n_set == 0)
-		return cli_usage_error(c, "nothing to change: give at least one option"), -1;
-	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
-		return -1;
-	if (cli_load_vps(c, argv[optind], cfg) < 0)
-		return -1;
+		return cli_usage_error(c, "nothing to change: give at least one option");
+	if (cli_check_name(c, argv[optind]))
+		return EXIT_USAGE;
+	if (cli_load_node(c) || cli_load_vps(c, argv[optind], cfg) < 0)
+		return EXIT_FAILURE;
 	for (size_t i = 0; i < n_set; i++)
 		if ((set[i].opt >= QUOTA_OPT_BASE
 			     ? cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err))
 			     : net_set(cfg, set[i].opt, set[i].value, err, sizeof(err))) < 0)
-			return cli_fail(cfg->name, "%s", err), -1;
-	if (cli_quota_validate(cfg, err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s", err), -1;
+			return cli_fail(cfg->name, "%s", err);
+	if (cli_quota_validate(cfg, given, "", err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s", err);
 	if (vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s", err), -1;
+		return cli_fail(cfg->name, "%s", err);
 	return 0;
 }
 
@@ -151,6 +158,54 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 							  : c->node.cgroup_parent,
 				      name, ret);
 	}
+}
+
+/* Before a memory shrink that has to wait: say so, and for how long. */
+static void announce_wait(struct cli *c, struct vps_cgroup *cg, const struct vps_quota *from,
+			  const struct vps_config *cfg, bool force)
+{
+	struct vps_cgroup_stats s = {0};
+
+	if (cfg->quota.memory >= from->memory || vps_cgroup_stats(cg, &s) < 0 ||
+	    s.memory_current <= cfg->quota.memory)
+		return;
+	fprintf(stderr, "vpsctl: %s: memory usage %.1fM is above the new limit %.1fM: waiting up "
+		"to %.1f s for it to fall%s\n", cfg->name, (double)s.memory_current / (1 << 20),
+		(double)cfg->quota.memory / (1 << 20), (double)c->node.shrink_timeout / 1000,
+		force ? ", then killing processes of the VPS (--force)" : "");
+}
+
+/* The kernel's limits, not the old config, are where the change starts: a limit changed
+ * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
+ * holds every limit of the config (what status shows). */
+static int resize_cgroup(struct cli *c, struct vps_cgroup *cg, const struct vps_config *old,
+			 const struct vps_config *cfg, bool force)
+{
+	struct vps_cgroup_error err = {{0}};
+	struct vps_cgroup_stats before = {0}, after = {0};
+	struct vps_quota from;
+	int r;
+
+	if (vps_cgroup_read_quota(cg, &from) < 0)
+		from = old->quota;
+	announce_wait(c, cg, &from, cfg, force);
+	(void)vps_cgroup_stats(cg, &before);
+	r = vps_cgroup_resize(cg, &from, &cfg->quota, (unsigned)c->node.shrink_timeout, force,
+			      &err);
+	if (r == -EBUSY && !force)
+		return cli_fail(cfg->name, "%s after %.1f s: not changed (--force shrinks anyway, "
+				"killing processes of the VPS)", err.message,
+				(double)c->node.shrink_timeout / 1000);
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err.message[0] ? err.message : strerror(-r));
+	if (err.message[0])
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", cfg->name, err.message);
+	if (force && vps_cgroup_stats(cg, &after) == 0 &&
+	    after.memory_oom_kills > before.memory_oom_kills)
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64
+			" process(es) of the VPS\n", cfg->name,
+			after.memory_oom_kills - before.memory_oom_kills);
+	return 0;
 }
 
 static int save(struct cli *c, const struct vps_config *cfg)
@@ -182,28 +237,27 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	/* Parse twice: once to find the name for the lock, then again under it, so the
 	 * config we change is the one on disk after any other command finished. */
 	r = parse_resize(c, argc, argv, &cfg, &force);
-	if (r < 0)
-		return r == -2 ? 0 : EXIT_FAILURE;
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	lock = cli_lock(c, cfg.name);
 	if (lock < 0 || cli_load_vps(c, cfg.name, &old) < 0)
 		return EXIT_FAILURE;
 	optind = 0;
-	if (parse_resize(c, argc, argv, &cfg, &force) < 0)
-		return EXIT_FAILURE;
+	r = parse_resize(c, argc, argv, &cfg, &force);
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	r = open_cgroup(c, cfg.name, &cg);
 	if (r == -EBADMSG)
 		return EXIT_FAILURE;
 	if (r < 0 && r != -ESRCH)
 		return cli_fail(cfg.name, "Failed to open its cgroup: %s", strerror(-r));
 	if (cg) {
-		struct vps_cgroup_error err = {{0}};
 		struct vps_state st;
 		char nerr[256] = "";
 
-		r = vps_cgroup_resize(cg, &old.quota, &cfg.quota, (unsigned)c->node.shrink_timeout,
-				      force, &err);
-		if (r < 0)
-			return cli_fail(cfg.name, "%s", err.message[0] ? err.message : strerror(-r));
+		r = resize_cgroup(c, cg, &old, &cfg, force);
+		if (r != 0)
+			return r;
 		r = vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING
 			    ? vps_net_update(&old, &cfg, &c->node, (pid_t)st.init_pid, nerr,
 					     sizeof(nerr))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "cli-quota.h"
 #include "cli.h"
 #include "idmap.h"
 #include "lifecycle.h"
@@ -39,6 +40,11 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	r = vps_idmap_check(&c->paths, &c->node, cfg, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err);
+	/* the host may have lost CPUs since the cpuset was checked */
+	r = cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", err, sizeof(err));
+	if (r < 0)
+		return cli_fail(cfg->name, "%s; choose others with 'vpsctl resize %s --cpuset LIST'",
+				err, cfg->name);
 	r = vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err);
