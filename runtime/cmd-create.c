@@ -216,7 +216,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 			return cli_fail(a->name, "%s", err);
 		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
 	}
-	if (cli_quota_validate(cfg, given, "DEFAULT_", err, sizeof(err)) < 0)
+	if (cli_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", err, sizeof(err)) < 0)
 		return cli_fail(a->name, "%s", err);
 	return 0;
 }

@@ -18,9 +18,10 @@ enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK 
 
 static const char *const resize_help[] = {
 	"Change a VPS's quotas. A running VPS gets them at once (never restarted); the config",
-	"is written only after the kernel took every value. Shrinking memory below what the",
-	"VPS uses is refused with the usage figure unless --force (the VPS's own processes",
-	"are then OOM-killed, nothing else).",
+	"is written only after the kernel took every value, and then the kernel holds every",
+	"limit of the config (one changed behind vpsctl's back is set back). Shrinking memory",
+	"below what the VPS uses waits SHRINK_TIMEOUT, then is refused with the usage unless",
+	"--force (the VPS's own processes are then OOM-killed, nothing else; it says which).",
 	"",
 	"  --force              apply a memory shrink even if usage stays above it",
 	"  --ip-add CIDR        give eth0 another address (repeatable)",
@@ -135,7 +136,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			     ? cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err))
 			     : net_set(cfg, set[i].opt, set[i].value, err, sizeof(err))) < 0)
 			return cli_fail(cfg->name, "%s", err);
-	if (cli_quota_validate(cfg, given, "", err, sizeof(err)) < 0)
+	if (cli_quota_validate(cfg, given, "vps.conf ", err, sizeof(err)) < 0)
 		return cli_fail(cfg->name, "%s", err);
 	if (vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
 		return cli_fail(cfg->name, "%s", err);

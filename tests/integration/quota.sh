@@ -231,7 +231,7 @@ bad_value() {
 bad_value "--memory -1: one line, non-zero, nothing written" "memory" --memory -1
 bad_value "--cpus abc: one line, non-zero, nothing written" "cpus" --cpus abc
 bad_value "--cpu-burst above --cpus: one line, non-zero, nothing written" \
-	"--cpu-burst 2 exceeds --cpus 1.5" --cpu-burst 2
+	"--cpu-burst 2 exceeds vps.conf CPUS 1.5" --cpu-burst 2
 
 json=$(vpsctl stats "$NAME" --json)
 missing=
