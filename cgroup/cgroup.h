@@ -135,8 +135,23 @@ int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret);
 /* SIGKILLs every process (cgroup.kill, or freeze + kill + thaw) and waits up to timeout_ms
  * for the group to be empty. */
 int vps_cgroup_kill(struct vps_cgroup *cg, unsigned timeout_ms);
+/* SIGKILLs every process once, neither freezing nor waiting: for a group the host froze (a
+ * v1-frozen task dies once thawed), while another process may be running vps_cgroup_kill()'s
+ * freeze and thaw on it. */
+int vps_cgroup_kill_once(struct vps_cgroup *cg);
+/* Whether the group is frozen or being frozen (v2 cgroup.freeze, v1 freezer), by itself or an
+ * ancestor; false where there is no freezer or no group. */
+int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret);
+/* Thaws the group (frozen tasks take a SIGKILL only once thawed on v1); a missing group or
+ * freezer is fine. */
+int vps_cgroup_thaw(struct vps_cgroup *cg);
 /* Removes the group, then the parent if it became empty; a missing group is fine. */
 int vps_cgroup_remove(struct vps_cgroup *cg);
+/* The node-wide lock under which parent groups are made, seeded and removed: a stop removing
+ * the parent it emptied must not do so while another VPS is being made in it. An flock on the
+ * root of the cpu hierarchy (no VPS can open it), held for milliseconds; waits up to
+ * timeout_ms. Returns the fd to close, or -errno (-EWOULDBLOCK: timed out). */
+int vps_cgroup_tree_lock(unsigned timeout_ms);
 
 static inline void vps_cgroup_freep(struct vps_cgroup **cg)
 {

@@ -9,12 +9,16 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cg-internal.h"
 #include "log.h"
 #include "parse.h"
+
+/* The tree lock is held for a few mkdirs or rmdirs; waiting longer means something is wrong. */
+#define TREE_LOCK_MS 10000
 
 /* What one create did in one hierarchy, so a failure can undo exactly that. */
 struct made {
@@ -46,19 +50,22 @@ static void enable_controllers(int dfd)
 /* v1: a new cpuset has no CPUs and no memory nodes; no task can join it until it has. Below a
  * group of ours with cgroup.clone_children set, the kernel copies the parent's at mkdir, which
  * spares the write: every cpuset write checks the new value against each sibling group, a cost
- * that grows with the number of VPSes. */
-static int seed_v1_dir(int pfd, int dfd, const struct cg_hier *h)
+ * that grows with the number of VPSes. An existing group below the node's parent is seeded
+ * too when it has no CPUs: a create killed between mkdir and seeding left it unusable. */
+static int seed_v1_dir(int pfd, int dfd, const struct cg_hier *h, bool created)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
-	_cleanup_free_ char *cpus = NULL;
+	_cleanup_free_ char *cpus = NULL, *mems = NULL;
 
-	if (h->ctrls & (1u << CG_MEMORY))
+	if (created && (h->ctrls & (1u << CG_MEMORY)))
 		(void)cg_write(dfd, "memory.use_hierarchy", "1"); /* fixed at 1 on new kernels */
 	if (!(h->ctrls & (1u << CG_CPUSET)))
 		return 0;
-	(void)cg_write(dfd, "cgroup.clone_children", "1");
-	if (cg_read_string(dfd, "cpuset.cpus", &cpus) == 0 && cpus[strspn(cpus, " \n")])
-		return 0; /* seeded by the kernel */
+	if (created)
+		(void)cg_write(dfd, "cgroup.clone_children", "1");
+	if (cg_read_string(dfd, "cpuset.cpus", &cpus) == 0 && cpus[strspn(cpus, " \n")] &&
+	    cg_read_string(dfd, "cpuset.mems", &mems) == 0 && mems[strspn(mems, " \n")])
+		return 0; /* seeded by the kernel or an earlier create */
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
 		_cleanup_free_ char *v = NULL;
 		int r;
@@ -86,8 +93,8 @@ static int make_component(const struct vps_cgroup *cg, const struct cg_hier *h, 
 	fd = openat(pfd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	if (*ret_created && cg->backend == VPS_CGROUP_V1) {
-		r = seed_v1_dir(pfd, fd, h);
+	if (cg->backend == VPS_CGROUP_V1) {
+		r = seed_v1_dir(pfd, fd, h, *ret_created);
 		if (r < 0)
 			return r;
 	}
@@ -124,14 +131,16 @@ static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, stru
 	return 0;
 }
 
-/* rmdir the group and the trailing parent components this create made, deepest first. */
-static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, const struct made *m)
+/* rmdir the group and the trailing parent components this create made, deepest first; the
+ * parents only under the tree lock (locked), as another create may be making a group in them. */
+static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, const struct made *m,
+                         bool locked)
 {
 	char path[PATH_MAX];
 
 	if (cg_group_path(cg, h, false, path, sizeof(path)) < 0)
 		return;
-	for (unsigned i = 0; i < m->n_created; i++) {
+	for (unsigned i = 0; i < m->n_created && (i == 0 || locked); i++) {
 		char *slash = strrchr(path, '/');
 
 		if (rmdir(path) < 0)
@@ -218,23 +227,32 @@ int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
 {
 	struct made made[_CG_CTRL_MAX] = {};
 	struct vps_cgroup_error scratch;
+	_cleanup_close_ int lock = -EBADF;
 	size_t i;
 	int r = 0;
 
 	if (!err)
 		err = &scratch;
 	err->message[0] = '\0';
+	/* Once the group exists, it keeps the parent: only the making needs the lock. */
+	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+	if (lock < 0) {
+		cg_error_set(err, "Failed to lock the cgroup tree: %s", strerror(-lock));
+		return lock;
+	}
 	for (i = 0; i < cg->n_hier && r == 0; i++) {
 		r = make_group(cg, &cg->hier[i], &made[i]);
 		if (r < 0)
 			cg_error_set(err, "Failed to create cgroup %s/%s in %s: %s", cg->parent,
 			             cg->name, cg->hier[i].mount, strerror(-r));
 	}
+	closep(&lock);
 	if (r == 0)
 		r = apply_initial(cg, q, err);
 	if (r < 0) {
+		lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
 		for (size_t j = 0; j < cg->n_hier; j++)
-			unmake_group(cg, &cg->hier[j], &made[j]);
+			unmake_group(cg, &cg->hier[j], &made[j], lock >= 0);
 	}
 	return r;
 }
@@ -265,18 +283,24 @@ static int remove_in(const struct vps_cgroup *cg, const struct cg_hier *h)
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	r = rmdir_retry(pfd, cg->name);
-	if (r < 0)
-		return r;
-	/* the parent goes when its last VPS does; another VPS still in it keeps it */
-	if (cg->parent[0] && rmdir(path) < 0 && errno != ENOTEMPTY && errno != EBUSY &&
-	    errno != ENOENT)
+	return rmdir_retry(pfd, cg->name);
+}
+
+/* The parent goes when its last VPS does; another VPS in it, or being made in it (the tree
+ * lock), keeps it. */
+static void remove_parent_in(const struct vps_cgroup *cg, const struct cg_hier *h)
+{
+	char path[PATH_MAX];
+
+	if (cg_group_path(cg, h, true, path, sizeof(path)) < 0)
+		return;
+	if (rmdir(path) < 0 && errno != ENOTEMPTY && errno != EBUSY && errno != ENOENT)
 		log_debug("cgroup: cannot remove %s, ignoring: %m", path);
-	return 0;
 }
 
 int vps_cgroup_remove(struct vps_cgroup *cg)
 {
+	_cleanup_close_ int lock = -EBADF;
 	int ret = 0;
 
 	for (size_t i = 0; i < cg->n_hier; i++) {
@@ -286,5 +310,33 @@ int vps_cgroup_remove(struct vps_cgroup *cg)
 			ret = log_debug_errno(r, "cgroup: cannot remove %s/%s in %s: %m",
 			                      cg->parent, cg->name, cg->hier[i].mount);
 	}
+	if (!cg->parent[0])
+		return ret;
+	/* without the lock the parent stays: an empty group costs nothing */
+	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+	for (size_t i = 0; lock >= 0 && i < cg->n_hier; i++)
+		remove_parent_in(cg, &cg->hier[i]);
 	return ret;
+}
+
+int vps_cgroup_tree_lock(unsigned timeout_ms)
+{
+	uint64_t deadline = cg_now_ms() + timeout_ms;
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = vps_cgroup_init();
+	if (r < 0)
+		return r;
+	fd = open(cg_host_mount(CG_CPU), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (cg_now_ms() >= deadline)
+			return -EWOULDBLOCK;
+		cg_sleep_ms(2);
+	}
+	return TAKE_FD(fd);
 }

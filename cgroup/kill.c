@@ -140,6 +140,60 @@ static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 	return r;
 }
 
+/* Frozen, or being frozen: asked for on the group itself (cgroup.freeze, v1's FREEZING) or in
+ * effect through an ancestor. Either way its tasks do not run. */
+static bool frozen_or_freezing(const struct vps_cgroup *cg, int fd)
+{
+	_cleanup_free_ char *s = NULL;
+	uint64_t v = 0;
+
+	if (cg->backend == VPS_CGROUP_V1)
+		return cg_read_string(fd, "freezer.state", &s) == 0 && strcmp(s, "THAWED") != 0;
+	return is_frozen(cg, fd) || (cg_read_u64(fd, "cgroup.freeze", &v) == 0 && v == 1);
+}
+
+int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	*ret = false;
+	fd = open_primary(cg);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	*ret = frozen_or_freezing(cg, fd);
+	return 0;
+}
+
+int vps_cgroup_thaw(struct vps_cgroup *cg)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = open_primary(cg);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = set_frozen(cg, fd, false, 0);
+	return r == -EOPNOTSUPP ? 0 : r;
+}
+
+int vps_cgroup_kill_once(struct vps_cgroup *cg)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = open_primary(cg);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = cg_has_file(fd, "cgroup.kill") ? cg_write(fd, "cgroup.kill", "1") : signal_group(fd);
+	return r == -ENOENT || r == -ENODEV ? 0 : r;
+}
+
 int vps_cgroup_kill(struct vps_cgroup *cg, unsigned timeout_ms)
 {
 	uint64_t deadline = cg_now_ms() + timeout_ms;

@@ -12,8 +12,10 @@
 #include "cleanup.h"
 #include "fileio.h"
 
-static int write_all(int fd, const char *buf, size_t len)
+int write_all(int fd, const void *data, size_t len)
 {
+	const char *buf = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 

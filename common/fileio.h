@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Writes all of buf, retrying short writes and EINTR. */
+int write_all(int fd, const void *buf, size_t len);
 /* Replace dirfd/name with content: temp file, fsync, rename, fsync of the directory. */
 int write_file_atomic_at(int dirfd, const char *name, const char *content, size_t len, mode_t mode);
 /* Read at most max bytes (more is -EFBIG); the result is NUL-terminated. */

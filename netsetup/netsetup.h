@@ -172,6 +172,31 @@ int netsetup_antispoof_clear(const char *host_ifname);
 /* 1 if an anti-spoofing filter is attached to host_ifname, 0 if not. */
 int netsetup_antispoof_get(const char *host_ifname);
 
+/* --- node services ------------------------------------------------------------------- */
+
+/* The nftables table (family inet) vpsctl owns; nothing else of the node's ruleset is touched. */
+#define NETSETUP_NODEFW_TABLE "vpsctl"
+/* The lock file of add and prune, in vpsctl's lock directory ('_' is in no VPS name). */
+#define NETSETUP_NODEFW_LOCK_FILE "_node-services.lock"
+
+/*
+ * Drops what arrives on ifname for the node itself (any of its addresses), except ICMP and
+ * ICMPv6 and replies to connections the node opened; forwarded traffic is untouched. ifname
+ * is where VPS traffic comes in: the bridge, or a VPS's veth in a routed mode. One nftables
+ * transaction creates (or keeps) the table and its set, refills its chains and adds ifname,
+ * so concurrent calls leave one copy of the rules. On failure err gets libnftables's message.
+ */
+int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, size_t errlen);
+/*
+ * Removes the interfaces that carry no VPS traffic any more (gone, or a bridge without a
+ * "veth-" port) from the set, and the table with the last one. Serialized with
+ * netsetup_nodefw_add by an flock on lock_path (a root-only file), so a VPS starting
+ * meanwhile keeps its rules.
+ */
+int netsetup_nodefw_prune(const char *lock_path);
+/* 1 if ifname is in the set, 0 if not (or there is no table). */
+int netsetup_nodefw_has(const char *ifname);
+
 /* --- one VPS, all at once ------------------------------------------------------------- */
 
 struct netsetup_vps {

@@ -6,12 +6,15 @@
 #include <inttypes.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "log.h"
 #include "netsetup.h"
+#include "network.h"
 #include "parse.h"
 
 #define SHOW_MAX_LINKS 256
@@ -24,13 +27,20 @@ static void help(void)
 	       "                               namespace, and the node end of its veth\n"
 	       "  plumb --pid PID --host-if veth-NAME [--bridge vpsbr0] --ip CIDR... [--gw IP...]\n"
 	       "        [--peer-if eth0] [--mac MAC] [--mtu N] [--bandwidth RATE] [--no-antispoof]\n"
-	       "                               create (or re-apply) a VPS's veth and settings\n"
-	       "  teardown --host-if veth-NAME remove a VPS's node-side leftovers\n"
+	       "        [--allow-node-services]\n"
+	       "                               create (or re-apply) a VPS's veth and settings;\n"
+	       "                               the node's own services are closed to VPSes on\n"
+	       "                               the bridge (nftables table inet vpsctl) unless\n"
+	       "                               --allow-node-services\n"
+	       "  teardown --host-if veth-NAME remove a VPS's node-side leftovers (and the\n"
+	       "                               node-services rules once no VPS is left)\n"
 	       "  bridge NAME [--addr CIDR...] create the node bridge unless it exists\n"
 	       "  stats --host-if veth-NAME    traffic counters of the node end (rx = from the VPS)\n"
 	       "\n"
 	       "  -v, --verbose                debug messages\n"
-	       "  -h, --help                   this help\n");
+	       "  -h, --help                   this help\n"
+	       "\n"
+	       "The node-services lock is vpsctl's, under VPSCTL_ROOT if set.\n");
 }
 
 static int bad_option(char **argv)
@@ -131,6 +141,9 @@ static void print_node_end(const struct netsetup_link_info *l, const struct link
 		netsetup_rate_format(bps, rate, sizeof(rate));
 	printf("  bandwidth cap %s, anti-spoofing %s\n", rate,
 	       spoof > 0 ? "on" : spoof == 0 ? "off" : "unknown");
+	if (l->master && node)
+		printf("  node services from '%s': %s\n", link_name(node, l->master),
+		       netsetup_nodefw_has(link_name(node, l->master)) > 0 ? "closed" : "open");
 	printf("  from VPS: %" PRIu64 " bytes %" PRIu64 " packets %" PRIu64 " dropped\n",
 	       l->stats.rx_bytes, l->stats.rx_packets, l->stats.rx_dropped);
 	printf("  to VPS:   %" PRIu64 " bytes %" PRIu64 " packets %" PRIu64 " dropped\n",
@@ -192,6 +205,7 @@ struct plumb_args {
 	struct netsetup_addr gw4, gw6;
 	const char *pid;
 	bool has_mac;
+	bool allow_node_services;
 };
 
 static int add_ip(struct plumb_args *a, const char *s)
@@ -260,6 +274,9 @@ static int plumb_option(struct plumb_args *a, int c, const char *arg)
 	case 'n':
 		a->v.antispoof = false;
 		break;
+	case 'S':
+		a->allow_node_services = true;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -274,7 +291,8 @@ static int parse_plumb(int argc, char **argv, struct plumb_args *a)
 	        {"ip", required_argument, NULL, 'i'},      {"gw", required_argument, NULL, 'g'},
 	        {"mac", required_argument, NULL, 'm'},     {"mtu", required_argument, NULL, 'M'},
 	        {"bandwidth", required_argument, NULL, 'B'},
-	        {"no-antispoof", no_argument, NULL, 'n'},  {},
+	        {"no-antispoof", no_argument, NULL, 'n'},
+	        {"allow-node-services", no_argument, NULL, 'S'}, {},
 	};
 	int c, r;
 
@@ -297,6 +315,29 @@ static int parse_plumb(int argc, char **argv, struct plumb_args *a)
 	return 0;
 }
 
+/* The lock vpsctl takes around the node-services rules: under VPSCTL_ROOT, as vpsctl's. */
+static int nodefw_lock(char *buf, size_t len)
+{
+	struct vps_paths p;
+	int r = vps_paths_init(getenv("VPSCTL_ROOT"), &p);
+
+	return r < 0 ? r : vps_net_nodefw_lock(&p, buf, len);
+}
+
+/* Fail closed: plumbing that leaves the node open to the VPS is an error. */
+static int close_node_services(const char *bridge)
+{
+	char why[512] = "", lock[PATH_MAX];
+	int r = nodefw_lock(lock, sizeof(lock));
+
+	if (r == 0)
+		r = netsetup_nodefw_add(lock, bridge, why, sizeof(why));
+	if (r < 0)
+		return log_error_errno(r, "Closing the node's services to '%s' failed: %s", bridge,
+		                       why[0] ? why : strerror(-r));
+	return 0;
+}
+
 static int cmd_plumb(int argc, char **argv)
 {
 	static struct plumb_args a;
@@ -313,7 +354,9 @@ static int cmd_plumb(int argc, char **argv)
 	r = netsetup_vps_plumb(&a.v);
 	if (r < 0)
 		return log_error_errno(r, "Plumbing '%s' failed: %m", a.v.host_ifname);
-	return 0;
+	if (a.allow_node_services)
+		return 0;
+	return close_node_services(a.v.bridge ? a.v.bridge : NETSETUP_BRIDGE_DEFAULT);
 }
 
 /* --- teardown, bridge, stats ---------------------------------------------------------- */
@@ -336,6 +379,7 @@ static int parse_host_if(int argc, char **argv, const char **ret)
 
 static int cmd_teardown(int argc, char **argv)
 {
+	char lock[PATH_MAX];
 	const char *host;
 	int r = parse_host_if(argc, argv, &host);
 
@@ -344,6 +388,11 @@ static int cmd_teardown(int argc, char **argv)
 	r = netsetup_vps_teardown(host);
 	if (r < 0)
 		return log_error_errno(r, "Tearing down '%s' failed: %m", host);
+	r = nodefw_lock(lock, sizeof(lock));
+	if (r == 0)
+		r = netsetup_nodefw_prune(lock);
+	if (r < 0)
+		return log_error_errno(r, "Removing unused node-services rules failed: %m");
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -22,11 +23,13 @@
 #include <unistd.h>
 
 #include "cgroup-mount.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "fileio.h"
 
 #define UNIFIED        "/sys/fs/cgroup/unified"
 #define MAX_DEPTH      32
+#define TREE_LOCK_MS   10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
 #define RMDIR_TRIES    50 /* x 20 ms: exiting tasks leave their group a moment after death */
 
 static bool is_fs(const char *path, long magic)
@@ -57,7 +60,7 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 {
 	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
 						"cgroup.subtree_control"};
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int fd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX];
 	int r;
 
@@ -65,10 +68,16 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 	if (!hybrid_host())
 		return 0;
 	r = group_path(parent, name, path, sizeof(path));
-	if (r == 0)
-		r = mkdir_p(path, 0755);
 	if (r < 0)
 		return r;
+	/* the parent may be removed by a sibling's stop until our group is in it */
+	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+	if (lock < 0)
+		return lock;
+	r = mkdir_p(path, 0755);
+	if (r < 0)
+		return r;
+	closep(&lock);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -111,24 +120,126 @@ int vps_cgroup2_attach_fd(int fd, pid_t pid)
 	return write_string_at(fd, "cgroup.procs", spid);
 }
 
-int vps_cgroup2_mount(int rootfd, const char **what)
+static int open_cgroup_dir(int rootfd, int flags)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.flags = (uint64_t)flags | O_DIRECTORY | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
-	_cleanup_close_ int fd = -EBADF;
+	/* Our fresh sysfs, not the VPS's files: still resolved without following anything. */
+	int fd = (int)syscall(SYS_openat2, rootfd, "sys/fs/cgroup", &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* A read-only bind of dfd/name on itself. */
+static int bind_read_only(int dfd, const char *name)
+{
+	struct mount_attr attr = {
+		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			    MOUNT_ATTR_NOEXEC,
+	};
+	_cleanup_close_ int tree = -EBADF;
+
+	tree = open_tree(dfd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (tree < 0)
+		return -errno;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (move_mount(tree, "", dfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The root of the VPS's view is the VPS's own group: each writable file there (freeze, kill,
+ * procs, the max.* limits, pressure) gets a read-only bind. Child groups, which the VPS makes
+ * itself, stay writable. Files the kernel gives no write handler (0444) cannot be opened for
+ * writing even by CAP_DAC_OVERRIDE or after a chmod, so they need none. */
+static int lock_root_files(int dfd)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		struct stat st;
+		int r;
+
+		if (de->d_type != DT_REG)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (!(st.st_mode & 0222))
+			continue;
+		r = bind_read_only(dfd, de->d_name);
+		if (r < 0)
+			return r;
+	}
+	return -errno;
+}
+
+int vps_cgroup2_mount(int rootfd, const char **what)
+{
+	_cleanup_close_ int fd = -EBADF, root = -EBADF;
 	char target[64];
 
 	*what = "mount cgroup2 on /sys/fs/cgroup";
-	/* Our fresh sysfs, not the VPS's files: still resolved without following anything. */
-	fd = (int)syscall(SYS_openat2, rootfd, "sys/fs/cgroup", &how, sizeof(how));
+	fd = open_cgroup_dir(rootfd, O_PATH);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
 	if (mount("cgroup2", target, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -errno;
+	*what = "make the VPS's own cgroup files read-only";
+	root = open_cgroup_dir(rootfd, O_RDONLY); /* now the cgroup2 mount's root */
+	if (root < 0)
+		return root;
+	return lock_root_files(root);
+}
+
+/* "frozen 1" in cgroup.events: in effect, also when an ancestor is frozen. */
+static bool events_frozen(int fd)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *p;
+
+	if (read_file_at(fd, "cgroup.events", 4096, &text, NULL) < 0)
+		return false;
+	p = strstr(text, "frozen 1");
+	return p && (p == text || p[-1] == '\n') && (p[8] == '\n' || p[8] == '\0');
+}
+
+int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *freeze = NULL;
+	int r;
+
+	*ret = false;
+	r = vps_cgroup2_open(parent, name, &fd);
+	if (r < 0 || fd < 0)
+		return r;
+	*ret = events_frozen(fd) ||
+	       (read_file_at(fd, "cgroup.freeze", 64, &freeze, NULL) == 0 && freeze[0] == '1');
 	return 0;
+}
+
+int vps_cgroup2_thaw(const char *parent, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = vps_cgroup2_open(parent, name, &fd);
+	if (r < 0 || fd < 0)
+		return r;
+	return write_string_at(fd, "cgroup.freeze", "0");
 }
 
 static int rmdir_retry(int dfd, const char *name)
@@ -173,7 +284,7 @@ static int remove_tree(int dfd, const char *name, unsigned depth)
 
 int vps_cgroup2_remove(const char *parent, const char *name)
 {
-	_cleanup_close_ int pfd = -EBADF;
+	_cleanup_close_ int pfd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX], *slash;
 	int r;
 
@@ -188,12 +299,12 @@ int vps_cgroup2_remove(const char *parent, const char *name)
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	r = remove_tree(pfd, slash + 1, 0);
-	if (r < 0)
+	if (r < 0 || strcmp(path, UNIFIED) == 0)
 		return r;
 	/* The parent too once it is empty, like cgroup/ does on the other hierarchies; never the
-	 * hierarchy's root. Another VPS in it keeps it (EBUSY). */
-	if (strcmp(path, UNIFIED) != 0 && rmdir(path) < 0 && errno != EBUSY && errno != ENOTEMPTY &&
-	    errno != ENOENT)
+	 * hierarchy's root. Another VPS in it (EBUSY) or being made in it (the lock) keeps it. */
+	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+	if (lock >= 0 && rmdir(path) < 0 && errno != EBUSY && errno != ENOTEMPTY && errno != ENOENT)
 		return -errno;
 	return 0;
 }

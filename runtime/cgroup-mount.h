@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Host side, before the VPS init is cloned: makes UNIFIED/parent/name and returns an fd of it
@@ -28,8 +29,18 @@ int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd);
 int vps_cgroup2_attach_fd(int fd, pid_t pid);
 /* In the VPS's mount namespace (pivoted or not), where the host made a group with
  * vps_cgroup2_make(): mounts cgroup2, rooted at the cgroup namespace's root, on
- * rootfd/sys/fs/cgroup (the VPS's fresh sysfs). */
+ * rootfd/sys/fs/cgroup (the VPS's fresh sysfs), with every writable file of that root (the
+ * VPS's own group: cgroup.freeze, cgroup.kill, cgroup.procs, cgroup.max.*...) bound read-only
+ * over itself, so that no VPS, privileged or not, can freeze, kill, limit or re-populate its
+ * own group; the groups it makes below stay its own. A VPS without CAP_SYS_ADMIN cannot lift
+ * those binds; one in a user namespace with it can, but then meets the ownership of
+ * vps_cgroup2_make(): only the files of the kernel's delegation model are its own. */
 int vps_cgroup2_mount(int rootfd, const char **what);
+/* Whether the host froze (or is freezing) the VPS's cgroup2 group on a hybrid host; false
+ * where there is none. */
+int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret);
+/* Thaws that group; a no-op where there is none. */
+int vps_cgroup2_thaw(const char *parent, const char *name);
 /* Once the VPS's processes are gone: removes UNIFIED/parent/name with every group the VPS made
  * inside it, then parent if that became empty. A missing group is fine. */
 int vps_cgroup2_remove(const char *parent, const char *name);

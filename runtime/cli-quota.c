@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "fileio.h"
+#include "devpts.h"
 
 const struct quota_flag quota_flags[] = {
 	{"cpus", "CPUS"},
@@ -20,6 +21,7 @@ const struct quota_flag quota_flags[] = {
 	{"pids", "PIDS"},
 	{"io-weight", "IO_WEIGHT"},
 	{"cpuset", "CPUSET"},
+	{"ptys", "PTYS"},
 };
 const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
 
@@ -33,15 +35,21 @@ const char *const quota_help[] = {
 	"  --pids N             process/thread cap",
 	"  --io-weight W        share of disk time, 1..10000",
 	"  --cpuset LIST        CPUs to run on (0-3,5); '' = all",
+	"  --ptys N             ptys the VPS may hold at once, enter's included (devpts max=)",
 	NULL,
 };
 
-size_t cli_quota_options(struct option *out)
+struct option *cli_quota_options(const struct option *own, size_t n_own, struct option *out,
+				 size_t cap)
 {
+	if (n_own + quota_flags_n + 1 > cap)
+		return NULL;
+	memcpy(out, own, n_own * sizeof(*own));
 	for (size_t i = 0; i < quota_flags_n; i++)
-		out[i] = (struct option){quota_flags[i].flag, required_argument, NULL,
-					 QUOTA_OPT_BASE + (int)i};
-	return quota_flags_n;
+		out[n_own + i] = (struct option){quota_flags[i].flag, required_argument, NULL,
+						 QUOTA_OPT_BASE + (int)i};
+	out[n_own + quota_flags_n] = (struct option){0};
+	return out;
 }
 
 int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
@@ -104,5 +112,10 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
 		return r;
 	}
-	return cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err, errlen);
+	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err, errlen);
+	if (r < 0)
+		return r;
+	/* --ptys follows the cgroup quota flags in quota_flags[] */
+	return vps_devpts_check(cfg->ptys, given & (1u << _VPS_QUOTA_FIELD_MAX) ? "--ptys" : "PTYS",
+				err, errlen);
 }

@@ -26,7 +26,7 @@
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
 	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_NESTING, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
+	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
 };
 
 struct create_args {
@@ -42,6 +42,7 @@ struct create_args {
 	char ips[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
+	bool socketcall;
 	struct { int opt; const char *value; } quota[32];
 	size_t n_quota;
 };
@@ -63,6 +64,7 @@ static const char *const create_help[] = {
 	"  --cap-add LIST       capabilities on top of the default set (NET_ADMIN,SYS_NICE)",
 	"  --cap-drop LIST      capabilities taken from the default set, or all",
 	"  --nesting            allow nested user namespaces (containers inside the VPS)",
+	"  --socketcall         allow i386 socketcall (32-bit glibc programs' sockets)",
 	"  --storage MODE       copy (its own root filesystem) or overlay (over the template's",
 	"                       shared tree: instant, costs almost no disk); default: vpsctl.conf",
 	"  --ssh-key FILE       public key(s) for root, appended to /root/.ssh/authorized_keys",
@@ -72,7 +74,7 @@ static const char *const create_help[] = {
 
 static int parse_create(struct cli *c, int argc, char **argv, struct create_args *a)
 {
-	struct option opts[32] = {
+	static const struct option own[] = {
 		{"template", required_argument, NULL, OPT_TEMPLATE},
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"onboot", no_argument, NULL, OPT_ONBOOT},
@@ -88,14 +90,16 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
 		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
 		{"nesting", no_argument, NULL, OPT_NESTING},
+		{"socketcall", no_argument, NULL, OPT_SOCKETCALL},
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
 	};
-	size_t n = cli_quota_options(opts + 18);
+	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	int opt;
 
-	opts[18 + n] = (struct option){0};
+	if (!opts)
+		return -1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TEMPLATE: a->template_name = optarg; break;
@@ -118,6 +122,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_CAP_ADD: a->cap_add = optarg; break;
 		case OPT_CAP_DROP: a->cap_drop = optarg; break;
 		case OPT_NESTING: a->nesting = true; break;
+		case OPT_SOCKETCALL: a->socketcall = true; break;
 		case OPT_STORAGE: a->storage = optarg; break;
 		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case OPT_DISK: a->disk = optarg; break;
@@ -166,6 +171,10 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 	uint64_t keep;
 
 	cfg->nesting = a->nesting;
+	cfg->socketcall = a->socketcall;
+	if (cfg->nesting && !cfg->userns)
+		return cli_fail(a->name, "--nesting needs a user namespace: nested in a --privileged "
+				"VPS, one can map the host's root and write the VPS's own cgroup");
 	if (a->cap_add && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_ADD", a->cap_add) < 0)
 		return cli_fail(a->name, "invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE", a->cap_add);
 	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)
@@ -285,18 +294,15 @@ static int read_extras(const struct create_args *a, char **ret_keys, char **ret_
 	return 0;
 }
 
-/* Everything create does under the VPS lock. */
-static int create_locked(struct cli *c, const struct create_args *a, struct vps_config *cfg,
-			 const struct vps_template_meta *t)
+/* After the addresses are claimed: the id range, the extras and the tree. */
+static int create_claimed(struct cli *c, const struct create_args *a, struct vps_config *cfg,
+			  const struct vps_template_meta *t)
 {
 	_cleanup_close_ int idlock = -EBADF, store_lock = -EBADF;
 	_cleanup_free_ char *keys = NULL, *resolv = NULL;
 	struct vps_rootfs_extras x;
-	char err[256];
 	int r;
 
-	if (vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
-		return cli_fail(a->name, "%s", err);
 	if (!a->privileged) {
 		/* held until vps.conf records the range, so no two creates pick the same one */
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
@@ -320,10 +326,7 @@ static int create_locked(struct cli *c, const struct create_args *a, struct vps_
 			return cli_fail(a->name, "cannot lock the template store: %s",
 					strerror(-store_lock));
 	}
-	r = materialize(c, cfg, t, &x);
-	if (r == 0 && cfg->onboot)
-		cli_systemd_reload(c);
-	return r;
+	return materialize(c, cfg, t, &x);
 }
 
 int cmd_create(struct cli *c, int argc, char **argv)
@@ -331,7 +334,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], err[256];
 	_cleanup_close_ int lock = -EBADF;
 	int r;
 
@@ -353,9 +356,18 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
-	r = create_locked(c, &a, &cfg, &t);
-	/* a name that never came to be leaves no lock file (we hold it: others retry) */
-	if (r != 0 && access(dir, F_OK) < 0)
-		vps_lock_unlink(&c->paths, a.name);
+	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
+		r = cli_fail(a.name, "%s", err);
+	else
+		r = create_claimed(c, &a, &cfg, &t);
+	/* A create that failed keeps no claim (the addresses are free for the next one) and no
+	 * lock file of a name that does not exist. */
+	if (r != 0) {
+		vps_net_release(&c->paths, a.name, cfg.ip_address);
+		if (access(dir, F_OK) < 0)
+			vps_lock_unlink(&c->paths, a.name);
+	} else if (cfg.onboot) {
+		cli_systemd_reload(c);
+	}
 	return r;
 }

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "frozen.h"
 #include "parse.h"
 #include "state.h"
 
@@ -24,6 +25,7 @@ struct vps_info {
 	char cfg_error[256];
 	struct vps_run_info run;
 	uint64_t uptime;
+	bool frozen; /* running, but the host froze it (frozen.h) */
 };
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
@@ -37,6 +39,10 @@ static void info_get(struct cli *c, int run_base, const char *name, struct vps_i
 	vps_run_info_get(&c->paths, run_base, name, &i->run);
 	if (i->run.rs == VPS_RUNNING && i->run.st.started)
 		i->uptime = (uint64_t)time(NULL) - i->run.st.started;
+	if (i->run.rs == VPS_RUNNING)
+		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent :
+							      c->node.cgroup_parent,
+				 name, &i->frozen);
 }
 
 static bool vps_exists(const struct cli *c, const char *name)
@@ -55,6 +61,8 @@ static const char *state_text(const struct vps_info *i)
 {
 	if (!i->cfg_ok)
 		return "broken";
+	if (i->frozen)
+		return "frozen";
 	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
 		return "running-unsupervised";
 	return vps_run_state_to_string(i->run.rs);
@@ -77,6 +85,7 @@ static void json_info(FILE *f, const struct vps_info *i)
 	json_string(f, i->cfg.name);
 	fprintf(f, ",\"state\":");
 	json_string(f, state_text(i));
+	fprintf(f, ",\"frozen\":%s", i->frozen ? "true" : "false");
 	fprintf(f, ",\"init_pid\":%" PRIu64 ",\"supervisor_pid\":%" PRIu64,
 		i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
 		i->run.supervised ? i->run.st.supervisor_pid : 0);
@@ -362,7 +371,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	format_uptime(i.uptime, up, sizeof(up));
 	printf("%s %s", i.cfg.name, state_text(&i));
 	if (i.run.rs == VPS_RUNNING)
-		printf(" (init pid %" PRIu64 ", up %s, %s cgroups)", i.run.st.init_pid, up, i.run.st.backend);
+		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s)", i.run.st.init_pid, up,
+		       i.run.st.backend, i.frozen ? ", frozen" : "");
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
 	if (i.run.rs == VPS_UNKNOWN)

@@ -6,10 +6,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "devpts.h"
 #include "disk.h"
 #include "network.h"
 #include "state.h"
@@ -17,9 +19,10 @@
 enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK };
 
 static const char *const resize_help[] = {
-	"Change a VPS's quotas. A running VPS gets them at once (never restarted); the config",
-	"is written only after the kernel took every value, and then the kernel holds every",
-	"limit of the config (one changed behind vpsctl's back is set back). Shrinking memory",
+	"Change a VPS's quotas. vps.conf is saved first; a running VPS then gets them at once",
+	"(never restarted), and a value the kernel refuses takes every change back, the file",
+	"included. The change starts from the limits the kernel holds: one changed behind",
+	"vpsctl's back is set back. They hold across reboots inside the VPS. Shrinking memory",
 	"below what the VPS uses waits SHRINK_TIMEOUT, then is refused with the usage unless",
 	"--force (the VPS's own processes are then OOM-killed, nothing else; it says which).",
 	"",
@@ -89,7 +92,7 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
 			bool *force)
 {
-	struct option opts[32] = {
+	static const struct option own[] = {
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"ip-add", required_argument, NULL, OPT_IP_ADD},
@@ -98,14 +101,16 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		{"disk", required_argument, NULL, OPT_DISK},
 	};
 	struct { int opt; const char *value; } set[32];
-	size_t n = cli_quota_options(opts + 6), n_set = 0;
+	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
+	size_t n_set = 0;
 	unsigned given = 0;
 	char err[256];
 	int opt;
 
-	opts[6 + n] = (struct option){0};
+	if (!opts)
+		return EXIT_FAILURE;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		bool quota = opt >= QUOTA_OPT_BASE && opt < QUOTA_OPT_BASE + (int)n;
+		bool quota = opt >= QUOTA_OPT_BASE && opt < QUOTA_OPT_BASE + (int)quota_flags_n;
 
 		if (opt == OPT_FORCE) {
 			*force = true;
@@ -176,134 +181,261 @@ static void announce_wait(struct cli *c, struct vps_cgroup *cg, const struct vps
 		force ? ", then killing processes of the VPS (--force)" : "");
 }
 
+/* One resize: vps.conf is saved first, then the running VPS gets the values; a step that
+ * fails undoes the ones before it and puts the old vps.conf back, so the file and the kernel
+ * never disagree (a full disk changes nothing at all). */
+struct resize {
+	struct cli *c;
+	struct vps_config old, cfg;
+	struct vps_cgroup *cg; /* NULL: the VPS is stopped */
+	pid_t init;            /* 0: not running */
+	int dir;               /* the VPS's directory */
+	bool force;
+	bool quota_done, net_tried, ptys_done, disk_tried; /* what undo() has to take back */
+};
+
+#define CONF_BACKUP "vps.conf.resize-old"
+
+/* The old file stays as a hard link until the resize is done: putting it back is a rename,
+ * which needs no free space. */
+static int save(struct resize *z)
+{
+	int r;
+
+	if (unlinkat(z->dir, CONF_BACKUP, 0) < 0 && errno != ENOENT)
+		return -errno;
+	if (linkat(z->dir, "vps.conf", z->dir, CONF_BACKUP, 0) < 0)
+		return -errno;
+	r = vps_config_save_at(z->dir, &z->cfg);
+	if (r < 0)
+		(void)unlinkat(z->dir, CONF_BACKUP, 0);
+	return r;
+}
+
+static int restore(struct resize *z)
+{
+	return renameat(z->dir, CONF_BACKUP, z->dir, "vps.conf") < 0 ? -errno : 0;
+}
+
 /* The kernel's limits, not the old config, are where the change starts: a limit changed
  * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
  * holds every limit of the config (what status shows). */
-static int resize_cgroup(struct cli *c, struct vps_cgroup *cg, const struct vps_config *old,
-			 const struct vps_config *cfg, bool force)
+static int apply_quota(struct resize *z, char *err, size_t errlen)
 {
-	struct vps_cgroup_error err = {{0}};
+	struct vps_cgroup_error e = {{0}};
 	struct vps_cgroup_stats before = {0}, after = {0};
 	struct vps_quota from;
 	int r;
 
-	if (vps_cgroup_read_quota(cg, &from) < 0)
-		from = old->quota;
-	announce_wait(c, cg, &from, cfg, force);
-	(void)vps_cgroup_stats(cg, &before);
-	r = vps_cgroup_resize(cg, &from, &cfg->quota, (unsigned)c->node.shrink_timeout, force,
-			      &err);
-	if (r == -EBUSY && !force)
-		return cli_fail(cfg->name, "%s after %.1f s: not changed (--force shrinks anyway, "
-				"killing processes of the VPS)", err.message,
-				(double)c->node.shrink_timeout / 1000);
+	if (vps_cgroup_read_quota(z->cg, &from) < 0)
+		from = z->old.quota;
+	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
+	(void)vps_cgroup_stats(z->cg, &before);
+	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
+			      z->force, &e);
+	if (r == -EBUSY && !z->force)
+		return snprintf(err, errlen, "%s after %.1f s (--force shrinks anyway, killing "
+				"processes of the VPS)", e.message,
+				(double)z->c->node.shrink_timeout / 1000), r;
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err.message[0] ? err.message : strerror(-r));
-	if (err.message[0])
-		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", cfg->name, err.message);
-	if (force && vps_cgroup_stats(cg, &after) == 0 &&
+		return snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r)), r;
+	z->quota_done = true;
+	if (e.message[0])
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.message);
+	if (z->force && vps_cgroup_stats(z->cg, &after) == 0 &&
 	    after.memory_oom_kills > before.memory_oom_kills)
 		fprintf(stderr, "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64
-			" process(es) of the VPS\n", cfg->name,
+			" process(es) of the VPS\n", z->cfg.name,
 			after.memory_oom_kills - before.memory_oom_kills);
 	return 0;
 }
 
-static int save(struct cli *c, const struct vps_config *cfg)
+static int apply_net(struct resize *z, char *err, size_t errlen)
 {
-	_cleanup_close_ int dir = -EBADF;
+	char nerr[256] = "";
+	int r;
+
+	z->net_tried = true; /* a change that failed half-way is taken back too */
+	r = vps_net_update(&z->old, &z->cfg, &z->c->node, z->init, nerr, sizeof(nerr));
+	if (r == -ENODEV) {
+		fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", z->cfg.name, nerr);
+		z->net_tried = false;
+		return 0;
+	}
+	if (r < 0)
+		return snprintf(err, errlen, "%s", nerr[0] ? nerr : "network change failed"), r;
+	return 0;
+}
+
+static int apply_disk(struct resize *z, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	int r = vps_path(&z->c->paths, z->cfg.name, NULL, dir, sizeof(dir));
+
+	z->disk_tried = true;
+	if (r == 0)
+		r = vps_disk_grow(dir, z->init, z->cfg.disk, err, errlen);
+	if (r == -EAGAIN) {
+		fprintf(stderr, "vpsctl: %s: %s\n", z->cfg.name, err);
+		r = 0;
+	}
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "Failed to grow the disk: %s", strerror(-r));
+	return r;
+}
+
+/* A running VPS's devpts takes the new cap at once; where that cannot be done safely (the
+ * tenant replaced its /dev/pts), the next start applies it, and we say so. */
+static int set_ptys(const struct resize *z, uint64_t ptys, char *err, size_t errlen)
+{
+	struct vps_state st;
+	int r;
+
+	if (vps_run_state_get(&z->c->paths, z->cfg.name, &st) != VPS_RUNNING)
+		return 0;
+	r = vps_devpts_resize(st.init_pid, st.init_start, ptys, err, errlen);
+	if (r == -EAGAIN) {
+		fprintf(stderr, "vpsctl: %s: the pty cap cannot be changed live: %s; saved for the "
+			"next start\n", z->cfg.name, err);
+		err[0] = '\0';
+		return 0;
+	}
+	return r == -ESRCH ? 0 : r;
+}
+
+static int apply_ptys(struct resize *z, char *err, size_t errlen)
+{
+	int r = set_ptys(z, z->cfg.ptys, err, errlen);
+
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "Failed to change the pty cap: %s", strerror(-r));
+	z->ptys_done = r == 0;
+	return r;
+}
+
+/* The disk last: a grown image cannot shrink back, so nothing may fail after it. */
+static int apply(struct resize *z, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (z->cg)
+		r = apply_quota(z, err, errlen);
+	if (r == 0 && z->init > 0)
+		r = apply_net(z, err, errlen);
+	if (r == 0 && z->init > 0 && z->cfg.ptys != z->old.ptys)
+		r = apply_ptys(z, err, errlen);
+	if (r == 0 && z->cfg.disk != z->old.disk)
+		r = apply_disk(z, err, errlen);
+	return r;
+}
+
+/* Undoes what apply() did, last step first, and puts the old vps.conf back. A step that
+ * cannot be undone stops there: vps.conf then keeps the new values, and what says so. */
+static int undo(struct resize *z, char *what, size_t len)
+{
+	char nerr[256] = "";
+	int r;
+
+	if (z->ptys_done && set_ptys(z, z->old.ptys, nerr, sizeof(nerr)) < 0)
+		return snprintf(what, len, "the new pty cap stays in force (%s); vps.conf keeps it",
+				nerr), -EIO;
+	if (z->net_tried &&
+	    vps_net_update(&z->cfg, &z->old, &z->c->node, z->init, nerr, sizeof(nerr)) < 0)
+		return snprintf(what, len, "the network could not be changed back (%s); vps.conf "
+				"keeps the new values", nerr), -EIO;
+	if (z->quota_done && vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
+					       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0)
+		return snprintf(what, len, "the new quotas stay in force, and vps.conf keeps them"),
+		       -EIO;
+	r = restore(z);
+	if (r < 0)
+		snprintf(what, len, "the VPS has the old values, but the old vps.conf could not be "
+			 "put back: %s", strerror(-r));
+	return r;
+}
+
+static int open_running(struct resize *z)
+{
+	struct vps_state st;
+	int r = open_cgroup(z->c, z->cfg.name, &z->cg);
+
+	if (r == -ESRCH)
+		return 0;
+	if (r == -EBADMSG)
+		return r;
+	if (r < 0)
+		return cli_fail(z->cfg.name, "Failed to open its cgroup: %s", strerror(-r)), r;
+	if (vps_run_state_get(&z->c->paths, z->cfg.name, &st) == VPS_RUNNING)
+		z->init = (pid_t)st.init_pid;
+	return 0;
+}
+
+static int open_dir(struct resize *z)
+{
 	char path[PATH_MAX];
-	int r = vps_path(&c->paths, cfg->name, NULL, path, sizeof(path));
+	int r = vps_path(&z->c->paths, z->cfg.name, NULL, path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return dir < 0 ? -errno : vps_config_save_at(dir, cfg);
+	z->dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return z->dir < 0 ? -errno : 0;
 }
 
-static void net_restore(struct vps_config *cfg, const struct vps_config *old)
+static int resize_locked(struct resize *z)
 {
-	memcpy(cfg->ip_address, old->ip_address, sizeof(cfg->ip_address));
-	cfg->bandwidth = old->bandwidth;
+	char err[256] = "", what[320] = "";
+	int r;
+
+	r = open_dir(z);
+	if (r < 0)
+		return cli_fail(z->cfg.name, "Failed to open its directory: %s", strerror(-r));
+	r = save(z);
+	if (r < 0)
+		return cli_fail(z->cfg.name, "Failed to save vps.conf: %s; nothing was changed",
+				strerror(-r));
+	if (apply(z, err, sizeof(err)) < 0) {
+		if (undo(z, what, sizeof(what)) < 0) {
+			(void)unlinkat(z->dir, CONF_BACKUP, 0);
+			return cli_fail(z->cfg.name, "%s; undoing the resize failed: %s", err, what);
+		}
+		/* a disk image that grew stays grown: disks only grow */
+		return cli_fail(z->cfg.name, z->disk_tried
+				? "%s; vps.conf and the other limits are as they were"
+				: "%s; nothing was changed", err);
+	}
+	(void)unlinkat(z->dir, CONF_BACKUP, 0);
+	if (strcmp(z->old.ip_address, z->cfg.ip_address) != 0) {
+		/* drop the claims of the old list, then claim the new one again */
+		vps_net_release(&z->c->paths, z->cfg.name, z->old.ip_address);
+		(void)vps_net_check(&z->c->paths, &z->cfg, &z->c->node, err, sizeof(err));
+	}
+	return 0;
 }
 
 int cmd_resize(struct cli *c, int argc, char **argv)
 {
-	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	_cleanup_close_ int lock = -EBADF;
-	struct vps_config old, cfg;
-	bool force = false;
+	struct resize z = {.c = c, .dir = -EBADF};
 	int r;
 
 	/* Parse twice: once to find the name for the lock, then again under it, so the
 	 * config we change is the one on disk after any other command finished. */
-	r = parse_resize(c, argc, argv, &cfg, &force);
+	r = parse_resize(c, argc, argv, &z.cfg, &z.force);
 	if (r != 0)
 		return r < 0 ? 0 : r;
-	lock = cli_lock(c, cfg.name);
-	if (lock < 0 || cli_load_vps(c, cfg.name, &old) < 0)
+	lock = cli_lock(c, z.cfg.name);
+	if (lock < 0 || cli_load_vps(c, z.cfg.name, &z.old) < 0)
 		return EXIT_FAILURE;
 	optind = 0;
-	r = parse_resize(c, argc, argv, &cfg, &force);
+	r = parse_resize(c, argc, argv, &z.cfg, &z.force);
 	if (r != 0)
 		return r < 0 ? 0 : r;
-	r = open_cgroup(c, cfg.name, &cg);
-	if (r == -EBADMSG)
-		return EXIT_FAILURE;
-	if (r < 0 && r != -ESRCH)
-		return cli_fail(cfg.name, "Failed to open its cgroup: %s", strerror(-r));
-	if (cg) {
-		struct vps_state st;
-		char nerr[256] = "";
-
-		r = resize_cgroup(c, cg, &old, &cfg, force);
-		if (r != 0)
-			return r;
-		r = vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING
-			    ? vps_net_update(&old, &cfg, &c->node, (pid_t)st.init_pid, nerr,
-					     sizeof(nerr))
-			    : 0;
-		if (r == -ENODEV) {
-			fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", cfg.name, nerr);
-		} else if (r < 0) {
-			/* The quotas are in force: keep them, and the old network settings. */
-			net_restore(&cfg, &old);
-			(void)save(c, &cfg);
-			return cli_fail(cfg.name, "quotas applied; %s",
-					nerr[0] ? nerr : "network change failed");
-		}
-	}
-	if (cfg.disk != old.disk) {
-		struct vps_state st;
-		char dir[PATH_MAX], derr[256] = "";
-		pid_t init = vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING
-				     ? (pid_t)st.init_pid
-				     : 0;
-
-		r = vps_path(&c->paths, cfg.name, NULL, dir, sizeof(dir));
-		if (r == 0)
-			r = vps_disk_grow(dir, init, cfg.disk, derr, sizeof(derr));
-		if (r == -EAGAIN) {
-			fprintf(stderr, "vpsctl: %s: %s\n", cfg.name, derr);
-			r = 0;
-		}
-		if (r < 0) {
-			cfg.disk = old.disk;
-			(void)save(c, &cfg);
-			return cli_fail(cfg.name, "%s", derr[0] ? derr : strerror(-r));
-		}
-	}
-	r = save(c, &cfg);
-	if (r < 0)
-		return cli_fail(cfg.name, "applied, but failed to save vps.conf: %s", strerror(-r));
-	if (strcmp(old.ip_address, cfg.ip_address) != 0) {
-		char err[256];
-
-		/* drop the claims of the old list, then claim the new one again */
-		vps_net_release(&c->paths, cfg.name, old.ip_address);
-		(void)vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err));
-	}
-	return 0;
+	r = open_running(&z);
+	if (r == 0)
+		r = resize_locked(&z);
+	vps_cgroup_free(z.cg);
+	closep(&z.dir);
+	return r == 0 ? 0 : EXIT_FAILURE;
 }
 
 static void print_net(const struct netsetup_link_stats *n, bool json)

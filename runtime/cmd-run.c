@@ -8,9 +8,7 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
-#include "idmap.h"
 #include "lifecycle.h"
-#include "network.h"
 #include "parse.h"
 #include "state.h"
 #include "storage.h"
@@ -37,17 +35,13 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	default:
 		return cli_fail(cfg->name, "is already running");
 	}
-	r = vps_idmap_check(&c->paths, &c->node, cfg, err, sizeof(err));
+	r = vps_boot_check(&c->paths, cfg, &c->node, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err);
 	/* the host may have lost CPUs since the cpuset was checked */
-	r = cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", err, sizeof(err));
-	if (r < 0)
+	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", err, sizeof(err)) < 0)
 		return cli_fail(cfg->name, "%s; choose others with 'vpsctl resize %s --cpuset LIST'",
 				err, cfg->name);
-	r = vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err));
-	if (r < 0)
-		return cli_fail(cfg->name, "%s", err);
 	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
 	if (r < 0)
 		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",

@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "caps.h"
 #include "conf.h"
+#include "devpts.h"
 #include "network.h"
 #include "parse.h"
 
@@ -151,6 +152,8 @@ static bool string_is_valid(const struct conf_key *k, const char *v)
 		return cpuset_is_valid(v);
 	case CONF_STORAGE:
 		return strcmp(v, "copy") == 0 || strcmp(v, "overlay") == 0;
+	case CONF_NODE_SERVICES:
+		return strcmp(v, "deny") == 0 || strcmp(v, "allow") == 0;
 	case CONF_IPLIST: {
 		struct netsetup_addr a[VPS_NET_MAX_ADDRS];
 		size_t n;
@@ -182,6 +185,7 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 	return 0;
 }
 
+/* Every type listed, no default: a new type makes -Wswitch say which way it goes. */
 static bool type_is_string(enum conf_type t)
 {
 	switch (t) {
@@ -194,10 +198,22 @@ static bool type_is_string(enum conf_type t)
 	case CONF_UINT:
 	case CONF_MTU:
 	case CONF_RATE:
+	case CONF_PTYS:
+	case _CONF_TYPE_MAX:
 		return false;
-	default:
+	case CONF_STRING:
+	case CONF_NAME:
+	case CONF_HOSTNAME:
+	case CONF_PATH:
+	case CONF_CPUSET:
+	case CONF_IPLIST:
+	case CONF_MAC:
+	case CONF_CAPLIST:
+	case CONF_STORAGE:
+	case CONF_NODE_SERVICES:
 		return true;
 	}
+	return false;
 }
 
 const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name)
@@ -234,6 +250,9 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 		break;
 	case CONF_WEIGHT:
 		r = parse_uint64_range(value, 1, 10000, &u);
+		break;
+	case CONF_PTYS:
+		r = parse_uint64_range(value, 1, VPS_PTYS_LIMIT, &u);
 		break;
 	case CONF_UINT:
 		r = parse_uint64(value, &u);
@@ -281,6 +300,7 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 	case CONF_WEIGHT:
 	case CONF_UINT:
 	case CONF_MTU:
+	case CONF_PTYS:
 		snprintf(buf, len, "%" PRIu64, u);
 		break;
 	case CONF_RATE:

@@ -28,6 +28,8 @@ enum conf_type {
 	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
 	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
 	CONF_STORAGE,  /* "copy" or "overlay" */
+	CONF_PTYS,     /* uint64_t 1..1048576: a devpts max= (devpts.h) */
+	CONF_NODE_SERVICES, /* "deny" or "allow" */
 	_CONF_TYPE_MAX,
 };
 

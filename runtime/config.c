@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "devpts.h"
 #include "fileio.h"
 #include "idmap.h"
 #include "vpsctl-build.h"
@@ -49,6 +50,8 @@ const struct conf_key vps_config_keys[] = {
 	     "Capabilities removed from the default set, or all; applies at the next start"),
 	VKEY("NESTING", CONF_BOOL, nesting,
 	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
+	VKEY("SOCKETCALL", CONF_BOOL, socketcall,
+	     "Allow i386 socketcall for 32-bit glibc programs; opens the socket family gap (yes/no)"),
 	VKEY("USERNS", CONF_BOOL, userns,
 	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,
@@ -56,6 +59,8 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("STORAGE", CONF_STORAGE, storage,
 	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
+	VKEY("PTYS", CONF_PTYS, ptys,
+	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -86,6 +91,10 @@ const struct conf_key node_config_keys[] = {
 	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
 	NKEY("STORAGE", CONF_STORAGE, storage,
 	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
+	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
+	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
+	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
+	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -102,6 +111,8 @@ void node_config_init(struct node_config *c)
 	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
 	c->uid_base_start = 1000000;
 	strcpy(c->storage, "copy");
+	strcpy(c->node_services, "deny");
+	c->default_ptys = VPS_PTYS_DEFAULT;
 }
 
 /* A range of 65536 host ids from base: none of the host's own first 65536, none past the
@@ -205,6 +216,8 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	c->quota = node->defaults;
 	c->antispoof = true;
 	c->userns = true; /* fail closed for whoever uses a config that did not load */
+	/* a vps.conf from before the cap gets the node's: fail closed, never the shared pool */
+	c->ptys = node->default_ptys;
 	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
 	strcpy(c->storage, "copy");
 }
@@ -268,7 +281,7 @@ int vps_config_format(const struct vps_config *c, char **ret)
 
 	snprintf(header, sizeof(header),
 		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
-		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start.\n",
+		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start or reboot.\n",
 		 c->name);
 	const struct conf_file f = {"vps.conf", vps_config_keys, ELEMENTSOF(vps_config_keys),
 				    VPS_CONFIG_FORMAT};

@@ -27,10 +27,12 @@ struct vps_config {
 	char cap_add[512];  /* capabilities on top of the default bounding set */
 	char cap_drop[512]; /* capabilities taken out of it */
 	bool nesting;       /* nested user namespaces allowed inside */
+	bool socketcall;    /* i386 socketcall allowed (32-bit glibc networking) */
 	bool userns;        /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
 	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
 	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
+	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
 };
 
 struct node_config {
@@ -44,6 +46,8 @@ struct node_config {
 	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
 	uint64_t uid_base_start; /* where user-namespace id ranges start */
 	char storage[16];       /* the storage mode `create` uses without --storage */
+	char node_services[8];  /* "deny": VPSes reach the node only as their gateway; "allow" */
+	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */

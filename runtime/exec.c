@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <signal.h>
@@ -23,12 +24,18 @@
 #include "exec-relay.h"
 #include "execve-guard.h"
 #include "fileio.h"
+#include "frozen.h"
 #include "security.h"
 #include "vps-pty.h"
 #include "state.h"
 #include "vps-clone.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+/* From clone to exec takes milliseconds; longer means the VPS stopped our child (frozen after
+ * we looked, or stuck), and the caller gets an answer rather than a hang. */
+#define START_TIMEOUT_MS 10000
+/* How long a killed child gets to go (one frozen by a v1 freezer stays until thawed). */
+#define KILL_WAIT_MS 1000
 
 struct exec_ctx {
 	const struct vps_config *cfg;
@@ -40,6 +47,7 @@ struct exec_ctx {
 	bool in_cgroup;
 	int pty_sock; /* child's end for passing the pty master, or -1 */
 	int guard_fd; /* vps-execve, read-only (execve-guard.h) */
+	int started_fd; /* the child's end of a close-on-exec pipe: EOF once it exec'd */
 	struct exec_pipes pipes; /* stdio before the pty, or for good without one */
 	bool userns;  /* init runs in a user namespace other than ours */
 	char cgroup_parent[256];
@@ -80,7 +88,8 @@ static int join_cgroups(const struct exec_ctx *c)
 /* Runs in the VPS's pid namespace (we were cloned after joining it), host mounts until setns. */
 static _noreturn_ void exec_child(const struct exec_ctx *c)
 {
-	const int keep[] = {c->init_fd, c->born_cgroup_fd, c->pty_sock, c->guard_fd};
+	const int keep[] = {c->init_fd, c->born_cgroup_fd, c->pty_sock, c->guard_fd,
+			    c->started_fd};
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t none;
 	const char *step;
@@ -113,8 +122,12 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		child_fail(c, "become root of the VPS's user namespace", 126);
 	if (chdir("/") < 0)
 		child_fail(c, "change to /", 126);
-	if (c->pty_sock >= 0 && vps_pty_child_setup(c->pty_sock) < 0)
-		child_fail(c, "set up a pty", 126);
+	r = c->pty_sock >= 0 ? vps_pty_child_setup(c->pty_sock) : 0;
+	if (r < 0) {
+		errno = -r;
+		child_fail(c, r == -ENOSPC ? "get a pty: the VPS holds as many as its pty cap allows "
+				"(vpsctl resize --ptys)" : "set up a pty", 126);
+	}
 	for (int sig = 1; sig < _NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
 	sigemptyset(&none);
@@ -144,23 +157,12 @@ static int wait_code(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
-static bool in_other_userns(uint64_t pid)
-{
-	struct stat a, b;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
-	if (stat("/proc/self/ns/user", &a) < 0 || stat(path, &b) < 0)
-		return false;
-	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
-}
-
 static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		       const struct node_config *node, struct exec_ctx *c, char *err,
 		       size_t errlen)
 {
 	struct vps_state st;
+	bool frozen;
 	int r;
 
 	if (vps_run_state_get(p, cfg->name, &st) != VPS_RUNNING) {
@@ -185,7 +187,11 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "Failed to open the VPS cgroup: %s", strerror(-r));
 		return r;
 	}
-	c->userns = in_other_userns(st.init_pid);
+	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen) {
+		snprintf(err, errlen, "VPS is frozen");
+		return -EBUSY;
+	}
+	c->userns = vps_pid_in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
 		r = -errno;
@@ -193,6 +199,43 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		return r;
 	}
 	return 0;
+}
+
+static int poll_in(int fd, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+/* Waits for the child to exec (or fail: it reports on stderr itself), seen as EOF on the
+ * close-on-exec pipe it holds. When that does not come in time it is killed and left to
+ * whoever inherits it, should it stay frozen. */
+static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char *err,
+			size_t errlen)
+{
+	_cleanup_close_ int pidfd = -EBADF;
+	bool frozen = false;
+	int r = poll_in(start_fd, START_TIMEOUT_MS);
+
+	if (r != -ETIMEDOUT)
+		return r;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	(void)kill(pid, SIGKILL);
+	if (pidfd >= 0 && poll_in(pidfd, KILL_WAIT_MS) == 0)
+		(void)waitpid(pid, NULL, 0);
+	if (vps_frozen(c->cgroup_parent, c->name, &frozen) == 0 && frozen)
+		snprintf(err, errlen, "VPS is frozen");
+	else
+		snprintf(err, errlen, "VPS did not run the command within %d s: stuck?",
+			 START_TIMEOUT_MS / 1000);
+	return -ETIMEDOUT;
 }
 
 /* The caller's side once the child runs: relay its pty or its pipes until it exits. */
@@ -223,11 +266,12 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     char *err, size_t errlen)
 {
 	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
-			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF,
+			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
 			     .pipes = {-1, -1, -1, {-1, -1, -1}}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
-	int sp[2] = {-1, -1}, r;
+	_cleanup_close_ int start_fd = -EBADF;
+	int sp[2] = {-1, -1}, started[2], r;
 	pid_t pid;
 
 	/* with a terminal, a pty of the VPS's own, as enter; the caller's never goes in */
@@ -248,22 +292,35 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	sock = sp[0];
 	c.pty_sock = sp[1];
 	r = exec_pipes_open(&c.pipes);
+	if (r == 0 && pipe2(started, O_CLOEXEC) < 0) {
+		r = -errno;
+		exec_pipes_close(&c.pipes);
+	}
 	if (r < 0) {
 		closep(&c.pty_sock);
 		return r;
 	}
+	start_fd = started[0];
+	c.started_fd = started[1];
 	pid = vps_clone(0, c.born_cgroup_fd, NULL, &c.in_cgroup);
 	if (pid == 0) {
 		closep(&sock);
+		closep(&start_fd);
 		exec_child(&c);
 	}
 	r = pid < 0 ? -errno : 0;
 	closep(&c.pty_sock);
+	closep(&c.started_fd);
 	for (int i = 0; i < 3; i++)
 		closep(&c.pipes.child[i]);
 	if (r < 0) {
 		exec_pipes_close(&c.pipes);
 		snprintf(err, errlen, "Failed to clone: %s", strerror(-r));
+		return r;
+	}
+	r = wait_started(&c, start_fd, pid, err, errlen);
+	if (r < 0) {
+		exec_pipes_close(&c.pipes);
 		return r;
 	}
 	r = relay(&c, sock, pid, err, errlen);

@@ -13,6 +13,8 @@
 
 #include "cgroup-mount.h"
 #include "cleanup.h"
+#include "frozen.h"
+#include "idmap.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "network.h"
@@ -68,6 +70,30 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 	_exit(1);
 }
 
+int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
+		   const struct node_config *node, char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char path[PATH_MAX];
+	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+
+	if (r < 0) {
+		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
+			snprintf(path, sizeof(path), "vps.conf");
+		snprintf(err, errlen, "%s: %s", path, e.message[0] ? e.message : strerror(-r));
+		return r;
+	}
+	r = vps_idmap_check(p, node, cfg, err, errlen);
+	if (r == 0)
+		r = vps_net_check(p, cfg, node, err, errlen);
+	return r;
+}
+
+/* 0 on VPS_START_OK; -EIO with the supervisor's error text; -ECHILD on EOF alone (it died). */
+static void start_abort(const struct vps_paths *p, const char *name,
+			const struct node_config *node, pid_t sup, char *err, size_t errlen);
+
 static int read_report(int fd, char *err, size_t errlen)
 {
 	size_t n = 0;
@@ -81,7 +107,9 @@ static int read_report(int fd, char *err, size_t errlen)
 			break;
 	}
 	err[n] = '\0';
-	return n > 0 ? -EIO : 0;
+	if (n == 1 && err[0] == VPS_START_OK)
+		return 0;
+	return n > 0 ? -EIO : -ECHILD;
 }
 
 int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
@@ -128,6 +156,8 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	 * exit leaves nothing behind). */
 	r = read_report(pipefd[0], err, errlen);
 	close(pipefd[0]);
+	if (r == -ECHILD)
+		start_abort(p, cfg->name, node, pid, err, errlen);
 	return r;
 }
 
@@ -144,12 +174,17 @@ static int wait_pidfd(int fd, int timeout_ms)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
+static const char *cgroup_parent_of(const struct vps_state *st, const struct node_config *node)
+{
+	return st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+}
+
 /* The cgroup, network and state of a VPS whose processes are gone or to be killed. */
 static int remove_leftovers(const struct vps_paths *p, const char *name,
 			    const struct node_config *node, const struct vps_state *st)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	const char *parent = st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+	const char *parent = cgroup_parent_of(st, node);
 	size_t n = 0;
 	int r;
 
@@ -162,7 +197,7 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	if (r < 0)
 		return r;
 	(void)vps_cgroup2_remove(parent, name);
-	vps_net_teardown(name);
+	vps_net_teardown(p, name);
 	return vps_state_remove(p, name);
 }
 
@@ -175,12 +210,54 @@ static int kill_all(const struct vps_state *st, const char *name, const struct n
 	/* Killing the init of a pid namespace takes every process in it along. */
 	if (init_fd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
-	r = vps_cgroup_new(st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent, name,
-			   &cg);
+	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
 	if (r < 0)
 		return r;
 	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
 	return r == -ENOENT ? 0 : r; /* the supervisor may have removed it already */
+}
+
+/* A frozen VPS cannot power itself off, and a process the v1 freezer holds cannot even die:
+ * SIGKILL everything while it is still frozen (nothing of it runs again), then thaw. Not
+ * vps_cgroup_kill(): its freeze and thaw would race the supervisor's own. */
+static int kill_frozen(const struct vps_state *st, const char *name,
+		       const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	int r;
+
+	if (init_fd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
+	if (r == 0)
+		r = vps_cgroup_kill_once(cg);
+	if (r < 0)
+		log_debug_errno(r, "%s: killing the frozen VPS failed, thawing anyway: %m", name);
+	return vps_thaw(cgroup_parent_of(st, node), name);
+}
+
+/* The supervisor died before it reported (killed): nothing of this start may stay behind,
+ * neither an init it had started nor the state it wrote. We still hold the VPS's lock. */
+static void start_abort(const struct vps_paths *p, const char *name,
+			const struct node_config *node, pid_t sup, char *err, size_t errlen)
+{
+	char sig[32], how[64] = "";
+	struct vps_state st;
+	int status, r;
+
+	/* It is our child: reaped here, it cannot act after we clean up. */
+	while ((r = waitpid(sup, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (r == sup && WIFSIGNALED(status))
+		snprintf(how, sizeof(how), " (killed by %s)",
+			 format_signal(WTERMSIG(status), sig, sizeof(sig)));
+	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
+	r = kill_all(&st, name, node);
+	if (r == 0)
+		r = remove_leftovers(p, name, node, &st);
+	snprintf(err, errlen, "the supervisor died while starting the VPS%s; %s", how,
+		 r == 0 ? "what it had started was removed" : "its leftovers could not be removed");
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
@@ -188,12 +265,16 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 			     unsigned timeout_sec, bool force)
 {
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	bool frozen = false;
 	int r;
 
+	(void)vps_frozen(cgroup_parent_of(st, node), cfg->name, &frozen);
 	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
-	if (init_fd >= 0 && !force && cfg->poweroff_signal > 0 &&
+	if (init_fd >= 0 && !force && !frozen && cfg->poweroff_signal > 0 &&
 	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
 		(void)wait_pidfd(init_fd, (int)timeout_sec * 1000);
+	if (frozen)
+		(void)kill_frozen(st, cfg->name, node);
 	r = kill_all(st, cfg->name, node);
 	if (r < 0)
 		return r;
@@ -211,6 +292,7 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	_cleanup_close_ int sup_fd = -EBADF;
 	struct vps_state st;
 	enum vps_run_state rs = vps_run_state_get(p, cfg->name, &st);
+	bool frozen = false;
 	int r;
 
 	if (rs == VPS_STOPPED) {
@@ -227,8 +309,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
 	if (sup_fd < 0)
 		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	(void)vps_frozen(cgroup_parent_of(&st, node), cfg->name, &frozen);
 	r = -ETIMEDOUT;
-	if (!force && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
+	if (!force && !frozen && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
 		r = wait_pidfd(sup_fd, (int)timeout_sec * 1000);
 	if (r == -ETIMEDOUT) {
 		/* Killing init takes its pid namespace along; the supervisor notices, records
@@ -237,7 +320,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		_cleanup_close_ int init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
 
 		(void)syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0);
-		if (init_fd >= 0)
+		if (frozen)
+			(void)kill_frozen(&st, cfg->name, node);
+		else if (init_fd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
 		r = wait_pidfd(sup_fd, KILL_WAIT_MS);
 		if (r == -ETIMEDOUT) {

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "lock.h"
 #include "network.h"
 #include "parse.h"
 
@@ -59,8 +61,10 @@ static const struct netsetup_addr *subnet_of(const struct netsetup_addr *a,
 /* The address index: one file per address in var/lib/vpsctl/addresses, named by the address
  * and holding the name of the VPS that has it. Created with O_EXCL, so two VPSes can never
  * claim one address, and a start looks at its own addresses only instead of every vps.conf.
- * A claim whose VPS is gone or no longer lists the address (a create that crashed, a hand
- * edit) is stale and taken over. */
+ * A claim is live while its VPS lists the address or while its VPS's lock is held (a create
+ * or resize under way: its vps.conf does not list the address yet). Any other claim (a create
+ * that was killed, a hand edit) is stale and taken over, under the claimant's lock and the
+ * index's own flock, so two takers never both win. */
 /* The index's directory fd; made on first use only, so a start costs one open here. */
 static int index_open(const struct vps_paths *p)
 {
@@ -96,6 +100,57 @@ static bool owner_has(const struct vps_paths *p, const struct node_config *node,
 	return false;
 }
 
+/* The claimant of ip ("" when there is none). */
+static int read_owner(int dfd, const char *ip, char **ret)
+{
+	int r = read_file_at(dfd, ip, 64, ret, NULL);
+
+	if (r == -ENOENT) {
+		*ret = strdup("");
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (r == 0)
+		(*ret)[strcspn(*ret, "\n")] = '\0';
+	return r;
+}
+
+/* Under the index lock: whether owner's claim on a is live; if not, it is ours now. */
+static int take_over(const struct vps_paths *p, const struct node_config *node, int dfd,
+		     const char *ip, const char *owner, const struct netsetup_addr *a,
+		     const char *line, char *err, size_t errlen)
+{
+	_cleanup_close_ int owner_lock = -EBADF;
+	char dir[PATH_MAX];
+	int r;
+
+	if (name_is_valid(owner)) {
+		if (owner_has(p, node, owner, a))
+			goto in_use;
+		/* Not waited for: we hold our own lock, and the owner may wait for the index. */
+		owner_lock = vps_lock(p, owner, 0);
+		if (owner_lock == -EWOULDBLOCK) {
+			snprintf(err, errlen, "address %s is being claimed by VPS '%s' (its create "
+				 "or resize is under way)", ip, owner);
+			return -EADDRINUSE;
+		}
+		if (owner_lock < 0)
+			return owner_lock;
+		/* its create may have finished between the look above and the lock */
+		if (owner_has(p, node, owner, a))
+			goto in_use;
+	}
+	r = write_file_atomic_at(dfd, ip, line, strlen(line), 0644);
+	/* a claimant that never came to exist leaves no lock file either */
+	if (r == 0 && owner_lock >= 0 && vps_path(p, owner, NULL, dir, sizeof(dir)) == 0 &&
+	    access(dir, F_OK) < 0 && errno == ENOENT)
+		vps_lock_unlink(p, owner);
+	return r;
+in_use:
+	snprintf(err, errlen, "address %s is already used by VPS '%s'", ip, owner);
+	return -EADDRINUSE;
+}
+
+/* 1: claimed now, 0: it was ours already, -EADDRINUSE (err says by whom) or -errno. */
 static int claim(const struct vps_paths *p, const struct node_config *node, const char *name,
 		 const struct netsetup_addr *a, char *err, size_t errlen)
 {
@@ -110,20 +165,38 @@ static int claim(const struct vps_paths *p, const struct node_config *node, cons
 	snprintf(line, sizeof(line), "%s\n", name);
 	fd = openat(dfd, ip, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0)
-		return write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 0 : -EIO;
+		return write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 1 : -EIO;
 	if (errno != EEXIST)
 		return -errno;
-	r = read_file_at(dfd, ip, 64, &owner, NULL);
+	/* A claim to look into: one taker at a time, and the claim read again under the lock. */
+	if (flock(dfd, LOCK_EX) < 0)
+		return -errno;
+	r = read_owner(dfd, ip, &owner);
 	if (r < 0)
 		return r;
-	owner[strcspn(owner, "\n")] = '\0';
 	if (strcmp(owner, name) == 0)
 		return 0;
-	if (owner_has(p, node, owner, a)) {
-		snprintf(err, errlen, "address %s is already used by VPS '%s'", ip, owner);
-		return -EADDRINUSE;
+	r = take_over(p, node, dfd, ip, owner, a, line, err, errlen);
+	return r < 0 ? r : 1;
+}
+
+/* Drops NAME's claims on addrs[i] where fresh[i] (made by this call): a failed check keeps
+ * only what it found. */
+static void release_fresh(const struct vps_paths *p, const char *name,
+			  const struct netsetup_addr *addrs, const bool *fresh, size_t n)
+{
+	_cleanup_close_ int dfd = index_open(p);
+	char ip[64];
+
+	for (size_t i = 0; dfd >= 0 && i < n; i++) {
+		_cleanup_free_ char *owner = NULL;
+
+		if (!fresh[i] || read_owner(dfd, netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)),
+					    &owner) < 0)
+			continue;
+		if (strcmp(owner, name) == 0)
+			(void)unlinkat(dfd, ip, 0);
 	}
-	return write_file_atomic_at(dfd, ip, line, strlen(line), 0644); /* a stale claim */
 }
 
 void vps_net_release(const struct vps_paths *p, const char *name, const char *ip_list)
@@ -172,6 +245,7 @@ int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 		  const struct node_config *node, char *err, size_t errlen)
 {
 	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS], nodes[VPS_NET_MAX_ADDRS];
+	bool fresh[VPS_NET_MAX_ADDRS] = {false};
 	size_t n = 0, nn = 0;
 	char buf[64];
 
@@ -213,8 +287,10 @@ int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 				snprintf(err, errlen, "Failed to record address %s: %s",
 					 netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
 					 strerror(-r));
+			release_fresh(p, cfg->name, addrs, fresh, i);
 			return r;
 		}
+		fresh[i] = r > 0;
 	}
 	return 0;
 }
@@ -239,8 +315,44 @@ static int open_netns(pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
-int vps_net_plumb(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,
-		  char *err, size_t errlen)
+int vps_net_nodefw_lock(const struct vps_paths *p, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	int n = snprintf(dir, sizeof(dir), "%s/locks", p->run_base);
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, len, "%s/" NETSETUP_NODEFW_LOCK_FILE, dir);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return mkdir_p(dir, 0700);
+}
+
+/* Unless NODE_SERVICES=allow, VPS traffic that arrives on the bridge for the node itself is
+ * dropped (netsetup_nodefw_add). Fail closed: a VPS does not run with the node open to it.
+ * Done once the veth is in the bridge (init is not running yet), so a concurrent stop's
+ * prune sees this VPS's port. */
+static int close_node_services(const struct vps_paths *p, const struct node_config *node,
+			       char *err, size_t errlen)
+{
+	char why[256 + PATH_MAX] = "", lock[PATH_MAX];
+	int r;
+
+	if (strcmp(node->node_services, "allow") == 0)
+		return 0;
+	r = vps_net_nodefw_lock(p, lock, sizeof(lock));
+	if (r == 0)
+		r = netsetup_nodefw_add(lock, node->bridge, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen,
+			 "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
+			 "nftables table inet %s): %s",
+			 node->bridge, NETSETUP_NODEFW_TABLE, why[0] ? why : strerror(-r));
+	return r;
+}
+
+int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
+		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
 	struct netsetup_addr addrs[VPS_NET_MAX_ADDRS], nodes[VPS_NET_MAX_ADDRS];
 	char host_if[NETSETUP_IFNAMSIZ];
@@ -284,17 +396,22 @@ int vps_net_plumb(const struct vps_config *cfg, const struct node_config *node, 
 		netsetup_mac_from_name(cfg->name, v.mac);
 	if (r == 0)
 		r = netsetup_vps_plumb(&v);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, errlen, "Failed to plumb '%s': %s", host_if, strerror(-r));
-	return r < 0 ? r : 0;
+		return r;
+	}
+	return close_node_services(p, node, err, errlen);
 }
 
-void vps_net_teardown(const char *name)
+void vps_net_teardown(const struct vps_paths *p, const char *name)
 {
-	char host_if[NETSETUP_IFNAMSIZ];
+	char host_if[NETSETUP_IFNAMSIZ], lock[PATH_MAX];
 
 	vps_net_host_ifname(name, host_if);
 	(void)netsetup_vps_teardown(host_if);
+	/* the node-services rules go with the last VPS on their bridge */
+	if (vps_net_nodefw_lock(p, lock, sizeof(lock)) == 0)
+		(void)netsetup_nodefw_prune(lock);
 }
 
 static int update_addrs(const struct netsetup_addr *a, size_t n, const struct netsetup_addr *b,
@@ -310,7 +427,8 @@ static int update_addrs(const struct netsetup_addr *a, size_t n, const struct ne
 		if (found)
 			continue;
 		r = add ? netsetup_addr_add(netns, "eth0", &b[j]) : netsetup_addr_del(netns, "eth0", &b[j]);
-		if (r < 0 && !(r == -EADDRNOTAVAIL && !add))
+		/* there already / gone already: a change taken back after it failed half-way */
+		if (r < 0 && !(r == -EADDRNOTAVAIL && !add) && !(r == -EEXIST && add))
 			return r;
 	}
 	return 0;

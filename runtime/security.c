@@ -15,8 +15,14 @@ int vps_security_apply(const struct vps_config *cfg, const char **what)
 	if (r < 0)
 		return r;
 	/* 1. seccomp while CAP_SYS_ADMIN is still ours (no no_new_privs: su and ping must work) */
+	/* Nested in a VPS without one, a user namespace may map the host's uid 0 and so own
+	 * host-root files in what it mounts (a fresh cgroup2 of the VPS's own group). */
+	*what = "allow nesting (NESTING=yes needs a user namespace, USERNS=yes)";
+	if (cfg->nesting && !cfg->userns)
+		return -EPERM;
 	*what = "load the seccomp filter";
-	r = vps_seccomp_load(cfg->nesting);
+	r = vps_seccomp_load((cfg->nesting ? VPS_SECCOMP_NESTING : 0) |
+			     (cfg->socketcall ? VPS_SECCOMP_SOCKETCALL : 0));
 	if (r < 0)
 		return r;
 	/* 2. capabilities: the filter lets prctl and capset through */

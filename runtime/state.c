@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,9 +11,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "conf.h"
 #include "fileio.h"
+#include "parse.h"
 #include "state.h"
 
 #define SKEY(n, t, f)                                                                              \
@@ -95,6 +100,36 @@ int vps_state_write(const struct vps_paths *p, const char *name, const struct vp
 	return write_file_atomic_at(dfd, "state", text, strlen(text), 0644);
 }
 
+/* "FILE.tmp.PID" of an atomic write whose writer was killed between create and rename (or is
+ * us): nobody finishes it, and nothing else removes it. */
+static bool stale_tmp(const char *file)
+{
+	const char *t = strstr(file, ".tmp.");
+	int pid;
+
+	if (!t || parse_int_range(t + 5, 1, INT32_MAX, &pid) < 0)
+		return false;
+	return pid == getpid() || (kill(pid, 0) < 0 && errno == ESRCH);
+}
+
+static void remove_stale_tmp(int dfd)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type == DT_REG && stale_tmp(de->d_name))
+			(void)unlinkat(dfd, de->d_name, 0);
+}
+
 int vps_state_remove(const struct vps_paths *p, const char *name)
 {
 	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
@@ -103,6 +138,7 @@ int vps_state_remove(const struct vps_paths *p, const char *name)
 		return 0;
 	if (dfd < 0)
 		return dfd;
+	remove_stale_tmp(dfd);
 	if (unlinkat(dfd, "state", 0) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
@@ -145,6 +181,19 @@ int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time)
 	return fd;
 }
 
+/* Whether processes run in the VPS's cgroup (where its state says it was made) although
+ * neither its init nor its supervisor as recorded lives: a supervisor killed before it
+ * recorded init's pid, or while rebooting. Such a VPS runs, unsupervised; never "stopped". */
+static bool orphans_in_cgroup(const struct vps_state *st, const char *name)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	size_t n = 0;
+
+	if (!st->cgroup_parent[0] || vps_cgroup_new(st->cgroup_parent, name, &cg) < 0)
+		return false;
+	return vps_cgroup_count_procs(cg, &n) == 0 && n > 0;
+}
+
 enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
 				     struct vps_state *ret)
 {
@@ -156,9 +205,10 @@ enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name
 		return VPS_UNKNOWN;
 	if (vps_process_alive(ret->init_pid, ret->init_start))
 		return VPS_RUNNING;
+	ret->init_pid = ret->init_start = 0; /* gone, or a pid that is someone else's now */
 	if (vps_process_alive(ret->supervisor_pid, ret->supervisor_start))
 		return VPS_TRANSITION;
-	return VPS_STOPPED;
+	return orphans_in_cgroup(ret, name) ? VPS_RUNNING : VPS_STOPPED;
 }
 
 const char *vps_run_state_to_string(enum vps_run_state s)
@@ -258,8 +308,25 @@ void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *na
 		}
 	}
 	ret->supervised = vps_process_alive(ret->st.supervisor_pid, ret->st.supervisor_start);
-	if (ret->rs == VPS_STOPPED && ret->supervised)
+	if (ret->rs == VPS_RUNNING)
+		return;
+	ret->st.init_pid = ret->st.init_start = 0;
+	if (ret->supervised)
 		ret->rs = VPS_TRANSITION;
+	else if (orphans_in_cgroup(&ret->st, name))
+		ret->rs = VPS_RUNNING;
 	if (ret->rs == VPS_STOPPED)
 		unrecorded_exit(run_base_fd, name, &ret->st, ret->last_exit, sizeof(ret->last_exit));
+}
+
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+bool vps_pid_in_other_userns(uint64_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
+	if (stat("/proc/self/ns/user", &a) < 0 || stat(path, &b) < 0)
+		return false;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }

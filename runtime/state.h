@@ -27,7 +27,7 @@ struct vps_state {
 
 enum vps_run_state {
 	VPS_STOPPED,
-	VPS_RUNNING,      /* init alive */
+	VPS_RUNNING,      /* init alive, or processes in its cgroup with no supervisor */
 	VPS_TRANSITION,   /* supervisor alive, init not (starting, rebooting, stopping) */
 	VPS_UNKNOWN,      /* the state file is there but unreadable: never taken for stopped */
 	_VPS_RUN_STATE_MAX,
@@ -37,11 +37,13 @@ enum vps_run_state {
  * pids are still checked against their start times before use) and ret->error_text why. */
 int vps_state_read(const struct vps_paths *p, const char *name, struct vps_state *ret);
 int vps_state_write(const struct vps_paths *p, const char *name, const struct vps_state *s);
+/* Removes the state and the temp files of atomic writes whose writer died (state.tmp.PID). */
 int vps_state_remove(const struct vps_paths *p, const char *name);
 /* True when pid is alive and still the process that started at start_time. */
 bool vps_process_alive(uint64_t pid, uint64_t start_time);
 /* Reads the state file (missing = stopped; unreadable = VPS_UNKNOWN) and checks both
- * processes. */
+ * processes; with both gone, processes in the VPS's cgroup still make it VPS_RUNNING
+ * (unsupervised). An init that is not alive reads as init_pid 0. */
 enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
 				     struct vps_state *ret);
 const char *vps_run_state_to_string(enum vps_run_state s);
@@ -50,6 +52,8 @@ int vps_exit_write(const struct vps_paths *p, const char *name, const char *reas
 int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t len);
 /* Opens a pidfd for pid only if it still is the process that started at start_time. */
 int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time);
+/* Whether pid's user namespace is another than ours (a VPS with its own id range). */
+bool vps_pid_in_other_userns(uint64_t pid);
 
 /* What list and status show of a VPS at runtime. */
 struct vps_run_info {

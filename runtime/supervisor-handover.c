@@ -8,12 +8,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "fileio.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -27,6 +32,65 @@ static int set_cloexec(int fd, bool on)
 	return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
 }
 
+#define HANDOVER_MAGIC "vpscfg1" /* with its NUL, 8 bytes */
+#define HANDOVER_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+/* Both programs come from one build; the sizes catch a vps-supervisor of another one. */
+struct handover_header {
+	char magic[8];
+	uint32_t cfg_size;
+	uint32_t node_size;
+};
+
+int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node)
+{
+	const struct handover_header h = {HANDOVER_MAGIC, sizeof(*cfg), sizeof(*node)};
+	_cleanup_close_ int fd = memfd_create("vps-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, &h, sizeof(h));
+	if (r == 0)
+		r = write_all(fd, cfg, sizeof(*cfg));
+	if (r == 0)
+		r = write_all(fd, node, sizeof(*node));
+	if (r == 0 && fcntl(fd, F_ADD_SEALS, HANDOVER_SEALS) < 0)
+		r = -errno;
+	return r < 0 ? r : TAKE_FD(fd);
+}
+
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n = pread(fd, buf, len, off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EBADMSG;
+}
+
+int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node)
+{
+	struct handover_header h;
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS), r;
+
+	/* only a sealed memfd of the expected size: no file someone could still change */
+	if (seals < 0 || (seals & HANDOVER_SEALS) != HANDOVER_SEALS || fstat(fd, &st) < 0 ||
+	    st.st_size != (off_t)(sizeof(h) + sizeof(*ret_cfg) + sizeof(*ret_node)))
+		return -EBADMSG;
+	r = pread_all(fd, &h, sizeof(h), 0);
+	if (r < 0)
+		return r;
+	if (memcmp(h.magic, HANDOVER_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.cfg_size != sizeof(*ret_cfg) || h.node_size != sizeof(*ret_node))
+		return -EBADMSG;
+	r = pread_all(fd, ret_cfg, sizeof(*ret_cfg), sizeof(h));
+	if (r == 0)
+		r = pread_all(fd, ret_node, sizeof(*ret_node), (off_t)(sizeof(h) + sizeof(*ret_cfg)));
+	return r;
+}
+
 void vps_supervisor_handover(const struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX])
 {
 	char path[PATH_MAX], fdlist[64], notify[PATH_MAX + 16];
@@ -36,7 +100,7 @@ void vps_supervisor_handover(const struct vps_supervisor_args *a, const int fds[
 
 	if (vps_libexec_path("vps-supervisor", path, sizeof(path)) < 0)
 		return;
-	snprintf(fdlist, sizeof(fdlist), "%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3]);
+	snprintf(fdlist, sizeof(fdlist), "%d,%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3], fds[4]);
 	argv[n++] = path;
 	argv[n++] = "--fds";
 	argv[n++] = fdlist;

@@ -4,7 +4,8 @@
  * that the process living as long as its VPS carries only what supervising needs (none of the
  * command line's code and memory). Not for operators to run.
  *
- * Usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN [--root DIR] [--foreground] [--debug] NAME
+ * Usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN,CONFIG [--root DIR] [--foreground]
+ *        [--debug] NAME
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +18,13 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "config.h"
 #include "log.h"
 #include "parse.h"
 #include "supervisor.h"
 
-#define USAGE "usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN [--root DIR] NAME"
+#define USAGE "usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN,CONFIG [--root DIR] NAME"
 
 /* The handed-over fds: open, and close-on-exec again from here on. */
 static int parse_fds(const char *s, int fds[_VPS_HANDOVER_MAX])
@@ -59,13 +61,12 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct vps_supervisor_args a = {.report_fd = -1, .lock_fd = -1};
-	int fds[_VPS_HANDOVER_MAX] = {-1, -1, -1, -1};
+	int fds[_VPS_HANDOVER_MAX] = {-1, -1, -1, -1, -1};
 	const char *root = NULL, *fdlist = NULL;
 	struct vps_paths paths;
 	struct node_config node;
 	struct vps_config cfg;
-	char err[256] = "";
-	int opt;
+	int opt, r;
 
 	log_set_prefix("vps-supervisor");
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -86,15 +87,15 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc || !name_is_valid(argv[optind]) ||
 	    vps_paths_init(root, &paths) < 0)
 		return abandon(fds[VPS_HANDOVER_PIDFD]);
-	/* The files the supervisor before the exec just used; without them the VPS is
-	 * stopped (vps_supervisor_resume) rather than rebooted later from defaults. */
-	if (node_config_load(&paths, &node, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	/* What the supervisor before the exec started init from, not the files again; without
+	 * it the VPS is stopped (vps_supervisor_resume) rather than supervised on defaults. */
+	r = vps_handover_config_read(fds[VPS_HANDOVER_CONFIG], &cfg, &node);
+	if (r == 0 && strcmp(cfg.name, argv[optind]) != 0)
+		r = -EBADMSG;
+	closep(&fds[VPS_HANDOVER_CONFIG]);
+	if (r < 0) {
+		log_error("%s: cannot read the handed-over config: %s", argv[optind], strerror(-r));
 		node_config_init(&node);
-		a.config_lost = true;
-	}
-	if (vps_config_load(&paths, argv[optind], &node, &cfg, err, sizeof(err)) < 0) {
-		log_error("%s: %s", argv[optind], err);
 		vps_config_init(&cfg, argv[optind], &node);
 		a.config_lost = true;
 	}

@@ -15,6 +15,8 @@
 #include "cleanup.h"
 #include "console.h"
 #include "fileio.h"
+#include "lifecycle.h"
+#include "lock.h"
 #include "log.h"
 #include "network.h"
 #include "notify.h"
@@ -26,6 +28,8 @@
 
 struct sup {
 	struct vps_supervisor_args *a;
+	/* what the running boot was made from: a->cfg at first, vps.conf as each reboot read it */
+	struct vps_config cfg;
 	struct vps_cgroup *cg;
 	struct vps_console console;
 	struct vps_state st;
@@ -46,12 +50,16 @@ static void report(struct sup *s, int r, const char *text)
 		text = fallback;
 	}
 	if (s->a->report_fd >= 0) {
+		static const char ok = VPS_START_OK;
+
 		if (r < 0)
 			(void)!write(s->a->report_fd, text, strlen(text));
+		else
+			(void)!write(s->a->report_fd, &ok, 1);
 		close(s->a->report_fd);
 		s->a->report_fd = -1;
 	} else if (r < 0) {
-		log_error("%s: %s", s->a->cfg->name, text);
+		log_error("%s: %s", s->cfg.name, text);
 	} else {
 		char state[64];
 
@@ -89,18 +97,20 @@ static int boot(struct sup *s, char *err, size_t errlen)
 	int r;
 
 	s->spawn = (struct vps_spawn){
-		.cfg = s->a->cfg,
+		.cfg = &s->cfg,
 		.node = s->a->node,
+		.paths = s->a->paths,
 		.cgroup_parent = s->st.cgroup_parent,
 		.rootfs = s->rootfs,
 		.console_path = s->console.slave_path,
 		.console_fd = s->console.slave,
+		.ptys = s->cfg.ptys, /* a reboot's: re-read with the rest of vps.conf */
 		.cg = s->cg,
 		.pidfd = -EBADF,
 		.lower_fd = -EBADF,
 		.born_cgroup_fd = -EBADF,
 		.disk_fd = -EBADF,
-		.create_quota = s->cgroup_pending ? &s->a->cfg->quota : NULL,
+		.create_quota = s->cgroup_pending ? &s->cfg.quota : NULL,
 	};
 	r = vps_spawn_init(&s->spawn);
 	if (r < 0) {
@@ -117,7 +127,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 	s->st.init_start = t;
 	s->st.started = (uint64_t)time(NULL);
 	s->st.boots++;
-	r = vps_state_write(s->a->paths, s->a->cfg->name, &s->st);
+	r = vps_state_write(s->a->paths, s->cfg.name, &s->st);
 	if (r < 0)
 		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
 	return r;
@@ -125,7 +135,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 
 static int prepare(struct sup *s, char *err, size_t errlen)
 {
-	const struct vps_config *cfg = s->a->cfg;
+	const struct vps_config *cfg = &s->cfg;
 	struct vps_cgroup_error cgerr = {{0}};
 	char run[PATH_MAX];
 	unsigned long long t;
@@ -171,7 +181,12 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
 		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
-	return 0;
+	/* Before any init exists: whatever runs in the cgroup from now on is found through this
+	 * state (its supervisor and cgroup), even if we are killed before init's pid is in it. */
+	r = vps_state_write(s->a->paths, cfg->name, &s->st);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
+	return r;
 }
 
 static void exit_reason(const siginfo_t *si, char *buf, size_t len)
@@ -198,14 +213,127 @@ static void on_signal(struct sup *s)
 		(void)notify_send("STOPPING=1");
 		if (s->spawn.pidfd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd,
-				      s->a->cfg->poweroff_signal, NULL, 0);
+				      s->cfg.poweroff_signal, NULL, 0);
 	}
+}
+
+/* What a start prepares the root filesystem and the id maps for: a reboot cannot take a
+ * change of these (storage repair, id shift), so it refuses rather than boot half of it. */
+static int start_keys_unchanged(const struct vps_config *run, const struct vps_config *new,
+				char *err, size_t errlen)
+{
+	const char *key = NULL;
+
+	if (run->userns != new->userns)
+		key = "USERNS";
+	else if (run->uid_base != new->uid_base)
+		key = "UID_BASE";
+	else if (strcmp(run->storage, new->storage) != 0)
+		key = "STORAGE";
+	else if (strcmp(run->template_name, new->template_name) != 0)
+		key = "TEMPLATE";
+	else if (!run->disk != !new->disk)
+		key = "DISK";
+	if (!key)
+		return 0;
+	snprintf(err, errlen, "%s changed in vps.conf since the start; 'vpsctl start' applies it",
+		 key);
+	return -EBUSY;
+}
+
+/* vps.conf as saved now, checked as `vpsctl start` checks it: what resize or a hand edit
+ * saved is what the next boot gets, and a file that fails any check boots nothing. */
+static int reload(struct sup *s, struct vps_config *ret, char *err, size_t errlen)
+{
+	const struct vps_supervisor_args *a = s->a;
+	int r = vps_config_load(a->paths, s->cfg.name, a->node, ret, err, errlen);
+
+	if (r == 0)
+		r = start_keys_unchanged(&s->cfg, ret, err, errlen);
+	if (r == 0)
+		r = vps_boot_check(a->paths, ret, a->node, err, errlen);
+	return r;
+}
+
+/* The group keeps its limits across a reboot; set them to the config's, from what the
+ * kernel holds (a resize or a hand write may have changed them). Nothing runs in the group
+ * now, so a memory cut cannot be refused for usage. */
+static int apply_quota(struct sup *s, const struct vps_quota *q, char *err, size_t errlen)
+{
+	struct vps_cgroup_error cgerr = {{0}};
+	struct vps_quota cur;
+	int r = vps_cgroup_read_quota(s->cg, &cur);
+
+	if (r == 0)
+		r = vps_cgroup_resize(s->cg, &cur, q, 0, true, &cgerr);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to set the quotas: %s",
+			 cgerr.message[0] ? cgerr.message : strerror(-r));
+	return r;
+}
+
+/* The VPS's command lock, so that a reboot reads vps.conf as a command (resize) left it, never
+ * half-way; a stop request while waiting ends the wait (-ECANCELED). */
+static int lock_for_reboot(struct sup *s, int *ret_fd)
+{
+	unsigned waited = 0, limit = (unsigned)s->a->node->lock_timeout * 1000;
+
+	for (;;) {
+		struct pollfd p = {.fd = s->sigfd, .events = POLLIN};
+		int fd = vps_lock(s->a->paths, s->cfg.name, 0);
+
+		if (fd >= 0) {
+			*ret_fd = fd;
+			return 0;
+		}
+		if (fd != -EWOULDBLOCK || waited >= limit)
+			return fd;
+		if (poll(&p, 1, 50) > 0)
+			on_signal(s);
+		if (s->stop_requested)
+			return -ECANCELED;
+		waited += 50;
+	}
+}
+
+/* The VPS rebooted itself: boot it again from vps.conf as saved now. */
+static int reboot(struct sup *s, char *reason, size_t len)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct vps_config cfg;
+	char err[256] = "";
+	int r;
+
+	r = lock_for_reboot(s, &lock);
+	if (r == -ECANCELED) {
+		snprintf(reason, len, "stopped");
+		return r;
+	}
+	if (r < 0) {
+		snprintf(reason, len, "reboot failed: cannot take the VPS lock: %s",
+			 r == -EWOULDBLOCK ? "another vpsctl command holds it" : strerror(-r));
+		return r;
+	}
+	r = reload(s, &cfg, err, sizeof(err));
+	if (r < 0) {
+		snprintf(reason, len, "reboot refused: %.200s", err);
+		return r;
+	}
+	r = apply_quota(s, &cfg.quota, err, sizeof(err));
+	if (r < 0) {
+		snprintf(reason, len, "reboot failed: %.200s", err);
+		return r;
+	}
+	s->cfg = cfg;
+	r = boot(s, err, sizeof(err));
+	if (r < 0)
+		snprintf(reason, len, "reboot failed: %.200s", err);
+	return r;
 }
 
 /* Init died: returns true when the supervisor should go on (the VPS rebooted itself). */
 static bool on_init_exit(struct sup *s, char *reason, size_t len)
 {
-	char err[256];
 	siginfo_t si = {0};
 
 	if (waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
@@ -220,8 +348,8 @@ static bool on_init_exit(struct sup *s, char *reason, size_t len)
 		return false;
 	vps_console_note(&s->console, "VPS rebooted itself; starting it again");
 	(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
-	if (boot(s, err, sizeof(err)) < 0) {
-		snprintf(reason, len, "reboot failed: %.200s", err);
+	if (reboot(s, reason, len) < 0) {
+		log_error("%s: %s", s->cfg.name, reason); /* teardown notes it on the console */
 		return false;
 	}
 	return true;
@@ -267,18 +395,18 @@ static void teardown(struct sup *s, const char *reason)
 		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
 		closep(&s->spawn.pidfd);
 	}
-	vps_net_teardown(s->a->cfg->name);
+	vps_net_teardown(s->a->paths, s->cfg.name);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
-		(void)vps_cgroup2_remove(s->st.cgroup_parent, s->a->cfg->name);
+		(void)vps_cgroup2_remove(s->st.cgroup_parent, s->cfg.name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {
 		vps_console_note(&s->console, reason);
-		(void)vps_exit_write(s->a->paths, s->a->cfg->name, reason);
+		(void)vps_exit_write(s->a->paths, s->cfg.name, reason);
 	}
-	(void)vps_state_remove(s->a->paths, s->a->cfg->name);
+	(void)vps_state_remove(s->a->paths, s->cfg.name);
 	vps_console_close(&s->console);
 	closep(&s->sigfd);
 }
@@ -299,6 +427,7 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 	char err[256] = "";
 	int r;
 
+	s.cfg = *a->cfg;
 	s.spawn.pidfd = -EBADF;
 	r = prepare(&s, err, sizeof(err));
 	if (r == 0)
@@ -310,14 +439,17 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 	}
 	report(&s, 0, NULL);
 	if (a->handover) {
+		_cleanup_close_ int conf = vps_handover_config_fd(&s.cfg, a->node);
 		const int fds[_VPS_HANDOVER_MAX] = {
 			[VPS_HANDOVER_PIDFD] = s.spawn.pidfd,
 			[VPS_HANDOVER_CONSOLE_MASTER] = s.console.master,
 			[VPS_HANDOVER_CONSOLE_SLAVE] = s.console.slave,
 			[VPS_HANDOVER_CONSOLE_LISTEN] = s.console.listen_fd,
+			[VPS_HANDOVER_CONFIG] = conf,
 		};
 
-		vps_supervisor_handover(a, fds);
+		if (conf >= 0)
+			vps_supervisor_handover(a, fds);
 	}
 	supervise(&s);
 	return 0;
@@ -326,7 +458,7 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 /* The state the handing-over supervisor wrote, and what it passed. */
 static int adopt(struct sup *s, const int fds[_VPS_HANDOVER_MAX])
 {
-	const struct vps_config *cfg = s->a->cfg;
+	const struct vps_config *cfg = &s->cfg;
 	char run[PATH_MAX];
 	int r;
 
@@ -351,6 +483,7 @@ int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HAND
 	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
 	int r;
 
+	s.cfg = *a->cfg;
 	s.spawn.pidfd = fds[VPS_HANDOVER_PIDFD];
 	snprintf(s.st.cgroup_parent, sizeof(s.st.cgroup_parent), "%s", a->node->cgroup_parent);
 	r = adopt(&s, fds);

@@ -10,18 +10,23 @@
 #include "config.h"
 #include "paths.h"
 
+/* The one byte that reports success: no error text holds a NUL. */
+#define VPS_START_OK '\0'
+
 struct vps_supervisor_args {
 	const struct vps_paths *paths;
 	const struct vps_config *cfg;
 	const struct node_config *node;
-	int report_fd; /* start result goes here (EOF = success, bytes = error); -1 = log it */
+	/* The start result goes here: VPS_START_OK once init runs and the state says so, else
+	 * the error text; EOF without either means the supervisor died. -1 = log it. */
+	int report_fd;
 	int lock_fd;   /* the command lock, released once init runs */
 	/* Once init runs, exec vps-supervisor to supervise on (vps_supervisor_resume): the
 	 * process living as long as the VPS then carries only what supervising needs, while the
 	 * start itself ran without waiting for an exec. */
 	bool handover;
 	bool foreground; /* started by `vpsctl start --foreground` (systemd) */
-	bool config_lost; /* vps-supervisor could not read vps.conf: stop the VPS */
+	bool config_lost; /* vps-supervisor could not read the handed-over config: stop the VPS */
 	/* results */
 	bool clean_exit;      /* the VPS was stopped or halted, not crashed */
 	char exit_reason[128];
@@ -36,8 +41,16 @@ enum {
 	VPS_HANDOVER_CONSOLE_MASTER, /* the console pty */
 	VPS_HANDOVER_CONSOLE_SLAVE,
 	VPS_HANDOVER_CONSOLE_LISTEN, /* console.sock */
+	VPS_HANDOVER_CONFIG,         /* the parsed configs (vps_handover_config_fd) */
 	_VPS_HANDOVER_MAX,
 };
+
+/* The configs the start loaded and checked, in a sealed memfd: vps-supervisor supervises with
+ * exactly what init was started from, without parsing the files a second time (they may have
+ * changed since). Returns the fd or -errno. */
+int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node);
+/* In vps-supervisor: reads them back; -EBADMSG when fd is not such a memfd of this build. */
+int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node);
 
 /* Execs vps-supervisor with fds (see above); returns only if that failed, fds intact. */
 void vps_supervisor_handover(const struct vps_supervisor_args *a,

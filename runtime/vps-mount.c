@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "devpts.h"
 #include "vps-mount.h"
 
 #define FD_PATH_MAX 32
@@ -115,9 +116,10 @@ static int populate_dev(int devfd)
 	return 0;
 }
 
-static int setup_dev(int rootfd, const char *console_path, const char **what)
+static int setup_dev(int rootfd, const char *console_path, uint64_t ptys, const char **what)
 {
 	_cleanup_close_ int devfd = -EBADF;
+	char opts[160];
 	int r;
 
 	*what = "mount tmpfs on /dev";
@@ -133,8 +135,10 @@ static int setup_dev(int rootfd, const char *console_path, const char **what)
 	if (r < 0)
 		return r;
 	*what = "mount devpts on /dev/pts";
-	r = mount_in(rootfd, "dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-		     "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	/* its own instance, capped: the kernel's pty pool is shared by every VPS (devpts.h) */
+	memcpy(opts, "newinstance,", 12);
+	vps_devpts_options(ptys, opts + 12, sizeof(opts) - 12);
+	r = mount_in(rootfd, "dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, opts);
 	if (r < 0)
 		return r;
 	*what = "mount tmpfs on /dev/shm";
@@ -169,7 +173,7 @@ int vps_mount_bind_root(const char *rootfs, int *ret_rootfd, const char **what)
 	return 0;
 }
 
-int vps_mount_setup(int rootfd, const char *console_path, const char **what)
+int vps_mount_setup(int rootfd, const char *console_path, uint64_t ptys, const char **what)
 {
 	int r;
 
@@ -183,7 +187,7 @@ int vps_mount_setup(int rootfd, const char *console_path, const char **what)
 		     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return r;
-	return setup_dev(rootfd, console_path, what);
+	return setup_dev(rootfd, console_path, ptys, what);
 }
 
 int vps_mount_pivot(int rootfd, const char **what)

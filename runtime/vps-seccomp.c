@@ -28,7 +28,9 @@
  *                                        still goes through socketcall (glibc's i386 socket()
  *                                        up to at least 2.36, built for kernels before 4.3)
  *                                        get ENOSYS from socket(); recent musl tries the
- *                                        direct syscall first.
+ *                                        direct syscall first. A VPS that runs such programs
+ *                                        gets socketcall back with --socketcall (SOCKETCALL),
+ *                                        and with it the family rule's gap on i386.
  *   unshare/clone with CLONE_NEWUSER     a user namespace gives full capabilities over new
  *                                        namespaces and the kernel surface behind them; allowed
  *                                        with --nesting
@@ -50,6 +52,7 @@
 #include <errno.h>
 #include <linux/sched.h>
 #include <sys/ioctl.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "cleanup.h"
@@ -134,8 +137,11 @@ static int add_denied(scmp_filter_ctx ctx, uint32_t arch)
 	return 0;
 }
 
-static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch)
+static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch, unsigned allow)
 {
+	/* With socketcall open, the family can pass through it anyway; and libseccomp would turn
+	 * the family rule into a refusal of every socketcall(SYS_SOCKET). */
+	bool families = arch != SCMP_ARCH_X86 || !(allow & VPS_SECCOMP_SOCKETCALL);
 	static const struct {
 		const char *name;
 		unsigned arg;
@@ -146,13 +152,14 @@ static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+		bool is_socket = strncmp(rules[i].name, "socket", 6) == 0;
 		struct scmp_arg_cmp cmp = {
 		        .arg = rules[i].arg,
 		        .op = SCMP_CMP_MASKED_EQ,
 		        .datum_a = INT_MASK,
 		        .datum_b = rules[i].value,
 		};
-		int r = add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
+		int r = is_socket && !families ? 0 : add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
 
 		if (r < 0)
 			return r;
@@ -180,7 +187,7 @@ static int add_userns_rules(scmp_filter_ctx ctx, uint32_t arch)
 }
 
 /* One arch's filter; the arches are merged into one program by vps_seccomp_build. */
-static int build_arch(uint32_t arch, bool nesting, scmp_filter_ctx *ret)
+static int build_arch(uint32_t arch, unsigned allow, scmp_filter_ctx *ret)
 {
 	_cleanup_seccomp_ scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
@@ -202,10 +209,10 @@ static int build_arch(uint32_t arch, bool nesting, scmp_filter_ctx *ret)
 	if (r == 0)
 		r = add_denied(ctx, arch);
 	if (r == 0)
-		r = add_arg_rules(ctx, arch);
-	if (r == 0)
+		r = add_arg_rules(ctx, arch, allow);
+	if (r == 0 && !(allow & VPS_SECCOMP_SOCKETCALL))
 		r = add_socketcall(ctx, arch);
-	if (r == 0 && !nesting)
+	if (r == 0 && !(allow & VPS_SECCOMP_NESTING))
 		r = add_userns_rules(ctx, arch);
 	if (r < 0)
 		return log_debug_errno(r, "Building the seccomp filter for arch %#x: %m", arch);
@@ -213,7 +220,7 @@ static int build_arch(uint32_t arch, bool nesting, scmp_filter_ctx *ret)
 	return 0;
 }
 
-int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret)
+int vps_seccomp_build(unsigned allow, scmp_filter_ctx *ret)
 {
 #if defined(__x86_64__)
 	/* A 64-bit process can still enter through int 0x80 (x86) or with the x32 bit set: both
@@ -223,12 +230,12 @@ int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret)
 	static const uint32_t extra[] = {};
 #endif
 	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-	int r = build_arch(seccomp_arch_native(), nesting, &ctx);
+	int r = build_arch(seccomp_arch_native(), allow, &ctx);
 
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(extra); i++) {
 		scmp_filter_ctx other = NULL;
 
-		r = build_arch(extra[i], nesting, &other);
+		r = build_arch(extra[i], allow, &other);
 		if (r == 0) {
 			r = seccomp_merge(ctx, other); /* takes other on success */
 			if (r < 0)
@@ -241,10 +248,10 @@ int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret)
 	return 0;
 }
 
-int vps_seccomp_load(bool nesting)
+int vps_seccomp_load(unsigned allow)
 {
 	_cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
-	int r = vps_seccomp_build(nesting, &ctx);
+	int r = vps_seccomp_build(allow, &ctx);
 
 	if (r < 0)
 		return r;

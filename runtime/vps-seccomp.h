@@ -11,14 +11,20 @@
 #include <seccomp.h>
 #include <stdbool.h>
 
-/* Builds the filter without loading it. nesting allows nested user namespaces (CLONE_NEWUSER
- * and clone3). The filter does not set no_new_privs (setuid binaries must work inside a VPS),
- * so loading it needs CAP_SYS_ADMIN, or no_new_privs set by the caller. */
-int vps_seccomp_build(bool nesting, scmp_filter_ctx *ret);
+/* What a VPS may do beyond the default filter. */
+enum {
+	VPS_SECCOMP_NESTING = 1 << 0,    /* nested user namespaces (CLONE_NEWUSER and clone3) */
+	VPS_SECCOMP_SOCKETCALL = 1 << 1, /* i386 socketcall, for 32-bit glibc programs */
+};
+
+/* Builds the filter without loading it; allow is a mask of VPS_SECCOMP_*. The filter does not
+ * set no_new_privs (setuid binaries must work inside a VPS), so loading it needs
+ * CAP_SYS_ADMIN, or no_new_privs set by the caller. */
+int vps_seccomp_build(unsigned allow, scmp_filter_ctx *ret);
 /*
  * Builds and loads the filter into the calling thread. Order in init and exec/enter: load the
  * filter while the process still has CAP_SYS_ADMIN, then vps_caps_apply() (which drops it),
  * then exec. The filter lets through what that sequence needs (prctl, capset, close_range,
  * execve).
  */
-int vps_seccomp_load(bool nesting);
+int vps_seccomp_load(unsigned allow);

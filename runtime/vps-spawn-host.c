@@ -134,6 +134,6 @@ int vps_spawn_host_rest(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_
 	if (r < 0)
 		return fail(s, r, "restrict the VPS's devices");
 	/* The veth peer is created directly in init's fresh network namespace. */
-	r = vps_net_plumb(s->cfg, s->node, s->pid, s->error, sizeof(s->error));
+	r = vps_net_plumb(s->paths, s->cfg, s->node, s->pid, s->error, sizeof(s->error));
 	return r < 0 ? r : 0;
 }

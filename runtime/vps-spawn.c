@@ -165,7 +165,7 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 	if (r == 0)
 		r = mount_root(s, lower_fd, rootfd, what);
 	if (r == 0)
-		r = vps_mount_setup(*rootfd, s->console_path, what);
+		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, what);
 	if (r == 0)
 		r = vps_mount_pivot(*rootfd, what);
 	if (r == 0)

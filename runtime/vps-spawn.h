@@ -11,10 +11,12 @@
 struct vps_spawn {
 	const struct vps_config *cfg;
 	const struct node_config *node;
+	const struct vps_paths *paths; /* the node-services lock (network.h) */
 	const char *cgroup_parent; /* where the VPS cgroup is (the node's, or a unit's) */
 	const char *rootfs;
 	const char *console_path; /* pty slave the init gets as its console */
 	int console_fd;           /* an open fd of that slave */
+	uint64_t ptys;            /* the cap of its devpts (devpts.h) */
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */

@@ -108,7 +108,7 @@ unlike "input typed after exec returned is not read inside (snoop: '$snoop')" "$
 like "it stays the operator's" "$host_rest" SECRET-OPERATOR-INPUT
 out=$(vpsctl exec tt -- readlink /proc/self/fd/0 </etc/hostname)
 like "exec's stdin inside is a pipe, not the caller's file" "$out" '^pipe:'
-out=$(vpsctl exec tt -- sh -c 'ls /proc/$$/fd | tr "\n" " "' </dev/null)
+out=$(vpsctl exec tt -- sh -c 'sleep 2 & ls /proc/$!/fd | tr "\n" " "; kill $!' </dev/null 3</etc/hostname)
 is "exec's command has only its three stdio fds" "$out" "0 1 2 "
 out=$(vpsctl exec tt -- sh -c 'echo out; echo err >&2; exit 7' 2>/tmp/escape-err.$$); rc=$?
 is "stdout passes through" "$out" out

@@ -19,14 +19,14 @@ fi
 plan 72
 
 # The documented fields, name:jq-type, as docs/vpsctl.8.scd's JSON OUTPUT lists them.
-INFO_FIELDS="name:string state:string template:string hostname:string
+INFO_FIELDS="name:string state:string frozen:boolean template:string hostname:string
 	init_pid:number supervisor_pid:number uptime:number boots:number
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
 	swap:string pids:string io_weight:string cpuset:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
-	cap_add:string cap_drop:string nesting:string userns:string uid_base:string storage:string
-	disk:string"
+	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
+	disk:string ptys:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number
 	throttled_usec:number memory_current:number memory_peak:number memory_max:number
 	swap_current:number pids_current:number pids_max:number memory_high_events:number

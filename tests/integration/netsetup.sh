@@ -19,6 +19,7 @@ fi
 
 T=${VPS_NETSETUP:-${BUILD_DIR:-build}/vps-netsetup}
 TMP=$(mktemp -d /tmp/netsetup-test.XXXXXX)
+export VPSCTL_ROOT=$TMP # the node-services lock goes under it, as vpsctl's would
 PIDS=()
 N=0
 FAILED=0
@@ -158,6 +159,9 @@ check "the node pings VPS b" busybox ping -c 1 -W 2 10.77.0.3
 grep -q 'eth0 inet 10.77.0.2/24' "$TMP/show" && grep -q 'veth-a' "$TMP/show" &&
 	grep -q 'anti-spoofing on' "$TMP/show"
 ok $? "show lists addresses and the node end"
+grep -q "node services from 'vpsbr0': closed" "$TMP/show" &&
+	nft list set inet vpsctl ifaces | grep -q '"vpsbr0"'
+ok $? "plumb closed the node's services on the bridge (table inet vpsctl)"
 check "plumb again re-applies without error" "$T" plumb --pid "$A" --host-if veth-a \
 	--bridge vpsbr0 --ip 10.77.0.2/24 --ip fd77::2/64 --gw 10.77.0.1 --gw fd77::1
 check "and VPS a still reaches the node" vps "$A" busybox ping -c 1 -W 2 10.77.0.1
@@ -204,9 +208,10 @@ check "cap VPS b at 10mbit" "$T" plumb --pid "$B" --host-if veth-b --bridge vpsb
 down=$(throughput "$B" node 10.77.0.3 5001)
 [ "$down" -gt 1000000 ] && [ "$down" -lt 20000000 ]
 ok $? "node -> b under 2x the 10mbit cap: $down bit/s"
-up=$(throughput node "$B" 10.77.0.1 5002)
+# b's upload goes to VPS a: the node's own services are closed to VPSes (node services).
+up=$(throughput "$A" "$B" 10.77.0.2 5002)
 [ "$up" -gt 1000000 ] && [ "$up" -lt 20000000 ]
-ok $? "b -> node under 2x the 10mbit cap: $up bit/s"
+ok $? "b -> a under 2x the 10mbit cap: $up bit/s"
 check "raise b to 50mbit live" "$T" plumb --pid "$B" --host-if veth-b --bridge vpsbr0 \
 	--ip 10.77.0.3/24 --ip fd77::3/64 --gw 10.77.0.1 --gw fd77::1 --bandwidth 50mbit
 down=$(throughput "$B" node 10.77.0.3 5003)
@@ -233,6 +238,8 @@ ok $? "one-line error and nothing created"
 ok $? "teardown (twice is fine)"
 ! ip -o link show | grep -qE 'veth-|ifb-' && ! vps "$A" ip -o link show | grep -q eth0
 ok $? "no veth or ifb left on the node, eth0 gone from the VPS"
+! nft list table inet vpsctl >/dev/null 2>&1
+ok $? "the last teardown removed the node-services table"
 
 echo "1..$N"
 [ "$FAILED" = 0 ]

@@ -194,7 +194,7 @@ sum=$(conf_sum)
 err=$(vpsctl resize "$NAME" --memory 16M 2>&1 >/dev/null)
 check "resize --memory 16M below usage is refused" test $? != 0
 like "the refusal gives usage and limit in one unit, and names --force" "$err" \
-	'^vpsctl: q1: memory usage [0-9]+\.[0-9]M stays above the new limit 16\.0M after [0-9.]+ s: not changed \(--force shrinks anyway, killing processes of the VPS\)$'
+	'^vpsctl: q1: memory usage [0-9]+\.[0-9]M stays above the new limit 16\.0M after [0-9.]+ s \(--force shrinks anyway, killing processes of the VPS\); nothing was changed$'
 like "before the wait it says that it waits" "$(printf '%s\n' "$err" | head -n 1)" \
 	'^vpsctl: q1: memory usage [0-9.]+M is above the new limit 16\.0M: waiting up to [0-9.]+ s for it to fall$'
 is "old limits intact after the refusal" "$(host_limits)" "cpu=150% mem=$((48 * M)) swap=0 pids=64"

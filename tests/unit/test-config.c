@@ -7,10 +7,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "config.h"
 #include "fileio.h"
+#include "supervisor.h"
 
 static struct conf_file vps_file, node_file;
 
@@ -38,7 +41,9 @@ START_TEST(test_roundtrip_every_key)
 		{"USERNS", "yes"},             {"UID_BASE", "1065536"},
 		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
+		{"SOCKETCALL", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
+		{"PTYS", "8"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -53,7 +58,7 @@ START_TEST(test_roundtrip_every_key)
 					  values[i][1]), 0);
 	ck_assert_int_eq(vps_config_format(&a, &text), 0);
 	vps_config_init(&b, "web1", &node);
-	ck_assert_int_eq(conf_parse(&vps_file, &b, text, NULL, err, sizeof(err)), 0);
+	ck_assert_msg(conf_parse(&vps_file, &b, text, NULL, err, sizeof(err)) == 0, "%s", err);
 	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
 		const struct conf_key *k = conf_find(vps_config_keys, vps_config_keys_n, values[i][0]);
 
@@ -66,6 +71,7 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert(b.onboot);
 	ck_assert(b.nesting);
 	ck_assert_str_eq(b.storage, "overlay");
+	ck_assert_uint_eq(b.ptys, 8);
 }
 
 /* A vps.conf from before storage modes is a copy, whatever the node's default is now. */
@@ -83,6 +89,21 @@ START_TEST(test_storage_default_is_copy)
 }
 END_TEST
 
+/* A vps.conf from before the pty cap gets the node's default cap, never the whole pool. */
+START_TEST(test_ptys_default_is_node_cap)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	node.default_ptys = 32;
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.ptys, 32);
+}
+END_TEST
+
 START_TEST(test_node_roundtrip)
 {
 	struct node_config a, b;
@@ -92,6 +113,8 @@ START_TEST(test_node_roundtrip)
 	node_config_init(&a);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "CGROUP_PARENT", "/x/y"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_MEMORY", "1G"), 0);
+	ck_assert_uint_eq(a.default_ptys, 256);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_PTYS", "64"), 0);
 	ck_assert_int_eq(conf_format(&node_file, &a, "", &text), 0);
 	memset(&b, 0, sizeof(b));
 	ck_assert_int_eq(conf_parse(&node_file, &b, text, NULL, err, sizeof(err)), 0);
@@ -99,9 +122,16 @@ START_TEST(test_node_roundtrip)
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
 	ck_assert_str_eq(b.storage, "copy");
+	ck_assert_uint_eq(b.default_ptys, 64);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
 	ck_assert_str_eq(a.storage, "overlay");
+	/* NODE_SERVICES: deny unless said otherwise; only deny and allow */
+	ck_assert_str_eq(b.node_services, "deny");
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "allow"), 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "open"), -EINVAL);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", ""), -EINVAL);
+	ck_assert_str_eq(a.node_services, "allow");
 }
 END_TEST
 
@@ -142,6 +172,11 @@ START_TEST(test_parse_errors)
 	ck_assert_str_eq(c.cap_drop, "all");
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0': out of range");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=unlimited\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048576\n", NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "  MEMORY='64M'  \n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }
@@ -370,6 +405,72 @@ START_TEST(test_validators)
 }
 END_TEST
 
+/* The configs a supervisor hands vps-supervisor across its exec (supervisor.h). */
+static void handover_configs(struct vps_config *cfg, struct node_config *node)
+{
+	node_config_init(node);
+	strcpy(node->bridge, "br-test");
+	vps_config_init(cfg, "web1", node);
+	strcpy(cfg->ip_address, "10.77.0.2/24 fd77::2/64");
+	cfg->bandwidth = 10000000;
+	cfg->uid_base = 1065536;
+	cfg->quota.memory = 96 << 20;
+}
+
+START_TEST(test_handover_round_trip)
+{
+	struct vps_config cfg, got;
+	struct node_config node, got_node;
+	int fd;
+
+	handover_configs(&cfg, &node);
+	fd = vps_handover_config_fd(&cfg, &node);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), 0);
+	ck_assert_mem_eq(&got, &cfg, sizeof(cfg));
+	ck_assert_mem_eq(&got_node, &node, sizeof(node));
+	/* sealed: nobody changes what the supervisor supervises with */
+	ck_assert_int_lt(pwrite(fd, "x", 1, 20), 0);
+	ck_assert_int_lt(ftruncate(fd, 4), 0);
+	close(fd);
+}
+END_TEST
+
+/* Anything but such a sealed memfd of this build is refused. */
+START_TEST(test_handover_refused)
+{
+	struct vps_config cfg, got;
+	struct node_config node, got_node;
+	int fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING), good;
+	char buf[64];
+
+	handover_configs(&cfg, &node);
+	good = vps_handover_config_fd(&cfg, &node);
+	ck_assert_int_ge(good, 0);
+	/* the same bytes, not sealed */
+	for (off_t off = 0;; off += 64) {
+		ssize_t n = pread(good, buf, sizeof(buf), off);
+
+		ck_assert_int_ge(n, 0);
+		if (n == 0)
+			break;
+		ck_assert_int_eq(pwrite(fd, buf, (size_t)n, off), n);
+	}
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	/* sealed, but one byte short */
+	ck_assert_int_eq(ftruncate(fd, lseek(fd, 0, SEEK_END) - 1), 0);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+					 F_SEAL_WRITE), 0);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	close(fd);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	close(fd);
+	close(good);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -380,6 +481,7 @@ int main(void)
 	setup_files();
 	tcase_add_test(tc, test_roundtrip_every_key);
 	tcase_add_test(tc, test_node_roundtrip);
+	tcase_add_test(tc, test_ptys_default_is_node_cap);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
 	tcase_add_test(tc, test_storage_default_is_copy);
@@ -390,6 +492,8 @@ int main(void)
 	tcase_add_test(tc, test_quota_keys_checked_at_load);
 	tcase_add_test(tc, test_mtu_range);
 	tcase_add_test(tc, test_cpuset_outside);
+	tcase_add_test(tc, test_handover_round_trip);
+	tcase_add_test(tc, test_handover_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -28,14 +28,14 @@
 #endif
 
 /* Size in bytes of the BPF program the filter compiles to. */
-static off_t exported_size(bool nesting)
+static off_t exported_size(unsigned allow)
 {
 	scmp_filter_ctx ctx = NULL;
 	struct stat st;
 	int fd = memfd_create("bpf", MFD_CLOEXEC);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(vps_seccomp_build(nesting, &ctx), 0);
+	ck_assert_int_eq(vps_seccomp_build(allow, &ctx), 0);
 	ck_assert_int_eq(seccomp_export_bpf(ctx, fd), 0);
 	seccomp_release(ctx);
 	ck_assert_int_eq(fstat(fd, &st), 0);
@@ -45,7 +45,7 @@ static off_t exported_size(bool nesting)
 
 START_TEST(test_export)
 {
-	off_t strict = exported_size(false), nesting = exported_size(true);
+	off_t strict = exported_size(0), nesting = exported_size(VPS_SECCOMP_NESTING);
 
 	ck_assert_int_gt(strict, 0);
 	ck_assert_int_eq(strict % (off_t)sizeof(struct sock_filter), 0);
@@ -179,7 +179,7 @@ START_TEST(test_load_and_deny)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		/* unprivileged: no_new_privs lets us load a filter without CAP_SYS_ADMIN */
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vps_seccomp_load(false) < 0)
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vps_seccomp_load(0) < 0)
 			_exit(99);
 		_exit(filtered_checks());
 	}
@@ -196,7 +196,7 @@ START_TEST(test_nesting_allows_clone3)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vps_seccomp_load(true) < 0)
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vps_seccomp_load(VPS_SECCOMP_NESTING) < 0)
 			_exit(99);
 		/* reaches the kernel, which rejects the NULL args */
 		_exit(res(syscall(SYS_clone3, NULL, 0)) == ENOSYS ? 1 : 0);
@@ -204,6 +204,53 @@ START_TEST(test_nesting_allows_clone3)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+#if defined(__x86_64__)
+/* --socketcall: 32-bit glibc's socket() works again; the rest of the filter is unchanged. */
+static int socketcall_checks(void)
+{
+	unsigned int *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long r;
+
+	if (int80(20 /* getpid */, 0, 0, 0, 0) == -ENOSYS)
+		return 0;
+	if (args == MAP_FAILED)
+		return 100;
+	args[0] = AF_UNIX, args[1] = SOCK_STREAM, args[2] = 0;
+	r = int80(102, 1 /* SYS_SOCKET */, (long)args, 0, 0);
+	if (r < 0)
+		return 50;
+	close((int)r);
+	if (int80(288, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0, 0) != -EPERM)
+		return 51;
+	if (sock(AF_VSOCK, SOCK_STREAM) != EPERM)
+		return 52;
+	return 0;
+}
+#endif
+
+START_TEST(test_socketcall_allowed)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    vps_seccomp_load(VPS_SECCOMP_SOCKETCALL) < 0)
+			_exit(99);
+#if defined(__x86_64__)
+		_exit(socketcall_checks());
+#else
+		_exit(0);
+#endif
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_msg(WEXITSTATUS(status) == 0, "check %d failed", WEXITSTATUS(status));
 }
 END_TEST
 
@@ -217,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, test_export);
 	tcase_add_test(tc, test_load_and_deny);
 	tcase_add_test(tc, test_nesting_allows_clone3);
+	tcase_add_test(tc, test_socketcall_allowed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -62,7 +62,7 @@ vm_options() {
 		-e "CI=${CI:-}" -e "V2VM_SCRIPT_TIMEOUT=${V2VM_SCRIPT_TIMEOUT:-900}")
 	# disk quotas (guest/40-disk.sh): loop devices and e2fsprogs
 	VM_OPTS+=(-k loop -k ext4 -k crc32c_generic)
-	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
+	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
 		/sbin/mkfs.ext4 /sbin/resize2fs /etc/mke2fs.conf; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Node services: a VPS reaches the node only as its gateway. One nftables table of ours,
+ * `table inet vpsctl`, drops what arrives on a VPS-facing interface for the node itself
+ * (the input hook: any of the node's addresses, on any interface) unless it is ICMP/ICMPv6
+ * (ping, ARP's IPv6 counterpart neighbour discovery, errors) or a reply to a connection the
+ * node opened. Forwarded traffic takes the forward hook and is not touched.
+ *
+ * The rule matches a set of interface names: the bridge in bridged mode (VPS traffic to the
+ * node arrives with iif = the bridge), a veth in a routed mode. An element stays while its
+ * interface exists and, for a bridge, while a VPS port ("veth-*") is in it.
+ *
+ * Why nftables through libnftables and not cls_bpf like anti-spoofing: "the node's own
+ * addresses" and "a reply to the node's connection" are routing and conntrack decisions
+ * that only the IP layer's hooks see; libnftables gives one atomic transaction (nft -f).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "msg.h"
+#include "netsetup.h"
+
+#define VPS_PORT_PREFIX "veth-"
+#define LOCK_WAIT_MS    10000
+#define MAX_ELEMENTS    64
+
+/*
+ * One transaction: concurrent starts each create-or-keep the table and set, then flush and
+ * refill the chains, so exactly one copy of the rules exists whatever the interleaving, and
+ * a chain an operator flushed or edited is made whole again. The input chain's priority is
+ * below filter (0) so that its drop comes before an operator's own filter chains.
+ */
+static const char ruleset[] =
+        "add table inet " NETSETUP_NODEFW_TABLE "\n"
+        "add set inet " NETSETUP_NODEFW_TABLE " ifaces { type ifname; }\n"
+        "add chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
+        "flush chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE
+        " from_vps ct direction reply ct state established,related accept\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE " from_vps meta l4proto { icmp, ipv6-icmp } accept\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE " from_vps drop\n"
+        "add chain inet " NETSETUP_NODEFW_TABLE
+        " input { type filter hook input priority filter - 10; policy accept; }\n"
+        "flush chain inet " NETSETUP_NODEFW_TABLE " input\n"
+        "add rule inet " NETSETUP_NODEFW_TABLE " input iifname @ifaces jump from_vps\n";
+
+static void nft_ctx_freep(struct nft_ctx **c)
+{
+	int saved = errno;
+
+	if (*c)
+		nft_ctx_free(*c);
+	errno = saved;
+}
+
+/* Names go into nft's command text inside quotes: only plain characters. */
+static int ifname_plain(const char *s)
+{
+	if (netsetup_ifname_check(s) < 0)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+		            *s))
+			return -EINVAL;
+	return 0;
+}
+
+/* The first line of libnftables's error text, which names what failed. */
+static void copy_error(const char *text, char *err, size_t errlen)
+{
+	if (!err || errlen == 0)
+		return;
+	snprintf(err, errlen, "%.*s", (int)strcspn(text ? text : "", "\n"), text ? text : "");
+}
+
+/* One context per public call: closing its netlink socket costs milliseconds after a commit. */
+static int nft_open(struct nft_ctx **ret)
+{
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (!ctx)
+		return -ENOMEM;
+	/* buffered: each get of the output or error text returns only the last command's */
+	if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
+
+/* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
+static int nft_run(struct nft_ctx *ctx, const char *cmd, char **ret_out, char *err, size_t errlen)
+{
+	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		log_debug("nft failed: %s", e ? e : "");
+		copy_error(e, err, errlen);
+		return -EPROTO;
+	}
+	if (ret_out) {
+		*ret_out = strdup(nft_ctx_get_output_buffer(ctx) ?: "");
+		if (!*ret_out)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Serializes "add an element" against "remove an element whose bridge looks empty". A file
+ * in a root-only directory, not a name in the network namespace (an abstract socket, the
+ * nsfs inode), which any user of the node could hold to stop every start.
+ */
+static int lock_take(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return -errno;
+	for (int waited = 0;; waited += 2) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return TAKE_FD(fd);
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (waited >= LOCK_WAIT_MS)
+			return -ETIMEDOUT;
+		(void)nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+	}
+}
+
+int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, size_t errlen)
+{
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+	_cleanup_close_ int lock = -EBADF;
+	char cmd[sizeof(ruleset) + 128];
+	int r = ifname_plain(ifname);
+
+	if (r < 0)
+		return r;
+	r = nft_open(&ctx);
+	if (r < 0)
+		return r;
+	lock = lock_take(lock_path);
+	if (lock < 0) {
+		snprintf(err, errlen, "cannot take the lock '%s': %s", lock_path, strerror(-lock));
+		return lock;
+	}
+	snprintf(cmd, sizeof(cmd),
+	         "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n", ruleset,
+	         ifname);
+	return nft_run(ctx, cmd, NULL, err, errlen);
+}
+
+/* --- pruning -------------------------------------------------------------------------- */
+
+struct ports {
+	int bridge;
+	size_t n;
+};
+
+static int count_port(const struct netsetup_link_info *l, void *userdata)
+{
+	struct ports *p = userdata;
+
+	if (l->master == p->bridge &&
+	    strncmp(l->name, VPS_PORT_PREFIX, strlen(VPS_PORT_PREFIX)) == 0)
+		p->n++;
+	return 0;
+}
+
+/* 1 while ifname still carries VPS traffic: it exists and, if a bridge, has a VPS port. */
+static int still_used(const char *ifname)
+{
+	struct netsetup_link_info l;
+	struct ports p = {0};
+	int r = netsetup_link_get(-1, ifname, &l);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	if (strcmp(l.kind, "bridge") != 0)
+		return 1;
+	p.bridge = l.ifindex;
+	r = netsetup_link_foreach(-1, count_port, &p);
+	return r < 0 ? r : p.n > 0;
+}
+
+/* The quoted names after "elements = {" in `nft list set` output. */
+static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], size_t max)
+{
+	const char *p = strstr(text, "elements = {"), *end;
+	size_t n = 0;
+
+	if (!p)
+		return 0;
+	end = strchr(p, '}');
+	while (n < max && (p = strchr(p, '"')) && (!end || p < end)) {
+		size_t len = strcspn(++p, "\"");
+
+		if (len > 0 && len < NETSETUP_IFNAMSIZ) {
+			memcpy(names[n], p, len);
+			names[n++][len] = '\0';
+		}
+		p += len + (p[len] == '"');
+	}
+	return n;
+}
+
+static int list_set(struct nft_ctx *ctx, char **ret_out)
+{
+	return nft_run(ctx, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL, 0);
+}
+
+/* Deletes the elements no longer used; the table once the set is empty. */
+static int prune_locked(struct nft_ctx *ctx)
+{
+	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ], cmd[256];
+	_cleanup_free_ char *out = NULL, *after = NULL;
+	size_t n, deleted = 0;
+	int r;
+
+	if (list_set(ctx, &out) < 0)
+		return 0; /* no table (or no set): nothing of ours to remove */
+	n = parse_elements(out, names, MAX_ELEMENTS);
+	for (size_t i = 0; i < n; i++) {
+		/* in use, or not known (an error): keep it, fail closed */
+		if (still_used(names[i]) != 0 || ifname_plain(names[i]) < 0)
+			continue;
+		snprintf(cmd, sizeof(cmd),
+		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
+		         names[i]);
+		r = nft_run(ctx, cmd, NULL, NULL, 0);
+		if (r < 0)
+			return r;
+		deleted++;
+	}
+	if (n > 0 && deleted == 0)
+		return 0;
+	r = list_set(ctx, &after);
+	if (r < 0 || strstr(after, "elements = {"))
+		return r;
+	return nft_run(ctx, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL, 0);
+}
+
+int netsetup_nodefw_prune(const char *lock_path)
+{
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+	_cleanup_close_ int lock = lock_take(lock_path);
+	int r;
+
+	if (lock < 0)
+		return lock;
+	r = nft_open(&ctx);
+	return r < 0 ? r : prune_locked(ctx);
+}
+
+int netsetup_nodefw_has(const char *ifname)
+{
+	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ];
+	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+	_cleanup_free_ char *out = NULL;
+	size_t n;
+
+	if (nft_open(&ctx) < 0 || list_set(ctx, &out) < 0)
+		return 0;
+	n = parse_elements(out, names, MAX_ELEMENTS);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], ifname) == 0)
+			return 1;
+	return 0;
+}

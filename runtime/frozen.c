@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "cgroup-mount.h"
+#include "cgroup.h"
+#include "frozen.h"
+
+int vps_frozen(const char *cgroup_parent, const char *name, bool *ret)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	int r;
+
+	*ret = false;
+	r = vps_cgroup_new(cgroup_parent, name, &cg);
+	if (r == 0)
+		r = vps_cgroup_frozen(cg, ret);
+	if (r < 0 || *ret)
+		return r;
+	return vps_cgroup2_frozen(cgroup_parent, name, ret);
+}
+
+int vps_thaw(const char *cgroup_parent, const char *name)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	int r, k;
+
+	r = vps_cgroup_new(cgroup_parent, name, &cg);
+	if (r == 0)
+		r = vps_cgroup_thaw(cg);
+	k = vps_cgroup2_thaw(cgroup_parent, name);
+	return r < 0 ? r : k;
+}
