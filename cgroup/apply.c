@@ -32,13 +32,26 @@ static int refusal(struct vps_cgroup_error *err, const struct cg_write *w, int r
 	return r;
 }
 
+/* Both in MiB, so the two figures compare at a glance. */
 static int too_big(struct vps_cgroup_error *err, uint64_t usage, uint64_t target)
 {
-	char u[32], t[32];
-
-	cg_error_set(err, "usage %s > target %s", format_size(usage, u, sizeof(u)),
-	             format_size(target, t, sizeof(t)));
+	cg_error_set(err, "memory usage %.1fM stays above the new limit %.1fM",
+	             (double)usage / (1 << 20), (double)target / (1 << 20));
 	return -EBUSY;
+}
+
+/* What a forced shrink killed, for the operator: "PID (COMM)" appended to err. */
+static void note_killed(struct vps_cgroup_error *err, pid_t pid)
+{
+	_cleanup_free_ char *comm = NULL;
+	char path[64];
+	size_t n = strlen(err->message);
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (read_file_at(AT_FDCWD, path, 64, &comm, NULL) == 0)
+		comm[strcspn(comm, "\n")] = '\0';
+	snprintf(err->message + n, sizeof(err->message) - n, "%s%d (%s)", n ? ", " : "killed ",
+	         (int)pid, comm ? comm : "?");
 }
 
 /* Polls usage every CG_POLL_MS until it is <= target or the deadline passes. */
@@ -86,7 +99,7 @@ static int shrink_v2(const struct cg_dirs *d, const struct cg_write *w, unsigned
 /* v1's stand-in for the OOM kill a forced v2 memory.max gets from the kernel (v1 refuses a
  * limit below what it cannot reclaim): SIGKILL the group's process with the highest
  * oom_score, as the kernel's OOM killer would pick it. */
-static int kill_biggest(int fd)
+static int kill_biggest(int fd, struct vps_cgroup_error *err)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	uint64_t best_score = 0;
@@ -114,13 +127,14 @@ static int kill_biggest(int fd)
 	if (best == 0)
 		return -ESRCH;
 	log_debug("cgroup: forced shrink kills %d (oom_score %" PRIu64 ")", (int)best, best_score);
+	note_killed(err, best);
 	return cg_signal_verified(fd, &best, 1, SIGKILL);
 }
 
 /* v1: writing memory.limit_in_bytes reclaims by itself and fails -EBUSY when it cannot get
  * under; retry until the deadline, and then, if forced, make room by killing. */
 static int limit_v1(const struct cg_dirs *d, const struct cg_write *w, uint64_t deadline,
-                    bool force)
+                    bool force, struct vps_cgroup_error *err)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	uint64_t force_deadline = deadline + CG_FORCE_GRACE_MS;
@@ -132,7 +146,7 @@ static int limit_v1(const struct cg_dirs *d, const struct cg_write *w, uint64_t 
 		if (cg_now_ms() >= (force ? force_deadline : deadline))
 			return r;
 		if (force && cg_now_ms() >= deadline)
-			(void)kill_biggest(fd);
+			(void)kill_biggest(fd, err);
 		cg_sleep_ms(CG_POLL_MS);
 	}
 }
@@ -150,7 +164,7 @@ static int shrink_v1(const struct cg_dirs *d, const struct cg_write *w, unsigned
 		return refusal(err, w, r);
 	if (usage > w->to && cg_read_string(fd, "memory.soft_limit_in_bytes", &soft) == 0)
 		(void)cg_write(fd, "memory.soft_limit_in_bytes", w->value);
-	r = limit_v1(d, w, cg_now_ms() + timeout_ms, force);
+	r = limit_v1(d, w, cg_now_ms() + timeout_ms, force, err);
 	if (soft)
 		(void)cg_write(fd, "memory.soft_limit_in_bytes", soft);
 	if (r == -EBUSY && cg_read_u64(fd, "memory.usage_in_bytes", &usage) == 0 && usage > w->to)

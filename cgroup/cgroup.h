@@ -62,9 +62,28 @@ const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b);
 
 /* The defaults a VPS gets when neither config nor flags say otherwise. */
 void vps_quota_init_default(struct vps_quota *q);
-/* Checks a quota for consistency; host_cpus bounds --cpus. On error, err says why. */
+/* Checks a quota for consistency; host_cpus bounds --cpus. On error, err says why, naming
+ * the fields as create's flags. */
 int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
 		       struct vps_cgroup_error *err);
+/* The fields of a quota, in the order of vps.conf's keys. */
+enum vps_quota_field {
+	VPS_QUOTA_CPUS,
+	VPS_QUOTA_CPU_BURST,
+	VPS_QUOTA_CPU_WEIGHT,
+	VPS_QUOTA_MEMORY,
+	VPS_QUOTA_MEMORY_RESERVE,
+	VPS_QUOTA_SWAP,
+	VPS_QUOTA_PIDS,
+	VPS_QUOTA_IO_WEIGHT,
+	VPS_QUOTA_CPUSET,
+	_VPS_QUOTA_FIELD_MAX,
+};
+/* The same with the fields named by names[] (NULL: the flags), so a file's check names its
+ * keys; ret_field (may be NULL) gets the field the error is about. host_cpus 0: unchecked. */
+int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
+		    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_cgroup_error *err,
+		    enum vps_quota_field *ret_field);
 
 /* Under a systemd unit with Delegate=yes on a v2 host: moves the caller into a leaf of the
  * unit's cgroup and returns the unit's cgroup as the parent for the VPS cgroup. -ENOENT when
@@ -102,7 +121,9 @@ void vps_cgroup_close_tasks(int *fds, size_t *n);
 int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
 /* Live change from old to new, ordered so it never ends half-applied; rolls back on refusal.
  * Memory shrink lowers the soft cap first and waits up to shrink_timeout_ms for usage to
- * fall; refuses with "usage X > target Y" unless force. */
+ * fall; refuses with -EBUSY and "memory usage X stays above the new limit Y" unless force.
+ * On success err may say what a forced v1 shrink killed ("killed PID (COMM), ..."); on v2
+ * the kernel's OOM killer does it (counted in memory.events). */
 int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 		      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
 		      struct vps_cgroup_error *err);

@@ -74,86 +74,121 @@ bool cg_cpuset_is_valid(const char *s)
 	}
 }
 
-static int validate_cpu(const struct vps_quota *q, unsigned host_cpus, struct vps_cgroup_error *err)
+/* How messages name the fields: the CLI's flags unless the caller says otherwise (a file's
+ * keys, or a flag for what was typed and a key for what came from the file). */
+static const char *const flag_names[_VPS_QUOTA_FIELD_MAX] = {
+	[VPS_QUOTA_CPUS] = "--cpus",           [VPS_QUOTA_CPU_BURST] = "--cpu-burst",
+	[VPS_QUOTA_CPU_WEIGHT] = "--cpu-weight", [VPS_QUOTA_MEMORY] = "--memory",
+	[VPS_QUOTA_MEMORY_RESERVE] = "--memory-reserve", [VPS_QUOTA_SWAP] = "--swap",
+	[VPS_QUOTA_PIDS] = "--pids",           [VPS_QUOTA_IO_WEIGHT] = "--io-weight",
+	[VPS_QUOTA_CPUSET] = "--cpuset",
+};
+
+struct check {
+	const char *const *names;
+	struct vps_cgroup_error *err;
+	enum vps_quota_field field; /* the one the message is about */
+};
+
+static int bad(struct check *c, enum vps_quota_field f)
 {
+	c->field = f;
+	return -EINVAL;
+}
+
+static int validate_cpu(const struct vps_quota *q, unsigned host_cpus, struct check *c)
+{
+	const char *const *n = c->names;
 	char a[32], b[32];
 
 	if (q->cpus_milli != VALUE_UNLIMITED) {
 		if (q->cpus_milli < 10) {
-			cg_error_set(err, "--cpus %s is below the minimum 0.01",
+			cg_error_set(c->err, "%s %s is below the minimum 0.01", n[VPS_QUOTA_CPUS],
 			             format_cpus(q->cpus_milli, a, sizeof(a)));
-			return -EINVAL;
+			return bad(c, VPS_QUOTA_CPUS);
 		}
 		if (host_cpus > 0 && q->cpus_milli > (uint64_t)host_cpus * 4000) {
-			cg_error_set(err, "--cpus %s exceeds 4 x the host's %u CPUs",
+			cg_error_set(c->err, "%s %s exceeds 4 x the host's %u CPUs", n[VPS_QUOTA_CPUS],
 			             format_cpus(q->cpus_milli, a, sizeof(a)), host_cpus);
-			return -EINVAL;
+			return bad(c, VPS_QUOTA_CPUS);
 		}
 	}
 	if (q->cpu_burst_milli != 0 && q->cpus_milli == VALUE_UNLIMITED) {
-		cg_error_set(err, "--cpu-burst %s needs a finite --cpus",
-		             format_cpus(q->cpu_burst_milli, a, sizeof(a)));
-		return -EINVAL;
+		cg_error_set(c->err, "%s %s needs a finite %s", n[VPS_QUOTA_CPU_BURST],
+		             format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS]);
+		return bad(c, VPS_QUOTA_CPU_BURST);
 	}
 	if (q->cpu_burst_milli != 0 && q->cpu_burst_milli > q->cpus_milli) {
-		cg_error_set(err, "--cpu-burst %s exceeds --cpus %s",
-		             format_cpus(q->cpu_burst_milli, a, sizeof(a)),
+		cg_error_set(c->err, "%s %s exceeds %s %s", n[VPS_QUOTA_CPU_BURST],
+		             format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS],
 		             format_cpus(q->cpus_milli, b, sizeof(b)));
-		return -EINVAL;
+		return bad(c, VPS_QUOTA_CPU_BURST);
 	}
 	return 0;
 }
 
-static int validate_weight(const char *flag, uint64_t w, struct vps_cgroup_error *err)
+static int validate_weight(enum vps_quota_field f, uint64_t w, struct check *c)
 {
 	char a[32];
 
 	if (w >= CG_WEIGHT_MIN && w <= CG_WEIGHT_MAX)
 		return 0;
-	cg_error_set(err, "%s %s is out of range %d..%d", flag, format_count(w, a, sizeof(a)),
-	             CG_WEIGHT_MIN, CG_WEIGHT_MAX);
-	return -EINVAL;
+	cg_error_set(c->err, "%s %s is out of range %d..%d", c->names[f],
+	             format_count(w, a, sizeof(a)), CG_WEIGHT_MIN, CG_WEIGHT_MAX);
+	return bad(c, f);
 }
 
-static int validate_memory(const struct vps_quota *q, struct vps_cgroup_error *err)
+static int validate_memory(const struct vps_quota *q, struct check *c)
 {
+	const char *const *n = c->names;
 	char a[32], b[32];
 
 	if (q->memory < CG_MEMORY_MIN) {
-		cg_error_set(err, "--memory %s is below the minimum %s",
+		cg_error_set(c->err, "%s %s is below the minimum %s", n[VPS_QUOTA_MEMORY],
 		             format_size(q->memory, a, sizeof(a)),
 		             format_size(CG_MEMORY_MIN, b, sizeof(b)));
-		return -EINVAL;
+		return bad(c, VPS_QUOTA_MEMORY);
 	}
 	if (q->memory_reserve > q->memory) {
-		cg_error_set(err, "--memory-reserve %s exceeds --memory %s",
-		             format_size(q->memory_reserve, a, sizeof(a)),
+		cg_error_set(c->err, "%s %s exceeds %s %s", n[VPS_QUOTA_MEMORY_RESERVE],
+		             format_size(q->memory_reserve, a, sizeof(a)), n[VPS_QUOTA_MEMORY],
 		             format_size(q->memory, b, sizeof(b)));
-		return -EINVAL;
+		return bad(c, VPS_QUOTA_MEMORY_RESERVE);
 	}
 	return 0;
 }
 
-int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus, struct vps_cgroup_error *err)
+int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
+                    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_cgroup_error *err,
+                    enum vps_quota_field *ret_field)
 {
+	struct check c = {names ? names : flag_names, err, _VPS_QUOTA_FIELD_MAX};
 	int r;
 
-	r = validate_cpu(q, host_cpus, err);
+	r = validate_cpu(q, host_cpus, &c);
 	if (r == 0)
-		r = validate_weight("--cpu-weight", q->cpu_weight, err);
+		r = validate_weight(VPS_QUOTA_CPU_WEIGHT, q->cpu_weight, &c);
 	if (r == 0)
-		r = validate_memory(q, err);
+		r = validate_memory(q, &c);
 	if (r == 0 && q->pids == 0) {
-		cg_error_set(err, "--pids 0 is below the minimum 1");
-		r = -EINVAL;
+		cg_error_set(err, "%s 0 is below the minimum 1", c.names[VPS_QUOTA_PIDS]);
+		r = bad(&c, VPS_QUOTA_PIDS);
 	}
 	if (r == 0)
-		r = validate_weight("--io-weight", q->io_weight, err);
+		r = validate_weight(VPS_QUOTA_IO_WEIGHT, q->io_weight, &c);
 	if (r == 0 && !cg_cpuset_is_valid(q->cpuset)) {
-		cg_error_set(err, "--cpuset '%.64s' is not a CPU list like 0-3,5", q->cpuset);
-		r = -EINVAL;
+		cg_error_set(err, "%s '%.64s' is not a CPU list like 0-3,5", c.names[VPS_QUOTA_CPUSET],
+		             q->cpuset);
+		r = bad(&c, VPS_QUOTA_CPUSET);
 	}
+	if (ret_field)
+		*ret_field = c.field;
 	return r;
+}
+
+int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus, struct vps_cgroup_error *err)
+{
+	return vps_quota_check(q, host_cpus, NULL, err, NULL);
 }
 
 uint64_t cg_cpus_to_quota_us(uint64_t milli)

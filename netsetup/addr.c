@@ -81,6 +81,31 @@ bool netsetup_addr_in_subnet(const struct netsetup_addr *a, const struct netsetu
 	return ((a->bytes[full] ^ subnet->bytes[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
+/* Whether every host bit of a under prefixlen equals bit (0 or 1). */
+static bool host_bits_all(const struct netsetup_addr *a, unsigned prefixlen, int bit)
+{
+	unsigned bits = family_bits(a->family);
+
+	for (unsigned i = prefixlen; i < bits; i++)
+		if (((a->bytes[i / 8] >> (7 - i % 8)) & 1) != bit)
+			return false;
+	return true;
+}
+
+enum netsetup_host_kind netsetup_addr_host_kind(const struct netsetup_addr *a, unsigned prefixlen)
+{
+	unsigned bits = family_bits(a->family);
+
+	/* a /31 or /32 (/127, /128) is all hosts: RFC 3021 */
+	if (!bits || prefixlen > bits || bits - prefixlen < 2)
+		return NETSETUP_HOST;
+	if (host_bits_all(a, prefixlen, 0))
+		return NETSETUP_HOST_NETWORK;
+	if (a->family == AF_INET && host_bits_all(a, prefixlen, 1))
+		return NETSETUP_HOST_BROADCAST;
+	return NETSETUP_HOST;
+}
+
 bool netsetup_addr_equal(const struct netsetup_addr *a, const struct netsetup_addr *b)
 {
 	return a->family == b->family && family_bits(a->family) &&

@@ -49,6 +49,11 @@ const char *netsetup_addr_format_ip(const struct netsetup_addr *a, char *buf, si
 bool netsetup_addr_in_subnet(const struct netsetup_addr *a, const struct netsetup_addr *subnet);
 /* Same family and address; the prefix length is ignored. */
 bool netsetup_addr_equal(const struct netsetup_addr *a, const struct netsetup_addr *b);
+/* What a is in a subnet of prefixlen bits: a host, or the network address (all host bits 0;
+ * in IPv6 the subnet-router anycast) or the IPv4 broadcast (all 1), which no host may take.
+ * A /31 or /32 (/127, /128) has only hosts. */
+enum netsetup_host_kind { NETSETUP_HOST, NETSETUP_HOST_NETWORK, NETSETUP_HOST_BROADCAST };
+enum netsetup_host_kind netsetup_addr_host_kind(const struct netsetup_addr *a, unsigned prefixlen);
 /* Adds (or re-applies) an address on ifname; IPv6 addresses skip DAD (we check duplicates). */
 int netsetup_addr_add(int netns_fd, const char *ifname, const struct netsetup_addr *a);
 int netsetup_addr_del(int netns_fd, const char *ifname, const struct netsetup_addr *a);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The quota flags create and resize share, mapped onto vps.conf keys. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "cli-quota.h"
+#include "fileio.h"
 #include "devpts.h"
 
 const struct quota_flag quota_flags[] = {
@@ -63,15 +66,56 @@ int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err,
 	return r;
 }
 
-int cli_quota_validate(const struct vps_config *cfg, char *err, size_t errlen)
+int cli_quota_host_check(const struct vps_quota *q, const char *what, char *err, size_t errlen)
 {
+	_cleanup_free_ char *online = NULL;
+	unsigned cpu;
+	int r;
+
+	if (!q->cpuset[0])
+		return 0;
+	r = read_file_at(AT_FDCWD, "/sys/devices/system/cpu/online", 4096, &online, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read the host's online CPUs: %s", strerror(-r));
+		return r;
+	}
+	online[strcspn(online, "\n")] = '\0';
+	r = cpuset_first_outside(q->cpuset, online, &cpu);
+	if (r > 0)
+		snprintf(err, errlen, "%s '%.64s' names CPU %u, which this host does not have "
+			 "(online: %.64s)", what, q->cpuset, cpu, online);
+	else if (r < 0)
+		snprintf(err, errlen, "%s '%.64s' or the host's online CPUs '%.64s' is not a CPU "
+			 "list", what, q->cpuset, online);
+	return r > 0 ? -EINVAL : r;
+}
+
+int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
+		       char *err, size_t errlen)
+{
+	char names[_VPS_QUOTA_FIELD_MAX][40];
+	const char *np[_VPS_QUOTA_FIELD_MAX];
 	struct vps_cgroup_error e = {{0}};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+	int r;
 
+	/* a flag for what was typed, the key it came from for the rest */
+	for (size_t i = 0; i < _VPS_QUOTA_FIELD_MAX && i < quota_flags_n; i++) {
+		if (given & (1u << i))
+			snprintf(names[i], sizeof(names[i]), "--%s", quota_flags[i].flag);
+		else
+			snprintf(names[i], sizeof(names[i]), "%s%s", other_prefix, quota_flags[i].key);
+		np[i] = names[i];
+	}
+	r = vps_quota_check(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, np, &e, NULL);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
 		return r;
 	}
-	return vps_devpts_check(cfg->ptys, "pty cap", err, errlen);
+	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err, errlen);
+	if (r < 0)
+		return r;
+	/* --ptys follows the cgroup quota flags in quota_flags[] */
+	return vps_devpts_check(cfg->ptys, given & (1u << _VPS_QUOTA_FIELD_MAX) ? "--ptys" : "PTYS",
+				err, errlen);
 }

@@ -76,7 +76,7 @@ int cli_load_node(struct cli *c)
 	int r = node_config_load(&c->paths, &c->node, err, sizeof(err));
 
 	if (r < 0)
-		return cli_fail(NULL, "%s: %s", c->paths.node_conf, err);
+		return cli_fail(NULL, "%s", err); /* err names the file */
 	return 0;
 }
 
@@ -91,7 +91,14 @@ int cli_check_name(const struct cli *c, const char *name)
 
 int cli_lock(const struct cli *c, const char *name)
 {
-	int fd = vps_lock(&c->paths, name, (unsigned)c->node.lock_timeout);
+	char path[PATH_MAX];
+	int fd;
+
+	/* Only create locks a name that does not exist yet: no lock file for a typo. */
+	if (strcmp(c->verb, "create") != 0 &&
+	    (vps_path(&c->paths, name, NULL, path, sizeof(path)) < 0 || access(path, F_OK) < 0))
+		return cli_fail(name, "no such VPS"), -1;
+	fd = vps_lock(&c->paths, name, (unsigned)c->node.lock_timeout);
 
 	if (fd == -EWOULDBLOCK)
 		cli_fail(name, "another vpsctl command is working on this VPS; try again later");

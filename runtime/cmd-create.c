@@ -154,10 +154,13 @@ static int set_net(const struct create_args *a, struct vps_config *cfg)
 	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
 	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth", "--boot-order"};
 
+	static const char *const hints[] = {"", "", ": 0 (the kernel's) or 68..65535", "", ""};
+
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],
 					  values[i]) < 0)
-			return cli_fail(a->name, "invalid %s '%.64s'", flags[i], values[i]), -1;
+			return cli_fail(a->name, "invalid %s '%.64s'%s", flags[i], values[i],
+					hints[i]), -1;
 	cfg->antispoof = !a->no_antispoof;
 	return 0;
 }
@@ -189,6 +192,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 			const struct vps_template_meta *t, struct vps_config *cfg)
 {
 	char err[256];
+	unsigned given = 0;
 
 	vps_config_init(cfg, a->name, &c->node);
 	snprintf(cfg->template_name, sizeof(cfg->template_name), "%s", t->name);
@@ -216,10 +220,12 @@ static int build_config(struct cli *c, const struct create_args *a,
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
-	for (size_t i = 0; i < a->n_quota; i++)
+	for (size_t i = 0; i < a->n_quota; i++) {
 		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err, sizeof(err)) < 0)
 			return cli_fail(a->name, "%s", err);
-	if (cli_quota_validate(cfg, err, sizeof(err)) < 0)
+		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
+	}
+	if (cli_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", err, sizeof(err)) < 0)
 		return cli_fail(a->name, "%s", err);
 	return 0;
 }
@@ -343,10 +349,12 @@ int cmd_create(struct cli *c, int argc, char **argv)
 					     : "cannot read template '%s'", a.template_name);
 	if (build_config(c, &a, &t, &cfg))
 		return EXIT_FAILURE;
+	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0)
+		return cli_fail(a.name, "name too long for a path");
 	lock = cli_lock(c, a.name);
 	if (lock < 0)
 		return EXIT_FAILURE;
-	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0 || access(dir, F_OK) == 0)
+	if (access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
 	if (vps_net_check(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
 		r = cli_fail(a.name, "%s", err);
@@ -356,7 +364,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	 * lock file of a name that does not exist. */
 	if (r != 0) {
 		vps_net_release(&c->paths, a.name, cfg.ip_address);
-		vps_lock_unlink(&c->paths, a.name);
+		if (access(dir, F_OK) < 0)
+			vps_lock_unlink(&c->paths, a.name);
 	} else if (cfg.onboot) {
 		cli_systemd_reload(c);
 	}

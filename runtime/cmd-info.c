@@ -100,12 +100,19 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"cgroup_backend\":");
 	json_string(f, i->run.rs == VPS_STOPPED ? "" : i->run.st.backend);
 	fprintf(f, ",\"onboot\":%s", i->cfg.onboot ? "true" : "false");
+	if (!i->cfg_ok) {
+		fprintf(f, ",\"error\":");
+		json_string(f, i->cfg_error);
+	}
 	for (size_t k = 0; k < vps_config_keys_n; k++) {
 		const struct conf_key *key = &vps_config_keys[k];
 
 		if (key->offset < offsetof(struct vps_config, quota))
 			continue;
-		conf_format_value(key, &i->cfg, v, sizeof(v));
+		if (i->cfg_ok)
+			conf_format_value(key, &i->cfg, v, sizeof(v));
+		else
+			snprintf(v, sizeof(v), "?"); /* unknown, not the default */
 		fprintf(f, ",\"");
 		for (const char *p = key->name; *p; p++)
 			fputc(tolower((unsigned char)*p), f);
@@ -115,12 +122,13 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fputc('}', f);
 }
 
+/* Natural order: bb1, bb2, bb10 (digit runs compare as numbers). */
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names of every VPS, sorted. */
+/* The names of every VPS, in natural order. */
 static int list_names(struct cli *c, char ***ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = opendir(c->paths.vps_base);
@@ -180,7 +188,9 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 		k = conf_find(vps_config_keys, vps_config_keys_n, key);
 		if (!k)
 			return -ENOKEY;
-		if (conf_format_value(k, &i->cfg, buf, len) < 0 || !buf[0])
+		if (i->cfg_error[0])
+			snprintf(buf, len, "?"); /* not the default: vps.conf did not load */
+		else if (conf_format_value(k, &i->cfg, buf, len) < 0 || !buf[0])
 			snprintf(buf, len, "-");
 	}
 	return 0;
@@ -223,6 +233,33 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 	return 0;
 }
 
+static const char *const run_fields[] = {"name", "state", "init_pid", "uptime", "boots",
+					  "last_exit", "cgroup_backend"};
+
+/* The -o fields for --help: the runtime columns, then every vps.conf key. */
+static void print_fields(void)
+{
+	size_t col = 0;
+
+	for (size_t k = 0; k < ELEMENTSOF(run_fields) + vps_config_keys_n; k++) {
+		const char *f = k < ELEMENTSOF(run_fields) ? run_fields[k]
+							   : vps_config_keys[k - ELEMENTSOF(run_fields)].name;
+		size_t len = strlen(f);
+
+		if (col == 0 || col + len + 1 > 78) {
+			printf("%s                       ", col ? "\n" : "");
+			col = 23;
+		} else {
+			putchar(' ');
+			col++;
+		}
+		for (const char *p = f; *p; p++)
+			putchar(tolower((unsigned char)*p));
+		col += len;
+	}
+	printf("\n");
+}
+
 static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usage, bool *json,
 			   const char **ret_fields)
 {
@@ -239,12 +276,14 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 		else if (opt == 'h') {
 			static const char *const lines[] = {
 				"  --json               print JSON",
-				"  -o, --output FIELDS  only these columns (name,state,memory,...)",
+				"  -o, --output FIELDS  only these columns, comma-separated, of:",
 				NULL,
 			};
 			static const char *const json_only[] = {lines[0], NULL};
 
 			cli_print_help(usage, ret_fields ? lines : json_only);
+			if (ret_fields)
+				print_fields();
 			return -2;
 		} else
 			return cli_bad_option(c, argv), -1;
@@ -292,7 +331,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			snprintf(pid, sizeof(pid), "%" PRIu64, i.run.st.init_pid);
 		}
 		printf("%-32s %-10s %8s %10s %-16s %s\n", i.cfg.name, state_text(&i), pid, up,
-		       i.cfg.template_name[0] ? i.cfg.template_name : "-",
+		       !i.cfg_ok ? "?" : i.cfg.template_name[0] ? i.cfg.template_name : "-",
 		       i.run.last_exit[0] ? i.run.last_exit : "-");
 	}
 	if (json)

@@ -21,9 +21,10 @@ enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK 
 static const char *const resize_help[] = {
 	"Change a VPS's quotas. vps.conf is saved first; a running VPS then gets them at once",
 	"(never restarted), and a value the kernel refuses takes every change back, the file",
-	"included. They hold across reboots inside the VPS. Shrinking memory below what the",
-	"VPS uses is refused with the usage figure unless --force (the VPS's own processes",
-	"are then OOM-killed, nothing else).",
+	"included. The change starts from the limits the kernel holds: one changed behind",
+	"vpsctl's back is set back. They hold across reboots inside the VPS. Shrinking memory",
+	"below what the VPS uses waits SHRINK_TIMEOUT, then is refused with the usage unless",
+	"--force (the VPS's own processes are then OOM-killed, nothing else; it says which).",
 	"",
 	"  --force              apply a memory shrink even if usage stays above it",
 	"  --ip-add CIDR        give eth0 another address (repeatable)",
@@ -87,6 +88,7 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 	return 0;
 }
 
+/* 0, or the exit status after the message (-1: --help was printed). */
 static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
 			bool *force)
 {
@@ -101,42 +103,48 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	struct { int opt; const char *value; } set[32];
 	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	size_t n_set = 0;
+	unsigned given = 0;
 	char err[256];
 	int opt;
 
 	if (!opts)
-		return -1;
+		return EXIT_FAILURE;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		bool quota = opt >= QUOTA_OPT_BASE && opt < QUOTA_OPT_BASE + (int)quota_flags_n;
+
 		if (opt == OPT_FORCE) {
 			*force = true;
 		} else if (opt == OPT_HELP || opt == 'h') {
 			cli_print_help("resize NAME [quota options] [--force]", resize_help);
 			cli_print_help("", quota_help);
-			return -2;
-		} else if ((opt >= QUOTA_OPT_BASE || opt >= OPT_IP_ADD) && n_set < ELEMENTSOF(set)) {
+			return -1;
+		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_DISK)) &&
+			   n_set < ELEMENTSOF(set)) {
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
+			if (quota)
+				given |= 1u << (opt - QUOTA_OPT_BASE);
 		} else {
-			return cli_bad_option(c, argv), -1;
+			return cli_bad_option(c, argv);
 		}
 	}
 	if (optind + 1 != argc)
-		return cli_usage_error(c, "expected exactly one VPS name"), -1;
+		return cli_usage_error(c, "expected exactly one VPS name");
 	if (n_set == 0)
-		return cli_usage_error(c, "nothing to change: give at least one option"), -1;
-	if (cli_check_name(c, argv[optind]) || cli_load_node(c))
-		return -1;
-	if (cli_load_vps(c, argv[optind], cfg) < 0)
-		return -1;
+		return cli_usage_error(c, "nothing to change: give at least one option");
+	if (cli_check_name(c, argv[optind]))
+		return EXIT_USAGE;
+	if (cli_load_node(c) || cli_load_vps(c, argv[optind], cfg) < 0)
+		return EXIT_FAILURE;
 	for (size_t i = 0; i < n_set; i++)
 		if ((set[i].opt >= QUOTA_OPT_BASE
 			     ? cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err))
 			     : net_set(cfg, set[i].opt, set[i].value, err, sizeof(err))) < 0)
-			return cli_fail(cfg->name, "%s", err), -1;
-	if (cli_quota_validate(cfg, err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s", err), -1;
+			return cli_fail(cfg->name, "%s", err);
+	if (cli_quota_validate(cfg, given, "vps.conf ", err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s", err);
 	if (vps_net_check(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s", err), -1;
+		return cli_fail(cfg->name, "%s", err);
 	return 0;
 }
 
@@ -156,6 +164,21 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 							  : c->node.cgroup_parent,
 				      name, ret);
 	}
+}
+
+/* Before a memory shrink that has to wait: say so, and for how long. */
+static void announce_wait(struct cli *c, struct vps_cgroup *cg, const struct vps_quota *from,
+			  const struct vps_config *cfg, bool force)
+{
+	struct vps_cgroup_stats s = {0};
+
+	if (cfg->quota.memory >= from->memory || vps_cgroup_stats(cg, &s) < 0 ||
+	    s.memory_current <= cfg->quota.memory)
+		return;
+	fprintf(stderr, "vpsctl: %s: memory usage %.1fM is above the new limit %.1fM: waiting up "
+		"to %.1f s for it to fall%s\n", cfg->name, (double)s.memory_current / (1 << 20),
+		(double)cfg->quota.memory / (1 << 20), (double)c->node.shrink_timeout / 1000,
+		force ? ", then killing processes of the VPS (--force)" : "");
 }
 
 /* One resize: vps.conf is saved first, then the running VPS gets the values; a step that
@@ -194,15 +217,36 @@ static int restore(struct resize *z)
 	return renameat(z->dir, CONF_BACKUP, z->dir, "vps.conf") < 0 ? -errno : 0;
 }
 
+/* The kernel's limits, not the old config, are where the change starts: a limit changed
+ * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
+ * holds every limit of the config (what status shows). */
 static int apply_quota(struct resize *z, char *err, size_t errlen)
 {
 	struct vps_cgroup_error e = {{0}};
-	int r = vps_cgroup_resize(z->cg, &z->old.quota, &z->cfg.quota,
-				  (unsigned)z->c->node.shrink_timeout, z->force, &e);
+	struct vps_cgroup_stats before = {0}, after = {0};
+	struct vps_quota from;
+	int r;
 
+	if (vps_cgroup_read_quota(z->cg, &from) < 0)
+		from = z->old.quota;
+	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
+	(void)vps_cgroup_stats(z->cg, &before);
+	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
+			      z->force, &e);
+	if (r == -EBUSY && !z->force)
+		return snprintf(err, errlen, "%s after %.1f s (--force shrinks anyway, killing "
+				"processes of the VPS)", e.message,
+				(double)z->c->node.shrink_timeout / 1000), r;
 	if (r < 0)
 		return snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r)), r;
 	z->quota_done = true;
+	if (e.message[0])
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.message);
+	if (z->force && vps_cgroup_stats(z->cg, &after) == 0 &&
+	    after.memory_oom_kills > before.memory_oom_kills)
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64
+			" process(es) of the VPS\n", z->cfg.name,
+			after.memory_oom_kills - before.memory_oom_kills);
 	return 0;
 }
 
@@ -377,14 +421,15 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	/* Parse twice: once to find the name for the lock, then again under it, so the
 	 * config we change is the one on disk after any other command finished. */
 	r = parse_resize(c, argc, argv, &z.cfg, &z.force);
-	if (r < 0)
-		return r == -2 ? 0 : EXIT_FAILURE;
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	lock = cli_lock(c, z.cfg.name);
 	if (lock < 0 || cli_load_vps(c, z.cfg.name, &z.old) < 0)
 		return EXIT_FAILURE;
 	optind = 0;
-	if (parse_resize(c, argc, argv, &z.cfg, &z.force) < 0)
-		return EXIT_FAILURE;
+	r = parse_resize(c, argc, argv, &z.cfg, &z.force);
+	if (r != 0)
+		return r < 0 ? 0 : r;
 	r = open_running(&z);
 	if (r == 0)
 		r = resize_locked(&z);

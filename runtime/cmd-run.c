@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "cli-quota.h"
 #include "cli.h"
 #include "lifecycle.h"
 #include "parse.h"
@@ -37,6 +38,10 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	r = vps_boot_check(&c->paths, cfg, &c->node, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cfg->name, "%s", err);
+	/* the host may have lost CPUs since the cpuset was checked */
+	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s; choose others with 'vpsctl resize %s --cpuset LIST'",
+				err, cfg->name);
 	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
 	if (r < 0)
 		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",

@@ -69,6 +69,67 @@ bool cpuset_is_valid(const char *s)
 	}
 }
 
+/* Calls fn for each CPU of a valid list until it returns non-zero; returns that. */
+static int cpuset_each(const char *s, int (*fn)(unsigned cpu, void *data), void *data)
+{
+	while (*s) {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b = a;
+
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		for (unsigned long cpu = a; cpu <= b; cpu++) {
+			int r = fn((unsigned)cpu, data);
+
+			if (r)
+				return r;
+		}
+		s = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Whether a valid list holds cpu. */
+static bool cpuset_has(const char *s, unsigned cpu)
+{
+	while (*s) {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b = a;
+
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		if (cpu >= a && cpu <= b)
+			return true;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
+struct outside {
+	const char *within;
+	unsigned cpu;
+};
+
+static int not_within(unsigned cpu, void *data)
+{
+	struct outside *o = data;
+
+	o->cpu = cpu;
+	return !cpuset_has(o->within, cpu);
+}
+
+int cpuset_first_outside(const char *set, const char *within, unsigned *ret_cpu)
+{
+	struct outside o = {within, 0};
+
+	if (!cpuset_is_valid(set) || !cpuset_is_valid(within))
+		return -EINVAL;
+	if (!cpuset_each(set, not_within, &o))
+		return 0;
+	*ret_cpu = o.cpu;
+	return 1;
+}
+
 static bool text_is_safe(const char *s)
 {
 	for (; *s; s++)
@@ -135,6 +196,7 @@ static bool type_is_string(enum conf_type t)
 	case CONF_CPUS:
 	case CONF_WEIGHT:
 	case CONF_UINT:
+	case CONF_MTU:
 	case CONF_RATE:
 	case CONF_PTYS:
 	case _CONF_TYPE_MAX:
@@ -195,6 +257,11 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 	case CONF_UINT:
 		r = parse_uint64(value, &u);
 		break;
+	case CONF_MTU:
+		r = parse_uint64(value, &u);
+		if (r == 0 && u != 0 && (u < CONF_MTU_MIN || u > CONF_MTU_MAX))
+			r = -ERANGE;
+		break;
 	case CONF_RATE:
 		r = netsetup_rate_parse(value, &u);
 		break;
@@ -232,6 +299,7 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 		break;
 	case CONF_WEIGHT:
 	case CONF_UINT:
+	case CONF_MTU:
 	case CONF_PTYS:
 		snprintf(buf, len, "%" PRIu64, u);
 		break;
@@ -319,6 +387,7 @@ static void parse_key(struct parse_ctx *c, unsigned lineno, const char *key, con
 {
 	const struct conf_key *k = conf_find(c->f->keys, c->f->n, key);
 	size_t i;
+	int r;
 
 	if (strcmp(key, CONF_VERSION_KEY) == 0) {
 		parse_version(c, lineno, value);
@@ -329,11 +398,15 @@ static void parse_key(struct parse_ctx *c, unsigned lineno, const char *key, con
 		return;
 	}
 	i = (size_t)(k - c->f->keys);
-	if (c->lines[i])
+	if (c->lines[i]) {
 		/* the first one stands: a salvaged state keeps what was written first */
 		parse_fail(c, lineno, "duplicate key '%s' (first on line %u)", key, c->lines[i]);
-	else if (conf_set(c->f->keys, c->f->n, c->obj, key, value) < 0)
-		parse_fail(c, lineno, "invalid %s '%s'", key, value);
+		return;
+	}
+	r = conf_set(c->f->keys, c->f->n, c->obj, key, value);
+	if (r < 0)
+		parse_fail(c, lineno, "invalid %s '%s'%s", key, value,
+			   r == -ERANGE ? ": out of range" : "");
 	else
 		c->lines[i] = lineno;
 }

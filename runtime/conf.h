@@ -21,6 +21,7 @@ enum conf_type {
 	CONF_CPUS,     /* uint64_t thousandths or unlimited */
 	CONF_WEIGHT,   /* uint64_t 1..10000 */
 	CONF_UINT,     /* uint64_t */
+	CONF_MTU,      /* uint64_t 0 (kernel default) or 68..65535 */
 	CONF_CPUSET,   /* "0-3,5" */
 	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" */
 	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
@@ -69,3 +70,9 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name);
 bool hostname_is_valid(const char *s);
 bool cpuset_is_valid(const char *s);
+/* 1 and *ret_cpu the first CPU of set that within lacks, 0 when within holds them all,
+ * -EINVAL for a list that is not valid. */
+int cpuset_first_outside(const char *set, const char *within, unsigned *ret_cpu);
+/* The MTUs an Ethernet link takes: IPv4's minimum to the largest the kernel allows. */
+#define CONF_MTU_MIN 68
+#define CONF_MTU_MAX 65535

@@ -38,7 +38,7 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("IP_ADDRESS", CONF_IPLIST, ip_address,
 	     "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
 	VKEY("MAC", CONF_MAC, mac, "MAC address of eth0; empty = derived from the name"),
-	VKEY("MTU", CONF_UINT, mtu, "MTU of eth0; 0 = kernel default"),
+	VKEY("MTU", CONF_MTU, mtu, "MTU of eth0 (68..65535); 0 = kernel default"),
 	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
 	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
 	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
@@ -150,6 +150,37 @@ static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *
 	return k ? lines[k - keys] : 0;
 }
 
+/* The quota keys of each file, in the order of enum vps_quota_field. */
+static const char *const vps_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
+	"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE", "SWAP", "PIDS",
+	"IO_WEIGHT", "CPUSET",
+};
+static const char *const node_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
+	"DEFAULT_CPUS", "DEFAULT_CPU_BURST", "DEFAULT_CPU_WEIGHT", "DEFAULT_MEMORY",
+	"DEFAULT_MEMORY_RESERVE", "DEFAULT_SWAP", "DEFAULT_PIDS", "DEFAULT_IO_WEIGHT",
+	"DEFAULT_CPUSET",
+};
+
+/* The quota check create and resize make, on what a file says: the message names the file,
+ * the line and the key, never a flag nobody typed. What depends on the host (CPUs) is
+ * checked where the limits are applied. */
+static int check_quota(const struct vps_quota *q, const struct conf_file *f,
+		       const unsigned *lines, const char *const names[], char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	enum vps_quota_field bad;
+	unsigned line;
+
+	if (vps_quota_check(q, 0, names, &e, &bad) == 0)
+		return 0;
+	line = bad < _VPS_QUOTA_FIELD_MAX ? key_line(f->keys, f->n, lines, names[bad]) : 0;
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", f->path, line, e.message);
+	else
+		snprintf(err, errlen, "%s: %s", f->path, e.message);
+	return -EBADMSG;
+}
+
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
 {
 	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
@@ -167,6 +198,8 @@ int node_config_load(const struct vps_paths *p, struct node_config *ret, char *e
 		return r;
 	}
 	r = conf_parse(&f, ret, text, lines, err, errlen);
+	if (r == 0)
+		r = check_quota(&ret->defaults, &f, lines, node_quota_keys, err, errlen);
 	if (r < 0)
 		return r;
 	return check_id_range(p->node_conf, key_line(f.keys, f.n, lines, "UID_BASE_START"),
@@ -235,9 +268,11 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 		return r;
 	}
 	r = conf_parse(&f, ret, text, lines, err, errlen);
-	if (r < 0)
-		return r;
-	return check_isolation(ret, path, lines, err, errlen);
+	if (r == 0)
+		r = check_isolation(ret, path, lines, err, errlen);
+	if (r == 0)
+		r = check_quota(&ret->quota, &f, lines, vps_quota_keys, err, errlen);
+	return r;
 }
 
 int vps_config_format(const struct vps_config *c, char **ret)

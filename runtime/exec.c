@@ -108,13 +108,14 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		errno = -r;
 		child_fail(c, "replace the caller's fds", 126);
 	}
+	/* Until it is in the VPS nothing of CMD ran: not joined at all is 1 (vpsctl(8)). */
 	r = join_cgroups(c);
 	if (r < 0) {
 		errno = -r;
-		child_fail(c, "join the VPS cgroup", 126);
+		child_fail(c, "join the VPS cgroup", EXIT_FAILURE);
 	}
 	if (setns(c->init_fd, JOIN_NS | (c->userns ? CLONE_NEWUSER : 0)) < 0)
-		child_fail(c, "join the VPS namespaces", 126);
+		child_fail(c, "join the VPS namespaces", EXIT_FAILURE);
 	/* In the VPS's user namespace our host ids are unmapped: become its root. */
 	if (c->userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
 			  setresuid(0, 0, 0) < 0))

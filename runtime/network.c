@@ -221,6 +221,26 @@ void vps_net_release(const struct vps_paths *p, const char *name, const char *ip
 	}
 }
 
+/* The network and broadcast addresses of the node's subnet, or of the address's own prefix,
+ * are no host's. */
+static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *subnet,
+		     const char *ip, char *err, size_t errlen)
+{
+	static const char *const what[] = {"", "network", "broadcast"};
+	enum netsetup_host_kind k = netsetup_addr_host_kind(a, subnet->prefixlen);
+	unsigned prefix = subnet->prefixlen;
+
+	if (k == NETSETUP_HOST) {
+		k = netsetup_addr_host_kind(a, a->prefixlen);
+		prefix = a->prefixlen;
+	}
+	if (k == NETSETUP_HOST)
+		return false;
+	snprintf(err, errlen, "address %s is the %s address of its subnet (/%u), not a host's",
+		 ip, what[k], prefix);
+	return true;
+}
+
 int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 		  const struct node_config *node, char *err, size_t errlen)
 {
@@ -251,6 +271,8 @@ int vps_net_check(const struct vps_paths *p, const struct vps_config *cfg,
 			snprintf(err, errlen, "address %s is the node's own", buf);
 			return -EADDRINUSE;
 		}
+		if (reserved(&addrs[i], s, buf, err, errlen))
+			return -EADDRNOTAVAIL;
 		for (size_t j = 0; j < i; j++)
 			if (netsetup_addr_equal(&addrs[i], &addrs[j])) {
 				snprintf(err, errlen, "address %s is given twice", buf);

@@ -257,6 +257,22 @@ int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t
 	return dfd < 0 ? dfd : read_exit_at(dfd, "exit", buf, len);
 }
 
+/* A state file with neither init nor supervisor alive: the VPS ended with nobody to record
+ * how. An exit reason older than that run's start is the run before's: not shown as this
+ * one's. */
+static void unrecorded_exit(int run_base_fd, const char *name, const struct vps_state *st,
+			    char *buf, size_t len)
+{
+	char path[NAME_MAX + sizeof("/exit")];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/exit", name);
+	if (fstatat(run_base_fd, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (uint64_t)sb.st_mtime >= st->started)
+		return;
+	snprintf(buf, len, "died unsupervised (exit status unknown)");
+}
+
 /* Reads NAME/state and NAME/exit relative to the run base: the run directory is root's alone
  * (0700, made by vpsctl) and no VPS can reach it, so NAME needs no separate O_NOFOLLOW open. */
 void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *name,
@@ -299,6 +315,8 @@ void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *na
 		ret->rs = VPS_TRANSITION;
 	else if (orphans_in_cgroup(&ret->st, name))
 		ret->rs = VPS_RUNNING;
+	if (ret->rs == VPS_STOPPED)
+		unrecorded_exit(run_base_fd, name, &ret->st, ret->last_exit, sizeof(ret->last_exit));
 }
 
 /* Whether pid's user namespace is another than ours (a VPS with its own id range). */

@@ -347,11 +347,8 @@ static const char rcs[] =
         "# Boot script of the vpsctl busybox template; the runtime mounted /proc, /sys and /dev.\n"
         "PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
         "export PATH\n"
-        "# /etc/hostname wins once someone put a real name there ('localhost' is the default).\n"
-        "if [ -s /etc/hostname ]; then\n"
-        "\tname=$(head -n 1 /etc/hostname)\n"
-        "\t[ -n \"$name\" ] && [ \"$name\" != localhost ] && hostname \"$name\"\n"
-        "fi\n"
+        "# No hostname call: the runtime set it from HOSTNAME (and wrote /etc/hostname), and\n"
+        "# root here lacks CAP_SYS_ADMIN, which sethostname needs.\n"
         "ip link set lo up 2>/dev/null || true\n"
         "mkdir -p /run /var/log /tmp\n"
         "exit 0\n";

@@ -439,11 +439,12 @@ static _noreturn_ void mmdeb_child(struct mmdeb_args *m)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* The last "E: " line of mmdebstrap's log: what went wrong, in its words. */
+/* The last "E: " line of mmdebstrap's log: what went wrong, in its words; without one (a
+ * hook or a perl error), its last line. */
 static void log_error_line(const char *work, char *reason)
 {
 	_cleanup_free_ char *text = NULL;
-	const char *last = NULL;
+	const char *last = NULL, *final = NULL;
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/mmdebstrap.log", work);
@@ -451,13 +452,16 @@ static void log_error_line(const char *work, char *reason)
 		return;
 	for (const char *l = text; *l;) {
 		if (strncmp(l, "E: ", 3) == 0)
-			last = l;
+			last = l + 3;
+		if (*l != '\n')
+			final = l;
 		l += strcspn(l, "\n");
 		l += *l == '\n';
 	}
+	if (!last)
+		last = final;
 	if (last)
-		snprintf(reason, 256, "mmdebstrap failed: %.*s", (int)strcspn(last + 3, "\n"),
-		         last + 3);
+		snprintf(reason, 256, "mmdebstrap failed: %.*s", (int)strcspn(last, "\n"), last);
 }
 
 static int run_mmdebstrap(struct mmdeb_args *m, const char *work, char *reason)
@@ -479,6 +483,9 @@ static int run_mmdebstrap(struct mmdeb_args *m, const char *work, char *reason)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return template_say(reason, -ENOENT,
 		           "mmdebstrap is not installed (apt-get install mmdebstrap)");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
+		return template_say(reason, -EPROTO, "could not run mmdebstrap in a mount namespace "
+		                    "of its own (unshare, mount or exec failed)");
 	template_say(reason, -EPROTO, "mmdebstrap failed (%s %d)",
 	    WIFEXITED(status) ? "exit status" : "signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));

@@ -81,7 +81,7 @@ bad() {
 bad "resize --ptys 0 is refused" "invalid --ptys '0': out of range" resize a --ptys 0
 bad "resize --ptys lots is refused" "invalid --ptys 'lots'" resize a --ptys lots
 bad "resize --ptys above the kernel's pool is refused" \
-	'pty cap 1000000 is more than the [0-9]+ ptys the kernel leaves for all VPSes together \(kernel.pty.max [0-9]+ less kernel.pty.reserve [0-9]+\)' \
+	'--ptys 1000000 is more than the [0-9]+ ptys the kernel leaves for all VPSes together \(kernel.pty.max [0-9]+ less kernel.pty.reserve [0-9]+\)' \
 	resize a --ptys 1000000
 bad "create --ptys 2000000 (past devpts max=) is refused" "invalid --ptys '2000000': out of range" \
 	create c --template busybox --ptys 2000000

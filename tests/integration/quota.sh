@@ -5,7 +5,7 @@
 # the same init; a memory shrink below usage is refused with the usage figure unless
 # --force; bad values change nothing. Works on either backend (v1 on the hybrid host).
 . "$(dirname "$0")/lib.sh"
-plan 48
+plan 50
 
 NAME=q1
 HELPERS=${BUILD_DIR:-$(dirname "$0")/../../build}/tests/helpers
@@ -193,10 +193,16 @@ check "a process holds 40 MB" wait_for 20 stat_at_least memory_current $((40 * M
 sum=$(conf_sum)
 err=$(vpsctl resize "$NAME" --memory 16M 2>&1 >/dev/null)
 check "resize --memory 16M below usage is refused" test $? != 0
-like "the refusal gives the usage figure" "$err" '^vpsctl: q1: usage [0-9]+[KMG]? > target 16M; nothing was changed$'
+like "the refusal gives usage and limit in one unit, and names --force" "$err" \
+	'^vpsctl: q1: memory usage [0-9]+\.[0-9]M stays above the new limit 16\.0M after [0-9.]+ s \(--force shrinks anyway, killing processes of the VPS\); nothing was changed$'
+like "before the wait it says that it waits" "$(printf '%s\n' "$err" | head -n 1)" \
+	'^vpsctl: q1: memory usage [0-9.]+M is above the new limit 16\.0M: waiting up to [0-9.]+ s for it to fall$'
 is "old limits intact after the refusal" "$(host_limits)" "cpu=150% mem=$((48 * M)) swap=0 pids=64"
 is "vps.conf unchanged after the refusal" "$(conf_sum)" "$sum"
-check "resize --memory 16M --force applies" vpsctl resize "$NAME" --memory 16M --force
+err=$(vpsctl resize "$NAME" --memory 16M --force 2>&1 >/dev/null)
+is "resize --memory 16M --force applies" "$?" 0
+like "--force says what it killed" "$err" \
+	'^vpsctl: q1: to shrink its memory, (killed [0-9]+ \(alloc\)|the kernel OOM-killed [0-9]+ process\(es\) of the VPS)'
 is "host files: 16M" "$(host_limits)" "cpu=150% mem=$((16 * M)) swap=0 pids=64"
 check "vps.conf holds the forced value" grep -Eq '^MEMORY="?16M"?' "$CONF"
 wait "$alloc_job"
@@ -225,7 +231,7 @@ bad_value() {
 bad_value "--memory -1: one line, non-zero, nothing written" "memory" --memory -1
 bad_value "--cpus abc: one line, non-zero, nothing written" "cpus" --cpus abc
 bad_value "--cpu-burst above --cpus: one line, non-zero, nothing written" \
-	"--cpu-burst 2 exceeds --cpus 1.5" --cpu-burst 2
+	"--cpu-burst 2 exceeds vps.conf CPUS 1.5" --cpu-burst 2
 
 json=$(vpsctl stats "$NAME" --json)
 missing=

@@ -295,6 +295,33 @@ static const char *invalid(const struct vps_quota *q, unsigned host_cpus)
 	return err.message;
 }
 
+/* Named by the caller: a file's keys, or a flag for what was typed; the field is reported. */
+START_TEST(test_validate_names)
+{
+	static const char *const keys[_VPS_QUOTA_FIELD_MAX] = {
+		"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE", "SWAP", "PIDS",
+		"IO_WEIGHT", "CPUSET",
+	};
+	struct vps_quota q = quota(2000, 1000, 64 * M, 0, 0);
+	struct vps_cgroup_error err = {{0}};
+	enum vps_quota_field f = _VPS_QUOTA_FIELD_MAX;
+
+	q.pids = 0;
+	ck_assert_int_eq(vps_quota_check(&q, 0, keys, &err, &f), -EINVAL);
+	ck_assert_str_eq(err.message, "PIDS 0 is below the minimum 1");
+	ck_assert_int_eq(f, VPS_QUOTA_PIDS);
+	ck_assert_int_eq(vps_quota_validate(&q, 0, &err), -EINVAL);
+	ck_assert_str_eq(err.message, "--pids 0 is below the minimum 1");
+	q.pids = 10;
+	q.memory_reserve = 128 * M;
+	ck_assert_int_eq(vps_quota_check(&q, 0, keys, &err, &f), -EINVAL);
+	ck_assert_str_eq(err.message, "MEMORY_RESERVE 128M exceeds MEMORY 64M");
+	ck_assert_int_eq(f, VPS_QUOTA_MEMORY_RESERVE);
+	q.memory_reserve = 0;
+	ck_assert_int_eq(vps_quota_check(&q, 0, keys, &err, &f), 0);
+}
+END_TEST
+
 START_TEST(test_validate_cpu)
 {
 	struct vps_quota q = quota(1000, 2000, 64 * M, 0, 0);
@@ -609,6 +636,7 @@ int main(void)
 	tcase_add_test(tc, test_keyed_and_words);
 	tcase_add_test(tc, test_libcgroup_errors);
 	tcase_add_test(tc, test_validate_cpu);
+	tcase_add_test(tc, test_validate_names);
 	tcase_add_test(tc, test_validate_memory_and_rest);
 	tcase_add_test(tc, test_cpuset_syntax);
 	tcase_add_test(tc, test_plan_v1_grow);

@@ -173,7 +173,7 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0'");
+	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0': out of range");
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=unlimited\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048576\n", NULL, err, sizeof(err)), 0);
@@ -242,6 +242,67 @@ START_TEST(test_isolation_fails_closed)
 	ck_assert(!c.nesting);
 	ck_assert(c.antispoof);
 	ck_assert_str_eq(c.cap_add, "");
+}
+END_TEST
+
+/* A quota key the flag would refuse is refused when the file is read, naming the file, the
+ * line and the key (base: loaded, and resize then blamed "--pids 0" nobody typed). */
+START_TEST(test_quota_keys_checked_at_load)
+{
+	static const char *const head = "USERNS=yes\nUID_BASE=1000000\n";
+	static const struct { const char *line, *want; } cases[] = {
+		{"PIDS=0", ":3: PIDS 0 is below the minimum 1"},
+		{"CPUS=0", ":3: CPUS 0 is below the minimum 0.01"},
+		{"MEMORY=1M", ":3: MEMORY 1M is below the minimum 4M"},
+		{"MEMORY_RESERVE=1G", ":3: MEMORY_RESERVE 1G exceeds MEMORY 512M"},
+		{"CPU_BURST=1", ":3: CPU_BURST 1 needs a finite CPUS"},
+	};
+	struct vps_config c;
+	char text[256], err[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, cases[i].line);
+		ck_assert_int_eq(load(text, &c, err, sizeof(err)), -EBADMSG);
+		ck_assert_str_eq(after_path(err), cases[i].want);
+	}
+	snprintf(text, sizeof(text), "%sPIDS=1\nCPUS=0.01\n", head);
+	ck_assert_int_eq(load(text, &c, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* MTU: 0 (the kernel's) or what an Ethernet link takes (base: 100000 was accepted). */
+START_TEST(test_mtu_range)
+{
+	struct vps_config c;
+	struct node_config node;
+	char err[512];
+
+	node_config_init(&node);
+	vps_config_init(&c, "v", &node);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "0"), 0);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "68"), 0);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "65535"), 0);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "65536"), -ERANGE);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "100000"), -ERANGE);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "67"), -ERANGE);
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\nMTU=100000\n", &c, err, sizeof(err)),
+			 -EBADMSG);
+	ck_assert_str_eq(after_path(err), ":3: invalid MTU '100000': out of range");
+}
+END_TEST
+
+START_TEST(test_cpuset_outside)
+{
+	unsigned cpu = 0;
+
+	ck_assert_int_eq(cpuset_first_outside("0-1", "0-1", &cpu), 0);
+	ck_assert_int_eq(cpuset_first_outside("", "0", &cpu), 0);
+	ck_assert_int_eq(cpuset_first_outside("1,3", "0-3", &cpu), 0);
+	ck_assert_int_eq(cpuset_first_outside("0-999", "0-1", &cpu), 1);
+	ck_assert_uint_eq(cpu, 2);
+	ck_assert_int_eq(cpuset_first_outside("0,2-3", "0-1,3", &cpu), 1);
+	ck_assert_uint_eq(cpu, 2);
+	ck_assert_int_eq(cpuset_first_outside("0-", "0-1", &cpu), -EINVAL);
 }
 END_TEST
 
@@ -428,6 +489,9 @@ int main(void)
 	tcase_add_test(tc, test_format_versions);
 	tcase_add_test(tc, test_roundtrip_empty_template);
 	tcase_add_test(tc, test_node_uid_base_start);
+	tcase_add_test(tc, test_quota_keys_checked_at_load);
+	tcase_add_test(tc, test_mtu_range);
+	tcase_add_test(tc, test_cpuset_outside);
 	tcase_add_test(tc, test_handover_round_trip);
 	tcase_add_test(tc, test_handover_refused);
 	suite_add_tcase(s, tc);

@@ -55,6 +55,29 @@ START_TEST(test_addr_parse_bad)
 }
 END_TEST
 
+/* The network and broadcast addresses are no host's (base: 10.77.0.0/24 was a VPS's). */
+START_TEST(test_addr_host_kind)
+{
+	static const struct { const char *a; unsigned prefix; enum netsetup_host_kind k; } t[] = {
+		{"10.77.0.0", 24, NETSETUP_HOST_NETWORK}, {"10.77.0.255", 24, NETSETUP_HOST_BROADCAST},
+		{"10.77.0.1", 24, NETSETUP_HOST},         {"10.77.0.254", 24, NETSETUP_HOST},
+		{"10.77.1.255", 23, NETSETUP_HOST_BROADCAST}, {"10.77.1.0", 23, NETSETUP_HOST},
+		{"10.77.0.0", 31, NETSETUP_HOST},         {"10.77.0.1", 31, NETSETUP_HOST},
+		{"10.77.0.0", 32, NETSETUP_HOST},         {"10.77.0.4", 30, NETSETUP_HOST_NETWORK},
+		{"10.77.0.7", 30, NETSETUP_HOST_BROADCAST},
+		{"fd77::", 64, NETSETUP_HOST_NETWORK},    {"fd77::ffff:ffff:ffff:ffff", 64, NETSETUP_HOST},
+		{"fd77::1", 64, NETSETUP_HOST},           {"fd77::", 127, NETSETUP_HOST},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct netsetup_addr a = addr(t[i].a);
+
+		ck_assert_msg(netsetup_addr_host_kind(&a, t[i].prefix) == t[i].k, "%s/%u", t[i].a,
+		              t[i].prefix);
+	}
+}
+END_TEST
+
 START_TEST(test_addr_subnet)
 {
 	struct netsetup_addr net = addr("10.0.0.0/24"), net23 = addr("10.0.2.0/23");
@@ -215,6 +238,7 @@ int main(void)
 	tcase_add_test(tc, test_addr_parse);
 	tcase_add_test(tc, test_addr_parse_bad);
 	tcase_add_test(tc, test_addr_subnet);
+	tcase_add_test(tc, test_addr_host_kind);
 	tcase_add_test(tc, test_addr_equal);
 	tcase_add_test(tc, test_rate_parse);
 	tcase_add_test(tc, test_rate_format);
