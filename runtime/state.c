@@ -100,16 +100,16 @@ int vps_state_write(const struct vps_paths *p, const char *name, const struct vp
 	return write_file_atomic_at(dfd, "state", text, strlen(text), 0644);
 }
 
-/* "FILE.tmp.PID" of an atomic write whose writer was killed between create and rename (or is
- * us): nobody finishes it, and nothing else removes it. */
+/* "FILE.tmp.PID" of an atomic write whose writer was killed between create and rename. The
+ * state is removed only once the VPS stopped, its supervisor (the one writer besides commands
+ * under the VPS lock, which we hold) gone: every such file is stale then. Not by whether PID
+ * lives: PIDs are reused, and a busy node reuses them fast. */
 static bool stale_tmp(const char *file)
 {
 	const char *t = strstr(file, ".tmp.");
 	int pid;
 
-	if (!t || parse_int_range(t + 5, 1, INT32_MAX, &pid) < 0)
-		return false;
-	return pid == getpid() || (kill(pid, 0) < 0 && errno == ESRCH);
+	return t && parse_int_range(t + 5, 1, INT32_MAX, &pid) == 0;
 }
 
 static void remove_stale_tmp(int dfd)

@@ -3,7 +3,7 @@
 # others say who has it and leave nothing), a stale claim of a killed create is taken over,
 # and siblings starting while another stops (the shared parent cgroup must stay usable).
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 14
 
 build_template
 echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
