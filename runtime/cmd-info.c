@@ -274,12 +274,13 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 		else if (opt == 'j')
 			*json = true;
 		else if (opt == 'h') {
+			static const char json_line[] = "  --json               print JSON";
 			static const char *const lines[] = {
-				"  --json               print JSON",
+				json_line,
 				"  -o, --output FIELDS  only these columns, comma-separated, of:",
 				NULL,
 			};
-			static const char *const json_only[] = {lines[0], NULL};
+			static const char *const json_only[] = {json_line, NULL};
 
 			cli_print_help(usage, ret_fields ? lines : json_only);
 			if (ret_fields)

@@ -101,6 +101,7 @@ check "stop --force works after the resize" vpsctl stop --force a
 check "start a again" vpsctl start a
 
 # 6. An unknown key in the state file: reported, and stop still stops the VPS.
+wait_supervised a
 init=$(json_get "$(vpsctl status a --json)" init_pid)
 echo 'BOGUS="1"' >>"$RUN/a/state"
 line=$(wc -l <"$RUN/a/state")
@@ -117,6 +118,7 @@ is "status: stopped" "$(json_get "$(vpsctl status a --json)" state)" stopped
 
 # A state file of a newer vpsctl: not stopped, not destroyed.
 check "start a" vpsctl start a
+wait_supervised a
 init=$(json_get "$(vpsctl status a --json)" init_pid)
 cp "$RUN/a/state" "$T_ROOT/a.state"
 sed -i '1i FORMAT_VERSION="3"' "$RUN/a/state"
@@ -131,6 +133,7 @@ check "stop a with its own state back" vpsctl stop --force a
 
 # A state file that is all garbage: stop finds the VPS through its cgroup.
 check "start a" vpsctl start a
+wait_supervised a
 init=$(json_get "$(vpsctl status a --json)" init_pid)
 echo 'garbage' >"$RUN/a/state"
 check "stop --force with a garbage state file" vpsctl stop --force a

@@ -51,6 +51,16 @@ wait_for() {
 	done
 }
 
+# wait_supervised NAME: start returns once init runs, before the forked supervisor has exec'd
+# vps-supervisor and that has re-read the state file (it makes its signalfd right after); a test
+# that edits the state must wait for that, or the new supervisor reads the edit and gives up.
+wait_supervised() {
+	local sup
+	sup=$(json_get "$(vpsctl status "$1" --json)" supervisor_pid)
+	wait_for 10 sh -c "readlink /proc/$sup/exe | grep -q '/vps-supervisor\$' &&
+		ls -l /proc/$sup/fd | grep -q signalfd"
+}
+
 # Every cgroup directory of the test's parent, in every hierarchy.
 cgroup_dirs() {
 	find /sys/fs/cgroup -maxdepth 3 -type d -path "*$T_CGPARENT*" 2>/dev/null

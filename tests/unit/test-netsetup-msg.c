@@ -328,7 +328,7 @@ START_TEST(test_tbf_params)
 }
 END_TEST
 
-static const struct tcmsg *check_filter_header(uint16_t prio)
+static void check_filter_header(uint16_t prio)
 {
 	const struct nlmsghdr *nlh = (void *)buf;
 	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
@@ -341,7 +341,6 @@ static const struct tcmsg *check_filter_header(uint16_t prio)
 	ck_assert_uint_eq(tcm->tcm_handle, NETSETUP_FILTER_HANDLE);
 	ck_assert_uint_eq(TC_H_MAJ(tcm->tcm_info) >> 16, prio);
 	ck_assert_uint_eq(TC_H_MIN(tcm->tcm_info), htons(ETH_P_ALL));
-	return tcm;
 }
 
 START_TEST(test_bpf_filter)
@@ -353,7 +352,8 @@ START_TEST(test_bpf_filter)
 	const struct nlattr *tb[MAXATTR], *opt[MAXATTR];
 
 	ck_assert_int_eq(netsetup_build_bpf_filter(buf, 6, NETSETUP_PRIO_ANTISPOOF, prog, 2), 0);
-	parse_msg((void *)buf, sizeof(*check_filter_header(NETSETUP_PRIO_ANTISPOOF)), tb);
+	check_filter_header(NETSETUP_PRIO_ANTISPOOF);
+	parse_msg((void *)buf, sizeof(struct tcmsg), tb);
 	assert_str(tb[TCA_KIND], "bpf");
 	parse_nest(tb[TCA_OPTIONS], opt);
 	ck_assert_uint_eq(mnl_attr_get_u16(opt[TCA_BPF_OPS_LEN]), 2);
@@ -373,7 +373,8 @@ START_TEST(test_redirect)
 	struct tc_mirred m;
 
 	ck_assert_int_eq(netsetup_build_redirect(buf, 6, 11), 0);
-	parse_msg((void *)buf, sizeof(*check_filter_header(NETSETUP_PRIO_SHAPE)), tb);
+	check_filter_header(NETSETUP_PRIO_SHAPE);
+	parse_msg((void *)buf, sizeof(struct tcmsg), tb);
 	assert_str(tb[TCA_KIND], "bpf");
 	parse_nest(tb[TCA_OPTIONS], opt);
 	ck_assert_ptr_null(opt[TCA_BPF_FLAGS]); /* not direct-action: the action runs */
