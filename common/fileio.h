@@ -26,3 +26,5 @@ int proc_start_time(pid_t pid, unsigned long long *ret);
 int proc_stat(pid_t pid, unsigned long long *ret_start, char *ret_state, pid_t *ret_ppid);
 /* Closes every fd from 3 up except those in keep (negative entries are ignored). */
 int close_all_but(const int *keep, size_t n);
+/* Waits up to timeout_ms for fd to be readable (a pidfd: its process ended); -ETIMEDOUT. */
+int fd_wait_readable(int fd, int timeout_ms);

@@ -157,17 +157,11 @@ static int bind_read_only(int dfd, const char *name)
  * writing even by CAP_DAC_OVERRIDE or after a chmod, so they need none. */
 static int lock_root_files(int dfd)
 {
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = opendir_dup(dfd);
 	struct dirent *de;
-	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 
-	if (fd < 0)
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((errno = 0, de = readdir(d))) {
 		struct stat st;
 		int r;

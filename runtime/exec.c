@@ -201,19 +201,6 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	return 0;
 }
 
-static int poll_in(int fd, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	int r;
-
-	do
-		r = poll(&pfd, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
-}
-
 /* Waits for the child to exec (or fail: it reports on stderr itself), seen as EOF on the
  * close-on-exec pipe it holds. When that does not come in time it is killed and left to
  * whoever inherits it, should it stay frozen. */
@@ -222,13 +209,13 @@ static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char 
 {
 	_cleanup_close_ int pidfd = -EBADF;
 	bool frozen = false;
-	int r = poll_in(start_fd, START_TIMEOUT_MS);
+	int r = fd_wait_readable(start_fd, START_TIMEOUT_MS);
 
 	if (r != -ETIMEDOUT)
 		return r;
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	(void)kill(pid, SIGKILL);
-	if (pidfd >= 0 && poll_in(pidfd, KILL_WAIT_MS) == 0)
+	if (pidfd >= 0 && fd_wait_readable(pidfd, KILL_WAIT_MS) == 0)
 		(void)waitpid(pid, NULL, 0);
 	if (vps_frozen(c->cgroup_parent, c->name, &frozen) == 0 && frozen)
 		snprintf(err, errlen, "VPS is frozen");

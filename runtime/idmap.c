@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "idmap.h"
 #include "lock.h"
 #include "parse.h"
@@ -181,5 +183,22 @@ int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node
 	if (r < 0)
 		return r;
 	*ret_lock = TAKE_FD(lock);
+	return 0;
+}
+
+int vps_idmap_write(pid_t pid, uint64_t inside, uint64_t base)
+{
+	static const char *const files[] = {"uid_map", "gid_map"};
+	char path[64], map[64];
+
+	snprintf(map, sizeof(map), "%" PRIu64 " %" PRIu64 " %u\n", inside, base, VPS_IDMAP_SIZE);
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		r = write_string_at(AT_FDCWD, path, map);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "paths.h"
@@ -37,3 +38,5 @@ int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node
  * edit of UID_BASE can make it: two VPSes sharing ids could reach each other's files. */
 int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
 		    const struct vps_config *cfg, char *err, size_t errlen);
+/* Writes pid's uid_map and gid_map: count VPS_IDMAP_SIZE ids from inside onto base.. */
+int vps_idmap_write(pid_t pid, uint64_t inside, uint64_t base);

@@ -13,6 +13,7 @@
 
 #include "cgroup-mount.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "frozen.h"
 #include "idmap.h"
 #include "lifecycle.h"
@@ -161,19 +162,6 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	return r;
 }
 
-static int wait_pidfd(int fd, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	int r;
-
-	do
-		r = poll(&pfd, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
-}
-
 static const char *cgroup_parent_of(const struct vps_state *st, const struct node_config *node)
 {
 	return st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
@@ -201,16 +189,23 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	return vps_state_remove(p, name);
 }
 
+/* SIGKILL to init (killing the init of a pid namespace takes every process in it along),
+ * then the VPS's cgroup for what is left. */
+static int kill_init_open_cgroup(const struct vps_state *st, const char *name,
+				 const struct node_config *node, struct vps_cgroup **ret)
+{
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+
+	if (init_fd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+	return vps_cgroup_new(cgroup_parent_of(st, node), name, ret);
+}
+
 static int kill_all(const struct vps_state *st, const char *name, const struct node_config *node)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
-	int r;
+	int r = kill_init_open_cgroup(st, name, node, &cg);
 
-	/* Killing the init of a pid namespace takes every process in it along. */
-	if (init_fd >= 0)
-		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
-	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
 	if (r < 0)
 		return r;
 	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
@@ -224,12 +219,8 @@ static int kill_frozen(const struct vps_state *st, const char *name,
 		       const struct node_config *node)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
-	int r;
+	int r = kill_init_open_cgroup(st, name, node, &cg);
 
-	if (init_fd >= 0)
-		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
-	r = vps_cgroup_new(cgroup_parent_of(st, node), name, &cg);
 	if (r == 0)
 		r = vps_cgroup_kill_once(cg);
 	if (r < 0)
@@ -272,7 +263,7 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
 	if (init_fd >= 0 && !force && !frozen && cfg->poweroff_signal > 0 &&
 	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
-		(void)wait_pidfd(init_fd, (int)timeout_sec * 1000);
+		(void)fd_wait_readable(init_fd, (int)timeout_sec * 1000);
 	if (frozen)
 		(void)kill_frozen(st, cfg->name, node);
 	r = kill_all(st, cfg->name, node);
@@ -312,7 +303,7 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	(void)vps_frozen(cgroup_parent_of(&st, node), cfg->name, &frozen);
 	r = -ETIMEDOUT;
 	if (!force && !frozen && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
-		r = wait_pidfd(sup_fd, (int)timeout_sec * 1000);
+		r = fd_wait_readable(sup_fd, (int)timeout_sec * 1000);
 	if (r == -ETIMEDOUT) {
 		/* Killing init takes its pid namespace along; the supervisor notices, records
 		 * "stopped" and removes the cgroup. Only if it does not do so in time do we
@@ -324,11 +315,11 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 			(void)kill_frozen(&st, cfg->name, node);
 		else if (init_fd >= 0)
 			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
-		r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+		r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
 		if (r == -ETIMEDOUT) {
 			r = kill_all(&st, cfg->name, node);
 			if (r == 0)
-				r = wait_pidfd(sup_fd, KILL_WAIT_MS);
+				r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
 		}
 	}
 	if (r < 0)

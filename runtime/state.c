@@ -114,17 +114,11 @@ static bool stale_tmp(const char *file)
 
 static void remove_stale_tmp(int dfd)
 {
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_closedir_ DIR *d = opendir_dup(dfd);
 	struct dirent *de;
-	int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 
-	if (fd < 0)
+	if (!d)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)))
 		if (de->d_type == DT_REG && stale_tmp(de->d_name))
 			(void)unlinkat(dfd, de->d_name, 0);

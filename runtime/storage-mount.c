@@ -48,24 +48,6 @@ static int vps_dir(const char *rootfs, char *buf, size_t len)
 	return 0;
 }
 
-static int write_maps(pid_t pid, uint64_t base)
-{
-	static const char *const files[] = {"uid_map", "gid_map"};
-	char path[64], map[64];
-
-	snprintf(map, sizeof(map), "%u %" PRIu64 " %u\n", VPS_IDMAP_TEMPLATE_BASE, base,
-		 VPS_IDMAP_SIZE);
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		int r;
-
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		r = write_string_at(AT_FDCWD, path, map);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* A user namespace that maps the template block onto base.., held only as an fd: a child is
  * born in it, waits until its maps are written and its namespace is open, and exits. */
 static int template_userns(uint64_t base, int *ret_fd)
@@ -85,7 +67,7 @@ static int template_userns(uint64_t base, int *ret_fd)
 		(void)!read(p[0], &c, 1);
 		_exit(0);
 	}
-	r = pid < 0 ? -errno : write_maps(pid, base);
+	r = pid < 0 ? -errno : vps_idmap_write(pid, VPS_IDMAP_TEMPLATE_BASE, base);
 	close(p[0]);
 	if (r == 0) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);

@@ -46,23 +46,6 @@ int vps_spawn_host_open(struct vps_spawn *s)
 
 /* The VPS's 65536 ids: 0 inside is uid_base on the host. setgroups stays allowed so that
  * su and login work inside. */
-static int write_id_maps(pid_t pid, uint64_t base)
-{
-	static const char *const files[] = {"uid_map", "gid_map"};
-	char path[64], map[64];
-
-	snprintf(map, sizeof(map), "0 %" PRIu64 " %u\n", base, VPS_IDMAP_SIZE);
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		int r;
-
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
-		r = write_string_at(AT_FDCWD, path, map);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 int vps_spawn_host_map(struct vps_spawn *s)
 {
 	/* a kernel without CLONE_INTO_CGROUP: the host moves init (and waits a grace period) */
@@ -71,7 +54,7 @@ int vps_spawn_host_map(struct vps_spawn *s)
 	if (r < 0)
 		return fail(s, r, "join the VPS cgroup");
 	if (s->cfg->userns) {
-		r = write_id_maps(s->pid, s->cfg->uid_base);
+		r = vps_idmap_write(s->pid, 0, s->cfg->uid_base);
 		if (r < 0)
 			return fail(s, r, "write the id maps");
 	}

@@ -23,26 +23,16 @@ int template_shared_tree(const char *templates_dir, const struct vps_template_me
                          uid_t id_shift, char *ret_path, size_t len, char *ret_reason)
 {
 	struct template_unpack_opts uo = {.uid_shift = id_shift, .gid_shift = (gid_t)id_shift};
-	_cleanup_close_ int dfd = -EBADF, tfd = -EBADF;
-	_cleanup_free_ char *abs = NULL;
+	_cleanup_close_ int tfd = -EBADF;
 	struct stat st;
 	char fn[64];
 	int r;
 
 	if (ret_reason)
 		ret_reason[0] = '\0';
-	if (!name_is_valid(t->name))
-		return -EINVAL;
-	r = template_store_open(templates_dir, &dfd, &abs);
+	r = template_tree_locate(templates_dir, t->name, &tfd, fn, sizeof(fn), ret_path, len);
 	if (r < 0)
 		return r;
-	r = template_trees_open(dfd, true, &tfd);
-	if (r < 0)
-		return r;
-	template_tree_name(t->name, fn, sizeof(fn));
-	r = snprintf(ret_path, len, "%s/%s/%s", abs, TEMPLATE_TREES_DIR, fn);
-	if (r < 0 || (size_t)r >= len)
-		return -ENAMETOOLONG;
 	if (fstatat(tfd, fn, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 	/* Unpack's temp dir + rename: a concurrent first use that won leaves us -EEXIST. */

@@ -151,12 +151,11 @@ int template_shared_tree_retire_legacy(const char *templates_dir, const char *na
 	return 1;
 }
 
-int template_shared_tree_find(const char *templates_dir, const char *name, char *ret_path,
-                              size_t len)
+int template_tree_locate(const char *templates_dir, const char *name, int *ret_trees_fd,
+			 char *ret_fn, size_t fnlen, char *ret_path, size_t len)
 {
-	_cleanup_close_ int dfd = -EBADF, tfd = -EBADF;
+	_cleanup_close_ int dfd = -EBADF;
 	_cleanup_free_ char *abs = NULL;
-	char fn[64];
 	int r;
 
 	if (!name_is_valid(name))
@@ -164,12 +163,20 @@ int template_shared_tree_find(const char *templates_dir, const char *name, char 
 	r = template_store_open(templates_dir, &dfd, &abs);
 	if (r < 0)
 		return r;
-	r = template_trees_open(dfd, true, &tfd);
+	r = template_trees_open(dfd, true, ret_trees_fd);
 	if (r < 0)
 		return r;
-	template_tree_name(name, fn, sizeof(fn));
-	r = snprintf(ret_path, len, "%s/%s/%s", abs, TEMPLATE_TREES_DIR, fn);
-	if (r < 0 || (size_t)r >= len)
-		return -ENAMETOOLONG;
-	return exists_at(tfd, fn);
+	template_tree_name(name, ret_fn, fnlen);
+	r = snprintf(ret_path, len, "%s/%s/%s", abs, TEMPLATE_TREES_DIR, ret_fn);
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+int template_shared_tree_find(const char *templates_dir, const char *name, char *ret_path,
+                              size_t len)
+{
+	_cleanup_close_ int tfd = -EBADF;
+	char fn[64];
+	int r = template_tree_locate(templates_dir, name, &tfd, fn, sizeof(fn), ret_path, len);
+
+	return r < 0 ? r : exists_at(tfd, fn);
 }
