@@ -175,13 +175,13 @@ int exec_pipes_relay(struct exec_pipes *p, int child_pidfd)
 	struct sigaction old_pipe;
 	sigset_t old;
 
+	if (fcntl(p->in, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
 	sigfd = open_sigfd(&old);
 	if (sigfd < 0)
 		return sigfd;
 	/* a reader of ours that went away is an EPIPE to handle, not a signal that kills us */
 	(void)sigaction(SIGPIPE, &(struct sigaction){.sa_handler = SIG_IGN}, &old_pipe);
-	if (fcntl(p->in, F_SETFL, O_NONBLOCK) < 0)
-		return -errno;
 	for (;;) {
 		struct pollfd f[6] = {
 			{.fd = !in.eof && in.len == 0 ? STDIN_FILENO : -1, .events = POLLIN},

@@ -228,13 +228,13 @@ static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char 
 /* The caller's side once the child runs: relay its pty or its pipes until it exits. */
 static int relay(struct exec_ctx *c, int pty_sock, pid_t pid, char *err, size_t errlen)
 {
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	int r;
 
-	if (pidfd < 0)
-		return -errno;
-	if (pty_sock < 0)
-		return exec_pipes_relay(&c->pipes, pidfd);
+	if (pty_sock < 0) {
+		_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+		return pidfd < 0 ? -errno : exec_pipes_relay(&c->pipes, pidfd);
+	}
 	/* the child's stdio are pipes only until its pty exists: its setup errors come that way */
 	closep(&c->pipes.in);
 	closep(&c->pipes.out);
