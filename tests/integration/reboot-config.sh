@@ -46,11 +46,17 @@ reboot_rc() {
 	vpsctl exec rc -- reboot >/dev/null 2>&1
 	wait_for 20 booted_past rc "$b"
 }
-# Stopped: no init (status says "broken" rather than "stopped" while vps.conf is invalid).
+# Stopped: no init and no supervisor (status says "broken" rather than "stopped" while
+# vps.conf is invalid). Between the old init's exit and the supervisor's refusal the VPS has
+# no init for a moment but is not done yet; only a gone supervisor means the verdict is in.
 stopped() {
 	local st
 	st=$(vpsctl status "$1" --json 2>/dev/null)
-	case $(json_get "$st" state) in stopped | broken) [ "$(json_get "$st" init_pid)" = 0 ] ;; *) false ;; esac
+	case $(json_get "$st" state) in
+	stopped | broken) [ "$(json_get "$st" init_pid)" = 0 ] &&
+		[ "$(json_get "$st" supervisor_pid)" = 0 ] ;;
+	*) false ;;
+	esac
 }
 # fill: the tmpfs has no free byte left
 fill() { dd if=/dev/zero of="$T_ROOT/filler$1" bs=64k >/dev/null 2>&1; }
