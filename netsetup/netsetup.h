@@ -223,3 +223,13 @@ struct netsetup_vps {
 int netsetup_vps_plumb(const struct netsetup_vps *v);
 /* Removes host_ifname and its IFB; missing pieces are not an error. */
 int netsetup_vps_teardown(const char *host_ifname);
+
+/* The most addresses an address list (vps.conf's IP_ADDRESS, NODE_ADDRESS) holds. */
+#define NETSETUP_ADDR_LIST_MAX (2 * NETSETUP_MAX_ADDRS)
+/* Parses a space-separated CIDR list ("10.77.0.2/24 fd77::2/64"). */
+int netsetup_addr_list_parse(const char *list, struct netsetup_addr *addrs, size_t max, size_t *ret_n);
+/* The node end of the veth: "veth-NAME", or "veth-NAME4_HASH5" when NAME is too long. */
+void netsetup_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ]);
+/* The first of node[0..n) whose subnet holds a; NULL if none does. */
+const struct netsetup_addr *netsetup_addr_subnet_of(const struct netsetup_addr *a,
+						     const struct netsetup_addr *node, size_t n);

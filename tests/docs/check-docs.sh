@@ -1,7 +1,7 @@
 #!/bin/bash
 # The man pages and the sample node config against the binary and the config key table:
 # every command and flag `vpsctl --help` shows is in vpsctl(8), in its command's section;
-# every key of runtime/config.c is in vpsctl.conf(5) (and no key that is not); every node
+# every key of model/config.c is in vpsctl.conf(5) (and no key that is not); every node
 # key is in examples/vpsctl.conf with the built-in default; both pages render without warnings.
 # Word lists (commands, flags, keys) are split on purpose.
 # shellcheck disable=SC2046,SC2086
@@ -25,9 +25,9 @@ section() {
 	fi
 }
 
-# The key names of a table in runtime/config.c: VKEY/QKEY (VPS), NKEY/DKEY (node).
+# The key names of a table in model/config.c: VKEY/QKEY (VPS), NKEY/DKEY (node).
 table_keys() {
-	grep -o "$1(\"[A-Z_0-9]*\"" "$SOURCE_DIR/runtime/config.c" | sed 's/.*("\(.*\)"/\1/'
+	grep -o "$1(\"[A-Z_0-9]*\"" "$SOURCE_DIR/model/config.c" | sed 's/.*("\(.*\)"/\1/'
 }
 
 commands=$(help_commands)

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 ATTACK=${ATTACK:-$(dirname "$0")/../../build/tests/hostile/attack}
 
-# The default bounding set (runtime/caps.c): Docker's 14 plus SYS_BOOT, plus NET_ADMIN (bit 12)
+# The default bounding set (model/caps.c): Docker's 14 plus SYS_BOOT, plus NET_ADMIN (bit 12)
 # in a user namespace (the default), where it reaches only the VPS's own netns.
 CAPBND_DEFAULT=a84435fb
 # ... with --cap-add NET_ADMIN (bit 12) --cap-drop MKNOD (bit 27)

@@ -11,7 +11,7 @@ plan 59
 TPL=$T_ROOT/var/lib/vpsctl/templates
 VPS=$T_ROOT/var/lib/vpsctl/vps
 RUN=$T_ROOT/run/vpsctl
-TB=$((0x7FFE0000)) # the template block (runtime/idmap.h)
+TB=$((0x7FFE0000)) # the template block (model/idmap.h)
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
 base() { sed -n 's/^UID_BASE="\([0-9]*\)"/\1/p' "$VPS/$1/vps.conf"; }

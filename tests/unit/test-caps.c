@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "security.h"
 
 START_TEST(test_parse_list)
 {

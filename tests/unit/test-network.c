@@ -10,16 +10,16 @@ START_TEST(test_host_ifname)
 {
 	char a[NETSETUP_IFNAMSIZ], b[NETSETUP_IFNAMSIZ];
 
-	vps_net_host_ifname("web1", a);
+	netsetup_host_ifname("web1", a);
 	ck_assert_str_eq(a, "veth-web1");
-	vps_net_host_ifname("abcdefghij", a);
+	netsetup_host_ifname("abcdefghij", a);
 	ck_assert_str_eq(a, "veth-abcdefghij");
-	vps_net_host_ifname("abcdefghijk", a);
+	netsetup_host_ifname("abcdefghijk", a);
 	ck_assert_uint_le(strlen(a), 15);
 	ck_assert_ptr_nonnull(strchr(a, '_')); /* can never equal a short name's interface */
-	vps_net_host_ifname("abcdefghijl", b);
+	netsetup_host_ifname("abcdefghijl", b);
 	ck_assert_str_ne(a, b);
-	vps_net_host_ifname("abcdefghijklmnopqrstuvwxyz012345", b);
+	netsetup_host_ifname("abcdefghijklmnopqrstuvwxyz012345", b);
 	ck_assert_uint_le(strlen(b), 15);
 	ck_assert_str_ne(a, b);
 }
@@ -30,16 +30,16 @@ START_TEST(test_parse_addrs)
 	struct netsetup_addr a[4];
 	size_t n = 99;
 
-	ck_assert_int_eq(vps_net_parse_addrs("", a, 4, &n), 0);
+	ck_assert_int_eq(netsetup_addr_list_parse("", a, 4, &n), 0);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(vps_net_parse_addrs("10.77.0.2/24  fd77::2/64", a, 4, &n), 0);
+	ck_assert_int_eq(netsetup_addr_list_parse("10.77.0.2/24  fd77::2/64", a, 4, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(a[0].family, AF_INET);
 	ck_assert_int_eq(a[0].prefixlen, 24);
 	ck_assert_int_eq(a[1].family, AF_INET6);
-	ck_assert_int_eq(vps_net_parse_addrs("1.2.3.4 1.2.3.5 1.2.3.6", a, 2, &n), -E2BIG);
-	ck_assert_int_lt(vps_net_parse_addrs("10.77.0.2/33", a, 4, &n), 0);
-	ck_assert_int_lt(vps_net_parse_addrs("nonsense", a, 4, &n), 0);
+	ck_assert_int_eq(netsetup_addr_list_parse("1.2.3.4 1.2.3.5 1.2.3.6", a, 2, &n), -E2BIG);
+	ck_assert_int_lt(netsetup_addr_list_parse("10.77.0.2/33", a, 4, &n), 0);
+	ck_assert_int_lt(netsetup_addr_list_parse("nonsense", a, 4, &n), 0);
 }
 END_TEST
 

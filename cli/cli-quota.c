@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The quota flags create and resize share, mapped onto vps.conf keys. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli-quota.h"
+#include "fileio.h"
+#include "ptys.h"
+
+const struct quota_flag quota_flags[] = {
+	{"cpus", "CPUS"},
+	{"cpu-burst", "CPU_BURST"},
+	{"cpu-weight", "CPU_WEIGHT"},
+	{"memory", "MEMORY"},
+	{"memory-reserve", "MEMORY_RESERVE"},
+	{"swap", "SWAP"},
+	{"pids", "PIDS"},
+	{"io-weight", "IO_WEIGHT"},
+	{"cpuset", "CPUSET"},
+	{"ptys", "PTYS"},
+};
+const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
+
+const char *const quota_help[] = {
+	"  --cpus N             hard CPU cap in CPUs (0.5, 1.5) or 'unlimited'",
+	"  --cpu-burst N        extra CPU the VPS may bank and spend in bursts (<= --cpus)",
+	"  --cpu-weight W       share of contended CPU, 1..10000 (100 = normal)",
+	"  --memory SIZE        hard RAM cap (512M, 2G)",
+	"  --memory-reserve SIZE  RAM protected from reclaim (<= --memory)",
+	"  --swap SIZE          swap on top of RAM",
+	"  --pids N             process/thread cap",
+	"  --io-weight W        share of disk time, 1..10000",
+	"  --cpuset LIST        CPUs to run on (0-3,5); '' = all",
+	"  --ptys N             ptys the VPS may hold at once, enter's included (devpts max=)",
+	NULL,
+};
+
+struct option *cli_quota_options(const struct option *own, size_t n_own, struct option *out,
+				 size_t cap)
+{
+	if (n_own + quota_flags_n + 1 > cap)
+		return NULL;
+	memcpy(out, own, n_own * sizeof(*own));
+	for (size_t i = 0; i < quota_flags_n; i++)
+		out[n_own + i] = (struct option){quota_flags[i].flag, required_argument, NULL,
+						 QUOTA_OPT_BASE + (int)i};
+	out[n_own + quota_flags_n] = (struct option){0};
+	return out;
+}
+
+int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
+{
+	size_t i = (size_t)(opt - QUOTA_OPT_BASE);
+	int r;
+
+	if (opt < QUOTA_OPT_BASE || i >= quota_flags_n)
+		return -EINVAL;
+	r = conf_set(vps_config_keys, vps_config_keys_n, cfg, quota_flags[i].key, value);
+	if (r < 0)
+		snprintf(err, errlen, "invalid --%s '%.64s'%s", quota_flags[i].flag, value,
+			 r == -ERANGE ? ": out of range" : "");
+	return r;
+}
+
+int cli_quota_host_check(const struct vps_quota *q, const char *what, char *err, size_t errlen)
+{
+	_cleanup_free_ char *online = NULL;
+	unsigned cpu;
+	int r;
+
+	if (!q->cpuset[0])
+		return 0;
+	r = read_file_at(AT_FDCWD, "/sys/devices/system/cpu/online", 4096, &online, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read the host's online CPUs: %s", strerror(-r));
+		return r;
+	}
+	online[strcspn(online, "\n")] = '\0';
+	r = cpuset_first_outside(q->cpuset, online, &cpu);
+	if (r > 0)
+		snprintf(err, errlen, "%s '%.64s' names CPU %u, which this host does not have "
+			 "(online: %.64s)", what, q->cpuset, cpu, online);
+	else if (r < 0)
+		snprintf(err, errlen, "%s '%.64s' or the host's online CPUs '%.64s' is not a CPU "
+			 "list", what, q->cpuset, online);
+	return r > 0 ? -EINVAL : r;
+}
+
+int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
+		       char *err, size_t errlen)
+{
+	char names[_VPS_QUOTA_FIELD_MAX][40];
+	const char *np[_VPS_QUOTA_FIELD_MAX];
+	struct vps_cgroup_error e = {{0}};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
+
+	/* a flag for what was typed, the key it came from for the rest */
+	for (size_t i = 0; i < _VPS_QUOTA_FIELD_MAX && i < quota_flags_n; i++) {
+		if (given & (1u << i))
+			snprintf(names[i], sizeof(names[i]), "--%s", quota_flags[i].flag);
+		else
+			snprintf(names[i], sizeof(names[i]), "%s%s", other_prefix, quota_flags[i].key);
+		np[i] = names[i];
+	}
+	r = vps_quota_check(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, np, &e, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
+		return r;
+	}
+	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err, errlen);
+	if (r < 0)
+		return r;
+	/* --ptys follows the cgroup quota flags in quota_flags[] */
+	return vps_devpts_check(cfg->ptys, given & (1u << _VPS_QUOTA_FIELD_MAX) ? "--ptys" : "PTYS",
+				err, errlen);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vpsctl destroy */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addresses.h"
+#include "cleanup.h"
+#include "cli.h"
+#include "fileio.h"
+#include "lifecycle.h"
+#include "lock.h"
+#include "network.h"
+#include "state.h"
+
+static const char *const destroy_help[] = {
+	"Remove a VPS: its root filesystem, config and runtime state.",
+	"",
+	"  --force              stop it first if it is running",
+	NULL,
+};
+
+int cmd_destroy(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
+	_cleanup_close_ int lock = -EBADF, base = -EBADF;
+	struct vps_config cfg;
+	struct vps_state st;
+	enum vps_run_state rs;
+	bool force = false;
+	char err[256], run[PATH_MAX];
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		if (opt == 'f')
+			force = true;
+		else if (opt == 'h')
+			return cli_print_help("destroy NAME [--force]", destroy_help), 0;
+		else
+			return cli_bad_option(c, argv);
+	}
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
+	lock = cli_lock(c, argv[optind]);
+	if (lock < 0)
+		return EXIT_FAILURE;
+	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, err, sizeof(err));
+	/* A file of a newer vpsctl may hold what this one does not know to undo. */
+	if (r == -ENOENT || r == -EPROTONOSUPPORT || (r < 0 && !force))
+		return cli_fail(argv[optind], "%s%s", err,
+				r == -ENOENT || r == -EPROTONOSUPPORT ? "" : " (--force destroys it anyway)");
+	if (r < 0)
+		vps_config_init(&cfg, argv[optind], &c->node);
+	rs = vps_run_state_get(&c->paths, cfg.name, &st);
+	if (rs == VPS_UNKNOWN && (!force || st.error == -EPROTONOSUPPORT))
+		return cli_fail(cfg.name, "state unreadable: %s; %s", st.error_text,
+				st.error == -EPROTONOSUPPORT ? "not destroying it"
+							     : "stop it first or use --force");
+	if (rs != VPS_STOPPED) {
+		if (!force)
+			return cli_fail(cfg.name, "is running; stop it first or use --force");
+		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, err, sizeof(err));
+		if (r < 0)
+			return cli_fail(cfg.name, "%s", err);
+	}
+	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
+	if (r < 0)
+		return cli_fail(cfg.name, "Failed to remove its cgroup: %s", strerror(-r));
+	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = base < 0 ? -errno : rm_rf_at(base, cfg.name);
+	if (r < 0)
+		return cli_fail(cfg.name, "Failed to remove its files: %s", strerror(-r));
+	vps_addresses_release(&c->paths, cfg.name, cfg.ip_address);
+	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
+		(void)rm_rf_at(AT_FDCWD, run);
+	vps_lock_unlink(&c->paths, cfg.name);
+	return 0;
+}

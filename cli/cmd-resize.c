@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vpsctl resize / stats: live quota changes and the usage and failure counters behind them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addresses.h"
+#include "cleanup.h"
+#include "cli-quota.h"
+#include "cli.h"
+#include "devpts.h"
+#include "disk.h"
+#include "network.h"
+#include "state.h"
+
+enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK };
+
+static const char *const resize_help[] = {
+	"Change a VPS's quotas. vps.conf is saved first; a running VPS then gets them at once",
+	"(never restarted), and a value the kernel refuses takes every change back, the file",
+	"included. The change starts from the limits the kernel holds: one changed behind",
+	"vpsctl's back is set back. They hold across reboots inside the VPS. Shrinking memory",
+	"below what the VPS uses waits SHRINK_TIMEOUT, then is refused with the usage unless",
+	"--force (the VPS's own processes are then OOM-killed, nothing else; it says which).",
+	"",
+	"  --force              apply a memory shrink even if usage stays above it",
+	"  --ip-add CIDR        give eth0 another address (repeatable)",
+	"  --ip-del ADDR        take an address away (repeatable)",
+	"  --bandwidth RATE     cap each direction (10mbit); 0 = no cap",
+	"  --disk SIZE          grow the VPS's disk (online when it runs; disks only grow)",
+	NULL,
+};
+
+/* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
+static int net_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
+{
+	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], x;
+	char list[sizeof(cfg->ip_address)] = "", buf[64];
+	size_t n = 0;
+	bool found = false;
+
+	if (opt == OPT_DISK) {
+		uint64_t old = cfg->disk;
+
+		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", value) < 0 ||
+		    cfg->disk == VALUE_UNLIMITED)
+			return snprintf(err, errlen, "invalid --disk '%.64s'", value), -EINVAL;
+		if (!old)
+			return snprintf(err, errlen, "the VPS has no disk image of its own "
+					"(create it with --disk)"), -EINVAL;
+		if (cfg->disk < old)
+			return snprintf(err, errlen, "a disk can only grow"), -EINVAL;
+		return 0;
+	}
+	if (opt == OPT_BANDWIDTH) {
+		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "BANDWIDTH", value) < 0)
+			return snprintf(err, errlen, "invalid --bandwidth '%.64s'", value), -EINVAL;
+		return 0;
+	}
+	if (netsetup_addr_parse(value, &x) < 0 ||
+	    netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0)
+		return snprintf(err, errlen, "invalid address '%.64s'", value), -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		bool same = netsetup_addr_equal(&addrs[i], &x);
+
+		found |= same;
+		if (same && opt == OPT_IP_DEL)
+			continue;
+		if (list[0])
+			strcat(list, " ");
+		strcat(list, netsetup_addr_format(&addrs[i], buf, sizeof(buf)));
+	}
+	if (opt == OPT_IP_DEL && !found)
+		return snprintf(err, errlen, "address %.64s is not the VPS's", value), -ENOENT;
+	if (opt == OPT_IP_ADD && found)
+		return snprintf(err, errlen, "address %.64s is the VPS's already", value), -EEXIST;
+	if (opt == OPT_IP_ADD) {
+		if (strlen(list) + 66 > sizeof(list))
+			return snprintf(err, errlen, "too many addresses"), -E2BIG;
+		if (list[0])
+			strcat(list, " ");
+		strcat(list, netsetup_addr_format(&x, buf, sizeof(buf)));
+	}
+	strcpy(cfg->ip_address, list);
+	return 0;
+}
+
+/* 0, or the exit status after the message (-1: --help was printed). */
+static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
+			bool *force)
+{
+	static const struct option own[] = {
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"ip-add", required_argument, NULL, OPT_IP_ADD},
+		{"ip-del", required_argument, NULL, OPT_IP_DEL},
+		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+		{"disk", required_argument, NULL, OPT_DISK},
+	};
+	struct { int opt; const char *value; } set[32];
+	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
+	size_t n_set = 0;
+	unsigned given = 0;
+	char err[256];
+	int opt;
+
+	if (!opts)
+		return EXIT_FAILURE;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		bool quota = opt >= QUOTA_OPT_BASE && opt < QUOTA_OPT_BASE + (int)quota_flags_n;
+
+		if (opt == OPT_FORCE) {
+			*force = true;
+		} else if (opt == OPT_HELP || opt == 'h') {
+			cli_print_help("resize NAME [quota options] [--force]", resize_help);
+			cli_print_help("", quota_help);
+			return -1;
+		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_DISK)) &&
+			   n_set < ELEMENTSOF(set)) {
+			set[n_set].opt = opt;
+			set[n_set++].value = optarg;
+			if (quota)
+				given |= 1u << (opt - QUOTA_OPT_BASE);
+		} else {
+			return cli_bad_option(c, argv);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(c, "expected exactly one VPS name");
+	if (n_set == 0)
+		return cli_usage_error(c, "nothing to change: give at least one option");
+	if (cli_check_name(c, argv[optind]))
+		return EXIT_USAGE;
+	if (cli_load_node(c) || cli_load_vps(c, argv[optind], cfg) < 0)
+		return EXIT_FAILURE;
+	for (size_t i = 0; i < n_set; i++)
+		if ((set[i].opt >= QUOTA_OPT_BASE
+			     ? cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err))
+			     : net_set(cfg, set[i].opt, set[i].value, err, sizeof(err))) < 0)
+			return cli_fail(cfg->name, "%s", err);
+	if (cli_quota_validate(cfg, given, "vps.conf ", err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s", err);
+	if (vps_addresses_claim(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s", err);
+	return 0;
+}
+
+static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
+{
+	struct vps_state st;
+
+	switch (vps_run_state_get(&c->paths, name, &st)) {
+	case VPS_STOPPED:
+		return -ESRCH;
+	case VPS_UNKNOWN:
+		/* which cgroup, and whether it runs, is not known: change nothing */
+		cli_fail(name, "state unreadable: %s; not resizing", st.error_text);
+		return -EBADMSG;
+	default:
+		return vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent
+							  : c->node.cgroup_parent,
+				      name, ret);
+	}
+}
+
+/* Before a memory shrink that has to wait: say so, and for how long. */
+static void announce_wait(struct cli *c, struct vps_cgroup *cg, const struct vps_quota *from,
+			  const struct vps_config *cfg, bool force)
+{
+	struct vps_cgroup_stats s = {0};
+
+	if (cfg->quota.memory >= from->memory || vps_cgroup_stats(cg, &s) < 0 ||
+	    s.memory_current <= cfg->quota.memory)
+		return;
+	fprintf(stderr, "vpsctl: %s: memory usage %.1fM is above the new limit %.1fM: waiting up "
+		"to %.1f s for it to fall%s\n", cfg->name, (double)s.memory_current / (1 << 20),
+		(double)cfg->quota.memory / (1 << 20), (double)c->node.shrink_timeout / 1000,
+		force ? ", then killing processes of the VPS (--force)" : "");
+}
+
+/* One resize: vps.conf is saved first, then the running VPS gets the values; a step that
+ * fails undoes the ones before it and puts the old vps.conf back, so the file and the kernel
+ * never disagree (a full disk changes nothing at all). */
+struct resize {
+	struct cli *c;
+	struct vps_config old, cfg;
+	struct vps_cgroup *cg; /* NULL: the VPS is stopped */
+	pid_t init;            /* 0: not running */
+	int dir;               /* the VPS's directory */
+	bool force;
+	bool quota_done, net_tried, ptys_done, disk_tried; /* what undo() has to take back */
+};
+
+#define CONF_BACKUP "vps.conf.resize-old"
+
+/* The old file stays as a hard link until the resize is done: putting it back is a rename,
+ * which needs no free space. */
+static int save(struct resize *z)
+{
+	int r;
+
+	if (unlinkat(z->dir, CONF_BACKUP, 0) < 0 && errno != ENOENT)
+		return -errno;
+	if (linkat(z->dir, "vps.conf", z->dir, CONF_BACKUP, 0) < 0)
+		return -errno;
+	r = vps_config_save_at(z->dir, &z->cfg);
+	if (r < 0)
+		(void)unlinkat(z->dir, CONF_BACKUP, 0);
+	return r;
+}
+
+static int restore(struct resize *z)
+{
+	return renameat(z->dir, CONF_BACKUP, z->dir, "vps.conf") < 0 ? -errno : 0;
+}
+
+/* The kernel's limits, not the old config, are where the change starts: a limit changed
+ * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
+ * holds every limit of the config (what status shows). */
+static int apply_quota(struct resize *z, char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	struct vps_cgroup_stats before = {0}, after = {0};
+	struct vps_quota from;
+	int r;
+
+	if (vps_cgroup_read_quota(z->cg, &from) < 0)
+		from = z->old.quota;
+	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
+	(void)vps_cgroup_stats(z->cg, &before);
+	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
+			      z->force, &e);
+	if (r == -EBUSY && !z->force)
+		return snprintf(err, errlen, "%s after %.1f s (--force shrinks anyway, killing "
+				"processes of the VPS)", e.message,
+				(double)z->c->node.shrink_timeout / 1000), r;
+	if (r < 0)
+		return snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r)), r;
+	z->quota_done = true;
+	if (e.message[0])
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.message);
+	if (z->force && vps_cgroup_stats(z->cg, &after) == 0 &&
+	    after.memory_oom_kills > before.memory_oom_kills)
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64
+			" process(es) of the VPS\n", z->cfg.name,
+			after.memory_oom_kills - before.memory_oom_kills);
+	return 0;
+}
+
+static int apply_net(struct resize *z, char *err, size_t errlen)
+{
+	char nerr[256] = "";
+	int r;
+
+	z->net_tried = true; /* a change that failed half-way is taken back too */
+	r = vps_net_update(&z->old, &z->cfg, &z->c->node, z->init, nerr, sizeof(nerr));
+	if (r == -ENODEV) {
+		fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", z->cfg.name, nerr);
+		z->net_tried = false;
+		return 0;
+	}
+	if (r < 0)
+		return snprintf(err, errlen, "%s", nerr[0] ? nerr : "network change failed"), r;
+	return 0;
+}
+
+static int apply_disk(struct resize *z, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	int r = vps_path(&z->c->paths, z->cfg.name, NULL, dir, sizeof(dir));
+
+	z->disk_tried = true;
+	if (r == 0)
+		r = vps_disk_grow(dir, z->init, z->cfg.disk, err, errlen);
+	if (r == -EAGAIN) {
+		fprintf(stderr, "vpsctl: %s: %s\n", z->cfg.name, err);
+		r = 0;
+	}
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "Failed to grow the disk: %s", strerror(-r));
+	return r;
+}
+
+/* A running VPS's devpts takes the new cap at once; where that cannot be done safely (the
+ * tenant replaced its /dev/pts), the next start applies it, and we say so. */
+static int set_ptys(const struct resize *z, uint64_t ptys, char *err, size_t errlen)
+{
+	struct vps_state st;
+	int r;
+
+	if (vps_run_state_get(&z->c->paths, z->cfg.name, &st) != VPS_RUNNING)
+		return 0;
+	r = vps_devpts_resize(st.init_pid, st.init_start, ptys, err, errlen);
+	if (r == -EAGAIN) {
+		fprintf(stderr, "vpsctl: %s: the pty cap cannot be changed live: %s; saved for the "
+			"next start\n", z->cfg.name, err);
+		err[0] = '\0';
+		return 0;
+	}
+	return r == -ESRCH ? 0 : r;
+}
+
+static int apply_ptys(struct resize *z, char *err, size_t errlen)
+{
+	int r = set_ptys(z, z->cfg.ptys, err, errlen);
+
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "Failed to change the pty cap: %s", strerror(-r));
+	z->ptys_done = r == 0;
+	return r;
+}
+
+/* The disk last: a grown image cannot shrink back, so nothing may fail after it. */
+static int apply(struct resize *z, char *err, size_t errlen)
+{
+	int r = 0;
+
+	if (z->cg)
+		r = apply_quota(z, err, errlen);
+	if (r == 0 && z->init > 0)
+		r = apply_net(z, err, errlen);
+	if (r == 0 && z->init > 0 && z->cfg.ptys != z->old.ptys)
+		r = apply_ptys(z, err, errlen);
+	if (r == 0 && z->cfg.disk != z->old.disk)
+		r = apply_disk(z, err, errlen);
+	return r;
+}
+
+/* Undoes what apply() did, last step first, and puts the old vps.conf back. A step that
+ * cannot be undone stops there: vps.conf then keeps the new values, and what says so. */
+static int undo(struct resize *z, char *what, size_t len)
+{
+	char nerr[256] = "";
+	int r;
+
+	if (z->ptys_done && set_ptys(z, z->old.ptys, nerr, sizeof(nerr)) < 0)
+		return snprintf(what, len, "the new pty cap stays in force (%s); vps.conf keeps it",
+				nerr), -EIO;
+	if (z->net_tried &&
+	    vps_net_update(&z->cfg, &z->old, &z->c->node, z->init, nerr, sizeof(nerr)) < 0)
+		return snprintf(what, len, "the network could not be changed back (%s); vps.conf "
+				"keeps the new values", nerr), -EIO;
+	if (z->quota_done && vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
+					       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0)
+		return snprintf(what, len, "the new quotas stay in force, and vps.conf keeps them"),
+		       -EIO;
+	r = restore(z);
+	if (r < 0)
+		snprintf(what, len, "the VPS has the old values, but the old vps.conf could not be "
+			 "put back: %s", strerror(-r));
+	return r;
+}
+
+static int open_running(struct resize *z)
+{
+	struct vps_state st;
+	int r = open_cgroup(z->c, z->cfg.name, &z->cg);
+
+	if (r == -ESRCH)
+		return 0;
+	if (r == -EBADMSG)
+		return r;
+	if (r < 0)
+		return cli_fail(z->cfg.name, "Failed to open its cgroup: %s", strerror(-r)), r;
+	if (vps_run_state_get(&z->c->paths, z->cfg.name, &st) == VPS_RUNNING)
+		z->init = (pid_t)st.init_pid;
+	return 0;
+}
+
+static int open_dir(struct resize *z)
+{
+	char path[PATH_MAX];
+	int r = vps_path(&z->c->paths, z->cfg.name, NULL, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	z->dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return z->dir < 0 ? -errno : 0;
+}
+
+static int resize_locked(struct resize *z)
+{
+	char err[256] = "", what[320] = "";
+	int r;
+
+	r = open_dir(z);
+	if (r < 0)
+		return cli_fail(z->cfg.name, "Failed to open its directory: %s", strerror(-r));
+	r = save(z);
+	if (r < 0)
+		return cli_fail(z->cfg.name, "Failed to save vps.conf: %s; nothing was changed",
+				strerror(-r));
+	if (apply(z, err, sizeof(err)) < 0) {
+		if (undo(z, what, sizeof(what)) < 0) {
+			(void)unlinkat(z->dir, CONF_BACKUP, 0);
+			return cli_fail(z->cfg.name, "%s; undoing the resize failed: %s", err, what);
+		}
+		/* a disk image that grew stays grown: disks only grow */
+		return cli_fail(z->cfg.name, z->disk_tried
+				? "%s; vps.conf and the other limits are as they were"
+				: "%s; nothing was changed", err);
+	}
+	(void)unlinkat(z->dir, CONF_BACKUP, 0);
+	if (strcmp(z->old.ip_address, z->cfg.ip_address) != 0) {
+		/* drop the claims of the old list, then claim the new one again */
+		vps_addresses_release(&z->c->paths, z->cfg.name, z->old.ip_address);
+		(void)vps_addresses_claim(&z->c->paths, &z->cfg, &z->c->node, err, sizeof(err));
+	}
+	return 0;
+}
+
+int cmd_resize(struct cli *c, int argc, char **argv)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct resize z = {.c = c, .dir = -EBADF};
+	int r;
+
+	/* Parse twice: once to find the name for the lock, then again under it, so the
+	 * config we change is the one on disk after any other command finished. */
+	r = parse_resize(c, argc, argv, &z.cfg, &z.force);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	lock = cli_lock(c, z.cfg.name);
+	if (lock < 0 || cli_load_vps(c, z.cfg.name, &z.old) < 0)
+		return EXIT_FAILURE;
+	optind = 0;
+	r = parse_resize(c, argc, argv, &z.cfg, &z.force);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	r = open_running(&z);
+	if (r == 0)
+		r = resize_locked(&z);
+	vps_cgroup_free(z.cg);
+	closep(&z.dir);
+	return r == 0 ? 0 : EXIT_FAILURE;
+}
+
+static void print_net(const struct netsetup_link_stats *n, bool json)
+{
+	/* The node end counts the other way round: what it received, the VPS sent. */
+	if (json)
+		printf(",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64
+		       ",\"net_rx_packets\":%" PRIu64 ",\"net_tx_packets\":%" PRIu64
+		       ",\"net_rx_dropped\":%" PRIu64 ",\"net_tx_dropped\":%" PRIu64,
+		       n->tx_bytes, n->rx_bytes, n->tx_packets, n->rx_packets, n->tx_dropped,
+		       n->rx_dropped);
+	else
+		printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
+		       " bytes (%" PRIu64 " packets), dropped %" PRIu64 "/%" PRIu64 "\n",
+		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, n->tx_dropped,
+		       n->rx_dropped);
+}
+
+static void print_stats(const char *name, const struct vps_cgroup_stats *s,
+			const struct netsetup_link_stats *net, const uint64_t *disk, bool json)
+{
+	static const char *const fmt_json =
+		"{\"name\":\"%s\",\"cpu_usage_usec\":%" PRIu64 ",\"nr_periods\":%" PRIu64
+		",\"nr_throttled\":%" PRIu64 ",\"throttled_usec\":%" PRIu64
+		",\"memory_current\":%" PRIu64 ",\"memory_peak\":%" PRIu64
+		",\"memory_max\":%" PRIu64 ",\"swap_current\":%" PRIu64
+		",\"pids_current\":%" PRIu64 ",\"pids_max\":%" PRIu64
+		",\"memory_high_events\":%" PRIu64 ",\"memory_max_events\":%" PRIu64
+		",\"memory_oom_events\":%" PRIu64 ",\"memory_oom_kills\":%" PRIu64
+		",\"pids_max_events\":%" PRIu64;
+	char a[32], b[32], m[32], w[32];
+
+	if (json) {
+		printf(fmt_json, name, s->cpu_usage_usec, s->cpu_nr_periods, s->cpu_nr_throttled,
+		       s->cpu_throttled_usec, s->memory_current, s->memory_peak, s->memory_max,
+		       s->swap_current, s->pids_current, s->pids_max, s->memory_high_events,
+		       s->memory_max_events, s->memory_oom_events, s->memory_oom_kills,
+		       s->pids_max_events);
+		if (net)
+			print_net(net, true);
+		if (disk)
+			printf(",\"disk_size\":%" PRIu64 ",\"disk_used\":%" PRIu64, disk[0], disk[1]);
+		printf("}\n");
+		return;
+	}
+	printf("cpu:    %.3f s used, throttled %" PRIu64 " of %" PRIu64 " periods (%.3f s)\n",
+	       (double)s->cpu_usage_usec / 1e6, s->cpu_nr_throttled, s->cpu_nr_periods,
+	       (double)s->cpu_throttled_usec / 1e6);
+	printf("memory: %s used, %s peak, %s max, %s swap\n",
+	       format_size(s->memory_current, a, sizeof(a)), format_size(s->memory_peak, b, sizeof(b)),
+	       format_size(s->memory_max, m, sizeof(m)), format_size(s->swap_current, w, sizeof(w)));
+	printf("pids:   %" PRIu64 " of %s\n", s->pids_current, format_count(s->pids_max, a, sizeof(a)));
+	printf("failcnt: memory.high %" PRIu64 ", memory.max %" PRIu64 ", oom %" PRIu64
+	       ", oom_kill %" PRIu64 ", pids.max %" PRIu64 "\n",
+	       s->memory_high_events, s->memory_max_events, s->memory_oom_events,
+	       s->memory_oom_kills, s->pids_max_events);
+	if (net)
+		print_net(net, false);
+	if (disk)
+		printf("disk:   %" PRIu64 " of %" PRIu64 " bytes used\n", disk[1], disk[0]);
+}
+
+int cmd_stats(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'}, {0}};
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	struct vps_cgroup_stats s = {0};
+	struct netsetup_link_stats net;
+	char host_if[NETSETUP_IFNAMSIZ];
+	struct vps_config cfg;
+	uint64_t disk[2] = {0, 0}; /* size, used */
+	bool json = false, have_net;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'h')
+			return printf("Usage: vpsctl stats NAME [--json]\n"
+				      "CPU, memory and pids usage of a running VPS, with failure\n"
+				      "counters (limits hit, OOM kills, refused forks).\n"), 0;
+		else
+			return cli_bad_option(c, argv);
+	}
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
+	if (cli_load_vps(c, argv[optind], &cfg) < 0)
+		return EXIT_FAILURE;
+	r = open_cgroup(c, cfg.name, &cg);
+	if (r == -ESRCH)
+		return cli_fail(cfg.name, "not running");
+	if (r == 0)
+		r = vps_cgroup_stats(cg, &s);
+	if (r < 0)
+		return cli_fail(cfg.name, "Failed to read its cgroup: %s", strerror(-r));
+	netsetup_host_ifname(cfg.name, host_if);
+	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
+	if (cfg.disk) {
+		struct vps_state st;
+
+		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING)
+			(void)vps_disk_usage((pid_t)st.init_pid, &disk[0], &disk[1]);
+	}
+	print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
+	return 0;
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vpsctl start / stop / restart */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli-quota.h"
+#include "cli.h"
+#include "lifecycle.h"
+#include "parse.h"
+#include "state.h"
+#include "storage.h"
+#include "validate.h"
+
+#ifdef VPSCTL_ARCHIVE_VERBS
+static const vps_tree_unpack_fn tree_unpack = vps_storage_unpack_tree;
+#else
+/* an overlay's shared tree to unpack: start goes on in vpsctl-template (main.c) */
+static const vps_tree_unpack_fn tree_unpack = NULL;
+#endif
+
+static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, int *lock)
+{
+	struct vps_state st;
+	char err[512] = "", note[256];
+	int r;
+
+	switch (vps_run_state_get(&c->paths, cfg->name, &st)) {
+	case VPS_STOPPED:
+		break;
+	case VPS_UNKNOWN:
+		return cli_fail(cfg->name, "state unreadable: %s; 'vpsctl stop %s' stops what runs of it",
+				st.error_text, cfg->name);
+	default:
+		return cli_fail(cfg->name, "is already running");
+	}
+	r = vps_boot_check(&c->paths, cfg, &c->node, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err);
+	/* the host may have lost CPUs since the cpuset was checked */
+	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", err, sizeof(err)) < 0)
+		return cli_fail(cfg->name, "%s; choose others with 'vpsctl resize %s --cpuset LIST'",
+				err, cfg->name);
+	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
+	if (r < 0)
+		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",
+				strerror(-r));
+	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), err, sizeof(err));
+	if (r == -EAGAIN && !tree_unpack) {
+		closep(lock); /* the other build takes it again */
+		return cli_exec_archive_build(c);
+	}
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err);
+	if (note[0])
+		fprintf(stderr, "vpsctl: %s: %s\n", cfg->name, note);
+	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
+	return 0;
+}
+
+static const char *const start_help[] = {
+	"Start a VPS; returns once its init runs.",
+	"",
+	"  --foreground         supervise it from this process (for systemd) until it stops",
+	NULL,
+};
+
+int cmd_start(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"foreground", no_argument, NULL, 'F'},
+					     {"help", no_argument, NULL, 'h'}, {0}};
+	_cleanup_close_ int lock = -EBADF;
+	struct vps_config cfg;
+	bool fg = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'F')
+			fg = true;
+		else if (opt == 'h')
+			return cli_print_help("start NAME [--foreground]", start_help), 0;
+		else
+			return cli_bad_option(c, argv);
+	}
+	if ((opt = cli_one_vps(c, argc, argv)) != 0)
+		return opt;
+	lock = cli_lock(c, argv[optind]);
+	if (lock < 0 || cli_load_vps(c, argv[optind], &cfg) < 0)
+		return EXIT_FAILURE;
+	return start_locked(c, &cfg, fg, &lock);
+}
+
+struct stop_args {
+	const char *name;
+	unsigned timeout;
+	bool force;
+};
+
+static const char *const stop_help[] = {
+	"Power a VPS off: its init gets its power-off signal; after the timeout every process",
+	"left is killed.",
+	"",
+	"  --timeout S          seconds to wait for a clean power-off (default: STOP_TIMEOUT)",
+	"  --force              kill at once",
+	NULL,
+};
+
+static const char *const restart_help[] = {
+	"Stop a VPS (as 'vpsctl stop' does, if it runs) and start it again.",
+	"",
+	"  --timeout S          seconds to wait for a clean power-off (default: STOP_TIMEOUT)",
+	"  --force              kill at once instead of powering off",
+	NULL,
+};
+
+static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
+		      const char *const *help, struct stop_args *a)
+{
+	static const struct option opts[] = {{"timeout", required_argument, NULL, 't'},
+					     {"force", no_argument, NULL, 'f'},
+					     {"help", no_argument, NULL, 'h'}, {0}};
+	int opt, t = -1;
+
+	while ((opt = getopt_long(argc, argv, "t:fh", opts, NULL)) != -1) {
+		if (opt == 't') {
+			if (parse_int_range(optarg, 0, 86400, &t) < 0)
+				return cli_usage_error(c, "invalid --timeout '%.32s'", optarg), -1;
+		} else if (opt == 'f') {
+			a->force = true;
+		} else if (opt == 'h') {
+			cli_print_help(usage, help);
+			return -2;
+		} else {
+			return cli_bad_option(c, argv), -1;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(c, "expected exactly one VPS name"), -1;
+	a->name = argv[optind];
+	if (cli_check_name(c, a->name) || cli_load_node(c))
+		return -1;
+	a->timeout = t >= 0 ? (unsigned)t : (unsigned)c->node.stop_timeout;
+	return 0;
+}
+
+static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct stop_args *a)
+{
+	struct vps_state st;
+	char err[512] = "";
+	int r;
+
+	if (vps_run_state_get(&c->paths, cfg->name, &st) == VPS_UNKNOWN &&
+	    st.error != -EPROTONOSUPPORT)
+		fprintf(stderr, "vpsctl: %s: state unreadable: %s; stopping it from its processes "
+			"and cgroup\n", cfg->name, st.error_text);
+	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, err, sizeof(err));
+
+	if (r < 0)
+		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
+	return 0;
+}
+
+/* Stopping needs only the runtime state and the cgroup: a corrupt vps.conf does not keep a
+ * VPS running (its supervisor knows how to power it off; without one it is killed). Only a
+ * vps.conf of a newer vpsctl stops the stop. */
+static int load_for_stop(struct cli *c, const char *name, struct vps_config *ret)
+{
+	char err[256] = "";
+	int r = vps_config_load(&c->paths, name, &c->node, ret, err, sizeof(err));
+
+	if (r == 0)
+		return 0;
+	if (r == -ENOENT || r == -EPROTONOSUPPORT)
+		return cli_fail(name, "%s", err), r;
+	fprintf(stderr, "vpsctl: %s: %s; stopping it from its runtime state\n", name, err);
+	vps_config_init(ret, name, &c->node);
+	ret->poweroff_signal = 0;
+	return 0;
+}
+
+int cmd_stop(struct cli *c, int argc, char **argv)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct stop_args a = {0};
+	struct vps_config cfg;
+	int r = parse_stop(c, argc, argv, "stop NAME [--timeout S] [--force]", stop_help, &a);
+
+	if (r < 0)
+		return r == -2 ? 0 : EXIT_USAGE;
+	lock = cli_lock(c, a.name);
+	if (lock < 0 || load_for_stop(c, a.name, &cfg) < 0)
+		return EXIT_FAILURE;
+	return stop_locked(c, &cfg, &a);
+}
+
+int cmd_restart(struct cli *c, int argc, char **argv)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct stop_args a = {0};
+	struct vps_config cfg;
+	struct vps_state st;
+	int r = parse_stop(c, argc, argv, "restart NAME [--timeout S] [--force]", restart_help,
+			   &a);
+
+	if (r < 0)
+		return r == -2 ? 0 : EXIT_USAGE;
+	lock = cli_lock(c, a.name);
+	if (lock < 0 || cli_load_vps(c, a.name, &cfg) < 0)
+		return EXIT_FAILURE;
+	if (vps_run_state_get(&c->paths, cfg.name, &st) != VPS_STOPPED &&
+	    stop_locked(c, &cfg, &a) != 0)
+		return EXIT_FAILURE;
+	return start_locked(c, &cfg, false, &lock);
+}

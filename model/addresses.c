@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The node's address index (VAR/addresses/IP -> the VPS that holds it): no two VPSes share
+ * an address, and every address lies in one of the node's subnets and is a host's. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "addresses.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "lock.h"
+#include "netsetup.h"
+#include "parse.h"
+
+/* The address index: one file per address in var/lib/vpsctl/addresses, named by the address
+ * and holding the name of the VPS that has it. Created with O_EXCL, so two VPSes can never
+ * claim one address, and a start looks at its own addresses only instead of every vps.conf.
+ * A claim is live while its VPS lists the address or while its VPS's lock is held (a create
+ * or resize under way: its vps.conf does not list the address yet). Any other claim (a create
+ * that was killed, a hand edit) is stale and taken over, under the claimant's lock and the
+ * index's own flock, so two takers never both win. */
+/* The index's directory fd; made on first use only, so a start costs one open here. */
+static int index_open(const struct vps_paths *p)
+{
+	char buf[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%s/../addresses", p->vps_base), fd, r;
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	r = mkdir_p(buf, 0700);
+	if (r < 0)
+		return r;
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
+static bool owner_has(const struct vps_paths *p, const struct node_config *node,
+		      const char *owner, const struct netsetup_addr *a)
+{
+	struct netsetup_addr theirs[NETSETUP_ADDR_LIST_MAX];
+	struct vps_config other;
+	char e[256];
+	size_t m = 0;
+
+	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, e, sizeof(e)) < 0 ||
+	    netsetup_addr_list_parse(other.ip_address, theirs, NETSETUP_ADDR_LIST_MAX, &m) < 0)
+		return false;
+	for (size_t j = 0; j < m; j++)
+		if (netsetup_addr_equal(a, &theirs[j]))
+			return true;
+	return false;
+}
+
+/* The claimant of ip ("" when there is none). */
+static int read_owner(int dfd, const char *ip, char **ret)
+{
+	int r = read_file_at(dfd, ip, 64, ret, NULL);
+
+	if (r == -ENOENT) {
+		*ret = strdup("");
+		return *ret ? 0 : -ENOMEM;
+	}
+	if (r == 0)
+		(*ret)[strcspn(*ret, "\n")] = '\0';
+	return r;
+}
+
+/* Under the index lock: whether owner's claim on a is live; if not, it is ours now. */
+static int take_over(const struct vps_paths *p, const struct node_config *node, int dfd,
+		     const char *ip, const char *owner, const struct netsetup_addr *a,
+		     const char *line, char *err, size_t errlen)
+{
+	_cleanup_close_ int owner_lock = -EBADF;
+	char dir[PATH_MAX];
+	int r;
+
+	if (name_is_valid(owner)) {
+		if (owner_has(p, node, owner, a))
+			goto in_use;
+		/* Not waited for: we hold our own lock, and the owner may wait for the index. */
+		owner_lock = vps_lock(p, owner, 0);
+		if (owner_lock == -EWOULDBLOCK) {
+			snprintf(err, errlen, "address %s is being claimed by VPS '%s' (its create "
+				 "or resize is under way)", ip, owner);
+			return -EADDRINUSE;
+		}
+		if (owner_lock < 0)
+			return owner_lock;
+		/* its create may have finished between the look above and the lock */
+		if (owner_has(p, node, owner, a))
+			goto in_use;
+	}
+	r = write_file_atomic_at(dfd, ip, line, strlen(line), 0644);
+	/* a claimant that never came to exist leaves no lock file either */
+	if (r == 0 && owner_lock >= 0 && vps_path(p, owner, NULL, dir, sizeof(dir)) == 0 &&
+	    access(dir, F_OK) < 0 && errno == ENOENT)
+		vps_lock_unlink(p, owner);
+	return r;
+in_use:
+	snprintf(err, errlen, "address %s is already used by VPS '%s'", ip, owner);
+	return -EADDRINUSE;
+}
+
+/* 1: claimed now, 0: it was ours already, -EADDRINUSE (err says by whom) or -errno. */
+static int claim(const struct vps_paths *p, const struct node_config *node, const char *name,
+		 const struct netsetup_addr *a, char *err, size_t errlen)
+{
+	char ip[64], line[40];
+	_cleanup_close_ int dfd = index_open(p), fd = -EBADF;
+	_cleanup_free_ char *owner = NULL;
+	int r;
+
+	if (dfd < 0)
+		return dfd;
+	netsetup_addr_format_ip(a, ip, sizeof(ip));
+	snprintf(line, sizeof(line), "%s\n", name);
+	fd = openat(dfd, ip, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0)
+		return write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 1 : -EIO;
+	if (errno != EEXIST)
+		return -errno;
+	/* A claim to look into: one taker at a time, and the claim read again under the lock. */
+	if (flock(dfd, LOCK_EX) < 0)
+		return -errno;
+	r = read_owner(dfd, ip, &owner);
+	if (r < 0)
+		return r;
+	if (strcmp(owner, name) == 0)
+		return 0;
+	r = take_over(p, node, dfd, ip, owner, a, line, err, errlen);
+	return r < 0 ? r : 1;
+}
+
+/* Drops NAME's claims on addrs[i] where fresh[i] (made by this call): a failed check keeps
+ * only what it found. */
+static void release_fresh(const struct vps_paths *p, const char *name,
+			  const struct netsetup_addr *addrs, const bool *fresh, size_t n)
+{
+	_cleanup_close_ int dfd = index_open(p);
+	char ip[64];
+
+	for (size_t i = 0; dfd >= 0 && i < n; i++) {
+		_cleanup_free_ char *owner = NULL;
+
+		if (!fresh[i] || read_owner(dfd, netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)),
+					    &owner) < 0)
+			continue;
+		if (strcmp(owner, name) == 0)
+			(void)unlinkat(dfd, ip, 0);
+	}
+}
+
+void vps_addresses_release(const struct vps_paths *p, const char *name, const char *ip_list)
+{
+	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX];
+	char ip[64];
+	_cleanup_close_ int dfd = -EBADF;
+	size_t n = 0;
+
+	if (netsetup_addr_list_parse(ip_list, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0 || n == 0)
+		return;
+	dfd = index_open(p);
+	for (size_t i = 0; dfd >= 0 && i < n; i++) {
+		_cleanup_free_ char *owner = NULL;
+
+		netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip));
+		if (read_file_at(dfd, ip, 64, &owner, NULL) < 0)
+			continue;
+		owner[strcspn(owner, "\n")] = '\0';
+		if (strcmp(owner, name) == 0)
+			(void)unlinkat(dfd, ip, 0);
+	}
+}
+
+/* The network and broadcast addresses of the node's subnet, or of the address's own prefix,
+ * are no host's. */
+static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *subnet,
+		     const char *ip, char *err, size_t errlen)
+{
+	static const char *const what[] = {"", "network", "broadcast"};
+	enum netsetup_host_kind k = netsetup_addr_host_kind(a, subnet->prefixlen);
+	unsigned prefix = subnet->prefixlen;
+
+	if (k == NETSETUP_HOST) {
+		k = netsetup_addr_host_kind(a, a->prefixlen);
+		prefix = a->prefixlen;
+	}
+	if (k == NETSETUP_HOST)
+		return false;
+	snprintf(err, errlen, "address %s is the %s address of its subnet (/%u), not a host's",
+		 ip, what[k], prefix);
+	return true;
+}
+
+int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
+		  const struct node_config *node, char *err, size_t errlen)
+{
+	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
+	bool fresh[NETSETUP_ADDR_LIST_MAX] = {false};
+	size_t n = 0, nn = 0;
+	char buf[64];
+
+	if (netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0) {
+		snprintf(err, errlen, "invalid IP address list '%s'", cfg->ip_address);
+		return -EINVAL;
+	}
+	if (netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn) < 0) {
+		snprintf(err, errlen, "invalid NODE_ADDRESS '%s' in the node config",
+			 node->node_address);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct netsetup_addr *s = netsetup_addr_subnet_of(&addrs[i], nodes, nn);
+
+		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
+		if (!s) {
+			snprintf(err, errlen, "address %s is outside the node's subnets (%s)", buf,
+				 node->node_address);
+			return -EADDRNOTAVAIL;
+		}
+		if (netsetup_addr_equal(&addrs[i], s)) {
+			snprintf(err, errlen, "address %s is the node's own", buf);
+			return -EADDRINUSE;
+		}
+		if (reserved(&addrs[i], s, buf, err, errlen))
+			return -EADDRNOTAVAIL;
+		for (size_t j = 0; j < i; j++)
+			if (netsetup_addr_equal(&addrs[i], &addrs[j])) {
+				snprintf(err, errlen, "address %s is given twice", buf);
+				return -EINVAL;
+			}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = claim(p, node, cfg->name, &addrs[i], err, errlen);
+
+		if (r < 0) {
+			if (r != -EADDRINUSE)
+				snprintf(err, errlen, "Failed to record address %s: %s",
+					 netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
+					 strerror(-r));
+			release_fresh(p, cfg->name, addrs, fresh, i);
+			return r;
+		}
+		fresh[i] = r > 0;
+	}
+	return 0;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "ptys.h"
+#include "fileio.h"
+#include "idrange.h"
+#include "vpsctl-build.h"
+
+#define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
+#define QKEY(n, t, f, c)                                                                           \
+	{n, t, offsetof(struct vps_config, quota.f),                                               \
+	 sizeof(((struct vps_config *)0)->quota.f), c}
+
+const struct conf_key vps_config_keys[] = {
+	VKEY("HOSTNAME", CONF_HOSTNAME, hostname, "Host name inside the VPS, set at every start"),
+	VKEY("TEMPLATE", CONF_NAME, template_name, "OS template the root filesystem came from"),
+	VKEY("INIT", CONF_PATH, init, "The VPS's init, exec'd as PID 1"),
+	VKEY("POWEROFF_SIGNAL", CONF_SIGNAL, poweroff_signal,
+	     "Signal that makes the init power off (busybox SIGUSR2, systemd SIGRTMIN+4)"),
+	VKEY("ONBOOT", CONF_BOOL, onboot, "Start this VPS when the node boots (yes/no)"),
+	QKEY("CPUS", CONF_CPUS, cpus_milli, "Hard CPU cap in CPUs (1.5 = one and a half), or unlimited"),
+	QKEY("CPU_BURST", CONF_CPUS, cpu_burst_milli, "Extra CPU the VPS may bank and spend in bursts"),
+	QKEY("CPU_WEIGHT", CONF_WEIGHT, cpu_weight, "Share of contended CPU, 1..10000 (100 = normal)"),
+	QKEY("MEMORY", CONF_SIZE, memory, "Hard RAM cap (512M, 2G)"),
+	QKEY("MEMORY_RESERVE", CONF_SIZE, memory_reserve, "RAM protected from reclaim"),
+	QKEY("SWAP", CONF_SIZE, swap, "Swap on top of RAM"),
+	QKEY("PIDS", CONF_COUNT, pids, "Process and thread cap"),
+	QKEY("IO_WEIGHT", CONF_WEIGHT, io_weight, "Share of disk time, 1..10000 (100 = normal)"),
+	QKEY("CPUSET", CONF_CPUSET, cpuset, "CPUs the VPS may run on (0-3,5); empty = all"),
+	VKEY("IP_ADDRESS", CONF_IPLIST, ip_address,
+	     "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
+	VKEY("MAC", CONF_MAC, mac, "MAC address of eth0; empty = derived from the name"),
+	VKEY("MTU", CONF_MTU, mtu, "MTU of eth0 (68..65535); 0 = kernel default"),
+	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
+	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
+	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
+	VKEY("BOOT_ORDER", CONF_UINT, boot_order,
+	     "With ONBOOT: lower numbers start first at node boot; ties go by name"),
+	VKEY("CAP_ADD", CONF_CAPLIST, cap_add,
+	     "Capabilities added to the default set (NET_ADMIN,SYS_NICE); applies at the next start"),
+	VKEY("CAP_DROP", CONF_CAPLIST, cap_drop,
+	     "Capabilities removed from the default set, or all; applies at the next start"),
+	VKEY("NESTING", CONF_BOOL, nesting,
+	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
+	VKEY("SOCKETCALL", CONF_BOOL, socketcall,
+	     "Allow i386 socketcall for 32-bit glibc programs; opens the socket family gap (yes/no)"),
+	VKEY("USERNS", CONF_BOOL, userns,
+	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
+	VKEY("UID_BASE", CONF_UINT, uid_base,
+	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
+	VKEY("STORAGE", CONF_STORAGE, storage,
+	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
+	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
+	VKEY("PTYS", CONF_PTYS, ptys,
+	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
+};
+const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
+
+#define NKEY(n, t, f, c)                                                                           \
+	{n, t, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c}
+#define DKEY(n, t, f, c)                                                                           \
+	{n, t, offsetof(struct node_config, defaults.f),                                           \
+	 sizeof(((struct node_config *)0)->defaults.f), c}
+
+const struct conf_key node_config_keys[] = {
+	NKEY("CGROUP_PARENT", CONF_PATH, cgroup_parent, "Cgroup every VPS's cgroup is created under"),
+	NKEY("LOCK_TIMEOUT", CONF_UINT, lock_timeout, "Seconds a command waits for another on the same VPS"),
+	NKEY("STOP_TIMEOUT", CONF_UINT, stop_timeout, "Seconds stop waits for a clean power-off"),
+	NKEY("SHRINK_TIMEOUT", CONF_UINT, shrink_timeout, "Milliseconds a memory shrink waits for usage to fall"),
+	NKEY("BUSYBOX", CONF_PATH, busybox, "Static busybox the busybox template is built from"),
+	DKEY("DEFAULT_CPUS", CONF_CPUS, cpus_milli, "Default CPU cap of a new VPS"),
+	DKEY("DEFAULT_CPU_BURST", CONF_CPUS, cpu_burst_milli, "Default CPU burst"),
+	DKEY("DEFAULT_CPU_WEIGHT", CONF_WEIGHT, cpu_weight, "Default CPU weight"),
+	DKEY("DEFAULT_MEMORY", CONF_SIZE, memory, "Default RAM cap"),
+	DKEY("DEFAULT_MEMORY_RESERVE", CONF_SIZE, memory_reserve, "Default RAM reserve"),
+	DKEY("DEFAULT_SWAP", CONF_SIZE, swap, "Default swap"),
+	DKEY("DEFAULT_PIDS", CONF_COUNT, pids, "Default process cap"),
+	DKEY("DEFAULT_IO_WEIGHT", CONF_WEIGHT, io_weight, "Default disk weight"),
+	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
+	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
+	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
+	NKEY("UID_BASE_START", CONF_UINT, uid_base_start,
+	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
+	NKEY("STORAGE", CONF_STORAGE, storage,
+	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
+	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
+	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
+	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
+	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
+};
+const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
+
+void node_config_init(struct node_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->cgroup_parent, "/vpsctl");
+	c->lock_timeout = 10;
+	c->stop_timeout = 30;
+	c->shrink_timeout = 5000;
+	strcpy(c->busybox, BUSYBOX_PATH);
+	vps_quota_init_default(&c->defaults);
+	strcpy(c->bridge, "vpsbr0");
+	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
+	c->uid_base_start = 1000000;
+	strcpy(c->storage, "copy");
+	strcpy(c->node_services, "deny");
+	c->default_ptys = VPS_PTYS_DEFAULT;
+}
+
+/* A range of 65536 host ids from base: none of the host's own first 65536, none past the
+ * last valid id (4294967295 is (uid_t)-1). */
+static int check_id_range(const char *path, unsigned line, const char *key, uint64_t base,
+			  char *err, size_t errlen)
+{
+	if (base < VPS_IDMAP_SIZE) {
+		snprintf(err, errlen, "%s:%u: %s %" PRIu64 " overlaps the host's own ids (0-%u)",
+			 path, line, key, base, VPS_IDMAP_SIZE - 1);
+		return -EBADMSG;
+	}
+	if (base > (uint64_t)UINT32_MAX - VPS_IDMAP_SIZE) {
+		snprintf(err, errlen,
+			 "%s:%u: %s %" PRIu64 " puts its 65536 ids beyond the last host id (%u)",
+			 path, line, key, base, UINT32_MAX - 1);
+		return -EBADMSG;
+	}
+	if (!vps_idmap_base_valid(base)) {
+		snprintf(err, errlen,
+			 "%s:%u: %s %" PRIu64 " overlaps the template block (%u-%u), which owns the "
+			 "shared template trees",
+			 path, line, key, base, VPS_IDMAP_TEMPLATE_BASE,
+			 VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE - 1);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *lines,
+			 const char *name)
+{
+	const struct conf_key *k = conf_find(keys, n, name);
+
+	return k ? lines[k - keys] : 0;
+}
+
+/* The quota keys of each file, in the order of enum vps_quota_field. */
+static const char *const vps_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
+	"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE", "SWAP", "PIDS",
+	"IO_WEIGHT", "CPUSET",
+};
+static const char *const node_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
+	"DEFAULT_CPUS", "DEFAULT_CPU_BURST", "DEFAULT_CPU_WEIGHT", "DEFAULT_MEMORY",
+	"DEFAULT_MEMORY_RESERVE", "DEFAULT_SWAP", "DEFAULT_PIDS", "DEFAULT_IO_WEIGHT",
+	"DEFAULT_CPUSET",
+};
+
+/* The quota check create and resize make, on what a file says: the message names the file,
+ * the line and the key, never a flag nobody typed. What depends on the host (CPUs) is
+ * checked where the limits are applied. */
+static int check_quota(const struct vps_quota *q, const struct conf_file *f,
+		       const unsigned *lines, const char *const names[], char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	enum vps_quota_field bad;
+	unsigned line;
+
+	if (vps_quota_check(q, 0, names, &e, &bad) == 0)
+		return 0;
+	line = bad < _VPS_QUOTA_FIELD_MAX ? key_line(f->keys, f->n, lines, names[bad]) : 0;
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", f->path, line, e.message);
+	else
+		snprintf(err, errlen, "%s: %s", f->path, e.message);
+	return -EBADMSG;
+}
+
+int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
+{
+	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
+				    NODE_CONFIG_FORMAT};
+	unsigned lines[ELEMENTSOF(node_config_keys)];
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	node_config_init(ret);
+	r = read_file_at(AT_FDCWD, p->node_conf, 1 << 20, &text, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", p->node_conf, strerror(-r));
+		return r;
+	}
+	r = conf_parse(&f, ret, text, lines, err, errlen);
+	if (r == 0)
+		r = check_quota(&ret->defaults, &f, lines, node_quota_keys, err, errlen);
+	if (r < 0)
+		return r;
+	return check_id_range(p->node_conf, key_line(f.keys, f.n, lines, "UID_BASE_START"),
+			      "UID_BASE_START", ret->uid_base_start, err, errlen);
+}
+
+void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->hostname, sizeof(c->hostname), "%s", name);
+	strcpy(c->init, "/sbin/init");
+	c->poweroff_signal = SIGUSR2;
+	c->quota = node->defaults;
+	c->antispoof = true;
+	c->userns = true; /* fail closed for whoever uses a config that did not load */
+	/* a vps.conf from before the cap gets the node's: fail closed, never the shared pool */
+	c->ptys = node->default_ptys;
+	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
+	strcpy(c->storage, "copy");
+}
+
+/* What decides whether root in the VPS is host root may not be guessed: USERNS must be there,
+ * and with it a UID_BASE that is a range of its own. */
+static int check_isolation(const struct vps_config *c, const char *path, const unsigned *lines,
+			   char *err, size_t errlen)
+{
+	const struct conf_key *keys = vps_config_keys;
+	unsigned uid_line = key_line(keys, vps_config_keys_n, lines, "UID_BASE");
+
+	if (!key_line(keys, vps_config_keys_n, lines, "USERNS")) {
+		snprintf(err, errlen,
+			 "%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
+			 "USERNS=\"no\" (root inside is host root)", path);
+		return -EBADMSG;
+	}
+	if (!c->userns)
+		return 0;
+	if (!uid_line) {
+		snprintf(err, errlen, "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range",
+			 path);
+		return -EBADMSG;
+	}
+	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err, errlen);
+}
+
+int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
+		    struct vps_config *ret, char *err, size_t errlen)
+{
+	unsigned lines[ELEMENTSOF(vps_config_keys)];
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	struct conf_file f = {path, vps_config_keys, ELEMENTSOF(vps_config_keys), VPS_CONFIG_FORMAT};
+	int r;
+
+	vps_config_init(ret, name, node);
+	r = vps_path(p, name, "vps.conf", path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL);
+	if (r < 0) {
+		if (r == -ENOENT)
+			snprintf(err, errlen, "no such VPS");
+		else
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = conf_parse(&f, ret, text, lines, err, errlen);
+	if (r == 0)
+		r = check_isolation(ret, path, lines, err, errlen);
+	if (r == 0)
+		r = check_quota(&ret->quota, &f, lines, vps_quota_keys, err, errlen);
+	return r;
+}
+
+int vps_config_format(const struct vps_config *c, char **ret)
+{
+	char header[256];
+
+	snprintf(header, sizeof(header),
+		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
+		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start or reboot.\n",
+		 c->name);
+	const struct conf_file f = {"vps.conf", vps_config_keys, ELEMENTSOF(vps_config_keys),
+				    VPS_CONFIG_FORMAT};
+
+	return conf_format(&f, c, header, ret);
+}
+
+int vps_config_save_at(int dir_fd, const struct vps_config *c)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = vps_config_format(c, &text);
+
+	if (r < 0)
+		return r;
+	return write_file_atomic_at(dir_fd, "vps.conf", text, strlen(text), 0644);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addresses.h"
+#include "cgroup.h"
+#include "idmap.h"
+#include "validate.h"
+
+int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
+		   const struct node_config *node, char *err, size_t errlen)
+{
+	struct vps_cgroup_error e = {{0}};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char path[PATH_MAX];
+	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+
+	if (r < 0) {
+		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
+			snprintf(path, sizeof(path), "vps.conf");
+		snprintf(err, errlen, "%s: %s", path, e.message[0] ? e.message : strerror(-r));
+		return r;
+	}
+	r = vps_idmap_check(p, node, cfg, err, errlen);
+	if (r == 0)
+		r = vps_addresses_claim(p, cfg, node, err, errlen);
+	return r;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "lock.h"
+#include "network.h"
+#include "parse.h"
+
+/* The gateway of a family: the node address whose subnet holds the VPS's first address. */
+static const struct netsetup_addr *gateway(int family, const struct netsetup_addr *addrs, size_t n,
+					   const struct netsetup_addr *nodes, size_t nn)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family == family)
+			return netsetup_addr_subnet_of(&addrs[i], nodes, nn);
+	return NULL;
+}
+
+static int open_netns(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Unless NODE_SERVICES=allow, VPS traffic that arrives on the bridge for the node itself is
+ * dropped (netsetup_nodefw_add). Fail closed: a VPS does not run with the node open to it.
+ * Done once the veth is in the bridge (init is not running yet), so a concurrent stop's
+ * prune sees this VPS's port. */
+static int close_node_services(const struct vps_paths *p, const struct node_config *node,
+			       char *err, size_t errlen)
+{
+	char why[256 + PATH_MAX] = "", lock[PATH_MAX];
+	int r;
+
+	if (strcmp(node->node_services, "allow") == 0)
+		return 0;
+	r = vps_nodefw_lock_path(p, lock, sizeof(lock));
+	if (r == 0)
+		r = netsetup_nodefw_add(lock, node->bridge, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, errlen,
+			 "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
+			 "nftables table inet %s): %s",
+			 node->bridge, NETSETUP_NODEFW_TABLE, why[0] ? why : strerror(-r));
+	return r;
+}
+
+int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
+		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
+{
+	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
+	char host_if[NETSETUP_IFNAMSIZ];
+	_cleanup_close_ int netns = -EBADF;
+	size_t n = 0, nn = 0;
+	struct netsetup_vps v = {0};
+	int r;
+
+	r = netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n);
+	if (r == 0 && n == 0)
+		return 0;
+	if (r == 0)
+		r = netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn);
+	if (r < 0) {
+		snprintf(err, errlen, "Invalid addresses: %s", strerror(-r));
+		return r;
+	}
+	r = netsetup_bridge_ensure(node->bridge, nodes, nn); /* 1: it existed already */
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to set up bridge '%s': %s", node->bridge, strerror(-r));
+		return r;
+	}
+	r = 0;
+	netsetup_host_ifname(cfg->name, host_if);
+	(void)netsetup_vps_teardown(host_if); /* a veth of the last run may linger */
+	netns = open_netns(init_pid);
+	if (netns < 0) {
+		snprintf(err, errlen, "Failed to open the VPS network namespace: %s", strerror(-netns));
+		return netns;
+	}
+	v = (struct netsetup_vps){
+		.host_ifname = host_if, .bridge = node->bridge, .netns_fd = netns,
+		.mtu = (unsigned)cfg->mtu, .addrs = addrs, .n_addrs = n,
+		.gateway4 = gateway(AF_INET, addrs, n, nodes, nn),
+		.gateway6 = gateway(AF_INET6, addrs, n, nodes, nn),
+		.rate_bps = cfg->bandwidth, .antispoof = cfg->antispoof,
+	};
+	if (cfg->mac[0])
+		r = netsetup_mac_parse(cfg->mac, v.mac);
+	else
+		netsetup_mac_from_name(cfg->name, v.mac);
+	if (r == 0)
+		r = netsetup_vps_plumb(&v);
+	if (r < 0) {
+		snprintf(err, errlen, "Failed to plumb '%s': %s", host_if, strerror(-r));
+		return r;
+	}
+	return close_node_services(p, node, err, errlen);
+}
+
+void vps_net_teardown(const struct vps_paths *p, const char *name)
+{
+	char host_if[NETSETUP_IFNAMSIZ], lock[PATH_MAX];
+
+	netsetup_host_ifname(name, host_if);
+	(void)netsetup_vps_teardown(host_if);
+	/* the node-services rules go with the last VPS on their bridge */
+	if (vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0)
+		(void)netsetup_nodefw_prune(lock);
+}
+
+static int update_addrs(const struct netsetup_addr *a, size_t n, const struct netsetup_addr *b,
+			size_t m, int netns, bool add)
+{
+	/* add: what is in b and not in a; delete: what is in a and not in b */
+	for (size_t j = 0; j < m; j++) {
+		bool found = false;
+		int r;
+
+		for (size_t i = 0; i < n && !found; i++)
+			found = netsetup_addr_equal(&a[i], &b[j]);
+		if (found)
+			continue;
+		r = add ? netsetup_addr_add(netns, "eth0", &b[j]) : netsetup_addr_del(netns, "eth0", &b[j]);
+		/* there already / gone already: a change taken back after it failed half-way */
+		if (r < 0 && !(r == -EADDRNOTAVAIL && !add) && !(r == -EEXIST && add))
+			return r;
+	}
+	return 0;
+}
+
+int vps_net_update(const struct vps_config *old, const struct vps_config *new,
+		   const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
+{
+	struct netsetup_addr a[NETSETUP_ADDR_LIST_MAX], b[NETSETUP_ADDR_LIST_MAX];
+	char host_if[NETSETUP_IFNAMSIZ];
+	_cleanup_close_ int netns = -EBADF;
+	uint8_t mac[NETSETUP_MAC_LEN];
+	size_t n = 0, m = 0;
+	int r;
+
+	netsetup_host_ifname(new->name, host_if);
+	r = netsetup_addr_list_parse(old->ip_address, a, NETSETUP_ADDR_LIST_MAX, &n);
+	if (r == 0)
+		r = netsetup_addr_list_parse(new->ip_address, b, NETSETUP_ADDR_LIST_MAX, &m);
+	if (r < 0)
+		return r;
+	if (netsetup_link_exists(-1, host_if) <= 0) {
+		if (m == 0 && n == 0)
+			return 0;
+		/* From no network to a network needs a veth: that happens at the next start. */
+		snprintf(err, errlen, "the VPS has no network interface yet; restart it to add one");
+		return -ENODEV;
+	}
+	netns = open_netns(init_pid);
+	if (netns < 0)
+		return netns;
+	if (new->mac[0])
+		(void)netsetup_mac_parse(new->mac, mac);
+	else
+		netsetup_mac_from_name(new->name, mac);
+	/* Widen the filter to old + new first, then add; delete, then narrow to new. */
+	if (new->antispoof) {
+		struct netsetup_addr u[2 * NETSETUP_ADDR_LIST_MAX];
+		size_t k = 0;
+
+		memcpy(u, a, n * sizeof(*a));
+		k = n;
+		for (size_t j = 0; j < m; j++) {
+			bool dup = false;
+
+			for (size_t i = 0; i < n && !dup; i++)
+				dup = netsetup_addr_equal(&a[i], &b[j]);
+			if (!dup)
+				u[k++] = b[j];
+		}
+		r = netsetup_antispoof_set(host_if, mac, u, k);
+	}
+	if (r == 0)
+		r = update_addrs(a, n, b, m, netns, true);
+	if (r == 0)
+		r = update_addrs(b, m, a, n, netns, false);
+	if (r == 0 && new->antispoof)
+		r = netsetup_antispoof_set(host_if, mac, b, m);
+	if (r == 0 && new->bandwidth != old->bandwidth)
+		r = netsetup_bandwidth_set(host_if, new->bandwidth);
+	if (r < 0)
+		snprintf(err, errlen, "Failed to change the network of '%s': %s", host_if,
+			 strerror(-r));
+	return r;
+}

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup-mount.h"
+#include "cleanup.h"
+#include "disk.h"
+#include "fdpass.h"
+#include "fileio.h"
+#include "idmap.h"
+#include "devices.h"
+#include "devices-bpf.h"
+#include "log.h"
+#include "vps-mount.h"
+#include "netsetup.h"
+#include "network.h"
+#include "security.h"
+#include "storage-mount.h"
+#include "execve-guard.h"
+#include "vps-clone.h"
+#include "vps-spawn.h"
+#include "sync.h"
+
+#define SYNC_TIMEOUT_MS 30000
+
+static _noreturn_ void child_fail(int sock, int r, const char *what)
+{
+	char text[VPS_SYNC_TEXT_MAX];
+
+	snprintf(text, sizeof(text), "Failed to %s: %s", what, strerror(-r));
+	(void)vps_sync_send(sock, VPS_SYNC_ERROR, r, text);
+	_exit(1);
+}
+
+/* Signals: the supervisor blocks some for its signalfd; init must start with a clean slate. */
+static void reset_signals(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int sig = 1; sig < _NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The console is init's stdio but not its controlling terminal (a kernel never gives init
+ * one either): otherwise a Ctrl-C typed on the console would be SIGINT to init, which busybox
+ * init and systemd take as Ctrl-Alt-Del and reboot. The shell the inittab puts on the console
+ * makes it its own controlling terminal. */
+static int setup_console(int fd)
+{
+	if (setsid() < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (dup2(fd, i) < 0)
+			return -errno;
+	return 0;
+}
+
+/* /etc/hostname inside the VPS, so its own boot scripts agree with the configured name. */
+static void write_hostname_file(const char *hostname)
+{
+	_cleanup_close_ int fd =
+		open("/etc/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd >= 0 && write(fd, hostname, strlen(hostname)) >= 0)
+		(void)!write(fd, "\n", 1);
+}
+
+/* In a user namespace whose maps the host wrote: take uid and gid 0 of it (the first ids of
+ * the VPS's range on the host) with no supplementary groups. */
+static int become_root(const char **what)
+{
+	*what = "become root of the user namespace";
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The VPS's root filesystem as a mount, then (with a user namespace) its root's ids. Paths to
+ * it are resolved while we still have the host's ids; an id-mapped overlay is mounted after, so
+ * that overlayfs acts with the ids that own the upper layer. */
+static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, const char **what)
+{
+	_cleanup_close_ int dir_fd = -EBADF;
+	int r;
+
+	if (!vps_storage_idmapped(s->cfg)) {
+		r = vps_mount_bind_root(s->rootfs, rootfd, what);
+		if (r == 0 && s->cfg->userns)
+			r = become_root(what);
+		return r;
+	}
+	*what = "open the VPS directory";
+	r = vps_storage_open_dir(s->rootfs, &dir_fd);
+	if (r == 0 && s->cfg->userns)
+		r = become_root(what);
+	if (r == 0)
+		r = vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns, rootfd, what);
+	return r;
+}
+
+/* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there): the host sends the
+ * `tasks` files, which a user namespace's root could no longer open. */
+static void join_cgroups(int sock)
+{
+	int fds[VPS_CGROUP_HIER_MAX];
+	size_t n;
+	int r = fds_recv(sock, fds, ELEMENTSOF(fds), &n);
+
+	if (r < 0)
+		child_fail(sock, r, "receive the VPS cgroup");
+	r = vps_cgroup_join_tasks(fds, n);
+	vps_cgroup_close_tasks(fds, &n);
+	if (r < 0)
+		child_fail(sock, r, "join the VPS cgroup");
+}
+
+/* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
+ * the network. */
+static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
+{
+	_cleanup_close_ int lower_fd = -EBADF, disk_fd = -EBADF;
+	char err[VPS_SYNC_TEXT_MAX];
+	int r;
+
+	/* #2 wait for the id maps (an id-mapped template tree and a disk image come along) */
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_MAPPED, SYNC_TIMEOUT_MS, err, sizeof(err));
+	if (r < 0)
+		child_fail(sock, r, "sync with the host");
+	if (vps_storage_idmapped(s->cfg)) {
+		lower_fd = fd_recv(sock);
+		if (lower_fd < 0)
+			child_fail(sock, lower_fd, "receive the id-mapped template tree");
+	}
+	if (s->cfg->disk) {
+		disk_fd = fd_recv(sock);
+		if (disk_fd < 0)
+			child_fail(sock, disk_fd, "receive the disk image's mount");
+	}
+	/* #3 */
+	r = vps_storage_mount_private(what);
+	/* the disk image becomes the root filesystem, in this mount namespace only */
+	if (r == 0 && disk_fd >= 0 &&
+	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		r = -errno;
+		*what = "attach the disk image";
+	}
+	if (r == 0)
+		r = mount_root(s, lower_fd, rootfd, what);
+	if (r == 0)
+		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, what);
+	if (r == 0)
+		r = vps_mount_pivot(*rootfd, what);
+	if (r == 0)
+		r = vps_mount_harden(what);
+	return r;
+}
+
+/* The VPS's names for itself; in its own uts and network namespaces, so before the cgroup. */
+static void name_self(const struct vps_spawn *s, int sock)
+{
+	int r;
+
+	if (sethostname(s->cfg->hostname, strlen(s->cfg->hostname)) < 0)
+		child_fail(sock, -errno, "set the hostname");
+	write_hostname_file(s->cfg->hostname);
+	r = netsetup_link_up(-1, "lo");
+	if (r < 0)
+		child_fail(sock, r, "bring up the loopback interface");
+}
+
+/* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
+ * host's cgroup namespace until step 5. */
+static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
+{
+	static char *const envp[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
+	};
+	const char *what = "sync with the host";
+	char err[VPS_SYNC_TEXT_MAX];
+	int r, rootfd = -EBADF;
+
+	reset_signals();
+	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
+	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
+	if (r < 0)
+		_exit(1);
+	r = make_root(s, sock, &rootfd, &what);
+	if (r < 0)
+		child_fail(sock, r, what);
+	name_self(s, sock);
+	/* #4 wait for the host to be done */
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
+	if (r < 0)
+		child_fail(sock, r, "sync with the host");
+	join_cgroups(sock);
+	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(sock, -errno, "create the cgroup namespace");
+	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
+	if (r < 0)
+		child_fail(sock, r, what);
+	r = setup_console(s->console_fd);
+	if (r < 0)
+		child_fail(sock, r, "set up the console");
+	/* Last: seccomp, then capabilities (security.h); nothing privileged may follow. */
+	r = vps_security_apply(s->cfg, &what);
+	if (r < 0)
+		child_fail(sock, r, what);
+	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(sock, -errno, "mark fds close-on-exec");
+	/* #6 the host now waits for EOF (exec worked) or an error */
+	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
+	if (r < 0)
+		_exit(1);
+	/* through vps-execve: this binary must not be what a tenant's #! reaches */
+	r = vps_execve_guarded(guard_fd, sock, s->cfg->name, (char *const[]){(char *)s->cfg->init, NULL},
+			       envp, 0);
+	snprintf(err, sizeof(err), "exec vps-execve for %s", s->cfg->init);
+	child_fail(sock, r, err);
+}
+
+static int wait_exec(struct vps_spawn *s, int sock)
+{
+	struct vps_sync_msg m;
+	int r;
+
+	r = vps_sync_expect(sock, VPS_SYNC_EXEC, SYNC_TIMEOUT_MS, s->error, sizeof(s->error));
+	if (r < 0)
+		return r;
+	r = vps_sync_recv(sock, SYNC_TIMEOUT_MS, &m);
+	if (r == -EPIPE)
+		return 0; /* the socket closed on exec */
+	if (r < 0) {
+		snprintf(s->error, sizeof(s->error), "No word from init after exec: %s",
+			 strerror(-r));
+		return r;
+	}
+	snprintf(s->error, sizeof(s->error), "%s", m.text);
+	return m.error < 0 ? m.error : -EPROTO;
+}
+
+static void kill_and_reap(struct vps_spawn *s)
+{
+	siginfo_t si;
+
+	(void)syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+	(void)waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED);
+	close(s->pidfd);
+	s->pidfd = -EBADF;
+	s->pid = 0;
+}
+
+/* After a host step failed: init may have failed first (while it made its root filesystem,
+ * or the step failed because init had died); its own reason, queued on the socket, is the
+ * one to report. */
+static int child_reason(struct vps_spawn *s, int sock, int r)
+{
+	struct vps_sync_msg m;
+
+	if (vps_sync_recv(sock, 0, &m) == 0 && m.stage == VPS_SYNC_ERROR) {
+		snprintf(s->error, sizeof(s->error), "%s", m.text);
+		return m.error;
+	}
+	if (!s->error[0])
+		snprintf(s->error, sizeof(s->error), "Failed to sync with the VPS init: %s",
+			 strerror(-r));
+	return r;
+}
+
+/* #1..#4, host side: the maps first (#2), so that init makes its root filesystem (#3) while
+ * the host makes the cgroup and plumbs the network; then #4 with the cgroup's fds. */
+static int host_side(struct vps_spawn *s, int sock)
+{
+	int fds[VPS_CGROUP_HIER_MAX];
+	size_t n = 0;
+	int r;
+
+	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
+			    sizeof(s->error));
+	if (r == 0)
+		r = vps_spawn_host_map(s);
+	if (r == 0)
+		r = vps_sync_send(sock, VPS_SYNC_HOST_MAPPED, 0, NULL);
+	if (r == 0 && s->lower_fd >= 0)
+		r = fd_send(sock, s->lower_fd);
+	if (r == 0 && s->disk_fd >= 0)
+		r = fd_send(sock, s->disk_fd);
+	closep(&s->lower_fd);
+	closep(&s->disk_fd);
+	if (r == 0)
+		r = vps_spawn_host_rest(s, fds, &n);
+	if (r == 0)
+		r = vps_sync_send(sock, VPS_SYNC_HOST_DONE, 0, NULL);
+	if (r == 0)
+		r = fds_send(sock, fds, n);
+	vps_cgroup_close_tasks(fds, &n);
+	return r;
+}
+
+int vps_spawn_init(struct vps_spawn *s)
+{
+	_cleanup_close_ int guard_fd = -EBADF;
+	int sp[2], r, pidfd = -EBADF;
+	pid_t pid;
+
+	s->error[0] = '\0';
+	guard_fd = vps_execve_guard_open();
+	if (guard_fd < 0) {
+		snprintf(s->error, sizeof(s->error), "Failed to open vps-execve: %s",
+			 strerror(-guard_fd));
+		return guard_fd;
+	}
+	r = vps_spawn_host_open(s);
+	if (r < 0)
+		return r;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		closep(&s->born_cgroup_fd);
+		return log_debug_errno(-errno, "socketpair: %m");
+	}
+	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+				CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
+			s->born_cgroup_fd, &pidfd, &s->in_cgroup);
+	if (pid == 0) {
+		close(sp[0]);
+		child_main(s, sp[1], guard_fd);
+	}
+	close(sp[1]);
+	closep(&guard_fd);
+	if (pid < 0) {
+		r = -errno;
+		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
+			 strerror(-r));
+		close(sp[0]);
+		closep(&s->born_cgroup_fd);
+		return r;
+	}
+	s->pid = pid;
+	s->pidfd = pidfd;
+	r = host_side(s, sp[0]);
+	if (r < 0)
+		r = child_reason(s, sp[0], r);
+	closep(&s->born_cgroup_fd);
+	/* #6 */
+	if (r == 0)
+		r = wait_exec(s, sp[0]);
+	close(sp[0]);
+	if (r < 0)
+		kill_and_reap(s);
+	return r;
+}

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup-mount.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "frozen.h"
+#include "idmap.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "network.h"
+#include "state.h"
+#include "supervisor.h"
+#include "vpsctl-build.h"
+
+#define KILL_WAIT_MS 15000
+
+static void redirect_stdio(const struct vps_paths *p, const char *name)
+{
+	char path[PATH_MAX];
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	if (vps_run_path(p, name, "supervisor.log", path, sizeof(path)) == 0 &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
+		(void)dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
+/* The supervisor: a session of its own, so no terminal signal of the caller's reaches it (every
+ * tty it opens is O_NOCTTY, so one fork suffices); when `vpsctl start` exits, the init
+ * process (or the node's subreaper) adopts it. */
+static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd)
+{
+	char run[PATH_MAX];
+
+	close(report_rd);
+	if (setsid() < 0 || chdir("/") < 0)
+		_exit(1);
+	/* A unit that ran `vpsctl start` is not this VPS's unit (that is --foreground's case). */
+	(void)unsetenv("NOTIFY_SOCKET");
+	umask(022);
+	if (vps_run_path(a->paths, a->cfg->name, NULL, run, sizeof(run)) == 0)
+		(void)mkdir(run, 0700);
+	redirect_stdio(a->paths, a->cfg->name);
+	/* The command that started us keeps the lock until we report; we hold no copy of it. */
+	closep(&a->lock_fd);
+	/* Whatever else the caller of `vpsctl start` left open (a pipe a script waits on for
+	 * EOF, a job runner's fds) must not live as long as the VPS. */
+	if ((a->report_fd == 3 || dup2(a->report_fd, 3) == 3) &&
+	    syscall(SYS_close_range, 4, ~0U, 0) == 0) {
+		a->report_fd = 3;
+		a->handover = true;
+		_exit(vps_supervisor_run(a) < 0);
+	}
+	_exit(1);
+}
+
+/* 0 on VPS_START_OK; -EIO with the supervisor's error text; -ECHILD on EOF alone (it died). */
+static void start_abort(const struct vps_paths *p, const char *name,
+			const struct node_config *node, pid_t sup, char *err, size_t errlen);
+
+static int read_report(int fd, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t k = read(fd, err + n, errlen - 1 - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0 || (n += (size_t)k) >= errlen - 1)
+			break;
+	}
+	err[n] = '\0';
+	if (n == 1 && err[0] == VPS_START_OK)
+		return 0;
+	return n > 0 ? -EIO : -ECHILD;
+}
+
+int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
+	      const struct node_config *node, bool foreground, int *lock_fd, char *err,
+	      size_t errlen)
+{
+	struct vps_supervisor_args a = {
+		.paths = p, .cfg = cfg, .node = node, .report_fd = -1, .lock_fd = *lock_fd,
+	};
+	int pipefd[2], r;
+	pid_t pid;
+
+	if (foreground) {
+		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
+		a.foreground = a.handover = true;
+		r = vps_supervisor_run(&a);
+		if (r < 0) {
+			snprintf(err, errlen, "start failed");
+			return r;
+		}
+		/* A crash is a failure of the unit, so systemd's Restart=on-failure applies. */
+		if (!a.clean_exit) {
+			snprintf(err, errlen, "the VPS ended: %s", a.exit_reason);
+			return -ECHILD;
+		}
+		return 0;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		a.report_fd = pipefd[1];
+		daemon_child(&a, pipefd[0]);
+	}
+	close(pipefd[1]);
+	/* Not waited for: it lives as long as the VPS (a failed start it ends at once, and our
+	 * exit leaves nothing behind). */
+	r = read_report(pipefd[0], err, errlen);
+	close(pipefd[0]);
+	if (r == -ECHILD)
+		start_abort(p, cfg->name, node, pid, err, errlen);
+	return r;
+}
+
+static const char *cgroup_parent_of(const struct vps_state *st, const struct node_config *node)
+{
+	return st->cgroup_parent[0] ? st->cgroup_parent : node->cgroup_parent;
+}
+
+/* The cgroup, network and state of a VPS whose processes are gone or to be killed. */
+static int remove_leftovers(const struct vps_paths *p, const char *name,
+			    const struct node_config *node, const struct vps_state *st)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	const char *parent = cgroup_parent_of(st, node);
+	size_t n = 0;
+	int r;
+
+	r = vps_cgroup_new(parent, name, &cg);
+	if (r < 0)
+		return r;
+	if (vps_cgroup_count_procs(cg, &n) == 0 && n > 0)
+		(void)vps_cgroup_kill(cg, KILL_WAIT_MS);
+	r = vps_cgroup_remove(cg);
+	if (r < 0)
+		return r;
+	(void)vps_cgroup2_remove(parent, name);
+	vps_net_teardown(p, name);
+	return vps_state_remove(p, name);
+}
+
+/* SIGKILL to init (killing the init of a pid namespace takes every process in it along),
+ * then the VPS's cgroup for what is left. */
+static int kill_init_open_cgroup(const struct vps_state *st, const char *name,
+				 const struct node_config *node, struct vps_cgroup **ret)
+{
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+
+	if (init_fd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+	return vps_cgroup_new(cgroup_parent_of(st, node), name, ret);
+}
+
+static int kill_all(const struct vps_state *st, const char *name, const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	int r = kill_init_open_cgroup(st, name, node, &cg);
+
+	if (r < 0)
+		return r;
+	r = vps_cgroup_kill(cg, KILL_WAIT_MS);
+	return r == -ENOENT ? 0 : r; /* the supervisor may have removed it already */
+}
+
+/* A frozen VPS cannot power itself off, and a process the v1 freezer holds cannot even die:
+ * SIGKILL everything while it is still frozen (nothing of it runs again), then thaw. Not
+ * vps_cgroup_kill(): its freeze and thaw would race the supervisor's own. */
+static int kill_frozen(const struct vps_state *st, const char *name,
+		       const struct node_config *node)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	int r = kill_init_open_cgroup(st, name, node, &cg);
+
+	if (r == 0)
+		r = vps_cgroup_kill_once(cg);
+	if (r < 0)
+		log_debug_errno(r, "%s: killing the frozen VPS failed, thawing anyway: %m", name);
+	return vps_thaw(cgroup_parent_of(st, node), name);
+}
+
+/* The supervisor died before it reported (killed): nothing of this start may stay behind,
+ * neither an init it had started nor the state it wrote. We still hold the VPS's lock. */
+static void start_abort(const struct vps_paths *p, const char *name,
+			const struct node_config *node, pid_t sup, char *err, size_t errlen)
+{
+	char sig[32], how[64] = "";
+	struct vps_state st;
+	int status, r;
+
+	/* It is our child: reaped here, it cannot act after we clean up. */
+	while ((r = waitpid(sup, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (r == sup && WIFSIGNALED(status))
+		snprintf(how, sizeof(how), " (killed by %s)",
+			 format_signal(WTERMSIG(status), sig, sizeof(sig)));
+	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
+	r = kill_all(&st, name, node);
+	if (r == 0)
+		r = remove_leftovers(p, name, node, &st);
+	snprintf(err, errlen, "the supervisor died while starting the VPS%s; %s", how,
+		 r == 0 ? "what it had started was removed" : "its leftovers could not be removed");
+}
+
+static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
+			     const struct node_config *node, const struct vps_state *st,
+			     unsigned timeout_sec, bool force)
+{
+	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	bool frozen = false;
+	int r;
+
+	(void)vps_frozen(cgroup_parent_of(st, node), cfg->name, &frozen);
+	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
+	if (init_fd >= 0 && !force && !frozen && cfg->poweroff_signal > 0 &&
+	    syscall(SYS_pidfd_send_signal, init_fd, cfg->poweroff_signal, NULL, 0) == 0)
+		(void)fd_wait_readable(init_fd, (int)timeout_sec * 1000);
+	if (frozen)
+		(void)kill_frozen(st, cfg->name, node);
+	r = kill_all(st, cfg->name, node);
+	if (r < 0)
+		return r;
+	/* Not vps_cleanup_stale(): an unreadable state would keep it from removing the state. */
+	r = remove_leftovers(p, cfg->name, node, st);
+	if (r == 0)
+		(void)vps_exit_write(p, cfg->name, "stopped");
+	return r;
+}
+
+int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
+	     const struct node_config *node, unsigned timeout_sec, bool force, char *err,
+	     size_t errlen)
+{
+	_cleanup_close_ int sup_fd = -EBADF;
+	struct vps_state st;
+	enum vps_run_state rs = vps_run_state_get(p, cfg->name, &st);
+	bool frozen = false;
+	int r;
+
+	if (rs == VPS_STOPPED) {
+		(void)vps_cleanup_stale(p, cfg->name, node);
+		snprintf(err, errlen, "not running");
+		return -ESRCH;
+	}
+	/* An unreadable state is stopped from what could be read of it (each pid checked
+	 * against its start time) and the cgroup; one from a newer vpsctl is not touched. */
+	if (rs == VPS_UNKNOWN && st.error == -EPROTONOSUPPORT) {
+		snprintf(err, errlen, "%s; not stopping it", st.error_text);
+		return -EPROTONOSUPPORT;
+	}
+	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
+	if (sup_fd < 0)
+		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	(void)vps_frozen(cgroup_parent_of(&st, node), cfg->name, &frozen);
+	r = -ETIMEDOUT;
+	if (!force && !frozen && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
+		r = fd_wait_readable(sup_fd, (int)timeout_sec * 1000);
+	if (r == -ETIMEDOUT) {
+		/* Killing init takes its pid namespace along; the supervisor notices, records
+		 * "stopped" and removes the cgroup. Only if it does not do so in time do we
+		 * kill through the cgroup ourselves. */
+		_cleanup_close_ int init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
+
+		(void)syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0);
+		if (frozen)
+			(void)kill_frozen(&st, cfg->name, node);
+		else if (init_fd >= 0)
+			(void)syscall(SYS_pidfd_send_signal, init_fd, SIGKILL, NULL, 0);
+		r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
+		if (r == -ETIMEDOUT) {
+			r = kill_all(&st, cfg->name, node);
+			if (r == 0)
+				r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
+		}
+	}
+	if (r < 0)
+		snprintf(err, errlen, "Failed to stop: %s", strerror(-r));
+	return r;
+}
+
+int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct node_config *node)
+{
+	struct vps_state st;
+
+	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
+		return -EBUSY;
+	return remove_leftovers(p, name, node, &st);
+}
