@@ -26,32 +26,38 @@ static int write_one(const struct cg_dirs *d, const struct cg_write *w)
 	return cg_write(d->fd[w->ctrl], w->file, w->value);
 }
 
-static int refusal(struct vps_cgroup_error *err, const struct cg_write *w, int r)
+/* A failure replaces the note of what a forced shrink killed (code 0, not an error). */
+static void drop_note(struct vps_error *err)
 {
-	cg_error_set(err, "Failed to set %s to %s: %s", w->file, w->value, strerror(-r));
-	return r;
+	if (err && err->code == 0)
+		vps_error_clear(err);
+}
+
+static int refusal(struct vps_error *err, const struct cg_write *w, int r)
+{
+	drop_note(err);
+	return vps_error_errno(err, r, "Failed to set %s to %s", w->file, w->value);
 }
 
 /* Both in MiB, so the two figures compare at a glance. */
-static int too_big(struct vps_cgroup_error *err, uint64_t usage, uint64_t target)
+static int too_big(struct vps_error *err, uint64_t usage, uint64_t target)
 {
-	cg_error_set(err, "memory usage %.1fM stays above the new limit %.1fM",
-	             (double)usage / (1 << 20), (double)target / (1 << 20));
-	return -EBUSY;
+	drop_note(err);
+	return vps_error_set(err, -EBUSY, "memory usage %.1fM stays above the new limit %.1fM",
+	                     (double)usage / (1 << 20), (double)target / (1 << 20));
 }
 
 /* What a forced shrink killed, for the operator: "PID (COMM)" appended to err. */
-static void note_killed(struct vps_cgroup_error *err, pid_t pid)
+static void note_killed(struct vps_error *err, pid_t pid)
 {
 	_cleanup_free_ char *comm = NULL;
 	char path[64];
-	size_t n = strlen(err->message);
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	if (read_file_at(AT_FDCWD, path, 64, &comm, NULL) == 0)
 		comm[strcspn(comm, "\n")] = '\0';
-	snprintf(err->message + n, sizeof(err->message) - n, "%s%d (%s)", n ? ", " : "killed ",
-	         (int)pid, comm ? comm : "?");
+	vps_error_append(err, 0, "%s%d (%s)", vps_error_is_set(err) ? ", " : "killed ", (int)pid,
+	                 comm ? comm : "?");
 }
 
 /* Polls usage every CG_POLL_MS until it is <= target or the deadline passes. */
@@ -70,7 +76,7 @@ static uint64_t wait_usage(int fd, const char *file, uint64_t target, uint64_t d
  * when usage got there (or force) does memory.max follow, whose overshoot the kernel meets
  * with an OOM kill inside this group alone. */
 static int shrink_v2(const struct cg_dirs *d, const struct cg_write *w, unsigned timeout_ms,
-                     bool force, struct vps_cgroup_error *err)
+                     bool force, struct vps_error *err)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	uint64_t usage;
@@ -99,7 +105,7 @@ static int shrink_v2(const struct cg_dirs *d, const struct cg_write *w, unsigned
 /* v1's stand-in for the OOM kill a forced v2 memory.max gets from the kernel (v1 refuses a
  * limit below what it cannot reclaim): SIGKILL the group's process with the highest
  * oom_score, as the kernel's OOM killer would pick it. */
-static int kill_biggest(int fd, struct vps_cgroup_error *err)
+static int kill_biggest(int fd, struct vps_error *err)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	uint64_t best_score = 0;
@@ -134,7 +140,7 @@ static int kill_biggest(int fd, struct vps_cgroup_error *err)
 /* v1: writing memory.limit_in_bytes reclaims by itself and fails -EBUSY when it cannot get
  * under; retry until the deadline, and then, if forced, make room by killing. */
 static int limit_v1(const struct cg_dirs *d, const struct cg_write *w, uint64_t deadline,
-                    bool force, struct vps_cgroup_error *err)
+                    bool force, struct vps_error *err)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	uint64_t force_deadline = deadline + CG_FORCE_GRACE_MS;
@@ -153,7 +159,7 @@ static int limit_v1(const struct cg_dirs *d, const struct cg_write *w, uint64_t 
 
 /* v1: the soft limit asks global reclaim to push the group down while we retry. */
 static int shrink_v1(const struct cg_dirs *d, const struct cg_write *w, unsigned timeout_ms,
-                     bool force, struct vps_cgroup_error *err)
+                     bool force, struct vps_error *err)
 {
 	int fd = d->fd[CG_MEMORY], r;
 	_cleanup_free_ char *soft = NULL;
@@ -187,7 +193,7 @@ static void rollback(const struct cg_dirs *d, const struct cg_plan *p, size_t fa
 }
 
 int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const struct cg_plan *p,
-                    unsigned shrink_timeout_ms, bool force, struct vps_cgroup_error *err)
+                    unsigned shrink_timeout_ms, bool force, struct vps_error *err)
 {
 	for (size_t k = 0; k < p->n; k++) {
 		const struct cg_write *w = &p->w[k];
@@ -212,22 +218,20 @@ int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const 
 
 int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
                       const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
-                      struct vps_cgroup_error *err)
+                      struct vps_error *err)
 {
 	_cleanup_(cg_dirs_close) struct cg_dirs d;
-	struct vps_cgroup_error scratch;
+	struct vps_error scratch;
 	struct cg_features f;
 	struct cg_plan plan;
 	int r;
 
 	if (!err)
 		err = &scratch;
-	err->message[0] = '\0';
+	vps_error_clear(err);
 	r = cg_dirs_open(cg, &d);
 	if (r < 0) {
-		cg_error_set(err, "cgroup %s/%s is missing: %s", cg->parent, cg->name,
-		             strerror(-r));
-		return r;
+		return vps_error_errno(err, r, "cgroup %s/%s is missing", cg->parent, cg->name);
 	}
 	r = cg_features_probe(cg, &d, &f);
 	if (r == 0)

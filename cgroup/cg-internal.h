@@ -87,7 +87,6 @@ uint64_t cg_swap_from_memsw(uint64_t memsw, uint64_t memory);
 /* "max" / "-1" for unlimited, else the decimal number. */
 const char *cg_format_limit(enum vps_cgroup_backend b, uint64_t v, char *buf, size_t len);
 bool cg_cpuset_is_valid(const char *s);
-_printf_(2, 3) void cg_error_set(struct vps_cgroup_error *err, const char *fmt, ...);
 /* libcgroup's ECG* codes (and plain errnos) to -errno. */
 int cg_libcgroup_to_errno(int ecg, int last_errno);
 
@@ -96,7 +95,7 @@ int cg_libcgroup_to_errno(int ecg, int last_errno);
  * feature, with err saying which. */
 int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
                   const struct vps_quota *new, bool all, struct cg_plan *ret,
-                  struct vps_cgroup_error *err);
+                  struct vps_error *err);
 /* The undo of writes 0..failed-1: reverse order, old values. */
 void cg_plan_rollback(const struct cg_plan *p, size_t failed, struct cg_plan *ret);
 
@@ -157,4 +156,4 @@ int cg_signal_verified(int dfd, const pid_t *pids, size_t n, int sig);
 int cg_read_quota_dirs(const struct vps_cgroup *cg, const struct cg_dirs *d,
                        const struct cg_features *f, struct vps_quota *ret);
 int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const struct cg_plan *p,
-                    unsigned shrink_timeout_ms, bool force, struct vps_cgroup_error *err);
+                    unsigned shrink_timeout_ms, bool force, struct vps_error *err);

@@ -2,7 +2,7 @@
 /*
  * The VPS cgroup tree and the quota model, behind one interface for the cgroup v2 backend
  * (unified hierarchy) and the v1 backend (hybrid and legacy hosts). Functions return 0 or
- * -errno and log only at debug level; what failed is described in struct vps_cgroup_error.
+ * -errno and log only at debug level; what failed is described in struct vps_error (error.h).
  */
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "parse.h" /* VALUE_UNLIMITED */
 
 #define VPS_CPUSET_MAX 128
@@ -25,11 +26,6 @@ struct vps_quota {
 	uint64_t pids;            /* process/thread cap */
 	uint64_t io_weight;       /* 1..10000, 100 = default */
 	char cpuset[VPS_CPUSET_MAX]; /* "" = every CPU */
-};
-
-/* What the kernel refused, for the CLI's one-line error. */
-struct vps_cgroup_error {
-	char message[256];
 };
 
 struct vps_cgroup_stats {
@@ -65,7 +61,7 @@ void vps_quota_init_default(struct vps_quota *q);
 /* Checks a quota for consistency; host_cpus bounds --cpus. On error, err says why, naming
  * the fields as create's flags. */
 int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
-		       struct vps_cgroup_error *err);
+		       struct vps_error *err);
 /* The fields of a quota, in the order of vps.conf's keys. */
 enum vps_quota_field {
 	VPS_QUOTA_CPUS,
@@ -82,7 +78,7 @@ enum vps_quota_field {
 /* The same with the fields named by names[] (NULL: the flags), so a file's check names its
  * keys; ret_field (may be NULL) gets the field the error is about. host_cpus 0: unchecked. */
 int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
-		    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_cgroup_error *err,
+		    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_error *err,
 		    enum vps_quota_field *ret_field);
 
 /* Under a systemd unit with Delegate=yes on a v2 host: moves the caller into a leaf of the
@@ -96,7 +92,7 @@ int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret
 struct vps_cgroup *vps_cgroup_free(struct vps_cgroup *cg);
 /* Creates the group (and parents) and applies q; an existing empty group is reused. */
 int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
-		      struct vps_cgroup_error *err);
+		      struct vps_error *err);
 bool vps_cgroup_exists(struct vps_cgroup *cg);
 /* v2 only: an fd of the group's directory, for clone3's CLONE_INTO_CGROUP (a child born in
  * its cgroup: no migration, no wait for an RCU grace period). -EOPNOTSUPP on v1. */
@@ -126,7 +122,7 @@ int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
  * the kernel's OOM killer does it (counted in memory.events). */
 int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 		      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
-		      struct vps_cgroup_error *err);
+		      struct vps_error *err);
 /* Reads back the limits the kernel holds (to compare with the config). */
 int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);

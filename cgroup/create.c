@@ -152,7 +152,7 @@ static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, c
 }
 
 static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d,
-                        struct vps_cgroup_error *err)
+                        struct vps_error *err)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
@@ -163,7 +163,7 @@ static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d,
 		return r;
 	if (n == 0)
 		return 0;
-	cg_error_set(err, "cgroup %s/%s is in use by %zu processes", cg->parent, cg->name, n);
+	vps_error_set(err, -EBUSY, "cgroup %s/%s is in use by %zu processes", cg->parent, cg->name, n);
 	return -EBUSY;
 }
 
@@ -190,7 +190,7 @@ static int setup_group(const struct vps_cgroup *cg, const struct cg_dirs *d)
 }
 
 static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
-                         struct vps_cgroup_error *err)
+                         struct vps_error *err)
 {
 	_cleanup_(cg_dirs_close) struct cg_dirs d;
 	struct cg_features f;
@@ -206,8 +206,8 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 		r = setup_group(cg, &d);
 	if (r == 0)
 		r = cg_features_probe(cg, &d, &f);
-	if (r == -EOPNOTSUPP && !err->message[0])
-		cg_error_set(err, "the cpu and memory controllers are not available below '%s'",
+	if (r == -EOPNOTSUPP && !vps_error_is_set(err))
+		vps_error_set(err, r, "the cpu and memory controllers are not available below '%s'",
 		             cg->parent[0] ? cg->parent : "/");
 	if (r < 0)
 		return r;
@@ -223,28 +223,27 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 }
 
 int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
-                      struct vps_cgroup_error *err)
+                      struct vps_error *err)
 {
 	struct made made[_CG_CTRL_MAX] = {};
-	struct vps_cgroup_error scratch;
+	struct vps_error scratch;
 	_cleanup_close_ int lock = -EBADF;
 	size_t i;
 	int r = 0;
 
 	if (!err)
 		err = &scratch;
-	err->message[0] = '\0';
+	vps_error_clear(err);
 	/* Once the group exists, it keeps the parent: only the making needs the lock. */
 	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
 	if (lock < 0) {
-		cg_error_set(err, "Failed to lock the cgroup tree: %s", strerror(-lock));
-		return lock;
+		return vps_error_errno(err, lock, "Failed to lock the cgroup tree");
 	}
 	for (i = 0; i < cg->n_hier && r == 0; i++) {
 		r = make_group(cg, &cg->hier[i], &made[i]);
 		if (r < 0)
-			cg_error_set(err, "Failed to create cgroup %s/%s in %s: %s", cg->parent,
-			             cg->name, cg->hier[i].mount, strerror(-r));
+			vps_error_errno(err, r, "Failed to create cgroup %s/%s in %s", cg->parent,
+			                cg->name, cg->hier[i].mount);
 	}
 	closep(&lock);
 	if (r == 0)

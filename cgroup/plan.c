@@ -64,7 +64,7 @@ static void add_number(struct builder *b, enum cg_ctrl ctrl, const char *file, u
 }
 
 static int plan_cpu(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-                    struct vps_cgroup_error *err)
+                    struct vps_error *err)
 {
 	bool v2 = b->f->backend == VPS_CGROUP_V2;
 	char u[32], v[32];
@@ -86,7 +86,7 @@ static int plan_cpu(struct builder *b, const struct vps_quota *o, const struct v
 		add_write(b, CG_CPU, v2 ? "cpu.max.burst" : "cpu.cfs_burst_us", RANK_RESERVE,
 		          fmt_u64(from, u), fmt_u64(to, v), from, to);
 	} else if (n->cpu_burst_milli != 0) {
-		cg_error_set(err, "--cpu-burst needs %s, which this kernel lacks",
+		vps_error_set(err, -EOPNOTSUPP, "--cpu-burst needs %s, which this kernel lacks",
 		             v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
 		return -EOPNOTSUPP;
 	}
@@ -102,12 +102,12 @@ static int plan_cpu(struct builder *b, const struct vps_quota *o, const struct v
  * accepted (0 is then not enforced), any other finite amount is refused rather than
  * silently ignored. */
 static int plan_swap(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-                     struct vps_cgroup_error *err)
+                     struct vps_error *err)
 {
 	if (!b->f->swap) {
 		if (n->swap == 0 || n->swap == VALUE_UNLIMITED)
 			return 0;
-		cg_error_set(err, "--swap needs swap accounting (%s is missing)",
+		vps_error_set(err, -EOPNOTSUPP, "--swap needs swap accounting (%s is missing)",
 		             b->f->backend == VPS_CGROUP_V2 ? "memory.swap.max"
 		                                            : "memory.memsw.limit_in_bytes");
 		return -EOPNOTSUPP;
@@ -121,7 +121,7 @@ static int plan_swap(struct builder *b, const struct vps_quota *o, const struct 
 }
 
 static int plan_memory(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-                       struct vps_cgroup_error *err)
+                       struct vps_error *err)
 {
 	bool v2 = b->f->backend == VPS_CGROUP_V2;
 	size_t before;
@@ -137,7 +137,7 @@ static int plan_memory(struct builder *b, const struct vps_quota *o, const struc
 }
 
 static int plan_pids(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-                     struct vps_cgroup_error *err)
+                     struct vps_error *err)
 {
 	char u[32], a[32];
 
@@ -150,20 +150,20 @@ static int plan_pids(struct builder *b, const struct vps_quota *o, const struct 
 	}
 	if (n->pids == VALUE_UNLIMITED)
 		return 0;
-	cg_error_set(err, "--pids %s needs the pids controller, which is not available",
+	vps_error_set(err, -EOPNOTSUPP, "--pids %s needs the pids controller, which is not available",
 	             format_count(n->pids, a, sizeof(a)));
 	return -EOPNOTSUPP;
 }
 
 static int plan_io(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-                   struct vps_cgroup_error *err)
+                   struct vps_error *err)
 {
 	char u[32], v[32];
 
 	if (!b->f->io_file) {
 		if (n->io_weight == CG_WEIGHT_DEFAULT)
 			return 0; /* nothing to differentiate: every group shares alike */
-		cg_error_set(err, "--io-weight needs an io weight file, which this kernel lacks");
+		vps_error_set(err, -EOPNOTSUPP, "--io-weight needs an io weight file, which this kernel lacks");
 		return -EOPNOTSUPP;
 	}
 	if (b->f->backend == VPS_CGROUP_V2) {
@@ -184,12 +184,12 @@ static const char *cpuset_value(const struct cg_features *f, const char *s)
 }
 
 static int plan_cpuset(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
-                       struct vps_cgroup_error *err)
+                       struct vps_error *err)
 {
 	if (!b->f->cpuset) {
 		if (n->cpuset[0] == '\0')
 			return 0;
-		cg_error_set(err, "--cpuset needs the cpuset controller, which is not available");
+		vps_error_set(err, -EOPNOTSUPP, "--cpuset needs the cpuset controller, which is not available");
 		return -EOPNOTSUPP;
 	}
 	add_write(b, CG_CPUSET, "cpuset.cpus", RANK_CAP, cpuset_value(b->f, o->cpuset),
@@ -219,7 +219,7 @@ static void sort_plan(struct cg_plan *p)
 
 int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
                   const struct vps_quota *new, bool all, struct cg_plan *ret,
-                  struct vps_cgroup_error *err)
+                  struct vps_error *err)
 {
 	struct builder b = {.f = f, .all = all, .plan = ret};
 	int r;

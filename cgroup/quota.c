@@ -27,17 +27,6 @@ void vps_quota_init_default(struct vps_quota *q)
 	};
 }
 
-void cg_error_set(struct vps_cgroup_error *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-}
-
 static bool cpu_number_ok(const char *s, size_t len, uint64_t *ret)
 {
 	char tok[16];
@@ -86,7 +75,7 @@ static const char *const flag_names[_VPS_QUOTA_FIELD_MAX] = {
 
 struct check {
 	const char *const *names;
-	struct vps_cgroup_error *err;
+	struct vps_error *err;
 	enum vps_quota_field field; /* the one the message is about */
 };
 
@@ -103,23 +92,23 @@ static int validate_cpu(const struct vps_quota *q, unsigned host_cpus, struct ch
 
 	if (q->cpus_milli != VALUE_UNLIMITED) {
 		if (q->cpus_milli < 10) {
-			cg_error_set(c->err, "%s %s is below the minimum 0.01", n[VPS_QUOTA_CPUS],
+			vps_error_set(c->err, -EINVAL, "%s %s is below the minimum 0.01", n[VPS_QUOTA_CPUS],
 			             format_cpus(q->cpus_milli, a, sizeof(a)));
 			return bad(c, VPS_QUOTA_CPUS);
 		}
 		if (host_cpus > 0 && q->cpus_milli > (uint64_t)host_cpus * 4000) {
-			cg_error_set(c->err, "%s %s exceeds 4 x the host's %u CPUs", n[VPS_QUOTA_CPUS],
+			vps_error_set(c->err, -EINVAL, "%s %s exceeds 4 x the host's %u CPUs", n[VPS_QUOTA_CPUS],
 			             format_cpus(q->cpus_milli, a, sizeof(a)), host_cpus);
 			return bad(c, VPS_QUOTA_CPUS);
 		}
 	}
 	if (q->cpu_burst_milli != 0 && q->cpus_milli == VALUE_UNLIMITED) {
-		cg_error_set(c->err, "%s %s needs a finite %s", n[VPS_QUOTA_CPU_BURST],
+		vps_error_set(c->err, -EINVAL, "%s %s needs a finite %s", n[VPS_QUOTA_CPU_BURST],
 		             format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS]);
 		return bad(c, VPS_QUOTA_CPU_BURST);
 	}
 	if (q->cpu_burst_milli != 0 && q->cpu_burst_milli > q->cpus_milli) {
-		cg_error_set(c->err, "%s %s exceeds %s %s", n[VPS_QUOTA_CPU_BURST],
+		vps_error_set(c->err, -EINVAL, "%s %s exceeds %s %s", n[VPS_QUOTA_CPU_BURST],
 		             format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS],
 		             format_cpus(q->cpus_milli, b, sizeof(b)));
 		return bad(c, VPS_QUOTA_CPU_BURST);
@@ -133,7 +122,7 @@ static int validate_weight(enum vps_quota_field f, uint64_t w, struct check *c)
 
 	if (w >= CG_WEIGHT_MIN && w <= CG_WEIGHT_MAX)
 		return 0;
-	cg_error_set(c->err, "%s %s is out of range %d..%d", c->names[f],
+	vps_error_set(c->err, -EINVAL, "%s %s is out of range %d..%d", c->names[f],
 	             format_count(w, a, sizeof(a)), CG_WEIGHT_MIN, CG_WEIGHT_MAX);
 	return bad(c, f);
 }
@@ -144,13 +133,13 @@ static int validate_memory(const struct vps_quota *q, struct check *c)
 	char a[32], b[32];
 
 	if (q->memory < CG_MEMORY_MIN) {
-		cg_error_set(c->err, "%s %s is below the minimum %s", n[VPS_QUOTA_MEMORY],
+		vps_error_set(c->err, -EINVAL, "%s %s is below the minimum %s", n[VPS_QUOTA_MEMORY],
 		             format_size(q->memory, a, sizeof(a)),
 		             format_size(CG_MEMORY_MIN, b, sizeof(b)));
 		return bad(c, VPS_QUOTA_MEMORY);
 	}
 	if (q->memory_reserve > q->memory) {
-		cg_error_set(c->err, "%s %s exceeds %s %s", n[VPS_QUOTA_MEMORY_RESERVE],
+		vps_error_set(c->err, -EINVAL, "%s %s exceeds %s %s", n[VPS_QUOTA_MEMORY_RESERVE],
 		             format_size(q->memory_reserve, a, sizeof(a)), n[VPS_QUOTA_MEMORY],
 		             format_size(q->memory, b, sizeof(b)));
 		return bad(c, VPS_QUOTA_MEMORY_RESERVE);
@@ -159,7 +148,7 @@ static int validate_memory(const struct vps_quota *q, struct check *c)
 }
 
 int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
-                    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_cgroup_error *err,
+                    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_error *err,
                     enum vps_quota_field *ret_field)
 {
 	struct check c = {names ? names : flag_names, err, _VPS_QUOTA_FIELD_MAX};
@@ -171,13 +160,13 @@ int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
 	if (r == 0)
 		r = validate_memory(q, &c);
 	if (r == 0 && q->pids == 0) {
-		cg_error_set(err, "%s 0 is below the minimum 1", c.names[VPS_QUOTA_PIDS]);
+		vps_error_set(err, -EINVAL, "%s 0 is below the minimum 1", c.names[VPS_QUOTA_PIDS]);
 		r = bad(&c, VPS_QUOTA_PIDS);
 	}
 	if (r == 0)
 		r = validate_weight(VPS_QUOTA_IO_WEIGHT, q->io_weight, &c);
 	if (r == 0 && !cg_cpuset_is_valid(q->cpuset)) {
-		cg_error_set(err, "%s '%.64s' is not a CPU list like 0-3,5", c.names[VPS_QUOTA_CPUSET],
+		vps_error_set(err, -EINVAL, "%s '%.64s' is not a CPU list like 0-3,5", c.names[VPS_QUOTA_CPUSET],
 		             q->cpuset);
 		r = bad(&c, VPS_QUOTA_CPUSET);
 	}
@@ -186,7 +175,7 @@ int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
 	return r;
 }
 
-int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus, struct vps_cgroup_error *err)
+int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus, struct vps_error *err)
 {
 	return vps_quota_check(q, host_cpus, NULL, err, NULL);
 }

@@ -95,7 +95,7 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 {
 	char names[_VPS_QUOTA_FIELD_MAX][40];
 	const char *np[_VPS_QUOTA_FIELD_MAX];
-	struct vps_cgroup_error e = {{0}};
+	struct vps_error e = VPS_ERROR_INIT;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int r;
 
@@ -109,7 +109,7 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 	}
 	r = vps_quota_check(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, np, &e, NULL);
 	if (r < 0) {
-		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
+		snprintf(err, errlen, "%s", vps_error_message(&e, r));
 		return r;
 	}
 	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err, errlen);

@@ -223,7 +223,7 @@ static int restore(struct resize *z)
  * holds every limit of the config (what status shows). */
 static int apply_quota(struct resize *z, char *err, size_t errlen)
 {
-	struct vps_cgroup_error e = {{0}};
+	struct vps_error e = VPS_ERROR_INIT;
 	struct vps_cgroup_stats before = {0}, after = {0};
 	struct vps_quota from;
 	int r;
@@ -236,13 +236,13 @@ static int apply_quota(struct resize *z, char *err, size_t errlen)
 			      z->force, &e);
 	if (r == -EBUSY && !z->force)
 		return snprintf(err, errlen, "%s after %.1f s (--force shrinks anyway, killing "
-				"processes of the VPS)", e.message,
+				"processes of the VPS)", e.msg,
 				(double)z->c->node.shrink_timeout / 1000), r;
 	if (r < 0)
-		return snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r)), r;
+		return snprintf(err, errlen, "%s", vps_error_message(&e, r)), r;
 	z->quota_done = true;
-	if (e.message[0])
-		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.message);
+	if (e.msg[0])
+		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.msg);
 	if (z->force && vps_cgroup_stats(z->cg, &after) == 0 &&
 	    after.memory_oom_kills > before.memory_oom_kills)
 		fprintf(stderr, "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64

@@ -167,7 +167,7 @@ static const char *const node_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
 static int check_quota(const struct vps_quota *q, const struct conf_file *f,
 		       const unsigned *lines, const char *const names[], char *err, size_t errlen)
 {
-	struct vps_cgroup_error e = {{0}};
+	struct vps_error e = VPS_ERROR_INIT;
 	enum vps_quota_field bad;
 	unsigned line;
 
@@ -175,9 +175,9 @@ static int check_quota(const struct vps_quota *q, const struct conf_file *f,
 		return 0;
 	line = bad < _VPS_QUOTA_FIELD_MAX ? key_line(f->keys, f->n, lines, names[bad]) : 0;
 	if (line)
-		snprintf(err, errlen, "%s:%u: %s", f->path, line, e.message);
+		snprintf(err, errlen, "%s:%u: %s", f->path, line, e.msg);
 	else
-		snprintf(err, errlen, "%s: %s", f->path, e.message);
+		snprintf(err, errlen, "%s: %s", f->path, e.msg);
 	return -EBADMSG;
 }
 

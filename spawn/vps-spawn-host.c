@@ -78,14 +78,14 @@ int vps_spawn_host_map(struct vps_spawn *s)
 /* v1: made on the first boot only; a reboot keeps the group and what resize set on it. */
 static int make_cgroup(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_t *n)
 {
-	struct vps_cgroup_error cgerr = {{0}};
+	struct vps_error cgerr = VPS_ERROR_INIT;
 	int r;
 
 	if (s->create_quota) {
 		r = vps_cgroup_create(s->cg, s->create_quota, &cgerr);
 		if (r < 0) {
 			snprintf(s->error, sizeof(s->error), "Failed to create the VPS cgroup: %s",
-				 cgerr.message[0] ? cgerr.message : strerror(-r));
+				 vps_error_message(&cgerr, r));
 			return r;
 		}
 	}

@@ -136,7 +136,7 @@ static int boot(struct sup *s, char *err, size_t errlen)
 static int prepare(struct sup *s, char *err, size_t errlen)
 {
 	const struct vps_config *cfg = &s->cfg;
-	struct vps_cgroup_error cgerr = {{0}};
+	struct vps_error cgerr = VPS_ERROR_INIT;
 	char run[PATH_MAX];
 	unsigned long long t;
 	int r;
@@ -171,7 +171,7 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to create the VPS cgroup: %s",
-			 cgerr.message[0] ? cgerr.message : strerror(-r));
+			 vps_error_message(&cgerr, r));
 		return r;
 	}
 	r = proc_start_time(getpid(), &t);
@@ -260,7 +260,7 @@ static int reload(struct sup *s, struct vps_config *ret, char *err, size_t errle
  * now, so a memory cut cannot be refused for usage. */
 static int apply_quota(struct sup *s, const struct vps_quota *q, char *err, size_t errlen)
 {
-	struct vps_cgroup_error cgerr = {{0}};
+	struct vps_error cgerr = VPS_ERROR_INIT;
 	struct vps_quota cur;
 	int r = vps_cgroup_read_quota(s->cg, &cur);
 
@@ -268,7 +268,7 @@ static int apply_quota(struct sup *s, const struct vps_quota *q, char *err, size
 		r = vps_cgroup_resize(s->cg, &cur, q, 0, true, &cgerr);
 	if (r < 0)
 		snprintf(err, errlen, "Failed to set the quotas: %s",
-			 cgerr.message[0] ? cgerr.message : strerror(-r));
+			 vps_error_message(&cgerr, r));
 	return r;
 }
 

@@ -329,7 +329,7 @@ static void test_create_failure(const char *parent, const struct vps_quota *q)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_quota bad = *q;
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	int r;
 
@@ -337,18 +337,18 @@ static void test_create_failure(const char *parent, const struct vps_quota *q)
 		return;
 	snprintf(bad.cpuset, sizeof(bad.cpuset), "%ld", ncpu > 0 ? ncpu : 4095);
 	r = vps_cgroup_create(cg, &bad, &err);
-	expect(r < 0 && strncmp(err.message, "Failed to set cpuset.cpus to ", 29) == 0,
-	       "create with an impossible cpuset fails: '%s'", err.message);
+	expect(r < 0 && strncmp(err.msg, "Failed to set cpuset.cpus to ", 29) == 0,
+	       "create with an impossible cpuset fails: '%s'", err.msg);
 	expect(!vps_cgroup_exists(cg) && !parent_left(cg, true), "failed create left nothing");
 }
 
 static void test_create(struct vps_cgroup *cg, const struct vps_quota *q)
 {
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	r = vps_cgroup_create(cg, q, &err);
-	expect(r == 0, "create: %s %s", strerror(-r), err.message);
+	expect(r == 0, "create: %s %s", strerror(-r), err.msg);
 	expect(vps_cgroup_exists(cg), "group exists");
 	check_readback(cg, q, "create");
 	check_host_files(cg, q, "create");
@@ -361,17 +361,17 @@ static void test_resizes(struct vps_cgroup *cg, struct vps_quota *cur)
 	/* burst 1.5 needs the quota raised first; memsw 192M needs raising before the limit */
 	struct vps_quota grow = quota(2000, 1500, 128 * M, 64 * M, 64 * M, 128);
 	struct vps_quota shrink = quota(500, 200, 96 * M, 8 * M, 0, 32);
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	grow.cpu_weight = 300;
 	snprintf(grow.cpuset, sizeof(grow.cpuset), "0");
 	r = vps_cgroup_resize(cg, cur, &grow, 1000, false, &err);
-	expect(r == 0, "resize grow: %s %s", strerror(-r), err.message);
+	expect(r == 0, "resize grow: %s %s", strerror(-r), err.msg);
 	check_readback(cg, &grow, "grow");
 	check_host_files(cg, &grow, "grow");
 	r = vps_cgroup_resize(cg, &grow, &shrink, 1000, false, &err);
-	expect(r == 0, "resize shrink: %s %s", strerror(-r), err.message);
+	expect(r == 0, "resize shrink: %s %s", strerror(-r), err.msg);
 	check_readback(cg, &shrink, "shrink");
 	check_host_files(cg, &shrink, "shrink");
 	*cur = shrink;
@@ -381,7 +381,7 @@ static void test_resizes(struct vps_cgroup *cg, struct vps_quota *cur)
 static void test_refusal(struct vps_cgroup *cg, const struct vps_quota *cur)
 {
 	struct vps_quota bad = *cur;
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	int r;
 
@@ -389,15 +389,15 @@ static void test_refusal(struct vps_cgroup *cg, const struct vps_quota *cur)
 	bad.swap = 8 * M;
 	snprintf(bad.cpuset, sizeof(bad.cpuset), "%ld", ncpu > 0 ? ncpu : 4095);
 	r = vps_cgroup_resize(cg, cur, &bad, 1000, false, &err);
-	expect(r < 0 && strncmp(err.message, "Failed to set cpuset.cpus to ", 29) == 0,
-	       "kernel refusal reported: %d '%s'", r, err.message);
+	expect(r < 0 && strncmp(err.msg, "Failed to set cpuset.cpus to ", 29) == 0,
+	       "kernel refusal reported: %d '%s'", r, err.msg);
 	check_readback(cg, cur, "after refusal (rolled back)");
 }
 
 static void test_stats_and_shrink(struct vps_cgroup *cg, struct vps_quota *cur)
 {
 	struct vps_quota small = *cur;
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 	struct vps_cgroup_stats st;
 	struct worker w = {};
 	size_t n = 0;
@@ -410,8 +410,8 @@ static void test_stats_and_shrink(struct vps_cgroup *cg, struct vps_quota *cur)
 	r = vps_cgroup_count_procs(cg, &n);
 	expect(r == 0 && n == 1, "one process counted (%zu)", n);
 	r = vps_cgroup_create(cg, cur, &err);
-	expect(r == -EBUSY && strstr(err.message, "in use"), "create refuses a used group: '%s'",
-	       err.message);
+	expect(r == -EBUSY && strstr(err.msg, "in use"), "create refuses a used group: '%s'",
+	       err.msg);
 	r = worker_do(&w, 'b', 600, NULL);
 	r = r ?: vps_cgroup_stats(cg, &st);
 	if (expect(r == 0, "stats: %s", strerror(-r))) {
@@ -431,17 +431,17 @@ static void test_stats_and_shrink(struct vps_cgroup *cg, struct vps_quota *cur)
 	expect(r == 0, "worker holds 48M");
 	small.memory = 16 * M;
 	r = vps_cgroup_resize(cg, cur, &small, 300, false, &err);
-	expect(r == -EBUSY && strncmp(err.message, "memory usage ", 13) == 0 &&
-	               strstr(err.message, "M stays above the new limit 16.0M"),
-	       "shrink below usage refused: '%s'", err.message);
+	expect(r == -EBUSY && strncmp(err.msg, "memory usage ", 13) == 0 &&
+	               strstr(err.msg, "M stays above the new limit 16.0M"),
+	       "shrink below usage refused: '%s'", err.msg);
 	check_readback(cg, cur, "after refused shrink");
 	r = vps_cgroup_resize(cg, cur, &small, 300, true, &err);
-	expect(r == 0, "forced shrink applies: %s %s", strerror(-r), err.message);
+	expect(r == 0, "forced shrink applies: %s %s", strerror(-r), err.msg);
 	check_readback(cg, &small, "forced shrink");
 	expect(worker_reap(&w) == SIGKILL, "the worker was killed to make room");
 	/* v1 kills it itself and says whom; on v2 the kernel's OOM killer does (memory.events) */
-	expect(vps_cgroup_backend() == VPS_CGROUP_V2 || strncmp(err.message, "killed ", 7) == 0,
-	       "the forced shrink says what it killed: '%s'", err.message);
+	expect(vps_cgroup_backend() == VPS_CGROUP_V2 || strncmp(err.msg, "killed ", 7) == 0,
+	       "the forced shrink says what it killed: '%s'", err.msg);
 	*cur = small;
 }
 

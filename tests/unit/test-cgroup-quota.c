@@ -164,7 +164,7 @@ static void check_transition(enum vps_cgroup_backend b, const struct vps_quota *
 START_TEST(test_defaults)
 {
 	struct vps_quota q;
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 
 	vps_quota_init_default(&q);
 	ck_assert_uint_eq(q.cpus_milli, VALUE_UNLIMITED);
@@ -288,11 +288,11 @@ END_TEST
 
 static const char *invalid(const struct vps_quota *q, unsigned host_cpus)
 {
-	static struct vps_cgroup_error err;
+	static struct vps_error err;
 
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_eq(vps_quota_validate(q, host_cpus, &err), -EINVAL);
-	return err.message;
+	return err.msg;
 }
 
 /* Named by the caller: a file's keys, or a flag for what was typed; the field is reported. */
@@ -303,19 +303,24 @@ START_TEST(test_validate_names)
 		"IO_WEIGHT", "CPUSET",
 	};
 	struct vps_quota q = quota(2000, 1000, 64 * M, 0, 0);
-	struct vps_cgroup_error err = {{0}};
+	struct vps_error err = VPS_ERROR_INIT;
 	enum vps_quota_field f = _VPS_QUOTA_FIELD_MAX;
 
 	q.pids = 0;
 	ck_assert_int_eq(vps_quota_check(&q, 0, keys, &err, &f), -EINVAL);
-	ck_assert_str_eq(err.message, "PIDS 0 is below the minimum 1");
+	ck_assert_str_eq(err.msg, "PIDS 0 is below the minimum 1");
 	ck_assert_int_eq(f, VPS_QUOTA_PIDS);
+	/* the first reason wins: a set error keeps it until it is cleared */
 	ck_assert_int_eq(vps_quota_validate(&q, 0, &err), -EINVAL);
-	ck_assert_str_eq(err.message, "--pids 0 is below the minimum 1");
+	ck_assert_str_eq(err.msg, "PIDS 0 is below the minimum 1");
+	vps_error_clear(&err);
+	ck_assert_int_eq(vps_quota_validate(&q, 0, &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "--pids 0 is below the minimum 1");
 	q.pids = 10;
 	q.memory_reserve = 128 * M;
+	vps_error_clear(&err);
 	ck_assert_int_eq(vps_quota_check(&q, 0, keys, &err, &f), -EINVAL);
-	ck_assert_str_eq(err.message, "MEMORY_RESERVE 128M exceeds MEMORY 64M");
+	ck_assert_str_eq(err.msg, "MEMORY_RESERVE 128M exceeds MEMORY 64M");
 	ck_assert_int_eq(f, VPS_QUOTA_MEMORY_RESERVE);
 	q.memory_reserve = 0;
 	ck_assert_int_eq(vps_quota_check(&q, 0, keys, &err, &f), 0);
@@ -526,12 +531,12 @@ START_TEST(test_plan_missing_features)
 	struct cg_features f = features(VPS_CGROUP_V1);
 	struct vps_quota o = quota(1000, 0, 64 * M, 0, 0);
 	struct vps_quota n = quota(1000, 500, 64 * M, 0, 0);
-	struct vps_cgroup_error err = {};
+	struct vps_error err = VPS_ERROR_INIT;
 	struct cg_plan p;
 
 	f.burst = false;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, false, &p, &err), -EOPNOTSUPP);
-	ck_assert_str_eq(err.message,
+	ck_assert_str_eq(err.msg,
 	                 "--cpu-burst needs cpu.cfs_burst_us, which this kernel lacks");
 	ck_assert_uint_eq(p.n, 0);
 	n.cpu_burst_milli = 0;
@@ -542,8 +547,9 @@ START_TEST(test_plan_missing_features)
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), 0);
 	ck_assert_int_eq(find(&p, "memory.memsw.limit_in_bytes"), -1);
 	n.swap = 256 * M;
+	vps_error_clear(&err);
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), -EOPNOTSUPP);
-	ck_assert_str_eq(err.message,
+	ck_assert_str_eq(err.msg,
 	                 "--swap needs swap accounting (memory.memsw.limit_in_bytes is missing)");
 	n.swap = VALUE_UNLIMITED;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), 0);
