@@ -52,7 +52,7 @@ struct option *cli_quota_options(const struct option *own, size_t n_own, struct 
 	return out;
 }
 
-int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
+int cli_quota_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err)
 {
 	size_t i = (size_t)(opt - QUOTA_OPT_BASE);
 	int r;
@@ -61,12 +61,12 @@ int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err,
 		return -EINVAL;
 	r = conf_set(vps_config_keys, vps_config_keys_n, cfg, quota_flags[i].key, value);
 	if (r < 0)
-		snprintf(err, errlen, "invalid --%s '%.64s'%s", quota_flags[i].flag, value,
-			 r == -ERANGE ? ": out of range" : "");
+		vps_error_set(err, r, "invalid --%s '%.64s'%s", quota_flags[i].flag, value,
+		              r == -ERANGE ? ": out of range" : "");
 	return r;
 }
 
-int cli_quota_host_check(const struct vps_quota *q, const char *what, char *err, size_t errlen)
+int cli_quota_host_check(const struct vps_quota *q, const char *what, struct vps_error *err)
 {
 	_cleanup_free_ char *online = NULL;
 	unsigned cpu;
@@ -75,23 +75,25 @@ int cli_quota_host_check(const struct vps_quota *q, const char *what, char *err,
 	if (!q->cpuset[0])
 		return 0;
 	r = read_file_at(AT_FDCWD, "/sys/devices/system/cpu/online", 4096, &online, NULL);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read the host's online CPUs: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "cannot read the host's online CPUs");
 	online[strcspn(online, "\n")] = '\0';
 	r = cpuset_first_outside(q->cpuset, online, &cpu);
 	if (r > 0)
-		snprintf(err, errlen, "%s '%.64s' names CPU %u, which this host does not have "
-			 "(online: %.64s)", what, q->cpuset, cpu, online);
+		vps_error_set(err, -EINVAL,
+		              "%s '%.64s' names CPU %u, which this host does not have "
+		              "(online: %.64s)",
+		              what, q->cpuset, cpu, online);
 	else if (r < 0)
-		snprintf(err, errlen, "%s '%.64s' or the host's online CPUs '%.64s' is not a CPU "
-			 "list", what, q->cpuset, online);
+		vps_error_set(err, r,
+		              "%s '%.64s' or the host's online CPUs '%.64s' is not a CPU "
+		              "list",
+		              what, q->cpuset, online);
 	return r > 0 ? -EINVAL : r;
 }
 
 int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
-		       char *err, size_t errlen)
+                       struct vps_error *err)
 {
 	char names[_VPS_QUOTA_FIELD_MAX][40];
 	const char *np[_VPS_QUOTA_FIELD_MAX];
@@ -108,14 +110,12 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 		np[i] = names[i];
 	}
 	r = vps_quota_check(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, np, &e, NULL);
-	if (r < 0) {
-		snprintf(err, errlen, "%s", vps_error_message(&e, r));
-		return r;
-	}
-	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err, errlen);
+	if (r < 0)
+		return vps_error_set(err, r, "%s", vps_error_message(&e, r));
+	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err);
 	if (r < 0)
 		return r;
 	/* --ptys follows the cgroup quota flags in quota_flags[] */
 	return vps_devpts_check(cfg->ptys, given & (1u << _VPS_QUOTA_FIELD_MAX) ? "--ptys" : "PTYS",
-				err, errlen);
+	                        err);
 }

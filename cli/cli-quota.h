@@ -22,11 +22,11 @@ extern const char *const quota_help[];
 struct option *cli_quota_options(const struct option *own, size_t n_own, struct option *out,
 				 size_t cap);
 /* Applies option opt's value to cfg; err says which flag was bad. */
-int cli_quota_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen);
+int cli_quota_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err);
 /* The quota check of create and resize, host CPUs included. given: bit i set when
  * quota_flags[i] was typed (named as the flag); the others are named other_prefix + key. */
 int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
-		       char *err, size_t errlen);
+                       struct vps_error *err);
 /* What depends on the host and may change under a saved config: the CPUs of the cpuset must
  * be online. what names the value in err. */
-int cli_quota_host_check(const struct vps_quota *q, const char *what, char *err, size_t errlen);
+int cli_quota_host_check(const struct vps_quota *q, const char *what, struct vps_error *err);

@@ -72,11 +72,11 @@ int cli_one_vps(struct cli *c, int argc, char **argv)
 
 int cli_load_node(struct cli *c)
 {
-	char err[256] = "";
-	int r = node_config_load(&c->paths, &c->node, err, sizeof(err));
+	struct vps_error err = VPS_ERROR_INIT;
+	int r = node_config_load(&c->paths, &c->node, &err);
 
 	if (r < 0)
-		return cli_fail(NULL, "%s", err); /* err names the file */
+		return cli_fail(NULL, "%s", err.msg); /* err names the file */
 	return 0;
 }
 
@@ -109,11 +109,11 @@ int cli_lock(const struct cli *c, const char *name)
 
 int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret)
 {
-	char err[256] = "";
-	int r = vps_config_load(&c->paths, name, &c->node, ret, err, sizeof(err));
+	struct vps_error err = VPS_ERROR_INIT;
+	int r = vps_config_load(&c->paths, name, &c->node, ret, &err);
 
 	if (r < 0)
-		cli_fail(name, "%s", err);
+		cli_fail(name, "%s", err.msg);
 	return r;
 }
 

@@ -192,7 +192,7 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 static int build_config(struct cli *c, const struct create_args *a,
 			const struct vps_template_meta *t, struct vps_config *cfg)
 {
-	char err[256];
+	struct vps_error err = VPS_ERROR_INIT;
 	unsigned given = 0;
 
 	vps_config_init(cfg, a->name, &c->node);
@@ -222,12 +222,12 @@ static int build_config(struct cli *c, const struct create_args *a,
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++) {
-		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err, sizeof(err)) < 0)
-			return cli_fail(a->name, "%s", err);
+		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, &err) < 0)
+			return cli_fail(a->name, "%s", err.msg);
 		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
 	}
-	if (cli_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", err, sizeof(err)) < 0)
-		return cli_fail(a->name, "%s", err);
+	if (cli_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", &err) < 0)
+		return cli_fail(a->name, "%s", err.msg);
 	return 0;
 }
 
@@ -236,7 +236,8 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 		       const struct vps_template_meta *t, const struct vps_rootfs_extras *x)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
-	char tmpname[64], tmppath[PATH_MAX], err[512] = "";
+	struct vps_error err = VPS_ERROR_INIT;
+	char tmpname[64], tmppath[PATH_MAX];
 	int r;
 
 	r = mkdir_p(c->paths.vps_base, 0700);
@@ -251,16 +252,15 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 	if (mkdirat(base, tmpname, 0700) < 0)
 		return cli_fail(cfg->name, "Failed to create the VPS directory: %m");
 	tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	r = tmp < 0 ? -errno : vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, err,
-							  sizeof(err));
+	r = tmp < 0 ? -errno : vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, &err);
 	if (r == 0 && vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) == 0)
-		r = vps_storage_customize(tmppath, cfg, x, err, sizeof(err));
+		r = vps_storage_customize(tmppath, cfg, x, &err);
 	if (r == 0 && cfg->disk)
 		r = vps_disk_create(tmp, tmppath, cfg->disk, cfg->userns ? (uid_t)cfg->uid_base : 0,
-				    err, sizeof(err));
+		                    &err);
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);
-		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
+		return cli_fail(cfg->name, "%s", vps_error_message(&err, r));
 	}
 	r = vps_config_save_at(tmp, cfg);
 	if (r == 0 && renameat(base, tmpname, base, cfg->name) < 0)
@@ -277,7 +277,7 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 static int read_extras(const struct create_args *a, char **ret_keys, char **ret_resolv)
 {
 	_cleanup_free_ char *host = NULL;
-	char err[128];
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	if (a->ssh_key) {
@@ -285,8 +285,8 @@ static int read_extras(const struct create_args *a, char **ret_keys, char **ret_
 		if (r < 0)
 			return cli_fail(a->name, "cannot read --ssh-key '%.200s': %s", a->ssh_key,
 					r == -EFBIG ? "too large for a public key file" : strerror(-r));
-		if (rootfs_ssh_keys_check(*ret_keys, err, sizeof(err)) < 0)
-			return cli_fail(a->name, "--ssh-key '%.200s': %s", a->ssh_key, err);
+		if (rootfs_ssh_keys_check(*ret_keys, &err) < 0)
+			return cli_fail(a->name, "--ssh-key '%.200s': %s", a->ssh_key, err.msg);
 	}
 	/* Like OpenVZ's --nameserver inherit; a node without resolvers gives the VPS none. */
 	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 65536, &host, NULL) == 0 &&
@@ -335,7 +335,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	struct create_args a = {0};
 	struct vps_template_meta t;
 	struct vps_config cfg;
-	char dir[PATH_MAX], err[256];
+	struct vps_error err = VPS_ERROR_INIT;
+	char dir[PATH_MAX];
 	_cleanup_close_ int lock = -EBADF;
 	int r;
 
@@ -357,8 +358,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
-	if (vps_addresses_claim(&c->paths, &cfg, &c->node, err, sizeof(err)) < 0)
-		r = cli_fail(a.name, "%s", err);
+	if (vps_addresses_claim(&c->paths, &cfg, &c->node, &err) < 0)
+		r = cli_fail(a.name, "%s", err.msg);
 	else
 		r = create_claimed(c, &a, &cfg, &t);
 	/* A create that failed keeps no claim (the addresses are free for the next one) and no

@@ -31,7 +31,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	struct vps_state st;
 	enum vps_run_state rs;
 	bool force = false;
-	char err[256], run[PATH_MAX];
+	struct vps_error err = VPS_ERROR_INIT;
+	char run[PATH_MAX];
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -47,11 +48,13 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
 		return EXIT_FAILURE;
-	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, err, sizeof(err));
+	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, &err);
 	/* A file of a newer vpsctl may hold what this one does not know to undo. */
 	if (r == -ENOENT || r == -EPROTONOSUPPORT || (r < 0 && !force))
-		return cli_fail(argv[optind], "%s%s", err,
-				r == -ENOENT || r == -EPROTONOSUPPORT ? "" : " (--force destroys it anyway)");
+		return cli_fail(argv[optind], "%s%s", err.msg,
+		                r == -ENOENT || r == -EPROTONOSUPPORT
+		                        ? ""
+		                        : " (--force destroys it anyway)");
 	if (r < 0)
 		vps_config_init(&cfg, argv[optind], &c->node);
 	rs = vps_run_state_get(&c->paths, cfg.name, &st);
@@ -62,9 +65,9 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	if (rs != VPS_STOPPED) {
 		if (!force)
 			return cli_fail(cfg.name, "is running; stop it first or use --force");
-		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, err, sizeof(err));
+		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, &err);
 		if (r < 0)
-			return cli_fail(cfg.name, "%s", err);
+			return cli_fail(cfg.name, "%s", err.msg);
 	}
 	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
 	if (r < 0)

@@ -11,16 +11,16 @@
 static int run(struct cli *c, const char *name, char *const *cmd, bool pty)
 {
 	struct vps_config cfg;
-	char err[256] = "";
+	struct vps_error err = VPS_ERROR_INIT;
 	int code = 0, r;
 
 	if (cli_check_name(c, name) || cli_load_node(c))
 		return EXIT_USAGE;
 	if (cli_load_vps(c, name, &cfg) < 0)
 		return EXIT_FAILURE;
-	r = vps_exec(&c->paths, &cfg, &c->node, cmd, pty, &code, err, sizeof(err));
+	r = vps_exec(&c->paths, &cfg, &c->node, cmd, pty, &code, &err);
 	if (r < 0)
-		return cli_fail(name, "%s", err[0] ? err : strerror(-r));
+		return cli_fail(name, "%s", vps_error_message(&err, r));
 	return code;
 }
 

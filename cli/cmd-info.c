@@ -22,7 +22,7 @@
 struct vps_info {
 	struct vps_config cfg;
 	bool cfg_ok;
-	char cfg_error[256];
+	struct vps_error cfg_error;
 	struct vps_run_info run;
 	uint64_t uptime;
 	bool frozen; /* running, but the host froze it (frozen.h) */
@@ -32,8 +32,7 @@ struct vps_info {
 static void info_get(struct cli *c, int run_base, const char *name, struct vps_info *i)
 {
 	memset(i, 0, sizeof(*i));
-	i->cfg_ok = vps_config_load(&c->paths, name, &c->node, &i->cfg, i->cfg_error,
-				    sizeof(i->cfg_error)) == 0;
+	i->cfg_ok = vps_config_load(&c->paths, name, &c->node, &i->cfg, &i->cfg_error) == 0;
 	if (!i->cfg_ok)
 		snprintf(i->cfg.name, sizeof(i->cfg.name), "%s", name);
 	vps_run_info_get(&c->paths, run_base, name, &i->run);
@@ -102,7 +101,7 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"onboot\":%s", i->cfg.onboot ? "true" : "false");
 	if (!i->cfg_ok) {
 		fprintf(f, ",\"error\":");
-		json_string(f, i->cfg_error);
+		json_string(f, i->cfg_error.msg);
 	}
 	for (size_t k = 0; k < vps_config_keys_n; k++) {
 		const struct conf_key *key = &vps_config_keys[k];
@@ -188,7 +187,7 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 		k = conf_find(vps_config_keys, vps_config_keys_n, key);
 		if (!k)
 			return -ENOKEY;
-		if (i->cfg_error[0])
+		if (vps_error_is_set(&i->cfg_error))
 			snprintf(buf, len, "?"); /* not the default: vps.conf did not load */
 		else if (conf_format_value(k, &i->cfg, buf, len) < 0 || !buf[0])
 			snprintf(buf, len, "-");
@@ -357,11 +356,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	run_base = open_run_base(c);
 	info_get(c, run_base, argv[optind], &i);
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
-		return cli_fail(argv[optind], "%s", i.cfg_error);
+		return cli_fail(argv[optind], "%s", i.cfg_error.msg);
 	/* A broken vps.conf or state is said, and what runs is still shown: status is how an
 	 * operator finds a VPS that runs although its files are damaged. */
 	if (!i.cfg_ok)
-		cli_fail(i.cfg.name, "%s", i.cfg_error);
+		cli_fail(i.cfg.name, "%s", i.cfg_error.msg);
 	if (json) {
 		if (i.run.rs == VPS_UNKNOWN)
 			cli_fail(i.cfg.name, "state unreadable: %s", i.run.st.error_text);

@@ -36,7 +36,7 @@ static const char *const resize_help[] = {
 };
 
 /* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
-static int net_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
+static int net_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err)
 {
 	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], x;
 	char list[sizeof(cfg->ip_address)] = "", buf[64];
@@ -48,22 +48,23 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 
 		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", value) < 0 ||
 		    cfg->disk == VALUE_UNLIMITED)
-			return snprintf(err, errlen, "invalid --disk '%.64s'", value), -EINVAL;
+			return vps_error_set(err, -EINVAL, "invalid --disk '%.64s'", value);
 		if (!old)
-			return snprintf(err, errlen, "the VPS has no disk image of its own "
-					"(create it with --disk)"), -EINVAL;
+			return vps_error_set(err, -EINVAL,
+			                     "the VPS has no disk image of its own "
+			                     "(create it with --disk)");
 		if (cfg->disk < old)
-			return snprintf(err, errlen, "a disk can only grow"), -EINVAL;
+			return vps_error_set(err, -EINVAL, "a disk can only grow");
 		return 0;
 	}
 	if (opt == OPT_BANDWIDTH) {
 		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "BANDWIDTH", value) < 0)
-			return snprintf(err, errlen, "invalid --bandwidth '%.64s'", value), -EINVAL;
+			return vps_error_set(err, -EINVAL, "invalid --bandwidth '%.64s'", value);
 		return 0;
 	}
 	if (netsetup_addr_parse(value, &x) < 0 ||
 	    netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0)
-		return snprintf(err, errlen, "invalid address '%.64s'", value), -EINVAL;
+		return vps_error_set(err, -EINVAL, "invalid address '%.64s'", value);
 	for (size_t i = 0; i < n; i++) {
 		bool same = netsetup_addr_equal(&addrs[i], &x);
 
@@ -75,12 +76,12 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 		strcat(list, netsetup_addr_format(&addrs[i], buf, sizeof(buf)));
 	}
 	if (opt == OPT_IP_DEL && !found)
-		return snprintf(err, errlen, "address %.64s is not the VPS's", value), -ENOENT;
+		return vps_error_set(err, -ENOENT, "address %.64s is not the VPS's", value);
 	if (opt == OPT_IP_ADD && found)
-		return snprintf(err, errlen, "address %.64s is the VPS's already", value), -EEXIST;
+		return vps_error_set(err, -EEXIST, "address %.64s is the VPS's already", value);
 	if (opt == OPT_IP_ADD) {
 		if (strlen(list) + 66 > sizeof(list))
-			return snprintf(err, errlen, "too many addresses"), -E2BIG;
+			return vps_error_set(err, -E2BIG, "too many addresses");
 		if (list[0])
 			strcat(list, " ");
 		strcat(list, netsetup_addr_format(&x, buf, sizeof(buf)));
@@ -105,7 +106,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	size_t n_set = 0;
 	unsigned given = 0;
-	char err[256];
+	struct vps_error err = VPS_ERROR_INIT;
 	int opt;
 
 	if (!opts)
@@ -139,13 +140,13 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < n_set; i++)
 		if ((set[i].opt >= QUOTA_OPT_BASE
-			     ? cli_quota_set(cfg, set[i].opt, set[i].value, err, sizeof(err))
-			     : net_set(cfg, set[i].opt, set[i].value, err, sizeof(err))) < 0)
-			return cli_fail(cfg->name, "%s", err);
-	if (cli_quota_validate(cfg, given, "vps.conf ", err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s", err);
-	if (vps_addresses_claim(&c->paths, cfg, &c->node, err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s", err);
+		             ? cli_quota_set(cfg, set[i].opt, set[i].value, &err)
+		             : net_set(cfg, set[i].opt, set[i].value, &err)) < 0)
+			return cli_fail(cfg->name, "%s", err.msg);
+	if (cli_quota_validate(cfg, given, "vps.conf ", &err) < 0)
+		return cli_fail(cfg->name, "%s", err.msg);
+	if (vps_addresses_claim(&c->paths, cfg, &c->node, &err) < 0)
+		return cli_fail(cfg->name, "%s", err.msg);
 	return 0;
 }
 
@@ -221,7 +222,7 @@ static int restore(struct resize *z)
 /* The kernel's limits, not the old config, are where the change starts: a limit changed
  * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
  * holds every limit of the config (what status shows). */
-static int apply_quota(struct resize *z, char *err, size_t errlen)
+static int apply_quota(struct resize *z, struct vps_error *err)
 {
 	struct vps_error e = VPS_ERROR_INIT;
 	struct vps_cgroup_stats before = {0}, after = {0};
@@ -235,11 +236,12 @@ static int apply_quota(struct resize *z, char *err, size_t errlen)
 	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
 			      z->force, &e);
 	if (r == -EBUSY && !z->force)
-		return snprintf(err, errlen, "%s after %.1f s (--force shrinks anyway, killing "
-				"processes of the VPS)", e.msg,
-				(double)z->c->node.shrink_timeout / 1000), r;
+		return vps_error_set(err, r,
+		                     "%s after %.1f s (--force shrinks anyway, killing "
+		                     "processes of the VPS)",
+		                     e.msg, (double)z->c->node.shrink_timeout / 1000);
 	if (r < 0)
-		return snprintf(err, errlen, "%s", vps_error_message(&e, r)), r;
+		return vps_error_set(err, r, "%s", vps_error_message(&e, r));
 	z->quota_done = true;
 	if (e.msg[0])
 		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.msg);
@@ -251,107 +253,114 @@ static int apply_quota(struct resize *z, char *err, size_t errlen)
 	return 0;
 }
 
-static int apply_net(struct resize *z, char *err, size_t errlen)
+static int apply_net(struct resize *z, struct vps_error *err)
 {
-	char nerr[256] = "";
+	struct vps_error nerr = VPS_ERROR_INIT;
 	int r;
 
 	z->net_tried = true; /* a change that failed half-way is taken back too */
-	r = vps_net_update(&z->old, &z->cfg, &z->c->node, z->init, nerr, sizeof(nerr));
+	r = vps_net_update(&z->old, &z->cfg, &z->c->node, z->init, &nerr);
 	if (r == -ENODEV) {
-		fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", z->cfg.name, nerr);
+		fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", z->cfg.name,
+		        nerr.msg);
 		z->net_tried = false;
 		return 0;
 	}
 	if (r < 0)
-		return snprintf(err, errlen, "%s", nerr[0] ? nerr : "network change failed"), r;
+		return vps_error_set(err, r, "%s",
+		                     nerr.msg[0] ? nerr.msg : "network change failed");
 	return 0;
 }
 
-static int apply_disk(struct resize *z, char *err, size_t errlen)
+static int apply_disk(struct resize *z, struct vps_error *err)
 {
 	char dir[PATH_MAX];
 	int r = vps_path(&z->c->paths, z->cfg.name, NULL, dir, sizeof(dir));
 
 	z->disk_tried = true;
 	if (r == 0)
-		r = vps_disk_grow(dir, z->init, z->cfg.disk, err, errlen);
+		r = vps_disk_grow(dir, z->init, z->cfg.disk, err);
 	if (r == -EAGAIN) {
-		fprintf(stderr, "vpsctl: %s: %s\n", z->cfg.name, err);
+		fprintf(stderr, "vpsctl: %s: %s\n", z->cfg.name, err->msg);
+		vps_error_clear(err);
 		r = 0;
 	}
-	if (r < 0 && !err[0])
-		snprintf(err, errlen, "Failed to grow the disk: %s", strerror(-r));
-	return r;
+	return r < 0 ? vps_error_errno(err, r, "Failed to grow the disk") : 0;
 }
 
 /* A running VPS's devpts takes the new cap at once; where that cannot be done safely (the
  * tenant replaced its /dev/pts), the next start applies it, and we say so. */
-static int set_ptys(const struct resize *z, uint64_t ptys, char *err, size_t errlen)
+static int set_ptys(const struct resize *z, uint64_t ptys, struct vps_error *err)
 {
 	struct vps_state st;
 	int r;
 
 	if (vps_run_state_get(&z->c->paths, z->cfg.name, &st) != VPS_RUNNING)
 		return 0;
-	r = vps_devpts_resize(st.init_pid, st.init_start, ptys, err, errlen);
+	r = vps_devpts_resize(st.init_pid, st.init_start, ptys, err);
 	if (r == -EAGAIN) {
-		fprintf(stderr, "vpsctl: %s: the pty cap cannot be changed live: %s; saved for the "
-			"next start\n", z->cfg.name, err);
-		err[0] = '\0';
+		fprintf(stderr,
+		        "vpsctl: %s: the pty cap cannot be changed live: %s; saved for the "
+		        "next start\n",
+		        z->cfg.name, err->msg);
+		vps_error_clear(err);
 		return 0;
 	}
 	return r == -ESRCH ? 0 : r;
 }
 
-static int apply_ptys(struct resize *z, char *err, size_t errlen)
+static int apply_ptys(struct resize *z, struct vps_error *err)
 {
-	int r = set_ptys(z, z->cfg.ptys, err, errlen);
+	int r = set_ptys(z, z->cfg.ptys, err);
 
-	if (r < 0 && !err[0])
-		snprintf(err, errlen, "Failed to change the pty cap: %s", strerror(-r));
+	if (r < 0)
+		vps_error_errno(err, r, "Failed to change the pty cap");
 	z->ptys_done = r == 0;
 	return r;
 }
 
 /* The disk last: a grown image cannot shrink back, so nothing may fail after it. */
-static int apply(struct resize *z, char *err, size_t errlen)
+static int apply(struct resize *z, struct vps_error *err)
 {
 	int r = 0;
 
 	if (z->cg)
-		r = apply_quota(z, err, errlen);
+		r = apply_quota(z, err);
 	if (r == 0 && z->init > 0)
-		r = apply_net(z, err, errlen);
+		r = apply_net(z, err);
 	if (r == 0 && z->init > 0 && z->cfg.ptys != z->old.ptys)
-		r = apply_ptys(z, err, errlen);
+		r = apply_ptys(z, err);
 	if (r == 0 && z->cfg.disk != z->old.disk)
-		r = apply_disk(z, err, errlen);
+		r = apply_disk(z, err);
 	return r;
 }
 
 /* Undoes what apply() did, last step first, and puts the old vps.conf back. A step that
  * cannot be undone stops there: vps.conf then keeps the new values, and what says so. */
-static int undo(struct resize *z, char *what, size_t len)
+static int undo(struct resize *z, struct vps_error *what)
 {
-	char nerr[256] = "";
+	struct vps_error nerr = VPS_ERROR_INIT;
 	int r;
 
-	if (z->ptys_done && set_ptys(z, z->old.ptys, nerr, sizeof(nerr)) < 0)
-		return snprintf(what, len, "the new pty cap stays in force (%s); vps.conf keeps it",
-				nerr), -EIO;
-	if (z->net_tried &&
-	    vps_net_update(&z->cfg, &z->old, &z->c->node, z->init, nerr, sizeof(nerr)) < 0)
-		return snprintf(what, len, "the network could not be changed back (%s); vps.conf "
-				"keeps the new values", nerr), -EIO;
+	if (z->ptys_done && set_ptys(z, z->old.ptys, &nerr) < 0)
+		return vps_error_set(what, -EIO,
+		                     "the new pty cap stays in force (%s); vps.conf keeps it",
+		                     nerr.msg);
+	if (z->net_tried && vps_net_update(&z->cfg, &z->old, &z->c->node, z->init, &nerr) < 0)
+		return vps_error_set(
+		        what, -EIO,
+		        "the network could not be changed back (%s); vps.conf keeps the "
+		        "new values",
+		        nerr.msg);
 	if (z->quota_done && vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
 					       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0)
-		return snprintf(what, len, "the new quotas stay in force, and vps.conf keeps them"),
-		       -EIO;
+		return vps_error_set(what, -EIO,
+		                     "the new quotas stay in force, and vps.conf keeps them");
 	r = restore(z);
 	if (r < 0)
-		snprintf(what, len, "the VPS has the old values, but the old vps.conf could not be "
-			 "put back: %s", strerror(-r));
+		vps_error_errno(
+		        what, r,
+		        "the VPS has the old values, but the old vps.conf could not be put back");
 	return r;
 }
 
@@ -384,7 +393,7 @@ static int open_dir(struct resize *z)
 
 static int resize_locked(struct resize *z)
 {
-	char err[256] = "", what[320] = "";
+	struct vps_error err = VPS_ERROR_INIT, what = VPS_ERROR_INIT;
 	int r;
 
 	r = open_dir(z);
@@ -394,21 +403,23 @@ static int resize_locked(struct resize *z)
 	if (r < 0)
 		return cli_fail(z->cfg.name, "Failed to save vps.conf: %s; nothing was changed",
 				strerror(-r));
-	if (apply(z, err, sizeof(err)) < 0) {
-		if (undo(z, what, sizeof(what)) < 0) {
+	if (apply(z, &err) < 0) {
+		if (undo(z, &what) < 0) {
 			(void)unlinkat(z->dir, CONF_BACKUP, 0);
-			return cli_fail(z->cfg.name, "%s; undoing the resize failed: %s", err, what);
+			return cli_fail(z->cfg.name, "%s; undoing the resize failed: %s", err.msg,
+			                what.msg);
 		}
 		/* a disk image that grew stays grown: disks only grow */
-		return cli_fail(z->cfg.name, z->disk_tried
-				? "%s; vps.conf and the other limits are as they were"
-				: "%s; nothing was changed", err);
+		return cli_fail(z->cfg.name,
+		                z->disk_tried ? "%s; vps.conf and the other limits are as they were"
+		                              : "%s; nothing was changed",
+		                err.msg);
 	}
 	(void)unlinkat(z->dir, CONF_BACKUP, 0);
 	if (strcmp(z->old.ip_address, z->cfg.ip_address) != 0) {
 		/* drop the claims of the old list, then claim the new one again */
 		vps_addresses_release(&z->c->paths, z->cfg.name, z->old.ip_address);
-		(void)vps_addresses_claim(&z->c->paths, &z->cfg, &z->c->node, err, sizeof(err));
+		(void)vps_addresses_claim(&z->c->paths, &z->cfg, &z->c->node, NULL);
 	}
 	return 0;
 }

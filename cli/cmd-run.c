@@ -24,7 +24,8 @@ static const vps_tree_unpack_fn tree_unpack = NULL;
 static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, int *lock)
 {
 	struct vps_state st;
-	char err[512] = "", note[256];
+	struct vps_error err = VPS_ERROR_INIT;
+	char note[256];
 	int r;
 
 	switch (vps_run_state_get(&c->paths, cfg->name, &st)) {
@@ -36,29 +37,30 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	default:
 		return cli_fail(cfg->name, "is already running");
 	}
-	r = vps_boot_check(&c->paths, cfg, &c->node, err, sizeof(err));
+	r = vps_boot_check(&c->paths, cfg, &c->node, &err);
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err);
+		return cli_fail(cfg->name, "%s", err.msg);
 	/* the host may have lost CPUs since the cpuset was checked */
-	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", err, sizeof(err)) < 0)
-		return cli_fail(cfg->name, "%s; choose others with 'vpsctl resize %s --cpuset LIST'",
-				err, cfg->name);
+	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", &err) < 0)
+		return cli_fail(cfg->name,
+		                "%s; choose others with 'vpsctl resize %s --cpuset LIST'", err.msg,
+		                cfg->name);
 	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
 	if (r < 0)
 		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",
 				strerror(-r));
-	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), err, sizeof(err));
+	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), &err);
 	if (r == -EAGAIN && !tree_unpack) {
 		closep(lock); /* the other build takes it again */
 		return cli_exec_archive_build(c);
 	}
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err);
+		return cli_fail(cfg->name, "%s", err.msg);
 	if (note[0])
 		fprintf(stderr, "vpsctl: %s: %s\n", cfg->name, note);
-	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, err, sizeof(err));
+	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, &err);
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
+		return cli_fail(cfg->name, "%s", vps_error_message(&err, r));
 	return 0;
 }
 
@@ -150,17 +152,17 @@ static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
 static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct stop_args *a)
 {
 	struct vps_state st;
-	char err[512] = "";
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	if (vps_run_state_get(&c->paths, cfg->name, &st) == VPS_UNKNOWN &&
 	    st.error != -EPROTONOSUPPORT)
 		fprintf(stderr, "vpsctl: %s: state unreadable: %s; stopping it from its processes "
 			"and cgroup\n", cfg->name, st.error_text);
-	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, err, sizeof(err));
+	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, &err);
 
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err[0] ? err : strerror(-r));
+		return cli_fail(cfg->name, "%s", vps_error_message(&err, r));
 	return 0;
 }
 
@@ -169,14 +171,14 @@ static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct
  * vps.conf of a newer vpsctl stops the stop. */
 static int load_for_stop(struct cli *c, const char *name, struct vps_config *ret)
 {
-	char err[256] = "";
-	int r = vps_config_load(&c->paths, name, &c->node, ret, err, sizeof(err));
+	struct vps_error err = VPS_ERROR_INIT;
+	int r = vps_config_load(&c->paths, name, &c->node, ret, &err);
 
 	if (r == 0)
 		return 0;
 	if (r == -ENOENT || r == -EPROTONOSUPPORT)
-		return cli_fail(name, "%s", err), r;
-	fprintf(stderr, "vpsctl: %s: %s; stopping it from its runtime state\n", name, err);
+		return cli_fail(name, "%s", err.msg), r;
+	fprintf(stderr, "vpsctl: %s: %s; stopping it from its runtime state\n", name, err.msg);
 	vps_config_init(ret, name, &c->node);
 	ret->poweroff_signal = 0;
 	return 0;

@@ -45,10 +45,9 @@ static int template_usage(struct cli *c, const char *tmpl, struct usage *ret)
 		return errno == ENOENT ? 0 : -errno;
 	while ((errno = 0, de = readdir(d))) {
 		struct vps_config cfg;
-		char err[256];
 
 		if (!name_is_valid(de->d_name) ||
-		    vps_config_load(&c->paths, de->d_name, &c->node, &cfg, err, sizeof(err)) < 0)
+		    vps_config_load(&c->paths, de->d_name, &c->node, &cfg, NULL) < 0)
 			continue;
 		if (strcmp(cfg.template_name, tmpl) == 0)
 			usage_add(ret, &cfg);

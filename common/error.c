@@ -33,6 +33,11 @@ static int set_v(struct vps_error *e, int code, bool with_errno, const char *fmt
 	return code;
 }
 
+int vps_error_setv(struct vps_error *e, int code, const char *fmt, va_list ap)
+{
+	return set_v(e, code, false, fmt, ap);
+}
+
 int vps_error_set(struct vps_error *e, int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -12,12 +12,13 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "cleanup.h"
 
-#define VPS_ERROR_MSG_MAX 256
+#define VPS_ERROR_MSG_MAX 512
 
 struct vps_error {
 	int code;                    /* -errno, 0 while unset */
@@ -42,6 +43,7 @@ static inline void vps_error_clear(struct vps_error *e)
 
 /* Sets the reason unless one is set already; returns code (a -errno). */
 _printf_(3, 4) int vps_error_set(struct vps_error *e, int code, const char *fmt, ...);
+int vps_error_setv(struct vps_error *e, int code, const char *fmt, va_list ap) _printf_(3, 0);
 /* The same with ": strerror(-code)" appended (a failed syscall or library call). */
 _printf_(3, 4) int vps_error_errno(struct vps_error *e, int code, const char *fmt, ...);
 /* Puts "context: " in front of a set reason, or sets the context alone with the strerror of

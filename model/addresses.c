@@ -46,10 +46,9 @@ static bool owner_has(const struct vps_paths *p, const struct node_config *node,
 {
 	struct netsetup_addr theirs[NETSETUP_ADDR_LIST_MAX];
 	struct vps_config other;
-	char e[256];
 	size_t m = 0;
 
-	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, e, sizeof(e)) < 0 ||
+	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, NULL) < 0 ||
 	    netsetup_addr_list_parse(other.ip_address, theirs, NETSETUP_ADDR_LIST_MAX, &m) < 0)
 		return false;
 	for (size_t j = 0; j < m; j++)
@@ -74,8 +73,8 @@ static int read_owner(int dfd, const char *ip, char **ret)
 
 /* Under the index lock: whether owner's claim on a is live; if not, it is ours now. */
 static int take_over(const struct vps_paths *p, const struct node_config *node, int dfd,
-		     const char *ip, const char *owner, const struct netsetup_addr *a,
-		     const char *line, char *err, size_t errlen)
+                     const char *ip, const char *owner, const struct netsetup_addr *a,
+                     const char *line, struct vps_error *err)
 {
 	_cleanup_close_ int owner_lock = -EBADF;
 	char dir[PATH_MAX];
@@ -86,11 +85,11 @@ static int take_over(const struct vps_paths *p, const struct node_config *node, 
 			goto in_use;
 		/* Not waited for: we hold our own lock, and the owner may wait for the index. */
 		owner_lock = vps_lock(p, owner, 0);
-		if (owner_lock == -EWOULDBLOCK) {
-			snprintf(err, errlen, "address %s is being claimed by VPS '%s' (its create "
-				 "or resize is under way)", ip, owner);
-			return -EADDRINUSE;
-		}
+		if (owner_lock == -EWOULDBLOCK)
+			return vps_error_set(err, -EADDRINUSE,
+			                     "address %s is being claimed by VPS '%s' (its create "
+			                     "or resize is under way)",
+			                     ip, owner);
 		if (owner_lock < 0)
 			return owner_lock;
 		/* its create may have finished between the look above and the lock */
@@ -104,13 +103,13 @@ static int take_over(const struct vps_paths *p, const struct node_config *node, 
 		vps_lock_unlink(p, owner);
 	return r;
 in_use:
-	snprintf(err, errlen, "address %s is already used by VPS '%s'", ip, owner);
+	vps_error_set(err, -EADDRINUSE, "address %s is already used by VPS '%s'", ip, owner);
 	return -EADDRINUSE;
 }
 
 /* 1: claimed now, 0: it was ours already, -EADDRINUSE (err says by whom) or -errno. */
 static int claim(const struct vps_paths *p, const struct node_config *node, const char *name,
-		 const struct netsetup_addr *a, char *err, size_t errlen)
+                 const struct netsetup_addr *a, struct vps_error *err)
 {
 	char ip[64], line[40];
 	_cleanup_close_ int dfd = index_open(p), fd = -EBADF;
@@ -134,7 +133,7 @@ static int claim(const struct vps_paths *p, const struct node_config *node, cons
 		return r;
 	if (strcmp(owner, name) == 0)
 		return 0;
-	r = take_over(p, node, dfd, ip, owner, a, line, err, errlen);
+	r = take_over(p, node, dfd, ip, owner, a, line, err);
 	return r < 0 ? r : 1;
 }
 
@@ -182,7 +181,7 @@ void vps_addresses_release(const struct vps_paths *p, const char *name, const ch
 /* The network and broadcast addresses of the node's subnet, or of the address's own prefix,
  * are no host's. */
 static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *subnet,
-		     const char *ip, char *err, size_t errlen)
+                     const char *ip, struct vps_error *err)
 {
 	static const char *const what[] = {"", "network", "broadcast"};
 	enum netsetup_host_kind k = netsetup_addr_host_kind(a, subnet->prefixlen);
@@ -194,57 +193,50 @@ static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *
 	}
 	if (k == NETSETUP_HOST)
 		return false;
-	snprintf(err, errlen, "address %s is the %s address of its subnet (/%u), not a host's",
-		 ip, what[k], prefix);
+	vps_error_set(err, -EADDRNOTAVAIL,
+	              "address %s is the %s address of its subnet (/%u), not a host's", ip, what[k],
+	              prefix);
 	return true;
 }
 
 int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
-		  const struct node_config *node, char *err, size_t errlen)
+                        const struct node_config *node, struct vps_error *err)
 {
 	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
 	bool fresh[NETSETUP_ADDR_LIST_MAX] = {false};
 	size_t n = 0, nn = 0;
 	char buf[64];
 
-	if (netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0) {
-		snprintf(err, errlen, "invalid IP address list '%s'", cfg->ip_address);
-		return -EINVAL;
-	}
-	if (netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn) < 0) {
-		snprintf(err, errlen, "invalid NODE_ADDRESS '%s' in the node config",
-			 node->node_address);
-		return -EINVAL;
-	}
+	if (netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0)
+		return vps_error_set(err, -EINVAL, "invalid IP address list '%s'", cfg->ip_address);
+	if (netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn) < 0)
+		return vps_error_set(err, -EINVAL, "invalid NODE_ADDRESS '%s' in the node config",
+		                     node->node_address);
 	for (size_t i = 0; i < n; i++) {
 		const struct netsetup_addr *s = netsetup_addr_subnet_of(&addrs[i], nodes, nn);
 
 		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
-		if (!s) {
-			snprintf(err, errlen, "address %s is outside the node's subnets (%s)", buf,
-				 node->node_address);
-			return -EADDRNOTAVAIL;
-		}
-		if (netsetup_addr_equal(&addrs[i], s)) {
-			snprintf(err, errlen, "address %s is the node's own", buf);
-			return -EADDRINUSE;
-		}
-		if (reserved(&addrs[i], s, buf, err, errlen))
+		if (!s)
+			return vps_error_set(err, -EADDRNOTAVAIL,
+			                     "address %s is outside the node's subnets (%s)", buf,
+			                     node->node_address);
+		if (netsetup_addr_equal(&addrs[i], s))
+			return vps_error_set(err, -EADDRINUSE, "address %s is the node's own", buf);
+		if (reserved(&addrs[i], s, buf, err))
 			return -EADDRNOTAVAIL;
 		for (size_t j = 0; j < i; j++)
-			if (netsetup_addr_equal(&addrs[i], &addrs[j])) {
-				snprintf(err, errlen, "address %s is given twice", buf);
-				return -EINVAL;
-			}
+			if (netsetup_addr_equal(&addrs[i], &addrs[j]))
+				return vps_error_set(err, -EINVAL, "address %s is given twice",
+				                     buf);
 	}
 	for (size_t i = 0; i < n; i++) {
-		int r = claim(p, node, cfg->name, &addrs[i], err, errlen);
+		int r = claim(p, node, cfg->name, &addrs[i], err);
 
 		if (r < 0) {
 			if (r != -EADDRINUSE)
-				snprintf(err, errlen, "Failed to record address %s: %s",
-					 netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
-					 strerror(-r));
+				vps_error_errno(
+				        err, r, "Failed to record address %s",
+				        netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)));
 			release_fresh(p, cfg->name, addrs, fresh, i);
 			return r;
 		}

@@ -10,6 +10,6 @@
 /* Checks addresses against the node's subnets and claims them in the node's address index
  * (no two VPSes share one). */
 int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
-		  const struct node_config *node, char *err, size_t errlen);
+                        const struct node_config *node, struct vps_error *err);
 /* Releases NAME's claims on the addresses in ip_list (destroy, --ip-del). */
 void vps_addresses_release(const struct vps_paths *p, const char *name, const char *ip_list);

@@ -351,8 +351,7 @@ struct parse_ctx {
 	unsigned *lines; /* f->n entries */
 	unsigned version_line;
 	uint64_t version;
-	char *err;
-	size_t errlen;
+	struct vps_error *err;
 	int r; /* the first error */
 };
 
@@ -369,7 +368,7 @@ __attribute__((format(printf, 3, 4))) static void parse_fail(struct parse_ctx *c
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->errlen, "%s:%u: %s", c->f->path, lineno, what);
+	vps_error_set(c->err, c->r, "%s:%u: %s", c->f->path, lineno, what);
 }
 
 static void parse_version(struct parse_ctx *c, unsigned lineno, const char *value)
@@ -416,25 +415,26 @@ static int check_version(struct parse_ctx *c)
 {
 	if (c->version <= c->f->version)
 		return c->r;
-	snprintf(c->err, c->errlen,
-		 "%s: written by a newer vpsctl (format %" PRIu64 "; this one reads up to %u)",
-		 c->f->path, c->version, c->f->version);
-	return -EPROTONOSUPPORT;
+	/* replaces a line's error: that may be a key of the newer format */
+	vps_error_clear(c->err);
+	return vps_error_set(c->err, -EPROTONOSUPPORT,
+	                     "%s: written by a newer vpsctl (format %" PRIu64
+	                     "; this one reads up to %u)",
+	                     c->f->path, c->version, c->f->version);
 }
 
 int conf_parse(const struct conf_file *f, void *obj, const char *text, unsigned *ret_lines,
-	       char *err, size_t errlen)
+               struct vps_error *err)
 {
 	_cleanup_free_ char *copy = strdup(text);
 	_cleanup_free_ unsigned *lines = calloc(f->n ? f->n : 1, sizeof(unsigned));
-	struct parse_ctx c = {.f = f, .obj = obj, .lines = lines, .err = err, .errlen = errlen};
+	struct parse_ctx c = {.f = f, .obj = obj, .lines = lines, .err = err};
 	char *line, *next;
 	unsigned lineno = 0;
 
 	if (!copy || !lines)
 		return -ENOMEM;
-	if (errlen)
-		err[0] = '\0';
+	vps_error_clear(err);
 	for (line = copy; line && *line; line = next) {
 		char *key, *value;
 		int r;

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error.h"
+
 enum conf_type {
 	CONF_STRING,   /* free text without quotes, backslashes, $ or backticks */
 	CONF_NAME,     /* [a-z0-9][a-z0-9-]{0,31} */
@@ -60,7 +62,7 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
  * file is of a newer format than f->version (then nothing else is reported). ret_lines (f->n
  * entries, may be NULL) gets the line each key was on, 0 for a key the file lacks. */
 int conf_parse(const struct conf_file *f, void *obj, const char *text, unsigned *ret_lines,
-	       char *err, size_t errlen);
+               struct vps_error *err);
 /* Formats FORMAT_VERSION and every key into a malloc'd text, each preceded by its comment. A
  * key whose value the parser would refuse is left out if it is empty (absent reads back as
  * empty), else -EINVAL: never write a file that cannot be read back. */

@@ -118,27 +118,24 @@ void node_config_init(struct node_config *c)
 /* A range of 65536 host ids from base: none of the host's own first 65536, none past the
  * last valid id (4294967295 is (uid_t)-1). */
 static int check_id_range(const char *path, unsigned line, const char *key, uint64_t base,
-			  char *err, size_t errlen)
+                          struct vps_error *err)
 {
-	if (base < VPS_IDMAP_SIZE) {
-		snprintf(err, errlen, "%s:%u: %s %" PRIu64 " overlaps the host's own ids (0-%u)",
-			 path, line, key, base, VPS_IDMAP_SIZE - 1);
-		return -EBADMSG;
-	}
-	if (base > (uint64_t)UINT32_MAX - VPS_IDMAP_SIZE) {
-		snprintf(err, errlen,
-			 "%s:%u: %s %" PRIu64 " puts its 65536 ids beyond the last host id (%u)",
-			 path, line, key, base, UINT32_MAX - 1);
-		return -EBADMSG;
-	}
-	if (!vps_idmap_base_valid(base)) {
-		snprintf(err, errlen,
-			 "%s:%u: %s %" PRIu64 " overlaps the template block (%u-%u), which owns the "
-			 "shared template trees",
-			 path, line, key, base, VPS_IDMAP_TEMPLATE_BASE,
-			 VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE - 1);
-		return -EBADMSG;
-	}
+	if (base < VPS_IDMAP_SIZE)
+		return vps_error_set(err, -EBADMSG,
+		                     "%s:%u: %s %" PRIu64 " overlaps the host's own ids (0-%u)",
+		                     path, line, key, base, VPS_IDMAP_SIZE - 1);
+	if (base > (uint64_t)UINT32_MAX - VPS_IDMAP_SIZE)
+		return vps_error_set(err, -EBADMSG,
+		                     "%s:%u: %s %" PRIu64
+		                     " puts its 65536 ids beyond the last host id (%u)",
+		                     path, line, key, base, UINT32_MAX - 1);
+	if (!vps_idmap_base_valid(base))
+		return vps_error_set(err, -EBADMSG,
+		                     "%s:%u: %s %" PRIu64
+		                     " overlaps the template block (%u-%u), which owns the "
+		                     "shared template trees",
+		                     path, line, key, base, VPS_IDMAP_TEMPLATE_BASE,
+		                     VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE - 1);
 	return 0;
 }
 
@@ -164,8 +161,8 @@ static const char *const node_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
 /* The quota check create and resize make, on what a file says: the message names the file,
  * the line and the key, never a flag nobody typed. What depends on the host (CPUs) is
  * checked where the limits are applied. */
-static int check_quota(const struct vps_quota *q, const struct conf_file *f,
-		       const unsigned *lines, const char *const names[], char *err, size_t errlen)
+static int check_quota(const struct vps_quota *q, const struct conf_file *f, const unsigned *lines,
+                       const char *const names[], struct vps_error *err)
 {
 	struct vps_error e = VPS_ERROR_INIT;
 	enum vps_quota_field bad;
@@ -175,13 +172,13 @@ static int check_quota(const struct vps_quota *q, const struct conf_file *f,
 		return 0;
 	line = bad < _VPS_QUOTA_FIELD_MAX ? key_line(f->keys, f->n, lines, names[bad]) : 0;
 	if (line)
-		snprintf(err, errlen, "%s:%u: %s", f->path, line, e.msg);
+		vps_error_set(err, -EBADMSG, "%s:%u: %s", f->path, line, e.msg);
 	else
-		snprintf(err, errlen, "%s: %s", f->path, e.msg);
+		vps_error_set(err, -EBADMSG, "%s: %s", f->path, e.msg);
 	return -EBADMSG;
 }
 
-int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
+int node_config_load(const struct vps_paths *p, struct node_config *ret, struct vps_error *err)
 {
 	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
 				    NODE_CONFIG_FORMAT};
@@ -193,17 +190,15 @@ int node_config_load(const struct vps_paths *p, struct node_config *ret, char *e
 	r = read_file_at(AT_FDCWD, p->node_conf, 1 << 20, &text, NULL);
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", p->node_conf, strerror(-r));
-		return r;
-	}
-	r = conf_parse(&f, ret, text, lines, err, errlen);
+	if (r < 0)
+		return vps_error_errno(err, r, "cannot read %s", p->node_conf);
+	r = conf_parse(&f, ret, text, lines, err);
 	if (r == 0)
-		r = check_quota(&ret->defaults, &f, lines, node_quota_keys, err, errlen);
+		r = check_quota(&ret->defaults, &f, lines, node_quota_keys, err);
 	if (r < 0)
 		return r;
 	return check_id_range(p->node_conf, key_line(f.keys, f.n, lines, "UID_BASE_START"),
-			      "UID_BASE_START", ret->uid_base_start, err, errlen);
+	                      "UID_BASE_START", ret->uid_base_start, err);
 }
 
 void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node)
@@ -225,29 +220,28 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 /* What decides whether root in the VPS is host root may not be guessed: USERNS must be there,
  * and with it a UID_BASE that is a range of its own. */
 static int check_isolation(const struct vps_config *c, const char *path, const unsigned *lines,
-			   char *err, size_t errlen)
+                           struct vps_error *err)
 {
 	const struct conf_key *keys = vps_config_keys;
 	unsigned uid_line = key_line(keys, vps_config_keys_n, lines, "UID_BASE");
 
-	if (!key_line(keys, vps_config_keys_n, lines, "USERNS")) {
-		snprintf(err, errlen,
-			 "%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
-			 "USERNS=\"no\" (root inside is host root)", path);
-		return -EBADMSG;
-	}
+	if (!key_line(keys, vps_config_keys_n, lines, "USERNS"))
+		return vps_error_set(
+		        err, -EBADMSG,
+		        "%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
+		        "USERNS=\"no\" (root inside is host root)",
+		        path);
 	if (!c->userns)
 		return 0;
-	if (!uid_line) {
-		snprintf(err, errlen, "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range",
-			 path);
-		return -EBADMSG;
-	}
-	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err, errlen);
+	if (!uid_line)
+		return vps_error_set(
+		        err, -EBADMSG,
+		        "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range", path);
+	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err);
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
-		    struct vps_config *ret, char *err, size_t errlen)
+                    struct vps_config *ret, struct vps_error *err)
 {
 	unsigned lines[ELEMENTSOF(vps_config_keys)];
 	_cleanup_free_ char *text = NULL;
@@ -262,16 +256,16 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 	r = read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL);
 	if (r < 0) {
 		if (r == -ENOENT)
-			snprintf(err, errlen, "no such VPS");
+			vps_error_set(err, r, "no such VPS");
 		else
-			snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
+			vps_error_errno(err, r, "cannot read %s", path);
 		return r;
 	}
-	r = conf_parse(&f, ret, text, lines, err, errlen);
+	r = conf_parse(&f, ret, text, lines, err);
 	if (r == 0)
-		r = check_isolation(ret, path, lines, err, errlen);
+		r = check_isolation(ret, path, lines, err);
 	if (r == 0)
-		r = check_quota(&ret->quota, &f, lines, vps_quota_keys, err, errlen);
+		r = check_quota(&ret->quota, &f, lines, vps_quota_keys, err);
 	return r;
 }
 

@@ -62,13 +62,13 @@ extern const size_t node_config_keys_n;
 void node_config_init(struct node_config *c);
 /* Reads the node config; a missing file means defaults. err says what is wrong, naming the
  * file and line; -EPROTONOSUPPORT: a newer vpsctl wrote it. */
-int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen);
+int node_config_load(const struct vps_paths *p, struct node_config *ret, struct vps_error *err);
 void vps_config_init(struct vps_config *c, const char *name, const struct node_config *node);
 /* Reads and checks NAME's vps.conf: -EBADMSG for a bad line, an unknown or duplicate key, or
  * a missing or unsafe isolation key (USERNS, UID_BASE); -EPROTONOSUPPORT for a file of a
  * newer format. On an error ret still holds the defaults and what the good lines set. */
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
-		    struct vps_config *ret, char *err, size_t errlen);
+                    struct vps_config *ret, struct vps_error *err);
 /* Writes dir_fd/vps.conf atomically. */
 int vps_config_save_at(int dir_fd, const struct vps_config *c);
 int vps_config_format(const struct vps_config *c, char **ret);

@@ -19,8 +19,7 @@ static uint64_t range_of(const struct vps_paths *p, const struct node_config *no
 			 const char *name)
 {
 	struct vps_config c;
-	char err[256];
-	int r = vps_config_load(p, name, node, &c, err, sizeof(err));
+	int r = vps_config_load(p, name, node, &c, NULL);
 
 	if (r == -ENOENT || (r == 0 && !c.userns))
 		return 0;
@@ -106,7 +105,7 @@ static int check_overlap(const char *name, uint64_t base, void *u)
 }
 
 int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
-		    const struct vps_config *cfg, char *err, size_t errlen)
+                    const struct vps_config *cfg, struct vps_error *err)
 {
 	char path[PATH_MAX], what[256] = "";
 	struct overlap o = {cfg->uid_base, what, sizeof(what)};
@@ -118,9 +117,9 @@ int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
 	if (r == -EEXIST) {
 		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
 			snprintf(path, sizeof(path), "vps.conf");
-		snprintf(err, errlen, "%s: %s", path, what);
+		vps_error_set(err, r, "%s: %s", path, what);
 	} else if (r < 0) {
-		snprintf(err, errlen, "Failed to read the other VPSes' id ranges: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to read the other VPSes' id ranges");
 	}
 	return r;
 }

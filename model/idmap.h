@@ -22,6 +22,6 @@ int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node
 /* Refuses (-EEXIST, err naming the VPS) a cfg whose range overlaps another VPS's, as a hand
  * edit of UID_BASE can make it: two VPSes sharing ids could reach each other's files. */
 int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
-		    const struct vps_config *cfg, char *err, size_t errlen);
+                    const struct vps_config *cfg, struct vps_error *err);
 /* Writes pid's uid_map and gid_map: count VPS_IDMAP_SIZE ids from inside onto base.. */
 int vps_idmap_write(pid_t pid, uint64_t inside, uint64_t base);

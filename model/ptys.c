@@ -21,7 +21,7 @@ static int read_sysctl(const char *path, uint64_t *ret)
 	return parse_uint64(text, ret);
 }
 
-int vps_devpts_check(uint64_t ptys, const char *what, char *err, size_t errlen)
+int vps_devpts_check(uint64_t ptys, const char *what, struct vps_error *err)
 {
 	uint64_t max, reserve;
 
@@ -30,8 +30,10 @@ int vps_devpts_check(uint64_t ptys, const char *what, char *err, size_t errlen)
 		return 0; /* no figures: the kernel's pool limits it all the same */
 	if (ptys >= 1 && ptys <= (max > reserve ? max - reserve : 0))
 		return 0;
-	snprintf(err, errlen, "%s %" PRIu64 " is more than the %" PRIu64 " ptys the kernel leaves "
-		 "for all VPSes together (kernel.pty.max %" PRIu64 " less kernel.pty.reserve %"
-		 PRIu64 ")", what, ptys, max > reserve ? max - reserve : 0, max, reserve);
+	vps_error_set(err, -ERANGE,
+	              "%s %" PRIu64 " is more than the %" PRIu64 " ptys the kernel leaves "
+	              "for all VPSes together (kernel.pty.max %" PRIu64
+	              " less kernel.pty.reserve %" PRIu64 ")",
+	              what, ptys, max > reserve ? max - reserve : 0, max, reserve);
 	return -ERANGE;
 }

@@ -53,6 +53,7 @@ static int run_dir_fd(const struct vps_paths *p, const char *name, bool create)
 static int parse_state_at(int dfd, const char *file, const char *path, struct vps_state *ret)
 {
 	const struct conf_file f = {path, state_keys, ELEMENTSOF(state_keys), VPS_STATE_FORMAT};
+	struct vps_error e = VPS_ERROR_INIT;
 	_cleanup_free_ char *text = NULL;
 	int r;
 
@@ -62,8 +63,8 @@ static int parse_state_at(int dfd, const char *file, const char *path, struct vp
 		return r;
 	if (r < 0)
 		snprintf(ret->error_text, sizeof(ret->error_text), "%s: %s", path, strerror(-r));
-	else
-		r = conf_parse(&f, ret, text, NULL, ret->error_text, sizeof(ret->error_text));
+	else if ((r = conf_parse(&f, ret, text, NULL, &e)) < 0)
+		snprintf(ret->error_text, sizeof(ret->error_text), "%s", e.msg);
 	if (r == -EPROTONOSUPPORT)
 		/* nothing of a newer format is acted on: not even its pids */
 		memset(ret, 0, offsetof(struct vps_state, error));

@@ -11,7 +11,7 @@
 #include "validate.h"
 
 int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
-		   const struct node_config *node, char *err, size_t errlen)
+                   const struct node_config *node, struct vps_error *err)
 {
 	struct vps_error e = VPS_ERROR_INIT;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -21,11 +21,11 @@ int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
 	if (r < 0) {
 		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
 			snprintf(path, sizeof(path), "vps.conf");
-		snprintf(err, errlen, "%s: %s", path, vps_error_message(&e, r));
+		vps_error_set(err, r, "%s: %s", path, vps_error_message(&e, r));
 		return r;
 	}
-	r = vps_idmap_check(p, node, cfg, err, errlen);
+	r = vps_idmap_check(p, node, cfg, err);
 	if (r == 0)
-		r = vps_addresses_claim(p, cfg, node, err, errlen);
+		r = vps_addresses_claim(p, cfg, node, err);
 	return r;
 }

@@ -10,4 +10,4 @@
  * `vpsctl start` and each reboot inside again: the quotas, the id range against the other
  * VPSes', and the addresses against the node's subnets and the other VPSes' (claiming them). */
 int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
-		   const struct node_config *node, char *err, size_t errlen);
+                   const struct node_config *node, struct vps_error *err);

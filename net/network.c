@@ -36,26 +36,27 @@ static int open_netns(pid_t pid)
  * Done once the veth is in the bridge (init is not running yet), so a concurrent stop's
  * prune sees this VPS's port. */
 static int close_node_services(const struct vps_paths *p, const struct node_config *node,
-			       char *err, size_t errlen)
+                               struct vps_error *err)
 {
-	char why[256 + PATH_MAX] = "", lock[PATH_MAX];
+	char lock[PATH_MAX];
 	int r;
 
 	if (strcmp(node->node_services, "allow") == 0)
 		return 0;
 	r = vps_nodefw_lock_path(p, lock, sizeof(lock));
 	if (r == 0)
-		r = netsetup_nodefw_add(lock, node->bridge, why, sizeof(why));
+		r = netsetup_nodefw_add(lock, node->bridge, err);
 	if (r < 0)
-		snprintf(err, errlen,
-			 "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
-			 "nftables table inet %s): %s",
-			 node->bridge, NETSETUP_NODEFW_TABLE, why[0] ? why : strerror(-r));
+		vps_error_prefix(
+		        err, r,
+		        "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
+		        "nftables table inet %s)",
+		        node->bridge, NETSETUP_NODEFW_TABLE);
 	return r;
 }
 
 int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
-		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
+                  const struct node_config *node, pid_t init_pid, struct vps_error *err)
 {
 	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
 	char host_if[NETSETUP_IFNAMSIZ];
@@ -69,23 +70,17 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 		return 0;
 	if (r == 0)
 		r = netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn);
-	if (r < 0) {
-		snprintf(err, errlen, "Invalid addresses: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "Invalid addresses");
 	r = netsetup_bridge_ensure(node->bridge, nodes, nn); /* 1: it existed already */
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to set up bridge '%s': %s", node->bridge, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to set up bridge '%s'", node->bridge);
 	r = 0;
 	netsetup_host_ifname(cfg->name, host_if);
 	(void)netsetup_vps_teardown(host_if); /* a veth of the last run may linger */
 	netns = open_netns(init_pid);
-	if (netns < 0) {
-		snprintf(err, errlen, "Failed to open the VPS network namespace: %s", strerror(-netns));
-		return netns;
-	}
+	if (netns < 0)
+		return vps_error_errno(err, netns, "Failed to open the VPS network namespace");
 	v = (struct netsetup_vps){
 		.host_ifname = host_if, .bridge = node->bridge, .netns_fd = netns,
 		.mtu = (unsigned)cfg->mtu, .addrs = addrs, .n_addrs = n,
@@ -99,11 +94,9 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 		netsetup_mac_from_name(cfg->name, v.mac);
 	if (r == 0)
 		r = netsetup_vps_plumb(&v);
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to plumb '%s': %s", host_if, strerror(-r));
-		return r;
-	}
-	return close_node_services(p, node, err, errlen);
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to plumb '%s'", host_if);
+	return close_node_services(p, node, err);
 }
 
 void vps_net_teardown(const struct vps_paths *p, const char *name)
@@ -138,7 +131,7 @@ static int update_addrs(const struct netsetup_addr *a, size_t n, const struct ne
 }
 
 int vps_net_update(const struct vps_config *old, const struct vps_config *new,
-		   const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
+                   const struct node_config *node, pid_t init_pid, struct vps_error *err)
 {
 	struct netsetup_addr a[NETSETUP_ADDR_LIST_MAX], b[NETSETUP_ADDR_LIST_MAX];
 	char host_if[NETSETUP_IFNAMSIZ];
@@ -157,7 +150,8 @@ int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 		if (m == 0 && n == 0)
 			return 0;
 		/* From no network to a network needs a veth: that happens at the next start. */
-		snprintf(err, errlen, "the VPS has no network interface yet; restart it to add one");
+		vps_error_set(err, -ENODEV,
+		              "the VPS has no network interface yet; restart it to add one");
 		return -ENODEV;
 	}
 	netns = open_netns(init_pid);
@@ -193,7 +187,6 @@ int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 	if (r == 0 && new->bandwidth != old->bandwidth)
 		r = netsetup_bandwidth_set(host_if, new->bandwidth);
 	if (r < 0)
-		snprintf(err, errlen, "Failed to change the network of '%s': %s", host_if,
-			 strerror(-r));
+		vps_error_errno(err, r, "Failed to change the network of '%s'", host_if);
 	return r;
 }

@@ -13,10 +13,10 @@
  * the node's services closed to VPSes (NODE_SERVICES). A VPS without addresses gets only its
  * loopback. */
 int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
-		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen);
+                  const struct node_config *node, pid_t init_pid, struct vps_error *err);
 /* Removes what lives on the node after the VPS is gone (the IFB; a veth left behind; the
  * node-services rules once no VPS is left on their bridge). */
 void vps_net_teardown(const struct vps_paths *p, const char *name);
 /* Live change of a running VPS's addresses and bandwidth (old -> new config). */
 int vps_net_update(const struct vps_config *old, const struct vps_config *new,
-		   const struct node_config *node, pid_t init_pid, char *err, size_t errlen);
+                   const struct node_config *node, pid_t init_pid, struct vps_error *err);

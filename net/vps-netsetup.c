@@ -327,14 +327,15 @@ static int nodefw_lock(char *buf, size_t len)
 /* Fail closed: plumbing that leaves the node open to the VPS is an error. */
 static int close_node_services(const char *bridge)
 {
-	char why[512] = "", lock[PATH_MAX];
+	struct vps_error why = VPS_ERROR_INIT;
+	char lock[PATH_MAX];
 	int r = nodefw_lock(lock, sizeof(lock));
 
 	if (r == 0)
-		r = netsetup_nodefw_add(lock, bridge, why, sizeof(why));
+		r = netsetup_nodefw_add(lock, bridge, &why);
 	if (r < 0)
 		return log_error_errno(r, "Closing the node's services to '%s' failed: %s", bridge,
-		                       why[0] ? why : strerror(-r));
+		                       vps_error_message(&why, r));
 	return 0;
 }
 

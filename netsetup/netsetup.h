@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 #define NETSETUP_BRIDGE_DEFAULT "vpsbr0"
 #define NETSETUP_PEER_DEFAULT "eth0"
 #define NETSETUP_MAC_LEN 6
@@ -186,7 +188,7 @@ int netsetup_antispoof_get(const char *host_ifname);
  * transaction creates (or keeps) the table and its set, refills its chains and adds ifname,
  * so concurrent calls leave one copy of the rules. On failure err gets libnftables's message.
  */
-int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, size_t errlen);
+int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_error *err);
 /*
  * Removes the interfaces that carry no VPS traffic any more (gone, or a bridge without a
  * "veth-" port) from the set, and the table with the last one. Serialized with

@@ -75,11 +75,9 @@ static int ifname_plain(const char *s)
 }
 
 /* The first line of libnftables's error text, which names what failed. */
-static void copy_error(const char *text, char *err, size_t errlen)
+static void copy_error(const char *text, struct vps_error *err, int code)
 {
-	if (!err || errlen == 0)
-		return;
-	snprintf(err, errlen, "%.*s", (int)strcspn(text ? text : "", "\n"), text ? text : "");
+	vps_error_set(err, code, "%.*s", (int)strcspn(text ? text : "", "\n"), text ? text : "");
 }
 
 /* One context per public call: closing its netlink socket costs milliseconds after a commit. */
@@ -97,13 +95,13 @@ static int nft_open(struct nft_ctx **ret)
 }
 
 /* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
-static int nft_run(struct nft_ctx *ctx, const char *cmd, char **ret_out, char *err, size_t errlen)
+static int nft_run(struct nft_ctx *ctx, const char *cmd, char **ret_out, struct vps_error *err)
 {
 	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
 
 		log_debug("nft failed: %s", e ? e : "");
-		copy_error(e, err, errlen);
+		copy_error(e, err, -EPROTO);
 		return -EPROTO;
 	}
 	if (ret_out) {
@@ -136,7 +134,7 @@ static int lock_take(const char *path)
 	}
 }
 
-int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, size_t errlen)
+int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_error *err)
 {
 	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
 	_cleanup_close_ int lock = -EBADF;
@@ -149,14 +147,12 @@ int netsetup_nodefw_add(const char *lock_path, const char *ifname, char *err, si
 	if (r < 0)
 		return r;
 	lock = lock_take(lock_path);
-	if (lock < 0) {
-		snprintf(err, errlen, "cannot take the lock '%s': %s", lock_path, strerror(-lock));
-		return lock;
-	}
+	if (lock < 0)
+		return vps_error_errno(err, lock, "cannot take the lock '%s'", lock_path);
 	snprintf(cmd, sizeof(cmd),
 	         "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n", ruleset,
 	         ifname);
-	return nft_run(ctx, cmd, NULL, err, errlen);
+	return nft_run(ctx, cmd, NULL, err);
 }
 
 /* --- pruning -------------------------------------------------------------------------- */
@@ -217,7 +213,7 @@ static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], 
 
 static int list_set(struct nft_ctx *ctx, char **ret_out)
 {
-	return nft_run(ctx, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL, 0);
+	return nft_run(ctx, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
 }
 
 /* Deletes the elements no longer used; the table once the set is empty. */
@@ -238,7 +234,7 @@ static int prune_locked(struct nft_ctx *ctx)
 		snprintf(cmd, sizeof(cmd),
 		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
 		         names[i]);
-		r = nft_run(ctx, cmd, NULL, NULL, 0);
+		r = nft_run(ctx, cmd, NULL, NULL);
 		if (r < 0)
 			return r;
 		deleted++;
@@ -248,7 +244,7 @@ static int prune_locked(struct nft_ctx *ctx)
 	r = list_set(ctx, &after);
 	if (r < 0 || strstr(after, "elements = {"))
 		return r;
-	return nft_run(ctx, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL, 0);
+	return nft_run(ctx, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
 }
 
 int netsetup_nodefw_prune(const char *lock_path)

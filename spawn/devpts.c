@@ -103,7 +103,7 @@ static int wait_child(pid_t pid, int pidfd)
 	return si.si_code == CLD_EXITED ? -si.si_status : -EIO;
 }
 
-static int not_live(int r, char *err, size_t errlen)
+static int not_live(int r, struct vps_error *err)
 {
 	switch (r) {
 	case 0:
@@ -114,20 +114,21 @@ static int not_live(int r, char *err, size_t errlen)
 	case -EXDEV:
 	case -EMEDIUMTYPE:
 	case -EINVAL: /* fspick: not the root of a mount */
-		snprintf(err, errlen, "its /dev/pts is no longer the devpts mount vpsctl made "
-			 "(the VPS changed it)");
+		vps_error_set(err, -EAGAIN,
+		              "its /dev/pts is no longer the devpts mount vpsctl made "
+		              "(the VPS changed it)");
 		return -EAGAIN;
 	case -ETIMEDOUT:
-		snprintf(err, errlen, "its /dev did not answer within %d ms", RESIZE_TIMEOUT_MS);
+		vps_error_set(err, -EAGAIN, "its /dev did not answer within %d ms",
+		              RESIZE_TIMEOUT_MS);
 		return -EAGAIN;
 	default:
-		snprintf(err, errlen, "Failed to change the pty cap: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to change the pty cap");
 		return r;
 	}
 }
 
-int vps_devpts_resize(uint64_t init_pid, uint64_t init_start, uint64_t ptys, char *err,
-		      size_t errlen)
+int vps_devpts_resize(uint64_t init_pid, uint64_t init_start, uint64_t ptys, struct vps_error *err)
 {
 	_cleanup_close_ int pidfd = vps_pidfd_open_checked(init_pid, init_start);
 	_cleanup_close_ int childfd = -EBADF;
@@ -136,10 +137,8 @@ int vps_devpts_resize(uint64_t init_pid, uint64_t init_start, uint64_t ptys, cha
 	char opts[128];
 	pid_t pid;
 
-	if (pidfd < 0) {
-		snprintf(err, errlen, "not running");
-		return -ESRCH;
-	}
+	if (pidfd < 0)
+		return vps_error_set(err, -ESRCH, "not running");
 	/* the host's instance, which the console's pty is from, is never ours to change */
 	if (stat("/dev/pts", &host) < 0)
 		host.st_dev = 0;
@@ -157,5 +156,5 @@ int vps_devpts_resize(uint64_t init_pid, uint64_t init_start, uint64_t ptys, cha
 		(void)waitpid(pid, NULL, 0);
 		return r;
 	}
-	return not_live(wait_child(pid, childfd), err, errlen);
+	return not_live(wait_child(pid, childfd), err);
 }

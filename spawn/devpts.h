@@ -19,5 +19,4 @@ void vps_devpts_options(uint64_t ptys, char *buf, size_t len);
 /* Sets the cap of a running VPS's devpts (init_pid, started at init_start), from the host,
  * without following any path the tenant controls. -EAGAIN when that cannot be done safely now
  * (its /dev/pts is not the devpts instance any more, or did not answer): err says why. */
-int vps_devpts_resize(uint64_t init_pid, uint64_t init_start, uint64_t ptys, char *err,
-		      size_t errlen);
+int vps_devpts_resize(uint64_t init_pid, uint64_t init_start, uint64_t ptys, struct vps_error *err);

@@ -158,22 +158,17 @@ static int wait_code(pid_t pid)
 }
 
 static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
-		       const struct node_config *node, struct exec_ctx *c, char *err,
-		       size_t errlen)
+                       const struct node_config *node, struct exec_ctx *c, struct vps_error *err)
 {
 	struct vps_state st;
 	bool frozen;
 	int r;
 
-	if (vps_run_state_get(p, cfg->name, &st) != VPS_RUNNING) {
-		snprintf(err, errlen, "not running");
-		return -ESRCH;
-	}
+	if (vps_run_state_get(p, cfg->name, &st) != VPS_RUNNING)
+		return vps_error_set(err, -ESRCH, "not running");
 	c->init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
-	if (c->init_fd < 0) {
-		snprintf(err, errlen, "not running");
-		return -ESRCH;
-	}
+	if (c->init_fd < 0)
+		return vps_error_set(err, -ESRCH, "not running");
 	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "%s",
 		 st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent);
 	r = vps_cgroup_new(c->cgroup_parent, cfg->name, &c->cg);
@@ -183,19 +178,15 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		r = c->born_cgroup_fd = vps_cgroup_open_v2(c->cg);
 	else
 		r = vps_cgroup2_open(c->cgroup_parent, cfg->name, &c->born_cgroup_fd);
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to open the VPS cgroup: %s", strerror(-r));
-		return r;
-	}
-	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen) {
-		snprintf(err, errlen, "VPS is frozen");
-		return -EBUSY;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to open the VPS cgroup");
+	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen)
+		return vps_error_set(err, -EBUSY, "VPS is frozen");
 	c->userns = vps_pid_in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
 		r = -errno;
-		snprintf(err, errlen, "Failed to join the VPS pid namespace: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to join the VPS pid namespace");
 		return r;
 	}
 	return 0;
@@ -204,8 +195,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 /* Waits for the child to exec (or fail: it reports on stderr itself), seen as EOF on the
  * close-on-exec pipe it holds. When that does not come in time it is killed and left to
  * whoever inherits it, should it stay frozen. */
-static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char *err,
-			size_t errlen)
+static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, struct vps_error *err)
 {
 	_cleanup_close_ int pidfd = -EBADF;
 	bool frozen = false;
@@ -218,15 +208,15 @@ static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char 
 	if (pidfd >= 0 && fd_wait_readable(pidfd, KILL_WAIT_MS) == 0)
 		(void)waitpid(pid, NULL, 0);
 	if (vps_frozen(c->cgroup_parent, c->name, &frozen) == 0 && frozen)
-		snprintf(err, errlen, "VPS is frozen");
+		vps_error_set(err, -ETIMEDOUT, "VPS is frozen");
 	else
-		snprintf(err, errlen, "VPS did not run the command within %d s: stuck?",
-			 START_TIMEOUT_MS / 1000);
+		vps_error_set(err, -ETIMEDOUT, "VPS did not run the command within %d s: stuck?",
+		              START_TIMEOUT_MS / 1000);
 	return -ETIMEDOUT;
 }
 
 /* The caller's side once the child runs: relay its pty or its pipes until it exits. */
-static int relay(struct exec_ctx *c, int pty_sock, pid_t pid, char *err, size_t errlen)
+static int relay(struct exec_ctx *c, int pty_sock, pid_t pid, struct vps_error *err)
 {
 	int r;
 
@@ -244,13 +234,13 @@ static int relay(struct exec_ctx *c, int pty_sock, pid_t pid, char *err, size_t 
 		return 0; /* it failed before its pty: its reason is on stderr, its code follows */
 	}
 	if (r < 0)
-		snprintf(err, errlen, "Failed to relay the pty: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to relay the pty");
 	return r;
 }
 
 int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
-	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
-	     char *err, size_t errlen)
+             const struct node_config *node, char *const *argv, bool pty, int *ret_code,
+             struct vps_error *err)
 {
 	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
 			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
@@ -263,17 +253,15 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 
 	/* with a terminal, a pty of the VPS's own, as enter; the caller's never goes in */
 	pty = pty || (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
-	r = join_pid_ns(p, cfg, node, &c, err, errlen);
+	r = join_pid_ns(p, cfg, node, &c, err);
 	cg = c.cg;
 	init_fd = c.init_fd;
 	cgfd = c.born_cgroup_fd;
 	if (r < 0)
 		return r;
 	guard_fd = c.guard_fd = vps_execve_guard_open();
-	if (guard_fd < 0) {
-		snprintf(err, errlen, "Failed to open vps-execve: %s", strerror(-guard_fd));
-		return guard_fd;
-	}
+	if (guard_fd < 0)
+		return vps_error_errno(err, guard_fd, "Failed to open vps-execve");
 	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	sock = sp[0];
@@ -302,15 +290,15 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 		closep(&c.pipes.child[i]);
 	if (r < 0) {
 		exec_pipes_close(&c.pipes);
-		snprintf(err, errlen, "Failed to clone: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to clone");
 		return r;
 	}
-	r = wait_started(&c, start_fd, pid, err, errlen);
+	r = wait_started(&c, start_fd, pid, err);
 	if (r < 0) {
 		exec_pipes_close(&c.pipes);
 		return r;
 	}
-	r = relay(&c, sock, pid, err, errlen);
+	r = relay(&c, sock, pid, err);
 	exec_pipes_close(&c.pipes);
 	if (r < 0)
 		(void)kill(pid, SIGKILL);

@@ -11,5 +11,5 @@
  * (never the caller's tty) relayed to our stdin/stdout. Returns the command's exit code
  * (128+signal when killed) in *ret_code. */
 int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
-	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
-	     char *err, size_t errlen);
+             const struct node_config *node, char *const *argv, bool pty, int *ret_code,
+             struct vps_error *err);

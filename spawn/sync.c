@@ -84,24 +84,19 @@ int vps_sync_recv(int fd, int timeout_ms, struct vps_sync_msg *ret)
 	return vps_sync_decode(&m, (size_t)n, ret);
 }
 
-int vps_sync_expect(int fd, enum vps_sync stage, int timeout_ms, char *err, size_t errlen)
+int vps_sync_expect(int fd, enum vps_sync stage, int timeout_ms, struct vps_error *err)
 {
 	struct vps_sync_msg m;
 	int r = vps_sync_recv(fd, timeout_ms, &m);
 
-	if (r < 0) {
-		snprintf(err, errlen, "%s while waiting for '%s'",
-			 r == -EPIPE ? "peer died" : strerror(-r), vps_sync_to_string(stage));
-		return r;
-	}
-	if (m.stage == VPS_SYNC_ERROR) {
-		snprintf(err, errlen, "%s", m.text);
-		return m.error;
-	}
-	if (m.stage != (int32_t)stage) {
-		snprintf(err, errlen, "got '%s' while waiting for '%s'",
-			 vps_sync_to_string(m.stage), vps_sync_to_string(stage));
-		return -EPROTO;
-	}
+	if (r < 0)
+		return vps_error_set(err, r, "%s while waiting for '%s'",
+		                     r == -EPIPE ? "peer died" : strerror(-r),
+		                     vps_sync_to_string(stage));
+	if (m.stage == VPS_SYNC_ERROR)
+		return vps_error_set(err, m.error, "%s", m.text);
+	if (m.stage != (int32_t)stage)
+		return vps_error_set(err, -EPROTO, "got '%s' while waiting for '%s'",
+		                     vps_sync_to_string(m.stage), vps_sync_to_string(stage));
 	return 0;
 }

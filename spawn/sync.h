@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 enum vps_sync {
 	VPS_SYNC_ERROR = -1,     /* child -> host: a step failed; text says which */
 	VPS_SYNC_CHILD_READY = 1, /* child -> host: in its namespaces, waiting for the host */
@@ -35,4 +37,4 @@ int vps_sync_send(int fd, enum vps_sync stage, int error, const char *text);
 int vps_sync_recv(int fd, int timeout_ms, struct vps_sync_msg *ret);
 /* Receives a message and checks its stage; an error message from the peer becomes its -errno
  * with its text copied to err. */
-int vps_sync_expect(int fd, enum vps_sync stage, int timeout_ms, char *err, size_t errlen);
+int vps_sync_expect(int fd, enum vps_sync stage, int timeout_ms, struct vps_error *err);

@@ -18,8 +18,7 @@
 
 static int fail(struct vps_spawn *s, int r, const char *what)
 {
-	snprintf(s->error, sizeof(s->error), "Failed to %s: %s", what, strerror(-r));
-	return r;
+	return vps_error_errno(&s->error, r, "Failed to %s", what);
 }
 
 /* The VPS group on v2, its delegated cgroup2 group on a hybrid host (cgroup-mount.h), none
@@ -78,16 +77,12 @@ int vps_spawn_host_map(struct vps_spawn *s)
 /* v1: made on the first boot only; a reboot keeps the group and what resize set on it. */
 static int make_cgroup(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_t *n)
 {
-	struct vps_error cgerr = VPS_ERROR_INIT;
 	int r;
 
 	if (s->create_quota) {
-		r = vps_cgroup_create(s->cg, s->create_quota, &cgerr);
-		if (r < 0) {
-			snprintf(s->error, sizeof(s->error), "Failed to create the VPS cgroup: %s",
-				 vps_error_message(&cgerr, r));
-			return r;
-		}
+		r = vps_cgroup_create(s->cg, s->create_quota, &s->error);
+		if (r < 0)
+			return vps_error_prefix(&s->error, r, "Failed to create the VPS cgroup");
 	}
 	r = vps_cgroup_open_tasks(s->cg, fds, n);
 	return r < 0 ? fail(s, r, "open the VPS cgroup") : 0;
@@ -117,6 +112,6 @@ int vps_spawn_host_rest(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_
 	if (r < 0)
 		return fail(s, r, "restrict the VPS's devices");
 	/* The veth peer is created directly in init's fresh network namespace. */
-	r = vps_net_plumb(s->paths, s->cfg, s->node, s->pid, s->error, sizeof(s->error));
+	r = vps_net_plumb(s->paths, s->cfg, s->node, s->pid, &s->error);
 	return r < 0 ? r : 0;
 }

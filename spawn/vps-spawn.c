@@ -136,11 +136,10 @@ static void join_cgroups(int sock)
 static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
 {
 	_cleanup_close_ int lower_fd = -EBADF, disk_fd = -EBADF;
-	char err[VPS_SYNC_TEXT_MAX];
 	int r;
 
 	/* #2 wait for the id maps (an id-mapped template tree and a disk image come along) */
-	r = vps_sync_expect(sock, VPS_SYNC_HOST_MAPPED, SYNC_TIMEOUT_MS, err, sizeof(err));
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_MAPPED, SYNC_TIMEOUT_MS, NULL);
 	if (r < 0)
 		child_fail(sock, r, "sync with the host");
 	if (vps_storage_idmapped(s->cfg)) {
@@ -207,7 +206,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 		child_fail(sock, r, what);
 	name_self(s, sock);
 	/* #4 wait for the host to be done */
-	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
+	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, NULL);
 	if (r < 0)
 		child_fail(sock, r, "sync with the host");
 	join_cgroups(sock);
@@ -243,19 +242,15 @@ static int wait_exec(struct vps_spawn *s, int sock)
 	struct vps_sync_msg m;
 	int r;
 
-	r = vps_sync_expect(sock, VPS_SYNC_EXEC, SYNC_TIMEOUT_MS, s->error, sizeof(s->error));
+	r = vps_sync_expect(sock, VPS_SYNC_EXEC, SYNC_TIMEOUT_MS, &s->error);
 	if (r < 0)
 		return r;
 	r = vps_sync_recv(sock, SYNC_TIMEOUT_MS, &m);
 	if (r == -EPIPE)
 		return 0; /* the socket closed on exec */
-	if (r < 0) {
-		snprintf(s->error, sizeof(s->error), "No word from init after exec: %s",
-			 strerror(-r));
-		return r;
-	}
-	snprintf(s->error, sizeof(s->error), "%s", m.text);
-	return m.error < 0 ? m.error : -EPROTO;
+	if (r < 0)
+		return vps_error_errno(&s->error, r, "No word from init after exec");
+	return vps_error_set(&s->error, m.error < 0 ? m.error : -EPROTO, "%s", m.text);
 }
 
 static void kill_and_reap(struct vps_spawn *s)
@@ -277,13 +272,10 @@ static int child_reason(struct vps_spawn *s, int sock, int r)
 	struct vps_sync_msg m;
 
 	if (vps_sync_recv(sock, 0, &m) == 0 && m.stage == VPS_SYNC_ERROR) {
-		snprintf(s->error, sizeof(s->error), "%s", m.text);
-		return m.error;
+		vps_error_clear(&s->error); /* init's reason replaces the host's */
+		return vps_error_set(&s->error, m.error, "%s", m.text);
 	}
-	if (!s->error[0])
-		snprintf(s->error, sizeof(s->error), "Failed to sync with the VPS init: %s",
-			 strerror(-r));
-	return r;
+	return vps_error_errno(&s->error, r, "Failed to sync with the VPS init");
 }
 
 /* #1..#4, host side: the maps first (#2), so that init makes its root filesystem (#3) while
@@ -294,8 +286,7 @@ static int host_side(struct vps_spawn *s, int sock)
 	size_t n = 0;
 	int r;
 
-	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
-			    sizeof(s->error));
+	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, &s->error);
 	if (r == 0)
 		r = vps_spawn_host_map(s);
 	if (r == 0)
@@ -322,12 +313,10 @@ int vps_spawn_init(struct vps_spawn *s)
 	int sp[2], r, pidfd = -EBADF;
 	pid_t pid;
 
-	s->error[0] = '\0';
+	vps_error_clear(&s->error);
 	guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0) {
-		snprintf(s->error, sizeof(s->error), "Failed to open vps-execve: %s",
-			 strerror(-guard_fd));
-		return guard_fd;
+		return vps_error_errno(&s->error, guard_fd, "Failed to open vps-execve");
 	}
 	r = vps_spawn_host_open(s);
 	if (r < 0)
@@ -347,8 +336,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	closep(&guard_fd);
 	if (pid < 0) {
 		r = -errno;
-		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
-			 strerror(-r));
+		vps_error_errno(&s->error, r, "Failed to clone the VPS init");
 		close(sp[0]);
 		closep(&s->born_cgroup_fd);
 		return r;

@@ -30,7 +30,7 @@ struct vps_spawn {
 	/* results */
 	pid_t pid;
 	int pidfd;
-	char error[256]; /* the failed step, from the child or the host */
+	struct vps_error error; /* the failed step, from the child or the host */
 };
 
 /* Returns once init was exec'd (0) or after it failed and was reaped (-errno, error set). */

@@ -51,23 +51,21 @@ static int run(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner, char *err,
-		    size_t errlen)
+int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner,
+                    struct vps_error *err)
 {
 	char img[PATH_MAX], root[PATH_MAX], sz[32], owner[64];
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	if (size < MIN_DISK) {
-		snprintf(err, errlen, "--disk must be at least 16M");
-		return -EINVAL;
-	}
+	if (size < MIN_DISK)
+		return vps_error_set(err, -EINVAL, "--disk must be at least 16M");
 	snprintf(img, sizeof(img), "%s/disk.img", dir);
 	snprintf(root, sizeof(root), "%s/rootfs", dir);
 	fd = openat(dir_fd, "disk.img", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
-		snprintf(err, errlen, "Failed to make the disk image: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to make the disk image");
 		return r;
 	}
 	snprintf(sz, sizeof(sz), "%" PRIu64 "k", size / 1024);
@@ -81,17 +79,16 @@ int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner
 
 		r = run(argv);
 	}
-	if (r < 0) {
-		snprintf(err, errlen, "mkfs.ext4 failed on the disk image (is the tree larger than "
-				      "--disk?)");
-		return r;
-	}
+	if (r < 0)
+		return vps_error_set(err, r,
+		                     "mkfs.ext4 failed on the disk image (is the tree larger than "
+		                     "--disk?)");
 	/* The image holds the tree now; rootfs/ is only its mount point. */
 	r = rm_rf_at(dir_fd, "rootfs");
 	if (r == 0 && mkdirat(dir_fd, "rootfs", 0755) < 0)
 		r = -errno;
 	if (r < 0)
-		snprintf(err, errlen, "Failed to empty the mount point: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to empty the mount point");
 	return r;
 }
 
@@ -199,7 +196,7 @@ static int find_loop(const char *img, char *ret, size_t len)
 	return -ENODEV;
 }
 
-int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, char *err, size_t errlen)
+int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_error *err)
 {
 	char img[PATH_MAX], dev[300], root[64];
 	_cleanup_close_ int loop = -EBADF, rootfd = -EBADF;
@@ -209,35 +206,37 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, char *err, siz
 
 	snprintf(img, sizeof(img), "%s/disk.img", dir);
 	if (stat(img, &st) < 0)
-		return snprintf(err, errlen, "the VPS has no disk image"), -errno;
+		return vps_error_set(err, -errno, "the VPS has no disk image");
 	if (size < (uint64_t)st.st_size)
-		return snprintf(err, errlen, "a disk can only grow (it is %" PRIu64 " bytes)",
-				(uint64_t)st.st_size), -EINVAL;
+		return vps_error_set(err, -EINVAL, "a disk can only grow (it is %" PRIu64 " bytes)",
+		                     (uint64_t)st.st_size);
 	if (truncate(img, (off_t)size) < 0)
-		return snprintf(err, errlen, "Failed to grow the image: %m"), -errno;
+		return vps_error_errno(err, -errno, "Failed to grow the image");
 	if (init_pid <= 0) {
 		/* stopped: resize2fs grows the unmounted file system */
 		char *const argv[] = {"resize2fs", "-f", img, NULL};
 
 		if (run(argv) < 0)
-			return snprintf(err, errlen, "resize2fs failed on the disk image"), -EIO;
+			return vps_error_set(err, -EIO, "resize2fs failed on the disk image");
 		return 0;
 	}
 	if (find_loop(img, dev, sizeof(dev)) < 0 || (loop = open(dev, O_RDWR | O_CLOEXEC)) < 0 ||
 	    ioctl(loop, LOOP_SET_CAPACITY, 0) < 0)
-		return snprintf(err, errlen, "Failed to grow the loop device: %m"), -errno;
+		return vps_error_errno(err, -errno, "Failed to grow the loop device");
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)init_pid);
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0 || fstatvfs(rootfd, &sv) < 0)
-		return snprintf(err, errlen, "Failed to reach the VPS's file system: %m"), -errno;
+		return vps_error_errno(err, -errno, "Failed to reach the VPS's file system");
 	blocks = size / sv.f_frsize;
 	/* online resize, what resize2fs does on a mounted ext4 */
 	if (ioctl(rootfd, EXT4_IOC_RESIZE_FS, &blocks) < 0) {
 		if (errno == EPERM)
-			return snprintf(err, errlen, "the disk image grew, but growing a mounted file "
-					"system needs CAP_SYS_RESOURCE, which this node's root "
-					"lacks: it grows at the next start"), -EAGAIN;
-		return snprintf(err, errlen, "Failed to grow the file system: %m"), -errno;
+			return vps_error_set(
+			        err, -EAGAIN,
+			        "the disk image grew, but growing a mounted file "
+			        "system needs CAP_SYS_RESOURCE, which this node's root "
+			        "lacks: it grows at the next start");
+		return vps_error_errno(err, -errno, "Failed to grow the file system");
 	}
 	return 0;
 }

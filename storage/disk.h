@@ -11,16 +11,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 /* At create: makes VPSDIR/disk.img of size bytes holding the tree at VPSDIR/rootfs (mkfs.ext4
  * -d), then empties rootfs/, which becomes the mount point. */
-int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner, char *err,
-		    size_t errlen);
+int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner,
+                    struct vps_error *err);
 /* Host side at start: a detached, nodev mount of rootfs's disk image (grown offline first if
  * the image is larger than its file system). */
 int vps_disk_mount_detached(const char *rootfs, int *ret_fd);
 /* Host side: grows the image and its file system to size bytes; a running VPS's online (that
  * needs CAP_SYS_RESOURCE: -EAGAIN when the node's root lacks it, and the file system then
  * grows at the next start). */
-int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, char *err, size_t errlen);
+int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_error *err);
 /* Size and use of the mounted filesystem of a running VPS. */
 int vps_disk_usage(pid_t init_pid, uint64_t *ret_size, uint64_t *ret_used);

@@ -69,31 +69,26 @@ static int check_line(const char *l, size_t len)
 	return 0;
 }
 
-int rootfs_ssh_keys_check(const char *text, char *err, size_t errlen)
+int rootfs_ssh_keys_check(const char *text, struct vps_error *err)
 {
 	unsigned lineno = 0, keys = 0;
 
-	if (strstr(text, "PRIVATE KEY-----")) {
-		snprintf(err, errlen, "this is a private key: give the public one (.pub)");
-		return -EINVAL;
-	}
+	if (strstr(text, "PRIVATE KEY-----"))
+		return vps_error_set(err, -EINVAL,
+		                     "this is a private key: give the public one (.pub)");
 	for (const char *l = text; *l;) {
 		size_t n = strcspn(l, "\n");
 		int r = check_line(l, n);
 
 		lineno++;
-		if (r < 0) {
-			snprintf(err, errlen, "line %u is not an SSH public key", lineno);
-			return r;
-		}
+		if (r < 0)
+			return vps_error_set(err, r, "line %u is not an SSH public key", lineno);
 		keys += r == 0;
 		l += n;
 		l += *l == '\n';
 	}
-	if (keys == 0) {
-		snprintf(err, errlen, "no SSH public key in it");
-		return -EINVAL;
-	}
+	if (keys == 0)
+		return vps_error_set(err, -EINVAL, "no SSH public key in it");
 	return 0;
 }
 

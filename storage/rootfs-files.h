@@ -9,13 +9,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 /* At most this much of an --ssh-key file is read. */
 #define ROOTFS_SSH_KEYS_MAX (64 * 1024)
 
 /* Checks the text of a public key file (authorized_keys syntax without options): every line a
  * comment, blank, or "TYPE BASE64 [comment]" of a type OpenSSH knows. Refuses private keys.
  * err (errlen bytes) says which line is wrong. */
-int rootfs_ssh_keys_check(const char *text, char *err, size_t errlen);
+int rootfs_ssh_keys_check(const char *text, struct vps_error *err);
 /* Appends keys to /root/.ssh/authorized_keys (made 0700/0600, owned by uid:gid). */
 int rootfs_add_authorized_keys(int rootfd, const char *keys, uid_t uid, gid_t gid);
 

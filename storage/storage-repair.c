@@ -19,16 +19,16 @@
 #include "storage-mount.h"
 #include "storage.h"
 
-static int say(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
+static int say(struct vps_error *err, int r, const char *fmt, ...) _printf_(3, 4);
 
 /* Writes the reason into err and returns r (errno is -r for %m). */
-static int say(char *err, size_t errlen, int r, const char *fmt, ...)
+static int say(struct vps_error *err, int r, const char *fmt, ...)
 {
 	va_list ap;
 
 	errno = -r;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vps_error_setv(err, r, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -101,41 +101,40 @@ static int make_lowermap(int dfd, const struct vps_config *cfg)
 
 /* trees/TEMPLATE.rootfs into path; 1 when it exists. */
 static int find_tree(const struct vps_paths *p, const struct vps_config *cfg, char *path,
-		     size_t len, char *err, size_t errlen)
+                     size_t len, struct vps_error *err)
 {
 	int r = template_shared_tree_find(p->templates_dir, cfg->template_name, path, len);
 
 	if (r < 0)
-		return say(err, errlen, r, "Failed to look for the shared tree of template '%s': %s",
-			   cfg->template_name, strerror(-r));
+		return say(err, r, "Failed to look for the shared tree of template '%s': %s",
+		           cfg->template_name, strerror(-r));
 	return r;
 }
 
 /* Without an unpack function, a missing tree is -EAGAIN before anything changed: the caller
  * goes on in the build that has one. */
 static int migrate_overlay(const struct vps_paths *p, const struct vps_config *cfg, int dfd,
-			   vps_tree_unpack_fn unpack, char *note, size_t notelen, char *err,
-			   size_t errlen)
+                           vps_tree_unpack_fn unpack, char *note, size_t notelen,
+                           struct vps_error *err)
 {
 	_cleanup_close_ int lock = template_store_lock(p->templates_dir, false);
 	char path[PATH_MAX];
 	int r, retired;
 
 	if (lock < 0)
-		return say(err, errlen, lock, "Failed to lock the template store: %s",
-			   strerror(-lock));
-	r = find_tree(p, cfg, path, sizeof(path), err, errlen);
+		return say(err, lock, "Failed to lock the template store: %s", strerror(-lock));
+	r = find_tree(p, cfg, path, sizeof(path), err);
 	if (r == 0 && !unpack)
 		return -EAGAIN;
 	if (r < 0)
 		return r;
 	retired = template_shared_tree_retire_legacy(p->templates_dir, cfg->template_name);
 	if (retired < 0)
-		return say(err, errlen, retired,
-			   "Failed to retire the unshifted shared tree of template '%s': %s",
-			   cfg->template_name, strerror(-retired));
+		return say(err, retired,
+		           "Failed to retire the unshifted shared tree of template '%s': %s",
+		           cfg->template_name, strerror(-retired));
 	if (r == 0) {
-		r = unpack(p->templates_dir, cfg->template_name, err, errlen);
+		r = unpack(p->templates_dir, cfg->template_name, err);
 		if (r < 0)
 			return r;
 	}
@@ -149,14 +148,13 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	if (r >= 0)
 		r = make_lowermap(dfd, cfg);
 	if (r < 0)
-		return say(err, errlen, r, "Failed to move it to the template's new shared tree: %s",
-			   strerror(-r));
+		return say(err, r, "Failed to move it to the template's new shared tree: %s",
+		           strerror(-r));
 	return 0;
 }
 
 int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
-		       vps_tree_unpack_fn unpack, char *note, size_t notelen, char *err,
-		       size_t errlen)
+                       vps_tree_unpack_fn unpack, char *note, size_t notelen, struct vps_error *err)
 {
 	_cleanup_close_ int dfd = -EBADF;
 	char dir[PATH_MAX];
@@ -165,14 +163,14 @@ int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
 	note[0] = '\0';
 	r = vps_path(p, cfg->name, NULL, dir, sizeof(dir));
 	if (r < 0)
-		return snprintf(err, errlen, "Failed to find its directory: %s", strerror(-r));
+		return vps_error_errno(err, r, "Failed to find its directory");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
-		return say(err, errlen, -errno, "Failed to open %s: %m", dir);
+		return say(err, -errno, "Failed to open %s: %m", dir);
 	r = enforce_dirs(p, cfg, dfd);
 	if (r < 0)
-		return say(err, errlen, r, "Failed to make its storage private: %s", strerror(-r));
+		return say(err, r, "Failed to make its storage private: %s", strerror(-r));
 	if (vps_storage_idmapped(cfg))
-		return migrate_overlay(p, cfg, dfd, unpack, note, notelen, err, errlen);
+		return migrate_overlay(p, cfg, dfd, unpack, note, notelen, err);
 	return 0;
 }

@@ -21,23 +21,20 @@ static bool is_overlay(const struct vps_config *cfg)
 	return strcmp(cfg->storage, "overlay") == 0;
 }
 
-int vps_storage_unpack_tree(const char *templates_dir, const char *template_name, char *err,
-			    size_t errlen)
+int vps_storage_unpack_tree(const char *templates_dir, const char *template_name,
+                            struct vps_error *err)
 {
 	struct vps_template_meta t;
 	char path[PATH_MAX], reason[256] = "";
 	int r = template_lookup(templates_dir, template_name, &t);
 
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to find its template '%s': %s", template_name,
-			 strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to find its template '%s'", template_name);
 	r = template_shared_tree(templates_dir, &t, VPS_IDMAP_TEMPLATE_BASE, path, sizeof(path),
 				 reason);
 	if (r < 0)
-		snprintf(err, errlen, "Failed to unpack the shared tree of template '%s': %s",
-			 template_name, reason[0] ? reason : strerror(-r));
+		vps_error_set(err, r, "Failed to unpack the shared tree of template '%s': %s",
+		              template_name, reason[0] ? reason : strerror(-r));
 	return r;
 }
 
@@ -67,19 +64,18 @@ static int own_overlay_dirs(int dir_fd, const struct vps_config *cfg)
 }
 
 static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
-			       const struct vps_template_meta *t, const char *templates_dir,
-			       char *err, size_t errlen)
+                               const struct vps_template_meta *t, const char *templates_dir,
+                               struct vps_error *err)
 {
 	char shared[PATH_MAX], reason[256] = "";
 	int r;
 
 	r = template_shared_tree(templates_dir, t, VPS_IDMAP_TEMPLATE_BASE, shared, sizeof(shared),
 				 reason);
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to unpack the shared tree of template '%s': %s",
-			 t->name, reason[0] ? reason : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_set(err, r,
+		                     "Failed to unpack the shared tree of template '%s': %s",
+		                     t->name, reason[0] ? reason : strerror(-r));
 	r = make_dir(dir_fd, "upper", 0755);
 	if (r == 0)
 		r = make_dir(dir_fd, "work", 0700);
@@ -92,13 +88,13 @@ static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
 	if (r == 0 && cfg->userns)
 		r = own_overlay_dirs(dir_fd, cfg);
 	if (r < 0)
-		snprintf(err, errlen, "Failed to make the overlay directories: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to make the overlay directories");
 	return r;
 }
 
 int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
-			    const struct vps_template_meta *t, const char *templates_dir,
-			    char *err, size_t errlen)
+                            const struct vps_template_meta *t, const char *templates_dir,
+                            struct vps_error *err)
 {
 	struct template_unpack_opts uo = {
 		/* A user-namespace VPS owns its files through its host id range. */
@@ -109,11 +105,11 @@ int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
 	int r;
 
 	if (is_overlay(cfg))
-		return materialize_overlay(dir_fd, cfg, t, templates_dir, err, errlen);
+		return materialize_overlay(dir_fd, cfg, t, templates_dir, err);
 	r = template_unpack(t->file, dir_fd, "rootfs", &uo, reason);
 	if (r < 0)
-		snprintf(err, errlen, "Failed to unpack template '%s': %s", t->name,
-			 reason[0] ? reason : strerror(-r));
+		vps_error_set(err, r, "Failed to unpack template '%s': %s", t->name,
+		              reason[0] ? reason : strerror(-r));
 	return r;
 }
 
@@ -160,8 +156,9 @@ static int mount_overlay_here(const struct vps_config *cfg, const char *rootfs, 
 /* Overlay: the root exists only as a mount, so a child mounts it in a private namespace of
  * its own, writes (overlayfs copies up what it changes), and the mount dies with it. */
 static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
-			     const struct vps_rootfs_extras *x, char *err, size_t errlen)
+                             const struct vps_rootfs_extras *x, struct vps_error *err)
 {
+	char reason[VPS_ERROR_MSG_MAX];
 	int p[2], status;
 	ssize_t n;
 	pid_t pid;
@@ -186,17 +183,17 @@ static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
 		_exit(r < 0);
 	}
 	close(p[1]);
-	n = read(p[0], err, errlen - 1);
-	err[n > 0 ? n : 0] = '\0';
+	n = read(p[0], reason, sizeof(reason) - 1);
+	reason[n > 0 ? n : 0] = '\0';
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	if (!err[0])
-		snprintf(err, errlen, "Failed to prepare the overlay root filesystem");
-	return -EIO;
+	if (reason[0])
+		return vps_error_set(err, -EIO, "%s", reason);
+	return vps_error_set(err, -EIO, "Failed to prepare the overlay root filesystem");
 }
 
 /* etc/ and root/ in the upper layer, owned by the VPS's root, for write_extras. */
@@ -221,7 +218,7 @@ static int upper_dirs(const char *upper, const struct vps_config *cfg)
 }
 
 int vps_storage_customize(const char *dir, const struct vps_config *cfg,
-			  const struct vps_rootfs_extras *x, char *err, size_t errlen)
+                          const struct vps_rootfs_extras *x, struct vps_error *err)
 {
 	char rootfs[PATH_MAX];
 	const char *what;
@@ -241,11 +238,11 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 		if (r == 0)
 			r = write_extras(rootfs, x, &what);
 	} else if (is_overlay(cfg)) {
-		return customize_overlay(rootfs, cfg, x, err, errlen);
+		return customize_overlay(rootfs, cfg, x, err);
 	} else {
 		r = write_extras(rootfs, x, &what);
 	}
 	if (r < 0)
-		snprintf(err, errlen, "Failed to %s: %s", what, strerror(-r));
+		vps_error_errno(err, r, "Failed to %s", what);
 	return r;
 }

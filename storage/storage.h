@@ -17,8 +17,8 @@
  * rootfs (copy) or links the shared tree, unpacking it on first use, and makes upper, work and
  * rootfs (overlay). For overlay the caller holds template_store_lock(shared). err says why. */
 int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
-			    const struct vps_template_meta *t, const char *templates_dir,
-			    char *err, size_t errlen);
+                            const struct vps_template_meta *t, const char *templates_dir,
+                            struct vps_error *err);
 
 /* What create writes into a new root besides the template. */
 struct vps_rootfs_extras {
@@ -31,16 +31,16 @@ struct vps_rootfs_extras {
 /* Writes extras into the root of the VPS directory dir (a path): directly for copy, through a
  * private overlay mount in a short-lived child for overlay. err says which step failed. */
 int vps_storage_customize(const char *dir, const struct vps_config *cfg,
-			  const struct vps_rootfs_extras *x, char *err, size_t errlen);
+                          const struct vps_rootfs_extras *x, struct vps_error *err);
 
 /* Unpacks the shared tree of template_name (template_lookup + template_shared_tree: only the
  * build with libarchive has one); err says why it failed. */
-typedef int (*vps_tree_unpack_fn)(const char *templates_dir, const char *template_name, char *err,
-				  size_t errlen);
+typedef int (*vps_tree_unpack_fn)(const char *templates_dir, const char *template_name,
+                                  struct vps_error *err);
 
 /* The build with libarchive's vps_tree_unpack_fn. */
-int vps_storage_unpack_tree(const char *templates_dir, const char *template_name, char *err,
-			    size_t errlen);
+int vps_storage_unpack_tree(const char *templates_dir, const char *template_name,
+                            struct vps_error *err);
 
 /* Before every start (storage-repair.c): the VPS directory root's only (0710 to its own root for
  * a user-namespace overlay), the node's VPS base 0700, the disk image 0600; an overlay VPS moved
@@ -50,5 +50,5 @@ int vps_storage_unpack_tree(const char *templates_dir, const char *template_name
  * err says why it failed. */
 struct vps_paths;
 int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
-		       vps_tree_unpack_fn unpack, char *note, size_t notelen, char *err,
-		       size_t errlen);
+                       vps_tree_unpack_fn unpack, char *note, size_t notelen,
+                       struct vps_error *err);

@@ -72,30 +72,33 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 }
 
 /* 0 on VPS_START_OK; -EIO with the supervisor's error text; -ECHILD on EOF alone (it died). */
-static void start_abort(const struct vps_paths *p, const char *name,
-			const struct node_config *node, pid_t sup, char *err, size_t errlen);
+static void start_abort(const struct vps_paths *p, const char *name, const struct node_config *node,
+                        pid_t sup, struct vps_error *err);
 
-static int read_report(int fd, char *err, size_t errlen)
+/* The supervisor's report: VPS_START_OK, or the reason its start failed (then -EIO). */
+static int read_report(int fd, struct vps_error *err)
 {
+	char text[VPS_ERROR_MSG_MAX];
 	size_t n = 0;
 
 	for (;;) {
-		ssize_t k = read(fd, err + n, errlen - 1 - n);
+		ssize_t k = read(fd, text + n, sizeof(text) - 1 - n);
 
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0 || (n += (size_t)k) >= errlen - 1)
+		if (k <= 0 || (n += (size_t)k) >= sizeof(text) - 1)
 			break;
 	}
-	err[n] = '\0';
-	if (n == 1 && err[0] == VPS_START_OK)
+	text[n] = '\0';
+	if (n == 1 && text[0] == VPS_START_OK)
 		return 0;
-	return n > 0 ? -EIO : -ECHILD;
+	if (n == 0)
+		return -ECHILD;
+	return vps_error_set(err, -EIO, "%s", text);
 }
 
 int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
-	      const struct node_config *node, bool foreground, int *lock_fd, char *err,
-	      size_t errlen)
+              const struct node_config *node, bool foreground, int *lock_fd, struct vps_error *err)
 {
 	struct vps_supervisor_args a = {
 		.paths = p, .cfg = cfg, .node = node, .report_fd = -1, .lock_fd = *lock_fd,
@@ -107,15 +110,11 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 		*lock_fd = -EBADF; /* the supervisor releases it once init runs */
 		a.foreground = a.handover = true;
 		r = vps_supervisor_run(&a);
-		if (r < 0) {
-			snprintf(err, errlen, "start failed");
-			return r;
-		}
+		if (r < 0)
+			return vps_error_set(err, r, "start failed");
 		/* A crash is a failure of the unit, so systemd's Restart=on-failure applies. */
-		if (!a.clean_exit) {
-			snprintf(err, errlen, "the VPS ended: %s", a.exit_reason);
-			return -ECHILD;
-		}
+		if (!a.clean_exit)
+			return vps_error_set(err, -ECHILD, "the VPS ended: %s", a.exit_reason);
 		return 0;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -135,10 +134,10 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	close(pipefd[1]);
 	/* Not waited for: it lives as long as the VPS (a failed start it ends at once, and our
 	 * exit leaves nothing behind). */
-	r = read_report(pipefd[0], err, errlen);
+	r = read_report(pipefd[0], err);
 	close(pipefd[0]);
 	if (r == -ECHILD)
-		start_abort(p, cfg->name, node, pid, err, errlen);
+		start_abort(p, cfg->name, node, pid, err);
 	return r;
 }
 
@@ -210,8 +209,8 @@ static int kill_frozen(const struct vps_state *st, const char *name,
 
 /* The supervisor died before it reported (killed): nothing of this start may stay behind,
  * neither an init it had started nor the state it wrote. We still hold the VPS's lock. */
-static void start_abort(const struct vps_paths *p, const char *name,
-			const struct node_config *node, pid_t sup, char *err, size_t errlen)
+static void start_abort(const struct vps_paths *p, const char *name, const struct node_config *node,
+                        pid_t sup, struct vps_error *err)
 {
 	char sig[32], how[64] = "";
 	struct vps_state st;
@@ -227,8 +226,9 @@ static void start_abort(const struct vps_paths *p, const char *name,
 	r = kill_all(&st, name, node);
 	if (r == 0)
 		r = remove_leftovers(p, name, node, &st);
-	snprintf(err, errlen, "the supervisor died while starting the VPS%s; %s", how,
-		 r == 0 ? "what it had started was removed" : "its leftovers could not be removed");
+	vps_error_set(err, -ECHILD, "the supervisor died while starting the VPS%s; %s", how,
+	              r == 0 ? "what it had started was removed"
+	                     : "its leftovers could not be removed");
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
@@ -257,8 +257,8 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 }
 
 int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
-	     const struct node_config *node, unsigned timeout_sec, bool force, char *err,
-	     size_t errlen)
+             const struct node_config *node, unsigned timeout_sec, bool force,
+             struct vps_error *err)
 {
 	_cleanup_close_ int sup_fd = -EBADF;
 	struct vps_state st;
@@ -268,14 +268,13 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 
 	if (rs == VPS_STOPPED) {
 		(void)vps_cleanup_stale(p, cfg->name, node);
-		snprintf(err, errlen, "not running");
+		vps_error_set(err, -ESRCH, "not running");
 		return -ESRCH;
 	}
 	/* An unreadable state is stopped from what could be read of it (each pid checked
 	 * against its start time) and the cgroup; one from a newer vpsctl is not touched. */
 	if (rs == VPS_UNKNOWN && st.error == -EPROTONOSUPPORT) {
-		snprintf(err, errlen, "%s; not stopping it", st.error_text);
-		return -EPROTONOSUPPORT;
+		return vps_error_set(err, -EPROTONOSUPPORT, "%s; not stopping it", st.error_text);
 	}
 	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
 	if (sup_fd < 0)
@@ -303,7 +302,7 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		}
 	}
 	if (r < 0)
-		snprintf(err, errlen, "Failed to stop: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to stop");
 	return r;
 }
 

@@ -10,12 +10,11 @@
 /* Starts the supervisor (daemonized unless foreground) and returns once init was exec'd.
  * In foreground mode it returns only when the VPS stopped. err gets the one-line reason. */
 int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
-	      const struct node_config *node, bool foreground, int *lock_fd, char *err,
-	      size_t errlen);
+              const struct node_config *node, bool foreground, int *lock_fd, struct vps_error *err);
 /* Powers the VPS off (its init's power-off signal), waits timeout_sec, then kills every
  * process of it; force kills at once. */
 int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
-	     const struct node_config *node, unsigned timeout_sec, bool force, char *err,
-	     size_t errlen);
+             const struct node_config *node, unsigned timeout_sec, bool force,
+             struct vps_error *err);
 /* Removes what a crashed supervisor left behind (state, cgroup) of a VPS that is not running. */
 int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct node_config *node);

@@ -91,7 +91,7 @@ static int block_signals(struct sup *s)
 	return s->sigfd < 0 ? -errno : 0;
 }
 
-static int boot(struct sup *s, char *err, size_t errlen)
+static int boot(struct sup *s, struct vps_error *err)
 {
 	unsigned long long t;
 	int r;
@@ -113,30 +113,27 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.create_quota = s->cgroup_pending ? &s->cfg.quota : NULL,
 	};
 	r = vps_spawn_init(&s->spawn);
-	if (r < 0) {
-		snprintf(err, errlen, "%s", s->spawn.error);
-		return r;
-	}
+	if (r < 0)
+		return vps_error_is_set(&s->spawn.error)
+		               ? vps_error_set(err, r, "%s", s->spawn.error.msg)
+		               : r;
 	s->cgroup_pending = false;
 	r = proc_start_time(s->spawn.pid, &t);
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to read the start time of init: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to read the start time of init");
 	s->st.init_pid = (uint64_t)s->spawn.pid;
 	s->st.init_start = t;
 	s->st.started = (uint64_t)time(NULL);
 	s->st.boots++;
 	r = vps_state_write(s->a->paths, s->cfg.name, &s->st);
 	if (r < 0)
-		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to write the runtime state");
 	return r;
 }
 
-static int prepare(struct sup *s, char *err, size_t errlen)
+static int prepare(struct sup *s, struct vps_error *err)
 {
 	const struct vps_config *cfg = &s->cfg;
-	struct vps_error cgerr = VPS_ERROR_INIT;
 	char run[PATH_MAX];
 	unsigned long long t;
 	int r;
@@ -155,10 +152,8 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	if (r == 0 && cfg->userns &&
 	    fchown(s->console.slave, (uid_t)cfg->uid_base, (gid_t)cfg->uid_base + 5) < 0)
 		r = -errno;
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to prepare the supervisor: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to prepare the supervisor");
 	/* Under systemd (Delegate=yes, v2) the VPS lives inside the unit's cgroup. */
 	if (s->a->report_fd >= 0 ||
 	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
@@ -168,12 +163,9 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	/* v2: init is born in the group, so it is made now; v1: while init mounts (vps-spawn.h) */
 	s->cgroup_pending = r == 0 && vps_cgroup_backend() != VPS_CGROUP_V2;
 	if (r == 0 && !s->cgroup_pending)
-		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to create the VPS cgroup: %s",
-			 vps_error_message(&cgerr, r));
-		return r;
-	}
+		r = vps_cgroup_create(s->cg, &cfg->quota, err);
+	if (r < 0)
+		return vps_error_prefix(err, r, "Failed to create the VPS cgroup");
 	r = proc_start_time(getpid(), &t);
 	if (r < 0)
 		return r;
@@ -185,7 +177,7 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	 * state (its supervisor and cgroup), even if we are killed before init's pid is in it. */
 	r = vps_state_write(s->a->paths, cfg->name, &s->st);
 	if (r < 0)
-		snprintf(err, errlen, "Failed to write the runtime state: %s", strerror(-r));
+		vps_error_errno(err, r, "Failed to write the runtime state");
 	return r;
 }
 
@@ -220,7 +212,7 @@ static void on_signal(struct sup *s)
 /* What a start prepares the root filesystem and the id maps for: a reboot cannot take a
  * change of these (storage repair, id shift), so it refuses rather than boot half of it. */
 static int start_keys_unchanged(const struct vps_config *run, const struct vps_config *new,
-				char *err, size_t errlen)
+                                struct vps_error *err)
 {
 	const char *key = NULL;
 
@@ -236,40 +228,36 @@ static int start_keys_unchanged(const struct vps_config *run, const struct vps_c
 		key = "DISK";
 	if (!key)
 		return 0;
-	snprintf(err, errlen, "%s changed in vps.conf since the start; 'vpsctl start' applies it",
-		 key);
-	return -EBUSY;
+	return vps_error_set(err, -EBUSY,
+	                     "%s changed in vps.conf since the start; 'vpsctl start' applies it",
+	                     key);
 }
 
 /* vps.conf as saved now, checked as `vpsctl start` checks it: what resize or a hand edit
  * saved is what the next boot gets, and a file that fails any check boots nothing. */
-static int reload(struct sup *s, struct vps_config *ret, char *err, size_t errlen)
+static int reload(struct sup *s, struct vps_config *ret, struct vps_error *err)
 {
 	const struct vps_supervisor_args *a = s->a;
-	int r = vps_config_load(a->paths, s->cfg.name, a->node, ret, err, errlen);
+	int r = vps_config_load(a->paths, s->cfg.name, a->node, ret, err);
 
 	if (r == 0)
-		r = start_keys_unchanged(&s->cfg, ret, err, errlen);
+		r = start_keys_unchanged(&s->cfg, ret, err);
 	if (r == 0)
-		r = vps_boot_check(a->paths, ret, a->node, err, errlen);
+		r = vps_boot_check(a->paths, ret, a->node, err);
 	return r;
 }
 
 /* The group keeps its limits across a reboot; set them to the config's, from what the
  * kernel holds (a resize or a hand write may have changed them). Nothing runs in the group
  * now, so a memory cut cannot be refused for usage. */
-static int apply_quota(struct sup *s, const struct vps_quota *q, char *err, size_t errlen)
+static int apply_quota(struct sup *s, const struct vps_quota *q, struct vps_error *err)
 {
-	struct vps_error cgerr = VPS_ERROR_INIT;
 	struct vps_quota cur;
 	int r = vps_cgroup_read_quota(s->cg, &cur);
 
 	if (r == 0)
-		r = vps_cgroup_resize(s->cg, &cur, q, 0, true, &cgerr);
-	if (r < 0)
-		snprintf(err, errlen, "Failed to set the quotas: %s",
-			 vps_error_message(&cgerr, r));
-	return r;
+		r = vps_cgroup_resize(s->cg, &cur, q, 0, true, err);
+	return r < 0 ? vps_error_prefix(err, r, "Failed to set the quotas") : 0;
 }
 
 /* The VPS's command lock, so that a reboot reads vps.conf as a command (resize) left it, never
@@ -301,7 +289,7 @@ static int reboot(struct sup *s, char *reason, size_t len)
 {
 	_cleanup_close_ int lock = -EBADF;
 	struct vps_config cfg;
-	char err[256] = "";
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	r = lock_for_reboot(s, &lock);
@@ -314,20 +302,20 @@ static int reboot(struct sup *s, char *reason, size_t len)
 			 r == -EWOULDBLOCK ? "another vpsctl command holds it" : strerror(-r));
 		return r;
 	}
-	r = reload(s, &cfg, err, sizeof(err));
+	r = reload(s, &cfg, &err);
 	if (r < 0) {
-		snprintf(reason, len, "reboot refused: %.200s", err);
+		snprintf(reason, len, "reboot refused: %.200s", err.msg);
 		return r;
 	}
-	r = apply_quota(s, &cfg.quota, err, sizeof(err));
+	r = apply_quota(s, &cfg.quota, &err);
 	if (r < 0) {
-		snprintf(reason, len, "reboot failed: %.200s", err);
+		snprintf(reason, len, "reboot failed: %.200s", err.msg);
 		return r;
 	}
 	s->cfg = cfg;
-	r = boot(s, err, sizeof(err));
+	r = boot(s, &err);
 	if (r < 0)
-		snprintf(reason, len, "reboot failed: %.200s", err);
+		snprintf(reason, len, "reboot failed: %.200s", err.msg);
 	return r;
 }
 
@@ -424,17 +412,17 @@ static void supervise(struct sup *s)
 int vps_supervisor_run(struct vps_supervisor_args *a)
 {
 	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
-	char err[256] = "";
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	s.cfg = *a->cfg;
 	s.spawn.pidfd = -EBADF;
-	r = prepare(&s, err, sizeof(err));
+	r = prepare(&s, &err);
 	if (r == 0)
-		r = boot(&s, err, sizeof(err));
+		r = boot(&s, &err);
 	if (r < 0) {
 		teardown(&s, NULL);
-		report(&s, r, err);
+		report(&s, r, err.msg);
 		return r;
 	}
 	report(&s, 0, NULL);

@@ -63,10 +63,10 @@ static bool starts_at_boot(const struct vps_paths *p, const struct node_config *
 			   const char *name, uint64_t *ret_order)
 {
 	struct vps_config cfg;
-	char err[256] = "";
+	struct vps_error err = VPS_ERROR_INIT;
 
-	if (vps_config_load(p, name, node, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vpsctl-generator: %s: %s; not started at boot\n", name, err);
+	if (vps_config_load(p, name, node, &cfg, &err) < 0) {
+		fprintf(stderr, "vpsctl-generator: %s: %s; not started at boot\n", name, err.msg);
 		return false;
 	}
 	*ret_order = cfg.boot_order;
@@ -169,13 +169,14 @@ static int generate(int out, const struct boot_vps *v, size_t n)
 
 static void load_node(const struct vps_paths *p, struct node_config *node)
 {
-	char err[256] = "";
-	int r = node_config_load(p, node, err, sizeof(err));
+	struct vps_error err = VPS_ERROR_INIT;
+	int r = node_config_load(p, node, &err);
 
 	/* The VPS keys this generator reads do not depend on the node's defaults: a broken
 	 * vpsctl.conf must not keep every VPS down at boot. */
 	if (r < 0) {
-		fprintf(stderr, "vpsctl-generator: %s: %s; using the defaults\n", p->node_conf, err);
+		fprintf(stderr, "vpsctl-generator: %s: %s; using the defaults\n", p->node_conf,
+		        err.msg);
 		node_config_init(node);
 	}
 }

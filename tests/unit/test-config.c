@@ -25,6 +25,17 @@ static void setup_files(void)
 }
 
 /* Every key gets a non-default value, is formatted, parsed back and compared. */
+/* conf_parse with its reason as a string, for the message checks below. */
+static int parse_s(const struct conf_file *f, void *obj, const char *text, unsigned *lines,
+                   char *err, size_t errlen)
+{
+	struct vps_error e = VPS_ERROR_INIT;
+	int r = conf_parse(f, obj, text, lines, &e);
+
+	snprintf(err, errlen, "%s", e.msg);
+	return r;
+}
+
 START_TEST(test_roundtrip_every_key)
 {
 	static const char *const values[][2] = {
@@ -58,7 +69,7 @@ START_TEST(test_roundtrip_every_key)
 					  values[i][1]), 0);
 	ck_assert_int_eq(vps_config_format(&a, &text), 0);
 	vps_config_init(&b, "web1", &node);
-	ck_assert_msg(conf_parse(&vps_file, &b, text, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(parse_s(&vps_file, &b, text, NULL, err, sizeof(err)) == 0, "%s", err);
 	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
 		const struct conf_key *k = conf_find(vps_config_keys, vps_config_keys_n, values[i][0]);
 
@@ -84,7 +95,7 @@ START_TEST(test_storage_default_is_copy)
 	node_config_init(&node);
 	strcpy(node.storage, "overlay");
 	vps_config_init(&c, "old", &node);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.storage, "copy");
 }
 END_TEST
@@ -99,7 +110,7 @@ START_TEST(test_ptys_default_is_node_cap)
 	node_config_init(&node);
 	node.default_ptys = 32;
 	vps_config_init(&c, "old", &node);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.ptys, 32);
 }
 END_TEST
@@ -117,7 +128,7 @@ START_TEST(test_node_roundtrip)
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_PTYS", "64"), 0);
 	ck_assert_int_eq(conf_format(&node_file, &a, "", &text), 0);
 	memset(&b, 0, sizeof(b));
-	ck_assert_int_eq(conf_parse(&node_file, &b, text, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&node_file, &b, text, NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(b.cgroup_parent, "/x/y");
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
@@ -143,41 +154,61 @@ START_TEST(test_parse_errors)
 
 	node_config_init(&node);
 	vps_config_init(&c, "v", &node);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "MEMORY=lots\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "MEMORY=lots\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid MEMORY 'lots'");
 	/* duplicates and the first of several errors, as file:line */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "MEMORY=64M\n# x\nMEMORY=1G\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "MEMORY=64M\n# x\nMEMORY=1G\n", NULL, err, sizeof(err)),
+	        -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:3: duplicate key 'MEMORY' (first on line 1)");
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20); /* the first stands */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "USERNS=yes\nUSERNS=no\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "USERNS=yes\nUSERNS=no\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:2: duplicate key 'USERNS' (first on line 1)");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "HOSTNAME=a\nMEMROY=1G\nBAD\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "HOSTNAME=a\nMEMROY=1G\nBAD\n", NULL, err, sizeof(err)),
+	        -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:2: unknown key 'MEMROY'"); /* the first error is told */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: not a KEY=value line");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "# c\n\nNOPE=1\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "# c\n\nNOPE=1\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:3: unknown key 'NOPE'");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "HOSTNAME=\"a;rm -rf\"\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "INIT=relative\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "CPU_WEIGHT=0\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "CPUSET=3-1\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "MAC=\"01:00:00:00:00:01\"\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "BANDWIDTH=fast\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "HOSTNAME=\"a;rm -rf\"\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "INIT=relative\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "CPU_WEIGHT=0\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "CPUSET=3-1\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", NULL, err, sizeof(err)),
+	        -EBADMSG);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "MAC=\"01:00:00:00:00:01\"\n", NULL, err, sizeof(err)),
+	        -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "BANDWIDTH=fast\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", NULL, err, sizeof(err)),
+	        -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "CAP_DROP=all\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=all\n", NULL, err, sizeof(err)), 0);
 	ck_assert_str_eq(c.cap_drop, "all");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0': out of range");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=unlimited\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "PTYS=1048576\n", NULL, err, sizeof(err)), 0);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "  MEMORY='64M'  \n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=unlimited\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=1048576\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "  MEMORY='64M'  \n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20);
 }
 END_TEST
@@ -185,6 +216,7 @@ END_TEST
 /* Loads text as the vps.conf of VPS "v" under a scratch root. */
 static int load(const char *text, struct vps_config *ret, char *err, size_t errlen)
 {
+	struct vps_error e = VPS_ERROR_INIT;
 	char root[] = "/tmp/test-config.XXXXXX", dir[PATH_MAX];
 	struct vps_paths p;
 	struct node_config node;
@@ -197,7 +229,8 @@ static int load(const char *text, struct vps_config *ret, char *err, size_t errl
 	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, strcat(dir, "/vps.conf"), text,
 					      strlen(text), 0644), 0);
 	node_config_init(&node);
-	r = vps_config_load(&p, "v", &node, ret, err, errlen);
+	r = vps_config_load(&p, "v", &node, ret, &e);
+	snprintf(err, errlen, "%s", e.msg);
 	(void)rm_rf_at(AT_FDCWD, root);
 	return r;
 }
@@ -316,20 +349,28 @@ START_TEST(test_format_versions)
 	node_config_init(&node);
 	vps_config_init(&c, "v", &node);
 	/* none (version 1), 1 and this binary's 2 are read */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "MEMORY=1G\n", NULL, err, sizeof(err)), 0);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=1\nMEMORY=1G\n", NULL, err, sizeof(err)), 0);
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=\"2\"\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "MEMORY=1G\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "FORMAT_VERSION=1\nMEMORY=1G\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=\"2\"\n", NULL, err, sizeof(err)),
+	                 0);
 	/* a newer one is refused as such, whatever else it holds */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=3\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_int_eq(
+	        parse_s(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=3\n", NULL, err, sizeof(err)),
+	        -EPROTONOSUPPORT);
 	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 3; this one reads up to 2)");
-	ck_assert_int_eq(conf_parse(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_int_eq(parse_s(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)),
+	                 -EPROTONOSUPPORT);
 	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 2)");
 	ck_assert_int_eq(load("FORMAT_VERSION=3\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
 	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 3; this one reads up to 2)");
 	/* bad versions */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=0\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=0\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid FORMAT_VERSION '0'");
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=2\nFORMAT_VERSION=2\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=2\nFORMAT_VERSION=2\n", NULL, err,
+	                         sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:2: duplicate key 'FORMAT_VERSION' (first on line 1)");
 	/* what this binary writes says its version */
 	ck_assert_int_eq(vps_config_format(&c, &text), 0);
@@ -371,17 +412,19 @@ START_TEST(test_node_uid_base_start)
 	char root[] = "/tmp/test-config.XXXXXX", dir[PATH_MAX];
 	struct vps_paths p;
 	struct node_config node;
-	char err[512];
+	struct vps_error err = VPS_ERROR_INIT;
 
 	ck_assert_ptr_nonnull(mkdtemp(root));
 	ck_assert_int_eq(vps_paths_init(root, &p), 0);
 	snprintf(dir, sizeof(dir), "%s/etc/vpsctl", root);
 	ck_assert_int_eq(mkdir_p(dir, 0755), 0);
 	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf, "UID_BASE_START=0\n", 17, 0644), 0);
-	ck_assert_int_eq(node_config_load(&p, &node, err, sizeof(err)), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err, "vpsctl.conf:1: UID_BASE_START 0 overlaps the host's own ids (0-65535)"));
+	ck_assert_int_eq(node_config_load(&p, &node, &err), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(
+	        err.msg, "vpsctl.conf:1: UID_BASE_START 0 overlaps the host's own ids (0-65535)"));
 	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf, "", 0, 0644), 0);
-	ck_assert_int_eq(node_config_load(&p, &node, err, sizeof(err)), 0);
+	vps_error_clear(&err);
+	ck_assert_int_eq(node_config_load(&p, &node, &err), 0);
 	ck_assert_uint_eq(node.uid_base_start, 1000000);
 	(void)rm_rf_at(AT_FDCWD, root);
 }

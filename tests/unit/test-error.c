@@ -80,7 +80,7 @@ START_TEST(test_truncation)
 	ck_assert_str_eq(e.msg + strlen(e.msg) - 3, "...");
 	/* strerror appended to a long format is cut the same way */
 	vps_error_clear(&e);
-	vps_error_errno(&e, -ENOENT, "%.250s", big);
+	vps_error_errno(&e, -ENOENT, "%.*s", (int)sizeof(e.msg) - 5, big);
 	ck_assert_uint_eq(strlen(e.msg), sizeof(e.msg) - 1);
 	ck_assert_str_eq(e.msg + strlen(e.msg) - 3, "...");
 	/* exactly fitting is not marked */

@@ -41,27 +41,36 @@ static char *slurp(const char *rel)
 	return text;
 }
 
+/* A cleared error for each call: the first reason wins, so a reused one keeps the old. */
+static struct vps_error *fresh(struct vps_error *e)
+{
+	vps_error_clear(e);
+	return e;
+}
+
 START_TEST(test_ssh_keys_check)
 {
-	char err[128];
+	struct vps_error err = VPS_ERROR_INIT;
 
-	ck_assert_int_eq(rootfs_ssh_keys_check(KEY1 "\n", err, sizeof(err)), 0);
-	ck_assert_int_eq(rootfs_ssh_keys_check("# mine\n\n" KEY1 "\n" KEY2, err, sizeof(err)), 0);
-	ck_assert_int_eq(rootfs_ssh_keys_check("", err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "no SSH public key in it");
-	ck_assert_int_eq(rootfs_ssh_keys_check("# only a comment\n", err, sizeof(err)), -EINVAL);
-	ck_assert_int_eq(rootfs_ssh_keys_check("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n", err,
-					       sizeof(err)), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(err, "private key"));
-	ck_assert_int_eq(rootfs_ssh_keys_check(KEY1 "\nrm -rf /\n", err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "line 2 is not an SSH public key");
+	ck_assert_int_eq(rootfs_ssh_keys_check(KEY1 "\n", fresh(&err)), 0);
+	ck_assert_int_eq(rootfs_ssh_keys_check("# mine\n\n" KEY1 "\n" KEY2, fresh(&err)), 0);
+	ck_assert_int_eq(rootfs_ssh_keys_check("", fresh(&err)), -EINVAL);
+	ck_assert_str_eq(err.msg, "no SSH public key in it");
+	ck_assert_int_eq(rootfs_ssh_keys_check("# only a comment\n", fresh(&err)), -EINVAL);
+	ck_assert_int_eq(
+	        rootfs_ssh_keys_check("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n", fresh(&err)),
+	        -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "private key"));
+	ck_assert_int_eq(rootfs_ssh_keys_check(KEY1 "\nrm -rf /\n", fresh(&err)), -EINVAL);
+	ck_assert_str_eq(err.msg, "line 2 is not an SSH public key");
 	/* authorized_keys options are not for a key file; nor are bad base64 or control chars. */
-	ck_assert_int_eq(rootfs_ssh_keys_check("command=\"x\" " KEY1, err, sizeof(err)), -EINVAL);
-	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519 AAAA$$$$AAAAAAAAAAAAAAA", err,
-					       sizeof(err)), -EINVAL);
-	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519 AAAAAAAAAAAAAAAAAAAA\x01x", err,
-					       sizeof(err)), -EINVAL);
-	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519\n", err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(rootfs_ssh_keys_check("command=\"x\" " KEY1, fresh(&err)), -EINVAL);
+	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519 AAAA$$$$AAAAAAAAAAAAAAA", fresh(&err)),
+	                 -EINVAL);
+	ck_assert_int_eq(
+	        rootfs_ssh_keys_check("ssh-ed25519 AAAAAAAAAAAAAAAAAAAA\x01x", fresh(&err)),
+	        -EINVAL);
+	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519\n", fresh(&err)), -EINVAL);
 }
 END_TEST
 

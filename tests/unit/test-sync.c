@@ -8,6 +8,13 @@
 
 #include "sync.h"
 
+/* A cleared error for each call: the first reason wins, so a reused one keeps the old. */
+static struct vps_error *fresh(struct vps_error *e)
+{
+	vps_error_clear(e);
+	return e;
+}
+
 START_TEST(test_encode_decode)
 {
 	struct vps_sync_msg buf, m;
@@ -51,22 +58,22 @@ END_TEST
 START_TEST(test_socketpair_sequence)
 {
 	int sp[2];
-	char err[256] = "";
+	struct vps_error err = VPS_ERROR_INIT;
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
 	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_CHILD_READY, 0, NULL), 0);
-	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_CHILD_READY, 1000, err, sizeof(err)), 0);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_CHILD_READY, 1000, fresh(&err)), 0);
 	/* a wrong stage is a protocol error */
 	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_EXEC, 0, NULL), 0);
-	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_HOST_DONE, 1000, err, sizeof(err)), -EPROTO);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_HOST_DONE, 1000, fresh(&err)), -EPROTO);
 	/* the peer's error comes back as its errno and text */
 	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_ERROR, -EPERM, "Failed to pivot_root: x"), 0);
-	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, err, sizeof(err)), -EPERM);
-	ck_assert_str_eq(err, "Failed to pivot_root: x");
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, fresh(&err)), -EPERM);
+	ck_assert_str_eq(err.msg, "Failed to pivot_root: x");
 	/* silence is a timeout, EOF is a dead peer */
-	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 50, err, sizeof(err)), -ETIMEDOUT);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 50, fresh(&err)), -ETIMEDOUT);
 	close(sp[1]);
-	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, err, sizeof(err)), -EPIPE);
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, fresh(&err)), -EPIPE);
 	close(sp[0]);
 }
 END_TEST
