@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 /* Host side, before the VPS init is cloned: makes UNIFIED/parent/name and returns an fd of it
  * (-EBADF and 0 on other hosts) that clone3 puts the init into (CLONE_INTO_CGROUP), before it
  * unshares its cgroup namespace. With owner >= 0 (a user-namespace VPS's root on the host) the
@@ -35,7 +37,7 @@ int vps_cgroup2_attach_fd(int fd, pid_t pid);
  * own group; the groups it makes below stay its own. A VPS without CAP_SYS_ADMIN cannot lift
  * those binds; one in a user namespace with it can, but then meets the ownership of
  * vps_cgroup2_make(): only the files of the kernel's delegation model are its own. */
-int vps_cgroup2_mount(int rootfd, const char **what);
+int vps_cgroup2_mount(int rootfd, struct vps_error *err);
 /* Whether the host froze (or is freezing) the VPS's cgroup2 group on a hybrid host; false
  * where there is none. */
 int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret);

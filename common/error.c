@@ -58,6 +58,18 @@ int vps_error_errno(struct vps_error *e, int code, const char *fmt, ...)
 	return code;
 }
 
+int vps_error_check(struct vps_error *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r >= 0)
+		return r;
+	va_start(ap, fmt);
+	set_v(e, r, true, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int vps_error_prefix(struct vps_error *e, int code, const char *fmt, ...)
 {
 	char ctx[VPS_ERROR_MSG_MAX], old[VPS_ERROR_MSG_MAX];

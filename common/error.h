@@ -46,6 +46,9 @@ _printf_(3, 4) int vps_error_set(struct vps_error *e, int code, const char *fmt,
 int vps_error_setv(struct vps_error *e, int code, const char *fmt, va_list ap) _printf_(3, 0);
 /* The same with ": strerror(-code)" appended (a failed syscall or library call). */
 _printf_(3, 4) int vps_error_errno(struct vps_error *e, int code, const char *fmt, ...);
+/* r itself when r >= 0; else vps_error_errno(e, r, fmt, ...): a step's result checked where
+ * it is returned, `return vps_error_check(err, mount_in(...), "Failed to bind the console");` */
+_printf_(3, 4) int vps_error_check(struct vps_error *e, int r, const char *fmt, ...);
 /* Puts "context: " in front of a set reason, or sets the context alone with the strerror of
  * code when none is set; returns the error's code (code when it was unset). */
 _printf_(3, 4) int vps_error_prefix(struct vps_error *e, int code, const char *fmt, ...);

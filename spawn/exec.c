@@ -92,7 +92,7 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 			    c->started_fd};
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	sigset_t none;
-	const char *step;
+	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
 	/* Visible in the VPS's pid namespace from now on: not dumpable, so nobody inside can
@@ -134,10 +134,11 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	clean_environment();
 	/* Last: seccomp, then capabilities (security.h), as for the VPS's init. */
-	r = vps_security_apply(c->cfg, &step);
+	r = vps_security_apply(c->cfg, &err);
 	if (r < 0) {
-		errno = -r;
-		child_fail(c, step, 126);
+		/* the child's one line, in the CLI's form: it cannot return to the boundary */
+		fprintf(stderr, "vpsctl: %s: %s\n", c->name, vps_error_message(&err, r));
+		_exit(126);
 	}
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(c, "close fds", 126);

@@ -13,7 +13,7 @@
  * not set no_new_privs, so loading it needs CAP_SYS_ADMIN, which the capability step drops.
  * On failure what names the step.
  */
-int vps_security_apply(const struct vps_config *cfg, const char **what);
+int vps_security_apply(const struct vps_config *cfg, struct vps_error *err);
 
 /*
  * Makes keep the process's only capabilities: drops every other one from the bounding set,

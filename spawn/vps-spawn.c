@@ -37,13 +37,19 @@
 
 #define SYNC_TIMEOUT_MS 30000
 
+/* Sends the reason of a failed step to the host, which reports it. */
+static _noreturn_ void child_fail_error(int sock, int r, const struct vps_error *err)
+{
+	(void)vps_sync_send(sock, VPS_SYNC_ERROR, r, vps_error_message(err, r));
+	_exit(1);
+}
+
 static _noreturn_ void child_fail(int sock, int r, const char *what)
 {
-	char text[VPS_SYNC_TEXT_MAX];
+	struct vps_error err = VPS_ERROR_INIT;
 
-	snprintf(text, sizeof(text), "Failed to %s: %s", what, strerror(-r));
-	(void)vps_sync_send(sock, VPS_SYNC_ERROR, r, text);
-	_exit(1);
+	vps_error_errno(&err, r, "Failed to %s", what);
+	child_fail_error(sock, r, &err);
 }
 
 /* Signals: the supervisor blocks some for its signalfd; init must start with a clean slate. */
@@ -84,35 +90,36 @@ static void write_hostname_file(const char *hostname)
 
 /* In a user namespace whose maps the host wrote: take uid and gid 0 of it (the first ids of
  * the VPS's range on the host) with no supplementary groups. */
-static int become_root(const char **what)
+static int become_root(struct vps_error *err)
 {
-	*what = "become root of the user namespace";
 	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-		return -errno;
+		return vps_error_errno(err, -errno, "Failed to become root of the user namespace");
 	return 0;
 }
 
 /* The VPS's root filesystem as a mount, then (with a user namespace) its root's ids. Paths to
  * it are resolved while we still have the host's ids; an id-mapped overlay is mounted after, so
  * that overlayfs acts with the ids that own the upper layer. */
-static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, const char **what)
+static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, struct vps_error *err)
 {
 	_cleanup_close_ int dir_fd = -EBADF;
 	int r;
 
 	if (!vps_storage_idmapped(s->cfg)) {
-		r = vps_mount_bind_root(s->rootfs, rootfd, what);
+		r = vps_mount_bind_root(s->rootfs, rootfd, err);
 		if (r == 0 && s->cfg->userns)
-			r = become_root(what);
+			r = become_root(err);
 		return r;
 	}
-	*what = "open the VPS directory";
 	r = vps_storage_open_dir(s->rootfs, &dir_fd);
-	if (r == 0 && s->cfg->userns)
-		r = become_root(what);
-	if (r == 0)
-		r = vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns, rootfd, what);
-	return r;
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to open the VPS directory");
+	if (s->cfg->userns) {
+		r = become_root(err);
+		if (r < 0)
+			return r;
+	}
+	return vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns, rootfd, err);
 }
 
 /* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there): the host sends the
@@ -133,7 +140,7 @@ static void join_cgroups(int sock)
 
 /* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
  * the network. */
-static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
+static int make_root(struct vps_spawn *s, int sock, int *rootfd, struct vps_error *err)
 {
 	_cleanup_close_ int lower_fd = -EBADF, disk_fd = -EBADF;
 	int r;
@@ -153,21 +160,19 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 			child_fail(sock, disk_fd, "receive the disk image's mount");
 	}
 	/* #3 */
-	r = vps_storage_mount_private(what);
+	r = vps_storage_mount_private(err);
 	/* the disk image becomes the root filesystem, in this mount namespace only */
 	if (r == 0 && disk_fd >= 0 &&
-	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-		r = -errno;
-		*what = "attach the disk image";
-	}
+	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = vps_error_errno(err, -errno, "Failed to attach the disk image");
 	if (r == 0)
-		r = mount_root(s, lower_fd, rootfd, what);
+		r = mount_root(s, lower_fd, rootfd, err);
 	if (r == 0)
-		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, what);
+		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, err);
 	if (r == 0)
-		r = vps_mount_pivot(*rootfd, what);
+		r = vps_mount_pivot(*rootfd, err);
 	if (r == 0)
-		r = vps_mount_harden(what);
+		r = vps_mount_harden(err);
 	return r;
 }
 
@@ -192,8 +197,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
 	};
-	const char *what = "sync with the host";
-	char err[VPS_SYNC_TEXT_MAX];
+	struct vps_error err = VPS_ERROR_INIT;
 	int r, rootfd = -EBADF;
 
 	reset_signals();
@@ -201,9 +205,9 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
 		_exit(1);
-	r = make_root(s, sock, &rootfd, &what);
+	r = make_root(s, sock, &rootfd, &err);
 	if (r < 0)
-		child_fail(sock, r, what);
+		child_fail_error(sock, r, &err);
 	name_self(s, sock);
 	/* #4 wait for the host to be done */
 	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, NULL);
@@ -213,16 +217,16 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
+	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &err) : 0;
 	if (r < 0)
-		child_fail(sock, r, what);
+		child_fail_error(sock, r, &err);
 	r = setup_console(s->console_fd);
 	if (r < 0)
 		child_fail(sock, r, "set up the console");
 	/* Last: seccomp, then capabilities (security.h); nothing privileged may follow. */
-	r = vps_security_apply(s->cfg, &what);
+	r = vps_security_apply(s->cfg, &err);
 	if (r < 0)
-		child_fail(sock, r, what);
+		child_fail_error(sock, r, &err);
 	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		child_fail(sock, -errno, "mark fds close-on-exec");
@@ -233,8 +237,8 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	/* through vps-execve: this binary must not be what a tenant's #! reaches */
 	r = vps_execve_guarded(guard_fd, sock, s->cfg->name, (char *const[]){(char *)s->cfg->init, NULL},
 			       envp, 0);
-	snprintf(err, sizeof(err), "exec vps-execve for %s", s->cfg->init);
-	child_fail(sock, r, err);
+	vps_error_errno(&err, r, "Failed to exec vps-execve for %s", s->cfg->init);
+	child_fail_error(sock, r, &err);
 }
 
 static int wait_exec(struct vps_spawn *s, int sock)

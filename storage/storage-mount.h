@@ -9,7 +9,7 @@
 
 /* Mount namespace: the VPS's (new, not yet set up). Makes the tree private; an overlay is
  * mounted later by vps_storage_mount_idmapped. On failure what names the step. */
-int vps_storage_mount_private(const char **what);
+int vps_storage_mount_private(struct vps_error *err);
 
 /* Overlay storage (every overlay VPS): the template's shared tree is owned on disk by the
  * template block (idmap.h), unreachable to host users, and the VPS's lower layer is a
@@ -25,4 +25,4 @@ int vps_storage_open_dir(const char *rootfs, int *ret_fd);
  * and mounts the overlay on VPSDIR/rootfs (userxattr with a user namespace, which has no
  * trusted.* xattrs); *ret_rootfd is its root. */
 int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_rootfd,
-			       const char **what);
+                               struct vps_error *err);

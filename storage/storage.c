@@ -113,44 +113,44 @@ int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
 	return r;
 }
 
-static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x, const char **what)
+static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x,
+                        struct vps_error *err)
 {
 	_cleanup_close_ int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	int r;
 
-	*what = "open the root filesystem";
 	if (rootfd < 0)
-		return -errno;
+		return vps_error_errno(err, -errno, "Failed to open the root filesystem");
 	if (x->ssh_keys) {
-		*what = "add the SSH key to /root/.ssh/authorized_keys";
 		r = rootfs_add_authorized_keys(rootfd, x->ssh_keys, x->root_uid, x->root_gid);
 		if (r < 0)
-			return r;
+			return vps_error_errno(
+			        err, r, "Failed to add the SSH key to /root/.ssh/authorized_keys");
 	}
 	if (x->resolv_conf) {
-		*what = "write /etc/resolv.conf";
 		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf, x->root_uid, x->root_gid);
 		if (r < 0)
-			return r;
+			return vps_error_errno(err, r, "Failed to write /etc/resolv.conf");
 	}
 	return 0;
 }
 
 /* In a private mount namespace of our own: the overlay on rootfs, as a VPS start mounts it. */
-static int mount_overlay_here(const struct vps_config *cfg, const char *rootfs, const char **what)
+static int mount_overlay_here(const struct vps_config *cfg, const char *rootfs,
+                              struct vps_error *err)
 {
 	_cleanup_close_ int lower = -EBADF, dir = -EBADF, root = -EBADF;
-	int r = vps_storage_mount_private(what);
+	int r = vps_storage_mount_private(err);
 
-	*what = "id-map the template tree";
-	if (r == 0)
-		r = vps_storage_idmapped_lower(rootfs, cfg, &lower);
-	*what = "open the VPS directory";
-	if (r == 0)
-		r = vps_storage_open_dir(rootfs, &dir);
-	if (r == 0)
-		r = vps_storage_mount_idmapped(dir, lower, cfg->userns, &root, what);
-	return r;
+	if (r < 0)
+		return r;
+	r = vps_storage_idmapped_lower(rootfs, cfg, &lower);
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to id-map the template tree");
+	r = vps_storage_open_dir(rootfs, &dir);
+	if (r < 0)
+		return vps_error_errno(err, r, "Failed to open the VPS directory");
+	return vps_storage_mount_idmapped(dir, lower, cfg->userns, &root, err);
 }
 
 /* Overlay: the root exists only as a mount, so a child mounts it in a private namespace of
@@ -173,13 +173,15 @@ static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
 		return -errno;
 	}
 	if (pid == 0) {
-		const char *what = "create a mount namespace";
-		int r = unshare(CLONE_NEWNS) < 0 ? -errno : mount_overlay_here(cfg, rootfs, &what);
+		struct vps_error e = VPS_ERROR_INIT;
+		int r = unshare(CLONE_NEWNS) < 0
+		                ? vps_error_errno(&e, -errno, "Failed to create a mount namespace")
+		                : mount_overlay_here(cfg, rootfs, &e);
 
 		if (r == 0)
-			r = write_extras(rootfs, x, &what);
+			r = write_extras(rootfs, x, &e);
 		if (r < 0)
-			dprintf(p[1], "Failed to %s: %s", what, strerror(-r));
+			dprintf(p[1], "%s", vps_error_message(&e, r));
 		_exit(r < 0);
 	}
 	close(p[1]);
@@ -221,7 +223,6 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
                           const struct vps_rootfs_extras *x, struct vps_error *err)
 {
 	char rootfs[PATH_MAX];
-	const char *what;
 	int r;
 
 	if (!x->ssh_keys && !x->resolv_conf)
@@ -233,16 +234,12 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 		 * into the upper layer, in directories that merge with the template's. */
 		if (snprintf(rootfs, sizeof(rootfs), "%s/upper", dir) >= (int)sizeof(rootfs))
 			return -ENAMETOOLONG;
-		what = "prepare the upper layer";
 		r = upper_dirs(rootfs, cfg);
-		if (r == 0)
-			r = write_extras(rootfs, x, &what);
-	} else if (is_overlay(cfg)) {
-		return customize_overlay(rootfs, cfg, x, err);
-	} else {
-		r = write_extras(rootfs, x, &what);
+		if (r < 0)
+			return vps_error_errno(err, r, "Failed to prepare the upper layer");
+		return write_extras(rootfs, x, err);
 	}
-	if (r < 0)
-		vps_error_errno(err, r, "Failed to %s", what);
-	return r;
+	if (is_overlay(cfg))
+		return customize_overlay(rootfs, cfg, x, err);
+	return write_extras(rootfs, x, err);
 }
