@@ -36,7 +36,7 @@ static void drop_note(struct vps_error *err)
 static int refusal(struct vps_error *err, const struct cg_write *w, int r)
 {
 	drop_note(err);
-	return vps_error_errno(err, r, "Failed to set %s to %s", w->file, w->value);
+	return vps_error_errno(err, r, "failed to set %s to %s", w->file, w->value);
 }
 
 /* Both in MiB, so the two figures compare at a glance. */

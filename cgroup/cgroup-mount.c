@@ -186,16 +186,16 @@ int vps_cgroup2_mount(int rootfd, struct vps_error *err)
 
 	fd = open_cgroup_dir(rootfd, O_PATH);
 	if (fd < 0)
-		return vps_error_errno(err, fd, "Failed to mount cgroup2 on /sys/fs/cgroup");
+		return vps_error_errno(err, fd, "failed to mount cgroup2 on /sys/fs/cgroup");
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
 	if (mount("cgroup2", target, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return vps_error_errno(err, -errno, "Failed to mount cgroup2 on /sys/fs/cgroup");
+		return vps_error_errno(err, -errno, "failed to mount cgroup2 on /sys/fs/cgroup");
 	root = open_cgroup_dir(rootfd, O_RDONLY); /* now the cgroup2 mount's root */
 	if (root < 0)
 		return vps_error_errno(err, root,
-		                       "Failed to make the VPS's own cgroup files read-only");
+		                       "failed to make the VPS's own cgroup files read-only");
 	return vps_error_check(err, lock_root_files(root),
-	                       "Failed to make the VPS's own cgroup files read-only");
+	                       "failed to make the VPS's own cgroup files read-only");
 }
 
 /* "frozen 1" in cgroup.events: in effect, also when an ancestor is frozen. */

@@ -237,12 +237,12 @@ int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
 	/* Once the group exists, it keeps the parent: only the making needs the lock. */
 	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
 	if (lock < 0) {
-		return vps_error_errno(err, lock, "Failed to lock the cgroup tree");
+		return vps_error_errno(err, lock, "failed to lock the cgroup tree");
 	}
 	for (i = 0; i < cg->n_hier && r == 0; i++) {
 		r = make_group(cg, &cg->hier[i], &made[i]);
 		if (r < 0)
-			vps_error_errno(err, r, "Failed to create cgroup %s/%s in %s", cg->parent,
+			vps_error_errno(err, r, "failed to create cgroup %s/%s in %s", cg->parent,
 			                cg->name, cg->hier[i].mount);
 	}
 	closep(&lock);

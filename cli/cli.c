@@ -25,6 +25,13 @@ int cli_fail(const char *name, const char *fmt, ...)
 	return EXIT_FAILURE;
 }
 
+int cli_fail_error(const char *name, const struct vps_error *e, int r)
+{
+	if (!vps_error_is_set(e) && r == 0)
+		r = e && e->code ? e->code : -EIO;
+	return cli_fail(name, "%s", vps_error_message(e, r));
+}
+
 int cli_exec_archive_build(struct cli *c)
 {
 	char path[PATH_MAX];
@@ -76,7 +83,7 @@ int cli_load_node(struct cli *c)
 	int r = node_config_load(&c->paths, &c->node, &err);
 
 	if (r < 0)
-		return cli_fail(NULL, "%s", err.msg); /* err names the file */
+		return cli_fail_error(NULL, &err, 0); /* err names the file */
 	return 0;
 }
 
@@ -103,7 +110,7 @@ int cli_lock(const struct cli *c, const char *name)
 	if (fd == -EWOULDBLOCK)
 		cli_fail(name, "another vpsctl command is working on this VPS; try again later");
 	else if (fd < 0)
-		cli_fail(name, "Failed to take the lock: %s", strerror(-fd));
+		cli_fail(name, "failed to take the lock: %s", strerror(-fd));
 	return fd < 0 ? -1 : fd;
 }
 
@@ -113,7 +120,7 @@ int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret)
 	int r = vps_config_load(&c->paths, name, &c->node, ret, &err);
 
 	if (r < 0)
-		cli_fail(name, "%s", err.msg);
+		cli_fail_error(name, &err, 0);
 	return r;
 }
 

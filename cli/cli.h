@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "error.h"
 #include "paths.h"
 
 struct cli {
@@ -20,6 +21,9 @@ struct cli {
 
 /* Prints "vpsctl: NAME: message" (NAME may be NULL) and returns EXIT_FAILURE. */
 int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The boundary for an error object: its reason in cli_fail's one line, or the text of r
+ * (0: of the error's own code) when no reason was given. Returns EXIT_FAILURE. */
+int cli_fail_error(const char *name, const struct vps_error *e, int r);
 /* Prints "vpsctl: VERB: message" plus a --help hint and returns EXIT_USAGE. */
 /* Runs vpsctl-template (the build with libarchive) with our own argv; returns only on failure. */
 int cli_exec_archive_build(struct cli *c);

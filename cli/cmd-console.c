@@ -44,8 +44,10 @@ int cmd_console(struct cli *c, int argc, char **argv)
 	if (fd == -EBUSY)
 		return cli_fail(cfg.name, "someone else is attached to the console");
 	if (fd < 0)
-		return cli_fail(cfg.name, "Failed to attach to the console: %s%s", strerror(-fd),
-				fd == -ENOENT || fd == -ECONNREFUSED ? " (is its supervisor running?)" : "");
+		return cli_fail(cfg.name, "failed to attach to the console: %s%s", strerror(-fd),
+		                fd == -ENOENT || fd == -ECONNREFUSED
+		                        ? " (is its supervisor running?)"
+		                        : "");
 	fprintf(stderr, "Connected to the console of %s; detach with Ctrl-] q\r\n", cfg.name);
 	opt = vps_tty_relay(fd, -1, true);
 	fprintf(stderr, "\r\nDetached from %s\r\n", cfg.name);
@@ -135,10 +137,10 @@ int cmd_log(struct cli *c, int argc, char **argv)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : cli_fail(cfg.name, "Failed to open %s: %m", path);
+		return errno == ENOENT ? 0 : cli_fail(cfg.name, "failed to open %s: %m", path);
 	if (f)
 		return follow(c, cfg.name, path, fd) < 0 ? EXIT_FAILURE : 0;
 	opt = copy_out(fd) < 0;
 	close(fd);
-	return opt ? cli_fail(cfg.name, "Failed to read the console log") : 0;
+	return opt ? cli_fail(cfg.name, "failed to read the console log") : 0;
 }

@@ -223,11 +223,11 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < a->n_quota; i++) {
 		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, &err) < 0)
-			return cli_fail(a->name, "%s", err.msg);
+			return cli_fail_error(a->name, &err, 0);
 		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
 	}
 	if (cli_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", &err) < 0)
-		return cli_fail(a->name, "%s", err.msg);
+		return cli_fail_error(a->name, &err, 0);
 	return 0;
 }
 
@@ -242,15 +242,15 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 
 	r = mkdir_p(c->paths.vps_base, 0700);
 	if (r < 0)
-		return cli_fail(cfg->name, "Failed to create %s: %s", c->paths.vps_base,
-				strerror(-r));
+		return cli_fail(cfg->name, "failed to create %s: %s", c->paths.vps_base,
+		                strerror(-r));
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (base < 0)
-		return cli_fail(cfg->name, "Failed to open %s: %m", c->paths.vps_base);
+		return cli_fail(cfg->name, "failed to open %s: %m", c->paths.vps_base);
 	snprintf(tmpname, sizeof(tmpname), ".%s.new", cfg->name);
 	(void)rm_rf_at(base, tmpname); /* what a crashed create left */
 	if (mkdirat(base, tmpname, 0700) < 0)
-		return cli_fail(cfg->name, "Failed to create the VPS directory: %m");
+		return cli_fail(cfg->name, "failed to create the VPS directory: %m");
 	tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	r = tmp < 0 ? -errno : vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, &err);
 	if (r == 0 && vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) == 0)
@@ -260,14 +260,14 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 		                    &err);
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);
-		return cli_fail(cfg->name, "%s", vps_error_message(&err, r));
+		return cli_fail_error(cfg->name, &err, r);
 	}
 	r = vps_config_save_at(tmp, cfg);
 	if (r == 0 && renameat(base, tmpname, base, cfg->name) < 0)
 		r = -errno;
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);
-		return cli_fail(cfg->name, "Failed to write the VPS: %s", strerror(-r));
+		return cli_fail(cfg->name, "failed to write the VPS: %s", strerror(-r));
 	}
 	(void)fsync(base);
 	return 0;
@@ -308,8 +308,8 @@ static int create_claimed(struct cli *c, const struct create_args *a, struct vps
 		/* held until vps.conf records the range, so no two creates pick the same one */
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
 		if (r < 0)
-			return cli_fail(a->name, "Failed to allocate a user-namespace id range: %s",
-					strerror(-r));
+			return cli_fail(a->name, "failed to allocate a user-namespace id range: %s",
+			                strerror(-r));
 		cfg->userns = true;
 	}
 	if (read_extras(a, &keys, &resolv))
@@ -359,7 +359,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	if (access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
 	if (vps_addresses_claim(&c->paths, &cfg, &c->node, &err) < 0)
-		r = cli_fail(a.name, "%s", err.msg);
+		r = cli_fail_error(a.name, &err, 0);
 	else
 		r = create_claimed(c, &a, &cfg, &t);
 	/* A create that failed keeps no claim (the addresses are free for the next one) and no

@@ -67,15 +67,15 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 			return cli_fail(cfg.name, "is running; stop it first or use --force");
 		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, &err);
 		if (r < 0)
-			return cli_fail(cfg.name, "%s", err.msg);
+			return cli_fail_error(cfg.name, &err, 0);
 	}
 	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
 	if (r < 0)
-		return cli_fail(cfg.name, "Failed to remove its cgroup: %s", strerror(-r));
+		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = base < 0 ? -errno : rm_rf_at(base, cfg.name);
 	if (r < 0)
-		return cli_fail(cfg.name, "Failed to remove its files: %s", strerror(-r));
+		return cli_fail(cfg.name, "failed to remove its files: %s", strerror(-r));
 	vps_addresses_release(&c->paths, cfg.name, cfg.ip_address);
 	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
 		(void)rm_rf_at(AT_FDCWD, run);

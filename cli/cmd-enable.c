@@ -67,7 +67,7 @@ static int set_onboot(struct cli *c, int argc, char **argv, bool on)
 		r = dir < 0 ? -errno : vps_config_save_at(dir, &cfg);
 	}
 	if (r < 0)
-		return cli_fail(cfg.name, "Failed to save vps.conf: %s", strerror(-r));
+		return cli_fail(cfg.name, "failed to save vps.conf: %s", strerror(-r));
 	cli_systemd_reload(c);
 	return 0;
 }

@@ -20,7 +20,7 @@ static int run(struct cli *c, const char *name, char *const *cmd, bool pty)
 		return EXIT_FAILURE;
 	r = vps_exec(&c->paths, &cfg, &c->node, cmd, pty, &code, &err);
 	if (r < 0)
-		return cli_fail(name, "%s", vps_error_message(&err, r));
+		return cli_fail_error(name, &err, r);
 	return code;
 }
 

@@ -306,7 +306,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		return cli_usage_error(c, "takes no operands");
 	r = list_names(c, &names, &n);
 	if (r < 0)
-		return cli_fail(NULL, "Failed to read %s: %s", c->paths.vps_base, strerror(-r));
+		return cli_fail(NULL, "failed to read %s: %s", c->paths.vps_base, strerror(-r));
 	if (fields)
 		return list_fields(c, names, n, fields);
 	run_base = open_run_base(c);
@@ -356,11 +356,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	run_base = open_run_base(c);
 	info_get(c, run_base, argv[optind], &i);
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
-		return cli_fail(argv[optind], "%s", i.cfg_error.msg);
+		return cli_fail_error(argv[optind], &i.cfg_error, 0);
 	/* A broken vps.conf or state is said, and what runs is still shown: status is how an
 	 * operator finds a VPS that runs although its files are damaged. */
 	if (!i.cfg_ok)
-		cli_fail(i.cfg.name, "%s", i.cfg_error.msg);
+		cli_fail_error(i.cfg.name, &i.cfg_error, 0);
 	if (json) {
 		if (i.run.rs == VPS_UNKNOWN)
 			cli_fail(i.cfg.name, "state unreadable: %s", i.run.st.error_text);

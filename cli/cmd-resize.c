@@ -142,11 +142,11 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		if ((set[i].opt >= QUOTA_OPT_BASE
 		             ? cli_quota_set(cfg, set[i].opt, set[i].value, &err)
 		             : net_set(cfg, set[i].opt, set[i].value, &err)) < 0)
-			return cli_fail(cfg->name, "%s", err.msg);
+			return cli_fail_error(cfg->name, &err, 0);
 	if (cli_quota_validate(cfg, given, "vps.conf ", &err) < 0)
-		return cli_fail(cfg->name, "%s", err.msg);
+		return cli_fail_error(cfg->name, &err, 0);
 	if (vps_addresses_claim(&c->paths, cfg, &c->node, &err) < 0)
-		return cli_fail(cfg->name, "%s", err.msg);
+		return cli_fail_error(cfg->name, &err, 0);
 	return 0;
 }
 
@@ -285,7 +285,7 @@ static int apply_disk(struct resize *z, struct vps_error *err)
 		vps_error_clear(err);
 		r = 0;
 	}
-	return r < 0 ? vps_error_errno(err, r, "Failed to grow the disk") : 0;
+	return r < 0 ? vps_error_errno(err, r, "failed to grow the disk") : 0;
 }
 
 /* A running VPS's devpts takes the new cap at once; where that cannot be done safely (the
@@ -314,7 +314,7 @@ static int apply_ptys(struct resize *z, struct vps_error *err)
 	int r = set_ptys(z, z->cfg.ptys, err);
 
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to change the pty cap");
+		vps_error_errno(err, r, "failed to change the pty cap");
 	z->ptys_done = r == 0;
 	return r;
 }
@@ -374,7 +374,7 @@ static int open_running(struct resize *z)
 	if (r == -EBADMSG)
 		return r;
 	if (r < 0)
-		return cli_fail(z->cfg.name, "Failed to open its cgroup: %s", strerror(-r)), r;
+		return cli_fail(z->cfg.name, "failed to open its cgroup: %s", strerror(-r)), r;
 	if (vps_run_state_get(&z->c->paths, z->cfg.name, &st) == VPS_RUNNING)
 		z->init = (pid_t)st.init_pid;
 	return 0;
@@ -398,11 +398,11 @@ static int resize_locked(struct resize *z)
 
 	r = open_dir(z);
 	if (r < 0)
-		return cli_fail(z->cfg.name, "Failed to open its directory: %s", strerror(-r));
+		return cli_fail(z->cfg.name, "failed to open its directory: %s", strerror(-r));
 	r = save(z);
 	if (r < 0)
-		return cli_fail(z->cfg.name, "Failed to save vps.conf: %s; nothing was changed",
-				strerror(-r));
+		return cli_fail(z->cfg.name, "failed to save vps.conf: %s; nothing was changed",
+		                strerror(-r));
 	if (apply(z, &err) < 0) {
 		if (undo(z, &what) < 0) {
 			(void)unlinkat(z->dir, CONF_BACKUP, 0);
@@ -543,7 +543,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	if (r == 0)
 		r = vps_cgroup_stats(cg, &s);
 	if (r < 0)
-		return cli_fail(cfg.name, "Failed to read its cgroup: %s", strerror(-r));
+		return cli_fail(cfg.name, "failed to read its cgroup: %s", strerror(-r));
 	netsetup_host_ifname(cfg.name, host_if);
 	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
 	if (cfg.disk) {

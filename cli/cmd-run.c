@@ -39,7 +39,7 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	}
 	r = vps_boot_check(&c->paths, cfg, &c->node, &err);
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err.msg);
+		return cli_fail_error(cfg->name, &err, 0);
 	/* the host may have lost CPUs since the cpuset was checked */
 	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", &err) < 0)
 		return cli_fail(cfg->name,
@@ -47,20 +47,20 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 		                cfg->name);
 	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
 	if (r < 0)
-		return cli_fail(cfg->name, "Failed to clean up after its last run: %s",
-				strerror(-r));
+		return cli_fail(cfg->name, "failed to clean up after its last run: %s",
+		                strerror(-r));
 	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), &err);
 	if (r == -EAGAIN && !tree_unpack) {
 		closep(lock); /* the other build takes it again */
 		return cli_exec_archive_build(c);
 	}
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", err.msg);
+		return cli_fail_error(cfg->name, &err, 0);
 	if (note[0])
 		fprintf(stderr, "vpsctl: %s: %s\n", cfg->name, note);
 	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, &err);
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", vps_error_message(&err, r));
+		return cli_fail_error(cfg->name, &err, r);
 	return 0;
 }
 
@@ -162,7 +162,7 @@ static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct
 	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, &err);
 
 	if (r < 0)
-		return cli_fail(cfg->name, "%s", vps_error_message(&err, r));
+		return cli_fail_error(cfg->name, &err, r);
 	return 0;
 }
 
@@ -177,7 +177,7 @@ static int load_for_stop(struct cli *c, const char *name, struct vps_config *ret
 	if (r == 0)
 		return 0;
 	if (r == -ENOENT || r == -EPROTONOSUPPORT)
-		return cli_fail(name, "%s", err.msg), r;
+		return cli_fail_error(name, &err, 0), r;
 	fprintf(stderr, "vpsctl: %s: %s; stopping it from its runtime state\n", name, err.msg);
 	vps_config_init(ret, name, &c->node);
 	ret->poweroff_signal = 0;

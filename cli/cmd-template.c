@@ -201,7 +201,7 @@ static int build_busybox(struct cli *c, const struct build_args *a)
 		return EXIT_FAILURE;
 	r = template_build_busybox(c->paths.templates_dir, name, bb, &meta);
 	if (r < 0)
-		return cli_fail(name, "Failed to build the template from %s: %s", bb, strerror(-r));
+		return cli_fail(name, "failed to build the template from %s: %s", bb, strerror(-r));
 	return report_stored(&meta, a->json);
 }
 
@@ -240,8 +240,8 @@ static int build_debian(struct cli *c, struct build_args *a)
 		return EXIT_FAILURE;
 	r = template_build_debian(c->paths.templates_dir, &a->deb, &meta, reason);
 	if (r < 0)
-		return cli_fail(a->deb.name, "Failed to build the template: %s",
-				reason[0] ? reason : strerror(-r));
+		return cli_fail(a->deb.name, "failed to build the template: %s",
+		                reason[0] ? reason : strerror(-r));
 	return report_stored(&meta, a->json);
 }
 
@@ -256,8 +256,8 @@ static int template_build(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	r = mkdir_p(c->paths.templates_dir, 0755);
 	if (r < 0)
-		return cli_fail(NULL, "Failed to create %s: %s", c->paths.templates_dir,
-				strerror(-r));
+		return cli_fail(NULL, "failed to create %s: %s", c->paths.templates_dir,
+		                strerror(-r));
 	if (strcmp(a.kind, "busybox") == 0)
 		return build_busybox(c, &a);
 	if (strcmp(a.kind, "debian") == 0)
@@ -354,8 +354,8 @@ static int template_import_cmd(struct cli *c, int argc, char **argv)
 	o.ret_devices = &dev;
 	r = r < 0 ? r : template_import(c->paths.templates_dir, argv[i], &o, &meta, reason);
 	if (r < 0)
-		return cli_fail(o.name, "Failed to import '%.200s': %s", argv[i],
-				reason[0] ? reason : strerror(-r));
+		return cli_fail(o.name, "failed to import '%.200s': %s", argv[i],
+		                reason[0] ? reason : strerror(-r));
 	if (dev.n > 0)
 		fprintf(stderr,
 			"vpsctl: %s: warning: %" PRIu64 " device node%s or other special file%s "
@@ -390,7 +390,7 @@ static int template_list_cmd(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	r = template_list(c->paths.templates_dir, &list, &n);
 	if (r < 0 && r != -ENOENT)
-		return cli_fail(NULL, "Failed to list templates: %s", strerror(-r));
+		return cli_fail(NULL, "failed to list templates: %s", strerror(-r));
 	if (!json)
 		printf("%-20s %-10s %-12s %-7s %10s %6s\n", "NAME", "OS", "RELEASE", "ARCH", "SIZE",
 		       "IN-USE");
@@ -461,8 +461,8 @@ static int template_remove_cmd(struct cli *c, int argc, char **argv)
 				u.overlay_names);
 	r = template_remove(c->paths.templates_dir, name);
 	if (r < 0)
-		return cli_fail(name, r == -ENOENT ? "no such template" : "Failed to remove it: %s",
-				strerror(-r));
+		return cli_fail(name, r == -ENOENT ? "no such template" : "failed to remove it: %s",
+		                strerror(-r));
 	return 0;
 }
 

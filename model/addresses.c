@@ -235,7 +235,7 @@ int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
 		if (r < 0) {
 			if (r != -EADDRINUSE)
 				vps_error_errno(
-				        err, r, "Failed to record address %s",
+				        err, r, "failed to record address %s",
 				        netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)));
 			release_fresh(p, cfg->name, addrs, fresh, i);
 			return r;

@@ -119,7 +119,7 @@ int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
 			snprintf(path, sizeof(path), "vps.conf");
 		vps_error_set(err, r, "%s: %s", path, what);
 	} else if (r < 0) {
-		vps_error_errno(err, r, "Failed to read the other VPSes' id ranges");
+		vps_error_errno(err, r, "failed to read the other VPSes' id ranges");
 	}
 	return r;
 }

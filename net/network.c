@@ -49,7 +49,7 @@ static int close_node_services(const struct vps_paths *p, const struct node_conf
 	if (r < 0)
 		vps_error_prefix(
 		        err, r,
-		        "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
+		        "failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
 		        "nftables table inet %s)",
 		        node->bridge, NETSETUP_NODEFW_TABLE);
 	return r;
@@ -71,16 +71,16 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 	if (r == 0)
 		r = netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn);
 	if (r < 0)
-		return vps_error_errno(err, r, "Invalid addresses");
+		return vps_error_errno(err, r, "invalid addresses");
 	r = netsetup_bridge_ensure(node->bridge, nodes, nn); /* 1: it existed already */
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to set up bridge '%s'", node->bridge);
+		return vps_error_errno(err, r, "failed to set up bridge '%s'", node->bridge);
 	r = 0;
 	netsetup_host_ifname(cfg->name, host_if);
 	(void)netsetup_vps_teardown(host_if); /* a veth of the last run may linger */
 	netns = open_netns(init_pid);
 	if (netns < 0)
-		return vps_error_errno(err, netns, "Failed to open the VPS network namespace");
+		return vps_error_errno(err, netns, "failed to open the VPS network namespace");
 	v = (struct netsetup_vps){
 		.host_ifname = host_if, .bridge = node->bridge, .netns_fd = netns,
 		.mtu = (unsigned)cfg->mtu, .addrs = addrs, .n_addrs = n,
@@ -95,7 +95,7 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 	if (r == 0)
 		r = netsetup_vps_plumb(&v);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to plumb '%s'", host_if);
+		return vps_error_errno(err, r, "failed to plumb '%s'", host_if);
 	return close_node_services(p, node, err);
 }
 
@@ -187,6 +187,6 @@ int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 	if (r == 0 && new->bandwidth != old->bandwidth)
 		r = netsetup_bandwidth_set(host_if, new->bandwidth);
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to change the network of '%s'", host_if);
+		vps_error_errno(err, r, "failed to change the network of '%s'", host_if);
 	return r;
 }

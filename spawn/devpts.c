@@ -123,7 +123,7 @@ static int not_live(int r, struct vps_error *err)
 		              RESIZE_TIMEOUT_MS);
 		return -EAGAIN;
 	default:
-		vps_error_errno(err, r, "Failed to change the pty cap");
+		vps_error_errno(err, r, "failed to change the pty cap");
 		return r;
 	}
 }

@@ -68,7 +68,7 @@ static void clean_environment(void)
 
 static _noreturn_ void child_fail(const struct exec_ctx *c, const char *what, int code)
 {
-	fprintf(stderr, "vpsctl: %s: Failed to %s: %s\n", c->name, what, strerror(errno));
+	fprintf(stderr, "vpsctl: %s: failed to %s: %s\n", c->name, what, strerror(errno));
 	_exit(code);
 }
 
@@ -180,14 +180,14 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	else
 		r = vps_cgroup2_open(c->cgroup_parent, cfg->name, &c->born_cgroup_fd);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to open the VPS cgroup");
+		return vps_error_errno(err, r, "failed to open the VPS cgroup");
 	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen)
 		return vps_error_set(err, -EBUSY, "VPS is frozen");
 	c->userns = vps_pid_in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
 		r = -errno;
-		vps_error_errno(err, r, "Failed to join the VPS pid namespace");
+		vps_error_errno(err, r, "failed to join the VPS pid namespace");
 		return r;
 	}
 	return 0;
@@ -235,7 +235,7 @@ static int relay(struct exec_ctx *c, int pty_sock, pid_t pid, struct vps_error *
 		return 0; /* it failed before its pty: its reason is on stderr, its code follows */
 	}
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to relay the pty");
+		vps_error_errno(err, r, "failed to relay the pty");
 	return r;
 }
 
@@ -262,7 +262,7 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 		return r;
 	guard_fd = c.guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0)
-		return vps_error_errno(err, guard_fd, "Failed to open vps-execve");
+		return vps_error_errno(err, guard_fd, "failed to open vps-execve");
 	if (pty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	sock = sp[0];
@@ -291,7 +291,7 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 		closep(&c.pipes.child[i]);
 	if (r < 0) {
 		exec_pipes_close(&c.pipes);
-		vps_error_errno(err, r, "Failed to clone");
+		vps_error_errno(err, r, "failed to clone");
 		return r;
 	}
 	r = wait_started(&c, start_fd, pid, err);

@@ -57,10 +57,11 @@ int main(int argc, char **argv)
 		execve(argv[4], argv + 4, environ);
 	err = errno;
 	if (fd >= 0) {
-		snprintf(what, sizeof(what), "Failed to exec %s: %s", argv[4], strerror(err));
+		snprintf(what, sizeof(what), "failed to exec %s: %s", argv[4], strerror(err));
 		(void)vps_sync_send(fd, VPS_SYNC_ERROR, -err, what);
 		return 1;
 	}
-	fprintf(stderr, "vpsctl: %s: Failed to execute '%s': %s\n", argv[3], argv[4], strerror(err));
+	fprintf(stderr, "vpsctl: %s: failed to execute '%s': %s\n", argv[3], argv[4],
+	        strerror(err));
 	return err == ENOENT ? 127 : 126;
 }

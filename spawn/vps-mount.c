@@ -125,30 +125,30 @@ static int setup_dev(int rootfd, const char *console_path, uint64_t ptys, struct
 	r = mount_in(rootfd, "dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC,
 		     "mode=755,size=65536k");
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to mount tmpfs on /dev");
+		return vps_error_errno(err, r, "failed to mount tmpfs on /dev");
 	devfd = open_target(rootfd, "dev", false);
 	if (devfd < 0)
-		return vps_error_errno(err, devfd, "Failed to mount tmpfs on /dev");
+		return vps_error_errno(err, devfd, "failed to mount tmpfs on /dev");
 	r = populate_dev(devfd);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to populate /dev");
+		return vps_error_errno(err, r, "failed to populate /dev");
 	/* its own instance, capped: the kernel's pty pool is shared by every VPS (devpts.h) */
 	memcpy(opts, "newinstance,", 12);
 	vps_devpts_options(ptys, opts + 12, sizeof(opts) - 12);
 	r = mount_in(rootfd, "dev/pts", false, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, opts);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to mount devpts on /dev/pts");
+		return vps_error_errno(err, r, "failed to mount devpts on /dev/pts");
 	r = mount_in(rootfd, "dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV,
 		     "mode=1777,size=65536k");
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to mount tmpfs on /dev/shm");
+		return vps_error_errno(err, r, "failed to mount tmpfs on /dev/shm");
 	r = mount_in(rootfd, "dev/mqueue", false, "mqueue", "mqueue",
 		     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to mount mqueue on /dev/mqueue");
+		return vps_error_errno(err, r, "failed to mount mqueue on /dev/mqueue");
 	return vps_error_check(
 	        err, mount_in(rootfd, "dev/console", true, console_path, NULL, MS_BIND, NULL),
-	        "Failed to bind the console");
+	        "failed to bind the console");
 }
 
 int vps_mount_bind_root(const char *rootfs, int *ret_rootfd, struct vps_error *err)
@@ -156,13 +156,13 @@ int vps_mount_bind_root(const char *rootfs, int *ret_rootfd, struct vps_error *e
 	int fd;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return vps_error_errno(err, -errno, "Failed to make the mount tree private");
+		return vps_error_errno(err, -errno, "failed to make the mount tree private");
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return vps_error_errno(err, -errno, "Failed to bind the root filesystem");
+		return vps_error_errno(err, -errno, "failed to bind the root filesystem");
 	/* Opened by path now, so it is the bind mount's root; later steps use only this fd. */
 	fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return vps_error_errno(err, -errno, "Failed to bind the root filesystem");
+		return vps_error_errno(err, -errno, "failed to bind the root filesystem");
 	*ret_rootfd = fd;
 	return 0;
 }
@@ -174,25 +174,25 @@ int vps_mount_setup(int rootfd, const char *console_path, uint64_t ptys, struct 
 	r = mount_in(rootfd, "proc", false, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		     NULL);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to mount /proc");
+		return vps_error_errno(err, r, "failed to mount /proc");
 	r = mount_in(rootfd, "sys", false, "sysfs", "sysfs",
 		     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to mount /sys");
+		return vps_error_errno(err, r, "failed to mount /sys");
 	return setup_dev(rootfd, console_path, ptys, err);
 }
 
 int vps_mount_pivot(int rootfd, struct vps_error *err)
 {
 	if (fchdir(rootfd) < 0)
-		return vps_error_errno(err, -errno, "Failed to pivot_root");
+		return vps_error_errno(err, -errno, "failed to pivot_root");
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching "." drops it. */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return vps_error_errno(err, -errno, "Failed to pivot_root");
+		return vps_error_errno(err, -errno, "failed to pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
-		return vps_error_errno(err, -errno, "Failed to detach the host's root");
+		return vps_error_errno(err, -errno, "failed to detach the host's root");
 	if (chdir("/") < 0)
-		return vps_error_errno(err, -errno, "Failed to detach the host's root");
+		return vps_error_errno(err, -errno, "failed to detach the host's root");
 	return 0;
 }
 
@@ -265,12 +265,12 @@ static int harden_nodev(struct vps_error *err)
 
 	for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
 		if (mount(nodes[i], nodes[i], NULL, MS_BIND, NULL) < 0)
-			return vps_error_errno(err, -errno, "Failed to bind the /dev nodes");
+			return vps_error_errno(err, -errno, "failed to bind the /dev nodes");
 	r = remount_nodev("/dev");
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to remount /dev nodev");
+		return vps_error_errno(err, r, "failed to remount /dev nodev");
 	return vps_error_check(err, remount_nodev("/"),
-	                       "Failed to remount the root filesystem nodev");
+	                       "failed to remount the root filesystem nodev");
 }
 
 int vps_mount_harden(struct vps_error *err)
@@ -286,23 +286,23 @@ int vps_mount_harden(struct vps_error *err)
 
 	r = check_dev_null();
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to check /dev/null");
+		return vps_error_errno(err, r, "failed to check /dev/null");
 	for (size_t i = 0; i < ELEMENTSOF(masked_files); i++)
 		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 &&
 		    errno != ENOENT)
-			return vps_error_errno(err, -errno, "Failed to mask /proc files");
+			return vps_error_errno(err, -errno, "failed to mask /proc files");
 	for (size_t i = 0; i < ELEMENTSOF(masked_dirs); i++)
 		if (mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
 				  MS_NOEXEC, "size=0,mode=555") < 0 && errno != ENOENT)
 			return vps_error_errno(err, -errno,
-			                       "Failed to mask /proc and /sys directories");
+			                       "failed to mask /proc and /sys directories");
 	for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {
 		r = bind_readonly(readonly[i]);
 		if (r < 0)
-			return vps_error_errno(err, r, "Failed to make /proc/sys read-only");
+			return vps_error_errno(err, r, "failed to make /proc/sys read-only");
 	}
 	r = proc_sys_net_writable();
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to make /proc/sys/net writable");
+		return vps_error_errno(err, r, "failed to make /proc/sys/net writable");
 	return harden_nodev(err);
 }

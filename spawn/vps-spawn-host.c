@@ -18,7 +18,7 @@
 
 static int fail(struct vps_spawn *s, int r, const char *what)
 {
-	return vps_error_errno(&s->error, r, "Failed to %s", what);
+	return vps_error_errno(&s->error, r, "failed to %s", what);
 }
 
 /* The VPS group on v2, its delegated cgroup2 group on a hybrid host (cgroup-mount.h), none
@@ -82,7 +82,7 @@ static int make_cgroup(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_t
 	if (s->create_quota) {
 		r = vps_cgroup_create(s->cg, s->create_quota, &s->error);
 		if (r < 0)
-			return vps_error_prefix(&s->error, r, "Failed to create the VPS cgroup");
+			return vps_error_prefix(&s->error, r, "failed to create the VPS cgroup");
 	}
 	r = vps_cgroup_open_tasks(s->cg, fds, n);
 	return r < 0 ? fail(s, r, "open the VPS cgroup") : 0;

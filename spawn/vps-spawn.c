@@ -48,7 +48,7 @@ static _noreturn_ void child_fail(int sock, int r, const char *what)
 {
 	struct vps_error err = VPS_ERROR_INIT;
 
-	vps_error_errno(&err, r, "Failed to %s", what);
+	vps_error_errno(&err, r, "failed to %s", what);
 	child_fail_error(sock, r, &err);
 }
 
@@ -93,7 +93,7 @@ static void write_hostname_file(const char *hostname)
 static int become_root(struct vps_error *err)
 {
 	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-		return vps_error_errno(err, -errno, "Failed to become root of the user namespace");
+		return vps_error_errno(err, -errno, "failed to become root of the user namespace");
 	return 0;
 }
 
@@ -113,7 +113,7 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, stru
 	}
 	r = vps_storage_open_dir(s->rootfs, &dir_fd);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to open the VPS directory");
+		return vps_error_errno(err, r, "failed to open the VPS directory");
 	if (s->cfg->userns) {
 		r = become_root(err);
 		if (r < 0)
@@ -164,7 +164,7 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, struct vps_erro
 	/* the disk image becomes the root filesystem, in this mount namespace only */
 	if (r == 0 && disk_fd >= 0 &&
 	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		r = vps_error_errno(err, -errno, "Failed to attach the disk image");
+		r = vps_error_errno(err, -errno, "failed to attach the disk image");
 	if (r == 0)
 		r = mount_root(s, lower_fd, rootfd, err);
 	if (r == 0)
@@ -237,7 +237,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	/* through vps-execve: this binary must not be what a tenant's #! reaches */
 	r = vps_execve_guarded(guard_fd, sock, s->cfg->name, (char *const[]){(char *)s->cfg->init, NULL},
 			       envp, 0);
-	vps_error_errno(&err, r, "Failed to exec vps-execve for %s", s->cfg->init);
+	vps_error_errno(&err, r, "failed to exec vps-execve for %s", s->cfg->init);
 	child_fail_error(sock, r, &err);
 }
 
@@ -253,7 +253,7 @@ static int wait_exec(struct vps_spawn *s, int sock)
 	if (r == -EPIPE)
 		return 0; /* the socket closed on exec */
 	if (r < 0)
-		return vps_error_errno(&s->error, r, "No word from init after exec");
+		return vps_error_errno(&s->error, r, "no word from init after exec");
 	return vps_error_set(&s->error, m.error < 0 ? m.error : -EPROTO, "%s", m.text);
 }
 
@@ -279,7 +279,7 @@ static int child_reason(struct vps_spawn *s, int sock, int r)
 		vps_error_clear(&s->error); /* init's reason replaces the host's */
 		return vps_error_set(&s->error, m.error, "%s", m.text);
 	}
-	return vps_error_errno(&s->error, r, "Failed to sync with the VPS init");
+	return vps_error_errno(&s->error, r, "failed to sync with the VPS init");
 }
 
 /* #1..#4, host side: the maps first (#2), so that init makes its root filesystem (#3) while
@@ -320,7 +320,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	vps_error_clear(&s->error);
 	guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0) {
-		return vps_error_errno(&s->error, guard_fd, "Failed to open vps-execve");
+		return vps_error_errno(&s->error, guard_fd, "failed to open vps-execve");
 	}
 	r = vps_spawn_host_open(s);
 	if (r < 0)
@@ -340,7 +340,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	closep(&guard_fd);
 	if (pid < 0) {
 		r = -errno;
-		vps_error_errno(&s->error, r, "Failed to clone the VPS init");
+		vps_error_errno(&s->error, r, "failed to clone the VPS init");
 		close(sp[0]);
 		closep(&s->born_cgroup_fd);
 		return r;

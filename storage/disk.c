@@ -65,7 +65,7 @@ int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner
 	fd = openat(dir_fd, "disk.img", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
-		vps_error_errno(err, r, "Failed to make the disk image");
+		vps_error_errno(err, r, "failed to make the disk image");
 		return r;
 	}
 	snprintf(sz, sizeof(sz), "%" PRIu64 "k", size / 1024);
@@ -88,7 +88,7 @@ int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner
 	if (r == 0 && mkdirat(dir_fd, "rootfs", 0755) < 0)
 		r = -errno;
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to empty the mount point");
+		vps_error_errno(err, r, "failed to empty the mount point");
 	return r;
 }
 
@@ -211,7 +211,7 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 		return vps_error_set(err, -EINVAL, "a disk can only grow (it is %" PRIu64 " bytes)",
 		                     (uint64_t)st.st_size);
 	if (truncate(img, (off_t)size) < 0)
-		return vps_error_errno(err, -errno, "Failed to grow the image");
+		return vps_error_errno(err, -errno, "failed to grow the image");
 	if (init_pid <= 0) {
 		/* stopped: resize2fs grows the unmounted file system */
 		char *const argv[] = {"resize2fs", "-f", img, NULL};
@@ -222,11 +222,11 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 	}
 	if (find_loop(img, dev, sizeof(dev)) < 0 || (loop = open(dev, O_RDWR | O_CLOEXEC)) < 0 ||
 	    ioctl(loop, LOOP_SET_CAPACITY, 0) < 0)
-		return vps_error_errno(err, -errno, "Failed to grow the loop device");
+		return vps_error_errno(err, -errno, "failed to grow the loop device");
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)init_pid);
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0 || fstatvfs(rootfd, &sv) < 0)
-		return vps_error_errno(err, -errno, "Failed to reach the VPS's file system");
+		return vps_error_errno(err, -errno, "failed to reach the VPS's file system");
 	blocks = size / sv.f_frsize;
 	/* online resize, what resize2fs does on a mounted ext4 */
 	if (ioctl(rootfd, EXT4_IOC_RESIZE_FS, &blocks) < 0) {
@@ -236,7 +236,7 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 			        "the disk image grew, but growing a mounted file "
 			        "system needs CAP_SYS_RESOURCE, which this node's root "
 			        "lacks: it grows at the next start");
-		return vps_error_errno(err, -errno, "Failed to grow the file system");
+		return vps_error_errno(err, -errno, "failed to grow the file system");
 	}
 	return 0;
 }

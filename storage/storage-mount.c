@@ -147,19 +147,19 @@ int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_r
 	 * owner has; a user namespace has no trusted.* xattrs, hence userxattr there only (a
 	 * privileged VPS's upper layer has always had trusted.overlay.*). */
 	if (fchdir(dir_fd) < 0)
-		return vps_error_errno(err, -errno, "Failed to enter the VPS directory");
+		return vps_error_errno(err, -errno, "failed to enter the VPS directory");
 	if (move_mount(lower_fd, "", AT_FDCWD, "lowermap", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return vps_error_errno(err, -errno, "Failed to attach the id-mapped template tree");
+		return vps_error_errno(err, -errno, "failed to attach the id-mapped template tree");
 	if (mount("overlay", "rootfs", "overlay", 0,
 		  userns ? "lowerdir=lowermap,upperdir=upper,workdir=work,userxattr"
 			 : "lowerdir=lowermap,upperdir=upper,workdir=work") < 0)
-		return vps_error_errno(err, -errno, "Failed to mount the overlay root filesystem");
+		return vps_error_errno(err, -errno, "failed to mount the overlay root filesystem");
 	fd = open("rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return vps_error_errno(err, -errno, "Failed to mount the overlay root filesystem");
+		return vps_error_errno(err, -errno, "failed to mount the overlay root filesystem");
 	*ret_rootfd = fd;
 	return vps_error_check(err, chdir("/") < 0 ? -errno : 0,
-	                       "Failed to mount the overlay root filesystem");
+	                       "failed to mount the overlay root filesystem");
 }
 
 int vps_storage_mount_private(struct vps_error *err)
@@ -167,5 +167,5 @@ int vps_storage_mount_private(struct vps_error *err)
 	/* an overlay is mounted later, id-mapped (vps_storage_mount_idmapped) */
 	return vps_error_check(err,
 	                       mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ? -errno : 0,
-	                       "Failed to make the mount tree private");
+	                       "failed to make the mount tree private");
 }

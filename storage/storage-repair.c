@@ -106,7 +106,7 @@ static int find_tree(const struct vps_paths *p, const struct vps_config *cfg, ch
 	int r = template_shared_tree_find(p->templates_dir, cfg->template_name, path, len);
 
 	if (r < 0)
-		return say(err, r, "Failed to look for the shared tree of template '%s': %s",
+		return say(err, r, "failed to look for the shared tree of template '%s': %s",
 		           cfg->template_name, strerror(-r));
 	return r;
 }
@@ -122,7 +122,7 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	int r, retired;
 
 	if (lock < 0)
-		return say(err, lock, "Failed to lock the template store: %s", strerror(-lock));
+		return say(err, lock, "failed to lock the template store: %s", strerror(-lock));
 	r = find_tree(p, cfg, path, sizeof(path), err);
 	if (r == 0 && !unpack)
 		return -EAGAIN;
@@ -131,7 +131,7 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	retired = template_shared_tree_retire_legacy(p->templates_dir, cfg->template_name);
 	if (retired < 0)
 		return say(err, retired,
-		           "Failed to retire the unshifted shared tree of template '%s': %s",
+		           "failed to retire the unshifted shared tree of template '%s': %s",
 		           cfg->template_name, strerror(-retired));
 	if (r == 0) {
 		r = unpack(p->templates_dir, cfg->template_name, err);
@@ -148,7 +148,7 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	if (r >= 0)
 		r = make_lowermap(dfd, cfg);
 	if (r < 0)
-		return say(err, r, "Failed to move it to the template's new shared tree: %s",
+		return say(err, r, "failed to move it to the template's new shared tree: %s",
 		           strerror(-r));
 	return 0;
 }
@@ -163,13 +163,13 @@ int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
 	note[0] = '\0';
 	r = vps_path(p, cfg->name, NULL, dir, sizeof(dir));
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to find its directory");
+		return vps_error_errno(err, r, "failed to find its directory");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
-		return say(err, -errno, "Failed to open %s: %m", dir);
+		return say(err, -errno, "failed to open %s: %m", dir);
 	r = enforce_dirs(p, cfg, dfd);
 	if (r < 0)
-		return say(err, r, "Failed to make its storage private: %s", strerror(-r));
+		return say(err, r, "failed to make its storage private: %s", strerror(-r));
 	if (vps_storage_idmapped(cfg))
 		return migrate_overlay(p, cfg, dfd, unpack, note, notelen, err);
 	return 0;

@@ -29,11 +29,11 @@ int vps_storage_unpack_tree(const char *templates_dir, const char *template_name
 	int r = template_lookup(templates_dir, template_name, &t);
 
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to find its template '%s'", template_name);
+		return vps_error_errno(err, r, "failed to find its template '%s'", template_name);
 	r = template_shared_tree(templates_dir, &t, VPS_IDMAP_TEMPLATE_BASE, path, sizeof(path),
 				 reason);
 	if (r < 0)
-		vps_error_set(err, r, "Failed to unpack the shared tree of template '%s': %s",
+		vps_error_set(err, r, "failed to unpack the shared tree of template '%s': %s",
 		              template_name, reason[0] ? reason : strerror(-r));
 	return r;
 }
@@ -74,7 +74,7 @@ static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
 				 reason);
 	if (r < 0)
 		return vps_error_set(err, r,
-		                     "Failed to unpack the shared tree of template '%s': %s",
+		                     "failed to unpack the shared tree of template '%s': %s",
 		                     t->name, reason[0] ? reason : strerror(-r));
 	r = make_dir(dir_fd, "upper", 0755);
 	if (r == 0)
@@ -88,7 +88,7 @@ static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
 	if (r == 0 && cfg->userns)
 		r = own_overlay_dirs(dir_fd, cfg);
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to make the overlay directories");
+		vps_error_errno(err, r, "failed to make the overlay directories");
 	return r;
 }
 
@@ -108,7 +108,7 @@ int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
 		return materialize_overlay(dir_fd, cfg, t, templates_dir, err);
 	r = template_unpack(t->file, dir_fd, "rootfs", &uo, reason);
 	if (r < 0)
-		vps_error_set(err, r, "Failed to unpack template '%s': %s", t->name,
+		vps_error_set(err, r, "failed to unpack template '%s': %s", t->name,
 		              reason[0] ? reason : strerror(-r));
 	return r;
 }
@@ -120,17 +120,17 @@ static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x,
 	int r;
 
 	if (rootfd < 0)
-		return vps_error_errno(err, -errno, "Failed to open the root filesystem");
+		return vps_error_errno(err, -errno, "failed to open the root filesystem");
 	if (x->ssh_keys) {
 		r = rootfs_add_authorized_keys(rootfd, x->ssh_keys, x->root_uid, x->root_gid);
 		if (r < 0)
 			return vps_error_errno(
-			        err, r, "Failed to add the SSH key to /root/.ssh/authorized_keys");
+			        err, r, "failed to add the SSH key to /root/.ssh/authorized_keys");
 	}
 	if (x->resolv_conf) {
 		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf, x->root_uid, x->root_gid);
 		if (r < 0)
-			return vps_error_errno(err, r, "Failed to write /etc/resolv.conf");
+			return vps_error_errno(err, r, "failed to write /etc/resolv.conf");
 	}
 	return 0;
 }
@@ -146,10 +146,10 @@ static int mount_overlay_here(const struct vps_config *cfg, const char *rootfs,
 		return r;
 	r = vps_storage_idmapped_lower(rootfs, cfg, &lower);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to id-map the template tree");
+		return vps_error_errno(err, r, "failed to id-map the template tree");
 	r = vps_storage_open_dir(rootfs, &dir);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to open the VPS directory");
+		return vps_error_errno(err, r, "failed to open the VPS directory");
 	return vps_storage_mount_idmapped(dir, lower, cfg->userns, &root, err);
 }
 
@@ -175,7 +175,7 @@ static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
 	if (pid == 0) {
 		struct vps_error e = VPS_ERROR_INIT;
 		int r = unshare(CLONE_NEWNS) < 0
-		                ? vps_error_errno(&e, -errno, "Failed to create a mount namespace")
+		                ? vps_error_errno(&e, -errno, "failed to create a mount namespace")
 		                : mount_overlay_here(cfg, rootfs, &e);
 
 		if (r == 0)
@@ -195,7 +195,7 @@ static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
 		return 0;
 	if (reason[0])
 		return vps_error_set(err, -EIO, "%s", reason);
-	return vps_error_set(err, -EIO, "Failed to prepare the overlay root filesystem");
+	return vps_error_set(err, -EIO, "failed to prepare the overlay root filesystem");
 }
 
 /* etc/ and root/ in the upper layer, owned by the VPS's root, for write_extras. */
@@ -236,7 +236,7 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 			return -ENAMETOOLONG;
 		r = upper_dirs(rootfs, cfg);
 		if (r < 0)
-			return vps_error_errno(err, r, "Failed to prepare the upper layer");
+			return vps_error_errno(err, r, "failed to prepare the upper layer");
 		return write_extras(rootfs, x, err);
 	}
 	if (is_overlay(cfg))

@@ -302,7 +302,7 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 		}
 	}
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to stop");
+		vps_error_errno(err, r, "failed to stop");
 	return r;
 }
 

@@ -46,7 +46,7 @@ static void report(struct sup *s, int r, const char *text)
 
 	/* a failure always says something: an empty report reads as success */
 	if (r < 0 && (!text || !text[0])) {
-		snprintf(fallback, sizeof(fallback), "Failed to start: %s", strerror(-r));
+		snprintf(fallback, sizeof(fallback), "failed to start: %s", strerror(-r));
 		text = fallback;
 	}
 	if (s->a->report_fd >= 0) {
@@ -120,14 +120,14 @@ static int boot(struct sup *s, struct vps_error *err)
 	s->cgroup_pending = false;
 	r = proc_start_time(s->spawn.pid, &t);
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to read the start time of init");
+		return vps_error_errno(err, r, "failed to read the start time of init");
 	s->st.init_pid = (uint64_t)s->spawn.pid;
 	s->st.init_start = t;
 	s->st.started = (uint64_t)time(NULL);
 	s->st.boots++;
 	r = vps_state_write(s->a->paths, s->cfg.name, &s->st);
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to write the runtime state");
+		vps_error_errno(err, r, "failed to write the runtime state");
 	return r;
 }
 
@@ -153,7 +153,7 @@ static int prepare(struct sup *s, struct vps_error *err)
 	    fchown(s->console.slave, (uid_t)cfg->uid_base, (gid_t)cfg->uid_base + 5) < 0)
 		r = -errno;
 	if (r < 0)
-		return vps_error_errno(err, r, "Failed to prepare the supervisor");
+		return vps_error_errno(err, r, "failed to prepare the supervisor");
 	/* Under systemd (Delegate=yes, v2) the VPS lives inside the unit's cgroup. */
 	if (s->a->report_fd >= 0 ||
 	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
@@ -165,7 +165,7 @@ static int prepare(struct sup *s, struct vps_error *err)
 	if (r == 0 && !s->cgroup_pending)
 		r = vps_cgroup_create(s->cg, &cfg->quota, err);
 	if (r < 0)
-		return vps_error_prefix(err, r, "Failed to create the VPS cgroup");
+		return vps_error_prefix(err, r, "failed to create the VPS cgroup");
 	r = proc_start_time(getpid(), &t);
 	if (r < 0)
 		return r;
@@ -177,7 +177,7 @@ static int prepare(struct sup *s, struct vps_error *err)
 	 * state (its supervisor and cgroup), even if we are killed before init's pid is in it. */
 	r = vps_state_write(s->a->paths, cfg->name, &s->st);
 	if (r < 0)
-		vps_error_errno(err, r, "Failed to write the runtime state");
+		vps_error_errno(err, r, "failed to write the runtime state");
 	return r;
 }
 
@@ -257,7 +257,7 @@ static int apply_quota(struct sup *s, const struct vps_quota *q, struct vps_erro
 
 	if (r == 0)
 		r = vps_cgroup_resize(s->cg, &cur, q, 0, true, err);
-	return r < 0 ? vps_error_prefix(err, r, "Failed to set the quotas") : 0;
+	return r < 0 ? vps_error_prefix(err, r, "failed to set the quotas") : 0;
 }
 
 /* The VPS's command lock, so that a reboot reads vps.conf as a command (resize) left it, never

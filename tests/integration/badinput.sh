@@ -60,7 +60,7 @@ vpsctl create brk --template busybox >/dev/null
 rm -rf "$T_ROOT/var/lib/vpsctl/vps/brk/rootfs/dev"
 ln -s /tmp "$T_ROOT/var/lib/vpsctl/vps/brk/rootfs/dev"
 refuses "start with /dev a symlink out of the rootfs" vpsctl start brk
-like "init's reason is the error" "$(vpsctl start brk 2>&1)" 'Failed to mount tmpfs on /dev: Too many levels of symbolic links'
+like "init's reason is the error" "$(vpsctl start brk 2>&1)" 'failed to mount tmpfs on /dev: Too many levels of symbolic links'
 is "nothing left after the failed starts" "$(json_get "$(vpsctl status brk --json)" state) $(cgroup_dirs)" "stopped "
 vpsctl destroy --force brk >/dev/null
 cp "$conf.orig" "$conf"
@@ -161,7 +161,7 @@ for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -path "*$T_CGPARENT/good" -no
 done
 err=$(vpsctl exec good true 2>&1); rc=$?
 is "exec into a VPS whose cgroup is gone exits 1" "$rc" 1
-like "and says it could not join" "$err" '^vpsctl: good: Failed to (join the VPS cgroup|open the VPS cgroup)'
+like "and says it could not join" "$err" '^vpsctl: good: failed to (join the VPS cgroup|open the VPS cgroup)'
 vpsctl stop --force good >/dev/null 2>&1
 for p in $moved; do kill -9 "$p" 2>/dev/null; done
 
@@ -189,5 +189,5 @@ EOF
 chmod +x "$fake/mmdebstrap"
 err=$(PATH=$fake:$PATH vpsctl template build debian --name dt 2>&1 >/dev/null)
 like "template build shows the tool's own last line" "$err" \
-	'^vpsctl: dt: Failed to build the template: mmdebstrap failed: mmdebstrap: hook failed: no room for the tarball$'
+	'^vpsctl: dt: failed to build the template: mmdebstrap failed: mmdebstrap: hook failed: no room for the tarball$'
 finish

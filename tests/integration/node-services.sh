@@ -100,7 +100,7 @@ check "the last stop removes the table" sh -c '! nft list table inet vpsctl'
 nft add table inet vpsctl
 nft add chain inet vpsctl input '{ type filter hook input priority 0; policy accept; }'
 out=$(vpsctl start a 2>&1); rc=$?
-[ $rc != 0 ] && [[ $out == *"Failed to close the node's services to VPSes on 'vpsbr0'"* ]]
+[ $rc != 0 ] && [[ $out == *"failed to close the node's services to VPSes on 'vpsbr0'"* ]]
 ok $? "a start whose rules cannot be installed fails, saying why"
 diag "$out"
 like "... and the VPS is not running" "$(vpsctl status a 2>&1)" 'stopped'

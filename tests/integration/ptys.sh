@@ -43,7 +43,7 @@ if [ "$first" = "opened 8 refused ENOSPC" ]; then
 	is "a process in a holds all 8" "$(cat "$HOLD_OUT")" "opened 8 refused ENOSPC"
 	out=$(echo exit | vpsctl enter a 2>&1)
 	like "a's own enter is refused with the reason" "$out" \
-		'Failed to get a pty: the VPS holds as many as its pty cap allows .*No space left'
+		'failed to get a pty: the VPS holds as many as its pty cap allows .*No space left'
 	out=$(printf 'tty\nexit\n' | vpsctl enter b 2>&1)
 	like "neighbour b can still enter, on a pty of its own devpts" "$out" '/dev/pts/[0-9]'
 	is "nothing more opens in a meanwhile" "$(opened a)" "opened 0 refused ENOSPC"

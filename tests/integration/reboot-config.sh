@@ -154,7 +154,7 @@ fill 1
 out=$(vpsctl resize rc --memory 80M 2>&1)
 rc=$?
 is "full disk, running: resize fails" "$rc" 1
-like "and says nothing was changed" "$out" "Failed to save .*vps\.conf.*: No space left on device; nothing was changed"
+like "and says nothing was changed" "$out" "failed to save .*vps\.conf.*: No space left on device; nothing was changed"
 is "vps.conf kept the old value" "$(md5sum <"$CONF")" "$sum_before"
 is "and so did the kernel" "$(json_get "$(vpsctl stats rc --json)" memory_max)" "$mem_before"
 vpsctl stop rc >/dev/null
@@ -162,7 +162,7 @@ fill 2 # stop freed what the running VPS had in the run directory
 sum_before=$(md5sum <"$CONF")
 out=$(vpsctl resize rc --memory 80M 2>&1)
 like "full disk, stopped: the message says nothing was changed" "$out" \
-	"Failed to save .*vps\.conf.*: No space left on device; nothing was changed"
+	"failed to save .*vps\.conf.*: No space left on device; nothing was changed"
 is "vps.conf kept the old value" "$(md5sum <"$CONF")" "$sum_before"
 rm -f "$T_ROOT"/filler*
 check "with space again, resize works" vpsctl resize rc --memory 80M

@@ -337,7 +337,7 @@ static void test_create_failure(const char *parent, const struct vps_quota *q)
 		return;
 	snprintf(bad.cpuset, sizeof(bad.cpuset), "%ld", ncpu > 0 ? ncpu : 4095);
 	r = vps_cgroup_create(cg, &bad, &err);
-	expect(r < 0 && strncmp(err.msg, "Failed to set cpuset.cpus to ", 29) == 0,
+	expect(r < 0 && strncmp(err.msg, "failed to set cpuset.cpus to ", 29) == 0,
 	       "create with an impossible cpuset fails: '%s'", err.msg);
 	expect(!vps_cgroup_exists(cg) && !parent_left(cg, true), "failed create left nothing");
 }
@@ -389,7 +389,7 @@ static void test_refusal(struct vps_cgroup *cg, const struct vps_quota *cur)
 	bad.swap = 8 * M;
 	snprintf(bad.cpuset, sizeof(bad.cpuset), "%ld", ncpu > 0 ? ncpu : 4095);
 	r = vps_cgroup_resize(cg, cur, &bad, 1000, false, &err);
-	expect(r < 0 && strncmp(err.msg, "Failed to set cpuset.cpus to ", 29) == 0,
+	expect(r < 0 && strncmp(err.msg, "failed to set cpuset.cpus to ", 29) == 0,
 	       "kernel refusal reported: %d '%s'", r, err.msg);
 	check_readback(cg, cur, "after refusal (rolled back)");
 }

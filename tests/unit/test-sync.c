@@ -24,10 +24,10 @@ START_TEST(test_encode_decode)
 	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), 0);
 	ck_assert_int_eq(m.stage, VPS_SYNC_HOST_DONE);
 	ck_assert_str_eq(m.text, "");
-	n = vps_sync_encode(VPS_SYNC_ERROR, -ENOENT, "Failed to mount /proc: x", &buf);
+	n = vps_sync_encode(VPS_SYNC_ERROR, -ENOENT, "failed to mount /proc: x", &buf);
 	ck_assert_int_eq(vps_sync_decode(&buf, n, &m), 0);
 	ck_assert_int_eq(m.error, -ENOENT);
-	ck_assert_str_eq(m.text, "Failed to mount /proc: x");
+	ck_assert_str_eq(m.text, "failed to mount /proc: x");
 }
 END_TEST
 
@@ -67,9 +67,10 @@ START_TEST(test_socketpair_sequence)
 	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_EXEC, 0, NULL), 0);
 	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_HOST_DONE, 1000, fresh(&err)), -EPROTO);
 	/* the peer's error comes back as its errno and text */
-	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_ERROR, -EPERM, "Failed to pivot_root: x"), 0);
+	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_ERROR, -EPERM, "failed to pivot_root: x"),
+	                 0);
 	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, fresh(&err)), -EPERM);
-	ck_assert_str_eq(err.msg, "Failed to pivot_root: x");
+	ck_assert_str_eq(err.msg, "failed to pivot_root: x");
 	/* silence is a timeout, EOF is a dead peer */
 	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 50, fresh(&err)), -ETIMEDOUT);
 	close(sp[1]);
