@@ -19,20 +19,6 @@
 #include "storage-mount.h"
 #include "storage.h"
 
-static int say(struct vps_error *err, int r, const char *fmt, ...) _printf_(3, 4);
-
-/* Writes the reason into err and returns r (errno is -r for %m). */
-static int say(struct vps_error *err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	errno = -r;
-	va_start(ap, fmt);
-	vps_error_setv(err, r, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 /* Owner and mode of an open directory or file, changed only where they differ. */
 static int enforce(int fd, uid_t uid, gid_t gid, mode_t mode)
 {
@@ -106,8 +92,9 @@ static int find_tree(const struct vps_paths *p, const struct vps_config *cfg, ch
 	int r = template_shared_tree_find(p->templates_dir, cfg->template_name, path, len);
 
 	if (r < 0)
-		return say(err, r, "failed to look for the shared tree of template '%s': %s",
-		           cfg->template_name, strerror(-r));
+		return vps_error_errno(err, r,
+		                       "failed to look for the shared tree of template '%s'",
+		                       cfg->template_name);
 	return r;
 }
 
@@ -122,7 +109,7 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	int r, retired;
 
 	if (lock < 0)
-		return say(err, lock, "failed to lock the template store: %s", strerror(-lock));
+		return vps_error_errno(err, lock, "failed to lock the template store");
 	r = find_tree(p, cfg, path, sizeof(path), err);
 	if (r == 0 && !unpack)
 		return -EAGAIN;
@@ -130,9 +117,9 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 		return r;
 	retired = template_shared_tree_retire_legacy(p->templates_dir, cfg->template_name);
 	if (retired < 0)
-		return say(err, retired,
-		           "failed to retire the unshifted shared tree of template '%s': %s",
-		           cfg->template_name, strerror(-retired));
+		return vps_error_errno(
+		        err, retired, "failed to retire the unshifted shared tree of template '%s'",
+		        cfg->template_name);
 	if (r == 0) {
 		r = unpack(p->templates_dir, cfg->template_name, err);
 		if (r < 0)
@@ -148,8 +135,8 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	if (r >= 0)
 		r = make_lowermap(dfd, cfg);
 	if (r < 0)
-		return say(err, r, "failed to move it to the template's new shared tree: %s",
-		           strerror(-r));
+		return vps_error_errno(err, r,
+		                       "failed to move it to the template's new shared tree");
 	return 0;
 }
 
@@ -166,10 +153,10 @@ int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
 		return vps_error_errno(err, r, "failed to find its directory");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
-		return say(err, -errno, "failed to open %s: %m", dir);
+		return vps_error_errno(err, -errno, "failed to open %s", dir);
 	r = enforce_dirs(p, cfg, dfd);
 	if (r < 0)
-		return say(err, r, "failed to make its storage private: %s", strerror(-r));
+		return vps_error_errno(err, r, "failed to make its storage private");
 	if (vps_storage_idmapped(cfg))
 		return migrate_overlay(p, cfg, dfd, unpack, note, notelen, err);
 	return 0;
