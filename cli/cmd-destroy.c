@@ -73,7 +73,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	r = base < 0 ? -errno : rm_rf_at(base, cfg.name);
 	if (r < 0)
 		return cli_fail(cfg.name, "Failed to remove its files: %s", strerror(-r));
-	vps_addresses_release(&c->paths, cfg.name, cfg.ip_address);
+	vps_addresses_release(&c->paths, cfg.name, &cfg.ip_address);
 	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
 		(void)rm_rf_at(AT_FDCWD, run);
 	vps_lock_unlink(&c->paths, cfg.name);

@@ -79,7 +79,7 @@ static void format_uptime(uint64_t s, char *buf, size_t len)
 
 static void json_info(FILE *f, const struct vps_info *i)
 {
-	char v[64];
+	char v[4096]; /* a full address list */
 
 	fprintf(f, "{\"name\":");
 	json_string(f, i->cfg.name);
@@ -209,7 +209,7 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 		f[nf++] = t;
 	for (size_t k = 0; k < nf; k++) {
 		struct vps_info probe = {0};
-		char v[512];
+		char v[4096];
 
 		if (field_value(&probe, f[k], v, sizeof(v)) < 0)
 			return cli_usage_error(c, "unknown field '%.32s' for -o", f[k]);
@@ -224,7 +224,7 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 
 		info_get(c, run_base, names[j], &i);
 		for (size_t k = 0; k < nf; k++) {
-			char v[512];
+			char v[4096];
 
 			(void)field_value(&i, f[k], v, sizeof(v));
 			printf("%s%c", v, k + 1 < nf ? '\t' : '\n');

@@ -38,10 +38,9 @@ static const char *const resize_help[] = {
 /* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
 static int net_set(struct vps_config *cfg, int opt, const char *value, char *err, size_t errlen)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], x;
-	char list[sizeof(cfg->ip_address)] = "", buf[64];
-	size_t n = 0;
-	bool found = false;
+	struct netsetup_addr_list *l = &cfg->ip_address;
+	struct netsetup_addr x;
+	size_t i = 0;
 
 	if (opt == OPT_DISK) {
 		uint64_t old = cfg->disk;
@@ -61,31 +60,23 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, char *err
 			return snprintf(err, errlen, "invalid --bandwidth '%.64s'", value), -EINVAL;
 		return 0;
 	}
-	if (netsetup_addr_parse(value, &x) < 0 ||
-	    netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0)
+	if (netsetup_addr_parse(value, &x) < 0)
 		return snprintf(err, errlen, "invalid address '%.64s'", value), -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		bool same = netsetup_addr_equal(&addrs[i], &x);
-
-		found |= same;
-		if (same && opt == OPT_IP_DEL)
-			continue;
-		if (list[0])
-			strcat(list, " ");
-		strcat(list, netsetup_addr_format(&addrs[i], buf, sizeof(buf)));
-	}
-	if (opt == OPT_IP_DEL && !found)
+	while (i < l->n && !netsetup_addr_equal(&l->a[i], &x))
+		i++;
+	if (opt == OPT_IP_DEL && i == l->n)
 		return snprintf(err, errlen, "address %.64s is not the VPS's", value), -ENOENT;
-	if (opt == OPT_IP_ADD && found)
+	if (opt == OPT_IP_ADD && i < l->n)
 		return snprintf(err, errlen, "address %.64s is the VPS's already", value), -EEXIST;
-	if (opt == OPT_IP_ADD) {
-		if (strlen(list) + 66 > sizeof(list))
-			return snprintf(err, errlen, "too many addresses"), -E2BIG;
-		if (list[0])
-			strcat(list, " ");
-		strcat(list, netsetup_addr_format(&x, buf, sizeof(buf)));
+	if (opt == OPT_IP_DEL) {
+		memmove(&l->a[i], &l->a[i + 1], (l->n - i - 1) * sizeof(l->a[0]));
+		l->n--;
+		return 0;
 	}
-	strcpy(cfg->ip_address, list);
+	if (l->n >= NETSETUP_ADDR_LIST_MAX)
+		return snprintf(err, errlen, "too many addresses (at most %d)",
+				NETSETUP_ADDR_LIST_MAX), -E2BIG;
+	l->a[l->n++] = x;
 	return 0;
 }
 
@@ -405,9 +396,9 @@ static int resize_locked(struct resize *z)
 				: "%s; nothing was changed", err);
 	}
 	(void)unlinkat(z->dir, CONF_BACKUP, 0);
-	if (strcmp(z->old.ip_address, z->cfg.ip_address) != 0) {
+	if (!netsetup_addr_list_equal(&z->old.ip_address, &z->cfg.ip_address)) {
 		/* drop the claims of the old list, then claim the new one again */
-		vps_addresses_release(&z->c->paths, z->cfg.name, z->old.ip_address);
+		vps_addresses_release(&z->c->paths, z->cfg.name, &z->old.ip_address);
 		(void)vps_addresses_claim(&z->c->paths, &z->cfg, &z->c->node, err, sizeof(err));
 	}
 	return 0;

@@ -44,16 +44,13 @@ static int index_open(const struct vps_paths *p)
 static bool owner_has(const struct vps_paths *p, const struct node_config *node,
 		      const char *owner, const struct netsetup_addr *a)
 {
-	struct netsetup_addr theirs[NETSETUP_ADDR_LIST_MAX];
 	struct vps_config other;
 	char e[256];
-	size_t m = 0;
 
-	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, e, sizeof(e)) < 0 ||
-	    netsetup_addr_list_parse(other.ip_address, theirs, NETSETUP_ADDR_LIST_MAX, &m) < 0)
+	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, e, sizeof(e)) < 0)
 		return false;
-	for (size_t j = 0; j < m; j++)
-		if (netsetup_addr_equal(a, &theirs[j]))
+	for (size_t j = 0; j < other.ip_address.n; j++)
+		if (netsetup_addr_equal(a, &other.ip_address.a[j]))
 			return true;
 	return false;
 }
@@ -157,20 +154,19 @@ static void release_fresh(const struct vps_paths *p, const char *name,
 	}
 }
 
-void vps_addresses_release(const struct vps_paths *p, const char *name, const char *ip_list)
+void vps_addresses_release(const struct vps_paths *p, const char *name,
+			   const struct netsetup_addr_list *l)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX];
 	char ip[64];
 	_cleanup_close_ int dfd = -EBADF;
-	size_t n = 0;
 
-	if (netsetup_addr_list_parse(ip_list, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0 || n == 0)
+	if (l->n == 0)
 		return;
 	dfd = index_open(p);
-	for (size_t i = 0; dfd >= 0 && i < n; i++) {
+	for (size_t i = 0; dfd >= 0 && i < l->n; i++) {
 		_cleanup_free_ char *owner = NULL;
 
-		netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip));
+		netsetup_addr_format_ip(&l->a[i], ip, sizeof(ip));
 		if (read_file_at(dfd, ip, 64, &owner, NULL) < 0)
 			continue;
 		owner[strcspn(owner, "\n")] = '\0';
@@ -202,27 +198,20 @@ static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *
 int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
 		  const struct node_config *node, char *err, size_t errlen)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
+	const struct netsetup_addr *addrs = cfg->ip_address.a, *nodes = node->node_address.a;
+	size_t n = cfg->ip_address.n, nn = node->node_address.n;
 	bool fresh[NETSETUP_ADDR_LIST_MAX] = {false};
-	size_t n = 0, nn = 0;
-	char buf[64];
+	char buf[64], subnets[1024];
 
-	if (netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0) {
-		snprintf(err, errlen, "invalid IP address list '%s'", cfg->ip_address);
-		return -EINVAL;
-	}
-	if (netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn) < 0) {
-		snprintf(err, errlen, "invalid NODE_ADDRESS '%s' in the node config",
-			 node->node_address);
-		return -EINVAL;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct netsetup_addr *s = netsetup_addr_subnet_of(&addrs[i], nodes, nn);
 
 		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
 		if (!s) {
+			if (netsetup_addr_list_format(&node->node_address, subnets, sizeof(subnets)) < 0)
+				snprintf(subnets, sizeof(subnets), "NODE_ADDRESS");
 			snprintf(err, errlen, "address %s is outside the node's subnets (%s)", buf,
-				 node->node_address);
+				 subnets);
 			return -EADDRNOTAVAIL;
 		}
 		if (netsetup_addr_equal(&addrs[i], s)) {

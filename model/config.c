@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cleanup.h"
 #include "config.h"
 #include "ptys.h"
@@ -15,6 +17,13 @@
 #include "vpsctl-build.h"
 
 #define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
+#define VENUM(n, f, names, c)                                                                      \
+	{n, CONF_ENUM, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c, names}
+
+const char *const vps_storage_names[] = {[VPS_STORAGE_COPY] = "copy",
+					 [VPS_STORAGE_OVERLAY] = "overlay", NULL};
+const char *const vps_node_services_names[] = {[VPS_NODE_SERVICES_DENY] = "deny",
+					       [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
 #define QKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct vps_config, quota.f),                                               \
 	 sizeof(((struct vps_config *)0)->quota.f), c}
@@ -56,7 +65,7 @@ const struct conf_key vps_config_keys[] = {
 	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,
 	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
-	VKEY("STORAGE", CONF_STORAGE, storage,
+	VENUM("STORAGE", storage, vps_storage_names,
 	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 	VKEY("PTYS", CONF_PTYS, ptys,
@@ -66,6 +75,8 @@ const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
 #define NKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c}
+#define NENUM(n, f, names, c)                                                                      \
+	{n, CONF_ENUM, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c, names}
 #define DKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct node_config, defaults.f),                                           \
 	 sizeof(((struct node_config *)0)->defaults.f), c}
@@ -89,11 +100,11 @@ const struct conf_key node_config_keys[] = {
 	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
 	NKEY("UID_BASE_START", CONF_UINT, uid_base_start,
 	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
-	NKEY("STORAGE", CONF_STORAGE, storage,
+	NENUM("STORAGE", storage, vps_storage_names,
 	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
 	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
 	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
-	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
+	NENUM("NODE_SERVICES", node_services, vps_node_services_names,
 	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
@@ -108,10 +119,10 @@ void node_config_init(struct node_config *c)
 	strcpy(c->busybox, BUSYBOX_PATH);
 	vps_quota_init_default(&c->defaults);
 	strcpy(c->bridge, "vpsbr0");
-	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
+	(void)netsetup_addr_list_parse("10.77.0.1/24 fd77::1/64", &c->node_address);
 	c->uid_base_start = 1000000;
-	strcpy(c->storage, "copy");
-	strcpy(c->node_services, "deny");
+	c->storage = VPS_STORAGE_COPY;
+	c->node_services = VPS_NODE_SERVICES_DENY;
 	c->default_ptys = VPS_PTYS_DEFAULT;
 }
 
@@ -181,6 +192,24 @@ static int check_quota(const struct vps_quota *q, const struct conf_file *f,
 	return -EBADMSG;
 }
 
+/* vps_config_check on what a file says: the message names the file, the line and the key. */
+static int check_semantics(const struct vps_config *c, const struct conf_file *f,
+			   const unsigned *lines, char *err, size_t errlen)
+{
+	const char *key;
+	char why[512];
+	unsigned line;
+
+	if (vps_config_check(c, 0, NULL, &key, why, sizeof(why)) == 0)
+		return 0;
+	line = key ? key_line(f->keys, f->n, lines, key) : 0;
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", f->path, line, why);
+	else
+		snprintf(err, errlen, "%s: %s", f->path, why);
+	return -EBADMSG;
+}
+
 int node_config_load(const struct vps_paths *p, struct node_config *ret, char *err, size_t errlen)
 {
 	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
@@ -219,7 +248,7 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	/* a vps.conf from before the cap gets the node's: fail closed, never the shared pool */
 	c->ptys = node->default_ptys;
 	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
-	strcpy(c->storage, "copy");
+	c->storage = VPS_STORAGE_COPY;
 }
 
 /* What decides whether root in the VPS is host root may not be guessed: USERNS must be there,
@@ -244,6 +273,61 @@ static int check_isolation(const struct vps_config *c, const char *path, const u
 		return -EBADMSG;
 	}
 	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err, errlen);
+}
+
+/* The first capability of mask that no VPS may have, for the message. */
+static void first_never(uint64_t mask, char *buf, size_t len)
+{
+	uint64_t bad = mask & vps_caps_never();
+
+	for (int c = 0; c < 64; c++)
+		if (bad & VPS_CAP_BIT(c)) {
+			if (vps_caps_format_list(VPS_CAP_BIT(c), buf, len) == 0)
+				return;
+			break;
+		}
+	snprintf(buf, len, "?");
+}
+
+int vps_config_check(const struct vps_config *c, unsigned host_cpus,
+		     const char *const quota_names[], const char **ret_key, char *err,
+		     size_t errlen)
+{
+	const char *const *names = quota_names ? quota_names : vps_quota_keys;
+	struct vps_cgroup_error e = {{0}};
+	enum vps_quota_field bad;
+	uint64_t keep;
+	char cap[32];
+	int r;
+
+	*ret_key = NULL;
+	r = vps_quota_check(&c->quota, host_cpus, names, &e, &bad);
+	if (r < 0) {
+		*ret_key = bad < _VPS_QUOTA_FIELD_MAX ? vps_quota_keys[bad] : NULL;
+		snprintf(err, errlen, "%s", e.message[0] ? e.message : strerror(-r));
+		return -EINVAL;
+	}
+	if (vps_caps_keep_mask(c->cap_add, c->cap_drop, c->userns, &keep) == -EPERM) {
+		first_never(c->cap_add & ~(c->userns ? VPS_CAP_BIT(CAP_SYS_ADMIN) : 0), cap,
+			    sizeof(cap));
+		*ret_key = "CAP_ADD";
+		snprintf(err, errlen, "CAP_ADD holds %s, which no VPS may have%s", cap,
+			 c->userns ? "" : " without a user namespace");
+		return -EPERM;
+	}
+	if (c->nesting && !c->userns) {
+		*ret_key = "NESTING";
+		snprintf(err, errlen, "NESTING=yes needs USERNS=yes: nested in a VPS without one, a "
+			 "user namespace can map the host's root");
+		return -EPERM;
+	}
+	if (c->disk && c->storage != VPS_STORAGE_COPY) {
+		*ret_key = "DISK";
+		snprintf(err, errlen, "DISK needs STORAGE=copy (an overlay's upper layer is not on "
+			 "a disk image)");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
@@ -271,7 +355,7 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 	if (r == 0)
 		r = check_isolation(ret, path, lines, err, errlen);
 	if (r == 0)
-		r = check_quota(&ret->quota, &f, lines, vps_quota_keys, err, errlen);
+		r = check_semantics(ret, &f, lines, err, errlen);
 	return r;
 }
 

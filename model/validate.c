@@ -13,15 +13,15 @@
 int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
 		   const struct node_config *node, char *err, size_t errlen)
 {
-	struct vps_cgroup_error e = {{0}};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	char path[PATH_MAX];
-	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+	char path[PATH_MAX], why[512];
+	const char *key;
+	int r = vps_config_check(cfg, cpus > 0 ? (unsigned)cpus : 1, NULL, &key, why, sizeof(why));
 
 	if (r < 0) {
 		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
 			snprintf(path, sizeof(path), "vps.conf");
-		snprintf(err, errlen, "%s: %s", path, e.message[0] ? e.message : strerror(-r));
+		snprintf(err, errlen, "%s: %s", path, why);
 		return r;
 	}
 	r = vps_idmap_check(p, node, cfg, err, errlen);

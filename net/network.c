@@ -41,7 +41,7 @@ static int close_node_services(const struct vps_paths *p, const struct node_conf
 	char why[256 + PATH_MAX] = "", lock[PATH_MAX];
 	int r;
 
-	if (strcmp(node->node_services, "allow") == 0)
+	if (node->node_services == VPS_NODE_SERVICES_ALLOW)
 		return 0;
 	r = vps_nodefw_lock_path(p, lock, sizeof(lock));
 	if (r == 0)
@@ -57,22 +57,15 @@ static int close_node_services(const struct vps_paths *p, const struct node_conf
 int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
+	const struct netsetup_addr *addrs = cfg->ip_address.a, *nodes = node->node_address.a;
+	size_t n = cfg->ip_address.n, nn = node->node_address.n;
 	char host_if[NETSETUP_IFNAMSIZ];
 	_cleanup_close_ int netns = -EBADF;
-	size_t n = 0, nn = 0;
 	struct netsetup_vps v = {0};
 	int r;
 
-	r = netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n);
-	if (r == 0 && n == 0)
+	if (n == 0)
 		return 0;
-	if (r == 0)
-		r = netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn);
-	if (r < 0) {
-		snprintf(err, errlen, "Invalid addresses: %s", strerror(-r));
-		return r;
-	}
 	r = netsetup_bridge_ensure(node->bridge, nodes, nn); /* 1: it existed already */
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to set up bridge '%s': %s", node->bridge, strerror(-r));
@@ -140,19 +133,14 @@ static int update_addrs(const struct netsetup_addr *a, size_t n, const struct ne
 int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 		   const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
-	struct netsetup_addr a[NETSETUP_ADDR_LIST_MAX], b[NETSETUP_ADDR_LIST_MAX];
+	const struct netsetup_addr *a = old->ip_address.a, *b = new->ip_address.a;
+	size_t n = old->ip_address.n, m = new->ip_address.n;
 	char host_if[NETSETUP_IFNAMSIZ];
 	_cleanup_close_ int netns = -EBADF;
 	uint8_t mac[NETSETUP_MAC_LEN];
-	size_t n = 0, m = 0;
-	int r;
+	int r = 0;
 
 	netsetup_host_ifname(new->name, host_if);
-	r = netsetup_addr_list_parse(old->ip_address, a, NETSETUP_ADDR_LIST_MAX, &n);
-	if (r == 0)
-		r = netsetup_addr_list_parse(new->ip_address, b, NETSETUP_ADDR_LIST_MAX, &m);
-	if (r < 0)
-		return r;
 	if (netsetup_link_exists(-1, host_if) <= 0) {
 		if (m == 0 && n == 0)
 			return 0;

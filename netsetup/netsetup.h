@@ -226,8 +226,20 @@ int netsetup_vps_teardown(const char *host_ifname);
 
 /* The most addresses an address list (vps.conf's IP_ADDRESS, NODE_ADDRESS) holds. */
 #define NETSETUP_ADDR_LIST_MAX (2 * NETSETUP_MAX_ADDRS)
-/* Parses a space-separated CIDR list ("10.77.0.2/24 fd77::2/64"). */
-int netsetup_addr_list_parse(const char *list, struct netsetup_addr *addrs, size_t max, size_t *ret_n);
+/* An address list as vps.conf's IP_ADDRESS and vpsctl.conf's NODE_ADDRESS hold it. */
+struct netsetup_addr_list {
+	size_t n;
+	struct netsetup_addr a[NETSETUP_ADDR_LIST_MAX];
+};
+/* Parses a space- or comma-separated CIDR list ("10.77.0.2/24 fd77::2/64"); ret is changed
+ * only on success. -E2BIG beyond NETSETUP_ADDR_LIST_MAX entries. */
+int netsetup_addr_list_parse(const char *text, struct netsetup_addr_list *ret);
+/* The list as it is written ("10.77.0.2/24 fd77::2/64"); -ENAMETOOLONG if buf is too small. */
+int netsetup_addr_list_format(const struct netsetup_addr_list *l, char *buf, size_t len);
+/* Whether a and b hold the same addresses with the same prefix lengths, in the same order. */
+bool netsetup_addr_list_equal(const struct netsetup_addr_list *a, const struct netsetup_addr_list *b);
+/* Whether l holds a (address and prefix length). */
+bool netsetup_addr_list_has(const struct netsetup_addr_list *l, const struct netsetup_addr *a);
 /* The node end of the veth: "veth-NAME", or "veth-NAME4_HASH5" when NAME is too long. */
 void netsetup_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ]);
 /* The first of node[0..n) whose subnet holds a; NULL if none does. */

@@ -26,7 +26,7 @@
 
 static bool is_overlay(const struct vps_config *cfg)
 {
-	return strcmp(cfg->storage, "overlay") == 0;
+	return cfg->storage == VPS_STORAGE_OVERLAY;
 }
 
 bool vps_storage_idmapped(const struct vps_config *cfg)

@@ -18,7 +18,7 @@
 
 static bool is_overlay(const struct vps_config *cfg)
 {
-	return strcmp(cfg->storage, "overlay") == 0;
+	return cfg->storage == VPS_STORAGE_OVERLAY;
 }
 
 int vps_storage_unpack_tree(const char *templates_dir, const char *template_name, char *err,

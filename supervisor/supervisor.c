@@ -228,7 +228,7 @@ static int start_keys_unchanged(const struct vps_config *run, const struct vps_c
 		key = "USERNS";
 	else if (run->uid_base != new->uid_base)
 		key = "UID_BASE";
-	else if (strcmp(run->storage, new->storage) != 0)
+	else if (run->storage != new->storage)
 		key = "STORAGE";
 	else if (strcmp(run->template_name, new->template_name) != 0)
 		key = "TEMPLATE";
