@@ -114,7 +114,7 @@ bool cg_word_in(const char *list, const char *word);
 const char *cg_host_mount(enum cg_ctrl c);
 /* The pids in cgroup.procs of dfd and, recursively, of its child groups. */
 int cg_read_procs(int dfd, pid_t **ret, size_t *ret_n);
-/* rmdir of dfd/name and its child groups, depth first. */
+/* rmdir of dfd/name and its child groups, depth first (rmdir_tree_at), retried while busy. */
 int cg_rmdir_tree(int dfd, const char *name);
 uint64_t cg_now_ms(void);
 void cg_sleep_ms(unsigned ms);

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,19 +17,16 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cg-internal.h"
 #include "cgroup-mount.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "fileio.h"
 
 #define UNIFIED        "/sys/fs/cgroup/unified"
-#define MAX_DEPTH      32
 #define TREE_LOCK_MS   10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
-#define RMDIR_TRIES    50 /* x 20 ms: exiting tasks leave their group a moment after death */
 
 static bool is_fs(const char *path, long magic)
 {
@@ -122,14 +118,8 @@ int vps_cgroup2_attach_fd(int fd, pid_t pid)
 
 static int open_cgroup_dir(int rootfd, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t)flags | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	/* Our fresh sysfs, not the VPS's files: still resolved without following anything. */
-	int fd = (int)syscall(SYS_openat2, rootfd, "sys/fs/cgroup", &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
+	return open_in_root(rootfd, "sys/fs/cgroup", flags | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS);
 }
 
 /* A read-only bind of dfd/name on itself. */
@@ -236,46 +226,6 @@ int vps_cgroup2_thaw(const char *parent, const char *name)
 	return write_string_at(fd, "cgroup.freeze", "0");
 }
 
-static int rmdir_retry(int dfd, const char *name)
-{
-	for (int i = 0;; i++) {
-		if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY || i + 1 >= RMDIR_TRIES)
-			return -errno;
-		(void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
-	}
-}
-
-/* Depth first: a cgroup directory goes only once it has no child groups. */
-static int remove_tree(int dfd, const char *name, unsigned depth)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int fd, r = 0;
-
-	if (depth > MAX_DEPTH)
-		return -ELOOP;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			int k = remove_tree(dirfd(d), de->d_name, depth + 1);
-
-			r = r < 0 ? r : k;
-		}
-	if (r < 0)
-		return r;
-	return rmdir_retry(dfd, name);
-}
-
 int vps_cgroup2_remove(const char *parent, const char *name)
 {
 	_cleanup_close_ int pfd = -EBADF, lock = -EBADF;
@@ -292,7 +242,7 @@ int vps_cgroup2_remove(const char *parent, const char *name)
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	r = remove_tree(pfd, slash + 1, 0);
+	r = cg_rmdir_tree(pfd, slash + 1);
 	if (r < 0 || strcmp(path, UNIFIED) == 0)
 		return r;
 	/* The parent too once it is empty, like cgroup/ does on the other hierarchies; never the

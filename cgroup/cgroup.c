@@ -28,10 +28,11 @@ _Static_assert(VPS_CGROUP_HIER_MAX >= _CG_CTRL_MAX, "a group spans at most one h
 
 #define MOUNT_PATH_MAX 256
 
-/* Written once by vps_cgroup_init and read-only afterwards: the host's mounts do not change
- * under a running vpsctl, and every handle copies what it needs. */
-static struct {
-	bool probed;
+/* Written once, by host_probe on the first host_get of the process, and read-only afterwards:
+ * the host's mounts do not change under a running vpsctl, and every handle copies what it
+ * needs. Read only through host_get. */
+static struct cg_host {
+	int probed; /* 0: not yet; 1: done; -errno: the probe failed (not retried) */
 	enum vps_cgroup_backend backend;
 	/* "" = not mounted. Mount points are short; a small stride keeps this one page in the
 	 * long-lived supervisor instead of eight. */
@@ -154,34 +155,58 @@ static int probe_v1(void)
 	return 0;
 }
 
-int vps_cgroup_init(void)
+static int host_probe(void)
 {
 	int r;
 
-	if (host.probed)
-		return 0;
 	memset(&host, 0, sizeof(host));
 	if (probe_v2()) {
 		host.backend = VPS_CGROUP_V2;
-	} else {
-		r = probe_v1();
-		if (r < 0)
-			return r;
-		host.backend = VPS_CGROUP_V1;
+		return 0;
 	}
-	host.probed = true;
+	r = probe_v1();
+	if (r < 0)
+		return r;
+	host.backend = VPS_CGROUP_V1;
 	return 0;
+}
+
+/* The probe's result, probed on the first call: NULL (and why, unless ret_err is NULL) on a
+ * host without usable cgroups. */
+static const struct cg_host *host_get(int *ret_err)
+{
+	if (host.probed == 0) {
+		int r = host_probe();
+
+		host.probed = r < 0 ? r : 1;
+	}
+	if (host.probed < 0) {
+		if (ret_err)
+			*ret_err = host.probed;
+		return NULL;
+	}
+	return &host;
+}
+
+int vps_cgroup_init(void)
+{
+	int r = 0;
+
+	return host_get(&r) ? 0 : r;
 }
 
 const char *cg_host_mount(enum cg_ctrl c)
 {
-	return host.mount[c];
+	const struct cg_host *h = host_get(NULL);
+
+	return h ? h->mount[c] : "";
 }
 
 enum vps_cgroup_backend vps_cgroup_backend(void)
 {
-	(void)vps_cgroup_init(); /* probes once; on failure nothing can make a group anyway */
-	return host.backend;
+	const struct cg_host *h = host_get(NULL);
+
+	return h ? h->backend : VPS_CGROUP_V1; /* without cgroups nothing can make a group */
 }
 
 /* "" or "/a/b": absolute, no empty, "." or ".." component; a trailing "/" is dropped. */
@@ -225,25 +250,26 @@ static void add_hier(struct vps_cgroup *cg, enum cg_ctrl c, const char *mount)
 
 int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret)
 {
+	const struct cg_host *h;
 	struct vps_cgroup *cg;
 	int r;
 
 	if (!group_name_is_valid(name))
 		return -EINVAL;
-	r = vps_cgroup_init();
-	if (r < 0)
+	h = host_get(&r);
+	if (!h)
 		return r;
 	cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return -ENOMEM;
-	cg->backend = host.backend;
+	cg->backend = h->backend;
 	r = normalize_parent(parent, &cg->parent);
 	cg->name = strdup(name);
 	if (r == 0 && !cg->name)
 		r = -ENOMEM;
 	for (int c = 0; r == 0 && c < _CG_CTRL_MAX; c++)
-		if (host.mount[c][0])
-			add_hier(cg, c, host.mount[c]);
+		if (h->mount[c][0])
+			add_hier(cg, c, h->mount[c]);
 	for (size_t i = 0; r == 0 && i < cg->n_hier; i++)
 		if (!cg->hier[i].mount)
 			r = -ENOMEM;

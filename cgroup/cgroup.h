@@ -55,7 +55,10 @@ enum vps_cgroup_backend { VPS_CGROUP_V1, VPS_CGROUP_V2, _VPS_CGROUP_BACKEND_MAX 
 
 struct vps_cgroup;
 
-/* Once per process, from main (libcgroup's cgroup_init and the backend probe). */
+/* Whether this host's cgroups are usable: 0, or why not. The host is probed (libcgroup's
+ * cgroup_init and the backend) once per process, on the first call of any function here
+ * that needs it (list and status pay it only when they look into a VPS's cgroup); main calls
+ * this first only to refuse a verb that needs cgroups up front. */
 int vps_cgroup_init(void);
 enum vps_cgroup_backend vps_cgroup_backend(void);
 const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b);

@@ -257,20 +257,6 @@ int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
 	return r;
 }
 
-/* A group whose last task is exiting may stay busy for a moment. */
-static int rmdir_retry(int pfd, const char *name)
-{
-	uint64_t deadline = cg_now_ms() + 2000;
-	int r;
-
-	for (;;) {
-		r = cg_rmdir_tree(pfd, name);
-		if (r != -EBUSY || cg_now_ms() >= deadline)
-			return r;
-		cg_sleep_ms(20);
-	}
-}
-
 static int remove_in(const struct vps_cgroup *cg, const struct cg_hier *h)
 {
 	_cleanup_close_ int pfd = -EBADF;
@@ -283,7 +269,7 @@ static int remove_in(const struct vps_cgroup *cg, const struct cg_hier *h)
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return rmdir_retry(pfd, cg->name);
+	return cg_rmdir_tree(pfd, cg->name);
 }
 
 /* The parent goes when its last VPS does; another VPS in it, or being made in it (the tree

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "paths.h"
+#include "storage.h"
 
 struct cli {
 	struct vps_paths paths;
@@ -44,10 +45,16 @@ void cli_print_help(const char *usage, const char *const *lines);
 /* systemd's generator reads ONBOOT: have it run again (on a real node running systemd). */
 void cli_systemd_reload(const struct cli *c);
 
+/* How start unpacks an overlay's missing shared tree: verbs-archive.c's in vpsctl-template,
+ * NULL in vpsctl (verbs-handoff.c), whose start then hands itself over. */
+extern const vps_tree_unpack_fn cli_tree_unpack;
+
 /* JSON output helpers. */
 void json_string(FILE *f, const char *s);
 
-/* The verbs. */
+/* The verbs. create and template are built twice (meson.build): in vpsctl-template from
+ * cmd-create.c and cmd-template.c, in vpsctl by verbs-handoff.c, which hands the command to
+ * vpsctl-template. */
 int cmd_create(struct cli *c, int argc, char **argv);
 int cmd_destroy(struct cli *c, int argc, char **argv);
 int cmd_start(struct cli *c, int argc, char **argv);

@@ -13,17 +13,6 @@
 #include "log.h"
 #include "vpsctl-build.h"
 
-#ifndef VPSCTL_ARCHIVE_VERBS
-/* Verbs that unpack tarballs live in vpsctl-template, so that this binary does not load
- * libarchive and its libraries on every command (meson.build). Runs it with our own argv. */
-static int cmd_archive_verb(struct cli *c, _unused_ int argc, _unused_ char **argv)
-{
-	return cli_exec_archive_build(c);
-}
-#define cmd_create   cmd_archive_verb
-#define cmd_template cmd_archive_verb
-#endif
-
 /* cgroups: the verb works on cgroups, so a host without usable ones is refused up front (the
  * others need not pay for the probe). */
 static const struct verb {
@@ -109,10 +98,6 @@ int main(int argc, char **argv)
 			continue;
 		c.verb = verbs[i].name;
 		c.argv0 = argv;
-#ifndef VPSCTL_ARCHIVE_VERBS
-		if (verbs[i].fn == cmd_archive_verb)
-			return cmd_archive_verb(&c, argc, argv);
-#endif
 		r = verbs[i].cgroups ? vps_cgroup_init() : 0;
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -21,11 +19,11 @@
 #include "cgroup-mount.h"
 #include "cleanup.h"
 #include "exec.h"
+#include "exec-prep.h"
 #include "exec-relay.h"
 #include "execve-guard.h"
 #include "fileio.h"
 #include "frozen.h"
-#include "security.h"
 #include "vps-pty.h"
 #include "state.h"
 #include "vps-clone.h"
@@ -61,7 +59,7 @@ static void clean_environment(void)
 	if (term && strlen(term) < sizeof(t) && strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+.") == strlen(term))
 		snprintf(t, sizeof(t), "%s", term);
 	(void)clearenv();
-	(void)setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	(void)setenv("PATH", VPS_EXEC_PATH, 1);
 	(void)setenv("HOME", "/root", 1);
 	(void)setenv("TERM", t, 1);
 }
@@ -90,8 +88,6 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 {
 	const int keep[] = {c->init_fd, c->born_cgroup_fd, c->pty_sock, c->guard_fd,
 			    c->started_fd};
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	sigset_t none;
 	const char *step;
 	int r;
 
@@ -117,9 +113,11 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	if (setns(c->init_fd, JOIN_NS | (c->userns ? CLONE_NEWUSER : 0)) < 0)
 		child_fail(c, "join the VPS namespaces", EXIT_FAILURE);
 	/* In the VPS's user namespace our host ids are unmapped: become its root. */
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-			  setresuid(0, 0, 0) < 0))
+	r = c->userns ? vps_exec_become_root() : 0;
+	if (r < 0) {
+		errno = -r;
 		child_fail(c, "become root of the VPS's user namespace", 126);
+	}
 	if (chdir("/") < 0)
 		child_fail(c, "change to /", 126);
 	r = c->pty_sock >= 0 ? vps_pty_child_setup(c->pty_sock) : 0;
@@ -128,19 +126,14 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		child_fail(c, r == -ENOSPC ? "get a pty: the VPS holds as many as its pty cap allows "
 				"(vpsctl resize --ptys)" : "set up a pty", 126);
 	}
-	for (int sig = 1; sig < _NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	vps_exec_reset_signals();
 	clean_environment();
-	/* Last: seccomp, then capabilities (security.h), as for the VPS's init. */
-	r = vps_security_apply(c->cfg, &step);
+	/* Last, as for the VPS's init. */
+	r = vps_exec_lock_down(c->cfg, &step);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, step, 126);
 	}
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		child_fail(c, "close fds", 126);
 	/* through vps-execve: this binary must not be what a tenant's #! reaches */
 	r = vps_execve_guarded(c->guard_fd, -1, c->name, c->argv, environ, 1);
 	errno = -r;

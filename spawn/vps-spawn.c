@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,8 +26,8 @@
 #include "vps-mount.h"
 #include "netsetup.h"
 #include "network.h"
-#include "security.h"
 #include "storage-mount.h"
+#include "exec-prep.h"
 #include "execve-guard.h"
 #include "vps-clone.h"
 #include "vps-spawn.h"
@@ -44,18 +42,6 @@ static _noreturn_ void child_fail(int sock, int r, const char *what)
 	snprintf(text, sizeof(text), "Failed to %s: %s", what, strerror(-r));
 	(void)vps_sync_send(sock, VPS_SYNC_ERROR, r, text);
 	_exit(1);
-}
-
-/* Signals: the supervisor blocks some for its signalfd; init must start with a clean slate. */
-static void reset_signals(void)
-{
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	sigset_t none;
-
-	for (int sig = 1; sig < _NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* The console is init's stdio but not its controlling terminal (a kernel never gives init
@@ -82,14 +68,10 @@ static void write_hostname_file(const char *hostname)
 		(void)!write(fd, "\n", 1);
 }
 
-/* In a user namespace whose maps the host wrote: take uid and gid 0 of it (the first ids of
- * the VPS's range on the host) with no supplementary groups. */
 static int become_root(const char **what)
 {
 	*what = "become root of the user namespace";
-	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-		return -errno;
-	return 0;
+	return vps_exec_become_root();
 }
 
 /* The VPS's root filesystem as a mount, then (with a user namespace) its root's ids. Paths to
@@ -190,14 +172,14 @@ static void name_self(const struct vps_spawn *s, int sock)
 static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 {
 	static char *const envp[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"PATH=" VPS_EXEC_PATH,
 		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
 	};
 	const char *what = "sync with the host";
 	char err[VPS_SYNC_TEXT_MAX];
 	int r, rootfd = -EBADF;
 
-	reset_signals();
+	vps_exec_reset_signals();
 	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
@@ -220,13 +202,10 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	r = setup_console(s->console_fd);
 	if (r < 0)
 		child_fail(sock, r, "set up the console");
-	/* Last: seccomp, then capabilities (security.h); nothing privileged may follow. */
-	r = vps_security_apply(s->cfg, &what);
+	/* Last: nothing privileged may follow; the sync socket closes on exec. */
+	r = vps_exec_lock_down(s->cfg, &what);
 	if (r < 0)
 		child_fail(sock, r, what);
-	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		child_fail(sock, -errno, "mark fds close-on-exec");
 	/* #6 the host now waits for EOF (exec worked) or an error */
 	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
 	if (r < 0)

@@ -20,21 +20,6 @@
 #include "parse.h"
 #include "template-internal.h"
 
-int template_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int template_stage_open(int dfd, struct template_staged *s)
 {
 	int fd;
@@ -52,7 +37,7 @@ static int stage_file(int dfd, struct template_staged *s, const char *content, s
 
 	if (fd < 0)
 		return fd;
-	r = template_write_all(fd, content, len);
+	r = write_all(fd, content, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;
