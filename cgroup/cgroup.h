@@ -142,6 +142,11 @@ int vps_cgroup_kill_once(struct vps_cgroup *cg);
 /* Whether the group is frozen or being frozen (v2 cgroup.freeze, v1 freezer), by itself or an
  * ancestor; false where there is no freezer or no group. */
 int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret);
+/* Freezes every task of the group (v1 freezer.state, v2 cgroup.freeze) and waits up to
+ * timeout_ms until the kernel says FROZEN; on failure the group is thawed again. -EOPNOTSUPP
+ * where there is no freezer, -ESRCH when the group does not exist, -ETIMEDOUT when a task
+ * held it off (one in uninterruptible sleep). */
+int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms);
 /* Thaws the group (frozen tasks take a SIGKILL only once thawed on v1); a missing group or
  * freezer is fine. */
 int vps_cgroup_thaw(struct vps_cgroup *cg);

@@ -26,6 +26,8 @@ struct vps_info {
 	struct vps_run_info run;
 	uint64_t uptime;
 	bool frozen; /* running, but the host froze it (frozen.h) */
+	bool suspended; /* frozen by `vpsctl suspend` */
+	uint64_t suspended_since;
 };
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
@@ -43,6 +45,9 @@ static void info_get(struct cli *c, int run_base, const char *name, struct vps_i
 		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent :
 							      c->node.cgroup_parent,
 				 name, &i->frozen);
+	if (i->frozen)
+		i->suspended = vps_suspended(&c->paths, name, i->run.st.init_start,
+					     &i->suspended_since);
 }
 
 static bool vps_exists(const struct cli *c, const char *name)
@@ -61,6 +66,8 @@ static const char *state_text(const struct vps_info *i)
 {
 	if (!i->cfg_ok)
 		return "broken";
+	if (i->suspended)
+		return "suspended";
 	if (i->frozen)
 		return "frozen";
 	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
@@ -86,6 +93,8 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"state\":");
 	json_string(f, state_text(i));
 	fprintf(f, ",\"frozen\":%s", i->frozen ? "true" : "false");
+	fprintf(f, ",\"suspended\":%s,\"suspended_since\":%" PRIu64, i->suspended ? "true" : "false",
+		i->suspended ? i->suspended_since : 0);
 	fprintf(f, ",\"init_pid\":%" PRIu64 ",\"supervisor_pid\":%" PRIu64,
 		i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
 		i->run.supervised ? i->run.st.supervisor_pid : 0);
@@ -373,7 +382,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	printf("%s %s", i.cfg.name, state_text(&i));
 	if (i.run.rs == VPS_RUNNING)
 		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s)", i.run.st.init_pid, up,
-		       i.run.st.backend, i.frozen ? ", frozen" : "");
+		       i.run.st.backend, i.suspended ? ", suspended" : i.frozen ? ", frozen" : "");
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
 	if (i.run.rs == VPS_UNKNOWN)

@@ -8,6 +8,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paths.h"
 
 /* Whether any of those groups of NAME (under the cgroup parent it was started with) is frozen
  * or being frozen; false when it has no group. */
@@ -15,3 +19,18 @@ int vps_frozen(const char *cgroup_parent, const char *name, bool *ret);
 /* Thaws all of them: the last step of killing a frozen VPS (a task frozen by the v1 freezer
  * takes its SIGKILL only once thawed). */
 int vps_thaw(const char *cgroup_parent, const char *name);
+
+/* `vpsctl suspend` is such a freeze, recorded: "suspended" in the VPS's run directory holds
+ * the start time of the init it froze and when. A freeze without that record, or with the
+ * record of an earlier run, is someone else's ("frozen"). Nothing of it outlives the run: the
+ * state's removal takes it along, and a cgroup's freeze ends with the cgroup (a host reboot). */
+int vps_suspend_record(const struct vps_paths *p, const char *name, uint64_t init_start);
+int vps_suspend_forget(const struct vps_paths *p, const char *name);
+/* Whether the run whose init started at init_start was suspended (recorded; the caller checks
+ * that it is frozen); ret_since (may be NULL) gets when, in unix time. */
+bool vps_suspended(const struct vps_paths *p, const char *name, uint64_t init_start,
+		   uint64_t *ret_since);
+/* Why a command that needs the VPS's processes to run is refused: "VPS is suspended ('vpsctl
+ * resume NAME' first)" or "VPS is frozen". */
+void vps_frozen_reason(const struct vps_paths *p, const char *name, uint64_t init_start,
+		       char *buf, size_t len);
