@@ -130,6 +130,9 @@ int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 /* Reads back the limits the kernel holds (to compare with the config). */
 int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
+/* Only cpu_usage_usec, memory_current, memory_max and pids_current of those (the rest 0):
+ * what a node-wide list reads of every VPS. */
+int vps_cgroup_usage(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
 /* Number of processes in the group (0 when it does not exist). */
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret);
 /* SIGKILLs every process (cgroup.kill, or freeze + kill + thaw) and waits up to timeout_ms

@@ -121,3 +121,39 @@ int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret)
 	*ret = st;
 	return 0;
 }
+
+/* What `vpsctl list` shows of every VPS: the few counters it needs, not the failure counts. */
+static const struct counter v2_usage[] = {
+        {CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec)},
+        {CG_MEMORY, "memory.current", NULL, AT(memory_current)},
+        {CG_MEMORY, "memory.max", NULL, AT(memory_max)},
+        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
+};
+static const struct counter v1_usage[] = {
+        {CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec)},
+        {CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current)},
+        {CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max)},
+        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
+};
+
+int vps_cgroup_usage(struct vps_cgroup *cg, struct vps_cgroup_stats *ret)
+{
+	_cleanup_(cg_dirs_close) struct cg_dirs d;
+	bool v2 = cg->backend == VPS_CGROUP_V2;
+	const struct counter *tab = v2 ? v2_usage : v1_usage;
+	struct vps_cgroup_stats st = {};
+	int r;
+
+	r = cg_dirs_open(cg, &d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(v2_usage); i++) {
+		r = read_counter(&d, &tab[i], &st);
+		if (r < 0)
+			return r;
+	}
+	if (!v2)
+		st.cpu_usage_usec /= 1000; /* nanoseconds on v1 */
+	*ret = st;
+	return 0;
+}
