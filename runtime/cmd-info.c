@@ -232,6 +232,8 @@ struct list_sel {
 	size_t n_globs;
 	const char *state;
 	int run_base;
+	bool usage; /* read the usage columns */
+	bool links_read;
 	struct vps_usage_links links;
 };
 
@@ -258,12 +260,18 @@ static bool name_selected(const struct list_sel *s, const char *name)
 /* info_get() and usage_get() of a VPS the selection keeps; false: not shown. */
 static bool row_get(struct cli *c, struct list_sel *s, const char *name, struct vps_info *i)
 {
+	/* once, at the first row: no traffic columns rather than no list (no netlink access) */
+	if (s->usage && !s->links_read) {
+		(void)vps_usage_links_load(&s->links);
+		s->links_read = true;
+	}
 	if (!name_selected(s, name))
 		return false;
 	info_get(c, s->run_base, name, i);
 	if (s->state && strcmp(state_text(i), s->state) != 0)
 		return false;
-	usage_get(c, &s->links, i);
+	if (s->usage)
+		usage_get(c, &s->links, i);
 	return true;
 }
 
@@ -284,6 +292,8 @@ static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t
 
 		if (field_value(&probe, f[k], v, sizeof(v)) < 0)
 			return cli_usage_error(c, "unknown field '%.32s' for -o", f[k]);
+		if (vps_usage_field(&probe.use, f[k], v, sizeof(v)) == 0)
+			sel->usage = true;
 	}
 	for (size_t k = 0; k < nf; k++) {
 		for (char *p = f[k]; *p; p++)
@@ -404,7 +414,7 @@ static void print_row(const struct vps_info *i, int width)
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	_cleanup_strv_free_ char **names = NULL;
-	struct list_sel sel = {.run_base = -EBADF};
+	struct list_sel sel = {.run_base = -EBADF, .usage = true};
 	const char *fields = NULL;
 	bool json = false, first = true;
 	size_t n = 0;
@@ -421,11 +431,10 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(NULL, "Failed to read %s: %s", c->paths.vps_base, strerror(-r));
 	sel.run_base = open_run_base(c);
-	/* no traffic columns rather than no list: a node without netlink access still lists */
-	(void)vps_usage_links_load(&sel.links);
-	if (fields)
+	if (fields) {
+		sel.usage = false; /* only if a usage field is asked for */
 		r = list_fields(c, &sel, names, n, fields);
-	else {
+	} else {
 		for (size_t k = 0; k < n; k++)
 			if (name_selected(&sel, names[k]) && (int)strlen(names[k]) > width)
 				width = (int)strlen(names[k]);
