@@ -133,6 +133,9 @@ int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 /* Reads back the limits the kernel holds (to compare with the config). */
 int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
+/* Only cpu_usage_usec, memory_current, memory_max and pids_current of those (the rest 0):
+ * what a node-wide list reads of every VPS. */
+int vps_cgroup_usage(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
 /* Number of processes in the group (0 when it does not exist). */
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret);
 /* SIGKILLs every process (cgroup.kill, or freeze + kill + thaw) and waits up to timeout_ms
@@ -145,6 +148,11 @@ int vps_cgroup_kill_once(struct vps_cgroup *cg);
 /* Whether the group is frozen or being frozen (v2 cgroup.freeze, v1 freezer), by itself or an
  * ancestor; false where there is no freezer or no group. */
 int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret);
+/* Freezes every task of the group (v1 freezer.state, v2 cgroup.freeze) and waits up to
+ * timeout_ms until the kernel says FROZEN; on failure the group is thawed again. -EOPNOTSUPP
+ * where there is no freezer, -ESRCH when the group does not exist, -ETIMEDOUT when a task
+ * held it off (one in uninterruptible sleep). */
+int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms);
 /* Thaws the group (frozen tasks take a SIGKILL only once thawed on v1); a missing group or
  * freezer is fine. */
 int vps_cgroup_thaw(struct vps_cgroup *cg);

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cgroup-mount.h"
 #include "cgroup.h"
+#include "cleanup.h"
+#include "fileio.h"
 #include "frozen.h"
+#include "parse.h"
 
 int vps_frozen(const char *cgroup_parent, const char *name, bool *ret)
 {

@@ -180,6 +180,20 @@ int vps_cgroup_thaw(struct vps_cgroup *cg)
 	return r == -EOPNOTSUPP ? 0 : r;
 }
 
+int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = open_primary(cg);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESRCH : fd;
+	r = set_frozen(cg, fd, true, cg_now_ms() + timeout_ms);
+	if (r < 0 && r != -EOPNOTSUPP)
+		(void)set_frozen(cg, fd, false, 0); /* all or nothing: never left FREEZING */
+	return r;
+}
+
 int vps_cgroup_kill_once(struct vps_cgroup *cg)
 {
 	_cleanup_close_ int fd = -EBADF;

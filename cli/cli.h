@@ -36,6 +36,8 @@ int cli_one_vps(struct cli *c, int argc, char **argv);
 int cli_check_name(const struct cli *c, const char *name);
 /* Takes the VPS lock, or prints why not; returns the fd or -1. */
 int cli_lock(const struct cli *c, const char *name);
+/* The names of every VPS of the node, in natural order (bb1, bb2, bb10); a strv. */
+int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n);
 /* Loads an existing VPS's config; prints the error. */
 int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret);
 /* Parses the sub-command's options: returns the index of the first operand or -1 after an
@@ -60,6 +62,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv);
 int cmd_start(struct cli *c, int argc, char **argv);
 int cmd_stop(struct cli *c, int argc, char **argv);
 int cmd_restart(struct cli *c, int argc, char **argv);
+int cmd_suspend(struct cli *c, int argc, char **argv);
+int cmd_resume(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_exec(struct cli *c, int argc, char **argv);

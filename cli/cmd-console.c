@@ -12,7 +12,9 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "console.h"
+#include "frozen.h"
 #include "state.h"
+#include "suspend.h"
 #include "vps-pty.h"
 
 int cmd_console(struct cli *c, int argc, char **argv)
@@ -22,6 +24,7 @@ int cmd_console(struct cli *c, int argc, char **argv)
 	struct vps_config cfg;
 	struct vps_state st;
 	char run[PATH_MAX];
+	bool frozen = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -38,6 +41,12 @@ int cmd_console(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_STOPPED)
 		return cli_fail(cfg.name, "not running");
+	/* nothing would answer: the VPS's processes do not run */
+	if (vps_frozen(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, cfg.name,
+		       &frozen) == 0 && frozen) {
+		vps_frozen_reason(&c->paths, cfg.name, st.init_start, run, sizeof(run));
+		return cli_fail(cfg.name, "%s", run);
+	}
 	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) < 0)
 		return cli_fail(cfg.name, "run dir path too long");
 	fd = vps_console_connect(run);

@@ -490,36 +490,71 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		printf("disk:   %" PRIu64 " of %" PRIu64 " bytes used\n", disk[1], disk[0]);
 }
 
-int cmd_stats(struct cli *c, int argc, char **argv)
+/* stats --all: one line per VPS. */
+static void stats_row(const char *name, const struct vps_cgroup_stats *s,
+		      const struct netsetup_link_stats *net, const uint64_t *disk)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	char m[32], p[32], x[32], rx[32] = "-", tx[32] = "-", d[32] = "-";
+
+	if (net) {
+		snprintf(rx, sizeof(rx), "%" PRIu64, net->tx_bytes);
+		snprintf(tx, sizeof(tx), "%" PRIu64, net->rx_bytes);
+	}
+	if (disk)
+		snprintf(d, sizeof(d), "%" PRIu64, disk[1]);
+	printf("%-16s %12.3f %12s %12s %12s %6" PRIu64 " %5" PRIu64 " %12s %12s %12s\n", name,
+	       (double)s->cpu_usage_usec / 1e6, format_count(s->memory_current, m, sizeof(m)),
+	       format_count(s->memory_peak, p, sizeof(p)), format_count(s->memory_max, x, sizeof(x)),
+	       s->pids_current, s->memory_oom_kills, d, rx, tx);
+}
+
+static int stats_one(struct cli *c, const char *name, bool json, bool *all_first);
+
+static int stats_all(struct cli *c, bool json)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	bool first = true;
+	size_t n = 0;
+	int r, ret = 0;
+
+	r = cli_vps_names(c, &names, &n);
+	if (r < 0)
+		return cli_fail(NULL, "Failed to read %s: %s", c->paths.vps_base, strerror(-r));
+	if (json)
+		printf("[\n");
+	else
+		printf("%-16s %12s %12s %12s %12s %6s %5s %12s %12s %12s\n", "NAME", "CPU-S",
+		       "MEM-BYTES", "MEM-PEAK", "MEM-MAX", "PIDS", "OOMS", "DISK-USED", "RX-BYTES",
+		       "TX-BYTES");
+	for (size_t k = 0; k < n; k++) {
+		r = stats_one(c, names[k], json, &first);
+		if (r > 0)
+			ret = EXIT_FAILURE;
+	}
+	if (json)
+		printf("]\n");
+	return ret;
+}
+
+/* One VPS's figures. all_first (stats --all; NULL otherwise): whether none was printed yet;
+ * a stopped VPS is then skipped (-ESRCH) and the text is one table row. */
+static int stats_one(struct cli *c, const char *name, bool json, bool *all_first)
+{
+	bool all = all_first != NULL;
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_cgroup_stats s = {0};
 	struct netsetup_link_stats net;
 	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_config cfg;
 	uint64_t disk[2] = {0, 0}; /* size, used */
-	bool json = false, have_net;
-	int opt, r;
+	bool have_net;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'h')
-			return printf("Usage: vpsctl stats NAME [--json]\n"
-				      "CPU, memory and pids usage of a running VPS, with failure\n"
-				      "counters (limits hit, OOM kills, refused forks).\n"), 0;
-		else
-			return cli_bad_option(c, argv);
-	}
-	if ((opt = cli_one_vps(c, argc, argv)) != 0)
-		return opt;
-	if (cli_load_vps(c, argv[optind], &cfg) < 0)
+	if (cli_load_vps(c, name, &cfg) < 0)
 		return EXIT_FAILURE;
 	r = open_cgroup(c, cfg.name, &cg);
 	if (r == -ESRCH)
-		return cli_fail(cfg.name, "not running");
+		return all ? -ESRCH : cli_fail(cfg.name, "not running");
 	if (r == 0)
 		r = vps_cgroup_stats(cg, &s);
 	if (r < 0)
@@ -532,6 +567,47 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING)
 			(void)vps_disk_usage((pid_t)st.init_pid, &disk[0], &disk[1]);
 	}
-	print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
+	if (all && json && !*all_first)
+		printf(",");
+	if (all)
+		*all_first = false;
+	if (all && !json)
+		stats_row(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL);
+	else
+		print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
 	return 0;
+}
+
+int cmd_stats(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"all", no_argument, NULL, 'a'},
+					     {"help", no_argument, NULL, 'h'}, {0}};
+	bool json = false, all = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'a')
+			all = true;
+		else if (opt == 'h')
+			return printf("Usage: vpsctl stats NAME [--json]\n"
+				      "       vpsctl stats --all [--json]\n"
+				      "CPU, memory and pids usage of a running VPS, with failure\n"
+				      "counters (limits hit, OOM kills, refused forks).\n"
+				      "  -a, --all            every running VPS: a table, or with --json\n"
+				      "                       an array of one object per VPS\n"
+				      "  --json               print JSON\n"), 0;
+		else
+			return cli_bad_option(c, argv);
+	}
+	if (!all) {
+		if ((opt = cli_one_vps(c, argc, argv)) != 0)
+			return opt;
+		return stats_one(c, argv[optind], json, NULL);
+	}
+	if (optind != argc)
+		return cli_usage_error(c, "--all takes no VPS name");
+	return cli_load_node(c) ? EXIT_FAILURE : stats_all(c, json);
 }

@@ -25,6 +25,8 @@ static const struct verb {
 	{"start", cmd_start, true, "start a VPS"},
 	{"stop", cmd_stop, true, "power a VPS off (then kill what is left)"},
 	{"restart", cmd_restart, true, "stop and start a VPS"},
+	{"suspend", cmd_suspend, true, "freeze every process of a running VPS"},
+	{"resume", cmd_resume, true, "thaw a suspended VPS"},
 	{"destroy", cmd_destroy, true, "remove a VPS and its storage"},
 	{"list", cmd_list, false, "list VPSes"},
 	{"status", cmd_status, false, "show one VPS"},

@@ -317,8 +317,8 @@ int vps_config_check(const struct vps_config *c, unsigned host_cpus,
 	}
 	if (c->nesting && !c->userns) {
 		*ret_key = "NESTING";
-		snprintf(err, errlen, "NESTING=yes needs USERNS=yes: nested in a VPS without one, a "
-			 "user namespace can map the host's root");
+		snprintf(err, errlen, "NESTING=yes needs a user namespace (USERNS=yes): nested in a VPS "
+			 "without one, a user namespace can map the host's root");
 		return -EPERM;
 	}
 	if (c->disk && c->storage != VPS_STORAGE_COPY) {

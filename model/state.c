@@ -133,6 +133,9 @@ int vps_state_remove(const struct vps_paths *p, const char *name)
 	if (dfd < 0)
 		return dfd;
 	remove_stale_tmp(dfd);
+	/* the run's suspend record (frozen.h) ends with it */
+	if (unlinkat(dfd, "suspended", 0) < 0 && errno != ENOENT)
+		return -errno;
 	if (unlinkat(dfd, "state", 0) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;

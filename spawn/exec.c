@@ -26,6 +26,7 @@
 #include "frozen.h"
 #include "vps-pty.h"
 #include "state.h"
+#include "suspend.h"
 #include "vps-clone.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
@@ -49,6 +50,8 @@ struct exec_ctx {
 	struct exec_pipes pipes; /* stdio before the pty, or for good without one */
 	bool userns;  /* init runs in a user namespace other than ours */
 	char cgroup_parent[256];
+	const struct vps_paths *paths;
+	uint64_t init_start; /* the run we joined, for the reason of a refusal (frozen.h) */
 };
 
 static void clean_environment(void)
@@ -162,6 +165,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "not running");
 		return -ESRCH;
 	}
+	c->init_start = st.init_start;
 	c->init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
 	if (c->init_fd < 0) {
 		snprintf(err, errlen, "not running");
@@ -181,7 +185,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 		return r;
 	}
 	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen) {
-		snprintf(err, errlen, "VPS is frozen");
+		vps_frozen_reason(p, cfg->name, st.init_start, err, errlen);
 		return -EBUSY;
 	}
 	c->userns = vps_pid_in_other_userns(st.init_pid);
@@ -211,7 +215,7 @@ static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, char 
 	if (pidfd >= 0 && fd_wait_readable(pidfd, KILL_WAIT_MS) == 0)
 		(void)waitpid(pid, NULL, 0);
 	if (vps_frozen(c->cgroup_parent, c->name, &frozen) == 0 && frozen)
-		snprintf(err, errlen, "VPS is frozen");
+		vps_frozen_reason(c->paths, c->name, c->init_start, err, errlen);
 	else
 		snprintf(err, errlen, "VPS did not run the command within %d s: stuck?",
 			 START_TIMEOUT_MS / 1000);
@@ -245,7 +249,7 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     const struct node_config *node, char *const *argv, bool pty, int *ret_code,
 	     char *err, size_t errlen)
 {
-	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
+	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .paths = p, .init_fd = -EBADF,
 			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
 			     .pipes = {-1, -1, -1, {-1, -1, -1}}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;

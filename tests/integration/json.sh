@@ -19,7 +19,10 @@ fi
 plan 72
 
 # The documented fields, name:jq-type, as docs/vpsctl.8.scd's JSON OUTPUT lists them.
-INFO_FIELDS="name:string state:string frozen:boolean template:string hostname:string
+INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended_since:number
+	template:string hostname:string
+	procs:number cpu_usec:number cpu_permille:number memory_used:number memory_limit:number
+	disk_used:number disk_size:number net_rx_bytes:number net_tx_bytes:number
 	init_pid:number supervisor_pid:number uptime:number boots:number
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
@@ -149,8 +152,10 @@ parses "list --json" vpsctl list --json
 is "list: an array of both, sorted by name" "$(jqr "$OUT" 'map(.name) | join(" ")')" "db web"
 has_fields "list element (stopped db): the status fields" "$(jqr "$OUT" '.[0]')" "$INFO_FIELDS"
 has_fields "list element (running web): the status fields" "$(jqr "$OUT" '.[1]')" "$INFO_FIELDS"
-is "list element web = status web (but uptime)" \
-	"$(jqr "$OUT" '.[1] | del(.uptime)' | jq -S -c .)" "$(jqr "$status_web" 'del(.uptime)' | jq -S -c .)"
+# (and but what moves by itself: the usage counters)
+MOVING='del(.uptime, .cpu_usec, .cpu_permille, .memory_used, .net_rx_bytes, .net_tx_bytes)'
+is "list element web = status web (but uptime and usage)" \
+	"$(jqr "$OUT" ".[1] | $MOVING" | jq -S -c .)" "$(jqr "$status_web" "$MOVING" | jq -S -c .)"
 is "list element db: stopped" "$(jqr "$OUT" '.[0].state')" stopped
 
 parses "stats --json of a running VPS" vpsctl stats web --json

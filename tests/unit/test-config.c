@@ -283,7 +283,7 @@ START_TEST(test_key_pairings_checked_at_load)
 		 ":2: CAP_ADD holds SYS_ADMIN, which no VPS may have without a user namespace"},
 		{"USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_TIME\n",
 		 ":3: CAP_ADD holds SYS_TIME, which no VPS may have"},
-		{"USERNS=no\nNESTING=yes\n", ":2: NESTING=yes needs USERNS=yes"},
+		{"USERNS=no\nNESTING=yes\n", ":2: NESTING=yes needs a user namespace (USERNS=yes)"},
 		{"USERNS=no\nSTORAGE=overlay\nDISK=1G\n", ":3: DISK needs STORAGE=copy"},
 	};
 	struct vps_config c;
