@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "frozen.h"
+#include "procview.h"
 #include "parse.h"
 #include "state.h"
 
@@ -26,6 +27,7 @@ struct vps_info {
 	struct vps_run_info run;
 	uint64_t uptime;
 	bool frozen; /* running, but the host froze it (frozen.h) */
+	const char *proc_view; /* status only (a probe per VPS): procview.h */
 };
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
@@ -100,6 +102,10 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"cgroup_backend\":");
 	json_string(f, i->run.rs == VPS_STOPPED ? "" : i->run.st.backend);
 	fprintf(f, ",\"onboot\":%s", i->cfg.onboot ? "true" : "false");
+	if (i->proc_view) {
+		fprintf(f, ",\"proc_view\":");
+		json_string(f, i->proc_view);
+	}
 	if (!i->cfg_ok) {
 		fprintf(f, ",\"error\":");
 		json_string(f, i->cfg_error);
@@ -356,6 +362,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	run_base = open_run_base(c);
 	info_get(c, run_base, argv[optind], &i);
+	i.proc_view = i.run.rs == VPS_RUNNING ? procview_state((pid_t)i.run.st.init_pid) : "off";
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
 		return cli_fail(argv[optind], "%s", i.cfg_error);
 	/* A broken vps.conf or state is said, and what runs is still shown: status is how an
@@ -372,8 +379,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	format_uptime(i.uptime, up, sizeof(up));
 	printf("%s %s", i.cfg.name, state_text(&i));
 	if (i.run.rs == VPS_RUNNING)
-		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s)", i.run.st.init_pid, up,
-		       i.run.st.backend, i.frozen ? ", frozen" : "");
+		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s, proc view %s)",
+		       i.run.st.init_pid, up, i.run.st.backend, i.frozen ? ", frozen" : "",
+		       i.proc_view);
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
 	if (i.run.rs == VPS_UNKNOWN)

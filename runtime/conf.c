@@ -154,6 +154,8 @@ static bool string_is_valid(const struct conf_key *k, const char *v)
 		return strcmp(v, "copy") == 0 || strcmp(v, "overlay") == 0;
 	case CONF_NODE_SERVICES:
 		return strcmp(v, "deny") == 0 || strcmp(v, "allow") == 0;
+	case CONF_LXCFS:
+		return strcmp(v, "auto") == 0 || strcmp(v, "off") == 0 || strcmp(v, "required") == 0;
 	case CONF_IPLIST: {
 		struct netsetup_addr a[VPS_NET_MAX_ADDRS];
 		size_t n;
@@ -211,6 +213,7 @@ static bool type_is_string(enum conf_type t)
 	case CONF_CAPLIST:
 	case CONF_STORAGE:
 	case CONF_NODE_SERVICES:
+	case CONF_LXCFS:
 		return true;
 	}
 	return false;

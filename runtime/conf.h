@@ -30,6 +30,7 @@ enum conf_type {
 	CONF_STORAGE,  /* "copy" or "overlay" */
 	CONF_PTYS,     /* uint64_t 1..1048576: a devpts max= (devpts.h) */
 	CONF_NODE_SERVICES, /* "deny" or "allow" */
+	CONF_LXCFS,    /* "auto", "off" or "required" */
 	_CONF_TYPE_MAX,
 };
 

@@ -95,6 +95,9 @@ const struct conf_key node_config_keys[] = {
 	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
 	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
 	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
+	NKEY("LXCFS", CONF_LXCFS, lxcfs,
+	     "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to start without)"),
+	NKEY("LXCFS_DIR", CONF_PATH, lxcfs_dir, "Where the node's lxcfs is mounted"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -113,6 +116,8 @@ void node_config_init(struct node_config *c)
 	strcpy(c->storage, "copy");
 	strcpy(c->node_services, "deny");
 	c->default_ptys = VPS_PTYS_DEFAULT;
+	strcpy(c->lxcfs, "auto");
+	strcpy(c->lxcfs_dir, "/var/lib/lxcfs");
 }
 
 /* A range of 65536 host ids from base: none of the host's own first 65536, none past the

@@ -48,6 +48,8 @@ struct node_config {
 	char storage[16];       /* the storage mode `create` uses without --storage */
 	char node_services[8];  /* "deny": VPSes reach the node only as their gateway; "allow" */
 	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
+	char lxcfs[16];         /* the VPSes' /proc view: "auto", "off", "required" (procview.h) */
+	char lxcfs_dir[256];    /* where the node's lxcfs is mounted */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
