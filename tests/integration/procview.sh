@@ -11,7 +11,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${PROCVIEW_IN_MNTNS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 command -v lxcfs >/dev/null || { echo "1..0 # SKIP no lxcfs (apt-get install lxcfs)"; exit 0; }
-plan 55
+plan 56
 
 # Searchable by the VPSes' unprivileged ids: lxcfs's files are bound from here at start.
 LX=$(mktemp -d /tmp/vpsctl-lxcfs.XXXXXX)
@@ -98,8 +98,11 @@ check "n: start without lxcfs" vpsctl start n
 is "n: status says the view is off" "$(view n)" off
 is "n: MemTotal is the node's (no view)" "$(memtotal n)" "$host_memtotal"
 is "n: /proc/partitions is still masked" "$(vpsctl exec n -- cat /proc/partitions)" ""
-set_conf LXCFS required
 vpsctl stop n >/dev/null
+set_conf LXCFS yes
+out=$(vpsctl start n 2>&1)
+like "an unknown LXCFS value is refused, naming it" "$out" "invalid LXCFS 'yes'"
+set_conf LXCFS required
 out=$(vpsctl start n 2>&1)
 like "LXCFS=required refuses a start without lxcfs, saying why" "$out" \
 	"LXCFS=required, but $LX/mnt is not an lxcfs mount"
