@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "frozen.h"
 #include "list-usage.h"
+#include "procview.h"
 #include "parse.h"
 #include "state.h"
 #include "suspend.h"
@@ -32,6 +33,7 @@ struct vps_info {
 	bool suspended; /* frozen by `vpsctl suspend` */
 	uint64_t suspended_since;
 	struct vps_usage use; /* usage_get() */
+	const char *proc_view; /* status only (a probe per VPS): procview.h */
 };
 
 /* The usage columns of a VPS info_get() read; links: the node's veths, read once. */
@@ -128,6 +130,10 @@ static void json_info(FILE *f, const struct vps_info *i)
 		i->use.tasks, i->use.cpu_usec, i->use.cpu_permille, i->use.mem_used,
 		i->use.running ? i->use.mem_limit : 0, i->use.disk_used, i->use.disk_size,
 		i->use.rx_bytes, i->use.tx_bytes);
+	if (i->proc_view) {
+		fprintf(f, ",\"proc_view\":");
+		json_string(f, i->proc_view);
+	}
 	if (!i->cfg_ok) {
 		fprintf(f, ",\"error\":");
 		json_string(f, i->cfg_error);
@@ -485,6 +491,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	run_base = open_run_base(c);
 	info_get(c, run_base, argv[optind], &i);
+	i.proc_view = i.run.rs == VPS_RUNNING ? procview_state((pid_t)i.run.st.init_pid) : "off";
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
 		return cli_fail(argv[optind], "%s", i.cfg_error);
 	if (json) {
@@ -509,8 +516,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	format_uptime(i.uptime, up, sizeof(up));
 	printf("%s %s", i.cfg.name, state_text(&i));
 	if (i.run.rs == VPS_RUNNING)
-		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s)", i.run.st.init_pid, up,
-		       i.run.st.backend, i.suspended ? ", suspended" : i.frozen ? ", frozen" : "");
+		printf(" (init pid %" PRIu64 ", up %s, %s cgroups, proc view %s%s)",
+		       i.run.st.init_pid, up, i.run.st.backend, i.proc_view,
+		       i.suspended ? ", suspended" : i.frozen ? ", frozen" : "");
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
 	if (i.run.rs == VPS_UNKNOWN)

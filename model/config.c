@@ -22,6 +22,8 @@
 
 const char *const vps_storage_names[] = {[VPS_STORAGE_COPY] = "copy",
 					 [VPS_STORAGE_OVERLAY] = "overlay", NULL};
+const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto", [VPS_LXCFS_OFF] = "off",
+				       [VPS_LXCFS_REQUIRED] = "required", NULL};
 const char *const vps_node_services_names[] = {[VPS_NODE_SERVICES_DENY] = "deny",
 					       [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
 #define QKEY(n, t, f, c)                                                                           \
@@ -106,6 +108,9 @@ const struct conf_key node_config_keys[] = {
 	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
 	NENUM("NODE_SERVICES", node_services, vps_node_services_names,
 	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
+	NENUM("LXCFS", lxcfs, vps_lxcfs_names,
+	     "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to start without)"),
+	NKEY("LXCFS_DIR", CONF_PATH, lxcfs_dir, "Where the node's lxcfs is mounted"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -124,6 +129,8 @@ void node_config_init(struct node_config *c)
 	c->storage = VPS_STORAGE_COPY;
 	c->node_services = VPS_NODE_SERVICES_DENY;
 	c->default_ptys = VPS_PTYS_DEFAULT;
+	c->lxcfs = VPS_LXCFS_AUTO;
+	strcpy(c->lxcfs_dir, "/var/lib/lxcfs");
 }
 
 /* A range of 65536 host ids from base: none of the host's own first 65536, none past the

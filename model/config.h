@@ -27,6 +27,15 @@ enum vps_node_services {
 };
 extern const char *const vps_node_services_names[];
 
+/* Whether VPSes get their /proc view from the node's lxcfs (spawn/procview.h). */
+enum vps_lxcfs {
+	VPS_LXCFS_AUTO,     /* when it runs; a VPS starts without it, its status says so */
+	VPS_LXCFS_OFF,
+	VPS_LXCFS_REQUIRED, /* a start without it is refused */
+	_VPS_LXCFS_MAX,
+};
+extern const char *const vps_lxcfs_names[];
+
 struct vps_config {
 	char name[33]; /* the directory name; not a key in the file */
 	char hostname[65];
@@ -67,6 +76,8 @@ struct node_config {
 	enum vps_storage storage; /* the storage mode `create` uses without --storage */
 	enum vps_node_services node_services;
 	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
+	enum vps_lxcfs lxcfs;   /* the VPSes' /proc view (procview.h) */
+	char lxcfs_dir[256];    /* where the node's lxcfs is mounted */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */

@@ -280,9 +280,12 @@ int vps_mount_harden(const char **what)
 	static const char *const masked_files[] = {
 		"/proc/kcore",        "/proc/keys",          "/proc/timer_list",
 		"/proc/sched_debug",  "/proc/latency_stats", "/proc/sysrq-trigger",
-		"/proc/kallsyms",     "/proc/kmsg",
+		"/proc/kallsyms",     "/proc/kmsg",          "/proc/partitions",
 	};
-	static const char *const masked_dirs[] = {"/proc/acpi", "/proc/scsi", "/sys/firmware"};
+	/* The block device indexes name the node's disks and its neighbours' loop images. */
+	static const char *const masked_dirs[] = {"/proc/acpi",      "/proc/scsi",
+						  "/sys/firmware",   "/sys/block",
+						  "/sys/class/block", "/sys/dev/block"};
 	static const char *const readonly[] = {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"};
 	int r;
 

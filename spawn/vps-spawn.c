@@ -26,6 +26,8 @@
 #include "vps-mount.h"
 #include "netsetup.h"
 #include "network.h"
+#include "procview.h"
+#include "security.h"
 #include "storage-mount.h"
 #include "exec-prep.h"
 #include "execve-guard.h"
@@ -113,6 +115,15 @@ static void join_cgroups(int sock)
 		child_fail(sock, r, "join the VPS cgroup");
 }
 
+/* An lxcfs that went away since the host checked it only costs the view, unless it is
+ * required. */
+static int bind_proc_view(const struct vps_spawn *s, int rootfd, const char **what)
+{
+	int r = procview_bind(rootfd, s->node->lxcfs_dir, what);
+
+	return s->node->lxcfs == VPS_LXCFS_REQUIRED ? r : 0;
+}
+
 /* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
  * the network. */
 static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
@@ -147,6 +158,8 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **wh
 		r = mount_root(s, lower_fd, rootfd, what);
 	if (r == 0)
 		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, what);
+	if (r == 0 && s->proc_view)
+		r = bind_proc_view(s, *rootfd, what);
 	if (r == 0)
 		r = vps_mount_pivot(*rootfd, what);
 	if (r == 0)
@@ -302,6 +315,9 @@ int vps_spawn_init(struct vps_spawn *s)
 	pid_t pid;
 
 	s->error[0] = '\0';
+	r = procview_prepare(s->node, &s->proc_view, s->error, sizeof(s->error));
+	if (r < 0)
+		return r;
 	guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0) {
 		snprintf(s->error, sizeof(s->error), "Failed to open vps-execve: %s",

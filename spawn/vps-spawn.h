@@ -27,6 +27,7 @@ struct vps_spawn {
 	int born_cgroup_fd; /* cgroup2 group init is cloned into, or -1 */
 	bool in_cgroup;     /* ... and it was (CLONE_INTO_CGROUP) */
 	bool cgroup2_tree;  /* a hybrid host: init gets a cgroup2 tree of its own */
+	bool proc_view;     /* lxcfs's files go over the VPS's /proc (procview.h) */
 	/* results */
 	pid_t pid;
 	int pidfd;

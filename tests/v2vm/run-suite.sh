@@ -67,6 +67,12 @@ vm_options() {
 	VM_OPTS+=(-k nf_tables -k nft_ct)
 	p=$(ldconfig -p | awk '$1 == "libnftables.so.1" { print $NF; exit }')
 	if [[ -n $p ]]; then VM_OPTS+=(-b "$p"); fi
+	# the /proc view (guest/60-procview.sh): the host's lxcfs (Debian's package), its library
+	# (dlopen'd, so not in ldd's list) and the fuse module
+	VM_OPTS+=(-k fuse)
+	for p in /usr/bin/lxcfs /usr/lib/x86_64-linux-gnu/lxcfs/liblxcfs.so; do
+		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
+	done
 	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
 		/sbin/mkfs.ext4 /sbin/resize2fs /etc/mke2fs.conf; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
