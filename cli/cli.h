@@ -64,3 +64,11 @@ int cmd_console(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);
+int cmd_net(struct cli *c, int argc, char **argv);
+
+/* The names of every VPS, in natural order (cmd-info.c). */
+int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n);
+/* list -o's metering fields (cmd-net.c): NULL-terminated; the value of one for VPS name
+ * (NULL: only whether field is one), -ENOKEY if it is none. */
+const char *const *cli_net_fields(void);
+int cli_net_field(const struct cli *c, const char *name, const char *field, char *buf, size_t len);

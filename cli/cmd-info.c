@@ -160,10 +160,13 @@ static int list_names(struct cli *c, char ***ret, size_t *ret_n)
 }
 
 /* One field of -o: the runtime columns, or any vps.conf key lower-cased (like vzlist -o). */
-static int field_value(const struct vps_info *i, const char *f, char *buf, size_t len)
+static int field_value(const struct cli *c, const struct vps_info *i, const char *f, char *buf,
+		       size_t len)
 {
 	char key[64];
 
+	if (cli_net_field(c, i->cfg.name[0] ? i->cfg.name : NULL, f, buf, len) == 0)
+		return 0;
 	if (strcmp(f, "name") == 0)
 		snprintf(buf, len, "%s", i->cfg.name);
 	else if (strcmp(f, "state") == 0)
@@ -211,7 +214,7 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 		struct vps_info probe = {0};
 		char v[4096];
 
-		if (field_value(&probe, f[k], v, sizeof(v)) < 0)
+		if (field_value(c, &probe, f[k], v, sizeof(v)) < 0)
 			return cli_usage_error(c, "unknown field '%.32s' for -o", f[k]);
 	}
 	for (size_t k = 0; k < nf; k++) {
@@ -226,7 +229,7 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 		for (size_t k = 0; k < nf; k++) {
 			char v[4096];
 
-			(void)field_value(&i, f[k], v, sizeof(v));
+			(void)field_value(c, &i, f[k], v, sizeof(v));
 			printf("%s%c", v, k + 1 < nf ? '\t' : '\n');
 		}
 	}
@@ -257,6 +260,8 @@ static void print_fields(void)
 			putchar(tolower((unsigned char)*p));
 		col += len;
 	}
+	for (const char *const *f = cli_net_fields(); *f; f++)
+		printf("%s%s", f == cli_net_fields() ? "\n                       " : " ", *f);
 	printf("\n");
 }
 
@@ -380,4 +385,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf(" (state unreadable: %s)", i.run.st.error_text);
 	printf("\n");
 	return i.cfg_ok && i.run.rs != VPS_UNKNOWN ? 0 : EXIT_FAILURE;
+}
+
+int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n)
+{
+	return list_names(c, ret, ret_n);
 }

@@ -24,6 +24,8 @@ const char *const vps_storage_names[] = {[VPS_STORAGE_COPY] = "copy",
 					 [VPS_STORAGE_OVERLAY] = "overlay", NULL};
 const char *const vps_node_services_names[] = {[VPS_NODE_SERVICES_DENY] = "deny",
 					       [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
+const char *const vps_net_mode_names[] = {[VPS_NET_BRIDGED] = "bridged",
+					 [VPS_NET_ROUTED] = "routed", NULL};
 #define QKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct vps_config, quota.f),                                               \
 	 sizeof(((struct vps_config *)0)->quota.f), c}
@@ -70,6 +72,8 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 	VKEY("PTYS", CONF_PTYS, ptys,
 	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
+	VENUM("NET_MODE", net_mode, vps_net_mode_names,
+	      "bridged (a port of the node bridge) or routed (host routes, no L2 to other VPSes)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -106,6 +110,12 @@ const struct conf_key node_config_keys[] = {
 	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
 	NENUM("NODE_SERVICES", node_services, vps_node_services_names,
 	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
+	NENUM("NET_MODE", net_mode, vps_net_mode_names,
+	      "Network mode of a new VPS without --net: bridged or routed"),
+	NKEY("UPLINK", CONF_STRING, uplink,
+	     "Routed mode: the interface the node answers ARP/NDP on for VPS addresses; empty = none"),
+	NKEY("ROUTED_RANGES", CONF_IPLIST, routed_ranges,
+	     "Routed mode: the ranges (CIDR) VPS addresses are taken from"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
