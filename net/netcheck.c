@@ -106,7 +106,7 @@ static void check_veth(struct check_ctx *c)
 static void check_filters(struct check_ctx *c)
 {
 	uint64_t rate = 0;
-	char a[32], b[32];
+	char a[48], b[32];
 
 	if (!c->has_veth)
 		return;
@@ -115,10 +115,18 @@ static void check_filters(struct check_ctx *c)
 	if (netsetup_bandwidth_get(c->host_if, &rate) < 0)
 		rate = UINT64_MAX;
 	/* the kernel keeps the rate in bytes: a rounding is no discrepancy */
-	if (rate / 8 != c->cfg->bandwidth / 8)
-		report(c, "veth '%s' is capped at %s, vps.conf says %s", c->host_if,
-		       rate == UINT64_MAX ? "?" : netsetup_rate_format(rate, a, sizeof(a)),
+	if (rate / 8 == c->cfg->bandwidth / 8)
+		return;
+	if (rate == 0)
+		snprintf(a, sizeof(a), "not capped");
+	else
+		snprintf(a, sizeof(a), "capped at %s",
+			 rate == UINT64_MAX ? "?" : netsetup_rate_format(rate, b, sizeof(b)));
+	if (c->cfg->bandwidth)
+		report(c, "veth '%s' is %s, vps.conf says %s", c->host_if, a,
 		       netsetup_rate_format(c->cfg->bandwidth, b, sizeof(b)));
+	else
+		report(c, "veth '%s' is %s, vps.conf says no cap", c->host_if, a);
 }
 
 static void check_routes(struct check_ctx *c)

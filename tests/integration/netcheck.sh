@@ -5,7 +5,7 @@
 # traffic; a network resize with the bridge gone is refused with the reason and changes
 # nothing.
 . "$(dirname "$0")/lib.sh"
-plan 30
+plan 31
 
 cat >>"$T_ROOT/etc/vpsctl/vpsctl.conf" <<'CONF'
 NODE_ADDRESS="10.77.0.1/24 fd77::1/64"
@@ -55,7 +55,7 @@ tc qdisc del dev veth-a root
 tc filter del dev veth-a ingress pref 1
 nft delete table inet vpsctl
 out=$(vpsctl net check a 2>&1)
-like "a removed cap is reported" "$out" "^a: veth 'veth-a' is capped at 0, vps.conf says 10mbit$"
+like "a removed cap is reported" "$out" "^a: veth 'veth-a' is not capped, vps.conf says 10mbit$"
 like "a removed anti-spoofing filter is reported" "$out" "^a: veth 'veth-a' has no anti-spoofing filter$"
 like "a flushed node-services table is reported" "$out" "^a: 'vpsbr0' is not in the node-services filter"
 check "net check --repair a" vpsctl net check --repair a
