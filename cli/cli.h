@@ -75,3 +75,10 @@ int cmd_console(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);
+int cmd_net(struct cli *c, int argc, char **argv);
+
+/* list -o's metering fields (cmd-net.c): NULL-terminated; the value of one for the VPS of cfg
+ * ("-" without an interface; cfg NULL: only whether field is one), -ENOKEY if it is none. */
+const char *const *cli_net_fields(void);
+int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char *field, char *buf,
+		  size_t len);

@@ -28,7 +28,7 @@
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
 	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
+	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK, OPT_NET,
 };
 
 struct create_args {
@@ -40,7 +40,7 @@ struct create_args {
 	bool no_antispoof;
 	bool privileged;
 	const char *mac, *mtu, *bandwidth, *boot_order;
-	const char *storage, *ssh_key, *disk;
+	const char *storage, *ssh_key, *disk, *net;
 	char ips[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
@@ -59,6 +59,9 @@ static const char *const create_help[] = {
 	"  --boot-order N       with --onboot: lower numbers start first",
 	"  --privileged         no user namespace: root inside is host root (not root-safe)",
 	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
+	"                       (routed: a /32 or /128 in ROUTED_RANGES)",
+	"  --net MODE           bridged (a port of the node bridge) or routed (host routes, no",
+	"                       L2 to other VPSes); default: vpsctl.conf's NET_MODE",
 	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
 	"  --mtu N              MTU of eth0",
 	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
@@ -96,6 +99,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
+		{"net", required_argument, NULL, OPT_NET},
 	};
 	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	int opt;
@@ -128,6 +132,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_STORAGE: a->storage = optarg; break;
 		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case OPT_DISK: a->disk = optarg; break;
+		case OPT_NET: a->net = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -211,6 +216,9 @@ static int build_config(struct cli *c, const struct create_args *a,
 	cfg->storage = c->node.storage;
 	if (a->storage && conf_set(vps_config_keys, vps_config_keys_n, cfg, "STORAGE", a->storage) < 0)
 		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
+	cfg->net_mode = c->node.net_mode;
+	if (a->net && conf_set(vps_config_keys, vps_config_keys_n, cfg, "NET_MODE", a->net) < 0)
+		return cli_fail(a->name, "invalid --net '%.64s': bridged or routed", a->net);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
 	if (a->disk && (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", a->disk) < 0 ||

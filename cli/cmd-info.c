@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "counters.h"
 #include "cli.h"
 #include "frozen.h"
 #include "list-usage.h"
@@ -40,9 +41,17 @@ struct vps_info {
 static void usage_get(const struct cli *c, const struct vps_usage_links *links,
 		      struct vps_info *i)
 {
+	struct vps_counters m;
+
 	vps_usage_get(&i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0, i->uptime,
 		      i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent,
 		      links, &i->use);
+	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
+	 * what the live veth counted since the last boot */
+	if (i->use.have_net && vps_counters_read(&c->paths, i->cfg.name, &m) == 0) {
+		i->use.rx_bytes = m.rx_bytes;
+		i->use.tx_bytes = m.tx_bytes;
+	}
 }
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
@@ -194,10 +203,13 @@ int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n)
 }
 
 /* One field of -o: the runtime columns, or any vps.conf key lower-cased (like vzlist -o). */
-static int field_value(const struct vps_info *i, const char *f, char *buf, size_t len)
+static int field_value(const struct cli *c, const struct vps_info *i, const char *f, char *buf,
+		       size_t len)
 {
 	char key[64];
 
+	if (cli_net_field(c, i->cfg.name[0] ? &i->cfg : NULL, f, buf, len) == 0)
+		return 0;
 	if (strcmp(f, "name") == 0)
 		snprintf(buf, len, "%s", i->cfg.name);
 	else if (strcmp(f, "state") == 0)
@@ -297,7 +309,7 @@ static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t
 		struct vps_info probe = {0};
 		char v[4096];
 
-		if (field_value(&probe, f[k], v, sizeof(v)) < 0)
+		if (field_value(c, &probe, f[k], v, sizeof(v)) < 0)
 			return cli_usage_error(c, "unknown field '%.32s' for -o", f[k]);
 		if (vps_usage_field(&probe.use, f[k], v, sizeof(v)) == 0)
 			sel->usage = true;
@@ -315,7 +327,7 @@ static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t
 		for (size_t k = 0; k < nf; k++) {
 			char v[4096];
 
-			(void)field_value(&i, f[k], v, sizeof(v));
+			(void)field_value(c, &i, f[k], v, sizeof(v));
 			printf("%s%c", v, k + 1 < nf ? '\t' : '\n');
 		}
 	}
@@ -348,6 +360,8 @@ static void print_fields(void)
 			putchar(tolower((unsigned char)*p));
 		col += len;
 	}
+	for (const char *const *f = cli_net_fields(); *f; f++)
+		printf("%s%s", f == cli_net_fields() ? "\n                       " : " ", *f);
 	printf("\n");
 }
 

@@ -6,12 +6,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addresses.h"
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "counters.h"
 #include "devpts.h"
 #include "disk.h"
 #include "network.h"
@@ -254,6 +256,8 @@ static int apply_net(struct resize *z, char *err, size_t errlen)
 		z->net_tried = false;
 		return 0;
 	}
+	if (r == -ENOLINK)
+		z->net_tried = false; /* refused before anything was changed */
 	if (r < 0)
 		return snprintf(err, errlen, "%s", nerr[0] ? nerr : "network change failed"), r;
 	return 0;
@@ -430,8 +434,35 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	return r == 0 ? 0 : EXIT_FAILURE;
 }
 
+/* The bytes and packets of the metering period (counters.h), not only the live veth's. In
+ * the node end's orientation, which print_net turns round. */
+static uint64_t period_start;
+
+static int meter(struct cli *c, const char *name, struct netsetup_link_stats *n)
+{
+	struct vps_counters m;
+	int r = vps_counters_read(&c->paths, name, &m);
+
+	if (r < 0)
+		return r;
+	n->tx_bytes = m.rx_bytes;
+	n->rx_bytes = m.tx_bytes;
+	n->tx_packets = m.rx_packets;
+	n->rx_packets = m.tx_packets;
+	period_start = m.period_start;
+	return 0;
+}
+
 static void print_net(const struct netsetup_link_stats *n, bool json)
 {
+	char since[64] = "";
+	time_t t = (time_t)period_start;
+	struct tm tm;
+
+	if (json)
+		printf(",\"net_period_start\":%" PRIu64, period_start);
+	else if (period_start && localtime_r(&t, &tm))
+		strftime(since, sizeof(since), " since %Y-%m-%d %H:%M:%S", &tm);
 	/* The node end counts the other way round: what it received, the VPS sent. */
 	if (json)
 		printf(",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64
@@ -441,9 +472,9 @@ static void print_net(const struct netsetup_link_stats *n, bool json)
 		       n->rx_dropped);
 	else
 		printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
-		       " bytes (%" PRIu64 " packets), dropped %" PRIu64 "/%" PRIu64 "\n",
-		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, n->tx_dropped,
-		       n->rx_dropped);
+		       " bytes (%" PRIu64 " packets)%s, dropped %" PRIu64 "/%" PRIu64 "\n",
+		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, since,
+		       n->tx_dropped, n->rx_dropped);
 }
 
 static void print_stats(const char *name, const struct vps_cgroup_stats *s,
@@ -543,7 +574,7 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 	bool all = all_first != NULL;
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_cgroup_stats s = {0};
-	struct netsetup_link_stats net;
+	struct netsetup_link_stats net = {0};
 	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_config cfg;
 	uint64_t disk[2] = {0, 0}; /* size, used */
@@ -561,6 +592,8 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 		return cli_fail(cfg.name, "Failed to read its cgroup: %s", strerror(-r));
 	netsetup_host_ifname(cfg.name, host_if);
 	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
+	if (have_net || cfg.ip_address.n)
+		have_net = meter(c, cfg.name, &net) == 0 || have_net;
 	if (cfg.disk) {
 		struct vps_state st;
 

@@ -39,6 +39,7 @@ static const struct verb {
 	{"enable", cmd_enable, false, "start a VPS when the node boots"},
 	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},
+	{"net", cmd_net, false, "check or repair VPS networking; reset traffic counters"},
 };
 
 static void usage(FILE *f)

@@ -195,31 +195,71 @@ static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *
 	return true;
 }
 
+/* Bridged: each address lies in a subnet of the bridge (NODE_ADDRESS), is not the node's own
+ * and is a host of that subnet. */
+static int check_bridged(const struct netsetup_addr *a, const struct node_config *node,
+			 const char *ip, char *err, size_t errlen)
+{
+	const struct netsetup_addr *s =
+		netsetup_addr_subnet_of(a, node->node_address.a, node->node_address.n);
+	char subnets[1024];
+
+	if (!s) {
+		if (netsetup_addr_list_format(&node->node_address, subnets, sizeof(subnets)) < 0)
+			snprintf(subnets, sizeof(subnets), "NODE_ADDRESS");
+		snprintf(err, errlen, "address %s is outside the node's subnets (%s)", ip, subnets);
+		return -EADDRNOTAVAIL;
+	}
+	if (netsetup_addr_equal(a, s)) {
+		snprintf(err, errlen, "address %s is the node's own", ip);
+		return -EADDRINUSE;
+	}
+	return reserved(a, s, ip, err, errlen) ? -EADDRNOTAVAIL : 0;
+}
+
+/* Routed: each address is one host (/32, /128: the node routes exactly it to the VPS) inside
+ * ROUTED_RANGES, not a range's network or broadcast address. */
+static int check_routed(const struct netsetup_addr *a, const struct node_config *node,
+			const char *ip, char *err, size_t errlen)
+{
+	const struct netsetup_addr *s =
+		netsetup_addr_subnet_of(a, node->routed_ranges.a, node->routed_ranges.n);
+	unsigned full = a->family == AF_INET ? 32 : 128;
+	char ranges[1024];
+
+	if (a->prefixlen != full) {
+		snprintf(err, errlen, "address %s/%u: a routed VPS's addresses are single hosts "
+			 "(/%u)", ip, a->prefixlen, full);
+		return -EINVAL;
+	}
+	if (!s) {
+		if (node->routed_ranges.n == 0)
+			snprintf(ranges, sizeof(ranges), "none: set ROUTED_RANGES in vpsctl.conf");
+		else if (netsetup_addr_list_format(&node->routed_ranges, ranges, sizeof(ranges)) < 0)
+			snprintf(ranges, sizeof(ranges), "ROUTED_RANGES");
+		snprintf(err, errlen, "address %s is outside the node's routed ranges (%s)", ip,
+			 ranges);
+		return -EADDRNOTAVAIL;
+	}
+	return reserved(a, s, ip, err, errlen) ? -EADDRNOTAVAIL : 0;
+}
+
 int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
 		  const struct node_config *node, char *err, size_t errlen)
 {
-	const struct netsetup_addr *addrs = cfg->ip_address.a, *nodes = node->node_address.a;
-	size_t n = cfg->ip_address.n, nn = node->node_address.n;
+	const struct netsetup_addr *addrs = cfg->ip_address.a;
+	size_t n = cfg->ip_address.n;
 	bool fresh[NETSETUP_ADDR_LIST_MAX] = {false};
-	char buf[64], subnets[1024];
+	char buf[64];
 
 	for (size_t i = 0; i < n; i++) {
-		const struct netsetup_addr *s = netsetup_addr_subnet_of(&addrs[i], nodes, nn);
+		int r;
 
 		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
-		if (!s) {
-			if (netsetup_addr_list_format(&node->node_address, subnets, sizeof(subnets)) < 0)
-				snprintf(subnets, sizeof(subnets), "NODE_ADDRESS");
-			snprintf(err, errlen, "address %s is outside the node's subnets (%s)", buf,
-				 subnets);
-			return -EADDRNOTAVAIL;
-		}
-		if (netsetup_addr_equal(&addrs[i], s)) {
-			snprintf(err, errlen, "address %s is the node's own", buf);
-			return -EADDRINUSE;
-		}
-		if (reserved(&addrs[i], s, buf, err, errlen))
-			return -EADDRNOTAVAIL;
+		r = cfg->net_mode == VPS_NET_ROUTED ? check_routed(&addrs[i], node, buf, err, errlen)
+						    : check_bridged(&addrs[i], node, buf, err, errlen);
+		if (r < 0)
+			return r;
 		for (size_t j = 0; j < i; j++)
 			if (netsetup_addr_equal(&addrs[i], &addrs[j])) {
 				snprintf(err, errlen, "address %s is given twice", buf);

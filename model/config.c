@@ -26,6 +26,8 @@ const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto", [VPS_LXCFS_OFF
 				       [VPS_LXCFS_REQUIRED] = "required", NULL};
 const char *const vps_node_services_names[] = {[VPS_NODE_SERVICES_DENY] = "deny",
 					       [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
+const char *const vps_net_mode_names[] = {[VPS_NET_BRIDGED] = "bridged",
+					 [VPS_NET_ROUTED] = "routed", NULL};
 #define QKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct vps_config, quota.f),                                               \
 	 sizeof(((struct vps_config *)0)->quota.f), c}
@@ -72,6 +74,8 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 	VKEY("PTYS", CONF_PTYS, ptys,
 	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
+	VENUM("NET_MODE", net_mode, vps_net_mode_names,
+	      "bridged (a port of the node bridge) or routed (host routes, no L2 to other VPSes)"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -111,6 +115,12 @@ const struct conf_key node_config_keys[] = {
 	NENUM("LXCFS", lxcfs, vps_lxcfs_names,
 	     "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to start without)"),
 	NKEY("LXCFS_DIR", CONF_PATH, lxcfs_dir, "Where the node's lxcfs is mounted"),
+	NENUM("NET_MODE", net_mode, vps_net_mode_names,
+	      "Network mode of a new VPS without --net: bridged or routed"),
+	NKEY("UPLINK", CONF_STRING, uplink,
+	     "Routed mode: the interface the node answers ARP/NDP on for VPS addresses; empty = none"),
+	NKEY("ROUTED_RANGES", CONF_IPLIST, routed_ranges,
+	     "Routed mode: the ranges (CIDR) VPS addresses are taken from"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 

@@ -35,6 +35,14 @@ enum vps_lxcfs {
 	_VPS_LXCFS_MAX,
 };
 extern const char *const vps_lxcfs_names[];
+/* How a VPS's eth0 reaches the world (net/routed.h). The first is the zero value: a vps.conf
+ * without NET_MODE predates routed mode, so it is bridged. */
+enum vps_net_mode {
+	VPS_NET_BRIDGED, /* a port of the node bridge, in the bridge's subnets */
+	VPS_NET_ROUTED,  /* /32 and /128 host routes over its own veth, no L2 to anyone */
+	_VPS_NET_MODE_MAX,
+};
+extern const char *const vps_net_mode_names[];
 
 struct vps_config {
 	char name[33]; /* the directory name; not a key in the file */
@@ -61,6 +69,7 @@ struct vps_config {
 	enum vps_storage storage;
 	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
 	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
+	enum vps_net_mode net_mode;
 };
 
 struct node_config {
@@ -78,6 +87,9 @@ struct node_config {
 	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
 	enum vps_lxcfs lxcfs;   /* the VPSes' /proc view (procview.h) */
 	char lxcfs_dir[256];    /* where the node's lxcfs is mounted */
+	enum vps_net_mode net_mode; /* the mode `create` uses without --net */
+	char uplink[16];            /* routed: where the node answers ARP/NDP for VPS addresses */
+	struct netsetup_addr_list routed_ranges; /* routed: what VPS addresses may be */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 #include "lock.h"
 #include "network.h"
 #include "parse.h"
+#include "counters.h"
+#include "routed.h"
 
 /* The gateway of a family: the node address whose subnet holds the VPS's first address. */
 static const struct netsetup_addr *gateway(int family, const struct netsetup_addr *addrs, size_t n,
@@ -19,6 +22,14 @@ static const struct netsetup_addr *gateway(int family, const struct netsetup_add
 		if (addrs[i].family == family)
 			return netsetup_addr_subnet_of(&addrs[i], nodes, nn);
 	return NULL;
+}
+
+static bool has_family(const struct netsetup_addr *addrs, size_t n, int family)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family == family)
+			return true;
+	return false;
 }
 
 static int open_netns(pid_t pid)
@@ -36,7 +47,7 @@ static int open_netns(pid_t pid)
  * Done once the veth is in the bridge (init is not running yet), so a concurrent stop's
  * prune sees this VPS's port. */
 static int close_node_services(const struct vps_paths *p, const struct node_config *node,
-			       char *err, size_t errlen)
+			       const char *ifname, char *err, size_t errlen)
 {
 	char why[256 + PATH_MAX] = "", lock[PATH_MAX];
 	int r;
@@ -45,20 +56,36 @@ static int close_node_services(const struct vps_paths *p, const struct node_conf
 		return 0;
 	r = vps_nodefw_lock_path(p, lock, sizeof(lock));
 	if (r == 0)
-		r = netsetup_nodefw_add(lock, node->bridge, why, sizeof(why));
+		r = netsetup_nodefw_add(lock, ifname, why, sizeof(why));
 	if (r < 0)
 		snprintf(err, errlen,
 			 "Failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
 			 "nftables table inet %s): %s",
-			 node->bridge, NETSETUP_NODEFW_TABLE, why[0] ? why : strerror(-r));
+			 ifname, NETSETUP_NODEFW_TABLE, why[0] ? why : strerror(-r));
 	return r;
 }
 
-int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
-		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
+/* The bridge of a bridged VPS, made if missing; a routed VPS needs none. */
+static int ensure_bridge(const struct vps_config *cfg, const struct node_config *node,
+			 char *err, size_t errlen)
+{
+	int r;
+
+	if (cfg->net_mode == VPS_NET_ROUTED)
+		return 0;
+	r = netsetup_bridge_ensure(node->bridge, node->node_address.a, node->node_address.n);
+	if (r < 0) /* 1: it existed already */
+		snprintf(err, errlen, "Failed to set up bridge '%s': %s", node->bridge, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+int vps_net_make(const struct vps_paths *p, const struct vps_config *cfg,
+		 const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
 	const struct netsetup_addr *addrs = cfg->ip_address.a, *nodes = node->node_address.a;
 	size_t n = cfg->ip_address.n, nn = node->node_address.n;
+	bool routed = cfg->net_mode == VPS_NET_ROUTED;
+	struct netsetup_addr gw4, gw6;
 	char host_if[NETSETUP_IFNAMSIZ];
 	_cleanup_close_ int netns = -EBADF;
 	struct netsetup_vps v = {0};
@@ -66,26 +93,27 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 
 	if (n == 0)
 		return 0;
-	r = netsetup_bridge_ensure(node->bridge, nodes, nn); /* 1: it existed already */
-	if (r < 0) {
-		snprintf(err, errlen, "Failed to set up bridge '%s': %s", node->bridge, strerror(-r));
+	r = ensure_bridge(cfg, node, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	r = 0;
 	netsetup_host_ifname(cfg->name, host_if);
-	(void)netsetup_vps_teardown(host_if); /* a veth of the last run may linger */
 	netns = open_netns(init_pid);
 	if (netns < 0) {
 		snprintf(err, errlen, "Failed to open the VPS network namespace: %s", strerror(-netns));
 		return netns;
 	}
+	netsetup_routed_gateways(&gw4, &gw6);
 	v = (struct netsetup_vps){
 		.host_ifname = host_if, .bridge = node->bridge, .netns_fd = netns,
 		.mtu = (unsigned)cfg->mtu, .addrs = addrs, .n_addrs = n,
 		.gateway4 = gateway(AF_INET, addrs, n, nodes, nn),
 		.gateway6 = gateway(AF_INET6, addrs, n, nodes, nn),
-		.rate_bps = cfg->bandwidth, .antispoof = cfg->antispoof,
+		.rate_bps = cfg->bandwidth, .antispoof = cfg->antispoof, .routed = routed,
 	};
+	if (routed) { /* a family the VPS has no address of gets no default route */
+		v.gateway4 = has_family(addrs, n, AF_INET) ? &gw4 : NULL;
+		v.gateway6 = has_family(addrs, n, AF_INET6) ? &gw6 : NULL;
+	}
 	if (cfg->mac[0])
 		r = netsetup_mac_parse(cfg->mac, v.mac);
 	else
@@ -96,15 +124,46 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 		snprintf(err, errlen, "Failed to plumb '%s': %s", host_if, strerror(-r));
 		return r;
 	}
-	return close_node_services(p, node, err, errlen);
+	if (routed) {
+		r = vps_routed_uplink_add(node, addrs, n, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return close_node_services(p, node, routed ? host_if : node->bridge, err, errlen);
 }
 
-void vps_net_teardown(const struct vps_paths *p, const char *name)
+int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
+		  const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
-	char host_if[NETSETUP_IFNAMSIZ], lock[PATH_MAX];
+	if (cfg->ip_address.n == 0)
+		return 0;
+	/* a veth of the last run may linger: count it, remove it, and what a crash left */
+	vps_net_release(p, cfg->name);
+	(void)vps_routed_sweep(node, true, NULL, NULL);
+	return vps_net_make(p, cfg, node, init_pid, err, errlen);
+}
+
+int vps_net_hold(pid_t init_pid)
+{
+	return open_netns(init_pid);
+}
+
+void vps_net_release(const struct vps_paths *p, const char *name)
+{
+	char host_if[NETSETUP_IFNAMSIZ];
 
 	netsetup_host_ifname(name, host_if);
+	(void)vps_counters_bank(p, name, host_if);
 	(void)netsetup_vps_teardown(host_if);
+}
+
+void vps_net_teardown(const struct vps_paths *p, const struct node_config *node, const char *name)
+{
+	char lock[PATH_MAX];
+
+	vps_net_release(p, name);
+	/* its routes went with the veth: the proxy entries that led to them go now */
+	(void)vps_routed_sweep(node, true, NULL, NULL);
 	/* the node-services rules go with the last VPS on their bridge */
 	if (vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0)
 		(void)netsetup_nodefw_prune(lock);
@@ -130,6 +189,33 @@ static int update_addrs(const struct netsetup_addr *a, size_t n, const struct ne
 	return 0;
 }
 
+/* Before a network change: the plumbing it changes is there. A bridge deleted behind
+ * vpsctl's back would otherwise make a change that reaches nothing look done. */
+static int net_present(const struct vps_config *cfg, const struct node_config *node,
+		       const char *host_if, char *err, size_t errlen)
+{
+	struct netsetup_link_info br, veth;
+	const char *what = NULL;
+
+	if (cfg->net_mode == VPS_NET_BRIDGED) {
+		if (netsetup_link_get(-1, node->bridge, &br) < 0)
+			what = "is missing";
+		else if (!(br.flags & IFF_UP))
+			what = "is down";
+		else if (netsetup_link_get(-1, host_if, &veth) == 0 && veth.master != br.ifindex)
+			what = "does not hold the VPS's veth";
+		if (what)
+			return snprintf(err, errlen, "bridge '%s' %s; not changing the network: run "
+					"'vpsctl net check --repair' first", node->bridge, what),
+			       -ENOLINK;
+	} else if (node->uplink[0] && netsetup_link_exists(-1, node->uplink) <= 0) {
+		return snprintf(err, errlen, "uplink '%s' is missing; not changing the network: "
+				"run 'vpsctl net check --repair' once it is back", node->uplink),
+		       -ENOLINK;
+	}
+	return 0;
+}
+
 int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 		   const struct node_config *node, pid_t init_pid, char *err, size_t errlen)
 {
@@ -148,6 +234,10 @@ int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 		snprintf(err, errlen, "the VPS has no network interface yet; restart it to add one");
 		return -ENODEV;
 	}
+	if ((!netsetup_addr_list_equal(&old->ip_address, &new->ip_address) ||
+	     old->bandwidth != new->bandwidth) &&
+	    net_present(new, node, host_if, err, errlen) < 0)
+		return -ENOLINK;
 	netns = open_netns(init_pid);
 	if (netns < 0)
 		return netns;
@@ -174,6 +264,8 @@ int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 	}
 	if (r == 0)
 		r = update_addrs(a, n, b, m, netns, true);
+	if (r == 0 && new->net_mode == VPS_NET_ROUTED)
+		r = vps_routed_update(node, host_if, &old->ip_address, &new->ip_address);
 	if (r == 0)
 		r = update_addrs(b, m, a, n, netns, false);
 	if (r == 0 && new->antispoof)

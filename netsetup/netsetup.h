@@ -72,6 +72,7 @@ struct netsetup_route_info {
 	int oif;                     /* ifindex, 0 if none */
 	uint8_t table;               /* RT_TABLE_* */
 	uint8_t type;                /* RTN_* */
+	uint8_t protocol;            /* RTPROT_*; NETSETUP_RTPROT: a routed VPS's host route */
 	struct netsetup_addr dst;    /* prefixlen 0 = default route */
 	struct netsetup_addr gateway;
 	bool has_gateway;
@@ -212,6 +213,9 @@ struct netsetup_vps {
 	const struct netsetup_addr *gateway6; /* NULL = no IPv6 default route */
 	uint64_t rate_bps;                    /* 0 = no cap */
 	bool antispoof;
+	/* Routed: the node end joins no bridge; it holds the gateways and a host route per
+	 * address (netsetup_routed_node_side); gateway4/6 are NETSETUP_ROUTED_GW4/6. */
+	bool routed;
 };
 
 /*
@@ -245,3 +249,30 @@ void netsetup_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ]);
 /* The first of node[0..n) whose subnet holds a; NULL if none does. */
 const struct netsetup_addr *netsetup_addr_subnet_of(const struct netsetup_addr *a,
 						     const struct netsetup_addr *node, size_t n);
+
+/* --- routed mode ---------------------------------------------------------------------- */
+
+/* The gateways of every routed VPS: on its own link only, held by the node end of its veth
+ * (like Incus's routed NIC and OpenVZ's venet, the VPS's only neighbour is the node). */
+#define NETSETUP_ROUTED_GW4 "169.254.0.1"
+#define NETSETUP_ROUTED_GW6 "fe80::1"
+/* The routing protocol number of routed VPSes' host routes (`ip route show proto 86`), so a
+ * check tells them from the operator's. */
+#define NETSETUP_RTPROT 86
+void netsetup_routed_gateways(struct netsetup_addr *gw4, struct netsetup_addr *gw6);
+/* Gateways on host_ifname, forwarding on it, a host route (/32, /128) per address over it. */
+int netsetup_routed_node_side(const char *host_ifname, const struct netsetup_addr *addrs, size_t n);
+/* A host route to a (its full length, whatever a's prefix) over ifname; replaces. Del: gone
+ * already is not an error. */
+int netsetup_host_route_add(const char *ifname, const struct netsetup_addr *a);
+int netsetup_host_route_del(const char *ifname, const struct netsetup_addr *a);
+/* A proxy neighbour entry (`ip neigh add proxy A dev IFNAME`): the node answers ARP (with the
+ * interface's IPv4 forwarding on) and NDP (with proxy_ndp on) for a on ifname. */
+int netsetup_proxy_add(const char *ifname, const struct netsetup_addr *a);
+int netsetup_proxy_del(const char *ifname, const struct netsetup_addr *a);
+typedef int (*netsetup_proxy_fn)(int ifindex, const struct netsetup_addr *a, void *userdata);
+/* Every proxy entry of the caller's namespace, IPv4 then IPv6; fn < 0 stops. */
+int netsetup_proxy_foreach(netsetup_proxy_fn fn, void *userdata);
+/* /proc/sys/net/ipv4 or ipv6 (by family)/conf/IFNAME/KEY ("all" for IFNAME too). */
+int netsetup_if_sysctl_set(int family, const char *ifname, const char *key, const char *value);
+int netsetup_if_sysctl_get(int family, const char *ifname, const char *key, long *ret);

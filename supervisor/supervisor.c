@@ -36,6 +36,9 @@ struct sup {
 	struct vps_spawn spawn;
 	char rootfs[PATH_MAX];
 	int sigfd;
+	/* init's network namespace, held so that its veth outlives init until its traffic is
+	 * counted (vps_net_release, at the next boot's plumb or at teardown) */
+	int netns;
 	bool cgroup_pending; /* the first boot makes the cgroup */
 	bool stop_requested;
 };
@@ -118,6 +121,8 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		return r;
 	}
 	s->cgroup_pending = false;
+	closep(&s->netns); /* the last boot's veth is counted and gone (vps_net_plumb) */
+	s->netns = vps_net_hold(s->spawn.pid);
 	r = proc_start_time(s->spawn.pid, &t);
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to read the start time of init: %s", strerror(-r));
@@ -395,7 +400,8 @@ static void teardown(struct sup *s, const char *reason)
 		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
 		closep(&s->spawn.pidfd);
 	}
-	vps_net_teardown(s->a->paths, s->cfg.name);
+	vps_net_teardown(s->a->paths, s->a->node, s->cfg.name);
+	closep(&s->netns);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
@@ -423,7 +429,7 @@ static void supervise(struct sup *s)
 
 int vps_supervisor_run(struct vps_supervisor_args *a)
 {
-	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
+	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF, .netns = -EBADF};
 	char err[256] = "";
 	int r;
 
@@ -480,7 +486,7 @@ static int adopt(struct sup *s, const int fds[_VPS_HANDOVER_MAX])
 
 int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX])
 {
-	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
+	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF, .netns = -EBADF};
 	int r;
 
 	s.cfg = *a->cfg;
@@ -498,6 +504,7 @@ int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HAND
 		return r;
 	}
 	s.spawn.pid = (pid_t)s.st.init_pid;
+	s.netns = vps_net_hold(s.spawn.pid);
 	supervise(&s);
 	return 0;
 }

@@ -29,7 +29,7 @@ INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended
 	swap:string pids:string io_weight:string cpuset:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
-	disk:string ptys:string"
+	disk:string ptys:string net_mode:string"
 # status only: a probe of lxcfs per VPS would slow list down
 STATUS_FIELDS="$INFO_FIELDS proc_view:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number
@@ -39,7 +39,7 @@ STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:n
 	pids_max_events:number"
 # Only when the VPS has a network interface (see the check below for where they are documented).
 NET_FIELDS="net_rx_bytes:number net_tx_bytes:number net_rx_packets:number
-	net_tx_packets:number net_rx_dropped:number net_tx_dropped:number"
+	net_tx_packets:number net_rx_dropped:number net_tx_dropped:number net_period_start:number"
 TEMPLATE_FIELDS="name:string os:string release:string arch:string init:string
 	poweroff_signal:string size:number created:number sha256:string in_use:number
 	overlay_users:number"

@@ -40,11 +40,12 @@ is "the supervisor holds none of its caller's fds" "$(ls -l /proc/$sup/fd | grep
 # only what supervising needs.
 check "the supervisor is vps-supervisor" \
 	wait_for 5 sh -c "readlink /proc/$sup/exe | grep -q '/vps-supervisor\$'"
-is "its fds: stdio, signalfd, pidfd, run dir, console pty pair, log and socket" \
+is "its fds: stdio, signalfd, pidfd, init's netns (metering), run dir, console pty pair, log and socket" \
 	"$(for f in /proc/$sup/fd/*; do readlink "$f"; done | sed -E \
 		-e "s#^$T_ROOT/run/vpsctl/v1(/(supervisor|console)\.log)?\$#run#" \
-		-e 's#^/dev/pts/[0-9]+$#pts#' -e 's#^socket:\[[0-9]+\]$#socket#' | sort | tr '\n' ' ')" \
-	"/dev/null /dev/null /dev/ptmx anon_inode:[pidfd] anon_inode:[signalfd] pts run run run socket "
+		-e 's#^/dev/pts/[0-9]+$#pts#' -e 's#^socket:\[[0-9]+\]$#socket#' -e 's#^net:\[[0-9]+\]$#netns#' |
+		sort | tr '\n' ' ')" \
+	"/dev/null /dev/null /dev/ptmx anon_inode:[pidfd] anon_inode:[signalfd] netns pts run run run socket "
 pid=$(json_get "$(vpsctl status v1 --json)" init_pid)
 check "destroy --force a running VPS" vpsctl destroy --force v1
 check "files gone after destroy" test ! -e "$T_ROOT/var/lib/vpsctl/vps/v1" -a ! -e "$T_ROOT/run/vpsctl/v1"

@@ -44,7 +44,7 @@ START_TEST(test_roundtrip_every_key)
 		{"NESTING", "yes"},
 		{"SOCKETCALL", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
-		{"PTYS", "8"},
+		{"PTYS", "8"},                 {"NET_MODE", "routed"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -102,6 +102,23 @@ START_TEST(test_ptys_default_is_node_cap)
 	vps_config_init(&c, "old", &node);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.ptys, 32);
+}
+END_TEST
+
+/* A vps.conf from before routed mode is bridged, whatever the node's default for new VPSes;
+ * an unknown mode is refused. */
+START_TEST(test_net_mode_default_is_bridged)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	node.net_mode = VPS_NET_ROUTED;
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.net_mode, VPS_NET_BRIDGED);
+	ck_assert_int_lt(conf_parse(&vps_file, &c, "NET_MODE=venet\n", NULL, err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -513,6 +530,7 @@ int main(void)
 	setup_files();
 	tcase_add_test(tc, test_roundtrip_every_key);
 	tcase_add_test(tc, test_node_roundtrip);
+	tcase_add_test(tc, test_net_mode_default_is_bridged);
 	tcase_add_test(tc, test_ptys_default_is_node_cap);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
