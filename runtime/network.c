@@ -74,13 +74,17 @@ static int index_open(const struct vps_paths *p)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : -errno;
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return -errno;
 	r = mkdir_p(buf, 0700);
 	if (r < 0)
 		return r;
 	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd >= 0 ? fd : -errno;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static bool owner_has(const struct vps_paths *p, const struct node_config *node,
@@ -312,7 +316,9 @@ static int open_netns(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int vps_net_nodefw_lock(const struct vps_paths *p, char *buf, size_t len)
