@@ -421,7 +421,9 @@ int vps_cgroup_open_v2(struct vps_cgroup *cg)
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int vps_cgroup_open_devices(struct vps_cgroup *cg)
@@ -436,7 +438,9 @@ int vps_cgroup_open_devices(struct vps_cgroup *cg)
 	if (r < 0)
 		return r;
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int vps_cgroup_open_tasks(struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n)

@@ -28,7 +28,9 @@ static int open_primary(const struct vps_cgroup *cg)
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)

@@ -45,7 +45,9 @@ static int run_dir_fd(const struct vps_paths *p, const char *name, bool create)
 			return r;
 	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 /* dfd/file: "state" in the VPS's run directory, or "NAME/state" in the run base; path is the

@@ -27,7 +27,9 @@ int template_stage_open(int dfd, struct template_staged *s)
 	snprintf(s->tmp, sizeof(s->tmp), ".%s.tmp.%d", s->final, (int)getpid());
 	(void)unlinkat(dfd, s->tmp, 0);
 	fd = openat(dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static int stage_file(int dfd, struct template_staged *s, const char *content, size_t len)
