@@ -32,13 +32,17 @@ static int index_open(const struct vps_paths *p)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : -errno;
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return -errno;
 	r = mkdir_p(buf, 0700);
 	if (r < 0)
 		return r;
 	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd >= 0 ? fd : -errno;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static bool owner_has(const struct vps_paths *p, const struct node_config *node,

@@ -23,7 +23,9 @@ static int run_dir_open(const struct vps_paths *p, const char *name)
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int vps_suspend_record(const struct vps_paths *p, const char *name, uint64_t init_start)

@@ -39,7 +39,9 @@ static int open_netns(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 /* Unless NODE_SERVICES=allow, VPS traffic that arrives on the bridge for the node itself is

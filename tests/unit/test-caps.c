@@ -63,7 +63,7 @@ END_TEST
 /* keep_mask of two lists as vps.conf writes them; a list that does not parse fails so. */
 static int keep(const char *add, const char *drop, bool userns, uint64_t *ret)
 {
-	uint64_t a, d;
+	uint64_t a = 0, d = 0;
 	int r = vps_caps_parse_list(add ? add : "", &a);
 
 	if (r == 0)
