@@ -75,3 +75,4 @@ int cmd_console(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);
+int cmd_set(struct cli *c, int argc, char **argv);

@@ -70,6 +70,11 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 	VKEY("PTYS", CONF_PTYS, ptys,
 	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
+	VKEY("NAMESERVER", CONF_STRING, nameserver,
+	     "Name servers (addresses, space-separated) vpsctl set writes into /etc/resolv.conf"),
+	VKEY("SEARCHDOMAIN", CONF_STRING, searchdomain,
+	     "Search domains (space-separated) vpsctl set writes into /etc/resolv.conf"),
+	VKEY("DESCRIPTION", CONF_STRING, description, "The operator's description of the VPS"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
