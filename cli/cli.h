@@ -76,3 +76,5 @@ int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);
 int cmd_set(struct cli *c, int argc, char **argv);
+int cmd_reinstall(struct cli *c, int argc, char **argv);
+int cmd_clone(struct cli *c, int argc, char **argv);

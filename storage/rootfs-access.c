@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -34,6 +36,10 @@ int vps_child_run(int (*body)(void *data, char *err, size_t errlen), void *data,
 		int r;
 
 		close(p[0]);
+		/* killed with the command (kill -9 of a reinstall): its mounts go with it, and
+		 * it holds the VPS lock no longer than the command */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
 		r = body(data, why, sizeof(why));
 		if (r < 0)
 			(void)!write(p[1], why, strlen(why));
@@ -146,4 +152,9 @@ int vps_storage_run_offline(const char *dir, const struct vps_config *cfg, vps_r
 	struct offline o = {dir, cfg, fn, data};
 
 	return vps_child_run(offline_body, &o, err, errlen);
+}
+
+void vps_reinstall_leftover(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, ".%s.reinstall", name);
 }

@@ -32,3 +32,7 @@ int vps_storage_run_offline(const char *dir, const struct vps_config *cfg, vps_r
 			    void *data, char *err, size_t errlen);
 /* In a child: a mount namespace of its own whose mounts stay private. */
 int vps_storage_private_ns(const char **what);
+
+/* The hidden name (in the VPS base) a reinstall builds NAME's new directory under; whatever
+ * is found there is garbage of a reinstall cut short (reinstall and destroy remove it). */
+void vps_reinstall_leftover(const char *name, char *buf, size_t len);
