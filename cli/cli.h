@@ -77,4 +77,3 @@ int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);
 int cmd_set(struct cli *c, int argc, char **argv);
 int cmd_reinstall(struct cli *c, int argc, char **argv);
-int cmd_clone(struct cli *c, int argc, char **argv);

@@ -39,7 +39,6 @@ static const struct verb {
 	{"enable", cmd_enable, false, "start a VPS when the node boots"},
 	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
 	{"reinstall", cmd_reinstall, true, "a fresh root filesystem from the template, keeping the rest"},
-	{"clone", cmd_clone, true, "copy a stopped VPS under a new name, id range, MAC and addresses"},
 	{"set", cmd_set, false, "change host name, resolvers, root's password and keys, onboot"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},
 };

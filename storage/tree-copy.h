@@ -3,7 +3,7 @@
  * Copying a tree a tenant owned (reinstall --keep, clone): nothing is followed (a symlink is
  * copied as a symlink, every open is O_NOFOLLOW under a directory fd already inside the tree),
  * fifos are never opened, owners, modes, times and xattrs are kept, and ids of a VPS's range
- * can be moved onto another's on the way (clone). Hard links become separate files.
+ * can be moved onto another's on the way (for a clone). Hard links become separate files.
  */
 #pragma once
 
@@ -18,11 +18,6 @@ struct tree_shift {
 /* Copies sdir/sname (any type, not followed) to ddir/dname, which must not exist. */
 int tree_copy_at(int sdir, const char *sname, int ddir, const char *dname,
 		 const struct tree_shift *shift);
-/* Moves every owner of the tree at dir (itself included) by shift, in place, nothing followed. */
-int tree_shift_at(int dir, const struct tree_shift *shift);
-/* Copies the file src to the new file dst (0600): a reflink where the file system has them,
- * else only its data extents (holes stay holes). */
-int file_copy_sparse(int sdir, const char *sname, int ddir, const char *dname);
 
 /* Whether path may name something to keep (reinstall --keep): absolute, normalized, no "."
  * or ".." component, not "/" itself. */
