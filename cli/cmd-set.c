@@ -60,7 +60,7 @@ static const char *const set_help[] = {
 	"  --root-password-hash H    root's password as a crypt(3) hash ($6$..., $y$...);",
 	"                            a plain password is refused here (it would be in ps)",
 	"  --ssh-key FILE            root's authorized_keys become the public keys in FILE",
-	"  --description TEXT        a note for the operator (shown by status)",
+	"  --description TEXT        a note for the operator, kept in vps.conf",
 	"  --onboot yes|no           start the VPS when the node boots",
 	"  --json                    print the result as JSON",
 	NULL,
