@@ -82,3 +82,5 @@ int cmd_net(struct cli *c, int argc, char **argv);
 const char *const *cli_net_fields(void);
 int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char *field, char *buf,
 		  size_t len);
+int cmd_set(struct cli *c, int argc, char **argv);
+int cmd_reinstall(struct cli *c, int argc, char **argv);

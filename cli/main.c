@@ -38,6 +38,8 @@ static const struct verb {
 	{"log", cmd_log, false, "print (or follow) the console log of a VPS"},
 	{"enable", cmd_enable, false, "start a VPS when the node boots"},
 	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
+	{"reinstall", cmd_reinstall, true, "a fresh root filesystem from the template, keeping the rest"},
+	{"set", cmd_set, false, "change host name, resolvers, root's password and keys, onboot"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},
 	{"net", cmd_net, false, "check or repair VPS networking; reset traffic counters"},
 };

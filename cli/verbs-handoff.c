@@ -11,6 +11,11 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	return cli_exec_archive_build(c);
 }
 
+int cmd_reinstall(struct cli *c, int argc, char **argv)
+{
+	return cli_exec_archive_build(c);
+}
+
 int cmd_template(struct cli *c, int argc, char **argv)
 {
 	return cli_exec_archive_build(c);

@@ -76,6 +76,11 @@ const struct conf_key vps_config_keys[] = {
 	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
 	VENUM("NET_MODE", net_mode, vps_net_mode_names,
 	      "bridged (a port of the node bridge) or routed (host routes, no L2 to other VPSes)"),
+	VKEY("NAMESERVER", CONF_STRING, nameserver,
+	     "Name servers (addresses, space-separated) vpsctl set writes into /etc/resolv.conf"),
+	VKEY("SEARCHDOMAIN", CONF_STRING, searchdomain,
+	     "Search domains (space-separated) vpsctl set writes into /etc/resolv.conf"),
+	VKEY("DESCRIPTION", CONF_STRING, description, "The operator's description of the VPS"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 

@@ -70,6 +70,10 @@ struct vps_config {
 	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
 	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
 	enum vps_net_mode net_mode;
+	/* vpsctl set: written into the root (resolv.conf) and shown; empty = not managed */
+	char nameserver[256];   /* name server addresses, space-separated */
+	char searchdomain[256]; /* search domains, space-separated */
+	char description[256];  /* the operator's note */
 };
 
 struct node_config {

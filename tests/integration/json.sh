@@ -29,7 +29,8 @@ INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended
 	swap:string pids:string io_weight:string cpuset:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
-	disk:string ptys:string net_mode:string"
+	disk:string ptys:string net_mode:string nameserver:string searchdomain:string
+	description:string"
 # status only: a probe of lxcfs per VPS would slow list down
 STATUS_FIELDS="$INFO_FIELDS proc_view:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number

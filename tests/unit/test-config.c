@@ -45,6 +45,8 @@ START_TEST(test_roundtrip_every_key)
 		{"SOCKETCALL", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
 		{"PTYS", "8"},                 {"NET_MODE", "routed"},
+		{"NAMESERVER", "10.0.0.53 fd00::53"}, {"SEARCHDOMAIN", "example.com corp.example"},
+		{"DESCRIPTION", "web server of client 42"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
