@@ -97,8 +97,8 @@ struct node_config {
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
-#define VPS_CONFIG_FORMAT 2
-#define NODE_CONFIG_FORMAT 2
+#define VPS_CONFIG_FORMAT 3
+#define NODE_CONFIG_FORMAT 3
 
 extern const struct conf_key vps_config_keys[];
 extern const size_t vps_config_keys_n;

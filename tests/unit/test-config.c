@@ -371,12 +371,12 @@ START_TEST(test_format_versions)
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=1\nMEMORY=1G\n", NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=\"2\"\n", NULL, err, sizeof(err)), 0);
 	/* a newer one is refused as such, whatever else it holds */
-	ck_assert_int_eq(conf_parse(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=3\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 3; this one reads up to 2)");
+	ck_assert_int_eq(conf_parse(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=4\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 4; this one reads up to 3)");
 	ck_assert_int_eq(conf_parse(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 2)");
-	ck_assert_int_eq(load("FORMAT_VERSION=3\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 3; this one reads up to 2)");
+	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 3)");
+	ck_assert_int_eq(load("FORMAT_VERSION=4\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 4; this one reads up to 3)");
 	/* bad versions */
 	ck_assert_int_eq(conf_parse(&vps_file, &c, "FORMAT_VERSION=0\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid FORMAT_VERSION '0'");
@@ -384,7 +384,7 @@ START_TEST(test_format_versions)
 	ck_assert_str_eq(err, "t.conf:2: duplicate key 'FORMAT_VERSION' (first on line 1)");
 	/* what this binary writes says its version */
 	ck_assert_int_eq(vps_config_format(&c, &text), 0);
-	ck_assert_ptr_nonnull(strstr(text, "\nFORMAT_VERSION=\"2\"\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nFORMAT_VERSION=\"3\"\n"));
 }
 END_TEST
 
