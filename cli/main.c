@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 		if (verbs[i].fn == cmd_archive_verb)
 			return cmd_archive_verb(&c, argc, argv);
 #endif
+		vps_cgroup_init_on_demand(); /* e.g. a state check of list or status */
 		r = verbs[i].cgroups ? vps_cgroup_init() : 0;
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",

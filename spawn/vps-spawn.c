@@ -115,23 +115,19 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, cons
 	return r;
 }
 
-/* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there): the host sends the
- * `tasks` files, which a user namespace's root could no longer open. */
-static void join_cgroups(int sock)
+/* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there), through the
+ * `tasks` files the host opened before the clone, which a user namespace's root could no
+ * longer open; once the host limited the group. */
+static void join_cgroups(struct vps_spawn *s, int sock)
 {
-	int fds[VPS_CGROUP_HIER_MAX];
-	size_t n;
-	int r = fds_recv(sock, fds, ELEMENTSOF(fds), &n);
+	int r = vps_cgroup_join_tasks(s->cgsp.join_fds, s->cgsp.n_join);
 
-	if (r < 0)
-		child_fail(sock, r, "receive the VPS cgroup");
-	r = vps_cgroup_join_tasks(fds, n);
-	vps_cgroup_close_tasks(fds, &n);
+	vps_cgroup_spawn_done(&s->cgsp);
 	if (r < 0)
 		child_fail(sock, r, "join the VPS cgroup");
 }
 
-/* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
+/* #2..#3: the root filesystem, pivoted and hardened, while the host limits the cgroup and plumbs
  * the network. */
 static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
 {
@@ -198,7 +194,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	int r, rootfd = -EBADF;
 
 	reset_signals();
-	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
+	/* #1 tell the host we exist; it writes the id maps, limits the cgroup, plumbs the network */
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
 		_exit(1);
@@ -210,11 +206,11 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
 	if (r < 0)
 		child_fail(sock, r, "sync with the host");
-	join_cgroups(sock);
+	join_cgroups(s, sock);
 	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
+	r = s->cgsp.own_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
 	if (r < 0)
 		child_fail(sock, r, what);
 	r = setup_console(s->console_fd);
@@ -287,11 +283,9 @@ static int child_reason(struct vps_spawn *s, int sock, int r)
 }
 
 /* #1..#4, host side: the maps first (#2), so that init makes its root filesystem (#3) while
- * the host makes the cgroup and plumbs the network; then #4 with the cgroup's fds. */
+ * the host limits the cgroup and plumbs the network; then #4. */
 static int host_side(struct vps_spawn *s, int sock)
 {
-	int fds[VPS_CGROUP_HIER_MAX];
-	size_t n = 0;
 	int r;
 
 	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
@@ -307,12 +301,9 @@ static int host_side(struct vps_spawn *s, int sock)
 	closep(&s->lower_fd);
 	closep(&s->disk_fd);
 	if (r == 0)
-		r = vps_spawn_host_rest(s, fds, &n);
+		r = vps_spawn_host_rest(s);
 	if (r == 0)
 		r = vps_sync_send(sock, VPS_SYNC_HOST_DONE, 0, NULL);
-	if (r == 0)
-		r = fds_send(sock, fds, n);
-	vps_cgroup_close_tasks(fds, &n);
 	return r;
 }
 
@@ -333,12 +324,12 @@ int vps_spawn_init(struct vps_spawn *s)
 	if (r < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		closep(&s->born_cgroup_fd);
+		vps_cgroup_spawn_done(&s->cgsp);
 		return log_debug_errno(-errno, "socketpair: %m");
 	}
 	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 				CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
-			s->born_cgroup_fd, &pidfd, &s->in_cgroup);
+			s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
 	if (pid == 0) {
 		close(sp[0]);
 		child_main(s, sp[1], guard_fd);
@@ -350,7 +341,7 @@ int vps_spawn_init(struct vps_spawn *s)
 		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
 			 strerror(-r));
 		close(sp[0]);
-		closep(&s->born_cgroup_fd);
+		vps_cgroup_spawn_done(&s->cgsp);
 		return r;
 	}
 	s->pid = pid;
@@ -358,7 +349,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	r = host_side(s, sp[0]);
 	if (r < 0)
 		r = child_reason(s, sp[0], r);
-	closep(&s->born_cgroup_fd);
+	vps_cgroup_spawn_done(&s->cgsp);
 	/* #6 */
 	if (r == 0)
 		r = wait_exec(s, sp[0]);
