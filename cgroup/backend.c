@@ -168,6 +168,7 @@ static const struct cg_ops ops[_CG_KIND_MAX] = {
         },
         [CG_KIND_V2] = {
                 .backend = VPS_CGROUP_V2,
+                .born_in_group = true,
                 .open_clone = v2_open_clone,
                 .open_join = v2_open_join,
                 .restrict_devices = v2_restrict_devices,
@@ -183,9 +184,17 @@ const struct cg_ops *cg_ops_of(enum cg_kind k)
 	return k >= 0 && k < _CG_KIND_MAX ? &ops[k] : NULL;
 }
 
-/* The group is made here on every backend, before the clone: v2 clones init into it, and a
- * group that is only made (the mkdirs; its quota comes with vps_cgroup_spawn_limit while init
- * makes its root filesystem) costs little on v1 too. */
+/* The one place the spawn makes the group, on every backend (see born_in_group). */
+static int spawn_make(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
+                      struct vps_cgroup_error *err)
+{
+	int r = cg_group_make(cg, err);
+
+	if (r == 0)
+		sp->make = false;
+	return r;
+}
+
 int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create,
                              long long owner, struct vps_cgroup_spawn *sp,
                              struct vps_cgroup_error *err)
@@ -194,17 +203,16 @@ int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *crea
 
 	*sp = (struct vps_cgroup_spawn)VPS_CGROUP_SPAWN_INIT;
 	err->message[0] = '\0';
-	if (create) {
-		r = cg_group_make(cg, err);
+	sp->limits = create;
+	sp->make = create != NULL;
+	if (sp->make && cg->ops->born_in_group) {
+		r = spawn_make(cg, sp, err);
 		if (r < 0)
 			return r;
-		sp->limits = create;
 	}
 	r = cg->ops->open_clone(cg, create != NULL, owner, &sp->clone_fd, &sp->own_tree);
-	if (r == 0)
-		r = cg->ops->open_join(cg, sp->join_fds, &sp->n_join);
 	if (r < 0) {
-		cg_error_set(err, "Failed to open the VPS cgroup: %s", strerror(-r));
+		cg_error_set(err, "cannot open it: %s", strerror(-r));
 		vps_cgroup_spawn_done(sp);
 	}
 	return r;
@@ -241,8 +249,16 @@ int vps_cgroup_spawn_attach(struct vps_cgroup_spawn *sp, pid_t pid)
 int vps_cgroup_spawn_limit(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
                            struct vps_cgroup_error *err)
 {
+	int r = 0;
+
 	err->message[0] = '\0';
-	return sp->limits ? cg_group_apply(cg, sp->limits, err) : 0;
+	if (sp->make)
+		r = spawn_make(cg, sp, err);
+	if (r == 0 && sp->limits)
+		r = cg_group_apply(cg, sp->limits, err);
+	if (r == 0)
+		r = cg->ops->open_join(cg, sp->join_fds, &sp->n_join);
+	return r;
 }
 
 void vps_cgroup_spawn_done(struct vps_cgroup_spawn *sp)

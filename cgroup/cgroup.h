@@ -121,11 +121,12 @@ bool vps_cgroup_exists(struct vps_cgroup *cg);
 /* A process on its way into a VPS (its init, or exec's child) and the groups it joins, the
  * same calls on every backend:
  *   vps_cgroup_spawn_prepare[_join]()  before the clone: clone_fd for clone3's
- *                                      CLONE_INTO_CGROUP (-EBADF: none), join_fds
+ *                                      CLONE_INTO_CGROUP (-EBADF: none); _join: join_fds
  *   vps_cgroup_spawn_attach()          host side, once the child exists, where the kernel
  *                                      had no CLONE_INTO_CGROUP
  *   vps_cgroup_spawn_limit(), vps_cgroup_restrict_devices()
- *                                      host side, while init makes its root filesystem
+ *                                      host side, while init makes its root filesystem:
+ *                                      join_fds
  *   vps_cgroup_join_tasks(join_fds)    the child, before it unshares its cgroup namespace
  *   vps_cgroup_spawn_done()            closes the fds */
 struct vps_cgroup_spawn {
@@ -140,12 +141,14 @@ struct vps_cgroup_spawn {
 	int join_fds[VPS_CGROUP_HIER_MAX];
 	size_t n_join;
 	const struct vps_quota *limits; /* for vps_cgroup_spawn_limit(): the group is new */
+	bool make;                      /* ... and vps_cgroup_spawn_limit() makes it */
 };
 #define VPS_CGROUP_SPAWN_INIT {.clone_fd = -EBADF}
-/* Before the clone of a VPS's init. With create (the first boot) the group is made here, on
- * every backend, empty and without limits until vps_cgroup_spawn_limit(); without, it exists
- * (a reboot keeps it). owner >= 0: a user-namespace VPS's root on the host, to whom the VPS's
- * own cgroup2 tree is delegated. On error err says what failed. */
+/* Before the clone of a VPS's init. create (the first boot): the group is to be made, by one
+ * function on every backend, here where init is born in it (v2), else in
+ * vps_cgroup_spawn_limit() while init makes its root filesystem; without, it exists (a reboot
+ * keeps it). owner >= 0: a user-namespace VPS's root on the host, to whom the VPS's own cgroup2
+ * tree is delegated. On error err says what failed. */
 int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create,
 			     long long owner, struct vps_cgroup_spawn *sp,
 			     struct vps_cgroup_error *err);
@@ -153,8 +156,9 @@ int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *crea
 int vps_cgroup_spawn_prepare_join(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp);
 /* Moves pid (0: the caller) into clone_fd's group unless the clone did. */
 int vps_cgroup_spawn_attach(struct vps_cgroup_spawn *sp, pid_t pid);
-/* The quota of a group prepare made, while the child makes its root filesystem: nothing of
- * the VPS runs before the host releases it. A no-op for an existing group. */
+/* While the child makes its root filesystem: makes the group if prepare left that here, sets
+ * the quota of a new one (nothing of the VPS runs before the host releases it), and opens
+ * join_fds for the child. */
 int vps_cgroup_spawn_limit(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
 			   struct vps_cgroup_error *err);
 void vps_cgroup_spawn_done(struct vps_cgroup_spawn *sp);

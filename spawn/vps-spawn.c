@@ -115,19 +115,23 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, cons
 	return r;
 }
 
-/* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there), through the
- * `tasks` files the host opened before the clone, which a user namespace's root could no
- * longer open; once the host limited the group. */
-static void join_cgroups(struct vps_spawn *s, int sock)
+/* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there): the host sends the
+ * `tasks` files, which a user namespace's root could no longer open. */
+static void join_cgroups(int sock)
 {
-	int r = vps_cgroup_join_tasks(s->cgsp.join_fds, s->cgsp.n_join);
+	int fds[VPS_CGROUP_HIER_MAX];
+	size_t n;
+	int r = fds_recv(sock, fds, ELEMENTSOF(fds), &n);
 
-	vps_cgroup_spawn_done(&s->cgsp);
+	if (r < 0)
+		child_fail(sock, r, "receive the VPS cgroup");
+	r = vps_cgroup_join_tasks(fds, n);
+	vps_cgroup_close_tasks(fds, &n);
 	if (r < 0)
 		child_fail(sock, r, "join the VPS cgroup");
 }
 
-/* #2..#3: the root filesystem, pivoted and hardened, while the host limits the cgroup and plumbs
+/* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
  * the network. */
 static int make_root(struct vps_spawn *s, int sock, int *rootfd, const char **what)
 {
@@ -194,7 +198,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	int r, rootfd = -EBADF;
 
 	reset_signals();
-	/* #1 tell the host we exist; it writes the id maps, limits the cgroup, plumbs the network */
+	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
 		_exit(1);
@@ -206,7 +210,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, err, sizeof(err));
 	if (r < 0)
 		child_fail(sock, r, "sync with the host");
-	join_cgroups(s, sock);
+	join_cgroups(sock);
 	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
@@ -283,7 +287,7 @@ static int child_reason(struct vps_spawn *s, int sock, int r)
 }
 
 /* #1..#4, host side: the maps first (#2), so that init makes its root filesystem (#3) while
- * the host limits the cgroup and plumbs the network; then #4. */
+ * the host makes the cgroup and plumbs the network; then #4 with the cgroup's fds. */
 static int host_side(struct vps_spawn *s, int sock)
 {
 	int r;
@@ -304,6 +308,8 @@ static int host_side(struct vps_spawn *s, int sock)
 		r = vps_spawn_host_rest(s);
 	if (r == 0)
 		r = vps_sync_send(sock, VPS_SYNC_HOST_DONE, 0, NULL);
+	if (r == 0)
+		r = fds_send(sock, s->cgsp.join_fds, s->cgsp.n_join);
 	return r;
 }
 
