@@ -475,6 +475,30 @@ START_TEST(test_handover_refused)
 }
 END_TEST
 
+/* A handed-over host is used only where it names cgroup filesystems of its kind. */
+START_TEST(test_handover_host_checked)
+{
+	struct vps_cgroup_host h = {.kind = 0};
+
+	snprintf(h.mount[0], sizeof(h.mount[0]), "/tmp");
+	snprintf(h.mount[2], sizeof(h.mount[2]), "/tmp");
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	h.kind = 99;
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL); /* no cpu, no memory */
+	memset(h.mount[0], 'x', sizeof(h.mount[0])); /* no NUL */
+	h.mount[2][0] = '/';
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	/* nothing was set: a handle cannot be made */
+	{
+		struct vps_cgroup *cg = NULL;
+
+		ck_assert_int_eq(vps_cgroup_new("/x", "y", &cg), -ENXIO);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -498,6 +522,7 @@ int main(void)
 	tcase_add_test(tc, test_cpuset_outside);
 	tcase_add_test(tc, test_handover_round_trip);
 	tcase_add_test(tc, test_handover_refused);
+	tcase_add_test(tc, test_handover_host_checked);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
