@@ -477,6 +477,7 @@ int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HAND
 	int r;
 
 	s.cfg = *a->cfg;
+	s.cgroup_made = true; /* by the boot before the handover */
 	s.spawn.pidfd = fds[VPS_HANDOVER_PIDFD];
 	snprintf(s.st.cgroup_parent, sizeof(s.st.cgroup_parent), "%s", a->node->cgroup_parent);
 	r = adopt(&s, fds);
