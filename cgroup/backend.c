@@ -109,7 +109,7 @@ static int v2_restrict_devices(const struct vps_cgroup *cg, pid_t pid)
 	return vps_devices_bpf_restrict(pid, cg->name);
 }
 
-static int v1_frozen(const struct vps_cgroup *cg, bool *ret)
+static int primary_frozen(const struct vps_cgroup *cg, bool *ret)
 {
 	return cg_primary_frozen(cg, ret);
 }
@@ -151,7 +151,7 @@ static const struct cg_ops ops[_CG_KIND_MAX] = {
                 .open_clone = v1_open_clone,
                 .open_join = v1_open_join,
                 .restrict_devices = v1_restrict_devices,
-                .frozen = v1_frozen,
+                .frozen = primary_frozen,
                 .thaw = cg_primary_thaw,
                 .remove = cg_group_remove,
                 .delegated_parent = no_delegation,
@@ -172,7 +172,7 @@ static const struct cg_ops ops[_CG_KIND_MAX] = {
                 .open_clone = v2_open_clone,
                 .open_join = v2_open_join,
                 .restrict_devices = v2_restrict_devices,
-                .frozen = v1_frozen,
+                .frozen = primary_frozen,
                 .thaw = cg_primary_thaw,
                 .remove = cg_group_remove,
                 .delegated_parent = cg_delegated_parent_v2,
