@@ -21,28 +21,16 @@
 
 #include "cg-internal.h"
 #include "cgroup-mount.h"
-#include "cgroup.h"
 #include "cleanup.h"
 #include "fileio.h"
 
 #define UNIFIED        "/sys/fs/cgroup/unified"
 #define TREE_LOCK_MS   10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
 
-static bool is_fs(const char *path, long magic)
-{
-	struct statfs sf;
-
-	return statfs(path, &sf) == 0 && sf.f_type == (typeof(sf.f_type))magic;
-}
-
-static bool hybrid_host(void)
-{
-	return !is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) && is_fs(UNIFIED, CGROUP2_SUPER_MAGIC);
-}
-
 /* UNIFIED/parent/name with parent checked like cgroup/ does ("" or "/a/b", no dot parts). */
-static int group_path(const char *parent, const char *name, char *buf, size_t len)
+static int group_path(const struct vps_cgroup *cg, char *buf, size_t len)
 {
+	const char *parent = cg->parent, *name = cg->name;
 	int n;
 
 	if ((parent[0] && parent[0] != '/') || strstr(parent, "/.") || strstr(parent, "//") ||
@@ -52,7 +40,7 @@ static int group_path(const char *parent, const char *name, char *buf, size_t le
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int vps_cgroup2_make(const char *parent, const char *name, long long owner, int *ret_fd)
+int cg_tree_make(const struct vps_cgroup *cg, long long owner, int *ret_fd)
 {
 	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
 						"cgroup.subtree_control"};
@@ -61,9 +49,7 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 	int r;
 
 	*ret_fd = -EBADF;
-	if (!hybrid_host())
-		return 0;
-	r = group_path(parent, name, path, sizeof(path));
+	r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
 	/* the parent may be removed by a sibling's stop until our group is in it */
@@ -89,31 +75,19 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 	return 0;
 }
 
-int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd)
+int cg_tree_open(const struct vps_cgroup *cg, int *ret_fd)
 {
 	char path[PATH_MAX];
 	int r;
 
 	*ret_fd = -EBADF;
-	if (!hybrid_host())
-		return 0;
-	r = group_path(parent, name, path, sizeof(path));
+	r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
 	*ret_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0)
 		return errno == ENOENT ? 0 : -errno; /* a VPS started before this existed */
 	return 0;
-}
-
-int vps_cgroup2_attach_fd(int fd, pid_t pid)
-{
-	char spid[32];
-
-	if (fd < 0)
-		return 0;
-	snprintf(spid, sizeof(spid), "%d", (int)pid);
-	return write_string_at(fd, "cgroup.procs", spid);
 }
 
 static int open_cgroup_dir(int rootfd, int flags)
@@ -200,14 +174,14 @@ static bool events_frozen(int fd)
 	return p && (p == text || p[-1] == '\n') && (p[8] == '\n' || p[8] == '\0');
 }
 
-int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret)
+int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *freeze = NULL;
 	int r;
 
 	*ret = false;
-	r = vps_cgroup2_open(parent, name, &fd);
+	r = cg_tree_open(cg, &fd);
 	if (r < 0 || fd < 0)
 		return r;
 	*ret = events_frozen(fd) ||
@@ -215,26 +189,24 @@ int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret)
 	return 0;
 }
 
-int vps_cgroup2_thaw(const char *parent, const char *name)
+int cg_tree_thaw(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	r = vps_cgroup2_open(parent, name, &fd);
+	r = cg_tree_open(cg, &fd);
 	if (r < 0 || fd < 0)
 		return r;
 	return write_string_at(fd, "cgroup.freeze", "0");
 }
 
-int vps_cgroup2_remove(const char *parent, const char *name)
+int cg_tree_remove(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int pfd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX], *slash;
 	int r;
 
-	if (!hybrid_host())
-		return 0;
-	r = group_path(parent, name, path, sizeof(path));
+	r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
 	slash = strrchr(path, '/');

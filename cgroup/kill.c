@@ -154,7 +154,7 @@ static bool frozen_or_freezing(const struct vps_cgroup *cg, int fd)
 	return is_frozen(cg, fd) || (cg_read_u64(fd, "cgroup.freeze", &v) == 0 && v == 1);
 }
 
-int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret)
+int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 
@@ -168,7 +168,7 @@ int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret)
 	return 0;
 }
 
-int vps_cgroup_thaw(struct vps_cgroup *cg)
+int cg_primary_thaw(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;

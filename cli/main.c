@@ -103,6 +103,7 @@ int main(int argc, char **argv)
 			continue;
 		c.verb = verbs[i].name;
 		c.argv0 = argv;
+		vps_cgroup_init_on_demand(); /* e.g. a state check of list or status */
 		r = verbs[i].cgroups ? vps_cgroup_init() : 0;
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",

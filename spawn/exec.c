@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "exec.h"
 #include "exec-prep.h"
@@ -42,8 +41,7 @@ struct exec_ctx {
 	const char *name;
 	struct vps_cgroup *cg;
 	int init_fd;
-	int born_cgroup_fd; /* the cgroup2 group we clone into, or -1 (vps-clone.h) */
-	bool in_cgroup;
+	struct vps_cgroup_spawn cgsp; /* the groups the child joins (cgroup.h) */
 	int pty_sock; /* child's end for passing the pty master, or -1 */
 	int guard_fd; /* vps-execve, read-only (execve-guard.h) */
 	int started_fd; /* the child's end of a close-on-exec pipe: EOF once it exec'd */
@@ -73,24 +71,21 @@ static _noreturn_ void child_fail(const struct exec_ctx *c, const char *what, in
 	_exit(code);
 }
 
-/* Born in the VPS's cgroup2 group where there is one (vps-clone.h); on v1 we move ourselves
- * into the rest (single-threaded: no grace period to wait for). */
-static int join_cgroups(const struct exec_ctx *c)
+/* Born in the VPS's cgroup2 group where there is one (vps-clone.h), else moved there now; on
+ * v1 we move ourselves into the rest (single-threaded: no grace period to wait for). */
+static int join_cgroups(struct exec_ctx *c)
 {
-	if (!c->in_cgroup) {
-		int r = vps_cgroup2_attach_fd(c->born_cgroup_fd, 0);
+	int r = vps_cgroup_spawn_attach(&c->cgsp, 0);
 
-		if (r < 0)
-			return r;
-	}
-	return vps_cgroup_backend() == VPS_CGROUP_V2 ? 0 : vps_cgroup_attach(c->cg, 0);
+	return r < 0 ? r : vps_cgroup_join_tasks(c->cgsp.join_fds, c->cgsp.n_join);
 }
 
 /* Runs in the VPS's pid namespace (we were cloned after joining it), host mounts until setns. */
-static _noreturn_ void exec_child(const struct exec_ctx *c)
+static _noreturn_ void exec_child(struct exec_ctx *c)
 {
-	const int keep[] = {c->init_fd, c->born_cgroup_fd, c->pty_sock, c->guard_fd,
-			    c->started_fd};
+	int keep[5 + VPS_CGROUP_HIER_MAX] = {c->init_fd, c->pty_sock, c->guard_fd, c->started_fd,
+					     c->cgsp.clone_fd};
+	size_t n_keep = 5;
 	const char *step;
 	int r;
 
@@ -100,15 +95,18 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		child_fail(c, "mark the process undumpable", 126);
 	/* None of the caller's fds goes any further: its terminal, files or sockets would be
 	 * the tenant's to read once we are inside. */
+	for (size_t i = 0; i < c->cgsp.n_join; i++)
+		keep[n_keep++] = c->cgsp.join_fds[i];
 	r = exec_pipes_child(&c->pipes);
 	if (r == 0)
-		r = close_all_but(keep, ELEMENTSOF(keep));
+		r = close_all_but(keep, n_keep);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, "replace the caller's fds", 126);
 	}
 	/* Until it is in the VPS nothing of CMD ran: not joined at all is 1 (vpsctl(8)). */
 	r = join_cgroups(c);
+	vps_cgroup_spawn_done(&c->cgsp);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, "join the VPS cgroup", EXIT_FAILURE);
@@ -176,10 +174,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	r = vps_cgroup_new(c->cgroup_parent, cfg->name, &c->cg);
 	if (r < 0)
 		return r;
-	if (vps_cgroup_backend() == VPS_CGROUP_V2)
-		r = c->born_cgroup_fd = vps_cgroup_open_v2(c->cg);
-	else
-		r = vps_cgroup2_open(c->cgroup_parent, cfg->name, &c->born_cgroup_fd);
+	r = vps_cgroup_spawn_prepare_join(c->cg, &c->cgsp);
 	if (r < 0) {
 		snprintf(err, errlen, "Failed to open the VPS cgroup: %s", strerror(-r));
 		return r;
@@ -250,10 +245,10 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	     char *err, size_t errlen)
 {
 	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .paths = p, .init_fd = -EBADF,
-			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
+			     .cgsp = VPS_CGROUP_SPAWN_INIT, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
 			     .pipes = {-1, -1, -1, {-1, -1, -1}}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
+	_cleanup_close_ int init_fd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
 	_cleanup_close_ int start_fd = -EBADF;
 	int sp[2] = {-1, -1}, started[2], r;
 	pid_t pid;
@@ -263,9 +258,10 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	r = join_pid_ns(p, cfg, node, &c, err, errlen);
 	cg = c.cg;
 	init_fd = c.init_fd;
-	cgfd = c.born_cgroup_fd;
-	if (r < 0)
+	if (r < 0) {
+		vps_cgroup_spawn_done(&c.cgsp);
 		return r;
+	}
 	guard_fd = c.guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0) {
 		snprintf(err, errlen, "Failed to open vps-execve: %s", strerror(-guard_fd));
@@ -286,13 +282,14 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	}
 	start_fd = started[0];
 	c.started_fd = started[1];
-	pid = vps_clone(0, c.born_cgroup_fd, NULL, &c.in_cgroup);
+	pid = vps_clone(0, c.cgsp.clone_fd, NULL, &c.cgsp.in_cgroup);
 	if (pid == 0) {
 		closep(&sock);
 		closep(&start_fd);
 		exec_child(&c);
 	}
 	r = pid < 0 ? -errno : 0;
+	vps_cgroup_spawn_done(&c.cgsp);
 	closep(&c.pty_sock);
 	closep(&c.started_fd);
 	for (int i = 0; i < 3; i++)

@@ -209,7 +209,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
+	r = s->cgsp.own_tree ? vps_cgroup2_mount(rootfd, &what) : 0;
 	if (r < 0)
 		child_fail(sock, r, what);
 	r = setup_console(s->console_fd);
@@ -282,8 +282,6 @@ static int child_reason(struct vps_spawn *s, int sock, int r)
  * the host makes the cgroup and plumbs the network; then #4 with the cgroup's fds. */
 static int host_side(struct vps_spawn *s, int sock)
 {
-	int fds[VPS_CGROUP_HIER_MAX];
-	size_t n = 0;
 	int r;
 
 	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, s->error,
@@ -299,12 +297,11 @@ static int host_side(struct vps_spawn *s, int sock)
 	closep(&s->lower_fd);
 	closep(&s->disk_fd);
 	if (r == 0)
-		r = vps_spawn_host_rest(s, fds, &n);
+		r = vps_spawn_host_rest(s);
 	if (r == 0)
 		r = vps_sync_send(sock, VPS_SYNC_HOST_DONE, 0, NULL);
 	if (r == 0)
-		r = fds_send(sock, fds, n);
-	vps_cgroup_close_tasks(fds, &n);
+		r = fds_send(sock, s->cgsp.join_fds, s->cgsp.n_join);
 	return r;
 }
 
@@ -328,12 +325,12 @@ int vps_spawn_init(struct vps_spawn *s)
 	if (r < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		closep(&s->born_cgroup_fd);
+		vps_cgroup_spawn_done(&s->cgsp);
 		return log_debug_errno(-errno, "socketpair: %m");
 	}
 	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 				CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
-			s->born_cgroup_fd, &pidfd, &s->in_cgroup);
+			s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
 	if (pid == 0) {
 		close(sp[0]);
 		child_main(s, sp[1], guard_fd);
@@ -345,7 +342,7 @@ int vps_spawn_init(struct vps_spawn *s)
 		snprintf(s->error, sizeof(s->error), "Failed to clone the VPS init: %s",
 			 strerror(-r));
 		close(sp[0]);
-		closep(&s->born_cgroup_fd);
+		vps_cgroup_spawn_done(&s->cgsp);
 		return r;
 	}
 	s->pid = pid;
@@ -353,7 +350,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	r = host_side(s, sp[0]);
 	if (r < 0)
 		r = child_reason(s, sp[0], r);
-	closep(&s->born_cgroup_fd);
+	vps_cgroup_spawn_done(&s->cgsp);
 	/* #6 */
 	if (r == 0)
 		r = wait_exec(s, sp[0]);

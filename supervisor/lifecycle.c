@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "frozen.h"
@@ -169,7 +168,6 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
-	(void)vps_cgroup2_remove(parent, name);
 	vps_net_teardown(p, node, name);
 	return vps_state_remove(p, name);
 }

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "console.h"
 #include "fileio.h"
@@ -39,7 +38,7 @@ struct sup {
 	/* init's network namespace, held so that its veth outlives init until its traffic is
 	 * counted (vps_net_release, at the next boot's plumb or at teardown) */
 	int netns;
-	bool cgroup_pending; /* the first boot makes the cgroup */
+	bool cgroup_made; /* by the first boot */
 	bool stop_requested;
 };
 
@@ -111,16 +110,15 @@ static int boot(struct sup *s, char *err, size_t errlen)
 		.cg = s->cg,
 		.pidfd = -EBADF,
 		.lower_fd = -EBADF,
-		.born_cgroup_fd = -EBADF,
 		.disk_fd = -EBADF,
-		.create_quota = s->cgroup_pending ? &s->cfg.quota : NULL,
+		.create_quota = s->cgroup_made ? NULL : &s->cfg.quota,
 	};
 	r = vps_spawn_init(&s->spawn);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", s->spawn.error);
 		return r;
 	}
-	s->cgroup_pending = false;
+	s->cgroup_made = true;
 	closep(&s->netns); /* the last boot's veth is counted and gone (vps_net_plumb) */
 	s->netns = vps_net_hold(s->spawn.pid);
 	r = proc_start_time(s->spawn.pid, &t);
@@ -141,7 +139,6 @@ static int boot(struct sup *s, char *err, size_t errlen)
 static int prepare(struct sup *s, char *err, size_t errlen)
 {
 	const struct vps_config *cfg = &s->cfg;
-	struct vps_cgroup_error cgerr = {{0}};
 	char run[PATH_MAX];
 	unsigned long long t;
 	int r;
@@ -169,14 +166,10 @@ static int prepare(struct sup *s, char *err, size_t errlen)
 	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
 		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
 			 s->a->node->cgroup_parent);
+	/* the group itself is made by the first boot (vps-spawn.h) */
 	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
-	/* v2: init is born in the group, so it is made now; v1: while init mounts (vps-spawn.h) */
-	s->cgroup_pending = r == 0 && vps_cgroup_backend() != VPS_CGROUP_V2;
-	if (r == 0 && !s->cgroup_pending)
-		r = vps_cgroup_create(s->cg, &cfg->quota, &cgerr);
 	if (r < 0) {
-		snprintf(err, errlen, "Failed to create the VPS cgroup: %s",
-			 cgerr.message[0] ? cgerr.message : strerror(-r));
+		snprintf(err, errlen, "Failed to create the VPS cgroup: %s", strerror(-r));
 		return r;
 	}
 	r = proc_start_time(getpid(), &t);
@@ -405,7 +398,6 @@ static void teardown(struct sup *s, const char *reason)
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
-		(void)vps_cgroup2_remove(s->st.cgroup_parent, s->cfg.name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {
@@ -430,6 +422,7 @@ static void supervise(struct sup *s)
 int vps_supervisor_run(struct vps_supervisor_args *a)
 {
 	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF, .netns = -EBADF};
+	struct vps_cgroup_host host;
 	char err[256] = "";
 	int r;
 
@@ -444,8 +437,8 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 		return r;
 	}
 	report(&s, 0, NULL);
-	if (a->handover) {
-		_cleanup_close_ int conf = vps_handover_config_fd(&s.cfg, a->node);
+	if (a->handover && vps_cgroup_host_get(&host) == 0) {
+		_cleanup_close_ int conf = vps_handover_config_fd(&s.cfg, a->node, &host);
 		const int fds[_VPS_HANDOVER_MAX] = {
 			[VPS_HANDOVER_PIDFD] = s.spawn.pidfd,
 			[VPS_HANDOVER_CONSOLE_MASTER] = s.console.master,
@@ -490,6 +483,7 @@ int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HAND
 	int r;
 
 	s.cfg = *a->cfg;
+	s.cgroup_made = true; /* by the boot before the handover */
 	s.spawn.pidfd = fds[VPS_HANDOVER_PIDFD];
 	snprintf(s.st.cgroup_parent, sizeof(s.st.cgroup_parent), "%s", a->node->cgroup_parent);
 	r = adopt(&s, fds);

@@ -472,15 +472,18 @@ START_TEST(test_handover_round_trip)
 {
 	struct vps_config cfg, got;
 	struct node_config node, got_node;
+	struct vps_cgroup_host host = {.kind = 1}, got_host;
 	int fd;
 
+	snprintf(host.mount[0], sizeof(host.mount[0]), "/sys/fs/cgroup/cpu,cpuacct");
 	handover_configs(&cfg, &node);
-	fd = vps_handover_config_fd(&cfg, &node);
+	fd = vps_handover_config_fd(&cfg, &node, &host);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), 0);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), 0);
 	ck_assert_mem_eq(&got, &cfg, sizeof(cfg));
 	ck_assert_mem_eq(&got_node, &node, sizeof(node));
+	ck_assert_mem_eq(&got_host, &host, sizeof(host));
 	/* sealed: nobody changes what the supervisor supervises with */
 	ck_assert_int_lt(pwrite(fd, "x", 1, 20), 0);
 	ck_assert_int_lt(ftruncate(fd, 4), 0);
@@ -493,11 +496,12 @@ START_TEST(test_handover_refused)
 {
 	struct vps_config cfg, got;
 	struct node_config node, got_node;
+	struct vps_cgroup_host host = {0}, got_host;
 	int fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING), good;
 	char buf[64];
 
 	handover_configs(&cfg, &node);
-	good = vps_handover_config_fd(&cfg, &node);
+	good = vps_handover_config_fd(&cfg, &node, &host);
 	ck_assert_int_ge(good, 0);
 	/* the same bytes, not sealed */
 	for (off_t off = 0;; off += 64) {
@@ -508,17 +512,41 @@ START_TEST(test_handover_refused)
 			break;
 		ck_assert_int_eq(pwrite(fd, buf, (size_t)n, off), n);
 	}
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	/* sealed, but one byte short */
 	ck_assert_int_eq(ftruncate(fd, lseek(fd, 0, SEEK_END) - 1), 0);
 	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
 					 F_SEAL_WRITE), 0);
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	close(fd);
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	close(fd);
 	close(good);
+}
+END_TEST
+
+/* A handed-over host is used only where it names cgroup filesystems of its kind. */
+START_TEST(test_handover_host_checked)
+{
+	struct vps_cgroup_host h = {.kind = 0};
+
+	snprintf(h.mount[0], sizeof(h.mount[0]), "/tmp");
+	snprintf(h.mount[2], sizeof(h.mount[2]), "/tmp");
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	h.kind = 99;
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL); /* no cpu, no memory */
+	memset(h.mount[0], 'x', sizeof(h.mount[0])); /* no NUL */
+	h.mount[2][0] = '/';
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	/* nothing was set: a handle cannot be made */
+	{
+		struct vps_cgroup *cg = NULL;
+
+		ck_assert_int_eq(vps_cgroup_new("/x", "y", &cg), -ENXIO);
+	}
 }
 END_TEST
 
@@ -547,6 +575,7 @@ int main(void)
 	tcase_add_test(tc, test_cpuset_outside);
 	tcase_add_test(tc, test_handover_round_trip);
 	tcase_add_test(tc, test_handover_refused);
+	tcase_add_test(tc, test_handover_host_checked);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
