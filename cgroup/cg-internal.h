@@ -111,9 +111,14 @@ bool cg_has_file(int dfd, const char *file);
 bool cg_word_in(const char *list, const char *word);
 /* Where controller c's hierarchy is mounted ("" if nowhere). */
 const char *cg_host_mount(enum cg_ctrl c);
+/* Whether the host is known (probed, or set from a handover). */
+bool cg_host_known(void);
+/* 0 once it is, probing now if vps_cgroup_init_on_demand() asked for that; else -ENXIO. */
+int cg_host_need(void);
+void cg_host_probe_with(int (*probe)(void));
 /* The pids in cgroup.procs of dfd and, recursively, of its child groups. */
 int cg_read_procs(int dfd, pid_t **ret, size_t *ret_n);
-/* rmdir of dfd/name and its child groups, depth first. */
+/* rmdir of dfd/name and its child groups, depth first (rmdir_tree_at), retried while busy. */
 int cg_rmdir_tree(int dfd, const char *name);
 uint64_t cg_now_ms(void);
 void cg_sleep_ms(unsigned ms);
@@ -126,10 +131,14 @@ struct cg_hier {
 
 struct vps_cgroup {
 	enum vps_cgroup_backend backend;
+	const struct cg_ops *ops;
 	char *parent; /* "" or "/a/b": inside each hierarchy */
 	char *name;
 	size_t n_hier;
 	struct cg_hier hier[_CG_CTRL_MAX];
+	/* per hierarchy: the trailing path components cg_group_make() created (the group is the
+	 * last), so that cg_group_unmake() removes exactly those */
+	unsigned n_created[_CG_CTRL_MAX];
 };
 
 /* Open fds of the group's directory per controller; -EBADF where not mounted. */
@@ -157,3 +166,60 @@ int cg_read_quota_dirs(const struct vps_cgroup *cg, const struct cg_dirs *d,
                        const struct cg_features *f, struct vps_quota *ret);
 int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const struct cg_plan *p,
                     unsigned shrink_timeout_ms, bool force, struct vps_error *err);
+
+/* Making a group in two steps (create.c): the directories, empty, then the settings and the
+ * quota, which a process may already be in (init, born in the group on v2). unmake removes what
+ * make created, in the same process. */
+int cg_group_make(struct vps_cgroup *cg, struct vps_error *err);
+int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q,
+                   struct vps_error *err);
+void cg_group_unmake(struct vps_cgroup *cg);
+/* The group in every hierarchy, and the parents it emptied. */
+int cg_group_remove(const struct vps_cgroup *cg);
+
+/* The freezer of the primary hierarchy (kill.c). */
+int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret);
+int cg_primary_thaw(const struct vps_cgroup *cg);
+
+/* A hybrid host's cgroup2 tree of a VPS, UNIFIED/PARENT/NAME (cgroup-mount.c): made (owned by
+ * owner >= 0) and opened, opened (-EBADF and 0 for a VPS started without one), frozen, thawed
+ * and removed with every group the VPS made in it. */
+int cg_tree_make(const struct vps_cgroup *cg, long long owner, int *ret_fd);
+int cg_tree_open(const struct vps_cgroup *cg, int *ret_fd);
+int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret);
+int cg_tree_thaw(const struct vps_cgroup *cg);
+int cg_tree_remove(const struct vps_cgroup *cg);
+
+/* The backends (backend.c): one table per kind of host, chosen once when the host is known. */
+enum cg_kind {
+	CG_KIND_V1,     /* v1 hierarchies only */
+	CG_KIND_HYBRID, /* v1 hierarchies, and a cgroup2 tree without controllers */
+	CG_KIND_V2,     /* the unified hierarchy */
+	_CG_KIND_MAX,
+	_CG_KIND_INVALID = -EINVAL,
+};
+
+struct cg_ops {
+	enum vps_cgroup_backend backend; /* the quota model's (plan.c) */
+	/* The child is cloned into the group, so the spawn makes it before the clone; else while
+	 * init makes its root filesystem, where it costs the start nothing (a v1 group's mkdirs
+	 * take 1 ms here, 5-10 ms just after a group beside it went). */
+	bool born_in_group;
+	/* Before the clone: the group the child is born in (*ret_fd, -EBADF for none) and whether
+	 * init mounts it as its own tree; make: the first boot, owner as for the spawn. */
+	int (*open_clone)(const struct vps_cgroup *cg, bool make, long long owner, int *ret_fd,
+	                  bool *ret_own_tree);
+	/* The files a child writes itself into (v1 tasks; none on v2). */
+	int (*open_join)(const struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n);
+	int (*restrict_devices)(const struct vps_cgroup *cg, pid_t pid);
+	int (*frozen)(const struct vps_cgroup *cg, bool *ret);
+	int (*thaw)(const struct vps_cgroup *cg);
+	int (*remove)(const struct vps_cgroup *cg);
+	/* v2 under a systemd unit with Delegate=yes (delegate.c); -ENOENT elsewhere. */
+	int (*delegated_parent)(char *ret, size_t len);
+};
+
+const struct cg_ops *cg_ops_of(enum cg_kind k);
+/* The host's, once it is known (cg_host_need). */
+const struct cg_ops *cg_host_ops(void);
+int cg_delegated_parent_v2(char *ret, size_t len);

@@ -202,34 +202,18 @@ int cg_read_procs(int dfd, pid_t **ret, size_t *ret_n)
 	return 0;
 }
 
-/* Child groups first: a cgroup directory can be removed only once it has none. The files in
- * it are not real files and go with it. */
+/* A group whose last task is exiting stays busy for a moment after its death. */
 int cg_rmdir_tree(int dfd, const char *name)
 {
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int fd;
+	uint64_t deadline = cg_now_ms() + 2000;
+	int r;
 
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		int r;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		r = cg_rmdir_tree(dirfd(d), de->d_name);
-		if (r < 0)
+	for (;;) {
+		r = rmdir_tree_at(dfd, name);
+		if (r != -EBUSY || cg_now_ms() >= deadline)
 			return r;
+		cg_sleep_ms(20);
 	}
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
 }
 
 uint64_t cg_now_ms(void)

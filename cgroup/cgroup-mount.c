@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,35 +17,20 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cg-internal.h"
 #include "cgroup-mount.h"
-#include "cgroup.h"
 #include "cleanup.h"
 #include "fileio.h"
 
 #define UNIFIED        "/sys/fs/cgroup/unified"
-#define MAX_DEPTH      32
 #define TREE_LOCK_MS   10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
-#define RMDIR_TRIES    50 /* x 20 ms: exiting tasks leave their group a moment after death */
-
-static bool is_fs(const char *path, long magic)
-{
-	struct statfs sf;
-
-	return statfs(path, &sf) == 0 && sf.f_type == (typeof(sf.f_type))magic;
-}
-
-static bool hybrid_host(void)
-{
-	return !is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) && is_fs(UNIFIED, CGROUP2_SUPER_MAGIC);
-}
 
 /* UNIFIED/parent/name with parent checked like cgroup/ does ("" or "/a/b", no dot parts). */
-static int group_path(const char *parent, const char *name, char *buf, size_t len)
+static int group_path(const struct vps_cgroup *cg, char *buf, size_t len)
 {
+	const char *parent = cg->parent, *name = cg->name;
 	int n;
 
 	if ((parent[0] && parent[0] != '/') || strstr(parent, "/.") || strstr(parent, "//") ||
@@ -56,7 +40,7 @@ static int group_path(const char *parent, const char *name, char *buf, size_t le
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int vps_cgroup2_make(const char *parent, const char *name, long long owner, int *ret_fd)
+int cg_tree_make(const struct vps_cgroup *cg, long long owner, int *ret_fd)
 {
 	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
 						"cgroup.subtree_control"};
@@ -65,9 +49,7 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 	int r;
 
 	*ret_fd = -EBADF;
-	if (!hybrid_host())
-		return 0;
-	r = group_path(parent, name, path, sizeof(path));
+	r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
 	/* the parent may be removed by a sibling's stop until our group is in it */
@@ -93,15 +75,13 @@ int vps_cgroup2_make(const char *parent, const char *name, long long owner, int 
 	return 0;
 }
 
-int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd)
+int cg_tree_open(const struct vps_cgroup *cg, int *ret_fd)
 {
 	char path[PATH_MAX];
 	int r;
 
 	*ret_fd = -EBADF;
-	if (!hybrid_host())
-		return 0;
-	r = group_path(parent, name, path, sizeof(path));
+	r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
 	*ret_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -110,26 +90,10 @@ int vps_cgroup2_open(const char *parent, const char *name, int *ret_fd)
 	return 0;
 }
 
-int vps_cgroup2_attach_fd(int fd, pid_t pid)
-{
-	char spid[32];
-
-	if (fd < 0)
-		return 0;
-	snprintf(spid, sizeof(spid), "%d", (int)pid);
-	return write_string_at(fd, "cgroup.procs", spid);
-}
-
 static int open_cgroup_dir(int rootfd, int flags)
 {
-	struct open_how how = {
-		.flags = (uint64_t)flags | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	/* Our fresh sysfs, not the VPS's files: still resolved without following anything. */
-	int fd = (int)syscall(SYS_openat2, rootfd, "sys/fs/cgroup", &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
+	return open_in_root(rootfd, "sys/fs/cgroup", flags | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS);
 }
 
 /* A read-only bind of dfd/name on itself. */
@@ -210,14 +174,14 @@ static bool events_frozen(int fd)
 	return p && (p == text || p[-1] == '\n') && (p[8] == '\n' || p[8] == '\0');
 }
 
-int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret)
+int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *freeze = NULL;
 	int r;
 
 	*ret = false;
-	r = vps_cgroup2_open(parent, name, &fd);
+	r = cg_tree_open(cg, &fd);
 	if (r < 0 || fd < 0)
 		return r;
 	*ret = events_frozen(fd) ||
@@ -225,66 +189,24 @@ int vps_cgroup2_frozen(const char *parent, const char *name, bool *ret)
 	return 0;
 }
 
-int vps_cgroup2_thaw(const char *parent, const char *name)
+int cg_tree_thaw(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	r = vps_cgroup2_open(parent, name, &fd);
+	r = cg_tree_open(cg, &fd);
 	if (r < 0 || fd < 0)
 		return r;
 	return write_string_at(fd, "cgroup.freeze", "0");
 }
 
-static int rmdir_retry(int dfd, const char *name)
-{
-	for (int i = 0;; i++) {
-		if (unlinkat(dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY || i + 1 >= RMDIR_TRIES)
-			return -errno;
-		(void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
-	}
-}
-
-/* Depth first: a cgroup directory goes only once it has no child groups. */
-static int remove_tree(int dfd, const char *name, unsigned depth)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int fd, r = 0;
-
-	if (depth > MAX_DEPTH)
-		return -ELOOP;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			int k = remove_tree(dirfd(d), de->d_name, depth + 1);
-
-			r = r < 0 ? r : k;
-		}
-	if (r < 0)
-		return r;
-	return rmdir_retry(dfd, name);
-}
-
-int vps_cgroup2_remove(const char *parent, const char *name)
+int cg_tree_remove(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int pfd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX], *slash;
 	int r;
 
-	if (!hybrid_host())
-		return 0;
-	r = group_path(parent, name, path, sizeof(path));
+	r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
 	slash = strrchr(path, '/');
@@ -292,7 +214,7 @@ int vps_cgroup2_remove(const char *parent, const char *name)
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	r = remove_tree(pfd, slash + 1, 0);
+	r = cg_rmdir_tree(pfd, slash + 1);
 	if (r < 0 || strcmp(path, UNIFIED) == 0)
 		return r;
 	/* The parent too once it is empty, like cgroup/ does on the other hierarchies; never the

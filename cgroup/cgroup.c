@@ -1,15 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The host probe and the group handle. The backend is chosen by controller, not by whether
- * a hierarchy exists: v2 when the unified hierarchy offers cpu and memory, else v1 with the
- * per-controller hierarchies libcgroup finds (hybrid hosts mount a cgroup2 tree that holds
- * little or nothing, e.g. only hugetlb).
+ * The host as probed (discover.c) or handed over, its backend table, and the group handle.
  */
 #include <errno.h>
-#include <link.h>
-#include <stdint.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,23 +12,17 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
-#include <libcgroup.h>
-
 #include "cg-internal.h"
 #include "log.h"
 
 _Static_assert(VPS_CGROUP_HIER_MAX >= _CG_CTRL_MAX, "a group spans at most one hierarchy per controller");
 
-#define MOUNT_PATH_MAX 256
-
-/* Written once by vps_cgroup_init and read-only afterwards: the host's mounts do not change
+/* Written once (vps_cgroup_host_set) and read-only afterwards: the host's mounts do not change
  * under a running vpsctl, and every handle copies what it needs. */
 static struct {
-	bool probed;
-	enum vps_cgroup_backend backend;
-	/* "" = not mounted. Mount points are short; a small stride keeps this one page in the
-	 * long-lived supervisor instead of eight. */
-	char mount[_CG_CTRL_MAX][MOUNT_PATH_MAX];
+	struct vps_cgroup_host h;
+	const struct cg_ops *ops;
+	int (*probe)(void); /* vps_cgroup_init_on_demand() */
 } host;
 
 static const char *const v1_names[_CG_CTRL_MAX] = {
@@ -76,112 +63,77 @@ static bool is_fs(const char *path, long magic)
 	return statfs(path, &sf) == 0 && sf.f_type == magic;
 }
 
-/* cgroup2 at /sys/fs/cgroup (unified host) or /sys/fs/cgroup/unified (hybrid host). */
-static bool probe_v2(void)
+/* Fail closed on a handover that does not describe this host: a NUL-terminated absolute path
+ * to a filesystem of the kind's type, cpu and memory among them. */
+static bool host_is_valid(const struct vps_cgroup_host *h, enum cg_kind k)
 {
-	static const char *const paths[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+	long magic = k == CG_KIND_V2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
 
-	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-		_cleanup_close_ int fd = -EBADF;
-		_cleanup_free_ char *ctrls = NULL;
-
-		if (!is_fs(paths[i], CGROUP2_SUPER_MAGIC))
-			continue;
-		fd = open(paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || cg_read_string(fd, "cgroup.controllers", &ctrls) < 0)
-			continue;
-		log_debug("cgroup: %s offers '%s'", paths[i], ctrls);
-		if (!cg_word_in(ctrls, "cpu") || !cg_word_in(ctrls, "memory"))
-			continue;
-		for (int c = 0; c < _CG_CTRL_MAX; c++)
-			snprintf(host.mount[c], MOUNT_PATH_MAX, "%s", paths[i]);
-		return true;
-	}
-	return false;
-}
-
-/* libcgroup keeps ~2.4 MB of static tables; cgroup_init() dirties about 0.8 MB of them.
- * We use it only to find the mounts, so hand those pages back: in a supervisor that lives
- * as long as its VPS they would otherwise be most of its memory. libcgroup is never called
- * again in this process (its tables now read as "not initialized"). */
-static int release_bss(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-
-	if (!info->dlpi_name || !strstr(info->dlpi_name, "/libcgroup.so"))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start, end;
-
-		if (ph->p_type != PT_LOAD || ph->p_memsz <= ph->p_filesz)
-			continue;
-		start = info->dlpi_addr + ph->p_vaddr + ph->p_filesz;
-		end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-		start = (start + page - 1) & ~(page - 1);
-		end &= ~(page - 1);
-		if (end > start)
-			(void)madvise((void *)start, end - start, MADV_DONTNEED);
-	}
-	return 1;
-}
-
-static int probe_v1(void)
-{
-	int r;
-
-	r = cgroup_init();
-	if (r != 0)
-		return cg_libcgroup_to_errno(r, cgroup_get_last_errno());
+	if (!h->mount[CG_CPU][0] || !h->mount[CG_MEMORY][0])
+		return false;
 	for (int c = 0; c < _CG_CTRL_MAX; c++) {
-		_cleanup_free_ char *m = NULL;
+		const char *m = h->mount[c];
 
-		r = cgroup_get_subsys_mount_point(v1_names[c], &m);
-		if (r != 0) {
-			log_debug_errno(cg_libcgroup_to_errno(r, cgroup_get_last_errno()),
-			                "cgroup: no v1 hierarchy for %s: %m", v1_names[c]);
-			continue;
-		}
-		/* a controller bound to the cgroup2 tree is no use to the v1 backend */
-		if (!is_fs(m, CGROUP_SUPER_MAGIC) || strlen(m) >= MOUNT_PATH_MAX)
-			continue;
-		snprintf(host.mount[c], MOUNT_PATH_MAX, "%s", m);
-		log_debug("cgroup: v1 %s at %s", v1_names[c], m);
+		if (!memchr(m, '\0', sizeof(h->mount[c])))
+			return false;
+		if (m[0] && (m[0] != '/' || !is_fs(m, magic)))
+			return false;
 	}
-	(void)dl_iterate_phdr(release_bss, NULL);
-	if (!host.mount[CG_CPU][0] || !host.mount[CG_MEMORY][0])
-		return -EOPNOTSUPP;
+	return true;
+}
+
+int vps_cgroup_host_set(const struct vps_cgroup_host *h)
+{
+	const struct cg_ops *ops = h->kind < _CG_KIND_MAX ? cg_ops_of(h->kind) : NULL;
+
+	if (!ops || !host_is_valid(h, h->kind))
+		return -EINVAL;
+	host.h = *h;
+	host.ops = ops;
 	return 0;
 }
 
-int vps_cgroup_init(void)
+int vps_cgroup_host_get(struct vps_cgroup_host *ret)
 {
-	int r;
+	int r = cg_host_need();
 
-	if (host.probed)
-		return 0;
-	memset(&host, 0, sizeof(host));
-	if (probe_v2()) {
-		host.backend = VPS_CGROUP_V2;
-	} else {
-		r = probe_v1();
-		if (r < 0)
-			return r;
-		host.backend = VPS_CGROUP_V1;
-	}
-	host.probed = true;
+	if (r < 0)
+		return r;
+	*ret = host.h;
 	return 0;
+}
+
+const struct cg_ops *cg_host_ops(void)
+{
+	return host.ops;
+}
+
+bool cg_host_known(void)
+{
+	return host.ops != NULL;
+}
+
+void cg_host_probe_with(int (*probe)(void))
+{
+	host.probe = probe;
+}
+
+int cg_host_need(void)
+{
+	if (host.ops)
+		return 0;
+	return host.probe ? host.probe() : -ENXIO;
 }
 
 const char *cg_host_mount(enum cg_ctrl c)
 {
-	return host.mount[c];
+	return host.h.mount[c];
 }
 
 enum vps_cgroup_backend vps_cgroup_backend(void)
 {
-	(void)vps_cgroup_init(); /* probes once; on failure nothing can make a group anyway */
-	return host.backend;
+	(void)cg_host_need(); /* on failure nothing can make a group anyway */
+	return host.ops ? host.ops->backend : VPS_CGROUP_V1;
 }
 
 /* "" or "/a/b": absolute, no empty, "." or ".." component; a trailing "/" is dropped. */
@@ -230,20 +182,21 @@ int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret
 
 	if (!group_name_is_valid(name))
 		return -EINVAL;
-	r = vps_cgroup_init();
+	r = cg_host_need();
 	if (r < 0)
 		return r;
 	cg = calloc(1, sizeof(*cg));
 	if (!cg)
 		return -ENOMEM;
-	cg->backend = host.backend;
+	cg->ops = host.ops;
+	cg->backend = host.ops->backend;
 	r = normalize_parent(parent, &cg->parent);
 	cg->name = strdup(name);
 	if (r == 0 && !cg->name)
 		r = -ENOMEM;
 	for (int c = 0; r == 0 && c < _CG_CTRL_MAX; c++)
-		if (host.mount[c][0])
-			add_hier(cg, c, host.mount[c]);
+		if (host.h.mount[c][0])
+			add_hier(cg, c, host.h.mount[c]);
 	for (size_t i = 0; r == 0 && i < cg->n_hier; i++)
 		if (!cg->hier[i].mount)
 			r = -ENOMEM;
@@ -383,62 +336,6 @@ bool vps_cgroup_exists(struct vps_cgroup *cg)
 	return access(path, F_OK) == 0;
 }
 
-/* Writing "0" moves the writer itself, which also holds across pid namespaces. */
-int vps_cgroup_open_v2(struct vps_cgroup *cg)
-{
-	char path[PATH_MAX];
-	int r, fd;
-
-	if (cg->backend != VPS_CGROUP_V2 || cg->n_hier != 1)
-		return -EOPNOTSUPP;
-	r = cg_group_path(cg, &cg->hier[0], false, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-int vps_cgroup_open_devices(struct vps_cgroup *cg)
-{
-	const struct cg_hier *h = cg->backend == VPS_CGROUP_V1 ? cg_hier_of(cg, CG_DEVICES) : NULL;
-	char path[PATH_MAX];
-	int r, fd;
-
-	if (!h)
-		return -EOPNOTSUPP;
-	r = cg_group_path(cg, h, false, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
-}
-
-int vps_cgroup_open_tasks(struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n)
-{
-	*ret_n = 0;
-	if (cg->backend != VPS_CGROUP_V1)
-		return 0;
-	for (size_t i = 0; i < cg->n_hier; i++) {
-		char path[PATH_MAX];
-		int r = cg_group_path(cg, &cg->hier[i], false, path, sizeof(path));
-
-		if (r == 0 && strlen(path) + sizeof("/tasks") > sizeof(path))
-			r = -ENAMETOOLONG;
-		if (r == 0) {
-			strcat(path, "/tasks");
-			fds[*ret_n] = open(path, O_WRONLY | O_CLOEXEC);
-			if (fds[*ret_n] < 0)
-				r = log_debug_errno(-errno, "cgroup: open %s: %m", path);
-		}
-		if (r < 0) {
-			vps_cgroup_close_tasks(fds, ret_n);
-			return r;
-		}
-		(*ret_n)++;
-	}
-	return 0;
-}
-
 int vps_cgroup_join_tasks(const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -463,7 +360,7 @@ int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid)
 	if (pid == 0 && cg->backend == VPS_CGROUP_V1) {
 		int fds[VPS_CGROUP_HIER_MAX];
 		size_t n;
-		int r = vps_cgroup_open_tasks(cg, fds, &n);
+		int r = cg->ops->open_join(cg, fds, &n);
 
 		if (r == 0)
 			r = vps_cgroup_join_tasks(fds, n);

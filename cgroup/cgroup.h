@@ -49,12 +49,31 @@ struct vps_cgroup_stats {
 
 enum vps_cgroup_backend { VPS_CGROUP_V1, VPS_CGROUP_V2, _VPS_CGROUP_BACKEND_MAX };
 
+/* The most hierarchies a group spans (v1: one per controller unless co-mounted). */
+#define VPS_CGROUP_HIER_MAX 8
+
 struct vps_cgroup;
 
-/* Once per process, from main (libcgroup's cgroup_init and the backend probe). */
+/* Once per process, from main: probes the host (libcgroup finds the v1 hierarchies) and picks
+ * the backend table, v2, v1 or hybrid (v1 controllers with a cgroup2 tree for the VPS's own
+ * view), for good. */
 int vps_cgroup_init(void);
+/* For commands that rarely touch cgroups (list, status): the probe runs at the first use. */
+void vps_cgroup_init_on_demand(void);
 enum vps_cgroup_backend vps_cgroup_backend(void);
 const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b);
+
+/* What the probe found, for a process that must not probe again: vps-supervisor gets it with
+ * the handed-over config and links no libcgroup (whose tables would be most of its memory). */
+#define VPS_CGROUP_MOUNT_MAX 256
+struct vps_cgroup_host {
+	uint32_t kind; /* the backend table (backend.c) */
+	char mount[VPS_CGROUP_HIER_MAX][VPS_CGROUP_MOUNT_MAX]; /* per controller; "" = none */
+};
+int vps_cgroup_host_get(struct vps_cgroup_host *ret);
+/* Instead of vps_cgroup_init(): checks that each mount is still a cgroup filesystem of the
+ * kind named; -EINVAL if not (nothing is set then). */
+int vps_cgroup_host_set(const struct vps_cgroup_host *h);
 
 /* The defaults a VPS gets when neither config nor flags say otherwise. */
 void vps_quota_init_default(struct vps_quota *q);
@@ -94,21 +113,54 @@ struct vps_cgroup *vps_cgroup_free(struct vps_cgroup *cg);
 int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
 		      struct vps_error *err);
 bool vps_cgroup_exists(struct vps_cgroup *cg);
-/* v2 only: an fd of the group's directory, for clone3's CLONE_INTO_CGROUP (a child born in
- * its cgroup: no migration, no wait for an RCU grace period). -EOPNOTSUPP on v1. */
-int vps_cgroup_open_v2(struct vps_cgroup *cg);
-/* v1: an O_PATH fd of the group in the devices hierarchy, for the device policy (devices.h);
- * -EOPNOTSUPP where there is none (v2, or no devices hierarchy). */
-int vps_cgroup_open_devices(struct vps_cgroup *cg);
-/* The most hierarchies a group spans (v1: one per controller unless co-mounted). */
-#define VPS_CGROUP_HIER_MAX 8
-/* v1: opens the group's `tasks` file in every hierarchy (*ret_n of them), so that a
- * single-threaded child, even one in a user namespace that can no longer open them, moves
- * itself with vps_cgroup_join_tasks(). A thread moving itself is the one migration the kernel
- * does without its global threadgroup lock, whose write side waits for an RCU grace period on
- * a quiet host (10-20 ms here); writing a pid to cgroup.procs takes it. v2: *ret_n = 0 (there
- * a child is born in its group: vps_cgroup_open_v2()). */
-int vps_cgroup_open_tasks(struct vps_cgroup *cg, int fds[VPS_CGROUP_HIER_MAX], size_t *ret_n);
+
+/* A process on its way into a VPS (its init, or exec's child) and the groups it joins, the
+ * same calls on every backend:
+ *   vps_cgroup_spawn_prepare[_join]()  before the clone: clone_fd for clone3's
+ *                                      CLONE_INTO_CGROUP (-EBADF: none); _join: join_fds
+ *   vps_cgroup_spawn_attach()          host side, once the child exists, where the kernel
+ *                                      had no CLONE_INTO_CGROUP
+ *   vps_cgroup_spawn_limit(), vps_cgroup_restrict_devices()
+ *                                      host side, while init makes its root filesystem:
+ *                                      join_fds
+ *   vps_cgroup_join_tasks(join_fds)    the child, before it unshares its cgroup namespace
+ *   vps_cgroup_spawn_done()            closes the fds */
+struct vps_cgroup_spawn {
+	int clone_fd;
+	bool in_cgroup; /* the caller's: the clone put the child into clone_fd's group */
+	bool own_tree;  /* init mounts that group as its /sys/fs/cgroup (vps_cgroup2_mount) */
+	/* The group's `tasks` files (v1), through which a single-threaded child, even one in a
+	 * user namespace that can no longer open them, moves itself: a thread moving itself is
+	 * the one migration the kernel does without its global threadgroup lock, whose write side
+	 * waits for an RCU grace period on a quiet host (10-20 ms here); writing a pid to
+	 * cgroup.procs takes it. None on v2, where the child is born in its group. */
+	int join_fds[VPS_CGROUP_HIER_MAX];
+	size_t n_join;
+	const struct vps_quota *limits; /* for vps_cgroup_spawn_limit(): the group is new */
+	bool make;                      /* ... and vps_cgroup_spawn_limit() makes it */
+};
+#define VPS_CGROUP_SPAWN_INIT {.clone_fd = -EBADF}
+/* Before the clone of a VPS's init. create (the first boot): the group is to be made, by one
+ * function on every backend, here where init is born in it (v2), else in
+ * vps_cgroup_spawn_limit() while init makes its root filesystem; without, it exists (a reboot
+ * keeps it). owner >= 0: a user-namespace VPS's root on the host, to whom the VPS's own cgroup2
+ * tree is delegated. On error err says what failed. */
+int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create,
+			     long long owner, struct vps_cgroup_spawn *sp,
+			     struct vps_error *err);
+/* Before the clone of a process joining a running VPS (vpsctl exec). */
+int vps_cgroup_spawn_prepare_join(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp);
+/* Moves pid (0: the caller) into clone_fd's group unless the clone did. */
+int vps_cgroup_spawn_attach(struct vps_cgroup_spawn *sp, pid_t pid);
+/* While the child makes its root filesystem: makes the group if prepare left that here, sets
+ * the quota of a new one (nothing of the VPS runs before the host releases it), and opens
+ * join_fds for the child. */
+int vps_cgroup_spawn_limit(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
+			   struct vps_error *err);
+void vps_cgroup_spawn_done(struct vps_cgroup_spawn *sp);
+/* The device policy (devices.h) on the group pid is in: v1 devices.allow, v2 an eBPF program;
+ * no devices hierarchy on v1 leaves the nodev mounts alone. */
+int vps_cgroup_restrict_devices(struct vps_cgroup *cg, pid_t pid);
 /* Moves the calling thread into the group of each fd. Async-signal-safe. */
 int vps_cgroup_join_tasks(const int *fds, size_t n);
 void vps_cgroup_close_tasks(int *fds, size_t *n);
@@ -126,6 +178,9 @@ int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 /* Reads back the limits the kernel holds (to compare with the config). */
 int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
+/* Only cpu_usage_usec, memory_current, memory_max and pids_current of those (the rest 0):
+ * what a node-wide list reads of every VPS. */
+int vps_cgroup_usage(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);
 /* Number of processes in the group (0 when it does not exist). */
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret);
 /* SIGKILLs every process (cgroup.kill, or freeze + kill + thaw) and waits up to timeout_ms
@@ -135,13 +190,19 @@ int vps_cgroup_kill(struct vps_cgroup *cg, unsigned timeout_ms);
  * v1-frozen task dies once thawed), while another process may be running vps_cgroup_kill()'s
  * freeze and thaw on it. */
 int vps_cgroup_kill_once(struct vps_cgroup *cg);
-/* Whether the group is frozen or being frozen (v2 cgroup.freeze, v1 freezer), by itself or an
- * ancestor; false where there is no freezer or no group. */
+/* Whether the group is frozen or being frozen (v2 cgroup.freeze, v1 freezer, a hybrid host's
+ * cgroup2 tree), by itself or an ancestor; false where there is no freezer or no group. */
 int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret);
-/* Thaws the group (frozen tasks take a SIGKILL only once thawed on v1); a missing group or
- * freezer is fine. */
+/* Freezes every task of the group (v1 freezer.state, v2 cgroup.freeze) and waits up to
+ * timeout_ms until the kernel says FROZEN; on failure the group is thawed again. -EOPNOTSUPP
+ * where there is no freezer, -ESRCH when the group does not exist, -ETIMEDOUT when a task
+ * held it off (one in uninterruptible sleep). */
+int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms);
+/* Thaws the group (frozen tasks take a SIGKILL only once thawed on v1), and a hybrid host's
+ * cgroup2 tree of it; a missing group or freezer is fine. */
 int vps_cgroup_thaw(struct vps_cgroup *cg);
-/* Removes the group, then the parent if it became empty; a missing group is fine. */
+/* Removes the group (on a hybrid host with the VPS's cgroup2 tree and every group the VPS made
+ * in it), then the parent if it became empty; a missing group is fine. */
 int vps_cgroup_remove(struct vps_cgroup *cg);
 /* The node-wide lock under which parent groups are made, seeded and removed: a stop removing
  * the parent it emptied must not do so while another VPS is being made in it. An flock on the

@@ -20,11 +20,6 @@
 /* The tree lock is held for a few mkdirs or rmdirs; waiting longer means something is wrong. */
 #define TREE_LOCK_MS 10000
 
-/* What one create did in one hierarchy, so a failure can undo exactly that. */
-struct made {
-	unsigned n_created; /* trailing path components we created (the group is the last) */
-};
-
 static const enum cg_ctrl v2_enable[] = {CG_CPU, CG_MEMORY, CG_PIDS, CG_IO, CG_CPUSET};
 
 /* v2: make the controllers available to children of dir (a group we created, or the root). */
@@ -103,7 +98,7 @@ static int make_component(const struct vps_cgroup *cg, const struct cg_hier *h, 
 }
 
 /* mkdir -p of parent/name below the mount, remembering how much of it is ours. */
-static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, struct made *m)
+static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, unsigned *n_created)
 {
 	_cleanup_free_ char *rel = NULL;
 	_cleanup_close_ int fd = -EBADF;
@@ -121,7 +116,7 @@ static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, stru
 
 		r = make_component(cg, h, fd, comp, ours, &created, &nfd);
 		if (created)
-			m->n_created++;
+			(*n_created)++;
 		if (r < 0)
 			return r;
 		close(fd);
@@ -133,14 +128,14 @@ static int make_group(const struct vps_cgroup *cg, const struct cg_hier *h, stru
 
 /* rmdir the group and the trailing parent components this create made, deepest first; the
  * parents only under the tree lock (locked), as another create may be making a group in them. */
-static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, const struct made *m,
+static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, unsigned n_created,
                          bool locked)
 {
 	char path[PATH_MAX];
 
 	if (cg_group_path(cg, h, false, path, sizeof(path)) < 0)
 		return;
-	for (unsigned i = 0; i < m->n_created && (i == 0 || locked); i++) {
+	for (unsigned i = 0; i < n_created && (i == 0 || locked); i++) {
 		char *slash = strrchr(path, '/');
 
 		if (rmdir(path) < 0)
@@ -189,8 +184,20 @@ static int setup_group(const struct vps_cgroup *cg, const struct cg_dirs *d)
 	return cg_write(d->fd[CG_MEMORY], "memory.high", "max");
 }
 
-static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
-                         struct vps_error *err)
+/* An empty group, a fresh one or one a VPS left (reused). */
+static int check_empty(const struct vps_cgroup *cg, struct vps_error *err)
+{
+	_cleanup_(cg_dirs_close) struct cg_dirs d;
+	int r;
+
+	r = cg_dirs_open(cg, &d);
+	if (r == 0)
+		r = check_unused(cg, &d, err);
+	return r;
+}
+
+int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q,
+                   struct vps_error *err)
 {
 	_cleanup_(cg_dirs_close) struct cg_dirs d;
 	struct cg_features f;
@@ -201,9 +208,7 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 	r = cg_dirs_open(cg, &d);
 	if (r < 0)
 		return r;
-	r = check_unused(cg, &d, err);
-	if (r == 0)
-		r = setup_group(cg, &d);
+	r = setup_group(cg, &d);
 	if (r == 0)
 		r = cg_features_probe(cg, &d, &f);
 	if (r == -EOPNOTSUPP && !vps_error_is_set(err))
@@ -222,52 +227,53 @@ static int apply_initial(const struct vps_cgroup *cg, const struct vps_quota *q,
 	return r;
 }
 
-int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
-                      struct vps_error *err)
+int cg_group_make(struct vps_cgroup *cg, struct vps_error *err)
 {
-	struct made made[_CG_CTRL_MAX] = {};
-	struct vps_error scratch;
 	_cleanup_close_ int lock = -EBADF;
-	size_t i;
 	int r = 0;
 
-	if (!err)
-		err = &scratch;
 	vps_error_clear(err);
+	memset(cg->n_created, 0, sizeof(cg->n_created));
 	/* Once the group exists, it keeps the parent: only the making needs the lock. */
 	lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
 	if (lock < 0) {
 		return vps_error_errno(err, lock, "failed to lock the cgroup tree");
 	}
-	for (i = 0; i < cg->n_hier && r == 0; i++) {
-		r = make_group(cg, &cg->hier[i], &made[i]);
+	for (size_t i = 0; i < cg->n_hier && r == 0; i++) {
+		r = make_group(cg, &cg->hier[i], &cg->n_created[i]);
 		if (r < 0)
 			vps_error_errno(err, r, "failed to create cgroup %s/%s in %s", cg->parent,
 			                cg->name, cg->hier[i].mount);
 	}
 	closep(&lock);
 	if (r == 0)
-		r = apply_initial(cg, q, err);
-	if (r < 0) {
-		lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
-		for (size_t j = 0; j < cg->n_hier; j++)
-			unmake_group(cg, &cg->hier[j], &made[j], lock >= 0);
-	}
+		r = check_empty(cg, err);
+	if (r < 0)
+		cg_group_unmake(cg);
 	return r;
 }
 
-/* A group whose last task is exiting may stay busy for a moment. */
-static int rmdir_retry(int pfd, const char *name)
+void cg_group_unmake(struct vps_cgroup *cg)
 {
-	uint64_t deadline = cg_now_ms() + 2000;
+	_cleanup_close_ int lock = vps_cgroup_tree_lock(TREE_LOCK_MS);
+
+	for (size_t i = 0; i < cg->n_hier; i++)
+		unmake_group(cg, &cg->hier[i], cg->n_created[i], lock >= 0);
+	memset(cg->n_created, 0, sizeof(cg->n_created));
+}
+
+int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
+                      struct vps_error *err)
+{
 	int r;
 
-	for (;;) {
-		r = cg_rmdir_tree(pfd, name);
-		if (r != -EBUSY || cg_now_ms() >= deadline)
-			return r;
-		cg_sleep_ms(20);
-	}
+	r = cg_group_make(cg, err);
+	if (r < 0)
+		return r;
+	r = cg_group_apply(cg, q, err);
+	if (r < 0)
+		cg_group_unmake(cg);
+	return r;
 }
 
 static int remove_in(const struct vps_cgroup *cg, const struct cg_hier *h)
@@ -282,7 +288,7 @@ static int remove_in(const struct vps_cgroup *cg, const struct cg_hier *h)
 	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return rmdir_retry(pfd, cg->name);
+	return cg_rmdir_tree(pfd, cg->name);
 }
 
 /* The parent goes when its last VPS does; another VPS in it, or being made in it (the tree
@@ -297,7 +303,7 @@ static void remove_parent_in(const struct vps_cgroup *cg, const struct cg_hier *
 		log_debug("cgroup: cannot remove %s, ignoring: %m", path);
 }
 
-int vps_cgroup_remove(struct vps_cgroup *cg)
+int cg_group_remove(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int lock = -EBADF;
 	int ret = 0;
@@ -324,7 +330,7 @@ int vps_cgroup_tree_lock(unsigned timeout_ms)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	r = vps_cgroup_init();
+	r = cg_host_need();
 	if (r < 0)
 		return r;
 	fd = open(cg_host_mount(CG_CPU), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

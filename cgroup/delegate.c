@@ -37,7 +37,7 @@ static int own_cgroup(char *buf, size_t len)
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
-int vps_cgroup_delegated_parent(char *ret, size_t len)
+int cg_delegated_parent_v2(char *ret, size_t len)
 {
 	static const char *const needed[] = {"cpu", "memory", "pids"};
 	static const char *const wanted[] = {"cpu", "memory", "pids", "io", "cpuset"};
@@ -46,7 +46,7 @@ int vps_cgroup_delegated_parent(char *ret, size_t len)
 	char own[PATH_MAX], path[PATH_MAX * 2];
 	int r;
 
-	if (vps_cgroup_backend() != VPS_CGROUP_V2 || !getenv("INVOCATION_ID"))
+	if (!getenv("INVOCATION_ID"))
 		return -ENOENT;
 	r = own_cgroup(own, sizeof(own));
 	if (r < 0)

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cgroup.h"
+#include "cleanup.h"
+#include "fileio.h"
 #include "frozen.h"
+#include "parse.h"
 
 int vps_frozen(const char *cgroup_parent, const char *name, bool *ret)
 {
@@ -12,21 +20,14 @@ int vps_frozen(const char *cgroup_parent, const char *name, bool *ret)
 
 	*ret = false;
 	r = vps_cgroup_new(cgroup_parent, name, &cg);
-	if (r == 0)
-		r = vps_cgroup_frozen(cg, ret);
-	if (r < 0 || *ret)
-		return r;
-	return vps_cgroup2_frozen(cgroup_parent, name, ret);
+	return r < 0 ? r : vps_cgroup_frozen(cg, ret);
 }
 
 int vps_thaw(const char *cgroup_parent, const char *name)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	int r, k;
+	int r;
 
 	r = vps_cgroup_new(cgroup_parent, name, &cg);
-	if (r == 0)
-		r = vps_cgroup_thaw(cg);
-	k = vps_cgroup2_thaw(cgroup_parent, name);
-	return r < 0 ? r : k;
+	return r < 0 ? r : vps_cgroup_thaw(cg);
 }

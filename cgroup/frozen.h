@@ -8,6 +8,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Whether any of those groups of NAME (under the cgroup parent it was started with) is frozen
  * or being frozen; false when it has no group. */

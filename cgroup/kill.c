@@ -28,7 +28,9 @@ static int open_primary(const struct vps_cgroup *cg)
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)
@@ -152,7 +154,7 @@ static bool frozen_or_freezing(const struct vps_cgroup *cg, int fd)
 	return is_frozen(cg, fd) || (cg_read_u64(fd, "cgroup.freeze", &v) == 0 && v == 1);
 }
 
-int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret)
+int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 
@@ -166,7 +168,7 @@ int vps_cgroup_frozen(struct vps_cgroup *cg, bool *ret)
 	return 0;
 }
 
-int vps_cgroup_thaw(struct vps_cgroup *cg)
+int cg_primary_thaw(const struct vps_cgroup *cg)
 {
 	_cleanup_close_ int fd = -EBADF;
 	int r;
@@ -178,6 +180,20 @@ int vps_cgroup_thaw(struct vps_cgroup *cg)
 		return fd;
 	r = set_frozen(cg, fd, false, 0);
 	return r == -EOPNOTSUPP ? 0 : r;
+}
+
+int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	fd = open_primary(cg);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESRCH : fd;
+	r = set_frozen(cg, fd, true, cg_now_ms() + timeout_ms);
+	if (r < 0 && r != -EOPNOTSUPP)
+		(void)set_frozen(cg, fd, false, 0); /* all or nothing: never left FREEZING */
+	return r;
 }
 
 int vps_cgroup_kill_once(struct vps_cgroup *cg)

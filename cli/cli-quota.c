@@ -97,8 +97,8 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 {
 	char names[_VPS_QUOTA_FIELD_MAX][40];
 	const char *np[_VPS_QUOTA_FIELD_MAX];
-	struct vps_error e = VPS_ERROR_INIT;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *key;
 	int r;
 
 	/* a flag for what was typed, the key it came from for the rest */
@@ -109,9 +109,9 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 			snprintf(names[i], sizeof(names[i]), "%s%s", other_prefix, quota_flags[i].key);
 		np[i] = names[i];
 	}
-	r = vps_quota_check(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, np, &e, NULL);
+	r = vps_config_check(cfg, cpus > 0 ? (unsigned)cpus : 1, np, &key, err);
 	if (r < 0)
-		return vps_error_set(err, r, "%s", vps_error_message(&e, r));
+		return r;
 	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err);
 	if (r < 0)
 		return r;

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "error.h"
 #include "paths.h"
+#include "storage.h"
 
 struct cli {
 	struct vps_paths paths;
@@ -39,6 +40,8 @@ int cli_one_vps(struct cli *c, int argc, char **argv);
 int cli_check_name(const struct cli *c, const char *name);
 /* Takes the VPS lock, or prints why not; returns the fd or -1. */
 int cli_lock(const struct cli *c, const char *name);
+/* The names of every VPS of the node, in natural order (bb1, bb2, bb10); a strv. */
+int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n);
 /* Loads an existing VPS's config; prints the error. */
 int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret);
 /* Parses the sub-command's options: returns the index of the first operand or -1 after an
@@ -48,15 +51,23 @@ void cli_print_help(const char *usage, const char *const *lines);
 /* systemd's generator reads ONBOOT: have it run again (on a real node running systemd). */
 void cli_systemd_reload(const struct cli *c);
 
+/* How start unpacks an overlay's missing shared tree: verbs-archive.c's in vpsctl-template,
+ * NULL in vpsctl (verbs-handoff.c), whose start then hands itself over. */
+extern const vps_tree_unpack_fn cli_tree_unpack;
+
 /* JSON output helpers. */
 void json_string(FILE *f, const char *s);
 
-/* The verbs. */
+/* The verbs. create and template are built twice (meson.build): in vpsctl-template from
+ * cmd-create.c and cmd-template.c, in vpsctl by verbs-handoff.c, which hands the command to
+ * vpsctl-template. */
 int cmd_create(struct cli *c, int argc, char **argv);
 int cmd_destroy(struct cli *c, int argc, char **argv);
 int cmd_start(struct cli *c, int argc, char **argv);
 int cmd_stop(struct cli *c, int argc, char **argv);
 int cmd_restart(struct cli *c, int argc, char **argv);
+int cmd_suspend(struct cli *c, int argc, char **argv);
+int cmd_resume(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_exec(struct cli *c, int argc, char **argv);
@@ -68,3 +79,12 @@ int cmd_console(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_enable(struct cli *c, int argc, char **argv);
 int cmd_disable(struct cli *c, int argc, char **argv);
+int cmd_net(struct cli *c, int argc, char **argv);
+
+/* list -o's metering fields (cmd-net.c): NULL-terminated; the value of one for the VPS of cfg
+ * ("-" without an interface; cfg NULL: only whether field is one), -ENOKEY if it is none. */
+const char *const *cli_net_fields(void);
+int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char *field, char *buf,
+		  size_t len);
+int cmd_set(struct cli *c, int argc, char **argv);
+int cmd_reinstall(struct cli *c, int argc, char **argv);

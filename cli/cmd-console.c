@@ -12,16 +12,20 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "console.h"
+#include "frozen.h"
 #include "state.h"
+#include "suspend.h"
 #include "vps-pty.h"
 
 int cmd_console(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	_cleanup_close_ int fd = -EBADF;
+	struct vps_error e = VPS_ERROR_INIT;
 	struct vps_config cfg;
 	struct vps_state st;
 	char run[PATH_MAX];
+	bool frozen = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -38,6 +42,12 @@ int cmd_console(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_STOPPED)
 		return cli_fail(cfg.name, "not running");
+	/* nothing would answer: the VPS's processes do not run */
+	if (vps_frozen(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, cfg.name,
+		       &frozen) == 0 && frozen) {
+		vps_frozen_reason(&c->paths, cfg.name, st.init_start, -EBUSY, &e);
+		return cli_fail_error(cfg.name, &e, 0);
+	}
 	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) < 0)
 		return cli_fail(cfg.name, "run dir path too long");
 	fd = vps_console_connect(run);

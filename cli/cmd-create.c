@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vpsctl create */
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@
 enum {
 	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
 	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK,
+	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK, OPT_NET,
 };
 
 struct create_args {
@@ -39,7 +40,7 @@ struct create_args {
 	bool no_antispoof;
 	bool privileged;
 	const char *mac, *mtu, *bandwidth, *boot_order;
-	const char *storage, *ssh_key, *disk;
+	const char *storage, *ssh_key, *disk, *net;
 	char ips[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
@@ -58,6 +59,9 @@ static const char *const create_help[] = {
 	"  --boot-order N       with --onboot: lower numbers start first",
 	"  --privileged         no user namespace: root inside is host root (not root-safe)",
 	"  --ip CIDR            an address of eth0 (repeatable, IPv4 and IPv6), in a node subnet",
+	"                       (routed: a /32 or /128 in ROUTED_RANGES)",
+	"  --net MODE           bridged (a port of the node bridge) or routed (host routes, no",
+	"                       L2 to other VPSes); default: vpsctl.conf's NET_MODE",
 	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
 	"  --mtu N              MTU of eth0",
 	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
@@ -95,6 +99,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
+		{"net", required_argument, NULL, OPT_NET},
 	};
 	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	int opt;
@@ -127,6 +132,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		case OPT_STORAGE: a->storage = optarg; break;
 		case OPT_SSH_KEY: a->ssh_key = optarg; break;
 		case OPT_DISK: a->disk = optarg; break;
+		case OPT_NET: a->net = optarg; break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -181,8 +187,8 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)
 		return cli_fail(a->name, "invalid --cap-drop '%.64s': capability names like MKNOD,NET_RAW, or all", a->cap_drop);
 	/* systemd as init mounts /run, /tmp and more: in a user namespace it may. */
-	if (cfg->userns && strstr(cfg->init, "systemd") && !cfg->cap_add[0])
-		snprintf(cfg->cap_add, sizeof(cfg->cap_add), "SYS_ADMIN");
+	if (cfg->userns && strstr(cfg->init, "systemd") && !cfg->cap_add)
+		cfg->cap_add = VPS_CAP_BIT(CAP_SYS_ADMIN);
 	if (vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, cfg->userns, &keep) == -EPERM)
 		return cli_fail(a->name, "--cap-add '%.64s': names a capability no VPS may have (see vpsctl(8))", a->cap_add);
 	return 0;
@@ -207,15 +213,18 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
-	snprintf(cfg->storage, sizeof(cfg->storage), "%s", c->node.storage);
+	cfg->storage = c->node.storage;
 	if (a->storage && conf_set(vps_config_keys, vps_config_keys_n, cfg, "STORAGE", a->storage) < 0)
 		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
+	cfg->net_mode = c->node.net_mode;
+	if (a->net && conf_set(vps_config_keys, vps_config_keys_n, cfg, "NET_MODE", a->net) < 0)
+		return cli_fail(a->name, "invalid --net '%.64s': bridged or routed", a->net);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
 	if (a->disk && (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", a->disk) < 0 ||
 			cfg->disk == VALUE_UNLIMITED))
 		return cli_fail(a->name, "invalid --disk '%.64s': a size like 10G", a->disk);
-	if (cfg->disk && strcmp(cfg->storage, "copy") != 0)
+	if (cfg->disk && cfg->storage != VPS_STORAGE_COPY)
 		return cli_fail(a->name, "--disk needs --storage copy (an overlay's upper layer is "
 				"not on a disk image yet)");
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
@@ -321,7 +330,7 @@ static int create_claimed(struct cli *c, const struct create_args *a, struct vps
 		.root_gid = cfg->userns ? (gid_t)cfg->uid_base : 0,
 	};
 	/* A template is not removed while an overlay VPS is being made from it. */
-	if (strcmp(cfg->storage, "overlay") == 0) {
+	if (cfg->storage == VPS_STORAGE_OVERLAY) {
 		store_lock = template_store_lock(c->paths.templates_dir, false);
 		if (store_lock < 0)
 			return cli_fail(a->name, "cannot lock the template store: %s",
@@ -365,7 +374,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	/* A create that failed keeps no claim (the addresses are free for the next one) and no
 	 * lock file of a name that does not exist. */
 	if (r != 0) {
-		vps_addresses_release(&c->paths, a.name, cfg.ip_address);
+		vps_addresses_release(&c->paths, a.name, &cfg.ip_address);
 		if (access(dir, F_OK) < 0)
 			vps_lock_unlink(&c->paths, a.name);
 	} else if (cfg.onboot) {

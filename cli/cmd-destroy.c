@@ -13,6 +13,7 @@
 #include "lifecycle.h"
 #include "lock.h"
 #include "network.h"
+#include "rootfs-access.h"
 #include "state.h"
 
 static const char *const destroy_help[] = {
@@ -74,9 +75,16 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = base < 0 ? -errno : rm_rf_at(base, cfg.name);
+	if (r == 0) { /* and what a reinstall cut short left */
+		char leftover[64];
+
+		vps_reinstall_leftover(cfg.name, leftover, sizeof(leftover));
+		r = rm_rf_at(base, leftover);
+		r = r == -ENOENT ? 0 : r;
+	}
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to remove its files: %s", strerror(-r));
-	vps_addresses_release(&c->paths, cfg.name, cfg.ip_address);
+	vps_addresses_release(&c->paths, cfg.name, &cfg.ip_address);
 	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
 		(void)rm_rf_at(AT_FDCWD, run);
 	vps_lock_unlink(&c->paths, cfg.name);

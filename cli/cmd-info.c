@@ -2,6 +2,7 @@
 /* vpsctl list / status */
 #include <ctype.h>
 #include <dirent.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +15,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "counters.h"
 #include "cli.h"
 #include "frozen.h"
+#include "list-usage.h"
+#include "procview.h"
 #include "parse.h"
 #include "state.h"
+#include "suspend.h"
 
 struct vps_info {
 	struct vps_config cfg;
@@ -26,7 +31,28 @@ struct vps_info {
 	struct vps_run_info run;
 	uint64_t uptime;
 	bool frozen; /* running, but the host froze it (frozen.h) */
+	bool suspended; /* frozen by `vpsctl suspend` */
+	uint64_t suspended_since;
+	struct vps_usage use; /* usage_get() */
+	const char *proc_view; /* status only (a probe per VPS): procview.h */
 };
+
+/* The usage columns of a VPS info_get() read; links: the node's veths, read once. */
+static void usage_get(const struct cli *c, const struct vps_usage_links *links,
+		      struct vps_info *i)
+{
+	struct vps_counters m;
+
+	vps_usage_get(&i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0, i->uptime,
+		      i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent,
+		      links, &i->use);
+	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
+	 * what the live veth counted since the last boot */
+	if (i->use.have_net && vps_counters_read(&c->paths, i->cfg.name, &m) == 0) {
+		i->use.rx_bytes = m.rx_bytes;
+		i->use.tx_bytes = m.tx_bytes;
+	}
+}
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
 static void info_get(struct cli *c, int run_base, const char *name, struct vps_info *i)
@@ -42,6 +68,9 @@ static void info_get(struct cli *c, int run_base, const char *name, struct vps_i
 		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent :
 							      c->node.cgroup_parent,
 				 name, &i->frozen);
+	if (i->frozen)
+		i->suspended = vps_suspended(&c->paths, name, i->run.st.init_start,
+					     &i->suspended_since);
 }
 
 static bool vps_exists(const struct cli *c, const char *name)
@@ -60,6 +89,8 @@ static const char *state_text(const struct vps_info *i)
 {
 	if (!i->cfg_ok)
 		return "broken";
+	if (i->suspended)
+		return "suspended";
 	if (i->frozen)
 		return "frozen";
 	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
@@ -78,13 +109,15 @@ static void format_uptime(uint64_t s, char *buf, size_t len)
 
 static void json_info(FILE *f, const struct vps_info *i)
 {
-	char v[64];
+	char v[4096]; /* a full address list */
 
 	fprintf(f, "{\"name\":");
 	json_string(f, i->cfg.name);
 	fprintf(f, ",\"state\":");
 	json_string(f, state_text(i));
 	fprintf(f, ",\"frozen\":%s", i->frozen ? "true" : "false");
+	fprintf(f, ",\"suspended\":%s,\"suspended_since\":%" PRIu64, i->suspended ? "true" : "false",
+		i->suspended ? i->suspended_since : 0);
 	fprintf(f, ",\"init_pid\":%" PRIu64 ",\"supervisor_pid\":%" PRIu64,
 		i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
 		i->run.supervised ? i->run.st.supervisor_pid : 0);
@@ -99,6 +132,16 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"cgroup_backend\":");
 	json_string(f, i->run.rs == VPS_STOPPED ? "" : i->run.st.backend);
 	fprintf(f, ",\"onboot\":%s", i->cfg.onboot ? "true" : "false");
+	fprintf(f, ",\"procs\":%" PRIu64 ",\"cpu_usec\":%" PRIu64 ",\"cpu_permille\":%" PRIu64
+		",\"memory_used\":%" PRIu64 ",\"memory_limit\":%" PRIu64 ",\"disk_used\":%" PRIu64
+		",\"disk_size\":%" PRIu64 ",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64,
+		i->use.tasks, i->use.cpu_usec, i->use.cpu_permille, i->use.mem_used,
+		i->use.running ? i->use.mem_limit : 0, i->use.disk_used, i->use.disk_size,
+		i->use.rx_bytes, i->use.tx_bytes);
+	if (i->proc_view) {
+		fprintf(f, ",\"proc_view\":");
+		json_string(f, i->proc_view);
+	}
 	if (!i->cfg_ok) {
 		fprintf(f, ",\"error\":");
 		json_string(f, i->cfg_error.msg);
@@ -128,7 +171,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The names of every VPS, in natural order. */
-static int list_names(struct cli *c, char ***ret, size_t *ret_n)
+int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = opendir(c->paths.vps_base);
 	_cleanup_strv_free_ char **names = NULL;
@@ -159,10 +202,13 @@ static int list_names(struct cli *c, char ***ret, size_t *ret_n)
 }
 
 /* One field of -o: the runtime columns, or any vps.conf key lower-cased (like vzlist -o). */
-static int field_value(const struct vps_info *i, const char *f, char *buf, size_t len)
+static int field_value(const struct cli *c, const struct vps_info *i, const char *f, char *buf,
+		       size_t len)
 {
 	char key[64];
 
+	if (cli_net_field(c, i->cfg.name[0] ? &i->cfg : NULL, f, buf, len) == 0)
+		return 0;
 	if (strcmp(f, "name") == 0)
 		snprintf(buf, len, "%s", i->cfg.name);
 	else if (strcmp(f, "state") == 0)
@@ -177,6 +223,8 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 		snprintf(buf, len, "%s", i->run.last_exit[0] ? i->run.last_exit : "-");
 	else if (strcmp(f, "cgroup_backend") == 0)
 		snprintf(buf, len, "%s", i->run.rs == VPS_STOPPED ? "-" : i->run.st.backend);
+	else if (vps_usage_field(&i->use, f, buf, len) == 0)
+		;
 	else {
 		const struct conf_key *k;
 		size_t n = 0;
@@ -195,10 +243,60 @@ static int field_value(const struct vps_info *i, const char *f, char *buf, size_
 	return 0;
 }
 
-/* list -o a,b,c: a table of exactly those fields. */
-static int list_fields(struct cli *c, char **names, size_t n, const char *fields)
+/* Which VPSes list shows: those matching a name glob (any, when none is given) and in state
+ * (NULL: any); with what it reads once for all of them. */
+struct list_sel {
+	char **globs;
+	size_t n_globs;
+	const char *state;
+	int run_base;
+	bool usage; /* read the usage columns */
+	bool links_read;
+	struct vps_usage_links links;
+};
+
+static const char *const list_states[] = {"stopped",   "starting", "running",
+					  "running-unsupervised", "suspended", "frozen",
+					  "broken",    "unknown"};
+
+static bool state_known(const char *state)
 {
-	_cleanup_close_ int run_base = open_run_base(c);
+	for (size_t k = 0; k < ELEMENTSOF(list_states); k++)
+		if (strcmp(list_states[k], state) == 0)
+			return true;
+	return false;
+}
+
+static bool name_selected(const struct list_sel *s, const char *name)
+{
+	for (size_t k = 0; k < s->n_globs; k++)
+		if (fnmatch(s->globs[k], name, 0) == 0)
+			return true;
+	return s->n_globs == 0;
+}
+
+/* info_get() and usage_get() of a VPS the selection keeps; false: not shown. */
+static bool row_get(struct cli *c, struct list_sel *s, const char *name, struct vps_info *i)
+{
+	/* once, at the first row: no traffic columns rather than no list (no netlink access) */
+	if (s->usage && !s->links_read) {
+		(void)vps_usage_links_load(&s->links);
+		s->links_read = true;
+	}
+	if (!name_selected(s, name))
+		return false;
+	info_get(c, s->run_base, name, i);
+	if (s->state && strcmp(state_text(i), s->state) != 0)
+		return false;
+	if (s->usage)
+		usage_get(c, &s->links, i);
+	return true;
+}
+
+/* list -o a,b,c: a table of exactly those fields. */
+static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t n,
+		       const char *fields)
+{
 	char copy[512], *save = NULL, *f[32];
 	size_t nf = 0;
 
@@ -208,10 +306,12 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 		f[nf++] = t;
 	for (size_t k = 0; k < nf; k++) {
 		struct vps_info probe = {0};
-		char v[512];
+		char v[4096];
 
-		if (field_value(&probe, f[k], v, sizeof(v)) < 0)
+		if (field_value(c, &probe, f[k], v, sizeof(v)) < 0)
 			return cli_usage_error(c, "unknown field '%.32s' for -o", f[k]);
+		if (vps_usage_field(&probe.use, f[k], v, sizeof(v)) == 0)
+			sel->usage = true;
 	}
 	for (size_t k = 0; k < nf; k++) {
 		for (char *p = f[k]; *p; p++)
@@ -221,11 +321,12 @@ static int list_fields(struct cli *c, char **names, size_t n, const char *fields
 	for (size_t j = 0; j < n; j++) {
 		struct vps_info i;
 
-		info_get(c, run_base, names[j], &i);
+		if (!row_get(c, sel, names[j], &i))
+			continue;
 		for (size_t k = 0; k < nf; k++) {
-			char v[512];
+			char v[4096];
 
-			(void)field_value(&i, f[k], v, sizeof(v));
+			(void)field_value(c, &i, f[k], v, sizeof(v));
 			printf("%s%c", v, k + 1 < nf ? '\t' : '\n');
 		}
 	}
@@ -240,9 +341,11 @@ static void print_fields(void)
 {
 	size_t col = 0;
 
-	for (size_t k = 0; k < ELEMENTSOF(run_fields) + vps_config_keys_n; k++) {
-		const char *f = k < ELEMENTSOF(run_fields) ? run_fields[k]
-							   : vps_config_keys[k - ELEMENTSOF(run_fields)].name;
+	size_t nr = ELEMENTSOF(run_fields), nu = vps_usage_fields_n;
+
+	for (size_t k = 0; k < nr + nu + vps_config_keys_n; k++) {
+		const char *f = k < nr ? run_fields[k] : k < nr + nu ? vps_usage_fields[k - nr]
+						      : vps_config_keys[k - nr - nu].name;
 		size_t len = strlen(f);
 
 		if (col == 0 || col + len + 1 > 78) {
@@ -256,26 +359,37 @@ static void print_fields(void)
 			putchar(tolower((unsigned char)*p));
 		col += len;
 	}
+	for (const char *const *f = cli_net_fields(); *f; f++)
+		printf("%s%s", f == cli_net_fields() ? "\n                       " : " ", *f);
 	printf("\n");
 }
 
 static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usage, bool *json,
-			   const char **ret_fields)
+			   const char **ret_fields, const char **ret_state)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 					     {"output", required_argument, NULL, 'o'},
+					     {"state", required_argument, NULL, 'S'},
 					     {"help", no_argument, NULL, 'h'}, {0}};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, ret_fields ? "jo:h" : "jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ret_fields ? "jo:S:h" : "jh", opts, NULL)) != -1) {
 		if (opt == 'o' && ret_fields)
 			*ret_fields = optarg;
-		else if (opt == 'j')
+		else if (opt == 'S' && ret_state) {
+			*ret_state = optarg;
+			if (!state_known(optarg))
+				return cli_usage_error(c, "unknown state '%.32s' for --state", optarg),
+				       -1;
+		} else if (opt == 'j')
 			*json = true;
 		else if (opt == 'h') {
 			static const char json_line[] = "  --json               print JSON";
 			static const char *const lines[] = {
+				"List the VPSes whose names match a PATTERN (a shell glob), all without one.",
 				json_line,
+				"  -S, --state STATE    only those in STATE: stopped, starting, running,",
+				"                       running-unsupervised, suspended, frozen, broken, unknown",
 				"  -o, --output FIELDS  only these columns, comma-separated, of:",
 				NULL,
 			};
@@ -291,52 +405,87 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 	return cli_load_node(c) ? -1 : 0;
 }
 
+static void print_row(const struct vps_info *i, int width)
+{
+	char up[32] = "-", mem[48] = "-", disk[48] = "-", rx[24] = "-", tx[24] = "-", cpu[24] = "-";
+	char procs[24] = "-", a[24], b[24], addrs[4096] = "-";
+	const struct vps_usage *u = &i->use;
+
+	if (i->run.rs == VPS_RUNNING)
+		format_uptime(i->uptime, up, sizeof(up));
+	if (u->running) {
+		(void)vps_usage_field(u, "procs", procs, sizeof(procs));
+		(void)vps_usage_field(u, "cpu_pct", cpu, sizeof(cpu));
+		snprintf(mem, sizeof(mem), "%s/%s", vps_usage_bytes(u->mem_used, a, sizeof(a)),
+			 vps_usage_bytes(u->mem_limit, b, sizeof(b)));
+	}
+	if (u->have_disk)
+		snprintf(disk, sizeof(disk), "%s/%s", vps_usage_bytes(u->disk_used, a, sizeof(a)),
+			 vps_usage_bytes(u->disk_size, b, sizeof(b)));
+	if (u->have_net) {
+		vps_usage_bytes(u->rx_bytes, rx, sizeof(rx));
+		vps_usage_bytes(u->tx_bytes, tx, sizeof(tx));
+	}
+	if (!i->cfg_ok)
+		snprintf(addrs, sizeof(addrs), "?");
+	else if (i->cfg.ip_address.n > 0)
+		(void)netsetup_addr_list_format(&i->cfg.ip_address, addrs, sizeof(addrs));
+	printf("%-*s %-10s %5s %5s %-15s %-15s %9s %7s %7s %s\n", width, i->cfg.name,
+	       state_text(i), procs, cpu, mem, disk, up, rx, tx, addrs);
+}
+
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	_cleanup_strv_free_ char **names = NULL;
-	_cleanup_close_ int run_base = -EBADF;
+	struct list_sel sel = {.run_base = -EBADF, .usage = true};
 	const char *fields = NULL;
-	bool json = false;
+	bool json = false, first = true;
 	size_t n = 0;
-	int r = parse_json_flag(c, argc, argv, "list [--json] [-o FIELD,...]", &json, &fields);
+	int width = 4;
+	int r = parse_json_flag(c, argc, argv,
+				"list [PATTERN...] [-S STATE] [--json] [-o FIELD,...]", &json,
+				&fields, &sel.state);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
-	if (optind != argc)
-		return cli_usage_error(c, "takes no operands");
-	r = list_names(c, &names, &n);
+	sel.globs = argv + optind;
+	sel.n_globs = (size_t)(argc - optind);
+	r = cli_vps_names(c, &names, &n);
 	if (r < 0)
 		return cli_fail(NULL, "failed to read %s: %s", c->paths.vps_base, strerror(-r));
-	if (fields)
-		return list_fields(c, names, n, fields);
-	run_base = open_run_base(c);
-	if (json)
-		printf("[");
-	else
-		printf("%-32s %-10s %8s %10s %-16s %s\n", "NAME", "STATE", "INIT-PID", "UPTIME",
-		       "TEMPLATE", "LAST-EXIT");
-	for (size_t k = 0; k < n; k++) {
-		struct vps_info i;
-		char up[32] = "-", pid[24] = "-";
+	sel.run_base = open_run_base(c);
+	if (fields) {
+		sel.usage = false; /* only if a usage field is asked for */
+		r = list_fields(c, &sel, names, n, fields);
+	} else {
+		for (size_t k = 0; k < n; k++)
+			if (name_selected(&sel, names[k]) && (int)strlen(names[k]) > width)
+				width = (int)strlen(names[k]);
+		if (json)
+			printf("[");
+		else
+			printf("%-*s %-10s %5s %5s %-15s %-15s %9s %7s %7s %s\n", width, "NAME",
+			       "STATE", "PROCS", "CPU%", "MEMORY", "DISK", "UPTIME", "RX", "TX",
+			       "ADDRESS");
+		for (size_t k = 0; k < n; k++) {
+			struct vps_info i;
 
-		info_get(c, run_base, names[k], &i);
-		if (json) {
-			if (k)
-				printf(",");
+			if (!row_get(c, &sel, names[k], &i))
+				continue;
+			if (!json) {
+				print_row(&i, width);
+				continue;
+			}
+			printf("%s", first ? "" : ",");
+			first = false;
 			json_info(stdout, &i);
-			continue;
 		}
-		if (i.run.rs == VPS_RUNNING) {
-			format_uptime(i.uptime, up, sizeof(up));
-			snprintf(pid, sizeof(pid), "%" PRIu64, i.run.st.init_pid);
-		}
-		printf("%-32s %-10s %8s %10s %-16s %s\n", i.cfg.name, state_text(&i), pid, up,
-		       !i.cfg_ok ? "?" : i.cfg.template_name[0] ? i.cfg.template_name : "-",
-		       i.run.last_exit[0] ? i.run.last_exit : "-");
+		if (json)
+			printf("]\n");
 	}
-	if (json)
-		printf("]\n");
-	return 0;
+	vps_usage_links_done(&sel.links);
+	closep(&sel.run_base);
+	return r;
 }
 
 int cmd_status(struct cli *c, int argc, char **argv)
@@ -345,7 +494,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct vps_info i;
 	bool json = false;
 	char up[32];
-	int r = parse_json_flag(c, argc, argv, "status NAME [--json]", &json, NULL);
+	int r = parse_json_flag(c, argc, argv, "status NAME [--json]", &json, NULL, NULL);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
@@ -355,8 +504,17 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	run_base = open_run_base(c);
 	info_get(c, run_base, argv[optind], &i);
+	i.proc_view = i.run.rs == VPS_RUNNING ? procview_state((pid_t)i.run.st.init_pid) : "off";
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
 		return cli_fail_error(argv[optind], &i.cfg_error, 0);
+	if (json) {
+		struct vps_usage_links links;
+
+		/* no traffic figures rather than no status */
+		(void)vps_usage_links_load(&links);
+		usage_get(c, &links, &i);
+		vps_usage_links_done(&links);
+	}
 	/* A broken vps.conf or state is said, and what runs is still shown: status is how an
 	 * operator finds a VPS that runs although its files are damaged. */
 	if (!i.cfg_ok)
@@ -371,8 +529,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	format_uptime(i.uptime, up, sizeof(up));
 	printf("%s %s", i.cfg.name, state_text(&i));
 	if (i.run.rs == VPS_RUNNING)
-		printf(" (init pid %" PRIu64 ", up %s, %s cgroups%s)", i.run.st.init_pid, up,
-		       i.run.st.backend, i.frozen ? ", frozen" : "");
+		printf(" (init pid %" PRIu64 ", up %s, %s cgroups, proc view %s%s)",
+		       i.run.st.init_pid, up, i.run.st.backend, i.proc_view,
+		       i.suspended ? ", suspended" : i.frozen ? ", frozen" : "");
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
 	if (i.run.rs == VPS_UNKNOWN)

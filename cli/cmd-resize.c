@@ -6,12 +6,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addresses.h"
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "counters.h"
 #include "devpts.h"
 #include "disk.h"
 #include "network.h"
@@ -38,10 +40,9 @@ static const char *const resize_help[] = {
 /* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
 static int net_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], x;
-	char list[sizeof(cfg->ip_address)] = "", buf[64];
-	size_t n = 0;
-	bool found = false;
+	struct netsetup_addr_list *l = &cfg->ip_address;
+	struct netsetup_addr x;
+	size_t i = 0;
 
 	if (opt == OPT_DISK) {
 		uint64_t old = cfg->disk;
@@ -62,31 +63,23 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, struct vp
 			return vps_error_set(err, -EINVAL, "invalid --bandwidth '%.64s'", value);
 		return 0;
 	}
-	if (netsetup_addr_parse(value, &x) < 0 ||
-	    netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0)
+	if (netsetup_addr_parse(value, &x) < 0)
 		return vps_error_set(err, -EINVAL, "invalid address '%.64s'", value);
-	for (size_t i = 0; i < n; i++) {
-		bool same = netsetup_addr_equal(&addrs[i], &x);
-
-		found |= same;
-		if (same && opt == OPT_IP_DEL)
-			continue;
-		if (list[0])
-			strcat(list, " ");
-		strcat(list, netsetup_addr_format(&addrs[i], buf, sizeof(buf)));
-	}
-	if (opt == OPT_IP_DEL && !found)
+	while (i < l->n && !netsetup_addr_equal(&l->a[i], &x))
+		i++;
+	if (opt == OPT_IP_DEL && i == l->n)
 		return vps_error_set(err, -ENOENT, "address %.64s is not the VPS's", value);
-	if (opt == OPT_IP_ADD && found)
+	if (opt == OPT_IP_ADD && i < l->n)
 		return vps_error_set(err, -EEXIST, "address %.64s is the VPS's already", value);
-	if (opt == OPT_IP_ADD) {
-		if (strlen(list) + 66 > sizeof(list))
-			return vps_error_set(err, -E2BIG, "too many addresses");
-		if (list[0])
-			strcat(list, " ");
-		strcat(list, netsetup_addr_format(&x, buf, sizeof(buf)));
+	if (opt == OPT_IP_DEL) {
+		memmove(&l->a[i], &l->a[i + 1], (l->n - i - 1) * sizeof(l->a[0]));
+		l->n--;
+		return 0;
 	}
-	strcpy(cfg->ip_address, list);
+	if (l->n >= NETSETUP_ADDR_LIST_MAX)
+		return vps_error_set(err, -E2BIG, "too many addresses (at most %d)",
+		                     NETSETUP_ADDR_LIST_MAX);
+	l->a[l->n++] = x;
 	return 0;
 }
 
@@ -266,6 +259,8 @@ static int apply_net(struct resize *z, struct vps_error *err)
 		z->net_tried = false;
 		return 0;
 	}
+	if (r == -ENOLINK)
+		z->net_tried = false; /* refused before anything was changed */
 	if (r < 0)
 		return vps_error_set(err, r, "%s",
 		                     nerr.msg[0] ? nerr.msg : "network change failed");
@@ -416,9 +411,9 @@ static int resize_locked(struct resize *z)
 		                err.msg);
 	}
 	(void)unlinkat(z->dir, CONF_BACKUP, 0);
-	if (strcmp(z->old.ip_address, z->cfg.ip_address) != 0) {
+	if (!netsetup_addr_list_equal(&z->old.ip_address, &z->cfg.ip_address)) {
 		/* drop the claims of the old list, then claim the new one again */
-		vps_addresses_release(&z->c->paths, z->cfg.name, z->old.ip_address);
+		vps_addresses_release(&z->c->paths, z->cfg.name, &z->old.ip_address);
 		(void)vps_addresses_claim(&z->c->paths, &z->cfg, &z->c->node, NULL);
 	}
 	return 0;
@@ -450,8 +445,35 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	return r == 0 ? 0 : EXIT_FAILURE;
 }
 
+/* The bytes and packets of the metering period (counters.h), not only the live veth's. In
+ * the node end's orientation, which print_net turns round. */
+static uint64_t period_start;
+
+static int meter(struct cli *c, const char *name, struct netsetup_link_stats *n)
+{
+	struct vps_counters m;
+	int r = vps_counters_read(&c->paths, name, &m);
+
+	if (r < 0)
+		return r;
+	n->tx_bytes = m.rx_bytes;
+	n->rx_bytes = m.tx_bytes;
+	n->tx_packets = m.rx_packets;
+	n->rx_packets = m.tx_packets;
+	period_start = m.period_start;
+	return 0;
+}
+
 static void print_net(const struct netsetup_link_stats *n, bool json)
 {
+	char since[64] = "";
+	time_t t = (time_t)period_start;
+	struct tm tm;
+
+	if (json)
+		printf(",\"net_period_start\":%" PRIu64, period_start);
+	else if (period_start && localtime_r(&t, &tm))
+		strftime(since, sizeof(since), " since %Y-%m-%d %H:%M:%S", &tm);
 	/* The node end counts the other way round: what it received, the VPS sent. */
 	if (json)
 		printf(",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64
@@ -461,9 +483,9 @@ static void print_net(const struct netsetup_link_stats *n, bool json)
 		       n->rx_dropped);
 	else
 		printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
-		       " bytes (%" PRIu64 " packets), dropped %" PRIu64 "/%" PRIu64 "\n",
-		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, n->tx_dropped,
-		       n->rx_dropped);
+		       " bytes (%" PRIu64 " packets)%s, dropped %" PRIu64 "/%" PRIu64 "\n",
+		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, since,
+		       n->tx_dropped, n->rx_dropped);
 }
 
 static void print_stats(const char *name, const struct vps_cgroup_stats *s,
@@ -510,48 +532,126 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		printf("disk:   %" PRIu64 " of %" PRIu64 " bytes used\n", disk[1], disk[0]);
 }
 
-int cmd_stats(struct cli *c, int argc, char **argv)
+/* stats --all: one line per VPS. */
+static void stats_row(const char *name, const struct vps_cgroup_stats *s,
+		      const struct netsetup_link_stats *net, const uint64_t *disk)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	char m[32], p[32], x[32], rx[32] = "-", tx[32] = "-", d[32] = "-";
+
+	if (net) {
+		snprintf(rx, sizeof(rx), "%" PRIu64, net->tx_bytes);
+		snprintf(tx, sizeof(tx), "%" PRIu64, net->rx_bytes);
+	}
+	if (disk)
+		snprintf(d, sizeof(d), "%" PRIu64, disk[1]);
+	printf("%-16s %12.3f %12s %12s %12s %6" PRIu64 " %5" PRIu64 " %12s %12s %12s\n", name,
+	       (double)s->cpu_usage_usec / 1e6, format_count(s->memory_current, m, sizeof(m)),
+	       format_count(s->memory_peak, p, sizeof(p)), format_count(s->memory_max, x, sizeof(x)),
+	       s->pids_current, s->memory_oom_kills, d, rx, tx);
+}
+
+static int stats_one(struct cli *c, const char *name, bool json, bool *all_first);
+
+static int stats_all(struct cli *c, bool json)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	bool first = true;
+	size_t n = 0;
+	int r, ret = 0;
+
+	r = cli_vps_names(c, &names, &n);
+	if (r < 0)
+		return cli_fail(NULL, "failed to read %s: %s", c->paths.vps_base, strerror(-r));
+	if (json)
+		printf("[\n");
+	else
+		printf("%-16s %12s %12s %12s %12s %6s %5s %12s %12s %12s\n", "NAME", "CPU-S",
+		       "MEM-BYTES", "MEM-PEAK", "MEM-MAX", "PIDS", "OOMS", "DISK-USED", "RX-BYTES",
+		       "TX-BYTES");
+	for (size_t k = 0; k < n; k++) {
+		r = stats_one(c, names[k], json, &first);
+		if (r > 0)
+			ret = EXIT_FAILURE;
+	}
+	if (json)
+		printf("]\n");
+	return ret;
+}
+
+/* One VPS's figures. all_first (stats --all; NULL otherwise): whether none was printed yet;
+ * a stopped VPS is then skipped (-ESRCH) and the text is one table row. */
+static int stats_one(struct cli *c, const char *name, bool json, bool *all_first)
+{
+	bool all = all_first != NULL;
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_cgroup_stats s = {0};
-	struct netsetup_link_stats net;
+	struct netsetup_link_stats net = {0};
 	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_config cfg;
 	uint64_t disk[2] = {0, 0}; /* size, used */
-	bool json = false, have_net;
-	int opt, r;
+	bool have_net;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (opt == 'j')
-			json = true;
-		else if (opt == 'h')
-			return printf("Usage: vpsctl stats NAME [--json]\n"
-				      "CPU, memory and pids usage of a running VPS, with failure\n"
-				      "counters (limits hit, OOM kills, refused forks).\n"), 0;
-		else
-			return cli_bad_option(c, argv);
-	}
-	if ((opt = cli_one_vps(c, argc, argv)) != 0)
-		return opt;
-	if (cli_load_vps(c, argv[optind], &cfg) < 0)
+	if (cli_load_vps(c, name, &cfg) < 0)
 		return EXIT_FAILURE;
 	r = open_cgroup(c, cfg.name, &cg);
 	if (r == -ESRCH)
-		return cli_fail(cfg.name, "not running");
+		return all ? -ESRCH : cli_fail(cfg.name, "not running");
 	if (r == 0)
 		r = vps_cgroup_stats(cg, &s);
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to read its cgroup: %s", strerror(-r));
 	netsetup_host_ifname(cfg.name, host_if);
 	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
+	if (have_net || cfg.ip_address.n)
+		have_net = meter(c, cfg.name, &net) == 0 || have_net;
 	if (cfg.disk) {
 		struct vps_state st;
 
 		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING)
 			(void)vps_disk_usage((pid_t)st.init_pid, &disk[0], &disk[1]);
 	}
-	print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
+	if (all && json && !*all_first)
+		printf(",");
+	if (all)
+		*all_first = false;
+	if (all && !json)
+		stats_row(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL);
+	else
+		print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
 	return 0;
+}
+
+int cmd_stats(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"all", no_argument, NULL, 'a'},
+					     {"help", no_argument, NULL, 'h'}, {0}};
+	bool json = false, all = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
+		if (opt == 'j')
+			json = true;
+		else if (opt == 'a')
+			all = true;
+		else if (opt == 'h')
+			return printf("Usage: vpsctl stats NAME [--json]\n"
+				      "       vpsctl stats --all [--json]\n"
+				      "CPU, memory and pids usage of a running VPS, with failure\n"
+				      "counters (limits hit, OOM kills, refused forks).\n"
+				      "  -a, --all            every running VPS: a table, or with --json\n"
+				      "                       an array of one object per VPS\n"
+				      "  --json               print JSON\n"), 0;
+		else
+			return cli_bad_option(c, argv);
+	}
+	if (!all) {
+		if ((opt = cli_one_vps(c, argc, argv)) != 0)
+			return opt;
+		return stats_one(c, argv[optind], json, NULL);
+	}
+	if (optind != argc)
+		return cli_usage_error(c, "--all takes no VPS name");
+	return cli_load_node(c) ? EXIT_FAILURE : stats_all(c, json);
 }

@@ -14,13 +14,6 @@
 #include "storage.h"
 #include "validate.h"
 
-#ifdef VPSCTL_ARCHIVE_VERBS
-static const vps_tree_unpack_fn tree_unpack = vps_storage_unpack_tree;
-#else
-/* an overlay's shared tree to unpack: start goes on in vpsctl-template (main.c) */
-static const vps_tree_unpack_fn tree_unpack = NULL;
-#endif
-
 static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, int *lock)
 {
 	struct vps_state st;
@@ -49,8 +42,8 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	if (r < 0)
 		return cli_fail(cfg->name, "failed to clean up after its last run: %s",
 		                strerror(-r));
-	r = vps_storage_repair(&c->paths, cfg, tree_unpack, note, sizeof(note), &err);
-	if (r == -EAGAIN && !tree_unpack) {
+	r = vps_storage_repair(&c->paths, cfg, cli_tree_unpack, note, sizeof(note), &err);
+	if (r == -EAGAIN && !cli_tree_unpack) {
 		closep(lock); /* the other build takes it again */
 		return cli_exec_archive_build(c);
 	}

@@ -25,7 +25,7 @@ struct usage {
 static void usage_add(struct usage *u, const struct vps_config *cfg)
 {
 	u->users++;
-	if (strcmp(cfg->storage, "overlay") != 0)
+	if (cfg->storage != VPS_STORAGE_OVERLAY)
 		return;
 	u->overlay++;
 	if (strlen(u->overlay_names) + strlen(cfg->name) + 2 < sizeof(u->overlay_names))

@@ -13,17 +13,6 @@
 #include "log.h"
 #include "vpsctl-build.h"
 
-#ifndef VPSCTL_ARCHIVE_VERBS
-/* Verbs that unpack tarballs live in vpsctl-template, so that this binary does not load
- * libarchive and its libraries on every command (meson.build). Runs it with our own argv. */
-static int cmd_archive_verb(struct cli *c, _unused_ int argc, _unused_ char **argv)
-{
-	return cli_exec_archive_build(c);
-}
-#define cmd_create   cmd_archive_verb
-#define cmd_template cmd_archive_verb
-#endif
-
 /* cgroups: the verb works on cgroups, so a host without usable ones is refused up front (the
  * others need not pay for the probe). */
 static const struct verb {
@@ -36,6 +25,8 @@ static const struct verb {
 	{"start", cmd_start, true, "start a VPS"},
 	{"stop", cmd_stop, true, "power a VPS off (then kill what is left)"},
 	{"restart", cmd_restart, true, "stop and start a VPS"},
+	{"suspend", cmd_suspend, true, "freeze every process of a running VPS"},
+	{"resume", cmd_resume, true, "thaw a suspended VPS"},
 	{"destroy", cmd_destroy, true, "remove a VPS and its storage"},
 	{"list", cmd_list, false, "list VPSes"},
 	{"status", cmd_status, false, "show one VPS"},
@@ -47,7 +38,10 @@ static const struct verb {
 	{"log", cmd_log, false, "print (or follow) the console log of a VPS"},
 	{"enable", cmd_enable, false, "start a VPS when the node boots"},
 	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
+	{"reinstall", cmd_reinstall, true, "a fresh root filesystem from the template, keeping the rest"},
+	{"set", cmd_set, false, "change host name, resolvers, root's password and keys, onboot"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},
+	{"net", cmd_net, false, "check or repair VPS networking; reset traffic counters"},
 };
 
 static void usage(FILE *f)
@@ -109,10 +103,7 @@ int main(int argc, char **argv)
 			continue;
 		c.verb = verbs[i].name;
 		c.argv0 = argv;
-#ifndef VPSCTL_ARCHIVE_VERBS
-		if (verbs[i].fn == cmd_archive_verb)
-			return cmd_archive_verb(&c, argc, argv);
-#endif
+		vps_cgroup_init_on_demand(); /* e.g. a state check of list or status */
 		r = verbs[i].cgroups ? vps_cgroup_init() : 0;
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,16 @@ DIR *opendir_dup(int fd)
 	return d;
 }
 
-static int rm_children(int fd, dev_t dev)
+/* One removal walk: rm_rf_at (everything) or rmdir_tree_at (directories only). */
+struct rm_walk {
+	bool dirs_only;
+	unsigned max_depth;
+	dev_t dev; /* the top's filesystem: nothing mounted below it is entered */
+};
+
+static int rm_entry(int fd, const char *name, struct rm_walk *w, unsigned depth);
+
+static int rm_children(int fd, struct rm_walk *w, unsigned depth)
 {
 	_cleanup_closedir_ DIR *d = opendir_dup(fd);
 	struct dirent *de;
@@ -182,63 +192,75 @@ static int rm_children(int fd, dev_t dev)
 	if (!d)
 		return -errno;
 	while ((errno = 0, de = readdir(d))) {
-		struct stat st;
+		int k;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT && r == 0)
-				r = -errno;
+		/* cgroupfs: a group's files cannot be unlinked and go with it (no stat needed) */
+		if (w->dirs_only && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int cfd = -EBADF;
-			int k;
-
-			if (st.st_dev != dev) {
-				/* Something is mounted here: never delete through it. */
-				if (r == 0)
-					r = -EBUSY;
-				continue;
-			}
-			cfd = openat(fd, de->d_name,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd < 0) {
-				if (r == 0)
-					r = -errno;
-				continue;
-			}
-			k = rm_children(cfd, dev);
-			if (k < 0 && r == 0)
-				r = k;
-			if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0 && r == 0)
-				r = -errno;
-		} else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT && r == 0) {
-			r = -errno;
-		}
+		k = rm_entry(fd, de->d_name, w, depth);
+		if (k < 0 && r == 0)
+			r = k;
 	}
 	if (errno && r == 0)
 		r = -errno;
 	return r;
 }
 
-int rm_rf_at(int dirfd, const char *name)
+/* fd/name at depth (0: the top), never through a symlink or a mount. */
+static int rm_entry(int fd, const char *name, struct rm_walk *w, unsigned depth)
 {
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int cfd = -EBADF;
 	struct stat st;
 	int r;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = rm_children(fd, st.st_dev);
+	if (!S_ISDIR(st.st_mode)) {
+		if (w->dirs_only)
+			return depth == 0 ? -ENOTDIR : 0;
+		return unlinkat(fd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	}
+	if (depth == 0)
+		w->dev = st.st_dev;
+	else if (st.st_dev != w->dev)
+		return -EBUSY; /* something is mounted here: never delete through it */
+	if (depth > w->max_depth)
+		return -ELOOP;
+	cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	r = rm_children(cfd, w, depth + 1);
 	if (r < 0)
 		return r;
-	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+	return unlinkat(fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int rm_rf_at(int dirfd, const char *name)
+{
+	struct rm_walk w = {.max_depth = UINT_MAX};
+
+	return rm_entry(dirfd, name, &w, 0);
+}
+
+int rmdir_tree_at(int dirfd, const char *name)
+{
+	struct rm_walk w = {.dirs_only = true, .max_depth = RMDIR_TREE_MAX_DEPTH};
+
+	return rm_entry(dirfd, name, &w, 0);
+}
+
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode, uint64_t resolve)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
 }
 
 int proc_start_time(pid_t pid, unsigned long long *ret)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* File helpers: atomic replace, bounded reads, single-value writes, careful recursive removal. */
+/* File helpers: atomic replace, bounded reads, single-value writes, careful recursive removal,
+ * opening under a root that a tenant owns. */
 #pragma once
 
 #include <dirent.h>
+#include <linux/openat2.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Writes all of buf, retrying short writes and EINTR. */
@@ -20,6 +23,16 @@ DIR *opendir_dup(int fd);
 int mkdir_p(const char *path, mode_t mode);
 /* Remove dirfd/name recursively without following symlinks or crossing mounts. */
 int rm_rf_at(int dirfd, const char *name);
+/* The same for directories only, deepest first (a cgroup tree: a group's files go with it);
+ * any other file in the tree is left, so its directory stays (-ENOTEMPTY). Deeper than
+ * RMDIR_TREE_MAX_DEPTH is -ELOOP: a tenant may build the tree. */
+#define RMDIR_TREE_MAX_DEPTH 32
+int rmdir_tree_at(int dirfd, const char *name);
+/* Opens path under rootfd as if rootfd were "/" (openat2 RESOLVE_IN_ROOT): ".." and absolute
+ * symlinks stay inside it, magic links (/proc/PID/fd/N) are refused. resolve adds RESOLVE_*
+ * flags (RESOLVE_NO_SYMLINKS: -ELOOP at any symlink). O_CLOEXEC is always set; mode is for
+ * O_CREAT. The fd or -errno. */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode, uint64_t resolve);
 /* The start time of a process (field 22 of /proc/PID/stat), which tells a pid's reuse apart. */
 int proc_start_time(pid_t pid, unsigned long long *ret);
 /* The start time, the state letter (R, S, Z...) and the parent of a process (NULL: not wanted). */

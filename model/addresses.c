@@ -32,27 +32,28 @@ static int index_open(const struct vps_paths *p)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : -errno;
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return -errno;
 	r = mkdir_p(buf, 0700);
 	if (r < 0)
 		return r;
 	fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd >= 0 ? fd : -errno;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static bool owner_has(const struct vps_paths *p, const struct node_config *node,
 		      const char *owner, const struct netsetup_addr *a)
 {
-	struct netsetup_addr theirs[NETSETUP_ADDR_LIST_MAX];
 	struct vps_config other;
-	size_t m = 0;
 
-	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, NULL) < 0 ||
-	    netsetup_addr_list_parse(other.ip_address, theirs, NETSETUP_ADDR_LIST_MAX, &m) < 0)
+	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, NULL) < 0)
 		return false;
-	for (size_t j = 0; j < m; j++)
-		if (netsetup_addr_equal(a, &theirs[j]))
+	for (size_t j = 0; j < other.ip_address.n; j++)
+		if (netsetup_addr_equal(a, &other.ip_address.a[j]))
 			return true;
 	return false;
 }
@@ -156,20 +157,19 @@ static void release_fresh(const struct vps_paths *p, const char *name,
 	}
 }
 
-void vps_addresses_release(const struct vps_paths *p, const char *name, const char *ip_list)
+void vps_addresses_release(const struct vps_paths *p, const char *name,
+			   const struct netsetup_addr_list *l)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX];
 	char ip[64];
 	_cleanup_close_ int dfd = -EBADF;
-	size_t n = 0;
 
-	if (netsetup_addr_list_parse(ip_list, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0 || n == 0)
+	if (l->n == 0)
 		return;
 	dfd = index_open(p);
-	for (size_t i = 0; dfd >= 0 && i < n; i++) {
+	for (size_t i = 0; dfd >= 0 && i < l->n; i++) {
 		_cleanup_free_ char *owner = NULL;
 
-		netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip));
+		netsetup_addr_format_ip(&l->a[i], ip, sizeof(ip));
 		if (read_file_at(dfd, ip, 64, &owner, NULL) < 0)
 			continue;
 		owner[strcspn(owner, "\n")] = '\0';
@@ -199,31 +199,68 @@ static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *
 	return true;
 }
 
+/* Bridged: each address lies in a subnet of the bridge (NODE_ADDRESS), is not the node's own
+ * and is a host of that subnet. */
+static int check_bridged(const struct netsetup_addr *a, const struct node_config *node,
+			 const char *ip, struct vps_error *err)
+{
+	const struct netsetup_addr *s =
+		netsetup_addr_subnet_of(a, node->node_address.a, node->node_address.n);
+	char subnets[1024];
+
+	if (!s) {
+		if (netsetup_addr_list_format(&node->node_address, subnets, sizeof(subnets)) < 0)
+			snprintf(subnets, sizeof(subnets), "NODE_ADDRESS");
+		return vps_error_set(err, -EADDRNOTAVAIL,
+		                     "address %s is outside the node's subnets (%s)", ip, subnets);
+	}
+	if (netsetup_addr_equal(a, s))
+		return vps_error_set(err, -EADDRINUSE, "address %s is the node's own", ip);
+	return reserved(a, s, ip, err) ? -EADDRNOTAVAIL : 0;
+}
+
+/* Routed: each address is one host (/32, /128: the node routes exactly it to the VPS) inside
+ * ROUTED_RANGES, not a range's network or broadcast address. */
+static int check_routed(const struct netsetup_addr *a, const struct node_config *node,
+			const char *ip, struct vps_error *err)
+{
+	const struct netsetup_addr *s =
+		netsetup_addr_subnet_of(a, node->routed_ranges.a, node->routed_ranges.n);
+	unsigned full = a->family == AF_INET ? 32 : 128;
+	char ranges[1024];
+
+	if (a->prefixlen != full)
+		return vps_error_set(err, -EINVAL,
+		                     "address %s/%u: a routed VPS's addresses are single hosts (/%u)",
+		                     ip, a->prefixlen, full);
+	if (!s) {
+		if (node->routed_ranges.n == 0)
+			snprintf(ranges, sizeof(ranges), "none: set ROUTED_RANGES in vpsctl.conf");
+		else if (netsetup_addr_list_format(&node->routed_ranges, ranges, sizeof(ranges)) < 0)
+			snprintf(ranges, sizeof(ranges), "ROUTED_RANGES");
+		return vps_error_set(err, -EADDRNOTAVAIL,
+		                     "address %s is outside the node's routed ranges (%s)", ip,
+		                     ranges);
+	}
+	return reserved(a, s, ip, err) ? -EADDRNOTAVAIL : 0;
+}
+
 int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
                         const struct node_config *node, struct vps_error *err)
 {
-	struct netsetup_addr addrs[NETSETUP_ADDR_LIST_MAX], nodes[NETSETUP_ADDR_LIST_MAX];
+	const struct netsetup_addr *addrs = cfg->ip_address.a;
+	size_t n = cfg->ip_address.n;
 	bool fresh[NETSETUP_ADDR_LIST_MAX] = {false};
-	size_t n = 0, nn = 0;
 	char buf[64];
 
-	if (netsetup_addr_list_parse(cfg->ip_address, addrs, NETSETUP_ADDR_LIST_MAX, &n) < 0)
-		return vps_error_set(err, -EINVAL, "invalid IP address list '%s'", cfg->ip_address);
-	if (netsetup_addr_list_parse(node->node_address, nodes, NETSETUP_ADDR_LIST_MAX, &nn) < 0)
-		return vps_error_set(err, -EINVAL, "invalid NODE_ADDRESS '%s' in the node config",
-		                     node->node_address);
 	for (size_t i = 0; i < n; i++) {
-		const struct netsetup_addr *s = netsetup_addr_subnet_of(&addrs[i], nodes, nn);
+		int r;
 
 		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
-		if (!s)
-			return vps_error_set(err, -EADDRNOTAVAIL,
-			                     "address %s is outside the node's subnets (%s)", buf,
-			                     node->node_address);
-		if (netsetup_addr_equal(&addrs[i], s))
-			return vps_error_set(err, -EADDRINUSE, "address %s is the node's own", buf);
-		if (reserved(&addrs[i], s, buf, err))
-			return -EADDRNOTAVAIL;
+		r = cfg->net_mode == VPS_NET_ROUTED ? check_routed(&addrs[i], node, buf, err)
+						    : check_bridged(&addrs[i], node, buf, err);
+		if (r < 0)
+			return r;
 		for (size_t j = 0; j < i; j++)
 			if (netsetup_addr_equal(&addrs[i], &addrs[j]))
 				return vps_error_set(err, -EINVAL, "address %s is given twice",

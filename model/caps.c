@@ -182,10 +182,9 @@ int vps_caps_format_list(uint64_t mask, char *buf, size_t len)
 	return 0;
 }
 
-int vps_caps_keep_mask(const char *add, const char *drop, bool userns, uint64_t *ret_keep)
+int vps_caps_keep_mask(uint64_t a, uint64_t d, bool userns, uint64_t *ret_keep)
 {
-	uint64_t a, d, never = vps_caps_never(), dflt = vps_caps_default();
-	int r;
+	uint64_t never = vps_caps_never(), dflt = vps_caps_default();
 
 	/* In a user namespace these are checked against the VPS's own namespaces (its netns, its
 	 * mount namespace); host-owned files stay out of reach of its root: see the comment above. */
@@ -194,12 +193,6 @@ int vps_caps_keep_mask(const char *add, const char *drop, bool userns, uint64_t 
 		never &= ~VPS_CAP_BIT(CAP_SYS_ADMIN);
 	}
 
-	r = vps_caps_parse_list(add ? add : "", &a);
-	if (r < 0)
-		return r;
-	r = vps_caps_parse_list(drop ? drop : "", &d);
-	if (r < 0)
-		return r;
 	if (a != vps_caps_all() && (a & never))
 		return log_debug_errno(-EPERM,
 		                       "A capability that may not be granted was asked for");

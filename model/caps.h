@@ -26,7 +26,6 @@ int vps_caps_parse_list(const char *list, uint64_t *ret_mask);
 /* Formats a mask as "CHOWN,KILL,..." (no CAP_ prefix, ascending). -ENAMETOOLONG if it does not
  * fit. */
 int vps_caps_format_list(uint64_t mask, char *buf, size_t len);
-/* The set a VPS keeps: (default + add) - drop. -EPERM when add names a capability from the
- * never set (unless add is "all", which means "all that may be granted"); -EINVAL on a bad
- * list. */
-int vps_caps_keep_mask(const char *add, const char *drop, bool userns, uint64_t *ret_keep);
+/* The set a VPS keeps: (default + add) - drop. -EPERM when add holds a capability from the
+ * never set (unless add is vps_caps_all(), which means "all that may be granted"). */
+int vps_caps_keep_mask(uint64_t add, uint64_t drop, bool userns, uint64_t *ret_keep);

@@ -150,25 +150,10 @@ static bool string_is_valid(const struct conf_key *k, const char *v)
 		return v[0] == '/' && text_is_safe(v);
 	case CONF_CPUSET:
 		return cpuset_is_valid(v);
-	case CONF_STORAGE:
-		return strcmp(v, "copy") == 0 || strcmp(v, "overlay") == 0;
-	case CONF_NODE_SERVICES:
-		return strcmp(v, "deny") == 0 || strcmp(v, "allow") == 0;
-	case CONF_IPLIST: {
-		struct netsetup_addr a[NETSETUP_ADDR_LIST_MAX];
-		size_t n;
-
-		return netsetup_addr_list_parse(v, a, NETSETUP_ADDR_LIST_MAX, &n) == 0;
-	}
 	case CONF_MAC: {
 		uint8_t mac[NETSETUP_MAC_LEN];
 
 		return v[0] == '\0' || netsetup_mac_parse(v, mac) == 0;
-	}
-	case CONF_CAPLIST: {
-		uint64_t caps;
-
-		return text_is_safe(v) && vps_caps_parse_list(v, &caps) == 0;
 	}
 	default:
 		return text_is_safe(v);
@@ -185,6 +170,27 @@ static int set_string(const struct conf_key *k, void *field, const char *v)
 	return 0;
 }
 
+static int set_enum(const struct conf_key *k, void *field, const char *v)
+{
+	for (int i = 0; k->names && k->names[i]; i++)
+		if (strcmp(v, k->names[i]) == 0) {
+			*(int *)field = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* The name of an enum field's value; NULL for one outside the key's names. */
+static const char *enum_name(const struct conf_key *k, const void *field)
+{
+	int v = *(const int *)field;
+
+	for (int i = 0; k->names && k->names[i]; i++)
+		if (i == v)
+			return k->names[i];
+	return NULL;
+}
+
 /* Every type listed, no default: a new type makes -Wswitch say which way it goes. */
 static bool type_is_string(enum conf_type t)
 {
@@ -199,6 +205,9 @@ static bool type_is_string(enum conf_type t)
 	case CONF_MTU:
 	case CONF_RATE:
 	case CONF_PTYS:
+	case CONF_IPLIST:
+	case CONF_CAPLIST:
+	case CONF_ENUM:
 	case _CONF_TYPE_MAX:
 		return false;
 	case CONF_STRING:
@@ -206,11 +215,7 @@ static bool type_is_string(enum conf_type t)
 	case CONF_HOSTNAME:
 	case CONF_PATH:
 	case CONF_CPUSET:
-	case CONF_IPLIST:
 	case CONF_MAC:
-	case CONF_CAPLIST:
-	case CONF_STORAGE:
-	case CONF_NODE_SERVICES:
 		return true;
 	}
 	return false;
@@ -265,6 +270,13 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 	case CONF_RATE:
 		r = netsetup_rate_parse(value, &u);
 		break;
+	case CONF_CAPLIST:
+		r = text_is_safe(value) ? vps_caps_parse_list(value, &u) : -EINVAL;
+		break;
+	case CONF_IPLIST:
+		return netsetup_addr_list_parse(value, field) < 0 ? -EINVAL : 0;
+	case CONF_ENUM:
+		return set_enum(k, field, value);
 	default:
 		return set_string(k, field, value);
 	}
@@ -279,7 +291,9 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 	const void *field = (const char *)obj + k->offset;
 	uint64_t u = 0;
 
-	if (!type_is_string(k->type) && k->type != CONF_BOOL && k->type != CONF_SIGNAL)
+	/* only the fields that are a uint64_t are read as one */
+	if (k->size == sizeof(uint64_t) && !type_is_string(k->type) && k->type != CONF_IPLIST &&
+	    k->type != CONF_ENUM && k->type != CONF_BOOL && k->type != CONF_SIGNAL)
 		u = *(const uint64_t *)field;
 	switch (k->type) {
 	case CONF_BOOL:
@@ -309,6 +323,22 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 		else
 			netsetup_rate_format(u, buf, len);
 		break;
+	case CONF_CAPLIST:
+		if (u == vps_caps_all())
+			snprintf(buf, len, "all");
+		else
+			return vps_caps_format_list(u, buf, len);
+		break;
+	case CONF_IPLIST:
+		return netsetup_addr_list_format(field, buf, len);
+	case CONF_ENUM: {
+		const char *name = enum_name(k, field);
+
+		if (!name)
+			return -EINVAL;
+		snprintf(buf, len, "%s", name);
+		break;
+	}
 	default:
 		if ((size_t)snprintf(buf, len, "%s", (const char *)field) >= len)
 			return -ENAMETOOLONG;
@@ -460,7 +490,7 @@ int conf_parse(const struct conf_file *f, void *obj, const char *text, unsigned 
  * would refuse. */
 static int format_key(FILE *out, const struct conf_key *k, const void *obj)
 {
-	char v[512];
+	char v[4096]; /* a full address list of IPv6 /128s */
 	int r = conf_format_value(k, obj, v, sizeof(v));
 
 	if (r < 0)

@@ -25,13 +25,13 @@ enum conf_type {
 	CONF_UINT,     /* uint64_t */
 	CONF_MTU,      /* uint64_t 0 (kernel default) or 68..65535 */
 	CONF_CPUSET,   /* "0-3,5" */
-	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" */
+	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" into a struct netsetup_addr_list */
 	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
 	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
-	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all" (caps.h) */
-	CONF_STORAGE,  /* "copy" or "overlay" */
+	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all", into a uint64_t mask
+			* (caps.h) */
+	CONF_ENUM,     /* one of the key's names, into an int-sized enum (its index) */
 	CONF_PTYS,     /* uint64_t 1..1048576: a devpts max= (devpts.h) */
-	CONF_NODE_SERVICES, /* "deny" or "allow" */
 	_CONF_TYPE_MAX,
 };
 
@@ -39,8 +39,9 @@ struct conf_key {
 	const char *name;
 	enum conf_type type;
 	size_t offset;
-	size_t size; /* for strings: buffer size */
+	size_t size; /* the field's size (for strings: the buffer's) */
 	const char *comment;
+	const char *const *names; /* CONF_ENUM: the values, in enum order, NULL-terminated */
 };
 
 /* One kind of file: its keys, and the format version this binary writes and reads up to. A

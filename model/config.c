@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cleanup.h"
 #include "config.h"
 #include "ptys.h"
@@ -15,6 +17,17 @@
 #include "vpsctl-build.h"
 
 #define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
+#define VENUM(n, f, names, c)                                                                      \
+	{n, CONF_ENUM, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c, names}
+
+const char *const vps_storage_names[] = {[VPS_STORAGE_COPY] = "copy",
+					 [VPS_STORAGE_OVERLAY] = "overlay", NULL};
+const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto", [VPS_LXCFS_OFF] = "off",
+				       [VPS_LXCFS_REQUIRED] = "required", NULL};
+const char *const vps_node_services_names[] = {[VPS_NODE_SERVICES_DENY] = "deny",
+					       [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
+const char *const vps_net_mode_names[] = {[VPS_NET_BRIDGED] = "bridged",
+					 [VPS_NET_ROUTED] = "routed", NULL};
 #define QKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct vps_config, quota.f),                                               \
 	 sizeof(((struct vps_config *)0)->quota.f), c}
@@ -56,16 +69,25 @@ const struct conf_key vps_config_keys[] = {
 	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,
 	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
-	VKEY("STORAGE", CONF_STORAGE, storage,
+	VENUM("STORAGE", storage, vps_storage_names,
 	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 	VKEY("PTYS", CONF_PTYS, ptys,
 	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
+	VENUM("NET_MODE", net_mode, vps_net_mode_names,
+	      "bridged (a port of the node bridge) or routed (host routes, no L2 to other VPSes)"),
+	VKEY("NAMESERVER", CONF_STRING, nameserver,
+	     "Name servers (addresses, space-separated) vpsctl set writes into /etc/resolv.conf"),
+	VKEY("SEARCHDOMAIN", CONF_STRING, searchdomain,
+	     "Search domains (space-separated) vpsctl set writes into /etc/resolv.conf"),
+	VKEY("DESCRIPTION", CONF_STRING, description, "The operator's description of the VPS"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
 #define NKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c}
+#define NENUM(n, f, names, c)                                                                      \
+	{n, CONF_ENUM, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c, names}
 #define DKEY(n, t, f, c)                                                                           \
 	{n, t, offsetof(struct node_config, defaults.f),                                           \
 	 sizeof(((struct node_config *)0)->defaults.f), c}
@@ -89,12 +111,21 @@ const struct conf_key node_config_keys[] = {
 	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
 	NKEY("UID_BASE_START", CONF_UINT, uid_base_start,
 	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
-	NKEY("STORAGE", CONF_STORAGE, storage,
+	NENUM("STORAGE", storage, vps_storage_names,
 	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
 	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
 	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
-	NKEY("NODE_SERVICES", CONF_NODE_SERVICES, node_services,
+	NENUM("NODE_SERVICES", node_services, vps_node_services_names,
 	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
+	NENUM("LXCFS", lxcfs, vps_lxcfs_names,
+	     "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to start without)"),
+	NKEY("LXCFS_DIR", CONF_PATH, lxcfs_dir, "Where the node's lxcfs is mounted"),
+	NENUM("NET_MODE", net_mode, vps_net_mode_names,
+	      "Network mode of a new VPS without --net: bridged or routed"),
+	NKEY("UPLINK", CONF_STRING, uplink,
+	     "Routed mode: the interface the node answers ARP/NDP on for VPS addresses; empty = none"),
+	NKEY("ROUTED_RANGES", CONF_IPLIST, routed_ranges,
+	     "Routed mode: the ranges (CIDR) VPS addresses are taken from"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -108,11 +139,13 @@ void node_config_init(struct node_config *c)
 	strcpy(c->busybox, BUSYBOX_PATH);
 	vps_quota_init_default(&c->defaults);
 	strcpy(c->bridge, "vpsbr0");
-	strcpy(c->node_address, "10.77.0.1/24 fd77::1/64");
+	(void)netsetup_addr_list_parse("10.77.0.1/24 fd77::1/64", &c->node_address);
 	c->uid_base_start = 1000000;
-	strcpy(c->storage, "copy");
-	strcpy(c->node_services, "deny");
+	c->storage = VPS_STORAGE_COPY;
+	c->node_services = VPS_NODE_SERVICES_DENY;
 	c->default_ptys = VPS_PTYS_DEFAULT;
+	c->lxcfs = VPS_LXCFS_AUTO;
+	strcpy(c->lxcfs_dir, "/var/lib/lxcfs");
 }
 
 /* A range of 65536 host ids from base: none of the host's own first 65536, none past the
@@ -178,6 +211,26 @@ static int check_quota(const struct vps_quota *q, const struct conf_file *f, con
 	return -EBADMSG;
 }
 
+/* vps_config_check on what a file says: the message names the file, the line and the key. */
+static int check_semantics(const struct vps_config *c, const struct conf_file *f,
+			   const unsigned *lines, struct vps_error *err)
+{
+	struct vps_error e = VPS_ERROR_INIT;
+	const char *key;
+	unsigned line;
+	int r;
+
+	r = vps_config_check(c, 0, NULL, &key, &e);
+	if (r == 0)
+		return 0;
+	line = key ? key_line(f->keys, f->n, lines, key) : 0;
+	if (line)
+		vps_error_set(err, -EBADMSG, "%s:%u: %s", f->path, line, vps_error_message(&e, r));
+	else
+		vps_error_set(err, -EBADMSG, "%s: %s", f->path, vps_error_message(&e, r));
+	return -EBADMSG;
+}
+
 int node_config_load(const struct vps_paths *p, struct node_config *ret, struct vps_error *err)
 {
 	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
@@ -214,7 +267,7 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
 	/* a vps.conf from before the cap gets the node's: fail closed, never the shared pool */
 	c->ptys = node->default_ptys;
 	/* Not the node default: a vps.conf without the key predates overlay, so it is a copy. */
-	strcpy(c->storage, "copy");
+	c->storage = VPS_STORAGE_COPY;
 }
 
 /* What decides whether root in the VPS is host root may not be guessed: USERNS must be there,
@@ -238,6 +291,57 @@ static int check_isolation(const struct vps_config *c, const char *path, const u
 		        err, -EBADMSG,
 		        "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range", path);
 	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err);
+}
+
+/* The first capability of mask that no VPS may have, for the message. */
+static void first_never(uint64_t mask, char *buf, size_t len)
+{
+	uint64_t bad = mask & vps_caps_never();
+
+	for (int c = 0; c < 64; c++)
+		if (bad & VPS_CAP_BIT(c)) {
+			if (vps_caps_format_list(VPS_CAP_BIT(c), buf, len) == 0)
+				return;
+			break;
+		}
+	snprintf(buf, len, "?");
+}
+
+int vps_config_check(const struct vps_config *c, unsigned host_cpus,
+		     const char *const quota_names[], const char **ret_key, struct vps_error *err)
+{
+	const char *const *names = quota_names ? quota_names : vps_quota_keys;
+	struct vps_error e = VPS_ERROR_INIT;
+	enum vps_quota_field bad;
+	uint64_t keep;
+	char cap[32];
+	int r;
+
+	*ret_key = NULL;
+	r = vps_quota_check(&c->quota, host_cpus, names, &e, &bad);
+	if (r < 0) {
+		*ret_key = bad < _VPS_QUOTA_FIELD_MAX ? vps_quota_keys[bad] : NULL;
+		return vps_error_set(err, -EINVAL, "%s", vps_error_message(&e, r));
+	}
+	if (vps_caps_keep_mask(c->cap_add, c->cap_drop, c->userns, &keep) == -EPERM) {
+		first_never(c->cap_add & ~(c->userns ? VPS_CAP_BIT(CAP_SYS_ADMIN) : 0), cap,
+			    sizeof(cap));
+		*ret_key = "CAP_ADD";
+		return vps_error_set(err, -EPERM, "CAP_ADD holds %s, which no VPS may have%s", cap,
+		                     c->userns ? "" : " without a user namespace");
+	}
+	if (c->nesting && !c->userns) {
+		*ret_key = "NESTING";
+		return vps_error_set(err, -EPERM,
+		                     "NESTING=yes needs a user namespace (USERNS=yes): nested in a "
+		                     "VPS without one, a user namespace can map the host's root");
+	}
+	if (c->disk && c->storage != VPS_STORAGE_COPY) {
+		*ret_key = "DISK";
+		return vps_error_set(err, -EINVAL, "DISK needs STORAGE=copy (an overlay's upper layer "
+		                     "is not on a disk image)");
+	}
+	return 0;
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
@@ -265,7 +369,7 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 	if (r == 0)
 		r = check_isolation(ret, path, lines, err);
 	if (r == 0)
-		r = check_quota(&ret->quota, &f, lines, vps_quota_keys, err);
+		r = check_semantics(ret, &f, lines, err);
 	return r;
 }
 

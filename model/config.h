@@ -7,7 +7,42 @@
 
 #include "cgroup.h"
 #include "conf.h"
+#include "netsetup.h"
 #include "paths.h"
+
+/* How a VPS's root filesystem is kept (storage.h). */
+enum vps_storage {
+	VPS_STORAGE_COPY,    /* its own tree, copied from the template */
+	VPS_STORAGE_OVERLAY, /* upper/work over the template's shared tree */
+	_VPS_STORAGE_MAX,
+};
+extern const char *const vps_storage_names[];
+
+/* Whether VPSes reach the node's own services (netsetup_nodefw_add). The first is the zero
+ * value: a node config that did not say is closed. */
+enum vps_node_services {
+	VPS_NODE_SERVICES_DENY,  /* only as their gateway */
+	VPS_NODE_SERVICES_ALLOW,
+	_VPS_NODE_SERVICES_MAX,
+};
+extern const char *const vps_node_services_names[];
+
+/* Whether VPSes get their /proc view from the node's lxcfs (spawn/procview.h). */
+enum vps_lxcfs {
+	VPS_LXCFS_AUTO,     /* when it runs; a VPS starts without it, its status says so */
+	VPS_LXCFS_OFF,
+	VPS_LXCFS_REQUIRED, /* a start without it is refused */
+	_VPS_LXCFS_MAX,
+};
+extern const char *const vps_lxcfs_names[];
+/* How a VPS's eth0 reaches the world (net/routed.h). The first is the zero value: a vps.conf
+ * without NET_MODE predates routed mode, so it is bridged. */
+enum vps_net_mode {
+	VPS_NET_BRIDGED, /* a port of the node bridge, in the bridge's subnets */
+	VPS_NET_ROUTED,  /* /32 and /128 host routes over its own veth, no L2 to anyone */
+	_VPS_NET_MODE_MAX,
+};
+extern const char *const vps_net_mode_names[];
 
 struct vps_config {
 	char name[33]; /* the directory name; not a key in the file */
@@ -17,22 +52,28 @@ struct vps_config {
 	int poweroff_signal;
 	bool onboot;
 	struct vps_quota quota;
-	char ip_address[512]; /* space-separated CIDRs; empty = no network interface */
+	struct netsetup_addr_list ip_address; /* empty = no network interface */
 	char mac[18];         /* empty = derived from the name */
 	uint64_t mtu;         /* 0 = kernel default */
 	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
 	bool antispoof;
 	uint64_t boot_order; /* at node boot, lower starts first; ties by name */
 	/* security (caps.h, vps-seccomp.h); appended last to keep the layout of the above */
-	char cap_add[512];  /* capabilities on top of the default bounding set */
-	char cap_drop[512]; /* capabilities taken out of it */
+	uint64_t cap_add;   /* capabilities on top of the default bounding set (a caps.h mask;
+			     * vps_caps_all() = all that may be granted) */
+	uint64_t cap_drop;  /* capabilities taken out of it */
 	bool nesting;       /* nested user namespaces allowed inside */
 	bool socketcall;    /* i386 socketcall allowed (32-bit glibc networking) */
 	bool userns;        /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
-	char storage[16]; /* "copy": own rootfs; "overlay": upper/work over the template's tree */
+	enum vps_storage storage;
 	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
 	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
+	enum vps_net_mode net_mode;
+	/* vpsctl set: written into the root (resolv.conf) and shown; empty = not managed */
+	char nameserver[256];   /* name server addresses, space-separated */
+	char searchdomain[256]; /* search domains, space-separated */
+	char description[256];  /* the operator's note */
 };
 
 struct node_config {
@@ -43,16 +84,21 @@ struct node_config {
 	char busybox[256];        /* the static busybox `template build busybox` packs */
 	struct vps_quota defaults;
 	char bridge[16];
-	char node_address[512]; /* the bridge's addresses: the VPSes' gateways and subnets */
+	struct netsetup_addr_list node_address; /* the bridge's: VPS gateways and subnets */
 	uint64_t uid_base_start; /* where user-namespace id ranges start */
-	char storage[16];       /* the storage mode `create` uses without --storage */
-	char node_services[8];  /* "deny": VPSes reach the node only as their gateway; "allow" */
+	enum vps_storage storage; /* the storage mode `create` uses without --storage */
+	enum vps_node_services node_services;
 	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
+	enum vps_lxcfs lxcfs;   /* the VPSes' /proc view (procview.h) */
+	char lxcfs_dir[256];    /* where the node's lxcfs is mounted */
+	enum vps_net_mode net_mode; /* the mode `create` uses without --net */
+	char uplink[16];            /* routed: where the node answers ARP/NDP for VPS addresses */
+	struct netsetup_addr_list routed_ranges; /* routed: what VPS addresses may be */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
-#define VPS_CONFIG_FORMAT 2
-#define NODE_CONFIG_FORMAT 2
+#define VPS_CONFIG_FORMAT 3
+#define NODE_CONFIG_FORMAT 3
 
 extern const struct conf_key vps_config_keys[];
 extern const size_t vps_config_keys_n;
@@ -69,6 +115,12 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
  * newer format. On an error ret still holds the defaults and what the good lines set. */
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
                     struct vps_config *ret, struct vps_error *err);
+/* The one check of a parsed vps.conf beyond each key's syntax, which the loader, create,
+ * resize and every boot make: the quotas (against host_cpus unless 0; quota_names name the
+ * fields as the caller's user knows them, NULL: the keys), capabilities no VPS may have,
+ * NESTING without USERNS, DISK without copy storage. *ret_key: the key at fault. */
+int vps_config_check(const struct vps_config *c, unsigned host_cpus,
+		     const char *const quota_names[], const char **ret_key, struct vps_error *err);
 /* Writes dir_fd/vps.conf atomically. */
 int vps_config_save_at(int dir_fd, const struct vps_config *c);
 int vps_config_format(const struct vps_config *c, char **ret);

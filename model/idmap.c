@@ -88,8 +88,7 @@ static int used_bases(const struct vps_paths *p, const struct node_config *node,
 
 struct overlap {
 	uint64_t base;
-	char *err;
-	size_t errlen;
+	struct vps_error err; /* which VPS's range it overlaps */
 };
 
 static int check_overlap(const char *name, uint64_t base, void *u)
@@ -98,17 +97,17 @@ static int check_overlap(const char *name, uint64_t base, void *u)
 
 	if (o->base + VPS_IDMAP_SIZE <= base || base + VPS_IDMAP_SIZE <= o->base)
 		return 0;
-	snprintf(o->err, o->errlen,
-		 "UID_BASE %" PRIu64 " overlaps the ids of VPS '%s' (%" PRIu64 "-%" PRIu64 ")",
-		 o->base, name, base, base + VPS_IDMAP_SIZE - 1);
-	return -EEXIST;
+	return vps_error_set(&o->err, -EEXIST,
+	                     "UID_BASE %" PRIu64 " overlaps the ids of VPS '%s' (%" PRIu64
+	                     "-%" PRIu64 ")",
+	                     o->base, name, base, base + VPS_IDMAP_SIZE - 1);
 }
 
 int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
                     const struct vps_config *cfg, struct vps_error *err)
 {
-	char path[PATH_MAX], what[256] = "";
-	struct overlap o = {cfg->uid_base, what, sizeof(what)};
+	struct overlap o = {cfg->uid_base, VPS_ERROR_INIT};
+	char path[PATH_MAX];
 	int r;
 
 	if (!cfg->userns)
@@ -117,7 +116,7 @@ int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
 	if (r == -EEXIST) {
 		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)
 			snprintf(path, sizeof(path), "vps.conf");
-		vps_error_set(err, r, "%s: %s", path, what);
+		vps_error_set(err, r, "%s: %s", path, o.err.msg);
 	} else if (r < 0) {
 		vps_error_errno(err, r, "failed to read the other VPSes' id ranges");
 	}

@@ -45,7 +45,9 @@ static int run_dir_fd(const struct vps_paths *p, const char *name, bool create)
 			return r;
 	}
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 /* dfd/file: "state" in the VPS's run directory, or "NAME/state" in the run base; path is the
@@ -134,6 +136,9 @@ int vps_state_remove(const struct vps_paths *p, const char *name)
 	if (dfd < 0)
 		return dfd;
 	remove_stale_tmp(dfd);
+	/* the run's suspend record (frozen.h) ends with it */
+	if (unlinkat(dfd, "suspended", 0) < 0 && errno != ENOENT)
+		return -errno;
 	if (unlinkat(dfd, "state", 0) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -16,7 +16,8 @@ int vps_boot_check(const struct vps_paths *p, const struct vps_config *cfg,
 	struct vps_error e = VPS_ERROR_INIT;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char path[PATH_MAX];
-	int r = vps_quota_validate(&cfg->quota, cpus > 0 ? (unsigned)cpus : 1, &e);
+	const char *key;
+	int r = vps_config_check(cfg, cpus > 0 ? (unsigned)cpus : 1, NULL, &key, &e);
 
 	if (r < 0) {
 		if (vps_path(p, cfg->name, "vps.conf", path, sizeof(path)) < 0)

@@ -74,6 +74,7 @@ struct netsetup_route_info {
 	int oif;                     /* ifindex, 0 if none */
 	uint8_t table;               /* RT_TABLE_* */
 	uint8_t type;                /* RTN_* */
+	uint8_t protocol;            /* RTPROT_*; NETSETUP_RTPROT: a routed VPS's host route */
 	struct netsetup_addr dst;    /* prefixlen 0 = default route */
 	struct netsetup_addr gateway;
 	bool has_gateway;
@@ -214,6 +215,9 @@ struct netsetup_vps {
 	const struct netsetup_addr *gateway6; /* NULL = no IPv6 default route */
 	uint64_t rate_bps;                    /* 0 = no cap */
 	bool antispoof;
+	/* Routed: the node end joins no bridge; it holds the gateways and a host route per
+	 * address (netsetup_routed_node_side); gateway4/6 are NETSETUP_ROUTED_GW4/6. */
+	bool routed;
 };
 
 /*
@@ -228,10 +232,49 @@ int netsetup_vps_teardown(const char *host_ifname);
 
 /* The most addresses an address list (vps.conf's IP_ADDRESS, NODE_ADDRESS) holds. */
 #define NETSETUP_ADDR_LIST_MAX (2 * NETSETUP_MAX_ADDRS)
-/* Parses a space-separated CIDR list ("10.77.0.2/24 fd77::2/64"). */
-int netsetup_addr_list_parse(const char *list, struct netsetup_addr *addrs, size_t max, size_t *ret_n);
+/* An address list as vps.conf's IP_ADDRESS and vpsctl.conf's NODE_ADDRESS hold it. */
+struct netsetup_addr_list {
+	size_t n;
+	struct netsetup_addr a[NETSETUP_ADDR_LIST_MAX];
+};
+/* Parses a space- or comma-separated CIDR list ("10.77.0.2/24 fd77::2/64"); ret is changed
+ * only on success. -E2BIG beyond NETSETUP_ADDR_LIST_MAX entries. */
+int netsetup_addr_list_parse(const char *text, struct netsetup_addr_list *ret);
+/* The list as it is written ("10.77.0.2/24 fd77::2/64"); -ENAMETOOLONG if buf is too small. */
+int netsetup_addr_list_format(const struct netsetup_addr_list *l, char *buf, size_t len);
+/* Whether a and b hold the same addresses with the same prefix lengths, in the same order. */
+bool netsetup_addr_list_equal(const struct netsetup_addr_list *a, const struct netsetup_addr_list *b);
+/* Whether l holds a (address and prefix length). */
+bool netsetup_addr_list_has(const struct netsetup_addr_list *l, const struct netsetup_addr *a);
 /* The node end of the veth: "veth-NAME", or "veth-NAME4_HASH5" when NAME is too long. */
 void netsetup_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ]);
 /* The first of node[0..n) whose subnet holds a; NULL if none does. */
 const struct netsetup_addr *netsetup_addr_subnet_of(const struct netsetup_addr *a,
 						     const struct netsetup_addr *node, size_t n);
+
+/* --- routed mode ---------------------------------------------------------------------- */
+
+/* The gateways of every routed VPS: on its own link only, held by the node end of its veth
+ * (like Incus's routed NIC and OpenVZ's venet, the VPS's only neighbour is the node). */
+#define NETSETUP_ROUTED_GW4 "169.254.0.1"
+#define NETSETUP_ROUTED_GW6 "fe80::1"
+/* The routing protocol number of routed VPSes' host routes (`ip route show proto 86`), so a
+ * check tells them from the operator's. */
+#define NETSETUP_RTPROT 86
+void netsetup_routed_gateways(struct netsetup_addr *gw4, struct netsetup_addr *gw6);
+/* Gateways on host_ifname, forwarding on it, a host route (/32, /128) per address over it. */
+int netsetup_routed_node_side(const char *host_ifname, const struct netsetup_addr *addrs, size_t n);
+/* A host route to a (its full length, whatever a's prefix) over ifname; replaces. Del: gone
+ * already is not an error. */
+int netsetup_host_route_add(const char *ifname, const struct netsetup_addr *a);
+int netsetup_host_route_del(const char *ifname, const struct netsetup_addr *a);
+/* A proxy neighbour entry (`ip neigh add proxy A dev IFNAME`): the node answers ARP (with the
+ * interface's IPv4 forwarding on) and NDP (with proxy_ndp on) for a on ifname. */
+int netsetup_proxy_add(const char *ifname, const struct netsetup_addr *a);
+int netsetup_proxy_del(const char *ifname, const struct netsetup_addr *a);
+typedef int (*netsetup_proxy_fn)(int ifindex, const struct netsetup_addr *a, void *userdata);
+/* Every proxy entry of the caller's namespace, IPv4 then IPv6; fn < 0 stops. */
+int netsetup_proxy_foreach(netsetup_proxy_fn fn, void *userdata);
+/* /proc/sys/net/ipv4 or ipv6 (by family)/conf/IFNAME/KEY ("all" for IFNAME too). */
+int netsetup_if_sysctl_set(int family, const char *ifname, const char *key, const char *value);
+int netsetup_if_sysctl_get(int family, const char *ifname, const char *key, long *ret);

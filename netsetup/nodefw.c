@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include "log.h"
 #include "msg.h"
 #include "netsetup.h"
+#include "nftlib.h"
 
 #define VPS_PORT_PREFIX "veth-"
 #define LOCK_WAIT_MS    10000
@@ -53,14 +53,21 @@ static const char ruleset[] =
         "flush chain inet " NETSETUP_NODEFW_TABLE " input\n"
         "add rule inet " NETSETUP_NODEFW_TABLE " input iifname @ifaces jump from_vps\n";
 
-static void nft_ctx_freep(struct nft_ctx **c)
+/* A libnftables context with the library it came from. */
+struct nft {
+	struct nftlib lib;
+	struct nft_ctx *ctx;
+};
+
+static void nft_closep(struct nft *n)
 {
 	int saved = errno;
 
-	if (*c)
-		nft_ctx_free(*c);
+	if (n->ctx)
+		n->lib.ctx_free(n->ctx);
 	errno = saved;
 }
+#define _cleanup_nft_ _cleanup_(nft_closep)
 
 /* Names go into nft's command text inside quotes: only plain characters. */
 static int ifname_plain(const char *s)
@@ -81,31 +88,34 @@ static void copy_error(const char *text, struct vps_error *err, int code)
 }
 
 /* One context per public call: closing its netlink socket costs milliseconds after a commit. */
-static int nft_open(struct nft_ctx **ret)
+static int nft_open(struct nft *n, struct vps_error *err)
 {
-	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	int r = nftlib_open(&n->lib, err);
 
-	if (!ctx)
+	n->ctx = NULL;
+	if (r < 0)
+		return r;
+	n->ctx = n->lib.ctx_new(NFT_CTX_DEFAULT);
+	if (!n->ctx)
 		return -ENOMEM;
 	/* buffered: each get of the output or error text returns only the last command's */
-	if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+	if (n->lib.ctx_buffer_output(n->ctx) < 0 || n->lib.ctx_buffer_error(n->ctx) < 0)
 		return -ENOMEM;
-	*ret = TAKE_PTR(ctx);
 	return 0;
 }
 
 /* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
-static int nft_run(struct nft_ctx *ctx, const char *cmd, char **ret_out, struct vps_error *err)
+static int nft_run(struct nft *n, const char *cmd, char **ret_out, struct vps_error *err)
 {
-	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
-		const char *e = nft_ctx_get_error_buffer(ctx);
+	if (n->lib.run_cmd_from_buffer(n->ctx, cmd) != 0) {
+		const char *e = n->lib.ctx_get_error_buffer(n->ctx);
 
 		log_debug("nft failed: %s", e ? e : "");
 		copy_error(e, err, -EPROTO);
 		return -EPROTO;
 	}
 	if (ret_out) {
-		*ret_out = strdup(nft_ctx_get_output_buffer(ctx) ?: "");
+		*ret_out = strdup(n->lib.ctx_get_output_buffer(n->ctx) ?: "");
 		if (!*ret_out)
 			return -ENOMEM;
 	}
@@ -136,14 +146,14 @@ static int lock_take(const char *path)
 
 int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_error *err)
 {
-	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+	_cleanup_nft_ struct nft n = {0};
 	_cleanup_close_ int lock = -EBADF;
 	char cmd[sizeof(ruleset) + 128];
 	int r = ifname_plain(ifname);
 
 	if (r < 0)
 		return r;
-	r = nft_open(&ctx);
+	r = nft_open(&n, err);
 	if (r < 0)
 		return r;
 	lock = lock_take(lock_path);
@@ -152,7 +162,7 @@ int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_er
 	snprintf(cmd, sizeof(cmd),
 	         "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n", ruleset,
 	         ifname);
-	return nft_run(ctx, cmd, NULL, err);
+	return nft_run(&n, cmd, NULL, err);
 }
 
 /* --- pruning -------------------------------------------------------------------------- */
@@ -211,20 +221,20 @@ static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], 
 	return n;
 }
 
-static int list_set(struct nft_ctx *ctx, char **ret_out)
+static int list_set(struct nft *n, char **ret_out)
 {
-	return nft_run(ctx, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
+	return nft_run(n, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
 }
 
 /* Deletes the elements no longer used; the table once the set is empty. */
-static int prune_locked(struct nft_ctx *ctx)
+static int prune_locked(struct nft *nft)
 {
 	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ], cmd[256];
 	_cleanup_free_ char *out = NULL, *after = NULL;
 	size_t n, deleted = 0;
 	int r;
 
-	if (list_set(ctx, &out) < 0)
+	if (list_set(nft, &out) < 0)
 		return 0; /* no table (or no set): nothing of ours to remove */
 	n = parse_elements(out, names, MAX_ELEMENTS);
 	for (size_t i = 0; i < n; i++) {
@@ -234,39 +244,39 @@ static int prune_locked(struct nft_ctx *ctx)
 		snprintf(cmd, sizeof(cmd),
 		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
 		         names[i]);
-		r = nft_run(ctx, cmd, NULL, NULL);
+		r = nft_run(nft, cmd, NULL, NULL);
 		if (r < 0)
 			return r;
 		deleted++;
 	}
 	if (n > 0 && deleted == 0)
 		return 0;
-	r = list_set(ctx, &after);
+	r = list_set(nft, &after);
 	if (r < 0 || strstr(after, "elements = {"))
 		return r;
-	return nft_run(ctx, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
+	return nft_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
 }
 
 int netsetup_nodefw_prune(const char *lock_path)
 {
-	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+	_cleanup_nft_ struct nft n = {0};
 	_cleanup_close_ int lock = lock_take(lock_path);
 	int r;
 
 	if (lock < 0)
 		return lock;
-	r = nft_open(&ctx);
-	return r < 0 ? r : prune_locked(ctx);
+	r = nft_open(&n, NULL);
+	return r < 0 ? r : prune_locked(&n);
 }
 
 int netsetup_nodefw_has(const char *ifname)
 {
 	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ];
-	_cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+	_cleanup_nft_ struct nft nft = {0};
 	_cleanup_free_ char *out = NULL;
 	size_t n;
 
-	if (nft_open(&ctx) < 0 || list_set(ctx, &out) < 0)
+	if (nft_open(&nft, NULL) < 0 || list_set(&nft, &out) < 0)
 		return 0;
 	n = parse_elements(out, names, MAX_ELEMENTS);
 	for (size_t i = 0; i < n; i++)

@@ -40,6 +40,12 @@ static int node_side(const struct netsetup_vps *v, const char *bridge)
 	r = netsetup_bandwidth_set(v->host_ifname, v->rate_bps);
 	if (r < 0)
 		return log_debug_errno(r, "Bandwidth cap on '%s' failed: %m", v->host_ifname);
+	if (v->routed) {
+		r = netsetup_link_up(-1, v->host_ifname);
+		if (r == 0)
+			r = netsetup_routed_node_side(v->host_ifname, v->addrs, v->n_addrs);
+		return r < 0 ? log_debug_errno(r, "Routing '%s' failed: %m", v->host_ifname) : 0;
+	}
 	r = netsetup_link_set_master(-1, v->host_ifname, bridge);
 	if (r < 0)
 		return log_debug_errno(r, "Attaching '%s' to '%s' failed: %m", v->host_ifname, bridge);

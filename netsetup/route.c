@@ -32,6 +32,10 @@ int netsetup_build_route_default(void *buf, int ifindex, const struct netsetup_a
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
+	/* A link-local IPv4 gateway (routed mode's 169.254.0.1) is in no subnet of the VPS's
+	 * /32s: it is on the link by definition. */
+	if (gateway->family == AF_INET && gateway->bytes[0] == 169 && gateway->bytes[1] == 254)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
 	mnl_attr_put(nlh, RTA_GATEWAY, alen, gateway->bytes);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return 0;
@@ -99,6 +103,7 @@ static int route_parse(const struct nlmsghdr *nlh, struct netsetup_route_info *r
 		return -EBADMSG;
 	ret->family = rtm->rtm_family;
 	ret->type = rtm->rtm_type;
+	ret->protocol = rtm->rtm_protocol;
 	ret->table = (uint8_t)nl_attr_u32_or(tb[RTA_TABLE], rtm->rtm_table);
 	ret->oif = (int)nl_attr_u32_or(tb[RTA_OIF], 0);
 	if (copy_addr(tb[RTA_DST], rtm->rtm_family, rtm->rtm_dst_len, &ret->dst) < 0)

@@ -1,10 +1,15 @@
 #!/bin/sh
-# Installs what building and testing vpsctl needs, from Debian 12's own packages.
+# Installs what building and testing vpsctl needs, from Debian 12's own packages. lxcfs: the
+# VPSes' /proc view (tests run a private instance of their own). No service is started by the
+# install: a test machine's host keeps running what it ran (lxcfs.service would mount
+# /var/lib/lxcfs on it), through a policy-rc.d that exists only while apt runs, unless the
+# machine has one of its own.
 set -eu
 PKGS="meson ninja-build pkg-config gcc libc6-dev libcgroup-dev libmnl-dev libseccomp-dev
-      libcap-dev libarchive-dev libmd-dev libnftables-dev nftables check busybox-static iproute2 util-linux procps tmux
+      libcap-dev libcrypt-dev libarchive-dev libmd-dev libnftables-dev nftables check busybox-static iproute2 util-linux procps tmux
       zstd xz-utils scdoc iperf3 tcpdump jq mmdebstrap gpg openssh-client
-      systemd debhelper dpkg-dev lintian e2fsprogs cpio clang libclang-rt-14-dev"
+      systemd debhelper dpkg-dev lintian e2fsprogs cpio clang libclang-rt-14-dev lxcfs
+      clang-format-14 cppcheck"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -12,6 +17,11 @@ done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

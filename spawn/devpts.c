@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -57,10 +56,6 @@ static int set_options(int fsfd, char *opts)
  */
 static int remount_in_vps(int pidfd, bool userns, dev_t host_dev, char *opts)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
 	_cleanup_close_ int root = -EBADF, pts = -EBADF, fsfd = -EBADF;
 	struct statfs sfs;
 	struct stat st;
@@ -71,9 +66,9 @@ static int remount_in_vps(int pidfd, bool userns, dev_t host_dev, char *opts)
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;
-	pts = (int)syscall(SYS_openat2, root, "dev/pts", &how, sizeof(how));
+	pts = open_in_root(root, "dev/pts", O_PATH | O_DIRECTORY, 0, RESOLVE_NO_SYMLINKS);
 	if (pts < 0)
-		return -errno;
+		return pts;
 	if (fstatfs(pts, &sfs) < 0 || fstat(pts, &st) < 0)
 		return -errno;
 	if (sfs.f_type != DEVPTS_SUPER_MAGIC || st.st_dev == host_dev)

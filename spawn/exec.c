@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -18,16 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "exec.h"
+#include "exec-prep.h"
 #include "exec-relay.h"
 #include "execve-guard.h"
 #include "fileio.h"
 #include "frozen.h"
-#include "security.h"
 #include "vps-pty.h"
 #include "state.h"
+#include "suspend.h"
 #include "vps-clone.h"
 
 #define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
@@ -43,14 +41,15 @@ struct exec_ctx {
 	const char *name;
 	struct vps_cgroup *cg;
 	int init_fd;
-	int born_cgroup_fd; /* the cgroup2 group we clone into, or -1 (vps-clone.h) */
-	bool in_cgroup;
+	struct vps_cgroup_spawn cgsp; /* the groups the child joins (cgroup.h) */
 	int pty_sock; /* child's end for passing the pty master, or -1 */
 	int guard_fd; /* vps-execve, read-only (execve-guard.h) */
 	int started_fd; /* the child's end of a close-on-exec pipe: EOF once it exec'd */
 	struct exec_pipes pipes; /* stdio before the pty, or for good without one */
 	bool userns;  /* init runs in a user namespace other than ours */
 	char cgroup_parent[256];
+	const struct vps_paths *paths;
+	uint64_t init_start; /* the run we joined, for the reason of a refusal (frozen.h) */
 };
 
 static void clean_environment(void)
@@ -61,7 +60,7 @@ static void clean_environment(void)
 	if (term && strlen(term) < sizeof(t) && strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+.") == strlen(term))
 		snprintf(t, sizeof(t), "%s", term);
 	(void)clearenv();
-	(void)setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	(void)setenv("PATH", VPS_EXEC_PATH, 1);
 	(void)setenv("HOME", "/root", 1);
 	(void)setenv("TERM", t, 1);
 }
@@ -72,26 +71,21 @@ static _noreturn_ void child_fail(const struct exec_ctx *c, const char *what, in
 	_exit(code);
 }
 
-/* Born in the VPS's cgroup2 group where there is one (vps-clone.h); on v1 we move ourselves
- * into the rest (single-threaded: no grace period to wait for). */
-static int join_cgroups(const struct exec_ctx *c)
+/* Born in the VPS's cgroup2 group where there is one (vps-clone.h), else moved there now; on
+ * v1 we move ourselves into the rest (single-threaded: no grace period to wait for). */
+static int join_cgroups(struct exec_ctx *c)
 {
-	if (!c->in_cgroup) {
-		int r = vps_cgroup2_attach_fd(c->born_cgroup_fd, 0);
+	int r = vps_cgroup_spawn_attach(&c->cgsp, 0);
 
-		if (r < 0)
-			return r;
-	}
-	return vps_cgroup_backend() == VPS_CGROUP_V2 ? 0 : vps_cgroup_attach(c->cg, 0);
+	return r < 0 ? r : vps_cgroup_join_tasks(c->cgsp.join_fds, c->cgsp.n_join);
 }
 
 /* Runs in the VPS's pid namespace (we were cloned after joining it), host mounts until setns. */
-static _noreturn_ void exec_child(const struct exec_ctx *c)
+static _noreturn_ void exec_child(struct exec_ctx *c)
 {
-	const int keep[] = {c->init_fd, c->born_cgroup_fd, c->pty_sock, c->guard_fd,
-			    c->started_fd};
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	sigset_t none;
+	int keep[5 + VPS_CGROUP_HIER_MAX] = {c->init_fd, c->pty_sock, c->guard_fd, c->started_fd,
+					     c->cgsp.clone_fd};
+	size_t n_keep = 5;
 	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
@@ -101,15 +95,18 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		child_fail(c, "mark the process undumpable", 126);
 	/* None of the caller's fds goes any further: its terminal, files or sockets would be
 	 * the tenant's to read once we are inside. */
+	for (size_t i = 0; i < c->cgsp.n_join; i++)
+		keep[n_keep++] = c->cgsp.join_fds[i];
 	r = exec_pipes_child(&c->pipes);
 	if (r == 0)
-		r = close_all_but(keep, ELEMENTSOF(keep));
+		r = close_all_but(keep, n_keep);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, "replace the caller's fds", 126);
 	}
 	/* Until it is in the VPS nothing of CMD ran: not joined at all is 1 (vpsctl(8)). */
 	r = join_cgroups(c);
+	vps_cgroup_spawn_done(&c->cgsp);
 	if (r < 0) {
 		errno = -r;
 		child_fail(c, "join the VPS cgroup", EXIT_FAILURE);
@@ -117,9 +114,11 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 	if (setns(c->init_fd, JOIN_NS | (c->userns ? CLONE_NEWUSER : 0)) < 0)
 		child_fail(c, "join the VPS namespaces", EXIT_FAILURE);
 	/* In the VPS's user namespace our host ids are unmapped: become its root. */
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-			  setresuid(0, 0, 0) < 0))
+	r = c->userns ? vps_exec_become_root() : 0;
+	if (r < 0) {
+		errno = -r;
 		child_fail(c, "become root of the VPS's user namespace", 126);
+	}
 	if (chdir("/") < 0)
 		child_fail(c, "change to /", 126);
 	r = c->pty_sock >= 0 ? vps_pty_child_setup(c->pty_sock) : 0;
@@ -128,20 +127,15 @@ static _noreturn_ void exec_child(const struct exec_ctx *c)
 		child_fail(c, r == -ENOSPC ? "get a pty: the VPS holds as many as its pty cap allows "
 				"(vpsctl resize --ptys)" : "set up a pty", 126);
 	}
-	for (int sig = 1; sig < _NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	vps_exec_reset_signals();
 	clean_environment();
-	/* Last: seccomp, then capabilities (security.h), as for the VPS's init. */
-	r = vps_security_apply(c->cfg, &err);
+	/* Last, as for the VPS's init. */
+	r = vps_exec_lock_down(c->cfg, &err);
 	if (r < 0) {
 		/* the child's one line, in the CLI's form: it cannot return to the boundary */
 		fprintf(stderr, "vpsctl: %s: %s\n", c->name, vps_error_message(&err, r));
 		_exit(126);
 	}
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		child_fail(c, "close fds", 126);
 	/* through vps-execve: this binary must not be what a tenant's #! reaches */
 	r = vps_execve_guarded(c->guard_fd, -1, c->name, c->argv, environ, 1);
 	errno = -r;
@@ -167,6 +161,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 
 	if (vps_run_state_get(p, cfg->name, &st) != VPS_RUNNING)
 		return vps_error_set(err, -ESRCH, "not running");
+	c->init_start = st.init_start;
 	c->init_fd = vps_pidfd_open_checked(st.init_pid, st.init_start);
 	if (c->init_fd < 0)
 		return vps_error_set(err, -ESRCH, "not running");
@@ -175,14 +170,11 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	r = vps_cgroup_new(c->cgroup_parent, cfg->name, &c->cg);
 	if (r < 0)
 		return r;
-	if (vps_cgroup_backend() == VPS_CGROUP_V2)
-		r = c->born_cgroup_fd = vps_cgroup_open_v2(c->cg);
-	else
-		r = vps_cgroup2_open(c->cgroup_parent, cfg->name, &c->born_cgroup_fd);
+	r = vps_cgroup_spawn_prepare_join(c->cg, &c->cgsp);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to open the VPS cgroup");
 	if (vps_frozen(c->cgroup_parent, cfg->name, &frozen) == 0 && frozen)
-		return vps_error_set(err, -EBUSY, "VPS is frozen");
+		return vps_frozen_reason(p, cfg->name, st.init_start, -EBUSY, err);
 	c->userns = vps_pid_in_other_userns(st.init_pid);
 	/* Only our children enter the VPS's pid namespace; we stay where we are. */
 	if (setns(c->init_fd, CLONE_NEWPID) < 0) {
@@ -209,7 +201,7 @@ static int wait_started(const struct exec_ctx *c, int start_fd, pid_t pid, struc
 	if (pidfd >= 0 && fd_wait_readable(pidfd, KILL_WAIT_MS) == 0)
 		(void)waitpid(pid, NULL, 0);
 	if (vps_frozen(c->cgroup_parent, c->name, &frozen) == 0 && frozen)
-		vps_error_set(err, -ETIMEDOUT, "VPS is frozen");
+		vps_frozen_reason(c->paths, c->name, c->init_start, -ETIMEDOUT, err);
 	else
 		vps_error_set(err, -ETIMEDOUT, "VPS did not run the command within %d s: stuck?",
 		              START_TIMEOUT_MS / 1000);
@@ -243,11 +235,11 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
              const struct node_config *node, char *const *argv, bool pty, int *ret_code,
              struct vps_error *err)
 {
-	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .init_fd = -EBADF,
-			     .born_cgroup_fd = -EBADF, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
+	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .paths = p, .init_fd = -EBADF,
+			     .cgsp = VPS_CGROUP_SPAWN_INIT, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
 			     .pipes = {-1, -1, -1, {-1, -1, -1}}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	_cleanup_close_ int init_fd = -EBADF, cgfd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
+	_cleanup_close_ int init_fd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
 	_cleanup_close_ int start_fd = -EBADF;
 	int sp[2] = {-1, -1}, started[2], r;
 	pid_t pid;
@@ -257,9 +249,10 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	r = join_pid_ns(p, cfg, node, &c, err);
 	cg = c.cg;
 	init_fd = c.init_fd;
-	cgfd = c.born_cgroup_fd;
-	if (r < 0)
+	if (r < 0) {
+		vps_cgroup_spawn_done(&c.cgsp);
 		return r;
+	}
 	guard_fd = c.guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0)
 		return vps_error_errno(err, guard_fd, "failed to open vps-execve");
@@ -278,13 +271,14 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
 	}
 	start_fd = started[0];
 	c.started_fd = started[1];
-	pid = vps_clone(0, c.born_cgroup_fd, NULL, &c.in_cgroup);
+	pid = vps_clone(0, c.cgsp.clone_fd, NULL, &c.cgsp.in_cgroup);
 	if (pid == 0) {
 		closep(&sock);
 		closep(&start_fd);
 		exec_child(&c);
 	}
 	r = pid < 0 ? -errno : 0;
+	vps_cgroup_spawn_done(&c.cgsp);
 	closep(&c.pty_sock);
 	closep(&c.started_fd);
 	for (int i = 0; i < 3; i++)

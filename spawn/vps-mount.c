@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -14,6 +13,7 @@
 
 #include "cleanup.h"
 #include "devpts.h"
+#include "fileio.h"
 #include "vps-mount.h"
 
 #define FD_PATH_MAX 32
@@ -22,30 +22,20 @@
  * one as a directory (or an empty file) when missing. */
 static int open_target(int rootfd, const char *path, bool is_file)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	int fd = open_in_root(rootfd, path, O_PATH, 0, RESOLVE_NO_SYMLINKS);
 
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : -errno;
+	if (fd != -ENOENT)
+		return fd;
 	if (is_file) {
-		struct open_how create = {
-			.flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			.mode = 0600,
-			.resolve = how.resolve,
-		};
-
-		fd = (int)syscall(SYS_openat2, rootfd, path, &create, sizeof(create));
+		fd = open_in_root(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600,
+				  RESOLVE_NO_SYMLINKS);
 		if (fd < 0)
-			return -errno;
+			return fd;
 		close(fd);
 	} else if (mkdirat(rootfd, path, 0755) < 0 && errno != EEXIST) {
 		return -errno;
 	}
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	return fd >= 0 ? fd : -errno;
+	return open_in_root(rootfd, path, O_PATH, 0, RESOLVE_NO_SYMLINKS);
 }
 
 static const char *fd_path(int fd, char buf[FD_PATH_MAX])
@@ -278,9 +268,12 @@ int vps_mount_harden(struct vps_error *err)
 	static const char *const masked_files[] = {
 		"/proc/kcore",        "/proc/keys",          "/proc/timer_list",
 		"/proc/sched_debug",  "/proc/latency_stats", "/proc/sysrq-trigger",
-		"/proc/kallsyms",     "/proc/kmsg",
+		"/proc/kallsyms",     "/proc/kmsg",          "/proc/partitions",
 	};
-	static const char *const masked_dirs[] = {"/proc/acpi", "/proc/scsi", "/sys/firmware"};
+	/* The block device indexes name the node's disks and its neighbours' loop images. */
+	static const char *const masked_dirs[] = {"/proc/acpi",      "/proc/scsi",
+						  "/sys/firmware",   "/sys/block",
+						  "/sys/class/block", "/sys/dev/block"};
 	static const char *const readonly[] = {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"};
 	int r;
 

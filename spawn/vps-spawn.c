@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,8 +26,10 @@
 #include "vps-mount.h"
 #include "netsetup.h"
 #include "network.h"
+#include "procview.h"
 #include "security.h"
 #include "storage-mount.h"
+#include "exec-prep.h"
 #include "execve-guard.h"
 #include "vps-clone.h"
 #include "vps-spawn.h"
@@ -50,18 +50,6 @@ static _noreturn_ void child_fail(int sock, int r, const char *what)
 
 	vps_error_errno(&err, r, "failed to %s", what);
 	child_fail_error(sock, r, &err);
-}
-
-/* Signals: the supervisor blocks some for its signalfd; init must start with a clean slate. */
-static void reset_signals(void)
-{
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	sigset_t none;
-
-	for (int sig = 1; sig < _NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* The console is init's stdio but not its controlling terminal (a kernel never gives init
@@ -88,13 +76,10 @@ static void write_hostname_file(const char *hostname)
 		(void)!write(fd, "\n", 1);
 }
 
-/* In a user namespace whose maps the host wrote: take uid and gid 0 of it (the first ids of
- * the VPS's range on the host) with no supplementary groups. */
 static int become_root(struct vps_error *err)
 {
-	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-		return vps_error_errno(err, -errno, "failed to become root of the user namespace");
-	return 0;
+	return vps_error_check(err, vps_exec_become_root(),
+	                       "failed to become root of the user namespace");
 }
 
 /* The VPS's root filesystem as a mount, then (with a user namespace) its root's ids. Paths to
@@ -138,6 +123,16 @@ static void join_cgroups(int sock)
 		child_fail(sock, r, "join the VPS cgroup");
 }
 
+/* An lxcfs that went away since the host checked it only costs the view, unless it is
+ * required. */
+static int bind_proc_view(const struct vps_spawn *s, int rootfd, struct vps_error *err)
+{
+	bool required = s->node->lxcfs == VPS_LXCFS_REQUIRED;
+	int r = procview_bind(rootfd, s->node->lxcfs_dir, required ? err : NULL);
+
+	return required ? r : 0;
+}
+
 /* #2..#3: the root filesystem, pivoted and hardened, while the host makes the cgroup and plumbs
  * the network. */
 static int make_root(struct vps_spawn *s, int sock, int *rootfd, struct vps_error *err)
@@ -169,6 +164,8 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, struct vps_erro
 		r = mount_root(s, lower_fd, rootfd, err);
 	if (r == 0)
 		r = vps_mount_setup(*rootfd, s->console_path, s->ptys, err);
+	if (r == 0 && s->proc_view)
+		r = bind_proc_view(s, *rootfd, err);
 	if (r == 0)
 		r = vps_mount_pivot(*rootfd, err);
 	if (r == 0)
@@ -194,13 +191,13 @@ static void name_self(const struct vps_spawn *s, int sock)
 static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 {
 	static char *const envp[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"PATH=" VPS_EXEC_PATH,
 		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
 	};
 	struct vps_error err = VPS_ERROR_INIT;
 	int r, rootfd = -EBADF;
 
-	reset_signals();
+	vps_exec_reset_signals();
 	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
@@ -217,19 +214,16 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	/* #5 now in the VPS cgroup: a cgroup namespace rooted there, and its cgroup2 tree */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail(sock, -errno, "create the cgroup namespace");
-	r = s->cgroup2_tree ? vps_cgroup2_mount(rootfd, &err) : 0;
+	r = s->cgsp.own_tree ? vps_cgroup2_mount(rootfd, &err) : 0;
 	if (r < 0)
 		child_fail_error(sock, r, &err);
 	r = setup_console(s->console_fd);
 	if (r < 0)
 		child_fail(sock, r, "set up the console");
-	/* Last: seccomp, then capabilities (security.h); nothing privileged may follow. */
-	r = vps_security_apply(s->cfg, &err);
+	/* Last: nothing privileged may follow; the sync socket closes on exec. */
+	r = vps_exec_lock_down(s->cfg, &err);
 	if (r < 0)
 		child_fail_error(sock, r, &err);
-	/* Nothing of the host's fds may reach the VPS; the sync socket closes on exec. */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		child_fail(sock, -errno, "mark fds close-on-exec");
 	/* #6 the host now waits for EOF (exec worked) or an error */
 	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
 	if (r < 0)
@@ -286,8 +280,6 @@ static int child_reason(struct vps_spawn *s, int sock, int r)
  * the host makes the cgroup and plumbs the network; then #4 with the cgroup's fds. */
 static int host_side(struct vps_spawn *s, int sock)
 {
-	int fds[VPS_CGROUP_HIER_MAX];
-	size_t n = 0;
 	int r;
 
 	r = vps_sync_expect(sock, VPS_SYNC_CHILD_READY, SYNC_TIMEOUT_MS, &s->error);
@@ -302,12 +294,11 @@ static int host_side(struct vps_spawn *s, int sock)
 	closep(&s->lower_fd);
 	closep(&s->disk_fd);
 	if (r == 0)
-		r = vps_spawn_host_rest(s, fds, &n);
+		r = vps_spawn_host_rest(s);
 	if (r == 0)
 		r = vps_sync_send(sock, VPS_SYNC_HOST_DONE, 0, NULL);
 	if (r == 0)
-		r = fds_send(sock, fds, n);
-	vps_cgroup_close_tasks(fds, &n);
+		r = fds_send(sock, s->cgsp.join_fds, s->cgsp.n_join);
 	return r;
 }
 
@@ -318,6 +309,9 @@ int vps_spawn_init(struct vps_spawn *s)
 	pid_t pid;
 
 	vps_error_clear(&s->error);
+	r = procview_prepare(s->node, &s->proc_view, &s->error);
+	if (r < 0)
+		return r;
 	guard_fd = vps_execve_guard_open();
 	if (guard_fd < 0) {
 		return vps_error_errno(&s->error, guard_fd, "failed to open vps-execve");
@@ -326,12 +320,12 @@ int vps_spawn_init(struct vps_spawn *s)
 	if (r < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		closep(&s->born_cgroup_fd);
+		vps_cgroup_spawn_done(&s->cgsp);
 		return log_debug_errno(-errno, "socketpair: %m");
 	}
 	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 				CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
-			s->born_cgroup_fd, &pidfd, &s->in_cgroup);
+			s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
 	if (pid == 0) {
 		close(sp[0]);
 		child_main(s, sp[1], guard_fd);
@@ -342,7 +336,7 @@ int vps_spawn_init(struct vps_spawn *s)
 		r = -errno;
 		vps_error_errno(&s->error, r, "failed to clone the VPS init");
 		close(sp[0]);
-		closep(&s->born_cgroup_fd);
+		vps_cgroup_spawn_done(&s->cgsp);
 		return r;
 	}
 	s->pid = pid;
@@ -350,7 +344,7 @@ int vps_spawn_init(struct vps_spawn *s)
 	r = host_side(s, sp[0]);
 	if (r < 0)
 		r = child_reason(s, sp[0], r);
-	closep(&s->born_cgroup_fd);
+	vps_cgroup_spawn_done(&s->cgsp);
 	/* #6 */
 	if (r == 0)
 		r = wait_exec(s, sp[0]);

@@ -20,13 +20,11 @@ struct vps_spawn {
 	struct vps_cgroup *cg;
 	int lower_fd; /* host side: the id-mapped template tree for an overlay (-1: none) */
 	int disk_fd;  /* host side: the detached mount of the VPS's disk image (-1: none) */
-	/* v1: make the cgroup with this quota while init makes its root filesystem (the first
-	 * boot); NULL: it exists (v2 makes it before, as init is born in it) */
+	/* the first boot: make the cgroup with this quota; NULL: it exists */
 	const struct vps_quota *create_quota;
-	/* host side, during the start: */
-	int born_cgroup_fd; /* cgroup2 group init is cloned into, or -1 */
-	bool in_cgroup;     /* ... and it was (CLONE_INTO_CGROUP) */
-	bool cgroup2_tree;  /* a hybrid host: init gets a cgroup2 tree of its own */
+	/* host side, during the start: the groups init joins (cgroup.h) */
+	struct vps_cgroup_spawn cgsp;
+	bool proc_view;     /* lxcfs's files go over the VPS's /proc (procview.h) */
 	/* results */
 	pid_t pid;
 	int pidfd;
@@ -38,11 +36,12 @@ int vps_spawn_init(struct vps_spawn *s);
 
 /* The host's steps of the start (vps-spawn-host.c, called by vps_spawn_init only), each
  * filling s->error when it fails. */
-/* Before the clone: the cgroup2 group init is born in (s->born_cgroup_fd, or -1). */
+/* Before the clone: the VPS cgroup (made when s->create_quota says so) and what init joins
+ * (s->cgsp). */
 int vps_spawn_host_open(struct vps_spawn *s);
-/* Once init exists: the rest of its cgroup2 join on an old kernel, the id maps, the disk
- * image's mount and the id-mapped template tree (s->disk_fd, s->lower_fd). */
+/* Once init exists: its cgroup join on an old kernel, the id maps, the disk image's mount and
+ * the id-mapped template tree (s->disk_fd, s->lower_fd). */
 int vps_spawn_host_map(struct vps_spawn *s);
-/* While init makes its root filesystem: the v1 cgroup (made when s->create_quota says so) and
- * its `tasks` files for init to join through (fds, *n), the device policy, the network. */
-int vps_spawn_host_rest(struct vps_spawn *s, int fds[VPS_CGROUP_HIER_MAX], size_t *n);
+/* While init makes its root filesystem: the quota of a new cgroup, the device policy, the
+ * network. */
+int vps_spawn_host_rest(struct vps_spawn *s);

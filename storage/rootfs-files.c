@@ -2,14 +2,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -94,29 +92,23 @@ int rootfs_ssh_keys_check(const char *text, struct vps_error *err)
 
 /* ---- writing under the root ----------------------------------------------------------------- */
 
-static int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+/* Symlinks on the way resolve inside the root; the last component is never one. */
+static int open_nofollow(int rootfd, const char *path, int flags, mode_t mode)
 {
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
+	return open_in_root(rootfd, path, flags | O_NOFOLLOW, mode, 0);
 }
 
 /* The directory rootfd/path, made with mode when missing (its parent must exist). */
 static int open_dir(int rootfd, const char *parent, const char *name, mode_t mode)
 {
-	_cleanup_close_ int pfd = open_in_root(rootfd, parent, O_RDONLY | O_DIRECTORY, 0);
+	_cleanup_close_ int pfd = open_nofollow(rootfd, parent, O_RDONLY | O_DIRECTORY, 0);
 
 	if (pfd < 0)
 		return pfd;
 	if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST)
 		return -errno;
 	/* O_NOFOLLOW: a template's /root/.ssh symlink is refused, not followed. */
-	return open_in_root(pfd, name, O_RDONLY | O_DIRECTORY, 0);
+	return open_nofollow(pfd, name, O_RDONLY | O_DIRECTORY, 0);
 }
 
 /* The last byte of fd, or '\n' for an empty file. */
@@ -239,7 +231,7 @@ int rootfs_resolv_conf_filter(const char *host_text, char **ret)
 
 int rootfs_write_resolv_conf(int rootfd, const char *text, uid_t uid, gid_t gid)
 {
-	_cleanup_close_ int etc = open_in_root(rootfd, "/etc", O_PATH | O_DIRECTORY, 0), fd = -EBADF;
+	_cleanup_close_ int etc = open_nofollow(rootfd, "/etc", O_PATH | O_DIRECTORY, 0), fd = -EBADF;
 	struct stat st;
 
 	if (etc < 0)

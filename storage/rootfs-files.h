@@ -16,7 +16,7 @@
 
 /* Checks the text of a public key file (authorized_keys syntax without options): every line a
  * comment, blank, or "TYPE BASE64 [comment]" of a type OpenSSH knows. Refuses private keys.
- * err (errlen bytes) says which line is wrong. */
+ * err says which line is wrong. */
 int rootfs_ssh_keys_check(const char *text, struct vps_error *err);
 /* Appends keys to /root/.ssh/authorized_keys (made 0700/0600, owned by uid:gid). */
 int rootfs_add_authorized_keys(int rootfd, const char *keys, uid_t uid, gid_t gid);

@@ -24,14 +24,14 @@
 #include "idmap.h"
 #include "storage-mount.h"
 
-static bool is_overlay(const struct vps_config *cfg)
+bool vps_storage_is_overlay(const struct vps_config *cfg)
 {
-	return strcmp(cfg->storage, "overlay") == 0;
+	return cfg->storage == VPS_STORAGE_OVERLAY;
 }
 
 bool vps_storage_idmapped(const struct vps_config *cfg)
 {
-	return is_overlay(cfg);
+	return vps_storage_is_overlay(cfg);
 }
 
 /* VPSDIR from VPSDIR/rootfs. */

@@ -16,6 +16,8 @@ int vps_storage_mount_private(struct vps_error *err);
  * read-only clone of it id-mapped onto the VPS's range (onto 0.. for a privileged VPS), so it
  * is never chowned and stays shared. */
 bool vps_storage_idmapped(const struct vps_config *cfg);
+/* Whether its rootfs is an overlay over the template's shared tree (else its own copy). */
+bool vps_storage_is_overlay(const struct vps_config *cfg);
 /* Host side (needs the host's CAP_SYS_ADMIN): the detached id-mapped clone of VPSDIR/lower.
  * -EUCLEAN when the tree is not owned by the template block (unpacked by an older vpsctl). */
 int vps_storage_idmapped_lower(const char *rootfs, const struct vps_config *cfg, int *ret_fd);

@@ -16,11 +16,6 @@
 #include "storage-mount.h"
 #include "storage.h"
 
-static bool is_overlay(const struct vps_config *cfg)
-{
-	return strcmp(cfg->storage, "overlay") == 0;
-}
-
 int vps_storage_unpack_tree(const char *templates_dir, const char *template_name,
                             struct vps_error *err)
 {
@@ -104,7 +99,7 @@ int vps_storage_materialize(int dir_fd, const struct vps_config *cfg,
 	char reason[256] = "";
 	int r;
 
-	if (is_overlay(cfg))
+	if (vps_storage_is_overlay(cfg))
 		return materialize_overlay(dir_fd, cfg, t, templates_dir, err);
 	r = template_unpack(t->file, dir_fd, "rootfs", &uo, reason);
 	if (r < 0)
@@ -229,7 +224,7 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 		return 0;
 	if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs))
 		return -ENAMETOOLONG;
-	if (is_overlay(cfg) && cfg->userns) {
+	if (vps_storage_is_overlay(cfg) && cfg->userns) {
 		/* Its overlay is mounted only inside the VPS (as its root): the files go straight
 		 * into the upper layer, in directories that merge with the template's. */
 		if (snprintf(rootfs, sizeof(rootfs), "%s/upper", dir) >= (int)sizeof(rootfs))
@@ -239,7 +234,7 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 			return vps_error_errno(err, r, "failed to prepare the upper layer");
 		return write_extras(rootfs, x, err);
 	}
-	if (is_overlay(cfg))
+	if (vps_storage_is_overlay(cfg))
 		return customize_overlay(rootfs, cfg, x, err);
 	return write_extras(rootfs, x, err);
 }

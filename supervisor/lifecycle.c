@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "frozen.h"
@@ -152,9 +151,14 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	const char *parent = cgroup_parent_of(st, node);
+	_cleanup_close_ int netns = -EBADF;
+	unsigned long long t;
 	size_t n = 0;
 	int r;
 
+	/* init's netns outlives the kill while we hold it: its veth's traffic is counted */
+	if (st->init_pid > 0 && proc_start_time((pid_t)st->init_pid, &t) == 0 && t == st->init_start)
+		netns = vps_net_hold((pid_t)st->init_pid);
 	r = vps_cgroup_new(parent, name, &cg);
 	if (r < 0)
 		return r;
@@ -163,8 +167,7 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
-	(void)vps_cgroup2_remove(parent, name);
-	vps_net_teardown(p, name);
+	vps_net_teardown(p, node, name);
 	return vps_state_remove(p, name);
 }
 
@@ -236,9 +239,14 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 			     unsigned timeout_sec, bool force)
 {
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
+	_cleanup_close_ int netns = -EBADF;
 	bool frozen = false;
 	int r;
 
+	/* held until remove_leftovers() counted the veth: the netns dies with init otherwise,
+	 * and its veth with it, before anyone banked its traffic (net/counters.h) */
+	if (init_fd >= 0)
+		netns = vps_net_hold((pid_t)st->init_pid);
 	(void)vps_frozen(cgroup_parent_of(st, node), cfg->name, &frozen);
 	/* poweroff_signal 0: the config is unreadable, so no signal is known to power it off */
 	if (init_fd >= 0 && !force && !frozen && cfg->poweroff_signal > 0 &&

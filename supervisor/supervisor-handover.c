@@ -32,7 +32,7 @@ static int set_cloexec(int fd, bool on)
 	return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
 }
 
-#define HANDOVER_MAGIC "vpscfg1" /* with its NUL, 8 bytes */
+#define HANDOVER_MAGIC "vpscfg2" /* with its NUL, 8 bytes */
 #define HANDOVER_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 /* Both programs come from one build; the sizes catch a vps-supervisor of another one. */
@@ -40,11 +40,14 @@ struct handover_header {
 	char magic[8];
 	uint32_t cfg_size;
 	uint32_t node_size;
+	uint32_t host_size;
 };
 
-int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node)
+int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node,
+			   const struct vps_cgroup_host *host)
 {
-	const struct handover_header h = {HANDOVER_MAGIC, sizeof(*cfg), sizeof(*node)};
+	const struct handover_header h = {HANDOVER_MAGIC, sizeof(*cfg), sizeof(*node),
+					  sizeof(struct vps_cgroup_host)};
 	_cleanup_close_ int fd = memfd_create("vps-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int r;
 
@@ -55,6 +58,8 @@ int vps_handover_config_fd(const struct vps_config *cfg, const struct node_confi
 		r = write_all(fd, cfg, sizeof(*cfg));
 	if (r == 0)
 		r = write_all(fd, node, sizeof(*node));
+	if (r == 0)
+		r = write_all(fd, host, sizeof(*host));
 	if (r == 0 && fcntl(fd, F_ADD_SEALS, HANDOVER_SEALS) < 0)
 		r = -errno;
 	return r < 0 ? r : TAKE_FD(fd);
@@ -69,25 +74,31 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 	return (size_t)n == len ? 0 : -EBADMSG;
 }
 
-int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node)
+int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node,
+			     struct vps_cgroup_host *ret_host)
 {
+	const off_t cfg_at = sizeof(struct handover_header), node_at = cfg_at + sizeof(*ret_cfg),
+		    host_at = node_at + sizeof(*ret_node);
 	struct handover_header h;
 	struct stat st;
 	int seals = fcntl(fd, F_GET_SEALS), r;
 
 	/* only a sealed memfd of the expected size: no file someone could still change */
 	if (seals < 0 || (seals & HANDOVER_SEALS) != HANDOVER_SEALS || fstat(fd, &st) < 0 ||
-	    st.st_size != (off_t)(sizeof(h) + sizeof(*ret_cfg) + sizeof(*ret_node)))
+	    st.st_size != host_at + (off_t)sizeof(*ret_host))
 		return -EBADMSG;
 	r = pread_all(fd, &h, sizeof(h), 0);
 	if (r < 0)
 		return r;
 	if (memcmp(h.magic, HANDOVER_MAGIC, sizeof(h.magic)) != 0 ||
-	    h.cfg_size != sizeof(*ret_cfg) || h.node_size != sizeof(*ret_node))
+	    h.cfg_size != sizeof(*ret_cfg) || h.node_size != sizeof(*ret_node) ||
+	    h.host_size != sizeof(*ret_host))
 		return -EBADMSG;
-	r = pread_all(fd, ret_cfg, sizeof(*ret_cfg), sizeof(h));
+	r = pread_all(fd, ret_cfg, sizeof(*ret_cfg), cfg_at);
 	if (r == 0)
-		r = pread_all(fd, ret_node, sizeof(*ret_node), (off_t)(sizeof(h) + sizeof(*ret_cfg)));
+		r = pread_all(fd, ret_node, sizeof(*ret_node), node_at);
+	if (r == 0)
+		r = pread_all(fd, ret_host, sizeof(*ret_host), host_at);
 	return r;
 }
 

@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	int fds[_VPS_HANDOVER_MAX] = {-1, -1, -1, -1, -1};
 	const char *root = NULL, *fdlist = NULL;
 	struct vps_paths paths;
+	struct vps_cgroup_host host;
 	struct node_config node;
 	struct vps_config cfg;
 	int opt, r;
@@ -89,9 +90,12 @@ int main(int argc, char **argv)
 		return abandon(fds[VPS_HANDOVER_PIDFD]);
 	/* What the supervisor before the exec started init from, not the files again; without
 	 * it the VPS is stopped (vps_supervisor_resume) rather than supervised on defaults. */
-	r = vps_handover_config_read(fds[VPS_HANDOVER_CONFIG], &cfg, &node);
+	r = vps_handover_config_read(fds[VPS_HANDOVER_CONFIG], &cfg, &node, &host);
 	if (r == 0 && strcmp(cfg.name, argv[optind]) != 0)
 		r = -EBADMSG;
+	/* the cgroups as the start found them: this program does not probe (no libcgroup) */
+	if (r == 0 && vps_cgroup_host_set(&host) < 0)
+		log_error("%s: cannot use the host's cgroups", argv[optind]);
 	closep(&fds[VPS_HANDOVER_CONFIG]);
 	if (r < 0) {
 		log_error("%s: cannot read the handed-over config: %s", argv[optind], strerror(-r));
@@ -99,8 +103,6 @@ int main(int argc, char **argv)
 		vps_config_init(&cfg, argv[optind], &node);
 		a.config_lost = true;
 	}
-	if (vps_cgroup_init() < 0)
-		log_error("cannot use the host's cgroups");
 	a.paths = &paths;
 	a.node = &node;
 	a.cfg = &cfg;

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup-mount.h"
 #include "cleanup.h"
 #include "console.h"
 #include "fileio.h"
@@ -36,7 +35,10 @@ struct sup {
 	struct vps_spawn spawn;
 	char rootfs[PATH_MAX];
 	int sigfd;
-	bool cgroup_pending; /* the first boot makes the cgroup */
+	/* init's network namespace, held so that its veth outlives init until its traffic is
+	 * counted (vps_net_release, at the next boot's plumb or at teardown) */
+	int netns;
+	bool cgroup_made; /* by the first boot */
 	bool stop_requested;
 };
 
@@ -108,16 +110,17 @@ static int boot(struct sup *s, struct vps_error *err)
 		.cg = s->cg,
 		.pidfd = -EBADF,
 		.lower_fd = -EBADF,
-		.born_cgroup_fd = -EBADF,
 		.disk_fd = -EBADF,
-		.create_quota = s->cgroup_pending ? &s->cfg.quota : NULL,
+		.create_quota = s->cgroup_made ? NULL : &s->cfg.quota,
 	};
 	r = vps_spawn_init(&s->spawn);
 	if (r < 0)
 		return vps_error_is_set(&s->spawn.error)
 		               ? vps_error_set(err, r, "%s", s->spawn.error.msg)
 		               : r;
-	s->cgroup_pending = false;
+	s->cgroup_made = true;
+	closep(&s->netns); /* the last boot's veth is counted and gone (vps_net_plumb) */
+	s->netns = vps_net_hold(s->spawn.pid);
 	r = proc_start_time(s->spawn.pid, &t);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to read the start time of init");
@@ -159,13 +162,10 @@ static int prepare(struct sup *s, struct vps_error *err)
 	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
 		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
 			 s->a->node->cgroup_parent);
+	/* the group itself is made by the first boot (vps-spawn.h) */
 	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
-	/* v2: init is born in the group, so it is made now; v1: while init mounts (vps-spawn.h) */
-	s->cgroup_pending = r == 0 && vps_cgroup_backend() != VPS_CGROUP_V2;
-	if (r == 0 && !s->cgroup_pending)
-		r = vps_cgroup_create(s->cg, &cfg->quota, err);
 	if (r < 0)
-		return vps_error_prefix(err, r, "failed to create the VPS cgroup");
+		return vps_error_errno(err, r, "failed to create the VPS cgroup");
 	r = proc_start_time(getpid(), &t);
 	if (r < 0)
 		return r;
@@ -220,7 +220,7 @@ static int start_keys_unchanged(const struct vps_config *run, const struct vps_c
 		key = "USERNS";
 	else if (run->uid_base != new->uid_base)
 		key = "UID_BASE";
-	else if (strcmp(run->storage, new->storage) != 0)
+	else if (run->storage != new->storage)
 		key = "STORAGE";
 	else if (strcmp(run->template_name, new->template_name) != 0)
 		key = "TEMPLATE";
@@ -383,11 +383,11 @@ static void teardown(struct sup *s, const char *reason)
 		(void)waitid(P_PIDFD, (id_t)s->spawn.pidfd, &si, WEXITED);
 		closep(&s->spawn.pidfd);
 	}
-	vps_net_teardown(s->a->paths, s->cfg.name);
+	vps_net_teardown(s->a->paths, s->a->node, s->cfg.name);
+	closep(&s->netns);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
 		(void)vps_cgroup_remove(s->cg);
-		(void)vps_cgroup2_remove(s->st.cgroup_parent, s->cfg.name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {
@@ -411,8 +411,9 @@ static void supervise(struct sup *s)
 
 int vps_supervisor_run(struct vps_supervisor_args *a)
 {
-	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
+	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF, .netns = -EBADF};
 	struct vps_error err = VPS_ERROR_INIT;
+	struct vps_cgroup_host host;
 	int r;
 
 	s.cfg = *a->cfg;
@@ -426,8 +427,8 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 		return r;
 	}
 	report(&s, 0, NULL);
-	if (a->handover) {
-		_cleanup_close_ int conf = vps_handover_config_fd(&s.cfg, a->node);
+	if (a->handover && vps_cgroup_host_get(&host) == 0) {
+		_cleanup_close_ int conf = vps_handover_config_fd(&s.cfg, a->node, &host);
 		const int fds[_VPS_HANDOVER_MAX] = {
 			[VPS_HANDOVER_PIDFD] = s.spawn.pidfd,
 			[VPS_HANDOVER_CONSOLE_MASTER] = s.console.master,
@@ -468,10 +469,11 @@ static int adopt(struct sup *s, const int fds[_VPS_HANDOVER_MAX])
 
 int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX])
 {
-	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF};
+	struct sup s = {.a = a, .console = VPS_CONSOLE_INIT, .sigfd = -EBADF, .netns = -EBADF};
 	int r;
 
 	s.cfg = *a->cfg;
+	s.cgroup_made = true; /* by the boot before the handover */
 	s.spawn.pidfd = fds[VPS_HANDOVER_PIDFD];
 	snprintf(s.st.cgroup_parent, sizeof(s.st.cgroup_parent), "%s", a->node->cgroup_parent);
 	r = adopt(&s, fds);
@@ -486,6 +488,7 @@ int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HAND
 		return r;
 	}
 	s.spawn.pid = (pid_t)s.st.init_pid;
+	s.netns = vps_net_hold(s.spawn.pid);
 	supervise(&s);
 	return 0;
 }

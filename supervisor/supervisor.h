@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "paths.h"
 
@@ -45,12 +46,15 @@ enum {
 	_VPS_HANDOVER_MAX,
 };
 
-/* The configs the start loaded and checked, in a sealed memfd: vps-supervisor supervises with
- * exactly what init was started from, without parsing the files a second time (they may have
- * changed since). Returns the fd or -errno. */
-int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node);
+/* The configs the start loaded and checked, and the host's cgroups as the start found them, in a
+ * sealed memfd: vps-supervisor supervises with exactly what init was started from, without
+ * parsing the files a second time (they may have changed since) or probing the cgroups (which
+ * needs libcgroup, most of its memory). Returns the fd or -errno. */
+int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node,
+			   const struct vps_cgroup_host *host);
 /* In vps-supervisor: reads them back; -EBADMSG when fd is not such a memfd of this build. */
-int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node);
+int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node,
+			     struct vps_cgroup_host *ret_host);
 
 /* Execs vps-supervisor with fds (see above); returns only if that failed, fds intact. */
 void vps_supervisor_handover(const struct vps_supervisor_args *a,

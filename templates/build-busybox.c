@@ -202,7 +202,7 @@ struct tar_sink {
 static la_ssize_t sink_write(struct archive *a, void *userdata, const void *buf, size_t len)
 {
 	struct tar_sink *s = userdata;
-	int r = template_write_all(s->fd, buf, len);
+	int r = write_all(s->fd, buf, len);
 
 	if (r < 0) {
 		archive_set_error(a, -r, "Cannot write the template tarball");

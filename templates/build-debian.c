@@ -335,7 +335,7 @@ static int write_work_file(int wfd, const char *fn, const char *text, mode_t mod
 
 	if (fd < 0)
 		return -errno;
-	r = template_write_all(fd, text, strlen(text));
+	r = write_all(fd, text, strlen(text));
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	return r;
@@ -503,7 +503,7 @@ static int hash_target(int dfd, const char *fn, struct vps_template_meta *m)
 		return -errno;
 	if (fsync(fd) < 0)
 		return -errno;
-	return template_sha256_fd(fd, m->sha256, &m->size);
+	return template_sha256_copy(fd, -1, m->sha256, &m->size);
 }
 
 static int commit_locked(const char *templates_dir, int dfd, struct template_staged *files,

@@ -20,21 +20,6 @@
 #include "parse.h"
 #include "template-internal.h"
 
-int template_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int template_stage_open(int dfd, struct template_staged *s)
 {
 	int fd;
@@ -42,7 +27,9 @@ int template_stage_open(int dfd, struct template_staged *s)
 	snprintf(s->tmp, sizeof(s->tmp), ".%s.tmp.%d", s->final, (int)getpid());
 	(void)unlinkat(dfd, s->tmp, 0);
 	fd = openat(dfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static int stage_file(int dfd, struct template_staged *s, const char *content, size_t len)
@@ -52,7 +39,7 @@ static int stage_file(int dfd, struct template_staged *s, const char *content, s
 
 	if (fd < 0)
 		return fd;
-	r = template_write_all(fd, content, len);
+	r = write_all(fd, content, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;

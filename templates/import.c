@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +21,6 @@
 #include "log.h"
 #include "parse.h"
 #include "template-internal.h"
-
-#define COPY_BUF_SIZE (1024 * 1024)
-
 
 bool template_sha256_hex_valid(const char *s)
 {
@@ -50,40 +46,15 @@ const char *template_suffix_for_magic(const uint8_t *b, size_t n)
 	return NULL;
 }
 
-/* Copies in_fd to out_fd, hashing what is written. */
+/* Copies in_fd to out_fd, hashing what is written, and makes it durable. */
 static int copy_hashed(int in_fd, int out_fd, char hex[TEMPLATE_SHA256_HEX_LEN + 1],
                        uint64_t *ret_size)
 {
-	_cleanup_free_ char *buf = malloc(COPY_BUF_SIZE);
-	uint8_t digest[SHA256_DIGEST_LENGTH];
-	uint64_t size = 0;
-	SHA2_CTX ctx;
+	int r = template_sha256_copy(in_fd, out_fd, hex, ret_size);
 
-	if (!buf)
-		return -ENOMEM;
-	SHA256Init(&ctx);
-	for (;;) {
-		ssize_t n = read(in_fd, buf, COPY_BUF_SIZE);
-		int r;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		r = template_write_all(out_fd, buf, (size_t)n);
-		if (r < 0)
-			return r;
-		SHA256Update(&ctx, (const uint8_t *)buf, (size_t)n);
-		size += (uint64_t)n;
-	}
-	if (fsync(out_fd) < 0)
-		return -errno;
-	SHA256Final(digest, &ctx);
-	template_hex(digest, sizeof(digest), hex);
-	*ret_size = size;
-	return 0;
+	if (r < 0)
+		return r;
+	return fsync(out_fd) < 0 ? -errno : 0;
 }
 
 static int open_source(const char *file, char *reason)

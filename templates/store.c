@@ -18,6 +18,9 @@
 #include "parse.h"
 #include "template-internal.h"
 
+/* Tarballs are hundreds of MB: large reads, once. */
+#define SHA256_BUF_SIZE (1024 * 1024)
+
 void template_hex(const uint8_t *digest, size_t len, char *ret_hex)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -29,9 +32,10 @@ void template_hex(const uint8_t *digest, size_t len, char *ret_hex)
 	ret_hex[2 * len] = '\0';
 }
 
-int template_sha256_fd(int fd, char ret_hex[TEMPLATE_SHA256_HEX_LEN + 1], uint64_t *ret_size)
+int template_sha256_copy(int in_fd, int out_fd, char ret_hex[TEMPLATE_SHA256_HEX_LEN + 1],
+                         uint64_t *ret_size)
 {
-	_cleanup_free_ uint8_t *buf = malloc(128 * 1024);
+	_cleanup_free_ uint8_t *buf = malloc(SHA256_BUF_SIZE);
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	uint64_t size = 0;
 	SHA2_CTX ctx;
@@ -40,15 +44,18 @@ int template_sha256_fd(int fd, char ret_hex[TEMPLATE_SHA256_HEX_LEN + 1], uint64
 		return -ENOMEM;
 	SHA256Init(&ctx);
 	for (;;) {
-		ssize_t n = read(fd, buf, 128 * 1024);
+		ssize_t n = read(in_fd, buf, SHA256_BUF_SIZE);
+		int r;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -errno;
-		}
 		if (n == 0)
 			break;
+		r = out_fd >= 0 ? write_all(out_fd, buf, (size_t)n) : 0;
+		if (r < 0)
+			return r;
 		SHA256Update(&ctx, buf, (size_t)n);
 		size += (uint64_t)n;
 	}
@@ -256,7 +263,7 @@ int template_verify(const struct vps_template_meta *meta)
 	fd = open(meta->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	r = template_sha256_fd(fd, hex, NULL);
+	r = template_sha256_copy(fd, -1, hex, NULL);
 	if (r < 0)
 		return r;
 	if (strcasecmp(hex, meta->sha256) != 0)

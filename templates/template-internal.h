@@ -23,8 +23,10 @@ int template_meta_format(const struct vps_template_meta *meta, char **ret);
 /* Checks the fields a usable template needs (name, init, poweroff signal, digest). */
 int template_meta_validate(const struct vps_template_meta *meta);
 
-/* Streams fd to EOF and returns the lowercase hex SHA-256 (buf of 65 bytes) and byte count. */
-int template_sha256_fd(int fd, char ret_hex[TEMPLATE_SHA256_HEX_LEN + 1], uint64_t *ret_size);
+/* Streams in_fd to EOF, writing it to out_fd too (-1: none), and returns the lowercase hex
+ * SHA-256 and the byte count (ret_size may be NULL). */
+int template_sha256_copy(int in_fd, int out_fd, char ret_hex[TEMPLATE_SHA256_HEX_LEN + 1],
+                         uint64_t *ret_size);
 /* Lowercase hex of a finished 32-byte digest. */
 void template_hex(const uint8_t *digest, size_t len, char *ret_hex);
 
@@ -36,7 +38,6 @@ struct template_staged {
 	char final[64];
 };
 
-int template_write_all(int fd, const char *p, size_t len);
 /* Creates s->tmp for s->final (which the caller set) and returns its fd. */
 int template_stage_open(int dfd, struct template_staged *s);
 /* Stages NAME.sha256 and NAME.meta for m, whose tarball will be tar_name. */

@@ -15,14 +15,12 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -148,14 +146,8 @@ static void split(char *path, const char **ret_parent, const char **ret_base)
 /* A directory strictly inside root: no symlink anywhere on the way, no '..' escape, no mounts. */
 static int open_beneath(int root_fd, const char *path, int flags)
 {
-	struct open_how how = {
-	        .flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC),
-	        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-	                   RESOLVE_NO_XDEV,
-	};
-	long fd = syscall(SYS_openat2, root_fd, path[0] ? path : ".", &how, sizeof(how));
-
-	return fd < 0 ? -errno : (int)fd;
+	return open_in_root(root_fd, path[0] ? path : ".", flags | O_DIRECTORY, 0,
+	                    RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
 }
 
 static int parent_error(struct unpack *u, int r)

@@ -25,14 +25,14 @@ section() {
 	fi
 }
 
-# The key names of a table in model/config.c: VKEY/QKEY (VPS), NKEY/DKEY (node).
+# The key names of a table in model/config.c: VKEY/QKEY/VENUM (VPS), NKEY/DKEY/NENUM (node).
 table_keys() {
 	grep -o "$1(\"[A-Z_0-9]*\"" "$SOURCE_DIR/model/config.c" | sed 's/.*("\(.*\)"/\1/'
 }
 
 commands=$(help_commands)
-vps_keys=$(table_keys '[VQ]KEY')
-node_keys=$(table_keys '[ND]KEY')
+vps_keys=$(table_keys '\(VKEY\|QKEY\|VENUM\)')
+node_keys=$(table_keys '\(NKEY\|DKEY\|NENUM\)')
 quota_keys=$(table_keys 'QKEY')
 # "template" has no flags of its own; its sub-commands do.
 sections=$(echo $commands template-build template-import template-list template-remove template-verify | tr ' ' '\n' | grep -vx template)

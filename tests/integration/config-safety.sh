@@ -65,15 +65,15 @@ refused "status names the duplicate too" "vps\.conf:4: duplicate key 'USERNS'" v
 # Format versions: older (none, or 1) read; newer refused, and never destroyed.
 printf 'FORMAT_VERSION="1"\nTEMPLATE="busybox"\nUSERNS="yes"\nUID_BASE="%s"\n' "$be" >"$VPS/e/vps.conf"
 check "FORMAT_VERSION=1 is read" vpsctl status e
-like "create writes FORMAT_VERSION" "$(cat "$VPS/a/vps.conf")" '^FORMAT_VERSION="2"'
-printf 'FORMAT_VERSION="3"\nTEMPLATE="busybox"\nUSERNS="yes"\nNEW_KEY="x"\n' >"$VPS/e/vps.conf"
+like "create writes FORMAT_VERSION" "$(cat "$VPS/a/vps.conf")" '^FORMAT_VERSION="3"'
+printf 'FORMAT_VERSION="4"\nTEMPLATE="busybox"\nUSERNS="yes"\nNEW_KEY="x"\n' >"$VPS/e/vps.conf"
 refused "newer vps.conf: start refused" \
-	"vps\.conf: written by a newer vpsctl \(format 3; this one reads up to 2\)" vpsctl start e
+	"vps\.conf: written by a newer vpsctl \(format 4; this one reads up to 3\)" vpsctl start e
 refused "newer vps.conf: destroy --force refused" "written by a newer vpsctl" vpsctl destroy --force e
-is "its files are still there" "$(cat "$VPS/e/vps.conf" | head -1)" 'FORMAT_VERSION="3"'
+is "its files are still there" "$(cat "$VPS/e/vps.conf" | head -1)" 'FORMAT_VERSION="4"'
 cp "$T_ROOT/etc/vpsctl/vpsctl.conf" "$T_ROOT/node.conf"
 echo 'FORMAT_VERSION="9"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
-refused "newer vpsctl.conf: refused" "vpsctl\.conf: written by a newer vpsctl \(format 9; this one reads up to 2\)" vpsctl list
+refused "newer vpsctl.conf: refused" "vpsctl\.conf: written by a newer vpsctl \(format 9; this one reads up to 3\)" vpsctl list
 refused "newer vpsctl.conf: stop refused" "written by a newer vpsctl" vpsctl stop --force a
 cp "$T_ROOT/node.conf" "$T_ROOT/etc/vpsctl/vpsctl.conf"
 is "a still runs" "$(json_get "$(vpsctl status a --json)" state)" running

@@ -19,14 +19,20 @@ fi
 plan 72
 
 # The documented fields, name:jq-type, as docs/vpsctl.8.scd's JSON OUTPUT lists them.
-INFO_FIELDS="name:string state:string frozen:boolean template:string hostname:string
+INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended_since:number
+	template:string hostname:string
+	procs:number cpu_usec:number cpu_permille:number memory_used:number memory_limit:number
+	disk_used:number disk_size:number net_rx_bytes:number net_tx_bytes:number
 	init_pid:number supervisor_pid:number uptime:number boots:number
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
 	swap:string pids:string io_weight:string cpuset:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
-	disk:string ptys:string"
+	disk:string ptys:string net_mode:string nameserver:string searchdomain:string
+	description:string"
+# status only: a probe of lxcfs per VPS would slow list down
+STATUS_FIELDS="$INFO_FIELDS proc_view:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number
 	throttled_usec:number memory_current:number memory_peak:number memory_max:number
 	swap_current:number pids_current:number pids_max:number memory_high_events:number
@@ -34,7 +40,7 @@ STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:n
 	pids_max_events:number"
 # Only when the VPS has a network interface (see the check below for where they are documented).
 NET_FIELDS="net_rx_bytes:number net_tx_bytes:number net_rx_packets:number
-	net_tx_packets:number net_rx_dropped:number net_tx_dropped:number"
+	net_tx_packets:number net_rx_dropped:number net_tx_dropped:number net_period_start:number"
 TEMPLATE_FIELDS="name:string os:string release:string arch:string init:string
 	poweroff_signal:string size:number created:number sha256:string in_use:number
 	overlay_users:number"
@@ -77,7 +83,7 @@ jqr() { printf '%s' "$1" | jq -r "$2"; }
 
 # --- the doc itself: every field the test holds the output to is documented
 missing=""
-for f in $INFO_FIELDS $STATS_FIELDS $TEMPLATE_FIELDS; do
+for f in $STATUS_FIELDS $STATS_FIELDS $TEMPLATE_FIELDS; do
 	doc_json | grep -q "\*${f%%:*}\*" || missing="$missing ${f%%:*}"
 done
 is "docs/vpsctl.8.scd documents every field checked here" "$missing" ""
@@ -115,7 +121,7 @@ check "create web (quotas given)" vpsctl create web --template busybox --hostnam
 	--cpus 0.5 --memory 64M --pids 200 --cpuset ''
 check "create db --onboot --boot-order 7 (node defaults)" vpsctl create db --template busybox --onboot --boot-order 7
 parses "status --json of a stopped VPS" vpsctl status web --json
-has_fields "stopped status: the documented fields and types" "$OUT" "$INFO_FIELDS"
+has_fields "stopped status: the documented fields and types" "$OUT" "$STATUS_FIELDS"
 is "stopped: name, state, template, hostname" \
 	"$(jqr "$OUT" '[.name, .state, .template, .hostname] | join(" ")')" "web stopped busybox web-1"
 is "stopped: init_pid, supervisor_pid, uptime, boots are 0" \
@@ -134,7 +140,7 @@ is "no network: ip_address, mac empty, antispoof yes" \
 check "start web" vpsctl start web
 parses "status --json of a running VPS" vpsctl status web --json
 status_web=$OUT
-has_fields "running status: the documented fields and types" "$OUT" "$INFO_FIELDS"
+has_fields "running status: the documented fields and types" "$OUT" "$STATUS_FIELDS"
 is "running: state" "$(jqr "$OUT" '.state')" running
 init=$(jqr "$OUT" '.init_pid')
 sup=$(jqr "$OUT" '.supervisor_pid')
@@ -149,8 +155,11 @@ parses "list --json" vpsctl list --json
 is "list: an array of both, sorted by name" "$(jqr "$OUT" 'map(.name) | join(" ")')" "db web"
 has_fields "list element (stopped db): the status fields" "$(jqr "$OUT" '.[0]')" "$INFO_FIELDS"
 has_fields "list element (running web): the status fields" "$(jqr "$OUT" '.[1]')" "$INFO_FIELDS"
-is "list element web = status web (but uptime)" \
-	"$(jqr "$OUT" '.[1] | del(.uptime)' | jq -S -c .)" "$(jqr "$status_web" 'del(.uptime)' | jq -S -c .)"
+# (and but what moves by itself: the usage counters; proc_view is status's only)
+MOVING='del(.uptime, .cpu_usec, .cpu_permille, .memory_used, .net_rx_bytes, .net_tx_bytes)'
+is "list element web = status web (but uptime, usage and proc_view)" \
+	"$(jqr "$OUT" ".[1] | $MOVING" | jq -S -c .)" \
+	"$(jqr "$status_web" "$MOVING | del(.proc_view)" | jq -S -c .)"
 is "list element db: stopped" "$(jqr "$OUT" '.[0].state')" stopped
 
 parses "stats --json of a running VPS" vpsctl stats web --json
@@ -175,7 +184,7 @@ is "status: pids is \"unlimited\"" "$(jqr "$OUT" '.pids')" unlimited
 # --- after a stop: how it ended
 check "stop web" vpsctl stop web
 parses "status --json after a stop" vpsctl status web --json
-has_fields "stopped-after-run status: the documented fields" "$OUT" "$INFO_FIELDS"
+has_fields "stopped-after-run status: the documented fields" "$OUT" "$STATUS_FIELDS"
 is "after stop: last_exit, cgroup_backend, init_pid" \
 	"$(jqr "$OUT" '[.last_exit, .cgroup_backend, (.init_pid | tostring)] | join("|")')" "stopped||0"
 

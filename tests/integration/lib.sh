@@ -30,6 +30,8 @@ cat >"$T_ROOT/etc/vpsctl/vpsctl.conf" <<CONF
 CGROUP_PARENT=$T_CGPARENT
 LOCK_TIMEOUT=2
 STOP_TIMEOUT=10
+# The host's own lxcfs is not the tests' (procview.sh runs a private one)
+LXCFS=off
 CONF
 
 . "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"

@@ -7,8 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 BUILD_DIR=${BUILD_DIR:-$(dirname "$VPSCTL")}
-GENERATOR=${VPSCTL_GENERATOR:-$BUILD_DIR/examples/systemd/vpsctl-generator}
-UNITS=$BUILD_DIR/examples/systemd
+GENERATOR=${VPSCTL_GENERATOR:-$BUILD_DIR/systemd/vpsctl-generator}
+UNITS=$BUILD_DIR/systemd
 SOURCE_DIR=${SOURCE_DIR:-$(dirname "$0")/../..}
 
 if ! command -v systemd-analyze >/dev/null; then
@@ -28,7 +28,7 @@ U=$T_ROOT/units
 mkdir -p "$U"
 sed -E "s#^(Exec(Start|Stop)=-?)[^ ]*/vpsctl #\\1$(realpath "$VPSCTL") #" \
 	"$UNITS/vpsctl@.service" >"$U/vpsctl@.service"
-cp "$SOURCE_DIR/examples/systemd/vpsctl.target" "$U/"
+cp "$SOURCE_DIR/systemd/vpsctl.target" "$U/"
 # Unknown keys and bad values are only warnings to verify (exit 0): any output fails.
 verify() {
 	local out r

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cleanup.h"
 #include "config.h"
 #include "fileio.h"
@@ -54,7 +55,9 @@ START_TEST(test_roundtrip_every_key)
 		{"NESTING", "yes"},
 		{"SOCKETCALL", "yes"},
 		{"STORAGE", "overlay"},        {"DISK", "1G"},
-		{"PTYS", "8"},
+		{"PTYS", "8"},                 {"NET_MODE", "routed"},
+		{"NAMESERVER", "10.0.0.53 fd00::53"}, {"SEARCHDOMAIN", "example.com corp.example"},
+		{"DESCRIPTION", "web server of client 42"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -81,7 +84,7 @@ START_TEST(test_roundtrip_every_key)
 	ck_assert_int_eq(b.poweroff_signal, SIGRTMIN + 4);
 	ck_assert(b.onboot);
 	ck_assert(b.nesting);
-	ck_assert_str_eq(b.storage, "overlay");
+	ck_assert_int_eq(b.storage, VPS_STORAGE_OVERLAY);
 	ck_assert_uint_eq(b.ptys, 8);
 }
 
@@ -93,10 +96,10 @@ START_TEST(test_storage_default_is_copy)
 	char err[128];
 
 	node_config_init(&node);
-	strcpy(node.storage, "overlay");
+	node.storage = VPS_STORAGE_OVERLAY;
 	vps_config_init(&c, "old", &node);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
-	ck_assert_str_eq(c.storage, "copy");
+	ck_assert_int_eq(c.storage, VPS_STORAGE_COPY);
 }
 END_TEST
 
@@ -112,6 +115,23 @@ START_TEST(test_ptys_default_is_node_cap)
 	vps_config_init(&c, "old", &node);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.ptys, 32);
+}
+END_TEST
+
+/* A vps.conf from before routed mode is bridged, whatever the node's default for new VPSes;
+ * an unknown mode is refused. */
+START_TEST(test_net_mode_default_is_bridged)
+{
+	struct node_config node;
+	struct vps_config c;
+	char err[128];
+
+	node_config_init(&node);
+	node.net_mode = VPS_NET_ROUTED;
+	vps_config_init(&c, "old", &node);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "TEMPLATE=busybox\n", NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.net_mode, VPS_NET_BRIDGED);
+	ck_assert_int_lt(parse_s(&vps_file, &c, "NET_MODE=venet\n", NULL, err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -132,17 +152,17 @@ START_TEST(test_node_roundtrip)
 	ck_assert_str_eq(b.cgroup_parent, "/x/y");
 	ck_assert_uint_eq(b.defaults.memory, 1ULL << 30);
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
-	ck_assert_str_eq(b.storage, "copy");
+	ck_assert_int_eq(b.storage, VPS_STORAGE_COPY);
 	ck_assert_uint_eq(b.default_ptys, 64);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
-	ck_assert_str_eq(a.storage, "overlay");
+	ck_assert_int_eq(a.storage, VPS_STORAGE_OVERLAY);
 	/* NODE_SERVICES: deny unless said otherwise; only deny and allow */
-	ck_assert_str_eq(b.node_services, "deny");
+	ck_assert_int_eq(b.node_services, VPS_NODE_SERVICES_DENY);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "allow"), 0);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "open"), -EINVAL);
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", ""), -EINVAL);
-	ck_assert_str_eq(a.node_services, "allow");
+	ck_assert_int_eq(a.node_services, VPS_NODE_SERVICES_ALLOW);
 }
 END_TEST
 
@@ -194,13 +214,11 @@ START_TEST(test_parse_errors)
 	        parse_s(&vps_file, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", NULL, err, sizeof(err)),
 	        -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
-	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)),
-	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=all\n", NULL, err, sizeof(err)), 0);
-	ck_assert_str_eq(c.cap_drop, "all");
+	ck_assert_uint_eq(c.cap_drop, vps_caps_all());
 	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)),
-	                 -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0': out of range");
 	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)),
@@ -274,7 +292,7 @@ START_TEST(test_isolation_fails_closed)
 	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\n", &c, err, sizeof(err)), 0);
 	ck_assert(!c.nesting);
 	ck_assert(c.antispoof);
-	ck_assert_str_eq(c.cap_add, "");
+	ck_assert_uint_eq(c.cap_add, 0);
 }
 END_TEST
 
@@ -300,6 +318,37 @@ START_TEST(test_quota_keys_checked_at_load)
 	}
 	snprintf(text, sizeof(text), "%sPIDS=1\nCPUS=0.01\n", head);
 	ck_assert_int_eq(load(text, &c, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* What one key allows only with another, or never, is refused when the file is read, naming
+ * the line: the loader, create, resize and every boot share vps_config_check (before, a
+ * hand edit of these was found only when the start failed, or not at all). */
+START_TEST(test_key_pairings_checked_at_load)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{"USERNS=no\nCAP_ADD=SYS_MODULE\n",
+		 ":2: CAP_ADD holds SYS_MODULE, which no VPS may have without a user namespace"},
+		{"USERNS=no\nCAP_ADD=NET_ADMIN,SYS_ADMIN\n",
+		 ":2: CAP_ADD holds SYS_ADMIN, which no VPS may have without a user namespace"},
+		{"USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_TIME\n",
+		 ":3: CAP_ADD holds SYS_TIME, which no VPS may have"},
+		{"USERNS=no\nNESTING=yes\n", ":2: NESTING=yes needs a user namespace (USERNS=yes)"},
+		{"USERNS=no\nSTORAGE=overlay\nDISK=1G\n", ":3: DISK needs STORAGE=copy"},
+	};
+	struct vps_config c;
+	char err[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		ck_assert_int_eq(load(cases[i].text, &c, err, sizeof(err)), -EBADMSG);
+		ck_assert_msg(strncmp(after_path(err), cases[i].want, strlen(cases[i].want)) == 0,
+			      "%s: got '%s'", cases[i].text, err);
+	}
+	/* what is allowed stays allowed */
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_ADMIN\nNESTING=yes\n",
+			      &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(load("USERNS=no\nCAP_ADD=all\nSTORAGE=copy\nDISK=1G\n", &c, err,
+			      sizeof(err)), 0);
 }
 END_TEST
 
@@ -355,15 +404,12 @@ START_TEST(test_format_versions)
 	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=\"2\"\n", NULL, err, sizeof(err)),
 	                 0);
 	/* a newer one is refused as such, whatever else it holds */
-	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=3\n", NULL, err, sizeof(err)),
-	        -EPROTONOSUPPORT);
-	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 3; this one reads up to 2)");
-	ck_assert_int_eq(parse_s(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)),
-	                 -EPROTONOSUPPORT);
-	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 2)");
-	ck_assert_int_eq(load("FORMAT_VERSION=3\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 3; this one reads up to 2)");
+	ck_assert_int_eq(parse_s(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=4\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 4; this one reads up to 3)");
+	ck_assert_int_eq(parse_s(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 3)");
+	ck_assert_int_eq(load("FORMAT_VERSION=4\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
+	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 4; this one reads up to 3)");
 	/* bad versions */
 	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=0\n", NULL, err, sizeof(err)),
 	                 -EBADMSG);
@@ -374,7 +420,7 @@ START_TEST(test_format_versions)
 	ck_assert_str_eq(err, "t.conf:2: duplicate key 'FORMAT_VERSION' (first on line 1)");
 	/* what this binary writes says its version */
 	ck_assert_int_eq(vps_config_format(&c, &text), 0);
-	ck_assert_ptr_nonnull(strstr(text, "\nFORMAT_VERSION=\"2\"\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nFORMAT_VERSION=\"3\"\n"));
 }
 END_TEST
 
@@ -454,7 +500,7 @@ static void handover_configs(struct vps_config *cfg, struct node_config *node)
 	node_config_init(node);
 	strcpy(node->bridge, "br-test");
 	vps_config_init(cfg, "web1", node);
-	strcpy(cfg->ip_address, "10.77.0.2/24 fd77::2/64");
+	ck_assert_int_eq(netsetup_addr_list_parse("10.77.0.2/24 fd77::2/64", &cfg->ip_address), 0);
 	cfg->bandwidth = 10000000;
 	cfg->uid_base = 1065536;
 	cfg->quota.memory = 96 << 20;
@@ -464,15 +510,18 @@ START_TEST(test_handover_round_trip)
 {
 	struct vps_config cfg, got;
 	struct node_config node, got_node;
+	struct vps_cgroup_host host = {.kind = 1}, got_host;
 	int fd;
 
+	snprintf(host.mount[0], sizeof(host.mount[0]), "/sys/fs/cgroup/cpu,cpuacct");
 	handover_configs(&cfg, &node);
-	fd = vps_handover_config_fd(&cfg, &node);
+	fd = vps_handover_config_fd(&cfg, &node, &host);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), 0);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), 0);
 	ck_assert_mem_eq(&got, &cfg, sizeof(cfg));
 	ck_assert_mem_eq(&got_node, &node, sizeof(node));
+	ck_assert_mem_eq(&got_host, &host, sizeof(host));
 	/* sealed: nobody changes what the supervisor supervises with */
 	ck_assert_int_lt(pwrite(fd, "x", 1, 20), 0);
 	ck_assert_int_lt(ftruncate(fd, 4), 0);
@@ -485,11 +534,12 @@ START_TEST(test_handover_refused)
 {
 	struct vps_config cfg, got;
 	struct node_config node, got_node;
+	struct vps_cgroup_host host = {0}, got_host;
 	int fd = memfd_create("x", MFD_CLOEXEC | MFD_ALLOW_SEALING), good;
 	char buf[64];
 
 	handover_configs(&cfg, &node);
-	good = vps_handover_config_fd(&cfg, &node);
+	good = vps_handover_config_fd(&cfg, &node, &host);
 	ck_assert_int_ge(good, 0);
 	/* the same bytes, not sealed */
 	for (off_t off = 0;; off += 64) {
@@ -500,17 +550,41 @@ START_TEST(test_handover_refused)
 			break;
 		ck_assert_int_eq(pwrite(fd, buf, (size_t)n, off), n);
 	}
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	/* sealed, but one byte short */
 	ck_assert_int_eq(ftruncate(fd, lseek(fd, 0, SEEK_END) - 1), 0);
 	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
 					 F_SEAL_WRITE), 0);
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	close(fd);
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node), -EBADMSG);
+	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	close(fd);
 	close(good);
+}
+END_TEST
+
+/* A handed-over host is used only where it names cgroup filesystems of its kind. */
+START_TEST(test_handover_host_checked)
+{
+	struct vps_cgroup_host h = {.kind = 0};
+
+	snprintf(h.mount[0], sizeof(h.mount[0]), "/tmp");
+	snprintf(h.mount[2], sizeof(h.mount[2]), "/tmp");
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	h.kind = 99;
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL); /* no cpu, no memory */
+	memset(h.mount[0], 'x', sizeof(h.mount[0])); /* no NUL */
+	h.mount[2][0] = '/';
+	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
+	/* nothing was set: a handle cannot be made */
+	{
+		struct vps_cgroup *cg = NULL;
+
+		ck_assert_int_eq(vps_cgroup_new("/x", "y", &cg), -ENXIO);
+	}
 }
 END_TEST
 
@@ -524,6 +598,7 @@ int main(void)
 	setup_files();
 	tcase_add_test(tc, test_roundtrip_every_key);
 	tcase_add_test(tc, test_node_roundtrip);
+	tcase_add_test(tc, test_net_mode_default_is_bridged);
 	tcase_add_test(tc, test_ptys_default_is_node_cap);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_validators);
@@ -533,10 +608,12 @@ int main(void)
 	tcase_add_test(tc, test_roundtrip_empty_template);
 	tcase_add_test(tc, test_node_uid_base_start);
 	tcase_add_test(tc, test_quota_keys_checked_at_load);
+	tcase_add_test(tc, test_key_pairings_checked_at_load);
 	tcase_add_test(tc, test_mtu_range);
 	tcase_add_test(tc, test_cpuset_outside);
 	tcase_add_test(tc, test_handover_round_trip);
 	tcase_add_test(tc, test_handover_refused);
+	tcase_add_test(tc, test_handover_host_checked);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

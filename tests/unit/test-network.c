@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "network.h"
@@ -27,19 +28,34 @@ END_TEST
 
 START_TEST(test_parse_addrs)
 {
-	struct netsetup_addr a[4];
-	size_t n = 99;
+	struct netsetup_addr_list l = {.n = 99}, m;
+	char many[2048] = "", buf[4096];
 
-	ck_assert_int_eq(netsetup_addr_list_parse("", a, 4, &n), 0);
-	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(netsetup_addr_list_parse("10.77.0.2/24  fd77::2/64", a, 4, &n), 0);
-	ck_assert_uint_eq(n, 2);
-	ck_assert_int_eq(a[0].family, AF_INET);
-	ck_assert_int_eq(a[0].prefixlen, 24);
-	ck_assert_int_eq(a[1].family, AF_INET6);
-	ck_assert_int_eq(netsetup_addr_list_parse("1.2.3.4 1.2.3.5 1.2.3.6", a, 2, &n), -E2BIG);
-	ck_assert_int_lt(netsetup_addr_list_parse("10.77.0.2/33", a, 4, &n), 0);
-	ck_assert_int_lt(netsetup_addr_list_parse("nonsense", a, 4, &n), 0);
+	ck_assert_int_eq(netsetup_addr_list_parse("", &l), 0);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_int_eq(netsetup_addr_list_parse("10.77.0.2/24  fd77::2/64", &l), 0);
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_int_eq(l.a[0].family, AF_INET);
+	ck_assert_int_eq(l.a[0].prefixlen, 24);
+	ck_assert_int_eq(l.a[1].family, AF_INET6);
+	/* a list that does not parse leaves the old one */
+	ck_assert_int_lt(netsetup_addr_list_parse("10.77.0.2/33", &l), 0);
+	ck_assert_int_lt(netsetup_addr_list_parse("10.77.0.9/24 nonsense", &l), 0);
+	ck_assert_uint_eq(l.n, 2);
+	/* written back as read, in order, and equal to itself read again */
+	ck_assert_int_eq(netsetup_addr_list_format(&l, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.77.0.2/24 fd77::2/64");
+	ck_assert_int_eq(netsetup_addr_list_parse(buf, &m), 0);
+	ck_assert(netsetup_addr_list_equal(&l, &m));
+	ck_assert(netsetup_addr_list_has(&m, &l.a[1]));
+	m.a[1].prefixlen = 128;
+	ck_assert(!netsetup_addr_list_equal(&l, &m));
+	ck_assert(!netsetup_addr_list_has(&m, &l.a[1]));
+	ck_assert_int_eq(netsetup_addr_list_format(&l, buf, 12), -ENAMETOOLONG);
+	/* at most NETSETUP_ADDR_LIST_MAX */
+	for (int i = 0; i <= NETSETUP_ADDR_LIST_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "10.0.%d.1/24 ", i);
+	ck_assert_int_eq(netsetup_addr_list_parse(many, &l), -E2BIG);
 }
 END_TEST
 

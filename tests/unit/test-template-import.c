@@ -116,7 +116,7 @@ static char *sha256_of(const char *path, char hex[65])
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(template_sha256_fd(fd, hex, NULL), 0);
+	ck_assert_int_eq(template_sha256_copy(fd, -1, hex, NULL), 0);
 	return hex;
 }
 

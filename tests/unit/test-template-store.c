@@ -43,7 +43,7 @@ static bool have_busybox(void)
 static void check_digest(const char *data, size_t len, size_t repeat, const char *expect)
 {
 	char path[128], hex[65];
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_close_ int fd = -EBADF, copy = -EBADF;
 	uint64_t size;
 
 	snprintf(path, sizeof(path), "%s/data", tmpdir);
@@ -52,9 +52,21 @@ static void check_digest(const char *data, size_t len, size_t repeat, const char
 	for (size_t i = 0; i < repeat; i++)
 		ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
 	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ck_assert_int_eq(template_sha256_fd(fd, hex, &size), 0);
+	ck_assert_int_eq(template_sha256_copy(fd, -1, hex, &size), 0);
 	ck_assert_str_eq(hex, expect);
 	ck_assert_uint_eq(size, len * repeat);
+
+	/* the same loop copying (import): the copy has the same bytes, so the same digest */
+	snprintf(path, sizeof(path), "%s/copy", tmpdir);
+	copy = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(copy, 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(template_sha256_copy(fd, copy, hex, &size), 0);
+	ck_assert_str_eq(hex, expect);
+	ck_assert_uint_eq(size, len * repeat);
+	ck_assert_int_eq(lseek(copy, 0, SEEK_SET), 0);
+	ck_assert_int_eq(template_sha256_copy(copy, -1, hex, NULL), 0);
+	ck_assert_str_eq(hex, expect);
 }
 
 START_TEST(test_sha256_vectors)

@@ -62,8 +62,17 @@ vm_options() {
 		-e "CI=${CI:-}" -e "V2VM_SCRIPT_TIMEOUT=${V2VM_SCRIPT_TIMEOUT:-900}")
 	# disk quotas (guest/40-disk.sh): loop devices and e2fsprogs
 	VM_OPTS+=(-k loop -k ext4 -k crc32c_generic)
-	# the node-services filter (netsetup/nodefw.c): nftables with connection tracking
+	# the node-services filter (netsetup/nodefw.c): nftables with connection tracking, and
+	# libnftables, which vpsctl loads with dlopen (ldd of the binaries does not name it)
 	VM_OPTS+=(-k nf_tables -k nft_ct)
+	p=$(ldconfig -p | awk '$1 == "libnftables.so.1" { print $NF; exit }')
+	if [[ -n $p ]]; then VM_OPTS+=(-b "$p"); fi
+	# the /proc view (guest/60-procview.sh): the host's lxcfs (Debian's package), its library
+	# (dlopen'd, so not in ldd's list) and the fuse module
+	VM_OPTS+=(-k fuse)
+	for p in /usr/bin/lxcfs /usr/lib/x86_64-linux-gnu/lxcfs/liblxcfs.so; do
+		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
+	done
 	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
 		/sbin/mkfs.ext4 /sbin/resize2fs /etc/mke2fs.conf; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi

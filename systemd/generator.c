@@ -107,7 +107,9 @@ static int open_subdir(int dirfd, const char *name)
 	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 /* dirfd/sub/link -> target; an existing link (a second run into the same dir) is fine. */

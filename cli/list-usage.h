@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What `vpsctl list` and `vpsctl stats --all` show of each VPS besides its state: processes,
+ * CPU, memory, disk and traffic, read in one pass over the node (one link dump for every
+ * veth, a handful of cgroup files per running VPS).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "netsetup.h"
+
+struct vps_usage {
+	bool running;        /* the counters below were read */
+	uint64_t tasks;      /* processes and threads (pids.current) */
+	uint64_t cpu_usec;   /* CPU time since its cgroup was made */
+	uint64_t cpu_permille; /* cpu_usec over its uptime, 1000 = one CPU busy all along */
+	uint64_t mem_used, mem_limit; /* bytes; limit VALUE_UNLIMITED = none */
+	bool have_disk;      /* a disk image of its own (vps.conf DISK) */
+	uint64_t disk_used, disk_size;
+	bool have_net;       /* its node-side veth exists */
+	uint64_t rx_bytes, tx_bytes; /* as the VPS sees it: received, sent */
+};
+
+/* The traffic counters of every veth of the node, read once. */
+struct vps_usage_links {
+	size_t n;
+	struct vps_usage_link {
+		char name[NETSETUP_IFNAMSIZ];
+		struct netsetup_link_stats st;
+	} *v;
+};
+
+int vps_usage_links_load(struct vps_usage_links *ret);
+void vps_usage_links_done(struct vps_usage_links *l);
+
+/* Fills ret for the VPS cfg->name whose init (init_pid, 0: not running) was started at unix
+ * time started, in cgroup_parent; links may be NULL (no traffic). Never fails: what cannot be
+ * read stays 0 / false. */
+void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t uptime,
+		   const char *cgroup_parent, const struct vps_usage_links *links,
+		   struct vps_usage *ret);
+
+/* The -o fields of list these give, in --help's order. */
+extern const char *const vps_usage_fields[];
+extern const size_t vps_usage_fields_n;
+/* One of them as list -o prints it: numbers in bytes, microseconds and per cent (one
+ * decimal), "unlimited", "-" where it does not apply (stopped, no disk, no veth); -ENOKEY for
+ * a field that is not one of them. */
+int vps_usage_field(const struct vps_usage *u, const char *field, char *buf, size_t len);
+/* bytes, short: 1023, 1.5K, 12.3M, 2.0G */
+const char *vps_usage_bytes(uint64_t v, char *buf, size_t len);
