@@ -142,7 +142,8 @@ static int open_locked(const struct vps_paths *p, const char *name, int lock_op)
 	return fd;
 }
 
-int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if)
+int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if,
+		      bool start)
 {
 	_cleanup_close_ int dfd = open_locked(p, name, LOCK_EX);
 	struct counter_file f;
@@ -161,7 +162,7 @@ int vps_counters_bank(const struct vps_paths *p, const char *name, const char *h
 		return r;
 	r = live_get(host_if, &l);
 	if (r == -ENODEV)
-		return fresh ? file_write(dfd, &f) : 0;
+		return fresh && start ? file_write(dfd, &f) : 0;
 	if (r < 0)
 		return r;
 	unbanked(&f, &l, add);

@@ -2,13 +2,14 @@
 /*
  * Metered traffic: a VPS's rx/tx bytes and packets over a billing period, which survive guest
  * reboots, restarts, a supervisor's takeover and a node reboot. The node-side veth counts
- * only while it lives; whenever one goes away (vps_net_release) its counts are added to the
+ * only while it lives; whenever one goes away (a plumb or the teardown) its counts are added to the
  * VPS's counter file (VPSDIR/net-counters, written atomically), and reading adds the live
  * veth's on top. The file names the veth it has counted up to (boot id and ifindex, with its
  * counts then), so counting one twice adds nothing.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "paths.h"
@@ -19,9 +20,11 @@ struct vps_counters {
 	uint64_t period_start; /* unix seconds; 0 = nothing counted yet */
 };
 
-/* Adds host_if's counts (if it exists) to NAME's file; makes the file (period start: now)
- * if there is none. -ENOENT: the VPS is gone. */
-int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if);
+/* Adds host_if's counts (if it exists) to NAME's file. With start (a boot plumbs its network),
+ * makes the file (period start: now) if there is none; otherwise a VPS that never had a veth
+ * gets none (a stop of a stopped VPS changes nothing on disk). -ENOENT: the VPS is gone. */
+int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if,
+		      bool start);
 /* The period's totals: the file plus the live veth. */
 int vps_counters_read(const struct vps_paths *p, const char *name, struct vps_counters *ret);
 /* Starts a new period now: the totals are zero, what the live veth counted so far is not in it. */

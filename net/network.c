@@ -131,13 +131,23 @@ int vps_net_make(const struct vps_paths *p, const struct vps_config *cfg,
 	return close_node_services(p, node, routed ? host_if : node->bridge, err);
 }
 
+/* start: a boot is about to plumb a new veth (its period begins if none has). */
+static void release(const struct vps_paths *p, const char *name, bool start)
+{
+	char host_if[NETSETUP_IFNAMSIZ];
+
+	netsetup_host_ifname(name, host_if);
+	(void)vps_counters_bank(p, name, host_if, start);
+	(void)netsetup_vps_teardown(host_if);
+}
+
 int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
                   const struct node_config *node, pid_t init_pid, struct vps_error *err)
 {
 	if (cfg->ip_address.n == 0)
 		return 0;
 	/* a veth of the last run may linger: count it, remove it, and what a crash left */
-	vps_net_release(p, cfg->name);
+	release(p, cfg->name, true);
 	(void)vps_routed_sweep(node, true, NULL, NULL);
 	return vps_net_make(p, cfg, node, init_pid, err);
 }
@@ -147,20 +157,11 @@ int vps_net_hold(pid_t init_pid)
 	return open_netns(init_pid);
 }
 
-void vps_net_release(const struct vps_paths *p, const char *name)
-{
-	char host_if[NETSETUP_IFNAMSIZ];
-
-	netsetup_host_ifname(name, host_if);
-	(void)vps_counters_bank(p, name, host_if);
-	(void)netsetup_vps_teardown(host_if);
-}
-
 void vps_net_teardown(const struct vps_paths *p, const struct node_config *node, const char *name)
 {
 	char lock[PATH_MAX];
 
-	vps_net_release(p, name);
+	release(p, name, false);
 	/* its routes went with the veth: the proxy entries that led to them go now */
 	(void)vps_routed_sweep(node, true, NULL, NULL);
 	/* the node-services rules go with the last VPS on their bridge */

@@ -22,11 +22,9 @@ int vps_net_make(const struct vps_paths *p, const struct vps_config *cfg,
  * traffic counted first; routed mode's proxy entries; the node-services rules once no VPS is
  * left on their bridge). */
 void vps_net_teardown(const struct vps_paths *p, const struct node_config *node, const char *name);
-/* An fd of init's network namespace: while it is open the VPS's veth outlives init, so
- * vps_net_release can count what it carried. -errno if init is gone. */
+/* An fd of init's network namespace: while it is open the VPS's veth outlives init, so the
+ * next plumb or the teardown can count what it carried. -errno if init is gone. */
 int vps_net_hold(pid_t init_pid);
-/* The veth of NAME's last run: its traffic added to the VPS's counter file, then removed. */
-void vps_net_release(const struct vps_paths *p, const char *name);
 /* Live change of a running VPS's addresses and bandwidth (old -> new config). */
 int vps_net_update(const struct vps_config *old, const struct vps_config *new,
                    const struct node_config *node, pid_t init_pid, struct vps_error *err);

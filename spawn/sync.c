@@ -77,6 +77,14 @@ int vps_sync_recv(int fd, int timeout_ms, struct vps_sync_msg *ret)
 	if (r == 0)
 		return -ETIMEDOUT;
 	n = recv(fd, &m, sizeof(m), MSG_CMSG_CLOEXEC);
+	/* A peer that closed with our last message unread leaves ECONNRESET, which the kernel
+	 * reports before the messages the peer queued for us (and clears): its last word, the
+	 * error it died of, is still there to read. */
+	if (n < 0 && errno == ECONNRESET) {
+		n = recv(fd, &m, sizeof(m), MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return -ECONNRESET;
+	}
 	if (n < 0)
 		return -errno;
 	if (n == 0)

@@ -36,7 +36,7 @@ struct sup {
 	char rootfs[PATH_MAX];
 	int sigfd;
 	/* init's network namespace, held so that its veth outlives init until its traffic is
-	 * counted (vps_net_release, at the next boot's plumb or at teardown) */
+	 * counted (at the next boot's plumb or at teardown) */
 	int netns;
 	bool cgroup_made; /* by the first boot */
 	bool stop_requested;

@@ -79,6 +79,27 @@ START_TEST(test_socketpair_sequence)
 }
 END_TEST
 
+/* Init fails and exits while the host's last message to it is still unread: the kernel then
+ * reports ECONNRESET before init's queued error (badinput saw "Connection reset by peer while
+ * waiting for 'exec'" instead of init's reason, now and then). Its reason must come through. */
+START_TEST(test_last_word_of_a_closed_peer)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	struct vps_sync_msg m;
+	int sp[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	ck_assert_int_eq(vps_sync_send(sp[0], VPS_SYNC_HOST_DONE, 0, NULL), 0);
+	ck_assert_int_eq(vps_sync_send(sp[1], VPS_SYNC_ERROR, -ENOENT, "exec /sbin/init"), 0);
+	close(sp[1]); /* with HOST_DONE unread */
+	ck_assert_int_eq(vps_sync_expect(sp[0], VPS_SYNC_EXEC, 1000, &err), -ENOENT);
+	ck_assert_str_eq(err.msg, "exec /sbin/init");
+	/* and then the end, as EOF */
+	ck_assert_int_eq(vps_sync_recv(sp[0], 1000, &m), -EPIPE);
+	close(sp[0]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync");
@@ -89,6 +110,7 @@ int main(void)
 	tcase_add_test(tc, test_encode_decode);
 	tcase_add_test(tc, test_decode_rejects);
 	tcase_add_test(tc, test_socketpair_sequence);
+	tcase_add_test(tc, test_last_word_of_a_closed_peer);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
