@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "idmap.h"
 #include "log.h"
+#include "rootfs-access.h"
 #include "rootfs-files.h"
 #include "storage-mount.h"
 #include "storage.h"
@@ -130,67 +128,34 @@ static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x,
 	return 0;
 }
 
-/* In a private mount namespace of our own: the overlay on rootfs, as a VPS start mounts it. */
-static int mount_overlay_here(const struct vps_config *cfg, const char *rootfs,
-                              struct vps_error *err)
-{
-	_cleanup_close_ int lower = -EBADF, dir = -EBADF, root = -EBADF;
-	int r = vps_storage_mount_private(err);
+struct overlay_job {
+	const char *dir, *rootfs;
+	const struct vps_config *cfg;
+	const struct vps_rootfs_extras *x;
+};
 
-	if (r < 0)
-		return r;
-	r = vps_storage_idmapped_lower(rootfs, cfg, &lower);
-	if (r < 0)
-		return vps_error_errno(err, r, "failed to id-map the template tree");
-	r = vps_storage_open_dir(rootfs, &dir);
-	if (r < 0)
-		return vps_error_errno(err, r, "failed to open the VPS directory");
-	return vps_storage_mount_idmapped(dir, lower, cfg->userns, &root, err);
+/* In vps_child_run's child, a mount namespace of its own: the overlay as a VPS start mounts
+ * it, then the files. */
+static int overlay_body(void *data, struct vps_error *err)
+{
+	const struct overlay_job *j = data;
+	_cleanup_close_ int root = -EBADF;
+	uid_t uid;
+	int r = vps_storage_private_ns(err);
+
+	if (r == 0)
+		r = vps_storage_open_root(j->dir, j->cfg, &root, &uid, err);
+	return r < 0 ? r : write_extras(j->rootfs, j->x, err);
 }
 
 /* Overlay: the root exists only as a mount, so a child mounts it in a private namespace of
  * its own, writes (overlayfs copies up what it changes), and the mount dies with it. */
-static int customize_overlay(const char *rootfs, const struct vps_config *cfg,
+static int customize_overlay(const char *dir, const char *rootfs, const struct vps_config *cfg,
                              const struct vps_rootfs_extras *x, struct vps_error *err)
 {
-	char reason[VPS_ERROR_MSG_MAX];
-	int p[2], status;
-	ssize_t n;
-	pid_t pid;
+	struct overlay_job j = {dir, rootfs, cfg, x};
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		struct vps_error e = VPS_ERROR_INIT;
-		int r = unshare(CLONE_NEWNS) < 0
-		                ? vps_error_errno(&e, -errno, "failed to create a mount namespace")
-		                : mount_overlay_here(cfg, rootfs, &e);
-
-		if (r == 0)
-			r = write_extras(rootfs, x, &e);
-		if (r < 0)
-			dprintf(p[1], "%s", vps_error_message(&e, r));
-		_exit(r < 0);
-	}
-	close(p[1]);
-	n = read(p[0], reason, sizeof(reason) - 1);
-	reason[n > 0 ? n : 0] = '\0';
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (reason[0])
-		return vps_error_set(err, -EIO, "%s", reason);
-	return vps_error_set(err, -EIO, "failed to prepare the overlay root filesystem");
+	return vps_child_run(overlay_body, &j, err);
 }
 
 /* etc/ and root/ in the upper layer, owned by the VPS's root, for write_extras. */
@@ -235,6 +200,6 @@ int vps_storage_customize(const char *dir, const struct vps_config *cfg,
 		return write_extras(rootfs, x, err);
 	}
 	if (vps_storage_is_overlay(cfg))
-		return customize_overlay(rootfs, cfg, x, err);
+		return customize_overlay(dir, rootfs, cfg, x, err);
 	return write_extras(rootfs, x, err);
 }
