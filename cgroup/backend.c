@@ -148,37 +148,40 @@ static int no_delegation(char *ret, size_t len)
 }
 
 static const struct cg_ops ops[_CG_KIND_MAX] = {
-        [CG_KIND_V1] = {
-                .backend = VPS_CGROUP_V1,
-                .open_clone = v1_open_clone,
-                .open_join = v1_open_join,
-                .restrict_devices = v1_restrict_devices,
-                .frozen = primary_frozen,
-                .thaw = cg_primary_thaw,
-                .remove = cg_group_remove,
-                .delegated_parent = no_delegation,
-        },
-        [CG_KIND_HYBRID] = {
-                .backend = VPS_CGROUP_V1,
-                .open_clone = hybrid_open_clone,
-                .open_join = v1_open_join,
-                .restrict_devices = v1_restrict_devices,
-                .frozen = hybrid_frozen,
-                .thaw = hybrid_thaw,
-                .remove = hybrid_remove,
-                .delegated_parent = no_delegation,
-        },
-        [CG_KIND_V2] = {
-                .backend = VPS_CGROUP_V2,
-                .born_in_group = true,
-                .open_clone = v2_open_clone,
-                .open_join = v2_open_join,
-                .restrict_devices = v2_restrict_devices,
-                .frozen = primary_frozen,
-                .thaw = cg_primary_thaw,
-                .remove = cg_group_remove,
-                .delegated_parent = cg_delegated_parent_v2,
-        },
+	[CG_KIND_V1] =
+		{
+			.backend = VPS_CGROUP_V1,
+			.open_clone = v1_open_clone,
+			.open_join = v1_open_join,
+			.restrict_devices = v1_restrict_devices,
+			.frozen = primary_frozen,
+			.thaw = cg_primary_thaw,
+			.remove = cg_group_remove,
+			.delegated_parent = no_delegation,
+		},
+	[CG_KIND_HYBRID] =
+		{
+			.backend = VPS_CGROUP_V1,
+			.open_clone = hybrid_open_clone,
+			.open_join = v1_open_join,
+			.restrict_devices = v1_restrict_devices,
+			.frozen = hybrid_frozen,
+			.thaw = hybrid_thaw,
+			.remove = hybrid_remove,
+			.delegated_parent = no_delegation,
+		},
+	[CG_KIND_V2] =
+		{
+			.backend = VPS_CGROUP_V2,
+			.born_in_group = true,
+			.open_clone = v2_open_clone,
+			.open_join = v2_open_join,
+			.restrict_devices = v2_restrict_devices,
+			.frozen = primary_frozen,
+			.thaw = cg_primary_thaw,
+			.remove = cg_group_remove,
+			.delegated_parent = cg_delegated_parent_v2,
+		},
 };
 
 const struct cg_ops *cg_ops_of(enum cg_kind k)
@@ -187,8 +190,7 @@ const struct cg_ops *cg_ops_of(enum cg_kind k)
 }
 
 /* The one place the spawn makes the group, on every backend (see born_in_group). */
-static int spawn_make(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
-                      struct vps_error *err)
+static int spawn_make(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp, struct vps_error *err)
 {
 	int r = cg_group_make(cg, err);
 
@@ -197,9 +199,8 @@ static int spawn_make(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
 	return r;
 }
 
-int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create,
-                             long long owner, struct vps_cgroup_spawn *sp,
-                             struct vps_error *err)
+int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create, long long owner,
+                             struct vps_cgroup_spawn *sp, struct vps_error *err)
 {
 	int r;
 

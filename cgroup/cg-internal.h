@@ -171,8 +171,7 @@ int cg_plan_execute(const struct vps_cgroup *cg, const struct cg_dirs *d, const 
  * quota, which a process may already be in (init, born in the group on v2). unmake removes what
  * make created, in the same process. */
 int cg_group_make(struct vps_cgroup *cg, struct vps_error *err);
-int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q,
-                   struct vps_error *err);
+int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q, struct vps_error *err);
 void cg_group_unmake(struct vps_cgroup *cg);
 /* The group in every hierarchy, and the parents it emptied. */
 int cg_group_remove(const struct vps_cgroup *cg);

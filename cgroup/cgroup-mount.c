@@ -24,8 +24,8 @@
 #include "cleanup.h"
 #include "fileio.h"
 
-#define UNIFIED        "/sys/fs/cgroup/unified"
-#define TREE_LOCK_MS   10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
+#define UNIFIED      "/sys/fs/cgroup/unified"
+#define TREE_LOCK_MS 10000 /* held for a few mkdirs or rmdirs (vps_cgroup_tree_lock) */
 
 /* UNIFIED/parent/name with parent checked like cgroup/ does ("" or "/a/b", no dot parts). */
 static int group_path(const struct vps_cgroup *cg, char *buf, size_t len)
@@ -43,7 +43,7 @@ static int group_path(const struct vps_cgroup *cg, char *buf, size_t len)
 int cg_tree_make(const struct vps_cgroup *cg, long long owner, int *ret_fd)
 {
 	static const char *const delegated[] = {"cgroup.procs", "cgroup.threads",
-						"cgroup.subtree_control"};
+	                                        "cgroup.subtree_control"};
 	_cleanup_close_ int fd = -EBADF, lock = -EBADF;
 	char path[PATH_MAX];
 	int r;
@@ -101,7 +101,7 @@ static int bind_read_only(int dfd, const char *name)
 {
 	struct mount_attr attr = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			    MOUNT_ATTR_NOEXEC,
+	                    MOUNT_ATTR_NOEXEC,
 	};
 	_cleanup_close_ int tree = -EBADF;
 

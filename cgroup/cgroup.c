@@ -15,7 +15,8 @@
 #include "cg-internal.h"
 #include "log.h"
 
-_Static_assert(VPS_CGROUP_HIER_MAX >= _CG_CTRL_MAX, "a group spans at most one hierarchy per controller");
+_Static_assert(VPS_CGROUP_HIER_MAX >= _CG_CTRL_MAX,
+               "a group spans at most one hierarchy per controller");
 
 /* Written once (vps_cgroup_host_set) and read-only afterwards: the host's mounts do not change
  * under a running vpsctl, and every handle copies what it needs. */
@@ -26,15 +27,15 @@ static struct {
 } host;
 
 static const char *const v1_names[_CG_CTRL_MAX] = {
-        [CG_CPU] = "cpu",  [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
-        [CG_IO] = "blkio", [CG_CPUSET] = "cpuset",   [CG_FREEZER] = "freezer",
-        [CG_DEVICES] = "devices",
+	[CG_CPU] = "cpu",         [CG_CPUACCT] = "cpuacct", [CG_MEMORY] = "memory",
+	[CG_PIDS] = "pids",       [CG_IO] = "blkio",        [CG_CPUSET] = "cpuset",
+	[CG_FREEZER] = "freezer", [CG_DEVICES] = "devices",
 };
 
 static const char *const v2_names[_CG_CTRL_MAX] = {
-        [CG_CPU] = "cpu", [CG_CPUACCT] = "cpu",   [CG_MEMORY] = "memory",   [CG_PIDS] = "pids",
-        [CG_IO] = "io",   [CG_CPUSET] = "cpuset", [CG_FREEZER] = "freezer",
-        [CG_DEVICES] = "devices",
+	[CG_CPU] = "cpu",         [CG_CPUACCT] = "cpu",     [CG_MEMORY] = "memory",
+	[CG_PIDS] = "pids",       [CG_IO] = "io",           [CG_CPUSET] = "cpuset",
+	[CG_FREEZER] = "freezer", [CG_DEVICES] = "devices",
 };
 
 const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
@@ -45,8 +46,8 @@ const char *cg_ctrl_to_string(enum cg_ctrl c, enum vps_cgroup_backend b)
 }
 
 static const char *const backend_names[_VPS_CGROUP_BACKEND_MAX] = {
-        [VPS_CGROUP_V1] = "v1",
-        [VPS_CGROUP_V2] = "v2",
+	[VPS_CGROUP_V1] = "v1",
+	[VPS_CGROUP_V2] = "v2",
 };
 
 const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b)

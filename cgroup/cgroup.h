@@ -17,14 +17,14 @@
 
 /* Everything an operator can set; VALUE_UNLIMITED means "no cap". */
 struct vps_quota {
-	uint64_t cpus_milli;      /* hard CPU cap in thousandths of a CPU */
-	uint64_t cpu_burst_milli; /* bankable extra CPU, thousandths; 0 = none */
-	uint64_t cpu_weight;      /* 1..10000, 100 = default share */
-	uint64_t memory;          /* bytes: hard RAM cap */
-	uint64_t memory_reserve;  /* bytes: protected from reclaim; 0 = none */
-	uint64_t swap;            /* bytes of swap on top of RAM */
-	uint64_t pids;            /* process/thread cap */
-	uint64_t io_weight;       /* 1..10000, 100 = default */
+	uint64_t cpus_milli;         /* hard CPU cap in thousandths of a CPU */
+	uint64_t cpu_burst_milli;    /* bankable extra CPU, thousandths; 0 = none */
+	uint64_t cpu_weight;         /* 1..10000, 100 = default share */
+	uint64_t memory;             /* bytes: hard RAM cap */
+	uint64_t memory_reserve;     /* bytes: protected from reclaim; 0 = none */
+	uint64_t swap;               /* bytes of swap on top of RAM */
+	uint64_t pids;               /* process/thread cap */
+	uint64_t io_weight;          /* 1..10000, 100 = default */
 	char cpuset[VPS_CPUSET_MAX]; /* "" = every CPU */
 };
 
@@ -67,7 +67,7 @@ const char *vps_cgroup_backend_to_string(enum vps_cgroup_backend b);
  * the handed-over config and links no libcgroup (whose tables would be most of its memory). */
 #define VPS_CGROUP_MOUNT_MAX 256
 struct vps_cgroup_host {
-	uint32_t kind; /* the backend table (backend.c) */
+	uint32_t kind;                                         /* the backend table (backend.c) */
 	char mount[VPS_CGROUP_HIER_MAX][VPS_CGROUP_MOUNT_MAX]; /* per controller; "" = none */
 };
 int vps_cgroup_host_get(struct vps_cgroup_host *ret);
@@ -79,8 +79,7 @@ int vps_cgroup_host_set(const struct vps_cgroup_host *h);
 void vps_quota_init_default(struct vps_quota *q);
 /* Checks a quota for consistency; host_cpus bounds --cpus. On error, err says why, naming
  * the fields as create's flags. */
-int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus,
-		       struct vps_error *err);
+int vps_quota_validate(const struct vps_quota *q, unsigned host_cpus, struct vps_error *err);
 /* The fields of a quota, in the order of vps.conf's keys. */
 enum vps_quota_field {
 	VPS_QUOTA_CPUS,
@@ -97,8 +96,8 @@ enum vps_quota_field {
 /* The same with the fields named by names[] (NULL: the flags), so a file's check names its
  * keys; ret_field (may be NULL) gets the field the error is about. host_cpus 0: unchecked. */
 int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
-		    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_error *err,
-		    enum vps_quota_field *ret_field);
+                    const char *const names[_VPS_QUOTA_FIELD_MAX], struct vps_error *err,
+                    enum vps_quota_field *ret_field);
 
 /* Under a systemd unit with Delegate=yes on a v2 host: moves the caller into a leaf of the
  * unit's cgroup and returns the unit's cgroup as the parent for the VPS cgroup. -ENOENT when
@@ -110,8 +109,7 @@ int vps_cgroup_delegated_parent(char *ret, size_t len);
 int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret);
 struct vps_cgroup *vps_cgroup_free(struct vps_cgroup *cg);
 /* Creates the group (and parents) and applies q; an existing empty group is reused. */
-int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
-		      struct vps_error *err);
+int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q, struct vps_error *err);
 bool vps_cgroup_exists(struct vps_cgroup *cg);
 
 /* A process on its way into a VPS (its init, or exec's child) and the groups it joins, the
@@ -139,15 +137,17 @@ struct vps_cgroup_spawn {
 	const struct vps_quota *limits; /* for vps_cgroup_spawn_limit(): the group is new */
 	bool make;                      /* ... and vps_cgroup_spawn_limit() makes it */
 };
-#define VPS_CGROUP_SPAWN_INIT {.clone_fd = -EBADF}
+#define VPS_CGROUP_SPAWN_INIT                                                                      \
+	{                                                                                          \
+		.clone_fd = -EBADF                                                                 \
+	}
 /* Before the clone of a VPS's init. create (the first boot): the group is to be made, by one
  * function on every backend, here where init is born in it (v2), else in
  * vps_cgroup_spawn_limit() while init makes its root filesystem; without, it exists (a reboot
  * keeps it). owner >= 0: a user-namespace VPS's root on the host, to whom the VPS's own cgroup2
  * tree is delegated. On error err says what failed. */
-int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create,
-			     long long owner, struct vps_cgroup_spawn *sp,
-			     struct vps_error *err);
+int vps_cgroup_spawn_prepare(struct vps_cgroup *cg, const struct vps_quota *create, long long owner,
+                             struct vps_cgroup_spawn *sp, struct vps_error *err);
 /* Before the clone of a process joining a running VPS (vpsctl exec). */
 int vps_cgroup_spawn_prepare_join(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp);
 /* Moves pid (0: the caller) into clone_fd's group unless the clone did. */
@@ -156,7 +156,7 @@ int vps_cgroup_spawn_attach(struct vps_cgroup_spawn *sp, pid_t pid);
  * the quota of a new one (nothing of the VPS runs before the host releases it), and opens
  * join_fds for the child. */
 int vps_cgroup_spawn_limit(struct vps_cgroup *cg, struct vps_cgroup_spawn *sp,
-			   struct vps_error *err);
+                           struct vps_error *err);
 void vps_cgroup_spawn_done(struct vps_cgroup_spawn *sp);
 /* The device policy (devices.h) on the group pid is in: v1 devices.allow, v2 an eBPF program;
  * no devices hierarchy on v1 leaves the nodev mounts alone. */
@@ -173,8 +173,8 @@ int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
  * On success err may say what a forced v1 shrink killed ("killed PID (COMM), ..."); on v2
  * the kernel's OOM killer does it (counted in memory.events). */
 int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
-		      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
-		      struct vps_error *err);
+                      const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
+                      struct vps_error *err);
 /* Reads back the limits the kernel holds (to compare with the config). */
 int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);

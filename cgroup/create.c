@@ -146,8 +146,7 @@ static void unmake_group(const struct vps_cgroup *cg, const struct cg_hier *h, u
 	}
 }
 
-static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d,
-                        struct vps_error *err)
+static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d, struct vps_error *err)
 {
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
@@ -158,7 +157,8 @@ static int check_unused(const struct vps_cgroup *cg, const struct cg_dirs *d,
 		return r;
 	if (n == 0)
 		return 0;
-	vps_error_set(err, -EBUSY, "cgroup %s/%s is in use by %zu processes", cg->parent, cg->name, n);
+	vps_error_set(err, -EBUSY, "cgroup %s/%s is in use by %zu processes", cg->parent, cg->name,
+	              n);
 	return -EBUSY;
 }
 
@@ -196,8 +196,7 @@ static int check_empty(const struct vps_cgroup *cg, struct vps_error *err)
 	return r;
 }
 
-int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q,
-                   struct vps_error *err)
+int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q, struct vps_error *err)
 {
 	_cleanup_(cg_dirs_close) struct cg_dirs d;
 	struct cg_features f;
@@ -213,7 +212,7 @@ int cg_group_apply(const struct vps_cgroup *cg, const struct vps_quota *q,
 		r = cg_features_probe(cg, &d, &f);
 	if (r == -EOPNOTSUPP && !vps_error_is_set(err))
 		vps_error_set(err, r, "the cpu and memory controllers are not available below '%s'",
-		             cg->parent[0] ? cg->parent : "/");
+		              cg->parent[0] ? cg->parent : "/");
 	if (r < 0)
 		return r;
 	/* Start from what the kernel holds, so a reused group is ordered correctly too, and write
@@ -262,8 +261,7 @@ void cg_group_unmake(struct vps_cgroup *cg)
 	memset(cg->n_created, 0, sizeof(cg->n_created));
 }
 
-int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q,
-                      struct vps_error *err)
+int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q, struct vps_error *err)
 {
 	int r;
 

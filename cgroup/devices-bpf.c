@@ -75,7 +75,7 @@ static int parse_access(const char *s, unsigned *ret)
 int vps_dev_rule_parse(const char *s, struct vps_dev_rule *ret)
 {
 	struct vps_dev_rule rule = {
-	        .major = VPS_DEV_ANY, .minor = VPS_DEV_ANY, .access = VPS_DEV_ACC_ALL};
+		.major = VPS_DEV_ANY, .minor = VPS_DEV_ANY, .access = VPS_DEV_ACC_ALL};
 	const char *colon, *space;
 	int r;
 
@@ -110,7 +110,7 @@ int vps_dev_rule_parse(const char *s, struct vps_dev_rule *ret)
 static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
 	return (struct bpf_insn){
-	        .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }
 
 static struct bpf_insn load_ctx(uint8_t dst, size_t field)

@@ -13,16 +13,16 @@
 #include "log.h"
 
 const char *const vps_devices_allow[] = {
-        "c *:* m", /* mknod of any node (package managers); nodev keeps them inert */
-        "b *:* m",     "c 1:3 rwm", /* null */
-        "c 1:5 rwm",                /* zero */
-        "c 1:7 rwm",                /* full */
-        "c 1:8 rwm",                /* random */
-        "c 1:9 rwm",                /* urandom */
-        "c 5:0 rwm",                /* tty */
-        "c 5:2 rwm",                /* ptmx */
-        "c 136:* rwm",              /* pty slaves: the VPS's devpts and its console */
-        NULL,
+	"c *:* m", /* mknod of any node (package managers); nodev keeps them inert */
+	"b *:* m",     "c 1:3 rwm", /* null */
+	"c 1:5 rwm",                /* zero */
+	"c 1:7 rwm",                /* full */
+	"c 1:8 rwm",                /* random */
+	"c 1:9 rwm",                /* urandom */
+	"c 5:0 rwm",                /* tty */
+	"c 5:2 rwm",                /* ptmx */
+	"c 136:* rwm",              /* pty slaves: the VPS's devpts and its console */
+	NULL,
 };
 
 static int write_rule(int fd, const char *rule)

@@ -79,9 +79,10 @@ static int probe_v1(struct vps_cgroup_host *h)
 	}
 	if (!h->mount[CG_CPU][0] || !h->mount[CG_MEMORY][0])
 		return -EOPNOTSUPP;
-	h->kind = !is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) && is_fs(UNIFIED, CGROUP2_SUPER_MAGIC)
-	                  ? CG_KIND_HYBRID
-	                  : CG_KIND_V1;
+	h->kind =
+		!is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) && is_fs(UNIFIED, CGROUP2_SUPER_MAGIC)
+			? CG_KIND_HYBRID
+			: CG_KIND_V1;
 	return 0;
 }
 

@@ -87,7 +87,7 @@ static int plan_cpu(struct builder *b, const struct vps_quota *o, const struct v
 		          fmt_u64(from, u), fmt_u64(to, v), from, to);
 	} else if (n->cpu_burst_milli != 0) {
 		vps_error_set(err, -EOPNOTSUPP, "--cpu-burst needs %s, which this kernel lacks",
-		             v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
+		              v2 ? "cpu.max.burst" : "cpu.cfs_burst_us");
 		return -EOPNOTSUPP;
 	}
 	if (v2)
@@ -108,8 +108,8 @@ static int plan_swap(struct builder *b, const struct vps_quota *o, const struct 
 		if (n->swap == 0 || n->swap == VALUE_UNLIMITED)
 			return 0;
 		vps_error_set(err, -EOPNOTSUPP, "--swap needs swap accounting (%s is missing)",
-		             b->f->backend == VPS_CGROUP_V2 ? "memory.swap.max"
-		                                            : "memory.memsw.limit_in_bytes");
+		              b->f->backend == VPS_CGROUP_V2 ? "memory.swap.max"
+		                                             : "memory.memsw.limit_in_bytes");
 		return -EOPNOTSUPP;
 	}
 	if (b->f->backend == VPS_CGROUP_V2)
@@ -150,8 +150,9 @@ static int plan_pids(struct builder *b, const struct vps_quota *o, const struct 
 	}
 	if (n->pids == VALUE_UNLIMITED)
 		return 0;
-	vps_error_set(err, -EOPNOTSUPP, "--pids %s needs the pids controller, which is not available",
-	             format_count(n->pids, a, sizeof(a)));
+	vps_error_set(err, -EOPNOTSUPP,
+	              "--pids %s needs the pids controller, which is not available",
+	              format_count(n->pids, a, sizeof(a)));
 	return -EOPNOTSUPP;
 }
 
@@ -163,7 +164,8 @@ static int plan_io(struct builder *b, const struct vps_quota *o, const struct vp
 	if (!b->f->io_file) {
 		if (n->io_weight == CG_WEIGHT_DEFAULT)
 			return 0; /* nothing to differentiate: every group shares alike */
-		vps_error_set(err, -EOPNOTSUPP, "--io-weight needs an io weight file, which this kernel lacks");
+		vps_error_set(err, -EOPNOTSUPP,
+		              "--io-weight needs an io weight file, which this kernel lacks");
 		return -EOPNOTSUPP;
 	}
 	if (b->f->backend == VPS_CGROUP_V2) {
@@ -189,7 +191,8 @@ static int plan_cpuset(struct builder *b, const struct vps_quota *o, const struc
 	if (!b->f->cpuset) {
 		if (n->cpuset[0] == '\0')
 			return 0;
-		vps_error_set(err, -EOPNOTSUPP, "--cpuset needs the cpuset controller, which is not available");
+		vps_error_set(err, -EOPNOTSUPP,
+		              "--cpuset needs the cpuset controller, which is not available");
 		return -EOPNOTSUPP;
 	}
 	add_write(b, CG_CPUSET, "cpuset.cpus", RANK_CAP, cpuset_value(b->f, o->cpuset),
@@ -218,8 +221,7 @@ static void sort_plan(struct cg_plan *p)
 }
 
 int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
-                  const struct vps_quota *new, bool all, struct cg_plan *ret,
-                  struct vps_error *err)
+                  const struct vps_quota *new, bool all, struct cg_plan *ret, struct vps_error *err)
 {
 	struct builder b = {.f = f, .all = all, .plan = ret};
 	int r;

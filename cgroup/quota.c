@@ -15,15 +15,15 @@
 void vps_quota_init_default(struct vps_quota *q)
 {
 	*q = (struct vps_quota){
-	        .cpus_milli = VALUE_UNLIMITED,
-	        .cpu_burst_milli = 0,
-	        .cpu_weight = CG_WEIGHT_DEFAULT,
-	        .memory = 512ULL << 20,
-	        .memory_reserve = 0,
-	        .swap = 0,
-	        .pids = 1024,
-	        .io_weight = CG_WEIGHT_DEFAULT,
-	        .cpuset = "",
+		.cpus_milli = VALUE_UNLIMITED,
+		.cpu_burst_milli = 0,
+		.cpu_weight = CG_WEIGHT_DEFAULT,
+		.memory = 512ULL << 20,
+		.memory_reserve = 0,
+		.swap = 0,
+		.pids = 1024,
+		.io_weight = CG_WEIGHT_DEFAULT,
+		.cpuset = "",
 	};
 }
 
@@ -66,10 +66,14 @@ bool cg_cpuset_is_valid(const char *s)
 /* How messages name the fields: the CLI's flags unless the caller says otherwise (a file's
  * keys, or a flag for what was typed and a key for what came from the file). */
 static const char *const flag_names[_VPS_QUOTA_FIELD_MAX] = {
-	[VPS_QUOTA_CPUS] = "--cpus",           [VPS_QUOTA_CPU_BURST] = "--cpu-burst",
-	[VPS_QUOTA_CPU_WEIGHT] = "--cpu-weight", [VPS_QUOTA_MEMORY] = "--memory",
-	[VPS_QUOTA_MEMORY_RESERVE] = "--memory-reserve", [VPS_QUOTA_SWAP] = "--swap",
-	[VPS_QUOTA_PIDS] = "--pids",           [VPS_QUOTA_IO_WEIGHT] = "--io-weight",
+	[VPS_QUOTA_CPUS] = "--cpus",
+	[VPS_QUOTA_CPU_BURST] = "--cpu-burst",
+	[VPS_QUOTA_CPU_WEIGHT] = "--cpu-weight",
+	[VPS_QUOTA_MEMORY] = "--memory",
+	[VPS_QUOTA_MEMORY_RESERVE] = "--memory-reserve",
+	[VPS_QUOTA_SWAP] = "--swap",
+	[VPS_QUOTA_PIDS] = "--pids",
+	[VPS_QUOTA_IO_WEIGHT] = "--io-weight",
 	[VPS_QUOTA_CPUSET] = "--cpuset",
 };
 
@@ -92,25 +96,26 @@ static int validate_cpu(const struct vps_quota *q, unsigned host_cpus, struct ch
 
 	if (q->cpus_milli != VALUE_UNLIMITED) {
 		if (q->cpus_milli < 10) {
-			vps_error_set(c->err, -EINVAL, "%s %s is below the minimum 0.01", n[VPS_QUOTA_CPUS],
-			             format_cpus(q->cpus_milli, a, sizeof(a)));
+			vps_error_set(c->err, -EINVAL, "%s %s is below the minimum 0.01",
+			              n[VPS_QUOTA_CPUS], format_cpus(q->cpus_milli, a, sizeof(a)));
 			return bad(c, VPS_QUOTA_CPUS);
 		}
 		if (host_cpus > 0 && q->cpus_milli > (uint64_t)host_cpus * 4000) {
-			vps_error_set(c->err, -EINVAL, "%s %s exceeds 4 x the host's %u CPUs", n[VPS_QUOTA_CPUS],
-			             format_cpus(q->cpus_milli, a, sizeof(a)), host_cpus);
+			vps_error_set(c->err, -EINVAL, "%s %s exceeds 4 x the host's %u CPUs",
+			              n[VPS_QUOTA_CPUS], format_cpus(q->cpus_milli, a, sizeof(a)),
+			              host_cpus);
 			return bad(c, VPS_QUOTA_CPUS);
 		}
 	}
 	if (q->cpu_burst_milli != 0 && q->cpus_milli == VALUE_UNLIMITED) {
 		vps_error_set(c->err, -EINVAL, "%s %s needs a finite %s", n[VPS_QUOTA_CPU_BURST],
-		             format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS]);
+		              format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS]);
 		return bad(c, VPS_QUOTA_CPU_BURST);
 	}
 	if (q->cpu_burst_milli != 0 && q->cpu_burst_milli > q->cpus_milli) {
 		vps_error_set(c->err, -EINVAL, "%s %s exceeds %s %s", n[VPS_QUOTA_CPU_BURST],
-		             format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS],
-		             format_cpus(q->cpus_milli, b, sizeof(b)));
+		              format_cpus(q->cpu_burst_milli, a, sizeof(a)), n[VPS_QUOTA_CPUS],
+		              format_cpus(q->cpus_milli, b, sizeof(b)));
 		return bad(c, VPS_QUOTA_CPU_BURST);
 	}
 	return 0;
@@ -123,7 +128,7 @@ static int validate_weight(enum vps_quota_field f, uint64_t w, struct check *c)
 	if (w >= CG_WEIGHT_MIN && w <= CG_WEIGHT_MAX)
 		return 0;
 	vps_error_set(c->err, -EINVAL, "%s %s is out of range %d..%d", c->names[f],
-	             format_count(w, a, sizeof(a)), CG_WEIGHT_MIN, CG_WEIGHT_MAX);
+	              format_count(w, a, sizeof(a)), CG_WEIGHT_MIN, CG_WEIGHT_MAX);
 	return bad(c, f);
 }
 
@@ -134,14 +139,14 @@ static int validate_memory(const struct vps_quota *q, struct check *c)
 
 	if (q->memory < CG_MEMORY_MIN) {
 		vps_error_set(c->err, -EINVAL, "%s %s is below the minimum %s", n[VPS_QUOTA_MEMORY],
-		             format_size(q->memory, a, sizeof(a)),
-		             format_size(CG_MEMORY_MIN, b, sizeof(b)));
+		              format_size(q->memory, a, sizeof(a)),
+		              format_size(CG_MEMORY_MIN, b, sizeof(b)));
 		return bad(c, VPS_QUOTA_MEMORY);
 	}
 	if (q->memory_reserve > q->memory) {
 		vps_error_set(c->err, -EINVAL, "%s %s exceeds %s %s", n[VPS_QUOTA_MEMORY_RESERVE],
-		             format_size(q->memory_reserve, a, sizeof(a)), n[VPS_QUOTA_MEMORY],
-		             format_size(q->memory, b, sizeof(b)));
+		              format_size(q->memory_reserve, a, sizeof(a)), n[VPS_QUOTA_MEMORY],
+		              format_size(q->memory, b, sizeof(b)));
 		return bad(c, VPS_QUOTA_MEMORY_RESERVE);
 	}
 	return 0;
@@ -166,8 +171,8 @@ int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
 	if (r == 0)
 		r = validate_weight(VPS_QUOTA_IO_WEIGHT, q->io_weight, &c);
 	if (r == 0 && !cg_cpuset_is_valid(q->cpuset)) {
-		vps_error_set(err, -EINVAL, "%s '%.64s' is not a CPU list like 0-3,5", c.names[VPS_QUOTA_CPUSET],
-		             q->cpuset);
+		vps_error_set(err, -EINVAL, "%s '%.64s' is not a CPU list like 0-3,5",
+		              c.names[VPS_QUOTA_CPUSET], q->cpuset);
 		r = bad(&c, VPS_QUOTA_CPUSET);
 	}
 	if (ret_field)

@@ -21,21 +21,21 @@ struct counter {
 #define AT(field) offsetof(struct vps_cgroup_stats, field)
 
 static const struct counter v2_counters[] = {
-        {CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec)},
-        {CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods)},
-        {CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled)},
-        {CG_CPU, "cpu.stat", "throttled_usec", AT(cpu_throttled_usec)},
-        {CG_MEMORY, "memory.current", NULL, AT(memory_current)},
-        {CG_MEMORY, "memory.peak", NULL, AT(memory_peak)},
-        {CG_MEMORY, "memory.max", NULL, AT(memory_max)},
-        {CG_MEMORY, "memory.swap.current", NULL, AT(swap_current)},
-        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
-        {CG_PIDS, "pids.max", NULL, AT(pids_max)},
-        {CG_MEMORY, "memory.events", "high", AT(memory_high_events)},
-        {CG_MEMORY, "memory.events", "max", AT(memory_max_events)},
-        {CG_MEMORY, "memory.events", "oom", AT(memory_oom_events)},
-        {CG_MEMORY, "memory.events", "oom_kill", AT(memory_oom_kills)},
-        {CG_PIDS, "pids.events", "max", AT(pids_max_events)},
+	{CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec)},
+	{CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods)},
+	{CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled)},
+	{CG_CPU, "cpu.stat", "throttled_usec", AT(cpu_throttled_usec)},
+	{CG_MEMORY, "memory.current", NULL, AT(memory_current)},
+	{CG_MEMORY, "memory.peak", NULL, AT(memory_peak)},
+	{CG_MEMORY, "memory.max", NULL, AT(memory_max)},
+	{CG_MEMORY, "memory.swap.current", NULL, AT(swap_current)},
+	{CG_PIDS, "pids.current", NULL, AT(pids_current)},
+	{CG_PIDS, "pids.max", NULL, AT(pids_max)},
+	{CG_MEMORY, "memory.events", "high", AT(memory_high_events)},
+	{CG_MEMORY, "memory.events", "max", AT(memory_max_events)},
+	{CG_MEMORY, "memory.events", "oom", AT(memory_oom_events)},
+	{CG_MEMORY, "memory.events", "oom_kill", AT(memory_oom_kills)},
+	{CG_PIDS, "pids.events", "max", AT(pids_max_events)},
 };
 
 /* v1 has no memory.high and no separate OOM event count: every OOM there ends in a kill, so
@@ -44,21 +44,21 @@ static const struct counter v2_counters[] = {
  * Newer kernels stopped counting memsw.failcnt, so the OOM kills (each one a hit of the cap)
  * are the floor. */
 static const struct counter v1_counters[] = {
-        {CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec)},
-        {CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods)},
-        {CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled)},
-        {CG_CPU, "cpu.stat", "throttled_time", AT(cpu_throttled_usec)},
-        {CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current)},
-        {CG_MEMORY, "memory.max_usage_in_bytes", NULL, AT(memory_peak)},
-        {CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max)},
-        {CG_MEMORY, "memory.memsw.usage_in_bytes", NULL, AT(swap_current)},
-        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
-        {CG_PIDS, "pids.max", NULL, AT(pids_max)},
-        {CG_MEMORY, "memory.failcnt", NULL, AT(memory_max_events)},
-        {CG_MEMORY, "memory.memsw.failcnt", NULL, AT(memory_high_events)}, /* see fixup_v1 */
-        {CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_events)},
-        {CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_kills)},
-        {CG_PIDS, "pids.events", "max", AT(pids_max_events)},
+	{CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec)},
+	{CG_CPU, "cpu.stat", "nr_periods", AT(cpu_nr_periods)},
+	{CG_CPU, "cpu.stat", "nr_throttled", AT(cpu_nr_throttled)},
+	{CG_CPU, "cpu.stat", "throttled_time", AT(cpu_throttled_usec)},
+	{CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current)},
+	{CG_MEMORY, "memory.max_usage_in_bytes", NULL, AT(memory_peak)},
+	{CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max)},
+	{CG_MEMORY, "memory.memsw.usage_in_bytes", NULL, AT(swap_current)},
+	{CG_PIDS, "pids.current", NULL, AT(pids_current)},
+	{CG_PIDS, "pids.max", NULL, AT(pids_max)},
+	{CG_MEMORY, "memory.failcnt", NULL, AT(memory_max_events)},
+	{CG_MEMORY, "memory.memsw.failcnt", NULL, AT(memory_high_events)}, /* see fixup_v1 */
+	{CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_events)},
+	{CG_MEMORY, "memory.oom_control", "oom_kill", AT(memory_oom_kills)},
+	{CG_PIDS, "pids.events", "max", AT(pids_max_events)},
 };
 
 static int read_counter(const struct cg_dirs *d, const struct counter *c,
@@ -127,16 +127,16 @@ int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret)
 
 /* What `vpsctl list` shows of every VPS: the few counters it needs, not the failure counts. */
 static const struct counter v2_usage[] = {
-        {CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec)},
-        {CG_MEMORY, "memory.current", NULL, AT(memory_current)},
-        {CG_MEMORY, "memory.max", NULL, AT(memory_max)},
-        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
+	{CG_CPU, "cpu.stat", "usage_usec", AT(cpu_usage_usec)},
+	{CG_MEMORY, "memory.current", NULL, AT(memory_current)},
+	{CG_MEMORY, "memory.max", NULL, AT(memory_max)},
+	{CG_PIDS, "pids.current", NULL, AT(pids_current)},
 };
 static const struct counter v1_usage[] = {
-        {CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec)},
-        {CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current)},
-        {CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max)},
-        {CG_PIDS, "pids.current", NULL, AT(pids_current)},
+	{CG_CPUACCT, "cpuacct.usage", NULL, AT(cpu_usage_usec)},
+	{CG_MEMORY, "memory.usage_in_bytes", NULL, AT(memory_current)},
+	{CG_MEMORY, "memory.limit_in_bytes", NULL, AT(memory_max)},
+	{CG_PIDS, "pids.current", NULL, AT(pids_current)},
 };
 
 /* One counter by its full path: a node-wide list reads four files per VPS, and opening each

@@ -12,15 +12,9 @@
 #include "ptys.h"
 
 const struct quota_flag quota_flags[] = {
-	{"cpus", "CPUS"},
-	{"cpu-burst", "CPU_BURST"},
-	{"cpu-weight", "CPU_WEIGHT"},
-	{"memory", "MEMORY"},
-	{"memory-reserve", "MEMORY_RESERVE"},
-	{"swap", "SWAP"},
-	{"pids", "PIDS"},
-	{"io-weight", "IO_WEIGHT"},
-	{"cpuset", "CPUSET"},
+	{"cpus", "CPUS"},     {"cpu-burst", "CPU_BURST"},           {"cpu-weight", "CPU_WEIGHT"},
+	{"memory", "MEMORY"}, {"memory-reserve", "MEMORY_RESERVE"}, {"swap", "SWAP"},
+	{"pids", "PIDS"},     {"io-weight", "IO_WEIGHT"},           {"cpuset", "CPUSET"},
 	{"ptys", "PTYS"},
 };
 const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
@@ -40,14 +34,14 @@ const char *const quota_help[] = {
 };
 
 struct option *cli_quota_options(const struct option *own, size_t n_own, struct option *out,
-				 size_t cap)
+                                 size_t cap)
 {
 	if (n_own + quota_flags_n + 1 > cap)
 		return NULL;
 	memcpy(out, own, n_own * sizeof(*own));
 	for (size_t i = 0; i < quota_flags_n; i++)
 		out[n_own + i] = (struct option){quota_flags[i].flag, required_argument, NULL,
-						 QUOTA_OPT_BASE + (int)i};
+		                                 QUOTA_OPT_BASE + (int)i};
 	out[n_own + quota_flags_n] = (struct option){0};
 	return out;
 }
@@ -106,7 +100,8 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 		if (given & (1u << i))
 			snprintf(names[i], sizeof(names[i]), "--%s", quota_flags[i].flag);
 		else
-			snprintf(names[i], sizeof(names[i]), "%s%s", other_prefix, quota_flags[i].key);
+			snprintf(names[i], sizeof(names[i]), "%s%s", other_prefix,
+			         quota_flags[i].key);
 		np[i] = names[i];
 	}
 	r = vps_config_check(cfg, cpus > 0 ? (unsigned)cpus : 1, np, &key, err);

@@ -20,7 +20,7 @@ extern const char *const quota_help[];
 /* A getopt table of a verb's own options followed by one per quota flag, terminated; NULL
  * when it does not fit in cap entries (a programming error, caught by every test). */
 struct option *cli_quota_options(const struct option *own, size_t n_own, struct option *out,
-				 size_t cap);
+                                 size_t cap);
 /* Applies option opt's value to cfg; err says which flag was bad. */
 int cli_quota_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err);
 /* The quota check of create and resize, host CPUs included. given: bit i set when

@@ -90,9 +90,10 @@ int cli_load_node(struct cli *c)
 int cli_check_name(const struct cli *c, const char *name)
 {
 	if (!name_is_valid(name))
-		return cli_usage_error(c, "invalid VPS name '%.64s%s': use 1-32 of a-z, 0-9 and '-', "
-				       "starting with a letter or digit", name,
-				       strlen(name) > 64 ? "..." : "");
+		return cli_usage_error(c,
+		                       "invalid VPS name '%.64s%s': use 1-32 of a-z, 0-9 and '-', "
+		                       "starting with a letter or digit",
+		                       name, strlen(name) > 64 ? "..." : "");
 	return 0;
 }
 

@@ -28,7 +28,8 @@ int cli_fail_error(const char *name, const struct vps_error *e, int r);
 /* Prints "vpsctl: VERB: message" plus a --help hint and returns EXIT_USAGE. */
 /* Runs vpsctl-template (the build with libarchive) with our own argv; returns only on failure. */
 int cli_exec_archive_build(struct cli *c);
-int cli_usage_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The usage error for the option getopt just refused (argv[optind - 1]). */
 int cli_bad_option(const struct cli *c, char **argv);
 /* Loads the node config (exits the verb with a clear line if it is corrupt). */
@@ -85,6 +86,6 @@ int cmd_net(struct cli *c, int argc, char **argv);
  * ("-" without an interface; cfg NULL: only whether field is one), -ENOKEY if it is none. */
 const char *const *cli_net_fields(void);
 int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char *field, char *buf,
-		  size_t len);
+                  size_t len);
 int cmd_set(struct cli *c, int argc, char **argv);
 int cmd_reinstall(struct cli *c, int argc, char **argv);

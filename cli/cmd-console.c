@@ -44,7 +44,8 @@ int cmd_console(struct cli *c, int argc, char **argv)
 		return cli_fail(cfg.name, "not running");
 	/* nothing would answer: the VPS's processes do not run */
 	if (vps_frozen(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, cfg.name,
-		       &frozen) == 0 && frozen) {
+	               &frozen) == 0 &&
+	    frozen) {
 		vps_frozen_reason(&c->paths, cfg.name, st.init_start, -EBUSY, &e);
 		return cli_fail_error(cfg.name, &e, 0);
 	}
@@ -114,8 +115,8 @@ static int follow(struct cli *c, const char *name, const char *path, int fd)
 
 int cmd_log(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
 	char path[PATH_MAX], old[PATH_MAX + 4];
 	struct vps_config cfg;
 	bool f = false;

@@ -26,9 +26,26 @@
 #include "template.h"
 
 enum {
-	OPT_TEMPLATE = 1, OPT_HOSTNAME, OPT_ONBOOT, OPT_INIT, OPT_HELP, OPT_IP, OPT_MAC, OPT_MTU,
-	OPT_BANDWIDTH, OPT_NO_ANTISPOOF, OPT_BOOT_ORDER, OPT_PRIVILEGED, OPT_CAP_ADD, OPT_CAP_DROP,
-	OPT_NESTING, OPT_SOCKETCALL, OPT_STORAGE, OPT_SSH_KEY, OPT_DISK, OPT_NET,
+	OPT_TEMPLATE = 1,
+	OPT_HOSTNAME,
+	OPT_ONBOOT,
+	OPT_INIT,
+	OPT_HELP,
+	OPT_IP,
+	OPT_MAC,
+	OPT_MTU,
+	OPT_BANDWIDTH,
+	OPT_NO_ANTISPOOF,
+	OPT_BOOT_ORDER,
+	OPT_PRIVILEGED,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_NESTING,
+	OPT_SOCKETCALL,
+	OPT_STORAGE,
+	OPT_SSH_KEY,
+	OPT_DISK,
+	OPT_NET,
 };
 
 struct create_args {
@@ -45,7 +62,10 @@ struct create_args {
 	const char *cap_add, *cap_drop;
 	bool nesting;
 	bool socketcall;
-	struct { int opt; const char *value; } quota[32];
+	struct {
+		int opt;
+		const char *value;
+	} quota[32];
 	size_t n_quota;
 };
 
@@ -101,17 +121,26 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"disk", required_argument, NULL, OPT_DISK},
 		{"net", required_argument, NULL, OPT_NET},
 	};
-	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
+	struct option all[48],
+		*opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	int opt;
 
 	if (!opts)
 		return -1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_TEMPLATE: a->template_name = optarg; break;
-		case OPT_HOSTNAME: a->hostname = optarg; break;
-		case OPT_ONBOOT: a->onboot = true; break;
-		case OPT_INIT: a->init = optarg; break;
+		case OPT_TEMPLATE:
+			a->template_name = optarg;
+			break;
+		case OPT_HOSTNAME:
+			a->hostname = optarg;
+			break;
+		case OPT_ONBOOT:
+			a->onboot = true;
+			break;
+		case OPT_INIT:
+			a->init = optarg;
+			break;
 		case OPT_IP:
 			if (strlen(a->ips) + strlen(optarg) + 2 > sizeof(a->ips))
 				return cli_usage_error(c, "too many --ip addresses"), -1;
@@ -119,20 +148,48 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 				strcat(a->ips, " ");
 			strcat(a->ips, optarg);
 			break;
-		case OPT_MAC: a->mac = optarg; break;
-		case OPT_MTU: a->mtu = optarg; break;
-		case OPT_BANDWIDTH: a->bandwidth = optarg; break;
-		case OPT_NO_ANTISPOOF: a->no_antispoof = true; break;
-		case OPT_BOOT_ORDER: a->boot_order = optarg; break;
-		case OPT_PRIVILEGED: a->privileged = true; break;
-		case OPT_CAP_ADD: a->cap_add = optarg; break;
-		case OPT_CAP_DROP: a->cap_drop = optarg; break;
-		case OPT_NESTING: a->nesting = true; break;
-		case OPT_SOCKETCALL: a->socketcall = true; break;
-		case OPT_STORAGE: a->storage = optarg; break;
-		case OPT_SSH_KEY: a->ssh_key = optarg; break;
-		case OPT_DISK: a->disk = optarg; break;
-		case OPT_NET: a->net = optarg; break;
+		case OPT_MAC:
+			a->mac = optarg;
+			break;
+		case OPT_MTU:
+			a->mtu = optarg;
+			break;
+		case OPT_BANDWIDTH:
+			a->bandwidth = optarg;
+			break;
+		case OPT_NO_ANTISPOOF:
+			a->no_antispoof = true;
+			break;
+		case OPT_BOOT_ORDER:
+			a->boot_order = optarg;
+			break;
+		case OPT_PRIVILEGED:
+			a->privileged = true;
+			break;
+		case OPT_CAP_ADD:
+			a->cap_add = optarg;
+			break;
+		case OPT_CAP_DROP:
+			a->cap_drop = optarg;
+			break;
+		case OPT_NESTING:
+			a->nesting = true;
+			break;
+		case OPT_SOCKETCALL:
+			a->socketcall = true;
+			break;
+		case OPT_STORAGE:
+			a->storage = optarg;
+			break;
+		case OPT_SSH_KEY:
+			a->ssh_key = optarg;
+			break;
+		case OPT_DISK:
+			a->disk = optarg;
+			break;
+		case OPT_NET:
+			a->net = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			cli_print_help("create NAME --template T [options]", create_help);
@@ -159,15 +216,17 @@ static int set_net(const struct create_args *a, struct vps_config *cfg)
 {
 	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH", "BOOT_ORDER"};
 	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
-	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth", "--boot-order"};
+	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth",
+	                                    "--boot-order"};
 
 	static const char *const hints[] = {"", "", ": 0 (the kernel's) or 68..65535", "", ""};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-		if (values[i] && conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i],
-					  values[i]) < 0)
+		if (values[i] &&
+		    conf_set(vps_config_keys, vps_config_keys_n, cfg, keys[i], values[i]) < 0)
 			return cli_fail(a->name, "invalid %s '%.64s'%s", flags[i], values[i],
-					hints[i]), -1;
+			                hints[i]),
+			       -1;
 	cfg->antispoof = !a->no_antispoof;
 	return 0;
 }
@@ -180,23 +239,35 @@ static int build_security(const struct create_args *a, struct vps_config *cfg)
 	cfg->nesting = a->nesting;
 	cfg->socketcall = a->socketcall;
 	if (cfg->nesting && !cfg->userns)
-		return cli_fail(a->name, "--nesting needs a user namespace: nested in a --privileged "
-				"VPS, one can map the host's root and write the VPS's own cgroup");
-	if (a->cap_add && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_ADD", a->cap_add) < 0)
-		return cli_fail(a->name, "invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE", a->cap_add);
-	if (a->cap_drop && conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)
-		return cli_fail(a->name, "invalid --cap-drop '%.64s': capability names like MKNOD,NET_RAW, or all", a->cap_drop);
+		return cli_fail(a->name,
+		                "--nesting needs a user namespace: nested in a --privileged "
+		                "VPS, one can map the host's root and write the VPS's own cgroup");
+	if (a->cap_add &&
+	    conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_ADD", a->cap_add) < 0)
+		return cli_fail(
+			a->name,
+			"invalid --cap-add '%.64s': capability names like NET_ADMIN,SYS_NICE",
+			a->cap_add);
+	if (a->cap_drop &&
+	    conf_set(vps_config_keys, vps_config_keys_n, cfg, "CAP_DROP", a->cap_drop) < 0)
+		return cli_fail(
+			a->name,
+			"invalid --cap-drop '%.64s': capability names like MKNOD,NET_RAW, or all",
+			a->cap_drop);
 	/* systemd as init mounts /run, /tmp and more: in a user namespace it may. */
 	if (cfg->userns && strstr(cfg->init, "systemd") && !cfg->cap_add)
 		cfg->cap_add = VPS_CAP_BIT(CAP_SYS_ADMIN);
 	if (vps_caps_keep_mask(cfg->cap_add, cfg->cap_drop, cfg->userns, &keep) == -EPERM)
-		return cli_fail(a->name, "--cap-add '%.64s': names a capability no VPS may have (see vpsctl(8))", a->cap_add);
+		return cli_fail(
+			a->name,
+			"--cap-add '%.64s': names a capability no VPS may have (see vpsctl(8))",
+			a->cap_add);
 	return 0;
 }
 
 /* Builds the config: node defaults, then the template's init, then the flags. */
 static int build_config(struct cli *c, const struct create_args *a,
-			const struct vps_template_meta *t, struct vps_config *cfg)
+                        const struct vps_template_meta *t, struct vps_config *cfg)
 {
 	struct vps_error err = VPS_ERROR_INIT;
 	unsigned given = 0;
@@ -208,13 +279,14 @@ static int build_config(struct cli *c, const struct create_args *a,
 	if (t->poweroff_signal > 0)
 		cfg->poweroff_signal = t->poweroff_signal;
 	cfg->onboot = a->onboot;
-	if (a->hostname && conf_set(vps_config_keys, vps_config_keys_n, cfg, "HOSTNAME",
-				    a->hostname) < 0)
+	if (a->hostname &&
+	    conf_set(vps_config_keys, vps_config_keys_n, cfg, "HOSTNAME", a->hostname) < 0)
 		return cli_fail(a->name, "invalid --hostname '%.64s'", a->hostname);
 	if (a->init && conf_set(vps_config_keys, vps_config_keys_n, cfg, "INIT", a->init) < 0)
 		return cli_fail(a->name, "invalid --init '%.64s': an absolute path", a->init);
 	cfg->storage = c->node.storage;
-	if (a->storage && conf_set(vps_config_keys, vps_config_keys_n, cfg, "STORAGE", a->storage) < 0)
+	if (a->storage &&
+	    conf_set(vps_config_keys, vps_config_keys_n, cfg, "STORAGE", a->storage) < 0)
 		return cli_fail(a->name, "invalid --storage '%.64s': copy or overlay", a->storage);
 	cfg->net_mode = c->node.net_mode;
 	if (a->net && conf_set(vps_config_keys, vps_config_keys_n, cfg, "NET_MODE", a->net) < 0)
@@ -222,11 +294,11 @@ static int build_config(struct cli *c, const struct create_args *a,
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
 	if (a->disk && (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", a->disk) < 0 ||
-			cfg->disk == VALUE_UNLIMITED))
+	                cfg->disk == VALUE_UNLIMITED))
 		return cli_fail(a->name, "invalid --disk '%.64s': a size like 10G", a->disk);
 	if (cfg->disk && cfg->storage != VPS_STORAGE_COPY)
 		return cli_fail(a->name, "--disk needs --storage copy (an overlay's upper layer is "
-				"not on a disk image yet)");
+		                         "not on a disk image yet)");
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
@@ -242,7 +314,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 
 /* Unpacks into a hidden directory and renames it into place: a crash leaves no half VPS. */
 static int materialize(struct cli *c, const struct vps_config *cfg,
-		       const struct vps_template_meta *t, const struct vps_rootfs_extras *x)
+                       const struct vps_template_meta *t, const struct vps_rootfs_extras *x)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -293,7 +365,8 @@ static int read_extras(const struct create_args *a, char **ret_keys, char **ret_
 		r = read_file_at(AT_FDCWD, a->ssh_key, ROOTFS_SSH_KEYS_MAX, ret_keys, NULL);
 		if (r < 0)
 			return cli_fail(a->name, "cannot read --ssh-key '%.200s': %s", a->ssh_key,
-					r == -EFBIG ? "too large for a public key file" : strerror(-r));
+			                r == -EFBIG ? "too large for a public key file"
+			                            : strerror(-r));
 		if (rootfs_ssh_keys_check(*ret_keys, &err) < 0)
 			return cli_fail(a->name, "--ssh-key '%.200s': %s", a->ssh_key, err.msg);
 	}
@@ -306,7 +379,7 @@ static int read_extras(const struct create_args *a, char **ret_keys, char **ret_
 
 /* After the addresses are claimed: the id range, the extras and the tree. */
 static int create_claimed(struct cli *c, const struct create_args *a, struct vps_config *cfg,
-			  const struct vps_template_meta *t)
+                          const struct vps_template_meta *t)
 {
 	_cleanup_close_ int idlock = -EBADF, store_lock = -EBADF;
 	_cleanup_free_ char *keys = NULL, *resolv = NULL;
@@ -334,7 +407,7 @@ static int create_claimed(struct cli *c, const struct create_args *a, struct vps
 		store_lock = template_store_lock(c->paths.templates_dir, false);
 		if (store_lock < 0)
 			return cli_fail(a->name, "cannot lock the template store: %s",
-					strerror(-store_lock));
+			                strerror(-store_lock));
 	}
 	return materialize(c, cfg, t, &x);
 }
@@ -356,8 +429,11 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	r = template_lookup(c->paths.templates_dir, a.template_name, &t);
 	if (r < 0)
-		return cli_fail(a.name, r == -ENOENT ? "no template '%s' (try 'vpsctl template build busybox')"
-					     : "cannot read template '%s'", a.template_name);
+		return cli_fail(a.name,
+		                r == -ENOENT
+		                        ? "no template '%s' (try 'vpsctl template build busybox')"
+		                        : "cannot read template '%s'",
+		                a.template_name);
 	if (build_config(c, &a, &t, &cfg))
 		return EXIT_FAILURE;
 	if (vps_path(&c->paths, a.name, NULL, dir, sizeof(dir)) < 0)

@@ -61,8 +61,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	rs = vps_run_state_get(&c->paths, cfg.name, &st);
 	if (rs == VPS_UNKNOWN && (!force || st.error == -EPROTONOSUPPORT))
 		return cli_fail(cfg.name, "state unreadable: %s; %s", st.error_text,
-				st.error == -EPROTONOSUPPORT ? "not destroying it"
-							     : "stop it first or use --force");
+		                st.error == -EPROTONOSUPPORT ? "not destroying it"
+		                                             : "stop it first or use --force");
 	if (rs != VPS_STOPPED) {
 		if (!force)
 			return cli_fail(cfg.name, "is running; stop it first or use --force");

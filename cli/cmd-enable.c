@@ -24,7 +24,8 @@ void cli_systemd_reload(const struct cli *c)
 	if (c->paths.root[0] || access("/run/systemd/system", F_OK) < 0)
 		return;
 	if (posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ) != 0)
-		return (void)fprintf(stderr, "vpsctl: systemctl not found; run 'systemctl daemon-reload'\n");
+		return (void)fprintf(
+			stderr, "vpsctl: systemctl not found; run 'systemctl daemon-reload'\n");
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fprintf(stderr, "vpsctl: 'systemctl daemon-reload' failed, ignoring\n");
 }
@@ -32,7 +33,8 @@ void cli_systemd_reload(const struct cli *c)
 static int set_onboot(struct cli *c, int argc, char **argv, bool on)
 {
 	static const struct option opts[] = {{"boot-order", required_argument, NULL, 'o'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	_cleanup_close_ int lock = -EBADF, dir = -EBADF;
 	const char *order = NULL;
 	struct vps_config cfg;
@@ -44,10 +46,11 @@ static int set_onboot(struct cli *c, int argc, char **argv, bool on)
 			order = optarg;
 		} else if (opt == 'h') {
 			printf(on ? "Usage: vpsctl enable NAME [--boot-order N]\n"
-				    "Start the VPS when the node boots (ONBOOT=yes); lower --boot-order\n"
-				    "numbers start first.\n"
-				  : "Usage: vpsctl disable NAME\n"
-				    "Do not start the VPS when the node boots (ONBOOT=no).\n");
+			            "Start the VPS when the node boots (ONBOOT=yes); lower "
+			            "--boot-order\n"
+			            "numbers start first.\n"
+			          : "Usage: vpsctl disable NAME\n"
+			            "Do not start the VPS when the node boots (ONBOOT=no).\n");
 			return 0;
 		} else {
 			return cli_bad_option(c, argv);

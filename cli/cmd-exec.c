@@ -54,9 +54,9 @@ int cmd_enter(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	static char *const shell[] = {"/bin/sh", "-c",
-				      "if [ -x /bin/bash ]; then exec /bin/bash -l; "
-				      "else exec /bin/sh -l; fi",
-				      NULL};
+	                              "if [ -x /bin/bash ]; then exec /bin/bash -l; "
+	                              "else exec /bin/sh -l; fi",
+	                              NULL};
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

@@ -30,22 +30,21 @@ struct vps_info {
 	struct vps_error cfg_error;
 	struct vps_run_info run;
 	uint64_t uptime;
-	bool frozen; /* running, but the host froze it (frozen.h) */
+	bool frozen;    /* running, but the host froze it (frozen.h) */
 	bool suspended; /* frozen by `vpsctl suspend` */
 	uint64_t suspended_since;
-	struct vps_usage use; /* usage_get() */
+	struct vps_usage use;  /* usage_get() */
 	const char *proc_view; /* status only (a probe per VPS): procview.h */
 };
 
 /* The usage columns of a VPS info_get() read; links: the node's veths, read once. */
-static void usage_get(const struct cli *c, const struct vps_usage_links *links,
-		      struct vps_info *i)
+static void usage_get(const struct cli *c, const struct vps_usage_links *links, struct vps_info *i)
 {
 	struct vps_counters m;
 
 	vps_usage_get(&i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0, i->uptime,
-		      i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent,
-		      links, &i->use);
+	              i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent,
+	              links, &i->use);
 	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
 	 * what the live veth counted since the last boot */
 	if (i->use.have_net && vps_counters_read(&c->paths, i->cfg.name, &m) == 0) {
@@ -65,12 +64,12 @@ static void info_get(struct cli *c, int run_base, const char *name, struct vps_i
 	if (i->run.rs == VPS_RUNNING && i->run.st.started)
 		i->uptime = (uint64_t)time(NULL) - i->run.st.started;
 	if (i->run.rs == VPS_RUNNING)
-		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent :
-							      c->node.cgroup_parent,
-				 name, &i->frozen);
+		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent
+		                                            : c->node.cgroup_parent,
+		                 name, &i->frozen);
 	if (i->frozen)
-		i->suspended = vps_suspended(&c->paths, name, i->run.st.init_start,
-					     &i->suspended_since);
+		i->suspended =
+			vps_suspended(&c->paths, name, i->run.st.init_start, &i->suspended_since);
 }
 
 static bool vps_exists(const struct cli *c, const char *name)
@@ -104,7 +103,7 @@ static void format_uptime(uint64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
 	else
 		snprintf(buf, len, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600,
-			 s % 3600 / 60, s % 60);
+		         s % 3600 / 60, s % 60);
 }
 
 static void json_info(FILE *f, const struct vps_info *i)
@@ -116,13 +115,13 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"state\":");
 	json_string(f, state_text(i));
 	fprintf(f, ",\"frozen\":%s", i->frozen ? "true" : "false");
-	fprintf(f, ",\"suspended\":%s,\"suspended_since\":%" PRIu64, i->suspended ? "true" : "false",
-		i->suspended ? i->suspended_since : 0);
+	fprintf(f, ",\"suspended\":%s,\"suspended_since\":%" PRIu64,
+	        i->suspended ? "true" : "false", i->suspended ? i->suspended_since : 0);
 	fprintf(f, ",\"init_pid\":%" PRIu64 ",\"supervisor_pid\":%" PRIu64,
-		i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
-		i->run.supervised ? i->run.st.supervisor_pid : 0);
+	        i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
+	        i->run.supervised ? i->run.st.supervisor_pid : 0);
 	fprintf(f, ",\"uptime\":%" PRIu64 ",\"boots\":%" PRIu64, i->uptime,
-		i->run.rs == VPS_STOPPED ? 0 : i->run.st.boots);
+	        i->run.rs == VPS_STOPPED ? 0 : i->run.st.boots);
 	fprintf(f, ",\"template\":");
 	json_string(f, i->cfg.template_name);
 	fprintf(f, ",\"hostname\":");
@@ -132,12 +131,13 @@ static void json_info(FILE *f, const struct vps_info *i)
 	fprintf(f, ",\"cgroup_backend\":");
 	json_string(f, i->run.rs == VPS_STOPPED ? "" : i->run.st.backend);
 	fprintf(f, ",\"onboot\":%s", i->cfg.onboot ? "true" : "false");
-	fprintf(f, ",\"procs\":%" PRIu64 ",\"cpu_usec\":%" PRIu64 ",\"cpu_permille\":%" PRIu64
-		",\"memory_used\":%" PRIu64 ",\"memory_limit\":%" PRIu64 ",\"disk_used\":%" PRIu64
-		",\"disk_size\":%" PRIu64 ",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64,
-		i->use.tasks, i->use.cpu_usec, i->use.cpu_permille, i->use.mem_used,
-		i->use.running ? i->use.mem_limit : 0, i->use.disk_used, i->use.disk_size,
-		i->use.rx_bytes, i->use.tx_bytes);
+	fprintf(f,
+	        ",\"procs\":%" PRIu64 ",\"cpu_usec\":%" PRIu64 ",\"cpu_permille\":%" PRIu64
+	        ",\"memory_used\":%" PRIu64 ",\"memory_limit\":%" PRIu64 ",\"disk_used\":%" PRIu64
+	        ",\"disk_size\":%" PRIu64 ",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64,
+	        i->use.tasks, i->use.cpu_usec, i->use.cpu_permille, i->use.mem_used,
+	        i->use.running ? i->use.mem_limit : 0, i->use.disk_used, i->use.disk_size,
+	        i->use.rx_bytes, i->use.tx_bytes);
 	if (i->proc_view) {
 		fprintf(f, ",\"proc_view\":");
 		json_string(f, i->proc_view);
@@ -203,7 +203,7 @@ int cli_vps_names(struct cli *c, char ***ret, size_t *ret_n)
 
 /* One field of -o: the runtime columns, or any vps.conf key lower-cased (like vzlist -o). */
 static int field_value(const struct cli *c, const struct vps_info *i, const char *f, char *buf,
-		       size_t len)
+                       size_t len)
 {
 	char key[64];
 
@@ -255,9 +255,9 @@ struct list_sel {
 	struct vps_usage_links links;
 };
 
-static const char *const list_states[] = {"stopped",   "starting", "running",
-					  "running-unsupervised", "suspended", "frozen",
-					  "broken",    "unknown"};
+static const char *const list_states[] = {
+	"stopped",   "starting", "running", "running-unsupervised",
+	"suspended", "frozen",   "broken",  "unknown"};
 
 static bool state_known(const char *state)
 {
@@ -295,7 +295,7 @@ static bool row_get(struct cli *c, struct list_sel *s, const char *name, struct 
 
 /* list -o a,b,c: a table of exactly those fields. */
 static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t n,
-		       const char *fields)
+                       const char *fields)
 {
 	char copy[512], *save = NULL, *f[32];
 	size_t nf = 0;
@@ -333,8 +333,8 @@ static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t
 	return 0;
 }
 
-static const char *const run_fields[] = {"name", "state", "init_pid", "uptime", "boots",
-					  "last_exit", "cgroup_backend"};
+static const char *const run_fields[] = {"name",  "state",     "init_pid",      "uptime",
+                                         "boots", "last_exit", "cgroup_backend"};
 
 /* The -o fields for --help: the runtime columns, then every vps.conf key. */
 static void print_fields(void)
@@ -344,8 +344,9 @@ static void print_fields(void)
 	size_t nr = ELEMENTSOF(run_fields), nu = vps_usage_fields_n;
 
 	for (size_t k = 0; k < nr + nu + vps_config_keys_n; k++) {
-		const char *f = k < nr ? run_fields[k] : k < nr + nu ? vps_usage_fields[k - nr]
-						      : vps_config_keys[k - nr - nu].name;
+		const char *f = k < nr        ? run_fields[k]
+		                : k < nr + nu ? vps_usage_fields[k - nr]
+		                              : vps_config_keys[k - nr - nu].name;
 		size_t len = strlen(f);
 
 		if (col == 0 || col + len + 1 > 78) {
@@ -365,12 +366,13 @@ static void print_fields(void)
 }
 
 static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usage, bool *json,
-			   const char **ret_fields, const char **ret_state)
+                           const char **ret_fields, const char **ret_state)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"output", required_argument, NULL, 'o'},
-					     {"state", required_argument, NULL, 'S'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	                                     {"output", required_argument, NULL, 'o'},
+	                                     {"state", required_argument, NULL, 'S'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ret_fields ? "jo:S:h" : "jh", opts, NULL)) != -1) {
@@ -379,17 +381,21 @@ static int parse_json_flag(struct cli *c, int argc, char **argv, const char *usa
 		else if (opt == 'S' && ret_state) {
 			*ret_state = optarg;
 			if (!state_known(optarg))
-				return cli_usage_error(c, "unknown state '%.32s' for --state", optarg),
+				return cli_usage_error(c, "unknown state '%.32s' for --state",
+				                       optarg),
 				       -1;
 		} else if (opt == 'j')
 			*json = true;
 		else if (opt == 'h') {
 			static const char json_line[] = "  --json               print JSON";
 			static const char *const lines[] = {
-				"List the VPSes whose names match a PATTERN (a shell glob), all without one.",
+				"List the VPSes whose names match a PATTERN (a shell glob), all "
+				"without one.",
 				json_line,
-				"  -S, --state STATE    only those in STATE: stopped, starting, running,",
-				"                       running-unsupervised, suspended, frozen, broken, unknown",
+				"  -S, --state STATE    only those in STATE: stopped, starting, "
+				"running,",
+				"                       running-unsupervised, suspended, frozen, "
+				"broken, unknown",
 				"  -o, --output FIELDS  only these columns, comma-separated, of:",
 				NULL,
 			};
@@ -417,11 +423,11 @@ static void print_row(const struct vps_info *i, int width)
 		(void)vps_usage_field(u, "procs", procs, sizeof(procs));
 		(void)vps_usage_field(u, "cpu_pct", cpu, sizeof(cpu));
 		snprintf(mem, sizeof(mem), "%s/%s", vps_usage_bytes(u->mem_used, a, sizeof(a)),
-			 vps_usage_bytes(u->mem_limit, b, sizeof(b)));
+		         vps_usage_bytes(u->mem_limit, b, sizeof(b)));
 	}
 	if (u->have_disk)
 		snprintf(disk, sizeof(disk), "%s/%s", vps_usage_bytes(u->disk_used, a, sizeof(a)),
-			 vps_usage_bytes(u->disk_size, b, sizeof(b)));
+		         vps_usage_bytes(u->disk_size, b, sizeof(b)));
 	if (u->have_net) {
 		vps_usage_bytes(u->rx_bytes, rx, sizeof(rx));
 		vps_usage_bytes(u->tx_bytes, tx, sizeof(tx));
@@ -430,8 +436,8 @@ static void print_row(const struct vps_info *i, int width)
 		snprintf(addrs, sizeof(addrs), "?");
 	else if (i->cfg.ip_address.n > 0)
 		(void)netsetup_addr_list_format(&i->cfg.ip_address, addrs, sizeof(addrs));
-	printf("%-*s %-10s %5s %5s %-15s %-15s %9s %7s %7s %s\n", width, i->cfg.name,
-	       state_text(i), procs, cpu, mem, disk, up, rx, tx, addrs);
+	printf("%-*s %-10s %5s %5s %-15s %-15s %9s %7s %7s %s\n", width, i->cfg.name, state_text(i),
+	       procs, cpu, mem, disk, up, rx, tx, addrs);
 }
 
 int cmd_list(struct cli *c, int argc, char **argv)
@@ -443,8 +449,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	size_t n = 0;
 	int width = 4;
 	int r = parse_json_flag(c, argc, argv,
-				"list [PATTERN...] [-S STATE] [--json] [-o FIELD,...]", &json,
-				&fields, &sel.state);
+	                        "list [PATTERN...] [-S STATE] [--json] [-o FIELD,...]", &json,
+	                        &fields, &sel.state);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
@@ -531,7 +537,9 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (i.run.rs == VPS_RUNNING)
 		printf(" (init pid %" PRIu64 ", up %s, %s cgroups, proc view %s%s)",
 		       i.run.st.init_pid, up, i.run.st.backend, i.proc_view,
-		       i.suspended ? ", suspended" : i.frozen ? ", frozen" : "");
+		       i.suspended ? ", suspended"
+		       : i.frozen  ? ", frozen"
+		                   : "");
 	if (i.run.rs == VPS_STOPPED && i.run.last_exit[0])
 		printf(" (last: %s)", i.run.last_exit);
 	if (i.run.rs == VPS_UNKNOWN)

@@ -72,7 +72,8 @@ static int check_one(struct cli *c, const char *name, bool repair, struct check_
 		return r < 0 ? r : r > 0;
 	r = vps_net_repair(&c->paths, &cfg, &c->node, (pid_t)st.init_pid, &err);
 	if (r < 0 && !o->json)
-		fprintf(stderr, "vpsctl: %s: repair failed: %s\n", name, vps_error_message(&err, r));
+		fprintf(stderr, "vpsctl: %s: repair failed: %s\n", name,
+		        vps_error_message(&err, r));
 	r = vps_net_check(&cfg, &c->node, (pid_t)st.init_pid, print_problem, o);
 	if (r == 0 && !o->json)
 		printf("%s: repaired\n", name);
@@ -82,8 +83,9 @@ static int check_one(struct cli *c, const char *name, bool repair, struct check_
 static int net_check(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"repair", no_argument, NULL, 'r'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	_cleanup_strv_free_ char **all = NULL;
 	struct check_out o = {0};
 	bool repair = false, bad = false;
@@ -97,7 +99,8 @@ static int net_check(struct cli *c, int argc, char **argv)
 		else if (opt == 'j')
 			o.json = true;
 		else if (opt == 'h')
-			return cli_print_help("net check [NAME...] [--repair] [--json]", net_help), 0;
+			return cli_print_help("net check [NAME...] [--repair] [--json]", net_help),
+			       0;
 		else
 			return cli_bad_option(c, argv);
 	}
@@ -167,8 +170,8 @@ int cmd_net(struct cli *c, int argc, char **argv)
 }
 
 /* list -o's metering fields. */
-static const char *const net_fields[] = {"net_rx_bytes", "net_tx_bytes", "net_rx_packets",
-					  "net_tx_packets", "net_period_start", NULL};
+static const char *const net_fields[] = {"net_rx_bytes",   "net_tx_bytes",     "net_rx_packets",
+                                         "net_tx_packets", "net_period_start", NULL};
 
 const char *const *cli_net_fields(void)
 {
@@ -176,7 +179,7 @@ const char *const *cli_net_fields(void)
 }
 
 int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char *field, char *buf,
-		  size_t len)
+                  size_t len)
 {
 	struct vps_counters m;
 	size_t k = 0;
@@ -191,8 +194,11 @@ int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char 
 		snprintf(buf, len, "-");
 		return 0;
 	}
-	v = k == 0 ? m.rx_bytes : k == 1 ? m.tx_bytes : k == 2 ? m.rx_packets
-	  : k == 3 ? m.tx_packets : m.period_start;
+	v = k == 0   ? m.rx_bytes
+	    : k == 1 ? m.tx_bytes
+	    : k == 2 ? m.rx_packets
+	    : k == 3 ? m.tx_packets
+	             : m.period_start;
 	snprintf(buf, len, "%" PRIu64, v);
 	return 0;
 }

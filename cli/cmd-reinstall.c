@@ -60,8 +60,8 @@ static int parse_reinstall(struct cli *c, int argc, char **argv, struct reinstal
 {
 	static const struct option opts[] = {
 		{"template", required_argument, NULL, 't'}, {"keep", required_argument, NULL, 'k'},
-		{"force", no_argument, NULL, 'f'},         {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},          {0},
+		{"force", no_argument, NULL, 'f'},          {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},           {0},
 	};
 	int opt;
 
@@ -70,8 +70,11 @@ static int parse_reinstall(struct cli *c, int argc, char **argv, struct reinstal
 			a->template_name = optarg;
 		else if (opt == 'k') {
 			if (!tree_keep_path_valid(optarg))
-				return cli_usage_error(c, "invalid --keep '%.100s': an absolute path "
-						       "without '.' or '..' components", optarg), -1;
+				return cli_usage_error(c,
+				                       "invalid --keep '%.100s': an absolute path "
+				                       "without '.' or '..' components",
+				                       optarg),
+				       -1;
 			if (a->n_keep >= MAX_KEEP)
 				return cli_usage_error(c, "at most %d --keep paths", MAX_KEEP), -1;
 			a->keep[a->n_keep++] = optarg;
@@ -81,7 +84,9 @@ static int parse_reinstall(struct cli *c, int argc, char **argv, struct reinstal
 			a->json = true;
 		else if (opt == 'h')
 			return cli_print_help("reinstall NAME [--template T] [--keep PATH]... "
-					      "[--force] [--json]", reinstall_help), -2;
+			                      "[--force] [--json]",
+			                      reinstall_help),
+			       -2;
 		else
 			return cli_bad_option(c, argv), -1;
 	}
@@ -93,7 +98,7 @@ static int parse_reinstall(struct cli *c, int argc, char **argv, struct reinstal
 
 /* Stopped, or stopped now with --force. */
 static int ensure_stopped(struct cli *c, const struct reinstall_args *a,
-			  const struct vps_config *cfg)
+                          const struct vps_config *cfg)
 {
 	struct vps_state st;
 	enum vps_run_state rs = vps_run_state_get(&c->paths, cfg->name, &st);
@@ -171,15 +176,15 @@ static int resolv_text(const struct vps_config *cfg, char **ret)
 
 /* The new tree in tmp (fd and path): storage, extras, kept paths, disk image, vps.conf. */
 static int build_new(struct cli *c, const struct reinstall_args *a, const struct vps_config *old,
-		     const struct vps_config *cfg, const struct vps_template_meta *t, int tmp,
-		     const char *tmppath)
+                     const struct vps_config *cfg, const struct vps_template_meta *t, int tmp,
+                     const char *tmppath)
 {
 	_cleanup_free_ char *resolv = NULL;
 	struct vps_error err = VPS_ERROR_INIT;
 	char olddir[PATH_MAX];
 	struct keep_ctx k = {a, old, cfg, olddir, tmppath};
 	struct vps_rootfs_extras x = {.root_uid = cfg->userns ? (uid_t)cfg->uid_base : 0,
-				      .root_gid = cfg->userns ? (gid_t)cfg->uid_base : 0};
+	                              .root_gid = cfg->userns ? (gid_t)cfg->uid_base : 0};
 	int r;
 
 	r = vps_path(&c->paths, cfg->name, NULL, olddir, sizeof(olddir));
@@ -205,7 +210,7 @@ static int build_new(struct cli *c, const struct reinstall_args *a, const struct
 
 /* The config of the new tree: the old one, on the new template's init when it changes. */
 static void new_config(const struct vps_config *old, const struct vps_template_meta *t,
-		       struct vps_config *ret)
+                       struct vps_config *ret)
 {
 	*ret = *old;
 	if (strcmp(old->template_name, t->name) == 0)
@@ -223,14 +228,16 @@ static int swap_in(struct cli *c, int base, const char *tmpname, const char *nam
 
 	if (renameat2(base, tmpname, base, name, RENAME_EXCHANGE) < 0)
 		return cli_fail(name, "failed to swap in the new root filesystem: %m; the old one "
-				"is untouched");
+		                      "is untouched");
 	(void)fsync(base);
 	/* the old tree, now under the hidden name: if this is cut short, the next reinstall
 	 * or destroy finishes it */
 	r = rm_rf_at(base, tmpname);
 	if (r < 0)
-		fprintf(stderr, "vpsctl: %s: failed to remove the old root filesystem (%s): %s, "
-			"ignoring\n", name, tmpname, strerror(-r));
+		fprintf(stderr,
+		        "vpsctl: %s: failed to remove the old root filesystem (%s): %s, "
+		        "ignoring\n",
+		        name, tmpname, strerror(-r));
 	return 0;
 }
 
@@ -238,8 +245,8 @@ static void print_done(const struct reinstall_args *a, const struct vps_config *
 {
 	if (!a->json) {
 		printf("%s: reinstalled from template '%s' (%zu kept path%s and root's "
-		       "authorized_keys)\n", cfg->name, cfg->template_name, a->n_keep,
-		       a->n_keep == 1 ? "" : "s");
+		       "authorized_keys)\n",
+		       cfg->name, cfg->template_name, a->n_keep, a->n_keep == 1 ? "" : "s");
 		return;
 	}
 	printf("{\"name\":");
@@ -282,7 +289,7 @@ static int reinstall_locked(struct cli *c, const struct reinstall_args *a)
 		store_lock = template_store_lock(c->paths.templates_dir, false);
 		if (store_lock < 0)
 			return cli_fail(a->name, "cannot lock the template store: %s",
-					strerror(-store_lock));
+			                strerror(-store_lock));
 	}
 	if (build_new(c, a, &old, &cfg, &t, tmp, tmppath) != 0 ||
 	    swap_in(c, base, tmpname, a->name) != 0) {

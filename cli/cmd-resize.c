@@ -84,8 +84,7 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, struct vp
 }
 
 /* 0, or the exit status after the message (-1: --help was printed). */
-static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg,
-			bool *force)
+static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config *cfg, bool *force)
 {
 	static const struct option own[] = {
 		{"force", no_argument, NULL, OPT_FORCE},
@@ -95,8 +94,12 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"disk", required_argument, NULL, OPT_DISK},
 	};
-	struct { int opt; const char *value; } set[32];
-	struct option all[48], *opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
+	struct {
+		int opt;
+		const char *value;
+	} set[32];
+	struct option all[48],
+		*opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	size_t n_set = 0;
 	unsigned given = 0;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -114,7 +117,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			cli_print_help("", quota_help);
 			return -1;
 		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_DISK)) &&
-			   n_set < ELEMENTSOF(set)) {
+		           n_set < ELEMENTSOF(set)) {
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
 			if (quota)
@@ -155,25 +158,26 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 		cli_fail(name, "state unreadable: %s; not resizing", st.error_text);
 		return -EBADMSG;
 	default:
-		return vps_cgroup_new(st.cgroup_parent[0] ? st.cgroup_parent
-							  : c->node.cgroup_parent,
-				      name, ret);
+		return vps_cgroup_new(
+			st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, name, ret);
 	}
 }
 
 /* Before a memory shrink that has to wait: say so, and for how long. */
 static void announce_wait(struct cli *c, struct vps_cgroup *cg, const struct vps_quota *from,
-			  const struct vps_config *cfg, bool force)
+                          const struct vps_config *cfg, bool force)
 {
 	struct vps_cgroup_stats s = {0};
 
 	if (cfg->quota.memory >= from->memory || vps_cgroup_stats(cg, &s) < 0 ||
 	    s.memory_current <= cfg->quota.memory)
 		return;
-	fprintf(stderr, "vpsctl: %s: memory usage %.1fM is above the new limit %.1fM: waiting up "
-		"to %.1f s for it to fall%s\n", cfg->name, (double)s.memory_current / (1 << 20),
-		(double)cfg->quota.memory / (1 << 20), (double)c->node.shrink_timeout / 1000,
-		force ? ", then killing processes of the VPS (--force)" : "");
+	fprintf(stderr,
+	        "vpsctl: %s: memory usage %.1fM is above the new limit %.1fM: waiting up "
+	        "to %.1f s for it to fall%s\n",
+	        cfg->name, (double)s.memory_current / (1 << 20),
+	        (double)cfg->quota.memory / (1 << 20), (double)c->node.shrink_timeout / 1000,
+	        force ? ", then killing processes of the VPS (--force)" : "");
 }
 
 /* One resize: vps.conf is saved first, then the running VPS gets the values; a step that
@@ -227,7 +231,7 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
 	(void)vps_cgroup_stats(z->cg, &before);
 	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
-			      z->force, &e);
+	                      z->force, &e);
 	if (r == -EBUSY && !z->force)
 		return vps_error_set(err, r,
 		                     "%s after %.1f s (--force shrinks anyway, killing "
@@ -240,9 +244,10 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.msg);
 	if (z->force && vps_cgroup_stats(z->cg, &after) == 0 &&
 	    after.memory_oom_kills > before.memory_oom_kills)
-		fprintf(stderr, "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64
-			" process(es) of the VPS\n", z->cfg.name,
-			after.memory_oom_kills - before.memory_oom_kills);
+		fprintf(stderr,
+		        "vpsctl: %s: to shrink its memory, the kernel OOM-killed %" PRIu64
+		        " process(es) of the VPS\n",
+		        z->cfg.name, after.memory_oom_kills - before.memory_oom_kills);
 	return 0;
 }
 
@@ -343,19 +348,19 @@ static int undo(struct resize *z, struct vps_error *what)
 		                     nerr.msg);
 	if (z->net_tried && vps_net_update(&z->cfg, &z->old, &z->c->node, z->init, &nerr) < 0)
 		return vps_error_set(
-		        what, -EIO,
-		        "the network could not be changed back (%s); vps.conf keeps the "
-		        "new values",
-		        nerr.msg);
+			what, -EIO,
+			"the network could not be changed back (%s); vps.conf keeps the "
+			"new values",
+			nerr.msg);
 	if (z->quota_done && vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
-					       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0)
+	                                       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0)
 		return vps_error_set(what, -EIO,
 		                     "the new quotas stay in force, and vps.conf keeps them");
 	r = restore(z);
 	if (r < 0)
 		vps_error_errno(
-		        what, r,
-		        "the VPS has the old values, but the old vps.conf could not be put back");
+			what, r,
+			"the VPS has the old values, but the old vps.conf could not be put back");
 	return r;
 }
 
@@ -484,22 +489,21 @@ static void print_net(const struct netsetup_link_stats *n, bool json)
 	else
 		printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
 		       " bytes (%" PRIu64 " packets)%s, dropped %" PRIu64 "/%" PRIu64 "\n",
-		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, since,
-		       n->tx_dropped, n->rx_dropped);
+		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, since, n->tx_dropped,
+		       n->rx_dropped);
 }
 
 static void print_stats(const char *name, const struct vps_cgroup_stats *s,
-			const struct netsetup_link_stats *net, const uint64_t *disk, bool json)
+                        const struct netsetup_link_stats *net, const uint64_t *disk, bool json)
 {
 	static const char *const fmt_json =
 		"{\"name\":\"%s\",\"cpu_usage_usec\":%" PRIu64 ",\"nr_periods\":%" PRIu64
 		",\"nr_throttled\":%" PRIu64 ",\"throttled_usec\":%" PRIu64
 		",\"memory_current\":%" PRIu64 ",\"memory_peak\":%" PRIu64
-		",\"memory_max\":%" PRIu64 ",\"swap_current\":%" PRIu64
-		",\"pids_current\":%" PRIu64 ",\"pids_max\":%" PRIu64
-		",\"memory_high_events\":%" PRIu64 ",\"memory_max_events\":%" PRIu64
-		",\"memory_oom_events\":%" PRIu64 ",\"memory_oom_kills\":%" PRIu64
-		",\"pids_max_events\":%" PRIu64;
+		",\"memory_max\":%" PRIu64 ",\"swap_current\":%" PRIu64 ",\"pids_current\":%" PRIu64
+		",\"pids_max\":%" PRIu64 ",\"memory_high_events\":%" PRIu64
+		",\"memory_max_events\":%" PRIu64 ",\"memory_oom_events\":%" PRIu64
+		",\"memory_oom_kills\":%" PRIu64 ",\"pids_max_events\":%" PRIu64;
 	char a[32], b[32], m[32], w[32];
 
 	if (json) {
@@ -511,7 +515,8 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		if (net)
 			print_net(net, true);
 		if (disk)
-			printf(",\"disk_size\":%" PRIu64 ",\"disk_used\":%" PRIu64, disk[0], disk[1]);
+			printf(",\"disk_size\":%" PRIu64 ",\"disk_used\":%" PRIu64, disk[0],
+			       disk[1]);
 		printf("}\n");
 		return;
 	}
@@ -519,9 +524,11 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 	       (double)s->cpu_usage_usec / 1e6, s->cpu_nr_throttled, s->cpu_nr_periods,
 	       (double)s->cpu_throttled_usec / 1e6);
 	printf("memory: %s used, %s peak, %s max, %s swap\n",
-	       format_size(s->memory_current, a, sizeof(a)), format_size(s->memory_peak, b, sizeof(b)),
-	       format_size(s->memory_max, m, sizeof(m)), format_size(s->swap_current, w, sizeof(w)));
-	printf("pids:   %" PRIu64 " of %s\n", s->pids_current, format_count(s->pids_max, a, sizeof(a)));
+	       format_size(s->memory_current, a, sizeof(a)),
+	       format_size(s->memory_peak, b, sizeof(b)), format_size(s->memory_max, m, sizeof(m)),
+	       format_size(s->swap_current, w, sizeof(w)));
+	printf("pids:   %" PRIu64 " of %s\n", s->pids_current,
+	       format_count(s->pids_max, a, sizeof(a)));
 	printf("failcnt: memory.high %" PRIu64 ", memory.max %" PRIu64 ", oom %" PRIu64
 	       ", oom_kill %" PRIu64 ", pids.max %" PRIu64 "\n",
 	       s->memory_high_events, s->memory_max_events, s->memory_oom_events,
@@ -534,7 +541,7 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 
 /* stats --all: one line per VPS. */
 static void stats_row(const char *name, const struct vps_cgroup_stats *s,
-		      const struct netsetup_link_stats *net, const uint64_t *disk)
+                      const struct netsetup_link_stats *net, const uint64_t *disk)
 {
 	char m[32], p[32], x[32], rx[32] = "-", tx[32] = "-", d[32] = "-";
 
@@ -546,8 +553,9 @@ static void stats_row(const char *name, const struct vps_cgroup_stats *s,
 		snprintf(d, sizeof(d), "%" PRIu64, disk[1]);
 	printf("%-16s %12.3f %12s %12s %12s %6" PRIu64 " %5" PRIu64 " %12s %12s %12s\n", name,
 	       (double)s->cpu_usage_usec / 1e6, format_count(s->memory_current, m, sizeof(m)),
-	       format_count(s->memory_peak, p, sizeof(p)), format_count(s->memory_max, x, sizeof(x)),
-	       s->pids_current, s->memory_oom_kills, d, rx, tx);
+	       format_count(s->memory_peak, p, sizeof(p)),
+	       format_count(s->memory_max, x, sizeof(x)), s->pids_current, s->memory_oom_kills, d,
+	       rx, tx);
 }
 
 static int stats_one(struct cli *c, const char *name, bool json, bool *all_first);
@@ -625,8 +633,9 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 int cmd_stats(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"all", no_argument, NULL, 'a'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	                                     {"all", no_argument, NULL, 'a'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	bool json = false, all = false;
 	int opt;
 
@@ -637,12 +646,14 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 			all = true;
 		else if (opt == 'h')
 			return printf("Usage: vpsctl stats NAME [--json]\n"
-				      "       vpsctl stats --all [--json]\n"
-				      "CPU, memory and pids usage of a running VPS, with failure\n"
-				      "counters (limits hit, OOM kills, refused forks).\n"
-				      "  -a, --all            every running VPS: a table, or with --json\n"
-				      "                       an array of one object per VPS\n"
-				      "  --json               print JSON\n"), 0;
+			              "       vpsctl stats --all [--json]\n"
+			              "CPU, memory and pids usage of a running VPS, with failure\n"
+			              "counters (limits hit, OOM kills, refused forks).\n"
+			              "  -a, --all            every running VPS: a table, or with "
+			              "--json\n"
+			              "                       an array of one object per VPS\n"
+			              "  --json               print JSON\n"),
+			       0;
 		else
 			return cli_bad_option(c, argv);
 	}

@@ -25,8 +25,9 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	case VPS_STOPPED:
 		break;
 	case VPS_UNKNOWN:
-		return cli_fail(cfg->name, "state unreadable: %s; 'vpsctl stop %s' stops what runs of it",
-				st.error_text, cfg->name);
+		return cli_fail(cfg->name,
+		                "state unreadable: %s; 'vpsctl stop %s' stops what runs of it",
+		                st.error_text, cfg->name);
 	default:
 		return cli_fail(cfg->name, "is already running");
 	}
@@ -66,8 +67,8 @@ static const char *const start_help[] = {
 
 int cmd_start(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"foreground", no_argument, NULL, 'F'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option opts[] = {
+		{"foreground", no_argument, NULL, 'F'}, {"help", no_argument, NULL, 'h'}, {0}};
 	_cleanup_close_ int lock = -EBADF;
 	struct vps_config cfg;
 	bool fg = false;
@@ -113,11 +114,12 @@ static const char *const restart_help[] = {
 };
 
 static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
-		      const char *const *help, struct stop_args *a)
+                      const char *const *help, struct stop_args *a)
 {
 	static const struct option opts[] = {{"timeout", required_argument, NULL, 't'},
-					     {"force", no_argument, NULL, 'f'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	                                     {"force", no_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	int opt, t = -1;
 
 	while ((opt = getopt_long(argc, argv, "t:fh", opts, NULL)) != -1) {
@@ -150,8 +152,10 @@ static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct
 
 	if (vps_run_state_get(&c->paths, cfg->name, &st) == VPS_UNKNOWN &&
 	    st.error != -EPROTONOSUPPORT)
-		fprintf(stderr, "vpsctl: %s: state unreadable: %s; stopping it from its processes "
-			"and cgroup\n", cfg->name, st.error_text);
+		fprintf(stderr,
+		        "vpsctl: %s: state unreadable: %s; stopping it from its processes "
+		        "and cgroup\n",
+		        cfg->name, st.error_text);
 	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, &err);
 
 	if (r < 0)
@@ -198,8 +202,7 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 	struct stop_args a = {0};
 	struct vps_config cfg;
 	struct vps_state st;
-	int r = parse_stop(c, argc, argv, "restart NAME [--timeout S] [--force]", restart_help,
-			   &a);
+	int r = parse_stop(c, argc, argv, "restart NAME [--timeout S] [--force]", restart_help, &a);
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;

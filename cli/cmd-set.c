@@ -27,8 +27,16 @@
 #include "state.h"
 
 enum {
-	OPT_HOSTNAME = 1, OPT_NAMESERVER, OPT_SEARCHDOMAIN, OPT_PW_FILE, OPT_PW_HASH, OPT_SSH_KEY,
-	OPT_DESCRIPTION, OPT_ONBOOT, OPT_JSON, OPT_HELP,
+	OPT_HOSTNAME = 1,
+	OPT_NAMESERVER,
+	OPT_SEARCHDOMAIN,
+	OPT_PW_FILE,
+	OPT_PW_HASH,
+	OPT_SSH_KEY,
+	OPT_DESCRIPTION,
+	OPT_ONBOOT,
+	OPT_JSON,
+	OPT_HELP,
 };
 
 struct set_args {
@@ -40,8 +48,8 @@ struct set_args {
 
 /* What goes into the root; NULL/false: left as it is. */
 struct set_files {
-	const char *hostname;    /* /etc/hostname (a running VPS; start writes it otherwise) */
-	bool resolv;             /* /etc/resolv.conf from these two */
+	const char *hostname; /* /etc/hostname (a running VPS; start writes it otherwise) */
+	bool resolv;          /* /etc/resolv.conf from these two */
 	const char *servers, *search;
 	char *hash; /* root's entry of /etc/shadow (owned) */
 	char *keys; /* /root/.ssh/authorized_keys, replaced (owned) */
@@ -82,14 +90,17 @@ static int check_server(struct cli *c, const char *ip)
 
 	if (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1)
 		return cli_usage_error(c, "invalid --nameserver '%.64s': an IPv4 or IPv6 address",
-				       ip), -1;
+		                       ip),
+		       -1;
 	return 0;
 }
 
 static int parse_opt(struct cli *c, int opt, struct set_args *a)
 {
 	switch (opt) {
-	case OPT_HOSTNAME: a->hostname = optarg; return 0;
+	case OPT_HOSTNAME:
+		a->hostname = optarg;
+		return 0;
 	case OPT_NAMESERVER:
 		a->ns_given = true;
 		if (check_server(c, optarg) < 0)
@@ -99,15 +110,28 @@ static int parse_opt(struct cli *c, int opt, struct set_args *a)
 		a->search_given = true;
 		if (!hostname_is_valid(optarg))
 			return cli_usage_error(c, "invalid --searchdomain '%.64s': a domain name",
-					       optarg), -1;
+			                       optarg),
+			       -1;
 		return append_word(c, a->searchdomain, sizeof(a->searchdomain), optarg,
-				   "--searchdomain");
-	case OPT_PW_FILE: a->pw_file = optarg; return 0;
-	case OPT_PW_HASH: a->pw_hash = optarg; return 0;
-	case OPT_SSH_KEY: a->ssh_key = optarg; return 0;
-	case OPT_DESCRIPTION: a->description = optarg; return 0;
-	case OPT_ONBOOT: a->onboot = optarg; return 0;
-	case OPT_JSON: a->json = true; return 0;
+		                   "--searchdomain");
+	case OPT_PW_FILE:
+		a->pw_file = optarg;
+		return 0;
+	case OPT_PW_HASH:
+		a->pw_hash = optarg;
+		return 0;
+	case OPT_SSH_KEY:
+		a->ssh_key = optarg;
+		return 0;
+	case OPT_DESCRIPTION:
+		a->description = optarg;
+		return 0;
+	case OPT_ONBOOT:
+		a->onboot = optarg;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
 	}
 	return -1;
 }
@@ -143,7 +167,8 @@ static int parse_set(struct cli *c, int argc, char **argv, struct set_args *a)
 	a->name = argv[optind];
 	if (a->pw_file && a->pw_hash)
 		return cli_usage_error(c, "--root-password-file and --root-password-hash exclude "
-				       "each other"), -1;
+		                          "each other"),
+		       -1;
 	if (!a->hostname && !a->ns_given && !a->search_given && !a->pw_file && !a->pw_hash &&
 	    !a->ssh_key && !a->description && !a->onboot)
 		return cli_usage_error(c, "nothing to set"), -1;
@@ -162,10 +187,13 @@ static int hash_password_file(const char *name, const char *path, char **ret)
 	r = read_file_at(AT_FDCWD, path, 4096, &text, NULL);
 	if (r < 0)
 		return cli_fail(name, "cannot read --root-password-file '%.200s': %s", path,
-				r == -EFBIG ? "longer than 4096 bytes" : strerror(-r)), -1;
+		                r == -EFBIG ? "longer than 4096 bytes" : strerror(-r)),
+		       -1;
 	text[strcspn(text, "\r\n")] = '\0';
 	if (!text[0])
-		return cli_fail(name, "--root-password-file '%.200s': the first line is empty", path), -1;
+		return cli_fail(name, "--root-password-file '%.200s': the first line is empty",
+		                path),
+		       -1;
 	salt = crypt_gensalt_ra("$y$", 0, NULL, 0);
 	if (!salt)
 		return cli_fail(name, "failed to make a password salt: %m"), -1;
@@ -191,9 +219,10 @@ static int prepare_files(const struct set_args *a, struct set_files *f)
 
 	if (a->pw_hash) {
 		if (!rootfs_crypt_hash_valid(a->pw_hash))
-			return cli_fail(a->name, "--root-password-hash is not a crypt(3) hash ($6$..., "
-					"$y$...): a plain password is given only in a file "
-					"(--root-password-file), never on the command line");
+			return cli_fail(a->name,
+			                "--root-password-hash is not a crypt(3) hash ($6$..., "
+			                "$y$...): a plain password is given only in a file "
+			                "(--root-password-file), never on the command line");
 		f->hash = strdup(a->pw_hash);
 		if (!f->hash)
 			return cli_fail(a->name, "out of memory");
@@ -204,7 +233,8 @@ static int prepare_files(const struct set_args *a, struct set_files *f)
 		r = read_file_at(AT_FDCWD, a->ssh_key, ROOTFS_SSH_KEYS_MAX, &f->keys, NULL);
 		if (r < 0)
 			return cli_fail(a->name, "cannot read --ssh-key '%.200s': %s", a->ssh_key,
-					r == -EFBIG ? "too large for a public key file" : strerror(-r));
+			                r == -EFBIG ? "too large for a public key file"
+			                            : strerror(-r));
 		r = rootfs_ssh_keys_check(f->keys, &err);
 		if (r < 0)
 			return cli_fail(a->name, "--ssh-key '%.200s': %s", a->ssh_key,
@@ -216,20 +246,19 @@ static int prepare_files(const struct set_args *a, struct set_files *f)
 /* The new config; what is wrong in it, refused before anything is written. */
 static int apply_config(const struct set_args *a, struct vps_config *cfg)
 {
-	if (a->hostname && conf_set(vps_config_keys, vps_config_keys_n, cfg, "HOSTNAME",
-				    a->hostname) < 0)
+	if (a->hostname &&
+	    conf_set(vps_config_keys, vps_config_keys_n, cfg, "HOSTNAME", a->hostname) < 0)
 		return cli_fail(a->name, "invalid --hostname '%.64s': a host name (RFC 1123)",
-				a->hostname);
+		                a->hostname);
 	if (a->ns_given)
 		snprintf(cfg->nameserver, sizeof(cfg->nameserver), "%s", a->nameserver);
 	if (a->search_given)
 		snprintf(cfg->searchdomain, sizeof(cfg->searchdomain), "%s", a->searchdomain);
-	if (a->description && conf_set(vps_config_keys, vps_config_keys_n, cfg, "DESCRIPTION",
-				       a->description) < 0)
+	if (a->description &&
+	    conf_set(vps_config_keys, vps_config_keys_n, cfg, "DESCRIPTION", a->description) < 0)
 		return cli_fail(a->name, "invalid --description: at most 255 characters, without "
-				"quotes, backslashes, '$', '`' or control characters");
-	if (a->onboot && conf_set(vps_config_keys, vps_config_keys_n, cfg, "ONBOOT",
-				  a->onboot) < 0)
+		                         "quotes, backslashes, '$', '`' or control characters");
+	if (a->onboot && conf_set(vps_config_keys, vps_config_keys_n, cfg, "ONBOOT", a->onboot) < 0)
 		return cli_fail(a->name, "invalid --onboot '%.16s': yes or no", a->onboot);
 	return 0;
 }
@@ -237,13 +266,14 @@ static int apply_config(const struct set_args *a, struct vps_config *cfg)
 /* The reason a file could not be written, as the operator needs it. */
 static int file_failed(int r, const char *dir, const char *file, struct vps_error *err)
 {
-	const char *why = r == -ELOOP ? "is a symlink in the VPS; refused"
-			  : r == -EINVAL ? "is not a regular file in the VPS; refused"
-			  : r == -EISDIR ? "is a directory in the VPS; refused"
-					 : NULL;
+	const char *why = r == -ELOOP    ? "is a symlink in the VPS; refused"
+	                  : r == -EINVAL ? "is not a regular file in the VPS; refused"
+	                  : r == -EISDIR ? "is a directory in the VPS; refused"
+	                                 : NULL;
 
 	if (r == -ENOTDIR)
-		return vps_error_set(err, r, "%s is not a directory in the VPS (a symlink?); refused",
+		return vps_error_set(err, r,
+		                     "%s is not a directory in the VPS (a symlink?); refused",
 		                     dir[0] ? dir : "/");
 	if (why)
 		return vps_error_set(err, r, "%s/%s %s", dir, file, why);
@@ -265,8 +295,7 @@ static int write_resolv(int rootfd, uid_t uid, gid_t gid, const struct set_files
 	return r < 0 ? file_failed(r, "/etc", "resolv.conf", err) : 0;
 }
 
-static int write_shadow(int rootfd, uid_t uid, gid_t gid, const char *hash,
-                        struct vps_error *err)
+static int write_shadow(int rootfd, uid_t uid, gid_t gid, const char *hash, struct vps_error *err)
 {
 	const struct rootfs_owner def = {uid, gid, 0640};
 	_cleanup_free_ char *old = NULL, *text = NULL;
@@ -280,8 +309,7 @@ static int write_shadow(int rootfd, uid_t uid, gid_t gid, const char *hash,
 	return r < 0 ? file_failed(r, "/etc", "shadow", err) : 0;
 }
 
-static int write_keys(int rootfd, uid_t uid, gid_t gid, const char *keys,
-                      struct vps_error *err)
+static int write_keys(int rootfd, uid_t uid, gid_t gid, const char *keys, struct vps_error *err)
 {
 	const struct rootfs_owner dir = {uid, gid, 0700}, file = {uid, gid, 0600};
 	int r = rootfs_make_dir(rootfd, "/", "root", &dir);
@@ -326,7 +354,7 @@ static bool has_files(const struct set_files *f)
 
 /* Writes the files and sets the host name: live in a running VPS, else in its storage. */
 static int apply_root(struct cli *c, const struct vps_config *cfg, struct set_files *f,
-		      bool running, const char *hostname)
+                      bool running, const char *hostname)
 {
 	struct vps_error err = VPS_ERROR_INIT;
 	char dir[PATH_MAX];
@@ -352,7 +380,7 @@ static void print_result(const struct set_args *a, const struct vps_config *cfg,
 	if (!a->json) {
 		printf("%s: saved in vps.conf%s\n", cfg->name,
 		       running ? "; applied to the running VPS"
-			       : "; written into its root filesystem (the rest applies at start)");
+		               : "; written into its root filesystem (the rest applies at start)");
 		return;
 	}
 	printf("{\"name\":");

@@ -40,8 +40,9 @@ static uint64_t now_ms(void)
 static int parse_args(struct cli *c, int argc, char **argv, bool suspend, struct suspend_args *a)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"timeout", required_argument, NULL, 't'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	                                     {"timeout", required_argument, NULL, 't'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	static const char *const suspend_help[] = {
 		"Freeze every process of a running VPS where it stands (its cgroup's freezer).",
 		"It keeps its memory, files and connections but gets no CPU; exec, enter and",
@@ -64,13 +65,13 @@ static int parse_args(struct cli *c, int argc, char **argv, bool suspend, struct
 			a->json = true;
 		else if (opt == 't' && suspend) {
 			if (parse_int_range(optarg, 1, 3600, &t) < 0)
-				return cli_usage_error(c, "invalid --timeout '%.32s': seconds, 1-3600",
-						       optarg);
+				return cli_usage_error(
+					c, "invalid --timeout '%.32s': seconds, 1-3600", optarg);
 			a->timeout_s = (unsigned)t;
 		} else if (opt == 'h') {
 			cli_print_help(suspend ? "suspend NAME [--timeout S] [--json]"
-					       : "resume NAME [--json]",
-				       suspend ? suspend_help : resume_help);
+			                       : "resume NAME [--json]",
+			               suspend ? suspend_help : resume_help);
 			return -1;
 		} else
 			return cli_bad_option(c, argv);
@@ -80,7 +81,7 @@ static int parse_args(struct cli *c, int argc, char **argv, bool suspend, struct
 
 /* The running VPS's state and its cgroup; prints why not. */
 static int open_running(struct cli *c, const char *name, struct vps_state *st,
-			struct vps_cgroup **ret)
+                        struct vps_cgroup **ret)
 {
 	enum vps_run_state rs = vps_run_state_get(&c->paths, name, st);
 
@@ -88,11 +89,12 @@ static int open_running(struct cli *c, const char *name, struct vps_state *st,
 		return cli_fail(name, "state unreadable: %s", st->error_text);
 	if (rs != VPS_RUNNING)
 		return cli_fail(name, rs == VPS_STOPPED ? "not running" : "is %s; try again later",
-				vps_run_state_to_string(rs));
+		                vps_run_state_to_string(rs));
 	if (st->init_pid == 0)
-		return cli_fail(name, "its init is gone (the VPS runs unsupervised); stop it instead");
+		return cli_fail(name,
+		                "its init is gone (the VPS runs unsupervised); stop it instead");
 	if (vps_cgroup_new(st->cgroup_parent[0] ? st->cgroup_parent : c->node.cgroup_parent, name,
-			   ret) < 0)
+	                   ret) < 0)
 		return cli_fail(name, "failed to open its cgroup");
 	return 0;
 }
@@ -101,10 +103,12 @@ static int freeze_failed(const char *name, int r, unsigned timeout_s)
 {
 	if (r == -EOPNOTSUPP)
 		return cli_fail(name, "this host has no cgroup freezer (no v1 freezer hierarchy is "
-				"mounted, or no cgroup.freeze); not suspended");
+		                      "mounted, or no cgroup.freeze); not suspended");
 	if (r == -ETIMEDOUT)
-		return cli_fail(name, "not every process stopped within %u s (one in uninterruptible "
-				"sleep?); thawed again, not suspended", timeout_s);
+		return cli_fail(name,
+		                "not every process stopped within %u s (one in uninterruptible "
+		                "sleep?); thawed again, not suspended",
+		                timeout_s);
 	return cli_fail(name, "failed to freeze: %s; not suspended", strerror(-r));
 }
 
@@ -120,9 +124,11 @@ static int suspend_locked(struct cli *c, const char *name, const struct suspend_
 	if (open_running(c, name, &st, &cg) != 0)
 		return EXIT_FAILURE;
 	(void)vps_frozen(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, name,
-			 &frozen);
+	                 &frozen);
 	if (frozen)
-		return cli_fail(name, vps_suspended(&c->paths, name, st.init_start, NULL)
+		return cli_fail(
+			name,
+			vps_suspended(&c->paths, name, st.init_start, NULL)
 				? "is already suspended"
 				: "is frozen already, not by 'vpsctl suspend'; not touching it");
 	t0 = now_ms();
@@ -135,19 +141,20 @@ static int suspend_locked(struct cli *c, const char *name, const struct suspend_
 	if (!vps_process_alive(st.init_pid, st.init_start)) {
 		(void)vps_cgroup_thaw(cg);
 		return cli_fail(name, "its init exited meanwhile (rebooting or stopping); thawed "
-				"again, not suspended");
+		                      "again, not suspended");
 	}
 	r = vps_suspend_record(&c->paths, name, st.init_start);
 	if (r < 0) {
 		(void)vps_cgroup_thaw(cg);
-		return cli_fail(name, "failed to record the suspend: %s; thawed again", strerror(-r));
+		return cli_fail(name, "failed to record the suspend: %s; thawed again",
+		                strerror(-r));
 	}
 	(void)vps_cgroup_count_procs(cg, &n);
 	if (a->json) {
 		printf("{\"name\":");
 		json_string(stdout, name);
-		printf(",\"state\":\"suspended\",\"processes\":%zu,\"freeze_ms\":%" PRIu64 "}\n",
-		       n, t0);
+		printf(",\"state\":\"suspended\",\"processes\":%zu,\"freeze_ms\":%" PRIu64 "}\n", n,
+		       t0);
 	} else
 		printf("%s suspended: %zu processes frozen in %" PRIu64 " ms\n", name, n, t0);
 	return 0;
@@ -165,11 +172,12 @@ static int resume_locked(struct cli *c, const char *name, const struct suspend_a
 		return EXIT_FAILURE;
 	suspended = vps_suspended(&c->paths, name, st.init_start, &since);
 	(void)vps_frozen(st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, name,
-			 &frozen);
+	                 &frozen);
 	if (!suspended) {
-		return cli_fail(name, frozen ? "is frozen, but not by 'vpsctl suspend'; not thawing "
-					       "it ('vpsctl stop' still stops it)"
-					     : "is not suspended");
+		return cli_fail(name,
+		                frozen ? "is frozen, but not by 'vpsctl suspend'; not thawing "
+		                         "it ('vpsctl stop' still stops it)"
+		                       : "is not suspended");
 	}
 	r = vps_cgroup_thaw(cg);
 	if (r < 0)

@@ -30,8 +30,8 @@ static void usage_add(struct usage *u, const struct vps_config *cfg)
 	u->overlay++;
 	if (strlen(u->overlay_names) + strlen(cfg->name) + 2 < sizeof(u->overlay_names))
 		snprintf(u->overlay_names + strlen(u->overlay_names),
-			 sizeof(u->overlay_names) - strlen(u->overlay_names), "%s%s",
-			 u->overlay_names[0] ? ", " : "", cfg->name);
+		         sizeof(u->overlay_names) - strlen(u->overlay_names), "%s%s",
+		         u->overlay_names[0] ? ", " : "", cfg->name);
 }
 
 /* Scans every VPS's config; one that cannot be read counts as using nothing. */
@@ -62,13 +62,14 @@ static int drop_stale_tree(struct cli *c, const char *name)
 	int r = template_shared_tree_exists(c->paths.templates_dir, name);
 
 	if (r <= 0)
-		return r < 0 ? cli_fail(name, "cannot look at its shared tree: %s", strerror(-r)) : 0;
+		return r < 0 ? cli_fail(name, "cannot look at its shared tree: %s", strerror(-r))
+		             : 0;
 	r = template_usage(c, name, &u);
 	if (r < 0)
 		return cli_fail(name, "cannot list the VPSes: %s", strerror(-r));
 	if (u.overlay > 0)
 		return cli_fail(name, "overlay VPSes use its shared tree (%s); destroy them first",
-				u.overlay_names);
+		                u.overlay_names);
 	r = template_shared_tree_remove(c->paths.templates_dir, name);
 	return r < 0 ? cli_fail(name, "cannot remove its old shared tree: %s", strerror(-r)) : 0;
 }
@@ -130,8 +131,18 @@ static int report_stored(const struct vps_template_meta *m, bool json)
 
 /* ---- build ---------------------------------------------------------------------------------- */
 
-enum { OPT_JSON = 1, OPT_BUSYBOX, OPT_RELEASE, OPT_VARIANT, OPT_INCLUDE, OPT_NAME, OPT_SHA256,
-       OPT_INIT, OPT_POWEROFF, OPT_HELP };
+enum {
+	OPT_JSON = 1,
+	OPT_BUSYBOX,
+	OPT_RELEASE,
+	OPT_VARIANT,
+	OPT_INCLUDE,
+	OPT_NAME,
+	OPT_SHA256,
+	OPT_INIT,
+	OPT_POWEROFF,
+	OPT_HELP
+};
 
 static const char *const build_help[] = {
 	"Build a template into the store.",
@@ -170,16 +181,30 @@ static int parse_build(struct cli *c, int argc, char **argv, struct build_args *
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_BUSYBOX: a->busybox = optarg; break;
-		case OPT_RELEASE: a->deb.release = optarg; break;
-		case OPT_VARIANT: a->deb.variant = optarg; break;
-		case OPT_INCLUDE: a->deb.include = optarg; break;
-		case OPT_NAME: a->name = optarg; break;
-		case OPT_JSON: a->json = true; break;
+		case OPT_BUSYBOX:
+			a->busybox = optarg;
+			break;
+		case OPT_RELEASE:
+			a->deb.release = optarg;
+			break;
+		case OPT_VARIANT:
+			a->deb.variant = optarg;
+			break;
+		case OPT_INCLUDE:
+			a->deb.include = optarg;
+			break;
+		case OPT_NAME:
+			a->name = optarg;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
 		case 'h':
-		case OPT_HELP: cli_print_help("template build busybox|debian [options]", build_help);
+		case OPT_HELP:
+			cli_print_help("template build busybox|debian [options]", build_help);
 			return -2;
-		default: return cli_bad_option(c, argv), -1;
+		default:
+			return cli_bad_option(c, argv), -1;
 		}
 	}
 	if (optind + 1 != argc)
@@ -209,8 +234,8 @@ static int build_busybox(struct cli *c, const struct build_args *a)
 static void debian_default_name(const char *release, char *buf, size_t len)
 {
 	static const char *const numbered[][2] = {
-		{"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"},
-		{"forky", "14"},
+		{"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"},
+		{"trixie", "13"}, {"forky", "14"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(numbered); i++)
@@ -293,7 +318,7 @@ static int name_from_file(const char *file, char *buf, size_t len)
 }
 
 static int parse_import(struct cli *c, int argc, char **argv, struct template_import_opts *o,
-			bool *json)
+                        bool *json)
 {
 	static const struct option opts[] = {
 		{"name", required_argument, NULL, OPT_NAME},
@@ -308,18 +333,30 @@ static int parse_import(struct cli *c, int argc, char **argv, struct template_im
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_NAME: o->name = optarg; break;
-		case OPT_SHA256: o->sha256 = optarg; break;
-		case OPT_INIT: o->init = optarg; break;
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case OPT_SHA256:
+			o->sha256 = optarg;
+			break;
+		case OPT_INIT:
+			o->init = optarg;
+			break;
 		case OPT_POWEROFF:
 			if (parse_signal(optarg, &o->poweroff_signal) < 0)
-				return cli_usage_error(c, "invalid --poweroff-signal '%.32s'", optarg), -1;
+				return cli_usage_error(c, "invalid --poweroff-signal '%.32s'",
+				                       optarg),
+				       -1;
 			break;
-		case OPT_JSON: *json = true; break;
+		case OPT_JSON:
+			*json = true;
+			break;
 		case 'h':
-		case OPT_HELP: cli_print_help("template import FILE [options]", import_help);
+		case OPT_HELP:
+			cli_print_help("template import FILE [options]", import_help);
 			return -2;
-		default: return cli_bad_option(c, argv), -1;
+		default:
+			return cli_bad_option(c, argv), -1;
 		}
 	}
 	if (optind + 1 != argc)
@@ -342,7 +379,7 @@ static int template_import_cmd(struct cli *c, int argc, char **argv)
 		return i == -2 ? 0 : EXIT_USAGE;
 	if (!o.name && name_from_file(argv[i], name, sizeof(name)) < 0)
 		return cli_usage_error(c, "cannot make a template name of '%.64s': use --name",
-				       argv[i]);
+		                       argv[i]);
 	o.name = o.name ? o.name : name;
 	if (!name_is_valid(o.name))
 		return cli_usage_error(c, "invalid --name '%.64s'", o.name);
@@ -358,9 +395,9 @@ static int template_import_cmd(struct cli *c, int argc, char **argv)
 		                reason[0] ? reason : strerror(-r));
 	if (dev.n > 0)
 		fprintf(stderr,
-			"vpsctl: %s: warning: %" PRIu64 " device node%s or other special file%s "
-			"(e.g. '%s') will not be unpacked: a VPS gets its /dev from vpsctl\n",
-			o.name, dev.n, dev.n == 1 ? "" : "s", dev.n == 1 ? "" : "s", dev.example);
+		        "vpsctl: %s: warning: %" PRIu64 " device node%s or other special file%s "
+		        "(e.g. '%s') will not be unpacked: a VPS gets its /dev from vpsctl\n",
+		        o.name, dev.n, dev.n == 1 ? "" : "s", dev.n == 1 ? "" : "s", dev.example);
 	return report_stored(&meta, json);
 }
 
@@ -368,8 +405,8 @@ static int template_import_cmd(struct cli *c, int argc, char **argv)
 
 static int template_list_cmd(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	_cleanup_free_ struct vps_template_meta *list = NULL;
 	bool json = false;
 	size_t n = 0;
@@ -380,7 +417,8 @@ static int template_list_cmd(struct cli *c, int argc, char **argv)
 			json = true;
 		else if (opt == 'h')
 			return printf("Usage: vpsctl template list [--json]\n"
-				      "The templates in the store and how many VPSes use each.\n"), 0;
+			              "The templates in the store and how many VPSes use each.\n"),
+			       0;
 		else
 			return cli_bad_option(c, argv);
 	}
@@ -440,8 +478,9 @@ static int template_remove_cmd(struct cli *c, int argc, char **argv)
 	_cleanup_close_ int lock = -EBADF;
 	struct usage u;
 	const char *name;
-	int r, i = one_name(c, argc, argv, "template remove NAME",
-			    "Remove a template; refused while an overlay VPS uses its shared tree.");
+	int r, i = one_name(
+		       c, argc, argv, "template remove NAME",
+		       "Remove a template; refused while an overlay VPS uses its shared tree.");
 
 	if (i < 0)
 		return i == -2 ? 0 : EXIT_USAGE;
@@ -451,14 +490,15 @@ static int template_remove_cmd(struct cli *c, int argc, char **argv)
 	/* Exclusive: no overlay create is between its lookup and its vps.conf while we look. */
 	lock = template_store_lock(c->paths.templates_dir, true);
 	if (lock < 0)
-		return cli_fail(name, lock == -ENOENT ? "no such template" : "cannot lock the store: %s",
-				strerror(-lock));
+		return cli_fail(name,
+		                lock == -ENOENT ? "no such template" : "cannot lock the store: %s",
+		                strerror(-lock));
 	r = template_usage(c, name, &u);
 	if (r < 0)
 		return cli_fail(name, "cannot list the VPSes: %s", strerror(-r));
 	if (u.overlay > 0)
 		return cli_fail(name, "in use by overlay VPS(es) %s; destroy them first",
-				u.overlay_names);
+		                u.overlay_names);
 	r = template_remove(c->paths.templates_dir, name);
 	if (r < 0)
 		return cli_fail(name, r == -ENOENT ? "no such template" : "failed to remove it: %s",
@@ -471,7 +511,7 @@ static int template_verify_cmd(struct cli *c, int argc, char **argv)
 	struct vps_template_meta m;
 	const char *name;
 	int r, i = one_name(c, argc, argv, "template verify NAME",
-			    "Recompute a template's SHA-256 and compare it with the stored one.");
+	                    "Recompute a template's SHA-256 and compare it with the stored one.");
 
 	if (i < 0)
 		return i == -2 ? 0 : EXIT_USAGE;
@@ -481,7 +521,7 @@ static int template_verify_cmd(struct cli *c, int argc, char **argv)
 	r = template_lookup(c->paths.templates_dir, name, &m);
 	if (r < 0)
 		return cli_fail(name, r == -ENOENT ? "no such template" : "cannot read it: %s",
-				strerror(-r));
+		                strerror(-r));
 	r = template_verify(&m);
 	if (r == -EBADMSG)
 		return cli_fail(name, "checksum mismatch: %s is not what was stored", m.file);
@@ -497,8 +537,8 @@ int cmd_template(struct cli *c, int argc, char **argv)
 		const char *name;
 		int (*fn)(struct cli *c, int argc, char **argv);
 	} subs[] = {
-		{"build", template_build},  {"import", template_import_cmd},
-		{"list", template_list_cmd}, {"remove", template_remove_cmd},
+		{"build", template_build},       {"import", template_import_cmd},
+		{"list", template_list_cmd},     {"remove", template_remove_cmd},
 		{"verify", template_verify_cmd},
 	};
 

@@ -31,7 +31,7 @@ static int add_link(const struct netsetup_link_info *l, void *userdata)
 static int cmp_link(const void *a, const void *b)
 {
 	return strcmp(((const struct vps_usage_link *)a)->name,
-		      ((const struct vps_usage_link *)b)->name);
+	              ((const struct vps_usage_link *)b)->name);
 }
 
 int vps_usage_links_load(struct vps_usage_links *ret)
@@ -73,8 +73,8 @@ static void net_get(const char *name, const struct vps_usage_links *links, struc
 }
 
 void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t uptime,
-		   const char *cgroup_parent, const struct vps_usage_links *links,
-		   struct vps_usage *ret)
+                   const char *cgroup_parent, const struct vps_usage_links *links,
+                   struct vps_usage *ret)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_cgroup_stats s;
@@ -97,8 +97,8 @@ void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t upt
 }
 
 const char *const vps_usage_fields[] = {"procs",       "cpu_pct",      "cpu_usec",
-					"memory_used", "memory_limit", "disk_used",
-					"disk_size",   "net_rx_bytes", "net_tx_bytes"};
+                                        "memory_used", "memory_limit", "disk_used",
+                                        "disk_size",   "net_rx_bytes", "net_tx_bytes"};
 const size_t vps_usage_fields_n = ELEMENTSOF(vps_usage_fields);
 
 static void u64(uint64_t v, bool have, char *buf, size_t len)
@@ -118,7 +118,7 @@ int vps_usage_field(const struct vps_usage *u, const char *f, char *buf, size_t 
 	else if (strcmp(f, "cpu_pct") == 0) {
 		if (u->running)
 			snprintf(buf, len, "%" PRIu64 ".%" PRIu64, u->cpu_permille / 10,
-				 u->cpu_permille % 10);
+			         u->cpu_permille % 10);
 		else
 			snprintf(buf, len, "-");
 	} else if (strcmp(f, "cpu_usec") == 0)

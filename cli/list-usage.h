@@ -14,14 +14,14 @@
 #include "netsetup.h"
 
 struct vps_usage {
-	bool running;        /* the counters below were read */
-	uint64_t tasks;      /* processes and threads (pids.current) */
-	uint64_t cpu_usec;   /* CPU time since its cgroup was made */
-	uint64_t cpu_permille; /* cpu_usec over its uptime, 1000 = one CPU busy all along */
+	bool running;                 /* the counters below were read */
+	uint64_t tasks;               /* processes and threads (pids.current) */
+	uint64_t cpu_usec;            /* CPU time since its cgroup was made */
+	uint64_t cpu_permille;        /* cpu_usec over its uptime, 1000 = one CPU busy all along */
 	uint64_t mem_used, mem_limit; /* bytes; limit VALUE_UNLIMITED = none */
-	bool have_disk;      /* a disk image of its own (vps.conf DISK) */
+	bool have_disk;               /* a disk image of its own (vps.conf DISK) */
 	uint64_t disk_used, disk_size;
-	bool have_net;       /* its node-side veth exists */
+	bool have_net;               /* its node-side veth exists */
 	uint64_t rx_bytes, tx_bytes; /* as the VPS sees it: received, sent */
 };
 
@@ -31,7 +31,7 @@ struct vps_usage_links {
 	struct vps_usage_link {
 		char name[NETSETUP_IFNAMSIZ];
 		struct netsetup_link_stats st;
-	} *v;
+	} * v;
 };
 
 int vps_usage_links_load(struct vps_usage_links *ret);
@@ -41,8 +41,8 @@ void vps_usage_links_done(struct vps_usage_links *l);
  * time started, in cgroup_parent; links may be NULL (no traffic). Never fails: what cannot be
  * read stays 0 / false. */
 void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t uptime,
-		   const char *cgroup_parent, const struct vps_usage_links *links,
-		   struct vps_usage *ret);
+                   const char *cgroup_parent, const struct vps_usage_links *links,
+                   struct vps_usage *ret);
 
 /* The -o fields of list these give, in --help's order. */
 extern const char *const vps_usage_fields[];

@@ -38,7 +38,8 @@ static const struct verb {
 	{"log", cmd_log, false, "print (or follow) the console log of a VPS"},
 	{"enable", cmd_enable, false, "start a VPS when the node boots"},
 	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
-	{"reinstall", cmd_reinstall, true, "a fresh root filesystem from the template, keeping the rest"},
+	{"reinstall", cmd_reinstall, true,
+         "a fresh root filesystem from the template, keeping the rest"},
 	{"set", cmd_set, false, "change host name, resolvers, root's password and keys, onboot"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},
 	{"net", cmd_net, false, "check or repair VPS networking; reset traffic counters"},
@@ -47,21 +48,23 @@ static const struct verb {
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vpsctl [--root DIR] [--debug] COMMAND [ARGS...]\n\n"
-		   "OpenVZ-style VPSes on a shared kernel.\n\nCommands:\n");
+	           "OpenVZ-style VPSes on a shared kernel.\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(f, "\nOptions:\n"
-		   "  --root DIR   keep every file under DIR instead of / (also VPSCTL_ROOT)\n"
-		   "  --debug      log debug messages\n"
-		   "  --version    print the version\n"
-		   "  -h, --help   this text; 'vpsctl COMMAND --help' for a command\n");
+	           "  --root DIR   keep every file under DIR instead of / (also VPSCTL_ROOT)\n"
+	           "  --debug      log debug messages\n"
+	           "  --version    print the version\n"
+	           "  -h, --help   this text; 'vpsctl COMMAND --help' for a command\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'}, {"debug", no_argument, NULL, 'd'},
-		{"version", no_argument, NULL, 'V'},    {"help", no_argument, NULL, 'h'},
+		{"root", required_argument, NULL, 'r'},
+		{"debug", no_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *root = getenv("VPSCTL_ROOT");
@@ -85,7 +88,7 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			fprintf(stderr, "vpsctl: unknown option '%s' (see 'vpsctl --help')\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -107,7 +110,7 @@ int main(int argc, char **argv)
 		r = verbs[i].cgroups ? vps_cgroup_init() : 0;
 		if (r < 0) {
 			fprintf(stderr, "vpsctl: cannot use the host's cgroups: %s\n",
-				strerror(-r));
+			        strerror(-r));
 			return EXIT_FAILURE;
 		}
 		argv += optind;

@@ -64,10 +64,10 @@ static inline void strv_freep(char ***v)
 	errno = saved;
 }
 
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_free_      _cleanup_(freep)
+#define _cleanup_close_     _cleanup_(closep)
+#define _cleanup_fclose_    _cleanup_(fclosep)
+#define _cleanup_closedir_  _cleanup_(closedirp)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 /* Hand a value on and disarm the cleanup of the variable it came from. */
@@ -84,9 +84,9 @@ static inline void strv_freep(char ***v)
 		_fd;                                                                               \
 	})
 
-#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-#define _unused_ __attribute__((unused))
-#define _noreturn_ __attribute__((noreturn))
+#define ELEMENTSOF(a)  (sizeof(a) / sizeof((a)[0]))
+#define _unused_       __attribute__((unused))
+#define _noreturn_     __attribute__((noreturn))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 /* Return -errno of the last failed libc call, never 0 (a guard against lost errno). */

@@ -26,7 +26,7 @@ static int set_v(struct vps_error *e, int code, bool with_errno, const char *fmt
 	}
 	if (with_errno && (size_t)n < sizeof(e->msg))
 		n += snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s",
-			      strerror(code < 0 ? -code : code));
+		              strerror(code < 0 ? -code : code));
 	mark_truncated(e, n);
 	if (!e->msg[0]) /* an empty format would leave the error looking unset */
 		snprintf(e->msg, sizeof(e->msg), "%s", strerror(code < 0 ? -code : code));

@@ -26,7 +26,13 @@ struct vps_error {
 };
 
 /* `struct vps_error err = VPS_ERROR_INIT;` */
-#define VPS_ERROR_INIT {0, {0}}
+#define VPS_ERROR_INIT                                                                             \
+	{                                                                                          \
+		0,                                                                                 \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 static inline bool vps_error_is_set(const struct vps_error *e)
 {

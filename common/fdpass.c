@@ -44,8 +44,10 @@ int fds_recv(int sock, int *fds, size_t max, size_t *ret_n)
 	char c;
 	struct iovec iov = {.iov_base = &c, .iov_len = 1};
 	union fd_cmsg u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = u.buf,
+	                     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
 	int got[FDPASS_MAX];
 	size_t n = 0;

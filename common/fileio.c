@@ -63,7 +63,7 @@ int write_file_atomic_at(int dirfd, const char *name, const char *content, size_
 		if (dirfd != AT_FDCWD && !slash)
 			return 0;
 		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name) : 1,
-			 slash ? name : ".");
+		         slash ? name : ".");
 		dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0)
 			(void)fsync(dfd);
@@ -142,7 +142,7 @@ int mkdir_p(const char *path, mode_t mode)
 	if (n == 0 || n >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; ; p++) {
+	for (char *p = buf + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 

@@ -45,8 +45,8 @@ static int index_open(const struct vps_paths *p)
 	return fd;
 }
 
-static bool owner_has(const struct vps_paths *p, const struct node_config *node,
-		      const char *owner, const struct netsetup_addr *a)
+static bool owner_has(const struct vps_paths *p, const struct node_config *node, const char *owner,
+                      const struct netsetup_addr *a)
 {
 	struct vps_config other;
 
@@ -141,7 +141,7 @@ static int claim(const struct vps_paths *p, const struct node_config *node, cons
 /* Drops NAME's claims on addrs[i] where fresh[i] (made by this call): a failed check keeps
  * only what it found. */
 static void release_fresh(const struct vps_paths *p, const char *name,
-			  const struct netsetup_addr *addrs, const bool *fresh, size_t n)
+                          const struct netsetup_addr *addrs, const bool *fresh, size_t n)
 {
 	_cleanup_close_ int dfd = index_open(p);
 	char ip[64];
@@ -149,8 +149,8 @@ static void release_fresh(const struct vps_paths *p, const char *name,
 	for (size_t i = 0; dfd >= 0 && i < n; i++) {
 		_cleanup_free_ char *owner = NULL;
 
-		if (!fresh[i] || read_owner(dfd, netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)),
-					    &owner) < 0)
+		if (!fresh[i] ||
+		    read_owner(dfd, netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)), &owner) < 0)
 			continue;
 		if (strcmp(owner, name) == 0)
 			(void)unlinkat(dfd, ip, 0);
@@ -158,7 +158,7 @@ static void release_fresh(const struct vps_paths *p, const char *name,
 }
 
 void vps_addresses_release(const struct vps_paths *p, const char *name,
-			   const struct netsetup_addr_list *l)
+                           const struct netsetup_addr_list *l)
 {
 	char ip[64];
 	_cleanup_close_ int dfd = -EBADF;
@@ -202,7 +202,7 @@ static bool reserved(const struct netsetup_addr *a, const struct netsetup_addr *
 /* Bridged: each address lies in a subnet of the bridge (NODE_ADDRESS), is not the node's own
  * and is a host of that subnet. */
 static int check_bridged(const struct netsetup_addr *a, const struct node_config *node,
-			 const char *ip, struct vps_error *err)
+                         const char *ip, struct vps_error *err)
 {
 	const struct netsetup_addr *s =
 		netsetup_addr_subnet_of(a, node->node_address.a, node->node_address.n);
@@ -222,7 +222,7 @@ static int check_bridged(const struct netsetup_addr *a, const struct node_config
 /* Routed: each address is one host (/32, /128: the node routes exactly it to the VPS) inside
  * ROUTED_RANGES, not a range's network or broadcast address. */
 static int check_routed(const struct netsetup_addr *a, const struct node_config *node,
-			const char *ip, struct vps_error *err)
+                        const char *ip, struct vps_error *err)
 {
 	const struct netsetup_addr *s =
 		netsetup_addr_subnet_of(a, node->routed_ranges.a, node->routed_ranges.n);
@@ -230,13 +230,15 @@ static int check_routed(const struct netsetup_addr *a, const struct node_config 
 	char ranges[1024];
 
 	if (a->prefixlen != full)
-		return vps_error_set(err, -EINVAL,
-		                     "address %s/%u: a routed VPS's addresses are single hosts (/%u)",
-		                     ip, a->prefixlen, full);
+		return vps_error_set(
+			err, -EINVAL,
+			"address %s/%u: a routed VPS's addresses are single hosts (/%u)", ip,
+			a->prefixlen, full);
 	if (!s) {
 		if (node->routed_ranges.n == 0)
 			snprintf(ranges, sizeof(ranges), "none: set ROUTED_RANGES in vpsctl.conf");
-		else if (netsetup_addr_list_format(&node->routed_ranges, ranges, sizeof(ranges)) < 0)
+		else if (netsetup_addr_list_format(&node->routed_ranges, ranges, sizeof(ranges)) <
+		         0)
 			snprintf(ranges, sizeof(ranges), "ROUTED_RANGES");
 		return vps_error_set(err, -EADDRNOTAVAIL,
 		                     "address %s is outside the node's routed ranges (%s)", ip,
@@ -258,7 +260,7 @@ int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
 
 		netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf));
 		r = cfg->net_mode == VPS_NET_ROUTED ? check_routed(&addrs[i], node, buf, err)
-						    : check_bridged(&addrs[i], node, buf, err);
+		                                    : check_bridged(&addrs[i], node, buf, err);
 		if (r < 0)
 			return r;
 		for (size_t j = 0; j < i; j++)
@@ -272,8 +274,8 @@ int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
 		if (r < 0) {
 			if (r != -EADDRINUSE)
 				vps_error_errno(
-				        err, r, "failed to record address %s",
-				        netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)));
+					err, r, "failed to record address %s",
+					netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)));
 			release_fresh(p, cfg->name, addrs, fresh, i);
 			return r;
 		}

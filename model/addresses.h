@@ -13,4 +13,4 @@ int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
                         const struct node_config *node, struct vps_error *err);
 /* Releases NAME's claims on the addresses in ip_list (destroy, --ip-del). */
 void vps_addresses_release(const struct vps_paths *p, const char *name,
-			   const struct netsetup_addr_list *l);
+                           const struct netsetup_addr_list *l);

@@ -74,9 +74,9 @@
 uint64_t vps_caps_default(void)
 {
 	static const int caps[] = {
-	        CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,           CAP_MKNOD,
-	        CAP_NET_RAW, CAP_SETGID,       CAP_SETUID,      CAP_SETFCAP,          CAP_SETPCAP,
-	        CAP_KILL,    CAP_SYS_CHROOT,   CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE, CAP_SYS_BOOT,
+		CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,           CAP_MKNOD,
+		CAP_NET_RAW, CAP_SETGID,       CAP_SETUID,      CAP_SETFCAP,          CAP_SETPCAP,
+		CAP_KILL,    CAP_SYS_CHROOT,   CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE, CAP_SYS_BOOT,
 	};
 	uint64_t m = 0;
 
@@ -88,12 +88,12 @@ uint64_t vps_caps_default(void)
 uint64_t vps_caps_never(void)
 {
 	static const int caps[] = {
-	        CAP_SYS_ADMIN,    CAP_SYS_MODULE,    CAP_SYS_RAWIO,
-	        CAP_SYS_TIME,     CAP_SYS_PTRACE,    CAP_DAC_READ_SEARCH,
-	        CAP_SYS_RESOURCE, CAP_SYS_PACCT,     CAP_AUDIT_CONTROL,
-	        CAP_AUDIT_READ,   CAP_BLOCK_SUSPEND, CAP_MAC_ADMIN,
-	        CAP_MAC_OVERRIDE, CAP_BPF,           CAP_PERFMON,
-	        CAP_SYSLOG,
+		CAP_SYS_ADMIN,    CAP_SYS_MODULE,    CAP_SYS_RAWIO,
+		CAP_SYS_TIME,     CAP_SYS_PTRACE,    CAP_DAC_READ_SEARCH,
+		CAP_SYS_RESOURCE, CAP_SYS_PACCT,     CAP_AUDIT_CONTROL,
+		CAP_AUDIT_READ,   CAP_BLOCK_SUSPEND, CAP_MAC_ADMIN,
+		CAP_MAC_OVERRIDE, CAP_BPF,           CAP_PERFMON,
+		CAP_SYSLOG,
 	};
 	uint64_t m = 0;
 
@@ -187,7 +187,8 @@ int vps_caps_keep_mask(uint64_t a, uint64_t d, bool userns, uint64_t *ret_keep)
 	uint64_t never = vps_caps_never(), dflt = vps_caps_default();
 
 	/* In a user namespace these are checked against the VPS's own namespaces (its netns, its
-	 * mount namespace); host-owned files stay out of reach of its root: see the comment above. */
+	 * mount namespace); host-owned files stay out of reach of its root: see the comment above.
+	 */
 	if (userns) {
 		dflt |= VPS_CAP_BIT(CAP_NET_ADMIN);
 		never &= ~VPS_CAP_BIT(CAP_SYS_ADMIN);

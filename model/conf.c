@@ -386,8 +386,8 @@ struct parse_ctx {
 };
 
 /* Records the first error only: later lines are still read into obj. */
-__attribute__((format(printf, 3, 4))) static void parse_fail(struct parse_ctx *c,
-							    unsigned lineno, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void parse_fail(struct parse_ctx *c, unsigned lineno,
+                                                             const char *fmt, ...)
 {
 	char what[192];
 	va_list ap;
@@ -405,7 +405,7 @@ static void parse_version(struct parse_ctx *c, unsigned lineno, const char *valu
 {
 	if (c->version_line)
 		parse_fail(c, lineno, "duplicate key '%s' (first on line %u)", CONF_VERSION_KEY,
-			   c->version_line);
+		           c->version_line);
 	else if (parse_uint64(value, &c->version) < 0 || c->version == 0)
 		parse_fail(c, lineno, "invalid %s '%s'", CONF_VERSION_KEY, value);
 	else
@@ -435,7 +435,7 @@ static void parse_key(struct parse_ctx *c, unsigned lineno, const char *key, con
 	r = conf_set(c->f->keys, c->f->n, c->obj, key, value);
 	if (r < 0)
 		parse_fail(c, lineno, "invalid %s '%s'%s", key, value,
-			   r == -ERANGE ? ": out of range" : "");
+		           r == -ERANGE ? ": out of range" : "");
 	else
 		c->lines[i] = lineno;
 }

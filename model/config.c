@@ -16,32 +16,45 @@
 #include "idrange.h"
 #include "vpsctl-build.h"
 
-#define VKEY(n, t, f, c) {n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c}
+#define VKEY(n, t, f, c)                                                                           \
+	{                                                                                          \
+		n, t, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c       \
+	}
 #define VENUM(n, f, names, c)                                                                      \
-	{n, CONF_ENUM, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), c, names}
+	{                                                                                          \
+		n, CONF_ENUM, offsetof(struct vps_config, f), sizeof(((struct vps_config *)0)->f), \
+			c, names                                                                   \
+	}
 
-const char *const vps_storage_names[] = {[VPS_STORAGE_COPY] = "copy",
-					 [VPS_STORAGE_OVERLAY] = "overlay", NULL};
-const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto", [VPS_LXCFS_OFF] = "off",
-				       [VPS_LXCFS_REQUIRED] = "required", NULL};
-const char *const vps_node_services_names[] = {[VPS_NODE_SERVICES_DENY] = "deny",
-					       [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
-const char *const vps_net_mode_names[] = {[VPS_NET_BRIDGED] = "bridged",
-					 [VPS_NET_ROUTED] = "routed", NULL};
+const char *const vps_storage_names[] = {
+	[VPS_STORAGE_COPY] = "copy", [VPS_STORAGE_OVERLAY] = "overlay", NULL};
+const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto",
+                                       [VPS_LXCFS_OFF] = "off",
+                                       [VPS_LXCFS_REQUIRED] = "required",
+                                       NULL};
+const char *const vps_node_services_names[] = {
+	[VPS_NODE_SERVICES_DENY] = "deny", [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
+const char *const vps_net_mode_names[] = {
+	[VPS_NET_BRIDGED] = "bridged", [VPS_NET_ROUTED] = "routed", NULL};
 #define QKEY(n, t, f, c)                                                                           \
-	{n, t, offsetof(struct vps_config, quota.f),                                               \
-	 sizeof(((struct vps_config *)0)->quota.f), c}
+	{                                                                                          \
+		n, t, offsetof(struct vps_config, quota.f),                                        \
+			sizeof(((struct vps_config *)0)->quota.f), c                               \
+	}
 
 const struct conf_key vps_config_keys[] = {
 	VKEY("HOSTNAME", CONF_HOSTNAME, hostname, "Host name inside the VPS, set at every start"),
 	VKEY("TEMPLATE", CONF_NAME, template_name, "OS template the root filesystem came from"),
 	VKEY("INIT", CONF_PATH, init, "The VPS's init, exec'd as PID 1"),
 	VKEY("POWEROFF_SIGNAL", CONF_SIGNAL, poweroff_signal,
-	     "Signal that makes the init power off (busybox SIGUSR2, systemd SIGRTMIN+4)"),
+             "Signal that makes the init power off (busybox SIGUSR2, systemd SIGRTMIN+4)"),
 	VKEY("ONBOOT", CONF_BOOL, onboot, "Start this VPS when the node boots (yes/no)"),
-	QKEY("CPUS", CONF_CPUS, cpus_milli, "Hard CPU cap in CPUs (1.5 = one and a half), or unlimited"),
-	QKEY("CPU_BURST", CONF_CPUS, cpu_burst_milli, "Extra CPU the VPS may bank and spend in bursts"),
-	QKEY("CPU_WEIGHT", CONF_WEIGHT, cpu_weight, "Share of contended CPU, 1..10000 (100 = normal)"),
+	QKEY("CPUS", CONF_CPUS, cpus_milli,
+             "Hard CPU cap in CPUs (1.5 = one and a half), or unlimited"),
+	QKEY("CPU_BURST", CONF_CPUS, cpu_burst_milli,
+             "Extra CPU the VPS may bank and spend in bursts"),
+	QKEY("CPU_WEIGHT", CONF_WEIGHT, cpu_weight,
+             "Share of contended CPU, 1..10000 (100 = normal)"),
 	QKEY("MEMORY", CONF_SIZE, memory, "Hard RAM cap (512M, 2G)"),
 	QKEY("MEMORY_RESERVE", CONF_SIZE, memory_reserve, "RAM protected from reclaim"),
 	QKEY("SWAP", CONF_SIZE, swap, "Swap on top of RAM"),
@@ -49,54 +62,66 @@ const struct conf_key vps_config_keys[] = {
 	QKEY("IO_WEIGHT", CONF_WEIGHT, io_weight, "Share of disk time, 1..10000 (100 = normal)"),
 	QKEY("CPUSET", CONF_CPUSET, cpuset, "CPUs the VPS may run on (0-3,5); empty = all"),
 	VKEY("IP_ADDRESS", CONF_IPLIST, ip_address,
-	     "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
+             "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
 	VKEY("MAC", CONF_MAC, mac, "MAC address of eth0; empty = derived from the name"),
 	VKEY("MTU", CONF_MTU, mtu, "MTU of eth0 (68..65535); 0 = kernel default"),
 	VKEY("BANDWIDTH", CONF_RATE, bandwidth, "Cap on each direction (10mbit, 1gbit); 0 = none"),
 	VKEY("ANTISPOOF", CONF_BOOL, antispoof,
-	     "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
+             "Drop frames not from the VPS's own MAC and addresses (yes/no)"),
 	VKEY("BOOT_ORDER", CONF_UINT, boot_order,
-	     "With ONBOOT: lower numbers start first at node boot; ties go by name"),
+             "With ONBOOT: lower numbers start first at node boot; ties go by name"),
 	VKEY("CAP_ADD", CONF_CAPLIST, cap_add,
-	     "Capabilities added to the default set (NET_ADMIN,SYS_NICE); applies at the next start"),
+             "Capabilities added to the default set (NET_ADMIN,SYS_NICE); applies at the next "
+             "start"),
 	VKEY("CAP_DROP", CONF_CAPLIST, cap_drop,
-	     "Capabilities removed from the default set, or all; applies at the next start"),
+             "Capabilities removed from the default set, or all; applies at the next start"),
 	VKEY("NESTING", CONF_BOOL, nesting,
-	     "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
+             "Allow nested user namespaces (containers inside the VPS) (yes/no)"),
 	VKEY("SOCKETCALL", CONF_BOOL, socketcall,
-	     "Allow i386 socketcall for 32-bit glibc programs; opens the socket family gap (yes/no)"),
+             "Allow i386 socketcall for 32-bit glibc programs; opens the socket family gap "
+             "(yes/no)"),
 	VKEY("USERNS", CONF_BOOL, userns,
-	     "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
+             "Run in a user namespace: root inside is an unprivileged host id (yes/no)"),
 	VKEY("UID_BASE", CONF_UINT, uid_base,
-	     "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
+             "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
 	VENUM("STORAGE", storage, vps_storage_names,
-	     "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
+              "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
 	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
 	VKEY("PTYS", CONF_PTYS, ptys,
-	     "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
+             "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
 	VENUM("NET_MODE", net_mode, vps_net_mode_names,
-	      "bridged (a port of the node bridge) or routed (host routes, no L2 to other VPSes)"),
+              "bridged (a port of the node bridge) or routed (host routes, no L2 to other VPSes)"),
 	VKEY("NAMESERVER", CONF_STRING, nameserver,
-	     "Name servers (addresses, space-separated) vpsctl set writes into /etc/resolv.conf"),
+             "Name servers (addresses, space-separated) vpsctl set writes into /etc/resolv.conf"),
 	VKEY("SEARCHDOMAIN", CONF_STRING, searchdomain,
-	     "Search domains (space-separated) vpsctl set writes into /etc/resolv.conf"),
+             "Search domains (space-separated) vpsctl set writes into /etc/resolv.conf"),
 	VKEY("DESCRIPTION", CONF_STRING, description, "The operator's description of the VPS"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
 #define NKEY(n, t, f, c)                                                                           \
-	{n, t, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c}
+	{                                                                                          \
+		n, t, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c     \
+	}
 #define NENUM(n, f, names, c)                                                                      \
-	{n, CONF_ENUM, offsetof(struct node_config, f), sizeof(((struct node_config *)0)->f), c, names}
+	{                                                                                          \
+		n, CONF_ENUM, offsetof(struct node_config, f),                                     \
+			sizeof(((struct node_config *)0)->f), c, names                             \
+	}
 #define DKEY(n, t, f, c)                                                                           \
-	{n, t, offsetof(struct node_config, defaults.f),                                           \
-	 sizeof(((struct node_config *)0)->defaults.f), c}
+	{                                                                                          \
+		n, t, offsetof(struct node_config, defaults.f),                                    \
+			sizeof(((struct node_config *)0)->defaults.f), c                           \
+	}
 
 const struct conf_key node_config_keys[] = {
-	NKEY("CGROUP_PARENT", CONF_PATH, cgroup_parent, "Cgroup every VPS's cgroup is created under"),
-	NKEY("LOCK_TIMEOUT", CONF_UINT, lock_timeout, "Seconds a command waits for another on the same VPS"),
+	NKEY("CGROUP_PARENT", CONF_PATH, cgroup_parent,
+             "Cgroup every VPS's cgroup is created under"),
+	NKEY("LOCK_TIMEOUT", CONF_UINT, lock_timeout,
+             "Seconds a command waits for another on the same VPS"),
 	NKEY("STOP_TIMEOUT", CONF_UINT, stop_timeout, "Seconds stop waits for a clean power-off"),
-	NKEY("SHRINK_TIMEOUT", CONF_UINT, shrink_timeout, "Milliseconds a memory shrink waits for usage to fall"),
+	NKEY("SHRINK_TIMEOUT", CONF_UINT, shrink_timeout,
+             "Milliseconds a memory shrink waits for usage to fall"),
 	NKEY("BUSYBOX", CONF_PATH, busybox, "Static busybox the busybox template is built from"),
 	DKEY("DEFAULT_CPUS", CONF_CPUS, cpus_milli, "Default CPU cap of a new VPS"),
 	DKEY("DEFAULT_CPU_BURST", CONF_CPUS, cpu_burst_milli, "Default CPU burst"),
@@ -108,24 +133,26 @@ const struct conf_key node_config_keys[] = {
 	DKEY("DEFAULT_IO_WEIGHT", CONF_WEIGHT, io_weight, "Default disk weight"),
 	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
 	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
-	     "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
+             "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
 	NKEY("UID_BASE_START", CONF_UINT, uid_base_start,
-	     "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
+             "Host id where the VPSes' user-namespace ranges (65536 ids each) start"),
 	NENUM("STORAGE", storage, vps_storage_names,
-	     "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
+              "Default storage of a new VPS: copy (own rootfs) or overlay (shared template tree)"),
 	NKEY("DEFAULT_PTYS", CONF_PTYS, default_ptys,
-	     "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
+             "Default pty cap of a new VPS (at most kernel.pty.max less kernel.pty.reserve)"),
 	NENUM("NODE_SERVICES", node_services, vps_node_services_names,
-	     "deny: VPSes reach the node only as their gateway, not its own services; allow"),
+              "deny: VPSes reach the node only as their gateway, not its own services; allow"),
 	NENUM("LXCFS", lxcfs, vps_lxcfs_names,
-	     "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to start without)"),
+              "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to "
+              "start without)"),
 	NKEY("LXCFS_DIR", CONF_PATH, lxcfs_dir, "Where the node's lxcfs is mounted"),
 	NENUM("NET_MODE", net_mode, vps_net_mode_names,
-	      "Network mode of a new VPS without --net: bridged or routed"),
+              "Network mode of a new VPS without --net: bridged or routed"),
 	NKEY("UPLINK", CONF_STRING, uplink,
-	     "Routed mode: the interface the node answers ARP/NDP on for VPS addresses; empty = none"),
+             "Routed mode: the interface the node answers ARP/NDP on for VPS addresses; empty = "
+             "none"),
 	NKEY("ROUTED_RANGES", CONF_IPLIST, routed_ranges,
-	     "Routed mode: the ranges (CIDR) VPS addresses are taken from"),
+             "Routed mode: the ranges (CIDR) VPS addresses are taken from"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -173,7 +200,7 @@ static int check_id_range(const char *path, unsigned line, const char *key, uint
 }
 
 static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *lines,
-			 const char *name)
+                         const char *name)
 {
 	const struct conf_key *k = conf_find(keys, n, name);
 
@@ -182,13 +209,13 @@ static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *
 
 /* The quota keys of each file, in the order of enum vps_quota_field. */
 static const char *const vps_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
-	"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE", "SWAP", "PIDS",
-	"IO_WEIGHT", "CPUSET",
+	"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE",
+	"SWAP", "PIDS",      "IO_WEIGHT",  "CPUSET",
 };
 static const char *const node_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
-	"DEFAULT_CPUS", "DEFAULT_CPU_BURST", "DEFAULT_CPU_WEIGHT", "DEFAULT_MEMORY",
-	"DEFAULT_MEMORY_RESERVE", "DEFAULT_SWAP", "DEFAULT_PIDS", "DEFAULT_IO_WEIGHT",
-	"DEFAULT_CPUSET",
+	"DEFAULT_CPUS",   "DEFAULT_CPU_BURST",      "DEFAULT_CPU_WEIGHT",
+	"DEFAULT_MEMORY", "DEFAULT_MEMORY_RESERVE", "DEFAULT_SWAP",
+	"DEFAULT_PIDS",   "DEFAULT_IO_WEIGHT",      "DEFAULT_CPUSET",
 };
 
 /* The quota check create and resize make, on what a file says: the message names the file,
@@ -213,7 +240,7 @@ static int check_quota(const struct vps_quota *q, const struct conf_file *f, con
 
 /* vps_config_check on what a file says: the message names the file, the line and the key. */
 static int check_semantics(const struct vps_config *c, const struct conf_file *f,
-			   const unsigned *lines, struct vps_error *err)
+                           const unsigned *lines, struct vps_error *err)
 {
 	struct vps_error e = VPS_ERROR_INIT;
 	const char *key;
@@ -234,7 +261,7 @@ static int check_semantics(const struct vps_config *c, const struct conf_file *f
 int node_config_load(const struct vps_paths *p, struct node_config *ret, struct vps_error *err)
 {
 	const struct conf_file f = {p->node_conf, node_config_keys, ELEMENTSOF(node_config_keys),
-				    NODE_CONFIG_FORMAT};
+	                            NODE_CONFIG_FORMAT};
 	unsigned lines[ELEMENTSOF(node_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	int r;
@@ -280,16 +307,16 @@ static int check_isolation(const struct vps_config *c, const char *path, const u
 
 	if (!key_line(keys, vps_config_keys_n, lines, "USERNS"))
 		return vps_error_set(
-		        err, -EBADMSG,
-		        "%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
-		        "USERNS=\"no\" (root inside is host root)",
-		        path);
+			err, -EBADMSG,
+			"%s: USERNS is missing: write USERNS=\"yes\" (with the VPS's UID_BASE) or "
+			"USERNS=\"no\" (root inside is host root)",
+			path);
 	if (!c->userns)
 		return 0;
 	if (!uid_line)
 		return vps_error_set(
-		        err, -EBADMSG,
-		        "%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range", path);
+			err, -EBADMSG,
+			"%s: UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range", path);
 	return check_id_range(path, uid_line, "UID_BASE", c->uid_base, err);
 }
 
@@ -308,7 +335,7 @@ static void first_never(uint64_t mask, char *buf, size_t len)
 }
 
 int vps_config_check(const struct vps_config *c, unsigned host_cpus,
-		     const char *const quota_names[], const char **ret_key, struct vps_error *err)
+                     const char *const quota_names[], const char **ret_key, struct vps_error *err)
 {
 	const char *const *names = quota_names ? quota_names : vps_quota_keys;
 	struct vps_error e = VPS_ERROR_INIT;
@@ -325,7 +352,7 @@ int vps_config_check(const struct vps_config *c, unsigned host_cpus,
 	}
 	if (vps_caps_keep_mask(c->cap_add, c->cap_drop, c->userns, &keep) == -EPERM) {
 		first_never(c->cap_add & ~(c->userns ? VPS_CAP_BIT(CAP_SYS_ADMIN) : 0), cap,
-			    sizeof(cap));
+		            sizeof(cap));
 		*ret_key = "CAP_ADD";
 		return vps_error_set(err, -EPERM, "CAP_ADD holds %s, which no VPS may have%s", cap,
 		                     c->userns ? "" : " without a user namespace");
@@ -338,7 +365,8 @@ int vps_config_check(const struct vps_config *c, unsigned host_cpus,
 	}
 	if (c->disk && c->storage != VPS_STORAGE_COPY) {
 		*ret_key = "DISK";
-		return vps_error_set(err, -EINVAL, "DISK needs STORAGE=copy (an overlay's upper layer "
+		return vps_error_set(err, -EINVAL,
+		                     "DISK needs STORAGE=copy (an overlay's upper layer "
 		                     "is not on a disk image)");
 	}
 	return 0;
@@ -350,7 +378,8 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 	unsigned lines[ELEMENTSOF(vps_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	char path[PATH_MAX];
-	struct conf_file f = {path, vps_config_keys, ELEMENTSOF(vps_config_keys), VPS_CONFIG_FORMAT};
+	struct conf_file f = {path, vps_config_keys, ELEMENTSOF(vps_config_keys),
+	                      VPS_CONFIG_FORMAT};
 	int r;
 
 	vps_config_init(ret, name, node);
@@ -378,11 +407,12 @@ int vps_config_format(const struct vps_config *c, char **ret)
 	char header[256];
 
 	snprintf(header, sizeof(header),
-		 "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
-		 "# Change quotas with `vpsctl resize`; hand edits apply at the next start or reboot.\n",
-		 c->name);
+	         "# vpsctl configuration of VPS '%s' (KEY=\"value\" lines, shell-readable).\n"
+	         "# Change quotas with `vpsctl resize`; hand edits apply at the next start or "
+	         "reboot.\n",
+	         c->name);
 	const struct conf_file f = {"vps.conf", vps_config_keys, ELEMENTSOF(vps_config_keys),
-				    VPS_CONFIG_FORMAT};
+	                            VPS_CONFIG_FORMAT};
 
 	return conf_format(&f, c, header, ret);
 }

@@ -21,7 +21,7 @@ extern const char *const vps_storage_names[];
 /* Whether VPSes reach the node's own services (netsetup_nodefw_add). The first is the zero
  * value: a node config that did not say is closed. */
 enum vps_node_services {
-	VPS_NODE_SERVICES_DENY,  /* only as their gateway */
+	VPS_NODE_SERVICES_DENY, /* only as their gateway */
 	VPS_NODE_SERVICES_ALLOW,
 	_VPS_NODE_SERVICES_MAX,
 };
@@ -29,7 +29,7 @@ extern const char *const vps_node_services_names[];
 
 /* Whether VPSes get their /proc view from the node's lxcfs (spawn/procview.h). */
 enum vps_lxcfs {
-	VPS_LXCFS_AUTO,     /* when it runs; a VPS starts without it, its status says so */
+	VPS_LXCFS_AUTO, /* when it runs; a VPS starts without it, its status says so */
 	VPS_LXCFS_OFF,
 	VPS_LXCFS_REQUIRED, /* a start without it is refused */
 	_VPS_LXCFS_MAX,
@@ -53,22 +53,22 @@ struct vps_config {
 	bool onboot;
 	struct vps_quota quota;
 	struct netsetup_addr_list ip_address; /* empty = no network interface */
-	char mac[18];         /* empty = derived from the name */
-	uint64_t mtu;         /* 0 = kernel default */
-	uint64_t bandwidth;   /* bits/s each way; 0 = no cap */
+	char mac[18];                         /* empty = derived from the name */
+	uint64_t mtu;                         /* 0 = kernel default */
+	uint64_t bandwidth;                   /* bits/s each way; 0 = no cap */
 	bool antispoof;
 	uint64_t boot_order; /* at node boot, lower starts first; ties by name */
 	/* security (caps.h, vps-seccomp.h); appended last to keep the layout of the above */
-	uint64_t cap_add;   /* capabilities on top of the default bounding set (a caps.h mask;
-			     * vps_caps_all() = all that may be granted) */
-	uint64_t cap_drop;  /* capabilities taken out of it */
-	bool nesting;       /* nested user namespaces allowed inside */
-	bool socketcall;    /* i386 socketcall allowed (32-bit glibc networking) */
-	bool userns;        /* root inside maps to an unprivileged host id range */
-	uint64_t uid_base;  /* first host uid/gid of that range (65536 ids) */
+	uint64_t cap_add;  /* capabilities on top of the default bounding set (a caps.h mask;
+	                    * vps_caps_all() = all that may be granted) */
+	uint64_t cap_drop; /* capabilities taken out of it */
+	bool nesting;      /* nested user namespaces allowed inside */
+	bool socketcall;   /* i386 socketcall allowed (32-bit glibc networking) */
+	bool userns;       /* root inside maps to an unprivileged host id range */
+	uint64_t uid_base; /* first host uid/gid of that range (65536 ids) */
 	enum vps_storage storage;
-	uint64_t disk;    /* bytes of the VPS's own disk image (disk.h); 0 = none */
-	uint64_t ptys;    /* ptys its devpts holds at once (devpts max=, devpts.h) */
+	uint64_t disk; /* bytes of the VPS's own disk image (disk.h); 0 = none */
+	uint64_t ptys; /* ptys its devpts holds at once (devpts max=, devpts.h) */
 	enum vps_net_mode net_mode;
 	/* vpsctl set: written into the root (resolv.conf) and shown; empty = not managed */
 	char nameserver[256];   /* name server addresses, space-separated */
@@ -78,26 +78,26 @@ struct vps_config {
 
 struct node_config {
 	char cgroup_parent[256];
-	uint64_t lock_timeout;    /* seconds a command waits for another on the same VPS */
-	uint64_t stop_timeout;    /* seconds stop waits for a clean power-off */
-	uint64_t shrink_timeout;  /* milliseconds a memory shrink waits for usage to fall */
-	char busybox[256];        /* the static busybox `template build busybox` packs */
+	uint64_t lock_timeout;   /* seconds a command waits for another on the same VPS */
+	uint64_t stop_timeout;   /* seconds stop waits for a clean power-off */
+	uint64_t shrink_timeout; /* milliseconds a memory shrink waits for usage to fall */
+	char busybox[256];       /* the static busybox `template build busybox` packs */
 	struct vps_quota defaults;
 	char bridge[16];
 	struct netsetup_addr_list node_address; /* the bridge's: VPS gateways and subnets */
-	uint64_t uid_base_start; /* where user-namespace id ranges start */
+	uint64_t uid_base_start;                /* where user-namespace id ranges start */
 	enum vps_storage storage; /* the storage mode `create` uses without --storage */
 	enum vps_node_services node_services;
-	uint64_t default_ptys;  /* the pty cap `create` uses without --ptys */
-	enum vps_lxcfs lxcfs;   /* the VPSes' /proc view (procview.h) */
-	char lxcfs_dir[256];    /* where the node's lxcfs is mounted */
+	uint64_t default_ptys;      /* the pty cap `create` uses without --ptys */
+	enum vps_lxcfs lxcfs;       /* the VPSes' /proc view (procview.h) */
+	char lxcfs_dir[256];        /* where the node's lxcfs is mounted */
 	enum vps_net_mode net_mode; /* the mode `create` uses without --net */
 	char uplink[16];            /* routed: where the node answers ARP/NDP for VPS addresses */
 	struct netsetup_addr_list routed_ranges; /* routed: what VPS addresses may be */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
-#define VPS_CONFIG_FORMAT 3
+#define VPS_CONFIG_FORMAT  3
 #define NODE_CONFIG_FORMAT 3
 
 extern const struct conf_key vps_config_keys[];
@@ -120,7 +120,7 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
  * fields as the caller's user knows them, NULL: the keys), capabilities no VPS may have,
  * NESTING without USERNS, DISK without copy storage. *ret_key: the key at fault. */
 int vps_config_check(const struct vps_config *c, unsigned host_cpus,
-		     const char *const quota_names[], const char **ret_key, struct vps_error *err);
+                     const char *const quota_names[], const char **ret_key, struct vps_error *err);
 /* Writes dir_fd/vps.conf atomically. */
 int vps_config_save_at(int dir_fd, const struct vps_config *c);
 int vps_config_format(const struct vps_config *c, char **ret);

@@ -16,7 +16,7 @@
 /* The id range a VPS holds: its UID_BASE if it runs in a user namespace, and also that of a
  * vps.conf that does not load (its files may be owned by the range). 0: none. */
 static uint64_t range_of(const struct vps_paths *p, const struct node_config *node,
-			 const char *name)
+                         const char *name)
 {
 	struct vps_config c;
 	int r = vps_config_load(p, name, node, &c, NULL);
@@ -28,8 +28,8 @@ static uint64_t range_of(const struct vps_paths *p, const struct node_config *no
 
 /* Calls fn for every VPS but skip that holds a range, until fn returns non-zero. */
 static int for_each_range(const struct vps_paths *p, const struct node_config *node,
-			  const char *skip, int (*fn)(const char *name, uint64_t base, void *u),
-			  void *u)
+                          const char *skip, int (*fn)(const char *name, uint64_t base, void *u),
+                          void *u)
 {
 	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
 	struct dirent *de;
@@ -72,7 +72,7 @@ static int add_base(const char *name, uint64_t base, void *u)
 
 /* UID_BASE of every VPS that has one. */
 static int used_bases(const struct vps_paths *p, const struct node_config *node, uint64_t **ret,
-		      size_t *ret_n)
+                      size_t *ret_n)
 {
 	struct bases b = {0};
 	int r = for_each_range(p, node, NULL, add_base, &b);
@@ -124,7 +124,7 @@ int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
 }
 
 int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node,
-		       uint64_t *ret_base, int *ret_lock)
+                       uint64_t *ret_base, int *ret_lock)
 {
 	_cleanup_free_ uint64_t *used = NULL;
 	_cleanup_close_ int lock = vps_lock(p, ".idmap", (unsigned)node->lock_timeout);

@@ -18,7 +18,7 @@
 /* Allocates a block for a new VPS, under the node-wide idmap lock (returned in *ret_lock,
  * held until the new vps.conf is in place). */
 int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node,
-		       uint64_t *ret_base, int *ret_lock);
+                       uint64_t *ret_base, int *ret_lock);
 /* Refuses (-EEXIST, err naming the VPS) a cfg whose range overlaps another VPS's, as a hand
  * edit of UID_BASE can make it: two VPSes sharing ids could reach each other's files. */
 int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,

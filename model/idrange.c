@@ -17,11 +17,11 @@ bool vps_idmap_base_valid(uint64_t base)
 {
 	return base >= VPS_IDMAP_SIZE && base + VPS_IDMAP_SIZE <= UINT32_MAX &&
 	       (base + VPS_IDMAP_SIZE <= VPS_IDMAP_TEMPLATE_BASE ||
-		base >= (uint64_t)VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE);
+	        base >= (uint64_t)VPS_IDMAP_TEMPLATE_BASE + VPS_IDMAP_SIZE);
 }
 
 int vps_idmap_pick(uint64_t start, uint64_t limit, const uint64_t *used, size_t n,
-		   uint64_t *ret_base)
+                   uint64_t *ret_base)
 {
 	_cleanup_free_ uint64_t *sorted = malloc((n + 1) * sizeof(*sorted));
 	uint64_t base = start < VPS_IDMAP_SIZE ? VPS_IDMAP_SIZE : start;

@@ -21,4 +21,4 @@ bool vps_idmap_base_valid(uint64_t base);
 /* The lowest free block at or above start (and above the host's own ids), given the bases in
  * use; never the template block. Pure. */
 int vps_idmap_pick(uint64_t start, uint64_t limit, const uint64_t *used, size_t n,
-		   uint64_t *ret_base);
+                   uint64_t *ret_base);

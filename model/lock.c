@@ -46,7 +46,8 @@ int vps_lock(const struct vps_paths *p, const char *name, unsigned timeout_sec)
 		return r;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		_cleanup_close_ int fd =
+			open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 		if (fd < 0)
 			return -errno;

@@ -10,7 +10,7 @@
 static int join(char *buf, size_t len, const char *a, const char *b, const char *c)
 {
 	int n = snprintf(buf, len, "%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "",
-			 c ? c : "");
+	                 c ? c : "");
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -37,7 +37,7 @@ int vps_paths_init(const char *root, struct vps_paths *ret)
 		r = join(ret->vps_base, sizeof(ret->vps_base), ret->root, "var/lib/vpsctl", "vps");
 	if (r == 0)
 		r = join(ret->templates_dir, sizeof(ret->templates_dir), ret->root,
-			 "var/lib/vpsctl", "templates");
+		         "var/lib/vpsctl", "templates");
 	if (r == 0)
 		r = join(ret->run_base, sizeof(ret->run_base), ret->root, "run", "vpsctl");
 	return r;
@@ -52,7 +52,7 @@ int vps_path(const struct vps_paths *p, const char *name, const char *sub, char 
 }
 
 int vps_run_path(const struct vps_paths *p, const char *name, const char *sub, char *buf,
-		 size_t len)
+                 size_t len)
 {
 	char tmp[PATH_MAX];
 	int r = join(tmp, sizeof(tmp), p->run_base, name, NULL);

@@ -16,7 +16,7 @@ int vps_paths_init(const char *root, struct vps_paths *ret);
 /* Fills buf with vps_base/NAME[/sub] or run_base/NAME[/sub]; sub may be NULL. */
 int vps_path(const struct vps_paths *p, const char *name, const char *sub, char *buf, size_t len);
 int vps_run_path(const struct vps_paths *p, const char *name, const char *sub, char *buf,
-		 size_t len);
+                 size_t len);
 /* A helper program of ours (vps-supervisor, vpsctl-template): beside the running binary (a
  * build tree, or everything in one directory), else the installed one in LIBEXEC_DIR. */
 int vps_libexec_path(const char *prog, char *buf, size_t len);

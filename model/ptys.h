@@ -9,7 +9,7 @@
 #include "error.h"
 
 #define VPS_PTYS_DEFAULT 256
-#define VPS_PTYS_LIMIT (1U << 20) /* NR_UNIX98_PTY_MAX: the largest max= devpts takes */
+#define VPS_PTYS_LIMIT   (1U << 20) /* NR_UNIX98_PTY_MAX: the largest max= devpts takes */
 
 /* 0 if ptys fits the kernel's pool; -ERANGE with err naming the pool (what: "--ptys", ...). */
 int vps_devpts_check(uint64_t ptys, const char *what, struct vps_error *err);

@@ -19,7 +19,9 @@
 #include "state.h"
 
 #define SKEY(n, t, f)                                                                              \
-	{n, t, offsetof(struct vps_state, f), sizeof(((struct vps_state *)0)->f), n}
+	{                                                                                          \
+		n, t, offsetof(struct vps_state, f), sizeof(((struct vps_state *)0)->f), n         \
+	}
 
 static const struct conf_key state_keys[] = {
 	SKEY("SUPERVISOR_PID", CONF_UINT, supervisor_pid),
@@ -195,7 +197,7 @@ static bool orphans_in_cgroup(const struct vps_state *st, const char *name)
 }
 
 enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
-				     struct vps_state *ret)
+                                     struct vps_state *ret)
 {
 	int r = vps_state_read(p, name, ret);
 
@@ -261,7 +263,7 @@ int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t
  * how. An exit reason older than that run's start is the run before's: not shown as this
  * one's. */
 static void unrecorded_exit(int run_base_fd, const char *name, const struct vps_state *st,
-			    char *buf, size_t len)
+                            char *buf, size_t len)
 {
 	char path[NAME_MAX + sizeof("/exit")];
 	struct stat sb;
@@ -276,7 +278,7 @@ static void unrecorded_exit(int run_base_fd, const char *name, const struct vps_
 /* Reads NAME/state and NAME/exit relative to the run base: the run directory is root's alone
  * (0700, made by vpsctl) and no VPS can reach it, so NAME needs no separate O_NOFOLLOW open. */
 void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *name,
-		      struct vps_run_info *ret)
+                      struct vps_run_info *ret)
 {
 	char path[NAME_MAX + sizeof("/state")], full[PATH_MAX];
 	pid_t ppid = 0;
@@ -316,7 +318,8 @@ void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *na
 	else if (orphans_in_cgroup(&ret->st, name))
 		ret->rs = VPS_RUNNING;
 	if (ret->rs == VPS_STOPPED)
-		unrecorded_exit(run_base_fd, name, &ret->st, ret->last_exit, sizeof(ret->last_exit));
+		unrecorded_exit(run_base_fd, name, &ret->st, ret->last_exit,
+		                sizeof(ret->last_exit));
 }
 
 /* Whether pid's user namespace is another than ours (a VPS with its own id range). */

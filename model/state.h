@@ -27,9 +27,9 @@ struct vps_state {
 
 enum vps_run_state {
 	VPS_STOPPED,
-	VPS_RUNNING,      /* init alive, or processes in its cgroup with no supervisor */
-	VPS_TRANSITION,   /* supervisor alive, init not (starting, rebooting, stopping) */
-	VPS_UNKNOWN,      /* the state file is there but unreadable: never taken for stopped */
+	VPS_RUNNING,    /* init alive, or processes in its cgroup with no supervisor */
+	VPS_TRANSITION, /* supervisor alive, init not (starting, rebooting, stopping) */
+	VPS_UNKNOWN,    /* the state file is there but unreadable: never taken for stopped */
 	_VPS_RUN_STATE_MAX,
 };
 
@@ -45,7 +45,7 @@ bool vps_process_alive(uint64_t pid, uint64_t start_time);
  * processes; with both gone, processes in the VPS's cgroup still make it VPS_RUNNING
  * (unsupervised). An init that is not alive reads as init_pid 0. */
 enum vps_run_state vps_run_state_get(const struct vps_paths *p, const char *name,
-				     struct vps_state *ret);
+                                     struct vps_state *ret);
 const char *vps_run_state_to_string(enum vps_run_state s);
 /* The last exit reason ("halted", "exited 3", "killed by SIGKILL", "stopped"). */
 int vps_exit_write(const struct vps_paths *p, const char *name, const char *reason);
@@ -67,4 +67,4 @@ struct vps_run_info {
  * together, reading relative to the open run base directory (-1: none) with as few opens
  * as it takes: `list` does this for every VPS of the node. */
 void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *name,
-		      struct vps_run_info *ret);
+                      struct vps_run_info *ret);

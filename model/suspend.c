@@ -51,7 +51,7 @@ int vps_suspend_forget(const struct vps_paths *p, const char *name)
 }
 
 bool vps_suspended(const struct vps_paths *p, const char *name, uint64_t init_start,
-		   uint64_t *ret_since)
+                   uint64_t *ret_since)
 {
 	_cleanup_close_ int dfd = run_dir_open(p, name);
 	_cleanup_free_ char *text = NULL;
@@ -73,10 +73,11 @@ bool vps_suspended(const struct vps_paths *p, const char *name, uint64_t init_st
 	return true;
 }
 
-int vps_frozen_reason(const struct vps_paths *p, const char *name, uint64_t init_start,
-                      int code, struct vps_error *err)
+int vps_frozen_reason(const struct vps_paths *p, const char *name, uint64_t init_start, int code,
+                      struct vps_error *err)
 {
 	if (vps_suspended(p, name, init_start, NULL))
-		return vps_error_set(err, code, "VPS is suspended ('vpsctl resume %s' first)", name);
+		return vps_error_set(err, code, "VPS is suspended ('vpsctl resume %s' first)",
+		                     name);
 	return vps_error_set(err, code, "VPS is frozen");
 }

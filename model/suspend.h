@@ -18,8 +18,8 @@ int vps_suspend_forget(const struct vps_paths *p, const char *name);
 /* Whether the run whose init started at init_start was suspended (recorded; the caller checks
  * that it is frozen); ret_since (may be NULL) gets when, in unix time. */
 bool vps_suspended(const struct vps_paths *p, const char *name, uint64_t init_start,
-		   uint64_t *ret_since);
+                   uint64_t *ret_since);
 /* Why a command that needs the VPS's processes to run is refused: "VPS is suspended ('vpsctl
  * resume NAME' first)" or "VPS is frozen", set in err with code, which it returns. */
-int vps_frozen_reason(const struct vps_paths *p, const char *name, uint64_t init_start,
-                      int code, struct vps_error *err);
+int vps_frozen_reason(const struct vps_paths *p, const char *name, uint64_t init_start, int code,
+                      struct vps_error *err);

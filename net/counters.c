@@ -22,8 +22,8 @@ static const char *const keys[_C_MAX] = {"RX_BYTES", "TX_BYTES", "RX_PACKETS", "
 struct counter_file {
 	uint64_t period_start;
 	uint64_t total[_C_MAX];
-	char seen[80];          /* "BOOTID:IFINDEX" of the veth counted up to base, "" none */
-	uint64_t base[_C_MAX];  /* that veth's counts when last banked (or reset) */
+	char seen[80];         /* "BOOTID:IFINDEX" of the veth counted up to base, "" none */
+	uint64_t base[_C_MAX]; /* that veth's counts when last banked (or reset) */
 };
 
 /* A veth as it is now: who it is (an ifindex is unique in one boot) and its counts. */
@@ -109,15 +109,16 @@ static int file_write(int dfd, const struct counter_file *f)
 	size_t n = 0;
 
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
-			      "# vpsctl traffic counters (from the VPS's side) since PERIOD_START\n"
-			      "PERIOD_START=%" PRIu64 "\n", f->period_start);
+	                      "# vpsctl traffic counters (from the VPS's side) since PERIOD_START\n"
+	                      "PERIOD_START=%" PRIu64 "\n",
+	                      f->period_start);
 	for (int i = 0; i < _C_MAX; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s=%" PRIu64 "\n", keys[i],
-				      f->total[i]);
+		                      f->total[i]);
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "SEEN=%s\n", f->seen);
 	for (int i = 0; i < _C_MAX; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "SEEN_%s=%" PRIu64 "\n", keys[i],
-				      f->base[i]);
+		                      f->base[i]);
 	return write_file_atomic_at(dfd, COUNTERS_FILE, text, n, 0644);
 }
 
@@ -142,8 +143,7 @@ static int open_locked(const struct vps_paths *p, const char *name, int lock_op)
 	return fd;
 }
 
-int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if,
-		      bool start)
+int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if, bool start)
 {
 	_cleanup_close_ int dfd = open_locked(p, name, LOCK_EX);
 	struct counter_file f;

@@ -23,8 +23,7 @@ struct vps_counters {
 /* Adds host_if's counts (if it exists) to NAME's file. With start (a boot plumbs its network),
  * makes the file (period start: now) if there is none; otherwise a VPS that never had a veth
  * gets none (a stop of a stopped VPS changes nothing on disk). -ENOENT: the VPS is gone. */
-int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if,
-		      bool start);
+int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if, bool start);
 /* The period's totals: the file plus the live veth. */
 int vps_counters_read(const struct vps_paths *p, const char *name, struct vps_counters *ret);
 /* Starts a new period now: the totals are zero, what the live veth counted so far is not in it. */

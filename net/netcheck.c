@@ -84,7 +84,8 @@ static void check_bridge(struct check_ctx *c)
 	for (size_t i = 0; i < want->n; i++) {
 		struct netsetup_addr_list have = {0};
 
-		if (link_addrs(c->node->bridge, &have) == 0 && netsetup_addr_list_has(&have, &want->a[i]))
+		if (link_addrs(c->node->bridge, &have) == 0 &&
+		    netsetup_addr_list_has(&have, &want->a[i]))
 			continue;
 		report(c, "bridge '%s' lacks NODE_ADDRESS %s", c->node->bridge,
 		       netsetup_addr_format(&want->a[i], ip, sizeof(ip)));
@@ -121,7 +122,7 @@ static void check_filters(struct check_ctx *c)
 		snprintf(a, sizeof(a), "not capped");
 	else
 		snprintf(a, sizeof(a), "capped at %s",
-			 rate == UINT64_MAX ? "?" : netsetup_rate_format(rate, b, sizeof(b)));
+		         rate == UINT64_MAX ? "?" : netsetup_rate_format(rate, b, sizeof(b)));
 	if (c->cfg->bandwidth)
 		report(c, "veth '%s' is %s, vps.conf says %s", c->host_if, a,
 		       netsetup_rate_format(c->cfg->bandwidth, b, sizeof(b)));
@@ -169,7 +170,7 @@ static void (*const checks[])(struct check_ctx *) = {
 };
 
 int vps_net_check(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,
-		  vps_net_report_fn fn, void *userdata)
+                  vps_net_report_fn fn, void *userdata)
 {
 	struct check_ctx c = {.cfg = cfg, .node = node, .fn = fn, .userdata = userdata};
 
@@ -226,15 +227,16 @@ static void on_stale(const struct netsetup_addr *a, void *userdata)
 	struct stale_ctx *s = userdata;
 	char ip[64], line[256];
 
-	snprintf(line, sizeof(line), "uplink '%s' answers ARP/NDP for %s, which no running VPS "
-		 "holds (a proxy entry left behind)", s->uplink,
-		 netsetup_addr_format_ip(a, ip, sizeof(ip)));
+	snprintf(line, sizeof(line),
+	         "uplink '%s' answers ARP/NDP for %s, which no running VPS "
+	         "holds (a proxy entry left behind)",
+	         s->uplink, netsetup_addr_format_ip(a, ip, sizeof(ip)));
 	if (s->fn)
 		s->fn(NULL, line, s->userdata);
 }
 
 int vps_net_check_node(const struct node_config *node, bool repair, vps_net_report_fn fn,
-		       void *userdata)
+                       void *userdata)
 {
 	struct stale_ctx s = {fn, userdata, node->uplink};
 

@@ -18,11 +18,11 @@ typedef void (*vps_net_report_fn)(const char *name, const char *what, void *user
 
 /* Reports each discrepancy of a running VPS (init_pid) and returns how many, or -errno. */
 int vps_net_check(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,
-		  vps_net_report_fn fn, void *userdata);
+                  vps_net_report_fn fn, void *userdata);
 /* Re-makes a running VPS's plumbing (the bridge brought up with NODE_ADDRESS if it lacks
  * them, then vps_net_make). */
 int vps_net_repair(const struct vps_paths *p, const struct vps_config *cfg,
                    const struct node_config *node, pid_t init_pid, struct vps_error *err);
 /* What belongs to no running VPS: proxy entries left by a crash. With repair, removed. */
 int vps_net_check_node(const struct node_config *node, bool repair, vps_net_report_fn fn,
-		       void *userdata);
+                       void *userdata);

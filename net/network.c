@@ -16,7 +16,7 @@
 
 /* The gateway of a family: the node address whose subnet holds the VPS's first address. */
 static const struct netsetup_addr *gateway(int family, const struct netsetup_addr *addrs, size_t n,
-					   const struct netsetup_addr *nodes, size_t nn)
+                                           const struct netsetup_addr *nodes, size_t nn)
 {
 	for (size_t i = 0; i < n; i++)
 		if (addrs[i].family == family)
@@ -61,10 +61,10 @@ static int close_node_services(const struct vps_paths *p, const struct node_conf
 		r = netsetup_nodefw_add(lock, ifname, err);
 	if (r < 0)
 		vps_error_prefix(
-		        err, r,
-		        "failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
-		        "nftables table inet %s)",
-		        ifname, NETSETUP_NODEFW_TABLE);
+			err, r,
+			"failed to close the node's services to VPSes on '%s' (NODE_SERVICES=deny, "
+			"nftables table inet %s)",
+			ifname, NETSETUP_NODEFW_TABLE);
 	return r;
 }
 
@@ -105,11 +105,17 @@ int vps_net_make(const struct vps_paths *p, const struct vps_config *cfg,
 		return vps_error_errno(err, netns, "failed to open the VPS network namespace");
 	netsetup_routed_gateways(&gw4, &gw6);
 	v = (struct netsetup_vps){
-		.host_ifname = host_if, .bridge = node->bridge, .netns_fd = netns,
-		.mtu = (unsigned)cfg->mtu, .addrs = addrs, .n_addrs = n,
+		.host_ifname = host_if,
+		.bridge = node->bridge,
+		.netns_fd = netns,
+		.mtu = (unsigned)cfg->mtu,
+		.addrs = addrs,
+		.n_addrs = n,
 		.gateway4 = gateway(AF_INET, addrs, n, nodes, nn),
 		.gateway6 = gateway(AF_INET6, addrs, n, nodes, nn),
-		.rate_bps = cfg->bandwidth, .antispoof = cfg->antispoof, .routed = routed,
+		.rate_bps = cfg->bandwidth,
+		.antispoof = cfg->antispoof,
+		.routed = routed,
 	};
 	if (routed) { /* a family the VPS has no address of gets no default route */
 		v.gateway4 = has_family(addrs, n, AF_INET) ? &gw4 : NULL;
@@ -170,7 +176,7 @@ void vps_net_teardown(const struct vps_paths *p, const struct node_config *node,
 }
 
 static int update_addrs(const struct netsetup_addr *a, size_t n, const struct netsetup_addr *b,
-			size_t m, int netns, bool add)
+                        size_t m, int netns, bool add)
 {
 	/* add: what is in b and not in a; delete: what is in a and not in b */
 	for (size_t j = 0; j < m; j++) {
@@ -181,7 +187,8 @@ static int update_addrs(const struct netsetup_addr *a, size_t n, const struct ne
 			found = netsetup_addr_equal(&a[i], &b[j]);
 		if (found)
 			continue;
-		r = add ? netsetup_addr_add(netns, "eth0", &b[j]) : netsetup_addr_del(netns, "eth0", &b[j]);
+		r = add ? netsetup_addr_add(netns, "eth0", &b[j])
+		        : netsetup_addr_del(netns, "eth0", &b[j]);
 		/* there already / gone already: a change taken back after it failed half-way */
 		if (r < 0 && !(r == -EADDRNOTAVAIL && !add) && !(r == -EEXIST && add))
 			return r;

@@ -13,11 +13,11 @@
  * the node's services closed to VPSes (NODE_SERVICES). A VPS without addresses gets only its
  * loopback. */
 int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
-		  const struct node_config *node, pid_t init_pid, struct vps_error *err);
+                  const struct node_config *node, pid_t init_pid, struct vps_error *err);
 /* The same without removing what is there first: re-applies every piece (idempotent), what
  * `net check --repair` runs for a running VPS. */
 int vps_net_make(const struct vps_paths *p, const struct vps_config *cfg,
-		 const struct node_config *node, pid_t init_pid, struct vps_error *err);
+                 const struct node_config *node, pid_t init_pid, struct vps_error *err);
 /* Removes what lives on the node after the VPS is gone (the IFB; a veth left behind, its
  * traffic counted first; routed mode's proxy entries; the node-services rules once no VPS is
  * left on their bridge). */

@@ -51,17 +51,17 @@ int vps_routed_uplink_add(const struct node_config *node, const struct netsetup_
 	for (size_t i = 0; i < n; i++) {
 		r = netsetup_proxy_add(node->uplink, &addrs[i]);
 		if (r < 0)
-			return vps_error_set(err, r, "failed to answer ARP/NDP for %s on uplink '%s': %s",
-			                     netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)),
-			                     node->uplink,
-			                     r == -ENODEV ? "no such interface (UPLINK in vpsctl.conf)"
-			                                  : strerror(-r));
+			return vps_error_set(
+				err, r, "failed to answer ARP/NDP for %s on uplink '%s': %s",
+				netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)), node->uplink,
+				r == -ENODEV ? "no such interface (UPLINK in vpsctl.conf)"
+					     : strerror(-r));
 	}
 	return 0;
 }
 
 static int change(const struct node_config *node, const char *host_if,
-		  const struct netsetup_addr *a, bool add)
+                  const struct netsetup_addr *a, bool add)
 {
 	int r;
 
@@ -75,7 +75,7 @@ static int change(const struct node_config *node, const char *host_if,
 }
 
 int vps_routed_update(const struct node_config *node, const char *host_if,
-		      const struct netsetup_addr_list *old, const struct netsetup_addr_list *new)
+                      const struct netsetup_addr_list *old, const struct netsetup_addr_list *new)
 {
 	int r;
 
@@ -191,7 +191,7 @@ int vps_routed_has_proxy(const struct node_config *node, const struct netsetup_a
 }
 
 int vps_routed_sweep(const struct node_config *node, bool repair, vps_routed_stale_fn fn,
-		     void *userdata)
+                     void *userdata)
 {
 	struct sweep s = {.node = node, .repair = repair, .fn = fn, .userdata = userdata};
 	int r;

@@ -19,14 +19,14 @@ int vps_routed_uplink_add(const struct node_config *node, const struct netsetup_
 /* A live address change: routes then proxy entries for what is added; proxy entries then
  * routes for what is removed. */
 int vps_routed_update(const struct node_config *node, const char *host_if,
-		      const struct netsetup_addr_list *old, const struct netsetup_addr_list *new);
+                      const struct netsetup_addr_list *old, const struct netsetup_addr_list *new);
 /* Removes the proxy entries on UPLINK, inside ROUTED_RANGES, whose address no routed VPS's
  * host route (protocol NETSETUP_RTPROT) leads to any more: what a stop, a crash or a
  * kill -9 left. fn (may be NULL) is told each one before it goes; with repair false
  * nothing is removed. Returns how many there were, or -errno. */
 typedef void (*vps_routed_stale_fn)(const struct netsetup_addr *a, void *userdata);
 int vps_routed_sweep(const struct node_config *node, bool repair, vps_routed_stale_fn fn,
-		     void *userdata);
+                     void *userdata);
 /* Whether a host route of ours to a leads over host_if (1), not (0), or -errno. */
 int vps_routed_has_route(const char *host_if, const struct netsetup_addr *a);
 /* Whether UPLINK has a proxy entry for a (1), not (0), or -errno. */

@@ -26,7 +26,8 @@ static void help(void)
 	       "  show PID                     links, addresses and routes in PID's network\n"
 	       "                               namespace, and the node end of its veth\n"
 	       "  plumb --pid PID --host-if veth-NAME [--bridge vpsbr0] --ip CIDR... [--gw IP...]\n"
-	       "        [--peer-if eth0] [--mac MAC] [--mtu N] [--bandwidth RATE] [--no-antispoof]\n"
+	       "        [--peer-if eth0] [--mac MAC] [--mtu N] [--bandwidth RATE] "
+	       "[--no-antispoof]\n"
 	       "        [--allow-node-services]\n"
 	       "                               create (or re-apply) a VPS's veth and settings;\n"
 	       "                               the node's own services are closed to VPSes on\n"
@@ -35,7 +36,8 @@ static void help(void)
 	       "  teardown --host-if veth-NAME remove a VPS's node-side leftovers (and the\n"
 	       "                               node-services rules once no VPS is left)\n"
 	       "  bridge NAME [--addr CIDR...] create the node bridge unless it exists\n"
-	       "  stats --host-if veth-NAME    traffic counters of the node end (rx = from the VPS)\n"
+	       "  stats --host-if veth-NAME    traffic counters of the node end (rx = from the "
+	       "VPS)\n"
 	       "\n"
 	       "  -v, --verbose                debug messages\n"
 	       "  -h, --help                   this help\n"
@@ -94,8 +96,8 @@ static void print_link(const struct netsetup_link_info *l, const struct link_tab
 
 	if (l->has_mac)
 		netsetup_mac_format(l->mac, mac, sizeof(mac));
-	printf("  %d: %s%s%s %s mtu %u mac %s", l->ifindex, l->name, l->kind[0] ? " " : "",
-	       l->kind, (l->flags & IFF_UP) ? "UP" : "DOWN", l->mtu, mac);
+	printf("  %d: %s%s%s %s mtu %u mac %s", l->ifindex, l->name, l->kind[0] ? " " : "", l->kind,
+	       (l->flags & IFF_UP) ? "UP" : "DOWN", l->mtu, mac);
 	if (l->master && t)
 		printf(" master %s", link_name(t, l->master));
 	printf("\n");
@@ -105,8 +107,8 @@ static int print_addr(int ifindex, const struct netsetup_addr *a, void *userdata
 {
 	char buf[80];
 
-	printf("  %s %s %s\n", link_name(userdata, ifindex), a->family == AF_INET ? "inet" : "inet6",
-	       netsetup_addr_format(a, buf, sizeof(buf)));
+	printf("  %s %s %s\n", link_name(userdata, ifindex),
+	       a->family == AF_INET ? "inet" : "inet6", netsetup_addr_format(a, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -140,7 +142,9 @@ static void print_node_end(const struct netsetup_link_info *l, const struct link
 	else
 		netsetup_rate_format(bps, rate, sizeof(rate));
 	printf("  bandwidth cap %s, anti-spoofing %s\n", rate,
-	       spoof > 0 ? "on" : spoof == 0 ? "off" : "unknown");
+	       spoof > 0    ? "on"
+	       : spoof == 0 ? "off"
+	                    : "unknown");
 	if (l->master && node)
 		printf("  node services from '%s': %s\n", link_name(node, l->master),
 		       netsetup_nodefw_has(link_name(node, l->master)) > 0 ? "closed" : "open");
@@ -269,7 +273,8 @@ static int plumb_option(struct plumb_args *a, int c, const char *arg)
 	case 'B':
 		r = netsetup_rate_parse(arg, &a->v.rate_bps);
 		if (r < 0)
-			return log_error_errno(r, "Invalid bandwidth '%s' (e.g. 10mbit, 1gbit)", arg);
+			return log_error_errno(r, "Invalid bandwidth '%s' (e.g. 10mbit, 1gbit)",
+			                       arg);
 		break;
 	case 'n':
 		a->v.antispoof = false;
@@ -286,13 +291,18 @@ static int plumb_option(struct plumb_args *a, int c, const char *arg)
 static int parse_plumb(int argc, char **argv, struct plumb_args *a)
 {
 	static const struct option opts[] = {
-	        {"pid", required_argument, NULL, 'p'},     {"host-if", required_argument, NULL, 'H'},
-	        {"peer-if", required_argument, NULL, 'P'}, {"bridge", required_argument, NULL, 'b'},
-	        {"ip", required_argument, NULL, 'i'},      {"gw", required_argument, NULL, 'g'},
-	        {"mac", required_argument, NULL, 'm'},     {"mtu", required_argument, NULL, 'M'},
-	        {"bandwidth", required_argument, NULL, 'B'},
-	        {"no-antispoof", no_argument, NULL, 'n'},
-	        {"allow-node-services", no_argument, NULL, 'S'}, {},
+		{"pid", required_argument, NULL, 'p'},
+		{"host-if", required_argument, NULL, 'H'},
+		{"peer-if", required_argument, NULL, 'P'},
+		{"bridge", required_argument, NULL, 'b'},
+		{"ip", required_argument, NULL, 'i'},
+		{"gw", required_argument, NULL, 'g'},
+		{"mac", required_argument, NULL, 'm'},
+		{"mtu", required_argument, NULL, 'M'},
+		{"bandwidth", required_argument, NULL, 'B'},
+		{"no-antispoof", no_argument, NULL, 'n'},
+		{"allow-node-services", no_argument, NULL, 'S'},
+		{},
 	};
 	int c, r;
 

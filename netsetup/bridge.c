@@ -39,8 +39,7 @@ int netsetup_build_bridge(void *buf, const char *name, const uint8_t mac[NETSETU
 	return 0;
 }
 
-static int create(struct nl_sock *s, const char *name, const struct netsetup_addr *addrs,
-                  size_t n)
+static int create(struct nl_sock *s, const char *name, const struct netsetup_addr *addrs, size_t n)
 {
 	char buf[NL_MSG_SIZE], key[IFNAMSIZ + 16];
 	uint8_t mac[NETSETUP_MAC_LEN];

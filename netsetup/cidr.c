@@ -41,7 +41,7 @@ int netsetup_addr_list_format(const struct netsetup_addr_list *l, char *buf, siz
 	for (size_t i = 0; i < l->n; i++) {
 		char one[64];
 		int n = snprintf(buf + used, len - used, "%s%s", i ? " " : "",
-				 netsetup_addr_format(&l->a[i], one, sizeof(one)));
+		                 netsetup_addr_format(&l->a[i], one, sizeof(one)));
 
 		if (n < 0 || (size_t)n >= len - used)
 			return -ENAMETOOLONG;
@@ -50,12 +50,14 @@ int netsetup_addr_list_format(const struct netsetup_addr_list *l, char *buf, siz
 	return 0;
 }
 
-bool netsetup_addr_list_equal(const struct netsetup_addr_list *a, const struct netsetup_addr_list *b)
+bool netsetup_addr_list_equal(const struct netsetup_addr_list *a,
+                              const struct netsetup_addr_list *b)
 {
 	if (a->n != b->n)
 		return false;
 	for (size_t i = 0; i < a->n; i++)
-		if (!netsetup_addr_equal(&a->a[i], &b->a[i]) || a->a[i].prefixlen != b->a[i].prefixlen)
+		if (!netsetup_addr_equal(&a->a[i], &b->a[i]) ||
+		    a->a[i].prefixlen != b->a[i].prefixlen)
 			return false;
 	return true;
 }
@@ -83,7 +85,7 @@ void netsetup_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ])
 }
 
 const struct netsetup_addr *netsetup_addr_subnet_of(const struct netsetup_addr *a,
-						     const struct netsetup_addr *node, size_t n)
+                                                    const struct netsetup_addr *node, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (netsetup_addr_in_subnet(a, &node[i]))

@@ -237,8 +237,8 @@ static void gen_ipv4(struct prog *p, const struct own *o)
 }
 
 #define IP6_OFF_NEXT (ETH_HLEN + 6)
-#define IP6_OFF_SRC (ETH_HLEN + 8)
-#define IP6_L4 (ETH_HLEN + 40)
+#define IP6_OFF_SRC  (ETH_HLEN + 8)
+#define IP6_L4       (ETH_HLEN + 40)
 
 /* Leaves the next header in A and the offset of the layer-4 header in X and M[0], past one
  * optional hop-by-hop header (MLD reports carry one); routing and destination options

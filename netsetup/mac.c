@@ -70,8 +70,8 @@ int netsetup_mac_parse(const char *s, uint8_t ret[NETSETUP_MAC_LEN])
 
 const char *netsetup_mac_format(const uint8_t mac[NETSETUP_MAC_LEN], char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-	         mac[4], mac[5]);
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+	         mac[5]);
 	return buf;
 }
 

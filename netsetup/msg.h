@@ -18,7 +18,7 @@
 
 /* Filter priorities on the node-side veth's clsact ingress: anti-spoofing runs first. */
 #define NETSETUP_PRIO_ANTISPOOF 1
-#define NETSETUP_PRIO_SHAPE 2
+#define NETSETUP_PRIO_SHAPE     2
 /* The one filter handle we use in each priority. */
 #define NETSETUP_FILTER_HANDLE 1
 /* Verdicts of a direct-action classic BPF filter: go on to the next filter, or drop. */
@@ -45,7 +45,8 @@ int netsetup_build_route_default(void *buf, int ifindex, const struct netsetup_a
 int netsetup_build_route_dump(void *buf, int family);
 /* routed mode (routed.c): type RTM_NEWROUTE/RTM_DELROUTE, RTM_NEWNEIGH/RTM_DELNEIGH */
 int netsetup_build_route_host(void *buf, uint16_t type, int ifindex, const struct netsetup_addr *a);
-int netsetup_build_neigh_proxy(void *buf, uint16_t type, int ifindex, const struct netsetup_addr *a);
+int netsetup_build_neigh_proxy(void *buf, uint16_t type, int ifindex,
+                               const struct netsetup_addr *a);
 int netsetup_build_neigh_proxy_dump(void *buf, int family);
 
 /* traffic control (tc.c) */

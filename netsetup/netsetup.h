@@ -17,8 +17,8 @@
 #include "error.h"
 
 #define NETSETUP_BRIDGE_DEFAULT "vpsbr0"
-#define NETSETUP_PEER_DEFAULT "eth0"
-#define NETSETUP_MAC_LEN 6
+#define NETSETUP_PEER_DEFAULT   "eth0"
+#define NETSETUP_MAC_LEN        6
 /* IFNAMSIZ, without pulling <net/if.h> (which clashes with <linux/if.h>) into every user. */
 #define NETSETUP_IFNAMSIZ 16
 /* Addresses one VPS may hold (per family); bounds the anti-spoofing program. */
@@ -71,11 +71,11 @@ int netsetup_route_add_default(int netns_fd, const char *ifname, int family,
 
 struct netsetup_route_info {
 	int family;
-	int oif;                     /* ifindex, 0 if none */
-	uint8_t table;               /* RT_TABLE_* */
-	uint8_t type;                /* RTN_* */
-	uint8_t protocol;            /* RTPROT_*; NETSETUP_RTPROT: a routed VPS's host route */
-	struct netsetup_addr dst;    /* prefixlen 0 = default route */
+	int oif;                  /* ifindex, 0 if none */
+	uint8_t table;            /* RT_TABLE_* */
+	uint8_t type;             /* RTN_* */
+	uint8_t protocol;         /* RTPROT_*; NETSETUP_RTPROT: a routed VPS's host route */
+	struct netsetup_addr dst; /* prefixlen 0 = default route */
 	struct netsetup_addr gateway;
 	bool has_gateway;
 };
@@ -95,7 +95,7 @@ struct netsetup_link_stats {
 struct netsetup_link_info {
 	int ifindex;
 	char name[NETSETUP_IFNAMSIZ];
-	char kind[16]; /* IFLA_INFO_KIND: "veth", "bridge", "ifb"; "" if none */
+	char kind[16];  /* IFLA_INFO_KIND: "veth", "bridge", "ifb"; "" if none */
 	unsigned flags; /* IFF_* */
 	unsigned mtu;
 	uint8_t mac[NETSETUP_MAC_LEN];
@@ -243,14 +243,15 @@ int netsetup_addr_list_parse(const char *text, struct netsetup_addr_list *ret);
 /* The list as it is written ("10.77.0.2/24 fd77::2/64"); -ENAMETOOLONG if buf is too small. */
 int netsetup_addr_list_format(const struct netsetup_addr_list *l, char *buf, size_t len);
 /* Whether a and b hold the same addresses with the same prefix lengths, in the same order. */
-bool netsetup_addr_list_equal(const struct netsetup_addr_list *a, const struct netsetup_addr_list *b);
+bool netsetup_addr_list_equal(const struct netsetup_addr_list *a,
+                              const struct netsetup_addr_list *b);
 /* Whether l holds a (address and prefix length). */
 bool netsetup_addr_list_has(const struct netsetup_addr_list *l, const struct netsetup_addr *a);
 /* The node end of the veth: "veth-NAME", or "veth-NAME4_HASH5" when NAME is too long. */
 void netsetup_host_ifname(const char *name, char ret[NETSETUP_IFNAMSIZ]);
 /* The first of node[0..n) whose subnet holds a; NULL if none does. */
 const struct netsetup_addr *netsetup_addr_subnet_of(const struct netsetup_addr *a,
-						     const struct netsetup_addr *node, size_t n);
+                                                    const struct netsetup_addr *node, size_t n);
 
 /* --- routed mode ---------------------------------------------------------------------- */
 

@@ -40,18 +40,18 @@
  * below filter (0) so that its drop comes before an operator's own filter chains.
  */
 static const char ruleset[] =
-        "add table inet " NETSETUP_NODEFW_TABLE "\n"
-        "add set inet " NETSETUP_NODEFW_TABLE " ifaces { type ifname; }\n"
-        "add chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
-        "flush chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
-        "add rule inet " NETSETUP_NODEFW_TABLE
-        " from_vps ct direction reply ct state established,related accept\n"
-        "add rule inet " NETSETUP_NODEFW_TABLE " from_vps meta l4proto { icmp, ipv6-icmp } accept\n"
-        "add rule inet " NETSETUP_NODEFW_TABLE " from_vps drop\n"
-        "add chain inet " NETSETUP_NODEFW_TABLE
-        " input { type filter hook input priority filter - 10; policy accept; }\n"
-        "flush chain inet " NETSETUP_NODEFW_TABLE " input\n"
-        "add rule inet " NETSETUP_NODEFW_TABLE " input iifname @ifaces jump from_vps\n";
+	"add table inet " NETSETUP_NODEFW_TABLE "\n"
+	"add set inet " NETSETUP_NODEFW_TABLE " ifaces { type ifname; }\n"
+	"add chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
+	"flush chain inet " NETSETUP_NODEFW_TABLE " from_vps\n"
+	"add rule inet " NETSETUP_NODEFW_TABLE
+	" from_vps ct direction reply ct state established,related accept\n"
+	"add rule inet " NETSETUP_NODEFW_TABLE " from_vps meta l4proto { icmp, ipv6-icmp } accept\n"
+	"add rule inet " NETSETUP_NODEFW_TABLE " from_vps drop\n"
+	"add chain inet " NETSETUP_NODEFW_TABLE
+	" input { type filter hook input priority filter - 10; policy accept; }\n"
+	"flush chain inet " NETSETUP_NODEFW_TABLE " input\n"
+	"add rule inet " NETSETUP_NODEFW_TABLE " input iifname @ifaces jump from_vps\n";
 
 /* A libnftables context with the library it came from. */
 struct nft {

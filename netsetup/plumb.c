@@ -48,7 +48,8 @@ static int node_side(const struct netsetup_vps *v, const char *bridge)
 	}
 	r = netsetup_link_set_master(-1, v->host_ifname, bridge);
 	if (r < 0)
-		return log_debug_errno(r, "Attaching '%s' to '%s' failed: %m", v->host_ifname, bridge);
+		return log_debug_errno(r, "Attaching '%s' to '%s' failed: %m", v->host_ifname,
+		                       bridge);
 	return netsetup_link_up(-1, v->host_ifname);
 }
 

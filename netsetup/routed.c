@@ -172,7 +172,7 @@ static int conf_path(int family, const char *ifname, const char *key, char *buf,
 	if (strchr(key, '/') || strstr(key, ".."))
 		return -EINVAL;
 	n = snprintf(buf, len, "/proc/sys/net/%s/conf/%s/%s", family == AF_INET6 ? "ipv6" : "ipv4",
-		     ifname, key);
+	             ifname, key);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

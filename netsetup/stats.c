@@ -16,7 +16,7 @@ void nl_stats64_parse(const struct nlattr *attr, struct netsetup_link_stats *ret
 	memset(&st, 0, sizeof(st));
 	memcpy(&st, mnl_attr_get_payload(attr),
 	       mnl_attr_get_payload_len(attr) < sizeof(st) ? mnl_attr_get_payload_len(attr)
-	                                                  : sizeof(st));
+	                                                   : sizeof(st));
 	ret->rx_bytes = st.rx_bytes;
 	ret->tx_bytes = st.tx_bytes;
 	ret->rx_packets = st.rx_packets;

@@ -28,13 +28,13 @@
 #include "netsetup.h"
 #include "nl.h"
 
-#define NSEC_PER_SEC 1000000000ULL
-#define PSCHED_NS_PER_TICK 64 /* PSCHED_SHIFT 6 in the kernel */
-#define TBF_MIN_BURST 65536   /* one GSO super-packet, so tbf need not segment it */
-#define TBF_BURST_DIVISOR 100 /* 10 ms worth of bytes at high rates */
-#define TBF_LATENCY_DIVISOR 20 /* up to 50 ms of queue behind the bucket */
-#define INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
-#define TBF_HANDLE TC_H_MAKE(1U << 16, 0)
+#define NSEC_PER_SEC        1000000000ULL
+#define PSCHED_NS_PER_TICK  64    /* PSCHED_SHIFT 6 in the kernel */
+#define TBF_MIN_BURST       65536 /* one GSO super-packet, so tbf need not segment it */
+#define TBF_BURST_DIVISOR   100   /* 10 ms worth of bytes at high rates */
+#define TBF_LATENCY_DIVISOR 20    /* up to 50 ms of queue behind the bucket */
+#define INGRESS_PARENT      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+#define TBF_HANDLE          TC_H_MAKE(1U << 16, 0)
 
 /* --- rates ---------------------------------------------------------------------------- */
 
@@ -42,9 +42,15 @@ static const struct {
 	const char *unit;
 	uint64_t mult; /* bits per second per unit */
 } rate_units[] = {
-	{"bit", 1},          {"kbit", 1000ULL},          {"mbit", 1000000ULL},
-	{"gbit", NSEC_PER_SEC}, {"tbit", 1000000000000ULL}, {"bps", 8},
-	{"kbps", 8000ULL},   {"mbps", 8000000ULL},       {"gbps", 8000000000ULL},
+	{"bit", 1},
+	{"kbit", 1000ULL},
+	{"mbit", 1000000ULL},
+	{"gbit", NSEC_PER_SEC},
+	{"tbit", 1000000000000ULL},
+	{"bps", 8},
+	{"kbps", 8000ULL},
+	{"mbps", 8000000ULL},
+	{"gbps", 8000000000ULL},
 };
 
 /* "D[.FFF]" in thousandths; returns the end of the number in *ret_end. */
@@ -91,7 +97,7 @@ int netsetup_rate_parse(const char *s, uint64_t *ret_bps)
 	if (*unit == '\0') {
 		if (milli != 0)
 			return -EINVAL; /* bits or bytes? tc reads bytes, people mean bits: ask */
-		*ret_bps = 0;   /* "0": no cap */
+		*ret_bps = 0;           /* "0": no cap */
 		return 0;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(rate_units); i++) {
@@ -161,7 +167,7 @@ int netsetup_tbf_params(uint64_t rate_bps, struct netsetup_tbf *ret)
 	ret->burst = clamp32(burst);
 	ret->limit = clamp32(ret->rate_Bps / TBF_LATENCY_DIVISOR + ret->burst);
 	ret->buffer_ticks =
-	        clamp32((uint64_t)ret->burst * NSEC_PER_SEC / ret->rate_Bps / PSCHED_NS_PER_TICK);
+		clamp32((uint64_t)ret->burst * NSEC_PER_SEC / ret->rate_Bps / PSCHED_NS_PER_TICK);
 	return 0;
 }
 
@@ -477,8 +483,8 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	if (tcm->tcm_ifindex != q->ifindex || tcm->tcm_parent != TC_H_ROOT)
 		return MNL_CB_OK;
 	if (nl_parse_attrs(nlh, sizeof(*tcm), tb, TCA_MAX) < 0 || !tb[TCA_KIND] ||
-	    mnl_attr_validate(tb[TCA_KIND], MNL_TYPE_STRING) < 0 ||
-	    !tb[TCA_OPTIONS] || strcmp(mnl_attr_get_str(tb[TCA_KIND]), "tbf") != 0)
+	    mnl_attr_validate(tb[TCA_KIND], MNL_TYPE_STRING) < 0 || !tb[TCA_OPTIONS] ||
+	    strcmp(mnl_attr_get_str(tb[TCA_KIND]), "tbf") != 0)
 		return MNL_CB_OK;
 	q->rate_Bps = tbf_rate(tb[TCA_OPTIONS]);
 	return MNL_CB_OK;

@@ -32,7 +32,7 @@ static int drop_bounding(uint64_t keep)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
 			return log_debug_errno(
-			        -errno, "Dropping capability %d from the bounding set: %m", c);
+				-errno, "Dropping capability %d from the bounding set: %m", c);
 	}
 	return 0;
 }

@@ -33,8 +33,10 @@ int exec_pipes_open(struct exec_pipes *p)
 		}
 		return r;
 	}
-	*p = (struct exec_pipes){.in = fds[0][1], .out = fds[1][0], .err = fds[2][0],
-				 .child = {fds[0][0], fds[1][1], fds[2][1]}};
+	*p = (struct exec_pipes){.in = fds[0][1],
+	                         .out = fds[1][0],
+	                         .err = fds[2][0],
+	                         .child = {fds[0][0], fds[1][1], fds[2][1]}};
 	return 0;
 }
 

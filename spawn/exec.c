@@ -42,11 +42,11 @@ struct exec_ctx {
 	struct vps_cgroup *cg;
 	int init_fd;
 	struct vps_cgroup_spawn cgsp; /* the groups the child joins (cgroup.h) */
-	int pty_sock; /* child's end for passing the pty master, or -1 */
-	int guard_fd; /* vps-execve, read-only (execve-guard.h) */
-	int started_fd; /* the child's end of a close-on-exec pipe: EOF once it exec'd */
+	int pty_sock;                 /* child's end for passing the pty master, or -1 */
+	int guard_fd;                 /* vps-execve, read-only (execve-guard.h) */
+	int started_fd;          /* the child's end of a close-on-exec pipe: EOF once it exec'd */
 	struct exec_pipes pipes; /* stdio before the pty, or for good without one */
-	bool userns;  /* init runs in a user namespace other than ours */
+	bool userns;             /* init runs in a user namespace other than ours */
 	char cgroup_parent[256];
 	const struct vps_paths *paths;
 	uint64_t init_start; /* the run we joined, for the reason of a refusal (frozen.h) */
@@ -57,7 +57,8 @@ static void clean_environment(void)
 	const char *term = getenv("TERM");
 	char t[64] = "linux";
 
-	if (term && strlen(term) < sizeof(t) && strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+.") == strlen(term))
+	if (term && strlen(term) < sizeof(t) &&
+	    strspn(term, "abcdefghijklmnopqrstuvwxyz0123456789-+.") == strlen(term))
 		snprintf(t, sizeof(t), "%s", term);
 	(void)clearenv();
 	(void)setenv("PATH", VPS_EXEC_PATH, 1);
@@ -84,7 +85,7 @@ static int join_cgroups(struct exec_ctx *c)
 static _noreturn_ void exec_child(struct exec_ctx *c)
 {
 	int keep[5 + VPS_CGROUP_HIER_MAX] = {c->init_fd, c->pty_sock, c->guard_fd, c->started_fd,
-					     c->cgsp.clone_fd};
+	                                     c->cgsp.clone_fd};
 	size_t n_keep = 5;
 	struct vps_error err = VPS_ERROR_INIT;
 	int r;
@@ -124,8 +125,11 @@ static _noreturn_ void exec_child(struct exec_ctx *c)
 	r = c->pty_sock >= 0 ? vps_pty_child_setup(c->pty_sock) : 0;
 	if (r < 0) {
 		errno = -r;
-		child_fail(c, r == -ENOSPC ? "get a pty: the VPS holds as many as its pty cap allows "
-				"(vpsctl resize --ptys)" : "set up a pty", 126);
+		child_fail(c,
+		           r == -ENOSPC ? "get a pty: the VPS holds as many as its pty cap allows "
+		                          "(vpsctl resize --ptys)"
+		                        : "set up a pty",
+		           126);
 	}
 	vps_exec_reset_signals();
 	clean_environment();
@@ -166,7 +170,7 @@ static int join_pid_ns(const struct vps_paths *p, const struct vps_config *cfg,
 	if (c->init_fd < 0)
 		return vps_error_set(err, -ESRCH, "not running");
 	snprintf(c->cgroup_parent, sizeof(c->cgroup_parent), "%s",
-		 st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent);
+	         st.cgroup_parent[0] ? st.cgroup_parent : node->cgroup_parent);
 	r = vps_cgroup_new(c->cgroup_parent, cfg->name, &c->cg);
 	if (r < 0)
 		return r;
@@ -235,9 +239,16 @@ int vps_exec(const struct vps_paths *p, const struct vps_config *cfg,
              const struct node_config *node, char *const *argv, bool pty, int *ret_code,
              struct vps_error *err)
 {
-	struct exec_ctx c = {.cfg = cfg, .argv = argv, .name = cfg->name, .paths = p, .init_fd = -EBADF,
-			     .cgsp = VPS_CGROUP_SPAWN_INIT, .pty_sock = -1, .guard_fd = -EBADF, .started_fd = -EBADF,
-			     .pipes = {-1, -1, -1, {-1, -1, -1}}};
+	struct exec_ctx c = {.cfg = cfg,
+	                     .argv = argv,
+	                     .name = cfg->name,
+	                     .paths = p,
+	                     .init_fd = -EBADF,
+	                     .cgsp = VPS_CGROUP_SPAWN_INIT,
+	                     .pty_sock = -1,
+	                     .guard_fd = -EBADF,
+	                     .started_fd = -EBADF,
+	                     .pipes = {-1, -1, -1, {-1, -1, -1}}};
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	_cleanup_close_ int init_fd = -EBADF, guard_fd = -EBADF, sock = -EBADF;
 	_cleanup_close_ int start_fd = -EBADF;

@@ -27,8 +27,8 @@
  * lxc.mount.hook binds the same). slabinfo is left out: the VPS's root cannot read the host's
  * either. The cpu directory comes whole: lxcfs passes its other entries through. */
 static const char *const view_paths[] = {
-	"proc/meminfo", "proc/cpuinfo",  "proc/stat",      "proc/uptime",
-	"proc/loadavg", "proc/swaps",    "proc/diskstats", "sys/devices/system/cpu",
+	"proc/meminfo", "proc/cpuinfo", "proc/stat",      "proc/uptime",
+	"proc/loadavg", "proc/swaps",   "proc/diskstats", "sys/devices/system/cpu",
 };
 #define VIEW_N (sizeof(view_paths) / sizeof(view_paths[0]))
 
@@ -73,8 +73,7 @@ static bool readable(int dirfd, const char *path)
 /* Child: a FUSE mount on LXCFS_DIR whose files answer. */
 static int probe_node(const void *arg)
 {
-	_cleanup_close_ int dirfd =
-		open(arg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int dirfd = open(arg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct statfs sf;
 
 	if (dirfd < 0 || fstatfs(dirfd, &sf) < 0)
@@ -82,8 +81,9 @@ static int probe_node(const void *arg)
 	if (sf.f_type != FUSE_SUPER_MAGIC)
 		return PROBE_ABSENT;
 	for (size_t i = 0; i < VIEW_N; i++)
-		if (!readable(dirfd, strncmp(view_paths[i], "sys/", 4) == 0 ?
-					     "sys/devices/system/cpu/online" : view_paths[i]))
+		if (!readable(dirfd, strncmp(view_paths[i], "sys/", 4) == 0
+		                             ? "sys/devices/system/cpu/online"
+		                             : view_paths[i]))
 			return PROBE_STALE;
 	return PROBE_LIVE;
 }
@@ -103,7 +103,7 @@ int procview_prepare(const struct node_config *node, bool *ret_on, struct vps_er
 	if (node->lxcfs != VPS_LXCFS_REQUIRED)
 		return 0;
 	return vps_error_set(err, -EHOSTDOWN, "LXCFS=required, but %s is %s", node->lxcfs_dir,
-	                     r == -ETIMEDOUT    ? "an lxcfs that does not answer"
+	                     r == -ETIMEDOUT     ? "an lxcfs that does not answer"
 	                     : r == PROBE_ABSENT ? "not an lxcfs mount"
 	                                         : "an lxcfs mount whose files cannot be read");
 }
@@ -131,12 +131,12 @@ static int clone_sources(int dirfd, int fds[VIEW_N])
 {
 	struct mount_attr ro = {
 		.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-			    MOUNT_ATTR_NOEXEC,
+	                    MOUNT_ATTR_NOEXEC,
 	};
 
 	for (size_t i = 0; i < VIEW_N; i++) {
-		fds[i] = open_tree(dirfd, view_paths[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-								AT_SYMLINK_NOFOLLOW);
+		fds[i] = open_tree(dirfd, view_paths[i],
+		                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
 		if (fds[i] < 0)
 			return -errno;
 		if (mount_setattr(fds[i], "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
@@ -164,7 +164,7 @@ int procview_bind(int rootfd, const char *lxcfs_dir, struct vps_error *err)
 		if (target < 0)
 			r = target;
 		else if (move_mount(fds[i], "", target, "",
-				    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			r = -errno;
 		if (r < 0)
 			vps_error_errno(err, r, "failed to bind the lxcfs files");

@@ -19,10 +19,10 @@ int vps_security_apply(const struct vps_config *cfg, struct vps_error *err)
 	 * host-root files in what it mounts (a fresh cgroup2 of the VPS's own group). */
 	if (cfg->nesting && !cfg->userns)
 		return vps_error_errno(
-		        err, -EPERM,
-		        "failed to allow nesting (NESTING=yes needs a user namespace, USERNS=yes)");
+			err, -EPERM,
+			"failed to allow nesting (NESTING=yes needs a user namespace, USERNS=yes)");
 	r = vps_seccomp_load((cfg->nesting ? VPS_SECCOMP_NESTING : 0) |
-			     (cfg->socketcall ? VPS_SECCOMP_SOCKETCALL : 0));
+	                     (cfg->socketcall ? VPS_SECCOMP_SOCKETCALL : 0));
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to load the seccomp filter");
 	/* 2. capabilities: the filter lets prctl and capset through */

@@ -11,11 +11,11 @@
 #include "error.h"
 
 enum vps_sync {
-	VPS_SYNC_ERROR = -1,     /* child -> host: a step failed; text says which */
+	VPS_SYNC_ERROR = -1,      /* child -> host: a step failed; text says which */
 	VPS_SYNC_CHILD_READY = 1, /* child -> host: in its namespaces, waiting for the host */
-	VPS_SYNC_HOST_MAPPED,    /* host -> child: id maps written (mounts may begin) */
-	VPS_SYNC_HOST_DONE,      /* host -> child: cgroup made (its fds follow), network plumbed */
-	VPS_SYNC_EXEC,           /* child -> host: about to exec init; EOF follows on success */
+	VPS_SYNC_HOST_MAPPED,     /* host -> child: id maps written (mounts may begin) */
+	VPS_SYNC_HOST_DONE,       /* host -> child: cgroup made (its fds follow), network plumbed */
+	VPS_SYNC_EXEC,            /* child -> host: about to exec init; EOF follows on success */
 	_VPS_SYNC_MAX,
 };
 

@@ -28,7 +28,7 @@ static int open_target(int rootfd, const char *path, bool is_file)
 		return fd;
 	if (is_file) {
 		fd = open_in_root(rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600,
-				  RESOLVE_NO_SYMLINKS);
+		                  RESOLVE_NO_SYMLINKS);
 		if (fd < 0)
 			return fd;
 		close(fd);
@@ -44,8 +44,8 @@ static const char *fd_path(int fd, char buf[FD_PATH_MAX])
 	return buf;
 }
 
-static int mount_in(int rootfd, const char *target, bool is_file, const char *src,
-		    const char *type, unsigned long flags, const char *data)
+static int mount_in(int rootfd, const char *target, bool is_file, const char *src, const char *type,
+                    unsigned long flags, const char *data)
 {
 	_cleanup_close_ int fd = open_target(rootfd, target, is_file);
 	char buf[FD_PATH_MAX];
@@ -82,12 +82,12 @@ static int populate_dev(int devfd)
 		const char *name;
 		unsigned maj, min;
 	} nodes[] = {
-		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+		{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
 		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 	};
 	static const char *const links[][2] = {
-		{"ptmx", "pts/ptmx"},        {"fd", "/proc/self/fd"},
-		{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+		{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},
+		{"stdin", "/proc/self/fd/0"},  {"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
 	};
 
@@ -113,7 +113,7 @@ static int setup_dev(int rootfd, const char *console_path, uint64_t ptys, struct
 	int r;
 
 	r = mount_in(rootfd, "dev", false, "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC,
-		     "mode=755,size=65536k");
+	             "mode=755,size=65536k");
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to mount tmpfs on /dev");
 	devfd = open_target(rootfd, "dev", false);
@@ -129,16 +129,16 @@ static int setup_dev(int rootfd, const char *console_path, uint64_t ptys, struct
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to mount devpts on /dev/pts");
 	r = mount_in(rootfd, "dev/shm", false, "shm", "tmpfs", MS_NOSUID | MS_NODEV,
-		     "mode=1777,size=65536k");
+	             "mode=1777,size=65536k");
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to mount tmpfs on /dev/shm");
 	r = mount_in(rootfd, "dev/mqueue", false, "mqueue", "mqueue",
-		     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	             MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to mount mqueue on /dev/mqueue");
 	return vps_error_check(
-	        err, mount_in(rootfd, "dev/console", true, console_path, NULL, MS_BIND, NULL),
-	        "failed to bind the console");
+		err, mount_in(rootfd, "dev/console", true, console_path, NULL, MS_BIND, NULL),
+		"failed to bind the console");
 }
 
 int vps_mount_bind_root(const char *rootfs, int *ret_rootfd, struct vps_error *err)
@@ -161,12 +161,11 @@ int vps_mount_setup(int rootfd, const char *console_path, uint64_t ptys, struct 
 {
 	int r;
 
-	r = mount_in(rootfd, "proc", false, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		     NULL);
+	r = mount_in(rootfd, "proc", false, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to mount /proc");
 	r = mount_in(rootfd, "sys", false, "sysfs", "sysfs",
-		     MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to mount /sys");
 	return setup_dev(rootfd, console_path, ptys, err);
@@ -190,8 +189,8 @@ static int bind_readonly(const char *path)
 {
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
-			    MS_NOEXEC, NULL) < 0)
+	if (mount(NULL, path, NULL,
+	          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -214,8 +213,8 @@ static int proc_sys_net_writable(void)
 {
 	if (mount("/proc/sys/net", "/proc/sys/net", NULL, MS_BIND, NULL) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (mount(NULL, "/proc/sys/net", NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV |
-			  MS_NOEXEC, NULL) < 0)
+	if (mount(NULL, "/proc/sys/net", NULL,
+	          MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -249,8 +248,8 @@ static int remount_nodev(const char *path)
  */
 static int harden_nodev(struct vps_error *err)
 {
-	static const char *const nodes[] = {"/dev/null", "/dev/zero", "/dev/full",
-					    "/dev/random", "/dev/urandom", "/dev/tty"};
+	static const char *const nodes[] = {"/dev/null",   "/dev/zero",    "/dev/full",
+	                                    "/dev/random", "/dev/urandom", "/dev/tty"};
 	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
@@ -266,14 +265,14 @@ static int harden_nodev(struct vps_error *err)
 int vps_mount_harden(struct vps_error *err)
 {
 	static const char *const masked_files[] = {
-		"/proc/kcore",        "/proc/keys",          "/proc/timer_list",
-		"/proc/sched_debug",  "/proc/latency_stats", "/proc/sysrq-trigger",
-		"/proc/kallsyms",     "/proc/kmsg",          "/proc/partitions",
+		"/proc/kcore",       "/proc/keys",          "/proc/timer_list",
+		"/proc/sched_debug", "/proc/latency_stats", "/proc/sysrq-trigger",
+		"/proc/kallsyms",    "/proc/kmsg",          "/proc/partitions",
 	};
 	/* The block device indexes name the node's disks and its neighbours' loop images. */
-	static const char *const masked_dirs[] = {"/proc/acpi",      "/proc/scsi",
-						  "/sys/firmware",   "/sys/block",
-						  "/sys/class/block", "/sys/dev/block"};
+	static const char *const masked_dirs[] = {"/proc/acpi",       "/proc/scsi",
+	                                          "/sys/firmware",    "/sys/block",
+	                                          "/sys/class/block", "/sys/dev/block"};
 	static const char *const readonly[] = {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"};
 	int r;
 
@@ -281,12 +280,12 @@ int vps_mount_harden(struct vps_error *err)
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to check /dev/null");
 	for (size_t i = 0; i < ELEMENTSOF(masked_files); i++)
-		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 &&
-		    errno != ENOENT)
+		if (mount("/dev/null", masked_files[i], NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
 			return vps_error_errno(err, -errno, "failed to mask /proc files");
 	for (size_t i = 0; i < ELEMENTSOF(masked_dirs); i++)
-		if (mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
-				  MS_NOEXEC, "size=0,mode=555") < 0 && errno != ENOENT)
+		if (mount("tmpfs", masked_dirs[i], "tmpfs",
+		          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555") < 0 &&
+		    errno != ENOENT)
 			return vps_error_errno(err, -errno,
 			                       "failed to mask /proc and /sys directories");
 	for (size_t i = 0; i < ELEMENTSOF(readonly); i++) {

@@ -111,14 +111,14 @@ static int add_socketcall(scmp_filter_ctx ctx, uint32_t arch)
 static int add_denied(scmp_filter_ctx ctx, uint32_t arch)
 {
 	static const char *const eperm[] = {
-	        "kexec_load",   "kexec_file_load", "init_module",
-	        "finit_module", "delete_module",   "open_by_handle_at",
-	        "keyctl",       "add_key",         "request_key",
-	        "bpf",          "perf_event_open", "userfaultfd",
-	        "acct",         "swapon",          "swapoff",
-	        "syslog",       "quotactl",        "quotactl_fd",
-	        "settimeofday", "clock_settime",   "clock_settime64",
-	        "stime",
+		"kexec_load",   "kexec_file_load", "init_module",
+		"finit_module", "delete_module",   "open_by_handle_at",
+		"keyctl",       "add_key",         "request_key",
+		"bpf",          "perf_event_open", "userfaultfd",
+		"acct",         "swapon",          "swapoff",
+		"syslog",       "quotactl",        "quotactl_fd",
+		"settimeofday", "clock_settime",   "clock_settime64",
+		"stime",
 	};
 	static const char *const enosys[] = {"io_uring_setup", "io_uring_enter",
 	                                     "io_uring_register"};
@@ -147,19 +147,20 @@ static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch, unsigned allow)
 		unsigned arg;
 		uint64_t value;
 	} rules[] = {
-	        {"ioctl", 1, TIOCSTI},   {"ioctl", 1, TIOCLINUX},   {"socket", 0, AF_ALG},
-	        {"socket", 0, AF_VSOCK}, {"socketpair", 0, AF_ALG}, {"socketpair", 0, AF_VSOCK},
+		{"ioctl", 1, TIOCSTI},   {"ioctl", 1, TIOCLINUX},   {"socket", 0, AF_ALG},
+		{"socket", 0, AF_VSOCK}, {"socketpair", 0, AF_ALG}, {"socketpair", 0, AF_VSOCK},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
 		bool is_socket = strncmp(rules[i].name, "socket", 6) == 0;
 		struct scmp_arg_cmp cmp = {
-		        .arg = rules[i].arg,
-		        .op = SCMP_CMP_MASKED_EQ,
-		        .datum_a = INT_MASK,
-		        .datum_b = rules[i].value,
+			.arg = rules[i].arg,
+			.op = SCMP_CMP_MASKED_EQ,
+			.datum_a = INT_MASK,
+			.datum_b = rules[i].value,
 		};
-		int r = is_socket && !families ? 0 : add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
+		int r = is_socket && !families ? 0
+		                               : add_rule(ctx, arch, rules[i].name, EPERM, 1, &cmp);
 
 		if (r < 0)
 			return r;
@@ -170,10 +171,10 @@ static int add_arg_rules(scmp_filter_ctx ctx, uint32_t arch, unsigned allow)
 static int add_userns_rules(scmp_filter_ctx ctx, uint32_t arch)
 {
 	const struct scmp_arg_cmp newuser = {
-	        .arg = 0,
-	        .op = SCMP_CMP_MASKED_EQ,
-	        .datum_a = CLONE_NEWUSER,
-	        .datum_b = CLONE_NEWUSER,
+		.arg = 0,
+		.op = SCMP_CMP_MASKED_EQ,
+		.datum_a = CLONE_NEWUSER,
+		.datum_b = CLONE_NEWUSER,
 	};
 	int r;
 

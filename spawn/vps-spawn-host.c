@@ -50,9 +50,10 @@ int vps_spawn_host_map(struct vps_spawn *s)
 	if (vps_storage_idmapped(s->cfg)) {
 		r = vps_storage_idmapped_lower(s->rootfs, s->cfg, &s->lower_fd);
 		if (r == -EUCLEAN)
-			return fail(s, r, "use the template tree: it is not owned by the template id "
-					  "block (an older vpsctl unpacked it); 'vpsctl start' moves the "
-					  "VPS to a new one");
+			return fail(s, r,
+			            "use the template tree: it is not owned by the template id "
+			            "block (an older vpsctl unpacked it); 'vpsctl start' moves the "
+			            "VPS to a new one");
 		if (r < 0)
 			return fail(s, r, "id-map the template tree");
 	}

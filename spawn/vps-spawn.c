@@ -191,8 +191,7 @@ static void name_self(const struct vps_spawn *s, int sock)
 static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 {
 	static char *const envp[] = {
-		"PATH=" VPS_EXEC_PATH,
-		"TERM=linux", "HOME=/root", "container=vpsctl", NULL,
+		"PATH=" VPS_EXEC_PATH, "TERM=linux", "HOME=/root", "container=vpsctl", NULL,
 	};
 	struct vps_error err = VPS_ERROR_INIT;
 	int r, rootfd = -EBADF;
@@ -229,8 +228,8 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	if (r < 0)
 		_exit(1);
 	/* through vps-execve: this binary must not be what a tenant's #! reaches */
-	r = vps_execve_guarded(guard_fd, sock, s->cfg->name, (char *const[]){(char *)s->cfg->init, NULL},
-			       envp, 0);
+	r = vps_execve_guarded(guard_fd, sock, s->cfg->name,
+	                       (char *const[]){(char *)s->cfg->init, NULL}, envp, 0);
 	vps_error_errno(&err, r, "failed to exec vps-execve for %s", s->cfg->init);
 	child_fail_error(sock, r, &err);
 }
@@ -324,8 +323,8 @@ int vps_spawn_init(struct vps_spawn *s)
 		return log_debug_errno(-errno, "socketpair: %m");
 	}
 	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-				CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
-			s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
+	                        CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
+	                s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
 	if (pid == 0) {
 		close(sp[0]);
 		child_main(s, sp[1], guard_fd);

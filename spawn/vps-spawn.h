@@ -12,7 +12,7 @@ struct vps_spawn {
 	const struct vps_config *cfg;
 	const struct node_config *node;
 	const struct vps_paths *paths; /* the node-services lock (network.h) */
-	const char *cgroup_parent; /* where the VPS cgroup is (the node's, or a unit's) */
+	const char *cgroup_parent;     /* where the VPS cgroup is (the node's, or a unit's) */
 	const char *rootfs;
 	const char *console_path; /* pty slave the init gets as its console */
 	int console_fd;           /* an open fd of that slave */
@@ -24,7 +24,7 @@ struct vps_spawn {
 	const struct vps_quota *create_quota;
 	/* host side, during the start: the groups init joins (cgroup.h) */
 	struct vps_cgroup_spawn cgsp;
-	bool proc_view;     /* lxcfs's files go over the VPS's /proc (procview.h) */
+	bool proc_view; /* lxcfs's files go over the VPS's /proc (procview.h) */
 	/* results */
 	pid_t pid;
 	int pidfd;

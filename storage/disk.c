@@ -21,7 +21,7 @@
 #include "log.h"
 
 #define EXT4_IOC_RESIZE_FS _IOW('f', 16, uint64_t) /* fs/ext4/ext4.h, not in the uapi */
-#define MIN_DISK (16ULL << 20)
+#define MIN_DISK           (16ULL << 20)
 
 extern char **environ;
 
@@ -71,11 +71,11 @@ int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner
 	snprintf(sz, sizeof(sz), "%" PRIu64 "k", size / 1024);
 	/* the file system's root directory belongs to the VPS's root, as rootfs/ did */
 	snprintf(owner, sizeof(owner), "root_owner=%u:%u", (unsigned)root_owner,
-		 (unsigned)root_owner);
+	         (unsigned)root_owner);
 	{
 		/* -d copies the unpacked tree in, owners, modes and xattrs included */
-		char *const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", owner, "-d", root,
-				      img, sz, NULL};
+		char *const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E",
+		                      owner,       "-d", root, img,  sz,  NULL};
 
 		r = run(argv);
 	}
@@ -114,7 +114,8 @@ static int loop_attach(const char *path, char *ret_dev, size_t len)
 		snprintf(ret_dev, len, "/dev/loop%d", n);
 		/* a new loop device's node may take devtmpfs a moment to appear */
 		for (int wait = 0; (loop = open(ret_dev, O_RDWR | O_CLOEXEC)) < 0 &&
-				   errno == ENOENT && wait < 100; wait++)
+		                   errno == ENOENT && wait < 100;
+		     wait++)
 			usleep(10 * 1000);
 		if (loop < 0)
 			return -errno;
@@ -188,7 +189,8 @@ static int find_loop(const char *img, char *ret, size_t len)
 		if (read_file_at(AT_FDCWD, path, 4096, &backing, NULL) < 0)
 			continue;
 		backing[strcspn(backing, "\n")] = '\0';
-		if (stat(backing, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino) {
+		if (stat(backing, &st) == 0 && st.st_dev == want.st_dev &&
+		    st.st_ino == want.st_ino) {
 			snprintf(ret, len, "/dev/%s", de->d_name);
 			return 0;
 		}
@@ -232,10 +234,10 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 	if (ioctl(rootfd, EXT4_IOC_RESIZE_FS, &blocks) < 0) {
 		if (errno == EPERM)
 			return vps_error_set(
-			        err, -EAGAIN,
-			        "the disk image grew, but growing a mounted file "
-			        "system needs CAP_SYS_RESOURCE, which this node's root "
-			        "lacks: it grows at the next start");
+				err, -EAGAIN,
+				"the disk image grew, but growing a mounted file "
+				"system needs CAP_SYS_RESOURCE, which this node's root "
+				"lacks: it grows at the next start");
 		return vps_error_errno(err, -errno, "failed to grow the file system");
 	}
 	return 0;

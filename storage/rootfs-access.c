@@ -14,8 +14,7 @@
 #include "rootfs-access.h"
 #include "storage-mount.h"
 
-int vps_child_run(int (*body)(void *data, struct vps_error *err), void *data,
-                  struct vps_error *err)
+int vps_child_run(int (*body)(void *data, struct vps_error *err), void *data, struct vps_error *err)
 {
 	char why[VPS_ERROR_MSG_MAX];
 	int p[2], status;

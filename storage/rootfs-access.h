@@ -25,8 +25,7 @@ int vps_storage_open_root(const char *dir, const struct vps_config *cfg, int *re
                           uid_t *ret_uid, struct vps_error *err);
 
 /* What runs with a VPS's root: rootfd is its "/", uid:gid its root as the caller sees it. */
-typedef int (*vps_root_fn)(int rootfd, uid_t uid, gid_t gid, void *data,
-                           struct vps_error *err);
+typedef int (*vps_root_fn)(int rootfd, uid_t uid, gid_t gid, void *data, struct vps_error *err);
 
 /* fn on the root of the stopped VPS in directory dir, in a child (vps_child_run). */
 int vps_storage_run_offline(const char *dir, const struct vps_config *cfg, vps_root_fn fn,

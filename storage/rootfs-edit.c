@@ -48,7 +48,7 @@ static int read_fd(int fd, size_t max, char **ret)
 }
 
 static int read_regular(int dfd, const char *name, size_t max, char **ret,
-			struct rootfs_owner *ret_owner)
+                        struct rootfs_owner *ret_owner)
 {
 	/* O_NONBLOCK: a fifo planted at the name must not hang us before fstat refuses it */
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -68,7 +68,7 @@ static int read_regular(int dfd, const char *name, size_t max, char **ret,
 }
 
 int rootfs_read(int rootfd, const char *dir, const char *name, size_t max, char **ret,
-		struct rootfs_owner *ret_owner)
+                struct rootfs_owner *ret_owner)
 {
 	_cleanup_close_ int dfd = open_dir(rootfd, dir);
 
@@ -91,7 +91,7 @@ static int temp_name(const char *name, char *buf, size_t len)
 
 /* The owner and mode the replacement takes: those of a regular file at the name, else def. */
 static int replacement_owner(int dfd, const char *name, const struct rootfs_owner *def,
-			     struct rootfs_owner *ret)
+                             struct rootfs_owner *ret)
 {
 	struct stat st;
 
@@ -124,7 +124,7 @@ static int write_temp(int dfd, const char *tmp, const char *text, const struct r
 }
 
 int rootfs_replace(int rootfd, const char *dir, const char *name, const char *text,
-		   const struct rootfs_owner *def)
+                   const struct rootfs_owner *def)
 {
 	_cleanup_close_ int dfd = open_dir(rootfd, dir);
 	struct rootfs_owner o;
@@ -174,9 +174,10 @@ int rootfs_make_dir(int rootfd, const char *dir, const char *name, const struct 
 
 bool rootfs_crypt_hash_valid(const char *s)
 {
-	static const char *const prefixes[] = {"$1$", "$5$", "$6$", "$y$", "$gy$", "$7$",
-					       "$2a$", "$2b$", "$2y$", "$sha1$", "$md5"};
-	const char *alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./$=,";
+	static const char *const prefixes[] = {"$1$",  "$5$",  "$6$",  "$y$",    "$gy$", "$7$",
+	                                       "$2a$", "$2b$", "$2y$", "$sha1$", "$md5"};
+	const char *alphabet =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./$=,";
 	size_t len = strlen(s);
 
 	if (len < 8 || len > 512 || strspn(s, alphabet) != len)
@@ -185,8 +186,8 @@ bool rootfs_crypt_hash_valid(const char *s)
 		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
 			/* a hash has a salt and a result after its prefix */
 			return strchr(s + strlen(prefixes[i]), '$') != NULL ||
-			       strcmp(prefixes[i], "$2a$") == 0 || strcmp(prefixes[i], "$2b$") == 0 ||
-			       strcmp(prefixes[i], "$2y$") == 0;
+			       strcmp(prefixes[i], "$2a$") == 0 ||
+			       strcmp(prefixes[i], "$2b$") == 0 || strcmp(prefixes[i], "$2y$") == 0;
 	return false;
 }
 

@@ -22,12 +22,12 @@ struct rootfs_owner {
 /* Reads dir/name under rootfd: a regular file of at most max bytes, not a symlink (-ELOOP),
  * fifo or device (-EINVAL). *ret_st (may be NULL) gets its owner and mode. */
 int rootfs_read(int rootfd, const char *dir, const char *name, size_t max, char **ret,
-		struct rootfs_owner *ret_owner);
+                struct rootfs_owner *ret_owner);
 /* Replaces dir/name under rootfd with text: a regular file keeps its owner and mode, anything
  * else at the name (nothing, a symlink, a fifo) is replaced by a file of def. A directory at
  * the name is -EISDIR; dir a symlink or not a directory is -ENOTDIR. */
 int rootfs_replace(int rootfd, const char *dir, const char *name, const char *text,
-		   const struct rootfs_owner *def);
+                   const struct rootfs_owner *def);
 /* The directory dir/name under rootfd, made with def's owner and mode when missing; a symlink
  * there is -ENOTDIR. */
 int rootfs_make_dir(int rootfd, const char *dir, const char *name, const struct rootfs_owner *def);

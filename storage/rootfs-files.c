@@ -19,8 +19,13 @@
 static bool key_type_known(const char *t, size_t n)
 {
 	static const char *const types[] = {
-		"ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-		"ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+		"ssh-ed25519",
+		"ssh-rsa",
+		"ssh-dss",
+		"ecdsa-sha2-nistp256",
+		"ecdsa-sha2-nistp384",
+		"ecdsa-sha2-nistp521",
+		"sk-ssh-ed25519@openssh.com",
 		"sk-ecdsa-sha2-nistp256@openssh.com",
 	};
 
@@ -167,7 +172,7 @@ int rootfs_add_authorized_keys(int rootfd, const char *keys, uid_t uid, gid_t gi
 	if (fchown(sshdir, uid, gid) < 0 || fchmod(sshdir, 0700) < 0)
 		return -errno;
 	fd = openat(sshdir, "authorized_keys", O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	            0600);
 	if (fd < 0)
 		return -errno;
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0)
@@ -182,7 +187,8 @@ int rootfs_add_authorized_keys(int rootfd, const char *keys, uid_t uid, gid_t gi
 
 static bool loopback_server(const char *addr, size_t n)
 {
-	return (n >= 4 && strncmp(addr, "127.", 4) == 0) || (n == 3 && strncmp(addr, "::1", 3) == 0);
+	return (n >= 4 && strncmp(addr, "127.", 4) == 0) ||
+	       (n == 3 && strncmp(addr, "::1", 3) == 0);
 }
 
 /* 1 when the line is worth keeping, 2 when it is a usable name server, 0 otherwise. */
@@ -231,7 +237,8 @@ int rootfs_resolv_conf_filter(const char *host_text, char **ret)
 
 int rootfs_write_resolv_conf(int rootfd, const char *text, uid_t uid, gid_t gid)
 {
-	_cleanup_close_ int etc = open_nofollow(rootfd, "/etc", O_PATH | O_DIRECTORY, 0), fd = -EBADF;
+	_cleanup_close_ int etc = open_nofollow(rootfd, "/etc", O_PATH | O_DIRECTORY, 0),
+			    fd = -EBADF;
 	struct stat st;
 
 	if (etc < 0)

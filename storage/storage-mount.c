@@ -151,8 +151,8 @@ int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_r
 	if (move_mount(lower_fd, "", AT_FDCWD, "lowermap", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return vps_error_errno(err, -errno, "failed to attach the id-mapped template tree");
 	if (mount("overlay", "rootfs", "overlay", 0,
-		  userns ? "lowerdir=lowermap,upperdir=upper,workdir=work,userxattr"
-			 : "lowerdir=lowermap,upperdir=upper,workdir=work") < 0)
+	          userns ? "lowerdir=lowermap,upperdir=upper,workdir=work,userxattr"
+	                 : "lowerdir=lowermap,upperdir=upper,workdir=work") < 0)
 		return vps_error_errno(err, -errno, "failed to mount the overlay root filesystem");
 	fd = open("rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)

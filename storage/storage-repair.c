@@ -118,8 +118,8 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	retired = template_shared_tree_retire_legacy(p->templates_dir, cfg->template_name);
 	if (retired < 0)
 		return vps_error_errno(
-		        err, retired, "failed to retire the unshifted shared tree of template '%s'",
-		        cfg->template_name);
+			err, retired, "failed to retire the unshifted shared tree of template '%s'",
+			cfg->template_name);
 	if (r == 0) {
 		r = unpack(p->templates_dir, cfg->template_name, err);
 		if (r < 0)
@@ -128,10 +128,11 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	r = relink_lower(dfd, path);
 	if (r == 1)
 		snprintf(note, notelen, "now on the id-shifted shared tree of template '%s'%s",
-			 cfg->template_name,
-			 retired ? " (the old one, unpacked with unshifted ids by an older vpsctl, is "
-				   "retired: no VPS uses it again)"
-				 : "");
+		         cfg->template_name,
+		         retired ? " (the old one, unpacked with unshifted ids by an older vpsctl, "
+		                   "is "
+		                   "retired: no VPS uses it again)"
+		                 : "");
 	if (r >= 0)
 		r = make_lowermap(dfd, cfg);
 	if (r < 0)

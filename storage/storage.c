@@ -24,7 +24,7 @@ int vps_storage_unpack_tree(const char *templates_dir, const char *template_name
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to find its template '%s'", template_name);
 	r = template_shared_tree(templates_dir, &t, VPS_IDMAP_TEMPLATE_BASE, path, sizeof(path),
-				 reason);
+	                         reason);
 	if (r < 0)
 		vps_error_set(err, r, "failed to unpack the shared tree of template '%s': %s",
 		              template_name, reason[0] ? reason : strerror(-r));
@@ -36,9 +36,8 @@ static int make_dir(int dir_fd, const char *name, mode_t mode)
 	if (mkdirat(dir_fd, name, mode) < 0)
 		return -errno;
 	/* Not left to the umask: the overlay's root takes upper's mode. */
-	return fchmodat(dir_fd, name, mode, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP
-		       ? -errno
-		       : 0;
+	return fchmodat(dir_fd, name, mode, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP ? -errno
+	                                                                                    : 0;
 }
 
 /* A user-namespace VPS mounts its overlay as its own root: it owns the layers it writes,
@@ -64,7 +63,7 @@ static int materialize_overlay(int dir_fd, const struct vps_config *cfg,
 	int r;
 
 	r = template_shared_tree(templates_dir, t, VPS_IDMAP_TEMPLATE_BASE, shared, sizeof(shared),
-				 reason);
+	                         reason);
 	if (r < 0)
 		return vps_error_set(err, r,
 		                     "failed to unpack the shared tree of template '%s': %s",
@@ -118,7 +117,7 @@ static int write_extras(const char *rootfs, const struct vps_rootfs_extras *x,
 		r = rootfs_add_authorized_keys(rootfd, x->ssh_keys, x->root_uid, x->root_gid);
 		if (r < 0)
 			return vps_error_errno(
-			        err, r, "failed to add the SSH key to /root/.ssh/authorized_keys");
+				err, r, "failed to add the SSH key to /root/.ssh/authorized_keys");
 	}
 	if (x->resolv_conf) {
 		r = rootfs_write_resolv_conf(rootfd, x->resolv_conf, x->root_uid, x->root_gid);
@@ -173,7 +172,7 @@ static int upper_dirs(const char *upper, const struct vps_config *cfg)
 		if (mkdirat(fd, dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
 			return -errno;
 		if (fchownat(fd, dirs[i].name, (uid_t)cfg->uid_base, (gid_t)cfg->uid_base,
-			     AT_SYMLINK_NOFOLLOW) < 0)
+		             AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	return 0;

@@ -92,10 +92,11 @@ static int copy_data(int sfd, int dfd)
 	}
 }
 
-static int copy_reg(int sdir, const char *sname, int ddir, const char *dname,
-		    const struct stat *st, const struct tree_shift *s)
+static int copy_reg(int sdir, const char *sname, int ddir, const char *dname, const struct stat *st,
+                    const struct tree_shift *s)
 {
-	_cleanup_close_ int sfd = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_close_ int sfd =
+		openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	_cleanup_close_ int dfd = -EBADF;
 	struct stat now;
 	int r;
@@ -117,7 +118,7 @@ static int copy_reg(int sdir, const char *sname, int ddir, const char *dname,
 }
 
 static int copy_symlink(int sdir, const char *sname, int ddir, const char *dname,
-			const struct stat *st, const struct tree_shift *s)
+                        const struct stat *st, const struct tree_shift *s)
 {
 	char target[PATH_MAX];
 	struct timespec ts[2] = {st->st_atim, st->st_mtim};
@@ -128,7 +129,7 @@ static int copy_symlink(int sdir, const char *sname, int ddir, const char *dname
 	target[n] = '\0';
 	if (symlinkat(target, ddir, dname) < 0 ||
 	    fchownat(ddir, dname, (uid_t)shifted(st->st_uid, s), (gid_t)shifted(st->st_gid, s),
-		     AT_SYMLINK_NOFOLLOW) < 0 ||
+	             AT_SYMLINK_NOFOLLOW) < 0 ||
 	    utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
@@ -141,7 +142,7 @@ static int copy_node(int ddir, const char *dname, const struct stat *st, const s
 
 	if (mknodat(ddir, dname, st->st_mode, st->st_rdev) < 0 ||
 	    fchownat(ddir, dname, (uid_t)shifted(st->st_uid, s), (gid_t)shifted(st->st_gid, s),
-		     AT_SYMLINK_NOFOLLOW) < 0 ||
+	             AT_SYMLINK_NOFOLLOW) < 0 ||
 	    fchmodat(ddir, dname, st->st_mode & 07777, 0) < 0 ||
 	    utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -149,10 +150,10 @@ static int copy_node(int ddir, const char *dname, const struct stat *st, const s
 }
 
 static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
-		      const struct tree_shift *s, unsigned depth);
+                      const struct tree_shift *s, unsigned depth);
 
 static int copy_dir(int sdir, const char *sname, int ddir, const char *dname,
-		    const struct tree_shift *s, unsigned depth)
+                    const struct tree_shift *s, unsigned depth)
 {
 	_cleanup_close_ int sfd = -EBADF, dfd = -EBADF;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -182,7 +183,7 @@ static int copy_dir(int sdir, const char *sname, int ddir, const char *dname,
 }
 
 static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
-		      const struct tree_shift *s, unsigned depth)
+                      const struct tree_shift *s, unsigned depth)
 {
 	struct stat st;
 
@@ -198,7 +199,7 @@ static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
 }
 
 int tree_copy_at(int sdir, const char *sname, int ddir, const char *dname,
-		 const struct tree_shift *shift)
+                 const struct tree_shift *shift)
 {
 	return copy_entry(sdir, sname, ddir, dname, shift, 0);
 }

@@ -17,7 +17,7 @@ struct tree_shift {
 
 /* Copies sdir/sname (any type, not followed) to ddir/dname, which must not exist. */
 int tree_copy_at(int sdir, const char *sname, int ddir, const char *dname,
-		 const struct tree_shift *shift);
+                 const struct tree_shift *shift);
 
 /* Whether path may name something to keep (reinstall --keep): absolute, normalized, no "."
  * or ".." component, not "/" itself. */

@@ -20,7 +20,7 @@ static int log_reopen(struct vps_console *c)
 	if (c->log_fd >= 0)
 		close(c->log_fd);
 	c->log_fd = openat(c->log_dir_fd, "console.log",
-			   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	/* the tenant writes it: the host's root only reads it, whatever an older run left */
 	if (c->log_fd < 0 || fchmod(c->log_fd, 0600) < 0)
 		return -errno;
@@ -31,7 +31,7 @@ static int log_reopen(struct vps_console *c)
 static int socket_addr(int dir_fd, struct sockaddr_un *sa)
 {
 	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/console.sock",
-			 dir_fd);
+	                 dir_fd);
 
 	sa->sun_family = AF_UNIX;
 	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
@@ -138,7 +138,7 @@ int vps_console_open(struct vps_console *c, const char *log_dir)
 }
 
 int vps_console_adopt(struct vps_console *c, int master, int slave, int listen_fd,
-		      const char *log_dir)
+                      const char *log_dir)
 {
 	c->log_max = LOG_MAX_DEFAULT;
 	c->master = master;

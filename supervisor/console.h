@@ -16,19 +16,20 @@ struct vps_console {
 };
 
 #define VPS_CONSOLE_INIT                                                                           \
-	{.master = -1, .slave = -1, .log_dir_fd = -1, .log_fd = -1, .listen_fd = -1,               \
-	 .client_fd = -1}
+	{                                                                                          \
+		.master = -1, .slave = -1, .log_dir_fd = -1, .log_fd = -1, .listen_fd = -1,        \
+		.client_fd = -1                                                                    \
+	}
 
 /* First byte a client reads: attached, or someone else is. */
-#define VPS_CONSOLE_OK 'O'
+#define VPS_CONSOLE_OK   'O'
 #define VPS_CONSOLE_BUSY 'B'
-
 
 int vps_console_open(struct vps_console *c, const char *log_dir);
 /* The same console in a new program (the supervisor after its exec): the pty pair and the
  * socket it listens on were inherited; the log is opened again. */
 int vps_console_adopt(struct vps_console *c, int master, int slave, int listen_fd,
-		      const char *log_dir);
+                      const char *log_dir);
 /* Moves what the VPS wrote to the console into the log; -EAGAIN when there was nothing. */
 int vps_console_pump(struct vps_console *c);
 /* Appends a line of our own ("[vpsctl] rebooting") to the log. */

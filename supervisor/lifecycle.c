@@ -100,7 +100,11 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
               const struct node_config *node, bool foreground, int *lock_fd, struct vps_error *err)
 {
 	struct vps_supervisor_args a = {
-		.paths = p, .cfg = cfg, .node = node, .report_fd = -1, .lock_fd = *lock_fd,
+		.paths = p,
+		.cfg = cfg,
+		.node = node,
+		.report_fd = -1,
+		.lock_fd = *lock_fd,
 	};
 	int pipefd[2], r;
 	pid_t pid;
@@ -147,7 +151,7 @@ static const char *cgroup_parent_of(const struct vps_state *st, const struct nod
 
 /* The cgroup, network and state of a VPS whose processes are gone or to be killed. */
 static int remove_leftovers(const struct vps_paths *p, const char *name,
-			    const struct node_config *node, const struct vps_state *st)
+                            const struct node_config *node, const struct vps_state *st)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	const char *parent = cgroup_parent_of(st, node);
@@ -157,7 +161,8 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	int r;
 
 	/* init's netns outlives the kill while we hold it: its veth's traffic is counted */
-	if (st->init_pid > 0 && proc_start_time((pid_t)st->init_pid, &t) == 0 && t == st->init_start)
+	if (st->init_pid > 0 && proc_start_time((pid_t)st->init_pid, &t) == 0 &&
+	    t == st->init_start)
 		netns = vps_net_hold((pid_t)st->init_pid);
 	r = vps_cgroup_new(parent, name, &cg);
 	if (r < 0)
@@ -174,7 +179,7 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 /* SIGKILL to init (killing the init of a pid namespace takes every process in it along),
  * then the VPS's cgroup for what is left. */
 static int kill_init_open_cgroup(const struct vps_state *st, const char *name,
-				 const struct node_config *node, struct vps_cgroup **ret)
+                                 const struct node_config *node, struct vps_cgroup **ret)
 {
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
 
@@ -197,8 +202,7 @@ static int kill_all(const struct vps_state *st, const char *name, const struct n
 /* A frozen VPS cannot power itself off, and a process the v1 freezer holds cannot even die:
  * SIGKILL everything while it is still frozen (nothing of it runs again), then thaw. Not
  * vps_cgroup_kill(): its freeze and thaw would race the supervisor's own. */
-static int kill_frozen(const struct vps_state *st, const char *name,
-		       const struct node_config *node)
+static int kill_frozen(const struct vps_state *st, const char *name, const struct node_config *node)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	int r = kill_init_open_cgroup(st, name, node, &cg);
@@ -224,7 +228,7 @@ static void start_abort(const struct vps_paths *p, const char *name, const struc
 		;
 	if (r == sup && WIFSIGNALED(status))
 		snprintf(how, sizeof(how), " (killed by %s)",
-			 format_signal(WTERMSIG(status), sig, sizeof(sig)));
+		         format_signal(WTERMSIG(status), sig, sizeof(sig)));
 	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
 	r = kill_all(&st, name, node);
 	if (r == 0)
@@ -235,8 +239,8 @@ static void start_abort(const struct vps_paths *p, const char *name, const struc
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
-			     const struct node_config *node, const struct vps_state *st,
-			     unsigned timeout_sec, bool force)
+                             const struct node_config *node, const struct vps_state *st,
+                             unsigned timeout_sec, bool force)
 {
 	_cleanup_close_ int init_fd = vps_pidfd_open_checked(st->init_pid, st->init_start);
 	_cleanup_close_ int netns = -EBADF;

@@ -44,10 +44,10 @@ struct handover_header {
 };
 
 int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node,
-			   const struct vps_cgroup_host *host)
+                           const struct vps_cgroup_host *host)
 {
 	const struct handover_header h = {HANDOVER_MAGIC, sizeof(*cfg), sizeof(*node),
-					  sizeof(struct vps_cgroup_host)};
+	                                  sizeof(struct vps_cgroup_host)};
 	_cleanup_close_ int fd = memfd_create("vps-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int r;
 
@@ -75,7 +75,7 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 }
 
 int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node,
-			     struct vps_cgroup_host *ret_host)
+                             struct vps_cgroup_host *ret_host)
 {
 	const off_t cfg_at = sizeof(struct handover_header), node_at = cfg_at + sizeof(*ret_cfg),
 		    host_at = node_at + sizeof(*ret_node);
@@ -139,7 +139,7 @@ void vps_supervisor_handover(const struct vps_supervisor_args *a, const int fds[
 	if (i == _VPS_HANDOVER_MAX) {
 		execve(path, argv, envp);
 		(void)log_warning_errno(-errno, "Cannot exec %s, supervising from this process: %m",
-					path);
+		                        path);
 	}
 	while (i-- > 0)
 		(void)set_cloexec(fds[i], true);

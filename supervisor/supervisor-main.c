@@ -56,8 +56,10 @@ static int abandon(int pidfd)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"fds", required_argument, NULL, 'f'}, {"root", required_argument, NULL, 'R'},
-		{"foreground", no_argument, NULL, 'F'}, {"debug", no_argument, NULL, 'd'},
+		{"fds", required_argument, NULL, 'f'},
+		{"root", required_argument, NULL, 'R'},
+		{"foreground", no_argument, NULL, 'F'},
+		{"debug", no_argument, NULL, 'd'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vps_supervisor_args a = {.report_fd = -1, .lock_fd = -1};
@@ -85,8 +87,7 @@ int main(int argc, char **argv)
 	if (!fdlist || parse_fds(fdlist, fds) < 0)
 		return log_error(USAGE), EXIT_FAILURE;
 	/* From here on init is ours: whatever fails, it must not run on unsupervised. */
-	if (optind + 1 != argc || !name_is_valid(argv[optind]) ||
-	    vps_paths_init(root, &paths) < 0)
+	if (optind + 1 != argc || !name_is_valid(argv[optind]) || vps_paths_init(root, &paths) < 0)
 		return abandon(fds[VPS_HANDOVER_PIDFD]);
 	/* What the supervisor before the exec started init from, not the files again; without
 	 * it the VPS is stopped (vps_supervisor_resume) rather than supervised on defaults. */

@@ -161,7 +161,7 @@ static int prepare(struct sup *s, struct vps_error *err)
 	if (s->a->report_fd >= 0 ||
 	    vps_cgroup_delegated_parent(s->st.cgroup_parent, sizeof(s->st.cgroup_parent)) < 0)
 		snprintf(s->st.cgroup_parent, sizeof(s->st.cgroup_parent), "%s",
-			 s->a->node->cgroup_parent);
+		         s->a->node->cgroup_parent);
 	/* the group itself is made by the first boot (vps-spawn.h) */
 	r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
 	if (r < 0)
@@ -172,7 +172,7 @@ static int prepare(struct sup *s, struct vps_error *err)
 	s->st.supervisor_pid = (uint64_t)getpid();
 	s->st.supervisor_start = t;
 	snprintf(s->st.backend, sizeof(s->st.backend), "%s",
-		 vps_cgroup_backend_to_string(vps_cgroup_backend()));
+	         vps_cgroup_backend_to_string(vps_cgroup_backend()));
 	/* Before any init exists: whatever runs in the cgroup from now on is found through this
 	 * state (its supervisor and cgroup), even if we are killed before init's pid is in it. */
 	r = vps_state_write(s->a->paths, cfg->name, &s->st);
@@ -204,8 +204,8 @@ static void on_signal(struct sup *s)
 		s->stop_requested = true;
 		(void)notify_send("STOPPING=1");
 		if (s->spawn.pidfd >= 0)
-			(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd,
-				      s->cfg.poweroff_signal, NULL, 0);
+			(void)syscall(SYS_pidfd_send_signal, s->spawn.pidfd, s->cfg.poweroff_signal,
+			              NULL, 0);
 	}
 }
 
@@ -299,7 +299,7 @@ static int reboot(struct sup *s, char *reason, size_t len)
 	}
 	if (r < 0) {
 		snprintf(reason, len, "reboot failed: cannot take the VPS lock: %s",
-			 r == -EWOULDBLOCK ? "another vpsctl command holds it" : strerror(-r));
+		         r == -EWOULDBLOCK ? "another vpsctl command holds it" : strerror(-r));
 		return r;
 	}
 	r = reload(s, &cfg, &err);
@@ -460,8 +460,8 @@ static int adopt(struct sup *s, const int fds[_VPS_HANDOVER_MAX])
 		r = block_signals(s);
 	if (r == 0)
 		r = vps_console_adopt(&s->console, fds[VPS_HANDOVER_CONSOLE_MASTER],
-				      fds[VPS_HANDOVER_CONSOLE_SLAVE],
-				      fds[VPS_HANDOVER_CONSOLE_LISTEN], run);
+		                      fds[VPS_HANDOVER_CONSOLE_SLAVE],
+		                      fds[VPS_HANDOVER_CONSOLE_LISTEN], run);
 	if (r == 0)
 		r = vps_cgroup_new(s->st.cgroup_parent, cfg->name, &s->cg);
 	return r;
@@ -482,7 +482,7 @@ int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HAND
 	if (r < 0) {
 		/* An unsupervised VPS nobody can stop cleanly is worse than a stopped one. */
 		snprintf(a->exit_reason, sizeof(a->exit_reason),
-			 "supervisor failed to take over: %s", strerror(-r));
+		         "supervisor failed to take over: %s", strerror(-r));
 		log_error("%s: %s", a->cfg->name, a->exit_reason);
 		teardown(&s, a->exit_reason);
 		return r;

@@ -21,15 +21,15 @@ struct vps_supervisor_args {
 	/* The start result goes here: VPS_START_OK once init runs and the state says so, else
 	 * the error text; EOF without either means the supervisor died. -1 = log it. */
 	int report_fd;
-	int lock_fd;   /* the command lock, released once init runs */
+	int lock_fd; /* the command lock, released once init runs */
 	/* Once init runs, exec vps-supervisor to supervise on (vps_supervisor_resume): the
 	 * process living as long as the VPS then carries only what supervising needs, while the
 	 * start itself ran without waiting for an exec. */
 	bool handover;
-	bool foreground; /* started by `vpsctl start --foreground` (systemd) */
+	bool foreground;  /* started by `vpsctl start --foreground` (systemd) */
 	bool config_lost; /* vps-supervisor could not read the handed-over config: stop the VPS */
 	/* results */
-	bool clean_exit;      /* the VPS was stopped or halted, not crashed */
+	bool clean_exit; /* the VPS was stopped or halted, not crashed */
 	char exit_reason[128];
 };
 
@@ -51,14 +51,13 @@ enum {
  * parsing the files a second time (they may have changed since) or probing the cgroups (which
  * needs libcgroup, most of its memory). Returns the fd or -errno. */
 int vps_handover_config_fd(const struct vps_config *cfg, const struct node_config *node,
-			   const struct vps_cgroup_host *host);
+                           const struct vps_cgroup_host *host);
 /* In vps-supervisor: reads them back; -EBADMSG when fd is not such a memfd of this build. */
 int vps_handover_config_read(int fd, struct vps_config *ret_cfg, struct node_config *ret_node,
-			     struct vps_cgroup_host *ret_host);
+                             struct vps_cgroup_host *ret_host);
 
 /* Execs vps-supervisor with fds (see above); returns only if that failed, fds intact. */
-void vps_supervisor_handover(const struct vps_supervisor_args *a,
-			     const int fds[_VPS_HANDOVER_MAX]);
+void vps_supervisor_handover(const struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX]);
 /* In vps-supervisor: supervises the running VPS a supervisor handed over (its init, console
  * and the state file it wrote) until it stops. fds are taken over (closed). */
 int vps_supervisor_resume(struct vps_supervisor_args *a, const int fds[_VPS_HANDOVER_MAX]);

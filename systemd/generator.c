@@ -45,7 +45,7 @@ struct boot_vps {
 static void warn(const char *name, const char *what, int err)
 {
 	fprintf(stderr, "vpsctl-generator: %s%s%s%s%s\n", name ? name : "", name ? ": " : "", what,
-		err ? ": " : "", err ? strerror(err) : "");
+	        err ? ": " : "", err ? strerror(err) : "");
 }
 
 /* The start order: BOOT_ORDER first, the name breaks ties so equal orders stay
@@ -60,7 +60,7 @@ static int boot_cmp(const void *a, const void *b)
 }
 
 static bool starts_at_boot(const struct vps_paths *p, const struct node_config *node,
-			   const char *name, uint64_t *ret_order)
+                           const char *name, uint64_t *ret_order)
 {
 	struct vps_config cfg;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -74,8 +74,8 @@ static bool starts_at_boot(const struct vps_paths *p, const struct node_config *
 }
 
 /* Every VPS with ONBOOT="yes", sorted into boot order. */
-static int collect(const struct vps_paths *p, const struct node_config *node,
-		   struct boot_vps *out, size_t *ret_n)
+static int collect(const struct vps_paths *p, const struct node_config *node, struct boot_vps *out,
+                   size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
 	struct dirent *de;
@@ -142,8 +142,9 @@ static int add_order(int out, const char *name, const char *prev)
 	if (d < 0)
 		return d;
 	snprintf(text, sizeof(text),
-		 "# Written by vpsctl-generator: VPSes start one after the other, in boot order.\n"
-		 "[Unit]\nAfter=vpsctl@%s.service\n", prev);
+	         "# Written by vpsctl-generator: VPSes start one after the other, in boot order.\n"
+	         "[Unit]\nAfter=vpsctl@%s.service\n",
+	         prev);
 	return write_file_atomic_at(d, "50-vpsctl-boot-order.conf", text, strlen(text), 0644);
 }
 
@@ -163,7 +164,7 @@ static int generate(int out, const struct boot_vps *v, size_t n)
 	if (n == 0)
 		return 0;
 	r = add_link(out, "multi-user.target.wants", "vpsctl.target",
-		     VPSCTL_UNIT_DIR "/vpsctl.target");
+	             VPSCTL_UNIT_DIR "/vpsctl.target");
 	if (r < 0)
 		warn(NULL, "cannot add vpsctl.target to multi-user.target", -r);
 	return r;
@@ -203,7 +204,8 @@ int main(int argc, char **argv)
 	out = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	v = calloc(MAX_VPS, sizeof(*v));
 	if (out < 0 || !v)
-		return warn(argv[1], "cannot open the output directory", out < 0 ? errno : ENOMEM), 1;
+		return warn(argv[1], "cannot open the output directory", out < 0 ? errno : ENOMEM),
+		       1;
 	load_node(&p, &node);
 	r = collect(&p, &node, v, &n);
 	if (r < 0)

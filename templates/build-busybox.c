@@ -241,7 +241,7 @@ static struct archive_entry *entry_new(const char *path, mode_t mode, time_t now
 static int add_dir(struct archive *a, const char *path, mode_t perm, time_t now)
 {
 	_cleanup_(archive_entry_freep) struct archive_entry *e =
-	        entry_new(path, S_IFDIR | perm, now);
+		entry_new(path, S_IFDIR | perm, now);
 
 	if (!e)
 		return -ENOMEM;
@@ -251,7 +251,7 @@ static int add_dir(struct archive *a, const char *path, mode_t perm, time_t now)
 static int add_symlink(struct archive *a, const char *path, const char *target, time_t now)
 {
 	_cleanup_(archive_entry_freep) struct archive_entry *e =
-	        entry_new(path, S_IFLNK | 0777, now);
+		entry_new(path, S_IFLNK | 0777, now);
 
 	if (!e)
 		return -ENOMEM;
@@ -263,7 +263,7 @@ static int add_file(struct archive *a, const char *path, mode_t perm, const char
                     time_t now)
 {
 	_cleanup_(archive_entry_freep) struct archive_entry *e =
-	        entry_new(path, S_IFREG | perm, now);
+		entry_new(path, S_IFREG | perm, now);
 	size_t len = strlen(content);
 
 	if (!e)
@@ -279,7 +279,7 @@ static int add_file(struct archive *a, const char *path, mode_t perm, const char
 static int add_busybox(struct archive *a, int bb_fd, time_t now)
 {
 	_cleanup_(archive_entry_freep) struct archive_entry *e =
-	        entry_new("bin/busybox", S_IFREG | 0755, now);
+		entry_new("bin/busybox", S_IFREG | 0755, now);
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct stat st;
 	off_t off = 0;
@@ -313,10 +313,10 @@ struct dir_spec {
 };
 
 static const struct dir_spec root_dirs[] = {
-        {"bin", 0755},  {"sbin", 0755},       {"usr", 0755}, {"usr/bin", 0755}, {"usr/sbin", 0755},
-        {"etc", 0755},  {"etc/init.d", 0755}, {"dev", 0755}, {"proc", 0555},    {"sys", 0555},
-        {"tmp", 01777}, {"root", 0700},       {"run", 0755}, {"var", 0755},     {"var/log", 0755},
-        {"home", 0755}, {"mnt", 0755},
+	{"bin", 0755},  {"sbin", 0755},       {"usr", 0755}, {"usr/bin", 0755}, {"usr/sbin", 0755},
+	{"etc", 0755},  {"etc/init.d", 0755}, {"dev", 0755}, {"proc", 0555},    {"sys", 0555},
+	{"tmp", 01777}, {"root", 0700},       {"run", 0755}, {"var", 0755},     {"var/log", 0755},
+	{"home", 0755}, {"mnt", 0755},
 };
 
 static int add_dirs(struct archive *a, time_t now)
@@ -334,24 +334,24 @@ static int add_dirs(struct archive *a, time_t now)
 /* busybox init: reboot sends it SIGTERM, halt SIGUSR1, poweroff SIGUSR2; it runs the shutdown
  * actions and calls reboot(2), which in a PID namespace ends init with SIGHUP or SIGINT. */
 static const char inittab[] =
-        "# /etc/inittab of the vpsctl busybox template (busybox init syntax).\n"
-        "::sysinit:/etc/init.d/rcS\n"
-        "# A shell on the console, started when someone attaches and presses Enter.\n"
-        "console::askfirst:-/bin/sh\n"
-        "::ctrlaltdel:/sbin/reboot\n"
-        "::shutdown:/bin/sync\n";
+	"# /etc/inittab of the vpsctl busybox template (busybox init syntax).\n"
+	"::sysinit:/etc/init.d/rcS\n"
+	"# A shell on the console, started when someone attaches and presses Enter.\n"
+	"console::askfirst:-/bin/sh\n"
+	"::ctrlaltdel:/sbin/reboot\n"
+	"::shutdown:/bin/sync\n";
 
 /* The runtime has mounted /proc, /sys, /dev and /dev/pts and set the hostname already. */
 static const char rcs[] =
-        "#!/bin/sh\n"
-        "# Boot script of the vpsctl busybox template; the runtime mounted /proc, /sys and /dev.\n"
-        "PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
-        "export PATH\n"
-        "# No hostname call: the runtime set it from HOSTNAME (and wrote /etc/hostname), and\n"
-        "# root here lacks CAP_SYS_ADMIN, which sethostname needs.\n"
-        "ip link set lo up 2>/dev/null || true\n"
-        "mkdir -p /run /var/log /tmp\n"
-        "exit 0\n";
+	"#!/bin/sh\n"
+	"# Boot script of the vpsctl busybox template; the runtime mounted /proc, /sys and /dev.\n"
+	"PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
+	"export PATH\n"
+	"# No hostname call: the runtime set it from HOSTNAME (and wrote /etc/hostname), and\n"
+	"# root here lacks CAP_SYS_ADMIN, which sethostname needs.\n"
+	"ip link set lo up 2>/dev/null || true\n"
+	"mkdir -p /run /var/log /tmp\n"
+	"exit 0\n";
 
 struct etc_file {
 	const char *path;
@@ -360,20 +360,20 @@ struct etc_file {
 };
 
 static const struct etc_file etc_files[] = {
-        {"etc/inittab", 0644, inittab},
-        {"etc/init.d/rcS", 0755, rcs},
-        {"etc/passwd", 0644,
+	{"etc/inittab", 0644, inittab},
+	{"etc/init.d/rcS", 0755, rcs},
+	{"etc/passwd", 0644,
          "root:x:0:0:root:/root:/bin/sh\n"
          "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"},
-        {"etc/group", 0644, "root:x:0:\nnogroup:x:65534:\n"},
-        /* Locked passwords: the console shell needs none, and nobody can log in over a network. */
-        {"etc/shadow", 0600, "root:!::0:99999:7:::\nnobody:!::0:99999:7:::\n"},
-        {"etc/hostname", 0644, "localhost\n"},
-        {"etc/hosts", 0644,
+	{"etc/group", 0644, "root:x:0:\nnogroup:x:65534:\n"},
+	/* Locked passwords: the console shell needs none, and nobody can log in over a network. */
+	{"etc/shadow", 0600, "root:!::0:99999:7:::\nnobody:!::0:99999:7:::\n"},
+	{"etc/hostname", 0644, "localhost\n"},
+	{"etc/hosts", 0644,
          "127.0.0.1\tlocalhost\n"
          "::1\tlocalhost ip6-localhost ip6-loopback\n"},
-        {"etc/shells", 0644, "/bin/sh\n/bin/ash\n"},
-        {"etc/profile", 0644,
+	{"etc/shells", 0644, "/bin/sh\n/bin/ash\n"},
+	{"etc/profile", 0644,
          "export PATH=/sbin:/usr/sbin:/bin:/usr/bin\n"
          "export PS1='\\u@\\h:\\w\\$ '\n"},
 };

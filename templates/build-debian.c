@@ -36,35 +36,34 @@
 
 /* Runs on the build host with the finished chroot as $1, before mmdebstrap's cleanup. */
 static const char customize_hook[] =
-        "#!/bin/sh\n"
-        "# Written by vpsctl: makes the chroot in $1 a VPS template.\n"
-        "set -eu\n"
-        "root=\"$1\"\n"
-        "# The runtime gives each VPS its host name and resolver: keep none of the build host's.\n"
-        "rm -f \"$root/etc/hostname\" \"$root/etc/resolv.conf\"\n"
-        "# Every VPS makes its own SSH host keys, on its first boot.\n"
-        "rm -f \"$root\"/etc/ssh/ssh_host_*_key \"$root\"/etc/ssh/ssh_host_*_key.pub\n"
-        "if [ -d \"$root/etc/ssh\" ]; then\n"
-        "\tcat >\"$root/etc/systemd/system/vpsctl-ssh-hostkeys.service\" <<'EOF'\n"
-        "[Unit]\n"
-        "Description=SSH host keys of this VPS, made on its first boot (vpsctl)\n"
-        "Before=ssh.service\n"
-        "ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key\n"
-        "\n"
-        "[Service]\n"
-        "Type=oneshot\n"
-        "ExecStart=/usr/bin/ssh-keygen -A\n"
-        "\n"
-        "[Install]\n"
-        "RequiredBy=ssh.service\n"
-        "EOF\n"
-        "\tchroot \"$root\" systemctl enable vpsctl-ssh-hostkeys.service\n"
-        "fi\n"
-        "# Nobody logs in as root with a password: keys only (vpsctl create --ssh-key).\n"
-        "chroot \"$root\" passwd --lock root >/dev/null\n"
-        "# Empty: each VPS's systemd makes its own machine id on first boot.\n"
-        ": >\"$root/etc/machine-id\"\n";
-
+	"#!/bin/sh\n"
+	"# Written by vpsctl: makes the chroot in $1 a VPS template.\n"
+	"set -eu\n"
+	"root=\"$1\"\n"
+	"# The runtime gives each VPS its host name and resolver: keep none of the build host's.\n"
+	"rm -f \"$root/etc/hostname\" \"$root/etc/resolv.conf\"\n"
+	"# Every VPS makes its own SSH host keys, on its first boot.\n"
+	"rm -f \"$root\"/etc/ssh/ssh_host_*_key \"$root\"/etc/ssh/ssh_host_*_key.pub\n"
+	"if [ -d \"$root/etc/ssh\" ]; then\n"
+	"\tcat >\"$root/etc/systemd/system/vpsctl-ssh-hostkeys.service\" <<'EOF'\n"
+	"[Unit]\n"
+	"Description=SSH host keys of this VPS, made on its first boot (vpsctl)\n"
+	"Before=ssh.service\n"
+	"ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key\n"
+	"\n"
+	"[Service]\n"
+	"Type=oneshot\n"
+	"ExecStart=/usr/bin/ssh-keygen -A\n"
+	"\n"
+	"[Install]\n"
+	"RequiredBy=ssh.service\n"
+	"EOF\n"
+	"\tchroot \"$root\" systemctl enable vpsctl-ssh-hostkeys.service\n"
+	"fi\n"
+	"# Nobody logs in as root with a password: keys only (vpsctl create --ssh-key).\n"
+	"chroot \"$root\" passwd --lock root >/dev/null\n"
+	"# Empty: each VPS's systemd makes its own machine id on first boot.\n"
+	": >\"$root/etc/machine-id\"\n";
 
 /* ---- checking what the operator asked for --------------------------------------------------- */
 
@@ -330,7 +329,7 @@ int template_host_codename(const char *os_release, char *ret, size_t len)
 static int write_work_file(int wfd, const char *fn, const char *text, mode_t mode)
 {
 	_cleanup_close_ int fd =
-	        openat(wfd, fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+		openat(wfd, fn, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	int r;
 
 	if (fd < 0)
@@ -482,13 +481,14 @@ static int run_mmdebstrap(struct mmdeb_args *m, const char *work, char *reason)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return template_say(reason, -ENOENT,
-		           "mmdebstrap is not installed (apt-get install mmdebstrap)");
+		                    "mmdebstrap is not installed (apt-get install mmdebstrap)");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-		return template_say(reason, -EPROTO, "could not run mmdebstrap in a mount namespace "
+		return template_say(reason, -EPROTO,
+		                    "could not run mmdebstrap in a mount namespace "
 		                    "of its own (unshare, mount or exec failed)");
 	template_say(reason, -EPROTO, "mmdebstrap failed (%s %d)",
-	    WIFEXITED(status) ? "exit status" : "signal",
-	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	             WIFEXITED(status) ? "exit status" : "signal",
+	             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	log_error_line(work, reason);
 	return -EPROTO;
 }
@@ -543,11 +543,13 @@ static int check_opts(const char *dir, const struct template_debian_opts *o, cha
 	if (!o->name || !name_is_valid(o->name))
 		return template_say(reason, -EINVAL, "invalid template name");
 	if (!template_debian_release_valid(o->release))
-		return template_say(reason, -EINVAL, "--release wants a Debian code name (bookworm)");
+		return template_say(reason, -EINVAL,
+		                    "--release wants a Debian code name (bookworm)");
 	if (o->variant && strcmp(o->variant, "minbase") != 0 && strcmp(o->variant, "standard") != 0)
 		return template_say(reason, -EINVAL, "--variant is minbase or standard");
 	if (o->include && !template_debian_packages_valid(o->include))
-		return template_say(reason, -EINVAL, "--include wants package names separated by commas");
+		return template_say(reason, -EINVAL,
+		                    "--include wants package names separated by commas");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return template_say(reason, -errno, "cannot open the store: %m");
@@ -555,7 +557,8 @@ static int check_opts(const char *dir, const struct template_debian_opts *o, cha
 	if (faccessat(dfd, fn, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return template_say(reason, -EEXIST, "a template '%s' exists already", o->name);
 	if (template_shared_tree_exists_at(dfd, o->name) != 0)
-		return template_say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over", o->name);
+		return template_say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over",
+		                    o->name);
 	return 0;
 }
 
@@ -575,8 +578,9 @@ static int build_in(const char *work, int wfd, int dfd, const char *abs, const c
 		return template_say(reason, r, "cannot write the customize hook: %s", strerror(-r));
 	r = stage_sources(wfd, work, o->release, &sources);
 	if (r < 0)
-		return template_say(reason, r, "cannot read the host's apt sources in " APT_DIR ": %s",
-		           strerror(-r));
+		return template_say(reason, r,
+		                    "cannot read the host's apt sources in " APT_DIR ": %s",
+		                    strerror(-r));
 	fill_meta(o, m);
 	snprintf(files[0].final, sizeof(files[0].final), "%s.tar.zst", o->name);
 	/* mmdebstrap picks the compression from the name: the temp name ends in .tar.zst too. */
@@ -591,8 +595,9 @@ static int build_in(const char *work, int wfd, int dfd, const char *abs, const c
 		r = commit_locked(dir, dfd, files, m, reason);
 	if (r < 0) {
 		template_unstage(dfd, files, ELEMENTSOF(files));
-		return reason && reason[0] ? r
-		                           : template_say(reason, r, "cannot store it: %s", strerror(-r));
+		return reason && reason[0]
+		               ? r
+		               : template_say(reason, r, "cannot store it: %s", strerror(-r));
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs, files[0].final);
 	return 0;
@@ -617,7 +622,8 @@ int template_build_debian(const char *templates_dir, const struct template_debia
 		return template_say(ret_reason, r, "cannot open the store: %s", strerror(-r));
 	r = make_workdir(work, sizeof(work), &wfd);
 	if (r < 0)
-		return template_say(ret_reason, r, "cannot make a work directory: %s", strerror(-r));
+		return template_say(ret_reason, r, "cannot make a work directory: %s",
+		                    strerror(-r));
 	r = build_in(work, wfd, dfd, abs, templates_dir, opts, &m, ret_reason);
 	(void)rm_rf_at(AT_FDCWD, work);
 	if (r < 0)

@@ -96,8 +96,8 @@ void template_unstage(int dfd, struct template_staged *files, size_t n)
 void template_arch_name(char *buf, size_t len)
 {
 	static const char *const map[][2] = {
-	        {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "i386"},
-	        {"i586", "i386"},    {"armv7l", "armhf"},  {"ppc64le", "ppc64el"},
+		{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "i386"},
+		{"i586", "i386"},    {"armv7l", "armhf"},  {"ppc64le", "ppc64el"},
 	};
 	struct utsname u;
 

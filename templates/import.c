@@ -97,8 +97,8 @@ static int inspect_copy(int dfd, const struct template_staged *s,
 		m->poweroff_signal = o->poweroff_signal;
 	if ((!found && (!o->init || o->poweroff_signal <= 0)) || m->init[0] != '/')
 		return template_say(reason, -ENOENT,
-		           "cannot tell its init and power-off signal; pass --init and "
-		           "--poweroff-signal");
+		                    "cannot tell its init and power-off signal; pass --init and "
+		                    "--poweroff-signal");
 	return 0;
 }
 
@@ -116,11 +116,13 @@ static int import_locked(int dfd, const char *abs, int src, const struct templat
 	if (faccessat(dfd, fn, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return template_say(reason, -EEXIST, "a template '%s' exists already", o->name);
 	if (template_shared_tree_exists_at(dfd, o->name) != 0)
-		return template_say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over", o->name);
+		return template_say(reason, -EBUSY, "a shared tree '%s.rootfs' is left over",
+		                    o->name);
 	snprintf(files[0].final, sizeof(files[0].final), "%s.import", o->name);
 	out = template_stage_open(dfd, &files[0]);
 	if (out < 0)
-		return template_say(reason, out, "cannot create a file in the store: %s", strerror(-out));
+		return template_say(reason, out, "cannot create a file in the store: %s",
+		                    strerror(-out));
 	r = copy_hashed(src, out, m->sha256, &m->size);
 	if (r < 0)
 		template_say(reason, r, "cannot copy the file into the store: %s", strerror(-r));
@@ -136,8 +138,9 @@ static int import_locked(int dfd, const char *abs, int src, const struct templat
 		r = template_commit(dfd, files, ELEMENTSOF(files), o->name, files[0].final);
 	if (r < 0) {
 		template_unstage(dfd, files, ELEMENTSOF(files));
-		return reason && reason[0] ? r
-		                           : template_say(reason, r, "cannot store it: %s", strerror(-r));
+		return reason && reason[0]
+		               ? r
+		               : template_say(reason, r, "cannot store it: %s", strerror(-r));
 	}
 	snprintf(m->file, sizeof(m->file), "%s/%s", abs, files[0].final);
 	return 0;

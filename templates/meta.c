@@ -145,15 +145,15 @@ static void format_sha256(const struct vps_template_meta *m, char *buf, size_t l
 }
 
 static const struct meta_key meta_keys[] = {
-        {"NAME", parse_name, format_name},
-        {"OS", parse_os, format_os},
-        {"RELEASE", parse_release, format_release},
-        {"ARCH", parse_arch, format_arch},
-        {"INIT", parse_init, format_init},
-        {"POWEROFF_SIGNAL", parse_poweroff, format_poweroff},
-        {"CREATED", parse_created, format_created},
-        {"SIZE", parse_size_key, format_size_key},
-        {"SHA256", parse_sha256, format_sha256},
+	{"NAME", parse_name, format_name},
+	{"OS", parse_os, format_os},
+	{"RELEASE", parse_release, format_release},
+	{"ARCH", parse_arch, format_arch},
+	{"INIT", parse_init, format_init},
+	{"POWEROFF_SIGNAL", parse_poweroff, format_poweroff},
+	{"CREATED", parse_created, format_created},
+	{"SIZE", parse_size_key, format_size_key},
+	{"SHA256", parse_sha256, format_sha256},
 };
 
 static bool key_valid(const char *k, size_t n)

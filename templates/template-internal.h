@@ -85,7 +85,7 @@ int template_trees_open(int dfd, bool create, int *ret_fd);
 /* The trees directory (made if needed) as *ret_trees_fd, NAME's entry in it as ret_fn, and its
  * absolute path as ret_path. */
 int template_tree_locate(const char *templates_dir, const char *name, int *ret_trees_fd,
-			 char *ret_fn, size_t fnlen, char *ret_path, size_t len);
+                         char *ret_fn, size_t fnlen, char *ret_path, size_t len);
 int template_shared_tree_remove_at(int dfd, const char *name);
 
 /* ---- the Debian builder's parsers (build-debian.c) ---- */

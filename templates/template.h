@@ -17,7 +17,8 @@ struct vps_template_meta {
 	char release[32];
 	char arch[16];
 	char init[256];      /* the VPS init to exec, e.g. /sbin/init */
-	int poweroff_signal; /* what makes that init power off: SIGUSR2 busybox, SIGRTMIN+4 systemd */
+	int poweroff_signal; /* what makes that init power off: SIGUSR2 busybox, SIGRTMIN+4 systemd
+	                      */
 	uint64_t created;    /* unix time */
 	uint64_t size;       /* bytes of the tarball */
 	char sha256[65];
@@ -29,13 +30,13 @@ struct template_unpack_opts {
 	uint64_t max_entries; /* entry count cap (0 = default) */
 	uid_t uid_shift;      /* added to every uid (user-namespace VPSes) */
 	gid_t gid_shift;
-	bool allow_devices;   /* device nodes are skipped unless set */
+	bool allow_devices; /* device nodes are skipped unless set */
 };
 
 /* Builds TEMPLATES_DIR/NAME.tar.* from a static busybox binary (a tiny OS root: init with an
  * inittab, /etc/passwd, /etc/hostname, a shell) and writes its checksum and metadata. */
 int template_build_busybox(const char *templates_dir, const char *name, const char *busybox_path,
-			   struct vps_template_meta *ret);
+                           struct vps_template_meta *ret);
 /* Reads NAME's metadata; -ENOENT when there is no such template. */
 int template_lookup(const char *templates_dir, const char *name, struct vps_template_meta *ret);
 /* Every template in the store, sorted by name; free(*ret). */
@@ -46,7 +47,7 @@ int template_verify(const struct vps_template_meta *meta);
  * so a failure leaves nothing. dest_name must not exist. On refusal, ret_reason (if not NULL,
  * size 256) names the entry and the rule it broke. */
 int template_unpack(const char *tarball, int parent_fd, const char *dest_name,
-		    const struct template_unpack_opts *opts, char *ret_reason);
+                    const struct template_unpack_opts *opts, char *ret_reason);
 
 /* ---- the store (additions for import, debian, removal and overlay storage) ---- */
 
@@ -59,11 +60,12 @@ struct template_devices {
 
 /* What import may be told; anything left 0/NULL is found in the tarball itself. */
 struct template_import_opts {
-	const char *name;     /* the template's name in the store (required) */
-	const char *sha256;   /* the digest the file must have, or NULL */
-	const char *init;     /* the VPS init, or NULL to detect (systemd, busybox, /sbin/init) */
-	int poweroff_signal;  /* 0 = the detected init's */
-	struct template_devices *ret_devices; /* if not NULL: what the tarball holds that is skipped */
+	const char *name;    /* the template's name in the store (required) */
+	const char *sha256;  /* the digest the file must have, or NULL */
+	const char *init;    /* the VPS init, or NULL to detect (systemd, busybox, /sbin/init) */
+	int poweroff_signal; /* 0 = the detected init's */
+	struct template_devices
+		*ret_devices; /* if not NULL: what the tarball holds that is skipped */
 };
 
 /* Copies file into the store as opts->name (refused when it exists: -EEXIST), hashing while it
@@ -75,11 +77,11 @@ int template_import(const char *templates_dir, const char *file,
                     char *ret_reason);
 
 struct template_debian_opts {
-	const char *name;     /* e.g. "debian-12" */
-	const char *release;  /* a Debian code name: "bookworm" */
-	const char *variant;  /* "minbase" (default) or "standard" */
-	const char *include;  /* extra packages, comma-separated, or NULL */
-	bool progress;        /* let mmdebstrap print its progress (stderr is a terminal) */
+	const char *name;    /* e.g. "debian-12" */
+	const char *release; /* a Debian code name: "bookworm" */
+	const char *variant; /* "minbase" (default) or "standard" */
+	const char *include; /* extra packages, comma-separated, or NULL */
+	bool progress;       /* let mmdebstrap print its progress (stderr is a terminal) */
 };
 
 /* Builds NAME.tar.zst with mmdebstrap from the host's apt sources (systemd as init, iproute2,

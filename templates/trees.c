@@ -152,7 +152,7 @@ int template_shared_tree_retire_legacy(const char *templates_dir, const char *na
 }
 
 int template_tree_locate(const char *templates_dir, const char *name, int *ret_trees_fd,
-			 char *ret_fn, size_t fnlen, char *ret_path, size_t len)
+                         char *ret_fn, size_t fnlen, char *ret_path, size_t len)
 {
 	_cleanup_close_ int dfd = -EBADF;
 	_cleanup_free_ char *abs = NULL;

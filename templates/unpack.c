@@ -760,15 +760,15 @@ static void unpack_init(struct unpack *u, const struct template_unpack_opts *opt
 	if (!opts)
 		opts = &none;
 	*u = (struct unpack){
-	        .root_fd = -EBADF,
-	        .max_bytes = opts->max_bytes ?: UNPACK_DEFAULT_MAX_BYTES,
-	        .max_entries = opts->max_entries ?: UNPACK_DEFAULT_MAX_ENTRIES,
-	        .uid_shift = opts->uid_shift,
-	        .gid_shift = opts->gid_shift,
-	        .allow_devices = opts->allow_devices,
-	        .lenient_owner = geteuid() != 0 && opts->uid_shift == 0 && opts->gid_shift == 0,
-	        .reason = reason,
-	        .what = "",
+		.root_fd = -EBADF,
+		.max_bytes = opts->max_bytes ?: UNPACK_DEFAULT_MAX_BYTES,
+		.max_entries = opts->max_entries ?: UNPACK_DEFAULT_MAX_ENTRIES,
+		.uid_shift = opts->uid_shift,
+		.gid_shift = opts->gid_shift,
+		.allow_devices = opts->allow_devices,
+		.lenient_owner = geteuid() != 0 && opts->uid_shift == 0 && opts->gid_shift == 0,
+		.reason = reason,
+		.what = "",
 	};
 }
 

@@ -18,9 +18,9 @@ static long sys(long n, long a, long b, long c, long d)
 	register long r10 __asm__("r10") = d;
 
 	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
+	                 : "=a"(ret)
+	                 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+	                 : "rcx", "r11", "memory");
 	return ret;
 }
 

@@ -17,14 +17,22 @@
 static const char *errno_name(int e)
 {
 	switch (e) {
-	case ENOSPC: return "ENOSPC";
-	case EMFILE: return "EMFILE";
-	case ENFILE: return "ENFILE";
-	case EACCES: return "EACCES";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EIO: return "EIO";
-	default: return strerror(e);
+	case ENOSPC:
+		return "ENOSPC";
+	case EMFILE:
+		return "EMFILE";
+	case ENFILE:
+		return "ENFILE";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EIO:
+		return "EIO";
+	default:
+		return strerror(e);
 	}
 }
 

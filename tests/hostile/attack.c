@@ -131,8 +131,8 @@ static bool dir_is_empty(const char *path)
 static void attack_masked(const struct opts *o, struct verdict *v)
 {
 	static const char *const files[] = {
-	        "/proc/kcore",         "/proc/keys",     "/proc/timer_list", "/proc/sched_debug",
-	        "/proc/latency_stats", "/proc/kallsyms", "/proc/kmsg",
+		"/proc/kcore",         "/proc/keys",     "/proc/timer_list", "/proc/sched_debug",
+		"/proc/latency_stats", "/proc/kallsyms", "/proc/kmsg",
 	};
 	static const char *const dirs[] = {"/proc/acpi", "/proc/scsi", "/sys/firmware"};
 	char buf[4096];
@@ -187,10 +187,10 @@ static void write_back(struct verdict *v, const char *path)
 static void attack_sysctl(const struct opts *o, struct verdict *v)
 {
 	static const char *const knobs[] = {
-	        "/proc/sys/kernel/core_pattern",  "/proc/sys/kernel/modprobe",
-	        "/proc/sys/kernel/hostname",      "/proc/sys/kernel/panic",
-	        "/proc/sys/vm/overcommit_memory", "/proc/sys/fs/file-max",
-	        "/sys/kernel/uevent_helper",      "/sys/kernel/mm/transparent_hugepage/enabled",
+		"/proc/sys/kernel/core_pattern",  "/proc/sys/kernel/modprobe",
+		"/proc/sys/kernel/hostname",      "/proc/sys/kernel/panic",
+		"/proc/sys/vm/overcommit_memory", "/proc/sys/fs/file-max",
+		"/sys/kernel/uevent_helper",      "/sys/kernel/mm/transparent_hugepage/enabled",
 	};
 
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
@@ -760,16 +760,16 @@ static const struct attack {
 	void (*fn)(const struct opts *o, struct verdict *v);
 	bool in_all; /* killall and procs run alone: they disturb or take time */
 } attacks[] = {
-        {"masked", attack_masked, true},     {"dmesg", attack_dmesg, true},
-        {"sysctl", attack_sysctl, true},     {"sysrq", attack_sysrq, true},
-        {"mount", attack_mount, true},       {"release-agent", attack_release_agent, true},
-        {"chroot", attack_chroot, true},     {"mknod", attack_mknod, true},
-        {"syscalls", attack_syscalls, true}, {"time", attack_time, true},
-        {"tty", attack_tty, true},           {"sockets", attack_sockets, true},
-        {"socket32", attack_socket32, true}, {"userns", attack_userns, true},
-        {"cgroup", attack_cgroup, true},     {"fds", attack_fds, true},
-        {"status", attack_status, true},     {"procs", attack_procs, true},
-        {"killall", attack_killall, false},
+	{"masked", attack_masked, true},     {"dmesg", attack_dmesg, true},
+	{"sysctl", attack_sysctl, true},     {"sysrq", attack_sysrq, true},
+	{"mount", attack_mount, true},       {"release-agent", attack_release_agent, true},
+	{"chroot", attack_chroot, true},     {"mknod", attack_mknod, true},
+	{"syscalls", attack_syscalls, true}, {"time", attack_time, true},
+	{"tty", attack_tty, true},           {"sockets", attack_sockets, true},
+	{"socket32", attack_socket32, true}, {"userns", attack_userns, true},
+	{"cgroup", attack_cgroup, true},     {"fds", attack_fds, true},
+	{"status", attack_status, true},     {"procs", attack_procs, true},
+	{"killall", attack_killall, false},
 };
 
 static bool run_attack(const struct opts *o, const struct attack *a)

@@ -19,12 +19,12 @@
 static struct cg_features features(enum vps_cgroup_backend b)
 {
 	struct cg_features f = {
-	        .backend = b,
-	        .pids = true,
-	        .cpuset = true,
-	        .burst = true,
-	        .swap = true,
-	        .io_file = b == VPS_CGROUP_V2 ? "io.weight" : "blkio.weight",
+		.backend = b,
+		.pids = true,
+		.cpuset = true,
+		.burst = true,
+		.swap = true,
+		.io_file = b == VPS_CGROUP_V2 ? "io.weight" : "blkio.weight",
 	};
 	snprintf(f.parent_cpus, sizeof(f.parent_cpus), "0-3");
 	return f;
@@ -255,7 +255,7 @@ START_TEST(test_keyed_and_words)
 	                 0);
 	ck_assert_uint_eq(v, 1);
 	ck_assert_int_eq(
-	        cg_parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 4\n", "oom_kill", &v), 0);
+		cg_parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 4\n", "oom_kill", &v), 0);
 	ck_assert_uint_eq(v, 4);
 	ck_assert_int_eq(cg_parse_keyed("default 100\n8:0 200\n", "default", &v), 0);
 	ck_assert_uint_eq(v, 100);
@@ -299,8 +299,8 @@ static const char *invalid(const struct vps_quota *q, unsigned host_cpus)
 START_TEST(test_validate_names)
 {
 	static const char *const keys[_VPS_QUOTA_FIELD_MAX] = {
-		"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE", "SWAP", "PIDS",
-		"IO_WEIGHT", "CPUSET",
+		"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE",
+		"SWAP", "PIDS",      "IO_WEIGHT",  "CPUSET",
 	};
 	struct vps_quota q = quota(2000, 1000, 64 * M, 0, 0);
 	struct vps_error err = VPS_ERROR_INIT;
@@ -536,8 +536,7 @@ START_TEST(test_plan_missing_features)
 
 	f.burst = false;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, false, &p, &err), -EOPNOTSUPP);
-	ck_assert_str_eq(err.msg,
-	                 "--cpu-burst needs cpu.cfs_burst_us, which this kernel lacks");
+	ck_assert_str_eq(err.msg, "--cpu-burst needs cpu.cfs_burst_us, which this kernel lacks");
 	ck_assert_uint_eq(p.n, 0);
 	n.cpu_burst_milli = 0;
 	ck_assert_int_eq(cg_plan_build(&f, &o, &n, true, &p, &err), 0);

@@ -20,9 +20,10 @@ static struct conf_file vps_file, node_file;
 
 static void setup_files(void)
 {
-	vps_file = (struct conf_file){"t.conf", vps_config_keys, vps_config_keys_n, VPS_CONFIG_FORMAT};
+	vps_file =
+		(struct conf_file){"t.conf", vps_config_keys, vps_config_keys_n, VPS_CONFIG_FORMAT};
 	node_file = (struct conf_file){"n.conf", node_config_keys, node_config_keys_n,
-				       NODE_CONFIG_FORMAT};
+	                               NODE_CONFIG_FORMAT};
 }
 
 /* Every key gets a non-default value, is formatted, parsed back and compared. */
@@ -40,23 +41,38 @@ static int parse_s(const struct conf_file *f, void *obj, const char *text, unsig
 START_TEST(test_roundtrip_every_key)
 {
 	static const char *const values[][2] = {
-		{"HOSTNAME", "web-1.example.com"}, {"TEMPLATE", "debian-12"},
-		{"INIT", "/lib/systemd/systemd"}, {"POWEROFF_SIGNAL", "SIGRTMIN+4"},
-		{"ONBOOT", "yes"},             {"CPUS", "1.5"},
-		{"CPU_BURST", "0.5"},          {"CPU_WEIGHT", "250"},
-		{"MEMORY", "2G"},              {"MEMORY_RESERVE", "512M"},
-		{"SWAP", "1G"},                {"PIDS", "4096"},
-		{"IO_WEIGHT", "50"},           {"CPUSET", "0-1,3"},
-		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"}, {"MAC", "02:11:22:33:44:55"},
-		{"MTU", "1400"},               {"BANDWIDTH", "10mbit"},
-		{"ANTISPOOF", "no"},           {"BOOT_ORDER", "20"},
-		{"USERNS", "yes"},             {"UID_BASE", "1065536"},
-		{"CAP_ADD", "NET_ADMIN,SYS_NICE"}, {"CAP_DROP", "MKNOD"},
+		{"HOSTNAME", "web-1.example.com"},
+		{"TEMPLATE", "debian-12"},
+		{"INIT", "/lib/systemd/systemd"},
+		{"POWEROFF_SIGNAL", "SIGRTMIN+4"},
+		{"ONBOOT", "yes"},
+		{"CPUS", "1.5"},
+		{"CPU_BURST", "0.5"},
+		{"CPU_WEIGHT", "250"},
+		{"MEMORY", "2G"},
+		{"MEMORY_RESERVE", "512M"},
+		{"SWAP", "1G"},
+		{"PIDS", "4096"},
+		{"IO_WEIGHT", "50"},
+		{"CPUSET", "0-1,3"},
+		{"IP_ADDRESS", "10.77.0.2/24 fd77::2/64"},
+		{"MAC", "02:11:22:33:44:55"},
+		{"MTU", "1400"},
+		{"BANDWIDTH", "10mbit"},
+		{"ANTISPOOF", "no"},
+		{"BOOT_ORDER", "20"},
+		{"USERNS", "yes"},
+		{"UID_BASE", "1065536"},
+		{"CAP_ADD", "NET_ADMIN,SYS_NICE"},
+		{"CAP_DROP", "MKNOD"},
 		{"NESTING", "yes"},
 		{"SOCKETCALL", "yes"},
-		{"STORAGE", "overlay"},        {"DISK", "1G"},
-		{"PTYS", "8"},                 {"NET_MODE", "routed"},
-		{"NAMESERVER", "10.0.0.53 fd00::53"}, {"SEARCHDOMAIN", "example.com corp.example"},
+		{"STORAGE", "overlay"},
+		{"DISK", "1G"},
+		{"PTYS", "8"},
+		{"NET_MODE", "routed"},
+		{"NAMESERVER", "10.0.0.53 fd00::53"},
+		{"SEARCHDOMAIN", "example.com corp.example"},
 		{"DESCRIPTION", "web server of client 42"},
 	};
 	struct node_config node;
@@ -69,12 +85,14 @@ START_TEST(test_roundtrip_every_key)
 	vps_config_init(&a, "web1", &node);
 	for (size_t i = 0; i < ELEMENTSOF(values); i++)
 		ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &a, values[i][0],
-					  values[i][1]), 0);
+		                          values[i][1]),
+		                 0);
 	ck_assert_int_eq(vps_config_format(&a, &text), 0);
 	vps_config_init(&b, "web1", &node);
 	ck_assert_msg(parse_s(&vps_file, &b, text, NULL, err, sizeof(err)) == 0, "%s", err);
 	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
-		const struct conf_key *k = conf_find(vps_config_keys, vps_config_keys_n, values[i][0]);
+		const struct conf_key *k =
+			conf_find(vps_config_keys, vps_config_keys_n, values[i][0]);
 
 		ck_assert_ptr_nonnull(k);
 		ck_assert_int_eq(conf_format_value(k, &b, v, sizeof(v)), 0);
@@ -142,10 +160,13 @@ START_TEST(test_node_roundtrip)
 	char err[128];
 
 	node_config_init(&a);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "CGROUP_PARENT", "/x/y"), 0);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_MEMORY", "1G"), 0);
+	ck_assert_int_eq(
+		conf_set(node_config_keys, node_config_keys_n, &a, "CGROUP_PARENT", "/x/y"), 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_MEMORY", "1G"),
+	                 0);
 	ck_assert_uint_eq(a.default_ptys, 256);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_PTYS", "64"), 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "DEFAULT_PTYS", "64"),
+	                 0);
 	ck_assert_int_eq(conf_format(&node_file, &a, "", &text), 0);
 	memset(&b, 0, sizeof(b));
 	ck_assert_int_eq(parse_s(&node_file, &b, text, NULL, err, sizeof(err)), 0);
@@ -154,14 +175,20 @@ START_TEST(test_node_roundtrip)
 	ck_assert_uint_eq(b.lock_timeout, a.lock_timeout);
 	ck_assert_int_eq(b.storage, VPS_STORAGE_COPY);
 	ck_assert_uint_eq(b.default_ptys, 64);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"), 0);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"), -EINVAL);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "overlay"),
+	                 0);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "STORAGE", "Overlay"),
+	                 -EINVAL);
 	ck_assert_int_eq(a.storage, VPS_STORAGE_OVERLAY);
 	/* NODE_SERVICES: deny unless said otherwise; only deny and allow */
 	ck_assert_int_eq(b.node_services, VPS_NODE_SERVICES_DENY);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "allow"), 0);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "open"), -EINVAL);
-	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", ""), -EINVAL);
+	ck_assert_int_eq(
+		conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "allow"), 0);
+	ck_assert_int_eq(
+		conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", "open"),
+		-EINVAL);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", ""),
+	                 -EINVAL);
 	ck_assert_int_eq(a.node_services, VPS_NODE_SERVICES_ALLOW);
 }
 END_TEST
@@ -178,16 +205,16 @@ START_TEST(test_parse_errors)
 	ck_assert_str_eq(err, "t.conf:1: invalid MEMORY 'lots'");
 	/* duplicates and the first of several errors, as file:line */
 	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "MEMORY=64M\n# x\nMEMORY=1G\n", NULL, err, sizeof(err)),
-	        -EBADMSG);
+		parse_s(&vps_file, &c, "MEMORY=64M\n# x\nMEMORY=1G\n", NULL, err, sizeof(err)),
+		-EBADMSG);
 	ck_assert_str_eq(err, "t.conf:3: duplicate key 'MEMORY' (first on line 1)");
 	ck_assert_uint_eq(c.quota.memory, 64ULL << 20); /* the first stands */
 	ck_assert_int_eq(parse_s(&vps_file, &c, "USERNS=yes\nUSERNS=no\n", NULL, err, sizeof(err)),
 	                 -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:2: duplicate key 'USERNS' (first on line 1)");
 	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "HOSTNAME=a\nMEMROY=1G\nBAD\n", NULL, err, sizeof(err)),
-	        -EBADMSG);
+		parse_s(&vps_file, &c, "HOSTNAME=a\nMEMROY=1G\nBAD\n", NULL, err, sizeof(err)),
+		-EBADMSG);
 	ck_assert_str_eq(err, "t.conf:2: unknown key 'MEMROY'"); /* the first error is told */
 	ck_assert_int_eq(parse_s(&vps_file, &c, "garbage\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: not a KEY=value line");
@@ -203,22 +230,24 @@ START_TEST(test_parse_errors)
 	                 -EBADMSG);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "CPUSET=3-1\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", NULL, err, sizeof(err)),
-	        -EBADMSG);
+		parse_s(&vps_file, &c, "IP_ADDRESS=\"10.0.0.300/24\"\n", NULL, err, sizeof(err)),
+		-EBADMSG);
 	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "MAC=\"01:00:00:00:00:01\"\n", NULL, err, sizeof(err)),
-	        -EBADMSG);
+		parse_s(&vps_file, &c, "MAC=\"01:00:00:00:00:01\"\n", NULL, err, sizeof(err)),
+		-EBADMSG);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "BANDWIDTH=fast\n", NULL, err, sizeof(err)),
 	                 -EBADMSG);
 	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", NULL, err, sizeof(err)),
-	        -EBADMSG);
+		parse_s(&vps_file, &c, "CAP_ADD=NET_ADMIN,BOGUS\n", NULL, err, sizeof(err)),
+		-EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid CAP_ADD 'NET_ADMIN,BOGUS'");
-	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=\"$(reboot)\"\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "CAP_DROP=all\n", NULL, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.cap_drop, vps_caps_all());
 	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=zfs\n", NULL, err, sizeof(err)), -EBADMSG);
-	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(parse_s(&vps_file, &c, "STORAGE=\"\"\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=0\n", NULL, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(err, "t.conf:1: invalid PTYS '0': out of range");
 	ck_assert_int_eq(parse_s(&vps_file, &c, "PTYS=1048577\n", NULL, err, sizeof(err)),
@@ -244,8 +273,9 @@ static int load(const char *text, struct vps_config *ret, char *err, size_t errl
 	ck_assert_int_eq(vps_paths_init(root, &p), 0);
 	ck_assert_int_eq(vps_path(&p, "v", NULL, dir, sizeof(dir)), 0);
 	ck_assert_int_eq(mkdir_p(dir, 0755), 0);
-	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, strcat(dir, "/vps.conf"), text,
-					      strlen(text), 0644), 0);
+	ck_assert_int_eq(
+		write_file_atomic_at(AT_FDCWD, strcat(dir, "/vps.conf"), text, strlen(text), 0644),
+		0);
 	node_config_init(&node);
 	r = vps_config_load(&p, "v", &node, ret, &e);
 	snprintf(err, errlen, "%s", e.msg);
@@ -270,13 +300,16 @@ START_TEST(test_isolation_fails_closed)
 	char err[512];
 
 	ck_assert_int_eq(load("", &c, err, sizeof(err)), -EBADMSG);
-	ck_assert_str_eq(after_path(err), ": USERNS is missing: write USERNS=\"yes\" (with the "
-			 "VPS's UID_BASE) or USERNS=\"no\" (root inside is host root)");
+	ck_assert_str_eq(after_path(err),
+	                 ": USERNS is missing: write USERNS=\"yes\" (with the "
+	                 "VPS's UID_BASE) or USERNS=\"no\" (root inside is host root)");
 	ck_assert(c.userns); /* and what a careless caller would use is the safe side */
-	ck_assert_int_eq(load("TEMPLATE=busybox\nUID_BASE=1000000\n", &c, err, sizeof(err)), -EBADMSG);
+	ck_assert_int_eq(load("TEMPLATE=busybox\nUID_BASE=1000000\n", &c, err, sizeof(err)),
+	                 -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(err, "USERNS is missing"));
 	ck_assert_int_eq(load("USERNS=yes\n", &c, err, sizeof(err)), -EBADMSG);
-	ck_assert_str_eq(after_path(err), ": UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range");
+	ck_assert_str_eq(after_path(err),
+	                 ": UID_BASE is missing: USERNS=\"yes\" needs the VPS's id range");
 	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=0\n", &c, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(after_path(err), ":2: UID_BASE 0 overlaps the host's own ids (0-65535)");
 	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=65535\n", &c, err, sizeof(err)), -EBADMSG);
@@ -284,7 +317,7 @@ START_TEST(test_isolation_fails_closed)
 	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=4294901759\n", &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=4294901760\n", &c, err, sizeof(err)), -EBADMSG);
 	ck_assert_str_eq(after_path(err), ":2: UID_BASE 4294901760 puts its 65536 ids beyond the "
-			 "last host id (4294967294)");
+	                                  "last host id (4294967294)");
 	/* explicitly privileged: allowed, its UID_BASE unused */
 	ck_assert_int_eq(load("USERNS=no\n", &c, err, sizeof(err)), 0);
 	ck_assert(!c.userns);
@@ -301,7 +334,9 @@ END_TEST
 START_TEST(test_quota_keys_checked_at_load)
 {
 	static const char *const head = "USERNS=yes\nUID_BASE=1000000\n";
-	static const struct { const char *line, *want; } cases[] = {
+	static const struct {
+		const char *line, *want;
+	} cases[] = {
 		{"PIDS=0", ":3: PIDS 0 is below the minimum 1"},
 		{"CPUS=0", ":3: CPUS 0 is below the minimum 0.01"},
 		{"MEMORY=1M", ":3: MEMORY 1M is below the minimum 4M"},
@@ -326,13 +361,15 @@ END_TEST
  * hand edit of these was found only when the start failed, or not at all). */
 START_TEST(test_key_pairings_checked_at_load)
 {
-	static const struct { const char *text, *want; } cases[] = {
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
 		{"USERNS=no\nCAP_ADD=SYS_MODULE\n",
-		 ":2: CAP_ADD holds SYS_MODULE, which no VPS may have without a user namespace"},
+	         ":2: CAP_ADD holds SYS_MODULE, which no VPS may have without a user namespace"},
 		{"USERNS=no\nCAP_ADD=NET_ADMIN,SYS_ADMIN\n",
-		 ":2: CAP_ADD holds SYS_ADMIN, which no VPS may have without a user namespace"},
+	         ":2: CAP_ADD holds SYS_ADMIN, which no VPS may have without a user namespace"},
 		{"USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_TIME\n",
-		 ":3: CAP_ADD holds SYS_TIME, which no VPS may have"},
+	         ":3: CAP_ADD holds SYS_TIME, which no VPS may have"},
 		{"USERNS=no\nNESTING=yes\n", ":2: NESTING=yes needs a user namespace (USERNS=yes)"},
 		{"USERNS=no\nSTORAGE=overlay\nDISK=1G\n", ":3: DISK needs STORAGE=copy"},
 	};
@@ -342,13 +379,14 @@ START_TEST(test_key_pairings_checked_at_load)
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		ck_assert_int_eq(load(cases[i].text, &c, err, sizeof(err)), -EBADMSG);
 		ck_assert_msg(strncmp(after_path(err), cases[i].want, strlen(cases[i].want)) == 0,
-			      "%s: got '%s'", cases[i].text, err);
+		              "%s: got '%s'", cases[i].text, err);
 	}
 	/* what is allowed stays allowed */
-	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_ADMIN\nNESTING=yes\n",
-			      &c, err, sizeof(err)), 0);
-	ck_assert_int_eq(load("USERNS=no\nCAP_ADD=all\nSTORAGE=copy\nDISK=1G\n", &c, err,
-			      sizeof(err)), 0);
+	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_ADMIN\nNESTING=yes\n", &c,
+	                      err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(
+		load("USERNS=no\nCAP_ADD=all\nSTORAGE=copy\nDISK=1G\n", &c, err, sizeof(err)), 0);
 }
 END_TEST
 
@@ -365,10 +403,11 @@ START_TEST(test_mtu_range)
 	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "68"), 0);
 	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "65535"), 0);
 	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "65536"), -ERANGE);
-	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "100000"), -ERANGE);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "100000"),
+	                 -ERANGE);
 	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "MTU", "67"), -ERANGE);
 	ck_assert_int_eq(load("USERNS=yes\nUID_BASE=1000000\nMTU=100000\n", &c, err, sizeof(err)),
-			 -EBADMSG);
+	                 -EBADMSG);
 	ck_assert_str_eq(after_path(err), ":3: invalid MTU '100000': out of range");
 }
 END_TEST
@@ -400,16 +439,23 @@ START_TEST(test_format_versions)
 	/* none (version 1), 1 and this binary's 2 are read */
 	ck_assert_int_eq(parse_s(&vps_file, &c, "MEMORY=1G\n", NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(
-	        parse_s(&vps_file, &c, "FORMAT_VERSION=1\nMEMORY=1G\n", NULL, err, sizeof(err)), 0);
+		parse_s(&vps_file, &c, "FORMAT_VERSION=1\nMEMORY=1G\n", NULL, err, sizeof(err)), 0);
 	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=\"2\"\n", NULL, err, sizeof(err)),
 	                 0);
 	/* a newer one is refused as such, whatever else it holds */
-	ck_assert_int_eq(parse_s(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=4\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(err, "t.conf: written by a newer vpsctl (format 4; this one reads up to 3)");
-	ck_assert_int_eq(parse_s(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(err, "n.conf: written by a newer vpsctl (format 9; this one reads up to 3)");
-	ck_assert_int_eq(load("FORMAT_VERSION=4\nUSERNS=maybe\n", &c, err, sizeof(err)), -EPROTONOSUPPORT);
-	ck_assert_str_eq(after_path(err), ": written by a newer vpsctl (format 4; this one reads up to 3)");
+	ck_assert_int_eq(
+		parse_s(&vps_file, &c, "NEW_KEY=1\nFORMAT_VERSION=4\n", NULL, err, sizeof(err)),
+		-EPROTONOSUPPORT);
+	ck_assert_str_eq(err,
+	                 "t.conf: written by a newer vpsctl (format 4; this one reads up to 3)");
+	ck_assert_int_eq(parse_s(&node_file, &node, "FORMAT_VERSION=9\n", NULL, err, sizeof(err)),
+	                 -EPROTONOSUPPORT);
+	ck_assert_str_eq(err,
+	                 "n.conf: written by a newer vpsctl (format 9; this one reads up to 3)");
+	ck_assert_int_eq(load("FORMAT_VERSION=4\nUSERNS=maybe\n", &c, err, sizeof(err)),
+	                 -EPROTONOSUPPORT);
+	ck_assert_str_eq(after_path(err),
+	                 ": written by a newer vpsctl (format 4; this one reads up to 3)");
 	/* bad versions */
 	ck_assert_int_eq(parse_s(&vps_file, &c, "FORMAT_VERSION=0\n", NULL, err, sizeof(err)),
 	                 -EBADMSG);
@@ -464,10 +510,11 @@ START_TEST(test_node_uid_base_start)
 	ck_assert_int_eq(vps_paths_init(root, &p), 0);
 	snprintf(dir, sizeof(dir), "%s/etc/vpsctl", root);
 	ck_assert_int_eq(mkdir_p(dir, 0755), 0);
-	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf, "UID_BASE_START=0\n", 17, 0644), 0);
+	ck_assert_int_eq(
+		write_file_atomic_at(AT_FDCWD, p.node_conf, "UID_BASE_START=0\n", 17, 0644), 0);
 	ck_assert_int_eq(node_config_load(&p, &node, &err), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(
-	        err.msg, "vpsctl.conf:1: UID_BASE_START 0 overlaps the host's own ids (0-65535)"));
+		err.msg, "vpsctl.conf:1: UID_BASE_START 0 overlaps the host's own ids (0-65535)"));
 	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf, "", 0, 0644), 0);
 	vps_error_clear(&err);
 	ck_assert_int_eq(node_config_load(&p, &node, &err), 0);
@@ -553,8 +600,9 @@ START_TEST(test_handover_refused)
 	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	/* sealed, but one byte short */
 	ck_assert_int_eq(ftruncate(fd, lseek(fd, 0, SEEK_END) - 1), 0);
-	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
-					 F_SEAL_WRITE), 0);
+	ck_assert_int_eq(
+		fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
+		0);
 	ck_assert_int_eq(vps_handover_config_read(fd, &got, &got_node, &got_host), -EBADMSG);
 	close(fd);
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -576,7 +624,7 @@ START_TEST(test_handover_host_checked)
 	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
 	memset(&h, 0, sizeof(h));
 	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL); /* no cpu, no memory */
-	memset(h.mount[0], 'x', sizeof(h.mount[0])); /* no NUL */
+	memset(h.mount[0], 'x', sizeof(h.mount[0]));        /* no NUL */
 	h.mount[2][0] = '/';
 	ck_assert_int_eq(vps_cgroup_host_set(&h), -EINVAL);
 	/* nothing was set: a handle cannot be made */

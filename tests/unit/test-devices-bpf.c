@@ -270,7 +270,7 @@ START_TEST(test_group)
 	ck_assert_str_eq(g, "/system.slice/vpsctl@dg.service/dg");
 	/* a hybrid host's v1 lines come first */
 	ck_assert_int_eq(
-	        vps_devices_bpf_group("4:memory:/x/web1\n0::/x/web1", "web1", g, sizeof(g)), 0);
+		vps_devices_bpf_group("4:memory:/x/web1\n0::/x/web1", "web1", g, sizeof(g)), 0);
 	ck_assert_str_eq(g, "/x/web1");
 	/* never the root or a group that is not the VPS's */
 	ck_assert_int_eq(vps_devices_bpf_group("0::/\n", "web1", g, sizeof(g)), -ENOENT);

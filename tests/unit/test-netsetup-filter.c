@@ -61,10 +61,12 @@ static uint32_t run(const uint8_t *pkt, uint32_t len)
 		case BPF_LD:
 			if (BPF_MODE(c) == BPF_LEN)
 				A = len;
-			else if (BPF_MODE(c) == BPF_ABS && k == (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT))
+			else if (BPF_MODE(c) == BPF_ABS &&
+			         k == (uint32_t)(SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT))
 				A = vlan_tag;
 			else if (BPF_MODE(c) == BPF_ABS || BPF_MODE(c) == BPF_IND) {
-				if (!ld(pkt, len, BPF_MODE(c) == BPF_IND ? X + k : k, size_of(c), &A))
+				if (!ld(pkt, len, BPF_MODE(c) == BPF_IND ? X + k : k, size_of(c),
+				        &A))
 					return 0;
 			} else
 				ck_abort_msg("ld mode %#x", c);
@@ -104,8 +106,10 @@ static uint32_t run(const uint8_t *pkt, uint32_t len)
 				pc += k;
 				continue;
 			}
-			t = BPF_OP(c) == BPF_JEQ ? A == v : BPF_OP(c) == BPF_JGE ? A >= v
-			  : BPF_OP(c) == BPF_JSET ? (A & v) != 0 : (ck_abort_msg("jmp %#x", c), false);
+			t = BPF_OP(c) == BPF_JEQ    ? A == v
+			    : BPF_OP(c) == BPF_JGE  ? A >= v
+			    : BPF_OP(c) == BPF_JSET ? (A & v) != 0
+			                            : (ck_abort_msg("jmp %#x", c), false);
 			pc += t ? f->jt : f->jf;
 			break;
 		}
@@ -231,7 +235,8 @@ static void build(const char *const *addrs, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(netsetup_addr_parse(addrs[i], &a[i]), 0);
-	ck_assert_int_eq(netsetup_antispoof_program(own_mac, a, n, prog, BPF_MAXINSNS, &prog_len), 0);
+	ck_assert_int_eq(netsetup_antispoof_program(own_mac, a, n, prog, BPF_MAXINSNS, &prog_len),
+	                 0);
 }
 
 static const char *const own[] = {"10.0.0.2/24", "10.0.0.9/24", "fd00::2/64", "2001:db8::2/64"};

@@ -132,14 +132,26 @@ START_TEST(test_addr_v4_bytes)
 {
 	struct netsetup_addr a = addr("10.0.0.2/24");
 	const uint8_t expect[] = {
-	        40, 0, 0, 0,                      /* nlmsg_len */
-	        RTM_NEWADDR, 0,                   /* nlmsg_type */
-	        0x00, 0x05,                       /* NLM_F_CREATE | NLM_F_REPLACE (LE) */
-	        0, 0, 0, 0, 0, 0, 0, 0,           /* seq, pid: set when sent */
-	        AF_INET, 24, 0, RT_SCOPE_UNIVERSE, /* family, prefixlen, flags, scope */
-	        5, 0, 0, 0,                       /* ifa_index */
-	        8, 0, IFA_LOCAL, 0, 10, 0, 0, 2,  /* IFA_LOCAL 10.0.0.2 */
-	        8, 0, IFA_ADDRESS, 0, 10, 0, 0, 2 /* IFA_ADDRESS 10.0.0.2 */
+		40,          0,
+		0,           0,    /* nlmsg_len */
+		RTM_NEWADDR, 0,    /* nlmsg_type */
+		0x00,        0x05, /* NLM_F_CREATE | NLM_F_REPLACE (LE) */
+		0,           0,
+		0,           0,
+		0,           0,
+		0,           0, /* seq, pid: set when sent */
+		AF_INET,     24,
+		0,           RT_SCOPE_UNIVERSE, /* family, prefixlen, flags, scope */
+		5,           0,
+		0,           0, /* ifa_index */
+		8,           0,
+		IFA_LOCAL,   0,
+		10,          0,
+		0,           2, /* IFA_LOCAL 10.0.0.2 */
+		8,           0,
+		IFA_ADDRESS, 0,
+		10,          0,
+		0,           2 /* IFA_ADDRESS 10.0.0.2 */
 	};
 
 	ck_assert_int_eq(netsetup_build_addr(buf, RTM_NEWADDR, 5, &a), 0);
@@ -346,8 +358,8 @@ static void check_filter_header(uint16_t prio)
 START_TEST(test_bpf_filter)
 {
 	static const struct sock_filter prog[] = {
-	        BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-	        BPF_STMT(BPF_RET | BPF_K, NETSETUP_BPF_DROP),
+		BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+		BPF_STMT(BPF_RET | BPF_K, NETSETUP_BPF_DROP),
 	};
 	const struct nlattr *tb[MAXATTR], *opt[MAXATTR];
 

@@ -43,9 +43,22 @@ END_TEST
 START_TEST(test_addr_parse_bad)
 {
 	static const char *const bad[] = {
-	        "999.1.1.1/24", "10.0.0.1/33", "10.0.0.1/", "10.0.0.1/-1", "fd00::1/129",
-	        "", "/24", "10.0.0.1/24x", " 10.0.0.1", "10.0.0.1 ", "10.0.0", "10.0.0.1/2 4",
-	        "fe80::1%eth0/64", "10.0.0.1/024a", "example.com", "1.2.3.4/+8",
+		"999.1.1.1/24",
+		"10.0.0.1/33",
+		"10.0.0.1/",
+		"10.0.0.1/-1",
+		"fd00::1/129",
+		"",
+		"/24",
+		"10.0.0.1/24x",
+		" 10.0.0.1",
+		"10.0.0.1 ",
+		"10.0.0",
+		"10.0.0.1/2 4",
+		"fe80::1%eth0/64",
+		"10.0.0.1/024a",
+		"example.com",
+		"1.2.3.4/+8",
 	};
 	struct netsetup_addr a;
 
@@ -58,15 +71,26 @@ END_TEST
 /* The network and broadcast addresses are no host's (base: 10.77.0.0/24 was a VPS's). */
 START_TEST(test_addr_host_kind)
 {
-	static const struct { const char *a; unsigned prefix; enum netsetup_host_kind k; } t[] = {
-		{"10.77.0.0", 24, NETSETUP_HOST_NETWORK}, {"10.77.0.255", 24, NETSETUP_HOST_BROADCAST},
-		{"10.77.0.1", 24, NETSETUP_HOST},         {"10.77.0.254", 24, NETSETUP_HOST},
-		{"10.77.1.255", 23, NETSETUP_HOST_BROADCAST}, {"10.77.1.0", 23, NETSETUP_HOST},
-		{"10.77.0.0", 31, NETSETUP_HOST},         {"10.77.0.1", 31, NETSETUP_HOST},
-		{"10.77.0.0", 32, NETSETUP_HOST},         {"10.77.0.4", 30, NETSETUP_HOST_NETWORK},
+	static const struct {
+		const char *a;
+		unsigned prefix;
+		enum netsetup_host_kind k;
+	} t[] = {
+		{"10.77.0.0", 24, NETSETUP_HOST_NETWORK},
+		{"10.77.0.255", 24, NETSETUP_HOST_BROADCAST},
+		{"10.77.0.1", 24, NETSETUP_HOST},
+		{"10.77.0.254", 24, NETSETUP_HOST},
+		{"10.77.1.255", 23, NETSETUP_HOST_BROADCAST},
+		{"10.77.1.0", 23, NETSETUP_HOST},
+		{"10.77.0.0", 31, NETSETUP_HOST},
+		{"10.77.0.1", 31, NETSETUP_HOST},
+		{"10.77.0.0", 32, NETSETUP_HOST},
+		{"10.77.0.4", 30, NETSETUP_HOST_NETWORK},
 		{"10.77.0.7", 30, NETSETUP_HOST_BROADCAST},
-		{"fd77::", 64, NETSETUP_HOST_NETWORK},    {"fd77::ffff:ffff:ffff:ffff", 64, NETSETUP_HOST},
-		{"fd77::1", 64, NETSETUP_HOST},           {"fd77::", 127, NETSETUP_HOST},
+		{"fd77::", 64, NETSETUP_HOST_NETWORK},
+		{"fd77::ffff:ffff:ffff:ffff", 64, NETSETUP_HOST},
+		{"fd77::1", 64, NETSETUP_HOST},
+		{"fd77::", 127, NETSETUP_HOST},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -123,20 +147,38 @@ START_TEST(test_rate_parse)
 		const char *s;
 		uint64_t bps;
 	} good[] = {
-	        {"10mbit", 10000000ULL},    {"100mbit", 100000000ULL},     {"1gbit", 1000000000ULL},
-	        {"1.5gbit", 1500000000ULL}, {"512kbit", 512000ULL},        {"10mbps", 80000000ULL},
-	        {"10MBit", 10000000ULL},    {"0", 0},                      {"0mbit", 0},
-	        {"8000bit", 8000ULL},       {"40gbit", 40000000000ULL},    {"0.5mbit", 500000ULL},
+		{"10mbit", 10000000ULL},
+		{"100mbit", 100000000ULL},
+		{"1gbit", 1000000000ULL},
+		{"1.5gbit", 1500000000ULL},
+		{"512kbit", 512000ULL},
+		{"10mbps", 80000000ULL},
+		{"10MBit", 10000000ULL},
+		{"0", 0},
+		{"0mbit", 0},
+		{"8000bit", 8000ULL},
+		{"40gbit", 40000000000ULL},
+		{"0.5mbit", 500000ULL},
 	};
 	static const struct {
 		const char *s;
 		int err;
 	} bad[] = {
-	        {"fast", -EINVAL},    {"10", -EINVAL},         {"", -EINVAL},
-	        {"mbit", -EINVAL},    {"10 mbit", -EINVAL},    {"-10mbit", -EINVAL},
-	        {"1.2345gbit", -EINVAL}, {"10mbitx", -EINVAL}, {"1.mbit", -EINVAL},
-	        {"1bit", -ERANGE},    {"7999bit", -ERANGE},    {"99999999999999999999gbit", -ERANGE},
-	        {"100000000tbit", -ERANGE}, {"0.0001bit", -EINVAL}, {"1.5bit", -EINVAL},
+		{"fast", -EINVAL},
+		{"10", -EINVAL},
+		{"", -EINVAL},
+		{"mbit", -EINVAL},
+		{"10 mbit", -EINVAL},
+		{"-10mbit", -EINVAL},
+		{"1.2345gbit", -EINVAL},
+		{"10mbitx", -EINVAL},
+		{"1.mbit", -EINVAL},
+		{"1bit", -ERANGE},
+		{"7999bit", -ERANGE},
+		{"99999999999999999999gbit", -ERANGE},
+		{"100000000tbit", -ERANGE},
+		{"0.0001bit", -EINVAL},
+		{"1.5bit", -EINVAL},
 	};
 	uint64_t v;
 
@@ -145,8 +187,8 @@ START_TEST(test_rate_parse)
 		ck_assert_uint_eq(v, good[i].bps);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(netsetup_rate_parse(bad[i].s, &v) == bad[i].err, "'%s' gave %d", bad[i].s,
-		              netsetup_rate_parse(bad[i].s, &v));
+		ck_assert_msg(netsetup_rate_parse(bad[i].s, &v) == bad[i].err, "'%s' gave %d",
+		              bad[i].s, netsetup_rate_parse(bad[i].s, &v));
 	ck_assert_int_eq(netsetup_rate_parse(NULL, &v), -EINVAL);
 }
 END_TEST

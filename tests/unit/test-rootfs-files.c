@@ -58,8 +58,8 @@ START_TEST(test_ssh_keys_check)
 	ck_assert_str_eq(err.msg, "no SSH public key in it");
 	ck_assert_int_eq(rootfs_ssh_keys_check("# only a comment\n", fresh(&err)), -EINVAL);
 	ck_assert_int_eq(
-	        rootfs_ssh_keys_check("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n", fresh(&err)),
-	        -EINVAL);
+		rootfs_ssh_keys_check("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n", fresh(&err)),
+		-EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "private key"));
 	ck_assert_int_eq(rootfs_ssh_keys_check(KEY1 "\nrm -rf /\n", fresh(&err)), -EINVAL);
 	ck_assert_str_eq(err.msg, "line 2 is not an SSH public key");
@@ -68,8 +68,8 @@ START_TEST(test_ssh_keys_check)
 	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519 AAAA$$$$AAAAAAAAAAAAAAA", fresh(&err)),
 	                 -EINVAL);
 	ck_assert_int_eq(
-	        rootfs_ssh_keys_check("ssh-ed25519 AAAAAAAAAAAAAAAAAAAA\x01x", fresh(&err)),
-	        -EINVAL);
+		rootfs_ssh_keys_check("ssh-ed25519 AAAAAAAAAAAAAAAAAAAA\x01x", fresh(&err)),
+		-EINVAL);
 	ck_assert_int_eq(rootfs_ssh_keys_check("ssh-ed25519\n", fresh(&err)), -EINVAL);
 }
 END_TEST
@@ -88,7 +88,8 @@ START_TEST(test_authorized_keys)
 	a = slurp("root/.ssh/authorized_keys");
 	ck_assert_str_eq(a, KEY1 "\n");
 	/* Appends; an existing file without a final newline gets one first. */
-	ck_assert_int_eq(write_file_atomic_at(rootfd, "root/.ssh/authorized_keys", "x y", 3, 0644), 0);
+	ck_assert_int_eq(write_file_atomic_at(rootfd, "root/.ssh/authorized_keys", "x y", 3, 0644),
+	                 0);
 	ck_assert_int_eq(rootfs_add_authorized_keys(rootfd, KEY2 "\n", getuid(), getgid()), 0);
 	b = slurp("root/.ssh/authorized_keys");
 	ck_assert_str_eq(b, "x y\n" KEY2 "\n");
@@ -122,14 +123,16 @@ START_TEST(test_resolv_conf)
 	char etc[128];
 
 	ck_assert_int_eq(rootfs_resolv_conf_filter("# host\nnameserver 127.0.0.53\n"
-						   "nameserver 10.0.0.1\nsearch example.com\n"
-						   "options edns0\nnameserver ::1\nsortlist x\n",
-						   &out), 0);
+	                                           "nameserver 10.0.0.1\nsearch example.com\n"
+	                                           "options edns0\nnameserver ::1\nsortlist x\n",
+	                                           &out),
+	                 0);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_ptr_null(strstr(out, "127.0.0.53"));
 	ck_assert_ptr_null(strstr(out, "::1"));
 	ck_assert_ptr_null(strstr(out, "sortlist"));
-	ck_assert_ptr_nonnull(strstr(out, "\nnameserver 10.0.0.1\nsearch example.com\noptions edns0\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "\nnameserver 10.0.0.1\nsearch example.com\noptions edns0\n"));
 	/* Only the resolved stub: nothing worth giving. */
 	ck_assert_int_eq(rootfs_resolv_conf_filter("nameserver 127.0.0.53\nsearch x\n", &none), 0);
 	ck_assert_ptr_null(none);

@@ -196,7 +196,8 @@ START_TEST(test_nesting_allows_clone3)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || vps_seccomp_load(VPS_SECCOMP_NESTING) < 0)
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    vps_seccomp_load(VPS_SECCOMP_NESTING) < 0)
 			_exit(99);
 		/* reaches the kernel, which rejects the NULL args */
 		_exit(res(syscall(SYS_clone3, NULL, 0)) == ENOSYS ? 1 : 0);

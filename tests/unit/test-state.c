@@ -64,11 +64,15 @@ static void info(const char *name, struct vps_run_info *ret)
 }
 
 static void write_state(const char *name, pid_t init, uint64_t init_start, pid_t sup,
-			uint64_t sup_start)
+                        uint64_t sup_start)
 {
-	struct vps_state st = {.init_pid = (uint64_t)init, .init_start = init_start,
-			       .supervisor_pid = (uint64_t)sup, .supervisor_start = sup_start,
-			       .boots = 1, .backend = "v1", .cgroup_parent = "/vpsctl"};
+	struct vps_state st = {.init_pid = (uint64_t)init,
+	                       .init_start = init_start,
+	                       .supervisor_pid = (uint64_t)sup,
+	                       .supervisor_start = sup_start,
+	                       .boots = 1,
+	                       .backend = "v1",
+	                       .cgroup_parent = "/vpsctl"};
 
 	ck_assert_int_eq(vps_state_write(&paths, name, &st), 0);
 }
@@ -146,8 +150,8 @@ static void write_text(const char *name, const char *text)
 
 	ck_assert_int_eq(vps_run_path(&paths, name, NULL, dir, sizeof(dir)), 0);
 	ck_assert_int_eq(mkdir_p(dir, 0700), 0);
-	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, strcat(dir, "/state"), text, strlen(text),
-					      0644), 0);
+	ck_assert_int_eq(
+		write_file_atomic_at(AT_FDCWD, strcat(dir, "/state"), text, strlen(text), 0644), 0);
 }
 
 /* An unknown key in the state file made a running VPS look stopped, and stop then killed it
@@ -159,8 +163,10 @@ START_TEST(test_unknown_key_is_unknown)
 	struct vps_state st;
 	char text[512], want[PATH_MAX + 64];
 
-	snprintf(text, sizeof(text), "INIT_PID=%d\nINIT_START=%" PRIu64 "\nSUPERVISOR_PID=0\n"
-		 "SUPERVISOR_START=0\nBOGUS=1\n", getpid(), start_of(getpid()));
+	snprintf(text, sizeof(text),
+	         "INIT_PID=%d\nINIT_START=%" PRIu64 "\nSUPERVISOR_PID=0\n"
+	         "SUPERVISOR_START=0\nBOGUS=1\n",
+	         getpid(), start_of(getpid()));
 	write_text("u", text);
 	snprintf(want, sizeof(want), "%s/u/state:5: unknown key 'BOGUS'", paths.run_base);
 	ck_assert_int_eq(vps_run_state_get(&paths, "u", &st), VPS_UNKNOWN);
@@ -179,7 +185,8 @@ START_TEST(test_unknown_key_is_unknown)
 	/* a duplicate key as well */
 	write_text("u", "INIT_PID=1\nINIT_PID=2\n");
 	ck_assert_int_eq(vps_run_state_get(&paths, "u", &st), VPS_UNKNOWN);
-	ck_assert_ptr_nonnull(strstr(st.error_text, "state:2: duplicate key 'INIT_PID' (first on line 1)"));
+	ck_assert_ptr_nonnull(
+		strstr(st.error_text, "state:2: duplicate key 'INIT_PID' (first on line 1)"));
 }
 END_TEST
 
@@ -190,12 +197,13 @@ START_TEST(test_newer_state_refused)
 	char text[256];
 
 	snprintf(text, sizeof(text), "FORMAT_VERSION=3\nINIT_PID=%d\nINIT_START=%" PRIu64 "\n",
-		 getpid(), start_of(getpid()));
+	         getpid(), start_of(getpid()));
 	write_text("n", text);
 	ck_assert_int_eq(vps_run_state_get(&paths, "n", &st), VPS_UNKNOWN);
 	ck_assert_int_eq(st.error, -EPROTONOSUPPORT);
-	ck_assert_ptr_nonnull(strstr(st.error_text, "/n/state: written by a newer vpsctl (format 3; "
-					      "this one reads up to 2)"));
+	ck_assert_ptr_nonnull(strstr(st.error_text,
+	                             "/n/state: written by a newer vpsctl (format 3; "
+	                             "this one reads up to 2)"));
 	ck_assert_uint_eq(st.init_pid, 0);
 }
 END_TEST
@@ -207,8 +215,10 @@ START_TEST(test_older_state_read)
 	struct vps_state st;
 	char in[256], path[PATH_MAX];
 
-	snprintf(in, sizeof(in), "INIT_PID=%d\nINIT_START=%" PRIu64 "\nSUPERVISOR_PID=0\n"
-		 "SUPERVISOR_START=0\n", getpid(), start_of(getpid()));
+	snprintf(in, sizeof(in),
+	         "INIT_PID=%d\nINIT_START=%" PRIu64 "\nSUPERVISOR_PID=0\n"
+	         "SUPERVISOR_START=0\n",
+	         getpid(), start_of(getpid()));
 	write_text("o", in);
 	ck_assert_int_eq(vps_run_state_get(&paths, "o", &st), VPS_RUNNING);
 	write_state("o", getpid(), start_of(getpid()), 0, 0);

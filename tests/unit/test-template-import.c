@@ -79,36 +79,36 @@ static void make_tar(const char *path, const struct tent *ents, size_t n, bool g
 
 /* A merged-/usr Debian-like root: systemd behind sbin/init, os-release under usr/lib. */
 static const struct tent debianish[] = {
-        {"./", S_IFDIR | 0755, NULL, NULL},
-        {"./usr/", S_IFDIR | 0755, NULL, NULL},
-        {"./usr/lib/", S_IFDIR | 0755, NULL, NULL},
-        {"./lib", S_IFLNK | 0777, NULL, "usr/lib"},
-        {"./usr/lib/systemd/", S_IFDIR | 0755, NULL, NULL},
-        {"./usr/lib/systemd/systemd", S_IFREG | 0755, "ELF", NULL},
-        {"./usr/lib/os-release", S_IFREG | 0644,
+	{"./", S_IFDIR | 0755, NULL, NULL},
+	{"./usr/", S_IFDIR | 0755, NULL, NULL},
+	{"./usr/lib/", S_IFDIR | 0755, NULL, NULL},
+	{"./lib", S_IFLNK | 0777, NULL, "usr/lib"},
+	{"./usr/lib/systemd/", S_IFDIR | 0755, NULL, NULL},
+	{"./usr/lib/systemd/systemd", S_IFREG | 0755, "ELF", NULL},
+	{"./usr/lib/os-release", S_IFREG | 0644,
          "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
          "VERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n",
          NULL},
-        {"./etc/", S_IFDIR | 0755, NULL, NULL},
-        {"./etc/os-release", S_IFLNK | 0777, NULL, "../usr/lib/os-release"},
-        {"./sbin", S_IFLNK | 0777, NULL, "usr/sbin"},
-        {"./usr/sbin/", S_IFDIR | 0755, NULL, NULL},
-        {"./usr/sbin/init", S_IFLNK | 0777, NULL, "../lib/systemd/systemd"},
+	{"./etc/", S_IFDIR | 0755, NULL, NULL},
+	{"./etc/os-release", S_IFLNK | 0777, NULL, "../usr/lib/os-release"},
+	{"./sbin", S_IFLNK | 0777, NULL, "usr/sbin"},
+	{"./usr/sbin/", S_IFDIR | 0755, NULL, NULL},
+	{"./usr/sbin/init", S_IFLNK | 0777, NULL, "../lib/systemd/systemd"},
 };
 
 /* busybox-like with what unpack skips: two device nodes and a FIFO */
 static const struct tent with_devices[] = {
-        {"etc/os-release", S_IFREG | 0644, "ID=alpine\n", NULL},
-        {"bin/busybox", S_IFREG | 0755, "ELF", NULL},
-        {"sbin/init", S_IFLNK | 0777, NULL, "../bin/busybox"},
-        {"dev/null", S_IFCHR | 0666, NULL, NULL},
-        {"dev/sda", S_IFBLK | 0660, NULL, NULL},
-        {"run/initctl", S_IFIFO | 0600, NULL, NULL},
+	{"etc/os-release", S_IFREG | 0644, "ID=alpine\n", NULL},
+	{"bin/busybox", S_IFREG | 0755, "ELF", NULL},
+	{"sbin/init", S_IFLNK | 0777, NULL, "../bin/busybox"},
+	{"dev/null", S_IFCHR | 0666, NULL, NULL},
+	{"dev/sda", S_IFBLK | 0660, NULL, NULL},
+	{"run/initctl", S_IFIFO | 0600, NULL, NULL},
 };
 
 static const struct tent sysvish[] = {
-        {"etc/os-release", S_IFREG | 0644, "ID=devuan\nVERSION_ID=5\n", NULL},
-        {"sbin/init", S_IFREG | 0755, "ELF", NULL},
+	{"etc/os-release", S_IFREG | 0644, "ID=devuan\nVERSION_ID=5\n", NULL},
+	{"sbin/init", S_IFREG | 0755, "ELF", NULL},
 };
 
 static char *sha256_of(const char *path, char hex[65])
@@ -163,8 +163,8 @@ END_TEST
 START_TEST(test_import_wrong_checksum_stores_nothing)
 {
 	struct template_import_opts o = {
-	        .name = "deb",
-	        .sha256 = "0000000000000000000000000000000000000000000000000000000000000000",
+		.name = "deb",
+		.sha256 = "0000000000000000000000000000000000000000000000000000000000000000",
 	};
 	struct vps_template_meta m;
 	char reason[256];
@@ -225,8 +225,8 @@ START_TEST(test_import_counts_devices)
 	ck_assert_str_eq(dev.example, "dev/null");
 	/* none: the count is 0 */
 	make_tar(tarpath, sysvish, ELEMENTSOF(sysvish), true);
-	o = (struct template_import_opts){.name = "sv", .init = "/sbin/init", .poweroff_signal = 10,
-					  .ret_devices = &dev};
+	o = (struct template_import_opts){
+		.name = "sv", .init = "/sbin/init", .poweroff_signal = 10, .ret_devices = &dev};
 	ck_assert_int_eq(template_import(store, tarpath, &o, &m, reason), 0);
 	ck_assert_uint_eq(dev.n, 0);
 }
@@ -270,8 +270,8 @@ START_TEST(test_remove_and_shared_tree)
 	ck_assert_int_eq(template_shared_tree_retire_legacy(store, "deb"), 1);
 	ck_assert_int_eq(template_shared_tree_retire_legacy(store, "deb"), 0);
 	ck_assert_int_eq(access(path, F_OK), -1);
-	snprintf(file, sizeof(file), "%s/" TEMPLATE_TREES_DIR "/deb.rootfs" TEMPLATE_UNSHIFTED_SUFFIX,
-		 store);
+	snprintf(file, sizeof(file),
+	         "%s/" TEMPLATE_TREES_DIR "/deb.rootfs" TEMPLATE_UNSHIFTED_SUFFIX, store);
 	ck_assert_int_eq(access(file, F_OK), 0);
 	ck_assert_int_eq(template_shared_tree_remove(store, "deb"), 0);
 	ck_assert_int_eq(access(file, F_OK), -1);
@@ -292,7 +292,7 @@ START_TEST(test_os_release_and_init_guess)
 	ck_assert_str_eq(rel, "24.04");
 	/* Quotes go, and characters the metadata file refuses become '-'. */
 	ck_assert_int_eq(
-	        template_os_release_parse("ID='my os'\n", os, sizeof(os), rel, sizeof(rel)), 0);
+		template_os_release_parse("ID='my os'\n", os, sizeof(os), rel, sizeof(rel)), 0);
 	ck_assert_str_eq(os, "my-os");
 	ck_assert_str_eq(rel, "unknown");
 	ck_assert_int_eq(template_os_release_parse("NAME=x\n", os, sizeof(os), rel, sizeof(rel)),
@@ -303,10 +303,10 @@ START_TEST(test_os_release_and_init_guess)
 	ck_assert_str_eq(init, "/sbin/init");
 	ck_assert_int_eq(sig, SIGUSR2);
 	ck_assert_int_eq(
-	        template_init_guess(true, false, false, "", false, init, sizeof(init), &sig), 0);
+		template_init_guess(true, false, false, "", false, init, sizeof(init), &sig), 0);
 	ck_assert_str_eq(init, "/lib/systemd/systemd");
 	ck_assert_int_eq(
-	        template_init_guess(false, true, false, "", false, init, sizeof(init), &sig), 0);
+		template_init_guess(false, true, false, "", false, init, sizeof(init), &sig), 0);
 	ck_assert_str_eq(init, "/usr/lib/systemd/systemd");
 	ck_assert_int_eq(sig, SIGRTMIN + 4);
 	/* systemd installed but another init in charge: not ours to guess. */
@@ -314,11 +314,11 @@ START_TEST(test_os_release_and_init_guess)
 	                                     sizeof(init), &sig),
 	                 -ENOENT);
 	ck_assert_int_eq(
-	        template_init_guess(true, false, false, "", true, init, sizeof(init), &sig),
-	        -ENOENT);
+		template_init_guess(true, false, false, "", true, init, sizeof(init), &sig),
+		-ENOENT);
 	ck_assert_int_eq(
-	        template_init_guess(false, false, false, "", false, init, sizeof(init), &sig),
-	        -ENOENT);
+		template_init_guess(false, false, false, "", false, init, sizeof(init), &sig),
+		-ENOENT);
 }
 END_TEST
 
@@ -334,9 +334,9 @@ START_TEST(test_magic_and_hex)
 	ck_assert_ptr_null(template_suffix_for_magic((const uint8_t *)"ustar", 5));
 	ck_assert_ptr_null(template_suffix_for_magic((const uint8_t *)"\x1f", 1));
 	ck_assert(template_sha256_hex_valid(
-	        "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
+		"ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
 	ck_assert(!template_sha256_hex_valid(
-	        "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef012345678g"));
+		"ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef012345678g"));
 	ck_assert(!template_sha256_hex_valid("abcd"));
 	ck_assert(!template_sha256_hex_valid(NULL));
 }

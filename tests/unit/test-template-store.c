@@ -88,15 +88,15 @@ END_TEST
 /* ---- metadata ------------------------------------------------------------------------------- */
 
 static const struct vps_template_meta sample = {
-        .name = "debian-12",
-        .os = "debian",
-        .release = "12",
-        .arch = "amd64",
-        .init = "/lib/systemd/systemd",
-        .poweroff_signal = 0, /* set in the test: SIGRTMIN is not a constant */
-        .created = 1700000000,
-        .size = 123456789,
-        .sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	.name = "debian-12",
+	.os = "debian",
+	.release = "12",
+	.arch = "amd64",
+	.init = "/lib/systemd/systemd",
+	.poweroff_signal = 0, /* set in the test: SIGRTMIN is not a constant */
+	.created = 1700000000,
+	.size = 123456789,
+	.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 };
 
 START_TEST(test_meta_roundtrip)

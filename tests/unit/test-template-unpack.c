@@ -359,7 +359,7 @@ START_TEST(test_garbage_and_dest)
 	char reason[256];
 
 	ck_assert_int_eq(
-	        write_file_atomic_at(dfd, "t.tar.gz", "this is no tarball at all\n", 26, 0644), 0);
+		write_file_atomic_at(dfd, "t.tar.gz", "this is no tarball at all\n", 26, 0644), 0);
 	ck_assert_int_eq(template_unpack(tarpath, out_fd, "root", NULL, reason), -EBADMSG);
 	ck_assert_uint_eq(count_entries(out_fd), 0);
 	make_tar(ok, ELEMENTSOF(ok));
@@ -394,18 +394,18 @@ static void assert_dir(const char *path, mode_t perm)
 START_TEST(test_good_tarball)
 {
 	const struct tent t[] = {
-	        {"./", S_IFDIR | 0751},
-	        {"./bin/", S_IFDIR | 0755},
-	        {"./bin/su", S_IFREG | 04755, "#!/bin/sh\n"},
-	        {"./bin/sh", S_IFLNK | 0777, .symlink = "su"},
-	        {"etc/", S_IFDIR | 0755, .mtime = 1234567890},
-	        {"etc/conf", S_IFREG | 0640, "hello\n", .mtime = 1111111111},
-	        {"etc/hard", S_IFREG | 0640, .hardlink = "etc/conf"},
-	        {"etc/abs", S_IFLNK | 0777, .symlink = "/etc/conf"},
-	        {"ro/", S_IFDIR | 0555},
-	        {"ro/inside", S_IFREG | 0444, "in a read-only dir\n"},
-	        {"var/lib/deep/file", S_IFREG | 0600, "implicit parents\n"},
-	        {"bin/", S_IFDIR | 0711}, /* listed twice: the last one wins */
+		{"./", S_IFDIR | 0751},
+		{"./bin/", S_IFDIR | 0755},
+		{"./bin/su", S_IFREG | 04755, "#!/bin/sh\n"},
+		{"./bin/sh", S_IFLNK | 0777, .symlink = "su"},
+		{"etc/", S_IFDIR | 0755, .mtime = 1234567890},
+		{"etc/conf", S_IFREG | 0640, "hello\n", .mtime = 1111111111},
+		{"etc/hard", S_IFREG | 0640, .hardlink = "etc/conf"},
+		{"etc/abs", S_IFLNK | 0777, .symlink = "/etc/conf"},
+		{"ro/", S_IFDIR | 0555},
+		{"ro/inside", S_IFREG | 0444, "in a read-only dir\n"},
+		{"var/lib/deep/file", S_IFREG | 0600, "implicit parents\n"},
+		{"bin/", S_IFDIR | 0711}, /* listed twice: the last one wins */
 	};
 	struct stat st, st2;
 	char target[64];
@@ -449,11 +449,11 @@ static const uint8_t net_raw_caps[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20};
 START_TEST(test_shift_and_caps)
 {
 	const struct tent t[] = {
-	        {"bin/", S_IFDIR | 0755},
-	        {"bin/ping", S_IFREG | 0755, "elf", .caps = net_raw_caps, .caps_len = 20},
-	        {"bin/passwd", S_IFREG | 04755, "elf", .uid = 0},
-	        {"home/u/file", S_IFREG | 0644, "x", .uid = 1000},
-	        {"home/u/link", S_IFLNK | 0777, .symlink = "file", .uid = 1000},
+		{"bin/", S_IFDIR | 0755},
+		{"bin/ping", S_IFREG | 0755, "elf", .caps = net_raw_caps, .caps_len = 20},
+		{"bin/passwd", S_IFREG | 04755, "elf", .uid = 0},
+		{"home/u/file", S_IFREG | 0644, "x", .uid = 1000},
+		{"home/u/link", S_IFLNK | 0777, .symlink = "file", .uid = 1000},
 	};
 	const struct template_unpack_opts opts = {.uid_shift = 200000, .gid_shift = 300000};
 	uint8_t caps[32];
@@ -496,7 +496,7 @@ END_TEST
 START_TEST(test_caps_unshifted)
 {
 	const struct tent t[] = {
-	        {"ping", S_IFREG | 0755, "elf", .caps = net_raw_caps, .caps_len = 20},
+		{"ping", S_IFREG | 0755, "elf", .caps = net_raw_caps, .caps_len = 20},
 	};
 	uint8_t caps[32];
 	ssize_t n;
