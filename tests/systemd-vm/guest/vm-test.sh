@@ -228,8 +228,10 @@ after_reboot() {
 shutdown_log() {
 	local log
 	log=$(journalctl -b -1 -u "$UNIT" --no-pager -o cat 2>&1)
+	# systemd may log the unit's CPU accounting ("Consumed 1.0s CPU time") after "Stopped"
 	like "boot 1's shutdown stopped vpsctl@web (its last message)" \
-		"$(printf '%s\n' "$log" | tail -n1)" '^Stopped vpsctl@web\.service'
+		"$(printf '%s\n' "$log" | grep -v '^vpsctl@web\.service: Consumed ' | tail -n1)" \
+		'^Stopped vpsctl@web\.service'
 	if printf '%s' "$log" | grep -Eq 'Failed with result|Main process exited, code=(exited|killed), status=[^0]'; then
 		result 1 "boot 1's shutdown: no failure of vpsctl@web"
 		diag "$log"
