@@ -11,6 +11,7 @@
 
 #include "caps.h"
 #include "addresses.h"
+#include "ports.h"
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_SSH_KEY,
 	OPT_DISK,
 	OPT_NET,
+	OPT_FORWARD,
 };
 
 struct create_args {
@@ -59,6 +61,7 @@ struct create_args {
 	const char *mac, *mtu, *bandwidth, *boot_order;
 	const char *storage, *ssh_key, *disk, *net;
 	char ips[512];
+	char forwards[512];
 	const char *cap_add, *cap_drop;
 	bool nesting;
 	bool socketcall;
@@ -82,6 +85,9 @@ static const char *const create_help[] = {
 	"                       (routed: a /32 or /128 in ROUTED_RANGES)",
 	"  --net MODE           bridged (a port of the node bridge) or routed (host routes, no",
 	"                       L2 to other VPSes); default: vpsctl.conf's NET_MODE",
+	"  --forward P:N:V      forward the node's port N (protocol P: tcp or udp) on UPLINK to",
+	"                       port V of the VPS's first IPv4 address (repeatable; needs",
+	"                       NAT=yes in vpsctl.conf; a port another VPS has is refused)",
 	"  --mac MAC            MAC of eth0 (default: derived from NAME)",
 	"  --mtu N              MTU of eth0",
 	"  --bandwidth RATE     cap each direction (10mbit, 1gbit)",
@@ -120,6 +126,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
 		{"net", required_argument, NULL, OPT_NET},
+		{"forward", required_argument, NULL, OPT_FORWARD},
 	};
 	struct option all[48],
 		*opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
@@ -147,6 +154,13 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 			if (a->ips[0])
 				strcat(a->ips, " ");
 			strcat(a->ips, optarg);
+			break;
+		case OPT_FORWARD:
+			if (strlen(a->forwards) + strlen(optarg) + 2 > sizeof(a->forwards))
+				return cli_usage_error(c, "too many --forward ports"), -1;
+			if (a->forwards[0])
+				strcat(a->forwards, " ");
+			strcat(a->forwards, optarg);
 			break;
 		case OPT_MAC:
 			a->mac = optarg;
@@ -214,12 +228,20 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 
 static int set_net(const struct create_args *a, struct vps_config *cfg)
 {
-	static const char *const keys[] = {"IP_ADDRESS", "MAC", "MTU", "BANDWIDTH", "BOOT_ORDER"};
-	const char *values[] = {a->ips, a->mac, a->mtu, a->bandwidth, a->boot_order};
-	static const char *const flags[] = {"--ip", "--mac", "--mtu", "--bandwidth",
-	                                    "--boot-order"};
+	static const char *const keys[] = {"IP_ADDRESS", "MAC",        "MTU",
+	                                   "BANDWIDTH",  "BOOT_ORDER", "FORWARDS"};
+	const char *values[] = {a->ips,       a->mac,        a->mtu,
+	                        a->bandwidth, a->boot_order, a->forwards[0] ? a->forwards : NULL};
+	static const char *const flags[] = {"--ip",        "--mac",        "--mtu",
+	                                    "--bandwidth", "--boot-order", "--forward"};
 
-	static const char *const hints[] = {"", "", ": 0 (the kernel's) or 68..65535", "", ""};
+	static const char *const hints[] = {
+		"",
+		"",
+		": 0 (the kernel's) or 68..65535",
+		"",
+		"",
+		": tcp|udp:NODE_PORT:VPS_PORT (tcp:8022:22), ports 1..65535, each node port once"};
 
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
 		if (values[i] &&
@@ -443,7 +465,8 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (access(dir, F_OK) == 0)
 		return cli_fail(a.name, "already exists");
-	if (vps_addresses_claim(&c->paths, &cfg, &c->node, &err) < 0)
+	if (vps_addresses_claim(&c->paths, &cfg, &c->node, &err) < 0 ||
+	    vps_ports_claim(&c->paths, &cfg, &c->node, &err) < 0)
 		r = cli_fail_error(a.name, &err, 0);
 	else
 		r = create_claimed(c, &a, &cfg, &t);
@@ -451,6 +474,7 @@ int cmd_create(struct cli *c, int argc, char **argv)
 	 * lock file of a name that does not exist. */
 	if (r != 0) {
 		vps_addresses_release(&c->paths, a.name, &cfg.ip_address);
+		vps_ports_release(&c->paths, a.name, &cfg.forwards);
 		if (access(dir, F_OK) < 0)
 			vps_lock_unlink(&c->paths, a.name);
 	} else if (cfg.onboot) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addresses.h"
+#include "ports.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fileio.h"
@@ -85,6 +86,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to remove its files: %s", strerror(-r));
 	vps_addresses_release(&c->paths, cfg.name, &cfg.ip_address);
+	vps_ports_release(&c->paths, cfg.name, &cfg.forwards);
 	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
 		(void)rm_rf_at(AT_FDCWD, run);
 	vps_lock_unlink(&c->paths, cfg.name);

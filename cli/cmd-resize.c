@@ -17,9 +17,19 @@
 #include "devpts.h"
 #include "disk.h"
 #include "network.h"
+#include "ports.h"
 #include "state.h"
 
-enum { OPT_FORCE = 1, OPT_HELP, OPT_IP_ADD, OPT_IP_DEL, OPT_BANDWIDTH, OPT_DISK };
+enum {
+	OPT_FORCE = 1,
+	OPT_HELP,
+	OPT_IP_ADD,
+	OPT_IP_DEL,
+	OPT_BANDWIDTH,
+	OPT_DISK,
+	OPT_FORWARD_ADD,
+	OPT_FORWARD_DEL
+};
 
 static const char *const resize_help[] = {
 	"Change a VPS's quotas. vps.conf is saved first; a running VPS then gets them at once",
@@ -33,9 +43,47 @@ static const char *const resize_help[] = {
 	"  --ip-add CIDR        give eth0 another address (repeatable)",
 	"  --ip-del ADDR        take an address away (repeatable)",
 	"  --bandwidth RATE     cap each direction (10mbit); 0 = no cap",
+	"  --forward-add P:N:V  forward the node's port N (tcp or udp) to the VPS's port V",
+	"                       (repeatable; a port another VPS has is refused)",
+	"  --forward-del P:N    stop forwarding node port N (P:N:V works too; repeatable)",
 	"  --disk SIZE          grow the VPS's disk (online when it runs; disks only grow)",
 	NULL,
 };
+
+/* --forward-add / --forward-del on the config's forwards; "tcp:8022" deletes too. */
+static int forward_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err)
+{
+	struct netsetup_forward_list *l = &cfg->forwards;
+	struct netsetup_forward f;
+	char port[64];
+	int i;
+
+	snprintf(port, sizeof(port), "%.40s:1", value);
+	if (netsetup_forward_parse(value, &f) < 0 &&
+	    (opt != OPT_FORWARD_DEL || netsetup_forward_parse(port, &f) < 0))
+		return vps_error_set(err, -EINVAL,
+		                     "invalid --forward-%s '%.64s': tcp|udp:NODE_PORT:VPS_PORT "
+		                     "(tcp:8022:22), ports 1..65535",
+		                     opt == OPT_FORWARD_ADD ? "add" : "del", value);
+	i = netsetup_forward_list_find(l, &f);
+	netsetup_forward_node_port(&f, port, sizeof(port));
+	if (opt == OPT_FORWARD_ADD && i >= 0)
+		return vps_error_set(err, -EEXIST, "node port %s is forwarded to the VPS already",
+		                     port);
+	if (opt == OPT_FORWARD_DEL && i < 0)
+		return vps_error_set(err, -ENOENT, "node port %s is not forwarded to the VPS",
+		                     port);
+	if (opt == OPT_FORWARD_DEL) {
+		memmove(&l->f[i], &l->f[i + 1], (l->n - (size_t)i - 1) * sizeof(l->f[0]));
+		l->n--;
+		return 0;
+	}
+	if (l->n >= NETSETUP_FORWARDS_MAX)
+		return vps_error_set(err, -E2BIG, "too many forwards (at most %d)",
+		                     NETSETUP_FORWARDS_MAX);
+	l->f[l->n++] = f;
+	return 0;
+}
 
 /* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
 static int net_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err)
@@ -44,6 +92,8 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, struct vp
 	struct netsetup_addr x;
 	size_t i = 0;
 
+	if (opt == OPT_FORWARD_ADD || opt == OPT_FORWARD_DEL)
+		return forward_set(cfg, opt, value, err);
 	if (opt == OPT_DISK) {
 		uint64_t old = cfg->disk;
 
@@ -93,6 +143,8 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		{"ip-del", required_argument, NULL, OPT_IP_DEL},
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"disk", required_argument, NULL, OPT_DISK},
+		{"forward-add", required_argument, NULL, OPT_FORWARD_ADD},
+		{"forward-del", required_argument, NULL, OPT_FORWARD_DEL},
 	};
 	struct {
 		int opt;
@@ -116,7 +168,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			cli_print_help("resize NAME [quota options] [--force]", resize_help);
 			cli_print_help("", quota_help);
 			return -1;
-		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_DISK)) &&
+		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_FORWARD_DEL)) &&
 		           n_set < ELEMENTSOF(set)) {
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
@@ -141,7 +193,8 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			return cli_fail_error(cfg->name, &err, 0);
 	if (cli_quota_validate(cfg, given, "vps.conf ", &err) < 0)
 		return cli_fail_error(cfg->name, &err, 0);
-	if (vps_addresses_claim(&c->paths, cfg, &c->node, &err) < 0)
+	if (vps_addresses_claim(&c->paths, cfg, &c->node, &err) < 0 ||
+	    vps_ports_claim(&c->paths, cfg, &c->node, &err) < 0)
 		return cli_fail_error(cfg->name, &err, 0);
 	return 0;
 }
@@ -257,7 +310,7 @@ static int apply_net(struct resize *z, struct vps_error *err)
 	int r;
 
 	z->net_tried = true; /* a change that failed half-way is taken back too */
-	r = vps_net_update(&z->old, &z->cfg, &z->c->node, z->init, &nerr);
+	r = vps_net_update(&z->c->paths, &z->old, &z->cfg, &z->c->node, z->init, &nerr);
 	if (r == -ENODEV) {
 		fprintf(stderr, "vpsctl: %s: %s; saved for the next start\n", z->cfg.name,
 		        nerr.msg);
@@ -346,7 +399,8 @@ static int undo(struct resize *z, struct vps_error *what)
 		return vps_error_set(what, -EIO,
 		                     "the new pty cap stays in force (%s); vps.conf keeps it",
 		                     nerr.msg);
-	if (z->net_tried && vps_net_update(&z->cfg, &z->old, &z->c->node, z->init, &nerr) < 0)
+	if (z->net_tried &&
+	    vps_net_update(&z->c->paths, &z->cfg, &z->old, &z->c->node, z->init, &nerr) < 0)
 		return vps_error_set(
 			what, -EIO,
 			"the network could not be changed back (%s); vps.conf keeps the "
@@ -420,6 +474,10 @@ static int resize_locked(struct resize *z)
 		/* drop the claims of the old list, then claim the new one again */
 		vps_addresses_release(&z->c->paths, z->cfg.name, &z->old.ip_address);
 		(void)vps_addresses_claim(&z->c->paths, &z->cfg, &z->c->node, NULL);
+	}
+	if (!netsetup_forward_list_equal(&z->old.forwards, &z->cfg.forwards)) {
+		vps_ports_release(&z->c->paths, z->cfg.name, &z->old.forwards);
+		(void)vps_ports_claim(&z->c->paths, &z->cfg, &z->c->node, NULL);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addresses.h"
+#include "index.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "lock.h"
@@ -24,10 +25,10 @@
  * that was killed, a hand edit) is stale and taken over, under the claimant's lock and the
  * index's own flock, so two takers never both win. */
 /* The index's directory fd; made on first use only, so a start costs one open here. */
-static int index_open(const struct vps_paths *p)
+static int index_open(const struct vps_paths *p, const char *dir)
 {
 	char buf[PATH_MAX];
-	int n = snprintf(buf, sizeof(buf), "%s/../addresses", p->vps_base), fd, r;
+	int n = snprintf(buf, sizeof(buf), "%s/../%s", p->vps_base, dir), fd, r;
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
@@ -45,18 +46,25 @@ static int index_open(const struct vps_paths *p)
 	return fd;
 }
 
-static bool owner_has(const struct vps_paths *p, const struct node_config *node, const char *owner,
-                      const struct netsetup_addr *a)
+static bool owner_has(const struct vps_paths *p, const struct node_config *node,
+                      const struct vps_index_kind *kind, const char *owner, const void *item)
 {
 	struct vps_config other;
 
 	if (!name_is_valid(owner) || vps_config_load(p, owner, node, &other, NULL) < 0)
 		return false;
-	for (size_t j = 0; j < other.ip_address.n; j++)
-		if (netsetup_addr_equal(a, &other.ip_address.a[j]))
+	return kind->holds(&other, item);
+}
+
+static bool holds_address(const struct vps_config *c, const void *item)
+{
+	for (size_t j = 0; j < c->ip_address.n; j++)
+		if (netsetup_addr_equal(item, &c->ip_address.a[j]))
 			return true;
 	return false;
 }
+
+static const struct vps_index_kind addresses = {"addresses", "address", holds_address};
 
 /* The claimant of ip ("" when there is none). */
 static int read_owner(int dfd, const char *ip, char **ret)
@@ -73,28 +81,28 @@ static int read_owner(int dfd, const char *ip, char **ret)
 }
 
 /* Under the index lock: whether owner's claim on a is live; if not, it is ours now. */
-static int take_over(const struct vps_paths *p, const struct node_config *node, int dfd,
-                     const char *ip, const char *owner, const struct netsetup_addr *a,
-                     const char *line, struct vps_error *err)
+static int take_over(const struct vps_paths *p, const struct node_config *node,
+                     const struct vps_index_kind *kind, int dfd, const char *ip, const char *owner,
+                     const void *a, const char *line, struct vps_error *err)
 {
 	_cleanup_close_ int owner_lock = -EBADF;
 	char dir[PATH_MAX];
 	int r;
 
 	if (name_is_valid(owner)) {
-		if (owner_has(p, node, owner, a))
+		if (owner_has(p, node, kind, owner, a))
 			goto in_use;
 		/* Not waited for: we hold our own lock, and the owner may wait for the index. */
 		owner_lock = vps_lock(p, owner, 0);
 		if (owner_lock == -EWOULDBLOCK)
 			return vps_error_set(err, -EADDRINUSE,
-			                     "address %s is being claimed by VPS '%s' (its create "
+			                     "%s %s is being claimed by VPS '%s' (its create "
 			                     "or resize is under way)",
-			                     ip, owner);
+			                     kind->noun, ip, owner);
 		if (owner_lock < 0)
 			return owner_lock;
 		/* its create may have finished between the look above and the lock */
-		if (owner_has(p, node, owner, a))
+		if (owner_has(p, node, kind, owner, a))
 			goto in_use;
 	}
 	r = write_file_atomic_at(dfd, ip, line, strlen(line), 0644);
@@ -104,22 +112,21 @@ static int take_over(const struct vps_paths *p, const struct node_config *node, 
 		vps_lock_unlink(p, owner);
 	return r;
 in_use:
-	vps_error_set(err, -EADDRINUSE, "address %s is already used by VPS '%s'", ip, owner);
+	vps_error_set(err, -EADDRINUSE, "%s %s is already used by VPS '%s'", kind->noun, ip, owner);
 	return -EADDRINUSE;
 }
 
-/* 1: claimed now, 0: it was ours already, -EADDRINUSE (err says by whom) or -errno. */
-static int claim(const struct vps_paths *p, const struct node_config *node, const char *name,
-                 const struct netsetup_addr *a, struct vps_error *err)
+int vps_index_claim(const struct vps_paths *p, const struct node_config *node,
+                    const struct vps_index_kind *kind, const char *name, const char *ip,
+                    const void *a, struct vps_error *err)
 {
-	char ip[64], line[40];
-	_cleanup_close_ int dfd = index_open(p), fd = -EBADF;
+	char line[40];
+	_cleanup_close_ int dfd = index_open(p, kind->dir), fd = -EBADF;
 	_cleanup_free_ char *owner = NULL;
 	int r;
 
 	if (dfd < 0)
 		return dfd;
-	netsetup_addr_format_ip(a, ip, sizeof(ip));
 	snprintf(line, sizeof(line), "%s\n", name);
 	fd = openat(dfd, ip, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0)
@@ -134,8 +141,20 @@ static int claim(const struct vps_paths *p, const struct node_config *node, cons
 		return r;
 	if (strcmp(owner, name) == 0)
 		return 0;
-	r = take_over(p, node, dfd, ip, owner, a, line, err);
+	r = take_over(p, node, kind, dfd, ip, owner, a, line, err);
 	return r < 0 ? r : 1;
+}
+
+void vps_index_release(const struct vps_paths *p, const char *dir, const char *name,
+                       const char *key)
+{
+	_cleanup_close_ int dfd = index_open(p, dir);
+	_cleanup_free_ char *owner = NULL;
+
+	if (dfd < 0 || read_owner(dfd, key, &owner) < 0)
+		return;
+	if (strcmp(owner, name) == 0)
+		(void)unlinkat(dfd, key, 0);
 }
 
 /* Drops NAME's claims on addrs[i] where fresh[i] (made by this call): a failed check keeps
@@ -143,39 +162,22 @@ static int claim(const struct vps_paths *p, const struct node_config *node, cons
 static void release_fresh(const struct vps_paths *p, const char *name,
                           const struct netsetup_addr *addrs, const bool *fresh, size_t n)
 {
-	_cleanup_close_ int dfd = index_open(p);
 	char ip[64];
 
-	for (size_t i = 0; dfd >= 0 && i < n; i++) {
-		_cleanup_free_ char *owner = NULL;
-
-		if (!fresh[i] ||
-		    read_owner(dfd, netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)), &owner) < 0)
-			continue;
-		if (strcmp(owner, name) == 0)
-			(void)unlinkat(dfd, ip, 0);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (fresh[i])
+			vps_index_release(p, addresses.dir, name,
+			                  netsetup_addr_format_ip(&addrs[i], ip, sizeof(ip)));
 }
 
 void vps_addresses_release(const struct vps_paths *p, const char *name,
                            const struct netsetup_addr_list *l)
 {
 	char ip[64];
-	_cleanup_close_ int dfd = -EBADF;
 
-	if (l->n == 0)
-		return;
-	dfd = index_open(p);
-	for (size_t i = 0; dfd >= 0 && i < l->n; i++) {
-		_cleanup_free_ char *owner = NULL;
-
-		netsetup_addr_format_ip(&l->a[i], ip, sizeof(ip));
-		if (read_file_at(dfd, ip, 64, &owner, NULL) < 0)
-			continue;
-		owner[strcspn(owner, "\n")] = '\0';
-		if (strcmp(owner, name) == 0)
-			(void)unlinkat(dfd, ip, 0);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		vps_index_release(p, addresses.dir, name,
+		                  netsetup_addr_format_ip(&l->a[i], ip, sizeof(ip)));
 }
 
 /* The network and broadcast addresses of the node's subnet, or of the address's own prefix,
@@ -269,7 +271,9 @@ int vps_addresses_claim(const struct vps_paths *p, const struct vps_config *cfg,
 				                     buf);
 	}
 	for (size_t i = 0; i < n; i++) {
-		int r = claim(p, node, cfg->name, &addrs[i], err);
+		int r = vps_index_claim(p, node, &addresses, cfg->name,
+		                        netsetup_addr_format_ip(&addrs[i], buf, sizeof(buf)),
+		                        &addrs[i], err);
 
 		if (r < 0) {
 			if (r != -EADDRINUSE)

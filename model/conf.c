@@ -206,6 +206,7 @@ static bool type_is_string(enum conf_type t)
 	case CONF_RATE:
 	case CONF_PTYS:
 	case CONF_IPLIST:
+	case CONF_FORWARDS:
 	case CONF_CAPLIST:
 	case CONF_ENUM:
 	case _CONF_TYPE_MAX:
@@ -275,6 +276,8 @@ int conf_set(const struct conf_key *keys, size_t n, void *obj, const char *key, 
 		break;
 	case CONF_IPLIST:
 		return netsetup_addr_list_parse(value, field) < 0 ? -EINVAL : 0;
+	case CONF_FORWARDS:
+		return netsetup_forward_list_parse(value, field) < 0 ? -EINVAL : 0;
 	case CONF_ENUM:
 		return set_enum(k, field, value);
 	default:
@@ -293,7 +296,8 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 
 	/* only the fields that are a uint64_t are read as one */
 	if (k->size == sizeof(uint64_t) && !type_is_string(k->type) && k->type != CONF_IPLIST &&
-	    k->type != CONF_ENUM && k->type != CONF_BOOL && k->type != CONF_SIGNAL)
+	    k->type != CONF_FORWARDS && k->type != CONF_ENUM && k->type != CONF_BOOL &&
+	    k->type != CONF_SIGNAL)
 		u = *(const uint64_t *)field;
 	switch (k->type) {
 	case CONF_BOOL:
@@ -331,6 +335,8 @@ int conf_format_value(const struct conf_key *k, const void *obj, char *buf, size
 		break;
 	case CONF_IPLIST:
 		return netsetup_addr_list_format(field, buf, len);
+	case CONF_FORWARDS:
+		return netsetup_forward_list_format(field, buf, len);
 	case CONF_ENUM: {
 		const char *name = enum_name(k, field);
 

@@ -17,21 +17,22 @@ enum conf_type {
 	CONF_HOSTNAME, /* RFC 1123 host name */
 	CONF_PATH,     /* absolute path */
 	CONF_BOOL,
-	CONF_SIGNAL,  /* int */
-	CONF_SIZE,    /* uint64_t bytes or unlimited */
-	CONF_COUNT,   /* uint64_t or unlimited */
-	CONF_CPUS,    /* uint64_t thousandths or unlimited */
-	CONF_WEIGHT,  /* uint64_t 1..10000 */
-	CONF_UINT,    /* uint64_t */
-	CONF_MTU,     /* uint64_t 0 (kernel default) or 68..65535 */
-	CONF_CPUSET,  /* "0-3,5" */
-	CONF_IPLIST,  /* "10.77.0.2/24 fd77::2/64" into a struct netsetup_addr_list */
-	CONF_MAC,     /* "02:aa:bb:cc:dd:ee" or "" */
-	CONF_RATE,    /* uint64_t bits per second: "10mbit"; 0 = none */
-	CONF_CAPLIST, /* capability names, "NET_ADMIN,SYS_NICE" or "all", into a uint64_t mask
-	               * (caps.h) */
-	CONF_ENUM,    /* one of the key's names, into an int-sized enum (its index) */
-	CONF_PTYS,    /* uint64_t 1..1048576: a devpts max= (devpts.h) */
+	CONF_SIGNAL,   /* int */
+	CONF_SIZE,     /* uint64_t bytes or unlimited */
+	CONF_COUNT,    /* uint64_t or unlimited */
+	CONF_CPUS,     /* uint64_t thousandths or unlimited */
+	CONF_WEIGHT,   /* uint64_t 1..10000 */
+	CONF_UINT,     /* uint64_t */
+	CONF_MTU,      /* uint64_t 0 (kernel default) or 68..65535 */
+	CONF_CPUSET,   /* "0-3,5" */
+	CONF_IPLIST,   /* "10.77.0.2/24 fd77::2/64" into a struct netsetup_addr_list */
+	CONF_MAC,      /* "02:aa:bb:cc:dd:ee" or "" */
+	CONF_RATE,     /* uint64_t bits per second: "10mbit"; 0 = none */
+	CONF_CAPLIST,  /* capability names, "NET_ADMIN,SYS_NICE" or "all", into a uint64_t mask
+	                * (caps.h) */
+	CONF_ENUM,     /* one of the key's names, into an int-sized enum (its index) */
+	CONF_PTYS,     /* uint64_t 1..1048576: a devpts max= (devpts.h) */
+	CONF_FORWARDS, /* "tcp:8022:22 udp:5353:53" into a struct netsetup_forward_list */
 	_CONF_TYPE_MAX,
 };
 

@@ -96,6 +96,9 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("SEARCHDOMAIN", CONF_STRING, searchdomain,
              "Search domains (space-separated) vpsctl set writes into /etc/resolv.conf"),
 	VKEY("DESCRIPTION", CONF_STRING, description, "The operator's description of the VPS"),
+	VKEY("FORWARDS", CONF_FORWARDS, forwards,
+             "Node ports forwarded to the VPS (tcp:8022:22 udp:5353:53; needs NAT=yes in "
+             "vpsctl.conf); empty = none"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -153,6 +156,9 @@ const struct conf_key node_config_keys[] = {
              "none"),
 	NKEY("ROUTED_RANGES", CONF_IPLIST, routed_ranges,
              "Routed mode: the ranges (CIDR) VPS addresses are taken from"),
+	NKEY("NAT", CONF_BOOL, nat,
+             "Masquerade bridged VPSes' IPv4 subnets out of UPLINK and allow port forwards; "
+             "turns net.ipv4.ip_forward on (yes/no)"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 

@@ -74,6 +74,8 @@ struct vps_config {
 	char nameserver[256];   /* name server addresses, space-separated */
 	char searchdomain[256]; /* search domains, space-separated */
 	char description[256];  /* the operator's note */
+	/* the node's ports forwarded to the VPS's first IPv4 address (NAT=yes, net/nat.h) */
+	struct netsetup_forward_list forwards;
 };
 
 struct node_config {
@@ -94,6 +96,7 @@ struct node_config {
 	enum vps_net_mode net_mode; /* the mode `create` uses without --net */
 	char uplink[16];            /* routed: where the node answers ARP/NDP for VPS addresses */
 	struct netsetup_addr_list routed_ranges; /* routed: what VPS addresses may be */
+	bool nat; /* masquerade NODE_ADDRESS's IPv4 subnets out of UPLINK; forwards allowed */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */

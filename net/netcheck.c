@@ -8,6 +8,7 @@
 #include "netcheck.h"
 #include "network.h"
 #include "routed.h"
+#include "nat.h"
 
 struct check_ctx {
 	const struct vps_config *cfg;
@@ -164,9 +165,41 @@ static void check_node_services(struct check_ctx *c)
 		       ifname, NETSETUP_NODEFW_TABLE);
 }
 
+static void check_masquerade(struct check_ctx *c)
+{
+	const struct netsetup_addr_list *l = &c->node->node_address;
+	char net[64];
+	long fwd = 0;
+
+	if (!c->node->nat || routed(c) || !c->node->uplink[0])
+		return;
+	if (netsetup_if_sysctl_get(AF_INET, "all", "forwarding", &fwd) < 0 || fwd != 1)
+		report(c, "net.ipv4.ip_forward is off (NAT=yes)");
+	for (size_t i = 0; i < l->n; i++)
+		if (l->a[i].family == AF_INET &&
+		    netsetup_nat_has_masquerade(c->node->uplink, &l->a[i]) != 1)
+			report(c, "%s is not masqueraded out of uplink '%s' (nftables table ip %s)",
+			       netsetup_addr_format(&l->a[i], net, sizeof(net)), c->node->uplink,
+			       NETSETUP_NAT_TABLE);
+}
+
+static void check_forwards(struct check_ctx *c)
+{
+	const struct netsetup_addr *to = vps_nat_target(c->cfg);
+	char f[32];
+
+	for (size_t i = 0; to && i < c->cfg->forwards.n; i++)
+		if (netsetup_nat_has_forward(c->host_if, c->node->uplink, to,
+		                             &c->cfg->forwards.f[i]) != 1)
+			report(c, "forward %s is missing (nftables table ip %s)",
+			       netsetup_forward_format(&c->cfg->forwards.f[i], f, sizeof(f)),
+			       NETSETUP_NAT_TABLE);
+}
+
 /* The rows: each looks at one piece of plumbing. */
 static void (*const checks[])(struct check_ctx *) = {
-	check_veth, check_bridge, check_filters, check_routes, check_node_services,
+	check_veth,          check_bridge,     check_filters,  check_routes,
+	check_node_services, check_masquerade, check_forwards,
 };
 
 int vps_net_check(const struct vps_config *cfg, const struct node_config *node, pid_t init_pid,

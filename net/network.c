@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "counters.h"
 #include "routed.h"
+#include "nat.h"
 
 /* The gateway of a family: the node address whose subnet holds the VPS's first address. */
 static const struct netsetup_addr *gateway(int family, const struct netsetup_addr *addrs, size_t n,
@@ -134,7 +135,8 @@ int vps_net_make(const struct vps_paths *p, const struct vps_config *cfg,
 		if (r < 0)
 			return r;
 	}
-	return close_node_services(p, node, routed ? host_if : node->bridge, err);
+	r = close_node_services(p, node, routed ? host_if : node->bridge, err);
+	return r < 0 ? r : vps_nat_make(p, cfg, node, err);
 }
 
 /* start: a boot is about to plumb a new veth (its period begins if none has). */
@@ -173,6 +175,7 @@ void vps_net_teardown(const struct vps_paths *p, const struct node_config *node,
 	/* the node-services rules go with the last VPS on their bridge */
 	if (vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0)
 		(void)netsetup_nodefw_prune(lock);
+	vps_nat_remove(p, node, name);
 }
 
 static int update_addrs(const struct netsetup_addr *a, size_t n, const struct netsetup_addr *b,
@@ -225,8 +228,9 @@ static int net_present(const struct vps_config *cfg, const struct node_config *n
 	return 0;
 }
 
-int vps_net_update(const struct vps_config *old, const struct vps_config *new,
-                   const struct node_config *node, pid_t init_pid, struct vps_error *err)
+int vps_net_update(const struct vps_paths *p, const struct vps_config *old,
+                   const struct vps_config *new, const struct node_config *node, pid_t init_pid,
+                   struct vps_error *err)
 {
 	const struct netsetup_addr *a = old->ip_address.a, *b = new->ip_address.a;
 	size_t n = old->ip_address.n, m = new->ip_address.n;
@@ -283,6 +287,6 @@ int vps_net_update(const struct vps_config *old, const struct vps_config *new,
 	if (r == 0 && new->bandwidth != old->bandwidth)
 		r = netsetup_bandwidth_set(host_if, new->bandwidth);
 	if (r < 0)
-		vps_error_errno(err, r, "failed to change the network of '%s'", host_if);
-	return r;
+		return vps_error_errno(err, r, "failed to change the network of '%s'", host_if);
+	return vps_nat_update(p, old, new, node, err);
 }

@@ -25,6 +25,7 @@ void vps_net_teardown(const struct vps_paths *p, const struct node_config *node,
 /* An fd of init's network namespace: while it is open the VPS's veth outlives init, so the
  * next plumb or the teardown can count what it carried. -errno if init is gone. */
 int vps_net_hold(pid_t init_pid);
-/* Live change of a running VPS's addresses and bandwidth (old -> new config). */
-int vps_net_update(const struct vps_config *old, const struct vps_config *new,
-                   const struct node_config *node, pid_t init_pid, struct vps_error *err);
+/* Live change of a running VPS's addresses, bandwidth and forwards (old -> new config). */
+int vps_net_update(const struct vps_paths *p, const struct vps_config *old,
+                   const struct vps_config *new, const struct node_config *node, pid_t init_pid,
+                   struct vps_error *err);

@@ -279,3 +279,60 @@ int netsetup_proxy_foreach(netsetup_proxy_fn fn, void *userdata);
 /* /proc/sys/net/ipv4 or ipv6 (by family)/conf/IFNAME/KEY ("all" for IFNAME too). */
 int netsetup_if_sysctl_set(int family, const char *ifname, const char *key, const char *value);
 int netsetup_if_sysctl_get(int family, const char *ifname, const char *key, long *ret);
+
+/* 1 while ifname carries VPS traffic: it exists and, if a bridge, has a "veth-" port. */
+int netsetup_iface_carries_vps(const char *ifname);
+
+/* --- NAT uplink and port forwards ----------------------------------------------------- */
+
+/* A forward of the node's port to a VPS's: "tcp:8022:22" (protocol, node port, VPS port). */
+enum netsetup_fwd_proto { NETSETUP_FWD_TCP, NETSETUP_FWD_UDP, _NETSETUP_FWD_PROTO_MAX };
+struct netsetup_forward {
+	enum netsetup_fwd_proto proto;
+	uint16_t node_port, vps_port; /* 1..65535 */
+};
+#define NETSETUP_FORWARDS_MAX 32
+struct netsetup_forward_list {
+	size_t n;
+	struct netsetup_forward f[NETSETUP_FORWARDS_MAX];
+};
+/* "tcp:8022:22"; -EINVAL for anything else (a port 0 or above 65535, another protocol). */
+int netsetup_forward_parse(const char *s, struct netsetup_forward *ret);
+/* Writes "tcp:8022:22" into buf (at least 24 bytes) and returns buf. */
+const char *netsetup_forward_format(const struct netsetup_forward *f, char *buf, size_t len);
+/* "tcp:8022": the node port a forward takes, as the port index and messages name it. */
+const char *netsetup_forward_node_port(const struct netsetup_forward *f, char *buf, size_t len);
+/* A space- or comma-separated list; a node port given twice is -EEXIST; ret changed only on
+ * success. */
+int netsetup_forward_list_parse(const char *text, struct netsetup_forward_list *ret);
+int netsetup_forward_list_format(const struct netsetup_forward_list *l, char *buf, size_t len);
+bool netsetup_forward_list_equal(const struct netsetup_forward_list *a,
+                                 const struct netsetup_forward_list *b);
+/* The index in l of the forward taking f's node port (protocol and port), or -1. */
+int netsetup_forward_list_find(const struct netsetup_forward_list *l,
+                               const struct netsetup_forward *f);
+
+/* The nftables table (family ip) of the NAT uplink and the port forwards. */
+#define NETSETUP_NAT_TABLE "vpsctl-nat"
+/*
+ * Masquerades what leaves uplink from the IPv4 subnets of addrs (other families skipped):
+ * the table's postrouting chain, refilled in one transaction (idempotent). lock_path: the
+ * node-services lock, which serializes it with netsetup_nat_prune.
+ */
+int netsetup_nat_masquerade(const char *lock_path, const char *uplink,
+                            const struct netsetup_addr *addrs, size_t n, struct vps_error *err);
+/*
+ * A VPS's forwards: its own prerouting chain "fwd-<host_ifname>" holds, for each forward,
+ * "what arrives on uplink for node_port goes to to:vps_port". Refilled in one transaction;
+ * an empty list deletes the chain.
+ */
+int netsetup_nat_forwards_set(const char *lock_path, const char *host_ifname, const char *uplink,
+                              const struct netsetup_addr *to, const struct netsetup_forward_list *l,
+                              struct vps_error *err);
+/* Deletes the table once it holds no VPS's forwards and bridge carries no VPS. */
+int netsetup_nat_prune(const char *lock_path, const char *bridge);
+/* 1 if the masquerade of subnet's IPv4 network out of uplink is there, 0 if not. */
+int netsetup_nat_has_masquerade(const char *uplink, const struct netsetup_addr *subnet);
+/* 1 if host_ifname's chain forwards f from uplink to `to`, 0 if not. */
+int netsetup_nat_has_forward(const char *host_ifname, const char *uplink,
+                             const struct netsetup_addr *to, const struct netsetup_forward *f);

@@ -15,12 +15,9 @@
  * that only the IP layer's hooks see; libnftables gives one atomic transaction (nft -f).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -30,7 +27,6 @@
 #include "nftlib.h"
 
 #define VPS_PORT_PREFIX "veth-"
-#define LOCK_WAIT_MS    10000
 #define MAX_ELEMENTS    64
 
 /*
@@ -53,116 +49,25 @@ static const char ruleset[] =
 	"flush chain inet " NETSETUP_NODEFW_TABLE " input\n"
 	"add rule inet " NETSETUP_NODEFW_TABLE " input iifname @ifaces jump from_vps\n";
 
-/* A libnftables context with the library it came from. */
-struct nft {
-	struct nftlib lib;
-	struct nft_ctx *ctx;
-};
-
-static void nft_closep(struct nft *n)
-{
-	int saved = errno;
-
-	if (n->ctx)
-		n->lib.ctx_free(n->ctx);
-	errno = saved;
-}
-#define _cleanup_nft_ _cleanup_(nft_closep)
-
-/* Names go into nft's command text inside quotes: only plain characters. */
-static int ifname_plain(const char *s)
-{
-	if (netsetup_ifname_check(s) < 0)
-		return -EINVAL;
-	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
-		            *s))
-			return -EINVAL;
-	return 0;
-}
-
-/* The first line of libnftables's error text, which names what failed. */
-static void copy_error(const char *text, struct vps_error *err, int code)
-{
-	vps_error_set(err, code, "%.*s", (int)strcspn(text ? text : "", "\n"), text ? text : "");
-}
-
-/* One context per public call: closing its netlink socket costs milliseconds after a commit. */
-static int nft_open(struct nft *n, struct vps_error *err)
-{
-	int r = nftlib_open(&n->lib, err);
-
-	n->ctx = NULL;
-	if (r < 0)
-		return r;
-	n->ctx = n->lib.ctx_new(NFT_CTX_DEFAULT);
-	if (!n->ctx)
-		return -ENOMEM;
-	/* buffered: each get of the output or error text returns only the last command's */
-	if (n->lib.ctx_buffer_output(n->ctx) < 0 || n->lib.ctx_buffer_error(n->ctx) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. */
-static int nft_run(struct nft *n, const char *cmd, char **ret_out, struct vps_error *err)
-{
-	if (n->lib.run_cmd_from_buffer(n->ctx, cmd) != 0) {
-		const char *e = n->lib.ctx_get_error_buffer(n->ctx);
-
-		log_debug("nft failed: %s", e ? e : "");
-		copy_error(e, err, -EPROTO);
-		return -EPROTO;
-	}
-	if (ret_out) {
-		*ret_out = strdup(n->lib.ctx_get_output_buffer(n->ctx) ?: "");
-		if (!*ret_out)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * Serializes "add an element" against "remove an element whose bridge looks empty". A file
- * in a root-only directory, not a name in the network namespace (an abstract socket, the
- * nsfs inode), which any user of the node could hold to stop every start.
- */
-static int lock_take(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd < 0)
-		return -errno;
-	for (int waited = 0;; waited += 2) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return TAKE_FD(fd);
-		if (errno != EWOULDBLOCK)
-			return -errno;
-		if (waited >= LOCK_WAIT_MS)
-			return -ETIMEDOUT;
-		(void)nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
-	}
-}
-
 int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_error *err)
 {
-	_cleanup_nft_ struct nft n = {0};
+	_cleanup_nft_ struct nftctx n = {0};
 	_cleanup_close_ int lock = -EBADF;
 	char cmd[sizeof(ruleset) + 128];
-	int r = ifname_plain(ifname);
+	int r = nftlib_name_plain(ifname);
 
 	if (r < 0)
 		return r;
-	r = nft_open(&n, err);
+	r = nftlib_ctx_open(&n, err);
 	if (r < 0)
 		return r;
-	lock = lock_take(lock_path);
+	lock = nftlib_lock_take(lock_path);
 	if (lock < 0)
 		return vps_error_errno(err, lock, "cannot take the lock '%s'", lock_path);
 	snprintf(cmd, sizeof(cmd),
 	         "%sadd element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }\n", ruleset,
 	         ifname);
-	return nft_run(&n, cmd, NULL, err);
+	return nftlib_run(&n, cmd, NULL, err);
 }
 
 /* --- pruning -------------------------------------------------------------------------- */
@@ -182,8 +87,7 @@ static int count_port(const struct netsetup_link_info *l, void *userdata)
 	return 0;
 }
 
-/* 1 while ifname still carries VPS traffic: it exists and, if a bridge, has a VPS port. */
-static int still_used(const char *ifname)
+int netsetup_iface_carries_vps(const char *ifname)
 {
 	struct netsetup_link_info l;
 	struct ports p = {0};
@@ -221,13 +125,13 @@ static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], 
 	return n;
 }
 
-static int list_set(struct nft *n, char **ret_out)
+static int list_set(struct nftctx *n, char **ret_out)
 {
-	return nft_run(n, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
+	return nftlib_run(n, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
 }
 
 /* Deletes the elements no longer used; the table once the set is empty. */
-static int prune_locked(struct nft *nft)
+static int prune_locked(struct nftctx *nft)
 {
 	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ], cmd[256];
 	_cleanup_free_ char *out = NULL, *after = NULL;
@@ -239,12 +143,12 @@ static int prune_locked(struct nft *nft)
 	n = parse_elements(out, names, MAX_ELEMENTS);
 	for (size_t i = 0; i < n; i++) {
 		/* in use, or not known (an error): keep it, fail closed */
-		if (still_used(names[i]) != 0 || ifname_plain(names[i]) < 0)
+		if (netsetup_iface_carries_vps(names[i]) != 0 || nftlib_name_plain(names[i]) < 0)
 			continue;
 		snprintf(cmd, sizeof(cmd),
 		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
 		         names[i]);
-		r = nft_run(nft, cmd, NULL, NULL);
+		r = nftlib_run(nft, cmd, NULL, NULL);
 		if (r < 0)
 			return r;
 		deleted++;
@@ -254,29 +158,29 @@ static int prune_locked(struct nft *nft)
 	r = list_set(nft, &after);
 	if (r < 0 || strstr(after, "elements = {"))
 		return r;
-	return nft_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
+	return nftlib_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
 }
 
 int netsetup_nodefw_prune(const char *lock_path)
 {
-	_cleanup_nft_ struct nft n = {0};
-	_cleanup_close_ int lock = lock_take(lock_path);
+	_cleanup_nft_ struct nftctx n = {0};
+	_cleanup_close_ int lock = nftlib_lock_take(lock_path);
 	int r;
 
 	if (lock < 0)
 		return lock;
-	r = nft_open(&n, NULL);
+	r = nftlib_ctx_open(&n, NULL);
 	return r < 0 ? r : prune_locked(&n);
 }
 
 int netsetup_nodefw_has(const char *ifname)
 {
 	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ];
-	_cleanup_nft_ struct nft nft = {0};
+	_cleanup_nft_ struct nftctx nft = {0};
 	_cleanup_free_ char *out = NULL;
 	size_t n;
 
-	if (nft_open(&nft, NULL) < 0 || list_set(&nft, &out) < 0)
+	if (nftlib_ctx_open(&nft, NULL) < 0 || list_set(&nft, &out) < 0)
 		return 0;
 	n = parse_elements(out, names, MAX_ELEMENTS);
 	for (size_t i = 0; i < n; i++)

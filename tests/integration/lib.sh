@@ -85,3 +85,18 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
+
+# t_internet NODE_CIDR INET_CIDR: an "internet" (a process of ours, INET, in its own netns)
+# linked to the node by the veth up0 (node side, NODE_CIDR) / inet0 (INET_CIDR); inet CMD
+# runs CMD there. The caller's EXIT trap kills $PIDS.
+t_internet() {
+	unshare -n sleep 600 &
+	INET=$!
+	PIDS="${PIDS:-} $INET"
+	wait_for 5 sh -c "[ \"\$(readlink /proc/$INET/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+	ip link add up0 type veth peer name inet0 netns "$INET"
+	ip addr add "$1" dev up0 && ip link set up0 up
+	nsenter -t "$INET" -n sh -c "ip link set lo up && ip addr add $2 dev inet0 &&
+		ip link set inet0 up"
+}
+inet() { nsenter -t "$INET" -n "$@"; }

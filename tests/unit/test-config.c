@@ -74,6 +74,7 @@ START_TEST(test_roundtrip_every_key)
 		{"NAMESERVER", "10.0.0.53 fd00::53"},
 		{"SEARCHDOMAIN", "example.com corp.example"},
 		{"DESCRIPTION", "web server of client 42"},
+		{"FORWARDS", "tcp:8022:22 udp:5353:53"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -412,6 +413,37 @@ START_TEST(test_mtu_range)
 }
 END_TEST
 
+/* FORWARDS: protocol, node port, VPS port, each checked; a node port given twice refused. */
+START_TEST(test_forwards)
+{
+	static const char *const bad[] = {
+		"tcp:0:22",   "tcp:8022:0",  "tcp:65536:22",        "sctp:80:80",
+		"tcp:80",     "tcp:80:80:1", "tcp:+80:80",          "tcp: 80:80",
+		"tcp:080:80", "TCP:80:80",   "tcp:80:22 tcp:80:23", "tcp::22",
+	};
+	struct vps_config c;
+	struct node_config node;
+	struct netsetup_forward f;
+	char buf[64];
+
+	node_config_init(&node);
+	vps_config_init(&c, "v", &node);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		ck_assert_msg(conf_set(vps_config_keys, vps_config_keys_n, &c, "FORWARDS",
+		                       bad[i]) == -EINVAL,
+		              "%s", bad[i]);
+	ck_assert_int_eq(conf_set(vps_config_keys, vps_config_keys_n, &c, "FORWARDS",
+	                          "tcp:65535:1,udp:80:80 tcp:80:8080"),
+	                 0);
+	ck_assert_uint_eq(c.forwards.n, 3);
+	ck_assert_uint_eq(c.forwards.f[0].node_port, 65535);
+	ck_assert_int_eq(c.forwards.f[1].proto, NETSETUP_FWD_UDP);
+	ck_assert_int_eq(netsetup_forward_parse("tcp:80:1", &f), 0);
+	ck_assert_int_eq(netsetup_forward_list_find(&c.forwards, &f), 2);
+	ck_assert_str_eq(netsetup_forward_node_port(&f, buf, sizeof(buf)), "tcp:80");
+}
+END_TEST
+
 START_TEST(test_cpuset_outside)
 {
 	unsigned cpu = 0;
@@ -659,6 +691,7 @@ int main(void)
 	tcase_add_test(tc, test_key_pairings_checked_at_load);
 	tcase_add_test(tc, test_mtu_range);
 	tcase_add_test(tc, test_cpuset_outside);
+	tcase_add_test(tc, test_forwards);
 	tcase_add_test(tc, test_handover_round_trip);
 	tcase_add_test(tc, test_handover_refused);
 	tcase_add_test(tc, test_handover_host_checked);
