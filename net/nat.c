@@ -28,16 +28,17 @@ static int masquerade(const char *lock, const struct vps_config *cfg,
 	r = netsetup_if_sysctl_set(AF_INET, "all", "forwarding", "1");
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to turn net.ipv4.ip_forward on");
-	r = netsetup_nat_masquerade(lock, node->uplink, node->node_address.a,
-	                            node->node_address.n, err);
+	r = netsetup_nat_masquerade(lock, node->uplink, node->node_address.a, node->node_address.n,
+	                            err);
 	if (r < 0)
-		vps_error_prefix(err, r, "failed to masquerade out of uplink '%s' (nftables table ip %s)",
+		vps_error_prefix(err, r,
+		                 "failed to masquerade out of uplink '%s' (nftables table ip %s)",
 		                 node->uplink, NETSETUP_NAT_TABLE);
 	return r;
 }
 
-static int forwards(const char *lock, const struct vps_config *cfg,
-                    const struct node_config *node, struct vps_error *err)
+static int forwards(const char *lock, const struct vps_config *cfg, const struct node_config *node,
+                    struct vps_error *err)
 {
 	char host_if[NETSETUP_IFNAMSIZ];
 	int r = vps_ports_check(cfg, node, err);
@@ -48,8 +49,10 @@ static int forwards(const char *lock, const struct vps_config *cfg,
 	r = netsetup_nat_forwards_set(lock, host_if, node->uplink, vps_nat_target(cfg),
 	                              &cfg->forwards, err);
 	if (r < 0)
-		vps_error_prefix(err, r, "failed to forward the node's ports to '%s' (nftables "
-		                 "table ip %s)", cfg->name, NETSETUP_NAT_TABLE);
+		vps_error_prefix(err, r,
+		                 "failed to forward the node's ports to '%s' (nftables "
+		                 "table ip %s)",
+		                 cfg->name, NETSETUP_NAT_TABLE);
 	return r;
 }
 

@@ -20,7 +20,7 @@
 #include "netsetup.h"
 #include "nftlib.h"
 
-#define T "ip " NETSETUP_NAT_TABLE
+#define T       "ip " NETSETUP_NAT_TABLE
 #define CMD_MAX 8192
 
 static const char *const proto_nft[] = {[NETSETUP_FWD_TCP] = "tcp", [NETSETUP_FWD_UDP] = "udp"};
@@ -36,7 +36,8 @@ static void network_of(const struct netsetup_addr *a, char *buf, size_t len)
 }
 
 /* Adds printf-style text to cmd; -E2BIG when it does not fit. */
-static int append(char *cmd, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int append(char *cmd, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int append(char *cmd, size_t len, const char *fmt, ...)
 {
 	size_t off = strlen(cmd);
@@ -119,8 +120,8 @@ static int forwards_clear(const char *lock_path, const char *chain, struct vps_e
 }
 
 int netsetup_nat_forwards_set(const char *lock_path, const char *host_ifname, const char *uplink,
-                              const struct netsetup_addr *to,
-                              const struct netsetup_forward_list *l, struct vps_error *err)
+                              const struct netsetup_addr *to, const struct netsetup_forward_list *l,
+                              struct vps_error *err)
 {
 	char cmd[CMD_MAX] = "", chain[32], ip[64];
 	int r = nftlib_name_plain(host_ifname);
@@ -135,7 +136,8 @@ int netsetup_nat_forwards_set(const char *lock_path, const char *host_ifname, co
 	/* added first so that the flush after it never fails on a missing chain */
 	r = append(cmd, sizeof(cmd),
 	           "add table " T "\n"
-	           "add chain " T " %s { type nat hook prerouting priority dstnat; policy accept; }\n"
+	           "add chain " T
+	           " %s { type nat hook prerouting priority dstnat; policy accept; }\n"
 	           "flush chain " T " %s\n",
 	           chain, chain);
 	if (!to || to->family != AF_INET)
