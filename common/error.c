@@ -12,7 +12,8 @@ static void mark_truncated(struct vps_error *e, int n)
 		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
 }
 
-static int set_v(struct vps_error *e, int code, bool with_errno, const char *fmt, va_list ap)
+_printf_(4, 0) static int set_v(struct vps_error *e, int code, bool with_errno, const char *fmt,
+                                va_list ap)
 {
 	int n;
 
