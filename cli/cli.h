@@ -89,3 +89,4 @@ int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char 
                   size_t len);
 int cmd_set(struct cli *c, int argc, char **argv);
 int cmd_reinstall(struct cli *c, int argc, char **argv);
+int cmd_clone(struct cli *c, int argc, char **argv);
