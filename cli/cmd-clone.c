@@ -119,7 +119,7 @@ static int lock_both(struct cli *c, const struct clone_args *a, int *ret_src, in
 	return 0;
 }
 
-static int check_stopped(struct cli *c, const char *name)
+int cli_check_stopped(struct cli *c, const char *name, const char *why)
 {
 	struct vps_state st;
 	enum vps_run_state rs = vps_run_state_get(&c->paths, name, &st);
@@ -127,9 +127,8 @@ static int check_stopped(struct cli *c, const char *name)
 	if (rs == VPS_STOPPED)
 		return 0;
 	if (rs == VPS_UNKNOWN)
-		return cli_fail(name, "state unreadable: %s; not cloning it", st.error_text);
-	return cli_fail(name, "is %s; stop it first (a clone copies a stopped VPS)",
-	                vps_run_state_to_string(rs));
+		return cli_fail(name, "state unreadable: %s; refusing", st.error_text);
+	return cli_fail(name, "is %s; stop it first (%s)", vps_run_state_to_string(rs), why);
 }
 
 /* DST's config: SRC's, with its own name, host name, MAC and addresses. */
@@ -253,7 +252,8 @@ static int clone_locked(struct cli *c, const struct clone_args *a)
 	char dir[PATH_MAX];
 	int r;
 
-	if (cli_load_vps(c, a->src, &src) < 0 || check_stopped(c, a->src) != 0)
+	if (cli_load_vps(c, a->src, &src) < 0 ||
+	    cli_check_stopped(c, a->src, "a clone copies a stopped VPS") != 0)
 		return EXIT_FAILURE;
 	if (vps_path(&c->paths, a->dst, NULL, dir, sizeof(dir)) < 0)
 		return cli_fail(a->dst, "name too long for a path");

@@ -83,9 +83,9 @@ static int copy_sparse(int sfd, int dfd, off_t size)
 	return 0;
 }
 
-static int copy_image(int sdir, int ddir)
+int vps_image_copy(int sdir, const char *sname, int ddir, const char *dname, bool *ret_reflinked)
 {
-	_cleanup_close_ int sfd = openat(sdir, "disk.img", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int sfd = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int dfd = -EBADF;
 	struct stat st;
 	int r;
@@ -94,11 +94,12 @@ static int copy_image(int sdir, int ddir)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	dfd = openat(ddir, "disk.img", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	dfd = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd < 0)
 		return -errno;
-	/* a reflink shares every block until either VPS writes it */
-	r = ioctl(dfd, FICLONE, sfd) == 0 ? 0 : copy_sparse(sfd, dfd, st.st_size);
+	/* a reflink shares every block until either copy is written */
+	*ret_reflinked = ioctl(dfd, FICLONE, sfd) == 0;
+	r = *ret_reflinked ? 0 : copy_sparse(sfd, dfd, st.st_size);
 	if (r == 0 &&
 	    (fchown(dfd, st.st_uid, st.st_gid) < 0 || fchmod(dfd, 0600) < 0 || fsync(dfd) < 0))
 		r = -errno;
@@ -156,7 +157,8 @@ static int clone_image(int sdir, int ddir, const char *ddir_path, const struct t
 {
 	struct image_shift is = {.s = *s};
 	char rootfs[PATH_MAX];
-	int r = copy_image(sdir, ddir);
+	bool reflinked;
+	int r = vps_image_copy(sdir, "disk.img", ddir, "disk.img", &reflinked);
 
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to copy the disk image");

@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "error.h"
 
@@ -16,3 +18,8 @@
  * allocated). err says which step failed. */
 int vps_storage_clone(int sdir, int ddir, const char *ddir_path, const struct vps_config *src,
                       const struct vps_config *dst, struct vps_error *err);
+
+/* Copies the disk image sdir/sname to ddir/dname (which must not exist), 0600 and owned like
+ * it: a reflink where the file system can (*ret_reflinked), else only its data (holes stay
+ * holes), by copy_file_range where the kernel can. */
+int vps_image_copy(int sdir, const char *sname, int ddir, const char *dname, bool *ret_reflinked);
