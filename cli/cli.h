@@ -89,3 +89,7 @@ int cli_net_field(const struct cli *c, const struct vps_config *cfg, const char 
                   size_t len);
 int cmd_set(struct cli *c, int argc, char **argv);
 int cmd_reinstall(struct cli *c, int argc, char **argv);
+int cmd_clone(struct cli *c, int argc, char **argv);
+/* 0 when NAME is stopped; else prints why not (its state, then "stop it first (why)"). */
+int cli_check_stopped(struct cli *c, const char *name, const char *why);
+int cmd_snapshot(struct cli *c, int argc, char **argv);

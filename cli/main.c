@@ -40,6 +40,8 @@ static const struct verb {
 	{"disable", cmd_disable, false, "do not start a VPS when the node boots"},
 	{"reinstall", cmd_reinstall, true,
          "a fresh root filesystem from the template, keeping the rest"},
+	{"clone", cmd_clone, false, "a new VPS from a stopped one: its own ids, MAC, addresses"},
+	{"snapshot", cmd_snapshot, false, "snapshots of a stopped VPS: create, list, rollback"},
 	{"set", cmd_set, false, "change host name, resolvers, root's password and keys, onboot"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},
 	{"net", cmd_net, false, "check or repair VPS networking; reset traffic counters"},

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -17,6 +18,10 @@
 #include "fileio.h"
 #include "tree-copy.h"
 
+/* The tags of a POSIX ACL entry that name an id (linux/posix_acl.h's ACL_USER, ACL_GROUP). */
+#define ACL_USER_TAG  0x02
+#define ACL_GROUP_TAG 0x08
+
 /* A tenant may nest directories as deep as it likes: past this the copy is refused. */
 #define MAX_DEPTH 256
 
@@ -25,6 +30,11 @@ static uint64_t shifted(uint64_t id, const struct tree_shift *s)
 	if (s && s->count && id >= s->from && id - s->from < s->count)
 		return id - s->from + s->to;
 	return id;
+}
+
+uint64_t tree_shift_id(uint64_t id, const struct tree_shift *s)
+{
+	return shifted(id, s);
 }
 
 /* A v3 file capability names the host uid of its namespace's root: moved with the range. */
@@ -41,6 +51,34 @@ static void shift_caps(char *val, ssize_t len, const struct tree_shift *s)
 	memcpy(val, &c, sizeof(c));
 }
 
+/* A POSIX ACL's named user and group entries hold host ids: moved with the range. */
+static void shift_acl(char *val, ssize_t len, const struct tree_shift *s)
+{
+	struct {
+		uint16_t tag, perm;
+		uint32_t id;
+	} e;
+
+	if (len < 4 || (len - 4) % (ssize_t)sizeof(e) != 0)
+		return;
+	for (char *p = val + 4; p < val + len; p += sizeof(e)) {
+		memcpy(&e, p, sizeof(e));
+		if (le16toh(e.tag) != ACL_USER_TAG && le16toh(e.tag) != ACL_GROUP_TAG)
+			continue;
+		e.id = htole32((uint32_t)shifted(le32toh(e.id), s));
+		memcpy(p, &e, sizeof(e));
+	}
+}
+
+void tree_shift_xattr(const char *name, char *val, ssize_t len, const struct tree_shift *s)
+{
+	if (strcmp(name, "security.capability") == 0)
+		shift_caps(val, len, s);
+	else if (strcmp(name, "system.posix_acl_access") == 0 ||
+	         strcmp(name, "system.posix_acl_default") == 0)
+		shift_acl(val, len, s);
+}
+
 /* Every xattr of sfd onto dfd (both opened, not symlinks). */
 static int copy_xattrs(int sfd, int dfd, const struct tree_shift *s)
 {
@@ -54,8 +92,7 @@ static int copy_xattrs(int sfd, int dfd, const struct tree_shift *s)
 
 		if (v < 0)
 			continue; /* gone meanwhile */
-		if (strcmp(k, "security.capability") == 0)
-			shift_caps(val, v, s);
+		tree_shift_xattr(k, val, v, s);
 		if (fsetxattr(dfd, k, val, (size_t)v, 0) < 0 && errno != ENOTSUP)
 			return -errno;
 	}

@@ -15,6 +15,18 @@ struct tree_shift {
 	uint64_t from, to, count;
 };
 
+/* id moved by s (unchanged outside its from range). */
+uint64_t tree_shift_id(uint64_t id, const struct tree_shift *s);
+/* An xattr value whose bytes name host ids (a v3 file capability's root, a POSIX ACL's named
+ * users and groups), moved by s in place; other names are left alone. */
+void tree_shift_xattr(const char *name, char *val, ssize_t len, const struct tree_shift *s);
+/* Moves the owners (and the ids in xattrs) of every entry under the open directory dirfd, itself
+ * included, from s's range to its new one, in place, following nothing: for a tree only the
+ * caller can reach (a clone's disk image, mounted privately). Modes (setuid bits, which chown
+ * drops) and file capabilities are put back. Idempotent for disjoint ranges, so hard links
+ * are no matter. */
+int tree_shift_in_place(int dirfd, const struct tree_shift *s);
+
 /* Copies sdir/sname (any type, not followed) to ddir/dname, which must not exist. */
 int tree_copy_at(int sdir, const char *sname, int ddir, const char *dname,
                  const struct tree_shift *shift);

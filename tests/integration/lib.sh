@@ -38,6 +38,11 @@ CONF
 
 vpsctl() { "$VPSCTL" --root "$T_ROOT" "$@"; }
 
+# inside NAME SHELL-CODE: runs it in the running VPS NAME, stdout and stderr together.
+inside() { timeout -k 2 20 "$VPSCTL" --root "$T_ROOT" exec "$1" -- sh -c "$2" 2>&1; }
+# conf NAME KEY: the value of KEY in NAME's vps.conf.
+conf() { sed -n "s/^$2=\"\(.*\)\"/\1/p" "$T_ROOT/var/lib/vpsctl/vps/$1/vps.conf"; }
+
 # json_get JSON KEY: a scalar field of a flat JSON object (our outputs are flat).
 json_get() {
 	printf '%s' "$1" | sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[0-9a-z]*\).*/\1/p" | tr -d '"'

@@ -12,8 +12,6 @@ VPS=$T_ROOT/var/lib/vpsctl/vps
 HOST=$T_ROOT/host
 mkdir -p "$HOST/secret"
 echo "node-secret-$$" >"$HOST/secret/file"
-inside() { timeout -k 2 20 "$VPSCTL" --root "$T_ROOT" exec "$1" -- sh -c "$2" 2>&1; }
-conf() { sed -n "s/^$2=\"\(.*\)\"/\1/p" "$VPS/$1/vps.conf"; }
 
 ssh-keygen -q -t ed25519 -N '' -C re-test -f "$T_ROOT/key" </dev/null
 build_template
