@@ -12,9 +12,19 @@
 #include "ptys.h"
 
 const struct quota_flag quota_flags[] = {
-	{"cpus", "CPUS"},     {"cpu-burst", "CPU_BURST"},           {"cpu-weight", "CPU_WEIGHT"},
-	{"memory", "MEMORY"}, {"memory-reserve", "MEMORY_RESERVE"}, {"swap", "SWAP"},
-	{"pids", "PIDS"},     {"io-weight", "IO_WEIGHT"},           {"cpuset", "CPUSET"},
+	{"cpus", "CPUS"},
+	{"cpu-burst", "CPU_BURST"},
+	{"cpu-weight", "CPU_WEIGHT"},
+	{"memory", "MEMORY"},
+	{"memory-reserve", "MEMORY_RESERVE"},
+	{"swap", "SWAP"},
+	{"pids", "PIDS"},
+	{"io-weight", "IO_WEIGHT"},
+	{"cpuset", "CPUSET"},
+	{"io-read-bps", "IO_READ_BPS"},
+	{"io-write-bps", "IO_WRITE_BPS"},
+	{"io-read-iops", "IO_READ_IOPS"},
+	{"io-write-iops", "IO_WRITE_IOPS"},
 	{"ptys", "PTYS"},
 };
 const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
@@ -29,6 +39,10 @@ const char *const quota_help[] = {
 	"  --pids N             process/thread cap",
 	"  --io-weight W        share of disk time, 1..10000",
 	"  --cpuset LIST        CPUs to run on (0-3,5); '' = all",
+	"  --io-read-bps SIZE   read bytes/s on the VPS's storage devices (10M); 0 = none",
+	"  --io-write-bps SIZE  write bytes/s on the VPS's storage devices (10M); 0 = none",
+	"  --io-read-iops N     read operations/s on the VPS's storage devices; 0 = none",
+	"  --io-write-iops N    write operations/s on the VPS's storage devices; 0 = none",
 	"  --ptys N             ptys the VPS may hold at once, enter's included (devpts max=)",
 	NULL,
 };
