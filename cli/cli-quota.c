@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The quota flags create and resize share, mapped onto vps.conf keys. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "fileio.h"
+#include "io-devices.h"
 #include "ptys.h"
 
 const struct quota_flag quota_flags[] = {
@@ -127,4 +129,20 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 	/* --ptys follows the cgroup quota flags in quota_flags[] */
 	return vps_devpts_check(cfg->ptys, given & (1u << _VPS_QUOTA_FIELD_MAX) ? "--ptys" : "PTYS",
 	                        err);
+}
+
+void cli_io_weight_warn(const char *name, const char *dir, uint64_t io_weight)
+{
+	char why[128];
+
+	if (io_weight == 100)
+		return;
+	vps_cgroup_init_on_demand();
+	if (vps_cgroup_backend() != VPS_CGROUP_V1)
+		return;
+	if (vps_storage_io_weight_ignored(dir, why, sizeof(why)) == 1)
+		fprintf(stderr,
+		        "vpsctl: %s: warning: --io-weight %" PRIu64 " has no effect: %s, which "
+		        "ignores weights (bfq honours them)\n",
+		        name, io_weight, why);
 }

@@ -92,7 +92,8 @@ static struct vps_quota limits(uint64_t rbps, uint64_t wbps, uint64_t riops, uin
 static void check_io_plan(enum vps_cgroup_backend b, const struct cg_io_state *cur,
                           const struct vps_quota *q, const dev_t *devs, size_t n)
 {
-	const uint64_t want[] = {q->io_read_bps, q->io_write_bps, q->io_read_iops, q->io_write_iops};
+	const uint64_t want[] = {q->io_read_bps, q->io_write_bps, q->io_read_iops,
+	                         q->io_write_iops};
 	struct cg_plan p, undo;
 	struct cg_io_state m = *cur;
 
