@@ -131,9 +131,11 @@ int cg_io_parse_v2(const char *buf, struct cg_io_state *st);
 int cg_plan_io_limits(enum vps_cgroup_backend b, const struct cg_io_state *cur,
                       const struct vps_quota *q, const dev_t *devs, size_t n_devs,
                       struct cg_plan *ret);
-/* The counters: v1 io_service_bytes / io_serviced lines, v2 io.stat, summed over devices. */
-int cg_io_sum_v1(const char *buf, uint64_t *ret_read, uint64_t *ret_write);
-int cg_io_sum_v2(const char *buf, struct vps_cgroup_stats *st);
+/* The counters: v1 io_service_bytes / io_serviced lines, v2 io.stat, summed over devs (every
+ * device when n is 0). */
+int cg_io_sum_v1(const char *buf, const dev_t *devs, size_t n, uint64_t *ret_read,
+                 uint64_t *ret_write);
+int cg_io_sum_v2(const char *buf, const dev_t *devs, size_t n, struct vps_cgroup_stats *st);
 
 /* cgroupfs helpers (cgfs.c). */
 int cg_read_string(int dfd, const char *file, char **ret);

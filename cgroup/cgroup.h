@@ -194,6 +194,10 @@ int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
 #define VPS_IO_DEV_MAX 4
 int vps_cgroup_io_limit(struct vps_cgroup *cg, const struct vps_quota *q, const dev_t *devs,
                         size_t n_devs, struct vps_error *err);
+/* The io_* counters of st anew, summed over devs only: a disk image's bytes count once, on its
+ * loop device, not again on the disk under it. */
+int vps_cgroup_io_stats(struct vps_cgroup *cg, const dev_t *devs, size_t n_devs,
+                        struct vps_cgroup_stats *st);
 /* Whether the I/O scheduler of a block device honours weights (bfq): 1 yes, 0 no (its name
  * in sched), -errno when unknown. */
 int vps_io_scheduler_weights(dev_t dev, char *sched, size_t len);

@@ -282,9 +282,27 @@ int vps_cgroup_io_limit(struct vps_cgroup *cg, const struct vps_quota *q, const 
 	return cg_plan_execute(cg, &d, &plan, 0, false, err);
 }
 
+/* Whether the "MAJ:MIN" at the start of s is one of devs (every device when n is 0). */
+static bool counted(const char *s, const dev_t *devs, size_t n)
+{
+	char tok[32];
+	dev_t dev;
+
+	if (n == 0)
+		return true;
+	snprintf(tok, sizeof(tok), "%.*s", (int)strcspn(s, " \n"), s);
+	if (parse_dev(tok, &dev) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (devs[i] == dev)
+			return true;
+	return false;
+}
+
 /* v1 "MAJ:MIN Read N" / "MAJ:MIN Write N" lines (the "Total" lines skipped), summed over the
  * devices. */
-int cg_io_sum_v1(const char *buf, uint64_t *ret_read, uint64_t *ret_write)
+int cg_io_sum_v1(const char *buf, const dev_t *devs, size_t n, uint64_t *ret_read,
+                 uint64_t *ret_write)
 {
 	*ret_read = *ret_write = 0;
 	for (const char *p = buf; *p;) {
@@ -296,7 +314,7 @@ int cg_io_sum_v1(const char *buf, uint64_t *ret_read, uint64_t *ret_write)
 			memcpy(line, p, len);
 			line[len] = '\0';
 			if (sscanf(line, "%31s %15s %" SCNu64, dev, op, &v) == 3 &&
-			    strchr(dev, ':')) {
+			    strchr(dev, ':') && counted(line, devs, n)) {
 				if (strcmp(op, "Read") == 0)
 					*ret_read += v;
 				else if (strcmp(op, "Write") == 0)
@@ -311,8 +329,10 @@ int cg_io_sum_v1(const char *buf, uint64_t *ret_read, uint64_t *ret_write)
 }
 
 /* io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. ..." per device, summed. */
-int cg_io_sum_v2(const char *buf, struct vps_cgroup_stats *st)
+int cg_io_sum_v2(const char *buf, const dev_t *devs, size_t n, struct vps_cgroup_stats *st)
 {
+	const char *line = buf;
+
 	static const struct {
 		const char *key;
 		size_t off;
@@ -324,7 +344,11 @@ int cg_io_sum_v2(const char *buf, struct vps_cgroup_stats *st)
 	};
 
 	for (const char *p = buf; *p; p++) {
+		if (p != buf && p[-1] == '\n')
+			line = p;
 		if (p != buf && p[-1] != ' ' && p[-1] != '\n')
+			continue;
+		if (!counted(line, devs, n))
 			continue;
 		for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
 			size_t kl = strlen(keys[i].key);
@@ -342,7 +366,8 @@ int cg_io_sum_v2(const char *buf, struct vps_cgroup_stats *st)
 }
 
 /* A counter file the kernel lacks reads as no I/O. */
-int cg_io_stats(const struct vps_cgroup *cg, const struct cg_dirs *d, struct vps_cgroup_stats *st)
+static int io_stats(const struct vps_cgroup *cg, const struct cg_dirs *d, const dev_t *devs,
+                    size_t n, struct vps_cgroup_stats *st)
 {
 	_cleanup_free_ char *bytes = NULL, *ops = NULL;
 	int fd = d->fd[CG_IO], r;
@@ -352,7 +377,7 @@ int cg_io_stats(const struct vps_cgroup *cg, const struct cg_dirs *d, struct vps
 		return 0;
 	if (cg->backend == VPS_CGROUP_V2) {
 		r = cg_read_string(fd, "io.stat", &bytes);
-		return r == -ENOENT ? 0 : r < 0 ? r : cg_io_sum_v2(bytes, st);
+		return r == -ENOENT ? 0 : r < 0 ? r : cg_io_sum_v2(bytes, devs, n, st);
 	}
 	r = cg_read_string(fd, "blkio.throttle.io_service_bytes_recursive", &bytes);
 	if (r == 0)
@@ -361,8 +386,22 @@ int cg_io_stats(const struct vps_cgroup *cg, const struct cg_dirs *d, struct vps
 		return 0;
 	if (r < 0)
 		return r;
-	(void)cg_io_sum_v1(bytes, &st->io_read_bytes, &st->io_write_bytes);
-	return cg_io_sum_v1(ops, &st->io_read_ops, &st->io_write_ops);
+	(void)cg_io_sum_v1(bytes, devs, n, &st->io_read_bytes, &st->io_write_bytes);
+	return cg_io_sum_v1(ops, devs, n, &st->io_read_ops, &st->io_write_ops);
+}
+
+int cg_io_stats(const struct vps_cgroup *cg, const struct cg_dirs *d, struct vps_cgroup_stats *st)
+{
+	return io_stats(cg, d, NULL, 0, st);
+}
+
+int vps_cgroup_io_stats(struct vps_cgroup *cg, const dev_t *devs, size_t n_devs,
+                        struct vps_cgroup_stats *st)
+{
+	_cleanup_(cg_dirs_close) struct cg_dirs d;
+	int r = cg_dirs_open(cg, &d);
+
+	return r < 0 ? r : io_stats(cg, &d, devs, n_devs, st);
 }
 
 /* v1 weights go to the scheduler: bfq (and cfq before 5.0) read them, mq-deadline, kyber and

@@ -593,6 +593,16 @@ static void stats_row(const char *name, const struct vps_cgroup_stats *s,
 
 static int stats_one(struct cli *c, const char *name, bool json, bool *all_first);
 
+/* The I/O of the VPS's own storage devices, each byte once. */
+static void io_counters(struct cli *c, const struct vps_config *cfg, struct vps_cgroup *cg,
+                        struct vps_cgroup_stats *s)
+{
+	char dir[PATH_MAX];
+
+	if (vps_path(&c->paths, cfg->name, NULL, dir, sizeof(dir)) == 0)
+		vps_storage_io_counters(cg, dir, cfg->disk != 0, s);
+}
+
 static int stats_all(struct cli *c, bool json)
 {
 	_cleanup_strv_free_ char **names = NULL;
@@ -640,6 +650,8 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 		return all ? -ESRCH : cli_fail(cfg.name, "not running");
 	if (r == 0)
 		r = vps_cgroup_stats(cg, &s);
+	if (r == 0)
+		io_counters(c, &cfg, cg, &s);
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to read its cgroup: %s", strerror(-r));
 	netsetup_host_ifname(cfg.name, host_if);

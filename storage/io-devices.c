@@ -61,12 +61,12 @@ int vps_storage_io_devices(const char *dir, bool disk, dev_t *ret, size_t max, s
 	int r;
 
 	*ret_n = 0;
+	/* An image's I/O all passes its loop device, which issues it to the disk below charged
+	 * to the same group: a rule on that disk too would throttle each request twice in a row
+	 * (a synchronous 2M/s write measured 1M/s). */
 	if (disk) {
 		r = vps_disk_loop_dev(dir, &dev);
-		if (r == 0)
-			r = add(dev, ret, max, ret_n);
-		if (r < 0)
-			return r;
+		return r < 0 ? r : add(dev, ret, max, ret_n);
 	}
 	if (stat(dir, &st) < 0)
 		return -errno;
@@ -108,7 +108,7 @@ static bool any_limit(const struct vps_quota *q)
 int vps_storage_io_limit(struct vps_cgroup *cg, const char *dir, bool disk,
                          const struct vps_quota *q, struct vps_error *err)
 {
-	dev_t devs[VPS_IO_DEV_MAX];
+	dev_t devs[VPS_IO_DEV_MAX] = {0};
 	size_t n = 0;
 	int r;
 
@@ -118,10 +118,11 @@ int vps_storage_io_limit(struct vps_cgroup *cg, const char *dir, bool disk,
 		if (r < 0)
 			return vps_error_errno(err, r, "cannot find the block devices of %s", dir);
 		if (n == 0)
-			return vps_error_set(err, -ENODEV,
-			                     "the I/O limits need a block device, and %s is on none "
-			                     "(use --disk)",
-			                     dir);
+			return vps_error_set(
+				err, -ENODEV,
+				"the I/O limits need a block device, and %s is on none "
+				"(use --disk)",
+				dir);
 	}
 	r = vps_cgroup_io_limit(cg, q, devs, n, err);
 	return r < 0 ? vps_error_prefix(err, r, "failed to set the I/O limits") : 0;
@@ -129,7 +130,7 @@ int vps_storage_io_limit(struct vps_cgroup *cg, const char *dir, bool disk,
 
 int vps_storage_io_weight_ignored(const char *dir, char *why, size_t len)
 {
-	dev_t devs[VPS_IO_DEV_MAX];
+	dev_t devs[VPS_IO_DEV_MAX] = {0};
 	size_t n;
 	int r;
 
@@ -146,4 +147,16 @@ int vps_storage_io_weight_ignored(const char *dir, char *why, size_t len)
 		return 1;
 	}
 	return 0;
+}
+
+void vps_storage_io_counters(struct vps_cgroup *cg, const char *dir, bool disk,
+                             struct vps_cgroup_stats *st)
+{
+	struct vps_cgroup_stats mine = *st;
+	dev_t devs[VPS_IO_DEV_MAX] = {0};
+	size_t n;
+
+	if (vps_storage_io_devices(dir, disk, devs, ELEMENTSOF(devs), &n) == 0 && n > 0 &&
+	    vps_cgroup_io_stats(cg, devs, n, &mine) == 0)
+		*st = mine;
 }

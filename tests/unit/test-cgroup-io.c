@@ -153,20 +153,29 @@ START_TEST(test_sums)
 	struct vps_cgroup_stats st = {0};
 	uint64_t r, w;
 
-	ck_assert_int_eq(cg_io_sum_v1("7:3 Read 10\n7:3 Write 20\n7:3 Sync 30\n7:3 Total 30\n"
-	                              "254:0 Read 1\n254:0 Write 2\nTotal 33\n",
-	                              &r, &w),
-	                 0);
+	static const char v1[] = "7:3 Read 10\n7:3 Write 20\n7:3 Sync 30\n7:3 Total 30\n"
+				 "254:0 Read 1\n254:0 Write 2\nTotal 33\n";
+	static const char v2[] = "7:3 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n"
+				 "254:0 rbytes=5 wbytes=6 rios=3 wios=4 dbytes=9 dios=9\n";
+	const dev_t loop[] = {makedev(7, 3)}, disk[] = {makedev(254, 0)};
+
+	ck_assert_int_eq(cg_io_sum_v1(v1, NULL, 0, &r, &w), 0);
 	ck_assert_uint_eq(r, 11);
 	ck_assert_uint_eq(w, 22);
-	ck_assert_int_eq(cg_io_sum_v2("7:3 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n"
-	                              "254:0 rbytes=5 wbytes=6 rios=3 wios=4 dbytes=9 dios=9\n",
-	                              &st),
-	                 0);
+	ck_assert_int_eq(cg_io_sum_v1(v1, loop, 1, &r, &w), 0);
+	ck_assert_uint_eq(r, 10);
+	ck_assert_uint_eq(w, 20);
+	ck_assert_int_eq(cg_io_sum_v2(v2, NULL, 0, &st), 0);
 	ck_assert_uint_eq(st.io_read_bytes, 15);
 	ck_assert_uint_eq(st.io_write_bytes, 26);
 	ck_assert_uint_eq(st.io_read_ops, 4);
 	ck_assert_uint_eq(st.io_write_ops, 6);
+	st = (struct vps_cgroup_stats){0};
+	ck_assert_int_eq(cg_io_sum_v2(v2, disk, 1, &st), 0);
+	ck_assert_uint_eq(st.io_read_bytes, 5);
+	ck_assert_uint_eq(st.io_write_bytes, 6);
+	ck_assert_uint_eq(st.io_read_ops, 3);
+	ck_assert_uint_eq(st.io_write_ops, 4);
 }
 END_TEST
 
