@@ -70,7 +70,7 @@ if [ -n "$wfile" ]; then
 	got=
 	for w in 100 1000 10000; do
 		vpsctl resize v --io-weight $w >/dev/null 2>&1
-		got="$got $(cat "$cg/$wfile" | awk '/^default/{print $2; next} {print $1}' | head -1)"
+		got="$got $(awk '/^default/{print $2; exit} {print $1; exit}' "$cg/$wfile")"
 	done
 	is "--io-weight 100, 1000, 10000 in $wfile" "${got# }" "$want"
 else

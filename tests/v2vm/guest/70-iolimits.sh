@@ -6,11 +6,8 @@
 # io.stat.
 . "${0%/*}/../tap.sh"
 
-VPSCTL=${VPSCTL:-$BUILD_DIR/vpsctl}
-ROOT=$(mktemp -d /tmp/vpsctl-root.XXXXXX) || bail "mktemp failed"
+node_root /vpsctl-io
 v() { timeout -s KILL 240 "$VPSCTL" --root "$ROOT" "$@"; }
-mkdir -p "$ROOT/etc/vpsctl"
-echo "CGROUP_PARENT=/vpsctl-io" > "$ROOT/etc/vpsctl/vpsctl.conf"
 CG=/sys/fs/cgroup/vpsctl-io/d
 
 check "template build busybox" v template build busybox
