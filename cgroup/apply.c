@@ -333,7 +333,8 @@ static int read_io(const struct vps_cgroup *cg, int fd, const struct cg_features
 		return cg_read_keyed(fd, f->io_file, "default", &q->io_weight);
 	r = cg_read_u64(fd, f->io_file, &w);
 	if (r == 0)
-		q->io_weight = cg_blkio_to_io_weight(w);
+		q->io_weight =
+			cg_blkio_to_io_weight(w, strcmp(f->io_file, "blkio.bfq.weight") == 0);
 	return r;
 }
 

@@ -24,6 +24,15 @@
 #define CG_WEIGHT_MAX       10000
 #define CG_WEIGHT_DEFAULT   100
 #define CG_CPUSET_CPU_MAX   8191
+/* v1 weight files: blkio.weight (CFQ) 10..1000, default 500; blkio.bfq.weight 1..1000, default
+ * 100 (Documentation/admin-guide/cgroup-v1/blkio-controller.rst, block/bfq-iosched.rst) */
+#define CG_BLKIO_WEIGHT_MIN     10
+#define CG_BLKIO_WEIGHT_DEFAULT 500
+#define CG_BFQ_WEIGHT_MIN       1
+#define CG_BFQ_WEIGHT_DEFAULT   100
+#define CG_BLKIO_WEIGHT_MAX     1000
+/* The smallest I/O throttle in bytes per second: one page. */
+#define CG_IO_BPS_MIN 4096ULL
 /* How often usage and emptiness are polled while waiting. */
 #define CG_POLL_MS 50
 
@@ -53,6 +62,7 @@ struct cg_features {
 	bool burst;                       /* cpu.max.burst / cpu.cfs_burst_us */
 	bool swap;                        /* memory.swap.max / memory.memsw.limit_in_bytes */
 	const char *io_file;              /* io.weight, blkio.weight, blkio.bfq.weight or NULL */
+	bool io_throttle;                 /* io.max / blkio.throttle.*_device */
 	char parent_cpus[VPS_CPUSET_MAX]; /* v1: the CPUs "" stands for */
 };
 
@@ -67,7 +77,7 @@ struct cg_write {
 	bool memory_shrink; /* the hard memory cap goes down: apply with a safe shrink */
 };
 
-#define CG_PLAN_MAX 16
+#define CG_PLAN_MAX 32
 struct cg_plan {
 	size_t n;
 	struct cg_write w[CG_PLAN_MAX];
@@ -80,8 +90,10 @@ const char *cg_format_cpu_max(uint64_t milli, char *buf, size_t len);
 const char *cg_format_cfs_quota(uint64_t milli, char *buf, size_t len);
 uint64_t cg_weight_to_shares(uint64_t weight);
 uint64_t cg_shares_to_weight(uint64_t shares);
-uint64_t cg_io_weight_to_blkio(uint64_t weight);
-uint64_t cg_blkio_to_io_weight(uint64_t blkio);
+uint64_t cg_io_weight_to_blkio(uint64_t weight, bool bfq);
+uint64_t cg_blkio_to_io_weight(uint64_t blkio, bool bfq);
+/* Whether an I/O throttle value limits anything (0 and VALUE_UNLIMITED do not). */
+bool cg_io_limited(uint64_t v);
 uint64_t cg_memsw(uint64_t memory, uint64_t swap);
 uint64_t cg_swap_from_memsw(uint64_t memsw, uint64_t memory);
 /* "max" / "-1" for unlimited, else the decimal number. */
@@ -98,6 +110,32 @@ int cg_plan_build(const struct cg_features *f, const struct vps_quota *old,
                   struct vps_error *err);
 /* The undo of writes 0..failed-1: reverse order, old values. */
 void cg_plan_rollback(const struct cg_plan *p, size_t failed, struct cg_plan *ret);
+
+/* The I/O throttle (io-limit.c): each device's read/write bps and iops, VALUE_UNLIMITED for
+ * none, as the kernel's files hold them. */
+#define CG_IO_KINDS     4
+#define CG_IO_LINES_MAX 16
+struct cg_io_line {
+	dev_t dev;
+	uint64_t v[CG_IO_KINDS]; /* read bps, write bps, read iops, write iops */
+};
+struct cg_io_state {
+	size_t n;
+	struct cg_io_line l[CG_IO_LINES_MAX];
+};
+/* One v1 file (kind k) or io.max into st (start from {0}). */
+int cg_io_parse_v1(const char *buf, size_t k, struct cg_io_state *st);
+int cg_io_parse_v2(const char *buf, struct cg_io_state *st);
+/* The writes taking the group from cur to q on each of devs and no limit anywhere else; each
+ * write's undo restores cur. -E2BIG: more devices than a plan holds. */
+int cg_plan_io_limits(enum vps_cgroup_backend b, const struct cg_io_state *cur,
+                      const struct vps_quota *q, const dev_t *devs, size_t n_devs,
+                      struct cg_plan *ret);
+/* The counters: v1 io_service_bytes / io_serviced lines, v2 io.stat, summed over devs (every
+ * device when n is 0). */
+int cg_io_sum_v1(const char *buf, const dev_t *devs, size_t n, uint64_t *ret_read,
+                 uint64_t *ret_write);
+int cg_io_sum_v2(const char *buf, const dev_t *devs, size_t n, struct vps_cgroup_stats *st);
 
 /* cgroupfs helpers (cgfs.c). */
 int cg_read_string(int dfd, const char *file, char **ret);
@@ -156,6 +194,8 @@ void cg_dirs_close(struct cg_dirs *d);
 enum cg_ctrl cg_primary_ctrl(const struct vps_cgroup *cg);
 int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d,
                       struct cg_features *ret);
+/* The group's I/O counters into st (io-limit.c). */
+int cg_io_stats(const struct vps_cgroup *cg, const struct cg_dirs *d, struct vps_cgroup_stats *st);
 
 /* Sends sig to those of pids still in dfd's group, through pidfds so a pid reused by a
  * stranger is never hit (kill.c). */

@@ -322,6 +322,7 @@ int cg_features_probe(const struct vps_cgroup *cg, const struct cg_dirs *d, stru
 		ret->io_file = "blkio.weight";
 	else if (cg_has_file(io, "blkio.bfq.weight"))
 		ret->io_file = "blkio.bfq.weight";
+	ret->io_throttle = cg_has_file(io, v2 ? "io.max" : "blkio.throttle.write_bps_device");
 	if (!v2 && ret->cpuset)
 		return probe_parent_cpus(d, ret);
 	return 0;

@@ -26,6 +26,9 @@ struct vps_quota {
 	uint64_t pids;               /* process/thread cap */
 	uint64_t io_weight;          /* 1..10000, 100 = default */
 	char cpuset[VPS_CPUSET_MAX]; /* "" = every CPU */
+	/* I/O throttle on the devices holding the VPS's storage; 0 or VALUE_UNLIMITED = none */
+	uint64_t io_read_bps, io_write_bps;   /* bytes per second */
+	uint64_t io_read_iops, io_write_iops; /* operations per second */
 };
 
 struct vps_cgroup_stats {
@@ -45,6 +48,12 @@ struct vps_cgroup_stats {
 	uint64_t memory_oom_events;
 	uint64_t memory_oom_kills;
 	uint64_t pids_max_events;
+	/* block I/O of the group and its children, every device (v1 blkio.throttle.io_service_*
+	 * recursive, v2 io.stat) */
+	uint64_t io_read_bytes;
+	uint64_t io_write_bytes;
+	uint64_t io_read_ops;
+	uint64_t io_write_ops;
 };
 
 enum vps_cgroup_backend { VPS_CGROUP_V1, VPS_CGROUP_V2, _VPS_CGROUP_BACKEND_MAX };
@@ -91,6 +100,10 @@ enum vps_quota_field {
 	VPS_QUOTA_PIDS,
 	VPS_QUOTA_IO_WEIGHT,
 	VPS_QUOTA_CPUSET,
+	VPS_QUOTA_IO_READ_BPS,
+	VPS_QUOTA_IO_WRITE_BPS,
+	VPS_QUOTA_IO_READ_IOPS,
+	VPS_QUOTA_IO_WRITE_IOPS,
 	_VPS_QUOTA_FIELD_MAX,
 };
 /* The same with the fields named by names[] (NULL: the flags), so a file's check names its
@@ -175,6 +188,19 @@ int vps_cgroup_attach(struct vps_cgroup *cg, pid_t pid);
 int vps_cgroup_resize(struct vps_cgroup *cg, const struct vps_quota *old,
                       const struct vps_quota *new, unsigned shrink_timeout_ms, bool force,
                       struct vps_error *err);
+/* The I/O throttle (io-limit.c): q's read/write bps and iops on each of devs (whole block
+ * devices), and on no other device: lines the group holds for other devices (a loop device of
+ * an earlier boot) are removed. Rolls back on refusal; err says which write failed. */
+#define VPS_IO_DEV_MAX 4
+int vps_cgroup_io_limit(struct vps_cgroup *cg, const struct vps_quota *q, const dev_t *devs,
+                        size_t n_devs, struct vps_error *err);
+/* The io_* counters of st anew, summed over devs only: a disk image's bytes count once, on its
+ * loop device, not again on the disk under it. */
+int vps_cgroup_io_stats(struct vps_cgroup *cg, const dev_t *devs, size_t n_devs,
+                        struct vps_cgroup_stats *st);
+/* Whether the I/O scheduler of a block device honours weights (bfq): 1 yes, 0 no (its name
+ * in sched), -errno when unknown. */
+int vps_io_scheduler_weights(dev_t dev, char *sched, size_t len);
 /* Reads back the limits the kernel holds (to compare with the config). */
 int vps_cgroup_read_quota(struct vps_cgroup *cg, struct vps_quota *ret);
 int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret);

@@ -156,27 +156,51 @@ static int plan_pids(struct builder *b, const struct vps_quota *o, const struct 
 	return -EOPNOTSUPP;
 }
 
+/* The throttle's values go to the devices of the VPS's storage (io-limit.c), which only the
+ * caller knows; here only whether the kernel can throttle at all. */
+static int plan_io_throttle(const struct cg_features *f, const struct vps_quota *n,
+                            struct vps_error *err)
+{
+	static const char *const flags[] = {"--io-read-bps", "--io-write-bps", "--io-read-iops",
+	                                    "--io-write-iops"};
+	const uint64_t v[] = {n->io_read_bps, n->io_write_bps, n->io_read_iops, n->io_write_iops};
+
+	if (f->io_throttle)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(v); i++)
+		if (cg_io_limited(v[i])) {
+			vps_error_set(
+				err, -EOPNOTSUPP, "%s needs %s, which this kernel lacks", flags[i],
+				f->backend == VPS_CGROUP_V2 ? "io.max" : "blkio.throttle.*_device");
+			return -EOPNOTSUPP;
+		}
+	return 0;
+}
+
 static int plan_io(struct builder *b, const struct vps_quota *o, const struct vps_quota *n,
                    struct vps_error *err)
 {
 	char u[32], v[32];
+	bool bfq;
 
 	if (!b->f->io_file) {
-		if (n->io_weight == CG_WEIGHT_DEFAULT)
-			return 0; /* nothing to differentiate: every group shares alike */
-		vps_error_set(err, -EOPNOTSUPP,
-		              "--io-weight needs an io weight file, which this kernel lacks");
-		return -EOPNOTSUPP;
-	}
-	if (b->f->backend == VPS_CGROUP_V2) {
+		if (n->io_weight != CG_WEIGHT_DEFAULT) {
+			vps_error_set(
+				err, -EOPNOTSUPP,
+				"--io-weight needs an io weight file, which this kernel lacks");
+			return -EOPNOTSUPP;
+		}
+		/* nothing to differentiate: every group shares alike */
+	} else if (b->f->backend == VPS_CGROUP_V2) {
 		snprintf(u, sizeof(u), "default %" PRIu64, o->io_weight);
 		snprintf(v, sizeof(v), "default %" PRIu64, n->io_weight);
 		add_write(b, CG_IO, b->f->io_file, RANK_CAP, u, v, o->io_weight, n->io_weight);
 	} else {
-		add_number(b, CG_IO, b->f->io_file, cg_io_weight_to_blkio(o->io_weight),
-		           cg_io_weight_to_blkio(n->io_weight));
+		bfq = strcmp(b->f->io_file, "blkio.bfq.weight") == 0;
+		add_number(b, CG_IO, b->f->io_file, cg_io_weight_to_blkio(o->io_weight, bfq),
+		           cg_io_weight_to_blkio(n->io_weight, bfq));
 	}
-	return 0;
+	return plan_io_throttle(b->f, n, err);
 }
 
 /* v1 has no "inherit": an empty cpuset.cpus means no CPU at all, so "" is the parent's. */

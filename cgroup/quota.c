@@ -24,6 +24,10 @@ void vps_quota_init_default(struct vps_quota *q)
 		.pids = 1024,
 		.io_weight = CG_WEIGHT_DEFAULT,
 		.cpuset = "",
+		.io_read_bps = VALUE_UNLIMITED,
+		.io_write_bps = VALUE_UNLIMITED,
+		.io_read_iops = VALUE_UNLIMITED,
+		.io_write_iops = VALUE_UNLIMITED,
 	};
 }
 
@@ -75,6 +79,10 @@ static const char *const flag_names[_VPS_QUOTA_FIELD_MAX] = {
 	[VPS_QUOTA_PIDS] = "--pids",
 	[VPS_QUOTA_IO_WEIGHT] = "--io-weight",
 	[VPS_QUOTA_CPUSET] = "--cpuset",
+	[VPS_QUOTA_IO_READ_BPS] = "--io-read-bps",
+	[VPS_QUOTA_IO_WRITE_BPS] = "--io-write-bps",
+	[VPS_QUOTA_IO_READ_IOPS] = "--io-read-iops",
+	[VPS_QUOTA_IO_WRITE_IOPS] = "--io-write-iops",
 };
 
 struct check {
@@ -132,6 +140,19 @@ static int validate_weight(enum vps_quota_field f, uint64_t w, struct check *c)
 	return bad(c, f);
 }
 
+/* Below a page a second one 4K write would stall for seconds: a typo, not a plan. (iops have
+ * no floor: 1 is a plan, 0 is none.) */
+static int validate_io_bps(enum vps_quota_field f, uint64_t bps, struct check *c)
+{
+	char a[32], b[32];
+
+	if (!cg_io_limited(bps) || bps >= CG_IO_BPS_MIN)
+		return 0;
+	vps_error_set(c->err, -EINVAL, "%s %s is below the minimum %s (0 = no limit)", c->names[f],
+	              format_size(bps, a, sizeof(a)), format_size(CG_IO_BPS_MIN, b, sizeof(b)));
+	return bad(c, f);
+}
+
 static int validate_memory(const struct vps_quota *q, struct check *c)
 {
 	const char *const *n = c->names;
@@ -175,6 +196,10 @@ int vps_quota_check(const struct vps_quota *q, unsigned host_cpus,
 		              c.names[VPS_QUOTA_CPUSET], q->cpuset);
 		r = bad(&c, VPS_QUOTA_CPUSET);
 	}
+	if (r == 0)
+		r = validate_io_bps(VPS_QUOTA_IO_READ_BPS, q->io_read_bps, &c);
+	if (r == 0)
+		r = validate_io_bps(VPS_QUOTA_IO_WRITE_BPS, q->io_write_bps, &c);
 	if (ret_field)
 		*ret_field = c.field;
 	return r;
@@ -236,20 +261,51 @@ uint64_t cg_shares_to_weight(uint64_t shares)
 	return (shares * 100 + 1023) / 1024;
 }
 
-/* Scaled like systemd does, so the default weight 100 lands on blkio's default 500 and a
- * VPS competes evenly with host services; then clamped into blkio's 10..1000. */
-uint64_t cg_io_weight_to_blkio(uint64_t weight)
+/* io.weight's 1..10000 (default 100) onto a v1 weight file's range: blkio.weight (CFQ) takes
+ * 10..1000 with 500 the default, blkio.bfq.weight 1..1000 with 100. Two straight lines, through
+ * the ends and the defaults, so the default lands on the default (a VPS competes evenly with
+ * host services) and every step of the range still orders VPSes (a plain x5 scale sends 200 and
+ * above to the maximum). Rounded to the nearest. */
+static uint64_t map_piecewise(uint64_t x, uint64_t x0, uint64_t x1, uint64_t x2, uint64_t y0,
+                              uint64_t y1, uint64_t y2)
 {
-	uint64_t w = weight * 5;
-
-	return w < 10 ? 10 : w > 1000 ? 1000 : w;
+	if (x <= x0)
+		return y0;
+	if (x >= x2)
+		return y2;
+	if (x <= x1)
+		return y0 + ((x - x0) * (y1 - y0) + (x1 - x0) / 2) / (x1 - x0);
+	return y1 + ((x - x1) * (y2 - y1) + (x2 - x1) / 2) / (x2 - x1);
 }
 
-uint64_t cg_blkio_to_io_weight(uint64_t blkio)
+uint64_t cg_io_weight_to_blkio(uint64_t weight, bool bfq)
 {
-	uint64_t w = (blkio + 2) / 5;
+	return map_piecewise(weight, CG_WEIGHT_MIN, CG_WEIGHT_DEFAULT, CG_WEIGHT_MAX,
+	                     bfq ? CG_BFQ_WEIGHT_MIN : CG_BLKIO_WEIGHT_MIN,
+	                     bfq ? CG_BFQ_WEIGHT_DEFAULT : CG_BLKIO_WEIGHT_DEFAULT,
+	                     CG_BLKIO_WEIGHT_MAX);
+}
 
-	return w < CG_WEIGHT_MIN ? CG_WEIGHT_MIN : w;
+/* The inverse where the mapping is one to one (below the default); above it several weights
+ * share one blkio value, and the smallest of them reads back. */
+uint64_t cg_blkio_to_io_weight(uint64_t blkio, bool bfq)
+{
+	uint64_t lo = CG_WEIGHT_MIN, hi = CG_WEIGHT_MAX;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (cg_io_weight_to_blkio(mid, bfq) < blkio)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool cg_io_limited(uint64_t v)
+{
+	return v != 0 && v != VALUE_UNLIMITED;
 }
 
 /* v1 limits RAM + swap together; memsw must stay >= the RAM limit. */

@@ -118,6 +118,9 @@ int vps_cgroup_stats(struct vps_cgroup *cg, struct vps_cgroup_stats *ret)
 	}
 	if (!v2)
 		fixup_v1(&d, &st);
+	r = cg_io_stats(cg, &d, &st);
+	if (r < 0)
+		return r;
 	/* kernels before memory.peak: the best known lower bound */
 	if (st.memory_peak < st.memory_current)
 		st.memory_peak = st.memory_current;

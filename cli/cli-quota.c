@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The quota flags create and resize share, mapped onto vps.conf keys. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,12 +10,23 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "fileio.h"
+#include "io-devices.h"
 #include "ptys.h"
 
 const struct quota_flag quota_flags[] = {
-	{"cpus", "CPUS"},     {"cpu-burst", "CPU_BURST"},           {"cpu-weight", "CPU_WEIGHT"},
-	{"memory", "MEMORY"}, {"memory-reserve", "MEMORY_RESERVE"}, {"swap", "SWAP"},
-	{"pids", "PIDS"},     {"io-weight", "IO_WEIGHT"},           {"cpuset", "CPUSET"},
+	{"cpus", "CPUS"},
+	{"cpu-burst", "CPU_BURST"},
+	{"cpu-weight", "CPU_WEIGHT"},
+	{"memory", "MEMORY"},
+	{"memory-reserve", "MEMORY_RESERVE"},
+	{"swap", "SWAP"},
+	{"pids", "PIDS"},
+	{"io-weight", "IO_WEIGHT"},
+	{"cpuset", "CPUSET"},
+	{"io-read-bps", "IO_READ_BPS"},
+	{"io-write-bps", "IO_WRITE_BPS"},
+	{"io-read-iops", "IO_READ_IOPS"},
+	{"io-write-iops", "IO_WRITE_IOPS"},
 	{"ptys", "PTYS"},
 };
 const size_t quota_flags_n = sizeof(quota_flags) / sizeof(quota_flags[0]);
@@ -29,6 +41,10 @@ const char *const quota_help[] = {
 	"  --pids N             process/thread cap",
 	"  --io-weight W        share of disk time, 1..10000",
 	"  --cpuset LIST        CPUs to run on (0-3,5); '' = all",
+	"  --io-read-bps SIZE   read bytes/s on the VPS's storage devices (10M); 0 = none",
+	"  --io-write-bps SIZE  write bytes/s on the VPS's storage devices (10M); 0 = none",
+	"  --io-read-iops N     read operations/s on the VPS's storage devices; 0 = none",
+	"  --io-write-iops N    write operations/s on the VPS's storage devices; 0 = none",
 	"  --ptys N             ptys the VPS may hold at once, enter's included (devpts max=)",
 	NULL,
 };
@@ -113,4 +129,20 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 	/* --ptys follows the cgroup quota flags in quota_flags[] */
 	return vps_devpts_check(cfg->ptys, given & (1u << _VPS_QUOTA_FIELD_MAX) ? "--ptys" : "PTYS",
 	                        err);
+}
+
+void cli_io_weight_warn(const char *name, const char *dir, uint64_t io_weight)
+{
+	char why[128];
+
+	if (io_weight == 100)
+		return;
+	vps_cgroup_init_on_demand();
+	if (vps_cgroup_backend() != VPS_CGROUP_V1)
+		return;
+	if (vps_storage_io_weight_ignored(dir, why, sizeof(why)) == 1)
+		fprintf(stderr,
+		        "vpsctl: %s: warning: --io-weight %" PRIu64 " has no effect: %s, which "
+		        "ignores weights (bfq honours them)\n",
+		        name, io_weight, why);
 }

@@ -477,8 +477,10 @@ int cmd_create(struct cli *c, int argc, char **argv)
 		vps_ports_release(&c->paths, a.name, &cfg.forwards);
 		if (access(dir, F_OK) < 0)
 			vps_lock_unlink(&c->paths, a.name);
-	} else if (cfg.onboot) {
-		cli_systemd_reload(c);
+	} else {
+		cli_io_weight_warn(a.name, dir, cfg.quota.io_weight);
+		if (cfg.onboot)
+			cli_systemd_reload(c);
 	}
 	return r;
 }

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "devpts.h"
 #include "disk.h"
+#include "io-devices.h"
 #include "network.h"
 #include "ports.h"
 #include "state.h"
@@ -269,6 +270,17 @@ static int restore(struct resize *z)
 	return renameat(z->dir, CONF_BACKUP, z->dir, "vps.conf") < 0 ? -errno : 0;
 }
 
+/* The I/O throttle on the devices the running VPS's storage is on now. */
+static int apply_io(const struct resize *z, const struct vps_quota *q, struct vps_error *err)
+{
+	char dir[PATH_MAX];
+	int r = vps_path(&z->c->paths, z->cfg.name, NULL, dir, sizeof(dir));
+
+	if (r < 0)
+		return vps_error_errno(err, r, "cannot find the VPS directory");
+	return vps_storage_io_limit(z->cg, dir, z->cfg.disk != 0, q, err);
+}
+
 /* The kernel's limits, not the old config, are where the change starts: a limit changed
  * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
  * holds every limit of the config (what status shows). */
@@ -293,6 +305,9 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 	if (r < 0)
 		return vps_error_set(err, r, "%s", vps_error_message(&e, r));
 	z->quota_done = true;
+	r = apply_io(z, &z->cfg.quota, err);
+	if (r < 0)
+		return r;
 	if (e.msg[0])
 		fprintf(stderr, "vpsctl: %s: to shrink its memory, %s\n", z->cfg.name, e.msg);
 	if (z->force && vps_cgroup_stats(z->cg, &after) == 0 &&
@@ -372,6 +387,14 @@ static int apply_ptys(struct resize *z, struct vps_error *err)
 	return r;
 }
 
+static void warn_io_weight(const struct resize *z)
+{
+	char dir[PATH_MAX];
+
+	if (vps_path(&z->c->paths, z->cfg.name, NULL, dir, sizeof(dir)) == 0)
+		cli_io_weight_warn(z->cfg.name, dir, z->cfg.quota.io_weight);
+}
+
 /* The disk last: a grown image cannot shrink back, so nothing may fail after it. */
 static int apply(struct resize *z, struct vps_error *err)
 {
@@ -385,6 +408,8 @@ static int apply(struct resize *z, struct vps_error *err)
 		r = apply_ptys(z, err);
 	if (r == 0 && z->cfg.disk != z->old.disk)
 		r = apply_disk(z, err);
+	if (r == 0 && z->cfg.quota.io_weight != z->old.quota.io_weight)
+		warn_io_weight(z);
 	return r;
 }
 
@@ -406,8 +431,10 @@ static int undo(struct resize *z, struct vps_error *what)
 			"the network could not be changed back (%s); vps.conf keeps the "
 			"new values",
 			nerr.msg);
-	if (z->quota_done && vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
-	                                       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0)
+	if (z->quota_done &&
+	    (vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
+	                       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0 ||
+	     apply_io(z, &z->old.quota, &nerr) < 0))
 		return vps_error_set(what, -EIO,
 		                     "the new quotas stay in force, and vps.conf keeps them");
 	r = restore(z);
@@ -561,7 +588,9 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		",\"memory_max\":%" PRIu64 ",\"swap_current\":%" PRIu64 ",\"pids_current\":%" PRIu64
 		",\"pids_max\":%" PRIu64 ",\"memory_high_events\":%" PRIu64
 		",\"memory_max_events\":%" PRIu64 ",\"memory_oom_events\":%" PRIu64
-		",\"memory_oom_kills\":%" PRIu64 ",\"pids_max_events\":%" PRIu64;
+		",\"memory_oom_kills\":%" PRIu64 ",\"pids_max_events\":%" PRIu64
+		",\"io_read_bytes\":%" PRIu64 ",\"io_write_bytes\":%" PRIu64
+		",\"io_read_ops\":%" PRIu64 ",\"io_write_ops\":%" PRIu64;
 	char a[32], b[32], m[32], w[32];
 
 	if (json) {
@@ -569,7 +598,8 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 		       s->cpu_throttled_usec, s->memory_current, s->memory_peak, s->memory_max,
 		       s->swap_current, s->pids_current, s->pids_max, s->memory_high_events,
 		       s->memory_max_events, s->memory_oom_events, s->memory_oom_kills,
-		       s->pids_max_events);
+		       s->pids_max_events, s->io_read_bytes, s->io_write_bytes, s->io_read_ops,
+		       s->io_write_ops);
 		if (net)
 			print_net(net, true);
 		if (disk)
@@ -591,6 +621,9 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 	       ", oom_kill %" PRIu64 ", pids.max %" PRIu64 "\n",
 	       s->memory_high_events, s->memory_max_events, s->memory_oom_events,
 	       s->memory_oom_kills, s->pids_max_events);
+	printf("io:     read %" PRIu64 " bytes (%" PRIu64 " ops), written %" PRIu64
+	       " bytes (%" PRIu64 " ops)\n",
+	       s->io_read_bytes, s->io_read_ops, s->io_write_bytes, s->io_write_ops);
 	if (net)
 		print_net(net, false);
 	if (disk)
@@ -617,6 +650,16 @@ static void stats_row(const char *name, const struct vps_cgroup_stats *s,
 }
 
 static int stats_one(struct cli *c, const char *name, bool json, bool *all_first);
+
+/* The I/O of the VPS's own storage devices, each byte once. */
+static void io_counters(struct cli *c, const struct vps_config *cfg, struct vps_cgroup *cg,
+                        struct vps_cgroup_stats *s)
+{
+	char dir[PATH_MAX];
+
+	if (vps_path(&c->paths, cfg->name, NULL, dir, sizeof(dir)) == 0)
+		vps_storage_io_counters(cg, dir, cfg->disk != 0, s);
+}
 
 static int stats_all(struct cli *c, bool json)
 {
@@ -665,6 +708,8 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 		return all ? -ESRCH : cli_fail(cfg.name, "not running");
 	if (r == 0)
 		r = vps_cgroup_stats(cg, &s);
+	if (r == 0)
+		io_counters(c, &cfg, cg, &s);
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to read its cgroup: %s", strerror(-r));
 	netsetup_host_ifname(cfg.name, host_if);

@@ -61,6 +61,14 @@ const struct conf_key vps_config_keys[] = {
 	QKEY("PIDS", CONF_COUNT, pids, "Process and thread cap"),
 	QKEY("IO_WEIGHT", CONF_WEIGHT, io_weight, "Share of disk time, 1..10000 (100 = normal)"),
 	QKEY("CPUSET", CONF_CPUSET, cpuset, "CPUs the VPS may run on (0-3,5); empty = all"),
+	QKEY("IO_READ_BPS", CONF_SIZE, io_read_bps,
+             "Read bytes per second on the VPS's storage devices (10M); 0 or unlimited = none"),
+	QKEY("IO_WRITE_BPS", CONF_SIZE, io_write_bps,
+             "Write bytes per second on the VPS's storage devices (10M); 0 or unlimited = none"),
+	QKEY("IO_READ_IOPS", CONF_COUNT, io_read_iops,
+             "Read operations per second on the VPS's storage devices; 0 or unlimited = none"),
+	QKEY("IO_WRITE_IOPS", CONF_COUNT, io_write_iops,
+             "Write operations per second on the VPS's storage devices; 0 or unlimited = none"),
 	VKEY("IP_ADDRESS", CONF_IPLIST, ip_address,
              "Addresses of eth0 (CIDR, space-separated); empty = no network interface"),
 	VKEY("MAC", CONF_MAC, mac, "MAC address of eth0; empty = derived from the name"),
@@ -134,6 +142,12 @@ const struct conf_key node_config_keys[] = {
 	DKEY("DEFAULT_SWAP", CONF_SIZE, swap, "Default swap"),
 	DKEY("DEFAULT_PIDS", CONF_COUNT, pids, "Default process cap"),
 	DKEY("DEFAULT_IO_WEIGHT", CONF_WEIGHT, io_weight, "Default disk weight"),
+	DKEY("DEFAULT_IO_READ_BPS", CONF_SIZE, io_read_bps, "Default read bytes per second"),
+	DKEY("DEFAULT_IO_WRITE_BPS", CONF_SIZE, io_write_bps, "Default write bytes per second"),
+	DKEY("DEFAULT_IO_READ_IOPS", CONF_COUNT, io_read_iops,
+             "Default read operations per second"),
+	DKEY("DEFAULT_IO_WRITE_IOPS", CONF_COUNT, io_write_iops,
+             "Default write operations per second"),
 	NKEY("BRIDGE", CONF_STRING, bridge, "The node bridge every VPS's veth joins"),
 	NKEY("NODE_ADDRESS", CONF_IPLIST, node_address,
              "Addresses of the bridge (CIDR): VPS gateways; their subnets hold VPS addresses"),
@@ -215,13 +229,16 @@ static unsigned key_line(const struct conf_key *keys, size_t n, const unsigned *
 
 /* The quota keys of each file, in the order of enum vps_quota_field. */
 static const char *const vps_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
-	"CPUS", "CPU_BURST", "CPU_WEIGHT", "MEMORY", "MEMORY_RESERVE",
-	"SWAP", "PIDS",      "IO_WEIGHT",  "CPUSET",
+	"CPUS",         "CPU_BURST",    "CPU_WEIGHT",    "MEMORY", "MEMORY_RESERVE",
+	"SWAP",         "PIDS",         "IO_WEIGHT",     "CPUSET", "IO_READ_BPS",
+	"IO_WRITE_BPS", "IO_READ_IOPS", "IO_WRITE_IOPS",
 };
 static const char *const node_quota_keys[_VPS_QUOTA_FIELD_MAX] = {
-	"DEFAULT_CPUS",   "DEFAULT_CPU_BURST",      "DEFAULT_CPU_WEIGHT",
-	"DEFAULT_MEMORY", "DEFAULT_MEMORY_RESERVE", "DEFAULT_SWAP",
-	"DEFAULT_PIDS",   "DEFAULT_IO_WEIGHT",      "DEFAULT_CPUSET",
+	"DEFAULT_CPUS",          "DEFAULT_CPU_BURST",      "DEFAULT_CPU_WEIGHT",
+	"DEFAULT_MEMORY",        "DEFAULT_MEMORY_RESERVE", "DEFAULT_SWAP",
+	"DEFAULT_PIDS",          "DEFAULT_IO_WEIGHT",      "DEFAULT_CPUSET",
+	"DEFAULT_IO_READ_BPS",   "DEFAULT_IO_WRITE_BPS",   "DEFAULT_IO_READ_IOPS",
+	"DEFAULT_IO_WRITE_IOPS",
 };
 
 /* The quota check create and resize make, on what a file says: the message names the file,

@@ -9,6 +9,7 @@
 #include "disk.h"
 #include "fileio.h"
 #include "idmap.h"
+#include "io-devices.h"
 #include "network.h"
 #include "storage-mount.h"
 #include "vps-spawn.h"
@@ -60,6 +61,18 @@ int vps_spawn_host_map(struct vps_spawn *s)
 	return 0;
 }
 
+/* The I/O throttle at every boot: the disk image's loop device is new each time (the group
+ * and the previous boot's rules outlive it). */
+static int limit_io(struct vps_spawn *s)
+{
+	char dir[PATH_MAX];
+	int r = vps_path(s->paths, s->cfg->name, NULL, dir, sizeof(dir));
+
+	if (r < 0)
+		return fail(s, r, "find the VPS directory");
+	return vps_storage_io_limit(s->cg, dir, s->cfg->disk != 0, &s->cfg->quota, &s->error);
+}
+
 /* Nothing of the VPS runs before the host is done: its quota and device policy now, while init
  * makes its root filesystem. */
 static int limit_cgroup(struct vps_spawn *s)
@@ -69,7 +82,9 @@ static int limit_cgroup(struct vps_spawn *s)
 	if (r < 0)
 		return vps_error_prefix(&s->error, r, "failed to create the VPS cgroup");
 	r = vps_cgroup_restrict_devices(s->cg, s->pid);
-	return r < 0 ? fail(s, r, "restrict the VPS's devices") : 0;
+	if (r < 0)
+		return fail(s, r, "restrict the VPS's devices");
+	return limit_io(s);
 }
 
 int vps_spawn_host_rest(struct vps_spawn *s)

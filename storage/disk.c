@@ -198,6 +198,24 @@ static int find_loop(const char *img, char *ret, size_t len)
 	return -ENODEV;
 }
 
+int vps_disk_loop_dev(const char *dir, dev_t *ret)
+{
+	char img[PATH_MAX], dev[64];
+	struct stat st;
+	int r;
+
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	r = find_loop(img, dev, sizeof(dev));
+	if (r < 0)
+		return r;
+	if (stat(dev, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	*ret = st.st_rdev;
+	return 0;
+}
+
 int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_error *err)
 {
 	char img[PATH_MAX], dev[300], root[64];

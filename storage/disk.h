@@ -24,5 +24,7 @@ int vps_disk_mount_detached(const char *rootfs, int *ret_fd);
  * needs CAP_SYS_RESOURCE: -EAGAIN when the node's root lacks it, and the file system then
  * grows at the next start). */
 int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_error *err);
+/* The loop device DIR/disk.img is attached to (found by its backing file); -ENODEV: none. */
+int vps_disk_loop_dev(const char *dir, dev_t *ret);
 /* Size and use of the mounted filesystem of a running VPS. */
 int vps_disk_usage(pid_t init_pid, uint64_t *ret_size, uint64_t *ret_used);

@@ -26,7 +26,8 @@ INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended
 	init_pid:number supervisor_pid:number uptime:number boots:number
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
-	swap:string pids:string io_weight:string cpuset:string
+	swap:string pids:string io_weight:string cpuset:string io_read_bps:string
+	io_write_bps:string io_read_iops:string io_write_iops:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
 	disk:string ptys:string net_mode:string nameserver:string searchdomain:string
@@ -37,7 +38,8 @@ STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:n
 	throttled_usec:number memory_current:number memory_peak:number memory_max:number
 	swap_current:number pids_current:number pids_max:number memory_high_events:number
 	memory_max_events:number memory_oom_events:number memory_oom_kills:number
-	pids_max_events:number"
+	pids_max_events:number io_read_bytes:number io_write_bytes:number io_read_ops:number
+	io_write_ops:number"
 # Only when the VPS has a network interface (see the check below for where they are documented).
 NET_FIELDS="net_rx_bytes:number net_tx_bytes:number net_rx_packets:number
 	net_tx_packets:number net_rx_dropped:number net_tx_dropped:number net_period_start:number"

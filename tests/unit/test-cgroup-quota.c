@@ -210,14 +210,36 @@ START_TEST(test_weight_mappings)
 	ck_assert_uint_eq(cg_weight_to_shares(0), 2);
 	for (uint64_t w = 1; w <= 10000; w++)
 		ck_assert_uint_eq(cg_shares_to_weight(cg_weight_to_shares(w)), w);
-	ck_assert_uint_eq(cg_io_weight_to_blkio(100), 500);
-	ck_assert_uint_eq(cg_io_weight_to_blkio(1), 10);
-	ck_assert_uint_eq(cg_io_weight_to_blkio(2), 10);
-	ck_assert_uint_eq(cg_io_weight_to_blkio(3), 15);
-	ck_assert_uint_eq(cg_io_weight_to_blkio(200), 1000);
-	ck_assert_uint_eq(cg_io_weight_to_blkio(10000), 1000);
-	for (uint64_t w = 2; w <= 200; w++)
-		ck_assert_uint_eq(cg_blkio_to_io_weight(cg_io_weight_to_blkio(w)), w);
+	/* blkio.weight (CFQ): 10..1000, default 500 */
+	ck_assert_uint_eq(cg_io_weight_to_blkio(100, false), 500);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(1, false), 10);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(50, false), 253);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(200, false), 505);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(1000, false), 545);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(5050, false), 750);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(10000, false), 1000);
+	/* blkio.bfq.weight: 1..1000, default 100 */
+	ck_assert_uint_eq(cg_io_weight_to_blkio(1, true), 1);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(100, true), 100);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(1000, true), 182);
+	ck_assert_uint_eq(cg_io_weight_to_blkio(10000, true), 1000);
+	for (int bfq = 0; bfq <= 1; bfq++) {
+		uint64_t prev = 0;
+
+		for (uint64_t w = 1; w <= 10000; w++) {
+			uint64_t b = cg_io_weight_to_blkio(w, bfq);
+
+			/* every weight orders: nothing above 200 collapses onto the maximum */
+			ck_assert_uint_ge(b, prev);
+			ck_assert_uint_le(b, 1000);
+			prev = b;
+			/* what reads back maps to the same kernel value, and exactly up to 100 */
+			ck_assert_uint_eq(cg_io_weight_to_blkio(cg_blkio_to_io_weight(b, bfq), bfq),
+			                  b);
+			if (w <= 100)
+				ck_assert_uint_eq(cg_blkio_to_io_weight(b, bfq), w);
+		}
+	}
 }
 END_TEST
 

@@ -64,3 +64,12 @@ done_testing() {
 	[ "$T_FAILED" = 0 ]
 	exit $?
 }
+
+# node_root PARENT: a private node for vpsctl --root "$ROOT" whose VPS cgroups go under PARENT
+# (sets VPSCTL when unset, and ROOT).
+node_root() {
+	VPSCTL=${VPSCTL:-$BUILD_DIR/vpsctl}
+	ROOT=$(mktemp -d /tmp/vpsctl-root.XXXXXX) || bail "mktemp failed"
+	mkdir -p "$ROOT/etc/vpsctl"
+	echo "CGROUP_PARENT=$1" > "$ROOT/etc/vpsctl/vpsctl.conf"
+}
