@@ -30,7 +30,7 @@ INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended
 	io_write_bps:string io_read_iops:string io_write_iops:string
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
-	disk:string ptys:string net_mode:string nameserver:string searchdomain:string
+	disk:string ptys:string net_mode:string forwards:string nameserver:string searchdomain:string
 	description:string"
 # status only: a probe of lxcfs per VPS would slow list down
 STATUS_FIELDS="$INFO_FIELDS proc_view:string"
