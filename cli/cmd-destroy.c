@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vpsctl destroy */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,6 +24,35 @@ static const char *const destroy_help[] = {
 	"  --force              stop it first if it is running",
 	NULL,
 };
+
+/* NAME's directory with vps.conf last: a destroy killed on the way leaves a VPS that still
+ * loads, which the next destroy removes (without vps.conf it would be "no such VPS" and its
+ * files, claims and lock nobody's). */
+static int remove_vps_dir(int base, const char *name)
+{
+	_cleanup_close_ int dfd =
+		openat(base, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = opendir_dup(dfd);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "vps.conf") == 0)
+			continue;
+		r = rm_rf_at(dfd, de->d_name);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	if (unlinkat(dfd, "vps.conf", 0) < 0 && errno != ENOENT)
+		return -errno;
+	return rm_rf_at(base, name);
+}
 
 int cmd_destroy(struct cli *c, int argc, char **argv)
 {
@@ -75,7 +105,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = base < 0 ? -errno : rm_rf_at(base, cfg.name);
+	r = base < 0 ? -errno : remove_vps_dir(base, cfg.name);
 	if (r == 0) { /* and what a reinstall cut short left */
 		char leftover[64];
 

@@ -4,7 +4,7 @@
 # status reads the VPS, start and stop work, and once stopped nothing is left: no process, no
 # cgroup under the test's parent, no mount under the test root, no veth, no state or temp file.
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 14
 
 build_template
 echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -168,4 +168,27 @@ is "no address claim left" "$(ls -A "$T_ROOT/var/lib/vpsctl/addresses" 2>/dev/nu
 is "no cgroup left" "$(cgroup_dirs)" ""
 is "no veth left" "$(ip -o link show | grep -c veth-)" 0
 is "no process of the test left" "$(leftovers)" ""
+
+# kill -9 of destroy itself, at random points (an overlay VPS has the most to remove): the next
+# destroy must still find the VPS and finish the job (a destroy that removed vps.conf first left
+# a directory "no such VPS" and its claims behind).
+BAD_DESTROY=0
+for i in $(seq 1 $((ITER / 3))); do
+	vpsctl create "k$i" --template busybox --storage overlay --ip "10.77.0.$((10 + i))/24" \
+		>/dev/null 2>&1 || { BAD_DESTROY=$((BAD_DESTROY + 1)); continue; }
+	# files enough that removing them takes a while, so that some kills land in it
+	mkdir "$T_ROOT/var/lib/vpsctl/vps/k$i/junk" &&
+		(cd "$T_ROOT/var/lib/vpsctl/vps/k$i/junk" && seq 4000 | xargs touch)
+	bg_vpsctl destroy --force "k$i"
+	rand_sleep 60
+	kill -9 $! 2>/dev/null
+	wait $! 2>/dev/null
+	if [ -e "$T_ROOT/var/lib/vpsctl/vps/k$i" ] && ! vpsctl destroy --force "k$i" >/dev/null 2>&1; then
+		BAD_DESTROY=$((BAD_DESTROY + 1))
+		diag "k$i: destroy after a killed destroy: $(vpsctl destroy --force "k$i" 2>&1)"
+	fi
+done
+is "a destroy killed at any point is finished by the next" "$BAD_DESTROY" 0
+is "... and leaves no VPS directory or address claim" \
+	"$(ls -A "$T_ROOT/var/lib/vpsctl/vps"; ls -A "$T_ROOT/var/lib/vpsctl/addresses" 2>/dev/null)" ""
 finish
