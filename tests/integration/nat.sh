@@ -19,7 +19,8 @@ trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; t_cleanup' EXIT
 # uplink), with public-ish addresses on both sides and no route to the VPS subnet.
 t_internet 198.51.100.1/24 198.51.100.2/24
 # A service in the internet that answers each connection with the address it came from.
-inet /usr/bin/python3 -c '
+# nsenter itself, not the inet function: $! must be the listener, which the trap kills
+nsenter -t "$INET" -n /usr/bin/python3 -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 4444)); s.listen(8)
