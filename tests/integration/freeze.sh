@@ -15,16 +15,6 @@ cg2_dir() {
 		echo "/sys/fs/cgroup$T_CGPARENT/$1"
 	fi
 }
-# bounded SECS vpsctl ARGS...: its output, or whatever it wrote before SECS ran out; through a
-# file, since a process left frozen in the VPS would keep a pipe open forever. $? is its rc.
-bounded() {
-	local secs=$1 rc
-	shift
-	timeout -k 2 "$secs" "$VPSCTL" --root "$T_ROOT" "$@" >"$T_ROOT/out" 2>&1 </dev/null
-	rc=$?
-	cat "$T_ROOT/out"
-	return $rc
-}
 # inside VPS CMD: runs CMD in the VPS's sh.
 inside() {
 	local v=$1

@@ -39,6 +39,17 @@ CONF
 vpsctl() { "$VPSCTL" --root "$T_ROOT" "$@"; }
 
 # inside NAME SHELL-CODE: runs it in the running VPS NAME, stdout and stderr together.
+# bounded SECS ARGS...: vpsctl ARGS, killed after SECS; its output, or whatever it wrote before
+# SECS ran out, through a file, since a process left frozen in a VPS would keep a pipe open
+# forever. $? is its rc, 124 on timeout.
+bounded() {
+	local secs=$1 rc
+	shift
+	timeout -k 2 "$secs" "$VPSCTL" --root "$T_ROOT" "$@" >"$T_ROOT/out" 2>&1 </dev/null
+	rc=$?
+	cat "$T_ROOT/out"
+	return $rc
+}
 inside() { timeout -k 2 20 "$VPSCTL" --root "$T_ROOT" exec "$1" -- sh -c "$2" 2>&1; }
 # conf NAME KEY: the value of KEY in NAME's vps.conf.
 conf() { sed -n "s/^$2=\"\(.*\)\"/\1/p" "$T_ROOT/var/lib/vpsctl/vps/$1/vps.conf"; }

@@ -8,16 +8,6 @@ plan 69
 
 REFUSED='Read-only file system|[Pp]ermission denied|Operation not permitted|No such file|not permitted'
 
-# bounded SECS vpsctl ARGS...: its output (through a file: a frozen process could hold a pipe
-# open forever); $? is its rc, 124 on timeout.
-bounded() {
-	local secs=$1 rc
-	shift
-	timeout -k 2 "$secs" "$VPSCTL" --root "$T_ROOT" "$@" >"$T_ROOT/out" 2>&1 </dev/null
-	rc=$?
-	cat "$T_ROOT/out"
-	return $rc
-}
 inside() {
 	local v=$1
 	shift
