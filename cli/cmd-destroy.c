@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "addresses.h"
 #include "ports.h"
@@ -54,6 +55,50 @@ static int remove_vps_dir(int base, const char *name)
 	return rm_rf_at(base, name);
 }
 
+/* What a destroy removes besides the directory: the files a reinstall cut short left, the
+ * runtime directory and the lock file. */
+static int remove_rest(const struct cli *c, int base, const char *name)
+{
+	char leftover[64], run[PATH_MAX];
+	int r;
+
+	vps_reinstall_leftover(name, leftover, sizeof(leftover));
+	r = rm_rf_at(base, leftover);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (vps_run_path(&c->paths, name, NULL, run, sizeof(run)) == 0)
+		(void)rm_rf_at(AT_FDCWD, run);
+	vps_lock_unlink(&c->paths, name);
+	return 0;
+}
+
+/* A directory without vps.conf, held under its lock, is what a create or a destroy killed on
+ * the way left (create writes vps.conf last, destroy removes it last but one). Nothing can
+ * load it, create refuses its name: remove it, or the name stays wedged. Claims of addresses
+ * and ports need no release: one whose owner does not hold it is taken over. */
+static int remove_remains(const struct cli *c, const char *name)
+{
+	_cleanup_close_ int base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct vps_state st;
+	struct stat sb;
+	int r;
+
+	if (base < 0 || fstatat(base, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode))
+		return cli_fail(name, "no such VPS");
+	/* vps.conf removed by hand under a VPS that runs: its files are in use */
+	if (vps_run_state_get(&c->paths, name, &st) != VPS_STOPPED)
+		return cli_fail(name, "has no vps.conf but is not stopped; not removing its files");
+	r = remove_vps_dir(base, name);
+	if (r == 0)
+		r = remove_rest(c, base, name);
+	if (r < 0)
+		return cli_fail(name, "failed to remove the remains of a cut-short create or destroy: %s",
+		                strerror(-r));
+	fprintf(stderr, "vpsctl: %s: removed the remains of a create or destroy that was cut short\n",
+	        name);
+	return 0;
+}
+
 int cmd_destroy(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -64,7 +109,6 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	enum vps_run_state rs;
 	bool force = false;
 	struct vps_error err = VPS_ERROR_INIT;
-	char run[PATH_MAX];
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -81,12 +125,12 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	if (lock < 0)
 		return EXIT_FAILURE;
 	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, &err);
+	if (r == -ENOENT)
+		return remove_remains(c, argv[optind]);
 	/* A file of a newer vpsctl may hold what this one does not know to undo. */
-	if (r == -ENOENT || r == -EPROTONOSUPPORT || (r < 0 && !force))
+	if (r == -EPROTONOSUPPORT || (r < 0 && !force))
 		return cli_fail(argv[optind], "%s%s", err.msg,
-		                r == -ENOENT || r == -EPROTONOSUPPORT
-		                        ? ""
-		                        : " (--force destroys it anyway)");
+		                r == -EPROTONOSUPPORT ? "" : " (--force destroys it anyway)");
 	if (r < 0)
 		vps_config_init(&cfg, argv[optind], &c->node);
 	rs = vps_run_state_get(&c->paths, cfg.name, &st);
@@ -106,19 +150,12 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = base < 0 ? -errno : remove_vps_dir(base, cfg.name);
-	if (r == 0) { /* and what a reinstall cut short left */
-		char leftover[64];
-
-		vps_reinstall_leftover(cfg.name, leftover, sizeof(leftover));
-		r = rm_rf_at(base, leftover);
-		r = r == -ENOENT ? 0 : r;
+	if (r == 0) {
+		vps_addresses_release(&c->paths, cfg.name, &cfg.ip_address);
+		vps_ports_release(&c->paths, cfg.name, &cfg.forwards);
+		r = remove_rest(c, base, cfg.name);
 	}
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to remove its files: %s", strerror(-r));
-	vps_addresses_release(&c->paths, cfg.name, &cfg.ip_address);
-	vps_ports_release(&c->paths, cfg.name, &cfg.forwards);
-	if (vps_run_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
-		(void)rm_rf_at(AT_FDCWD, run);
-	vps_lock_unlink(&c->paths, cfg.name);
 	return 0;
 }

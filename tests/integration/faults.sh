@@ -4,7 +4,7 @@
 # status reads the VPS, start and stop work, and once stopped nothing is left: no process, no
 # cgroup under the test's parent, no mount under the test root, no veth, no state or temp file.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 20
 
 build_template
 echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -52,10 +52,23 @@ BAD_RECOVER=0
 BAD_LEFT=0
 N_OK=0 N_FAILED=0
 
+# gone PID...: each has ended (no process, or a zombie its parent has not reaped yet). A
+# SIGKILL takes effect asynchronously: a killed init runs on through its pid namespace's
+# teardown, and status rightly says "running" until it is gone.
+gone() {
+	local p st
+	for p in "$@"; do
+		st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
+		[ -z "$st" ] || [ "$st" = Z ] || [ "$st" = X ] || return 1
+	done
+}
+
 # After a fault: status works, the VPS settles, stop (if it runs), then start and stop work,
-# and nothing is left.
+# and nothing is left. $2: the processes killed, which must be gone before status is judged.
 recover() {
 	local what=$1 st
+	# shellcheck disable=SC2086 # a list of pids
+	wait_for 10 gone $2 || diag "$what: killed process(es) $2 still there after 10 s"
 	wait_for 10 not_starting
 	if ! vpsctl status f1 >/dev/null 2>&1 || [ "$(state)" = unknown ] || [ "$(state)" = starting ]; then
 		BAD_STATUS=$((BAD_STATUS + 1))
@@ -116,7 +129,7 @@ start_fault() {
 			fi
 		fi
 	fi
-	recover "kill $target during start"
+	recover "kill $target during start" "$victim"
 }
 
 # A stop, or a reboot from inside, during which one of them is killed.
@@ -141,7 +154,7 @@ running_fault() {
 	remember "$victim"
 	[ -n "$victim" ] && kill -9 "$victim" 2>/dev/null
 	wait "$vp" 2>/dev/null
-	recover "kill $target during $op"
+	recover "kill $target during $op" "$victim"
 }
 
 for i in $(seq 1 "$ITER"); do start_fault supervisor 40; done
@@ -191,4 +204,25 @@ done
 is "a destroy killed at any point is finished by the next" "$BAD_DESTROY" 0
 is "... and leaves no VPS directory or address claim" \
 	"$(ls -A "$T_ROOT/var/lib/vpsctl/vps"; ls -A "$T_ROOT/var/lib/vpsctl/addresses" 2>/dev/null)" ""
+
+# The narrowest window of all: killed after vps.conf went, before the directory did (or a
+# create killed before it wrote vps.conf). The name must not stay wedged: create refuses
+# it, so destroy removes what is left, and says so.
+VD=$T_ROOT/var/lib/vpsctl/vps
+vpsctl create w1 --template busybox --ip 10.77.0.40/24 >/dev/null
+rm -- "$VD/w1/vps.conf"
+out=$(vpsctl destroy w1 2>&1)
+like "destroy of a directory without vps.conf removes the remains" "$out" \
+	"removed the remains of a create or destroy that was cut short"
+is "... the directory is gone" "$(ls -A "$VD")" ""
+check "... and the name and the address can be created again" \
+	vpsctl create w1 --template busybox --ip 10.77.0.40/24
+# vps.conf removed by hand under a VPS that runs: its root filesystem is in use
+vpsctl start w1 >/dev/null
+mv -- "$VD/w1/vps.conf" "$T_ROOT/w1.conf"
+out=$(vpsctl destroy w1 2>&1)
+like "destroy refuses a running VPS whose vps.conf is gone" "$out" "is not stopped; not removing"
+is "... and removed nothing" "$(ls "$VD/w1/rootfs/bin" | wc -l | grep -cv '^0$')" 1
+mv -- "$T_ROOT/w1.conf" "$VD/w1/vps.conf"
+check "... which destroy --force removes once vps.conf is back" vpsctl destroy --force w1
 finish
