@@ -65,6 +65,7 @@ void json_string(FILE *f, const char *s);
 int cmd_create(struct cli *c, int argc, char **argv);
 int cmd_destroy(struct cli *c, int argc, char **argv);
 int cmd_start(struct cli *c, int argc, char **argv);
+int cmd_autostart(struct cli *c, int argc, char **argv);
 int cmd_stop(struct cli *c, int argc, char **argv);
 int cmd_restart(struct cli *c, int argc, char **argv);
 int cmd_suspend(struct cli *c, int argc, char **argv);

@@ -92,9 +92,11 @@ static int remove_remains(const struct cli *c, const char *name)
 	if (r == 0)
 		r = remove_rest(c, base, name);
 	if (r < 0)
-		return cli_fail(name, "failed to remove the remains of a cut-short create or destroy: %s",
+		return cli_fail(name,
+		                "failed to remove the remains of a cut-short create or destroy: %s",
 		                strerror(-r));
-	fprintf(stderr, "vpsctl: %s: removed the remains of a create or destroy that was cut short\n",
+	fprintf(stderr,
+	        "vpsctl: %s: removed the remains of a create or destroy that was cut short\n",
 	        name);
 	return 0;
 }

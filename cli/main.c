@@ -25,6 +25,8 @@ static const struct verb {
 	{"start", cmd_start, true, "start a VPS"},
 	{"stop", cmd_stop, true, "power a VPS off (then kill what is left)"},
 	{"restart", cmd_restart, true, "stop and start a VPS"},
+	{"autostart", cmd_autostart, true,
+         "start every ONBOOT VPS, in boot order, a few at a time"},
 	{"suspend", cmd_suspend, true, "freeze every process of a running VPS"},
 	{"resume", cmd_resume, true, "thaw a suspended VPS"},
 	{"destroy", cmd_destroy, true, "remove a VPS and its storage"},

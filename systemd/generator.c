@@ -9,7 +9,7 @@
  *   vpsctl@NAME.service.d/50-vpsctl-boot-order.conf   After=vpsctl@PREVIOUS.service
  *   multi-user.target.wants/vpsctl.target    (when at least one VPS starts at boot)
  *
- * The order is BOOT_ORDER (lower first), then the name.
+ * The order is BOOT_ORDER (lower first), then the name; BOOT_PARALLEL (vpsctl.conf) start at once.
  * VPSCTL_ROOT (as for vpsctl) moves every path it reads under another root, for tests.
  *
  * A generator runs before most file systems are mounted: with /var on its own file system it
@@ -29,75 +29,22 @@
 #include "config.h"
 #include "fileio.h"
 #include "parse.h"
+#include "onboot.h"
 #include "paths.h"
 
 #ifndef VPSCTL_UNIT_DIR
 #define VPSCTL_UNIT_DIR "/lib/systemd/system"
 #endif
 
-#define MAX_VPS 4096
-
-struct boot_vps {
-	char name[33];
-	uint64_t order;
-};
+static void skipped(const char *name, const char *why)
+{
+	fprintf(stderr, "vpsctl-generator: %s: %s; not started at boot\n", name, why);
+}
 
 static void warn(const char *name, const char *what, int err)
 {
 	fprintf(stderr, "vpsctl-generator: %s%s%s%s%s\n", name ? name : "", name ? ": " : "", what,
 	        err ? ": " : "", err ? strerror(err) : "");
-}
-
-/* The start order: BOOT_ORDER first, the name breaks ties so equal orders stay
- * deterministic. */
-static int boot_cmp(const void *a, const void *b)
-{
-	const struct boot_vps *x = a, *y = b;
-
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static bool starts_at_boot(const struct vps_paths *p, const struct node_config *node,
-                           const char *name, uint64_t *ret_order)
-{
-	struct vps_config cfg;
-	struct vps_error err = VPS_ERROR_INIT;
-
-	if (vps_config_load(p, name, node, &cfg, &err) < 0) {
-		fprintf(stderr, "vpsctl-generator: %s: %s; not started at boot\n", name, err.msg);
-		return false;
-	}
-	*ret_order = cfg.boot_order;
-	return cfg.onboot;
-}
-
-/* Every VPS with ONBOOT="yes", sorted into boot order. */
-static int collect(const struct vps_paths *p, const struct node_config *node, struct boot_vps *out,
-                   size_t *ret_n)
-{
-	_cleanup_closedir_ DIR *d = opendir(p->vps_base);
-	struct dirent *de;
-	size_t n = 0;
-
-	*ret_n = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		uint64_t order = 0;
-
-		/* Skips ".", "..", and the ".NAME.new" of a create that did not finish. */
-		if (!name_is_valid(de->d_name) || !starts_at_boot(p, node, de->d_name, &order))
-			continue;
-		if (n == MAX_VPS)
-			return -E2BIG;
-		out[n].order = order;
-		snprintf(out[n++].name, sizeof(out->name), "%s", de->d_name);
-	}
-	qsort(out, n, sizeof(*out), boot_cmp);
-	*ret_n = n;
-	return 0;
 }
 
 static int open_subdir(int dirfd, const char *name)
@@ -142,20 +89,25 @@ static int add_order(int out, const char *name, const char *prev)
 	if (d < 0)
 		return d;
 	snprintf(text, sizeof(text),
-	         "# Written by vpsctl-generator: VPSes start one after the other, in boot order.\n"
+	         "# Written by vpsctl-generator: VPSes start in boot order, BOOT_PARALLEL at a "
+	         "time.\n"
 	         "[Unit]\nAfter=vpsctl@%s.service\n",
 	         prev);
 	return write_file_atomic_at(d, "50-vpsctl-boot-order.conf", text, strlen(text), 0644);
 }
 
-static int generate(int out, const struct boot_vps *v, size_t n)
+/* Each VPS starts after the one BOOT_PARALLEL places before it: at most that many start at
+ * once, in boot order (OpenVZ's VE_PARALLEL). */
+static int generate(int out, const struct vps_onboot *v, size_t n, uint64_t parallel)
 {
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
+		long after = vps_onboot_after(i, parallel);
+
 		r = add_wants(out, v[i].name);
-		if (r == 0 && i > 0)
-			r = add_order(out, v[i].name, v[i - 1].name);
+		if (r == 0 && after >= 0)
+			r = add_order(out, v[i].name, v[after].name);
 		if (r < 0) {
 			warn(v[i].name, "cannot write its units", -r);
 			return r;
@@ -186,7 +138,7 @@ static void load_node(const struct vps_paths *p, struct node_config *node)
 
 int main(int argc, char **argv)
 {
-	_cleanup_free_ struct boot_vps *v = NULL;
+	_cleanup_free_ struct vps_onboot *v = NULL;
 	_cleanup_close_ int out = -EBADF;
 	struct node_config node;
 	struct vps_paths p;
@@ -202,13 +154,11 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return warn(NULL, "invalid VPSCTL_ROOT", -r), 1;
 	out = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	v = calloc(MAX_VPS, sizeof(*v));
-	if (out < 0 || !v)
-		return warn(argv[1], "cannot open the output directory", out < 0 ? errno : ENOMEM),
-		       1;
+	if (out < 0)
+		return warn(argv[1], "cannot open the output directory", errno), 1;
 	load_node(&p, &node);
-	r = collect(&p, &node, v, &n);
+	r = vps_onboot_list(&p, &node, skipped, &v, &n);
 	if (r < 0)
 		warn(p.vps_base, "cannot read the VPS list", -r);
-	return generate(out, v, n) < 0 || r < 0;
+	return generate(out, v, n, node.boot_parallel) < 0 || r < 0;
 }

@@ -20,7 +20,7 @@ if ! command -v systemd-analyze >/dev/null; then
 	echo "1..0 # SKIP systemd-analyze not found (Debian package systemd)"
 	exit 0
 fi
-plan 21
+plan 24
 
 # The units as installed, but running the vpsctl under test: verify checks that ExecStart's
 # binary exists and is executable.
@@ -49,6 +49,8 @@ vps_conf() {
 	printf 'TEMPLATE="busybox"\nUSERNS="no"\nONBOOT="%s"\n%s' "$2" "${3:-}" \
 		>"$T_ROOT/var/lib/vpsctl/vps/$1/vps.conf"
 }
+# one start at a time: each VPS's drop-in names the one before it
+echo 'BOOT_PARALLEL="1"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 vps_conf b yes
 vps_conf a yes
 vps_conf c no
@@ -94,6 +96,28 @@ is "b (order 1) starts before a (order 5)" \
 	"$(grep -h '^After=' "$G"/ordered/vpsctl@a.service.d/*.conf)" "After=vpsctl@b.service"
 vpsctl disable a
 is "disable takes a out of vpsctl.target" "$(grep -c '^ONBOOT="no"' "$T_ROOT/var/lib/vpsctl/vps/a/vps.conf")" 1
+
+# BOOT_PARALLEL=2: the third starts after the first, the fourth after the second, and so on;
+# at most two are starting at any time.
+sed -i '/^BOOT_PARALLEL=/d' "$T_ROOT/etc/vpsctl/vpsctl.conf"
+echo 'BOOT_PARALLEL="2"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
+vpsctl disable b >/dev/null
+for i in 1 2 3 4 5; do
+	vps_conf "p$i" yes
+	echo "BOOT_ORDER=\"$((10 - i))\"" >>"$T_ROOT/var/lib/vpsctl/vps/p$i/vps.conf"
+done
+mkdir -p "$G/par"
+VPSCTL_ROOT=$T_ROOT "$GENERATOR" "$G/par" 2>/dev/null
+after_of() { grep -h '^After=' "$G"/par/vpsctl@"$1".service.d/*.conf 2>/dev/null | sed 's/^After=vpsctl@//; s/\.service$//'; }
+is "BOOT_PARALLEL=2, boot order p5 p4 p3 p2 p1: each waits for the one two places before it" \
+	"$(for i in 5 4 3 2 1; do printf '%s:%s ' "p$i" "$(after_of "p$i")"; done)" "p5: p4: p3:p5 p2:p4 p1:p3 "
+is "vpsctl autostart --dry-run lists the same order" \
+	"$(vpsctl autostart --dry-run | cut -f1 | xargs)" "p5 p4 p3 p2 p1"
+sed -i '/^BOOT_PARALLEL=/d' "$T_ROOT/etc/vpsctl/vpsctl.conf"
+echo 'BOOT_PARALLEL="0"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
+like "BOOT_PARALLEL=0 is refused with its reason" "$(vpsctl autostart --dry-run 2>&1)" \
+	"BOOT_PARALLEL must be 1 to 1024"
+sed -i '/^BOOT_PARALLEL=/d' "$T_ROOT/etc/vpsctl/vpsctl.conf"
 
 mkdir -p "$G/empty"
 VPSCTL_ROOT=$T_ROOT/nonexistent "$GENERATOR" "$G/empty"

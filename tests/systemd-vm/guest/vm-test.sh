@@ -104,6 +104,8 @@ install_package() {
 # What an operator types: build the template, create a VPS that starts at boot, and one that
 # is marked for boot afterwards with an order (vpsctl enable reloads systemd itself).
 create_vpses() {
+	# one start at a time (default 4), so that db's order after web shows
+	echo 'BOOT_PARALLEL="1"' >>/etc/vpsctl/vpsctl.conf
 	check "vpsctl template build busybox" vpsctl template build busybox
 	check "vpsctl create web --template busybox --onboot --cpus 1 --memory 128M" \
 		vpsctl create web --template busybox --onboot --cpus 1 --memory 128M
