@@ -54,6 +54,35 @@ static int remove_vps_dir(int base, const char *name)
 	return rm_rf_at(base, name);
 }
 
+/* No such VPS, but what a create, clone or restore of NAME that was killed left (.NAME.new,
+ * which the next of them would remove too): 0 when there was some and it is gone. */
+static int remove_cut_short(struct cli *c, const char *name)
+{
+	_cleanup_close_ int base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int lock = -EBADF;
+	char leftover[64];
+	int r;
+
+	snprintf(leftover, sizeof(leftover), ".%s.new", name);
+	if (base < 0 || faccessat(base, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(base, leftover, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return -ENOENT;
+	/* the lock of the command that made it: one still at work is not disturbed */
+	lock = cli_lock_new(c, name);
+	if (lock < 0)
+		return -EBUSY;
+	r = rm_rf_at(base, leftover);
+	if (r < 0)
+		return cli_fail(name,
+		                "failed to remove what a cut-short create, clone or restore "
+		                "left: %s",
+		                strerror(-r)),
+		       r;
+	printf("%s: removed what a cut-short create, clone or restore left\n", name);
+	vps_lock_unlink(&c->paths, name);
+	return 0;
+}
+
 int cmd_destroy(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -77,6 +106,9 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	}
 	if ((opt = cli_one_vps(c, argc, argv)) != 0)
 		return opt;
+	r = remove_cut_short(c, argv[optind]);
+	if (r != -ENOENT)
+		return r == 0 ? 0 : EXIT_FAILURE;
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
 		return EXIT_FAILURE;
