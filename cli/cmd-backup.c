@@ -188,9 +188,9 @@ static int freeze_running(struct cli *c, const char *name, const struct vps_conf
 		(void)vps_suspend_forget(&c->paths, name);
 		f->frozen_by_us = false;
 		guard_stop(f);
-		return cli_fail(name, "failed to freeze it for a consistent copy: %s; not backed up",
-		                r == -ETIMEDOUT ? "not every process stopped in time"
-		                                : strerror(-r));
+		return cli_fail(
+			name, "failed to freeze it for a consistent copy: %s; not backed up",
+			r == -ETIMEDOUT ? "not every process stopped in time" : strerror(-r));
 	}
 	f->freeze_ms = t0;
 	if (cfg->disk)
@@ -216,17 +216,18 @@ static int fill_head(struct cli *c, const struct vps_config *cfg, struct vps_bac
 {
 	struct vps_template_meta t;
 
-	*h = (struct vps_backup_head){.storage = cfg->storage, .disk = cfg->disk,
-	                              .created = (uint64_t)time(NULL)};
+	*h = (struct vps_backup_head){
+		.storage = cfg->storage, .disk = cfg->disk, .created = (uint64_t)time(NULL)};
 	snprintf(h->name, sizeof(h->name), "%s", cfg->name);
 	snprintf(h->template_name, sizeof(h->template_name), "%s", cfg->template_name);
 	if (template_lookup(c->paths.templates_dir, cfg->template_name, &t) == 0)
 		snprintf(h->template_sha256, sizeof(h->template_sha256), "%s", t.sha256);
 	else if (cfg->storage == VPS_STORAGE_OVERLAY)
-		return cli_fail(cfg->name,
-		                "its template '%s' is gone: an overlay backup names the template it "
-		                "needs by checksum",
-		                cfg->template_name);
+		return cli_fail(
+			cfg->name,
+			"its template '%s' is gone: an overlay backup names the template it "
+			"needs by checksum",
+			cfg->template_name);
 	return 0;
 }
 
@@ -239,7 +240,9 @@ static int open_out(const struct backup_args *a, char *tmp, size_t len)
 		return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	snprintf(tmp, len, "%s.partial-%d", a->file, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static void report(const struct backup_args *a, const struct vps_config *cfg,
@@ -251,8 +254,9 @@ static void report(const struct backup_args *a, const struct vps_config *cfg,
 
 	if (!a->json) {
 		fprintf(o,
-		        "%s: backed up to %s: %" PRIu64 " members, %" PRIu64 " bytes of data, %" PRIu64
-		        " bytes archived in %" PRIu64 " ms (%s; frozen %" PRIu64 " ms)\n",
+		        "%s: backed up to %s: %" PRIu64 " members, %" PRIu64
+		        " bytes of data, %" PRIu64 " bytes archived in %" PRIu64
+		        " ms (%s; frozen %" PRIu64 " ms)\n",
 		        cfg->name, a->file, s->members, s->data_bytes, s->archive_bytes, ms, how,
 		        f->freeze_ms);
 		return;

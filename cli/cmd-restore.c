@@ -51,8 +51,10 @@ static const char *const restore_help[] = {
 static int parse_restore(struct cli *c, int argc, char **argv, struct restore_args *a)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'}, {"ip", required_argument, NULL, 'i'},
-		{"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
+		{"name", required_argument, NULL, 'n'},
+		{"ip", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	int opt;
@@ -126,8 +128,7 @@ static int find_template(struct cli *c, const struct vps_backup_head *h,
 
 /* The new directory under its hidden name, filled, then renamed into place. */
 static int build(struct cli *c, struct vps_backup_reader *rd, const struct vps_config *cfg,
-                 uint64_t old_base, const struct vps_template_meta *t,
-                 struct vps_backup_stats *s)
+                 uint64_t old_base, const struct vps_template_meta *t, struct vps_backup_stats *s)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -203,9 +204,8 @@ static void print_done(const struct restore_args *a, const struct vps_config *cf
 
 /* With NAME's lock: its claims (addresses, then the id range, whose lock is held until
  * vps.conf records it), then the tree. */
-static int restore_locked(struct cli *c, const struct restore_args *a,
-                          struct vps_backup_reader *rd, const struct vps_backup_head *h,
-                          struct vps_config *cfg)
+static int restore_locked(struct cli *c, const struct restore_args *a, struct vps_backup_reader *rd,
+                          const struct vps_backup_head *h, struct vps_config *cfg)
 {
 	_cleanup_close_ int idlock = -EBADF, store_lock = -EBADF;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -218,7 +218,8 @@ static int restore_locked(struct cli *c, const struct restore_args *a,
 	if (vps_path(&c->paths, cfg->name, NULL, dir, sizeof(dir)) < 0)
 		return cli_fail(cfg->name, "name too long for a path");
 	if (access(dir, F_OK) == 0 || errno != ENOENT)
-		return cli_fail(cfg->name, "already exists (--name gives the restored VPS another)");
+		return cli_fail(cfg->name,
+		                "already exists (--name gives the restored VPS another)");
 	if (vps_storage_is_overlay(cfg) && find_template(c, h, &t) != 0)
 		return EXIT_FAILURE;
 	if (vps_addresses_claim(&c->paths, cfg, &c->node, &err) < 0)
@@ -227,7 +228,8 @@ static int restore_locked(struct cli *c, const struct restore_args *a,
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
 		if (r < 0) {
 			vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
-			return cli_fail(cfg->name, "failed to allocate a user-namespace id range: %s",
+			return cli_fail(cfg->name,
+			                "failed to allocate a user-namespace id range: %s",
 			                strerror(-r));
 		}
 	}
@@ -250,7 +252,9 @@ static int open_in(const char *file)
 	if (strcmp(file, "-") == 0)
 		return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int cmd_restore(struct cli *c, int argc, char **argv)
@@ -275,8 +279,8 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 	r = vps_backup_open(in, &rd, &h, &conf, &err);
 	if (r < 0)
 		return cli_fail(NULL, "%s: not restoring: %s", a.file, err.msg);
-	r = vps_config_parse_text(conf, "vps.conf in the archive", a.name ?: h.name, &c->node,
-	                          &cfg, &err);
+	r = vps_config_parse_text(conf, "vps.conf in the archive", a.name ?: h.name, &c->node, &cfg,
+	                          &err);
 	if (r < 0)
 		r = cli_fail(a.name ?: h.name, "refused: %s", err.msg);
 	else if (adapt_config(&a, &h, &cfg) != 0)

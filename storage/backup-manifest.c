@@ -54,17 +54,18 @@ static int append_escaped(struct vps_backup_manifest *m, const char *s)
 	return 0;
 }
 
-int vps_backup_manifest_add(struct vps_backup_manifest *m, const uint8_t digest[32],
-                            uint64_t size, char type, unsigned mode, uint64_t uid, uint64_t gid,
-                            const char *path, const char *target)
+int vps_backup_manifest_add(struct vps_backup_manifest *m, const uint8_t digest[32], uint64_t size,
+                            char type, unsigned mode, uint64_t uid, uint64_t gid, const char *path,
+                            const char *target)
 {
 	char head[160];
 	int n = 0, r;
 
 	for (int i = 0; i < 32; i++)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "%02x", digest[i]);
-	n += snprintf(head + n, sizeof(head) - (size_t)n, " %" PRIu64 " %c %04o %" PRIu64 " %" PRIu64 " ",
-	              size, type, mode & 07777, uid, gid);
+	n += snprintf(head + n, sizeof(head) - (size_t)n,
+	              " %" PRIu64 " %c %04o %" PRIu64 " %" PRIu64 " ", size, type, mode & 07777,
+	              uid, gid);
 	r = append(m, head, (size_t)n);
 	if (r == 0)
 		r = append_escaped(m, path);
@@ -86,7 +87,7 @@ int vps_backup_manifest_entry(struct vps_backup_manifest *m, struct archive_entr
 {
 	const char *hard = archive_entry_hardlink(e);
 	mode_t t = archive_entry_filetype(e);
-	char type = hard              ? 'h'
+	char type = hard            ? 'h'
 	            : t == AE_IFREG ? 'f'
 	            : t == AE_IFDIR ? 'd'
 	            : t == AE_IFLNK ? 'l'
@@ -100,7 +101,9 @@ int vps_backup_manifest_entry(struct vps_backup_manifest *m, struct archive_entr
 		return -EBADMSG;
 	return vps_backup_manifest_add(m, digest, type == 'f' ? (uint64_t)size : 0, type,
 	                               archive_entry_perm(e), (uint64_t)uid, (uint64_t)gid, path,
-	                               hard ? hard : t == AE_IFLNK ? archive_entry_symlink(e) : NULL);
+	                               hard            ? hard
+	                               : t == AE_IFLNK ? archive_entry_symlink(e)
+	                                               : NULL);
 }
 
 int vps_backup_manifest_end(struct vps_backup_manifest *m)
@@ -153,10 +156,11 @@ int vps_backup_manifest_compare(const struct vps_backup_manifest *ours, const ch
 				                     "%.64s, the manifest says %.64s",
 				                     pa, a, b);
 			if (strcmp(pa, pb) == 0)
-				return vps_error_set(err, -EBADMSG,
-				                     "manifest mismatch: member '%s' differs from its "
-				                     "manifest line (size, mode or owner)",
-				                     pa);
+				return vps_error_set(
+					err, -EBADMSG,
+					"manifest mismatch: member '%s' differs from its "
+					"manifest line (size, mode or owner)",
+					pa);
 			return vps_error_set(err, -EBADMSG,
 			                     "manifest mismatch: the archive has '%s' where the "
 			                     "manifest lists '%s'",
@@ -182,8 +186,7 @@ int vps_backup_head_format(const struct vps_backup_head *h, char **ret)
 
 static int head_key(struct vps_backup_head *h, const char *k, const char *v)
 {
-	if (strcmp(k, "FORMAT") == 0)
-	{
+	if (strcmp(k, "FORMAT") == 0) {
 		int f, r = parse_int_range(v, 1, 1000, &f);
 
 		h->format = (unsigned)f;
@@ -194,7 +197,8 @@ static int head_key(struct vps_backup_head *h, const char *k, const char *v)
 		               ? 0
 		               : -EINVAL;
 	if (strcmp(k, "NAME") == 0)
-		return name_is_valid(v) ? (snprintf(h->name, sizeof(h->name), "%s", v), 0) : -EINVAL;
+		return name_is_valid(v) ? (snprintf(h->name, sizeof(h->name), "%s", v), 0)
+		                        : -EINVAL;
 	if (strcmp(k, "STORAGE") == 0) {
 		for (int i = 0; i < _VPS_STORAGE_MAX; i++)
 			if (strcmp(v, vps_storage_names[i]) == 0)
@@ -208,9 +212,10 @@ static int head_key(struct vps_backup_head *h, const char *k, const char *v)
 		               ? (snprintf(h->template_name, sizeof(h->template_name), "%s", v), 0)
 		               : -EINVAL;
 	if (strcmp(k, "TEMPLATE_SHA256") == 0)
-		return strlen(v) < sizeof(h->template_sha256) && strspn(v, "0123456789abcdef") ==
-		                                                         strlen(v)
-		               ? (snprintf(h->template_sha256, sizeof(h->template_sha256), "%s", v), 0)
+		return strlen(v) < sizeof(h->template_sha256) &&
+		                       strspn(v, "0123456789abcdef") == strlen(v)
+		               ? (snprintf(h->template_sha256, sizeof(h->template_sha256), "%s", v),
+		                  0)
 		               : -EINVAL;
 	if (strcmp(k, "CREATED") == 0)
 		return parse_uint64(v, &h->created);
@@ -236,7 +241,8 @@ int vps_backup_head_parse(const char *text, struct vps_backup_head *ret, struct 
 			return vps_error_set(err, -EBADMSG, "BACKUP line %u: not KEY=value", n);
 		*eq = '\0';
 		if (head_key(ret, line, eq + 1) < 0)
-			return vps_error_set(err, -EBADMSG, "BACKUP line %u: invalid %.32s", n, line);
+			return vps_error_set(err, -EBADMSG, "BACKUP line %u: invalid %.32s", n,
+			                     line);
 	}
 	if (ret->format == 0 || !ret->name[0] || ret->storage == _VPS_STORAGE_MAX)
 		return vps_error_set(err, -EBADMSG,

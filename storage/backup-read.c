@@ -71,8 +71,10 @@ static int read_blob(struct vps_backup_reader *r, struct archive_entry *e, const
 
 	if (strcmp(archive_entry_pathname(e) ?: "", name) != 0 ||
 	    archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
-		return vps_error_set(err, -EBADMSG, "not a vpsctl backup: no %s member where it "
-		                                    "belongs", name);
+		return vps_error_set(err, -EBADMSG,
+		                     "not a vpsctl backup: no %s member where it "
+		                     "belongs",
+		                     name);
 	if (size < 0 || (uint64_t)size > max)
 		return vps_error_set(err, -EFBIG, "its %s member is larger than %zu bytes", name,
 		                     max);
@@ -161,9 +163,9 @@ static int extract_one(struct vps_backup_reader *r, struct template_stream *s,
 	int k;
 
 	if (!member_allowed(cfg, path) || (hard && !member_allowed(cfg, hard)))
-		return vps_error_set(err, -EPERM,
-		                     "member '%.100s' is not part of a backup of %s storage", path ?: "",
-		                     cfg->disk ? "disk-image" : vps_storage_names[cfg->storage]);
+		return vps_error_set(
+			err, -EPERM, "member '%.100s' is not part of a backup of %s storage",
+			path ?: "", cfg->disk ? "disk-image" : vps_storage_names[cfg->storage]);
 	SHA256Init(&c);
 	k = template_stream_entry(s, r->a, e, hash_cb, &c);
 	if (k < 0)
@@ -183,8 +185,8 @@ static int extract_one(struct vps_backup_reader *r, struct template_stream *s,
 
 /* Every storage member up to MANIFEST, which goes to ret_manifest. */
 static int extract_members(struct vps_backup_reader *r, struct template_stream *s,
-                           const struct vps_config *cfg, const char *reason,
-                           char **ret_manifest, struct vps_error *err)
+                           const struct vps_config *cfg, const char *reason, char **ret_manifest,
+                           struct vps_error *err)
 {
 	for (;;) {
 		struct archive_entry *e;
@@ -220,8 +222,8 @@ int vps_backup_extract(struct vps_backup_reader *r, int dir_fd, const struct vps
 		.gid_shift = cfg->userns ? (gid_t)cfg->uid_base : 0,
 		.max_bytes = cfg->disk ? cfg->disk + (UINT64_C(1) << 30) : BACKUP_TREE_MAX,
 		.overlay_opaque_xattr = cfg->storage != VPS_STORAGE_OVERLAY ? NULL
-		                        : cfg->userns                       ? "user.overlay.opaque"
-		                                                            : "trusted.overlay.opaque",
+	                                : cfg->userns                       ? "user.overlay.opaque"
+	                                              : "trusted.overlay.opaque",
 	};
 	struct template_stream *s = NULL;
 	_cleanup_free_ char *manifest = NULL;

@@ -54,8 +54,8 @@ static void entry_freep(struct archive_entry **e)
 
 static int arch_fail(struct writer *w, const char *what, const char *path)
 {
-	return vps_error_set(w->err, -EIO, "failed to write %s '%s' to the archive: %s", what,
-	                     path, archive_error_string(w->a) ?: "unknown error");
+	return vps_error_set(w->err, -EIO, "failed to write %s '%s' to the archive: %s", what, path,
+	                     archive_error_string(w->a) ?: "unknown error");
 }
 
 /* Owners relative to the VPS's id range: a restore shifts them onto its own. */
@@ -285,8 +285,7 @@ static int walk(struct writer *w, int dfd, const char *dir, unsigned depth);
 static int write_dir(struct writer *w, int dfd, const char *name, const char *path,
                      const struct stat *st, struct archive_entry *e, unsigned depth)
 {
-	_cleanup_close_ int fd =
-		openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int r;
 
 	if (fd < 0)
@@ -301,8 +300,7 @@ static int write_dir(struct writer *w, int dfd, const char *name, const char *pa
 	return walk(w, fd, path, depth + 1);
 }
 
-static int write_one(struct writer *w, int dfd, const char *name, const char *path,
-                     unsigned depth)
+static int write_one(struct writer *w, int dfd, const char *name, const char *path, unsigned depth)
 {
 	_cleanup_(entry_freep) struct archive_entry *e = archive_entry_new();
 	const char *first;
@@ -314,7 +312,9 @@ static int write_one(struct writer *w, int dfd, const char *name, const char *pa
 	if (!e)
 		return vps_error_set(w->err, -ENOMEM, "out of memory");
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : vps_error_errno(w->err, -errno, "failed to stat '%s'", path);
+		return errno == ENOENT
+		               ? 0
+		               : vps_error_errno(w->err, -errno, "failed to stat '%s'", path);
 	r = fill_entry(w, e, path, &st);
 	if (r < 0)
 		return r;
@@ -332,7 +332,8 @@ static int write_one(struct writer *w, int dfd, const char *name, const char *pa
 	case S_IFLNK:
 		n = readlinkat(dfd, name, target, sizeof(target) - 1);
 		if (n < 0)
-			return vps_error_errno(w->err, -errno, "failed to read the link '%s'", path);
+			return vps_error_errno(w->err, -errno, "failed to read the link '%s'",
+			                       path);
 		target[n] = '\0';
 		archive_entry_set_symlink(e, target);
 		return write_bare(w, e, target);

@@ -64,9 +64,9 @@ struct vps_backup_manifest {
 	uint64_t members, data_bytes;
 };
 /* Appends one member's line: type 'f' 'd' 'l' 'h' 'c'; target for 'l' and 'h' (else NULL). */
-int vps_backup_manifest_add(struct vps_backup_manifest *m, const uint8_t digest[32],
-                            uint64_t size, char type, unsigned mode, uint64_t uid, uint64_t gid,
-                            const char *path, const char *target);
+int vps_backup_manifest_add(struct vps_backup_manifest *m, const uint8_t digest[32], uint64_t size,
+                            char type, unsigned mode, uint64_t uid, uint64_t gid, const char *path,
+                            const char *target);
 /* The line of the archive member e (both sides build it the same way: what was written is
  * what is read); digest is its data's (a symlink's: its target's). */
 struct archive_entry;
