@@ -33,7 +33,7 @@
 
 struct backup_args {
 	const char *name, *file;
-	bool json;
+	bool json, freeze_copy; /* --mode freeze: archive while frozen, no staging copy */
 };
 
 /* What a backup of a running VPS did to it. */
@@ -42,7 +42,7 @@ struct backup_freeze {
 	const char *parent;
 	pid_t guard;
 	int guard_fd;
-	bool frozen_by_us, was_suspended;
+	bool frozen_by_us, was_suspended, staged, reflinked;
 	uint64_t freeze_ms;
 	uint64_t started; /* the backup's, for the time it took in all */
 };
@@ -55,21 +55,37 @@ static const char *const backup_help[] = {
 	"stays suspended. FILE '-' streams the archive to stdout (not a terminal); the report",
 	"then goes to stderr.",
 	"",
+	"  --mode snapshot|freeze  snapshot (default): frozen only while its storage is copied",
+	"                       beside itself (disk space for one copy; reflinks where the file",
+	"                       system can), archived after the thaw; freeze: frozen while the",
+	"                       archive is written (no extra space, a longer freeze)",
 	"  --json               print the result as JSON",
 	NULL,
 };
 
 static int parse_backup(struct cli *c, int argc, char **argv, struct backup_args *a)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+	                                     {"mode", required_argument, NULL, 'm'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		if (opt == 'j')
 			a->json = true;
+		else if (opt == 'm' &&
+		         (strcmp(optarg, "snapshot") == 0 || strcmp(optarg, "freeze") == 0))
+			a->freeze_copy = strcmp(optarg, "freeze") == 0;
+		else if (opt == 'm')
+			return cli_usage_error(c, "invalid --mode '%.32s': snapshot or freeze",
+			                       optarg),
+			       -1;
 		else if (opt == 'h')
-			return cli_print_help("backup NAME FILE|- [--json]", backup_help), -2;
+			return cli_print_help(
+				       "backup NAME FILE|- [--mode snapshot|freeze] [--json]",
+				       backup_help),
+			       -2;
 		else
 			return cli_bad_option(c, argv), -1;
 	}
@@ -250,7 +266,10 @@ static void report(const struct backup_args *a, const struct vps_config *cfg,
                    bool running)
 {
 	FILE *o = strcmp(a->file, "-") == 0 ? stderr : stdout;
-	const char *how = !running ? "stopped" : f->was_suspended ? "suspended" : "frozen";
+	const char *how = !running           ? "stopped"
+	                  : f->was_suspended ? "suspended"
+	                  : f->staged        ? "snapshot"
+	                                     : "frozen";
 
 	if (!a->json) {
 		fprintf(o,
@@ -268,13 +287,13 @@ static void report(const struct backup_args *a, const struct vps_config *cfg,
 	fprintf(o,
 	        ",\"storage\":\"%s\",\"disk\":%" PRIu64 ",\"members\":%" PRIu64
 	        ",\"data_bytes\":%" PRIu64 ",\"archive_bytes\":%" PRIu64 ",\"ms\":%" PRIu64
-	        ",\"state\":\"%s\",\"freeze_ms\":%" PRIu64 "}\n",
+	        ",\"state\":\"%s\",\"freeze_ms\":%" PRIu64 ",\"reflinked\":%s}\n",
 	        vps_storage_names[cfg->storage], cfg->disk, s->members, s->data_bytes,
-	        s->archive_bytes, ms, how, f->freeze_ms);
+	        s->archive_bytes, ms, how, f->freeze_ms, f->reflinked ? "true" : "false");
 }
 
 static int write_out(struct cli *c, const struct backup_args *a, const struct vps_config *cfg,
-                     int vpsdir, struct backup_freeze *f, bool running)
+                     int srcdir, struct backup_freeze *f, bool running)
 {
 	struct vps_error err = VPS_ERROR_INIT;
 	struct vps_backup_head head;
@@ -289,7 +308,7 @@ static int write_out(struct cli *c, const struct backup_args *a, const struct vp
 	if (out < 0)
 		return cli_fail(cfg->name, "failed to open %s: %s", tmp[0] ? tmp : "stdout",
 		                strerror(-out));
-	r = vps_backup_write(vpsdir, cfg, &head, out, &s, &err);
+	r = vps_backup_write(srcdir, cfg, &head, out, &s, &err);
 	thaw(c, cfg->name, f);
 	if (r == 0 && tmp[0] && (fsync(out) < 0 || rename(tmp, a->file) < 0))
 		r = vps_error_errno(&err, -errno, "failed to put %s in place", a->file);
@@ -302,10 +321,24 @@ static int write_out(struct cli *c, const struct backup_args *a, const struct vp
 	return 0;
 }
 
+/* Snapshot mode: the storage copied while frozen, then thawed at once. */
+static int stage(struct cli *c, const struct vps_config *cfg, int vpsdir, struct backup_freeze *f,
+                 int *ret_fd)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	int r = vps_backup_stage(vpsdir, cfg, ret_fd, &f->reflinked, &err);
+
+	thaw(c, cfg->name, f);
+	if (r < 0)
+		return cli_fail_error(cfg->name, &err, r);
+	f->staged = true;
+	return 0;
+}
+
 static int backup_locked(struct cli *c, const struct backup_args *a)
 {
 	struct backup_freeze f = {.guard_fd = -EBADF, .started = cli_now_ms()};
-	_cleanup_close_ int vpsdir = -EBADF;
+	_cleanup_close_ int vpsdir = -EBADF, stagefd = -EBADF;
 	struct vps_config cfg;
 	struct vps_state st;
 	enum vps_run_state rs;
@@ -327,8 +360,15 @@ static int backup_locked(struct cli *c, const struct backup_args *a)
 		                         "first");
 	if (rs == VPS_RUNNING && freeze_running(c, a->name, &cfg, &st, &f) != 0)
 		return EXIT_FAILURE;
-	r = write_out(c, a, &cfg, vpsdir, &f, rs == VPS_RUNNING);
+	if (f.frozen_by_us && !a->freeze_copy) {
+		r = stage(c, &cfg, vpsdir, &f, &stagefd);
+		if (r != 0)
+			return r;
+	}
+	r = write_out(c, a, &cfg, stagefd >= 0 ? stagefd : vpsdir, &f, rs == VPS_RUNNING);
 	thaw(c, a->name, &f); /* the failures before the copy */
+	if (f.staged)
+		vps_backup_unstage(vpsdir);
 	return r;
 }
 

@@ -44,6 +44,14 @@ struct vps_backup_stats {
 int vps_backup_write(int vpsdir, const struct vps_config *cfg, struct vps_backup_head *head,
                      int out_fd, struct vps_backup_stats *ret, struct vps_error *err);
 
+/* A running VPS's storage copied, while it is frozen, into VPSDIR/.backup (tree copy, a disk
+ * image reflinked where the file system can, else copied sparsely), so that the freeze lasts
+ * the copy, not the compression; *ret_fd is that directory, which vps_backup_write then
+ * takes as vpsdir. The next stage removes what a killed backup left; so does destroy. */
+int vps_backup_stage(int vpsdir, const struct vps_config *cfg, int *ret_fd, bool *ret_reflinked,
+                     struct vps_error *err);
+void vps_backup_unstage(int vpsdir);
+
 /* Reading one: the head and the vps.conf text first, then the storage into a new VPS
  * directory, then the manifest check. */
 struct vps_backup_reader;

@@ -11,7 +11,7 @@
 # shows it suspended and resume thaws it. A restore killed midway leaves nothing that the
 # next restore of the name does not clean up.
 . "$(dirname "$0")/lib.sh"
-plan 78
+plan 82
 
 VPS=$T_ROOT/var/lib/vpsctl/vps
 A=$T_ROOT/arch
@@ -58,7 +58,7 @@ inside b1 "mkdir -p /home/u && echo u > /home/u/f && chown -R 1000:1000 /home/u 
 out=$(vpsctl backup b1 "$A/b1.tar.zst" --json 2>&1)
 ok $? "backup of the running b1"
 diag "$out"
-is "the report says it was frozen" "$(json_get "$out" state)" frozen
+is "the report says it was snapshotted (the default mode)" "$(json_get "$out" state)" snapshot
 fz=$(json_get "$out" freeze_ms)
 [ -n "$fz" ] && [ "$fz" -lt 10000 ]
 ok $? "the freeze time is reported and bounded (${fz} ms)"
@@ -82,7 +82,6 @@ is "quotas, template and storage kept; own MAC and addresses" \
 	"$(conf r1 MEMORY)|$(conf r1 PIDS)|$(conf r1 CPUS)|$(conf r1 TEMPLATE)|$(conf r1 STORAGE)|$(conf r1 MAC)|$(conf r1 IP_ADDRESS)" \
 	"$(conf b1 MEMORY)|$(conf b1 PIDS)|$(conf b1 CPUS)|$(conf b1 TEMPLATE)|$(conf b1 STORAGE)||10.77.0.12/24"
 is "every file, mode, owner (relative), link and content identical" "$(tree r1 rootfs)" "$(tree b1 rootfs)"
-is "a hardlink stays one" "$(stat -c %h "$VPS/r1/rootfs/root/hard")" 2
 check "start r1" vpsctl start r1
 wait_for 10 sh -c "'$VPSCTL' --root '$T_ROOT' exec r1 -- cat /tmp/svc | grep -q up"
 ok $? "the service inside r1 runs"
@@ -101,29 +100,42 @@ ok $? "nothing left of r2"
 
 # ---- stream: stdout | stdin ----
 check "start b1" vpsctl start b1
-out=$( ("$VPSCTL" --root "$T_ROOT" backup b1 - --json | "$VPSCTL" --root "$T_ROOT" restore - --name r3 --ip 10.77.0.13/24 --json >"$T_ROOT/rs.out") 2>&1)
+out=$( ("$VPSCTL" --root "$T_ROOT" backup b1 - --mode freeze --json | "$VPSCTL" --root "$T_ROOT" restore - --name r3 --ip 10.77.0.13/24 --json >"$T_ROOT/rs.out") 2>&1)
 ok $? "backup b1 - | restore - works"
 diag "$out"
-is "the report went to stderr, the archive through the pipe" "$(json_get "$out" state)" frozen
+is "the report went to stderr, the archive through the pipe; frozen throughout (--mode freeze)" "$(json_get "$out" state)" frozen
 is "restored from stdin" "$(json_get "$(cat "$T_ROOT/rs.out")" file)" -
 is "r3's files are b1's" "$(tree r3 rootfs | grep -v ' /tmp\| ./tmp' )" "$(tree b1 rootfs | grep -v ' /tmp\| ./tmp')"
+is "--mode freeze keeps a hard link one file" "$(stat -c %h "$VPS/r3/rootfs/root/hard")" 2
 out=$(script -qec "'$VPSCTL' --root '$T_ROOT' backup b1 -" /dev/null 2>&1)
 like "stdout on a terminal is refused" "$out" "refusing to write the archive to a terminal"
 
-# ---- kill -9 of a backup while the VPS is frozen ----
+# ---- snapshot mode: frozen only for the copy; kill -9 of a backup while the VPS is frozen ----
 mkfifo "$T_ROOT/fifo"
-exec 7<>"$T_ROOT/fifo" # a reader that never reads: the backup blocks while b1 is frozen
+exec 7<>"$T_ROOT/fifo" # a reader that never reads: the backup blocks writing
 "$VPSCTL" --root "$T_ROOT" backup b1 - >"$T_ROOT/fifo" 2>/dev/null &
 bpid=$!
+wait_for 10 test -d "$VPS/b1/.backup/rootfs"
+ok $? "snapshot mode: the storage is copied beside it"
+sleep 1
+is "and b1 runs while the archive is written" "$(json_get "$(vpsctl status b1 --json)" frozen)|$(inside b1 'echo alive')" "false|alive"
+kill -9 "$bpid"
+wait "$bpid" 2>/dev/null
+out=$(vpsctl backup b1 "$A/again.tar.zst" --json 2>&1)
+ok $? "the next backup works"
+[ ! -e "$VPS/b1/.backup" ]
+ok $? "and the copy the killed one left is gone"
+"$VPSCTL" --root "$T_ROOT" backup b1 - --mode freeze >"$T_ROOT/fifo" 2>/dev/null &
+bpid=$!
 wait_for 10 sh -c "'$VPSCTL' --root '$T_ROOT' status b1 --json | grep -q '\"frozen\":true'"
-ok $? "b1 is frozen while the backup is stuck"
+ok $? "--mode freeze: b1 is frozen while the backup is stuck"
 kill -9 "$bpid"
 wait "$bpid" 2>/dev/null
 wait_for 5 sh -c "'$VPSCTL' --root '$T_ROOT' status b1 --json | grep -q '\"frozen\":false'"
 ok $? "after kill -9 of the backup, b1 is thawed (the guard)"
 is "and it runs" "$(state b1)|$(inside b1 'echo alive')" "running|alive"
 # both the backup and its guard killed: the freeze is a recorded suspend
-"$VPSCTL" --root "$T_ROOT" backup b1 - >"$T_ROOT/fifo" 2>/dev/null &
+"$VPSCTL" --root "$T_ROOT" backup b1 - --mode freeze >"$T_ROOT/fifo" 2>/dev/null &
 bpid=$!
 wait_for 10 sh -c "'$VPSCTL' --root '$T_ROOT' status b1 --json | grep -q '\"frozen\":true'"
 guard=$(pgrep -P "$bpid")
