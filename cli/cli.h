@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -94,3 +95,10 @@ int cmd_clone(struct cli *c, int argc, char **argv);
 /* 0 when NAME is stopped; else prints why not (its state, then "stop it first (why)"). */
 int cli_check_stopped(struct cli *c, const char *name, const char *why);
 int cmd_snapshot(struct cli *c, int argc, char **argv);
+/* backup and restore (cmd-backup.c, cmd-restore.c: vpsctl-template's) */
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_restore(struct cli *c, int argc, char **argv);
+/* The lock of a VPS that does not exist yet (clone's DST, restore's); prints why not. */
+int cli_lock_new(struct cli *c, const char *name);
+/* CLOCK_MONOTONIC in milliseconds, for the durations commands report. */
+uint64_t cli_now_ms(void);

@@ -165,8 +165,8 @@ static void print_names(const struct autostart *a, enum outcome o)
 static void report(const struct autostart *a, uint64_t parallel, double secs, bool json)
 {
 	if (json) {
-		printf("{\"parallel\":%llu,\"seconds\":%.3f,\"started\":", (unsigned long long)parallel,
-		       secs);
+		printf("{\"parallel\":%llu,\"seconds\":%.3f,\"started\":",
+		       (unsigned long long)parallel, secs);
 		print_names(a, AS_STARTED);
 		printf(",\"already_running\":");
 		print_names(a, AS_RUNNING);
@@ -209,7 +209,8 @@ static int parse_autostart(struct cli *c, int argc, char **argv, uint64_t *paral
 		} else if (opt == 'j') {
 			*json = true;
 		} else if (opt == 'h') {
-			cli_print_help("autostart [--parallel N] [--dry-run] [--json]", autostart_help);
+			cli_print_help("autostart [--parallel N] [--dry-run] [--json]",
+			               autostart_help);
 			return -2;
 		} else {
 			return cli_bad_option(c, argv);

@@ -92,7 +92,7 @@ static int parse_clone(struct cli *c, int argc, char **argv, struct clone_args *
 }
 
 /* DST's lock (its directory does not exist: cli_lock refuses such a name). */
-static int lock_dst(struct cli *c, const char *dst)
+int cli_lock_new(struct cli *c, const char *dst)
 {
 	int fd = vps_lock(&c->paths, dst, (unsigned)c->node.lock_timeout);
 
@@ -112,7 +112,7 @@ static int lock_both(struct cli *c, const struct clone_args *a, int *ret_src, in
 		return cli_fail(a->dst, "already exists");
 	if (src_first && (*ret_src = cli_lock(c, a->src)) < 0)
 		return EXIT_FAILURE;
-	if ((*ret_dst = lock_dst(c, a->dst)) < 0)
+	if ((*ret_dst = cli_lock_new(c, a->dst)) < 0)
 		return EXIT_FAILURE;
 	if (!src_first && (*ret_src = cli_lock(c, a->src)) < 0)
 		return EXIT_FAILURE;

@@ -72,6 +72,35 @@ static int remove_rest(const struct cli *c, int base, const char *name)
 	return 0;
 }
 
+/* No such VPS, but what a create, clone or restore of NAME that was killed left (.NAME.new,
+ * which the next of them would remove too): 0 when there was some and it is gone. */
+static int remove_cut_short(struct cli *c, const char *name)
+{
+	_cleanup_close_ int base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int lock = -EBADF;
+	char leftover[64];
+	int r;
+
+	snprintf(leftover, sizeof(leftover), ".%s.new", name);
+	if (base < 0 || faccessat(base, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(base, leftover, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return -ENOENT;
+	/* the lock of the command that made it: one still at work is not disturbed */
+	lock = cli_lock_new(c, name);
+	if (lock < 0)
+		return -EBUSY;
+	r = rm_rf_at(base, leftover);
+	if (r < 0)
+		return cli_fail(name,
+		                "failed to remove what a cut-short create, clone or restore "
+		                "left: %s",
+		                strerror(-r)),
+		       r;
+	printf("%s: removed what a cut-short create, clone or restore left\n", name);
+	vps_lock_unlink(&c->paths, name);
+	return 0;
+}
+
 /* A directory without vps.conf, held under its lock, is what a create or a destroy killed on
  * the way left (create writes vps.conf last, destroy removes it last but one). Nothing can
  * load it, create refuses its name: remove it, or the name stays wedged. Claims of addresses
@@ -95,9 +124,7 @@ static int remove_remains(const struct cli *c, const char *name)
 		return cli_fail(name,
 		                "failed to remove the remains of a cut-short create or destroy: %s",
 		                strerror(-r));
-	fprintf(stderr,
-	        "vpsctl: %s: removed the remains of a create or destroy that was cut short\n",
-	        name);
+	printf("%s: removed the remains of a create or destroy that was cut short\n", name);
 	return 0;
 }
 
@@ -123,6 +150,9 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	}
 	if ((opt = cli_one_vps(c, argc, argv)) != 0)
 		return opt;
+	r = remove_cut_short(c, argv[optind]);
+	if (r != -ENOENT)
+		return r == 0 ? 0 : EXIT_FAILURE;
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
 		return EXIT_FAILURE;

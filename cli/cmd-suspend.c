@@ -29,14 +29,6 @@ struct suspend_args {
 	unsigned timeout_s;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int parse_args(struct cli *c, int argc, char **argv, bool suspend, struct suspend_args *a)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -131,11 +123,11 @@ static int suspend_locked(struct cli *c, const char *name, const struct suspend_
 			vps_suspended(&c->paths, name, st.init_start, NULL)
 				? "is already suspended"
 				: "is frozen already, not by 'vpsctl suspend'; not touching it");
-	t0 = now_ms();
+	t0 = cli_now_ms();
 	r = vps_cgroup_freeze(cg, a->timeout_s * 1000);
 	if (r < 0)
 		return freeze_failed(name, r, a->timeout_s);
-	t0 = now_ms() - t0;
+	t0 = cli_now_ms() - t0;
 	/* An init that exited before the freeze took is a reboot or a stop under way: its
 	 * supervisor would start the next init into a frozen group. */
 	if (!vps_process_alive(st.init_pid, st.init_start)) {

@@ -43,6 +43,8 @@ static const struct verb {
 	{"reinstall", cmd_reinstall, true,
          "a fresh root filesystem from the template, keeping the rest"},
 	{"clone", cmd_clone, false, "a new VPS from a stopped one: its own ids, MAC, addresses"},
+	{"backup", cmd_backup, true, "one archive of a VPS, running or not (zstd tar, manifest)"},
+	{"restore", cmd_restore, false, "a new VPS from a backup archive, here or on another node"},
 	{"snapshot", cmd_snapshot, false, "snapshots of a stopped VPS: create, list, rollback"},
 	{"set", cmd_set, false, "change host name, resolvers, root's password and keys, onboot"},
 	{"template", cmd_template, false, "build, list or remove OS templates"},

@@ -21,5 +21,15 @@ int cmd_template(struct cli *c, int argc, char **argv)
 	return cli_exec_archive_build(c);
 }
 
+int cmd_backup(struct cli *c, int argc, char **argv)
+{
+	return cli_exec_archive_build(c);
+}
+
+int cmd_restore(struct cli *c, int argc, char **argv)
+{
+	return cli_exec_archive_build(c);
+}
+
 /* No unpacking here: start hands itself over when an overlay's shared tree is missing. */
 const vps_tree_unpack_fn cli_tree_unpack = NULL;

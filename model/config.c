@@ -401,14 +401,29 @@ int vps_config_check(const struct vps_config *c, unsigned host_cpus,
 	return 0;
 }
 
+int vps_config_parse_text(const char *text, const char *label, const char *name,
+                          const struct node_config *node, struct vps_config *ret,
+                          struct vps_error *err)
+{
+	unsigned lines[ELEMENTSOF(vps_config_keys)];
+	struct conf_file f = {label, vps_config_keys, ELEMENTSOF(vps_config_keys),
+	                      VPS_CONFIG_FORMAT};
+	int r;
+
+	vps_config_init(ret, name, node);
+	r = conf_parse(&f, ret, text, lines, err);
+	if (r == 0)
+		r = check_isolation(ret, label, lines, err);
+	if (r == 0)
+		r = check_semantics(ret, &f, lines, err);
+	return r;
+}
+
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
                     struct vps_config *ret, struct vps_error *err)
 {
-	unsigned lines[ELEMENTSOF(vps_config_keys)];
 	_cleanup_free_ char *text = NULL;
 	char path[PATH_MAX];
-	struct conf_file f = {path, vps_config_keys, ELEMENTSOF(vps_config_keys),
-	                      VPS_CONFIG_FORMAT};
 	int r;
 
 	vps_config_init(ret, name, node);
@@ -423,12 +438,7 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 			vps_error_errno(err, r, "cannot read %s", path);
 		return r;
 	}
-	r = conf_parse(&f, ret, text, lines, err);
-	if (r == 0)
-		r = check_isolation(ret, path, lines, err);
-	if (r == 0)
-		r = check_semantics(ret, &f, lines, err);
-	return r;
+	return vps_config_parse_text(text, path, name, node, ret, err);
 }
 
 int vps_config_format(const struct vps_config *c, char **ret)

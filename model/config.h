@@ -119,6 +119,10 @@ void vps_config_init(struct vps_config *c, const char *name, const struct node_c
  * newer format. On an error ret still holds the defaults and what the good lines set. */
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
                     struct vps_config *ret, struct vps_error *err);
+/* The same for a vps.conf text from elsewhere (a backup): label names it in errors. */
+int vps_config_parse_text(const char *text, const char *label, const char *name,
+                          const struct node_config *node, struct vps_config *ret,
+                          struct vps_error *err);
 /* The one check of a parsed vps.conf beyond each key's syntax, which the loader, create,
  * resize and every boot make: the quotas (against host_cpus unless 0; quota_names name the
  * fields as the caller's user knows them, NULL: the keys), capabilities no VPS may have,

@@ -152,22 +152,35 @@ static int shift_image_body(void *data, struct vps_error *err)
 	return syncfs(root) < 0 ? vps_error_errno(err, -errno, "failed to sync the disk image") : 0;
 }
 
-static int clone_image(int sdir, int ddir, const char *ddir_path, const struct tree_shift *s,
-                       struct vps_error *err)
+static int shift_image(const char *ddir_path, const struct tree_shift *s, struct vps_error *err)
 {
 	struct image_shift is = {.s = *s};
 	char rootfs[PATH_MAX];
-	bool reflinked;
-	int r = vps_image_copy(sdir, "disk.img", ddir, "disk.img", &reflinked);
 
-	if (r < 0)
-		return vps_error_errno(err, r, "failed to copy the disk image");
 	if (!s->count)
 		return 0;
 	if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", ddir_path) >= (int)sizeof(rootfs))
 		return vps_error_errno(err, -ENAMETOOLONG, "failed to mount the new disk image");
 	is.rootfs = rootfs;
 	return vps_child_run(shift_image_body, &is, err);
+}
+
+int vps_image_shift(const char *dir, uint64_t from, uint64_t to, struct vps_error *err)
+{
+	struct tree_shift s = {from, to, from == to ? 0 : VPS_IDMAP_SIZE};
+
+	return shift_image(dir, &s, err);
+}
+
+static int clone_image(int sdir, int ddir, const char *ddir_path, const struct tree_shift *s,
+                       struct vps_error *err)
+{
+	bool reflinked;
+	int r = vps_image_copy(sdir, "disk.img", ddir, "disk.img", &reflinked);
+
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to copy the disk image");
+	return shift_image(ddir_path, s, err);
 }
 
 /* The directory itself: its owner (overlay: group of the VPS's root) and mode. */

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -31,6 +32,9 @@ struct template_unpack_opts {
 	uid_t uid_shift;      /* added to every uid (user-namespace VPSes) */
 	gid_t gid_shift;
 	bool allow_devices; /* device nodes are skipped unless set */
+	/* an overlay upper layer (a VPS backup): whiteouts (char 0:0) are made, and opaque
+	 * directories marked with this xattr; NULL for a template */
+	const char *overlay_opaque_xattr;
 };
 
 /* Builds TEMPLATES_DIR/NAME.tar.* from a static busybox binary (a tiny OS root: init with an
@@ -48,6 +52,23 @@ int template_verify(const struct vps_template_meta *meta);
  * size 256) names the entry and the rule it broke. */
 int template_unpack(const char *tarball, int parent_fd, const char *dest_name,
                     const struct template_unpack_opts *opts, char *ret_reason);
+
+/* Unpacking entries the caller reads from its own archive (a VPS backup, storage/backup.h)
+ * into the directory root_fd, with every check template_unpack makes; the caller checks the
+ * names it accepts first. Each regular file's data also goes to fn (may be NULL). The root
+ * keeps mode 0700 and root's ownership unless an entry "." says otherwise. Directory modes
+ * and times are set by finish, which also syncs the file system. On refusal ret_reason (256
+ * bytes) names the entry and the rule. */
+struct archive;
+struct archive_entry;
+struct template_stream;
+typedef void (*template_data_fn)(void *userdata, const void *buf, size_t len);
+int template_stream_new(int root_fd, const struct template_unpack_opts *opts, char *ret_reason,
+                        struct template_stream **ret);
+int template_stream_entry(struct template_stream *s, struct archive *a, struct archive_entry *e,
+                          template_data_fn fn, void *userdata);
+int template_stream_finish(struct template_stream *s);
+void template_stream_free(struct template_stream *s);
 
 /* ---- the store (additions for import, debian, removal and overlay storage) ---- */
 

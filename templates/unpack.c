@@ -46,6 +46,7 @@ struct dir_fixup {
 	uid_t uid;
 	gid_t gid;
 	struct timespec times[2];
+	bool opaque; /* an overlay upper layer's opaque directory */
 };
 
 struct unpack {
@@ -63,6 +64,11 @@ struct unpack {
 	size_t n_fixups, cap_fixups;
 	char *reason;
 	const char *what; /* the entry name for reasons, as the archive spelled it */
+	/* a stream (template_stream_*): each data block is handed to on_data too */
+	template_data_fn on_data;
+	void *on_data_ud;
+	bool overlay_upper;
+	const char *opaque_xattr;
 };
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -385,6 +391,8 @@ static int copy_data(struct unpack *u, int fd, la_int64_t size)
 		u->written_bytes += len;
 		if (u->written_bytes > u->max_bytes || off < 0 || off + (la_int64_t)len > size)
 			return refuse(u, -EFBIG, "data beyond the declared size or the byte cap");
+		if (u->on_data)
+			u->on_data(u->on_data_ud, buf, len);
 		for (size_t done = 0; done < len;) {
 			ssize_t n = pwrite(fd, (const char *)buf + done, len - done, off + done);
 
@@ -446,6 +454,23 @@ static int add_fixup(struct unpack *u, const char *path, mode_t mode, uid_t uid,
 	return 0;
 }
 
+/* An overlay upper layer's directory that hides the lower one's (either xattr namespace: a
+ * privileged VPS's trusted.*, a user-namespace VPS's user.*). */
+static bool is_opaque(struct archive_entry *e)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+		if ((strcmp(name, "trusted.overlay.opaque") == 0 ||
+		     strcmp(name, "user.overlay.opaque") == 0) &&
+		    size == 1 && *(const char *)value == 'y')
+			return true;
+	return false;
+}
+
 /* Directory modes and times are applied at the end: a read-only directory must still take its
  * children, and creating them would change its mtime. */
 static int extract_dir(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
@@ -465,7 +490,10 @@ static int extract_dir(struct unpack *u, struct archive_entry *e, int pfd, const
 	}
 	entry_times(e, ts);
 	r = add_fixup(u, path, archive_entry_perm(e) & 07777, uid, gid, ts);
-	return r < 0 ? refuse(u, r, "out of memory") : 0;
+	if (r < 0)
+		return refuse(u, r, "out of memory");
+	u->fixups[u->n_fixups - 1].opaque = u->overlay_upper && is_opaque(e);
+	return 0;
 }
 
 static int extract_symlink(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
@@ -605,6 +633,13 @@ static bool is_special(mode_t type)
 	return type == AE_IFCHR || type == AE_IFBLK || type == AE_IFIFO || type == AE_IFSOCK;
 }
 
+/* Only char 0:0, and only in an overlay upper layer. */
+static bool is_whiteout(const struct unpack *u, struct archive_entry *e)
+{
+	return u->overlay_upper && archive_entry_filetype(e) == AE_IFCHR &&
+	       archive_entry_rdev(e) == 0 && !archive_entry_hardlink(e);
+}
+
 static int dispatch(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
                     const char *path, uid_t uid, gid_t gid)
 {
@@ -644,7 +679,9 @@ static int extract_entry(struct unpack *u, struct archive_entry *e)
 	if (!archive_entry_hardlink(e) && type != AE_IFREG && type != AE_IFDIR &&
 	    type != AE_IFLNK && !is_special(type))
 		return refuse(u, -EINVAL, "unsupported entry type %o", (unsigned)type);
-	if (is_special(type) && (!u->allow_devices || type == AE_IFSOCK)) {
+	if (is_whiteout(u, e))
+		; /* an overlay upper layer's deleted file: made below like a device */
+	else if (is_special(type) && (!u->allow_devices || type == AE_IFSOCK)) {
 		log_debug("Skipping special file '%s'", u->what);
 		return 0;
 	}
@@ -679,6 +716,8 @@ static int apply_fixup(struct unpack *u, const struct dir_fixup *f)
 		return r;
 	if (fchmod(fd, f->mode) < 0)
 		return refuse(u, -errno, "cannot set mode: %m");
+	if (f->opaque && fsetxattr(fd, u->opaque_xattr, "y", 1, 0) < 0)
+		return refuse(u, -errno, "cannot mark the directory opaque: %m");
 	if (futimens(fd, f->times) < 0)
 		return refuse(u, -errno, "cannot set times: %m");
 	return 0;
@@ -766,6 +805,8 @@ static void unpack_init(struct unpack *u, const struct template_unpack_opts *opt
 		.uid_shift = opts->uid_shift,
 		.gid_shift = opts->gid_shift,
 		.allow_devices = opts->allow_devices,
+		.overlay_upper = opts->overlay_opaque_xattr != NULL,
+		.opaque_xattr = opts->overlay_opaque_xattr,
 		.lenient_owner = geteuid() != 0 && opts->uid_shift == 0 && opts->gid_shift == 0,
 		.reason = reason,
 		.what = "",
@@ -837,4 +878,62 @@ int template_unpack(const char *tarball, int parent_fd, const char *dest_name,
 	}
 	(void)fsync(parent_fd); /* best effort: parent_fd may be an O_PATH fd */
 	return 0;
+}
+
+/* ---- a stream of entries the caller reads (a VPS backup) ------------------------------------ */
+
+struct template_stream {
+	struct unpack u;
+};
+
+int template_stream_new(int root_fd, const struct template_unpack_opts *opts, char *ret_reason,
+                        struct template_stream **ret)
+{
+	static const struct timespec omit[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
+	struct template_stream *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	if (ret_reason)
+		ret_reason[0] = '\0';
+	unpack_init(&s->u, opts, ret_reason);
+	s->u.root_fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+	r = s->u.root_fd < 0 ? -errno : add_fixup(&s->u, "", 0700, 0, 0, omit);
+	if (r < 0) {
+		template_stream_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int template_stream_entry(struct template_stream *s, struct archive *a, struct archive_entry *e,
+                          template_data_fn fn, void *userdata)
+{
+	int r;
+
+	s->u.a = a;
+	s->u.on_data = fn;
+	s->u.on_data_ud = userdata;
+	r = extract_entry(&s->u, e);
+	s->u.a = NULL;
+	return r;
+}
+
+int template_stream_finish(struct template_stream *s)
+{
+	int r = apply_fixups(&s->u);
+
+	if (r == 0 && syncfs(s->u.root_fd) < 0)
+		r = -errno;
+	return r;
+}
+
+void template_stream_free(struct template_stream *s)
+{
+	if (!s)
+		return;
+	unpack_done(&s->u);
+	free(s);
 }
