@@ -10,6 +10,7 @@
 #include "addresses.h"
 #include "ports.h"
 #include "cleanup.h"
+#include "disk.h"
 #include "cli.h"
 #include "fileio.h"
 #include "lifecycle.h"
@@ -54,6 +55,29 @@ static int remove_vps_dir(int base, const char *name)
 	return rm_rf_at(base, name);
 }
 
+/* A create or clone killed midway left only its hidden directory, no VPS: destroy NAME
+ * removes it (the next create would too), under the lock a create in flight holds. -ENOENT:
+ * there is a VPS, or nothing to remove. */
+static int remove_killed_create(const struct cli *c, const char *name)
+{
+	_cleanup_close_ int base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int lock = -EBADF;
+	char tmp[64];
+
+	snprintf(tmp, sizeof(tmp), ".%s.new", name);
+	if (base < 0 || faccessat(base, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(base, tmp, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return -ENOENT;
+	lock = vps_lock(&c->paths, name, (unsigned)c->node.lock_timeout);
+	if (lock < 0 || faccessat(base, tmp, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return -ENOENT;
+	if (rm_rf_at(base, tmp) < 0)
+		return -ENOENT;
+	vps_lock_unlink(&c->paths, name);
+	fprintf(stderr, "vpsctl: %s: removed what a create killed midway left\n", name);
+	return 0;
+}
+
 int cmd_destroy(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -77,6 +101,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	}
 	if ((opt = cli_one_vps(c, argc, argv)) != 0)
 		return opt;
+	if (remove_killed_create(c, argv[optind]) == 0)
+		return 0;
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
 		return EXIT_FAILURE;
@@ -104,6 +130,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
+	if (vps_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
+		vps_disk_forget(run, &cfg); /* its project id may be another directory's next */
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = base < 0 ? -errno : remove_vps_dir(base, cfg.name);
 	if (r == 0) { /* and what a reinstall cut short left */
