@@ -8,8 +8,7 @@
 
 #define MIN_DISK (16ULL << 20) /* disk.c's: an image below it holds no tree */
 
-int cli_disk_set(struct vps_config *cfg, const char *key, const char *value,
-                 struct vps_error *err)
+int cli_disk_set(struct vps_config *cfg, const char *key, const char *value, struct vps_error *err)
 {
 	const char *flag = strcmp(key, "DISK") == 0 ? "--disk" : "--disk-inodes";
 	uint64_t *field = strcmp(key, "DISK") == 0 ? &cfg->disk : &cfg->disk_inodes;
@@ -21,7 +20,8 @@ int cli_disk_set(struct vps_config *cfg, const char *key, const char *value,
 		                     value, field == &cfg->disk ? "a size like 10G" : "a count");
 	if (*field == VALUE_UNLIMITED)
 		return vps_error_set(err, -EINVAL,
-		                     "%s cannot be unlimited: 0 (or none) means no disk quota", flag);
+		                     "%s cannot be unlimited: 0 (or none) means no disk quota",
+		                     flag);
 	if (field == &cfg->disk && cfg->disk && cfg->disk < MIN_DISK)
 		return vps_error_set(err, -EINVAL, "--disk must be at least 16M (or 0 for none)");
 	return 0;

@@ -99,9 +99,11 @@ int vps_disk_attach_overlay(const char *rootfs, int mnt_fd, struct vps_error *er
 
 static int open_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return TAKE_FD(fd);
 }
 
 int vps_disk_project_resize(const char *dir, const struct vps_config *cfg, struct vps_error *err)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <linux/dqblk_xfs.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/quota.h>
@@ -39,9 +40,11 @@ static int project_of(int dir_fd, uint32_t *ret)
 
 int vps_quota_project_probe(int dir_fd)
 {
+	struct fs_quota_statv st = {.qs_version = FS_QSTATV_VERSION1};
 	struct if_dqinfo info;
 	struct fsxattr fa;
 	struct statfs sf;
+	int r;
 
 	if (fstatfs(dir_fd, &sf) < 0)
 		return -errno;
@@ -50,7 +53,15 @@ int vps_quota_project_probe(int dir_fd)
 	if (ioctl(dir_fd, FS_IOC_FSGETXATTR, &fa) < 0)
 		return errno == ENOTTY ? -EOPNOTSUPP : -errno;
 	/* Q_GETINFO answers only where project quotas are on (ext4: -ESRCH otherwise) */
-	return quotactl_fd(dir_fd, Q_GETINFO, PRJQUOTA, 0, &info);
+	r = quotactl_fd(dir_fd, Q_GETINFO, PRJQUOTA, 0, &info);
+	if (r < 0)
+		return r;
+	/* on is not enforced: ext4's quota feature accounts at every mount, but limits hold
+	 * only when mounted prjquota */
+	r = quotactl_fd(dir_fd, Q_XGETQSTATV, PRJQUOTA, 0, &st);
+	if (r < 0)
+		return r;
+	return st.qs_flags & FS_QUOTA_PDQ_ENFD ? 0 : -ESRCH;
 }
 
 static int set_limits(int dir_fd, uint32_t id, uint64_t bytes, uint64_t inodes)
@@ -84,7 +95,8 @@ int vps_quota_project_init(int dir_fd, uint64_t bytes, uint64_t inodes, struct v
 	fa.fsx_projid = (uint32_t)st.st_ino;
 	fa.fsx_xflags |= FS_XFLAG_PROJINHERIT;
 	if (ioctl(dir_fd, FS_IOC_FSSETXATTR, &fa) < 0)
-		return vps_error_errno(err, -errno, "failed to give the VPS directory a project id");
+		return vps_error_errno(err, -errno,
+		                       "failed to give the VPS directory a project id");
 	return 0;
 }
 

@@ -20,7 +20,8 @@ struct vps_quota_use {
 };
 
 /* 0 when the file system holding dir_fd enforces project quotas; -EOPNOTSUPP (not ext4/XFS,
- * no project ids), -ESRCH (project quotas not on), or another -errno otherwise. */
+ * no project ids), -ESRCH (project quotas not on, or only accounted: ext4's quota feature
+ * without the prjquota mount option), or another -errno otherwise. */
 int vps_quota_project_probe(int dir_fd);
 /* Gives dir_fd (still empty) a project id of its own, inherited by what is made below it,
  * and those limits. */
