@@ -18,6 +18,7 @@
 
 #include "addresses.h"
 #include "cleanup.h"
+#include "disk.h"
 #include "cli.h"
 #include "fileio.h"
 #include "idmap.h"
@@ -175,7 +176,9 @@ static int build(struct cli *c, const struct vps_config *src, const struct vps_c
 	    (tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) < 0)
 		return cli_fail(dst->name, "failed to make the VPS directory: %m");
-	r = vps_storage_clone(sdir, tmp, tmppath, src, dst, &err);
+	r = vps_disk_clone_prepare(tmp, dst, &err);
+	if (r == 0)
+		r = vps_storage_clone(sdir, tmp, tmppath, src, dst, &err);
 	if (r == 0)
 		r = vps_error_check(&err, vps_config_save_at(tmp, dst), "failed to write vps.conf");
 	if (r == 0 && fsync(tmp) < 0)

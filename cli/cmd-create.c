@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "cli-disk.h"
 #include "disk.h"
 #include "idmap.h"
 #include "lock.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_STORAGE,
 	OPT_SSH_KEY,
 	OPT_DISK,
+	OPT_DISK_INODES,
 	OPT_NET,
 	OPT_FORWARD,
 };
@@ -59,7 +61,7 @@ struct create_args {
 	bool no_antispoof;
 	bool privileged;
 	const char *mac, *mtu, *bandwidth, *boot_order;
-	const char *storage, *ssh_key, *disk, *net;
+	const char *storage, *ssh_key, *disk, *disk_inodes, *net;
 	char ips[512];
 	char forwards[512];
 	const char *cap_add, *cap_drop;
@@ -99,7 +101,11 @@ static const char *const create_help[] = {
 	"  --storage MODE       copy (its own root filesystem) or overlay (over the template's",
 	"                       shared tree: instant, costs almost no disk); default: vpsctl.conf",
 	"  --ssh-key FILE       public key(s) for root, appended to /root/.ssh/authorized_keys",
-	"  --disk SIZE          a disk of its own (an ext4 image) of SIZE: the VPS's disk quota",
+	"  --disk SIZE          the VPS's disk quota (10G): a project quota where the node's",
+	"                       file system has them, else an ext4 image of its own; 0 or none:",
+	"                       no quota; default: vpsctl.conf's DEFAULT_DISK (10G)",
+	"  --disk-inodes N      files it may hold (default: DEFAULT_DISK_INODES, else one per",
+	"                       16 KiB of --disk)",
 	NULL,
 };
 
@@ -125,6 +131,7 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 		{"storage", required_argument, NULL, OPT_STORAGE},
 		{"ssh-key", required_argument, NULL, OPT_SSH_KEY},
 		{"disk", required_argument, NULL, OPT_DISK},
+		{"disk-inodes", required_argument, NULL, OPT_DISK_INODES},
 		{"net", required_argument, NULL, OPT_NET},
 		{"forward", required_argument, NULL, OPT_FORWARD},
 	};
@@ -200,6 +207,9 @@ static int parse_create(struct cli *c, int argc, char **argv, struct create_args
 			break;
 		case OPT_DISK:
 			a->disk = optarg;
+			break;
+		case OPT_DISK_INODES:
+			a->disk_inodes = optarg;
 			break;
 		case OPT_NET:
 			a->net = optarg;
@@ -315,12 +325,8 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --net '%.64s': bridged or routed", a->net);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
-	if (a->disk && (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", a->disk) < 0 ||
-	                cfg->disk == VALUE_UNLIMITED))
-		return cli_fail(a->name, "invalid --disk '%.64s': a size like 10G", a->disk);
-	if (cfg->disk && cfg->storage != VPS_STORAGE_COPY)
-		return cli_fail(a->name, "--disk needs --storage copy (an overlay's upper layer is "
-		                         "not on a disk image yet)");
+	if (cli_disk_create(&c->node, a->disk, a->disk_inodes, cfg, &err) < 0)
+		return cli_fail_error(a->name, &err, 0);
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
 		return EXIT_FAILURE;
@@ -335,8 +341,8 @@ static int build_config(struct cli *c, const struct create_args *a,
 }
 
 /* Unpacks into a hidden directory and renames it into place: a crash leaves no half VPS. */
-static int materialize(struct cli *c, const struct vps_config *cfg,
-                       const struct vps_template_meta *t, const struct vps_rootfs_extras *x)
+static int materialize(struct cli *c, struct vps_config *cfg, const struct vps_template_meta *t,
+                       const struct vps_rootfs_extras *x)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -355,11 +361,13 @@ static int materialize(struct cli *c, const struct vps_config *cfg,
 	if (mkdirat(base, tmpname, 0700) < 0)
 		return cli_fail(cfg->name, "failed to create the VPS directory: %m");
 	tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	r = tmp < 0 ? -errno : vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, &err);
+	r = tmp < 0 ? -errno : vps_disk_prepare(tmp, cfg, &err);
+	if (r == 0)
+		r = vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, &err);
 	if (r == 0 && vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) == 0)
 		r = vps_storage_customize(tmppath, cfg, x, &err);
-	if (r == 0 && cfg->disk)
-		r = vps_disk_create(tmp, tmppath, cfg->disk, cfg->userns ? (uid_t)cfg->uid_base : 0,
+	if (r == 0)
+		r = vps_disk_finish(tmp, tmppath, cfg, cfg->userns ? (uid_t)cfg->uid_base : 0,
 		                    &err);
 	if (r < 0) {
 		(void)rm_rf_at(base, tmpname);

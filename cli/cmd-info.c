@@ -41,10 +41,14 @@ struct vps_info {
 static void usage_get(const struct cli *c, const struct vps_usage_links *links, struct vps_info *i)
 {
 	struct vps_counters m;
+	char dir[PATH_MAX];
 
 	vps_usage_get(&i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0, i->uptime,
 	              i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent,
 	              links, &i->use);
+	if (i->cfg_ok && vps_path(&c->paths, i->cfg.name, NULL, dir, sizeof(dir)) == 0)
+		vps_usage_disk(dir, &i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
+		               &i->use);
 	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
 	 * what the live veth counted since the last boot */
 	if (i->use.have_net && vps_counters_read(&c->paths, i->cfg.name, &m) == 0) {
@@ -138,6 +142,8 @@ static void json_info(FILE *f, const struct vps_info *i)
 	        i->use.tasks, i->use.cpu_usec, i->use.cpu_permille, i->use.mem_used,
 	        i->use.running ? i->use.mem_limit : 0, i->use.disk_used, i->use.disk_size,
 	        i->use.rx_bytes, i->use.tx_bytes);
+	fprintf(f, ",\"disk_inodes_used\":%" PRIu64 ",\"disk_inodes_limit\":%" PRIu64,
+	        i->use.disk_inodes_used, i->use.disk_inodes);
 	if (i->proc_view) {
 		fprintf(f, ",\"proc_view\":");
 		json_string(f, i->proc_view);

@@ -185,9 +185,12 @@ static int build_new(struct cli *c, const struct reinstall_args *a, const struct
 	struct keep_ctx k = {a, old, cfg, olddir, tmppath};
 	struct vps_rootfs_extras x = {.root_uid = cfg->userns ? (uid_t)cfg->uid_base : 0,
 	                              .root_gid = cfg->userns ? (gid_t)cfg->uid_base : 0};
+	struct vps_config n = *cfg; /* its disk quota kept as the node keeps them now */
 	int r;
 
 	r = vps_path(&c->paths, cfg->name, NULL, olddir, sizeof(olddir));
+	if (r == 0)
+		r = vps_disk_prepare(tmp, &n, &err);
 	if (r == 0)
 		r = vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, &err);
 	if (r == 0 && resolv_text(cfg, &resolv) == 0 && resolv) {
@@ -196,10 +199,10 @@ static int build_new(struct cli *c, const struct reinstall_args *a, const struct
 	}
 	if (r == 0)
 		r = vps_child_run(keep_body, &k, &err);
-	if (r == 0 && cfg->disk)
-		r = vps_disk_create(tmp, tmppath, cfg->disk, x.root_uid, &err);
 	if (r == 0)
-		r = vps_config_save_at(tmp, cfg);
+		r = vps_disk_finish(tmp, tmppath, &n, x.root_uid, &err);
+	if (r == 0)
+		r = vps_config_save_at(tmp, &n);
 	if (r == 0 && fsync(tmp) < 0)
 		r = -errno;
 	if (r < 0)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "counters.h"
 #include "devpts.h"
+#include "cli-disk.h"
 #include "disk.h"
 #include "io-devices.h"
 #include "network.h"
@@ -29,7 +30,8 @@ enum {
 	OPT_BANDWIDTH,
 	OPT_DISK,
 	OPT_FORWARD_ADD,
-	OPT_FORWARD_DEL
+	OPT_FORWARD_DEL,
+	OPT_DISK_INODES,
 };
 
 static const char *const resize_help[] = {
@@ -47,7 +49,10 @@ static const char *const resize_help[] = {
 	"  --forward-add P:N:V  forward the node's port N (tcp or udp) to the VPS's port V",
 	"                       (repeatable; a port another VPS has is refused)",
 	"  --forward-del P:N    stop forwarding node port N (P:N:V works too; repeatable)",
-	"  --disk SIZE          grow the VPS's disk (online when it runs; disks only grow)",
+	"  --disk SIZE          change the disk quota: grows online; a project quota shrinks",
+	"                       online to no less than the VPS uses, an image only while stopped",
+	"  --disk-inodes N      change the inode limit (project quota only: an image's inodes",
+	"                       are fixed at create and grow with --disk)",
 	NULL,
 };
 
@@ -86,6 +91,29 @@ static int forward_set(struct vps_config *cfg, int opt, const char *value, struc
 	return 0;
 }
 
+/* --disk / --disk-inodes: a quota the VPS has, changed (not added or taken away). */
+static int disk_set(struct vps_config *cfg, const char *key, const char *value,
+                    struct vps_error *err)
+{
+	bool had = cfg->disk != 0;
+	int r = cli_disk_set(cfg, key, value, err);
+
+	if (r < 0)
+		return r;
+	if (!had)
+		return vps_error_set(err, -EINVAL,
+		                     "the VPS has no disk quota (created with --disk 0); one is "
+		                     "given only at create or reinstall");
+	if (!cfg->disk)
+		return vps_error_set(err, -EINVAL,
+		                     "a disk quota is not taken away (give a larger --disk)");
+	if (strcmp(key, "DISK_INODES") == 0 && cfg->disk_quota == VPS_DISK_IMAGE)
+		return vps_error_set(err, -EINVAL,
+		                     "--disk-inodes: the VPS's disk is an ext4 image, whose inode "
+		                     "count mkfs fixed (it grows with --disk)");
+	return 0;
+}
+
 /* --ip-add / --ip-del / --bandwidth on the config's address list and rate. */
 static int net_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err)
 {
@@ -95,20 +123,8 @@ static int net_set(struct vps_config *cfg, int opt, const char *value, struct vp
 
 	if (opt == OPT_FORWARD_ADD || opt == OPT_FORWARD_DEL)
 		return forward_set(cfg, opt, value, err);
-	if (opt == OPT_DISK) {
-		uint64_t old = cfg->disk;
-
-		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "DISK", value) < 0 ||
-		    cfg->disk == VALUE_UNLIMITED)
-			return vps_error_set(err, -EINVAL, "invalid --disk '%.64s'", value);
-		if (!old)
-			return vps_error_set(err, -EINVAL,
-			                     "the VPS has no disk image of its own "
-			                     "(create it with --disk)");
-		if (cfg->disk < old)
-			return vps_error_set(err, -EINVAL, "a disk can only grow");
-		return 0;
-	}
+	if (opt == OPT_DISK || opt == OPT_DISK_INODES)
+		return disk_set(cfg, opt == OPT_DISK ? "DISK" : "DISK_INODES", value, err);
 	if (opt == OPT_BANDWIDTH) {
 		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "BANDWIDTH", value) < 0)
 			return vps_error_set(err, -EINVAL, "invalid --bandwidth '%.64s'", value);
@@ -144,6 +160,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 		{"ip-del", required_argument, NULL, OPT_IP_DEL},
 		{"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
 		{"disk", required_argument, NULL, OPT_DISK},
+		{"disk-inodes", required_argument, NULL, OPT_DISK_INODES},
 		{"forward-add", required_argument, NULL, OPT_FORWARD_ADD},
 		{"forward-del", required_argument, NULL, OPT_FORWARD_DEL},
 	};
@@ -169,7 +186,7 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 			cli_print_help("resize NAME [quota options] [--force]", resize_help);
 			cli_print_help("", quota_help);
 			return -1;
-		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_FORWARD_DEL)) &&
+		} else if ((quota || (opt >= OPT_IP_ADD && opt <= OPT_DISK_INODES)) &&
 		           n_set < ELEMENTSOF(set)) {
 			set[n_set].opt = opt;
 			set[n_set++].value = optarg;
@@ -278,7 +295,7 @@ static int apply_io(const struct resize *z, const struct vps_quota *q, struct vp
 
 	if (r < 0)
 		return vps_error_errno(err, r, "cannot find the VPS directory");
-	return vps_storage_io_limit(z->cg, dir, z->cfg.disk != 0, q, err);
+	return vps_storage_io_limit(z->cg, dir, vps_disk_is_image(&z->cfg), q, err);
 }
 
 /* The kernel's limits, not the old config, are where the change starts: a limit changed
@@ -346,6 +363,8 @@ static int apply_disk(struct resize *z, struct vps_error *err)
 	int r = vps_path(&z->c->paths, z->cfg.name, NULL, dir, sizeof(dir));
 
 	z->disk_tried = true;
+	if (r == 0 && z->cfg.disk_quota == VPS_DISK_PROJECT)
+		return vps_disk_project_resize(dir, &z->cfg, err);
 	if (r == 0)
 		r = vps_disk_grow(dir, z->init, z->cfg.disk, err);
 	if (r == -EAGAIN) {
@@ -406,7 +425,7 @@ static int apply(struct resize *z, struct vps_error *err)
 		r = apply_net(z, err);
 	if (r == 0 && z->init > 0 && z->cfg.ptys != z->old.ptys)
 		r = apply_ptys(z, err);
-	if (r == 0 && z->cfg.disk != z->old.disk)
+	if (r == 0 && (z->cfg.disk != z->old.disk || z->cfg.disk_inodes != z->old.disk_inodes))
 		r = apply_disk(z, err);
 	if (r == 0 && z->cfg.quota.io_weight != z->old.quota.io_weight)
 		warn_io_weight(z);
@@ -658,7 +677,7 @@ static void io_counters(struct cli *c, const struct vps_config *cfg, struct vps_
 	char dir[PATH_MAX];
 
 	if (vps_path(&c->paths, cfg->name, NULL, dir, sizeof(dir)) == 0)
-		vps_storage_io_counters(cg, dir, cfg->disk != 0, s);
+		vps_storage_io_counters(cg, dir, vps_disk_is_image(cfg), s);
 }
 
 static int stats_all(struct cli *c, bool json)
@@ -718,9 +737,16 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 		have_net = meter(c, cfg.name, &net) == 0 || have_net;
 	if (cfg.disk) {
 		struct vps_state st;
+		struct vps_disk_use d;
+		char dir[PATH_MAX];
 
-		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING)
-			(void)vps_disk_usage((pid_t)st.init_pid, &disk[0], &disk[1]);
+		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING &&
+		    st.init_pid <= INT32_MAX &&
+		    vps_path(&c->paths, cfg.name, NULL, dir, sizeof(dir)) == 0 &&
+		    vps_disk_use(dir, &cfg, (pid_t)st.init_pid, &d) == 0) {
+			disk[0] = d.bytes_limit;
+			disk[1] = d.bytes_used;
+		}
 	}
 	if (all && json && !*all_first)
 		printf(",");

@@ -72,6 +72,24 @@ static void net_get(const char *name, const struct vps_usage_links *links, struc
 	u->tx_bytes = l->st.rx_bytes;
 }
 
+void vps_usage_disk(const char *dir, const struct vps_config *cfg, uint64_t init_pid,
+                    struct vps_usage *ret)
+{
+	struct vps_disk_use d;
+
+	if (init_pid > INT32_MAX || vps_disk_use(dir, cfg, (pid_t)init_pid, &d) < 0) {
+		/* a stopped image's file system is not mounted: its limits only */
+		if (!cfg->disk)
+			return;
+		d = (struct vps_disk_use){0, cfg->disk, 0, vps_config_disk_inodes(cfg)};
+	}
+	ret->have_disk = true;
+	ret->disk_used = d.bytes_used;
+	ret->disk_size = d.bytes_limit;
+	ret->disk_inodes_used = d.inodes_used;
+	ret->disk_inodes = d.inodes_limit;
+}
+
 void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t uptime,
                    const char *cgroup_parent, const struct vps_usage_links *links,
                    struct vps_usage *ret)
@@ -83,9 +101,6 @@ void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t upt
 	if (init_pid == 0)
 		return;
 	net_get(cfg->name, links, ret);
-	if (cfg->disk && init_pid <= INT32_MAX &&
-	    vps_disk_usage((pid_t)init_pid, &ret->disk_size, &ret->disk_used) == 0)
-		ret->have_disk = true;
 	if (vps_cgroup_new(cgroup_parent, cfg->name, &cg) < 0 || vps_cgroup_usage(cg, &s) < 0)
 		return;
 	ret->running = true;

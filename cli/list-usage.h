@@ -14,13 +14,14 @@
 #include "netsetup.h"
 
 struct vps_usage {
-	bool running;                 /* the counters below were read */
-	uint64_t tasks;               /* processes and threads (pids.current) */
-	uint64_t cpu_usec;            /* CPU time since its cgroup was made */
-	uint64_t cpu_permille;        /* cpu_usec over its uptime, 1000 = one CPU busy all along */
-	uint64_t mem_used, mem_limit; /* bytes; limit VALUE_UNLIMITED = none */
-	bool have_disk;               /* a disk image of its own (vps.conf DISK) */
-	uint64_t disk_used, disk_size;
+	bool running;                  /* the counters below were read */
+	uint64_t tasks;                /* processes and threads (pids.current) */
+	uint64_t cpu_usec;             /* CPU time since its cgroup was made */
+	uint64_t cpu_permille;         /* cpu_usec over its uptime, 1000 = one CPU busy all along */
+	uint64_t mem_used, mem_limit;  /* bytes; limit VALUE_UNLIMITED = none */
+	bool have_disk;                /* a disk quota (vps.conf DISK) */
+	uint64_t disk_used, disk_size; /* bytes used and allowed */
+	uint64_t disk_inodes_used, disk_inodes;
 	bool have_net;               /* its node-side veth exists */
 	uint64_t rx_bytes, tx_bytes; /* as the VPS sees it: received, sent */
 };
@@ -47,6 +48,11 @@ void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t upt
 /* The -o fields of list these give, in --help's order. */
 extern const char *const vps_usage_fields[];
 extern const size_t vps_usage_fields_n;
+/* The disk quota's use and limits into ret (vps_usage_get leaves them): a project quota's
+ * always, an image's used figures while it runs (its limits otherwise); nothing without one.
+ * dir: the VPS directory. */
+void vps_usage_disk(const char *dir, const struct vps_config *cfg, uint64_t init_pid,
+                    struct vps_usage *ret);
 /* One of them as list -o prints it: numbers in bytes, microseconds and per cent (one
  * decimal), "unlimited", "-" where it does not apply (stopped, no disk, no veth); -ENOKEY for
  * a field that is not one of them. */

@@ -28,6 +28,8 @@
 
 const char *const vps_storage_names[] = {
 	[VPS_STORAGE_COPY] = "copy", [VPS_STORAGE_OVERLAY] = "overlay", NULL};
+const char *const vps_disk_quota_names[] = {
+	[VPS_DISK_IMAGE] = "image", [VPS_DISK_PROJECT] = "project", [VPS_DISK_NONE] = "none", NULL};
 const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto",
                                        [VPS_LXCFS_OFF] = "off",
                                        [VPS_LXCFS_REQUIRED] = "required",
@@ -94,7 +96,8 @@ const struct conf_key vps_config_keys[] = {
              "First host uid/gid of the VPS's 65536 ids (allocated at create; do not edit)"),
 	VENUM("STORAGE", storage, vps_storage_names,
               "Root filesystem: copy (its own) or overlay (over the template's shared tree)"),
-	VKEY("DISK", CONF_SIZE, disk, "Size of the VPS's own disk image (disk quota); 0 = none"),
+	VKEY("DISK", CONF_SIZE, disk,
+             "Disk quota: bytes the VPS may store (10G); 0 = none (it writes on the node's disk)"),
 	VKEY("PTYS", CONF_PTYS, ptys,
              "Pseudo-terminals the VPS may hold at once (its devpts max=), enter's included"),
 	VENUM("NET_MODE", net_mode, vps_net_mode_names,
@@ -107,6 +110,11 @@ const struct conf_key vps_config_keys[] = {
 	VKEY("FORWARDS", CONF_FORWARDS, forwards,
              "Node ports forwarded to the VPS (tcp:8022:22 udp:5353:53; needs NAT=yes in "
              "vpsctl.conf); empty = none"),
+	VKEY("DISK_INODES", CONF_COUNT, disk_inodes,
+             "Files and directories the VPS may hold with DISK; 0 = one per 16 KiB of DISK"),
+	VENUM("DISK_QUOTA", disk_quota, vps_disk_quota_names,
+              "How DISK is kept: image (its own ext4 image), project (a project quota on the "
+              "node's file system) or none (DISK=0); chosen at create, do not edit"),
 };
 const size_t vps_config_keys_n = ELEMENTSOF(vps_config_keys);
 
@@ -175,6 +183,10 @@ const struct conf_key node_config_keys[] = {
 	NKEY("NAT", CONF_BOOL, nat,
              "Masquerade bridged VPSes' IPv4 subnets out of UPLINK and allow port forwards; "
              "turns net.ipv4.ip_forward on (yes/no)"),
+	NKEY("DEFAULT_DISK", CONF_SIZE, default_disk,
+             "Disk quota of a new VPS without --disk (10G); 0 = none"),
+	NKEY("DEFAULT_DISK_INODES", CONF_COUNT, default_disk_inodes,
+             "Inode limit of a new VPS without --disk-inodes; 0 = one per 16 KiB of its disk"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 
@@ -196,6 +208,7 @@ void node_config_init(struct node_config *c)
 	c->default_ptys = VPS_PTYS_DEFAULT;
 	c->lxcfs = VPS_LXCFS_AUTO;
 	strcpy(c->lxcfs_dir, "/var/lib/lxcfs");
+	c->default_disk = 10ULL << 30; /* every VPS has a disk quota unless the operator says */
 }
 
 /* A range of 65536 host ids from base: none of the host's own first 65536, none past the
@@ -301,6 +314,13 @@ int node_config_load(const struct vps_paths *p, struct node_config *ret, struct 
 	r = conf_parse(&f, ret, text, lines, err);
 	if (r == 0)
 		r = check_quota(&ret->defaults, &f, lines, node_quota_keys, err);
+	if (r == 0 &&
+	    (ret->default_disk == VALUE_UNLIMITED || ret->default_disk_inodes == VALUE_UNLIMITED))
+		r = vps_error_set(err, -EBADMSG,
+		                  "%s: DEFAULT_DISK%s cannot be unlimited: 0 means "
+		                  "no disk quota",
+		                  p->node_conf,
+		                  ret->default_disk == VALUE_UNLIMITED ? "" : "_INODES");
 	if (r < 0)
 		return r;
 	if (ret->boot_parallel < 1 || ret->boot_parallel > 1024)
@@ -392,11 +412,19 @@ int vps_config_check(const struct vps_config *c, unsigned host_cpus,
 		                     "NESTING=yes needs a user namespace (USERNS=yes): nested in a "
 		                     "VPS without one, a user namespace can map the host's root");
 	}
-	if (c->disk && c->storage != VPS_STORAGE_COPY) {
-		*ret_key = "DISK";
+	if (c->disk == VALUE_UNLIMITED || c->disk_inodes == VALUE_UNLIMITED) {
+		*ret_key = c->disk == VALUE_UNLIMITED ? "DISK" : "DISK_INODES";
+		return vps_error_set(err, -EINVAL, "%s cannot be unlimited: 0 means no disk quota",
+		                     *ret_key);
+	}
+	if (c->disk && c->disk_quota == VPS_DISK_NONE) {
+		*ret_key = "DISK_QUOTA";
 		return vps_error_set(err, -EINVAL,
-		                     "DISK needs STORAGE=copy (an overlay's upper layer "
-		                     "is not on a disk image)");
+		                     "DISK_QUOTA=none with a DISK: the quota was never made");
+	}
+	if (c->disk_inodes && !c->disk) {
+		*ret_key = "DISK_INODES";
+		return vps_error_set(err, -EINVAL, "DISK_INODES needs a DISK");
 	}
 	return 0;
 }
@@ -417,6 +445,16 @@ int vps_config_parse_text(const char *text, const char *label, const char *name,
 	if (r == 0)
 		r = check_semantics(ret, &f, lines, err);
 	return r;
+}
+
+uint64_t vps_config_disk_inodes(const struct vps_config *c)
+{
+	if (!c->disk)
+		return 0;
+	if (c->disk_inodes)
+		return c->disk_inodes;
+	/* mkfs.ext4's own ratio, so an image and a project quota of one size hold as many */
+	return c->disk / VPS_DISK_BYTES_PER_INODE ? c->disk / VPS_DISK_BYTES_PER_INODE : 1;
 }
 
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,

@@ -18,6 +18,16 @@ enum vps_storage {
 };
 extern const char *const vps_storage_names[];
 
+/* How a VPS's disk quota (DISK, DISK_INODES) is kept (storage/quota.h). The first is the zero
+ * value: a vps.conf without DISK_QUOTA predates project quotas, so a DISK it has is an image. */
+enum vps_disk_quota {
+	VPS_DISK_IMAGE,   /* VPSDIR/disk.img, an ext4 image on a loop device */
+	VPS_DISK_PROJECT, /* an ext4/XFS project quota on VPSDIR, on the node's file system */
+	VPS_DISK_NONE,    /* DISK=0: the VPS writes on the node's disk (--disk 0 at create) */
+	_VPS_DISK_QUOTA_MAX,
+};
+extern const char *const vps_disk_quota_names[];
+
 /* Whether VPSes reach the node's own services (netsetup_nodefw_add). The first is the zero
  * value: a node config that did not say is closed. */
 enum vps_node_services {
@@ -67,7 +77,7 @@ struct vps_config {
 	bool userns;       /* root inside maps to an unprivileged host id range */
 	uint64_t uid_base; /* first host uid/gid of that range (65536 ids) */
 	enum vps_storage storage;
-	uint64_t disk; /* bytes of the VPS's own disk image (disk.h); 0 = none */
+	uint64_t disk; /* bytes of its disk quota (disk.h, quota.h); 0 = none */
 	uint64_t ptys; /* ptys its devpts holds at once (devpts max=, devpts.h) */
 	enum vps_net_mode net_mode;
 	/* vpsctl set: written into the root (resolv.conf) and shown; empty = not managed */
@@ -76,6 +86,8 @@ struct vps_config {
 	char description[256];  /* the operator's note */
 	/* the node's ports forwarded to the VPS's first IPv4 address (NAT=yes, net/nat.h) */
 	struct netsetup_forward_list forwards;
+	uint64_t disk_inodes;           /* inode limit with DISK; 0 = one per 16 KiB of DISK */
+	enum vps_disk_quota disk_quota; /* how DISK is kept */
 };
 
 struct node_config {
@@ -98,6 +110,8 @@ struct node_config {
 	char uplink[16];            /* routed: where the node answers ARP/NDP for VPS addresses */
 	struct netsetup_addr_list routed_ranges; /* routed: what VPS addresses may be */
 	bool nat; /* masquerade NODE_ADDRESS's IPv4 subnets out of UPLINK; forwards allowed */
+	uint64_t default_disk;        /* the disk quota `create` gives without --disk; 0 = none */
+	uint64_t default_disk_inodes; /* its inode limit; 0 = one per 16 KiB */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */
@@ -126,9 +140,13 @@ int vps_config_parse_text(const char *text, const char *label, const char *name,
 /* The one check of a parsed vps.conf beyond each key's syntax, which the loader, create,
  * resize and every boot make: the quotas (against host_cpus unless 0; quota_names name the
  * fields as the caller's user knows them, NULL: the keys), capabilities no VPS may have,
- * NESTING without USERNS, DISK without copy storage. *ret_key: the key at fault. */
+ * NESTING without USERNS, DISK_INODES without DISK. *ret_key: the key at fault. */
 int vps_config_check(const struct vps_config *c, unsigned host_cpus,
                      const char *const quota_names[], const char **ret_key, struct vps_error *err);
+/* The inode limit of c's disk quota: DISK_INODES, else one per VPS_DISK_BYTES_PER_INODE of
+ * DISK; 0 without DISK. */
+#define VPS_DISK_BYTES_PER_INODE 16384
+uint64_t vps_config_disk_inodes(const struct vps_config *c);
 /* Writes dir_fd/vps.conf atomically. */
 int vps_config_save_at(int dir_fd, const struct vps_config *c);
 int vps_config_format(const struct vps_config *c, char **ret);

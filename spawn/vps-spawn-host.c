@@ -43,7 +43,7 @@ int vps_spawn_host_map(struct vps_spawn *s)
 		if (r < 0)
 			return fail(s, r, "write the id maps");
 	}
-	if (s->cfg->disk) {
+	if (vps_disk_is_image(s->cfg)) {
 		r = vps_disk_mount_detached(s->rootfs, &s->disk_fd);
 		if (r < 0)
 			return fail(s, r, "mount the disk image");
@@ -70,7 +70,8 @@ static int limit_io(struct vps_spawn *s)
 
 	if (r < 0)
 		return fail(s, r, "find the VPS directory");
-	return vps_storage_io_limit(s->cg, dir, s->cfg->disk != 0, &s->cfg->quota, &s->error);
+	return vps_storage_io_limit(s->cg, dir, vps_disk_is_image(s->cfg), &s->cfg->quota,
+	                            &s->error);
 }
 
 /* Nothing of the VPS runs before the host is done: its quota and device policy now, while init

@@ -104,7 +104,8 @@ static int mount_root(const struct vps_spawn *s, int lower_fd, int *rootfd, stru
 		if (r < 0)
 			return r;
 	}
-	return vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns, rootfd, err);
+	return vps_storage_mount_idmapped(dir_fd, lower_fd, s->cfg->userns,
+	                                  vps_disk_is_image(s->cfg), rootfd, err);
 }
 
 /* Into the VPS cgroup in each v1 hierarchy (on cgroup2 init was born there): the host sends the
@@ -149,16 +150,19 @@ static int make_root(struct vps_spawn *s, int sock, int *rootfd, struct vps_erro
 		if (lower_fd < 0)
 			child_fail(sock, lower_fd, "receive the id-mapped template tree");
 	}
-	if (s->cfg->disk) {
+	if (vps_disk_is_image(s->cfg)) {
 		disk_fd = fd_recv(sock);
 		if (disk_fd < 0)
 			child_fail(sock, disk_fd, "receive the disk image's mount");
 	}
 	/* #3 */
 	r = vps_storage_mount_private(err);
-	/* the disk image becomes the root filesystem, in this mount namespace only */
-	if (r == 0 && disk_fd >= 0 &&
-	    move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	/* the disk image becomes the root filesystem (an overlay's: its layers' home), in this
+	 * mount namespace only */
+	if (r == 0 && disk_fd >= 0 && vps_storage_is_overlay(s->cfg))
+		r = vps_disk_attach_overlay(s->rootfs, disk_fd, err);
+	else if (r == 0 && disk_fd >= 0 &&
+	         move_mount(disk_fd, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		r = vps_error_errno(err, -errno, "failed to attach the disk image");
 	if (r == 0)
 		r = mount_root(s, lower_fd, rootfd, err);

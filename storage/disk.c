@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <linux/loop.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,17 +53,18 @@ static int run(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner,
-                    struct vps_error *err)
+int vps_disk_create(int dir_fd, const char *dir, const char *src, uint64_t size, uint64_t inodes,
+                    uid_t root_owner, struct vps_error *err)
 {
-	char img[PATH_MAX], root[PATH_MAX], sz[32], owner[64];
+	char img[PATH_MAX], root[PATH_MAX], sz[32], owner[64], nr[32];
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
 	if (size < MIN_DISK)
 		return vps_error_set(err, -EINVAL, "--disk must be at least 16M");
 	snprintf(img, sizeof(img), "%s/disk.img", dir);
-	snprintf(root, sizeof(root), "%s/rootfs", dir);
+	snprintf(root, sizeof(root), "%s/%s", dir, src);
+	snprintf(nr, sizeof(nr), "%" PRIu64, inodes);
 	fd = openat(dir_fd, "disk.img", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
 		r = -errno;
@@ -74,18 +77,18 @@ int vps_disk_create(int dir_fd, const char *dir, uint64_t size, uid_t root_owner
 	         (unsigned)root_owner);
 	{
 		/* -d copies the unpacked tree in, owners, modes and xattrs included */
-		char *const argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E",
-		                      owner,       "-d", root, img,  sz,  NULL};
+		char *const argv[] = {"mkfs.ext4", "-q",  "-F", "-m", "0", "-N", nr,
+		                      "-E",        owner, "-d", root, img, sz,   NULL};
 
 		r = run(argv);
 	}
 	if (r < 0)
 		return vps_error_set(err, r,
 		                     "mkfs.ext4 failed on the disk image (is the tree larger than "
-		                     "--disk?)");
-	/* The image holds the tree now; rootfs/ is only its mount point. */
-	r = rm_rf_at(dir_fd, "rootfs");
-	if (r == 0 && mkdirat(dir_fd, "rootfs", 0755) < 0)
+		                     "--disk, or has it more files than --disk-inodes?)");
+	/* The image holds the tree now; src is only its mount point. */
+	r = rm_rf_at(dir_fd, src);
+	if (r == 0 && mkdirat(dir_fd, src, 0755) < 0)
 		r = -errno;
 	if (r < 0)
 		vps_error_errno(err, r, "failed to empty the mount point");
@@ -216,11 +219,58 @@ int vps_disk_loop_dev(const char *dir, dev_t *ret)
 	return 0;
 }
 
+/* An ext4 file system shrinks only unmounted: resize2fs moves the data down (refusing when it
+ * does not fit), then the image is cut. */
+static int shrink(const char *img, pid_t init_pid, uint64_t size, struct vps_error *err)
+{
+	char sz[32];
+
+	if (init_pid > 0)
+		return vps_error_set(err, -EBUSY,
+		                     "a disk image shrinks only while the VPS is stopped (ext4 "
+		                     "cannot shrink mounted)");
+	if (size < MIN_DISK)
+		return vps_error_set(err, -EINVAL, "--disk must be at least 16M");
+	snprintf(sz, sizeof(sz), "%" PRIu64 "k", size / 1024);
+	{
+		char *const argv[] = {"resize2fs", "-f", (char *)img, sz, NULL};
+
+		if (run(argv) < 0)
+			return vps_error_set(err, -ENOSPC,
+			                     "resize2fs cannot shrink the disk image to that "
+			                     "size (do its files fit?)");
+	}
+	if (truncate(img, (off_t)size) < 0)
+		return vps_error_errno(err, -errno, "failed to cut the image");
+	return 0;
+}
+
+/* A detached mount of the ext4 on dev, never attached anywhere. */
+static int mount_dev(const char *dev)
+{
+	_cleanup_close_ int fs = fsopen("ext4", FSOPEN_CLOEXEC), mnt = -EBADF, fd = -EBADF;
+
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+	if (mnt < 0)
+		return -errno;
+	/* the mount's own fd is a path only; the ioctl needs an open directory */
+	fd = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
 int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_error *err)
 {
 	char img[PATH_MAX], dev[300], root[64];
 	_cleanup_close_ int loop = -EBADF, rootfd = -EBADF;
 	struct statvfs sv;
+	struct statfs sf;
 	struct stat st;
 	uint64_t blocks;
 
@@ -228,8 +278,7 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 	if (stat(img, &st) < 0)
 		return vps_error_set(err, -errno, "the VPS has no disk image");
 	if (size < (uint64_t)st.st_size)
-		return vps_error_set(err, -EINVAL, "a disk can only grow (it is %" PRIu64 " bytes)",
-		                     (uint64_t)st.st_size);
+		return shrink(img, init_pid, size, err);
 	if (truncate(img, (off_t)size) < 0)
 		return vps_error_errno(err, -errno, "failed to grow the image");
 	if (init_pid <= 0) {
@@ -247,6 +296,14 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0 || fstatvfs(rootfd, &sv) < 0)
 		return vps_error_errno(err, -errno, "failed to reach the VPS's file system");
+	if (fstatfs(rootfd, &sf) == 0 && sf.f_type != EXT4_SUPER_MAGIC) {
+		/* an overlay's root: its image is reached through a second, detached mount of
+		 * the loop device, which shares the running file system's superblock */
+		closep(&rootfd);
+		rootfd = mount_dev(dev);
+		if (rootfd < 0)
+			return vps_error_errno(err, rootfd, "failed to reach the disk image");
+	}
 	blocks = size / sv.f_frsize;
 	/* online resize, what resize2fs does on a mounted ext4 */
 	if (ioctl(rootfd, EXT4_IOC_RESIZE_FS, &blocks) < 0) {
@@ -261,7 +318,8 @@ int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_err
 	return 0;
 }
 
-int vps_disk_usage(pid_t init_pid, uint64_t *ret_size, uint64_t *ret_used)
+int vps_disk_usage(pid_t init_pid, uint64_t *ret_size, uint64_t *ret_used, uint64_t *ret_inodes,
+                   uint64_t *ret_inodes_used)
 {
 	char root[64];
 	struct statvfs sv;
@@ -271,5 +329,7 @@ int vps_disk_usage(pid_t init_pid, uint64_t *ret_size, uint64_t *ret_used)
 		return -errno;
 	*ret_size = (uint64_t)sv.f_blocks * sv.f_frsize;
 	*ret_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+	*ret_inodes = sv.f_files;
+	*ret_inodes_used = sv.f_files - sv.f_ffree;
 	return 0;
 }

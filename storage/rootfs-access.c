@@ -79,7 +79,13 @@ static int open_overlay(const char *rootfs, const struct vps_config *cfg, int *r
 	r = vps_storage_open_dir(rootfs, &dir);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to open the VPS directory");
-	return vps_storage_mount_idmapped(dir, lower, cfg->userns, ret_rootfd, err);
+	if (vps_disk_is_image(cfg)) {
+		r = vps_disk_attach_overlay(rootfs, -EBADF, err);
+		if (r < 0)
+			return r;
+	}
+	return vps_storage_mount_idmapped(dir, lower, cfg->userns, vps_disk_is_image(cfg),
+	                                  ret_rootfd, err);
 }
 
 static int has_disk(const char *dir)
@@ -106,7 +112,7 @@ int vps_storage_open_root(const char *dir, const struct vps_config *cfg, int *re
 	r = has_disk(dir);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to find the disk image");
-	if (r > 0 || cfg->disk)
+	if (r > 0 || vps_disk_is_image(cfg))
 		return vps_error_check(err, vps_disk_mount_detached(rootfs, ret_rootfd),
 		                       "failed to mount the disk image");
 	fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

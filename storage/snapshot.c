@@ -30,12 +30,13 @@ const char *vps_snapshot_entry(enum vps_snapshot_kind k)
 
 int vps_snapshot_kind_of(int vpsdir, const struct vps_config *cfg, enum vps_snapshot_kind *ret)
 {
-	if (vps_storage_is_overlay(cfg)) {
-		*ret = VPS_SNAPSHOT_UPPER;
-		return 0;
-	}
+	/* an overlay on a disk image has its layers in the image (overlay-image.c) */
 	if (faccessat(vpsdir, "disk.img", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		*ret = VPS_SNAPSHOT_IMAGE;
+		return 0;
+	}
+	if (vps_storage_is_overlay(cfg)) {
+		*ret = VPS_SNAPSHOT_UPPER;
 		return 0;
 	}
 	if (errno != ENOENT)

@@ -15,8 +15,9 @@
 #include "tree-copy.h"
 
 /* What a VPS directory holds besides vps.conf, work (made empty) and disk.img (copied whole):
- * copy storage's rootfs (the mount point of a disk image), overlay's layers and mount points. */
-static const char *const trees[] = {"rootfs", "upper", "lower", "lowermap"};
+ * copy storage's rootfs (the mount point of a disk image), overlay's layers and mount points
+ * (disk: where an overlay's image is mounted). */
+static const char *const trees[] = {"rootfs", "upper", "lower", "lowermap", "disk"};
 
 /* A privileged VPS's ids are the host's: its clone keeps them. */
 static struct tree_shift shift_of(const struct vps_config *src, const struct vps_config *dst)

@@ -138,9 +138,10 @@ int vps_storage_open_dir(const char *rootfs, int *ret_fd)
 	return 0;
 }
 
-int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_rootfd,
+int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, bool on_disk, int *ret_rootfd,
                                struct vps_error *err)
 {
+	char opts[128];
 	int fd;
 
 	/* As the VPS's root (user namespace), so overlayfs copies up with ids the upper layer's
@@ -150,9 +151,11 @@ int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_r
 		return vps_error_errno(err, -errno, "failed to enter the VPS directory");
 	if (move_mount(lower_fd, "", AT_FDCWD, "lowermap", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return vps_error_errno(err, -errno, "failed to attach the id-mapped template tree");
-	if (mount("overlay", "rootfs", "overlay", 0,
-	          userns ? "lowerdir=lowermap,upperdir=upper,workdir=work,userxattr"
-	                 : "lowerdir=lowermap,upperdir=upper,workdir=work") < 0)
+	/* on_disk: the layers are in the disk image attached on disk/ (overlay-image.c) */
+	snprintf(opts, sizeof(opts), "lowerdir=lowermap,upperdir=%s,workdir=%s%s",
+	         on_disk ? "disk/upper" : "upper", on_disk ? "disk/work" : "work",
+	         userns ? ",userxattr" : "");
+	if (mount("overlay", "rootfs", "overlay", 0, opts) < 0)
 		return vps_error_errno(err, -errno, "failed to mount the overlay root filesystem");
 	fd = open("rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)

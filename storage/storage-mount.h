@@ -25,6 +25,7 @@ int vps_storage_idmapped_lower(const char *rootfs, const struct vps_config *cfg,
 int vps_storage_open_dir(const char *rootfs, int *ret_fd);
 /* In init, as the VPS's root (or the host's, privileged): attaches lower_fd on VPSDIR/lowermap
  * and mounts the overlay on VPSDIR/rootfs (userxattr with a user namespace, which has no
- * trusted.* xattrs); *ret_rootfd is its root. */
-int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, int *ret_rootfd,
+ * trusted.* xattrs), its layers in VPSDIR/disk when on_disk (the disk image, attached there
+ * already), else in VPSDIR; *ret_rootfd is its root. */
+int vps_storage_mount_idmapped(int dir_fd, int lower_fd, bool userns, bool on_disk, int *ret_rootfd,
                                struct vps_error *err);

@@ -22,7 +22,8 @@ plan 72
 INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended_since:number
 	template:string hostname:string
 	procs:number cpu_usec:number cpu_permille:number memory_used:number memory_limit:number
-	disk_used:number disk_size:number net_rx_bytes:number net_tx_bytes:number
+	disk_used:number disk_size:number disk_inodes_used:number disk_inodes_limit:number
+	net_rx_bytes:number net_tx_bytes:number
 	init_pid:number supervisor_pid:number uptime:number boots:number
 	last_exit:string cgroup_backend:string onboot:boolean
 	cpus:string cpu_burst:string cpu_weight:string memory:string memory_reserve:string
@@ -31,7 +32,7 @@ INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended
 	ip_address:string mac:string mtu:string bandwidth:string antispoof:string boot_order:string
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
 	disk:string ptys:string net_mode:string forwards:string nameserver:string searchdomain:string
-	description:string"
+	description:string disk_inodes:string disk_quota:string"
 # status only: a probe of lxcfs per VPS would slow list down
 STATUS_FIELDS="$INFO_FIELDS proc_view:string"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number

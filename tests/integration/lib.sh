@@ -32,6 +32,9 @@ LOCK_TIMEOUT=2
 STOP_TIMEOUT=10
 # The host's own lxcfs is not the tests' (procview.sh runs a private one)
 LXCFS=off
+# The built-in DEFAULT_DISK (10G) gives every VPS a disk image here (this node has no project
+# quotas); tests about other things keep the plain layout, disk.sh and disk-quota.sh set it
+DEFAULT_DISK=0
 CONF
 
 . "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"

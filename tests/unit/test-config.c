@@ -79,6 +79,8 @@ START_TEST(test_roundtrip_every_key)
 		{"SEARCHDOMAIN", "example.com corp.example"},
 		{"DESCRIPTION", "web server of client 42"},
 		{"FORWARDS", "tcp:8022:22 udp:5353:53"},
+		{"DISK_INODES", "5000"},
+		{"DISK_QUOTA", "project"},
 	};
 	struct node_config node;
 	struct vps_config a, b;
@@ -376,7 +378,12 @@ START_TEST(test_key_pairings_checked_at_load)
 		{"USERNS=yes\nUID_BASE=1000000\nCAP_ADD=SYS_TIME\n",
 	         ":3: CAP_ADD holds SYS_TIME, which no VPS may have"},
 		{"USERNS=no\nNESTING=yes\n", ":2: NESTING=yes needs a user namespace (USERNS=yes)"},
-		{"USERNS=no\nSTORAGE=overlay\nDISK=1G\n", ":3: DISK needs STORAGE=copy"},
+		{"USERNS=no\nDISK=unlimited\n", ":2: DISK cannot be unlimited"},
+		{"USERNS=no\nDISK=1G\nDISK_INODES=unlimited\n",
+	         ":3: DISK_INODES cannot be unlimited"},
+		{"USERNS=no\nDISK_INODES=100\n", ":2: DISK_INODES needs a DISK"},
+		{"USERNS=no\nDISK=1G\nDISK_QUOTA=none\n", ":3: DISK_QUOTA=none with a DISK"},
+		{"USERNS=no\nDISK_QUOTA=zfs\n", ":2:"},
 	};
 	struct vps_config c;
 	char err[512];
@@ -392,6 +399,18 @@ START_TEST(test_key_pairings_checked_at_load)
 	                 0);
 	ck_assert_int_eq(
 		load("USERNS=no\nCAP_ADD=all\nSTORAGE=copy\nDISK=1G\n", &c, err, sizeof(err)), 0);
+	/* a disk quota for overlay storage too (issue 16); a file without DISK_QUOTA predates
+	 * project quotas, so its DISK is an image */
+	ck_assert_int_eq(load("USERNS=no\nSTORAGE=overlay\nDISK=1G\n", &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.disk_quota, VPS_DISK_IMAGE);
+	ck_assert_uint_eq(vps_config_disk_inodes(&c), (1ULL << 30) / 16384);
+	ck_assert_int_eq(load("USERNS=no\nDISK=1G\nDISK_INODES=7\nDISK_QUOTA=project\n", &c, err,
+	                      sizeof(err)),
+	                 0);
+	ck_assert_int_eq(c.disk_quota, VPS_DISK_PROJECT);
+	ck_assert_uint_eq(vps_config_disk_inodes(&c), 7);
+	ck_assert_int_eq(load("USERNS=no\nDISK=0\nDISK_QUOTA=none\n", &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(vps_config_disk_inodes(&c), 0);
 }
 END_TEST
 
@@ -555,6 +574,22 @@ START_TEST(test_node_uid_base_start)
 	vps_error_clear(&err);
 	ck_assert_int_eq(node_config_load(&p, &node, &err), 0);
 	ck_assert_uint_eq(node.uid_base_start, 1000000);
+	/* every VPS gets a disk quota unless the node says 0; unlimited is no quota to give */
+	ck_assert_uint_eq(node.default_disk, 10ULL << 30);
+	ck_assert_uint_eq(node.default_disk_inodes, 0);
+	ck_assert_int_eq(
+		write_file_atomic_at(AT_FDCWD, p.node_conf, "DEFAULT_DISK=unlimited\n", 23, 0644),
+		0);
+	ck_assert_int_eq(node_config_load(&p, &node, &err), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "DEFAULT_DISK cannot be unlimited"));
+	vps_error_clear(&err);
+	ck_assert_int_eq(write_file_atomic_at(AT_FDCWD, p.node_conf,
+	                                      "DEFAULT_DISK=64M\nDEFAULT_DISK_INODES=900\n", 41,
+	                                      0644),
+	                 0);
+	ck_assert_int_eq(node_config_load(&p, &node, &err), 0);
+	ck_assert_uint_eq(node.default_disk, 64ULL << 20);
+	ck_assert_uint_eq(node.default_disk_inodes, 900);
 	(void)rm_rf_at(AT_FDCWD, root);
 }
 END_TEST

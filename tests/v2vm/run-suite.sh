@@ -62,6 +62,8 @@ vm_options() {
 		-e "CI=${CI:-}" -e "V2VM_SCRIPT_TIMEOUT=${V2VM_SCRIPT_TIMEOUT:-900}")
 	# disk quotas (guest/40-disk.sh): loop devices and e2fsprogs
 	VM_OPTS+=(-k loop -k ext4 -k crc32c_generic)
+	# project quotas (guest/45-disk-project.sh): the quota file format ext4 keeps them in
+	VM_OPTS+=(-k quota_v2)
 	# the node-services filter (netsetup/nodefw.c): nftables with connection tracking, and
 	# libnftables, which vpsctl loads with dlopen (ldd of the binaries does not name it)
 	VM_OPTS+=(-k nf_tables -k nft_ct)

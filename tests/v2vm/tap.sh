@@ -72,4 +72,7 @@ node_root() {
 	ROOT=$(mktemp -d /tmp/vpsctl-root.XXXXXX) || bail "mktemp failed"
 	mkdir -p "$ROOT/etc/vpsctl"
 	echo "CGROUP_PARENT=$1" > "$ROOT/etc/vpsctl/vpsctl.conf"
+	# the VM's / is a tmpfs: no 10G default disk image per VPS in its RAM (45-disk-project.sh
+	# and 40-disk.sh test disk quotas)
+	echo "DEFAULT_DISK=0" >> "$ROOT/etc/vpsctl/vpsctl.conf"
 }

@@ -16,6 +16,9 @@ json() { sed -n 's/.*"'"$1"'"[[:space:]]*:[[:space:]]*"\{0,1\}\([^",}]*\).*/\1/p
 
 mkdir -p "$ROOT/etc/vpsctl" "$UNIT"
 echo "CGROUP_PARENT=/not-used-when-delegated" > "$ROOT/etc/vpsctl/vpsctl.conf"
+# the VM's / is a tmpfs: no 10G default disk image per VPS in its RAM (45-disk-project.sh
+# and 40-disk.sh test disk quotas)
+echo "DEFAULT_DISK=0" >> "$ROOT/etc/vpsctl/vpsctl.conf"
 echo "+cpu +memory +pids +io +cpuset" > /sys/fs/cgroup/test.slice/cgroup.subtree_control
 check "template build busybox" v template build busybox
 check "create" v create "$NAME" --template busybox --cpus 0.5 --memory 64M

@@ -93,6 +93,9 @@ trap cleanup EXIT
 
 mkdir -p "$ROOT/etc/vpsctl"
 echo "CGROUP_PARENT=/vpsctl-devtest" > "$ROOT/etc/vpsctl/vpsctl.conf"
+# the VM's / is a tmpfs: no 10G default disk image per VPS in its RAM (45-disk-project.sh
+# and 40-disk.sh test disk quotas)
+echo "DEFAULT_DISK=0" >> "$ROOT/etc/vpsctl/vpsctl.conf"
 check "template build busybox" v template build busybox || bail "no template"
 
 # -------------------------------------------------------------- a VPS of the node -----

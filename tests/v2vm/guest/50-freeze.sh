@@ -42,6 +42,9 @@ trap cleanup EXIT
 
 mkdir -p "$ROOT/etc/vpsctl"
 printf 'CGROUP_PARENT=/vpsctl-test-freeze\nSTOP_TIMEOUT=60\n' > "$ROOT/etc/vpsctl/vpsctl.conf"
+# the VM's / is a tmpfs: no 10G default disk image per VPS in its RAM (45-disk-project.sh
+# and 40-disk.sh test disk quotas)
+echo "DEFAULT_DISK=0" >> "$ROOT/etc/vpsctl/vpsctl.conf"
 check "template build busybox" v template build busybox || bail "no template"
 check "create p --privileged" v create p --template busybox --privileged || bail "create p failed"
 check "create u (user namespace)" v create u --template busybox || bail "create u failed"

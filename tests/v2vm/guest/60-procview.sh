@@ -31,6 +31,9 @@ trap cleanup EXIT
 
 mkdir -p "$ROOT/etc/vpsctl" /run
 printf 'CGROUP_PARENT=/vpsctl-test-procview\nLXCFS_DIR=%s\n' "$LX/mnt" > "$ROOT/etc/vpsctl/vpsctl.conf"
+# the VM's / is a tmpfs: no 10G default disk image per VPS in its RAM (45-disk-project.sh
+# and 40-disk.sh test disk quotas)
+echo "DEFAULT_DISK=0" >> "$ROOT/etc/vpsctl/vpsctl.conf"
 modprobe fuse 2> /dev/null
 lxcfs -f -l --enable-cfs --enable-pidfd -p "$LX/pid" "$LX/mnt" > "$LX/log" 2>&1 &
 LXCFS_PID=$!
