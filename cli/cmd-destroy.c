@@ -139,6 +139,7 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	enum vps_run_state rs;
 	bool force = false;
 	struct vps_error err = VPS_ERROR_INIT;
+	char dir[PATH_MAX];
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -181,8 +182,8 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
-	if (vps_path(&c->paths, cfg.name, NULL, run, sizeof(run)) == 0)
-		vps_disk_forget(run, &cfg); /* its project id may be another directory's next */
+	if (vps_path(&c->paths, cfg.name, NULL, dir, sizeof(dir)) == 0)
+		vps_disk_forget(dir, &cfg); /* its project id may be another directory's next */
 	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = base < 0 ? -errno : remove_vps_dir(base, cfg.name);
 	if (r == 0) {
