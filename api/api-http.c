@@ -69,20 +69,22 @@ void api_routes_print(FILE *f)
 
 struct req {
 	const struct route *route;
+	unsigned refusal; /* non-zero: the status to answer, after the body was drained */
+	char refusal_msg[512];
 	char name[300];
 	struct api_token tok;
 	char *body;
 	size_t len;
 	bool too_big;
-	bool refused;
+	bool answered; /* a reply was queued before the body came */
 };
 
 /* --- replies --- */
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *json)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), (void *)json,
-	                                                         MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -103,8 +105,21 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, 
 	return s ? reply(conn, status, s) : MHD_NO;
 }
 
-_printf_(3, 4) static enum MHD_Result fail(struct MHD_Connection *conn, unsigned status,
-                                          const char *fmt, ...)
+/* A refusal decided before the body was read: answered once the client sent it all, so
+ * that a client still writing its body reads the answer rather than a reset. */
+_printf_(3, 4) static enum MHD_Result refuse(struct req *q, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->refusal_msg, sizeof(q->refusal_msg), fmt, ap);
+	va_end(ap);
+	q->refusal = status;
+	return MHD_YES;
+}
+
+_printf_(3, 4) static enum MHD_Result
+	fail(struct MHD_Connection *conn, unsigned status, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -143,33 +158,32 @@ static void peer_key(struct MHD_Connection *conn, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-/* true: tok is the caller's; false: a refusal was queued (*ret) */
-static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struct api_token *tok,
-                         enum MHD_Result *ret)
+/* true: q->tok is the caller's; false: q holds the refusal */
+static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	const char *presented = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
 	char peer[80];
 
 	peer_key(conn, peer, sizeof(peer));
-	if (api_ratelimit_blocked(peer)) {
-		*ret = fail(conn, 429, "too many failed logins from this peer; try again in a minute");
-		return false;
-	}
-	switch (api_token_check(ctx->token_file, presented, tok)) {
+	if (api_ratelimit_blocked(peer))
+		return refuse(q, 429,
+		              "too many failed logins from this peer; try again in a minute"),
+		       false;
+	switch (api_token_check(ctx->token_file, presented, &q->tok)) {
 	case API_AUTH_OK:
 		return true;
 	case API_AUTH_NONE:
-		*ret = fail(conn, MHD_HTTP_UNAUTHORIZED,
-		            "missing token: send 'Authorization: Bearer TOKEN'");
+		refuse(q, MHD_HTTP_UNAUTHORIZED,
+		       "missing token: send 'Authorization: Bearer TOKEN'");
 		return false;
 	case API_AUTH_EXPIRED:
 		api_ratelimit_fail(peer);
-		*ret = fail(conn, MHD_HTTP_UNAUTHORIZED, "token expired");
+		refuse(q, MHD_HTTP_UNAUTHORIZED, "token expired");
 		return false;
 	default:
 		api_ratelimit_fail(peer);
-		*ret = fail(conn, MHD_HTTP_UNAUTHORIZED, "invalid token");
+		refuse(q, MHD_HTTP_UNAUTHORIZED, "invalid token");
 		return false;
 	}
 }
@@ -212,14 +226,10 @@ static const struct route *match(const char *url, const char *method, char *name
 	return NULL;
 }
 
-static enum MHD_Result check_name(struct MHD_Connection *conn, const char *name)
-{
-	/* the CLI's words (cli_check_name) */
-	return fail(conn, MHD_HTTP_BAD_REQUEST,
-	            "invalid VPS name '%.64s%s': use 1-32 of a-z, 0-9 and '-', starting with a "
-	            "letter or digit",
-	            name, strlen(name) > 64 ? "..." : "");
-}
+/* the CLI's words (cli_check_name) */
+#define NAME_REASON                                                                                \
+	"invalid VPS name '%.64s%s': use 1-32 of a-z, 0-9 and '-', starting with a letter or "     \
+	"digit"
 
 /* --- bodies: every key known, every value of its type --- */
 
@@ -240,12 +250,15 @@ static const struct field f_resize[] = {
 	{"memory", F_SIZE, "--memory", false}, {"swap", F_SIZE, "--swap", false},
 	{"cpus", F_CPUS, "--cpus", false},     {"pids", F_COUNT, "--pids", false},
 	{"force", F_BOOL, "--force", false},   {NULL}};
-static const struct field f_create[] = {
-	{"name", F_STR, NULL, true},           {"template", F_STR, "--template", true},
-	{"hostname", F_STR, "--hostname", false}, {"ip", F_STR, "--ip", false},
-	{"memory", F_SIZE, "--memory", false}, {"swap", F_SIZE, "--swap", false},
-	{"cpus", F_CPUS, "--cpus", false},     {"pids", F_COUNT, "--pids", false},
-	{NULL}};
+static const struct field f_create[] = {{"name", F_STR, NULL, true},
+                                        {"template", F_STR, "--template", true},
+                                        {"hostname", F_STR, "--hostname", false},
+                                        {"ip", F_STR, "--ip", false},
+                                        {"memory", F_SIZE, "--memory", false},
+                                        {"swap", F_SIZE, "--swap", false},
+                                        {"cpus", F_CPUS, "--cpus", false},
+                                        {"pids", F_COUNT, "--pids", false},
+                                        {NULL}};
 
 static const struct field *route_fields(enum route_id id)
 {
@@ -306,8 +319,7 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
 		break;
 	case F_STR:
-		if (!json_is_string(v) || json_string_length(v) == 0 ||
-		    json_string_length(v) > 255)
+		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
 			return snprintf(msg, len, "'%s' must be a string of 1-255 characters",
 			                f->key),
 			       -EINVAL;
@@ -444,23 +456,24 @@ static enum MHD_Result status_reply(struct api_ctx *ctx, struct MHD_Connection *
 	return run_reply(ctx, conn, argv, ok_status, NULL);
 }
 
-/* A customer's resize: memory and CPUs only, within its plan. */
-static enum MHD_Result plan_check(struct MHD_Connection *conn, const struct api_token *t,
-                                  const struct args *a)
+/* A customer's resize: memory and CPUs only, within its plan. 0, or why not in msg. */
+static int plan_check(const struct api_token *t, const struct args *a, char *msg, size_t len)
 {
 	if (a->other_quota)
-		return fail(conn, MHD_HTTP_FORBIDDEN, "your plan lets you change memory and cpus only");
+		return snprintf(msg, len, "your plan lets you change memory and cpus only"), -EPERM;
 	if (a->memory && (!t->max_memory || a->memory > t->max_memory))
-		return fail(conn, MHD_HTTP_FORBIDDEN,
-		            "memory %" PRIu64 " is above your plan's %" PRIu64 " bytes", a->memory,
-		            t->max_memory);
+		return snprintf(msg, len,
+		                "memory %" PRIu64 " is above your plan's %" PRIu64 " bytes",
+		                a->memory, t->max_memory),
+		       -EPERM;
 	if (a->cpus_milli && (!t->max_cpus_milli || a->cpus_milli > t->max_cpus_milli))
-		return fail(conn, MHD_HTTP_FORBIDDEN,
-		            "cpus %" PRIu64 ".%03" PRIu64 " is above your plan's %" PRIu64
-		            ".%03" PRIu64,
-		            a->cpus_milli / 1000, a->cpus_milli % 1000, t->max_cpus_milli / 1000,
-		            t->max_cpus_milli % 1000);
-	return MHD_YES;
+		return snprintf(msg, len,
+		                "cpus %" PRIu64 ".%03" PRIu64 " is above your plan's %" PRIu64
+		                ".%03" PRIu64,
+		                a->cpus_milli / 1000, a->cpus_milli % 1000,
+		                t->max_cpus_milli / 1000, t->max_cpus_milli % 1000),
+		       -EPERM;
+	return 0;
 }
 
 static const char *verb_of(enum route_id id)
@@ -495,13 +508,15 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	if (parse_body(q, &a, msg, sizeof(msg)) < 0)
 		return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
 	if (q->route->id == R_RESIZE && a.n == 0)
-		return fail(conn, MHD_HTTP_BAD_REQUEST, "nothing to change: give at least one field");
+		return fail(conn, MHD_HTTP_BAD_REQUEST,
+		            "nothing to change: give at least one field");
 	if (q->route->id == R_RESIZE && q->tok.role == API_ROLE_CUSTOMER &&
-	    plan_check(conn, &q->tok, &a) != MHD_YES)
-		return MHD_YES;
+	    plan_check(&q->tok, &a, msg, sizeof(msg)) < 0)
+		return fail(conn, MHD_HTTP_FORBIDDEN, "%s", msg);
 	if (q->route->id == R_CREATE) {
 		if (!name_is_valid(a.name))
-			return check_name(conn, a.name);
+			return fail(conn, MHD_HTTP_BAD_REQUEST, NAME_REASON, a.name,
+			            strlen(a.name) > 64 ? "..." : "");
 		snprintf(q->name, sizeof(q->name), "%s", a.name);
 	}
 	const char *argv[ARGV_MAX + 3] = {verb_of(q->route->id), q->name};
@@ -521,7 +536,8 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	}
 	api_run_done(&r);
 	if (q->route->id == R_DESTROY)
-		return reply_json(conn, 200, json_pack("{s:s,s:b}", "name", q->name, "destroyed", 1));
+		return reply_json(conn, 200,
+		                  json_pack("{s:s,s:b}", "name", q->name, "destroyed", 1));
 	return status_reply(ctx, conn, q->name, q->route->id == R_CREATE ? 201 : 200);
 }
 
@@ -562,9 +578,12 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 static const char *content_type(const char *path)
 {
 	static const char *const types[][2] = {
-		{".html", "text/html; charset=utf-8"}, {".css", "text/css"},
-		{".js", "text/javascript"},            {".json", "application/json"},
-		{".svg", "image/svg+xml"},             {".png", "image/png"},
+		{".html", "text/html; charset=utf-8"},
+		{".css", "text/css"},
+		{".js", "text/javascript"},
+		{".json", "application/json"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
 	};
 	const char *dot = strrchr(path, '.');
 
@@ -610,33 +629,28 @@ static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *
 
 /* --- the request, in its calls --- */
 
-/* The first call: everything decided before a byte of the body is read. true: admitted;
- * false: a refusal was queued (*ret). */
-static bool admit(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
-                  const char *method, struct req *q, enum MHD_Result *ret)
+/* The first call: everything decided before a byte of the body is read; a refusal is kept
+ * in q. */
+static void admit(struct api_ctx *ctx, struct MHD_Connection *conn, const char *url,
+                  const char *method, struct req *q)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 	bool other_method;
 
-	if (!authenticate(ctx, conn, &q->tok, ret))
-		return false;
+	if (!authenticate(ctx, conn, q))
+		return;
 	q->route = match(url, method, q->name, sizeof(q->name), &other_method);
 	if (!q->route)
-		*ret = other_method ? fail(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-		                           "%s is not allowed on %.200s", method, url)
-		                    : fail(conn, MHD_HTTP_NOT_FOUND, "no such route");
+		other_method ? refuse(q, MHD_HTTP_METHOD_NOT_ALLOWED, "%s is not allowed on %.200s",
+		                      method, url)
+			     : refuse(q, MHD_HTTP_NOT_FOUND, "no such route");
 	else if (q->route->suffix && !name_is_valid(q->name))
-		*ret = check_name(conn, q->name);
+		refuse(q, MHD_HTTP_BAD_REQUEST, NAME_REASON, q->name,
+		       strlen(q->name) > 64 ? "..." : "");
 	/* another's VPS reads as no VPS at all: names do not leak */
 	else if (q->route->suffix && !api_token_has_vps(&q->tok, q->name))
-		*ret = fail(conn, MHD_HTTP_NOT_FOUND, "%s: no such VPS", q->name);
+		refuse(q, MHD_HTTP_NOT_FOUND, "%s: no such VPS", q->name);
 	else if (q->tok.role != API_ROLE_OPERATOR && !q->route->customer)
-		*ret = fail(conn, MHD_HTTP_FORBIDDEN, "operators only");
-	else if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
-		*ret = fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes", BODY_MAX);
-	else
-		return true;
-	return false;
+		refuse(q, MHD_HTTP_FORBIDDEN, "operators only");
 }
 
 enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -645,6 +659,7 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 {
 	struct api_ctx *ctx = cls;
 	struct req *q = *con_cls;
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 
 	if (!q) {
 		if (ctx->panel_dir && strcmp(method, "GET") == 0 && strncmp(url, "/panel/", 7) == 0)
@@ -653,17 +668,25 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 		if (!q)
 			return MHD_NO;
 		*con_cls = q;
-		enum MHD_Result r = MHD_YES;
-
-		/* refused: the reply is queued, q->refused drops whatever body follows */
-		if (!admit(ctx, conn, url, method, q, &r))
-			q->refused = true;
-		return r;
+		admit(ctx, conn, url, method, q);
+		/* a declared body over the cap is refused before it is sent */
+		if (!q->refusal && cl && strtoull(cl, NULL, 10) > BODY_MAX) {
+			q->answered = true;
+			return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes",
+			            BODY_MAX);
+		}
+		return MHD_YES;
 	}
-	if (q->refused) {
+	if (q->answered) {
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (q->refusal && *upload_data_size) {
+		*upload_data_size = 0; /* drained, never kept */
+		return MHD_YES;
+	}
+	if (q->refusal)
+		return fail(conn, q->refusal, "%s", q->refusal_msg);
 	if (*upload_data_size) {
 		if (q->len + *upload_data_size > BODY_MAX) {
 			q->too_big = true;
@@ -680,7 +703,8 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 		return MHD_YES;
 	}
 	if (q->too_big)
-		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes", BODY_MAX);
+		return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than %d bytes",
+		            BODY_MAX);
 	return dispatch(ctx, conn, q);
 }
 

@@ -8,7 +8,6 @@
 
 #include "api-internal.h"
 
-
 /* Every route, one "METHOD PATH" a line: what the OpenAPI document must list. */
 void api_routes_print(FILE *f);
 enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url,

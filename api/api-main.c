@@ -46,13 +46,14 @@ _printf_(1, 2) static int die_usage(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "Usage: vpsctl-api [--root DIR] [--socket PATH] [--tls-cert F --tls-key F --port N]\n"
-	        "                  [--panel DIR] [--vpsctl PATH] [--action-timeout S]\n"
-	        "       vpsctl-api [--root DIR] token add --role operator|customer [--vps A,B]\n"
-	        "                  [--expires DATE] [--max-memory SIZE] [--max-cpus N]\n"
-	        "       vpsctl-api [--root DIR] token list | token remove ID\n"
-	        "       vpsctl-api --list-routes\n");
+	fprintf(f, "Usage: vpsctl-api [--root DIR] [--socket PATH] [--tls-cert F --tls-key F "
+	           "--port N]\n"
+	           "                  [--panel DIR] [--vpsctl PATH] [--action-timeout S]\n"
+	           "                  [--login-limit N]\n"
+	           "       vpsctl-api [--root DIR] token add --role operator|customer [--vps A,B]\n"
+	           "                  [--expires DATE] [--max-memory SIZE] [--max-cpus N]\n"
+	           "       vpsctl-api [--root DIR] token list | token remove ID\n"
+	           "       vpsctl-api --list-routes\n");
 }
 
 static int token_add(const char *file, int argc, char **argv)
@@ -80,7 +81,8 @@ static int token_add(const char *file, int argc, char **argv)
 				return die_usage("unknown role '%.32s'", optarg);
 			break;
 		case 'v':
-			for (char *n = strtok_r(optarg, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+			for (char *n = strtok_r(optarg, ",", &save); n;
+			     n = strtok_r(NULL, ",", &save)) {
 				if (!name_is_valid(n))
 					return die_usage("invalid VPS name '%.64s'", n);
 				if (t.n_vps >= API_TOKEN_VPS_MAX)
@@ -90,8 +92,9 @@ static int token_add(const char *file, int argc, char **argv)
 			break;
 		case 'e':
 			if (api_parse_date(optarg, &t.expires) < 0)
-				return die_usage("invalid --expires '%.32s': use YYYY-MM-DD[THH:MM:SS]",
-				                 optarg);
+				return die_usage(
+					"invalid --expires '%.32s': use YYYY-MM-DD[THH:MM:SS]",
+					optarg);
 			break;
 		case 'm':
 			if (parse_size(optarg, &t.max_memory) < 0)
@@ -182,19 +185,18 @@ static char *read_pem(const char *path)
 	return read_file_at(AT_FDCWD, path, 1 << 20, &s, &len) < 0 ? NULL : s;
 }
 
-static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int fd,
-                                       unsigned port, const char *cert, const char *key)
+static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int fd, unsigned port,
+                                       const char *cert, const char *key)
 {
 	unsigned base = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	                MHD_USE_ERROR_LOG | flags;
 
 	if (cert)
-		return MHD_start_daemon(base | MHD_USE_TLS | MHD_USE_DUAL_STACK, (uint16_t)port,
-		                        NULL, NULL, api_handle, ctx, MHD_OPTION_HTTPS_MEM_CERT, cert,
-		                        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_CONNECTION_LIMIT,
-		                        CONN_MAX, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-		                        MHD_OPTION_NOTIFY_COMPLETED, api_request_done, ctx,
-		                        MHD_OPTION_END);
+		return MHD_start_daemon(
+			base | MHD_USE_TLS | MHD_USE_DUAL_STACK, (uint16_t)port, NULL, NULL,
+			api_handle, ctx, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
+			key, MHD_OPTION_CONNECTION_LIMIT, CONN_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+			60u, MHD_OPTION_NOTIFY_COMPLETED, api_request_done, ctx, MHD_OPTION_END);
 	return MHD_start_daemon(base, 0, NULL, NULL, api_handle, ctx, MHD_OPTION_LISTEN_SOCKET, fd,
 	                        MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
@@ -213,13 +215,13 @@ int main(int argc, char **argv)
 		{"vpsctl", required_argument, NULL, 'x'},
 		{"action-timeout", required_argument, NULL, 't'},
 		{"list-routes", no_argument, NULL, 'L'},
+		{"login-limit", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	static struct api_ctx ctx = {.vpsctl = SBIN_DIR "/vpsctl",
-	                             .panel_dir = PANEL_DIR,
-	                             .action_timeout_s = 120};
+	static struct api_ctx ctx = {
+		.vpsctl = SBIN_DIR "/vpsctl", .panel_dir = PANEL_DIR, .action_timeout_s = 120};
 	const char *root = getenv("VPSCTL_ROOT"), *sock = NULL, *cert_f = NULL, *key_f = NULL;
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *unix_d = NULL, *tls_d = NULL;
@@ -254,6 +256,11 @@ int main(int argc, char **argv)
 			if (parse_int_range(optarg, 1, 3600, &r) < 0)
 				return die_usage("invalid --action-timeout '%.32s'", optarg);
 			ctx.action_timeout_s = (unsigned)r;
+			break;
+		case 'l':
+			if (parse_int_range(optarg, 1, 1000000, &r) < 0)
+				return die_usage("invalid --login-limit '%.32s'", optarg);
+			api_ratelimit_set((unsigned)r);
 			break;
 		case 'L':
 			api_routes_print(stdout);
@@ -294,7 +301,8 @@ int main(int argc, char **argv)
 		r = mkdir_p(ctx.paths.run_base, 0755);
 		fd = r < 0 ? r : unix_listen(sock);
 		if (fd < 0) {
-			fprintf(stderr, "vpsctl-api: cannot listen on %s: %s\n", sock, strerror(-fd));
+			fprintf(stderr, "vpsctl-api: cannot listen on %s: %s\n", sock,
+			        strerror(-fd));
 			return 1;
 		}
 	}

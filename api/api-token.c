@@ -231,18 +231,24 @@ int api_parse_date(const char *s, time_t *ret)
 	return *ret == (time_t)-1 ? -EINVAL : 0;
 }
 
-/* Failed logins: a small table of peers, each with the times of its last failures. */
-#define RL_PEERS  256
-#define RL_MAX    10
+/* Failed logins: a small table of peers, each with its failures in the current minute. */
+#define RL_PEERS  1024
 #define RL_WINDOW 60
 
 static struct {
 	char peer[64];
-	time_t t[RL_MAX];
-	unsigned next;
+	time_t start;
+	unsigned fails;
 } rl[RL_PEERS];
+static unsigned rl_limit = 10;
 static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void api_ratelimit_set(unsigned per_minute)
+{
+	rl_limit = per_minute;
+}
+
+/* The peer's slot; a new peer takes the slot whose minute is oldest. */
 static int rl_slot(const char *peer, bool create)
 {
 	int oldest = 0;
@@ -250,8 +256,7 @@ static int rl_slot(const char *peer, bool create)
 	for (int i = 0; i < RL_PEERS; i++) {
 		if (strcmp(rl[i].peer, peer) == 0)
 			return i;
-		if (rl[i].t[(rl[i].next + RL_MAX - 1) % RL_MAX] <
-		    rl[oldest].t[(rl[oldest].next + RL_MAX - 1) % RL_MAX])
+		if (rl[i].start < rl[oldest].start)
 			oldest = i;
 	}
 	if (!create)
@@ -263,25 +268,27 @@ static int rl_slot(const char *peer, bool create)
 
 bool api_ratelimit_blocked(const char *peer)
 {
-	bool blocked = false;
+	bool blocked;
 	int i;
 
 	pthread_mutex_lock(&rl_lock);
 	i = rl_slot(peer, false);
-	/* the oldest of the last RL_MAX failures is within the window: RL_MAX in a minute */
-	if (i >= 0 && rl[i].t[rl[i].next] && time(NULL) - rl[i].t[rl[i].next] < RL_WINDOW)
-		blocked = true;
+	blocked = i >= 0 && time(NULL) - rl[i].start < RL_WINDOW && rl[i].fails >= rl_limit;
 	pthread_mutex_unlock(&rl_lock);
 	return blocked;
 }
 
 void api_ratelimit_fail(const char *peer)
 {
+	time_t now = time(NULL);
 	int i;
 
 	pthread_mutex_lock(&rl_lock);
 	i = rl_slot(peer, true);
-	rl[i].t[rl[i].next] = time(NULL);
-	rl[i].next = (rl[i].next + 1) % RL_MAX;
+	if (now - rl[i].start >= RL_WINDOW) {
+		rl[i].start = now;
+		rl[i].fails = 0;
+	}
+	rl[i].fails++;
 	pthread_mutex_unlock(&rl_lock);
 }

@@ -41,3 +41,5 @@ int api_parse_date(const char *s, time_t *ret);
 /* Failed logins per peer: true once the peer had too many in the last minute. */
 bool api_ratelimit_blocked(const char *peer);
 void api_ratelimit_fail(const char *peer);
+/* Failed logins a peer may have in a minute (default 10). */
+void api_ratelimit_set(unsigned per_minute);
