@@ -15,6 +15,7 @@
 
 #include "api-events.h"
 #include "api-http.h"
+#include "api-listcache.h"
 #include "api-run.h"
 #include "api-token.h"
 #include "cleanup.h"
@@ -420,7 +421,9 @@ static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *con
                                  const struct api_token *tok)
 {
 	struct api_run r;
-	int e = api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &r);
+	bool list = strcmp(argv[0], "list") == 0;
+	int e = list ? api_list_get(ctx, &r)
+	             : api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &r);
 	enum MHD_Result ret;
 
 	if (e < 0)
@@ -526,6 +529,7 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 		argv[n++] = a.v[i];
 	argv[n] = NULL;
 	e = api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &r);
+	api_list_invalidate(); /* even a failed action may have changed something */
 	if (e < 0)
 		return fail(conn, 500, "cannot run vpsctl: %s", strerror(-e));
 	if (r.status != 0) {

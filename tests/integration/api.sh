@@ -5,7 +5,7 @@
 # start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
 # change; the login rate limit; 20 clients for 10 s with no error.
 . "$(dirname "$0")/lib.sh"
-plan 103
+plan 105
 
 API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
 CLIENT=$(dirname "$0")/api-client.py
@@ -130,8 +130,11 @@ SSE_PID=$!
 sleep 1
 
 # Start and stop through the API, seen by the CLI.
+like "the list says stopped (and is cached for a second)" "$(req "$CA" GET /v1/vps)" '"state": *"stopped"'
 r=$(req "$CA" POST /v1/vps/c1/start)
 like "a customer starts its VPS: 200 with its status" "$r" '^200 \{.*"state": *"running"'
+like "the list right after the start says running (the action dropped the cache)" \
+	"$(req "$CA" GET /v1/vps)" '"state": *"running"'
 is "vpsctl status sees it running" "$(json_get "$(vpsctl status c1 --json)" state)" running
 is "starting it again: 409 with the CLI's reason" "$(req "$CA" POST /v1/vps/c1/start)" \
 	'409 {"error":"c1: is already running"}'
