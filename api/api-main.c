@@ -191,12 +191,21 @@ static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int 
 	unsigned base = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	                MHD_USE_ERROR_LOG | flags;
 
-	if (cert)
-		return MHD_start_daemon(
-			base | MHD_USE_TLS | MHD_USE_DUAL_STACK, (uint16_t)port, NULL, NULL,
-			api_handle, ctx, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY,
-			key, MHD_OPTION_CONNECTION_LIMIT, CONN_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-			60u, MHD_OPTION_NOTIFY_COMPLETED, api_request_done, ctx, MHD_OPTION_END);
+	if (cert) {
+		struct MHD_Daemon *d = NULL;
+
+		/* both IPv6 and IPv4; IPv4 alone where the node has no IPv6 */
+		for (unsigned v6 = MHD_USE_DUAL_STACK;; v6 = 0) {
+			d = MHD_start_daemon(
+				base | MHD_USE_TLS | v6, (uint16_t)port, NULL, NULL, api_handle,
+				ctx, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+				MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
+				MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+				api_request_done, ctx, MHD_OPTION_END);
+			if (d || !v6)
+				return d;
+		}
+	}
 	return MHD_start_daemon(base, 0, NULL, NULL, api_handle, ctx, MHD_OPTION_LISTEN_SOCKET, fd,
 	                        MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
 	                        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,

@@ -2,6 +2,7 @@
 """vpsctl-api over its unix socket, for tests/integration/api.sh and bench/api.sh.
 
   api-client.py req SOCK TOKEN METHOD PATH [BODY]   prints "CODE BODY" (BODY '-': stdin)
+  api-client.py tls HOST:PORT TOKEN METHOD PATH     the same over HTTPS (any certificate)
   api-client.py sse SOCK TOKEN SECONDS              prints each event's lines for SECONDS
   api-client.py load SOCK TOKEN CLIENTS SECONDS PATH
       CLIENTS threads each GET PATH in a loop for SECONDS (one connection per request);
@@ -25,8 +26,8 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.unix_path)
 
 
-def request(sock, token, method, path, body=None):
-    c = UnixConnection(sock)
+def request(sock, token, method, path, body=None, conn=None):
+    c = conn or UnixConnection(sock)
     headers = {}
     if token:
         headers["Authorization"] = "Bearer " + token
@@ -93,6 +94,15 @@ def main(a):
         if body == "-":
             body = sys.stdin.buffer.read()
         code, text = request(a[1], a[2], a[3], a[4], body)
+        print(code, text)
+    elif a[0] == "tls":
+        import ssl
+        host, port = a[1].rsplit(":", 1)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # the test's own self-signed certificate
+        conn = http.client.HTTPSConnection(host, int(port), timeout=30, context=ctx)
+        code, text = request(None, a[2], a[3], a[4], conn=conn)
         print(code, text)
     elif a[0] == "sse":
         sse(a[1], a[2], float(a[3]))

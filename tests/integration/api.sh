@@ -5,7 +5,7 @@
 # start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
 # change; the login rate limit; 20 clients for 10 s with no error.
 . "$(dirname "$0")/lib.sh"
-plan 105
+plan 110
 
 API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
 CLIENT=$(dirname "$0")/api-client.py
@@ -176,6 +176,31 @@ ok $? "it is gone"
 r=$(timeout 60 python3 "$CLIENT" load "$SOCK" "$OP" 20 10 /v1/vps)
 diag "$r"
 like "20 clients x 10 s: no error" "$r" '^requests=[1-9][0-9]* errors=0 '
+
+# HTTPS (GnuTLS through libmicrohttpd): a self-signed certificate, the test's own loopback.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+	-keyout "$T_ROOT/key.pem" -out "$T_ROOT/cert.pem" >/dev/null 2>&1
+stop_serving
+serve --tls-cert "$T_ROOT/cert.pem" --tls-key "$T_ROOT/key.pem" --port 8443
+wait_for 10 python3 "$CLIENT" tls 127.0.0.1:8443 "" GET /v1/vps
+like "HTTPS with a token: 200 and the list" "$(python3 "$CLIENT" tls 127.0.0.1:8443 "$OP" GET /v1/vps)" \
+	'^200 \[.*"name": *"c1"'
+is "HTTPS without a token: 401" "$(python3 "$CLIENT" tls 127.0.0.1:8443 "" GET /v1/vps/c1)" \
+	"401 {\"error\":\"missing token: send 'Authorization: Bearer TOKEN'\"}"
+is "HTTPS: a customer on another's VPS is 404" \
+	"$(python3 "$CLIENT" tls 127.0.0.1:8443 "$CA" POST /v1/vps/c2/start)" '404 {"error":"c2: no such VPS"}'
+stop_serving
+
+# Socket activation: the socket made by systemd-socket-activate, handed over as fd 3.
+systemd-socket-activate -l "$T_ROOT/act.sock" -E VPSCTL_ROOT="$T_ROOT" \
+	"$API" --vpsctl "$VPSCTL" >/dev/null 2>&1 &
+API_PID=$!
+wait_for 10 test -S "$T_ROOT/act.sock"
+like "a socket-activated daemon answers" "$(python3 "$CLIENT" req "$T_ROOT/act.sock" "$OP" GET /v1/vps/c2)" \
+	'^200 \{.*"name": *"c2"'
+[ ! -e "$T_ROOT/run/vpsctl/api.sock" ]
+ok $? "and made no socket of its own"
+stop_serving
 
 # The login limit (default 10 a minute): the 11th failure is 429, and so is a right token.
 stop_serving
