@@ -313,9 +313,10 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 			arg(a, f->flag);
 		return 0;
 	case F_SECONDS:
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 86400)
-			return snprintf(msg, len, "'%s' must be an integer of 0-86400", f->key),
+		/* a stop's wait stays well inside the action's time (--action-timeout), so that
+		 * vpsctl is never killed in the middle of a stop for waiting as asked */
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 60)
+			return snprintf(msg, len, "'%s' must be an integer of 0-60", f->key),
 			       -EINVAL;
 		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
 		break;

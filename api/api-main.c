@@ -262,7 +262,8 @@ int main(int argc, char **argv)
 			ctx.vpsctl = optarg;
 			break;
 		case 't':
-			if (parse_int_range(optarg, 1, 3600, &r) < 0)
+			/* above a stop's longest wait (60 s, api-http.c) and its kill */
+			if (parse_int_range(optarg, 90, 3600, &r) < 0)
 				return die_usage("invalid --action-timeout '%.32s'", optarg);
 			ctx.action_timeout_s = (unsigned)r;
 			break;

@@ -5,7 +5,7 @@
 # start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
 # change; the login rate limit; 20 clients for 10 s with no error.
 . "$(dirname "$0")/lib.sh"
-plan 110
+plan 111
 
 API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
 CLIENT=$(dirname "$0")/api-client.py
@@ -103,6 +103,8 @@ is "an unknown field" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":"128M","roo
 	"400 {\"error\":\"unknown field 'rootfs'\"}"
 is "a wrong type" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":[1]}')" \
 	"400 {\"error\":\"'memory' must be an integer or a string like \\\"512M\\\"\"}"
+is "a stop that would wait past the action's time" "$(req "$OP" POST /v1/vps/c1/stop '{"timeout":3600}')" \
+	"400 {\"error\":\"'timeout' must be an integer of 0-60\"}"
 is "a bool of the wrong type" "$(req "$OP" POST /v1/vps/c1/stop '{"force":"yes"}')" \
 	"400 {\"error\":\"'force' must be true or false\"}"
 is "a bad size" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":"lots"}')" \
