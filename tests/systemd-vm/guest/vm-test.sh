@@ -96,6 +96,8 @@ install_package() {
 	is "dpkg -i vpsctl.deb exits 0" "$rc" 0
 	is "dpkg: vpsctl is installed" "$(dpkg-query -W -f='${Status}' vpsctl 2>&1)" "install ok installed"
 	is "the package enabled vpsctl.target" "$(systemctl is-enabled vpsctl.target 2>&1)" enabled
+	is "... but not the API socket (the operator's choice)" \
+		"$(systemctl is-enabled vpsctl-api.socket 2>&1) $(systemctl is-active vpsctl-api.socket 2>&1)" "disabled inactive"
 	check "vps-supervisor installed in libexecdir" test -x /usr/libexec/vpsctl/vps-supervisor
 	check "vpsctl-template installed in libexecdir" test -x /usr/libexec/vpsctl/vpsctl-template
 	check "the node config is in place" test -f /etc/vpsctl/vpsctl.conf

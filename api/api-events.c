@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* api-events.h: each stream polls the VPSes' runtime state and sends what changed. The
+ * daemon runs a thread per connection, so the reader may wait in its own thread. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api-events.h"
+#include "cleanup.h"
+#include "parse.h"
+#include "state.h"
+
+#define POLL_MS      250
+#define KEEPALIVE_S  15
+#define STREAM_VPSES 4096
+
+struct seen {
+	char name[33];
+	enum vps_run_state rs;
+	uint64_t boots;
+	bool present;
+};
+
+struct stream {
+	struct api_ctx *ctx;
+	struct api_token tok;
+	struct seen *seen;
+	size_t n_seen;
+	char *out;
+	size_t out_len, out_cap, out_pos;
+	time_t last_write;
+};
+
+static int emit(struct stream *s, const char *event, const char *name, const char *state,
+                uint64_t boots)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line),
+	                 "event: %s\ndata: {\"name\":\"%s\",\"state\":\"%s\",\"boots\":%" PRIu64
+	                 ",\"time\":%lld}\n\n",
+	                 event, name, state, boots, (long long)time(NULL));
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	if (s->out_len + (size_t)n + 1 > s->out_cap) {
+		size_t c = (s->out_len + (size_t)n + 1) * 2;
+		char *b = realloc(s->out, c);
+
+		if (!b)
+			return -ENOMEM;
+		s->out = b;
+		s->out_cap = c;
+	}
+	memcpy(s->out + s->out_len, line, (size_t)n);
+	s->out_len += (size_t)n;
+	return 0;
+}
+
+static struct seen *find(struct stream *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_seen; i++)
+		if (strcmp(s->seen[i].name, name) == 0)
+			return &s->seen[i];
+	if (s->n_seen >= STREAM_VPSES)
+		return NULL;
+	snprintf(s->seen[s->n_seen].name, sizeof(s->seen[0].name), "%s", name);
+	s->seen[s->n_seen].rs = _VPS_RUN_STATE_MAX; /* new: its first state is news */
+	return &s->seen[s->n_seen++];
+}
+
+/* One look at every VPS the token may see; events for what changed since the last. */
+static int scan(struct stream *s)
+{
+	_cleanup_closedir_ DIR *d = opendir(s->ctx->paths.vps_base);
+	struct dirent *e;
+
+	for (size_t i = 0; i < s->n_seen; i++)
+		s->seen[i].present = false;
+	while (d && (e = readdir(d))) {
+		struct vps_state st;
+		enum vps_run_state rs;
+		struct seen *v;
+
+		if (!name_is_valid(e->d_name) || !api_token_has_vps(&s->tok, e->d_name))
+			continue;
+		v = find(s, e->d_name);
+		if (!v)
+			break;
+		v->present = true;
+		rs = vps_run_state_get(&s->ctx->paths, e->d_name, &st);
+		if (rs != v->rs) {
+			if (emit(s, "state", v->name, vps_run_state_to_string(rs), st.boots) < 0)
+				return -ENOMEM;
+		} else if (rs == VPS_RUNNING && st.boots > v->boots) {
+			if (emit(s, "reboot", v->name, vps_run_state_to_string(rs), st.boots) < 0)
+				return -ENOMEM;
+		}
+		v->rs = rs;
+		v->boots = rs == VPS_RUNNING ? st.boots : 0;
+	}
+	for (size_t i = 0; i < s->n_seen; i++) {
+		if (s->seen[i].present || s->seen[i].rs == _VPS_RUN_STATE_MAX)
+			continue;
+		if (emit(s, "removed", s->seen[i].name, "removed", 0) < 0)
+			return -ENOMEM;
+		s->seen[i].rs = _VPS_RUN_STATE_MAX;
+	}
+	return 0;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+
+	while (s->out_pos == s->out_len) {
+		s->out_pos = s->out_len = 0;
+		if (s->ctx->stopping)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (scan(s) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (s->out_len)
+			break;
+		/* a comment now and then: a client that left is noticed by the failing write */
+		if (time(NULL) - s->last_write >= KEEPALIVE_S) {
+			snprintf(buf, max, ": keepalive\n\n");
+			s->last_write = time(NULL);
+			return (ssize_t)strlen(buf);
+		}
+		nanosleep(&(struct timespec){0, POLL_MS * 1000000L}, NULL);
+	}
+	size_t n = s->out_len - s->out_pos < max ? s->out_len - s->out_pos : max;
+
+	memcpy(buf, s->out + s->out_pos, n);
+	s->out_pos += n;
+	s->last_write = time(NULL);
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	free(s->seen);
+	free(s->out);
+	free(s);
+}
+
+struct MHD_Response *api_events_response(struct api_ctx *ctx, const struct api_token *tok)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+
+	if (!s)
+		return NULL;
+	s->seen = calloc(STREAM_VPSES, sizeof(*s->seen));
+	if (!s->seen) {
+		free(s);
+		return NULL;
+	}
+	s->ctx = ctx;
+	s->tok = *tok;
+	s->last_write = time(NULL);
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, stream_free);
+	if (!resp) {
+		stream_free(s);
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	return resp;
+}

@@ -1,0 +1,215 @@
+#!/bin/bash
+# Issue 19: vpsctl-api. Its routes against docs/openapi.json both ways; the tokens' file and
+# socket modes; every route with no token, a wrong and an expired one, and a customer reaching
+# another customer's VPS; hostile bodies and names (a 4xx with the reason, nothing changed);
+# start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
+# change; the login rate limit; 20 clients for 10 s with no error.
+. "$(dirname "$0")/lib.sh"
+plan 111
+
+API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
+CLIENT=$(dirname "$0")/api-client.py
+SRC=${SOURCE_DIR:-$(dirname "$0")/../..}
+SOCK=$T_ROOT/api.sock
+api() { "$API" --root "$T_ROOT" "$@"; }
+# req TOKEN METHOD PATH [BODY]: "CODE BODY"
+req() { timeout 60 python3 "$CLIENT" req "$SOCK" "$@"; }
+code() { req "$@" | cut -d' ' -f1; }
+
+API_PID=
+serve() {
+	"$API" --root "$T_ROOT" --socket "$SOCK" --vpsctl "$VPSCTL" "$@" 2>"$T_ROOT/api.log" &
+	API_PID=$!
+	wait_for 10 test -S "$SOCK"
+}
+stop_serving() {
+	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null
+	API_PID=
+}
+trap 'stop_serving; t_cleanup' EXIT
+
+# The routes the daemon has and the paths of the OpenAPI document, each "METHOD PATH".
+doc_routes=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for p, ops in d["paths"].items():
+    for m in ops:
+        print(m.upper(), p)' "$SRC/docs/openapi.json" | sort)
+impl_routes=$("$API" --list-routes | sort)
+is "every route is in openapi.json" "$(comm -23 <(echo "$impl_routes") <(echo "$doc_routes"))" ""
+is "openapi.json has no route the daemon lacks" "$(comm -13 <(echo "$impl_routes") <(echo "$doc_routes"))" ""
+
+build_template
+vpsctl create c1 --template busybox >/dev/null
+vpsctl create c2 --template busybox >/dev/null
+OP=$(api token add --role operator 2>/dev/null)
+CA=$(api token add --role customer --vps c1 --max-memory 256M --max-cpus 1 2>/dev/null)
+CB=$(api token add --role customer --vps c2 2>/dev/null)
+EXP=$(api token add --role operator --expires 2000-01-01 2>/dev/null)
+WRONG=$(printf '%064d' 7)
+like "a token is 64 hex digits" "$OP" '^[0-9a-f]{64}$'
+is "the token file is 0600" "$(stat -c %a "$T_ROOT/etc/vpsctl/api-tokens")" 600
+grep -q "$OP" "$T_ROOT/etc/vpsctl/api-tokens"
+ok $((!$?)) "the token itself is not stored"
+out=$(api token add --role customer 2>&1)
+is "a customer token without VPSes is refused" "$out" \
+	"vpsctl-api: a customer token needs --vps NAME[,NAME...] (see 'vpsctl-api --help')"
+
+serve --login-limit 100000
+is "the socket is 0600" "$(stat -c %a "$SOCK")" 600
+
+# Every route: no token, wrong token, expired token, a customer on another's VPS.
+while read -r method path; do
+	p=${path//\{name\}/c2}
+	body=
+	[ "$method" = POST ] && body='{}'
+	is "$method $path without a token: 401" "$(req "" "$method" "$p" $body)" \
+		"401 {\"error\":\"missing token: send 'Authorization: Bearer TOKEN'\"}"
+	is "$method $path with a wrong token: 401" "$(req "$WRONG" "$method" "$p" $body)" \
+		'401 {"error":"invalid token"}'
+	is "$method $path with an expired token: 401" "$(req "$EXP" "$method" "$p" $body)" \
+		'401 {"error":"token expired"}'
+	case $path in
+	*'{name}'*)
+		is "$method $path: another customer's VPS is 404" "$(req "$CA" "$method" "$p" $body)" \
+			'404 {"error":"c2: no such VPS"}' ;;
+	"/v1/vps") [ "$method" = POST ] &&
+		is "POST /v1/vps by a customer: 403" "$(req "$CA" POST /v1/vps '{"name":"x","template":"busybox"}')" \
+			'403 {"error":"operators only"}' ;;
+	esac
+done <<<"$impl_routes"
+is "a customer lists only its VPSes" \
+	"$(req "$CA" GET /v1/vps | grep -o '"name": *"[a-z0-9]*"' | tr -d ' ')" '"name":"c1"'
+like "an operator lists every VPS" "$(req "$OP" GET /v1/vps | grep -o '"name": *"c[12]"' | tr -d ' \n')" \
+	'"name":"c1""name":"c2"'
+is "a customer may not suspend its own VPS" "$(req "$CA" POST /v1/vps/c1/suspend)" \
+	'403 {"error":"operators only"}'
+is "a customer may not destroy its own VPS" "$(req "$CA" DELETE /v1/vps/c1)" \
+	'403 {"error":"operators only"}'
+
+# Hostile input: the reason, and nothing changed.
+conf_before=$(md5sum <"$T_ROOT/var/lib/vpsctl/vps/c1/vps.conf")
+cli_reason=$(vpsctl status '../etc' 2>&1 | sed -n "s/^vpsctl: status: \(invalid VPS name[^(]*\) (see.*/\1/p")
+like "the CLI refuses ../etc (the reason compared below)" "$cli_reason" "^invalid VPS name"
+is "a name with ../ gets the CLI's reason" "$(req "$OP" GET /v1/vps/..%2Fetc)" \
+	"400 {\"error\":\"${cli_reason% }\"}"
+is "../ before an action too" "$(code "$OP" POST /v1/vps/..%2F..%2Fc1/start)" 400
+is "an upper-case name" "$(code "$OP" GET /v1/vps/C1)" 400
+is "malformed JSON" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":')" \
+	'400 {"error":"malformed JSON: unexpected token near end of file (at character 10)"}'
+is "a body that is not an object" "$(req "$OP" POST /v1/vps/c1/resize '[1]')" \
+	'400 {"error":"the body must be a JSON object"}'
+is "an unknown field" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":"128M","rootfs":"/"}')" \
+	"400 {\"error\":\"unknown field 'rootfs'\"}"
+is "a wrong type" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":[1]}')" \
+	"400 {\"error\":\"'memory' must be an integer or a string like \\\"512M\\\"\"}"
+is "a stop that would wait past the action's time" "$(req "$OP" POST /v1/vps/c1/stop '{"timeout":3600}')" \
+	"400 {\"error\":\"'timeout' must be an integer of 0-60\"}"
+is "a bool of the wrong type" "$(req "$OP" POST /v1/vps/c1/stop '{"force":"yes"}')" \
+	"400 {\"error\":\"'force' must be true or false\"}"
+is "a bad size" "$(req "$OP" POST /v1/vps/c1/resize '{"memory":"lots"}')" \
+	"400 {\"error\":\"invalid memory 'lots'\"}"
+is "a duplicate key" "$(code "$OP" POST /v1/vps/c1/resize '{"memory":"128M","memory":"1G"}')" 400
+is "an empty resize" "$(req "$OP" POST /v1/vps/c1/resize '{}')" \
+	'400 {"error":"nothing to change: give at least one field"}'
+is "start takes no fields" "$(req "$OP" POST /v1/vps/c1/start '{"now":true}')" \
+	"400 {\"error\":\"unknown field 'now'\"}"
+huge=$(head -c 200000 /dev/zero | tr '\0' ' ')
+is "a huge body: 413" "$(printf '{"memory":"1G"%s}' "$huge" | req "$OP" POST /v1/vps/c1/resize -)" \
+	'413 {"error":"body larger than 65536 bytes"}'
+is "a create with a bad name" "$(code "$OP" POST /v1/vps '{"name":"../x","template":"busybox"}')" 400
+is "a create without a template" "$(req "$OP" POST /v1/vps '{"name":"c9"}')" \
+	"400 {\"error\":\"missing field 'template'\"}"
+is "no route" "$(req "$OP" GET /v1/nothing)" '404 {"error":"no such route"}'
+is "a wrong method" "$(code "$OP" PUT /v1/vps/c1)" 405
+is "vps.conf unchanged by all of them" "$(md5sum <"$T_ROOT/var/lib/vpsctl/vps/c1/vps.conf")" "$conf_before"
+is "c9 was not created" "$(ls "$T_ROOT/var/lib/vpsctl/vps")" "$(printf 'c1\nc2')"
+is "c1 still stopped" "$(json_get "$(vpsctl status c1 --json)" state)" stopped
+
+# A state change as an event: a customer's stream, its own VPS only.
+timeout 120 python3 "$CLIENT" sse "$SOCK" "$CA" 100 >"$T_ROOT/events" 2>&1 &
+SSE_PID=$!
+sleep 1
+
+# Start and stop through the API, seen by the CLI.
+like "the list says stopped (and is cached for a second)" "$(req "$CA" GET /v1/vps)" '"state": *"stopped"'
+r=$(req "$CA" POST /v1/vps/c1/start)
+like "a customer starts its VPS: 200 with its status" "$r" '^200 \{.*"state": *"running"'
+like "the list right after the start says running (the action dropped the cache)" \
+	"$(req "$CA" GET /v1/vps)" '"state": *"running"'
+is "vpsctl status sees it running" "$(json_get "$(vpsctl status c1 --json)" state)" running
+is "starting it again: 409 with the CLI's reason" "$(req "$CA" POST /v1/vps/c1/start)" \
+	'409 {"error":"c1: is already running"}'
+like "stats of a running VPS" "$(req "$CA" GET /v1/vps/c1/stats)" '^200 \{.*"memory'
+like "status through the API" "$(req "$CA" GET /v1/vps/c1)" '^200 \{.*"name": *"c1"'
+
+# The plan: memory and cpus within it, nothing else.
+is "resize within the plan" "$(code "$CA" POST /v1/vps/c1/resize '{"memory":"200M","cpus":1}')" 200
+is "the new memory is in vps.conf" "$(conf c1 MEMORY)" 200M
+is "memory above the plan: 403" "$(req "$CA" POST /v1/vps/c1/resize '{"memory":"1G"}')" \
+	'403 {"error":"memory 1073741824 is above your plan'"'"'s 268435456 bytes"}'
+is "cpus above the plan: 403" "$(code "$CA" POST /v1/vps/c1/resize '{"cpus":2}')" 403
+is "pids is not in a plan: 403" "$(code "$CA" POST /v1/vps/c1/resize '{"pids":100}')" 403
+is "vps.conf kept the allowed memory" "$(conf c1 MEMORY)" 200M
+is "a customer without a plan may not resize" "$(code "$CB" POST /v1/vps/c2/resize '{"memory":"100M"}')" 403
+
+r=$(req "$CA" POST /v1/vps/c1/stop '{"timeout":5}')
+like "a customer stops its VPS" "$r" '^200 \{.*"state": *"stopped"'
+is "vpsctl status sees it stopped" "$(json_get "$(vpsctl status c1 --json)" state)" stopped
+# shellcheck disable=SC2016
+wait_for 15 sh -c 'sed -n "/\"state\":\"running\"/,\$p" "$1" | grep -q "\"name\":\"c1\",\"state\":\"stopped\""' - "$T_ROOT/events"
+ok $? "the event stream said running, then stopped"
+kill "$SSE_PID" 2>/dev/null
+wait "$SSE_PID" 2>/dev/null
+grep -q '"name":"c1","state":"running"' "$T_ROOT/events"
+ok $? "the event stream had c1 running"
+grep -q '"name":"c2"' "$T_ROOT/events"
+ok $((!$?)) "a customer's stream has no other VPS"
+
+# The operator: create and destroy.
+is "an operator creates a VPS: 201" "$(code "$OP" POST /v1/vps '{"name":"c3","template":"busybox","memory":"128M"}')" 201
+is "vpsctl sees it with its memory" "$(conf c3 MEMORY)" 128M
+is "creating it again: 409" "$(code "$OP" POST /v1/vps '{"name":"c3","template":"busybox"}')" 409
+is "an operator destroys it" "$(req "$OP" DELETE /v1/vps/c3)" '200 {"name":"c3","destroyed":true}'
+[ ! -e "$T_ROOT/var/lib/vpsctl/vps/c3" ]
+ok $? "it is gone"
+
+# 20 clients for 10 s, bounded.
+r=$(timeout 60 python3 "$CLIENT" load "$SOCK" "$OP" 20 10 /v1/vps)
+diag "$r"
+like "20 clients x 10 s: no error" "$r" '^requests=[1-9][0-9]* errors=0 '
+
+# HTTPS (GnuTLS through libmicrohttpd): a self-signed certificate, the test's own loopback.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+	-keyout "$T_ROOT/key.pem" -out "$T_ROOT/cert.pem" >/dev/null 2>&1
+stop_serving
+serve --tls-cert "$T_ROOT/cert.pem" --tls-key "$T_ROOT/key.pem" --port 8443
+wait_for 10 python3 "$CLIENT" tls 127.0.0.1:8443 "" GET /v1/vps
+like "HTTPS with a token: 200 and the list" "$(python3 "$CLIENT" tls 127.0.0.1:8443 "$OP" GET /v1/vps)" \
+	'^200 \[.*"name": *"c1"'
+is "HTTPS without a token: 401" "$(python3 "$CLIENT" tls 127.0.0.1:8443 "" GET /v1/vps/c1)" \
+	"401 {\"error\":\"missing token: send 'Authorization: Bearer TOKEN'\"}"
+is "HTTPS: a customer on another's VPS is 404" \
+	"$(python3 "$CLIENT" tls 127.0.0.1:8443 "$CA" POST /v1/vps/c2/start)" '404 {"error":"c2: no such VPS"}'
+stop_serving
+
+# Socket activation: the socket made by systemd-socket-activate, handed over as fd 3.
+systemd-socket-activate -l "$T_ROOT/act.sock" -E VPSCTL_ROOT="$T_ROOT" \
+	"$API" --vpsctl "$VPSCTL" >/dev/null 2>&1 &
+API_PID=$!
+wait_for 10 test -S "$T_ROOT/act.sock"
+like "a socket-activated daemon answers" "$(python3 "$CLIENT" req "$T_ROOT/act.sock" "$OP" GET /v1/vps/c2)" \
+	'^200 \{.*"name": *"c2"'
+[ ! -e "$T_ROOT/run/vpsctl/api.sock" ]
+ok $? "and made no socket of its own"
+stop_serving
+
+# The login limit (default 10 a minute): the 11th failure is 429, and so is a right token.
+stop_serving
+serve
+for i in $(seq 10); do req "$WRONG" GET /v1/vps >/dev/null; done
+is "the 11th failed login: 429" "$(req "$WRONG" GET /v1/vps)" \
+	'429 {"error":"too many failed logins from this peer; try again in a minute"}'
+is "then even a right token waits" "$(code "$OP" GET /v1/vps)" 429
+stop_serving
+finish
