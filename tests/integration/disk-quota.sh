@@ -94,7 +94,7 @@ wait $pid 2>/dev/null
 left=$(ls -A "$VPS" | grep -c '^\.k\.new$')
 diag "the killed create left .k.new: $left"
 out=$(vpsctl destroy k 2>&1); rc=$?
-[ "$left" = 1 ] && [ $rc = 0 ] && [[ $out == *"create killed midway"* ]]
+[ "$left" = 1 ] && [ $rc = 0 ] && [[ $out == *"removed what a cut-short create, clone or restore left"* ]]
 ok $? "destroy removes what the killed create left ($out)"
 [ -z "$(ls -A "$VPS" | grep '^\.')" ]; ok $? "nothing hidden is left in the VPS base ($(ls -A "$VPS" | tr '\n' ' '))"
 out=$(vpsctl create k --template busybox --disk 64M 2>&1); ok $? "the same create then succeeds ($out)"
