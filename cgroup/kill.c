@@ -19,18 +19,8 @@
 static int open_primary(const struct vps_cgroup *cg)
 {
 	const struct cg_hier *h = cg_hier_of(cg, cg_primary_ctrl(cg));
-	char path[PATH_MAX];
-	int fd, r;
 
-	if (!h)
-		return -ENOMEDIUM;
-	r = cg_group_path(cg, h, false, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return fd;
+	return h ? cg_group_open(cg, h, O_RDONLY | O_DIRECTORY) : -ENOMEDIUM;
 }
 
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)
@@ -142,29 +132,40 @@ static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 	return r;
 }
 
-/* Frozen, or being frozen: asked for on the group itself (cgroup.freeze, v1's FREEZING) or in
- * effect through an ancestor. Either way its tasks do not run. */
-static bool frozen_or_freezing(const struct vps_cgroup *cg, int fd)
+/* One file of the group in the primary hierarchy, opened by NAME/FILE relative to the parent
+ * (cg_group_at): no directory opened first, as a list reads every VPS's. */
+static int read_primary(const struct vps_cgroup *cg, const char *file, char **ret)
 {
-	_cleanup_free_ char *s = NULL;
-	uint64_t v = 0;
+	const struct cg_hier *h = cg_hier_of(cg, cg_primary_ctrl(cg));
+	char path[PATH_MAX];
+	int dfd, r;
 
-	if (cg->backend == VPS_CGROUP_V1)
-		return cg_read_string(fd, "freezer.state", &s) == 0 && strcmp(s, "THAWED") != 0;
-	return is_frozen(cg, fd) || (cg_read_u64(fd, "cgroup.freeze", &v) == 0 && v == 1);
+	if (!h)
+		return -ENOMEDIUM;
+	r = cg_group_at(cg, h, file, path, sizeof(path), &dfd);
+	return r < 0 ? r : cg_read_string(dfd, path, ret);
 }
 
+/* Frozen, or being frozen: asked for on the group itself (cgroup.freeze, v1's FREEZING) or in
+ * effect through an ancestor. Either way its tasks do not run. No group: not frozen. */
 int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret)
 {
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *s = NULL, *freeze = NULL;
+	uint64_t v = 0;
+	int r;
 
 	*ret = false;
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
+	r = read_primary(cg, cg->backend == VPS_CGROUP_V1 ? "freezer.state" : "cgroup.events", &s);
+	if (r == -ENOENT)
 		return 0;
-	if (fd < 0)
-		return fd;
-	*ret = frozen_or_freezing(cg, fd);
+	if (r < 0)
+		return r;
+	if (cg->backend == VPS_CGROUP_V1) {
+		*ret = strcmp(s, "THAWED") != 0;
+		return 0;
+	}
+	*ret = (cg_parse_keyed(s, "frozen", &v) == 0 && v == 1) ||
+	       (read_primary(cg, "cgroup.freeze", &freeze) == 0 && strcmp(freeze, "1") == 0);
 	return 0;
 }
 
