@@ -16,11 +16,20 @@
 #include "cg-internal.h"
 #include "log.h"
 
-static int open_primary(const struct vps_cgroup *cg)
+/* The group's directory in the primary hierarchy into *ret_fd; -EBADF and 0 when the group
+ * does not exist, which for every caller here means nothing to count, thaw or kill. */
+static int open_primary(const struct vps_cgroup *cg, int *ret_fd)
 {
 	const struct cg_hier *h = cg_hier_of(cg, cg_primary_ctrl(cg));
+	int fd = h ? cg_group_open(cg, h, O_RDONLY | O_DIRECTORY) : -ENOMEDIUM;
 
-	return h ? cg_group_open(cg, h, O_RDONLY | O_DIRECTORY) : -ENOMEDIUM;
+	*ret_fd = -EBADF;
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
 }
 
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)
@@ -30,11 +39,9 @@ int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)
 	int r;
 
 	*ret = 0;
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	r = cg_read_procs(fd, &pids, ret);
 	return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
@@ -117,6 +124,15 @@ static int set_frozen(const struct vps_cgroup *cg, int fd, bool on, uint64_t dea
 	return 0;
 }
 
+/* Thaws the group (frozen tasks take their SIGKILL only once thawed); none where there is no
+ * freezer. */
+static int thaw(const struct vps_cgroup *cg, int fd)
+{
+	int r = set_frozen(cg, fd, false, 0);
+
+	return r == -EOPNOTSUPP ? 0 : r;
+}
+
 static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 {
 	int r, frozen;
@@ -128,7 +144,7 @@ static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 		log_debug_errno(frozen, "cgroup: freezing failed, killing unfrozen: %m");
 	r = signal_group(fd);
 	if (frozen != -EOPNOTSUPP)
-		(void)set_frozen(cg, fd, false, deadline);
+		(void)thaw(cg, fd);
 	return r;
 }
 
@@ -174,13 +190,10 @@ int cg_primary_thaw(const struct vps_cgroup *cg)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	r = set_frozen(cg, fd, false, 0);
-	return r == -EOPNOTSUPP ? 0 : r;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
+	return thaw(cg, fd);
 }
 
 int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms)
@@ -188,12 +201,14 @@ int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = open_primary(cg);
+	r = open_primary(cg, &fd);
+	if (r < 0)
+		return r;
 	if (fd < 0)
-		return fd == -ENOENT ? -ESRCH : fd;
+		return -ESRCH;
 	r = set_frozen(cg, fd, true, cg_now_ms() + timeout_ms);
 	if (r < 0 && r != -EOPNOTSUPP)
-		(void)set_frozen(cg, fd, false, 0); /* all or nothing: never left FREEZING */
+		(void)thaw(cg, fd); /* all or nothing: never left FREEZING */
 	return r;
 }
 
@@ -202,11 +217,9 @@ int vps_cgroup_kill_once(struct vps_cgroup *cg)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	r = cg_has_file(fd, "cgroup.kill") ? cg_write(fd, "cgroup.kill", "1") : signal_group(fd);
 	return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
@@ -218,11 +231,9 @@ int vps_cgroup_kill(struct vps_cgroup *cg, unsigned timeout_ms)
 	bool signalled = false;
 	int r;
 
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	for (;;) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;
