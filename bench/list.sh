@@ -4,6 +4,8 @@
 # `list --json` and `stats --all`. Prints the median and minimum of RUNS calls at each
 # checkpoint. Overlay storage, so the node is made in seconds.
 # Usage: bench/list.sh [CHECKPOINTS] [RUNS]   e.g. bench/list.sh "100 1000" 20
+# VPSCTL_OLD=/path/to/an/older/vpsctl: each call is timed with it and with VPSCTL in turn on
+# the same node, so that a before/after comparison shares the node and the machine's load.
 # (root; runs in its own network namespace and cgroup parent; removes everything at the end)
 set -eu
 CHECKPOINTS=${1:-"100 1000"}
@@ -32,17 +34,30 @@ trap cleanup EXIT
 now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 stats() {
 	sort -n | awk -v name="$1" '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2;
-		printf "  %-34s median %8.2f ms   min %8.2f ms   (n=%d)\n", name, m/1000, a[1]/1000, NR}'
+		printf "  %-38s median %8.2f ms   min %8.2f ms   (n=%d)\n", name, m/1000, a[1]/1000, NR}'
+}
+time_one() { # BINARY ARGS...: microseconds of one call
+	local bin=$1 s e
+	shift
+	s=$(now_us)
+	"$bin" --root "$ROOT" "$@" >/dev/null
+	e=$(now_us)
+	echo $((e - s))
 }
 bench() {
-	local name=$1 s e
+	local name=$1 k
 	shift
-	for _ in $(seq "$RUNS"); do
-		s=$(now_us)
-		v "$@" >/dev/null
-		e=$(now_us)
-		echo $((e - s))
-	done | stats "$name"
+	if [ -z "${VPSCTL_OLD:-}" ]; then
+		for _ in $(seq "$RUNS"); do time_one "$VPSCTL" "$@"; done | stats "$name"
+		return
+	fi
+	for k in $(seq "$RUNS"); do
+		echo "old $(time_one "$VPSCTL_OLD" "$@")"
+		echo "new $(time_one "$VPSCTL" "$@")"
+	done >"$ROOT/times"
+	for k in old new; do
+		sed -n "s/^$k //p" "$ROOT/times" | stats "$k $name"
+	done
 }
 
 v template build busybox >/dev/null

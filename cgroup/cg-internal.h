@@ -177,6 +177,10 @@ struct vps_cgroup {
 	/* per hierarchy: the trailing path components cg_group_make() created (the group is the
 	 * last), so that cg_group_unmake() removes exactly those */
 	unsigned n_created[_CG_CTRL_MAX];
+	/* vps_cgroup_new_at(): the parent directory per hierarchy and of the cgroup2 tree,
+	 * borrowed from a struct vps_cgroup_parent; -EBADF: open by the full path */
+	int parent_fd[_CG_CTRL_MAX];
+	int tree_parent_fd;
 };
 
 /* Open fds of the group's directory per controller; -EBADF where not mounted. */
@@ -187,6 +191,12 @@ struct cg_dirs {
 const struct cg_hier *cg_hier_of(const struct vps_cgroup *cg, enum cg_ctrl c);
 int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool parent_only, char *buf,
                   size_t len);
+/* Where the group's file (NULL: its directory) in h is: *ret_dfd and buf, NAME/FILE relative
+ * to the parent's open directory, else the full path and AT_FDCWD. */
+int cg_group_at(const struct vps_cgroup *cg, const struct cg_hier *h, const char *file, char *buf,
+                size_t len, int *ret_dfd);
+/* open() of the group's directory in h through cg_group_at(); -errno. */
+int cg_group_open(const struct vps_cgroup *cg, const struct cg_hier *h, int flags);
 /* Opens the group in every hierarchy; -ENOENT when it does not exist in the primary one. */
 int cg_dirs_open(const struct vps_cgroup *cg, struct cg_dirs *ret);
 void cg_dirs_close(struct cg_dirs *d);
@@ -225,6 +235,8 @@ int cg_primary_thaw(const struct vps_cgroup *cg);
  * and removed with every group the VPS made in it. */
 int cg_tree_make(const struct vps_cgroup *cg, long long owner, int *ret_fd);
 int cg_tree_open(const struct vps_cgroup *cg, int *ret_fd);
+/* UNIFIED/PARENT, for vps_cgroup_parent_open(); -errno. */
+int cg_tree_parent_open(const struct vps_cgroup *cg);
 int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret);
 int cg_tree_thaw(const struct vps_cgroup *cg);
 int cg_tree_remove(const struct vps_cgroup *cg);

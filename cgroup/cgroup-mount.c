@@ -78,16 +78,35 @@ int cg_tree_make(const struct vps_cgroup *cg, long long owner, int *ret_fd)
 int cg_tree_open(const struct vps_cgroup *cg, int *ret_fd)
 {
 	char path[PATH_MAX];
-	int r;
+	int dfd = AT_FDCWD, r;
 
 	*ret_fd = -EBADF;
-	r = group_path(cg, path, sizeof(path));
+	if (cg->tree_parent_fd >= 0) {
+		dfd = cg->tree_parent_fd;
+		r = strchr(cg->name, '/') || cg->name[0] == '.' ? -EINVAL : 0;
+		snprintf(path, sizeof(path), "%s", cg->name);
+	} else
+		r = group_path(cg, path, sizeof(path));
 	if (r < 0)
 		return r;
-	*ret_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*ret_fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_fd < 0)
 		return errno == ENOENT ? 0 : -errno; /* a VPS started before this existed */
 	return 0;
+}
+
+int cg_tree_parent_open(const struct vps_cgroup *cg)
+{
+	char path[PATH_MAX];
+	int r = group_path(cg, path, sizeof(path)), fd;
+
+	if (r < 0)
+		return r;
+	*strrchr(path, '/') = '\0';
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 static int open_cgroup_dir(int rootfd, int flags)
@@ -162,30 +181,58 @@ int vps_cgroup2_mount(int rootfd, struct vps_error *err)
 	                       "failed to make the VPS's own cgroup files read-only");
 }
 
+/* Where the tree's file is: NAME/FILE relative to the parent a list opened once, else the
+ * full path (*ret_dfd AT_FDCWD). */
+static int tree_file_at(const struct vps_cgroup *cg, const char *file, char *buf, size_t len,
+                        int *ret_dfd)
+{
+	int n, r;
+
+	*ret_dfd = AT_FDCWD;
+	if (cg->tree_parent_fd >= 0) {
+		if (strchr(cg->name, '/') || cg->name[0] == '.')
+			return -EINVAL;
+		*ret_dfd = cg->tree_parent_fd;
+		n = snprintf(buf, len, "%s/%s", cg->name, file);
+		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	}
+	r = group_path(cg, buf, len);
+	if (r < 0)
+		return r;
+	n = (int)strlen(buf);
+	return snprintf(buf + n, len - (size_t)n, "/%s", file) >= (int)(len - (size_t)n)
+	               ? -ENAMETOOLONG
+	               : 0;
+}
+
 /* "frozen 1" in cgroup.events: in effect, also when an ancestor is frozen. */
-static bool events_frozen(int fd)
+static bool events_frozen(int dfd, const char *path)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *p;
 
-	if (read_file_at(fd, "cgroup.events", 4096, &text, NULL) < 0)
+	if (read_file_at(dfd, path, 4096, &text, NULL) < 0)
 		return false;
 	p = strstr(text, "frozen 1");
 	return p && (p == text || p[-1] == '\n') && (p[8] == '\n' || p[8] == '\0');
 }
 
+/* The files read one by one, no directory opened first (a list reads every VPS's); no tree
+ * (a VPS started before this existed) reads as not frozen. */
 int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret)
 {
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *freeze = NULL;
-	int r;
+	char events[PATH_MAX], freeze[PATH_MAX];
+	_cleanup_free_ char *v = NULL;
+	int dfd, r;
 
 	*ret = false;
-	r = cg_tree_open(cg, &fd);
-	if (r < 0 || fd < 0)
+	r = tree_file_at(cg, "cgroup.events", events, sizeof(events), &dfd);
+	if (r == 0)
+		r = tree_file_at(cg, "cgroup.freeze", freeze, sizeof(freeze), &dfd);
+	if (r < 0)
 		return r;
-	*ret = events_frozen(fd) ||
-	       (read_file_at(fd, "cgroup.freeze", 64, &freeze, NULL) == 0 && freeze[0] == '1');
+	*ret = events_frozen(dfd, events) ||
+	       (read_file_at(dfd, freeze, 64, &v, NULL) == 0 && v[0] == '1');
 	return 0;
 }
 

@@ -191,6 +191,9 @@ int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret
 		return -ENOMEM;
 	cg->ops = host.ops;
 	cg->backend = host.ops->backend;
+	cg->tree_parent_fd = -EBADF;
+	for (int c = 0; c < _CG_CTRL_MAX; c++)
+		cg->parent_fd[c] = -EBADF;
 	r = normalize_parent(parent, &cg->parent);
 	cg->name = strdup(name);
 	if (r == 0 && !cg->name)
@@ -241,6 +244,41 @@ int cg_group_path(const struct vps_cgroup *cg, const struct cg_hier *h, bool par
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int cg_group_at(const struct vps_cgroup *cg, const struct cg_hier *h, const char *file, char *buf,
+                size_t len, int *ret_dfd)
+{
+	int pfd = cg->parent_fd[h - cg->hier], n, r;
+
+	*ret_dfd = AT_FDCWD;
+	if (pfd >= 0) {
+		n = snprintf(buf, len, "%s%s%s", cg->name, file ? "/" : "", file ? file : "");
+		if (n < 0 || (size_t)n >= len)
+			return -ENAMETOOLONG;
+		*ret_dfd = pfd;
+		return 0;
+	}
+	r = cg_group_path(cg, h, false, buf, len);
+	if (r < 0 || !file)
+		return r;
+	n = (int)strlen(buf);
+	if (snprintf(buf + n, len - (size_t)n, "/%s", file) >= (int)(len - (size_t)n))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int cg_group_open(const struct vps_cgroup *cg, const struct cg_hier *h, int flags)
+{
+	char path[PATH_MAX];
+	int dfd, fd, r = cg_group_at(cg, h, NULL, path, sizeof(path), &dfd);
+
+	if (r < 0)
+		return r;
+	fd = openat(dfd, path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
 enum cg_ctrl cg_primary_ctrl(const struct vps_cgroup *cg)
 {
 	if (cg->backend == VPS_CGROUP_V1 && cg_hier_of(cg, CG_FREEZER))
@@ -264,22 +302,16 @@ int cg_dirs_open(const struct vps_cgroup *cg, struct cg_dirs *ret)
 		ret->fd[c] = -EBADF;
 	for (int c = 0; c < _CG_CTRL_MAX; c++) {
 		const struct cg_hier *h = cg_hier_of(cg, c);
-		char path[PATH_MAX];
 		int r;
 
 		if (!h)
 			continue;
-		r = cg_group_path(cg, h, false, path, sizeof(path));
+		r = cg_group_open(cg, h, O_RDONLY | O_DIRECTORY);
 		if (r < 0) {
 			cg_dirs_close(ret);
 			return r;
 		}
-		ret->fd[c] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (ret->fd[c] < 0) {
-			r = -errno;
-			cg_dirs_close(ret);
-			return r;
-		}
+		ret->fd[c] = r;
 	}
 	return 0;
 }

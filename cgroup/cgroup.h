@@ -121,6 +121,13 @@ int vps_cgroup_delegated_parent(char *ret, size_t len);
  * effects. */
 int vps_cgroup_new(const char *parent, const char *name, struct vps_cgroup **ret);
 struct vps_cgroup *vps_cgroup_free(struct vps_cgroup *cg);
+/* The parent directories of many groups, opened once (parent-dirs.c): a group made with
+ * vps_cgroup_new_at() opens its files relative to them (p must outlive it). For short-lived
+ * readers such as `vpsctl list`. */
+struct vps_cgroup_parent;
+int vps_cgroup_parent_open(const char *parent, struct vps_cgroup_parent **ret);
+struct vps_cgroup_parent *vps_cgroup_parent_free(struct vps_cgroup_parent *p);
+int vps_cgroup_new_at(const struct vps_cgroup_parent *p, const char *name, struct vps_cgroup **ret);
 /* Creates the group (and parents) and applies q; an existing empty group is reused. */
 int vps_cgroup_create(struct vps_cgroup *cg, const struct vps_quota *q, struct vps_error *err);
 bool vps_cgroup_exists(struct vps_cgroup *cg);

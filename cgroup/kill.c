@@ -16,21 +16,20 @@
 #include "cg-internal.h"
 #include "log.h"
 
-static int open_primary(const struct vps_cgroup *cg)
+/* The group's directory in the primary hierarchy into *ret_fd; -EBADF and 0 when the group
+ * does not exist, which for every caller here means nothing to count, thaw or kill. */
+static int open_primary(const struct vps_cgroup *cg, int *ret_fd)
 {
 	const struct cg_hier *h = cg_hier_of(cg, cg_primary_ctrl(cg));
-	char path[PATH_MAX];
-	int fd, r;
+	int fd = h ? cg_group_open(cg, h, O_RDONLY | O_DIRECTORY) : -ENOMEDIUM;
 
-	if (!h)
-		return -ENOMEDIUM;
-	r = cg_group_path(cg, h, false, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*ret_fd = -EBADF;
+	if (fd == -ENOENT)
+		return 0;
 	if (fd < 0)
-		return -errno;
-	return fd;
+		return fd;
+	*ret_fd = fd;
+	return 0;
 }
 
 int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)
@@ -40,11 +39,9 @@ int vps_cgroup_count_procs(struct vps_cgroup *cg, size_t *ret)
 	int r;
 
 	*ret = 0;
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	r = cg_read_procs(fd, &pids, ret);
 	return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
@@ -127,6 +124,15 @@ static int set_frozen(const struct vps_cgroup *cg, int fd, bool on, uint64_t dea
 	return 0;
 }
 
+/* Thaws the group (frozen tasks take their SIGKILL only once thawed); none where there is no
+ * freezer. */
+static int thaw(const struct vps_cgroup *cg, int fd)
+{
+	int r = set_frozen(cg, fd, false, 0);
+
+	return r == -EOPNOTSUPP ? 0 : r;
+}
+
 static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 {
 	int r, frozen;
@@ -138,33 +144,44 @@ static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 		log_debug_errno(frozen, "cgroup: freezing failed, killing unfrozen: %m");
 	r = signal_group(fd);
 	if (frozen != -EOPNOTSUPP)
-		(void)set_frozen(cg, fd, false, deadline);
+		(void)thaw(cg, fd);
 	return r;
 }
 
-/* Frozen, or being frozen: asked for on the group itself (cgroup.freeze, v1's FREEZING) or in
- * effect through an ancestor. Either way its tasks do not run. */
-static bool frozen_or_freezing(const struct vps_cgroup *cg, int fd)
+/* One file of the group in the primary hierarchy, opened by NAME/FILE relative to the parent
+ * (cg_group_at): no directory opened first, as a list reads every VPS's. */
+static int read_primary(const struct vps_cgroup *cg, const char *file, char **ret)
 {
-	_cleanup_free_ char *s = NULL;
-	uint64_t v = 0;
+	const struct cg_hier *h = cg_hier_of(cg, cg_primary_ctrl(cg));
+	char path[PATH_MAX];
+	int dfd, r;
 
-	if (cg->backend == VPS_CGROUP_V1)
-		return cg_read_string(fd, "freezer.state", &s) == 0 && strcmp(s, "THAWED") != 0;
-	return is_frozen(cg, fd) || (cg_read_u64(fd, "cgroup.freeze", &v) == 0 && v == 1);
+	if (!h)
+		return -ENOMEDIUM;
+	r = cg_group_at(cg, h, file, path, sizeof(path), &dfd);
+	return r < 0 ? r : cg_read_string(dfd, path, ret);
 }
 
+/* Frozen, or being frozen: asked for on the group itself (cgroup.freeze, v1's FREEZING) or in
+ * effect through an ancestor. Either way its tasks do not run. No group: not frozen. */
 int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret)
 {
-	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *s = NULL, *freeze = NULL;
+	uint64_t v = 0;
+	int r;
 
 	*ret = false;
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
+	r = read_primary(cg, cg->backend == VPS_CGROUP_V1 ? "freezer.state" : "cgroup.events", &s);
+	if (r == -ENOENT)
 		return 0;
-	if (fd < 0)
-		return fd;
-	*ret = frozen_or_freezing(cg, fd);
+	if (r < 0)
+		return r;
+	if (cg->backend == VPS_CGROUP_V1) {
+		*ret = strcmp(s, "THAWED") != 0;
+		return 0;
+	}
+	*ret = (cg_parse_keyed(s, "frozen", &v) == 0 && v == 1) ||
+	       (read_primary(cg, "cgroup.freeze", &freeze) == 0 && strcmp(freeze, "1") == 0);
 	return 0;
 }
 
@@ -173,13 +190,10 @@ int cg_primary_thaw(const struct vps_cgroup *cg)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	r = set_frozen(cg, fd, false, 0);
-	return r == -EOPNOTSUPP ? 0 : r;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
+	return thaw(cg, fd);
 }
 
 int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms)
@@ -187,12 +201,14 @@ int vps_cgroup_freeze(struct vps_cgroup *cg, unsigned timeout_ms)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = open_primary(cg);
+	r = open_primary(cg, &fd);
+	if (r < 0)
+		return r;
 	if (fd < 0)
-		return fd == -ENOENT ? -ESRCH : fd;
+		return -ESRCH;
 	r = set_frozen(cg, fd, true, cg_now_ms() + timeout_ms);
 	if (r < 0 && r != -EOPNOTSUPP)
-		(void)set_frozen(cg, fd, false, 0); /* all or nothing: never left FREEZING */
+		(void)thaw(cg, fd); /* all or nothing: never left FREEZING */
 	return r;
 }
 
@@ -201,11 +217,9 @@ int vps_cgroup_kill_once(struct vps_cgroup *cg)
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	r = cg_has_file(fd, "cgroup.kill") ? cg_write(fd, "cgroup.kill", "1") : signal_group(fd);
 	return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
@@ -217,11 +231,9 @@ int vps_cgroup_kill(struct vps_cgroup *cg, unsigned timeout_ms)
 	bool signalled = false;
 	int r;
 
-	fd = open_primary(cg);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
+	r = open_primary(cg, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	for (;;) {
 		_cleanup_free_ pid_t *pids = NULL;
 		size_t n = 0;

@@ -142,27 +142,24 @@ static const struct counter v1_usage[] = {
 	{CG_PIDS, "pids.current", NULL, AT(pids_current)},
 };
 
-/* One counter by its full path: a node-wide list reads four files per VPS, and opening each
- * directory first would double the path walks. */
+/* One counter, opened by NAME/FILE relative to the parent directory a list opened once
+ * (vps_cgroup_new_at), else by its full path: not the group's directory first, which would
+ * double the path walks of a node-wide list. */
 static int read_counter_path(const struct vps_cgroup *cg, const struct counter *c,
                              struct vps_cgroup_stats *st)
 {
 	const struct cg_hier *h = cg_hier_of(cg, c->ctrl);
 	uint64_t *dst = (uint64_t *)((char *)st + c->offset);
 	char path[PATH_MAX];
-	size_t n;
-	int r;
+	int dfd, r;
 
 	*dst = 0;
 	if (!h)
 		return 0;
-	r = cg_group_path(cg, h, false, path, sizeof(path));
+	r = cg_group_at(cg, h, c->file, path, sizeof(path), &dfd);
 	if (r < 0)
 		return r;
-	n = strlen(path);
-	if (snprintf(path + n, sizeof(path) - n, "/%s", c->file) >= (int)(sizeof(path) - n))
-		return -ENAMETOOLONG;
-	r = c->key ? cg_read_keyed(AT_FDCWD, path, c->key, dst) : cg_read_u64(AT_FDCWD, path, dst);
+	r = c->key ? cg_read_keyed(dfd, path, c->key, dst) : cg_read_u64(dfd, path, dst);
 	if (r == -ENODATA) {
 		*dst = 0;
 		return 0;

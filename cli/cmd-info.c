@@ -17,7 +17,7 @@
 #include "cleanup.h"
 #include "counters.h"
 #include "cli.h"
-#include "frozen.h"
+#include "cgroup.h"
 #include "list-usage.h"
 #include "procview.h"
 #include "parse.h"
@@ -37,40 +37,73 @@ struct vps_info {
 	const char *proc_view; /* status only (a probe per VPS): procview.h */
 };
 
-/* The usage columns of a VPS info_get() read; links: the node's veths, read once. */
-static void usage_get(const struct cli *c, const struct vps_usage_links *links, struct vps_info *i)
+/* Which VPSes list shows: those matching a name glob (any, when none is given) and in state
+ * (NULL: any); with what it reads once for all of them. */
+struct list_sel {
+	char **globs;
+	size_t n_globs;
+	const char *state;
+	int run_base;
+	bool usage;                 /* read the usage columns */
+	struct vps_usage_node node; /* what is read once for every row */
+};
+
+static const struct vps_cgroup_parent *list_cgp(struct list_sel *s, const char *path)
 {
+	return s ? vps_usage_node_cgroup(&s->node, path) : NULL;
+}
+
+static const char *cgroup_parent_of(const struct cli *c, const struct vps_info *i)
+{
+	return i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent;
+}
+
+/* The usage columns of a VPS info_get() read, with what s read once (the node's veths). */
+static void usage_get(const struct cli *c, struct list_sel *s, struct vps_info *i)
+{
+	const char *parent = cgroup_parent_of(c, i);
 	struct vps_counters m;
 	char dir[PATH_MAX];
 
-	vps_usage_get(&i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0, i->uptime,
-	              i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent : c->node.cgroup_parent,
-	              links, &i->use);
+	vps_usage_get(&i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0, i->uptime, parent,
+	              list_cgp(s, parent), vps_usage_node_links(&s->node), &i->use);
 	if (i->cfg_ok && vps_path(&c->paths, i->cfg.name, NULL, dir, sizeof(dir)) == 0)
 		vps_usage_disk(dir, &i->cfg, i->run.rs == VPS_RUNNING ? i->run.st.init_pid : 0,
 		               &i->use);
 	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
 	 * what the live veth counted since the last boot */
-	if (i->use.have_net && vps_counters_read(&c->paths, i->cfg.name, &m) == 0) {
+	if (i->use.have_net && vps_usage_node_counters(&s->node, &c->paths, i->cfg.name, &m) == 0) {
 		i->use.rx_bytes = m.rx_bytes;
 		i->use.tx_bytes = m.tx_bytes;
 	}
 }
 
-/* run_base: the node's run directory, opened once for every VPS listed (-1: none yet). */
-static void info_get(struct cli *c, int run_base, const char *name, struct vps_info *i)
+static void frozen_get(const struct cli *c, struct list_sel *s, struct vps_info *i)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	const char *parent = cgroup_parent_of(c, i);
+	const struct vps_cgroup_parent *p = list_cgp(s, parent);
+
+	if ((p ? vps_cgroup_new_at(p, i->cfg.name, &cg)
+	       : vps_cgroup_new(parent, i->cfg.name, &cg)) == 0)
+		(void)vps_cgroup_frozen(cg, &i->frozen);
+}
+
+/* run_base: the node's run directory, opened once for every VPS listed (-1: none yet); s: what
+ * a list opened once (NULL: status). */
+static void info_get(struct cli *c, int run_base, struct list_sel *s, const char *name,
+                     struct vps_info *i)
 {
 	memset(i, 0, sizeof(*i));
-	i->cfg_ok = vps_config_load(&c->paths, name, &c->node, &i->cfg, &i->cfg_error) == 0;
+	i->cfg_ok = vps_config_load_at(&c->paths, s ? s->node.vps_base : -EBADF, name, &c->node,
+	                               &i->cfg, &i->cfg_error) == 0;
 	if (!i->cfg_ok)
 		snprintf(i->cfg.name, sizeof(i->cfg.name), "%s", name);
 	vps_run_info_get(&c->paths, run_base, name, &i->run);
 	if (i->run.rs == VPS_RUNNING && i->run.st.started)
 		i->uptime = (uint64_t)time(NULL) - i->run.st.started;
 	if (i->run.rs == VPS_RUNNING)
-		(void)vps_frozen(i->run.st.cgroup_parent[0] ? i->run.st.cgroup_parent
-		                                            : c->node.cgroup_parent,
-		                 name, &i->frozen);
+		frozen_get(c, s, i);
 	if (i->frozen)
 		i->suspended =
 			vps_suspended(&c->paths, name, i->run.st.init_start, &i->suspended_since);
@@ -249,18 +282,6 @@ static int field_value(const struct cli *c, const struct vps_info *i, const char
 	return 0;
 }
 
-/* Which VPSes list shows: those matching a name glob (any, when none is given) and in state
- * (NULL: any); with what it reads once for all of them. */
-struct list_sel {
-	char **globs;
-	size_t n_globs;
-	const char *state;
-	int run_base;
-	bool usage; /* read the usage columns */
-	bool links_read;
-	struct vps_usage_links links;
-};
-
 static const char *const list_states[] = {
 	"stopped",   "starting", "running", "running-unsupervised",
 	"suspended", "frozen",   "broken",  "unknown"};
@@ -285,17 +306,15 @@ static bool name_selected(const struct list_sel *s, const char *name)
 static bool row_get(struct cli *c, struct list_sel *s, const char *name, struct vps_info *i)
 {
 	/* once, at the first row: no traffic columns rather than no list (no netlink access) */
-	if (s->usage && !s->links_read) {
-		(void)vps_usage_links_load(&s->links);
-		s->links_read = true;
-	}
+	if (s->usage)
+		(void)vps_usage_node_links(&s->node);
 	if (!name_selected(s, name))
 		return false;
-	info_get(c, s->run_base, name, i);
+	info_get(c, s->run_base, s, name, i);
 	if (s->state && strcmp(state_text(i), s->state) != 0)
 		return false;
 	if (s->usage)
-		usage_get(c, &s->links, i);
+		usage_get(c, s, i);
 	return true;
 }
 
@@ -466,6 +485,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(NULL, "failed to read %s: %s", c->paths.vps_base, strerror(-r));
 	sel.run_base = open_run_base(c);
+	vps_usage_node_open(&sel.node, c->paths.vps_base);
 	if (fields) {
 		sel.usage = false; /* only if a usage field is asked for */
 		r = list_fields(c, &sel, names, n, fields);
@@ -495,7 +515,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		if (json)
 			printf("]\n");
 	}
-	vps_usage_links_done(&sel.links);
+	vps_usage_node_done(&sel.node);
 	closep(&sel.run_base);
 	return r;
 }
@@ -515,17 +535,16 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (cli_check_name(c, argv[optind]))
 		return EXIT_USAGE;
 	run_base = open_run_base(c);
-	info_get(c, run_base, argv[optind], &i);
+	info_get(c, run_base, NULL, argv[optind], &i);
 	i.proc_view = i.run.rs == VPS_RUNNING ? procview_state((pid_t)i.run.st.init_pid) : "off";
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
 		return cli_fail_error(argv[optind], &i.cfg_error, 0);
 	if (json) {
-		struct vps_usage_links links;
+		struct list_sel one = {.run_base = -EBADF};
 
-		/* no traffic figures rather than no status */
-		(void)vps_usage_links_load(&links);
-		usage_get(c, &links, &i);
-		vps_usage_links_done(&links);
+		vps_usage_node_open(&one.node, NULL);
+		usage_get(c, &one, &i);
+		vps_usage_node_done(&one.node);
 	}
 	/* A broken vps.conf or state is said, and what runs is still shown: status is how an
 	 * operator finds a VPS that runs although its files are damaged. */

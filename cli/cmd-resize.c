@@ -18,6 +18,7 @@
 #include "cli-disk.h"
 #include "disk.h"
 #include "io-devices.h"
+#include "list-usage.h"
 #include "network.h"
 #include "ports.h"
 #include "state.h"
@@ -217,9 +218,13 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	return 0;
 }
 
-static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
+/* node: what a node-wide reader opened once (NULL: every file by its path). */
+static int open_cgroup_at(struct cli *c, struct vps_usage_node *node, const char *name,
+                          struct vps_cgroup **ret)
 {
+	const struct vps_cgroup_parent *p;
 	struct vps_state st;
+	const char *parent;
 
 	switch (vps_run_state_get(&c->paths, name, &st)) {
 	case VPS_STOPPED:
@@ -229,9 +234,15 @@ static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 		cli_fail(name, "state unreadable: %s; not resizing", st.error_text);
 		return -EBADMSG;
 	default:
-		return vps_cgroup_new(
-			st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent, name, ret);
+		parent = st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent;
+		p = node ? vps_usage_node_cgroup(node, parent) : NULL;
+		return p ? vps_cgroup_new_at(p, name, ret) : vps_cgroup_new(parent, name, ret);
 	}
+}
+
+static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
+{
+	return open_cgroup_at(c, NULL, name, ret);
 }
 
 /* Before a memory shrink that has to wait: say so, and for how long. */
@@ -558,10 +569,13 @@ int cmd_resize(struct cli *c, int argc, char **argv)
  * the node end's orientation, which print_net turns round. */
 static uint64_t period_start;
 
-static int meter(struct cli *c, const char *name, struct netsetup_link_stats *n)
+/* node: what stats --all read once (NULL: one VPS). */
+static int meter(struct cli *c, struct vps_usage_node *node, const char *name,
+                 struct netsetup_link_stats *n)
 {
 	struct vps_counters m;
-	int r = vps_counters_read(&c->paths, name, &m);
+	int r = node ? vps_usage_node_counters(node, &c->paths, name, &m)
+	             : vps_counters_read(&c->paths, name, &m);
 
 	if (r < 0)
 		return r;
@@ -668,7 +682,8 @@ static void stats_row(const char *name, const struct vps_cgroup_stats *s,
 	       rx, tx);
 }
 
-static int stats_one(struct cli *c, const char *name, bool json, bool *all_first);
+static int stats_one(struct cli *c, struct vps_usage_node *node, const char *name, bool json,
+                     bool *all_first);
 
 /* The I/O of the VPS's own storage devices, each byte once. */
 static void io_counters(struct cli *c, const struct vps_config *cfg, struct vps_cgroup *cg,
@@ -683,6 +698,7 @@ static void io_counters(struct cli *c, const struct vps_config *cfg, struct vps_
 static int stats_all(struct cli *c, bool json)
 {
 	_cleanup_strv_free_ char **names = NULL;
+	struct vps_usage_node node;
 	bool first = true;
 	size_t n = 0;
 	int r, ret = 0;
@@ -696,11 +712,14 @@ static int stats_all(struct cli *c, bool json)
 		printf("%-16s %12s %12s %12s %12s %6s %5s %12s %12s %12s\n", "NAME", "CPU-S",
 		       "MEM-BYTES", "MEM-PEAK", "MEM-MAX", "PIDS", "OOMS", "DISK-USED", "RX-BYTES",
 		       "TX-BYTES");
+	/* one link dump and the cgroup parents opened once, not a netlink query per VPS */
+	vps_usage_node_open(&node, c->paths.vps_base);
 	for (size_t k = 0; k < n; k++) {
-		r = stats_one(c, names[k], json, &first);
+		r = stats_one(c, &node, names[k], json, &first);
 		if (r > 0)
 			ret = EXIT_FAILURE;
 	}
+	vps_usage_node_done(&node);
 	if (json)
 		printf("]\n");
 	return ret;
@@ -708,7 +727,8 @@ static int stats_all(struct cli *c, bool json)
 
 /* One VPS's figures. all_first (stats --all; NULL otherwise): whether none was printed yet;
  * a stopped VPS is then skipped (-ESRCH) and the text is one table row. */
-static int stats_one(struct cli *c, const char *name, bool json, bool *all_first)
+static int stats_one(struct cli *c, struct vps_usage_node *node, const char *name, bool json,
+                     bool *all_first)
 {
 	bool all = all_first != NULL;
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
@@ -722,7 +742,7 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 
 	if (cli_load_vps(c, name, &cfg) < 0)
 		return EXIT_FAILURE;
-	r = open_cgroup(c, cfg.name, &cg);
+	r = open_cgroup_at(c, node, cfg.name, &cg);
 	if (r == -ESRCH)
 		return all ? -ESRCH : cli_fail(cfg.name, "not running");
 	if (r == 0)
@@ -732,9 +752,17 @@ static int stats_one(struct cli *c, const char *name, bool json, bool *all_first
 	if (r < 0)
 		return cli_fail(cfg.name, "failed to read its cgroup: %s", strerror(-r));
 	netsetup_host_ifname(cfg.name, host_if);
-	have_net = netsetup_link_stats(-1, host_if, &net) == 0;
+	if (node) {
+		const struct vps_usage_link *l =
+			vps_usage_link_find(vps_usage_node_links(node), cfg.name);
+
+		have_net = l != NULL;
+		if (l)
+			net = l->st;
+	} else
+		have_net = netsetup_link_stats(-1, host_if, &net) == 0;
 	if (have_net || cfg.ip_address.n)
-		have_net = meter(c, cfg.name, &net) == 0 || have_net;
+		have_net = meter(c, node, cfg.name, &net) == 0 || have_net;
 	if (cfg.disk) {
 		struct vps_state st;
 		struct vps_disk_use d;
@@ -789,7 +817,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	if (!all) {
 		if ((opt = cli_one_vps(c, argc, argv)) != 0)
 			return opt;
-		return stats_one(c, argv[optind], json, NULL);
+		return stats_one(c, NULL, argv[optind], json, NULL);
 	}
 	if (optind != argc)
 		return cli_usage_error(c, "--all takes no VPS name");

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "cleanup.h"
@@ -24,6 +26,7 @@ static int add_link(const struct netsetup_link_info *l, void *userdata)
 		return -ENOMEM;
 	ls->v = v;
 	snprintf(v[ls->n].name, sizeof(v[ls->n].name), "%s", l->name);
+	v[ls->n].ifindex = l->ifindex;
 	v[ls->n++].st = l->stats;
 	return 0;
 }
@@ -55,15 +58,21 @@ void vps_usage_links_done(struct vps_usage_links *l)
 	*l = (struct vps_usage_links){0};
 }
 
-static void net_get(const char *name, const struct vps_usage_links *links, struct vps_usage *u)
+const struct vps_usage_link *vps_usage_link_find(const struct vps_usage_links *links,
+                                                 const char *name)
 {
 	struct vps_usage_link key = {0};
-	const struct vps_usage_link *l;
 
 	if (!links || !links->n)
-		return;
+		return NULL;
 	netsetup_host_ifname(name, key.name);
-	l = bsearch(&key, links->v, links->n, sizeof(key), cmp_link);
+	return bsearch(&key, links->v, links->n, sizeof(key), cmp_link);
+}
+
+static void net_get(const char *name, const struct vps_usage_links *links, struct vps_usage *u)
+{
+	const struct vps_usage_link *l = vps_usage_link_find(links, name);
+
 	if (!l)
 		return;
 	/* the node end counts the other way round */
@@ -91,8 +100,8 @@ void vps_usage_disk(const char *dir, const struct vps_config *cfg, uint64_t init
 }
 
 void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t uptime,
-                   const char *cgroup_parent, const struct vps_usage_links *links,
-                   struct vps_usage *ret)
+                   const char *cgroup_parent, const struct vps_cgroup_parent *cgp,
+                   const struct vps_usage_links *links, struct vps_usage *ret)
 {
 	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
 	struct vps_cgroup_stats s;
@@ -101,7 +110,9 @@ void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t upt
 	if (init_pid == 0)
 		return;
 	net_get(cfg->name, links, ret);
-	if (vps_cgroup_new(cgroup_parent, cfg->name, &cg) < 0 || vps_cgroup_usage(cg, &s) < 0)
+	if ((cgp ? vps_cgroup_new_at(cgp, cfg->name, &cg)
+	         : vps_cgroup_new(cgroup_parent, cfg->name, &cg)) < 0 ||
+	    vps_cgroup_usage(cg, &s) < 0)
 		return;
 	ret->running = true;
 	ret->tasks = s.pids_current;
@@ -109,6 +120,61 @@ void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t upt
 	ret->cpu_permille = s.cpu_usage_usec / (uptime ? uptime : 1) / 1000;
 	ret->mem_used = s.memory_current;
 	ret->mem_limit = s.memory_max;
+}
+
+void vps_usage_node_open(struct vps_usage_node *n, const char *vps_base)
+{
+	*n = (struct vps_usage_node)VPS_USAGE_NODE_INIT;
+	if (!vps_base)
+		return;
+	n->vps_base = open(vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (n->vps_base < 0 || vps_counters_boot_id(n->boot_id, sizeof(n->boot_id)) < 0)
+		closep(&n->vps_base); /* read each VPS by path */
+}
+
+void vps_usage_node_done(struct vps_usage_node *n)
+{
+	vps_usage_links_done(&n->links);
+	closep(&n->vps_base);
+	for (size_t k = 0; k < n->n_cgp; k++)
+		n->cgp[k].p = vps_cgroup_parent_free(n->cgp[k].p);
+	n->n_cgp = 0;
+}
+
+const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n)
+{
+	if (!n->links_read)
+		(void)vps_usage_links_load(&n->links);
+	n->links_read = true;
+	return &n->links;
+}
+
+const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path)
+{
+	struct vps_usage_cgp *e;
+
+	for (size_t k = 0; k < n->n_cgp; k++)
+		if (strcmp(n->cgp[k].path, path) == 0)
+			return n->cgp[k].p;
+	if (n->n_cgp == ELEMENTSOF(n->cgp) || strlen(path) >= sizeof(e->path))
+		return NULL;
+	e = &n->cgp[n->n_cgp];
+	if (vps_cgroup_parent_open(path, &e->p) < 0)
+		return NULL;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	n->n_cgp++;
+	return e->p;
+}
+
+int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,
+                            struct vps_counters *ret)
+{
+	const struct vps_usage_link *l = vps_usage_link_find(vps_usage_node_links(n), name);
+
+	if (n->vps_base < 0)
+		return vps_counters_read(p, name, ret);
+	return vps_counters_read_live(n->vps_base, name, n->boot_id, l ? l->ifindex : 0,
+	                              l ? &l->st : NULL, ret);
 }
 
 const char *const vps_usage_fields[] = {"procs",       "cpu_pct",      "cpu_usec",

@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "config.h"
+#include "counters.h"
+#include "paths.h"
 #include "netsetup.h"
 
 struct vps_usage {
@@ -31,6 +34,7 @@ struct vps_usage_links {
 	size_t n;
 	struct vps_usage_link {
 		char name[NETSETUP_IFNAMSIZ];
+		int ifindex;
 		struct netsetup_link_stats st;
 	} * v;
 };
@@ -38,12 +42,48 @@ struct vps_usage_links {
 int vps_usage_links_load(struct vps_usage_links *ret);
 void vps_usage_links_done(struct vps_usage_links *l);
 
+/* What a node-wide reader (list, stats --all) opens once for all VPSes rather than once per
+ * VPS: the veths (one link dump), the VPS base directory, the boot id (traffic counters) and
+ * the cgroup parent directories, by parent path. Rows beyond those read by path. */
+struct vps_usage_node {
+	bool links_read;
+	struct vps_usage_links links;
+	int vps_base;
+	char boot_id[64];
+	size_t n_cgp;
+	struct vps_usage_cgp {
+		char path[256];
+		struct vps_cgroup_parent *p;
+	} cgp[4];
+};
+#define VPS_USAGE_NODE_INIT                                                                        \
+	{                                                                                          \
+		.vps_base = -EBADF                                                                 \
+	}
+
+/* vps_base: the VPS base directory (NULL: none, each VPS read by path); the link dump is made
+ * at the first vps_usage_node_links(). */
+void vps_usage_node_open(struct vps_usage_node *n, const char *vps_base);
+void vps_usage_node_done(struct vps_usage_node *n);
+/* The link dump, made once; no traffic figures rather than no list without netlink access. */
+const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n);
+/* The parent's directories, opened at its first use; NULL: open by path. */
+const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path);
+/* NAME's metered traffic (net/counters.h) with its veth as the dump saw it, or through
+ * vps_counters_read() (p) when n has no base directory. */
+int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,
+                            struct vps_counters *ret);
+
+/* The veth of NAME in links, NULL if none. */
+const struct vps_usage_link *vps_usage_link_find(const struct vps_usage_links *links,
+                                                 const char *name);
+
 /* Fills ret for the VPS cfg->name whose init (init_pid, 0: not running) was started at unix
- * time started, in cgroup_parent; links may be NULL (no traffic). Never fails: what cannot be
- * read stays 0 / false. */
+ * time started, in cgroup_parent (its directories opened once: cgp, NULL to open by path);
+ * links may be NULL (no traffic). Never fails: what cannot be read stays 0 / false. */
 void vps_usage_get(const struct vps_config *cfg, uint64_t init_pid, uint64_t uptime,
-                   const char *cgroup_parent, const struct vps_usage_links *links,
-                   struct vps_usage *ret);
+                   const char *cgroup_parent, const struct vps_cgroup_parent *cgp,
+                   const struct vps_usage_links *links, struct vps_usage *ret);
 
 /* The -o fields of list these give, in --help's order. */
 extern const char *const vps_usage_fields[];

@@ -460,15 +460,26 @@ uint64_t vps_config_disk_inodes(const struct vps_config *c)
 int vps_config_load(const struct vps_paths *p, const char *name, const struct node_config *node,
                     struct vps_config *ret, struct vps_error *err)
 {
+	return vps_config_load_at(p, -EBADF, name, node, ret, err);
+}
+
+int vps_config_load_at(const struct vps_paths *p, int base_fd, const char *name,
+                       const struct node_config *node, struct vps_config *ret,
+                       struct vps_error *err)
+{
 	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX], rel[NAME_MAX + sizeof("/vps.conf")];
 	int r;
 
 	vps_config_init(ret, name, node);
 	r = vps_path(p, name, "vps.conf", path, sizeof(path));
 	if (r < 0)
 		return r;
-	r = read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL);
+	if (base_fd >= 0 && !strchr(name, '/') &&
+	    snprintf(rel, sizeof(rel), "%s/vps.conf", name) < (int)sizeof(rel))
+		r = read_file_at(base_fd, rel, 1 << 20, &text, NULL);
+	else
+		r = read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL);
 	if (r < 0) {
 		if (r == -ENOENT)
 			vps_error_set(err, r, "no such VPS");

@@ -137,6 +137,11 @@ int vps_config_load(const struct vps_paths *p, const char *name, const struct no
 int vps_config_parse_text(const char *text, const char *label, const char *name,
                           const struct node_config *node, struct vps_config *ret,
                           struct vps_error *err);
+/* The same, the file opened relative to base_fd, the VPS base directory open (a node-wide
+ * list reads every VPS's); errors still name the full path. */
+int vps_config_load_at(const struct vps_paths *p, int base_fd, const char *name,
+                       const struct node_config *node, struct vps_config *ret,
+                       struct vps_error *err);
 /* The one check of a parsed vps.conf beyond each key's syntax, which the loader, create,
  * resize and every boot make: the quotas (against host_cpus unless 0; quota_names name the
  * fields as the caller's user knows them, NULL: the keys), capabilities no VPS may have,

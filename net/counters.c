@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -32,24 +33,41 @@ struct live {
 	uint64_t n[_C_MAX];
 };
 
-static int live_get(const char *host_if, struct live *ret)
+int vps_counters_boot_id(char *buf, size_t len)
 {
 	_cleanup_free_ char *boot = NULL;
+	int r = read_file_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 64, &boot, NULL);
+
+	if (r < 0)
+		return r;
+	boot[strcspn(boot, "\n")] = '\0';
+	snprintf(buf, len, "%s", boot);
+	return 0;
+}
+
+static void live_set(const char *boot, int ifindex, const struct netsetup_link_stats *st,
+                     struct live *ret)
+{
+	snprintf(ret->id, sizeof(ret->id), "%s:%d", boot, ifindex);
+	/* the node end counts the other way round: what it sent, the VPS received */
+	ret->n[C_RX_BYTES] = st->tx_bytes;
+	ret->n[C_TX_BYTES] = st->rx_bytes;
+	ret->n[C_RX_PACKETS] = st->tx_packets;
+	ret->n[C_TX_PACKETS] = st->rx_packets;
+}
+
+static int live_get(const char *host_if, struct live *ret)
+{
+	char boot[64];
 	struct netsetup_link_info l;
 	int r = netsetup_link_get(-1, host_if, &l);
 
 	if (r < 0)
 		return r;
-	r = read_file_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 64, &boot, NULL);
+	r = vps_counters_boot_id(boot, sizeof(boot));
 	if (r < 0)
 		return r;
-	boot[strcspn(boot, "\n")] = '\0';
-	snprintf(ret->id, sizeof(ret->id), "%s:%d", boot, l.ifindex);
-	/* the node end counts the other way round: what it sent, the VPS received */
-	ret->n[C_RX_BYTES] = l.stats.tx_bytes;
-	ret->n[C_TX_BYTES] = l.stats.rx_bytes;
-	ret->n[C_RX_PACKETS] = l.stats.tx_packets;
-	ret->n[C_TX_PACKETS] = l.stats.rx_packets;
+	live_set(boot, l.ifindex, &l.stats, ret);
 	return 0;
 }
 
@@ -82,11 +100,11 @@ static int parse_line(struct counter_file *f, const char *key, const char *value
 }
 
 /* -ENOENT: no file yet. A damaged file is -EBADMSG, never zeros: a bill is not guessed. */
-static int file_read(int dfd, struct counter_file *ret)
+static int file_read_at(int dfd, const char *path, struct counter_file *ret)
 {
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
-	int r = read_file_at(dfd, COUNTERS_FILE, 1 << 16, &text, NULL);
+	int r = read_file_at(dfd, path, 1 << 16, &text, NULL);
 
 	memset(ret, 0, sizeof(*ret));
 	if (r < 0)
@@ -101,6 +119,11 @@ static int file_read(int dfd, struct counter_file *ret)
 			return -EBADMSG;
 	}
 	return 0;
+}
+
+static int file_read(int dfd, struct counter_file *ret)
+{
+	return file_read_at(dfd, COUNTERS_FILE, ret);
 }
 
 static int file_write(int dfd, const struct counter_file *f)
@@ -174,6 +197,45 @@ int vps_counters_bank(const struct vps_paths *p, const char *name, const char *h
 	return file_write(dfd, &f);
 }
 
+static void totals(const struct counter_file *f, const uint64_t add[_C_MAX],
+                   struct vps_counters *ret)
+{
+	ret->period_start = f->period_start;
+	ret->rx_bytes = f->total[C_RX_BYTES] + add[C_RX_BYTES];
+	ret->tx_bytes = f->total[C_TX_BYTES] + add[C_TX_BYTES];
+	ret->rx_packets = f->total[C_RX_PACKETS] + add[C_RX_PACKETS];
+	ret->tx_packets = f->total[C_TX_PACKETS] + add[C_TX_PACKETS];
+}
+
+int vps_counters_read_live(int base_fd, const char *name, const char *boot_id, int ifindex,
+                           const struct netsetup_link_stats *st, struct vps_counters *ret)
+{
+	char path[NAME_MAX + sizeof("/" COUNTERS_FILE)];
+	uint64_t add[_C_MAX] = {0};
+	struct counter_file f;
+	struct live l;
+	bool older = false;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (strchr(name, '/') ||
+	    snprintf(path, sizeof(path), "%s/%s", name, COUNTERS_FILE) >= (int)sizeof(path))
+		return -EINVAL;
+	r = file_read_at(base_fd, path, &f);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (ifindex > 0) {
+		live_set(boot_id, ifindex, st, &l);
+		/* the same veth, banked after the dump: the file holds all the dump saw */
+		for (int i = 0; i < _C_MAX; i++)
+			older = older || l.n[i] < f.base[i];
+		if (!(older && strcmp(f.seen, l.id) == 0))
+			unbanked(&f, &l, add);
+	}
+	totals(&f, add, ret);
+	return 0;
+}
+
 int vps_counters_read(const struct vps_paths *p, const char *name, struct vps_counters *ret)
 {
 	char host_if[NETSETUP_IFNAMSIZ];
@@ -192,11 +254,7 @@ int vps_counters_read(const struct vps_paths *p, const char *name, struct vps_co
 	netsetup_host_ifname(name, host_if);
 	if (live_get(host_if, &l) == 0)
 		unbanked(&f, &l, add);
-	ret->period_start = f.period_start;
-	ret->rx_bytes = f.total[C_RX_BYTES] + add[C_RX_BYTES];
-	ret->tx_bytes = f.total[C_TX_BYTES] + add[C_TX_BYTES];
-	ret->rx_packets = f.total[C_RX_PACKETS] + add[C_RX_PACKETS];
-	ret->tx_packets = f.total[C_TX_PACKETS] + add[C_TX_PACKETS];
+	totals(&f, add, ret);
 	return 0;
 }
 

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "netsetup.h"
 #include "paths.h"
 
 /* From the VPS's point of view: rx is what it was sent, tx what it sent. */
@@ -26,5 +28,12 @@ struct vps_counters {
 int vps_counters_bank(const struct vps_paths *p, const char *name, const char *host_if, bool start);
 /* The period's totals: the file plus the live veth. */
 int vps_counters_read(const struct vps_paths *p, const char *name, struct vps_counters *ret);
+/* For a node-wide list: the boot id once (a buffer of 64), then vps_counters_read() of each
+ * VPS with its veth as a link dump found it (ifindex 0: none), the file read relative to
+ * base_fd (the VPS base directory). Without the lock: the file is replaced by rename, so it is
+ * read whole, old or new; one banked after the dump already holds what the dump counted. */
+int vps_counters_boot_id(char *buf, size_t len);
+int vps_counters_read_live(int base_fd, const char *name, const char *boot_id, int ifindex,
+                           const struct netsetup_link_stats *st, struct vps_counters *ret);
 /* Starts a new period now: the totals are zero, what the live veth counted so far is not in it. */
 int vps_counters_reset(const struct vps_paths *p, const char *name);

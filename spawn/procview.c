@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -88,6 +89,33 @@ static int probe_node(const void *arg)
 	return PROBE_LIVE;
 }
 
+/* Whether a mountinfo line (after " - ") is of a FUSE filesystem: fuse, fuseblk, fuse.NAME. */
+static bool line_is_fuse(const char *line)
+{
+	const char *sep = strstr(line, " - ");
+
+	return sep && strncmp(sep + 3, "fuse", 4) == 0 &&
+	       (sep[7] == ' ' || sep[7] == '.' || strncmp(sep + 7, "blk ", 4) == 0);
+}
+
+/* Whether the node has any FUSE mount (lxcfs is one), from our mount table: reading it never
+ * touches a FUSE server, where the probe's open of LXCFS_DIR could hang. Without one, LXCFS_DIR
+ * cannot be an lxcfs, however its path resolves, and a start forks no probe. Unreadable: we
+ * cannot tell, so true (probe as before). */
+static bool any_fuse_mount(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t n = 0;
+
+	if (!f)
+		return true;
+	while (getline(&line, &n, f) > 0)
+		if (line_is_fuse(line))
+			return true;
+	return ferror(f) != 0;
+}
+
 int procview_prepare(const struct node_config *node, bool *ret_on, struct vps_error *err)
 {
 	int r;
@@ -95,7 +123,7 @@ int procview_prepare(const struct node_config *node, bool *ret_on, struct vps_er
 	*ret_on = false;
 	if (node->lxcfs == VPS_LXCFS_OFF)
 		return 0;
-	r = probe_run(probe_node, node->lxcfs_dir);
+	r = any_fuse_mount() ? probe_run(probe_node, node->lxcfs_dir) : PROBE_ABSENT;
 	if (r == PROBE_LIVE) {
 		*ret_on = true;
 		return 0;

@@ -11,7 +11,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${PROCVIEW_IN_MNTNS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 command -v lxcfs >/dev/null || { echo "1..0 # SKIP no lxcfs (apt-get install lxcfs)"; exit 0; }
-plan 56
+plan 59
 
 # Searchable by the VPSes' unprivileged ids: lxcfs's files are bound from here at start.
 LX=$(mktemp -d /tmp/vpsctl-lxcfs.XXXXXX)
@@ -94,6 +94,17 @@ is "the rest of /proc still works" "$(vpsctl exec u -- cat /proc/sys/kernel/host
 # No lxcfs at all (the dead mount gone): a start works with the view off.
 umount -l "$LX/mnt"
 check "create n" vpsctl create n --template busybox --memory 512M --cpus 1
+# No FUSE mount on the node at all: the start forks no probe (the child that opens LXCFS_DIR,
+# which costs every start a fork and a hung lxcfs 2 s). Traced: LXCFS_DIR is never opened.
+running() { [ "$(json_get "$(vpsctl status "$1" --json)" state)" = running ]; }
+strace -f -qq -e trace=openat,open -o "$LX/trace" \
+	"$VPSCTL" --root "$T_ROOT" start --foreground n >/dev/null 2>&1 &
+traced=$!
+check "n: a traced start --foreground runs" wait_for 20 running n
+is "n: ... with the view off" "$(view n)" off
+vpsctl stop n >/dev/null
+wait "$traced"
+is "n: ... and LXCFS_DIR was never opened (no probe)" "$(grep -c "\"$LX/mnt\"" "$LX/trace")" 0
 check "n: start without lxcfs" vpsctl start n
 is "n: status says the view is off" "$(view n)" off
 is "n: MemTotal is the node's (no view)" "$(memtotal n)" "$host_memtotal"
