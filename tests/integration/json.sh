@@ -159,7 +159,7 @@ is "list: an array of both, sorted by name" "$(jqr "$OUT" 'map(.name) | join(" "
 has_fields "list element (stopped db): the status fields" "$(jqr "$OUT" '.[0]')" "$INFO_FIELDS"
 has_fields "list element (running web): the status fields" "$(jqr "$OUT" '.[1]')" "$INFO_FIELDS"
 # (and but what moves by itself: the usage counters; proc_view is status's only)
-MOVING='del(.uptime, .cpu_usec, .cpu_permille, .memory_used, .net_rx_bytes, .net_tx_bytes)'
+MOVING='del(.uptime, .cpu_usec, .cpu_permille, .memory_used, .procs, .net_rx_bytes, .net_tx_bytes)'
 is "list element web = status web (but uptime, usage and proc_view)" \
 	"$(jqr "$OUT" ".[1] | $MOVING" | jq -S -c .)" \
 	"$(jqr "$status_web" "$MOVING | del(.proc_view)" | jq -S -c .)"
