@@ -27,6 +27,7 @@ static const struct verb {
 	{"restart", cmd_restart, true, "stop and start a VPS"},
 	{"suspend", cmd_suspend, true, "freeze every process of a running VPS"},
 	{"resume", cmd_resume, true, "thaw a suspended VPS"},
+	{"checkpoint", cmd_checkpoint, true, "dump a running VPS to a directory with criu"},
 	{"destroy", cmd_destroy, true, "remove a VPS and its storage"},
 	{"list", cmd_list, false, "list VPSes"},
 	{"status", cmd_status, false, "show one VPS"},

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vpsctl checkpoint NAME DIR [--stop]: every process of a running VPS dumped by criu into DIR
+ * (supervisor/criu.h). Refused, with criu's own reason, on a host where `criu check` fails.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "criu.h"
+#include "fileio.h"
+#include "state.h"
+
+struct checkpoint_args {
+	bool stop;
+	const char *dir;
+};
+
+static int parse_args(struct cli *c, int argc, char **argv, struct checkpoint_args *a)
+{
+	static const struct option opts[] = {{"stop", no_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
+	static const char *const help[] = {
+		"Dump every process of a running VPS into DIR with criu (memory, files, its",
+		"namespaces). The VPS runs on, unless --stop.",
+		"  --stop               stop the VPS once it is dumped",
+		NULL,
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "sh", opts, NULL)) != -1) {
+		if (opt == 's')
+			a->stop = true;
+		else if (opt == 'h') {
+			cli_print_help("checkpoint NAME DIR [--stop]", help);
+			return -1;
+		} else
+			return cli_bad_option(c, argv);
+	}
+	if (argc - optind != 2)
+		return cli_usage_error(c, "expected NAME and DIR");
+	a->dir = argv[optind + 1];
+	if (!a->dir[0])
+		return cli_usage_error(c, "DIR is empty");
+	return cli_one_vps(c, optind + 1, argv);
+}
+
+static int checkpoint_locked(struct cli *c, const char *name, const struct checkpoint_args *a)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	enum vps_run_state rs;
+	struct vps_state st;
+	int r;
+
+	rs = vps_run_state_get(&c->paths, name, &st);
+	if (rs == VPS_UNKNOWN)
+		return cli_fail(name, "state unreadable: %s", st.error_text);
+	if (rs != VPS_RUNNING)
+		return cli_fail(name, rs == VPS_STOPPED ? "not running" : "is %s; try again later",
+		                vps_run_state_to_string(rs));
+	if (st.init_pid == 0)
+		return cli_fail(name, "its init is gone (the VPS runs unsupervised)");
+	/* the host first: on a kernel criu does not know, say so before touching the VPS */
+	r = vps_criu_check(&err);
+	if (r < 0)
+		return cli_fail_error(name, &err, r);
+	r = vps_criu_dump((pid_t)st.init_pid, a->dir, a->stop, &err);
+	if (r < 0)
+		return cli_fail_error(name, &err, r);
+	printf("%s checkpointed to %s%s\n", name, a->dir, a->stop ? " and stopped" : "");
+	return 0;
+}
+
+int cmd_checkpoint(struct cli *c, int argc, char **argv)
+{
+	_cleanup_close_ int lock = -EBADF;
+	struct checkpoint_args a = {0};
+	char dir[PATH_MAX];
+	int r = parse_args(c, argc, argv, &a);
+
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	/* criu is run with DIR as given; an absolute path keeps the message and the log clear */
+	if (a.dir[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    (size_t)snprintf(dir, sizeof(dir), "%s/%s", cwd, a.dir) >= sizeof(dir))
+			return cli_fail(argv[optind], "DIR '%s': path too long", a.dir);
+		a.dir = dir;
+	}
+	/* the lock of start and stop: a dump never meets a half-done start, stop or reboot */
+	lock = cli_lock(c, argv[optind]);
+	if (lock < 0)
+		return EXIT_FAILURE;
+	return checkpoint_locked(c, argv[optind], &a);
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "criu.h"
+#include "fileio.h"
+
+/* What criu prints is read up to this much; its first error is near the top. */
+#define CRIU_OUTPUT_MAX (64 * 1024)
+#define CHECKPOINT_INFO "vpsctl-checkpoint"
+
+/* criu runs tar (tmpfs contents), ip and iptables-save (the network namespace) by name. */
+static char *const criu_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL};
+
+/* Probes criu logs on every run that are not the reason of a failure: the legacy iptables
+ * tools it looks for first, on a host that has only iptables-nft. */
+static bool criu_noise(const char *msg)
+{
+	return strncmp(msg, "exited, status=", 15) == 0 || strncmp(msg, "execvp(", 7) == 0 ||
+	       strstr(msg, "legacy") != NULL;
+}
+
+/* The first real "Error (file:line): msg" of criu's output or log, as msg. */
+static void first_error(const char *text, char *buf, size_t len)
+{
+	const char *line = text;
+
+	buf[0] = '\0';
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		const char *e = strstr(line, "Error (");
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+
+		if (e && e < line + n) {
+			const char *msg = strstr(e, "): ");
+
+			if (msg && msg < line + n) {
+				msg += 3;
+				if (!criu_noise(msg)) {
+					snprintf(buf, len, "%.*s", (int)(line + n - msg), msg);
+					return;
+				}
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+}
+
+/* Runs criu with argv (argv[0] is ignored), output into out (NUL-terminated, truncated);
+ * returns its exit status, or -errno when it could not run. */
+static int run_criu(char *const argv[], char *out, size_t out_len)
+{
+	int p[2], status;
+	size_t got = 0;
+	pid_t pid;
+
+	if (access(VPS_CRIU_PATH, X_OK) < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
+			_exit(127);
+		execve(VPS_CRIU_PATH, argv, criu_env);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		char tmp[4096];
+		ssize_t n = read(p[0], tmp, sizeof(tmp));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (got + 1 < out_len) {
+			size_t take = (size_t)n < out_len - 1 - got ? (size_t)n : out_len - 1 - got;
+
+			memcpy(out + got, tmp, take);
+			got += take;
+		}
+	}
+	close(p[0]);
+	out[got] = '\0';
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int criu_missing(int r, struct vps_error *err)
+{
+	if (r == -ENOENT)
+		return vps_error_set(err, -ENOENT,
+		                     "criu is not installed (%s; Debian: apt-get install criu)",
+		                     VPS_CRIU_PATH);
+	return vps_error_errno(err, r, "failed to run %s", VPS_CRIU_PATH);
+}
+
+int vps_criu_check(struct vps_error *err)
+{
+	char *const argv[] = {"criu", "check", NULL};
+	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
+	char reason[256];
+	int r;
+
+	if (!out)
+		return vps_error_errno(err, -ENOMEM, "criu check");
+	r = run_criu(argv, out, CRIU_OUTPUT_MAX);
+	if (r < 0)
+		return criu_missing(r, err);
+	if (r == 0)
+		return 0;
+	first_error(out, reason, sizeof(reason));
+	return vps_error_set(err, -EOPNOTSUPP, "criu cannot checkpoint on this host: %s (criu check)",
+	                     reason[0] ? reason : "it failed without a reason");
+}
+
+/* tty[RDEV:DEV] of init's stdin, the console pty: criu's key for a tty that the dumped tree
+ * shares with the host, which a restore hands back with --inherit-fd. */
+static int console_tty_key(pid_t init, char *buf, size_t len)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/0", (int)init);
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	snprintf(buf, len, "tty[%" PRIx64 ":%" PRIx64 "]", (uint64_t)st.st_rdev, (uint64_t)st.st_dev);
+	return 0;
+}
+
+static int prepare_dir(const char *dir, struct vps_error *err)
+{
+	char path[PATH_MAX];
+	int r = mkdir_p(dir, 0700);
+
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to create '%s'", dir);
+	snprintf(path, sizeof(path), "%s/inventory.img", dir);
+	if (access(path, F_OK) == 0)
+		return vps_error_set(err, -EEXIST, "'%s' holds a checkpoint already", dir);
+	return 0;
+}
+
+/* The reason of a failed dump: criu's first error in its log, else in its output. */
+static int dump_failed(const char *dir, const char *out, int status, struct vps_error *err)
+{
+	_cleanup_free_ char *log = NULL;
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char reason[256] = "";
+	size_t n;
+
+	if (dfd >= 0 && read_file_at(dfd, "dump.log", 16 * 1024 * 1024, &log, &n) == 0)
+		first_error(log, reason, sizeof(reason));
+	if (!reason[0])
+		first_error(out, reason, sizeof(reason));
+	if (!reason[0])
+		snprintf(reason, sizeof(reason), "exit status %d", status);
+	return vps_error_set(err, -EIO, "criu dump failed: %s (log: %s/dump.log)", reason, dir);
+}
+
+static int write_info(const char *dir, const char *tty)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char text[128];
+	int n;
+
+	if (dfd < 0)
+		return -errno;
+	n = snprintf(text, sizeof(text), "CONSOLE_TTY=%s\n", tty);
+	return write_file_atomic_at(dfd, CHECKPOINT_INFO, text, (size_t)n, 0600);
+}
+
+int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
+{
+	char pid[16], tty[64], ext_tty[80];
+	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
+	int r, i = 0;
+	char *argv[24];
+
+	if (!out)
+		return vps_error_errno(err, -ENOMEM, "criu dump");
+	r = prepare_dir(dir, err);
+	if (r < 0)
+		return r;
+	r = console_tty_key(init, tty, sizeof(tty));
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to find the console of init (pid %d)", (int)init);
+	snprintf(pid, sizeof(pid), "%d", (int)init);
+	snprintf(ext_tty, sizeof(ext_tty), "%s", tty);
+	argv[i++] = "criu";
+	argv[i++] = "dump";
+	argv[i++] = "--tree";
+	argv[i++] = pid;
+	argv[i++] = "--images-dir";
+	argv[i++] = (char *)dir;
+	argv[i++] = "--log-file";
+	argv[i++] = "dump.log";
+	argv[i++] = "-v4";
+	/* the nftables lock: Debian's iptables is iptables-nft, which criu cannot lock with */
+	argv[i++] = "--network-lock";
+	argv[i++] = "nftables";
+	/* the console: a bind mount of the supervisor's pty slave, and init's stdio */
+	argv[i++] = "--external";
+	argv[i++] = "mnt[/dev/console]:console";
+	argv[i++] = "--external";
+	argv[i++] = ext_tty;
+	if (!stop)
+		argv[i++] = "--leave-running";
+	argv[i] = NULL;
+	r = run_criu(argv, out, CRIU_OUTPUT_MAX);
+	if (r < 0)
+		return criu_missing(r, err);
+	if (r != 0)
+		return dump_failed(dir, out, r, err);
+	r = write_info(dir, tty);
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to write %s/%s", dir, CHECKPOINT_INFO);
+	return 0;
+}
