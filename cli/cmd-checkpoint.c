@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vpsctl checkpoint NAME DIR [--stop]: every process of a running VPS dumped by criu into DIR
- * (supervisor/criu.h). Refused, with criu's own reason, on a host where `criu check` fails.
+ * (supervisor/criu.h); vpsctl restore-checkpoint NAME DIR: a stopped VPS started from it, under
+ * a new supervisor. Both are refused, with criu's own reason, where `criu check` fails.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "criu.h"
 #include "fileio.h"
+#include "lifecycle.h"
 #include "state.h"
 
 struct checkpoint_args {
@@ -21,24 +23,31 @@ struct checkpoint_args {
 	const char *dir;
 };
 
-static int parse_args(struct cli *c, int argc, char **argv, struct checkpoint_args *a)
+static int parse_args(struct cli *c, int argc, char **argv, bool dump, struct checkpoint_args *a)
 {
-	static const struct option opts[] = {{"stop", no_argument, NULL, 's'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {0}};
+	static const struct option opts[] = {
+		{"stop", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {0}};
 	static const char *const help[] = {
 		"Dump every process of a running VPS into DIR with criu (memory, files, its",
 		"namespaces). The VPS runs on, unless --stop.",
 		"  --stop               stop the VPS once it is dumped",
 		NULL,
 	};
+	static const char *const restore_help[] = {
+		"Start a stopped VPS from a checkpoint in DIR: its processes go on where",
+		"they were dumped, under a new supervisor, with vps.conf's limits.",
+		NULL,
+	};
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "sh", opts, NULL)) != -1) {
-		if (opt == 's')
+		if (opt == 's' && dump)
 			a->stop = true;
 		else if (opt == 'h') {
-			cli_print_help("checkpoint NAME DIR [--stop]", help);
+			if (dump)
+				cli_print_help("checkpoint NAME DIR [--stop]", help);
+			else
+				cli_print_help("restore-checkpoint NAME DIR", restore_help);
 			return -1;
 		} else
 			return cli_bad_option(c, argv);
@@ -77,12 +86,42 @@ static int checkpoint_locked(struct cli *c, const char *name, const struct check
 	return 0;
 }
 
-int cmd_checkpoint(struct cli *c, int argc, char **argv)
+static int restore_locked(struct cli *c, const char *name, const char *dir, int *lock)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	struct vps_config cfg;
+	struct vps_state st;
+	int r;
+
+	if (cli_load_vps(c, name, &cfg) != 0)
+		return EXIT_FAILURE;
+	switch (vps_run_state_get(&c->paths, name, &st)) {
+	case VPS_STOPPED:
+		break;
+	case VPS_UNKNOWN:
+		return cli_fail(name, "state unreadable: %s", st.error_text);
+	default:
+		return cli_fail(name, "is running; 'vpsctl stop %s' first", name);
+	}
+	r = vps_criu_check(&err);
+	if (r < 0)
+		return cli_fail_error(name, &err, r);
+	r = vps_cleanup_stale(&c->paths, name, &c->node);
+	if (r < 0)
+		return cli_fail(name, "failed to clean up after its last run: %s", strerror(-r));
+	r = vps_start_restore(&c->paths, &cfg, &c->node, dir, lock, &err);
+	if (r < 0)
+		return cli_fail_error(name, &err, r);
+	printf("%s restored from %s\n", name, dir);
+	return 0;
+}
+
+static int run(struct cli *c, int argc, char **argv, bool dump)
 {
 	_cleanup_close_ int lock = -EBADF;
 	struct checkpoint_args a = {0};
 	char dir[PATH_MAX];
-	int r = parse_args(c, argc, argv, &a);
+	int r = parse_args(c, argc, argv, dump, &a);
 
 	if (r != 0)
 		return r < 0 ? 0 : r;
@@ -99,5 +138,16 @@ int cmd_checkpoint(struct cli *c, int argc, char **argv)
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
 		return EXIT_FAILURE;
-	return checkpoint_locked(c, argv[optind], &a);
+	return dump ? checkpoint_locked(c, argv[optind], &a)
+	            : restore_locked(c, argv[optind], a.dir, &lock);
+}
+
+int cmd_checkpoint(struct cli *c, int argc, char **argv)
+{
+	return run(c, argc, argv, true);
+}
+
+int cmd_restore_checkpoint(struct cli *c, int argc, char **argv)
+{
+	return run(c, argc, argv, false);
 }

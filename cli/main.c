@@ -28,6 +28,8 @@ static const struct verb {
 	{"suspend", cmd_suspend, true, "freeze every process of a running VPS"},
 	{"resume", cmd_resume, true, "thaw a suspended VPS"},
 	{"checkpoint", cmd_checkpoint, true, "dump a running VPS to a directory with criu"},
+	{"restore-checkpoint", cmd_restore_checkpoint, true,
+         "start a stopped VPS from a checkpoint (its processes go on)"},
 	{"destroy", cmd_destroy, true, "remove a VPS and its storage"},
 	{"list", cmd_list, false, "list VPSes"},
 	{"status", cmd_status, false, "show one VPS"},

@@ -56,8 +56,10 @@ static void first_error(const char *text, char *buf, size_t len)
 }
 
 /* Runs criu with argv (argv[0] is ignored), output into out (NUL-terminated, truncated);
- * returns its exit status, or -errno when it could not run. */
-static int run_criu(char *const argv[], char *out, size_t out_len)
+ * returns its exit status, or -errno when it could not run. keep_fd >= 0 is handed to criu
+ * as fd 3 (--inherit-fd); cg: criu runs in that group, so that what it forks is born there. */
+static int run_criu_in(char *const argv[], char *out, size_t out_len, int keep_fd,
+                       struct vps_cgroup *cg)
 {
 	int p[2], status;
 	size_t got = 0;
@@ -80,6 +82,10 @@ static int run_criu(char *const argv[], char *out, size_t out_len)
 
 		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
 			_exit(127);
+		if (keep_fd >= 0 && dup2(keep_fd, 3) < 0) /* dup2 leaves 3 without O_CLOEXEC */
+			_exit(127);
+		if (cg && vps_cgroup_attach(cg, 0) < 0)
+			_exit(126);
 		execve(VPS_CRIU_PATH, argv, criu_env);
 		_exit(127);
 	}
@@ -107,6 +113,11 @@ static int run_criu(char *const argv[], char *out, size_t out_len)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static int run_criu(char *const argv[], char *out, size_t out_len)
+{
+	return run_criu_in(argv, out, out_len, -1, NULL);
+}
+
 static int criu_missing(int r, struct vps_error *err)
 {
 	if (r == -ENOENT)
@@ -131,7 +142,8 @@ int vps_criu_check(struct vps_error *err)
 	if (r == 0)
 		return 0;
 	first_error(out, reason, sizeof(reason));
-	return vps_error_set(err, -EOPNOTSUPP, "criu cannot checkpoint on this host: %s (criu check)",
+	return vps_error_set(err, -EOPNOTSUPP,
+	                     "criu cannot checkpoint on this host: %s (criu check)",
 	                     reason[0] ? reason : "it failed without a reason");
 }
 
@@ -147,7 +159,8 @@ static int console_tty_key(pid_t init, char *buf, size_t len)
 		return -errno;
 	if (!S_ISCHR(st.st_mode))
 		return -ENOTTY;
-	snprintf(buf, len, "tty[%" PRIx64 ":%" PRIx64 "]", (uint64_t)st.st_rdev, (uint64_t)st.st_dev);
+	snprintf(buf, len, "tty[%" PRIx64 ":%" PRIx64 "]", (uint64_t)st.st_rdev,
+	         (uint64_t)st.st_dev);
 	return 0;
 }
 
@@ -164,21 +177,26 @@ static int prepare_dir(const char *dir, struct vps_error *err)
 	return 0;
 }
 
-/* The reason of a failed dump: criu's first error in its log, else in its output. */
-static int dump_failed(const char *dir, const char *out, int status, struct vps_error *err)
+/* The reason of a failed dump or restore: criu's first error in its log, else in its output. */
+static int criu_failed(const char *what, const char *dir, const char *out, int status,
+                       struct vps_error *err)
 {
 	_cleanup_free_ char *log = NULL;
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char reason[256] = "";
 	size_t n;
 
-	if (dfd >= 0 && read_file_at(dfd, "dump.log", 16 * 1024 * 1024, &log, &n) == 0)
+	char logname[32];
+
+	snprintf(logname, sizeof(logname), "%s.log", what);
+	if (dfd >= 0 && read_file_at(dfd, logname, 16 * 1024 * 1024, &log, &n) == 0)
 		first_error(log, reason, sizeof(reason));
 	if (!reason[0])
 		first_error(out, reason, sizeof(reason));
 	if (!reason[0])
 		snprintf(reason, sizeof(reason), "exit status %d", status);
-	return vps_error_set(err, -EIO, "criu dump failed: %s (log: %s/dump.log)", reason, dir);
+	return vps_error_set(err, -EIO, "criu %s failed: %s (log: %s/%s)", what, reason, dir,
+	                     logname);
 }
 
 static int write_info(const char *dir, const char *tty)
@@ -207,7 +225,8 @@ int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
 		return r;
 	r = console_tty_key(init, tty, sizeof(tty));
 	if (r < 0)
-		return vps_error_errno(err, r, "failed to find the console of init (pid %d)", (int)init);
+		return vps_error_errno(err, r, "failed to find the console of init (pid %d)",
+		                       (int)init);
 	snprintf(pid, sizeof(pid), "%d", (int)init);
 	snprintf(ext_tty, sizeof(ext_tty), "%s", tty);
 	argv[i++] = "criu";
@@ -234,9 +253,102 @@ int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
 	if (r < 0)
 		return criu_missing(r, err);
 	if (r != 0)
-		return dump_failed(dir, out, r, err);
+		return criu_failed("dump", dir, out, r, err);
 	r = write_info(dir, tty);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to write %s/%s", dir, CHECKPOINT_INFO);
 	return 0;
+}
+
+/* The console's tty key the dump recorded (write_info). */
+static int read_info(const char *dir, char *tty, size_t len)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	const char *v;
+	size_t n;
+	int r;
+
+	if (dfd < 0)
+		return -errno;
+	r = read_file_at(dfd, CHECKPOINT_INFO, 4096, &text, &n);
+	if (r < 0)
+		return r;
+	v = strstr(text, "CONSOLE_TTY=");
+	if (!v || strncmp(v + 12, "tty[", 4) != 0)
+		return -EBADMSG;
+	v += 12;
+	n = strcspn(v, "\n");
+	if (n >= len)
+		return -EBADMSG;
+	memcpy(tty, v, n);
+	tty[n] = '\0';
+	return 0;
+}
+
+static pid_t read_pidfile(const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t n;
+	long v;
+	char *end;
+
+	if (read_file_at(AT_FDCWD, path, 64, &text, &n) < 0)
+		return -ENOENT;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || v <= 1 || v > 4194304)
+		return -EBADMSG;
+	return (pid_t)v;
+}
+
+pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
+{
+	char tty[64], inherit[96], console_map[96];
+	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
+	char *argv[32];
+	pid_t pid;
+	int r, i = 0;
+
+	if (!out)
+		return vps_error_errno(err, -ENOMEM, "criu restore");
+	r = read_info(a->dir, tty, sizeof(tty));
+	if (r < 0)
+		return vps_error_errno(err, r, "'%s' is not a checkpoint of vpsctl (%s)", a->dir,
+		                       CHECKPOINT_INFO);
+	snprintf(inherit, sizeof(inherit), "fd[3]:%s", tty);
+	snprintf(console_map, sizeof(console_map), "console:%s", a->console_path);
+	(void)unlink(a->pidfile);
+	argv[i++] = "criu";
+	argv[i++] = "restore";
+	argv[i++] = "--images-dir";
+	argv[i++] = (char *)a->dir;
+	argv[i++] = "--log-file";
+	argv[i++] = "restore.log";
+	argv[i++] = "-v4";
+	argv[i++] = "--root";
+	argv[i++] = (char *)a->rootfs;
+	/* init becomes our child, as one we spawned: criu forks it as its own sibling */
+	argv[i++] = "--restore-detached";
+	argv[i++] = "--restore-sibling";
+	argv[i++] = "--pidfile";
+	argv[i++] = (char *)a->pidfile;
+	argv[i++] = "--network-lock";
+	argv[i++] = "nftables";
+	argv[i++] = "--manage-cgroups=ignore";
+	/* the new console in place of the dumped one */
+	argv[i++] = "--inherit-fd";
+	argv[i++] = inherit;
+	argv[i++] = "--ext-mount-map";
+	argv[i++] = console_map;
+	argv[i] = NULL;
+	r = run_criu_in(argv, out, CRIU_OUTPUT_MAX, a->console_fd, a->cg);
+	if (r < 0)
+		return criu_missing(r, err);
+	if (r != 0)
+		return criu_failed("restore", a->dir, out, r, err);
+	pid = read_pidfile(a->pidfile);
+	if (pid < 0)
+		return vps_error_errno(err, pid, "criu restore wrote no pid to %s", a->pidfile);
+	return pid;
 }

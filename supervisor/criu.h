@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "error.h"
 
 /* Where criu is looked for: a fixed path, never $PATH (vpsctl runs as root). */
@@ -24,3 +25,20 @@ int vps_criu_check(struct vps_error *err);
  * needs to know of the host side). On failure the reason is criu's first error in
  * dir/dump.log. */
 int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err);
+
+/* What a restore is given of the host side: the directory, the VPS's root filesystem, the new
+ * console pty (its slave fd and path take the place of the dumped one) and its cgroup, which
+ * criu runs in (--manage-cgroups=ignore: the group is the runtime's, with vps.conf's limits). */
+struct vps_criu_restore {
+	const char *dir;
+	const char *rootfs;
+	const char *pidfile; /* where criu writes the restored init's pid */
+	int console_fd;
+	const char *console_path;
+	struct vps_cgroup *cg;
+};
+
+/* Restores dir's tree as a child of the caller (--restore-sibling --restore-detached): the
+ * caller supervises it as it would an init it spawned. Returns the restored init's pid (in
+ * our pid namespace) or -errno with the reason, criu's first error in dir/restore.log. */
+pid_t vps_criu_restore(const struct vps_criu_restore *r, struct vps_error *err);

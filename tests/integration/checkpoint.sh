@@ -2,9 +2,10 @@
 # Issue 18: vpsctl checkpoint on a host where criu cannot work. Debian 12's criu 3.17 fails its
 # own `criu check` on newer kernels (6.18: "vdso: Unexpected rt vDSO area bounds"); there the
 # command refuses with criu's reason, before touching the VPS: it runs on, DIR holds no images.
-# The dump itself is tested where criu works: tests/v2vm/guest/80-criu.sh.
+# restore-checkpoint refuses the same way, and a running VPS. The dump and restore themselves
+# are tested where criu works: tests/v2vm/guest/80-criu.sh.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 12
 
 CRIU=/usr/sbin/criu
 # criu's first real error, as vpsctl quotes it (the legacy-iptables probes are noise)
@@ -44,4 +45,13 @@ else
 fi
 is "no images were written" "$(ls -A "$T_ROOT/ck" 2>/dev/null)" ""
 is "p runs on" "$(json_get "$(vpsctl status p --json)" state)" running
+out=$(vpsctl restore-checkpoint p "$T_ROOT/ck" 2>&1)
+like "restore-checkpoint of a running VPS is refused" "$out" "p: is running; 'vpsctl stop p' first"
+check "stop p" vpsctl stop p --force
+out=$(vpsctl restore-checkpoint p "$T_ROOT/ck" 2>&1)
+if [ -x "$CRIU" ] && ! "$CRIU" check > /dev/null 2>&1; then
+	like "restore-checkpoint quotes criu's reason too" "$out" "p: criu cannot checkpoint on this host: $(literal "$reason")"
+else
+	like "restore-checkpoint of a DIR with no checkpoint is refused" "$out" "is not a checkpoint of vpsctl|criu is not installed"
+fi
 finish

@@ -73,12 +73,12 @@ vm_options() {
 	for p in /usr/bin/lxcfs /usr/lib/x86_64-linux-gnu/lxcfs/liblxcfs.so; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
-	# checkpoint/restore (guest/80-criu.sh): Debian's criu and what it runs (GNU tar for tmpfs
+	# checkpoint/restore (guest/80-criu.sh): Debian's criu and what it runs (GNU tar and gzip for tmpfs
 	# contents, iptables-nft for the network lock's probe, iproute2's ip), the socket diag
 	# modules it dumps sockets with, tun and conntrack netlink, which its feature check probes
 	VM_OPTS+=(-k tun -k nf_conntrack_netlink -k inet_diag -k tcp_diag -k udp_diag -k raw_diag
 		-k unix_diag -k netlink_diag -k af_packet_diag)
-	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /sbin/ip; do
+	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /bin/gzip /sbin/ip; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
 	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
