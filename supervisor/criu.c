@@ -304,7 +304,7 @@ static pid_t read_pidfile(const char *path)
 
 pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 {
-	char tty[64], inherit[96], console_map[96];
+	char tty[64], inherit[96], console_map[96], veth[64];
 	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
 	char *argv[32];
 	pid_t pid;
@@ -341,6 +341,11 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 	argv[i++] = inherit;
 	argv[i++] = "--ext-mount-map";
 	argv[i++] = console_map;
+	if (a->host_ifname) {
+		snprintf(veth, sizeof(veth), "%s=%s", a->vps_ifname, a->host_ifname);
+		argv[i++] = "--veth-pair";
+		argv[i++] = veth;
+	}
 	argv[i] = NULL;
 	r = run_criu_in(argv, out, CRIU_OUTPUT_MAX, a->console_fd, a->cg);
 	if (r < 0)

@@ -36,6 +36,10 @@ struct vps_criu_restore {
 	int console_fd;
 	const char *console_path;
 	struct vps_cgroup *cg;
+	/* The VPS's veth: criu makes the pair again, the VPS's end as dumped, the node's end named
+	 * host_ifname (NULL: the VPS has no network); the runtime plumbs the node's end after. */
+	const char *vps_ifname;
+	const char *host_ifname;
 };
 
 /* Restores dir's tree as a child of the caller (--restore-sibling --restore-detached): the

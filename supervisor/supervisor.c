@@ -17,6 +17,7 @@
 #include "fileio.h"
 #include "lock.h"
 #include "log.h"
+#include "netsetup.h"
 #include "network.h"
 #include "notify.h"
 #include "vps-spawn.h"
@@ -147,7 +148,8 @@ static int boot(struct sup *s, struct vps_error *err)
  * init we spawned (a reboot of it boots from vps.conf). */
 static int restore(struct sup *s, struct vps_error *err)
 {
-	char pidfile[PATH_MAX];
+	char pidfile[PATH_MAX], host_if[NETSETUP_IFNAMSIZ];
+	bool net = s->cfg.ip_address.n > 0;
 	struct vps_criu_restore cr = {
 		.dir = s->a->restore_dir,
 		.rootfs = s->rootfs,
@@ -155,10 +157,13 @@ static int restore(struct sup *s, struct vps_error *err)
 		.console_fd = s->console.slave,
 		.console_path = s->console.slave_path,
 		.cg = s->cg,
+		.vps_ifname = NETSETUP_PEER_DEFAULT,
+		.host_ifname = net ? host_if : NULL,
 	};
 	pid_t pid;
 	int r;
 
+	netsetup_host_ifname(s->cfg.name, host_if);
 	r = vps_run_path(s->a->paths, s->cfg.name, "restore.pid", pidfile, sizeof(pidfile));
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to name the restore's pid file");
@@ -176,6 +181,12 @@ static int restore(struct sup *s, struct vps_error *err)
 		                       pid);
 	(void)vps_cgroup_restrict_devices(s->cg, pid);
 	s->netns = vps_net_hold(pid);
+	/* the node's end of the veth criu made: bridge, filters, bandwidth, routes, as a start */
+	if (net) {
+		r = vps_net_make(s->a->paths, &s->cfg, s->a->node, pid, err);
+		if (r < 0)
+			return r;
+	}
 	return record_init(s, err);
 }
 

@@ -78,6 +78,10 @@ vm_options() {
 	# modules it dumps sockets with, tun and conntrack netlink, which its feature check probes
 	VM_OPTS+=(-k tun -k nf_conntrack_netlink -k inet_diag -k tcp_diag -k udp_diag -k raw_diag
 		-k unix_diag -k netlink_diag -k af_packet_diag)
+	# a VPS with an address (80-criu.sh's veth): what vpsctl's plumbing loads on a real node
+	VM_OPTS+=(-k br_netfilter -k sch_ingress -k sch_htb -k sch_tbf -k cls_u32 -k cls_bpf
+		-k act_police -k nft_chain_nat -k nf_nat -k nft_fib_inet -k nft_reject_inet -k nft_masq
+		-k nft_limit -k nft_meta_bridge -k nft_nat -k nft_redir)
 	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /bin/gzip /sbin/ip; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
