@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -17,6 +18,9 @@
 #include "fileio.h"
 #include "lifecycle.h"
 #include "state.h"
+
+/* how long the supervisor gets to tear a dumped-and-killed VPS down */
+#define STOP_WAIT_MS 30000
 
 struct checkpoint_args {
 	bool stop;
@@ -60,6 +64,20 @@ static int parse_args(struct cli *c, int argc, char **argv, bool dump, struct ch
 	return cli_one_vps(c, optind + 1, argv);
 }
 
+/* After a dump with --stop: criu killed the tree; the supervisor tears down (veth, cgroup,
+ * state) on its own. Returns once it did, so that the command ends with the VPS stopped. */
+static int wait_stopped(struct cli *c, const char *name)
+{
+	struct vps_state st;
+
+	for (unsigned i = 0; i < STOP_WAIT_MS / 50; i++) {
+		if (vps_run_state_get(&c->paths, name, &st) == VPS_STOPPED)
+			return 0;
+		(void)usleep(50 * 1000);
+	}
+	return -ETIMEDOUT;
+}
+
 static int checkpoint_locked(struct cli *c, const char *name, const struct checkpoint_args *a)
 {
 	struct vps_error err = VPS_ERROR_INIT;
@@ -82,6 +100,10 @@ static int checkpoint_locked(struct cli *c, const char *name, const struct check
 	r = vps_criu_dump((pid_t)st.init_pid, a->dir, a->stop, &err);
 	if (r < 0)
 		return cli_fail_error(name, &err, r);
+	if (a->stop && wait_stopped(c, name) < 0)
+		return cli_fail(name,
+		                "dumped to %s, but its supervisor has not finished stopping it",
+		                a->dir);
 	printf("%s checkpointed to %s%s\n", name, a->dir, a->stop ? " and stopped" : "");
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "cleanup.h"
 #include "criu.h"
 #include "fileio.h"
+#include "nftlib.h"
 
 /* What criu prints is read up to this much; its first error is near the top. */
 #define CRIU_OUTPUT_MAX (64 * 1024)
@@ -199,7 +201,7 @@ static int criu_failed(const char *what, const char *dir, const char *out, int s
 	                     logname);
 }
 
-static int write_info(const char *dir, const char *tty)
+static int write_info(const char *dir, const char *tty, pid_t init)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char text[128];
@@ -207,7 +209,7 @@ static int write_info(const char *dir, const char *tty)
 
 	if (dfd < 0)
 		return -errno;
-	n = snprintf(text, sizeof(text), "CONSOLE_TTY=%s\n", tty);
+	n = snprintf(text, sizeof(text), "CONSOLE_TTY=%s\nLOCK_TABLE=CRIU-%d\n", tty, (int)init);
 	return write_file_atomic_at(dfd, CHECKPOINT_INFO, text, (size_t)n, 0600);
 }
 
@@ -254,14 +256,14 @@ int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
 		return criu_missing(r, err);
 	if (r != 0)
 		return criu_failed("dump", dir, out, r, err);
-	r = write_info(dir, tty);
+	r = write_info(dir, tty, init);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to write %s/%s", dir, CHECKPOINT_INFO);
 	return 0;
 }
 
-/* The console's tty key the dump recorded (write_info). */
-static int read_info(const char *dir, char *tty, size_t len)
+/* The console's tty key and criu's lock table the dump recorded (write_info). */
+static int read_info(const char *dir, char *tty, size_t len, char *table, size_t table_len)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_free_ char *text = NULL;
@@ -283,7 +285,51 @@ static int read_info(const char *dir, char *tty, size_t len)
 		return -EBADMSG;
 	memcpy(tty, v, n);
 	tty[n] = '\0';
+	table[0] = '\0';
+	v = strstr(text, "LOCK_TABLE=CRIU-");
+	if (v) {
+		v += 11;
+		n = strspn(v + 5, "0123456789") + 5;
+		if (n < table_len) {
+			memcpy(table, v, n);
+			table[n] = '\0';
+		}
+	}
 	return 0;
+}
+
+/* criu 3.17 dumps its own network lock (table inet CRIU-PID, output policy drop) with the
+ * VPS's nftables state, and the restore brings it back and never removes it: the VPS could
+ * send nothing. Deleted here, in the restored init's network namespace. */
+static int remove_lock_table(pid_t init, const char *table)
+{
+	char path[64], cmd[80];
+	int status;
+	pid_t pid;
+
+	if (!table[0])
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	snprintf(cmd, sizeof(cmd), "delete table inet %s", table);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct vps_error err = VPS_ERROR_INIT;
+		struct nftctx n = {0};
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0 || nftlib_ctx_open(&n, &err) < 0)
+			_exit(1);
+		/* absent (a newer criu cleans up): nothing to do */
+		(void)nftlib_run(&n, cmd, NULL, &err);
+		nftlib_ctx_close(&n);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
 static pid_t read_pidfile(const char *path)
@@ -304,7 +350,7 @@ static pid_t read_pidfile(const char *path)
 
 pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 {
-	char tty[64], inherit[96], console_map[96], veth[64];
+	char tty[64], inherit[96], console_map[96], veth[64], table[32];
 	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
 	char *argv[32];
 	pid_t pid;
@@ -312,7 +358,7 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 
 	if (!out)
 		return vps_error_errno(err, -ENOMEM, "criu restore");
-	r = read_info(a->dir, tty, sizeof(tty));
+	r = read_info(a->dir, tty, sizeof(tty), table, sizeof(table));
 	if (r < 0)
 		return vps_error_errno(err, r, "'%s' is not a checkpoint of vpsctl (%s)", a->dir,
 		                       CHECKPOINT_INFO);
@@ -355,5 +401,8 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 	pid = read_pidfile(a->pidfile);
 	if (pid < 0)
 		return vps_error_errno(err, pid, "criu restore wrote no pid to %s", a->pidfile);
+	r = remove_lock_table(pid, table);
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to remove criu's network lock from the VPS");
 	return pid;
 }

@@ -82,7 +82,7 @@ vm_options() {
 	VM_OPTS+=(-k br_netfilter -k sch_ingress -k sch_htb -k sch_tbf -k cls_u32 -k cls_bpf
 		-k act_police -k nft_chain_nat -k nf_nat -k nft_fib_inet -k nft_reject_inet -k nft_masq
 		-k nft_limit -k nft_meta_bridge -k nft_nat -k nft_redir)
-	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /bin/gzip /sbin/ip; do
+	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /bin/gzip /sbin/ip /usr/sbin/nft; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
 	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
