@@ -70,6 +70,8 @@ int cmd_autostart(struct cli *c, int argc, char **argv);
 int cmd_stop(struct cli *c, int argc, char **argv);
 int cmd_restart(struct cli *c, int argc, char **argv);
 int cmd_suspend(struct cli *c, int argc, char **argv);
+int cmd_checkpoint(struct cli *c, int argc, char **argv);
+int cmd_restore_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_resume(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);

@@ -3,13 +3,14 @@
 # VPSes' /proc view (tests run a private instance of their own). No service is started by the
 # install: a test machine's host keeps running what it ran (lxcfs.service would mount
 # /var/lib/lxcfs on it), through a policy-rc.d that exists only while apt runs, unless the
-# machine has one of its own.
+# machine has one of its own. criu (+ iptables, tar: what it runs): vpsctl checkpoint; Debian 12's
+# criu works on Debian 12's kernel, which tests/v2vm boots, and is copied into that VM.
 set -eu
 PKGS="meson ninja-build pkg-config gcc libc6-dev libcgroup-dev libmnl-dev libseccomp-dev
       libcap-dev libcrypt-dev libarchive-dev libmd-dev libnftables-dev libmicrohttpd-dev libjansson-dev libgnutls28-dev nftables check busybox-static iproute2 util-linux procps tmux
       zstd xz-utils scdoc iperf3 tcpdump jq mmdebstrap gpg openssh-client
       systemd debhelper dpkg-dev lintian e2fsprogs cpio clang libclang-rt-14-dev lxcfs
-      clang-format-14 cppcheck python3 openssl strace"
+      clang-format-14 cppcheck python3 openssl strace criu iptables tar"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -96,8 +96,9 @@ static int read_report(int fd, struct vps_error *err)
 	return vps_error_set(err, -EIO, "%s", text);
 }
 
-int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
-              const struct node_config *node, bool foreground, int *lock_fd, struct vps_error *err)
+static int start_with(const struct vps_paths *p, const struct vps_config *cfg,
+                      const struct node_config *node, bool foreground, int *lock_fd,
+                      const char *restore_dir, struct vps_error *err)
 {
 	struct vps_supervisor_args a = {
 		.paths = p,
@@ -105,6 +106,7 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 		.node = node,
 		.report_fd = -1,
 		.lock_fd = *lock_fd,
+		.restore_dir = restore_dir,
 	};
 	int pipefd[2], r;
 	pid_t pid;
@@ -142,6 +144,19 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 	if (r == -ECHILD)
 		start_abort(p, cfg->name, node, pid, err);
 	return r;
+}
+
+int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
+              const struct node_config *node, bool foreground, int *lock_fd, struct vps_error *err)
+{
+	return start_with(p, cfg, node, foreground, lock_fd, NULL, err);
+}
+
+int vps_start_restore(const struct vps_paths *p, const struct vps_config *cfg,
+                      const struct node_config *node, const char *dir, int *lock_fd,
+                      struct vps_error *err)
+{
+	return start_with(p, cfg, node, false, lock_fd, dir, err);
 }
 
 static const char *cgroup_parent_of(const struct vps_state *st, const struct node_config *node)

@@ -11,6 +11,11 @@
  * In foreground mode it returns only when the VPS stopped. err gets the one-line reason. */
 int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
               const struct node_config *node, bool foreground, int *lock_fd, struct vps_error *err);
+/* The same, but the VPS's processes come back from a checkpoint dir (supervisor/criu.h)
+ * instead of a boot. */
+int vps_start_restore(const struct vps_paths *p, const struct vps_config *cfg,
+                      const struct node_config *node, const char *dir, int *lock_fd,
+                      struct vps_error *err);
 /* Powers the VPS off (its init's power-off signal), waits timeout_sec, then kills every
  * process of it; force kills at once. */
 int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,

@@ -13,9 +13,11 @@
 
 #include "cleanup.h"
 #include "console.h"
+#include "criu.h"
 #include "fileio.h"
 #include "lock.h"
 #include "log.h"
+#include "netsetup.h"
 #include "network.h"
 #include "notify.h"
 #include "vps-spawn.h"
@@ -93,9 +95,26 @@ static int block_signals(struct sup *s)
 	return s->sigfd < 0 ? -errno : 0;
 }
 
-static int boot(struct sup *s, struct vps_error *err)
+/* The new init (s->spawn.pid) in the state file: what status, stop and exec find. */
+static int record_init(struct sup *s, struct vps_error *err)
 {
 	unsigned long long t;
+	int r = proc_start_time(s->spawn.pid, &t);
+
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to read the start time of init");
+	s->st.init_pid = (uint64_t)s->spawn.pid;
+	s->st.init_start = t;
+	s->st.started = (uint64_t)time(NULL);
+	s->st.boots++;
+	r = vps_state_write(s->a->paths, s->cfg.name, &s->st);
+	if (r < 0)
+		vps_error_errno(err, r, "failed to write the runtime state");
+	return r;
+}
+
+static int boot(struct sup *s, struct vps_error *err)
+{
 	int r;
 
 	s->spawn = (struct vps_spawn){
@@ -121,17 +140,54 @@ static int boot(struct sup *s, struct vps_error *err)
 	s->cgroup_made = true;
 	closep(&s->netns); /* the last boot's veth is counted and gone (vps_net_plumb) */
 	s->netns = vps_net_hold(s->spawn.pid);
-	r = proc_start_time(s->spawn.pid, &t);
+	return record_init(s, err);
+}
+
+/* Instead of the first boot: the group with vps.conf's limits, then criu brings the checkpoint's
+ * tree back into it as our child, with the new console; from then on it is supervised as an
+ * init we spawned (a reboot of it boots from vps.conf). */
+static int restore(struct sup *s, struct vps_error *err)
+{
+	char pidfile[PATH_MAX], host_if[NETSETUP_IFNAMSIZ];
+	bool net = s->cfg.ip_address.n > 0;
+	struct vps_criu_restore cr = {
+		.dir = s->a->restore_dir,
+		.rootfs = s->rootfs,
+		.pidfile = pidfile,
+		.console_fd = s->console.slave,
+		.console_path = s->console.slave_path,
+		.cg = s->cg,
+		.vps_ifname = NETSETUP_PEER_DEFAULT,
+		.host_ifname = net ? host_if : NULL,
+	};
+	pid_t pid;
+	int r;
+
+	netsetup_host_ifname(s->cfg.name, host_if);
+	r = vps_run_path(s->a->paths, s->cfg.name, "restore.pid", pidfile, sizeof(pidfile));
 	if (r < 0)
-		return vps_error_errno(err, r, "failed to read the start time of init");
-	s->st.init_pid = (uint64_t)s->spawn.pid;
-	s->st.init_start = t;
-	s->st.started = (uint64_t)time(NULL);
-	s->st.boots++;
-	r = vps_state_write(s->a->paths, s->cfg.name, &s->st);
+		return vps_error_errno(err, r, "failed to name the restore's pid file");
+	r = vps_cgroup_create(s->cg, &s->cfg.quota, err);
 	if (r < 0)
-		vps_error_errno(err, r, "failed to write the runtime state");
-	return r;
+		return r;
+	s->cgroup_made = true;
+	pid = vps_criu_restore(&cr, err);
+	if (pid < 0)
+		return pid;
+	s->spawn.pid = pid;
+	s->spawn.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (s->spawn.pidfd < 0)
+		return vps_error_errno(err, -errno, "failed to open the restored init (pid %d)",
+		                       pid);
+	(void)vps_cgroup_restrict_devices(s->cg, pid);
+	s->netns = vps_net_hold(pid);
+	/* the node's end of the veth criu made: bridge, filters, bandwidth, routes, as a start */
+	if (net) {
+		r = vps_net_make(s->a->paths, &s->cfg, s->a->node, pid, err);
+		if (r < 0)
+			return r;
+	}
+	return record_init(s, err);
 }
 
 static int prepare(struct sup *s, struct vps_error *err)
@@ -420,7 +476,7 @@ int vps_supervisor_run(struct vps_supervisor_args *a)
 	s.spawn.pidfd = -EBADF;
 	r = prepare(&s, &err);
 	if (r == 0)
-		r = boot(&s, &err);
+		r = a->restore_dir ? restore(&s, &err) : boot(&s, &err);
 	if (r < 0) {
 		teardown(&s, NULL);
 		report(&s, r, err.msg);

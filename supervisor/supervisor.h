@@ -28,6 +28,8 @@ struct vps_supervisor_args {
 	bool handover;
 	bool foreground;  /* started by `vpsctl start --foreground` (systemd) */
 	bool config_lost; /* vps-supervisor could not read the handed-over config: stop the VPS */
+	/* Not a boot: the VPS's processes come back from this checkpoint (criu.h) */
+	const char *restore_dir;
 	/* results */
 	bool clean_exit; /* the VPS was stopped or halted, not crashed */
 	char exit_reason[128];

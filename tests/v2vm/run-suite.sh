@@ -75,6 +75,18 @@ vm_options() {
 	for p in /usr/bin/lxcfs /usr/lib/x86_64-linux-gnu/lxcfs/liblxcfs.so; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
+	# checkpoint/restore (guest/80-criu.sh): Debian's criu and what it runs (GNU tar and gzip for tmpfs
+	# contents, iptables-nft for the network lock's probe, iproute2's ip), the socket diag
+	# modules it dumps sockets with, tun and conntrack netlink, which its feature check probes
+	VM_OPTS+=(-k tun -k nf_conntrack_netlink -k inet_diag -k tcp_diag -k udp_diag -k raw_diag
+		-k unix_diag -k netlink_diag -k af_packet_diag)
+	# a VPS with an address (80-criu.sh's veth): what vpsctl's plumbing loads on a real node
+	VM_OPTS+=(-k br_netfilter -k sch_ingress -k sch_htb -k sch_tbf -k cls_u32 -k cls_bpf
+		-k act_police -k nft_chain_nat -k nf_nat -k nft_fib_inet -k nft_reject_inet -k nft_masq
+		-k nft_limit -k nft_meta_bridge -k nft_nat -k nft_redir)
+	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /bin/gzip /sbin/ip /usr/sbin/nft; do
+		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
+	done
 	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
 		/sbin/mkfs.ext4 /sbin/resize2fs /etc/mke2fs.conf; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
