@@ -23,6 +23,21 @@ bool vps_disk_is_image(const struct vps_config *cfg)
 	return cfg->disk && cfg->disk_quota == VPS_DISK_IMAGE;
 }
 
+/* An image is mounted through a loop device at every start: a node without them (no loop
+ * module) would create VPSes that never start. Refused here, with what to do about it. */
+static int loop_check(struct vps_error *err)
+{
+	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+
+	if (ctl >= 0)
+		return 0;
+	return vps_error_errno(err, -errno,
+	                       "the node has no project quotas and cannot mount a disk image "
+	                       "(/dev/loop-control; 'modprobe loop'), so no disk quota can be "
+	                       "made; --disk 0 (or DEFAULT_DISK=\"0\" in vpsctl.conf) creates "
+	                       "one without");
+}
+
 int vps_disk_prepare(int dir_fd, struct vps_config *cfg, struct vps_error *err)
 {
 	int r;
@@ -33,7 +48,7 @@ int vps_disk_prepare(int dir_fd, struct vps_config *cfg, struct vps_error *err)
 	log_debug("disk: project quotas on the VPS base: %s", r == 0 ? "yes" : strerror(-r));
 	if (r < 0) {
 		cfg->disk_quota = VPS_DISK_IMAGE;
-		return 0;
+		return loop_check(err);
 	}
 	cfg->disk_quota = VPS_DISK_PROJECT;
 	return vps_quota_project_init(dir_fd, cfg->disk, vps_config_disk_inodes(cfg), err);

@@ -7,7 +7,7 @@
 # no loop device outlives a stop. This node's file systems have no project quotas (its kernel
 # lacks QFMT_V2 and XFS_QUOTA), so the probe must choose the image.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 43
 
 VPS=$T_ROOT/var/lib/vpsctl/vps
 CONF=$T_ROOT/etc/vpsctl/vpsctl.conf
@@ -98,6 +98,16 @@ out=$(vpsctl destroy k 2>&1); rc=$?
 ok $? "destroy removes what the killed create left ($out)"
 [ -z "$(ls -A "$VPS" | grep '^\.')" ]; ok $? "nothing hidden is left in the VPS base ($(ls -A "$VPS" | tr '\n' ' '))"
 out=$(vpsctl create k --template busybox --disk 64M 2>&1); ok $? "the same create then succeeds ($out)"
+# A node that cannot mount an image (no loop devices: /dev covered in a mount namespace of
+# the test's own) refuses a create with a quota up front, rather than make a VPS that never
+# starts; --disk 0 still works.
+noloop() { unshare -m --propagation private sh -c 'mount -t tmpfs none /dev && exec "$@"' sh "$@"; }
+out=$(noloop "$VPSCTL" --root "$T_ROOT" create nl --template busybox --disk 64M 2>&1)
+like "without loop devices a create with a disk quota is refused, saying why" "$out" \
+	"cannot mount a disk image \(/dev/loop-control; 'modprobe loop'\).*--disk 0"
+is "... and leaves nothing" "$(ls -A "$VPS" | grep -c 'nl')" 0
+check "... while --disk 0 creates it" noloop "$VPSCTL" --root "$T_ROOT" create nl --template busybox --disk 0
+vpsctl destroy nl >/dev/null
 check "destroy all" sh -c "for v in a o n k; do $VPSCTL --root $T_ROOT destroy \$v || exit 1; done"
 is "no loop device left after destroy" "$(loops)" 0
 finish

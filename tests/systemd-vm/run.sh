@@ -36,7 +36,7 @@ readonly BASE_PKGS=(systemd systemd-sysv udev kmod iproute2)
 # The initramfs only mounts the disk: virtio-blk and ext4 (with crc32c for metadata_csum).
 # nf_tables and nft_ct: the node-services filter (netsetup/nodefw.c), without which a start
 # with an address fails closed; the image has no module tree for the kernel to load them from
-readonly BOOT_MODULES=(virtio_pci virtio_blk crc32c_generic ext4 nf_tables nft_ct)
+readonly BOOT_MODULES=(virtio_pci virtio_blk crc32c_generic ext4 nf_tables nft_ct loop)
 
 T_N=0 T_FAILED=0
 ok() { # status description
