@@ -8,6 +8,7 @@
 # p99 of each, and the ratio of the neighbour's figures to its quiet baseline (the first row).
 # The targets (issue 16): ratios within 2x, list under 100 ms.
 # Usage: bench/neighbours.sh [SECS] [GAP_MS]   e.g. bench/neighbours.sh 15 20
+# ATTACKS="cpuhog ..." in the environment runs only those rows (after the quiet one).
 # (root; its own network namespace, cgroup parent and --root; removes everything on exit,
 # ^C included)
 set -eu
@@ -100,7 +101,7 @@ echo "# echo = TCP connect+line+close from the node to the neighbour every $GAP_
 echo "# (2 VPSes); p50/p99 in ms; xq = neighbour p50/p99 over the quiet row's; fail = requests that failed"
 printf '%-9s | %-15s %-4s | %-15s %-4s | %-15s | %-11s | %-11s\n' attack "exec p50/p99" fail \
 	"echo p50/p99" fail "list p50/p99" "exec xq" "echo xq"
-for phase in quiet $NEIGHBOUR_ATTACKS; do
+for phase in quiet ${ATTACKS:-$NEIGHBOUR_ATTACKS}; do
 	apid=
 	if [ "$phase" != quiet ]; then
 		timeout -s KILL $((SECS + 10)) "$VPSCTL" --root "$ROOT" exec att -- \

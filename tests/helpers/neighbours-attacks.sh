@@ -35,11 +35,11 @@ attack_code() {
 	# disk), delete, again
 	diskfill) echo "$until; while alive; do dd if=/dev/zero of=/fill bs=1M 2>&1 | grep -v records;
 		rm -f /fill; done" ;;
-	# direct writes (what v1's blkio throttle can see) and buffered writes made durable
-	# with fsync, in parallel, as fast as they go
+	# direct writes, and buffered writes made durable by sync(2), in parallel, as fast as
+	# they go (on v1 the kernel's flusher writes the latter, outside the VPS's cgroup)
 	iohammer) echo "$until; while alive; do dd if=/dev/zero of=/io1 bs=64k count=256 \
 		oflag=direct 2>/dev/null; done & while alive; do dd if=/dev/zero of=/io2 bs=1M \
-		count=32 conv=fsync 2>/dev/null; done; wait; rm -f /io1 /io2" ;;
+		count=32 2>/dev/null; sync; done; wait; rm -f /io1 /io2" ;;
 	# three busy loops under a one-CPU cap
 	cpuhog) echo "for i in 1 2 3; do timeout -s KILL $2 sh -c 'while :; do :; done' & done; wait" ;;
 	*) return 1 ;;

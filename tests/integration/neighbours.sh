@@ -16,7 +16,7 @@ if [ ! -e /sys/fs/cgroup/pids/cgroup.procs ] || [ ! -e /sys/fs/cgroup/blkio/cgro
 	echo "1..0 # SKIP needs the v1 pids, memory, blkio and cpuacct hierarchies"
 	exit 0
 fi
-plan 33
+plan 34
 
 echo 'NODE_ADDRESS="10.78.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 NB_IP=10.78.0.2
@@ -117,18 +117,27 @@ written() { awk -v d="$loopmm" '$1 == d && $2 == "Write" { print $3; exit }' \
 	"$blk_att/blkio.throttle.io_service_bytes"; }
 # dev_written: bytes the loop device wrote, whoever submitted them (writeback included)
 dev_written() { awk '{ print $7 * 512 }' "/sys/block/${loop#/dev/}/stat"; }
-launch iohammer 20
+launch iohammer 25
 sleep 2
 w0=$(written) d0=$(dev_written) t0=$EPOCHREALTIME
 answers "during the I/O hammer"
-sleep 3
+sleep 5
 w1=$(written) d1=$(dev_written) t1=$EPOCHREALTIME
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 rate=$(awk -v a="${w0:-0}" -v b="${w1:-0}" -v s="$secs" 'BEGIN { printf "%d", (b - a) / s }')
 dev_rate=$(awk -v a="$d0" -v b="$d1" -v s="$secs" 'BEGIN { printf "%d", (b - a) / s }')
 diag "I/O hammer over $secs s: $rate B/s through the attacker's throttle, $dev_rate B/s at $loop"
-[ "$rate" -gt 0 ] && [ "$rate" -le $((IO_BPS * 3 / 2)) ]
-ok $? "the attacker's writes are throttled: $rate B/s through blkio.throttle (limit $IO_BPS, at most 1.5x)"
+[ "$rate" -gt 0 ] && [ "$rate" -le $((IO_BPS * 2)) ]
+ok $? "the attacker's writes are throttled: $rate B/s through blkio.throttle (limit $IO_BPS, at most 2x)"
+# v1 charges writeback to the cgroup that submits the bio: buffered writes that the kernel's
+# flusher writes out (sync(2), background writeback) pass no VPS's throttle. A known gap of v1
+# (v2 charges writeback to the page's owner), recorded as a TAP TODO while it holds.
+if [ "$dev_rate" -le $((IO_BPS * 2)) ]; then
+	ok 0 "the attacker's loop device writes $dev_rate B/s in all (writeback included)"
+else
+	T_N=$((T_N + 1))
+	echo "not ok $T_N - the attacker's loop device writes $dev_rate B/s in all, over 2x $IO_BPS # TODO v1 flusher writeback (sync(2)) escapes blkio throttling"
+fi
 settle
 
 # ------------------------------------------------------------------------ CPU hog ----
