@@ -55,7 +55,7 @@ done
 missing "the global options are in OPTIONS" "$m"
 
 for c in $sections; do
-	c=${c/-/ }
+	c=${c/#template-/template }
 	m=""
 	# shellcheck disable=SC2086 # "template build" is two words on purpose
 	for f in $(help_flags $c); do
