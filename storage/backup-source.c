@@ -24,7 +24,8 @@ int vps_backup_source_open(int vpsdir, const char *dir, const struct vps_config 
 	r = vps_disk_mount_running(dir, &ret->mnt);
 	if (r == -ENODEV) {
 		if (snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir) >= (int)sizeof(rootfs))
-			return vps_error_errno(err, -ENAMETOOLONG, "failed to mount its disk image");
+			return vps_error_errno(err, -ENAMETOOLONG,
+			                       "failed to mount its disk image");
 		r = vps_disk_mount_detached(rootfs, &ret->mnt);
 	}
 	if (r < 0)

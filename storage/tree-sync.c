@@ -69,8 +69,8 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
 /* The copy (dst) still what src is: same type, size and mtime, src not changed since. */
 static bool unchanged(const struct tree_sync *ts, const struct stat *src, const struct stat *dst)
 {
-	return (src->st_mode & S_IFMT) == (dst->st_mode & S_IFMT) &&
-	       src->st_size == dst->st_size && src->st_mtim.tv_sec == dst->st_mtim.tv_sec &&
+	return (src->st_mode & S_IFMT) == (dst->st_mode & S_IFMT) && src->st_size == dst->st_size &&
+	       src->st_mtim.tv_sec == dst->st_mtim.tv_sec &&
 	       src->st_mtim.tv_nsec == dst->st_mtim.tv_nsec && ts_before(&src->st_ctim, &ts->since);
 }
 
