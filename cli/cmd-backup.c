@@ -42,7 +42,7 @@ struct backup_freeze {
 	const char *parent;
 	pid_t guard;
 	int guard_fd;
-	bool frozen_by_us, was_suspended, staged, reflinked;
+	bool frozen_by_us, was_suspended, staged;
 	uint64_t freeze_ms;
 	uint64_t started; /* the backup's, for the time it took in all */
 };
@@ -50,15 +50,15 @@ struct backup_freeze {
 static const char *const backup_help[] = {
 	"Write one archive of the VPS (zstd-compressed tar): a manifest with sizes and SHA-256",
 	"of every member, its vps.conf, and its storage (copy: the root filesystem; overlay:",
-	"the upper layer and the template's name and checksum; a disk image, sparse). A running",
-	"VPS is frozen for the copy and thawed after it (the time is reported); a suspended one",
-	"stays suspended. FILE '-' streams the archive to stdout (not a terminal); the report",
-	"then goes to stderr.",
+	"the upper layer and the template's name and checksum; a disk quota's files read from",
+	"its image, never the image). A running VPS is frozen for the copy and thawed after it",
+	"(the time is reported); a suspended one stays suspended. FILE '-' streams the archive",
+	"to stdout (not a terminal); the report then goes to stderr.",
 	"",
-	"  --mode snapshot|freeze  snapshot (default): frozen only while its storage is copied",
-	"                       beside itself (disk space for one copy; reflinks where the file",
-	"                       system can), archived after the thaw; freeze: frozen while the",
-	"                       archive is written (no extra space, a longer freeze)",
+	"  --mode snapshot|freeze  snapshot (default): copied beside itself while it runs, then",
+	"                       frozen while what changed since is copied again (disk space",
+	"                       for one copy), archived after the thaw; freeze: frozen while",
+	"                       the archive is written (no extra space, a longer freeze)",
 	"  --json               print the result as JSON",
 	NULL,
 };
@@ -161,20 +161,8 @@ static void guard_stop(struct backup_freeze *f)
 	f->guard = 0;
 }
 
-/* A file system of the VPS's own (its disk image) written out, so the image holds it. */
-static void sync_vps_fs(const struct vps_state *st)
-{
-	char path[64];
-	_cleanup_close_ int fd = -EBADF;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/root", st->init_pid);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		(void)syncfs(fd);
-}
-
-static int freeze_running(struct cli *c, const char *name, const struct vps_config *cfg,
-                          const struct vps_state *st, struct backup_freeze *f)
+static int freeze_running(struct cli *c, const char *name, const struct vps_state *st,
+                          struct backup_freeze *f)
 {
 	bool frozen = false;
 	uint64_t t0;
@@ -186,12 +174,8 @@ static int freeze_running(struct cli *c, const char *name, const struct vps_conf
 	(void)vps_frozen(f->parent, name, &frozen);
 	if (frozen) { /* suspended (or frozen by someone else): still already, left so */
 		f->was_suspended = true;
-		if (cfg->disk)
-			sync_vps_fs(st);
 		return 0;
 	}
-	if (cfg->disk)
-		sync_vps_fs(st); /* most of it before the freeze, so that the one inside is short */
 	r = guard_start(c, f, name);
 	if (r < 0)
 		return cli_fail(name, "failed to start the thaw guard: %s", strerror(-r));
@@ -209,8 +193,6 @@ static int freeze_running(struct cli *c, const char *name, const struct vps_conf
 			r == -ETIMEDOUT ? "not every process stopped in time" : strerror(-r));
 	}
 	f->freeze_ms = t0;
-	if (cfg->disk)
-		sync_vps_fs(st);
 	return 0;
 }
 
@@ -287,13 +269,13 @@ static void report(const struct backup_args *a, const struct vps_config *cfg,
 	fprintf(o,
 	        ",\"storage\":\"%s\",\"disk\":%" PRIu64 ",\"members\":%" PRIu64
 	        ",\"data_bytes\":%" PRIu64 ",\"archive_bytes\":%" PRIu64 ",\"ms\":%" PRIu64
-	        ",\"state\":\"%s\",\"freeze_ms\":%" PRIu64 ",\"reflinked\":%s}\n",
+	        ",\"state\":\"%s\",\"freeze_ms\":%" PRIu64 "}\n",
 	        vps_storage_names[cfg->storage], cfg->disk, s->members, s->data_bytes,
-	        s->archive_bytes, ms, how, f->freeze_ms, f->reflinked ? "true" : "false");
+	        s->archive_bytes, ms, how, f->freeze_ms);
 }
 
 static int write_out(struct cli *c, const struct backup_args *a, const struct vps_config *cfg,
-                     int srcdir, struct backup_freeze *f, bool running)
+                     int srcfd, const char *srcname, struct backup_freeze *f, bool running)
 {
 	struct vps_error err = VPS_ERROR_INIT;
 	struct vps_backup_head head;
@@ -308,7 +290,7 @@ static int write_out(struct cli *c, const struct backup_args *a, const struct vp
 	if (out < 0)
 		return cli_fail(cfg->name, "failed to open %s: %s", tmp[0] ? tmp : "stdout",
 		                strerror(-out));
-	r = vps_backup_write(srcdir, cfg, &head, out, &s, &err);
+	r = vps_backup_write(srcfd, srcname, cfg, &head, out, &s, &err);
 	thaw(c, cfg->name, f);
 	if (r == 0 && tmp[0] && (fsync(out) < 0 || rename(tmp, a->file) < 0))
 		r = vps_error_errno(&err, -errno, "failed to put %s in place", a->file);
@@ -321,29 +303,55 @@ static int write_out(struct cli *c, const struct backup_args *a, const struct vp
 	return 0;
 }
 
-/* Snapshot mode: the storage copied while frozen, then thawed at once. */
-static int stage(struct cli *c, const struct vps_config *cfg, int vpsdir, struct backup_freeze *f,
-                 int *ret_fd)
+/* The VPS's files read where they are, or (snapshot mode, running) from their copy: a first
+ * pass while it runs, then it is frozen for the second, which copies only what changed. */
+static int backup_files(struct cli *c, const struct backup_args *a, const struct vps_config *cfg,
+                        int vpsdir, const char *dir, const struct vps_state *st, bool running,
+                        struct backup_freeze *f)
 {
 	struct vps_error err = VPS_ERROR_INIT;
-	int r = vps_backup_stage(vpsdir, cfg, ret_fd, &f->reflinked, &err);
+	struct vps_backup_source src;
+	struct vps_backup_stage stg = {.fd = -EBADF};
+	int r = vps_backup_source_open(vpsdir, dir, cfg, &src, &err);
 
-	thaw(c, cfg->name, f);
-	if (r < 0)
-		return cli_fail_error(cfg->name, &err, r);
-	f->staged = true;
-	return 0;
+	if (r == 0 && running && !a->freeze_copy)
+		r = vps_backup_stage_begin(vpsdir, &src, cfg, &stg, &err);
+	if (r < 0) {
+		r = cli_fail_error(cfg->name, &err, r);
+		goto out;
+	}
+	if (running && freeze_running(c, cfg->name, st, f) != 0) {
+		r = EXIT_FAILURE;
+		goto out;
+	}
+	if (stg.fd >= 0) {
+		r = vps_backup_stage_finish(&src, &stg, &err);
+		thaw(c, cfg->name, f);
+		if (r < 0) {
+			r = cli_fail_error(cfg->name, &err, r);
+			goto out;
+		}
+		f->staged = true;
+	}
+	r = write_out(c, a, cfg, stg.fd >= 0 ? stg.fd : src.fd, stg.fd >= 0 ? stg.top : src.name, f,
+	              running);
+out:
+	thaw(c, cfg->name, f); /* the failures before the copy */
+	if (stg.sync)
+		vps_backup_unstage(vpsdir);
+	vps_backup_stage_free(&stg);
+	vps_backup_source_close(&src);
+	return r;
 }
 
 static int backup_locked(struct cli *c, const struct backup_args *a)
 {
 	struct backup_freeze f = {.guard_fd = -EBADF, .started = cli_now_ms()};
-	_cleanup_close_ int vpsdir = -EBADF, stagefd = -EBADF;
+	_cleanup_close_ int vpsdir = -EBADF;
 	struct vps_config cfg;
 	struct vps_state st;
 	enum vps_run_state rs;
 	char dir[PATH_MAX];
-	int r;
 
 	if (cli_load_vps(c, a->name, &cfg) < 0)
 		return EXIT_FAILURE;
@@ -358,18 +366,7 @@ static int backup_locked(struct cli *c, const struct backup_args *a)
 	if (rs == VPS_RUNNING && st.init_pid == 0)
 		return cli_fail(a->name, "its init is gone (the VPS runs unsupervised); stop it "
 		                         "first");
-	if (rs == VPS_RUNNING && freeze_running(c, a->name, &cfg, &st, &f) != 0)
-		return EXIT_FAILURE;
-	if (f.frozen_by_us && !a->freeze_copy) {
-		r = stage(c, &cfg, vpsdir, &f, &stagefd);
-		if (r != 0)
-			return r;
-	}
-	r = write_out(c, a, &cfg, stagefd >= 0 ? stagefd : vpsdir, &f, rs == VPS_RUNNING);
-	thaw(c, a->name, &f); /* the failures before the copy */
-	if (f.staged)
-		vps_backup_unstage(vpsdir);
-	return r;
+	return backup_files(c, a, &cfg, vpsdir, dir, &st, rs == VPS_RUNNING, &f);
 }
 
 int cmd_backup(struct cli *c, int argc, char **argv)

@@ -25,7 +25,9 @@
 #include "fileio.h"
 #include "idmap.h"
 #include "lock.h"
+#include "disk.h"
 #include "netsetup.h"
+#include "ports.h"
 #include "storage-clone.h"
 #include "storage-mount.h"
 #include "template.h"
@@ -127,8 +129,8 @@ static int find_template(struct cli *c, const struct vps_backup_head *h,
 }
 
 /* The new directory under its hidden name, filled, then renamed into place. */
-static int build(struct cli *c, struct vps_backup_reader *rd, const struct vps_config *cfg,
-                 uint64_t old_base, const struct vps_template_meta *t, struct vps_backup_stats *s)
+static int build(struct cli *c, struct vps_backup_reader *rd, struct vps_config *cfg,
+                 const struct vps_template_meta *t, struct vps_backup_stats *s)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -144,13 +146,15 @@ static int build(struct cli *c, struct vps_backup_reader *rd, const struct vps_c
 	    (tmp = openat(base, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    vps_path(&c->paths, tmpname, NULL, tmppath, sizeof(tmppath)) < 0)
 		return cli_fail(cfg->name, "failed to make the VPS directory: %m");
-	if (vps_storage_is_overlay(cfg))
+	/* the disk quota made this node's way (project or image), whatever the archive's was */
+	r = vps_disk_prepare(tmp, cfg, &err);
+	if (r == 0 && vps_storage_is_overlay(cfg))
 		r = vps_storage_materialize(tmp, cfg, t, c->paths.templates_dir, &err);
 	if (r == 0)
 		r = vps_backup_extract(rd, tmp, cfg, s, &err);
-	/* the image's files carry the old id range inside it (the tree's were shifted above) */
-	if (r == 0 && cfg->disk && cfg->userns)
-		r = vps_image_shift(tmppath, old_base, cfg->uid_base, &err);
+	if (r == 0)
+		r = vps_disk_finish(tmp, tmppath, cfg, cfg->userns ? (uid_t)cfg->uid_base : 0,
+		                    &err);
 	if (r == 0)
 		r = vps_error_check(&err, vps_config_save_at(tmp, cfg), "failed to write vps.conf");
 	if (r == 0 && fsync(tmp) < 0)
@@ -212,7 +216,7 @@ static int restore_locked(struct cli *c, const struct restore_args *a, struct vp
 	struct vps_template_meta t = {0};
 	struct vps_backup_stats s = {0};
 	char dir[PATH_MAX];
-	uint64_t t0 = 0, old_base = cfg->uid_base;
+	uint64_t t0 = 0;
 	int r;
 
 	if (vps_path(&c->paths, cfg->name, NULL, dir, sizeof(dir)) < 0)
@@ -224,10 +228,16 @@ static int restore_locked(struct cli *c, const struct restore_args *a, struct vp
 		return EXIT_FAILURE;
 	if (vps_addresses_claim(&c->paths, cfg, &c->node, &err) < 0)
 		return cli_fail(cfg->name, "refused: %s (--ip gives it other addresses)", err.msg);
+	/* its port forwards as create claims them: no two VPSes forward one node port */
+	if (vps_ports_claim(&c->paths, cfg, &c->node, &err) < 0) {
+		vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
+		return cli_fail(cfg->name, "refused: %s", err.msg);
+	}
 	if (cfg->userns) {
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
 		if (r < 0) {
 			vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
+			vps_ports_release(&c->paths, cfg->name, &cfg->forwards);
 			return cli_fail(cfg->name,
 			                "failed to allocate a user-namespace id range: %s",
 			                strerror(-r));
@@ -236,9 +246,10 @@ static int restore_locked(struct cli *c, const struct restore_args *a, struct vp
 	if (vps_storage_is_overlay(cfg))
 		store_lock = template_store_lock(c->paths.templates_dir, false);
 	t0 = cli_now_ms();
-	r = build(c, rd, cfg, old_base, &t, &s);
+	r = build(c, rd, cfg, &t, &s);
 	if (r != 0) {
 		vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
+		vps_ports_release(&c->paths, cfg->name, &cfg->forwards);
 		return r;
 	}
 	print_done(a, cfg, h, &s, cli_now_ms() - t0);

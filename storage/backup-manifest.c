@@ -252,5 +252,11 @@ int vps_backup_head_parse(const char *text, struct vps_backup_head *ret, struct 
 		                     "backup format %u is newer than this vpsctl's (%u); made by "
 		                     "vpsctl %s",
 		                     ret->format, VPS_BACKUP_FORMAT, ret->version);
+	if (ret->format < 2 && ret->disk)
+		return vps_error_set(err, -EPROTONOSUPPORT,
+		                     "a format-1 backup of a VPS with a disk quota packs its image "
+		                     "whole, which this vpsctl no longer restores (made by vpsctl "
+		                     "%s)",
+		                     ret->version);
 	return 0;
 }

@@ -132,8 +132,8 @@ int vps_backup_open(int in_fd, struct vps_backup_reader **ret, struct vps_backup
 	return 0;
 }
 
-/* The entries a backup of cfg's storage holds: its top directory and what is under it, and a
- * disk image. */
+/* The entries a backup of cfg's storage holds: its top directory and what is under it (a
+ * disk quota's image is never packed: restore makes the quota this node's way). */
 static bool under(const char *path, const char *top)
 {
 	size_t n = strlen(top);
@@ -145,7 +145,7 @@ static bool member_allowed(const struct vps_config *cfg, const char *path)
 {
 	if (cfg->storage == VPS_STORAGE_OVERLAY)
 		return under(path, "upper");
-	return under(path, "rootfs") || (cfg->disk && path && strcmp(path, "disk.img") == 0);
+	return under(path, "rootfs");
 }
 
 static void hash_cb(void *ud, const void *buf, size_t len)
@@ -163,9 +163,9 @@ static int extract_one(struct vps_backup_reader *r, struct template_stream *s,
 	int k;
 
 	if (!member_allowed(cfg, path) || (hard && !member_allowed(cfg, hard)))
-		return vps_error_set(
-			err, -EPERM, "member '%.100s' is not part of a backup of %s storage",
-			path ?: "", cfg->disk ? "disk-image" : vps_storage_names[cfg->storage]);
+		return vps_error_set(err, -EPERM,
+		                     "member '%.100s' is not part of a backup of %s storage",
+		                     path ?: "", vps_storage_names[cfg->storage]);
 	SHA256Init(&c);
 	k = template_stream_entry(s, r->a, e, hash_cb, &c);
 	if (k < 0)
@@ -201,17 +201,6 @@ static int extract_members(struct vps_backup_reader *r, struct template_stream *
 		if (k < 0)
 			return k;
 	}
-}
-
-/* The image and its mount point are the node's: root's, the image private, whatever the
- * archive said. */
-static int own_disk_image(int dir_fd, struct vps_error *err)
-{
-	if (fchownat(dir_fd, "disk.img", 0, 0, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    fchmodat(dir_fd, "disk.img", 0600, 0) < 0 ||
-	    fchownat(dir_fd, "rootfs", 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
-		return vps_error_errno(err, -errno, "failed to make disk.img root's");
-	return 0;
 }
 
 int vps_backup_extract(struct vps_backup_reader *r, int dir_fd, const struct vps_config *cfg,
@@ -250,8 +239,6 @@ int vps_backup_extract(struct vps_backup_reader *r, int dir_fd, const struct vps
 	if (k == 0 && (k = template_stream_finish(s)) < 0)
 		vps_error_set(err, k, "refused: %s", reason[0] ? reason : strerror(-k));
 	template_stream_free(s);
-	if (k == 0 && cfg->disk)
-		k = own_disk_image(dir_fd, err);
 	if (k == 0)
 		*ret = (struct vps_backup_stats){.members = r->m.members + 1,
 		                                 .data_bytes = r->m.data_bytes};

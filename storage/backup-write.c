@@ -315,6 +315,11 @@ static int write_one(struct writer *w, int dfd, const char *name, const char *pa
 		return errno == ENOENT
 		               ? 0
 		               : vps_error_errno(w->err, -errno, "failed to stat '%s'", path);
+	/* a disk image's own lost+found (its root, mkfs's, host root's): the file system's, made
+	 * again with the next one */
+	if (depth == 1 && w->shift && st.st_uid == 0 && S_ISDIR(st.st_mode) &&
+	    strcmp(name, "lost+found") == 0)
+		return 0;
 	r = fill_entry(w, e, path, &st);
 	if (r < 0)
 		return r;
@@ -373,36 +378,30 @@ static int walk(struct writer *w, int dfd, const char *dir, unsigned depth)
 	return errno ? vps_error_errno(w->err, -errno, "failed to list '%s'", dir) : 0;
 }
 
-/* The storage's top entries: what a restore of this storage mode accepts. */
-static int write_storage(struct writer *w, int vpsdir, const struct vps_config *cfg)
+/* The storage's top directory (rootfs or upper), read from srcfd/srcname: the VPS's
+ * directory, its staged copy, or its disk image's mount. */
+static int write_storage(struct writer *w, int srcfd, const char *srcname,
+                         const struct vps_config *cfg)
 {
 	struct stat st;
 	const char *top = cfg->storage == VPS_STORAGE_OVERLAY ? "upper" : "rootfs";
-	int r;
 
-	if (fstatat(vpsdir, top, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(srcfd, srcname, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return vps_error_errno(w->err, -errno, "failed to find its %s", top);
 	w->dev = st.st_dev;
 	w->upper = cfg->storage == VPS_STORAGE_OVERLAY;
-	/* a disk image's rootfs is the node's mount point (empty there), the image the node's
-	 * file: both root's, not in the VPS's range */
-	if (cfg->disk)
-		w->shift = false;
-	r = write_one(w, vpsdir, top, top, 0);
-	if (r < 0 || !cfg->disk)
-		return r;
-	return write_one(w, vpsdir, "disk.img", "disk.img", 0);
+	return write_one(w, srcfd, srcname, top, 0);
 }
 
-static int write_all_members(struct writer *w, int vpsdir, const struct vps_config *cfg,
-                             const char *head, const char *conf)
+static int write_all_members(struct writer *w, int srcfd, const char *srcname,
+                             const struct vps_config *cfg, const char *head, const char *conf)
 {
 	int r = write_blob(w, "BACKUP", head, true);
 
 	if (r == 0)
 		r = write_blob(w, "vps.conf", conf, true);
 	if (r == 0)
-		r = write_storage(w, vpsdir, cfg);
+		r = write_storage(w, srcfd, srcname, cfg);
 	if (r == 0 && vps_backup_manifest_end(&w->m) < 0)
 		r = vps_error_set(w->err, -ENOMEM, "out of memory");
 	if (r == 0)
@@ -428,8 +427,9 @@ static int open_archive(struct writer *w, int out_fd)
 	return 0;
 }
 
-int vps_backup_write(int vpsdir, const struct vps_config *cfg, struct vps_backup_head *head,
-                     int out_fd, struct vps_backup_stats *ret, struct vps_error *err)
+int vps_backup_write(int srcfd, const char *srcname, const struct vps_config *cfg,
+                     struct vps_backup_head *head, int out_fd, struct vps_backup_stats *ret,
+                     struct vps_error *err)
 {
 	struct writer w = {.err = err, .shift = cfg->userns, .base = cfg->uid_base};
 	_cleanup_free_ char *head_text = NULL, *conf = NULL;
@@ -443,7 +443,7 @@ int vps_backup_write(int vpsdir, const struct vps_config *cfg, struct vps_backup
 	else
 		r = open_archive(&w, out_fd);
 	if (r == 0)
-		r = write_all_members(&w, vpsdir, cfg, head_text, conf);
+		r = write_all_members(&w, srcfd, srcname, cfg, head_text, conf);
 	if (r == 0)
 		*ret = (struct vps_backup_stats){
 			.members = w.m.members + 1,

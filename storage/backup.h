@@ -5,13 +5,14 @@
  *             TEMPLATE_SHA256, CREATED (KEY=value lines)
  *   vps.conf  the VPS's config as it was
  *   the storage: rootfs/... (copy), upper/... (overlay: the template is referenced by name
- *             and checksum, not packed), or rootfs/ and disk.img (a disk image, sparse)
+ *             and checksum, not packed); a disk quota's files as a tree too, read from
+ *             its image where it has one: DISK is the limit, and restore makes the quota
+ *             the way the restoring node does (project quota or image), not the archive's
  *   MANIFEST  one line per member before it (SHA-256, size, type, mode, owner, path), then
  *             "end COUNT BYTES"
  * The manifest comes last so that a backup streams in one pass; restore computes the same
  * lines while it unpacks and refuses the VPS (nothing kept) when they differ. Owners are
  * stored relative to the VPS's id range (0 = its root), so a restore shifts them onto its own.
- * Holes of a disk image are not stored; its SHA-256 is over the stored (data) bytes.
  */
 #pragma once
 #include <stdbool.h>
@@ -20,7 +21,8 @@
 #include "config.h"
 #include "error.h"
 
-#define VPS_BACKUP_FORMAT 1
+/* 2: the storage is always a tree (format 1 packed a disk image whole) */
+#define VPS_BACKUP_FORMAT 2
 
 struct vps_backup_head {
 	unsigned format;
@@ -39,17 +41,41 @@ struct vps_backup_stats {
 	uint64_t archive_bytes;
 };
 
-/* Writes the backup of the VPS cfg in the open directory vpsdir to out_fd. head is filled by
- * the caller but for FORMAT and VERSION. The VPS's files must be still (stopped or frozen). */
-int vps_backup_write(int vpsdir, const struct vps_config *cfg, struct vps_backup_head *head,
-                     int out_fd, struct vps_backup_stats *ret, struct vps_error *err);
+/* Where a VPS's files are read from: fd/name is its rootfs or upper (the VPS directory's, or
+ * in its disk image's own mount, mnt, for an image-backed VPS: the running VPS's super block
+ * mounted again where its image is attached, else the image mounted here). */
+struct vps_backup_source {
+	int fd, mnt;
+	const char *name;
+};
+int vps_backup_source_open(int vpsdir, const char *dir, const struct vps_config *cfg,
+                           struct vps_backup_source *ret, struct vps_error *err);
+void vps_backup_source_close(struct vps_backup_source *s);
 
-/* A running VPS's storage copied, while it is frozen, into VPSDIR/.backup (tree copy, a disk
- * image reflinked where the file system can, else copied sparsely), so that the freeze lasts
- * the copy, not the compression; *ret_fd is that directory, which vps_backup_write then
- * takes as vpsdir. The next stage removes what a killed backup left; so does destroy. */
-int vps_backup_stage(int vpsdir, const struct vps_config *cfg, int *ret_fd, bool *ret_reflinked,
+/* Writes the backup of the VPS cfg, its storage's top directory at srcfd/srcname (a
+ * vps_backup_source or the staged copy), to out_fd. head is filled by the caller but for
+ * FORMAT and VERSION. The files must be still (stopped, frozen, or a staged copy). */
+int vps_backup_write(int srcfd, const char *srcname, const struct vps_config *cfg,
+                     struct vps_backup_head *head, int out_fd, struct vps_backup_stats *ret,
                      struct vps_error *err);
+
+/* The short freeze of a running VPS (suspend mode): its files copied into VPSDIR/.backup in
+ * two passes, the first while it runs (vps_backup_stage_begin), the second, which copies
+ * only what changed since and removes what is gone, while it is frozen
+ * (vps_backup_stage_finish); the archive is then written from the copy (its top, named as
+ * the storage's: rootfs or upper, in *ret_fd), after the thaw. Hard links stay links. The
+ * next stage removes what a killed backup left; so does destroy. */
+struct vps_backup_stage {
+	int fd;
+	const char *top;
+	struct tree_sync *sync;
+};
+int vps_backup_stage_begin(int vpsdir, const struct vps_backup_source *src,
+                           const struct vps_config *cfg, struct vps_backup_stage *ret,
+                           struct vps_error *err);
+int vps_backup_stage_finish(const struct vps_backup_source *src, struct vps_backup_stage *st,
+                            struct vps_error *err);
+void vps_backup_stage_free(struct vps_backup_stage *st);
 void vps_backup_unstage(int vpsdir);
 
 /* Reading one: the head and the vps.conf text first, then the storage into a new VPS

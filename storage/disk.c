@@ -219,6 +219,29 @@ int vps_disk_loop_dev(const char *dir, dev_t *ret)
 	return 0;
 }
 
+int vps_disk_mount_running(const char *dir, int *ret_fd)
+{
+	char img[PATH_MAX], dev[64];
+	_cleanup_close_ int fs = -EBADF;
+	int mnt;
+
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	mnt = find_loop(img, dev, sizeof(dev));
+	if (mnt < 0)
+		return mnt;
+	/* the block device's super block is the VPS's own: this mount shares its cache */
+	fs = fsopen("ext4", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+	              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return -errno;
+	*ret_fd = mnt;
+	return 0;
+}
+
 /* An ext4 file system shrinks only unmounted: resize2fs moves the data down (refusing when it
  * does not fit), then the image is cut. */
 static int shrink(const char *img, pid_t init_pid, uint64_t size, struct vps_error *err)

@@ -26,6 +26,9 @@ int vps_disk_mount_detached(const char *rootfs, int *ret_fd);
  * needs CAP_SYS_RESOURCE: -EAGAIN when the node's root lacks it, and the file system then
  * grows at the next start). A smaller size shrinks it, only while stopped (-EBUSY running). */
 int vps_disk_grow(const char *dir, pid_t init_pid, uint64_t size, struct vps_error *err);
+/* Host side: a second, detached mount of the running VPS DIR's image (its super block, so it
+ * sees what the VPS wrote), no mount of the VPS's on it: for a backup to read its files. */
+int vps_disk_mount_running(const char *dir, int *ret_fd);
 /* The loop device DIR/disk.img is attached to (found by its backing file); -ENODEV: none. */
 int vps_disk_loop_dev(const char *dir, dev_t *ret);
 /* Size and use, in bytes and inodes, of the mounted filesystem of a running VPS. */

@@ -166,13 +166,6 @@ static int shift_image(const char *ddir_path, const struct tree_shift *s, struct
 	return vps_child_run(shift_image_body, &is, err);
 }
 
-int vps_image_shift(const char *dir, uint64_t from, uint64_t to, struct vps_error *err)
-{
-	struct tree_shift s = {from, to, from == to ? 0 : VPS_IDMAP_SIZE};
-
-	return shift_image(dir, &s, err);
-}
-
 static int clone_image(int sdir, int ddir, const char *ddir_path, const struct tree_shift *s,
                        struct vps_error *err)
 {

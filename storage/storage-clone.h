@@ -24,6 +24,3 @@ int vps_storage_clone(int sdir, int ddir, const char *ddir_path, const struct vp
  * it: a reflink where the file system can (*ret_reflinked), else only its data (holes stay
  * holes), by copy_file_range where the kernel can. */
 int vps_image_copy(int sdir, const char *sname, int ddir, const char *dname, bool *ret_reflinked);
-/* The files inside the disk image of the VPS directory dir (a path) moved from the id range
- * at from onto the one at to (a restored backup: the image holds its old range's ids). */
-int vps_image_shift(const char *dir, uint64_t from, uint64_t to, struct vps_error *err);

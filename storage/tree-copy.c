@@ -235,6 +235,13 @@ static int copy_entry(int sdir, const char *sname, int ddir, const char *dname,
 	return copy_node(ddir, dname, &st, s);
 }
 
+int tree_copy_meta(int sfd, int dfd, const struct stat *st)
+{
+	int r = copy_xattrs(sfd, dfd, NULL);
+
+	return r < 0 ? r : copy_meta(dfd, st, NULL);
+}
+
 int tree_copy_at(int sdir, const char *sname, int ddir, const char *dname,
                  const struct tree_shift *shift)
 {

@@ -31,6 +31,10 @@ int tree_shift_in_place(int dirfd, const struct tree_shift *s);
 int tree_copy_at(int sdir, const char *sname, int ddir, const char *dname,
                  const struct tree_shift *shift);
 
+/* xattrs, owner, mode and times of the open sfd (st: its stat) onto the open dfd. */
+struct stat;
+int tree_copy_meta(int sfd, int dfd, const struct stat *st);
+
 /* Whether path may name something to keep (reinstall --keep): absolute, normalized, no "."
  * or ".." component, not "/" itself. */
 int tree_keep_path_valid(const char *path);

@@ -59,9 +59,25 @@ check "... and after a clean-up it shrinks live: --disk 48M" v resize o --disk 4
 s=$(df_mb o); [ -n "$s" ] && [ "$s" -le 48 ]; tap_result $? "... df inside shows it ($s)"
 check "resize c --disk-inodes 4000 live" v resize c --disk-inodes 4000
 check "... c makes files again" v exec c -- sh -c 'true >/more'
+v exec c -- sh -c 'echo prj > /keep' >/dev/null 2>&1
+v exec o -- sh -c 'echo prj > /keep' >/dev/null 2>&1
+# backup and restore (issue 17): the files as a tree, the quota made the restoring node's way
+check "backup c (project quota, running)" v backup c /tmp/c.tar.zst
+check "backup o (overlay, project quota, running)" v backup o /tmp/o.tar.zst
 check "stop all" sh -c "$VPSCTL --root $ROOT stop c && $VPSCTL --root $ROOT stop o && $VPSCTL --root $ROOT stop n"
 is "status of a stopped project VPS still shows its use" "$(jget c disk_inodes_limit)" 4000
-check "destroy all" sh -c "for x in c o n; do $VPSCTL --root $ROOT destroy \$x || exit 1; done"
+check "restore c as cr" v restore /tmp/c.tar.zst --name cr
+check "restore o as or" v restore /tmp/o.tar.zst --name or
+is "cr: a project quota of its own with the config's limits" \
+	"$(conf cr DISK_QUOTA) $(jget cr disk_size) $(jget cr disk_inodes_limit)" "project 67108864 4000"
+is "or: a project quota" "$(conf or DISK_QUOTA) $(jget or disk_size)" "project 50331648"
+check "start cr, or" sh -c "$VPSCTL --root $ROOT start cr && $VPSCTL --root $ROOT start or"
+is "cr and or have their files" "$(v exec cr -- cat /keep) $(v exec or -- cat /keep)" "prj prj"
+out=$(v exec or -- dd if=/dev/zero of=/fill bs=1M count=100 2>&1); rc=$?
+case $out in *"quota exceeded"*|*"No space left"*) r=$rc ;; *) r=0 ;; esac
+tap_result $(( r == 0 )) "or: its limit holds (100M into 48M: $(echo "$out" | tail -1))"
+check "stop cr, or" sh -c "$VPSCTL --root $ROOT stop cr && $VPSCTL --root $ROOT stop or"
+check "destroy all" sh -c "for x in c o n cr or; do $VPSCTL --root $ROOT destroy \$x || exit 1; done"
 umount "$LIB"
 
 # fallback: the same file system without prjquota accounts project use but enforces no limit:
@@ -69,8 +85,27 @@ umount "$LIB"
 mount -o loop /tmp/prj.img "$LIB" || bail "remount failed"
 check "create f without prjquota" v create f --template busybox
 is "f: the probe falls back to an image" "$(conf f DISK_QUOTA)" image
+# a project-quota VPS's archive restored where there are none gets an image, and back
+check "restore c's archive here as ci" v restore /tmp/c.tar.zst --name ci
+is "ci: an image of the archive's size" "$(conf ci DISK_QUOTA) $(stat -c %s "$BASE/ci/disk.img")" "image 67108864"
+check "start ci" v start ci
+is "ci has c's file" "$(v exec ci -- cat /keep)" prj
+check "start f" v start f
+v exec f -- sh -c 'echo img > /keep' >/dev/null 2>&1
+check "backup f (image, running)" v backup f /tmp/f.tar.zst
+check "stop ci, f" sh -c "$VPSCTL --root $ROOT stop ci && $VPSCTL --root $ROOT stop f"
+v destroy ci > /dev/null 2>&1
 v destroy f > /dev/null 2>&1
 umount "$LIB"
+mount -o loop,prjquota /tmp/prj.img "$LIB" || bail "remount with prjquota failed"
+check "restore the image VPS's archive on the project-quota node" v restore /tmp/f.tar.zst --name fp
+is "fp: a project quota instead of the image" "$(conf fp DISK_QUOTA) $([ -e "$BASE/fp/disk.img" ] || echo no-image)" "project no-image"
+check "start fp" v start fp
+is "fp has f's file" "$(v exec fp -- cat /keep)" img
+v stop fp > /dev/null 2>&1
+v destroy fp > /dev/null 2>&1
+umount "$LIB"
+rm -f /tmp/c.tar.zst /tmp/o.tar.zst /tmp/f.tar.zst
 rm -f /tmp/prj.img
 rm -rf "$ROOT"
 done_testing
