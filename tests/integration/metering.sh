@@ -5,7 +5,7 @@
 # 500 echo requests of 1400 data bytes from the node, each a 1442-byte frame each way
 # (1400 + ICMP 8 + IPv4 20 + Ethernet 14); the counters must be within 1 % of it.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 25
 
 echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
 FRAME=1442
@@ -57,6 +57,9 @@ check "stop m after its supervisor was killed" vpsctl stop m
 within "the traffic of that run is counted" \
 	"$(vpsctl list -o name,net_tx_bytes | awk '$1 == "m" { print $2 }')" $((4 * N * FRAME))
 
+# The kernel destroys a dead network namespace, and the veth in it, a moment later (seconds on
+# a busy node): until then what the VPS's side sent while it went down still arrives.
+check "the stopped VPS's veth is gone" wait_for 60 sh -c '! ip link show veth-m'
 check "net reset-counters m (stopped)" vpsctl net reset-counters m
 is "a new period starts from zero" "$(vpsctl list -o name,net_rx_bytes,net_tx_packets | awk '$1 == "m" { print $2 " " $3 }')" "0 0"
 out=$(vpsctl net reset-counters nosuch 2>&1)
