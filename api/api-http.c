@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <linux/openat2.h>
 
+#include "api-console.h"
 #include "api-events.h"
 #include "api-http.h"
 #include "api-listcache.h"
@@ -21,6 +22,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "parse.h"
+#include "vpsctl-build.h"
 
 #define BODY_MAX (64 * 1024)
 
@@ -37,6 +39,8 @@ enum route_id {
 	R_RESIZE,
 	R_STATS,
 	R_EVENTS,
+	R_CONSOLE,
+	R_TICKET,
 };
 
 struct route {
@@ -57,6 +61,8 @@ static const struct route routes[] = {
 	{R_RESUME, "POST", "/v1/vps/{name}/resume", "/resume", false},
 	{R_RESIZE, "POST", "/v1/vps/{name}/resize", "/resize", true},
 	{R_STATS, "GET", "/v1/vps/{name}/stats", "/stats", true},
+	{R_CONSOLE, "GET", "/v1/vps/{name}/console", "/console", true},
+	{R_TICKET, "POST", "/v1/vps/{name}/console-ticket", "/console-ticket", true},
 	{R_STATUS, "GET", "/v1/vps/{name}", "", true},
 	{R_DESTROY, "DELETE", "/v1/vps/{name}", "", false},
 	{R_EVENTS, "GET", "/v1/events", NULL, true},
@@ -159,6 +165,16 @@ static void peer_key(struct MHD_Connection *conn, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* true: the peer had too many failed logins, and q holds the refusal; peer gets its key */
+static bool peer_blocked(struct MHD_Connection *conn, struct req *q, char *peer, size_t len)
+{
+	peer_key(conn, peer, len);
+	if (!api_ratelimit_blocked(peer))
+		return false;
+	refuse(q, 429, "too many failed logins from this peer; try again in a minute");
+	return true;
+}
+
 /* true: q->tok is the caller's; false: q holds the refusal */
 static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
@@ -166,11 +182,8 @@ static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struc
 	const char *presented = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
 	char peer[80];
 
-	peer_key(conn, peer, sizeof(peer));
-	if (api_ratelimit_blocked(peer))
-		return refuse(q, 429,
-		              "too many failed logins from this peer; try again in a minute"),
-		       false;
+	if (peer_blocked(conn, q, peer, sizeof(peer)))
+		return false;
 	switch (api_token_check(ctx->token_file, presented, &q->tok)) {
 	case API_AUTH_OK:
 		return true;
@@ -187,6 +200,21 @@ static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struc
 		refuse(q, MHD_HTTP_UNAUTHORIZED, "invalid token");
 		return false;
 	}
+}
+
+/* The console's ticket (api-console.h) for the VPS in the URL: true: q->tok is its
+ * token's. */
+static bool console_ticket(struct MHD_Connection *conn, struct req *q)
+{
+	char peer[80];
+
+	if (peer_blocked(conn, q, peer, sizeof(peer)))
+		return false;
+	if (name_is_valid(q->name) && api_ticket_take(conn, q->name, &q->tok))
+		return true;
+	api_ratelimit_fail(peer);
+	refuse(q, MHD_HTTP_UNAUTHORIZED, "invalid, used or expired console ticket");
+	return false;
 }
 
 /* --- routes --- */
@@ -563,6 +591,30 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 
 		return run_reply(ctx, conn, argv, 200, NULL);
 	}
+	case R_TICKET: {
+		char t[65], msg[512];
+		struct args a = {0};
+
+		if (parse_body(q, &a, msg, sizeof(msg)) < 0)
+			return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+		if (api_ticket_new(&q->tok, q->name, t) < 0)
+			return fail(conn, 500, "cannot make a ticket");
+		return reply_json(conn, 200,
+		                  json_pack("{s:s,s:i,s:s}", "ticket", t, "expires_in",
+		                            API_TICKET_TTL_S, "protocol", "vpsctl-console"));
+	}
+	case R_CONSOLE: {
+		char msg[160];
+		struct MHD_Response *resp =
+			api_console_response(ctx, conn, q->name, msg, sizeof(msg));
+		enum MHD_Result ret;
+
+		if (!resp)
+			return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+		ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	case R_EVENTS: {
 		struct MHD_Response *resp = api_events_response(ctx, &q->tok);
 		enum MHD_Result ret;
@@ -598,9 +650,19 @@ static const char *content_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* The panel's pages: their own scripts and styles only, talking to this daemon only. */
+#define PANEL_CSP                                                                                  \
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                \
+	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "          \
+	"frame-ancestors 'none'"
+
 static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *conn,
                                     const char *rel)
 {
+	/* Debian's browser libraries, from where their packages put them */
+	static const char *const vendor[][2] = {{"vendor/xterm/", XTERM_DIR},
+	                                        {"vendor/term.js/", TERMJS_DIR}};
+	const char *top = ctx->panel_dir;
 	_cleanup_close_ int dir = -EBADF;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -612,7 +674,13 @@ static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *
 	/* no way up, no hidden files, no symlinks: only the files put there */
 	if (strstr(rel, "..") || rel[0] == '/' || rel[0] == '.' || strstr(rel, "/."))
 		return fail(conn, MHD_HTTP_NOT_FOUND, "no such file");
-	dir = open(ctx->panel_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < ELEMENTSOF(vendor); i++)
+		if (strncmp(rel, vendor[i][0], strlen(vendor[i][0])) == 0) {
+			top = vendor[i][1];
+			rel += strlen(vendor[i][0]);
+			break;
+		}
+	dir = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return fail(conn, MHD_HTTP_NOT_FOUND, "no panel installed");
 	fd = open_in_root(dir, rel, O_RDONLY, 0, RESOLVE_NO_SYMLINKS);
@@ -627,6 +695,8 @@ static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", content_type(rel));
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", PANEL_CSP);
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	ret = MHD_queue_response(conn, 200, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -641,9 +711,16 @@ static void admit(struct api_ctx *ctx, struct MHD_Connection *conn, const char *
 {
 	bool other_method;
 
-	if (!authenticate(ctx, conn, q))
-		return;
 	q->route = match(url, method, q->name, sizeof(q->name), &other_method);
+	/* a browser's WebSocket: its one-time ticket instead of a header it cannot send */
+	if (q->route && q->route->id == R_CONSOLE &&
+	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") &&
+	    api_ticket_offered(conn)) {
+		if (!console_ticket(conn, q))
+			return;
+	} else if (!authenticate(ctx, conn, q)) {
+		return;
+	}
 	if (!q->route)
 		other_method ? refuse(q, MHD_HTTP_METHOD_NOT_ALLOWED, "%s is not allowed on %.200s",
 		                      method, url)

@@ -189,7 +189,7 @@ static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int 
                                        const char *cert, const char *key)
 {
 	unsigned base = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                MHD_USE_ERROR_LOG | flags;
+	                MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | flags;
 
 	if (cert) {
 		struct MHD_Daemon *d = NULL;

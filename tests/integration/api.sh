@@ -5,7 +5,7 @@
 # start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
 # change; the login rate limit; 20 clients for 10 s with no error.
 . "$(dirname "$0")/lib.sh"
-plan 111
+plan 133
 
 API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
 CLIENT=$(dirname "$0")/api-client.py
@@ -142,6 +142,35 @@ is "starting it again: 409 with the CLI's reason" "$(req "$CA" POST /v1/vps/c1/s
 	'409 {"error":"c1: is already running"}'
 like "stats of a running VPS" "$(req "$CA" GET /v1/vps/c1/stats)" '^200 \{.*"memory'
 like "status through the API" "$(req "$CA" GET /v1/vps/c1)" '^200 \{.*"name": *"c1"'
+
+# The console over a WebSocket: a one-time ticket offered as a subprotocol (what a browser
+# can send), or a Bearer header; framing checked by the client (ping, fragments, close).
+ws() { timeout 60 python3 "$CLIENT" ws "$SOCK" "$@"; }
+ticket() { req "$1" POST "/v1/vps/$2/console-ticket" | sed -n 's/^200 .*"ticket": *"\([0-9a-f]*\)".*/\1/p'; }
+like "a customer gets a console ticket for its VPS" "$(req "$CA" POST /v1/vps/c1/console-ticket)" \
+	'^200 \{"ticket":"[0-9a-f]{64}","expires_in":30,"protocol":"vpsctl-console"\}$'
+tk=$(ticket "$CA" c1)
+out=$(ws "ticket:$tk" /v1/vps/c1/console $'\necho ws-$((6*7))\n' ws-42 15)
+like "the ticket opens the console: 101" "$out" '^HTTP/1.1 101 '
+like "Sec-WebSocket-Accept is right" "$out" $'\naccept ok\n'
+like "a ping is answered with a pong" "$out" $'\npong True\n'
+like "a fragmented command runs in the VPS and its answer comes back" "$out" $'\nfound\n'
+like "a close is answered" "$out" 'close answered 1000'
+like "the ticket is single use" "$(ws "ticket:$tk" /v1/vps/c1/console x x 5)" \
+	$'^HTTP/1.1 401 Unauthorized\n\\{"error":"invalid, used or expired console ticket"\\}'
+tk=$(ticket "$CA" c1)
+like "a ticket for c1 does not open c2" "$(ws "ticket:$tk" /v1/vps/c2/console x x 5)" '^HTTP/1.1 401 '
+like "a made-up ticket: 401" "$(ws "ticket:$(printf '%064d' 5)" /v1/vps/c1/console x x 5)" '^HTTP/1.1 401 '
+like "a customer's header token on another's console: 404" "$(ws "$CA" /v1/vps/c2/console x x 5)" \
+	'^HTTP/1.1 404 '
+like "an operator's header token works too" "$(ws "$OP" /v1/vps/c1/console $'\necho op-$((6*7))\n' op-42 15)" \
+	$'\nfound\n'
+like "an unmasked client frame closes with 1002" "$(ws "$OP" /v1/vps/c1/console x x 10 unmasked)" \
+	$'\nclose 1002 protocol error'
+is "without a handshake: 400 with the reason" "$(req "$CA" GET /v1/vps/c1/console)" \
+	'400 {"error":"the console is a WebSocket: send a WebSocket handshake"}'
+is "a ticket takes no fields" "$(req "$CA" POST /v1/vps/c1/console-ticket '{"ttl":3600}')" \
+	"400 {\"error\":\"unknown field 'ttl'\"}"
 
 # The plan: memory and cpus within it, nothing else.
 is "resize within the plan" "$(code "$CA" POST /v1/vps/c1/resize '{"memory":"200M","cpus":1}')" 200

@@ -1,0 +1,291 @@
+// The vpsctl panel: plain DOM, no build step. Everything a tenant controls (VPS names,
+// hostnames, error texts) is put on the page with textContent only, never as HTML.
+'use strict';
+
+const HISTORY_S = 3600;
+const SAMPLE_S = 10;
+const $ = (id) => document.getElementById(id);
+let token = sessionStorage.getItem('vpsctl-token') || '';
+const vpses = new Map(); // name -> {data, row, samples: [{t, cpu, mem, net}], last}
+let pollTimer = null;
+let events = null;
+let consoleWs = null;
+let term = null;
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
+async function api(method, path, body) {
+  const opts = {method, headers: {Authorization: 'Bearer ' + token}};
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, opts);
+  let j = null;
+  try { j = await r.json(); } catch (e) { j = null; }
+  if (!r.ok) {
+    const err = new Error((j && j.error) || ('HTTP ' + r.status));
+    err.status = r.status;
+    throw err;
+  }
+  return j;
+}
+
+function showError(where, e) { $(where).textContent = e ? String(e.message || e) : ''; }
+
+// --- log in and out ---
+
+async function login(ev) {
+  if (ev) ev.preventDefault();
+  const given = $('token').value.trim();
+  if (given) token = given;
+  showError('login-error', null);
+  try {
+    const list = await api('GET', '/v1/vps');
+    sessionStorage.setItem('vpsctl-token', token);
+    $('token').value = '';
+    $('login').hidden = true;
+    $('main').hidden = false;
+    $('logout').hidden = false;
+    render(list);
+    startPolling();
+    followEvents();
+  } catch (e) {
+    token = '';
+    sessionStorage.removeItem('vpsctl-token');
+    showError('login-error', 'Login failed: ' + e.message);
+  }
+}
+
+function logout() {
+  token = '';
+  sessionStorage.removeItem('vpsctl-token');
+  clearInterval(pollTimer);
+  if (events) events.abort();
+  closeConsole();
+  vpses.clear();
+  $('vps-list').replaceChildren();
+  $('main').hidden = true;
+  $('logout').hidden = true;
+  $('login').hidden = false;
+}
+
+// --- the list ---
+
+function render(list) {
+  const seen = new Set();
+  for (const v of list) {
+    seen.add(v.name);
+    let s = vpses.get(v.name);
+    if (!s) {
+      s = {data: v, samples: [], last: null, row: makeRow(v.name)};
+      vpses.set(v.name, s);
+      $('vps-list').appendChild(s.row.root);
+    }
+    s.data = v;
+    sample(s, v);
+    updateRow(s);
+  }
+  for (const [name, s] of vpses)
+    if (!seen.has(name)) { s.row.root.remove(); vpses.delete(name); }
+}
+
+function makeRow(name) {
+  const root = el('div', 'vps');
+  root.dataset.name = name;
+  const h = el('h3', null, name);
+  const host = el('div', 'host');
+  const state = el('span', 'state');
+  const actions = el('div', 'actions');
+  const canvas = el('canvas');
+  canvas.width = 400;
+  canvas.height = 80;
+  const buttons = {};
+  for (const [label, fn] of [['Start', () => act(name, 'start')], ['Stop', () => act(name, 'stop')],
+                             ['Reboot', () => act(name, 'reboot')], ['Console', () => openConsole(name)]]) {
+    const b = el('button', 'act-' + label.toLowerCase(), label);
+    b.addEventListener('click', fn);
+    actions.appendChild(b);
+    buttons[label] = b;
+  }
+  root.append(h, host, state, actions, canvas);
+  return {root, host, state, buttons, canvas};
+}
+
+function updateRow(s) {
+  const v = s.data;
+  s.row.host.textContent = v.hostname ? 'hostname: ' + v.hostname : '';
+  s.row.state.textContent = v.state || 'unknown';
+  s.row.state.className = 'state ' + (v.state || '');
+  const running = v.state === 'running';
+  s.row.buttons.Start.disabled = running;
+  s.row.buttons.Stop.disabled = !running;
+  s.row.buttons.Reboot.disabled = !running;
+  s.row.buttons.Console.disabled = !running;
+  draw(s);
+}
+
+async function act(name, verb) {
+  showError('message', null);
+  try {
+    const st = await api('POST', '/v1/vps/' + encodeURIComponent(name) + '/' + verb, {});
+    const s = vpses.get(name);
+    if (s && st) { s.data = Object.assign({}, s.data, {state: st.state}); updateRow(s); }
+  } catch (e) {
+    showError('message', name + ': ' + e.message);
+  }
+}
+
+// --- usage graphs: samples of the list's usage fields, drawn by hand ---
+
+function sample(s, v) {
+  const t = Date.now() / 1000;
+  const net = (v.net_rx_bytes || 0) + (v.net_tx_bytes || 0);
+  let rate = 0;
+  if (s.last && t > s.last.t && net >= s.last.net) rate = (net - s.last.net) / (t - s.last.t);
+  s.last = {t, net};
+  const mem = v.memory_limit ? 100 * (v.memory_used || 0) / v.memory_limit : 0;
+  s.samples.push({t, cpu: Number(v.cpu_pct) || 0, mem, net: rate});
+  while (s.samples.length && s.samples[0].t < t - HISTORY_S) s.samples.shift();
+}
+
+function draw(s) {
+  const c = s.row.canvas, g = c.getContext('2d');
+  const now = Date.now() / 1000;
+  g.clearRect(0, 0, c.width, c.height);
+  const maxNet = Math.max(1, ...s.samples.map((p) => p.net));
+  const series = [['cpu', '#1565c0', 100], ['mem', '#2e7d32', 100], ['net', '#ef6c00', maxNet]];
+  for (const [key, color, max] of series) {
+    g.strokeStyle = color;
+    g.beginPath();
+    s.samples.forEach((p, i) => {
+      const x = c.width * (1 - (now - p.t) / HISTORY_S);
+      const y = c.height - 2 - (c.height - 4) * Math.min(1, p[key] / max);
+      if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+    });
+    g.stroke();
+  }
+}
+
+function startPolling() {
+  clearInterval(pollTimer);
+  pollTimer = setInterval(async () => {
+    try { render(await api('GET', '/v1/vps')); } catch (e) {
+      if (e.status === 401) logout(); else showError('message', e);
+    }
+  }, SAMPLE_S * 1000);
+}
+
+// --- live state: /v1/events read with fetch (EventSource cannot send the token) ---
+
+async function followEvents() {
+  if (events) events.abort();
+  events = new AbortController();
+  const mine = events;
+  try {
+    const r = await fetch('/v1/events', {headers: {Authorization: 'Bearer ' + token}, signal: mine.signal});
+    if (!r.ok) throw new Error('events: HTTP ' + r.status);
+    const reader = r.body.getReader(), dec = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, {stream: true});
+      let i;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        for (const line of block.split('\n'))
+          if (line.startsWith('data:')) onEvent(line.slice(5));
+      }
+    }
+  } catch (e) {
+    if (mine.signal.aborted) return;
+  }
+  if (!mine.signal.aborted && token) setTimeout(followEvents, 3000);
+}
+
+function onEvent(text) {
+  let ev;
+  try { ev = JSON.parse(text); } catch (e) { return; }
+  const s = vpses.get(ev.name);
+  if (!s) return;
+  if (ev.state === 'removed') return;
+  s.data = Object.assign({}, s.data, {state: ev.state});
+  updateRow(s);
+}
+
+// --- the console: a one-time ticket, then a WebSocket to /v1/vps/NAME/console ---
+
+let termLib = null;
+function loadScript(src) {
+  return new Promise((ok) => {
+    const sc = document.createElement('script');
+    sc.src = src;
+    sc.onload = () => ok(true);
+    sc.onerror = () => ok(false);
+    document.head.appendChild(sc);
+  });
+}
+
+// Debian's libjs-xterm first; where its xterm.js is not a browser build (bookworm ships a
+// CommonJS stub), Debian's libjs-term.js, an xterm clone with the same calls.
+async function terminalClass() {
+  if (termLib) return termLib;
+  await loadScript('vendor/xterm/xterm.js');
+  if (typeof window.Terminal !== 'function') await loadScript('vendor/term.js/term.js');
+  if (typeof window.Terminal !== 'function') throw new Error('no terminal library installed');
+  termLib = window.Terminal;
+  return termLib;
+}
+
+async function openConsole(name) {
+  closeConsole();
+  showError('message', null);
+  try {
+    const T = await terminalClass();
+    const t = await api('POST', '/v1/vps/' + encodeURIComponent(name) + '/console-ticket', {});
+    $('console').hidden = false;
+    $('console-name').textContent = name;
+    $('console-state').textContent = 'connecting';
+    const holder = $('term');
+    holder.replaceChildren();
+    term = new T({cols: 100, rows: 30, useStyle: false, screenKeys: false});
+    term.open(holder);
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(proto + '//' + location.host + '/v1/vps/' + encodeURIComponent(name) + '/console',
+                             ['vpsctl-console', 'ticket.' + t.ticket]);
+    ws.binaryType = 'arraybuffer';
+    consoleWs = ws;
+    const dec = new TextDecoder(), enc = new TextEncoder();
+    ws.onopen = () => { $('console-state').textContent = 'connected'; if (term.focus) term.focus(); };
+    ws.onmessage = (m) => {
+      const text = typeof m.data === 'string' ? m.data : dec.decode(new Uint8Array(m.data), {stream: true});
+      term.write(text);
+    };
+    ws.onclose = (c) => { $('console-state').textContent = 'closed' + (c.reason ? ': ' + c.reason : ''); };
+    term.on('data', (d) => { if (ws.readyState === WebSocket.OPEN) ws.send(enc.encode(d)); });
+  } catch (e) {
+    showError('message', name + ': console: ' + e.message);
+  }
+}
+
+function closeConsole() {
+  if (consoleWs) consoleWs.close(1000);
+  consoleWs = null;
+  if (term && term.destroy) term.destroy();
+  term = null;
+  $('console').hidden = true;
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('login-form').addEventListener('submit', login);
+  $('logout').addEventListener('click', logout);
+  $('console-close').addEventListener('click', closeConsole);
+  if (token) login();
+});
