@@ -69,7 +69,8 @@ int api_ticket_new(const struct api_token *tok, const char *name, char out[65])
 /* The "ticket.HEX" among the offered subprotocols, copied into out. */
 static bool offered(struct MHD_Connection *conn, char out[65])
 {
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+	const char *h =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
 	const char *p = h ? strstr(h, "ticket.") : NULL;
 	size_t n;
 
@@ -429,8 +430,7 @@ end:
 }
 
 static void upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-                     size_t extra_in_size, MHD_socket sock,
-                     struct MHD_UpgradeResponseHandle *urh)
+                     size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct bridge *b = cls;
 	pthread_t t;
@@ -467,8 +467,8 @@ struct MHD_Response *api_console_response(struct api_ctx *ctx, struct MHD_Connec
 	struct bridge *b;
 	struct MHD_Response *r;
 
-	if (!header_has(conn, "Upgrade", "websocket") || !header_has(conn, "Connection", "upgrade") ||
-	    !key || strlen(key) != 24)
+	if (!header_has(conn, "Upgrade", "websocket") ||
+	    !header_has(conn, "Connection", "upgrade") || !key || strlen(key) != 24)
 		return snprintf(msg, len, "the console is a WebSocket: send a WebSocket handshake"),
 		       NULL;
 	if (!ver || strcmp(ver, "13") != 0)

@@ -6,8 +6,8 @@ const HISTORY_S = 3600;
 const SAMPLE_S = 10;
 const $ = (id) => document.getElementById(id);
 let token = sessionStorage.getItem('vpsctl-token') || '';
-const vpses = new Map(); // name -> {data, row, samples: [{t, cpu, mem, net}], last}
-let pollTimer = null;
+const vpses = new Map(); // name -> {data, row, samples: [{t, cpu, mem, net}]}
+let pollTimer = null; // the list, the graphs and the node, every SAMPLE_S
 let events = null;
 let consoleWs = null;
 let term = null;
@@ -53,6 +53,8 @@ async function login(ev) {
     $('main').hidden = false;
     $('logout').hidden = false;
     render(list);
+    refreshGraphs();
+    loadNode();
     startPolling();
     followEvents();
   } catch (e) {
@@ -83,16 +85,16 @@ function render(list) {
     seen.add(v.name);
     let s = vpses.get(v.name);
     if (!s) {
-      s = {data: v, samples: [], last: null, row: makeRow(v.name)};
+      s = {data: v, samples: [], row: makeRow(v.name)};
       vpses.set(v.name, s);
       $('vps-list').appendChild(s.row.root);
     }
     s.data = v;
-    sample(s, v);
     updateRow(s);
   }
   for (const [name, s] of vpses)
     if (!seen.has(name)) { s.row.root.remove(); vpses.delete(name); }
+  $('vps-list').dataset.count = String(vpses.size);
 }
 
 function makeRow(name) {
@@ -113,8 +115,35 @@ function makeRow(name) {
     actions.appendChild(b);
     buttons[label] = b;
   }
-  root.append(h, host, state, actions, canvas);
-  return {root, host, state, buttons, canvas};
+  // reinstall and root's password: small forms, their values never echoed into the page
+  const reinstall = el('form', 'reinstall');
+  const tpl = el('input');
+  tpl.placeholder = 'template (empty: its own)';
+  tpl.className = 'template';
+  const rb = el('button', 'act-reinstall', 'Reinstall');
+  reinstall.append(tpl, rb);
+  reinstall.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!confirmed(rb)) return;
+    const body = tpl.value.trim() ? {template: tpl.value.trim()} : {};
+    act(name, 'reinstall', body);
+  });
+  const pw = el('form', 'password');
+  const pin = el('input');
+  pin.type = 'password';
+  pin.placeholder = 'new root password';
+  pin.autocomplete = 'new-password';
+  pin.className = 'new-password';
+  const pb = el('button', 'act-password', 'Set root password');
+  pw.append(pin, pb);
+  pw.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const ok = await act(name, 'password', {password: pin.value});
+    pin.value = '';
+    if (ok) showNote(name + ': root password set');
+  });
+  root.append(h, host, state, actions, canvas, reinstall, pw);
+  return {root, host, state, buttons, canvas, reinstallButton: rb};
 }
 
 function updateRow(s) {
@@ -127,31 +156,59 @@ function updateRow(s) {
   s.row.buttons.Stop.disabled = !running;
   s.row.buttons.Reboot.disabled = !running;
   s.row.buttons.Console.disabled = !running;
+  s.row.reinstallButton.disabled = running;
   draw(s);
 }
 
-async function act(name, verb) {
+// A second click within 5 s confirms what cannot be undone.
+function confirmed(button) {
+  if (button.dataset.armed && Date.now() - Number(button.dataset.armed) < 5000) {
+    delete button.dataset.armed;
+    button.textContent = 'Reinstall';
+    return true;
+  }
+  button.dataset.armed = String(Date.now());
+  button.textContent = 'Click again to wipe and reinstall';
+  return false;
+}
+
+function showNote(text) {
+  const m = $('message');
+  m.textContent = text;
+  m.className = 'note';
+}
+
+async function act(name, verb, body) {
   showError('message', null);
+  $('message').className = 'error';
   try {
-    const st = await api('POST', '/v1/vps/' + encodeURIComponent(name) + '/' + verb, {});
+    const st = await api('POST', '/v1/vps/' + encodeURIComponent(name) + '/' + verb, body || {});
     const s = vpses.get(name);
-    if (s && st) { s.data = Object.assign({}, s.data, {state: st.state}); updateRow(s); }
+    if (s && st && st.state) { s.data = Object.assign({}, s.data, {state: st.state}); updateRow(s); }
+    return true;
   } catch (e) {
     showError('message', name + ': ' + e.message);
+    return false;
   }
 }
 
-// --- usage graphs: samples of the list's usage fields, drawn by hand ---
+// --- usage graphs: the daemon's history of the last hour, drawn by hand ---
 
-function sample(s, v) {
-  const t = Date.now() / 1000;
-  const net = (v.net_rx_bytes || 0) + (v.net_tx_bytes || 0);
-  let rate = 0;
-  if (s.last && t > s.last.t && net >= s.last.net) rate = (net - s.last.net) / (t - s.last.t);
-  s.last = {t, net};
-  const mem = v.memory_limit ? 100 * (v.memory_used || 0) / v.memory_limit : 0;
-  s.samples.push({t, cpu: Number(v.cpu_pct) || 0, mem, net: rate});
-  while (s.samples.length && s.samples[0].t < t - HISTORY_S) s.samples.shift();
+async function loadHistory(s) {
+  try {
+    const h = await api('GET', '/v1/vps/' + encodeURIComponent(s.data.name) + '/history');
+    const pts = [];
+    let prev = null;
+    for (const p of h.samples) {
+      const net = (p.net_rx_bytes || 0) + (p.net_tx_bytes || 0);
+      const rate = prev && p.time > prev.time && net >= prev.net ? (net - prev.net) / (p.time - prev.time) : 0;
+      prev = {time: p.time, net};
+      pts.push({t: p.time, cpu: p.cpu_pct || 0,
+                mem: p.memory_limit ? 100 * (p.memory_used || 0) / p.memory_limit : 0, net: rate});
+    }
+    s.samples = pts;
+    draw(s);
+  } catch (e) { /* the list shows the error that matters */ }
 }
 
 function draw(s) {
@@ -170,12 +227,33 @@ function draw(s) {
     });
     g.stroke();
   }
+  s.row.canvas.dataset.samples = String(s.samples.length);
 }
+
+// The node, for an operator (a customer's token gets 403 and sees no node).
+async function loadNode() {
+  try {
+    const n = await api('GET', '/v1/node');
+    const dl = $('node-facts');
+    dl.replaceChildren();
+    const gib = (b) => (b / 1073741824).toFixed(1) + ' GiB';
+    for (const [k, v] of [['CPUs', n.cpus], ['Memory', gib(n.memory_total)],
+                          ['Available', gib(n.memory_available)], ['Load', n.load1],
+                          ['VPSes', n.vps_total], ['Running', n.vps_running]])
+      dl.append(el('dt', null, k), el('dd', null, v === null ? '-' : v));
+    $('node').hidden = false;
+    $('list-title').textContent = 'Every VPS on this node';
+  } catch (e) {
+    $('node').hidden = true;
+  }
+}
+
+function refreshGraphs() { for (const s of vpses.values()) loadHistory(s); }
 
 function startPolling() {
   clearInterval(pollTimer);
   pollTimer = setInterval(async () => {
-    try { render(await api('GET', '/v1/vps')); } catch (e) {
+    try { render(await api('GET', '/v1/vps')); refreshGraphs(); loadNode(); } catch (e) {
       if (e.status === 401) logout(); else showError('message', e);
     }
   }, SAMPLE_S * 1000);
