@@ -211,23 +211,46 @@ async function loadHistory(s) {
   } catch (e) { /* the list shows the error that matters */ }
 }
 
+function fmtRate(b) {
+  const u = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
+  let i = 0;
+  while (b >= 1024 && i < u.length - 1) { b /= 1024; i++; }
+  return b.toFixed(i ? 1 : 0) + ' ' + u[i];
+}
+
+// The x axis spans what the daemon has (at least a minute, at most the hour), so that a
+// freshly started daemon's few samples are visible too.
 function draw(s) {
   const c = s.row.canvas, g = c.getContext('2d');
   const now = Date.now() / 1000;
+  const pts = s.samples;
+  const span = Math.min(HISTORY_S, Math.max(60, pts.length ? now - pts[0].t : 60));
   g.clearRect(0, 0, c.width, c.height);
-  const maxNet = Math.max(1, ...s.samples.map((p) => p.net));
+  g.strokeStyle = '#e0e0e0';
+  g.beginPath();
+  for (const f of [0.25, 0.5, 0.75]) { g.moveTo(0, c.height * f); g.lineTo(c.width, c.height * f); }
+  g.stroke();
+  const maxNet = Math.max(1, ...pts.map((p) => p.net));
   const series = [['cpu', '#1565c0', 100], ['mem', '#2e7d32', 100], ['net', '#ef6c00', maxNet]];
+  g.lineWidth = 2;
   for (const [key, color, max] of series) {
     g.strokeStyle = color;
     g.beginPath();
-    s.samples.forEach((p, i) => {
-      const x = c.width * (1 - (now - p.t) / HISTORY_S);
+    pts.forEach((p, i) => {
+      const x = c.width * (1 - (now - p.t) / span);
       const y = c.height - 2 - (c.height - 4) * Math.min(1, p[key] / max);
       if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
     });
     g.stroke();
   }
-  s.row.canvas.dataset.samples = String(s.samples.length);
+  g.lineWidth = 1;
+  const last = pts[pts.length - 1];
+  g.font = '11px sans-serif';
+  g.fillStyle = '#444';
+  const mins = Math.round(span / 60);
+  g.fillText('last ' + mins + ' min' + (last ? '  cpu ' + last.cpu.toFixed(1) + '%  mem ' +
+             last.mem.toFixed(1) + '%  ' + fmtRate(last.net) : '  no samples yet'), 4, 12);
+  c.dataset.samples = String(pts.length);
 }
 
 // The node, for an operator (a customer's token gets 403 and sees no node).
@@ -238,7 +261,7 @@ async function loadNode() {
     dl.replaceChildren();
     const gib = (b) => (b / 1073741824).toFixed(1) + ' GiB';
     for (const [k, v] of [['CPUs', n.cpus], ['Memory', gib(n.memory_total)],
-                          ['Available', gib(n.memory_available)], ['Load', n.load1],
+                          ['Available', gib(n.memory_available)], ['Load', n.load1 === null ? null : n.load1.toFixed(2)],
                           ['VPSes', n.vps_total], ['Running', n.vps_running]])
       dl.append(el('dt', null, k), el('dd', null, v === null ? '-' : v));
     $('node').hidden = false;

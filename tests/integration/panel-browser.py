@@ -2,7 +2,7 @@
 """The panel in headless Chromium (Debian's chromium, chromium-driver, python3-selenium), for
 tests/integration/panel.sh: prints one "RESULT key value" line per check.
 
-  panel-browser.py URL CUSTOMER_TOKEN WRONG_TOKEN VPS OTHER_VPS EXPECT SHOT_DIR
+  panel-browser.py URL CUSTOMER_TOKEN WRONG_TOKEN VPS OTHER_VPS EXPECT SHOT_DIR OPERATOR_TOKEN
 """
 import os
 import sys
@@ -39,7 +39,7 @@ def login(d, url, token):
     d.find_element(By.ID, "login-button").click()
 
 
-def main(url, tok, wrong, vps, other, expect, shots):
+def main(url, tok, wrong, vps, other, expect, shots, op):
     d = browser()
     w = WebDriverWait(d, 30)
     try:
@@ -87,7 +87,37 @@ def main(url, tok, wrong, vps, other, expect, shots):
             d.save_screenshot(path)
             result("screenshot", path)
         d.find_element(By.ID, "console-close").click()
+
+        # root's password through the form
+        d.find_element(By.CSS_SELECTOR, card + " .new-password").send_keys("panel-pass-123")
+        d.find_element(By.CSS_SELECTOR, card + " .act-password").click()
+        w.until(lambda d: d.find_element(By.ID, "message").text)
+        result("password_message", d.find_element(By.ID, "message").text)
+        result("password_field_cleared",
+               d.find_element(By.CSS_SELECTOR, card + " .new-password").get_attribute("value") == "")
+
+        # the graphs: the daemon's history, refreshed every 10 s by the page
+        canvas = d.find_element(By.CSS_SELECTOR, card + " canvas")
+        try:
+            WebDriverWait(d, 40).until(lambda d: int(canvas.get_attribute("data-samples") or 0) >= 5)
+        except Exception:
+            pass
+        result("graph_samples_ge_5", int(canvas.get_attribute("data-samples") or 0) >= 5)
+        result("customer_sees_node", d.find_element(By.ID, "node").is_displayed())
         path = os.path.join(shots, "panel-list.png")
+        d.save_screenshot(path)
+        result("screenshot", path)
+
+        # an operator: the node and every VPS
+        d.find_element(By.ID, "logout").click()
+        result("logged_out_token_gone", d.execute_script("return sessionStorage.getItem('vpsctl-token')"))
+        login(d, url, op)
+        w.until(EC.visibility_of_element_located((By.ID, "node")))
+        w.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".vps")) >= 2)
+        names = sorted(e.get_attribute("data-name") for e in d.find_elements(By.CSS_SELECTOR, ".vps"))
+        result("operator_names", ",".join(names))
+        result("operator_node", d.find_element(By.ID, "node-facts").text)
+        path = os.path.join(shots, "panel-operator.png")
         d.save_screenshot(path)
         result("screenshot", path)
         # the page's own errors: a CSP violation would show here
@@ -101,4 +131,4 @@ def main(url, tok, wrong, vps, other, expect, shots):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:8])
+    main(*sys.argv[1:9])
