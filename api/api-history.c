@@ -92,7 +92,8 @@ static void record(json_t *v, time_t now)
 static void sample_all(struct api_ctx *ctx)
 {
 	struct api_run run;
-	json_t *all, *v;
+	time_t now = time(NULL);
+	json_t *all;
 	size_t i;
 
 	if (api_list_get(ctx, &run) < 0)
@@ -107,7 +108,8 @@ static void sample_all(struct api_ctx *ctx)
 	for (unsigned k = 0; k < n_rings; k++)
 		rings[k].seen = false;
 	last_running = 0;
-	json_array_foreach(all, i, v) record(v, time(NULL));
+	for (i = 0; i < json_array_size(all); i++)
+		record(json_array_get(all, i), now);
 	last_total = (unsigned)json_array_size(all);
 	for (unsigned k = 0; k < n_rings;) {
 		if (rings[k].seen) {
@@ -166,14 +168,12 @@ json_t *api_history_get(const char *name)
 			out, json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o}", "time", (json_int_t)s->t,
 		                       "state", s->state, "cpu_pct",
 		                       s->cpu_pct < 0 ? json_null() : json_real(s->cpu_pct),
-		                       "memory_used", num_or_null(s->memory_used),
-		                       "memory_limit", num_or_null(s->memory_limit),
-		                       "net_rx_bytes", num_or_null(s->rx), "net_tx_bytes",
-		                       num_or_null(s->tx)));
+		                       "memory_used", num_or_null(s->memory_used), "memory_limit",
+		                       num_or_null(s->memory_limit), "net_rx_bytes",
+		                       num_or_null(s->rx), "net_tx_bytes", num_or_null(s->tx)));
 	}
 	pthread_mutex_unlock(&lock);
-	return json_pack("{s:s,s:i,s:o}", "name", name, "interval", (int)interval, "samples",
-	                 out);
+	return json_pack("{s:s,s:i,s:o}", "name", name, "interval", (int)interval, "samples", out);
 }
 
 /* MemTotal and MemAvailable of /proc/meminfo, in bytes */
@@ -206,10 +206,9 @@ json_t *api_node_get(void)
 	vps_total = last_total;
 	vps_running = last_running;
 	pthread_mutex_unlock(&lock);
-	return json_pack("{s:I,s:o,s:o,s:o,s:i,s:i,s:i}", "cpus",
-	                 (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "memory_total",
-	                 num_or_null(total), "memory_available", num_or_null(avail), "load1",
-	                 load[0] < 0 ? json_null() : json_real(load[0]), "vps_total",
-	                 (int)vps_total, "vps_running", (int)vps_running, "sample_interval",
-	                 (int)interval);
+	return json_pack(
+		"{s:I,s:o,s:o,s:o,s:i,s:i,s:i}", "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
+		"memory_total", num_or_null(total), "memory_available", num_or_null(avail), "load1",
+		load[0] < 0 ? json_null() : json_real(load[0]), "vps_total", (int)vps_total,
+		"vps_running", (int)vps_running, "sample_interval", (int)interval);
 }
