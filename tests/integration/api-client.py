@@ -37,7 +37,13 @@ def request(sock, token, method, path, body=None, conn=None):
     if body is not None:
         headers["Content-Type"] = "application/json"
     try:
-        c.request(method, path, body=body, headers=headers)
+        try:
+            c.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # the server answered (a 413 on the declared length) and closed before the whole
+            # body was sent: its answer is still there to read
+            if c.sock is None:
+                raise
         r = c.getresponse()
         return r.status, r.read().decode(errors="replace")
     except (ConnectionError, http.client.HTTPException) as e:
