@@ -318,6 +318,7 @@ function onEvent(text) {
   if (!s) return;
   if (ev.state === 'removed') return;
   s.data = Object.assign({}, s.data, {state: ev.state});
+  s.row.root.dataset.event = ev.state; // what the stream said last (the tests read it)
   updateRow(s);
 }
 

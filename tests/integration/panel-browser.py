@@ -3,6 +3,7 @@
 tests/integration/panel.sh: prints one "RESULT key value" line per check.
 
   panel-browser.py URL CUSTOMER_TOKEN WRONG_TOKEN VPS OTHER_VPS EXPECT SHOT_DIR OPERATOR_TOKEN
+                   VPSCTL ROOT   (to start OTHER_VPS behind the page's back)
 """
 import os
 import sys
@@ -39,7 +40,7 @@ def login(d, url, token):
     d.find_element(By.ID, "login-button").click()
 
 
-def main(url, tok, wrong, vps, other, expect, shots, op):
+def main(url, tok, wrong, vps, other, expect, shots, op, vpsctl, root):
     d = browser()
     w = WebDriverWait(d, 30)
     try:
@@ -117,6 +118,17 @@ def main(url, tok, wrong, vps, other, expect, shots, op):
         names = sorted(e.get_attribute("data-name") for e in d.find_elements(By.CSS_SELECTOR, ".vps"))
         result("operator_names", ",".join(names))
         result("operator_node", d.find_element(By.ID, "node-facts").text)
+        # a start made with the CLI reaches the page as an event
+        import subprocess
+        subprocess.run([vpsctl, "--root", root, "start", other], check=True,
+                       stdout=subprocess.DEVNULL, timeout=60)
+        ocard = '.vps[data-name="%s"]' % other
+        try:
+            w.until(lambda d: d.find_element(By.CSS_SELECTOR, ocard).get_attribute("data-event") == "running")
+        except Exception:
+            pass
+        result("event_state", d.find_element(By.CSS_SELECTOR, ocard).get_attribute("data-event"))
+        result("event_card_state", d.find_element(By.CSS_SELECTOR, ocard + " .state").text)
         path = os.path.join(shots, "panel-operator.png")
         d.save_screenshot(path)
         result("screenshot", path)
@@ -131,4 +143,4 @@ def main(url, tok, wrong, vps, other, expect, shots, op):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:9])
+    main(*sys.argv[1:11])

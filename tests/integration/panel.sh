@@ -17,7 +17,7 @@ if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ] ||
 	echo "1..0 # SKIP needs chromium, chromium-driver and python3-selenium (scripts/install-deps.sh)"
 	exit 0
 fi
-plan 26
+plan 28
 
 API_PID=
 trap '[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID"; t_cleanup' EXIT
@@ -46,7 +46,7 @@ is "but nothing above it" \
 	"$(curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:8443/panel/vendor/xterm/../../../../etc/passwd --path-as-is)" 404
 
 CHROME_PROFILE=$T_ROOT/chromium timeout 300 /usr/bin/python3 "$(dirname "$0")/panel-browser.py" \
-	https://127.0.0.1:8443/panel/ "$CA" "$WRONG" web1 other9 panel-host-1 "$SHOTS" "$OP" \
+	https://127.0.0.1:8443/panel/ "$CA" "$WRONG" web1 other9 panel-host-1 "$SHOTS" "$OP" "$VPSCTL" "$T_ROOT" \
 	>"$T_ROOT/browser.out" 2>"$T_ROOT/browser.err"
 rc=$?
 is "the browser script ran" "$rc" 0
@@ -73,6 +73,8 @@ is "a customer sees no node" "$(r customer_sees_node)" False
 is "logging out forgets the token" "$(r logged_out_token_gone)" None
 is "an operator sees every VPS" "$(r operator_names)" other9,web1
 like "and the node" "$(r operator_node)" 'CPUs [1-9].*VPSes 2 Running 1'
+is "a start made with vpsctl reaches the page as an event" "$(r event_state)" running
+is "and the card shows it" "$(r event_card_state)" running
 is "no Content-Security-Policy violation in the page" "$(r csp_violations)" 0
 for s in $(sed -n 's/^RESULT screenshot //p' "$T_ROOT/browser.out"); do diag "screenshot: $s"; done
 [ -s "$SHOTS/panel-console.png" ]
