@@ -168,7 +168,8 @@ struct bridge {
 	pid_t pid;
 	unsigned char buf[FRAME_MAX + 16];
 	size_t len;
-	bool in_message; /* a fragmented message is under way */
+	bool in_message;     /* a fragmented message is under way */
+	unsigned close_code; /* the client's close, to be answered; 0: none */
 };
 
 static int write_all(int fd, const void *p, size_t n)
@@ -280,12 +281,11 @@ static long parse_frame(struct bridge *b)
 		return (long)(hl + n);
 	case OP_PONG:
 		return (long)(hl + n);
-	case OP_CLOSE: {
-		unsigned code = n >= 2 ? (unsigned)d[0] << 8 | d[1] : 1000;
-
-		send_close(b->sock, code, "");
+	case OP_CLOSE:
+		/* answered once the console is let go (bridge_run): a client that saw the
+		 * answer may attach again at once */
+		b->close_code = n >= 2 ? (unsigned)d[0] << 8 | d[1] : 1000;
 		return -1;
-	}
 	default:
 		return -1002;
 	}
@@ -422,6 +422,8 @@ static void *bridge_run(void *arg)
 	}
 	reap(b);
 	close(b->out_r);
+	if (b->close_code)
+		send_close(b->sock, b->close_code, "");
 end:
 	MHD_upgrade_action(b->urh, MHD_UPGRADE_ACTION_CLOSE);
 	free(b->extra);
