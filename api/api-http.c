@@ -13,7 +13,9 @@
 #include <arpa/inet.h>
 #include <linux/openat2.h>
 
+#include "api-console.h"
 #include "api-events.h"
+#include "api-history.h"
 #include "api-http.h"
 #include "api-listcache.h"
 #include "api-run.h"
@@ -21,6 +23,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "parse.h"
+#include "vpsctl-build.h"
 
 #define BODY_MAX (64 * 1024)
 
@@ -37,6 +40,12 @@ enum route_id {
 	R_RESIZE,
 	R_STATS,
 	R_EVENTS,
+	R_CONSOLE,
+	R_TICKET,
+	R_REINSTALL,
+	R_PASSWORD,
+	R_HISTORY,
+	R_NODE,
 };
 
 struct route {
@@ -57,9 +66,15 @@ static const struct route routes[] = {
 	{R_RESUME, "POST", "/v1/vps/{name}/resume", "/resume", false},
 	{R_RESIZE, "POST", "/v1/vps/{name}/resize", "/resize", true},
 	{R_STATS, "GET", "/v1/vps/{name}/stats", "/stats", true},
+	{R_HISTORY, "GET", "/v1/vps/{name}/history", "/history", true},
+	{R_REINSTALL, "POST", "/v1/vps/{name}/reinstall", "/reinstall", true},
+	{R_PASSWORD, "POST", "/v1/vps/{name}/password", "/password", true},
+	{R_CONSOLE, "GET", "/v1/vps/{name}/console", "/console", true},
+	{R_TICKET, "POST", "/v1/vps/{name}/console-ticket", "/console-ticket", true},
 	{R_STATUS, "GET", "/v1/vps/{name}", "", true},
 	{R_DESTROY, "DELETE", "/v1/vps/{name}", "", false},
 	{R_EVENTS, "GET", "/v1/events", NULL, true},
+	{R_NODE, "GET", "/v1/node", NULL, false},
 };
 
 void api_routes_print(FILE *f)
@@ -159,6 +174,16 @@ static void peer_key(struct MHD_Connection *conn, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* true: the peer had too many failed logins, and q holds the refusal; peer gets its key */
+static bool peer_blocked(struct MHD_Connection *conn, struct req *q, char *peer, size_t len)
+{
+	peer_key(conn, peer, len);
+	if (!api_ratelimit_blocked(peer))
+		return false;
+	refuse(q, 429, "too many failed logins from this peer; try again in a minute");
+	return true;
+}
+
 /* true: q->tok is the caller's; false: q holds the refusal */
 static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
@@ -166,11 +191,8 @@ static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struc
 	const char *presented = h && strncmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
 	char peer[80];
 
-	peer_key(conn, peer, sizeof(peer));
-	if (api_ratelimit_blocked(peer))
-		return refuse(q, 429,
-		              "too many failed logins from this peer; try again in a minute"),
-		       false;
+	if (peer_blocked(conn, q, peer, sizeof(peer)))
+		return false;
 	switch (api_token_check(ctx->token_file, presented, &q->tok)) {
 	case API_AUTH_OK:
 		return true;
@@ -187,6 +209,21 @@ static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struc
 		refuse(q, MHD_HTTP_UNAUTHORIZED, "invalid token");
 		return false;
 	}
+}
+
+/* The console's ticket (api-console.h) for the VPS in the URL: true: q->tok is its
+ * token's. */
+static bool console_ticket(struct MHD_Connection *conn, struct req *q)
+{
+	char peer[80];
+
+	if (peer_blocked(conn, q, peer, sizeof(peer)))
+		return false;
+	if (name_is_valid(q->name) && api_ticket_take(conn, q->name, &q->tok))
+		return true;
+	api_ratelimit_fail(peer);
+	refuse(q, MHD_HTTP_UNAUTHORIZED, "invalid, used or expired console ticket");
+	return false;
 }
 
 /* --- routes --- */
@@ -234,7 +271,7 @@ static const struct route *match(const char *url, const char *method, char *name
 
 /* --- bodies: every key known, every value of its type --- */
 
-enum ftype { F_STR, F_SIZE, F_CPUS, F_COUNT, F_BOOL, F_SECONDS };
+enum ftype { F_STR, F_SIZE, F_CPUS, F_COUNT, F_BOOL, F_SECONDS, F_SECRET };
 
 struct field {
 	const char *key;
@@ -246,6 +283,9 @@ struct field {
 static const struct field f_none[] = {{NULL}};
 static const struct field f_stop[] = {
 	{"timeout", F_SECONDS, "--timeout", false}, {"force", F_BOOL, "--force", false}, {NULL}};
+static const struct field f_reinstall[] = {
+	{"template", F_STR, "--template", false}, {"force", F_BOOL, "--force", false}, {NULL}};
+static const struct field f_password[] = {{"password", F_SECRET, NULL, true}, {NULL}};
 static const struct field f_destroy[] = {{"force", F_BOOL, "--force", false}, {NULL}};
 static const struct field f_resize[] = {
 	{"memory", F_SIZE, "--memory", false}, {"swap", F_SIZE, "--swap", false},
@@ -273,6 +313,10 @@ static const struct field *route_fields(enum route_id id)
 		return f_resize;
 	case R_CREATE:
 		return f_create;
+	case R_REINSTALL:
+		return f_reinstall;
+	case R_PASSWORD:
+		return f_password;
 	default:
 		return f_none;
 	}
@@ -287,6 +331,8 @@ struct args {
 	uint64_t memory, cpus_milli; /* what a resize asks for; 0: not asked */
 	bool other_quota;
 	char name[300];
+	char template[300]; /* a reinstall's template; "": its own */
+	char secret[300];   /* a password: stdin of vpsctl, never in argv */
 };
 
 static void arg(struct args *a, const char *s)
@@ -299,6 +345,24 @@ static void arg(struct args *a, const char *s)
 	}
 }
 
+/* A password: 8-255 bytes, no control characters (its first line is what vpsctl takes). */
+static int secret_value(const struct field *f, json_t *v, struct args *a, char *msg, size_t len)
+{
+	const char *s = json_string_value(v);
+
+	if (!json_is_string(v) || json_string_length(v) < 8 || json_string_length(v) > 255)
+		return snprintf(msg, len, "'%s' must be a string of 8-255 characters", f->key),
+		       -EINVAL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return snprintf(msg, len, "'%s' must not hold control characters", f->key),
+			       -EINVAL;
+	if (strlen(s) != json_string_length(v))
+		return snprintf(msg, len, "'%s' must not hold NUL", f->key), -EINVAL;
+	snprintf(a->secret, sizeof(a->secret), "%s\n", s);
+	return 0;
+}
+
 /* One value: its type checked and turned into the CLI's text; msg says why not. */
 static int field_value(const struct field *f, json_t *v, struct args *a, char *msg, size_t len)
 {
@@ -306,6 +370,8 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 	uint64_t u;
 
 	switch (f->type) {
+	case F_SECRET:
+		return secret_value(f, v, a, msg, len);
 	case F_BOOL:
 		if (!json_is_boolean(v))
 			return snprintf(msg, len, "'%s' must be true or false", f->key), -EINVAL;
@@ -355,6 +421,8 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 		snprintf(a->name, sizeof(a->name), "%s", text);
 		return 0;
 	}
+	if (strcmp(f->key, "template") == 0)
+		snprintf(a->template, sizeof(a->template), "%s", text);
 	arg(a, f->flag);
 	arg(a, text);
 	return 0;
@@ -497,6 +565,10 @@ static const char *verb_of(enum route_id id)
 		return "resize";
 	case R_DESTROY:
 		return "destroy";
+	case R_REINSTALL:
+		return "reinstall";
+	case R_PASSWORD:
+		return "set";
 	default:
 		return "create";
 	}
@@ -517,6 +589,15 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	if (q->route->id == R_RESIZE && q->tok.role == API_ROLE_CUSTOMER &&
 	    plan_check(&q->tok, &a, msg, sizeof(msg)) < 0)
 		return fail(conn, MHD_HTTP_FORBIDDEN, "%s", msg);
+	if (q->route->id == R_REINSTALL && a.template[0] &&
+	    (!api_template_name_ok(a.template) || !api_token_has_template(&q->tok, a.template)))
+		return fail(conn, MHD_HTTP_FORBIDDEN,
+		            "template '%.64s' is not one your token may reinstall from",
+		            a.template);
+	if (q->route->id == R_PASSWORD) {
+		arg(&a, "--root-password-file");
+		arg(&a, "/dev/stdin");
+	}
 	if (q->route->id == R_CREATE) {
 		if (!name_is_valid(a.name))
 			return fail(conn, MHD_HTTP_BAD_REQUEST, NAME_REASON, a.name,
@@ -529,7 +610,9 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	for (size_t i = 0; i < a.n; i++)
 		argv[n++] = a.v[i];
 	argv[n] = NULL;
-	e = api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &r);
+	e = api_run_vpsctl_input(ctx->vpsctl, ctx->root, argv, a.secret[0] ? a.secret : NULL,
+	                         ctx->action_timeout_s, &r);
+	explicit_bzero(a.secret, sizeof(a.secret));
 	api_list_invalidate(); /* even a failed action may have changed something */
 	if (e < 0)
 		return fail(conn, 500, "cannot run vpsctl: %s", strerror(-e));
@@ -543,6 +626,9 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	if (q->route->id == R_DESTROY)
 		return reply_json(conn, 200,
 		                  json_pack("{s:s,s:b}", "name", q->name, "destroyed", 1));
+	if (q->route->id == R_PASSWORD)
+		return reply_json(conn, 200,
+		                  json_pack("{s:s,s:b}", "name", q->name, "password_set", 1));
 	return status_reply(ctx, conn, q->name, q->route->id == R_CREATE ? 201 : 200);
 }
 
@@ -562,6 +648,34 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 		const char *argv[] = {"stats", q->name, "--json", NULL};
 
 		return run_reply(ctx, conn, argv, 200, NULL);
+	}
+	case R_HISTORY:
+		return reply_json(conn, 200, api_history_get(q->name));
+	case R_NODE:
+		return reply_json(conn, 200, api_node_get());
+	case R_TICKET: {
+		char t[65], msg[512];
+		struct args a = {0};
+
+		if (parse_body(q, &a, msg, sizeof(msg)) < 0)
+			return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+		if (api_ticket_new(&q->tok, q->name, t) < 0)
+			return fail(conn, 500, "cannot make a ticket");
+		return reply_json(conn, 200,
+		                  json_pack("{s:s,s:i,s:s}", "ticket", t, "expires_in",
+		                            API_TICKET_TTL_S, "protocol", "vpsctl-console"));
+	}
+	case R_CONSOLE: {
+		char msg[160];
+		struct MHD_Response *resp =
+			api_console_response(ctx, conn, q->name, msg, sizeof(msg));
+		enum MHD_Result ret;
+
+		if (!resp)
+			return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
+		ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+		MHD_destroy_response(resp);
+		return ret;
 	}
 	case R_EVENTS: {
 		struct MHD_Response *resp = api_events_response(ctx, &q->tok);
@@ -598,9 +712,19 @@ static const char *content_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* The panel's pages: their own scripts and styles only, talking to this daemon only. */
+#define PANEL_CSP                                                                                  \
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                \
+	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "          \
+	"frame-ancestors 'none'"
+
 static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *conn,
                                     const char *rel)
 {
+	/* Debian's browser libraries, from where their packages put them */
+	static const char *const vendor[][2] = {{"vendor/xterm/", XTERM_DIR},
+	                                        {"vendor/term.js/", TERMJS_DIR}};
+	const char *top = ctx->panel_dir;
 	_cleanup_close_ int dir = -EBADF;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -612,7 +736,13 @@ static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *
 	/* no way up, no hidden files, no symlinks: only the files put there */
 	if (strstr(rel, "..") || rel[0] == '/' || rel[0] == '.' || strstr(rel, "/."))
 		return fail(conn, MHD_HTTP_NOT_FOUND, "no such file");
-	dir = open(ctx->panel_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; i < ELEMENTSOF(vendor); i++)
+		if (strncmp(rel, vendor[i][0], strlen(vendor[i][0])) == 0) {
+			top = vendor[i][1];
+			rel += strlen(vendor[i][0]);
+			break;
+		}
+	dir = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return fail(conn, MHD_HTTP_NOT_FOUND, "no panel installed");
 	fd = open_in_root(dir, rel, O_RDONLY, 0, RESOLVE_NO_SYMLINKS);
@@ -627,6 +757,8 @@ static enum MHD_Result serve_static(struct api_ctx *ctx, struct MHD_Connection *
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", content_type(rel));
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", PANEL_CSP);
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	ret = MHD_queue_response(conn, 200, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -641,9 +773,16 @@ static void admit(struct api_ctx *ctx, struct MHD_Connection *conn, const char *
 {
 	bool other_method;
 
-	if (!authenticate(ctx, conn, q))
-		return;
 	q->route = match(url, method, q->name, sizeof(q->name), &other_method);
+	/* a browser's WebSocket: its one-time ticket instead of a header it cannot send */
+	if (q->route && q->route->id == R_CONSOLE &&
+	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") &&
+	    api_ticket_offered(conn)) {
+		if (!console_ticket(conn, q))
+			return;
+	} else if (!authenticate(ctx, conn, q)) {
+		return;
+	}
 	if (!q->route)
 		other_method ? refuse(q, MHD_HTTP_METHOD_NOT_ALLOWED, "%s is not allowed on %.200s",
 		                      method, url)
@@ -718,6 +857,8 @@ void api_request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct req *q = *con_cls;
 
+	if (q && q->body)
+		explicit_bzero(q->body, q->len); /* it may have held a password */
 	if (q)
 		free(q->body);
 	free(q);

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "api-history.h"
 #include "api-http.h"
 #include "api-token.h"
 #include "cgroup.h"
@@ -49,11 +50,29 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: vpsctl-api [--root DIR] [--socket PATH] [--tls-cert F --tls-key F "
 	           "--port N]\n"
 	           "                  [--panel DIR] [--vpsctl PATH] [--action-timeout S]\n"
-	           "                  [--login-limit N]\n"
+	           "                  [--login-limit N] [--sample-interval S]\n"
 	           "       vpsctl-api [--root DIR] token add --role operator|customer [--vps A,B]\n"
-	           "                  [--expires DATE] [--max-memory SIZE] [--max-cpus N]\n"
+	           "                  [--expires DATE] [--max-memory SIZE] [--max-cpus N]\n        "
+	           "          [--templates T1,T2]\n"
 	           "       vpsctl-api [--root DIR] token list | token remove ID\n"
 	           "       vpsctl-api --list-routes\n");
+}
+
+/* --templates a,b: checked names into t->templates; -1 after saying why. */
+static int token_templates(char *list, struct api_token *t)
+{
+	char *save = NULL;
+	size_t off = 0;
+
+	for (char *n = strtok_r(list, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+		if (!api_template_name_ok(n))
+			return die_usage("invalid template name '%.64s' in --templates", n), -1;
+		if (off + strlen(n) + 2 > sizeof(t->templates))
+			return die_usage("%s is too long", "--templates"), -1;
+		off += (size_t)snprintf(t->templates + off, sizeof(t->templates) - off, "%s%s",
+		                        off ? "," : "", n);
+	}
+	return 0;
 }
 
 static int token_add(const char *file, int argc, char **argv)
@@ -63,6 +82,7 @@ static int token_add(const char *file, int argc, char **argv)
 	                                     {"expires", required_argument, NULL, 'e'},
 	                                     {"max-memory", required_argument, NULL, 'm'},
 	                                     {"max-cpus", required_argument, NULL, 'c'},
+	                                     {"templates", required_argument, NULL, 't'},
 	                                     {0}};
 	struct api_token t = {.role = API_ROLE_CUSTOMER};
 	struct vps_error err = VPS_ERROR_INIT;
@@ -104,6 +124,10 @@ static int token_add(const char *file, int argc, char **argv)
 			if (parse_cpus(optarg, &t.max_cpus_milli) < 0)
 				return die_usage("invalid --max-cpus '%.32s'", optarg);
 			break;
+		case 't':
+			if (token_templates(optarg, &t) < 0)
+				return 2;
+			break;
 		default:
 			return die_usage("bad option '%s'", argv[optind - 1]);
 		}
@@ -114,6 +138,9 @@ static int token_add(const char *file, int argc, char **argv)
 		return die_usage("unexpected argument '%.32s'", argv[optind]);
 	if (t.role == API_ROLE_OPERATOR && t.n_vps)
 		return die_usage("an operator has every VPS: %s is for customers", "--vps");
+	if (t.role == API_ROLE_OPERATOR && t.templates[0])
+		return die_usage("an operator has every template: %s is for customers",
+		                 "--templates");
 	if (t.role == API_ROLE_CUSTOMER && !t.n_vps)
 		return die_usage("a customer token needs %s", "--vps NAME[,NAME...]");
 	if (api_token_add(file, &t, &err) < 0)
@@ -189,7 +216,7 @@ static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int 
                                        const char *cert, const char *key)
 {
 	unsigned base = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                MHD_USE_ERROR_LOG | flags;
+	                MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | flags;
 
 	if (cert) {
 		struct MHD_Daemon *d = NULL;
@@ -225,6 +252,7 @@ int main(int argc, char **argv)
 		{"action-timeout", required_argument, NULL, 't'},
 		{"list-routes", no_argument, NULL, 'L'},
 		{"login-limit", required_argument, NULL, 'l'},
+		{"sample-interval", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -235,7 +263,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *unix_d = NULL, *tls_d = NULL;
 	char sock_buf[4096];
-	int opt, port = 8443, fd, r;
+	int opt, port = 8443, fd, r, sample_s = 10;
 
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -271,6 +299,11 @@ int main(int argc, char **argv)
 			if (parse_int_range(optarg, 1, 1000000, &r) < 0)
 				return die_usage("invalid --login-limit '%.32s'", optarg);
 			api_ratelimit_set((unsigned)r);
+			break;
+		case 'S':
+			if (parse_int_range(optarg, 1, 300, &sample_s) < 0)
+				return die_usage("invalid --sample-interval '%.32s': 1-300 seconds",
+				                 optarg);
 			break;
 		case 'L':
 			api_routes_print(stdout);
@@ -315,6 +348,11 @@ int main(int argc, char **argv)
 			        strerror(-fd));
 			return 1;
 		}
+	}
+	r = api_history_start(&ctx, (unsigned)sample_s);
+	if (r < 0) {
+		fprintf(stderr, "vpsctl-api: cannot start the usage sampler: %s\n", strerror(-r));
+		return 1;
 	}
 	unix_d = start_daemon(&ctx, 0, fd, 0, NULL, NULL);
 	if (!unix_d) {

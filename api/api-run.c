@@ -99,12 +99,37 @@ static int collect(int fdo, int fde, unsigned timeout_s, struct api_run *r, char
 	return 0;
 }
 
+/* A pipe holding input, closed for writing: a stdin that ends after it. */
+static int input_pipe(const char *input)
+{
+	int p[2];
+	size_t n = strlen(input);
+
+	if (n > 60000)
+		return -E2BIG;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	if (write(p[1], input, n) != (ssize_t)n) {
+		close(p[0]);
+		close(p[1]);
+		return -EIO;
+	}
+	close(p[1]);
+	return p[0];
+}
+
 int api_run_vpsctl(const char *vpsctl, const char *root, const char *const *args,
                    unsigned timeout_s, struct api_run *ret)
 {
+	return api_run_vpsctl_input(vpsctl, root, args, NULL, timeout_s, ret);
+}
+
+int api_run_vpsctl_input(const char *vpsctl, const char *root, const char *const *args,
+                         const char *input, unsigned timeout_s, struct api_run *ret)
+{
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL};
 	const char *argv[ARGS_MAX];
-	_cleanup_close_ int out_r = -EBADF, err_r = -EBADF;
+	_cleanup_close_ int out_r = -EBADF, err_r = -EBADF, in_r = -EBADF;
 	_cleanup_free_ char *err = NULL;
 	int po[2], pe[2], r, st;
 	size_t n = 0, err_len = 0;
@@ -124,6 +149,11 @@ int api_run_vpsctl(const char *vpsctl, const char *root, const char *const *args
 		argv[n++] = *args;
 	}
 	argv[n] = NULL;
+	if (input) {
+		in_r = input_pipe(input);
+		if (in_r < 0)
+			return in_r;
+	}
 	/* O_CLOEXEC: another thread's spawn must not inherit this one's pipes */
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return -errno;
@@ -136,7 +166,10 @@ int api_run_vpsctl(const char *vpsctl, const char *root, const char *const *args
 	out_r = po[0];
 	err_r = pe[0];
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (in_r >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_r, 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
 	r = posix_spawn(&pid, vpsctl, &fa, NULL, (char *const *)argv, envp);

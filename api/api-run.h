@@ -15,4 +15,8 @@ struct api_run {
 /* Runs VPSCTL --root ROOT args... (args NULL-terminated) with a bounded time and output. */
 int api_run_vpsctl(const char *vpsctl, const char *root, const char *const *args,
                    unsigned timeout_s, struct api_run *ret);
+/* The same with input as its stdin (a secret such as a password: never in argv), at most a
+ * pipe's buffer (64 KiB), written before it starts. */
+int api_run_vpsctl_input(const char *vpsctl, const char *root, const char *const *args,
+                         const char *input, unsigned timeout_s, struct api_run *ret);
 void api_run_done(struct api_run *r);

@@ -61,15 +61,19 @@ static const char *role_name(enum api_role r)
 /* One line into t and its hash; -EINVAL for a line that is not ours. */
 static int parse_line(const char *line, struct api_token *t, char hash[65])
 {
-	char role[16], vps[API_TOKEN_VPS_MAX * 34];
+	char role[16], vps[API_TOKEN_VPS_MAX * 34], tpl[512] = "-";
 	long long expires;
 	char *save = NULL, *tok;
+	int n;
 
 	memset(t, 0, sizeof(*t));
-	if (sscanf(line, "%16s %64s %15s %lld %2175s %" SCNu64 " %" SCNu64, t->id, hash, role,
-	           &expires, vps, &t->max_memory, &t->max_cpus_milli) != 7 ||
-	    strlen(hash) != 64)
+	/* the 8th field (templates) came later: a line of 7 has none */
+	n = sscanf(line, "%16s %64s %15s %lld %2175s %" SCNu64 " %" SCNu64 " %511s", t->id, hash,
+	           role, &expires, vps, &t->max_memory, &t->max_cpus_milli, tpl);
+	if ((n != 7 && n != 8) || strlen(hash) != 64)
 		return -EINVAL;
+	if (strcmp(tpl, "-") != 0)
+		snprintf(t->templates, sizeof(t->templates), "%s", tpl);
 	if (strcmp(role, "operator") == 0)
 		t->role = API_ROLE_OPERATOR;
 	else if (strcmp(role, "customer") == 0)
@@ -140,9 +144,9 @@ int api_token_add(const char *file, const struct api_token *t, struct vps_error 
 	for (unsigned i = 0; i < t->n_vps; i++)
 		off += (size_t)snprintf(vps + off, sizeof(vps) - off, "%s%s", i ? "," : "",
 		                        t->vps[i]);
-	n = asprintf(&line, "%.16s %s %s %lld %s %" PRIu64 " %" PRIu64 "\n", hash, hash,
+	n = asprintf(&line, "%.16s %s %s %lld %s %" PRIu64 " %" PRIu64 " %s\n", hash, hash,
 	             role_name(t->role), (long long)t->expires, vps, t->max_memory,
-	             t->max_cpus_milli);
+	             t->max_cpus_milli, t->templates[0] ? t->templates : "-");
 	if (n < 0)
 		return vps_error_errno(err, -ENOMEM, "token");
 	/* 0600 from its creation: the hashes are not secrets, but who has which VPS is */
@@ -167,15 +171,15 @@ int api_token_list(const char *file, struct vps_error *err)
 		return 0;
 	if (r < 0)
 		return vps_error_errno(err, r, "%s", file);
-	printf("ID\tROLE\tEXPIRES\tVPS\tMAX_MEMORY\tMAX_CPUS_MILLI\n");
+	printf("ID\tROLE\tEXPIRES\tVPS\tMAX_MEMORY\tMAX_CPUS_MILLI\tTEMPLATES\n");
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (parse_line(l, &t, hash) < 0)
 			continue;
 		printf("%s\t%s\t%lld\t", t.id, role_name(t.role), (long long)t.expires);
 		for (unsigned i = 0; i < t.n_vps; i++)
 			printf("%s%s", i ? "," : "", t.vps[i]);
-		printf("%s\t%" PRIu64 "\t%" PRIu64 "\n", t.n_vps ? "" : "-", t.max_memory,
-		       t.max_cpus_milli);
+		printf("%s\t%" PRIu64 "\t%" PRIu64 "\t%s\n", t.n_vps ? "" : "-", t.max_memory,
+		       t.max_cpus_milli, t.templates[0] ? t.templates : "-");
 	}
 	return 0;
 }
@@ -204,6 +208,33 @@ int api_token_remove(const char *file, const char *id, struct vps_error *err)
 		return vps_error_set(err, -ENOENT, "no token '%.32s'", id);
 	r = write_file_atomic_at(AT_FDCWD, file, out, len, 0600);
 	return r < 0 ? vps_error_errno(err, r, "%s", file) : 0;
+}
+
+bool api_template_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 64 && name[0] != '.' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	               n;
+}
+
+bool api_token_has_template(const struct api_token *t, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (t->role == API_ROLE_OPERATOR)
+		return true;
+	for (const char *p = t->templates; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
 }
 
 bool api_token_has_vps(const struct api_token *t, const char *name)

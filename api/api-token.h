@@ -21,6 +21,7 @@ struct api_token {
 	unsigned n_vps;
 	uint64_t max_memory;     /* bytes; 0: no plan limit */
 	uint64_t max_cpus_milli; /* 0: no plan limit */
+	char templates[512];     /* the templates a customer may reinstall from, "a,b"; "": none */
 };
 
 enum api_auth { API_AUTH_OK, API_AUTH_NONE, API_AUTH_WRONG, API_AUTH_EXPIRED };
@@ -35,6 +36,10 @@ int api_token_add(const char *file, const struct api_token *t, struct vps_error 
 int api_token_list(const char *file, struct vps_error *err);
 int api_token_remove(const char *file, const char *id, struct vps_error *err);
 bool api_token_has_vps(const struct api_token *t, const char *name);
+/* An operator may use any template; a customer those of its --templates. */
+bool api_token_has_template(const struct api_token *t, const char *name);
+/* A template name as a token may list it: 1-64 of a-z A-Z 0-9 . _ -, not starting with '.'. */
+bool api_template_name_ok(const char *name);
 /* "2027-01-31" or "2027-01-31T12:00:00" (UTC) */
 int api_parse_date(const char *s, time_t *ret);
 

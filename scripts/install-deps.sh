@@ -10,7 +10,8 @@ PKGS="meson ninja-build pkg-config gcc libc6-dev libcgroup-dev libmnl-dev libsec
       libcap-dev libcrypt-dev libarchive-dev libmd-dev libnftables-dev libmicrohttpd-dev libjansson-dev libgnutls28-dev nftables check busybox-static iproute2 util-linux procps tmux
       zstd xz-utils scdoc iperf3 tcpdump jq mmdebstrap gpg openssh-client
       systemd debhelper dpkg-dev lintian e2fsprogs cpio clang libclang-rt-14-dev lxcfs
-      clang-format-14 cppcheck python3 openssl strace criu iptables tar"
+      clang-format-14 cppcheck python3 openssl strace criu iptables tar libjs-xterm
+      libjs-term.js chromium chromium-driver python3-selenium curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

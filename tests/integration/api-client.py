@@ -7,6 +7,9 @@
   api-client.py load SOCK TOKEN CLIENTS SECONDS PATH
       CLIENTS threads each GET PATH in a loop for SECONDS (one connection per request);
       prints "requests=N errors=E p50_ms=X p99_ms=Y"
+  api-client.py ws SOCK AUTH PATH INPUT EXPECT SECONDS [unmasked]
+      a WebSocket (AUTH "ticket:HEX" as a subprotocol, or a token as a Bearer header): a ping,
+      INPUT sent in two fragments, the output read until it holds EXPECT; prints what it saw
 """
 import http.client
 import socket
@@ -34,7 +37,13 @@ def request(sock, token, method, path, body=None, conn=None):
     if body is not None:
         headers["Content-Type"] = "application/json"
     try:
-        c.request(method, path, body=body, headers=headers)
+        try:
+            c.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # the server answered (a 413 on the declared length) and closed before the whole
+            # body was sent: its answer is still there to read
+            if c.sock is None:
+                raise
         r = c.getresponse()
         return r.status, r.read().decode(errors="replace")
     except (ConnectionError, http.client.HTTPException) as e:
@@ -88,6 +97,110 @@ def load(sock, token, clients, seconds, path):
           % (len(times), sum(errors), p(0.50), p(0.99)))
 
 
+def ws_frame(op, payload, fin=True, mask=True):
+    import os
+    h = bytes([(0x80 if fin else 0) | op])
+    n = len(payload)
+    m = 0x80 if mask else 0
+    if n < 126:
+        h += bytes([m | n])
+    else:
+        h += bytes([m | 126]) + n.to_bytes(2, "big")
+    if not mask:
+        return h + payload
+    k = os.urandom(4)
+    return h + k + bytes(b ^ k[i % 4] for i, b in enumerate(payload))
+
+
+def ws_read(s, buf):
+    """one server frame: (op, payload, rest of buf)"""
+    def need(n):
+        nonlocal buf
+        while len(buf) < n:
+            d = s.recv(65536)
+            if not d:
+                raise EOFError
+            buf += d
+    need(2)
+    op, n = buf[0] & 0x0f, buf[1] & 0x7f
+    hl = 2
+    if n == 126:
+        need(4)
+        n, hl = int.from_bytes(buf[2:4], "big"), 4
+    elif n == 127:
+        need(10)
+        n, hl = int.from_bytes(buf[2:10], "big"), 10
+    need(hl + n)
+    return op, buf[hl:hl + n], buf[hl + n:]
+
+
+def ws(sock, auth, path, data, expect, seconds, unmasked=False):
+    import base64
+    import os
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(seconds)
+    s.connect(sock)
+    key = base64.b64encode(os.urandom(16)).decode()
+    h = "GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % (path, key)
+    if auth.startswith("ticket:"):
+        h += "Sec-WebSocket-Protocol: vpsctl-console, ticket.%s\r\n" % auth[7:]
+    elif auth:
+        h += "Authorization: Bearer %s\r\n" % auth
+    s.sendall((h + "\r\n").encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    print(lines[0])
+    if " 101 " not in lines[0]:
+        print(buf.decode(errors="replace"))
+        return
+    import hashlib
+    want = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                         .encode()).digest()).decode()
+    print("accept", "ok" if ("Sec-WebSocket-Accept: " + want) in lines else "bad")
+    if unmasked:
+        s.sendall(ws_frame(2, b"x", mask=False))
+        while True:
+            op, p, buf = ws_read(s, buf)
+            if op == 8:
+                print("close", int.from_bytes(p[:2], "big"), p[2:].decode())
+                return
+    s.sendall(ws_frame(9, b"hi"))
+    half = len(data) // 2
+    s.sendall(ws_frame(1, data[:half].encode(), fin=False))
+    s.sendall(ws_frame(0, data[half:].encode()))
+    out, pong, end = b"", False, time.time() + seconds
+    try:
+        while time.time() < end and (expect.encode() not in out or not pong):
+            op, p, buf = ws_read(s, buf)
+            if op == 10 and p == b"hi":
+                pong = True
+            elif op == 2:
+                out += p
+            elif op == 8:
+                print("closed", int.from_bytes(p[:2], "big"), p[2:].decode())
+                break
+    except (EOFError, socket.timeout, TimeoutError):
+        pass
+    print("pong", pong)
+    print("found" if expect.encode() in out else "not found: %r" % out[-300:])
+    s.sendall(ws_frame(8, (1000).to_bytes(2, "big")))
+    try:
+        while True:
+            op, p, buf = ws_read(s, buf)
+            if op == 8:
+                print("close answered", int.from_bytes(p[:2], "big"))
+                break
+    except (EOFError, socket.timeout, TimeoutError):
+        print("close not answered")
+
+
 def main(a):
     if a[0] == "req":
         body = a[5] if len(a) > 5 else None
@@ -108,6 +221,8 @@ def main(a):
         sse(a[1], a[2], float(a[3]))
     elif a[0] == "load":
         load(a[1], a[2], int(a[3]), float(a[4]), a[5])
+    elif a[0] == "ws":
+        ws(a[1], a[2], a[3], a[4], a[5], float(a[6]), len(a) > 7)
     else:
         sys.exit("unknown command " + a[0])
 

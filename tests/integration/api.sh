@@ -5,7 +5,7 @@
 # start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
 # change; the login rate limit; 20 clients for 10 s with no error.
 . "$(dirname "$0")/lib.sh"
-plan 111
+plan 167
 
 API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
 CLIENT=$(dirname "$0")/api-client.py
@@ -17,8 +17,12 @@ req() { timeout 60 python3 "$CLIENT" req "$SOCK" "$@"; }
 code() { req "$@" | cut -d' ' -f1; }
 
 API_PID=
+# vpsctl as the daemon runs it, each argv logged: a password must never be in one
+WRAP=$T_ROOT/vpsctl-wrap
+printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>%s\nexec %s "$@"\n' "$T_ROOT/argv.log" "$VPSCTL" >"$WRAP"
+chmod 755 "$WRAP"
 serve() {
-	"$API" --root "$T_ROOT" --socket "$SOCK" --vpsctl "$VPSCTL" "$@" 2>"$T_ROOT/api.log" &
+	"$API" --root "$T_ROOT" --socket "$SOCK" --vpsctl "$WRAP" "$@" 2>"$T_ROOT/api.log" &
 	API_PID=$!
 	wait_for 10 test -S "$SOCK"
 }
@@ -43,7 +47,7 @@ build_template
 vpsctl create c1 --template busybox >/dev/null
 vpsctl create c2 --template busybox >/dev/null
 OP=$(api token add --role operator 2>/dev/null)
-CA=$(api token add --role customer --vps c1 --max-memory 256M --max-cpus 1 2>/dev/null)
+CA=$(api token add --role customer --vps c1 --max-memory 256M --max-cpus 1 --templates busybox 2>/dev/null)
 CB=$(api token add --role customer --vps c2 2>/dev/null)
 EXP=$(api token add --role operator --expires 2000-01-01 2>/dev/null)
 WRONG=$(printf '%064d' 7)
@@ -55,7 +59,7 @@ out=$(api token add --role customer 2>&1)
 is "a customer token without VPSes is refused" "$out" \
 	"vpsctl-api: a customer token needs --vps NAME[,NAME...] (see 'vpsctl-api --help')"
 
-serve --login-limit 100000
+serve --login-limit 100000 --sample-interval 1
 is "the socket is 0600" "$(stat -c %a "$SOCK")" 600
 
 # Every route: no token, wrong token, expired token, a customer on another's VPS.
@@ -143,6 +147,61 @@ is "starting it again: 409 with the CLI's reason" "$(req "$CA" POST /v1/vps/c1/s
 like "stats of a running VPS" "$(req "$CA" GET /v1/vps/c1/stats)" '^200 \{.*"memory'
 like "status through the API" "$(req "$CA" GET /v1/vps/c1)" '^200 \{.*"name": *"c1"'
 
+# The console over a WebSocket: a one-time ticket offered as a subprotocol (what a browser
+# can send), or a Bearer header; framing checked by the client (ping, fragments, close).
+ws() { timeout 60 python3 "$CLIENT" ws "$SOCK" "$@"; }
+ticket() { req "$1" POST "/v1/vps/$2/console-ticket" | sed -n 's/^200 .*"ticket": *"\([0-9a-f]*\)".*/\1/p'; }
+like "a customer gets a console ticket for its VPS" "$(req "$CA" POST /v1/vps/c1/console-ticket)" \
+	'^200 \{"ticket":"[0-9a-f]{64}","expires_in":30,"protocol":"vpsctl-console"\}$'
+tk=$(ticket "$CA" c1)
+out=$(ws "ticket:$tk" /v1/vps/c1/console $'\necho ws-$((6*7))\n' ws-42 15)
+like "the ticket opens the console: 101" "$out" '^HTTP/1.1 101 '
+like "Sec-WebSocket-Accept is right" "$out" '^accept ok$'
+like "a ping is answered with a pong" "$out" '^pong True$'
+like "a fragmented command runs in the VPS and its answer comes back" "$out" '^found$'
+like "a close is answered" "$out" '^close answered 1000$'
+like "the ticket is single use" "$(ws "ticket:$tk" /v1/vps/c1/console x x 5 | tr '\n' ' ')" \
+	'^HTTP/1.1 401 Unauthorized \{"error":"invalid, used or expired console ticket"\} $'
+tk=$(ticket "$CA" c1)
+like "a ticket for c1 does not open c2" "$(ws "ticket:$tk" /v1/vps/c2/console x x 5)" '^HTTP/1.1 401 '
+like "a made-up ticket: 401" "$(ws "ticket:$(printf '%064d' 5)" /v1/vps/c1/console x x 5)" '^HTTP/1.1 401 '
+like "a customer's header token on another's console: 404" "$(ws "$CA" /v1/vps/c2/console x x 5)" \
+	'^HTTP/1.1 404 '
+like "an operator's header token works too" "$(ws "$OP" /v1/vps/c1/console $'\necho op-$((6*7))\n' op-42 15)" \
+	'^found$'
+like "an unmasked client frame closes with 1002" "$(ws "$OP" /v1/vps/c1/console x x 10 unmasked)" \
+	'^close 1002 protocol error$'
+is "without a handshake: 400 with the reason" "$(req "$CA" GET /v1/vps/c1/console)" \
+	'400 {"error":"the console is a WebSocket: send a WebSocket handshake"}'
+is "a ticket takes no fields" "$(req "$CA" POST /v1/vps/c1/console-ticket '{"ttl":3600}')" \
+	"400 {\"error\":\"unknown field 'ttl'\"}"
+
+# Root's password: in the body, to vpsctl through its stdin (never argv); its hash verifies.
+is "a customer sets root's password" "$(req "$CA" POST /v1/vps/c1/password '{"password":"s3cret-pass 42"}')" \
+	'200 {"name":"c1","password_set":true}'
+h=$(inside c1 'grep ^root: /etc/shadow' | cut -d: -f2)
+is "the VPS's shadow holds its hash" \
+	"$(/usr/bin/python3 -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])' 's3cret-pass 42' "$h")" True
+is "a short password: 400" "$(req "$CA" POST /v1/vps/c1/password '{"password":"short"}')" \
+	"400 {\"error\":\"'password' must be a string of 8-255 characters\"}"
+is "a password with a newline: 400" "$(req "$CA" POST /v1/vps/c1/password '{"password":"abcdefgh\nroot::0:"}')" \
+	"400 {\"error\":\"'password' must not hold control characters\"}"
+is "a password is required" "$(req "$CA" POST /v1/vps/c1/password '{}')" \
+	"400 {\"error\":\"missing field 'password'\"}"
+grep -q 's3cret' "$T_ROOT/argv.log"
+ok $((!$?)) "the password was in no argv (vpsctl got: $(grep -o -- '--root-password-file [^ ]*' "$T_ROOT/argv.log"))"
+is "the refused ones changed nothing" "$(inside c1 'grep ^root: /etc/shadow' | cut -d: -f2)" "$h"
+
+# Usage history (sampled every second here) and the node.
+wait_for 10 sh -c "timeout 10 python3 '$CLIENT' req '$SOCK' '$CA' GET /v1/vps/c1/history | grep -q '\"state\": *\"running\"'"
+ok $? "c1's history has a sample of it running"
+hist=$(req "$CA" GET /v1/vps/c1/history)
+like "a sample holds the usage fields" "$hist" '"memory_used": *[0-9]+.*"net_rx_bytes": *[0-9]+'
+like "with its interval" "$hist" '^200 \{"name":"c1","interval":1,"samples":\['
+node=$(req "$OP" GET /v1/node)
+like "the node for an operator" "$node" '^200 \{"cpus":[1-9][0-9]*,"memory_total":[1-9][0-9]*,.*"vps_total":2,"vps_running":1'
+is "not for a customer" "$(req "$CA" GET /v1/node)" '403 {"error":"operators only"}'
+
 # The plan: memory and cpus within it, nothing else.
 is "resize within the plan" "$(code "$CA" POST /v1/vps/c1/resize '{"memory":"200M","cpus":1}')" 200
 is "the new memory is in vps.conf" "$(conf c1 MEMORY)" 200M
@@ -156,6 +215,19 @@ is "a customer without a plan may not resize" "$(code "$CB" POST /v1/vps/c2/resi
 r=$(req "$CA" POST /v1/vps/c1/stop '{"timeout":5}')
 like "a customer stops its VPS" "$r" '^200 \{.*"state": *"stopped"'
 is "vpsctl status sees it stopped" "$(json_get "$(vpsctl status c1 --json)" state)" stopped
+
+# Reinstall: a customer from the templates of its token only.
+like "token list shows a customer's templates" "$(api token list)" $'\tbusybox$'
+is "a template the token does not list: 403" "$(req "$CA" POST /v1/vps/c1/reinstall '{"template":"debian"}')" \
+	"403 {\"error\":\"template 'debian' is not one your token may reinstall from\"}"
+is "a customer token without templates: 403" "$(code "$CB" POST /v1/vps/c2/reinstall '{"template":"busybox"}')" 403
+is "a template name with ../: 403" "$(code "$CA" POST /v1/vps/c1/reinstall '{"template":"../busybox"}')" 403
+like "a customer reinstalls from its template: 200" "$(req "$CA" POST /v1/vps/c1/reinstall '{"template":"busybox"}')" \
+	'^200 \{.*"name": *"c1"'
+is "an operator token takes no --templates" "$(api token add --role operator --templates busybox 2>&1)" \
+	"vpsctl-api: an operator has every template: --templates is for customers (see 'vpsctl-api --help')"
+is "--templates checks its names" "$(api token add --role customer --vps c1 --templates ../x 2>&1)" \
+	"vpsctl-api: invalid template name '../x' in --templates (see 'vpsctl-api --help')"
 # shellcheck disable=SC2016
 wait_for 15 sh -c 'sed -n "/\"state\":\"running\"/,\$p" "$1" | grep -q "\"name\":\"c1\",\"state\":\"stopped\""' - "$T_ROOT/events"
 ok $? "the event stream said running, then stopped"
