@@ -78,8 +78,20 @@ static int wait_stopped(struct cli *c, const char *name)
 	return -ETIMEDOUT;
 }
 
+/* criu is told about the console's mounts only: an overlay's layers or a disk image mounted
+ * under the root would fail the dump or, worse, the restore. Refused before touching the VPS. */
+static int storage_supported(const char *name, const struct vps_config *cfg)
+{
+	if (cfg->storage == VPS_STORAGE_COPY && !cfg->disk)
+		return 0;
+	return cli_fail(name, "checkpoint needs copy storage without a disk quota for now "
+	                      "(STORAGE=copy, DISK=0): criu is not given an overlay's or a disk "
+	                      "image's mounts yet");
+}
+
 static int checkpoint_locked(struct cli *c, const char *name, const struct checkpoint_args *a)
 {
+	struct vps_config cfg;
 	struct vps_error err = VPS_ERROR_INIT;
 	enum vps_run_state rs;
 	struct vps_state st;
@@ -97,6 +109,8 @@ static int checkpoint_locked(struct cli *c, const char *name, const struct check
 	r = vps_criu_check(&err);
 	if (r < 0)
 		return cli_fail_error(name, &err, r);
+	if (cli_load_vps(c, name, &cfg) != 0 || storage_supported(name, &cfg) != 0)
+		return EXIT_FAILURE;
 	r = vps_criu_dump((pid_t)st.init_pid, a->dir, a->stop, &err);
 	if (r < 0)
 		return cli_fail_error(name, &err, r);
@@ -128,6 +142,8 @@ static int restore_locked(struct cli *c, const char *name, const char *dir, int 
 	r = vps_criu_check(&err);
 	if (r < 0)
 		return cli_fail_error(name, &err, r);
+	if (storage_supported(name, &cfg) != 0)
+		return EXIT_FAILURE;
 	r = vps_cleanup_stale(&c->paths, name, &c->node);
 	if (r < 0)
 		return cli_fail(name, "failed to clean up after its last run: %s", strerror(-r));

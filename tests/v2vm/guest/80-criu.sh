@@ -30,13 +30,15 @@ last() { tail -n1 "$rootfs/tmp/log"; }
 cleanup() {
 	v destroy c --force > /dev/null 2>&1
 	v destroy n --force > /dev/null 2>&1
+	v destroy o --force > /dev/null 2>&1
 	rm -rf "$ROOT"
 }
 trap cleanup EXIT
 
 mkdir -p "$ROOT/etc/vpsctl" /run
 # NODE_SERVICES=allow: the VM has no /etc/protocols for the node-services rules
-printf 'CGROUP_PARENT=/vpsctl-test-criu\nSTOP_TIMEOUT=20\nNODE_ADDRESS="10.77.0.1/24"\nNODE_SERVICES=allow\n' \
+# DEFAULT_DISK=0: checkpoint takes copy storage without a disk image (refused otherwise, below)
+printf 'CGROUP_PARENT=/vpsctl-test-criu\nSTOP_TIMEOUT=20\nNODE_ADDRESS="10.77.0.1/24"\nNODE_SERVICES=allow\nDEFAULT_DISK=0\n' \
 	> "$ROOT/etc/vpsctl/vpsctl.conf"
 check "criu check passes in the VM" criu check
 check "template build busybox" v template build busybox || bail "no template"
@@ -125,4 +127,13 @@ if command -v nft > /dev/null; then
 		"$(nsenter -t "$(v status n --json | json init_pid)" -n nft list tables 2>&1 | grep -c CRIU)" 0
 fi
 check "stop n" v stop n
+
+# Storage criu is not told about is refused before the VPS is touched, with the reason.
+check "create o --disk 64M (copy storage on an image)" v create o --template busybox --privileged --disk 64M
+check "start o" v start o
+out=$(v checkpoint o "$CK/ov" 2>&1)
+case $out in *"checkpoint needs copy storage without a disk quota"*) r=0 ;; *) r=1 ;; esac
+tap_result $r "checkpoint of a VPS on a disk image is refused, saying why: $out"
+is "... it runs on, and nothing was written" "$(v status o --json | json state) $(ls -A "$CK/ov" 2>/dev/null | wc -l)" "running 0"
+check "stop and destroy o" sh -c "$VPSCTL --root $ROOT stop --force o && $VPSCTL --root $ROOT destroy o"
 done_testing
