@@ -153,7 +153,8 @@ static int accept_key(const char *key, char *out, size_t len)
 
 /* --- the bridge --- */
 
-#define FRAME_MAX (64 * 1024) /* the most a client's frame may carry */
+#define FRAME_MAX   (64 * 1024) /* the most a client's frame may carry */
+#define PING_IDLE_S 5           /* seconds of quiet before the bridge pings */
 
 enum { OP_CONT = 0, OP_TEXT = 1, OP_BIN = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10 };
 
@@ -341,6 +342,9 @@ static int spawn_console(struct bridge *b)
 	posix_spawn_file_actions_adddup2(&fa, pi[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 2);
+	/* only the three: libmicrohttpd makes an HTTPS WebSocket's socketpair without
+	 * O_CLOEXEC, and a console holding its end kept the bridge from seeing the browser go */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	r = posix_spawn(&b->pid, b->ctx->vpsctl, &fa, NULL, (char *const *)argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pi[0]);
@@ -377,6 +381,7 @@ static void *bridge_run(void *arg)
 {
 	struct bridge *b = arg;
 	unsigned char out[16384];
+	unsigned idle_s = 0;
 	bool done = false;
 	int fl = fcntl(b->sock, F_GETFL);
 
@@ -405,8 +410,16 @@ static void *bridge_run(void *arg)
 
 		if (n < 0 && errno != EINTR)
 			break;
+		/* a ping when idle: over HTTPS a browser that left without a close is seen
+		 * only when libmicrohttpd fails to send it something */
+		if (n == 0 && ++idle_s >= PING_IDLE_S) {
+			idle_s = 0;
+			if (send_frame(b->sock, OP_PING, "", 0) < 0)
+				break;
+		}
 		if (n <= 0)
 			continue;
+		idle_s = 0;
 		if (p[1].revents) {
 			ssize_t r = read(b->out_r, out, sizeof(out));
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,51 @@ struct seen {
 	uint64_t boots;
 	bool present;
 };
+
+/* The streams each token holds, by its id. */
+#define HOLDERS 512
+
+static struct {
+	char id[17];
+	unsigned n;
+} holders[HOLDERS];
+static pthread_mutex_t holders_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* One more stream for id; false when it has its share, or no slot is free. */
+static bool hold(const char *id)
+{
+	int free_slot = -1, i;
+	bool ok = false;
+
+	pthread_mutex_lock(&holders_lock);
+	for (i = 0; i < HOLDERS; i++) {
+		if (holders[i].n && strcmp(holders[i].id, id) == 0)
+			break;
+		if (!holders[i].n && free_slot < 0)
+			free_slot = i;
+	}
+	if (i == HOLDERS && free_slot >= 0) {
+		i = free_slot;
+		snprintf(holders[i].id, sizeof(holders[i].id), "%s", id);
+	}
+	if (i < HOLDERS && holders[i].n < API_EVENTS_PER_TOKEN) {
+		holders[i].n++;
+		ok = true;
+	}
+	pthread_mutex_unlock(&holders_lock);
+	return ok;
+}
+
+static void unhold(const char *id)
+{
+	pthread_mutex_lock(&holders_lock);
+	for (int i = 0; i < HOLDERS; i++)
+		if (holders[i].n && strcmp(holders[i].id, id) == 0) {
+			holders[i].n--;
+			break;
+		}
+	pthread_mutex_unlock(&holders_lock);
+}
 
 struct stream {
 	struct api_ctx *ctx;
@@ -145,6 +191,7 @@ static void stream_free(void *cls)
 {
 	struct stream *s = cls;
 
+	unhold(s->tok.id);
 	free(s->seen);
 	free(s->out);
 	free(s);
@@ -152,18 +199,23 @@ static void stream_free(void *cls)
 
 struct MHD_Response *api_events_response(struct api_ctx *ctx, const struct api_token *tok)
 {
-	struct stream *s = calloc(1, sizeof(*s));
+	struct stream *s;
 	struct MHD_Response *resp;
 
-	if (!s)
+	if (!hold(tok->id))
+		return errno = EBUSY, NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		unhold(tok->id);
 		return NULL;
+	}
+	s->tok = *tok; /* first: stream_free lets go of its hold */
 	s->seen = calloc(STREAM_VPSES, sizeof(*s->seen));
 	if (!s->seen) {
-		free(s);
+		stream_free(s);
 		return NULL;
 	}
 	s->ctx = ctx;
-	s->tok = *tok;
 	s->last_write = time(NULL);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, stream_free);
 	if (!resp) {

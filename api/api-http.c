@@ -106,6 +106,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	/* a tenant's data: kept by no cache, never read as anything but JSON */
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
 	ret = MHD_queue_response(conn, status, r);
@@ -155,10 +158,17 @@ static void peer_key(struct MHD_Connection *conn, char *buf, size_t len)
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 	char a[INET6_ADDRSTRLEN] = "";
 
-	if (sa && sa->sa_family == AF_INET)
+	if (sa && sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a));
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof(a));
+	} else if (sa && sa->sa_family == AF_INET6) {
+		struct in6_addr in6 = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		/* a host has a /64 to pick addresses from: the whole /64 is one peer (an
+		 * IPv4 client of the dual stack stays its own address) */
+		if (!IN6_IS_ADDR_V4MAPPED(&in6))
+			memset(in6.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &in6, a, sizeof(a));
+	}
 	if (a[0]) {
 		snprintf(buf, len, "ip:%s", a);
 		return;
@@ -328,8 +338,8 @@ struct args {
 	const char *v[ARGV_MAX];
 	char store[ARGV_MAX][300];
 	size_t n;
-	uint64_t memory, cpus_milli; /* what a resize asks for; 0: not asked */
-	bool other_quota;
+	uint64_t memory, cpus_milli; /* what a resize asks for, when has_* says it does */
+	bool has_memory, has_cpus, other_quota;
 	char name[300];
 	char template[300]; /* a reinstall's template; "": its own */
 	char secret[300];   /* a password: stdin of vpsctl, never in argv */
@@ -410,10 +420,11 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 		    (f->type == F_CPUS && parse_cpus(text, &u) < 0) ||
 		    (f->type == F_COUNT && parse_count(text, &u) < 0))
 			return snprintf(msg, len, "invalid %s '%.64s'", f->key, text), -EINVAL;
+		/* a value of 0 is asked for too: the plan decides, not the CLI's own minimum */
 		if (strcmp(f->key, "memory") == 0)
-			a->memory = u;
+			a->memory = u, a->has_memory = true;
 		else if (strcmp(f->key, "cpus") == 0)
-			a->cpus_milli = u;
+			a->cpus_milli = u, a->has_cpus = true;
 		else
 			a->other_quota = true;
 	}
@@ -533,12 +544,16 @@ static int plan_check(const struct api_token *t, const struct args *a, char *msg
 {
 	if (a->other_quota)
 		return snprintf(msg, len, "your plan lets you change memory and cpus only"), -EPERM;
-	if (a->memory && (!t->max_memory || a->memory > t->max_memory))
+	if ((a->has_memory && !t->max_memory) || (a->has_cpus && !t->max_cpus_milli))
+		return snprintf(msg, len, "your token has no plan for %s",
+		                a->has_memory && !t->max_memory ? "memory" : "cpus"),
+		       -EPERM;
+	if (a->has_memory && a->memory > t->max_memory)
 		return snprintf(msg, len,
 		                "memory %" PRIu64 " is above your plan's %" PRIu64 " bytes",
 		                a->memory, t->max_memory),
 		       -EPERM;
-	if (a->cpus_milli && (!t->max_cpus_milli || a->cpus_milli > t->max_cpus_milli))
+	if (a->has_cpus && a->cpus_milli > t->max_cpus_milli)
 		return snprintf(msg, len,
 		                "cpus %" PRIu64 ".%03" PRIu64 " is above your plan's %" PRIu64
 		                ".%03" PRIu64,
@@ -681,6 +696,10 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 		struct MHD_Response *resp = api_events_response(ctx, &q->tok);
 		enum MHD_Result ret;
 
+		if (!resp && errno == EBUSY)
+			return fail(conn, MHD_HTTP_TOO_MANY_REQUESTS,
+			            "this token already has %d event streams open",
+			            API_EVENTS_PER_TOKEN);
 		if (!resp)
 			return MHD_NO;
 		ret = MHD_queue_response(conn, 200, resp);

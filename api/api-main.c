@@ -25,6 +25,8 @@
 
 #define LISTEN_FDS_START 3
 #define CONN_MAX         512
+/* one address may not hold every connection (idle TLS handshakes, event streams) */
+#define CONN_PER_IP_MAX 32
 
 static volatile sig_atomic_t got_signal;
 
@@ -227,6 +229,7 @@ static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int 
 				base | MHD_USE_TLS | v6, (uint16_t)port, NULL, NULL, api_handle,
 				ctx, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
 				MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP_MAX,
 				MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
 				api_request_done, ctx, MHD_OPTION_END);
 			if (d || !v6)

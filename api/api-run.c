@@ -172,6 +172,9 @@ int api_run_vpsctl_input(const char *vpsctl, const char *root, const char *const
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	/* only the three: an fd made by a library without O_CLOEXEC (libmicrohttpd's TLS
+	 * socketpairs) or inherited from our parent must not reach vpsctl */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	r = posix_spawn(&pid, vpsctl, &fa, NULL, (char *const *)argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(po[1]);
