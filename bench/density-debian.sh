@@ -175,15 +175,17 @@ state_of() {
 # wait_booted SIDE N: every one of 1..N running or degraded; BOOTED="running R degraded D"
 BOOTED=""
 wait_booted() {
-	local side=$1 n=$2 i s deadline=$((SECONDS + BOOT_TIMEOUT)) run deg
+	local side=$1 n=$2 i s deadline=$((SECONDS + BOOT_TIMEOUT)) run deg states
 	while :; do
-		run=0 deg=0
+		run=0 deg=0 states=""
 		for i in $(seq "$n"); do
 			s=$(state_of "$side" "$i")
+			states+="${s:-none} "
 			case $s in running) run=$((run + 1)) ;; degraded) deg=$((deg + 1)) ;; esac
 		done
 		[ $((run + deg)) = "$n" ] && break
-		[ "$SECONDS" -lt "$deadline" ] || die "$side: after ${BOOT_TIMEOUT}s only $((run + deg)) of $n booted"
+		[ "$SECONDS" -lt "$deadline" ] ||
+			die "$side: after ${BOOT_TIMEOUT}s only $((run + deg)) of $n booted; states: $(tr ' ' '\n' <<<"$states" | grep . | sort | uniq -c | tr -s ' \n' ' ')"
 		sleep 2
 	done
 	BOOTED="running $run degraded $deg"
