@@ -38,10 +38,10 @@
 #include "migrate.h"
 #include "state.h"
 
-#define OUT_MAX 8192
+#define OUT_MAX  8192
 #define PREDUMPS 2
-#define IMAGES "migrate-images"
-#define TAR "/bin/tar"
+#define IMAGES   "migrate-images"
+#define TAR      "/bin/tar"
 
 struct migrate_args {
 	const char *name;
@@ -55,6 +55,8 @@ struct migration {
 	const struct migrate_dest *dest;
 	struct vps_config cfg;
 	pid_t init;
+	int *lock;                    /* the VPS lock, which criu holds too while it dumps */
+	struct migrate_dest recorded; /* --recover: the marker's DEST */
 	char vpsdir[PATH_MAX];
 	char images[PATH_MAX];
 	char out[OUT_MAX];
@@ -62,9 +64,8 @@ struct migration {
 
 static int parse_args(struct cli *c, int argc, char **argv, struct migrate_args *a)
 {
-	static const struct option opts[] = {{"recover", no_argument, NULL, 'r'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {0}};
+	static const struct option opts[] = {
+		{"recover", no_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'}, {0}};
 	static const char *const help[] = {
 		"Move a running VPS to another node; its processes go on there (criu). DEST is",
 		"ssh://[user@]host[:port][/root-path] (the target runs 'vpsctl [--root PATH] ...'",
@@ -82,7 +83,8 @@ static int parse_args(struct cli *c, int argc, char **argv, struct migrate_args 
 		if (opt == 'r')
 			a->recover = true;
 		else if (opt == 'h')
-			return cli_print_help("migrate NAME DEST | migrate --recover NAME [DEST]", help),
+			return cli_print_help("migrate NAME DEST | migrate --recover NAME [DEST]",
+			                      help),
 			       -1;
 		else
 			return cli_bad_option(c, argv);
@@ -93,7 +95,7 @@ static int parse_args(struct cli *c, int argc, char **argv, struct migrate_args 
 	if (argc - optind == 2 &&
 	    migrate_dest_parse(argv[optind + 1], &a->dest, why, sizeof(why)) < 0)
 		return cli_usage_error(c, "DEST '%.200s': %s", argv[optind + 1], why);
-	return cli_one_vps(c, optind, argv);
+	return cli_one_vps(c, optind + 1, argv);
 }
 
 /* The first line of what the target said, for a message. */
@@ -165,8 +167,8 @@ static int resume_tree(pid_t init)
 		if (*end || pid <= 1)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
-		if (stat(path, &other) == 0 && other.st_ino == ns.st_ino && other.st_dev == ns.st_dev &&
-		    kill((pid_t)pid, SIGCONT) == 0)
+		if (stat(path, &other) == 0 && other.st_ino == ns.st_ino &&
+		    other.st_dev == ns.st_dev && kill((pid_t)pid, SIGCONT) == 0)
 			n++;
 	}
 	(void)vps_criu_unlock(init);
@@ -273,8 +275,8 @@ static int send_images(struct migration *m, const char *sub, struct vps_error *e
 static int send_delta(struct migration *m, time_t since, struct vps_error *err)
 {
 	char rootfs[PATH_MAX], newer[40];
-	const char *tar[] = {TAR,           "-C", rootfs, "--numeric-owner", "--xattrs",
-	                     "--sparse",    newer, "-c",  ".",               NULL};
+	const char *tar[] = {TAR,  "-C", rootfs, "--numeric-owner", "--xattrs", "--sparse", newer,
+	                     "-c", ".",  NULL};
 	const char *args[] = {"migrate-target", "delta", m->name, NULL};
 
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", m->vpsdir);
@@ -291,9 +293,16 @@ static int dump(struct migration *m, int k, enum vps_criu_dump_mode mode, struct
 	else
 		snprintf(sub, sizeof(sub), "final");
 	snprintf(dir, sizeof(dir), "%s/%s", m->images, sub);
+	int r;
+
 	snprintf(prev, sizeof(prev), "../%d", k > 0 ? k - 1 : PREDUMPS);
-	return vps_criu_dump_mode(m->init, dir, mode, (k == 1 || PREDUMPS == 0) ? NULL : prev,
-	                          err);
+	/* criu inherits the VPS lock: a migrate killed meanwhile leaves criu to finish (its
+	 * parasite code is in the VPS's processes), and --recover waits for the lock */
+	if (fcntl(*m->lock, F_SETFD, 0) < 0)
+		return vps_error_errno(err, -errno, "failed to hand the lock to criu");
+	r = vps_criu_dump_mode(m->init, dir, mode, (k == 1 || PREDUMPS == 0) ? NULL : prev, err);
+	(void)fcntl(*m->lock, F_SETFD, FD_CLOEXEC);
+	return r;
 }
 
 /* The target's word on who runs it: "running" (kill here), "absent" (resume here), else
@@ -336,10 +345,11 @@ static int frozen_phase(struct migration *m, time_t since, int *lock)
 		        first_line(m->out));
 		r = ask_target(m);
 		if (r < 0)
-			return cli_fail(m->name,
-			                "the target does not answer whether it runs the VPS; it stays "
-			                "frozen here: 'vpsctl migrate --recover %s' when it does",
-			                m->name);
+			return cli_fail(
+				m->name,
+				"the target does not answer whether it runs the VPS; it stays "
+				"frozen here: 'vpsctl migrate --recover %s' when it does",
+				m->name);
 		if (r == 0) {
 			roll_back(m, true);
 			return cli_fail(m->name, "not migrated, it runs on here");
@@ -411,11 +421,31 @@ static int check_source(struct migration *m)
 	return 0;
 }
 
+/* --recover on the target: a copy that runs here is this node's (its source, frozen, is killed
+ * by its own --recover); one that does not is removed (its source resumes). The target's
+ * own actions decide, as they do for the source: this node is their "remote". */
+static int recover_target(struct migration *m, int *lock)
+{
+	memset(&m->recorded, 0, sizeof(m->recorded));
+	m->recorded.local = true;
+	snprintf(m->recorded.root, sizeof(m->recorded.root), "%s", m->c->paths.root);
+	m->dest = &m->recorded;
+	close(*lock);
+	*lock = -EBADF;
+	if (ask_target(m) < 0)
+		return cli_fail(m->name, "%s", first_line(m->out));
+	if (strncmp(m->out, "running", 7) == 0) {
+		if (remote(m, "finish", -1) != 0)
+			return cli_fail(m->name, "%s", first_line(m->out));
+		return printf("%s: migration finished here (it runs here)\n", m->name), 0;
+	}
+	return printf("%s: the migrating copy was removed (it runs on its source)\n", m->name), 0;
+}
+
 /* --recover: the marker's phase decides (see the top of this file). */
 static int recover(struct migration *m, const struct migrate_args *a, int *lock)
 {
 	struct migrate_marker mk;
-	struct migrate_dest d;
 	struct vps_state st;
 	char why[128];
 	int r = migrate_marker_read(m->c, m->name, &mk);
@@ -429,14 +459,12 @@ static int recover(struct migration *m, const struct migrate_args *a, int *lock)
 	if (vps_run_state_get(&m->c->paths, m->name, &st) == VPS_RUNNING)
 		m->init = (pid_t)st.init_pid;
 	if (strcmp(mk.role, "target") == 0)
-		return cli_fail(m->name, "use 'vpsctl migrate-target resolve %s' on the target side "
-		                         "(run by the source's --recover)",
-		                m->name);
+		return recover_target(m, lock);
 	if (a->dest.url[0])
-		d = a->dest;
-	else if (migrate_dest_parse(mk.dest, &d, why, sizeof(why)) < 0)
+		m->recorded = a->dest;
+	else if (migrate_dest_parse(mk.dest, &m->recorded, why, sizeof(why)) < 0)
 		return cli_fail(m->name, "its marker's DEST '%s': %s", mk.dest, why);
-	m->dest = &d;
+	m->dest = &m->recorded;
 	if (strcmp(mk.phase, "commit") == 0) {
 		r = ask_target(m);
 		if (r < 0)
@@ -447,7 +475,8 @@ static int recover(struct migration *m, const struct migrate_args *a, int *lock)
 		if (r == 1) {
 			r = finish_source(m, lock);
 			if (r == 0)
-				printf("%s: migration finished (it runs on %s)\n", m->name, d.url);
+				printf("%s: migration finished (it runs on %s)\n", m->name,
+				       m->dest->url);
 			return r;
 		}
 	}
@@ -497,6 +526,7 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 			roll_back(&m, false);
 			return EXIT_FAILURE;
 		}
+		m.lock = &lock;
 		return migrate_locked(&m, since, &lock);
 	}
 }

@@ -53,12 +53,9 @@ static const char *const restore_help[] = {
 static int parse_restore(struct cli *c, int argc, char **argv, struct restore_args *a)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"ip", required_argument, NULL, 'i'},
-		{"json", no_argument, NULL, 'j'},
-		{"migrating", no_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"name", required_argument, NULL, 'n'}, {"ip", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'},       {"migrating", no_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},       {0},
 	};
 	int opt;
 
@@ -161,9 +158,9 @@ static int build(struct cli *c, struct vps_backup_reader *rd, const struct vps_c
 	/* a migration's copy is marked before it has a name: it cannot be started here until
 	 * the migration is decided (migrate.h) */
 	if (r == 0 && migrating)
-		r = vps_error_check(&err,
-		                    write_file_atomic_at(tmp, MIGRATE_MARKER, "ROLE=target\n", 12, 0600),
-		                    "failed to mark the VPS as migrating");
+		r = vps_error_check(
+			&err, write_file_atomic_at(tmp, MIGRATE_MARKER, "ROLE=target\n", 12, 0600),
+			"failed to mark the VPS as migrating");
 	if (r == 0)
 		r = vps_error_check(&err, vps_config_save_at(tmp, cfg), "failed to write vps.conf");
 	if (r == 0 && fsync(tmp) < 0)

@@ -87,10 +87,11 @@ int cli_check_not_migrating(const struct cli *c, const char *name)
 	if (migrate_marker_read(c, name, &m) == -ENOENT)
 		return 0;
 	if (strcmp(m.role, "target") == 0)
-		return cli_fail(name,
-		                "is migrating here from another node; 'vpsctl migrate --recover %s' "
-		                "finishes or removes it",
-		                name);
+		return cli_fail(
+			name,
+			"is migrating here from another node; 'vpsctl migrate --recover %s' "
+			"finishes or removes it",
+			name);
 	return cli_fail(name,
 	                "is migrating to %s (phase %s); 'vpsctl migrate --recover %s' finishes or "
 	                "rolls it back",

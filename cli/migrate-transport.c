@@ -28,8 +28,8 @@ static bool valid_host(const char *s)
 	if (!s[0] || s[0] == '-')
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      strchr(".-_:[]", *s)))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(".-_:[]", *s)))
 			return false;
 	return true;
 }
@@ -152,9 +152,11 @@ static _noreturn_ void exec_target(const struct migrate_dest *d, const char *con
 				_exit(125);
 		}
 		argv[i++] = "vpsctl";
-		argv[i++] = "--root";
-		argv[i++] = d->root;
-		for (int k = 0; args[k] && k < MAX_ARGS; k++)
+		if (d->root[0]) {
+			argv[i++] = "--root";
+			argv[i++] = d->root;
+		}
+		for (int k = 0; k < MAX_ARGS && args[k]; k++)
 			argv[i++] = args[k];
 		argv[i] = NULL;
 		execve("/proc/self/exe", (char *const *)argv, transport_env);
@@ -178,7 +180,7 @@ static _noreturn_ void exec_target(const struct migrate_dest *d, const char *con
 		argv[i++] = "--root";
 		argv[i++] = shell_quote(d->root);
 	}
-	for (int k = 0; args[k] && k < MAX_ARGS; k++) {
+	for (int k = 0; k < MAX_ARGS && args[k]; k++) {
 		argv[i] = shell_quote(args[k]);
 		if (!argv[i++])
 			_exit(126);

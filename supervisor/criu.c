@@ -266,7 +266,8 @@ static int criu_dump_run(pid_t init, const char *dir, enum vps_criu_dump_mode mo
 	if (r < 0)
 		return criu_missing(r, err);
 	if (r != 0)
-		return criu_failed(mode == VPS_CRIU_PREDUMP ? "pre-dump" : "dump", dir, out, r, err);
+		return criu_failed(mode == VPS_CRIU_PREDUMP ? "pre-dump" : "dump", dir, out, r,
+		                   err);
 	if (mode == VPS_CRIU_PREDUMP)
 		return 0;
 	r = write_info(dir, tty, init);
@@ -280,8 +281,8 @@ int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
 	return criu_dump_run(init, dir, stop ? VPS_CRIU_KILL : VPS_CRIU_LEAVE_RUNNING, NULL, err);
 }
 
-int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode,
-                       const char *prev, struct vps_error *err)
+int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode, const char *prev,
+                       struct vps_error *err)
 {
 	return criu_dump_run(init, dir, mode, prev, err);
 }

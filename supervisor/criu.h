@@ -36,8 +36,8 @@ enum vps_criu_dump_mode {
 	VPS_CRIU_LEAVE_STOPPED,
 	VPS_CRIU_PREDUMP,
 };
-int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode,
-                       const char *prev, struct vps_error *err);
+int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode, const char *prev,
+                       struct vps_error *err);
 /* Deletes the network lock a dump put into init's network namespace (table inet CRIU-INIT),
  * when the dumped tree is resumed in place instead of restored elsewhere. */
 int vps_criu_unlock(pid_t init);
