@@ -408,7 +408,8 @@ static int check_source(struct migration *m)
 	if (m->cfg.userns)
 		return cli_fail(m->name, "refused: a user-namespace VPS cannot be migrated yet "
 		                         "(only --privileged ones are restored by criu here)");
-	if (m->cfg.storage != VPS_STORAGE_COPY || m->cfg.disk)
+	if (m->cfg.storage != VPS_STORAGE_COPY ||
+	    (m->cfg.disk && m->cfg.disk_quota == VPS_DISK_IMAGE))
 		return cli_fail(m->name, "refused: only a VPS with its own tree (copy storage, no "
 		                         "disk image) can be migrated yet");
 	r = vps_criu_check(&err);

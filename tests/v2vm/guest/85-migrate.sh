@@ -1,0 +1,178 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 18 item 3 on Debian 12's kernel, where criu works: two nodes on one machine (their own
+# --root, cgroup parent and network namespace, linked by a veth) and a busybox VPS with a
+# counter (a file it keeps open) and an address on the node bridge. The transport is the local
+# one (local:ROOT,NETNS: the target side is this vpsctl run in the target's netns); ssh is
+# not tried here (no sshd in the VM).
+#  - refusals: the name exists on the target, the address is taken there
+#  - a migrate killed (-9) in each phase leaves the VPS running on exactly one node once
+#    'vpsctl migrate --recover' ran (before it, status says migrating and stop refuses)
+#  - a migration A -> B: the counter goes on from where it stood, the address answers from B,
+#    B's neighbour table learnt it from the gratuitous ARP; the downtime is printed
+. "${0%/*}/../tap.sh"
+
+VPSCTL=${VPSCTL:-$BUILD_DIR/vpsctl}
+[ -x "$VPSCTL" ] || bail "no vpsctl binary at '$VPSCTL'"
+if ! [ -x /usr/sbin/criu ]; then
+	echo "1..0 # SKIP no criu in the VM (run-suite.sh passes the host's /usr/sbin/criu)"
+	exit 0
+fi
+for t in iptables-save ip6tables-save iptables-restore ip6tables-restore; do
+	[ -e /usr/sbin/$t ] || ln -s xtables-nft-multi /usr/sbin/$t
+done
+RA=$(mktemp -d /tmp/vpsctl-nodea.XXXXXX) || bail "mktemp failed"
+RB=$(mktemp -d /tmp/vpsctl-nodeb.XXXXXX) || bail "mktemp failed"
+NA=/run/netns/vpsmiga
+NB=/run/netns/vpsmigb
+cleanup() {
+	for r in "$RA" "$RB"; do
+		for n in c other; do
+			timeout -s KILL 60 "$VPSCTL" --root "$r" destroy "$n" --force > /dev/null 2>&1
+		done
+	done
+	ip netns del vpsmiga 2> /dev/null
+	ip netns del vpsmigb 2> /dev/null
+	rm -rf "${RA:?}" "${RB:?}"
+}
+trap cleanup EXIT
+
+ip netns add vpsmiga && ip netns add vpsmigb || bail "no network namespaces"
+ip link add mig-a type veth peer name mig-b || bail "no veth"
+ip link set mig-a netns vpsmiga && ip link set mig-b netns vpsmigb
+nsenter --net=$NA ip addr add 192.168.77.1/24 dev mig-a
+nsenter --net=$NB ip addr add 192.168.77.2/24 dev mig-b
+for n in $NA $NB; do
+	nsenter --net=$n ip link set lo up
+	nsenter --net=$n ip link set mig-a up 2> /dev/null
+	nsenter --net=$n ip link set mig-b up 2> /dev/null
+done
+# B learns neighbours from gratuitous ARP (a new entry; the default only updates one)
+nsenter --net=$NB sh -c 'echo 1 > /proc/sys/net/ipv4/conf/all/arp_accept'
+
+for r in A B; do
+	eval root=\$R$r
+	mkdir -p "$root/etc/vpsctl"
+	printf 'CGROUP_PARENT=/vpsctl-test-mig%s\nSTOP_TIMEOUT=20\nNODE_ADDRESS="10.77.0.1/24"\nNODE_SERVICES=allow\nDEFAULT_DISK=0\n' \
+		"$r" > "$root/etc/vpsctl/vpsctl.conf"
+done
+va() { timeout -s KILL 300 nsenter --net=$NA "$VPSCTL" --root "$RA" "$@" < /dev/null; }
+vb() { timeout -s KILL 300 nsenter --net=$NB "$VPSCTL" --root "$RB" "$@" < /dev/null; }
+TO_B="local:$RB,$NB"
+TO_A="local:$RA,$NA"
+json() { sed -n 's/.*"'"$1"'"[[:space:]]*:[[:space:]]*"\{0,1\}\([^",}]*\).*/\1/p' | head -n1; }
+last_on() { # node: the counter's last line there ("" when the VPS is not there)
+	eval root=\$R$1
+	tail -n1 "$root/var/lib/vpsctl/vps/c/rootfs/tmp/log" 2> /dev/null
+}
+# which nodes the counter advances on, in one second: "A", "B", "AB" or ""
+running_on() {
+	a0=$(last_on A)
+	b0=$(last_on B)
+	sleep 1.5
+	w=
+	[ -n "$a0" ] && [ "$(last_on A)" != "$a0" ] && w=A
+	[ -n "$b0" ] && [ "$(last_on B)" != "$b0" ] && w=${w}B
+	echo "$w"
+}
+
+check "criu check passes in the VM" criu check
+check "template build busybox on A" va template build busybox || bail "no template"
+check "template build busybox on B" vb template build busybox || bail "no template"
+check "create c on A (10.77.0.2)" va create c --template busybox --privileged --storage copy --ip 10.77.0.2/24 || bail "create failed"
+check "start c on A" va start c || bail "start failed"
+va exec c -- sh -c 'setsid sh -c "i=0; exec 3>>/tmp/log; while :; do i=\$((i+1)); echo \$i >&3; sleep 0.1; done" < /dev/null > /dev/null 2>&1 &'
+if ! is "the counter runs on A" "$(running_on)" A; then
+	va status c 2>&1 | sed 's/^/# /'
+	ls -l "$RA/var/lib/vpsctl/vps/c/rootfs/tmp" 2>&1 | sed 's/^/# /'
+	bail "no counter"
+fi
+
+# refusals before anything moves
+check "create c on B (a name taken)" vb create c --template busybox --privileged --storage copy
+out=$(va migrate c "$TO_B" 2>&1)
+case $out in *"refused by the target: c: a VPS of that name exists on the target"*) r=0 ;; *) r=1 ;; esac
+tap_result $r "refused: the name exists on the target ($out)"
+check "destroy c on B" vb destroy c --force
+check "create other on B with 10.77.0.2" vb create other --template busybox --privileged --storage copy --ip 10.77.0.2/24
+out=$(va migrate c "$TO_B" 2>&1)
+case $out in *"already used by VPS 'other'"*) r=0 ;; *) r=1 ;; esac
+tap_result $r "refused: the address is taken on the target ($out)"
+is "nothing of c is left on B" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c c)" 0
+check "destroy other on B" vb destroy other --force
+is "c still runs on A only" "$(running_on)" A
+
+# kill -9 of migrate in each phase (the marker's PHASE when it is seen), then --recover
+for phase in precopy frozen commit; do
+	va migrate c "$TO_B" > /tmp/mig.out 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 600 ] && ! grep -q "PHASE=$phase" "$RA/var/lib/vpsctl/vps/c/migrate" 2> /dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -9 $pid 2> /dev/null
+	seen=$(grep -c "PHASE=$phase" "$RA/var/lib/vpsctl/vps/c/migrate" 2> /dev/null)
+	wait $pid 2> /dev/null
+	is "phase $phase: migrate killed in it" "$seen" 1
+	is "phase $phase: status says migrating" "$(va status c --json | json state)" migrating
+	out=$(va stop c 2>&1)
+	case $out in *"is migrating to $TO_B"*) r=0 ;; *) r=1 ;; esac
+	tap_result $r "phase $phase: stop refused ($out)"
+	out=$(va migrate --recover c 2>&1)
+	tap_result $? "phase $phase: --recover: $out"
+	w=$(running_on)
+	if [ "$w" = A ]; then
+		is "phase $phase: B kept nothing of c" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c c)" 0
+	else
+		# the commit may have finished before the kill: then B has it, and A none
+		is "phase $phase: c runs on exactly one node" "$w" B
+	fi
+	case $w in
+	A | B) tap_result 0 "phase $phase: c runs on exactly one node ($w)" ;;
+	*) tap_result 1 "phase $phase: c runs on exactly one node ('$w')" ;;
+	esac
+	if [ "$w" = B ]; then
+		break
+	fi
+done
+
+if [ "$(running_on)" = A ]; then
+	at=$(last_on A)
+	out=$(va migrate c "$TO_B" 2>&1)
+	if ! tap_result $? "migrate c A -> B: $out"; then
+		grep -h Error "$RA"/var/lib/vpsctl/vps/c/migrate-images/*/*.log "$RB"/var/lib/vpsctl/vps/c/migrate-images/final/restore.log 2> /dev/null | head -8 | sed 's/^/# /'
+	fi
+	diag "DOWNTIME: $out"
+fi
+is "c runs on B only" "$(running_on)" B
+is "c is gone from A" "$(ls -A "$RA/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+is "B's status: running" "$(vb status c --json | json state)" running
+if [ -n "${at:-}" ]; then
+	# the counter went on: the numbers on B follow A's without a restart from 1
+	first=$(head -n1 "$RB/var/lib/vpsctl/vps/c/rootfs/tmp/log")
+	is "the counter's log starts at 1 (the same file)" "$first" 1
+	n=$(wc -l < "$RB/var/lib/vpsctl/vps/c/rootfs/tmp/log")
+	is "and has no gap or restart" "$(last_on B)" "$n"
+fi
+check "B learnt 10.77.0.2 from the announcement" sh -c "nsenter --net=$NB ip neigh show 10.77.0.2 | grep -q lladdr"
+check "B pings c" nsenter --net=$NB ping -c1 -W5 10.77.0.2
+
+# kill -9 after the target restored it, before the source is destroyed: B -> A
+vb migrate c "$TO_A" > /tmp/mig.out 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 900 ] && ! [ -s "/sys/fs/cgroup/vpsctl-test-migA/c/cgroup.procs" ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+diag "killed after A restored it: $(cat /tmp/mig.out)"
+out=$(vb migrate --recover c 2>&1)
+tap_result $? "--recover on B: $out"
+is "c runs on A only" "$(running_on)" A
+is "A's status: running" "$(va status c --json | json state)" running
+is "B has nothing of c" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+check "stop c on A" va stop c
+done_testing
