@@ -239,6 +239,13 @@ int cmd_migrate_target(struct cli *c, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (strcmp(action, "check") == 0)
 		return check(c, name);
+	if (strcmp(action, "resolve") == 0) {
+		char dir[PATH_MAX];
+
+		/* nothing arrived (the pre-copy was refused): nothing to lock */
+		if (vps_path(&c->paths, name, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) < 0)
+			return printf("absent\n"), 0;
+	}
 	lock = cli_lock(c, name);
 	if (lock < 0)
 		return EXIT_FAILURE;

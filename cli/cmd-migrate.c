@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -209,9 +210,13 @@ static int finish_source(struct migration *m, int *lock)
 	pid_t pid;
 	int fd;
 
-	r = vps_stop(&m->c->paths, &m->cfg, &m->c->node, 0, true, &err);
-	if (r < 0)
-		return cli_fail_error(m->name, &err, r);
+	struct vps_state st;
+
+	if (vps_run_state_get(&m->c->paths, m->name, &st) != VPS_STOPPED) {
+		r = vps_stop(&m->c->paths, &m->cfg, &m->c->node, 0, true, &err);
+		if (r < 0)
+			return cli_fail_error(m->name, &err, r);
+	}
 	if (*lock >= 0) {
 		close(*lock);
 		*lock = -EBADF;
@@ -486,8 +491,35 @@ static int recover(struct migration *m, const struct migrate_args *a, int *lock)
 	return 0;
 }
 
+/* The lock of the migrating process itself, held from its first step to its last (the VPS lock
+ * is not: backup takes that one meanwhile): --recover acts only on a migration whose process
+ * is gone, never beside a live one. */
+static int migration_lock(struct migration *m)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/migrate.lock", m->vpsdir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cli_fail(m->name, "failed to open %s: %m", path), -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return cli_fail(m->name,
+			                "a migrate of it is still running; wait for it, or "
+			                "kill it and then --recover"),
+			       -1;
+		return cli_fail(m->name, "failed to lock %s: %s", path, strerror(e)), -1;
+	}
+	return fd;
+}
+
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
+	_cleanup_close_ int mlock = -EBADF;
 	_cleanup_close_ int lock = -EBADF;
 	struct migrate_args a = {0};
 	struct migration m = {.c = c};
@@ -500,6 +532,12 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 	if (vps_path(&c->paths, m.name, NULL, m.vpsdir, sizeof(m.vpsdir)) < 0 ||
 	    vps_path(&c->paths, m.name, IMAGES, m.images, sizeof(m.images)) < 0)
 		return cli_fail(m.name, "name too long for a path");
+	if (access(m.vpsdir, F_OK) < 0)
+		return cli_fail(m.name, "no such VPS");
+	mlock = migration_lock(&m);
+	if (mlock < 0)
+		return EXIT_FAILURE;
+	/* criu, dumping for a migrate that was killed, holds this one until it is done */
 	lock = cli_lock(c, m.name);
 	if (lock < 0)
 		return EXIT_FAILURE;

@@ -82,6 +82,7 @@ check "template build busybox on B" vb template build busybox || bail "no templa
 check "create c on A (10.77.0.2)" va create c --template busybox --privileged --storage copy --ip 10.77.0.2/24 || bail "create failed"
 check "start c on A" va start c || bail "start failed"
 va exec c -- sh -c 'setsid sh -c "i=0; exec 3>>/tmp/log; while :; do i=\$((i+1)); echo \$i >&3; sleep 0.1; done" < /dev/null > /dev/null 2>&1 &'
+sleep 2
 if ! is "the counter runs on A" "$(running_on)" A; then
 	va status c 2>&1 | sed 's/^/# /'
 	ls -l "$RA/var/lib/vpsctl/vps/c/rootfs/tmp" 2>&1 | sed 's/^/# /'
@@ -102,77 +103,79 @@ is "nothing of c is left on B" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c c)" 0
 check "destroy other on B" vb destroy other --force
 is "c still runs on A only" "$(running_on)" A
 
-# kill -9 of migrate in each phase (the marker's PHASE when it is seen), then --recover
-for phase in precopy frozen commit; do
-	va migrate c "$TO_B" > /tmp/mig.out 2>&1 &
+# on node $1: vpsctl there (nsenter execs it: a background one's $! is vpsctl itself)
+vn() {
+	eval root=\$R$1 ns=\$N$1
+	shift
+	nsenter --net="$ns" "$VPSCTL" --root "$root" "$@"
+}
+to() { eval echo "local:\$R$1,\$N$1"; }
+other() { [ "$1" = A ] && echo B || echo A; }
+
+# kill_in FROM PHASE-TEST: migrate from FROM to the other node, kill -9 once the test
+# (a shell condition) holds, then --recover on FROM; the VPS must then run on one node
+kill_in() {
+	from=$1 what=$2 cond=$3
+	eval src=\$R$from ns=\$N$from
+	dst=$(other "$from")
+	nsenter --net="$ns" "$VPSCTL" --root "$src" migrate c "$(to "$dst")" < /dev/null > /tmp/mig.out 2>&1 &
 	pid=$!
 	i=0
-	while [ $i -lt 600 ] && ! grep -q "PHASE=$phase" "$RA/var/lib/vpsctl/vps/c/migrate" 2> /dev/null; do
+	while [ $i -lt 900 ] && ! eval "$cond"; do
 		sleep 0.05
 		i=$((i + 1))
 	done
 	kill -9 $pid 2> /dev/null
-	seen=$(grep -c "PHASE=$phase" "$RA/var/lib/vpsctl/vps/c/migrate" 2> /dev/null)
 	wait $pid 2> /dev/null
-	is "phase $phase: migrate killed in it" "$seen" 1
-	is "phase $phase: status says migrating" "$(va status c --json | json state)" migrating
-	out=$(va stop c 2>&1)
-	case $out in *"is migrating to $TO_B"*) r=0 ;; *) r=1 ;; esac
-	tap_result $r "phase $phase: stop refused ($out)"
-	out=$(va migrate --recover c 2>&1)
-	tap_result $? "phase $phase: --recover: $out"
+	eval "$cond"
+	tap_result $? "$what: migrate $from -> $dst killed then"
+	if [ -e "$src/var/lib/vpsctl/vps/c/migrate" ]; then
+		is "$what: status on $from says migrating" "$(vn "$from" status c --json < /dev/null | json state)" migrating
+		out=$(vn "$from" stop c < /dev/null 2>&1)
+		case $out in *"is migrating to $(to "$dst")"*) r=0 ;; *) r=1 ;; esac
+		tap_result $r "$what: stop refused on $from ($out)"
+	fi
+	out=$(vn "$from" migrate --recover c < /dev/null 2>&1)
+	tap_result $? "$what: --recover on $from: $out"
 	w=$(running_on)
-	if [ "$w" = A ]; then
-		is "phase $phase: B kept nothing of c" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c c)" 0
-	else
-		# the commit may have finished before the kill: then B has it, and A none
-		is "phase $phase: c runs on exactly one node" "$w" B
-	fi
 	case $w in
-	A | B) tap_result 0 "phase $phase: c runs on exactly one node ($w)" ;;
-	*) tap_result 1 "phase $phase: c runs on exactly one node ('$w')" ;;
+	A | B) tap_result 0 "$what: c runs on exactly one node ($w)" ;;
+	*) tap_result 1 "$what: c runs on exactly one node ('$w')" ;;
 	esac
-	if [ "$w" = B ]; then
-		break
-	fi
-done
+	is "$what: the other node has no copy of c" \
+		"$(ls -A "$(eval echo \$R$(other "$w"))/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+	WHERE=$w
+}
+phase_is() { eval grep -q "PHASE=$1" "\$R$2/var/lib/vpsctl/vps/c/migrate" 2> /dev/null; }
 
-if [ "$(running_on)" = A ]; then
+# kill -9 of migrate in each phase (the source's marker says it), then --recover
+kill_in A "phase precopy" "phase_is precopy A"
+kill_in A "phase frozen" "phase_is frozen A"
+
+# a migration, A -> B
+if [ "$WHERE" = A ]; then
 	at=$(last_on A)
 	out=$(va migrate c "$TO_B" 2>&1)
 	if ! tap_result $? "migrate c A -> B: $out"; then
 		grep -h Error "$RA"/var/lib/vpsctl/vps/c/migrate-images/*/*.log "$RB"/var/lib/vpsctl/vps/c/migrate-images/final/restore.log 2> /dev/null | head -8 | sed 's/^/# /'
 	fi
 	diag "DOWNTIME: $out"
-fi
-is "c runs on B only" "$(running_on)" B
-is "c is gone from A" "$(ls -A "$RA/var/lib/vpsctl/vps" | grep -c '^c$')" 0
-is "B's status: running" "$(vb status c --json | json state)" running
-if [ -n "${at:-}" ]; then
+	is "c runs on B only" "$(running_on)" B
+	is "c is gone from A" "$(ls -A "$RA/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+	is "B's status: running" "$(vb status c --json | json state)" running
 	# the counter went on: the numbers on B follow A's without a restart from 1
 	first=$(head -n1 "$RB/var/lib/vpsctl/vps/c/rootfs/tmp/log")
 	is "the counter's log starts at 1 (the same file)" "$first" 1
 	n=$(wc -l < "$RB/var/lib/vpsctl/vps/c/rootfs/tmp/log")
-	is "and has no gap or restart" "$(last_on B)" "$n"
+	is "and has no gap or restart (its last number is its line count)" "$(last_on B)" "$n"
+	check "B learnt 10.77.0.2 from the announcement" sh -c "nsenter --net=$NB ip neigh show 10.77.0.2 | grep -q lladdr"
+	check "B pings c" nsenter --net=$NB ping -c1 -W5 10.77.0.2
+	WHERE=B
 fi
-check "B learnt 10.77.0.2 from the announcement" sh -c "nsenter --net=$NB ip neigh show 10.77.0.2 | grep -q lladdr"
-check "B pings c" nsenter --net=$NB ping -c1 -W5 10.77.0.2
 
-# kill -9 after the target restored it, before the source is destroyed: B -> A
-vb migrate c "$TO_A" > /tmp/mig.out 2>&1 &
-pid=$!
-i=0
-while [ $i -lt 900 ] && ! [ -s "/sys/fs/cgroup/vpsctl-test-migA/c/cgroup.procs" ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-kill -9 $pid 2> /dev/null
-wait $pid 2> /dev/null
-diag "killed after A restored it: $(cat /tmp/mig.out)"
-out=$(vb migrate --recover c 2>&1)
-tap_result $? "--recover on B: $out"
-is "c runs on A only" "$(running_on)" A
-is "A's status: running" "$(va status c --json | json state)" running
-is "B has nothing of c" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c '^c$')" 0
-check "stop c on A" va stop c
+# the commit: killed once the source's marker says commit, then while the target restores
+# (its cgroup is there): --recover waits for the target's restore (its VPS lock), follows it
+kill_in "$WHERE" "phase commit" "phase_is commit $WHERE"
+kill_in "$WHERE" "target restoring" "[ -d /sys/fs/cgroup/vpsctl-test-mig$(other "$WHERE")/c ]"
+check "stop c on $WHERE" vn "$WHERE" stop c < /dev/null
 done_testing
