@@ -231,6 +231,18 @@ int cmd_migrate_target(struct cli *c, int argc, char **argv)
 	_cleanup_close_ int lock = -EBADF;
 	const char *action, *name;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		static const char *const help[] = {
+			"The target's side of 'vpsctl migrate', which runs it here over its "
+			"transport.",
+			"ACTION: check, images, delta, commit, resolve or finish (vpsctl(8), "
+			"migrate).",
+			NULL,
+		};
+
+		cli_print_help("migrate-target ACTION NAME", help);
+		return 0;
+	}
 	if (argc != 3)
 		return cli_usage_error(c, "expected ACTION NAME (the source's migrate runs this)");
 	action = argv[1];

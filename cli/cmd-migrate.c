@@ -69,8 +69,9 @@ static int parse_args(struct cli *c, int argc, char **argv, struct migrate_args 
 		{"recover", no_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'}, {0}};
 	static const char *const help[] = {
 		"Move a running VPS to another node; its processes go on there (criu). DEST is",
-		"ssh://[user@]host[:port][/root-path] (the target runs 'vpsctl [--root PATH] ...'",
-		"over ssh) or local:ROOT[,NETNS] (another --root on this machine, tests).",
+		"ssh://[user@]host[:port][/root-path] (the target runs vpsctl over ssh, with the",
+		"root path as its root) or local:ROOT[,NETNS] (another root on this machine: "
+		"tests).",
 		"The storage and memory are copied while it runs, then it is frozen for the last",
 		"changes. A failure resumes it here; it never runs on both nodes.",
 		"  --recover            finish or roll back a migration that was cut short (the",

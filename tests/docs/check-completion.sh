@@ -48,7 +48,8 @@ is "vpsctl resize web1 --mem<Tab>" "$(complete_line vpsctl resize web1 --mem)" \
 # shellcheck disable=SC2154 # defined by the completion script
 is "the completion's commands are vpsctl --help's" "$(words $_vpsctl_commands)" "$commands"
 for c in $sections; do
-	c=${c/-/ }
+	# template-build is "template build"; restore-checkpoint is one command
+	case $c in template-*) c=${c/-/ } ;; esac
 	# --help is offered everywhere, whether or not a command's usage text names it.
 	is "the completion's flags of '$c' are its --help's" "$(words $(_vpsctl_flags "$c"))" \
 		"$(words $(help_flags $c) --help)"

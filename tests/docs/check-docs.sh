@@ -55,7 +55,8 @@ done
 missing "the global options are in OPTIONS" "$m"
 
 for c in $sections; do
-	c=${c/-/ }
+	# template-build is "template build"; restore-checkpoint is one command
+	case $c in template-*) c=${c/-/ } ;; esac
 	m=""
 	# shellcheck disable=SC2086 # "template build" is two words on purpose
 	for f in $(help_flags $c); do
