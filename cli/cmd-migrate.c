@@ -327,17 +327,20 @@ static int ask_target(struct migration *m)
 static int frozen_phase(struct migration *m, time_t since, int *lock)
 {
 	struct vps_error err = VPS_ERROR_INIT;
-	uint64_t t0, t1;
+	uint64_t t0, t1, t[3];
 	int r;
 
 	if (set_phase(m, "frozen") < 0)
 		return roll_back(m, false), cli_fail(m->name, "failed to write its marker: %m");
 	t0 = cli_now_ms();
 	r = dump(m, 0, VPS_CRIU_LEAVE_STOPPED, &err);
+	t[0] = cli_now_ms();
 	if (r == 0)
 		r = send_images(m, "final", &err);
+	t[1] = cli_now_ms();
 	if (r == 0)
 		r = send_delta(m, since, &err);
+	t[2] = cli_now_ms();
 	if (r == 0 && set_phase(m, "commit") < 0)
 		r = vps_error_errno(&err, -errno, "failed to write its marker");
 	if (r < 0) {
@@ -364,8 +367,10 @@ static int frozen_phase(struct migration *m, time_t since, int *lock)
 	r = finish_source(m, lock);
 	if (r != 0)
 		return r;
-	printf("%s migrated to %s, downtime %" PRIu64 " ms (freeze to running there)\n", m->name,
-	       m->dest->url, t1 - t0);
+	printf("%s migrated to %s, downtime %" PRIu64 " ms (freeze to running there: dump %" PRIu64
+	       " ms, images sent %" PRIu64 " ms, files sent %" PRIu64 " ms, restore %" PRIu64
+	       " ms)\n",
+	       m->name, m->dest->url, t1 - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], t1 - t[2]);
 	return 0;
 }
 
