@@ -251,8 +251,11 @@ static int criu_dump_run(pid_t init, const char *dir, enum vps_criu_dump_mode mo
 	argv[i++] = ext_tty;
 	if (mode == VPS_CRIU_LEAVE_RUNNING)
 		argv[i++] = "--leave-running";
-	if (mode == VPS_CRIU_LEAVE_STOPPED)
+	if (mode == VPS_CRIU_LEAVE_STOPPED) {
 		argv[i++] = "--leave-stopped";
+		/* a migration keeps the VPS's open connections (repair mode, its netns locked) */
+		argv[i++] = "--tcp-established";
+	}
 	/* a migration's iterations: only what changed since the previous one is dumped */
 	if (mode == VPS_CRIU_PREDUMP || prev) {
 		argv[i++] = "--track-mem";
@@ -407,6 +410,8 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 	argv[i++] = "--network-lock";
 	argv[i++] = "nftables";
 	argv[i++] = "--manage-cgroups=ignore";
+	/* what a migration's dump kept open (nothing otherwise) */
+	argv[i++] = "--tcp-established";
 	/* the new console in place of the dumped one */
 	argv[i++] = "--inherit-fd";
 	argv[i++] = inherit;
