@@ -73,6 +73,8 @@ int cmd_suspend(struct cli *c, int argc, char **argv);
 int cmd_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_restore_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_resume(struct cli *c, int argc, char **argv);
+int cmd_migrate(struct cli *c, int argc, char **argv);
+int cmd_migrate_target(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_exec(struct cli *c, int argc, char **argv);

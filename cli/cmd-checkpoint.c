@@ -17,6 +17,7 @@
 #include "criu.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "migrate.h"
 #include "state.h"
 
 /* how long the supervisor gets to tear a dumped-and-killed VPS down */
@@ -175,6 +176,8 @@ static int run(struct cli *c, int argc, char **argv, bool dump)
 	/* the lock of start and stop: a dump never meets a half-done start, stop or reboot */
 	lock = cli_lock(c, argv[optind]);
 	if (lock < 0)
+		return EXIT_FAILURE;
+	if (cli_check_not_migrating(c, argv[optind]) != 0)
 		return EXIT_FAILURE;
 	return dump ? checkpoint_locked(c, argv[optind], &a)
 	            : restore_locked(c, argv[optind], a.dir, &lock);

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "counters.h"
 #include "cli.h"
+#include "migrate.h"
 #include "cgroup.h"
 #include "list-usage.h"
 #include "procview.h"
@@ -32,6 +33,7 @@ struct vps_info {
 	uint64_t uptime;
 	bool frozen;    /* running, but the host froze it (frozen.h) */
 	bool suspended; /* frozen by `vpsctl suspend` */
+	bool migrating; /* a migration's marker (migrate.h): it is moving, in or out */
 	uint64_t suspended_since;
 	struct vps_usage use;  /* usage_get() */
 	const char *proc_view; /* status only (a probe per VPS): procview.h */
@@ -107,6 +109,11 @@ static void info_get(struct cli *c, int run_base, struct list_sel *s, const char
 	if (i->frozen)
 		i->suspended =
 			vps_suspended(&c->paths, name, i->run.st.init_start, &i->suspended_since);
+	{
+		struct migrate_marker m;
+
+		i->migrating = migrate_marker_read(c, name, &m) != -ENOENT;
+	}
 }
 
 static bool vps_exists(const struct cli *c, const char *name)
@@ -125,6 +132,8 @@ static const char *state_text(const struct vps_info *i)
 {
 	if (!i->cfg_ok)
 		return "broken";
+	if (i->migrating)
+		return "migrating";
 	if (i->suspended)
 		return "suspended";
 	if (i->frozen)

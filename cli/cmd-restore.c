@@ -26,6 +26,7 @@
 #include "idmap.h"
 #include "lock.h"
 #include "disk.h"
+#include "migrate.h"
 #include "netsetup.h"
 #include "ports.h"
 #include "storage-clone.h"
@@ -36,6 +37,7 @@ struct restore_args {
 	const char *file, *name;
 	char ips[512];
 	bool json;
+	bool migrating; /* hidden: a migration's target (cmd-migrate-target.c) */
 };
 
 static const char *const restore_help[] = {
@@ -53,11 +55,9 @@ static const char *const restore_help[] = {
 static int parse_restore(struct cli *c, int argc, char **argv, struct restore_args *a)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"ip", required_argument, NULL, 'i'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"name", required_argument, NULL, 'n'}, {"ip", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'},       {"migrating", no_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},       {0},
 	};
 	int opt;
 
@@ -72,6 +72,8 @@ static int parse_restore(struct cli *c, int argc, char **argv, struct restore_ar
 			strcat(a->ips, optarg);
 		} else if (opt == 'j')
 			a->json = true;
+		else if (opt == 'm')
+			a->migrating = true;
 		else if (opt == 'h')
 			return cli_print_help("restore FILE|- [--name N] [--ip CIDR]... [--json]",
 			                      restore_help),
@@ -97,7 +99,8 @@ static int adapt_config(const struct restore_args *a, const struct vps_backup_he
 	    (h->template_name[0] && strcmp(cfg->template_name, h->template_name) != 0))
 		return cli_fail(cfg->name, "refused: the archive's vps.conf does not match its "
 		                           "BACKUP member (storage, disk or template)");
-	cfg->mac[0] = '\0';
+	if (!a->migrating) /* a migration keeps its MAC: the same interface, moved */
+		cfg->mac[0] = '\0';
 	if (a->ips[0]) {
 		memset(&cfg->ip_address, 0, sizeof(cfg->ip_address));
 		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "IP_ADDRESS", a->ips) < 0)
@@ -130,7 +133,7 @@ static int find_template(struct cli *c, const struct vps_backup_head *h,
 
 /* The new directory under its hidden name, filled, then renamed into place. */
 static int build(struct cli *c, struct vps_backup_reader *rd, struct vps_config *cfg,
-                 const struct vps_template_meta *t, struct vps_backup_stats *s)
+                 const struct vps_template_meta *t, struct vps_backup_stats *s, bool migrating)
 {
 	_cleanup_close_ int base = -EBADF, tmp = -EBADF;
 	struct vps_error err = VPS_ERROR_INIT;
@@ -155,6 +158,12 @@ static int build(struct cli *c, struct vps_backup_reader *rd, struct vps_config 
 	if (r == 0)
 		r = vps_disk_finish(tmp, tmppath, cfg, cfg->userns ? (uid_t)cfg->uid_base : 0,
 		                    &err);
+	/* a migration's copy is marked before it has a name: it cannot be started here until
+	 * the migration is decided (migrate.h) */
+	if (r == 0 && migrating)
+		r = vps_error_check(
+			&err, write_file_atomic_at(tmp, MIGRATE_MARKER, "ROLE=target\n", 12, 0600),
+			"failed to mark the VPS as migrating");
 	if (r == 0)
 		r = vps_error_check(&err, vps_config_save_at(tmp, cfg), "failed to write vps.conf");
 	if (r == 0 && fsync(tmp) < 0)
@@ -246,7 +255,7 @@ static int restore_locked(struct cli *c, const struct restore_args *a, struct vp
 	if (vps_storage_is_overlay(cfg))
 		store_lock = template_store_lock(c->paths.templates_dir, false);
 	t0 = cli_now_ms();
-	r = build(c, rd, cfg, &t, &s);
+	r = build(c, rd, cfg, &t, &s, a->migrating);
 	if (r != 0) {
 		vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
 		vps_ports_release(&c->paths, cfg->name, &cfg->forwards);

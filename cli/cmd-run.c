@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
+#include "migrate.h"
 #include "lifecycle.h"
 #include "parse.h"
 #include "state.h"
@@ -21,6 +22,8 @@ static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, 
 	char note[256];
 	int r;
 
+	if (cli_check_not_migrating(c, cfg->name) != 0)
+		return EXIT_FAILURE;
 	switch (vps_run_state_get(&c->paths, cfg->name, &st)) {
 	case VPS_STOPPED:
 		break;
@@ -150,6 +153,9 @@ static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct
 	struct vps_error err = VPS_ERROR_INIT;
 	int r;
 
+	/* a frozen source stopped, or a restored target, would leave it on neither node */
+	if (cli_check_not_migrating(c, cfg->name) != 0)
+		return EXIT_FAILURE;
 	if (vps_run_state_get(&c->paths, cfg->name, &st) == VPS_UNKNOWN &&
 	    st.error != -EPROTONOSUPPORT)
 		fprintf(stderr,

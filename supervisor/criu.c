@@ -213,12 +213,13 @@ static int write_info(const char *dir, const char *tty, pid_t init)
 	return write_file_atomic_at(dfd, CHECKPOINT_INFO, text, (size_t)n, 0600);
 }
 
-int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
+static int criu_dump_run(pid_t init, const char *dir, enum vps_criu_dump_mode mode,
+                         const char *prev, struct vps_error *err)
 {
 	char pid[16], tty[64], ext_tty[80];
 	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
 	int r, i = 0;
-	char *argv[24];
+	char *argv[32];
 
 	if (!out)
 		return vps_error_errno(err, -ENOMEM, "criu dump");
@@ -232,7 +233,7 @@ int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
 	snprintf(pid, sizeof(pid), "%d", (int)init);
 	snprintf(ext_tty, sizeof(ext_tty), "%s", tty);
 	argv[i++] = "criu";
-	argv[i++] = "dump";
+	argv[i++] = mode == VPS_CRIU_PREDUMP ? "pre-dump" : "dump";
 	argv[i++] = "--tree";
 	argv[i++] = pid;
 	argv[i++] = "--images-dir";
@@ -248,18 +249,45 @@ int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
 	argv[i++] = "mnt[/dev/console]:console";
 	argv[i++] = "--external";
 	argv[i++] = ext_tty;
-	if (!stop)
+	if (mode == VPS_CRIU_LEAVE_RUNNING)
 		argv[i++] = "--leave-running";
+	if (mode == VPS_CRIU_LEAVE_STOPPED) {
+		argv[i++] = "--leave-stopped";
+		/* a migration keeps the VPS's open connections (repair mode, its netns locked) */
+		argv[i++] = "--tcp-established";
+	}
+	/* a migration's iterations: only what changed since the previous one is dumped */
+	if (mode == VPS_CRIU_PREDUMP || prev) {
+		argv[i++] = "--track-mem";
+	}
+	if (prev) {
+		argv[i++] = "--prev-images-dir";
+		argv[i++] = (char *)prev;
+	}
 	argv[i] = NULL;
 	r = run_criu(argv, out, CRIU_OUTPUT_MAX);
 	if (r < 0)
 		return criu_missing(r, err);
 	if (r != 0)
-		return criu_failed("dump", dir, out, r, err);
+		return criu_failed(mode == VPS_CRIU_PREDUMP ? "pre-dump" : "dump", dir, out, r,
+		                   err);
+	if (mode == VPS_CRIU_PREDUMP)
+		return 0;
 	r = write_info(dir, tty, init);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to write %s/%s", dir, CHECKPOINT_INFO);
 	return 0;
+}
+
+int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err)
+{
+	return criu_dump_run(init, dir, stop ? VPS_CRIU_KILL : VPS_CRIU_LEAVE_RUNNING, NULL, err);
+}
+
+int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode, const char *prev,
+                       struct vps_error *err)
+{
+	return criu_dump_run(init, dir, mode, prev, err);
 }
 
 /* The console's tty key and criu's lock table the dump recorded (write_info). */
@@ -382,6 +410,8 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 	argv[i++] = "--network-lock";
 	argv[i++] = "nftables";
 	argv[i++] = "--manage-cgroups=ignore";
+	/* what a migration's dump kept open (nothing otherwise) */
+	argv[i++] = "--tcp-established";
 	/* the new console in place of the dumped one */
 	argv[i++] = "--inherit-fd";
 	argv[i++] = inherit;
@@ -405,4 +435,12 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to remove criu's network lock from the VPS");
 	return pid;
+}
+
+int vps_criu_unlock(pid_t init)
+{
+	char table[32];
+
+	snprintf(table, sizeof(table), "CRIU-%d", (int)init);
+	return remove_lock_table(init, table);
 }

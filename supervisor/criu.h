@@ -26,6 +26,22 @@ int vps_criu_check(struct vps_error *err);
  * dir/dump.log. */
 int vps_criu_dump(pid_t init, const char *dir, bool stop, struct vps_error *err);
 
+/* A dump for a migration (cli/cmd-migrate.c): PREDUMP copies memory while the tree runs
+ * (pre-dump --track-mem), LEAVE_STOPPED is the final dump that leaves the tree frozen
+ * (SIGSTOPped) so that it can be resumed if the target fails; prev (relative to dir) is the
+ * previous iteration's directory, NULL for the first. */
+enum vps_criu_dump_mode {
+	VPS_CRIU_KILL,
+	VPS_CRIU_LEAVE_RUNNING,
+	VPS_CRIU_LEAVE_STOPPED,
+	VPS_CRIU_PREDUMP,
+};
+int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode, const char *prev,
+                       struct vps_error *err);
+/* Deletes the network lock a dump put into init's network namespace (table inet CRIU-INIT),
+ * when the dumped tree is resumed in place instead of restored elsewhere. */
+int vps_criu_unlock(pid_t init);
+
 /* What a restore is given of the host side: the directory, the VPS's root filesystem, the new
  * console pty (its slave fd and path take the place of the dumped one) and its cgroup, which
  * criu runs in (--manage-cgroups=ignore: the group is the runtime's, with vps.conf's limits). */

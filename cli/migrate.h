@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vpsctl migrate (issue 18 item 3): what the source (cmd-migrate.c) and the target
+ * (cmd-migrate-target.c) share: the transport that runs `vpsctl ARGS` on the target, and the
+ * marker file that records a migration's phase in the VPS's directory, so that a migrate killed
+ * mid-way is finished or rolled back by `vpsctl migrate --recover NAME`.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cli.h"
+
+/* The target node: ssh://[user@]host[:port][/root-path], or a local root (a subprocess, in
+ * the network namespace netns when set: two nodes on one machine, tests). */
+struct migrate_dest {
+	char url[512];
+	bool local;
+	char user[64], host[256], port[8];
+	char root[256];  /* the target's --root ("" none) */
+	char netns[256]; /* local: setns into this before running the target side */
+};
+
+int migrate_dest_parse(const char *url, struct migrate_dest *d, char *why, size_t why_len);
+/* url in the marker: the same for a local destination (local:ROOT[,NETNS]) */
+void migrate_dest_format(const struct migrate_dest *d, char *buf, size_t len);
+
+/* Runs `vpsctl [--root R] args...` on the target, stdin from in_fd (-1: /dev/null), stdout and
+ * stderr into out (NUL-terminated, truncated). Returns its exit status, -errno if it could not
+ * be run, 255 for ssh's own failure. */
+int migrate_remote(const struct migrate_dest *d, const char *const *args, int in_fd, char *out,
+                   size_t out_len);
+/* Forks argv (a local program, stdout into the returned pipe's read end *ret_fd). */
+pid_t migrate_spawn_reader(const char *const *argv, int *ret_fd);
+/* Waits for pid; its exit status (128+sig when killed). */
+int migrate_wait(pid_t pid);
+
+/* The marker: VPSDIR/migrate (KEY=value lines). */
+#define MIGRATE_MARKER "migrate"
+struct migrate_marker {
+	char role[16];  /* source | target */
+	char phase[16]; /* source: precopy, frozen, commit */
+	char dest[600];
+};
+/* -ENOENT when there is none. */
+int migrate_marker_read(const struct cli *c, const char *name, struct migrate_marker *m);
+int migrate_marker_write(const struct cli *c, const char *name, const struct migrate_marker *m);
+int migrate_marker_remove(const struct cli *c, const char *name);
+/* For the other verbs: 0, or prints that NAME is being migrated (and how to finish it) and
+ * returns EXIT_FAILURE. */
+int cli_check_not_migrating(const struct cli *c, const char *name);

@@ -1,0 +1,218 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 18 item 3 on Debian 12's kernel, where criu works: two nodes on one machine (their own
+# --root, cgroup parent and network namespace, linked by a veth) and a busybox VPS with a
+# counter (a file it keeps open) and an address on the node bridge. The transport is the local
+# one (local:ROOT,NETNS: the target side is this vpsctl run in the target's netns); ssh is
+# not tried here (no sshd in the VM).
+#  - refusals: the name exists on the target, the address is taken there
+#  - a migrate killed (-9) in each phase leaves the VPS running on exactly one node once
+#    'vpsctl migrate --recover' ran (before it, status says migrating and stop refuses)
+#  - a migration A -> B: the counter goes on from where it stood, the address answers from B,
+#    B's neighbour table learnt it from the gratuitous ARP; the downtime is printed
+. "${0%/*}/../tap.sh"
+
+VPSCTL=${VPSCTL:-$BUILD_DIR/vpsctl}
+[ -x "$VPSCTL" ] || bail "no vpsctl binary at '$VPSCTL'"
+if ! [ -x /usr/sbin/criu ]; then
+	echo "1..0 # SKIP no criu in the VM (run-suite.sh passes the host's /usr/sbin/criu)"
+	exit 0
+fi
+for t in iptables-save ip6tables-save iptables-restore ip6tables-restore; do
+	[ -e /usr/sbin/$t ] || ln -s xtables-nft-multi /usr/sbin/$t
+done
+RA=$(mktemp -d /tmp/vpsctl-nodea.XXXXXX) || bail "mktemp failed"
+RB=$(mktemp -d /tmp/vpsctl-nodeb.XXXXXX) || bail "mktemp failed"
+NA=/run/netns/vpsmiga
+NB=/run/netns/vpsmigb
+cleanup() {
+	for r in "$RA" "$RB"; do
+		for n in c other d; do
+			timeout -s KILL 60 "$VPSCTL" --root "$r" destroy "$n" --force > /dev/null 2>&1
+		done
+	done
+	ip netns del vpsmigc 2> /dev/null
+	ip netns del vpsmiga 2> /dev/null
+	ip netns del vpsmigb 2> /dev/null
+	rm -rf "${RA:?}" "${RB:?}"
+}
+trap cleanup EXIT
+
+ip netns add vpsmiga && ip netns add vpsmigb || bail "no network namespaces"
+ip link add mig-a type veth peer name mig-b || bail "no veth"
+ip link set mig-a netns vpsmiga && ip link set mig-b netns vpsmigb
+nsenter --net=$NA ip addr add 192.168.77.1/24 dev mig-a
+nsenter --net=$NB ip addr add 192.168.77.2/24 dev mig-b
+for n in $NA $NB; do
+	nsenter --net=$n ip link set lo up
+	nsenter --net=$n ip link set mig-a up 2> /dev/null
+	nsenter --net=$n ip link set mig-b up 2> /dev/null
+done
+# B learns neighbours from gratuitous ARP (a new entry; the default only updates one)
+nsenter --net=$NB sh -c 'echo 1 > /proc/sys/net/ipv4/conf/all/arp_accept'
+
+for r in A B; do
+	eval root=\$R$r
+	mkdir -p "$root/etc/vpsctl"
+	printf 'CGROUP_PARENT=/vpsctl-test-mig%s\nSTOP_TIMEOUT=20\nNODE_ADDRESS="10.77.0.1/24"\nNODE_SERVICES=allow\nDEFAULT_DISK=0\n' \
+		"$r" > "$root/etc/vpsctl/vpsctl.conf"
+done
+va() { timeout -s KILL 300 nsenter --net=$NA "$VPSCTL" --root "$RA" "$@" < /dev/null; }
+vb() { timeout -s KILL 300 nsenter --net=$NB "$VPSCTL" --root "$RB" "$@" < /dev/null; }
+TO_B="local:$RB,$NB"
+TO_A="local:$RA,$NA"
+json() { sed -n 's/.*"'"$1"'"[[:space:]]*:[[:space:]]*"\{0,1\}\([^",}]*\).*/\1/p' | head -n1; }
+last_on() { # node: the counter's last line there ("" when the VPS is not there)
+	eval root=\$R$1
+	tail -n1 "$root/var/lib/vpsctl/vps/c/rootfs/tmp/log" 2> /dev/null
+}
+# which nodes the counter advances on, in one second: "A", "B", "AB" or ""
+running_on() {
+	a0=$(last_on A)
+	b0=$(last_on B)
+	sleep 1.5
+	w=
+	[ -n "$a0" ] && [ "$(last_on A)" != "$a0" ] && w=A
+	[ -n "$b0" ] && [ "$(last_on B)" != "$b0" ] && w=${w}B
+	echo "$w"
+}
+
+check "criu check passes in the VM" criu check
+check "template build busybox on A" va template build busybox || bail "no template"
+check "template build busybox on B" vb template build busybox || bail "no template"
+check "create c on A (10.77.0.2)" va create c --template busybox --privileged --storage copy --ip 10.77.0.2/24 || bail "create failed"
+check "start c on A" va start c || bail "start failed"
+va exec c -- sh -c 'setsid sh -c "i=0; exec 3>>/tmp/log; while :; do i=\$((i+1)); echo \$i >&3; sleep 0.1; done" < /dev/null > /dev/null 2>&1 &'
+sleep 2
+if ! is "the counter runs on A" "$(running_on)" A; then
+	va status c 2>&1 | sed 's/^/# /'
+	ls -l "$RA/var/lib/vpsctl/vps/c/rootfs/tmp" 2>&1 | sed 's/^/# /'
+	bail "no counter"
+fi
+
+# refusals before anything moves
+check "create c on B (a name taken)" vb create c --template busybox --privileged --storage copy
+out=$(va migrate c "$TO_B" 2>&1)
+case $out in *"refused by the target: c: a VPS of that name exists on the target"*) r=0 ;; *) r=1 ;; esac
+tap_result $r "refused: the name exists on the target ($out)"
+check "destroy c on B" vb destroy c --force
+check "create other on B with 10.77.0.2" vb create other --template busybox --privileged --storage copy --ip 10.77.0.2/24
+out=$(va migrate c "$TO_B" 2>&1)
+case $out in *"already used by VPS 'other'"*) r=0 ;; *) r=1 ;; esac
+tap_result $r "refused: the address is taken on the target ($out)"
+is "nothing of c is left on B" "$(ls -A "$RB/var/lib/vpsctl/vps" | grep -c c)" 0
+check "destroy other on B" vb destroy other --force
+is "c still runs on A only" "$(running_on)" A
+
+# on node $1: vpsctl there (nsenter execs it: a background one's $! is vpsctl itself)
+vn() {
+	eval root=\$R$1 ns=\$N$1
+	shift
+	nsenter --net="$ns" "$VPSCTL" --root "$root" "$@"
+}
+to() { eval echo "local:\$R$1,\$N$1"; }
+other() { [ "$1" = A ] && echo B || echo A; }
+
+# kill_in FROM PHASE-TEST: migrate from FROM to the other node, kill -9 once the test
+# (a shell condition) holds, then --recover on FROM; the VPS must then run on one node
+kill_in() {
+	from=$1 what=$2 cond=$3
+	eval src=\$R$from ns=\$N$from
+	dst=$(other "$from")
+	nsenter --net="$ns" "$VPSCTL" --root "$src" migrate c "$(to "$dst")" < /dev/null > /tmp/mig.out 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 900 ] && ! eval "$cond"; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -9 $pid 2> /dev/null
+	wait $pid 2> /dev/null
+	eval "$cond"
+	tap_result $? "$what: migrate $from -> $dst killed then"
+	if [ -e "$src/var/lib/vpsctl/vps/c/migrate" ]; then
+		is "$what: status on $from says migrating" "$(vn "$from" status c --json < /dev/null | json state)" migrating
+		out=$(vn "$from" stop c < /dev/null 2>&1)
+		case $out in *"is migrating to $(to "$dst")"*) r=0 ;; *) r=1 ;; esac
+		tap_result $r "$what: stop refused on $from ($out)"
+	fi
+	out=$(vn "$from" migrate --recover c < /dev/null 2>&1)
+	tap_result $? "$what: --recover on $from: $out"
+	w=$(running_on)
+	case $w in
+	A | B) tap_result 0 "$what: c runs on exactly one node ($w)" ;;
+	*) tap_result 1 "$what: c runs on exactly one node ('$w')" ;;
+	esac
+	is "$what: the other node has no copy of c" \
+		"$(ls -A "$(eval echo \$R$(other "$w"))/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+	WHERE=$w
+}
+phase_is() { eval grep -q "PHASE=$1" "\$R$2/var/lib/vpsctl/vps/c/migrate" 2> /dev/null; }
+
+# kill -9 of migrate in each phase (the source's marker says it), then --recover
+kill_in A "phase precopy" "phase_is precopy A"
+kill_in A "phase frozen" "phase_is frozen A"
+
+# a TCP connection from a client across the migration: the nodes' bridges joined by the
+# veth (B's made by a VPS started there), the client's netns on A's bridge; the VPS streams
+# numbers to it through busybox nc
+NC=/run/netns/vpsmigc
+ip netns add vpsmigc
+check "create d on B" vb create d --template busybox --privileged --storage copy --ip 10.77.0.5/24
+check "start d on B (B's bridge)" vb start d
+ip link add mig-c type veth peer name mig-cb
+ip link set mig-c netns vpsmigc
+ip link set mig-cb netns vpsmiga
+nsenter --net=$NA ip link set mig-cb master vpsbr0 up
+nsenter --net=$NA ip link set mig-a master vpsbr0
+nsenter --net=$NB ip link set mig-b master vpsbr0
+nsenter --net=$NC ip addr add 10.77.0.9/24 dev mig-c
+nsenter --net=$NC ip link set mig-c up
+nsenter --net=$NC ip link set lo up
+va exec c -- sh -c 'setsid sh -c "i=0; while :; do i=\$((i+1)); echo \$i; sleep 0.2; done | nc -l -p 7000" < /dev/null > /dev/null 2>&1 &'
+sleep 1
+# (stdin kept open: at its end busybox nc would shut its side and the VPS's nc would quit)
+sleep 3600 | nsenter --net=$NC nc 10.77.0.2 7000 > /tmp/tcp.out 2> /tmp/tcp.err &
+NCPID=$!
+sleep 2
+tcp0=$(wc -l < /tmp/tcp.out)
+[ "$tcp0" -gt 0 ]
+tap_result $? "the client reads the VPS's stream ($tcp0 lines)"
+
+# a migration, A -> B
+if [ "$WHERE" = A ]; then
+	at=$(last_on A)
+	out=$(va migrate c "$TO_B" 2>&1)
+	if ! tap_result $? "migrate c A -> B: $out"; then
+		grep -h Error "$RA"/var/lib/vpsctl/vps/c/migrate-images/*/*.log "$RB"/var/lib/vpsctl/vps/c/migrate-images/final/restore.log 2> /dev/null | head -8 | sed 's/^/# /'
+	fi
+	diag "DOWNTIME: $out"
+	is "c runs on B only" "$(running_on)" B
+	is "c is gone from A" "$(ls -A "$RA/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+	is "B's status: running" "$(vb status c --json | json state)" running
+	# the counter went on: the numbers on B follow A's without a restart from 1
+	first=$(head -n1 "$RB/var/lib/vpsctl/vps/c/rootfs/tmp/log")
+	is "the counter's log starts at 1 (the same file)" "$first" 1
+	# line N holds N: nothing lost, nothing counted twice (one read: the counter goes on)
+	is "and has no gap or restart (line N holds N)" \
+		"$(awk 'NR != $1 { print "line " NR ": " $1; exit }' "$RB/var/lib/vpsctl/vps/c/rootfs/tmp/log")" ""
+	check "B learnt 10.77.0.2 from the announcement" sh -c "nsenter --net=$NB ip neigh show 10.77.0.2 | grep -q lladdr"
+	check "B pings c" nsenter --net=$NB ping -c1 -W5 10.77.0.2
+	WHERE=B
+fi
+tcp1=$(wc -l < /tmp/tcp.out)
+sleep 3
+tcp2=$(wc -l < /tmp/tcp.out)
+[ "$tcp2" -gt "$tcp1" ] && kill -0 $NCPID 2> /dev/null
+if ! tap_result $? "the client's TCP connection survived the migration ($tcp0 -> $tcp1 -> $tcp2 lines)"; then
+	sed 's/^/# nc: /' /tmp/tcp.err
+	grep -h -i -E "Error|tcp" "$RB"/var/lib/vpsctl/vps/c/migrate-images/final/restore.log 2> /dev/null | head -5 | sed 's/^/# /'
+fi
+kill $NCPID 2> /dev/null
+
+# the commit: killed once the source's marker says commit, then while the target restores
+# (its cgroup is there): --recover waits for the target's restore (its VPS lock), follows it
+kill_in "$WHERE" "phase commit" "phase_is commit $WHERE"
+kill_in "$WHERE" "target restoring" "[ -d /sys/fs/cgroup/vpsctl-test-mig$(other "$WHERE")/c ]"
+check "stop c on $WHERE" vn "$WHERE" stop c < /dev/null
+done_testing
