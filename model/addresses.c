@@ -128,13 +128,15 @@ int vps_index_claim(const struct vps_paths *p, const struct node_config *node,
 	if (dfd < 0)
 		return dfd;
 	snprintf(line, sizeof(line), "%s\n", name);
+	/* One claimer at a time, a new claim included: a claim file is created empty and then
+	 * written, and a claimer reading it in between took the "nobody's" claim over, so that
+	 * two parallel creates both won one address. */
+	if (flock(dfd, LOCK_EX) < 0)
+		return -errno;
 	fd = openat(dfd, ip, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0)
 		return write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 1 : -EIO;
 	if (errno != EEXIST)
-		return -errno;
-	/* A claim to look into: one taker at a time, and the claim read again under the lock. */
-	if (flock(dfd, LOCK_EX) < 0)
 		return -errno;
 	r = read_owner(dfd, ip, &owner);
 	if (r < 0)
@@ -151,7 +153,7 @@ void vps_index_release(const struct vps_paths *p, const char *dir, const char *n
 	_cleanup_close_ int dfd = index_open(p, dir);
 	_cleanup_free_ char *owner = NULL;
 
-	if (dfd < 0 || read_owner(dfd, key, &owner) < 0)
+	if (dfd < 0 || flock(dfd, LOCK_EX) < 0 || read_owner(dfd, key, &owner) < 0)
 		return;
 	if (strcmp(owner, name) == 0)
 		(void)unlinkat(dfd, key, 0);
