@@ -28,7 +28,7 @@ trap cleanup EXIT
 for k in old new; do
 	ROOT[$k]=$(mktemp -d /tmp/vpsctl-ab.XXXXXX)
 	mkdir -p "${ROOT[$k]}/etc/vpsctl"
-	printf 'CGROUP_PARENT=/vpsctl-ab-%s-%s\n' "$k" $$ >"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
+	printf 'CGROUP_PARENT=/vpsctl-ab-%s-%s\nDEFAULT_DISK=0\n' "$k" $$ >"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
 	"${BIN[$k]}" --root "${ROOT[$k]}" template build busybox >/dev/null
 	"${BIN[$k]}" --root "${ROOT[$k]}" create b --template busybox >/dev/null
 done

@@ -17,7 +17,7 @@ if [ -z "${VPSCTL_BENCH_IN_NODE:-}" ]; then
 fi
 ROOT=$(mktemp -d /tmp/vpsctl-bench-api.XXXXXX)
 mkdir -p "$ROOT/etc/vpsctl"
-printf 'CGROUP_PARENT=/vpsctl-bench-api-%s\nSTORAGE=overlay\nLXCFS=off\n' $$ \
+printf 'CGROUP_PARENT=/vpsctl-bench-api-%s\nSTORAGE=overlay\nLXCFS=off\nDEFAULT_DISK=0\n' $$ \
 	>"$ROOT/etc/vpsctl/vpsctl.conf"
 v() { "$VPSCTL" --root "$ROOT" "$@"; }
 API_PID=

@@ -17,7 +17,7 @@ fi
 ip link set lo up
 ROOT=$(mktemp -d /tmp/vpsctl-bench.XXXXXX)
 mkdir -p "$ROOT/etc/vpsctl"
-printf 'CGROUP_PARENT=/vpsctl-bench-%s\nNODE_ADDRESS="10.64.0.1/16"\nSTORAGE=overlay\n' $$ \
+printf 'CGROUP_PARENT=/vpsctl-bench-%s\nNODE_ADDRESS="10.64.0.1/16"\nSTORAGE=overlay\nDEFAULT_DISK=0\n' $$ \
 	>"$ROOT/etc/vpsctl/vpsctl.conf"
 v() { "$VPSCTL" --root "$ROOT" "$@"; }
 made=0

@@ -14,7 +14,7 @@ if [ -z "${VPSCTL_BENCH_IN_NODE:-}" ]; then
 fi
 ROOT=$(mktemp -d /tmp/vpsctl-bench.XXXXXX)
 mkdir -p "$ROOT/etc/vpsctl"
-printf 'CGROUP_PARENT=/vpsctl-bench-%s\nNODE_ADDRESS="10.77.0.1/24"\n' $$ >"$ROOT/etc/vpsctl/vpsctl.conf"
+printf 'CGROUP_PARENT=/vpsctl-bench-%s\nNODE_ADDRESS="10.77.0.1/24"\nDEFAULT_DISK=0\n' $$ >"$ROOT/etc/vpsctl/vpsctl.conf"
 v() { "$VPSCTL" --root "$ROOT" "$@"; }
 cleanup() {
 	for d in "$ROOT"/var/lib/vpsctl/vps/*/; do
