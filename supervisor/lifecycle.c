@@ -328,6 +328,11 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 				r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
 		}
 	}
+	/* The supervisor is gone, but did it stop the VPS? One that was dying already (a
+	 * SIGKILL just before this stop, still exiting when its pidfd was opened) ignored our
+	 * SIGTERM and left init running: what is left is then stopped as an unsupervised VPS. */
+	if (r == 0 && vps_run_state_get(p, cfg->name, &st) != VPS_STOPPED)
+		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
 	if (r < 0)
 		vps_error_errno(err, r, "failed to stop");
 	return r;
