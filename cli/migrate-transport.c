@@ -223,10 +223,9 @@ int migrate_wait(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int migrate_remote(const struct migrate_dest *d, const char *const *args, int in_fd, char *out,
-                   size_t out_len)
+/* A pipe and a child: the child's pid (0 in the child), or -errno with nothing left open. */
+static pid_t fork_with_pipe(int p[2])
 {
-	int p[2];
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -239,6 +238,18 @@ int migrate_remote(const struct migrate_dest *d, const char *const *args, int in
 		close(p[1]);
 		return r;
 	}
+	return pid;
+}
+
+int migrate_remote(const struct migrate_dest *d, const char *const *args, int in_fd, char *out,
+                   size_t out_len)
+{
+	int p[2];
+	pid_t pid;
+
+	pid = fork_with_pipe(p);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		int in = in_fd >= 0 ? in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -257,16 +268,9 @@ pid_t migrate_spawn_reader(const char *const *argv, int *ret_fd)
 	int p[2];
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(p[0]);
-		close(p[1]);
-		return r;
-	}
+	pid = fork_with_pipe(p);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
