@@ -54,66 +54,16 @@ CG=vpsctl-storm-$$ CGP=vpsctl-storm-$$-lxc
 LXC_PATH=$ROOT/lxc LOWER=$ROOT/lower
 LOG=$ROOT/bench.log
 made=0 lmade=0
-v() { "$VPSCTL" --root "$ROOT" "$@"; }
-
-our_cgroups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -depth -type d \
-		\( -path "*/$CG" -o -path "*/$CG/*" -o -path "*/$CGP" -o -path "*/$CGP/*" \) 2>/dev/null
-}
-stop_all_vps() {
-	seq "$made" | sed 's/^/d/' | xargs -r -P 8 -n 1 "$VPSCTL" --root "$ROOT" stop --force >/dev/null 2>&1
-}
-stop_all_lxc() {
-	[ "$lmade" -gt 0 ] || return 0
-	seq "$lmade" | sed 's/^/l/' | xargs -r -P 8 -n 1 lxc-stop -P "$LXC_PATH" -k -n >/dev/null 2>&1
-}
-cleanup() {
-	local i
-	trap - EXIT INT TERM
-	set +e
-	echo "# cleaning up"
-	stop_all_lxc
-	stop_all_vps
-	seq "$made" | sed 's/^/d/' | xargs -r -P 8 -n 1 "$VPSCTL" --root "$ROOT" destroy --force >/dev/null 2>&1
-	for i in $(seq 10); do
-		our_cgroups | xargs -r rmdir 2>/dev/null
-		[ -z "$(our_cgroups)" ] && break
-		sleep 0.3
-	done
-	[ -n "$(our_cgroups)" ] && echo "bootstorm: left cgroups: $(our_cgroups | tr '\n' ' ')" >&2
-	grep -F " $ROOT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount -l
-	rm -rf "${ROOT:?}"
-}
-trap cleanup EXIT
+PROG=bootstorm
+. "$SRC_DIR/bench/lxc-node.sh"
+trap node_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-die() { echo "bootstorm: $*" >&2; tail -5 "$LOG" >&2; exit 1; }
 now() { echo "${EPOCHREALTIME}"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
 
-ip link set lo up
-mkdir -p "$ROOT/etc/vpsctl" "$ROOT/run" "$LXC_PATH"
-# runtime state on a tmpfs, as /run on a node
-mount -t tmpfs -o mode=755,size=1g vpsctl-storm-run "$ROOT/run" || die "tmpfs on $ROOT/run"
-cat >"$ROOT/etc/vpsctl/vpsctl.conf" <<CONF
-CGROUP_PARENT=/$CG
-NODE_ADDRESS="10.80.0.1/16"
-STORAGE=overlay
-DEFAULT_DISK=0
-LOCK_TIMEOUT=120
-STOP_TIMEOUT=10
-CONF
-: >"$LOG"
+node_setup 10.80.0.1/16 lxcbr-storm 10.81.0.1/16 1g
 v template build busybox >>"$LOG" 2>&1 || die "template build busybox"
-
-# LXC's bridge in the node, like vpsctl's
-ip link add lxcbr-storm type bridge && ip addr add 10.81.0.1/16 dev lxcbr-storm &&
-	ip link set lxcbr-storm up || die "the LXC bridge"
-# LXC looks for the bridge in /sys/class/net, which shows the host's network namespace: a
-# sysfs of this one over it (in our own mount namespace, gone with it)
-mkdir "$ROOT/sys" && mount -t sysfs vpsctl-storm-sys "$ROOT/sys" &&
-	mount --bind "$ROOT/sys/class/net" /sys/class/net &&
-	mount --bind "$ROOT/sys/devices/virtual/net" /sys/devices/virtual/net || die "the node's sysfs"
 
 lxc_config() { # NAME I
 	local name=$1 i=$2 p

@@ -77,33 +77,11 @@ CG=vpsctl-dens-$$ CGP=vpsctl-dens-$$-lxc
 LXC_PATH=$ROOT/lxc LOWER=$ROOT/lower
 LOG=$ROOT/bench.log
 made=0 lmade=0
-v() { "$VPSCTL" --root "$ROOT" "$@"; }
-
-our_cgroups() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 7 -depth -type d \
-		\( -path "*/$CG" -o -path "*/$CG/*" -o -path "*/$CGP" -o -path "*/$CGP/*" \) 2>/dev/null
-}
-cleanup() {
-	local i
-	trap - EXIT INT TERM
-	set +e
-	echo "# cleaning up"
-	for i in $(seq "$lmade"); do lxc-stop -P "$LXC_PATH" -k -n "l$i" >/dev/null 2>&1; done
-	seq "$made" | sed 's/^/d/' | xargs -r -P 4 -n 1 "$VPSCTL" --root "$ROOT" stop --force >/dev/null 2>&1
-	seq "$made" | sed 's/^/d/' | xargs -r -P 4 -n 1 "$VPSCTL" --root "$ROOT" destroy --force >/dev/null 2>&1
-	for i in $(seq 10); do
-		our_cgroups | xargs -r rmdir 2>/dev/null
-		[ -z "$(our_cgroups)" ] && break
-		sleep 0.3
-	done
-	[ -n "$(our_cgroups)" ] && echo "density-debian: left cgroups: $(our_cgroups | tr '\n' ' ')" >&2
-	grep -F " $ROOT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount -l
-	rm -rf "${ROOT:?}"
-}
-trap cleanup EXIT
+PROG=density-debian
+. "$SRC_DIR/bench/lxc-node.sh"
+trap node_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-die() { echo "density-debian: $*" >&2; tail -5 "$LOG" >&2; exit 1; }
 meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 
 # fadvise DONTNEED every regular file under DIR: our own files leave the page cache
@@ -125,28 +103,11 @@ for d, _, fs in os.walk(sys.argv[1]):
 PY
 }
 
-ip link set lo up
-mkdir -p "$ROOT/etc/vpsctl" "$ROOT/run" "$LXC_PATH" "$LOWER"
-mount -t tmpfs -o mode=755,size=256m vpsctl-dens-run "$ROOT/run" || die "tmpfs on $ROOT/run"
-cat >"$ROOT/etc/vpsctl/vpsctl.conf" <<CONF
-CGROUP_PARENT=/$CG
-NODE_ADDRESS="10.82.0.1/16"
-STORAGE=overlay
-DEFAULT_DISK=0
-LOCK_TIMEOUT=120
-STOP_TIMEOUT=10
-CONF
-: >"$LOG"
+node_setup 10.82.0.1/16 lxcbr-dens 10.83.0.1/16 256m
+mkdir -p "$LOWER"
 v template import "$TPL" --name deb >>"$LOG" 2>&1 || die "template import $TPL"
 zstd -dc "$TPL" | tar -x --numeric-owner -C "$LOWER" 2>>"$LOG" || die "unpack $TPL for LXC"
 [ -e "$LOWER/lib/systemd/systemd" ] || die "no systemd in $TPL"
-ip link add lxcbr-dens type bridge && ip addr add 10.83.0.1/16 dev lxcbr-dens &&
-	ip link set lxcbr-dens up || die "the LXC bridge"
-# LXC looks for the bridge in /sys/class/net, which shows the host's network namespace: a
-# sysfs of this one over it (in our own mount namespace, gone with it)
-mkdir "$ROOT/sys" && mount -t sysfs vpsctl-dens-sys "$ROOT/sys" &&
-	mount --bind "$ROOT/sys/class/net" /sys/class/net &&
-	mount --bind "$ROOT/sys/devices/virtual/net" /sys/devices/virtual/net || die "the node's sysfs"
 
 lxc_config() { # NAME I
 	cat <<CONF
