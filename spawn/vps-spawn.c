@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -32,6 +33,7 @@
 #include "exec-prep.h"
 #include "execve-guard.h"
 #include "vps-clone.h"
+#include "ns-owner.h"
 #include "vps-spawn.h"
 #include "sync.h"
 
@@ -308,6 +310,7 @@ static int host_side(struct vps_spawn *s, int sock)
 int vps_spawn_init(struct vps_spawn *s)
 {
 	_cleanup_close_ int guard_fd = -EBADF;
+	struct ns_owner owner = {0};
 	int sp[2], r, pidfd = -EBADF;
 	pid_t pid;
 
@@ -326,17 +329,23 @@ int vps_spawn_init(struct vps_spawn *s)
 		vps_cgroup_spawn_done(&s->cgsp);
 		return log_debug_errno(-errno, "socketpair: %m");
 	}
-	pid = vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-	                        CLONE_PIDFD | (s->cfg->userns ? CLONE_NEWUSER : 0),
-	                s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
+	r = s->cfg->userns ? ns_owner_enter((uid_t)s->cfg->uid_base, &owner) : 0;
+	pid = r < 0 ? (errno = -r, -1)
+	            : vps_clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+	                                CLONE_NEWNET | CLONE_PIDFD |
+	                                (s->cfg->userns ? CLONE_NEWUSER : 0),
+	                        s->cgsp.clone_fd, &pidfd, &s->cgsp.in_cgroup);
 	if (pid == 0) {
+		ns_owner_child(&owner);
 		close(sp[0]);
 		child_main(s, sp[1], guard_fd);
 	}
+	r = pid < 0 ? -errno : 0;
+	if (ns_owner_leave(&owner) < 0)
+		abort(); /* never go on as half root */
 	close(sp[1]);
 	closep(&guard_fd);
 	if (pid < 0) {
-		r = -errno;
 		vps_error_errno(&s->error, r, "failed to clone the VPS init");
 		close(sp[0]);
 		vps_cgroup_spawn_done(&s->cgsp);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -785,6 +786,22 @@ static bool run_attack(const struct opts *o, const struct attack *a)
 	return v.detail[0] == '\0';
 }
 
+/* Not an attack with a verdict of its own: the test judges it from the node. Every inotify
+ * instance this VPS can make, held for --seconds, while the node checks that its root and a
+ * neighbour can still make theirs (the kernel charges them to the user namespace's owner on the
+ * node too). Prints "HELD n" once it holds them. */
+static int hold_inotify(const struct opts *o)
+{
+	int n = 0;
+
+	while (inotify_init1(IN_CLOEXEC) >= 0)
+		n++;
+	printf("HELD %d (then %s)\n", n, strerror(errno));
+	fflush(stdout);
+	sleep(o->seconds);
+	return 0;
+}
+
 /* The guard: refuse to run anywhere but inside the VPS the test prepared. */
 static int inside_the_vps(const struct opts *o)
 {
@@ -810,7 +827,7 @@ static int inside_the_vps(const struct opts *o)
 static int usage(void)
 {
 	fprintf(stderr, "usage: attack --token T --host-pidns 'pid:[N]' [--capbnd HEX] "
-	                "[--exe DEV:INO] [--seconds N] all|list|NAME...\n");
+	                "[--exe DEV:INO] [--seconds N] all|list|hold-inotify|NAME...\n");
 	return 2;
 }
 
@@ -854,6 +871,8 @@ int main(int argc, char **argv)
 		return usage();
 	if (inside_the_vps(&o) < 0)
 		return 2;
+	if (strcmp(argv[first], "hold-inotify") == 0)
+		return hold_inotify(&o);
 	for (int i = first; i < argc; i++) {
 		bool found = false;
 

@@ -157,6 +157,38 @@ is "node ip_forward unchanged" "$(cat /proc/sys/net/ipv4/ip_forward)" \
 	"$(printf '%s\n' "$before" | sed -n 's|^/proc/sys/net/ipv4/ip_forward=||p')"
 vexec hc -- "${A[@]}" userns >/dev/null 2>&1
 is "--nesting lets user namespaces through" "$?" 1
+
+# 6b. What a tenant makes inside its user namespace (inotify instances, namespaces) the kernel
+# also charges to the namespace's owner on the node, against that owner's limit there
+# (fs.inotify.max_user_instances). Owned by host root, one VPS holding every inotify instance
+# it can starved the node's root and every other VPS; owned by the VPS's own first host uid,
+# each spends its own.
+ns_owner() { # PID: the owner uid of its user namespace (NS_GET_OWNER_UID)
+	python3 -c 'import fcntl, os, struct, sys
+fd = os.open("/proc/%s/ns/user" % sys.argv[1], os.O_RDONLY)
+print(struct.unpack("I", fcntl.ioctl(fd, 0xb704, b"\0" * 4))[0])' "$1"
+}
+host_inotify() { # can this root make an inotify instance now?
+	python3 -c 'import ctypes, sys
+fd = ctypes.CDLL(None, use_errno=True).inotify_init1(0o2000000)
+print("ok" if fd >= 0 else "errno %d" % ctypes.get_errno())'
+}
+check "start hv again, as the neighbour" vpsctl start hv
+hc_pid=$(vpsctl status hc --json | jq -r .init_pid)
+hc_base=$(awk '$1 == 0 {print $2}' "/proc/$hc_pid/uid_map")
+like "hc's ids start at a host uid above 0" "$hc_base" '^[1-9][0-9]*$'
+is "its user namespace is owned by that uid, not root" "$(ns_owner "$hc_pid")" "$hc_base"
+install_attack hc
+held=$T_ROOT/held-inotify
+vexec hc -- "${A[@]}" --seconds 8 hold-inotify >"$held" 2>&1 &
+holder=$!
+wait_for 20 grep -q '^HELD' "$held"
+like "a tenant takes every inotify instance it can" "$(cat "$held")" '^HELD [1-9][0-9]* \(then Too many open files\)'
+is "meanwhile the node's root still makes one" "$(host_inotify)" ok
+like "and a neighbour VPS makes its own share" \
+	"$(vexec hv -- "${A[@]}" --seconds 0 hold-inotify 2>&1)" '^HELD [1-9][0-9]* '
+wait "$holder"
+vpsctl stop --force hv >/dev/null
 vpsctl stop --force hc >/dev/null
 
 check "create with --cap-drop all" vpsctl create hz --template busybox --cap-drop all
