@@ -165,6 +165,10 @@ static _noreturn_ void exec_target(const struct migrate_dest *d, const char *con
 	argv[i++] = "ssh";
 	argv[i++] = "-o";
 	argv[i++] = "BatchMode=yes";
+	if (d->ssh_config[0]) {
+		argv[i++] = "-F";
+		argv[i++] = d->ssh_config;
+	}
 	if (d->port[0]) {
 		argv[i++] = "-p";
 		argv[i++] = d->port;

@@ -19,8 +19,9 @@ struct migrate_dest {
 	char url[512];
 	bool local;
 	char user[64], host[256], port[8];
-	char root[256];  /* the target's --root ("" none) */
-	char netns[256]; /* local: setns into this before running the target side */
+	char root[256];       /* the target's --root ("" none) */
+	char netns[256];      /* local: setns into this before running the target side */
+	char ssh_config[256]; /* ssh: its -F file ("" none; vpsctl.conf MIGRATE_SSH_CONFIG) */
 };
 
 int migrate_dest_parse(const char *url, struct migrate_dest *d, char *why, size_t why_len);
