@@ -568,6 +568,30 @@ static int migration_lock(struct migration *m)
 	return fd;
 }
 
+/* From the pre-copy on (its marker written). */
+static int migrate_run(struct migration *m, int *lock)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	time_t since = time(NULL) - 1;
+	int r;
+
+	/* backup takes the VPS lock itself; the marker keeps other commands off meanwhile */
+	close(*lock);
+	*lock = -EBADF;
+	r = precopy(m, &err);
+	if (r < 0) {
+		roll_back(m, false);
+		return cli_fail(m->name, "not migrated: %s", err.msg);
+	}
+	*lock = cli_lock(m->c, m->name);
+	if (*lock < 0) {
+		roll_back(m, false);
+		return EXIT_FAILURE;
+	}
+	m->lock = lock;
+	return migrate_locked(m, since, lock);
+}
+
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
 	_cleanup_close_ int mlock = -EBADF;
@@ -600,24 +624,14 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 		return r;
 	if (set_phase(&m, "precopy") < 0)
 		return cli_fail(m.name, "failed to write its marker: %m");
-	/* backup takes the VPS lock itself; the marker keeps other commands off meanwhile */
-	close(lock);
-	lock = -EBADF;
 	{
-		struct vps_error err = VPS_ERROR_INIT;
-		time_t since = time(NULL) - 1;
+		char ctl[PATH_MAX + 16];
+		pid_t master;
 
-		r = precopy(&m, &err);
-		if (r < 0) {
-			roll_back(&m, false);
-			return cli_fail(m.name, "not migrated: %s", err.msg);
-		}
-		lock = cli_lock(c, m.name);
-		if (lock < 0) {
-			roll_back(&m, false);
-			return EXIT_FAILURE;
-		}
-		m.lock = &lock;
-		return migrate_locked(&m, since, &lock);
+		snprintf(ctl, sizeof(ctl), "%s/ssh.ctl", m.vpsdir);
+		master = migrate_ssh_master_start(&a.dest, ctl);
+		r = migrate_run(&m, &lock);
+		migrate_ssh_master_stop(master, &a.dest);
+		return r;
 	}
 }
