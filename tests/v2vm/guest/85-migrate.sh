@@ -238,10 +238,31 @@ fi
 for r in "$RA" "$RB"; do
 	echo "MIGRATE_SSH_CONFIG=/tmp/vpsmig-sshd/ssh_config" >> "$r/etc/vpsctl/vpsctl.conf"
 done
+# a migrate over ssh killed (-9) in its frozen phase: its ssh master connection goes with it,
+# --recover (over ssh) resumes the VPS on the source
+# (nsenter execs vpsctl: $! is the migrate itself, not a subshell)
+nsenter --net="$ns" "$VPSCTL" --root "$rs" migrate c "ssh://192.168.78.2:2222$rd" < /dev/null > /tmp/mig.out 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 1200 ] && ! phase_is frozen "$SRC"; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+phase_is frozen "$SRC"
+tap_result $? "ssh: migrate $SRC -> $DST killed in its frozen phase"
+sleep 1
+is "ssh: its master connection went with it" "$(grep -l -a 'ControlMaster=ye[s]' /proc/[0-9]*/cmdline 2> /dev/null | wc -l)" 0
+out=$(vn "$SRC" migrate --recover c < /dev/null 2>&1)
+tap_result $? "ssh: --recover on $SRC: $out"
+is "ssh: c runs on $SRC only" "$(running_on)" "$SRC"
+is "ssh: $DST has no copy of c" "$(ls -A "$rd/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+
 # the tenant's link to a node directory; files it deletes while the migration runs
 mkdir -p /tmp/vpsmig-canary/sub && echo node > /tmp/vpsmig-canary/victim && echo node > /tmp/vpsmig-canary/sub/deep
 vn "$SRC" exec c -- sh -c 'ln -s /tmp/vpsmig-canary /evil && echo x > /gone-file && mkdir -p /gone-dir/d && echo x > /gone-dir/d/f && echo x > /kept' < /dev/null
-vn "$SRC" migrate c "ssh://192.168.78.2:2222$rd" < /dev/null > /tmp/mig-ssh.out 2>&1 &
+nsenter --net="$ns" "$VPSCTL" --root "$rs" migrate c "ssh://192.168.78.2:2222$rd" < /dev/null > /tmp/mig-ssh.out 2>&1 &
 pid=$!
 i=0
 while [ $i -lt 1200 ] && ! [ -d "$rs/var/lib/vpsctl/vps/c/migrate-images" ] && kill -0 $pid 2> /dev/null; do
