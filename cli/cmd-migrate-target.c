@@ -7,6 +7,8 @@
  *   images   stdin: a tar of criu's images, unpacked into VPSDIR/migrate-images
  *   delta    stdin: a tar of the storage's changes, unpacked inside the VPS's root (chroot:
  *            the tree's own symbolic links cannot lead out of it)
+ *   prune    stdin: the source's list of its frozen tree's files; what the copy holds beyond
+ *            it (deleted there since the pre-copy) is removed, never through a link
  *   commit   restore-checkpoint of the final images, then the addresses announced
  *   resolve  who runs it: "running" (here), or the stopped copy is removed: "absent"
  *   finish   the migration is over: the marker and the images go
@@ -25,11 +27,13 @@
 #include "criu.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "migrate-prune.h"
 #include "migrate.h"
 #include "announce.h"
 #include "state.h"
 
-#define IMAGES "migrate-images"
+#define IMAGES       "migrate-images"
+#define MANIFEST_MAX ((size_t)256 << 20)
 
 static char *const target_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL};
 
@@ -121,6 +125,32 @@ static int delta(struct cli *c, const char *name)
 	}
 	if (run_wait(pid) != 0)
 		return cli_fail(name, "unpacking the storage's changes failed");
+	return 0;
+}
+
+static int prune(struct cli *c, const char *name)
+{
+	_cleanup_free_ char *list = NULL;
+	_cleanup_close_ int rootfd = -EBADF;
+	char rootfs[PATH_MAX];
+	unsigned removed;
+	size_t len;
+	int r;
+
+	if (staged(c, name) != 0)
+		return EXIT_FAILURE;
+	if (vps_path(&c->paths, name, "rootfs", rootfs, sizeof(rootfs)) < 0)
+		return cli_fail(name, "name too long for a path");
+	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		return cli_fail(name, "failed to open %s: %m", rootfs);
+	r = migrate_manifest_read(STDIN_FILENO, MANIFEST_MAX, &list, &len);
+	if (r < 0)
+		return cli_fail(name, "the source's file list: %s", strerror(-r));
+	r = migrate_prune(rootfd, list, len, &removed);
+	if (r < 0)
+		return cli_fail(name, "removing the files deleted on the source: %s", strerror(-r));
+	printf("pruned %u\n", removed);
 	return 0;
 }
 
@@ -235,7 +265,8 @@ int cmd_migrate_target(struct cli *c, int argc, char **argv)
 		static const char *const help[] = {
 			"The target's side of 'vpsctl migrate', which runs it here over its "
 			"transport.",
-			"ACTION: check, images, delta, commit, resolve or finish (vpsctl(8), "
+			"ACTION: check, images, delta, prune, commit, resolve or finish "
+			"(vpsctl(8), "
 			"migrate).",
 			NULL,
 		};
@@ -265,6 +296,8 @@ int cmd_migrate_target(struct cli *c, int argc, char **argv)
 		return images(c, name);
 	if (strcmp(action, "delta") == 0)
 		return delta(c, name);
+	if (strcmp(action, "prune") == 0)
+		return prune(c, name);
 	if (strcmp(action, "commit") == 0)
 		return commit(c, name, &lock);
 	if (strcmp(action, "resolve") == 0)

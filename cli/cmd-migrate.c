@@ -8,7 +8,8 @@
  *            builds it under its hidden name and marks it, so it cannot be started there),
  *            then criu pre-dumps, sent while it runs
  *   frozen   the final dump leaves the tree stopped here; images and the storage's changes
- *            since the pre-copy are sent
+ *            since the pre-copy are sent, and the list of its files, by which the target
+ *            removes the files deleted here meanwhile (migrate-prune.c)
  *   commit   the target restores it. Up to here the source can be resumed (SIGCONT) and the
  *            target's copy removed; once the target says running (or, when unsure, its
  *            `resolve` says so) the source is killed and destroyed.
@@ -36,6 +37,7 @@
 #include "criu.h"
 #include "fileio.h"
 #include "lifecycle.h"
+#include "migrate-prune.h"
 #include "migrate.h"
 #include "state.h"
 
@@ -118,26 +120,33 @@ static int remote(struct migration *m, const char *action, int in_fd)
 	return migrate_remote(m->dest, args, in_fd, m->out, sizeof(m->out));
 }
 
-/* A local program's output into a target action's input. */
-static int pipe_to_remote(struct migration *m, const char *const *local, const char *const *args,
-                          const char *what, struct vps_error *err)
+/* What a local child (pid) writes into fd goes to a target action's input. */
+static int remote_from(struct migration *m, pid_t pid, int fd, const char *const *args,
+                       const char *what, const char *local, struct vps_error *err)
 {
-	_cleanup_close_ int fd = -EBADF;
-	pid_t pid = migrate_spawn_reader(local, &fd);
-	int r, lr;
+	int r = migrate_remote(m->dest, args, fd, m->out, sizeof(m->out));
+	int lr;
 
-	if (pid < 0)
-		return vps_error_errno(err, pid, "failed to run %s", local[0]);
-	r = migrate_remote(m->dest, args, fd, m->out, sizeof(m->out));
 	close(fd);
-	fd = -EBADF;
 	lr = migrate_wait(pid);
 	if (r != 0)
 		return vps_error_set(err, -EIO, "%s: the target refused: %s", what,
 		                     r < 0 ? strerror(-r) : first_line(m->out));
 	if (lr != 0)
-		return vps_error_set(err, -EIO, "%s: %s exited with status %d", what, local[0], lr);
+		return vps_error_set(err, -EIO, "%s: %s exited with status %d", what, local, lr);
 	return 0;
+}
+
+/* A local program's output into a target action's input. */
+static int pipe_to_remote(struct migration *m, const char *const *local, const char *const *args,
+                          const char *what, struct vps_error *err)
+{
+	int fd = -EBADF;
+	pid_t pid = migrate_spawn_reader(local, &fd);
+
+	if (pid < 0)
+		return vps_error_errno(err, pid, "failed to run %s", local[0]);
+	return remote_from(m, pid, fd, args, what, local[0], err);
 }
 
 static int set_phase(struct migration *m, const char *phase)
@@ -290,6 +299,38 @@ static int send_delta(struct migration *m, time_t since, struct vps_error *err)
 	return pipe_to_remote(m, tar, args, "the storage's changes", err);
 }
 
+/* The frozen tree's file list to the target, which removes what is not in it (files deleted
+ * here since the pre-copy; migrate-prune.c: no walk follows the tenant's links). */
+static int send_manifest(struct migration *m, struct vps_error *err)
+{
+	const char *args[] = {"migrate-target", "prune", m->name, NULL};
+	char rootfs[PATH_MAX];
+	_cleanup_close_ int rootfd = -EBADF;
+	int p[2];
+	pid_t pid;
+
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", m->vpsdir);
+	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		return vps_error_errno(err, -errno, "failed to open %s", rootfs);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return vps_error_errno(err, -errno, "failed to make a pipe");
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return vps_error_errno(err, r, "failed to fork");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		_exit(migrate_manifest_write(rootfd, p[1]) < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	return remote_from(m, pid, p[0], args, "the deleted files' removal", "the file list", err);
+}
+
 static int dump(struct migration *m, int k, enum vps_criu_dump_mode mode, struct vps_error *err)
 {
 	char dir[PATH_MAX + 16], prev[16], sub[16];
@@ -340,6 +381,8 @@ static int frozen_phase(struct migration *m, time_t since, int *lock)
 	t[1] = cli_now_ms();
 	if (r == 0)
 		r = send_delta(m, since, &err);
+	if (r == 0)
+		r = send_manifest(m, &err);
 	t[2] = cli_now_ms();
 	if (r == 0 && set_phase(m, "commit") < 0)
 		r = vps_error_errno(&err, -errno, "failed to write its marker");
@@ -368,8 +411,8 @@ static int frozen_phase(struct migration *m, time_t since, int *lock)
 	if (r != 0)
 		return r;
 	printf("%s migrated to %s, downtime %" PRIu64 " ms (freeze to running there: dump %" PRIu64
-	       " ms, images sent %" PRIu64 " ms, files sent %" PRIu64 " ms, restore %" PRIu64
-	       " ms)\n",
+	       " ms, images sent %" PRIu64 " ms, files sent and pruned %" PRIu64
+	       " ms, restore %" PRIu64 " ms)\n",
 	       m->name, m->dest->url, t1 - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], t1 - t[2]);
 	return 0;
 }
@@ -476,6 +519,8 @@ static int recover(struct migration *m, const struct migrate_args *a, int *lock)
 		m->recorded = a->dest;
 	else if (migrate_dest_parse(mk.dest, &m->recorded, why, sizeof(why)) < 0)
 		return cli_fail(m->name, "its marker's DEST '%s': %s", mk.dest, why);
+	snprintf(m->recorded.ssh_config, sizeof(m->recorded.ssh_config), "%s",
+	         m->c->node.migrate_ssh_config);
 	m->dest = &m->recorded;
 	if (strcmp(mk.phase, "commit") == 0) {
 		r = ask_target(m);
@@ -523,6 +568,30 @@ static int migration_lock(struct migration *m)
 	return fd;
 }
 
+/* From the pre-copy on (its marker written). */
+static int migrate_run(struct migration *m, int *lock)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	time_t since = time(NULL) - 1;
+	int r;
+
+	/* backup takes the VPS lock itself; the marker keeps other commands off meanwhile */
+	close(*lock);
+	*lock = -EBADF;
+	r = precopy(m, &err);
+	if (r < 0) {
+		roll_back(m, false);
+		return cli_fail(m->name, "not migrated: %s", err.msg);
+	}
+	*lock = cli_lock(m->c, m->name);
+	if (*lock < 0) {
+		roll_back(m, false);
+		return EXIT_FAILURE;
+	}
+	m->lock = lock;
+	return migrate_locked(m, since, lock);
+}
+
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
 	_cleanup_close_ int mlock = -EBADF;
@@ -534,6 +603,7 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? 0 : r;
 	m.name = a.name;
+	snprintf(a.dest.ssh_config, sizeof(a.dest.ssh_config), "%s", c->node.migrate_ssh_config);
 	m.dest = &a.dest;
 	if (vps_path(&c->paths, m.name, NULL, m.vpsdir, sizeof(m.vpsdir)) < 0 ||
 	    vps_path(&c->paths, m.name, IMAGES, m.images, sizeof(m.images)) < 0)
@@ -554,24 +624,14 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 		return r;
 	if (set_phase(&m, "precopy") < 0)
 		return cli_fail(m.name, "failed to write its marker: %m");
-	/* backup takes the VPS lock itself; the marker keeps other commands off meanwhile */
-	close(lock);
-	lock = -EBADF;
 	{
-		struct vps_error err = VPS_ERROR_INIT;
-		time_t since = time(NULL) - 1;
+		char ctl[PATH_MAX + 16];
+		pid_t master;
 
-		r = precopy(&m, &err);
-		if (r < 0) {
-			roll_back(&m, false);
-			return cli_fail(m.name, "not migrated: %s", err.msg);
-		}
-		lock = cli_lock(c, m.name);
-		if (lock < 0) {
-			roll_back(&m, false);
-			return EXIT_FAILURE;
-		}
-		m.lock = &lock;
-		return migrate_locked(&m, since, &lock);
+		snprintf(ctl, sizeof(ctl), "%s/ssh.ctl", m.vpsdir);
+		master = migrate_ssh_master_start(&a.dest, ctl);
+		r = migrate_run(&m, &lock);
+		migrate_ssh_master_stop(master, &a.dest);
+		return r;
 	}
 }

@@ -196,6 +196,10 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 
 	if (r < 0)
 		return r == -2 ? 0 : EXIT_USAGE;
+	/* a migrating VPS is refused at once: criu, dumping it for a migrate, holds its lock
+	 * longer than LOCK_TIMEOUT may be (checked again under the lock) */
+	if (cli_check_not_migrating(c, a.name) != 0)
+		return EXIT_FAILURE;
 	lock = cli_lock(c, a.name);
 	if (lock < 0 || load_for_stop(c, a.name, &cfg) < 0)
 		return EXIT_FAILURE;

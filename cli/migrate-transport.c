@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,9 +140,39 @@ static char *shell_quote(const char *s)
 	return q;
 }
 
+/* ssh's options, argv[*i] on: batch mode, the node's config, the migration's master
+ * connection (master: be it; else use it when its socket is there), port and user. */
+static void ssh_options(const struct migrate_dest *d, bool master, const char **argv, int *i,
+                        char *ctl, size_t ctl_len)
+{
+	argv[(*i)++] = "ssh";
+	argv[(*i)++] = "-o";
+	argv[(*i)++] = "BatchMode=yes";
+	if (d->ssh_config[0]) {
+		argv[(*i)++] = "-F";
+		argv[(*i)++] = d->ssh_config;
+	}
+	if (d->control[0]) {
+		snprintf(ctl, ctl_len, "ControlPath=%s", d->control);
+		argv[(*i)++] = "-o";
+		argv[(*i)++] = ctl;
+		argv[(*i)++] = "-o";
+		argv[(*i)++] = master ? "ControlMaster=yes" : "ControlMaster=no";
+	}
+	if (d->port[0]) {
+		argv[(*i)++] = "-p";
+		argv[(*i)++] = d->port;
+	}
+	if (d->user[0]) {
+		argv[(*i)++] = "-l";
+		argv[(*i)++] = d->user;
+	}
+}
+
 static _noreturn_ void exec_target(const struct migrate_dest *d, const char *const *args)
 {
-	const char *argv[MAX_ARGS + 16];
+	const char *argv[MAX_ARGS + 24];
+	char ctl[sizeof(d->control) + 16];
 	int i = 0;
 
 	if (d->local) {
@@ -162,17 +193,7 @@ static _noreturn_ void exec_target(const struct migrate_dest *d, const char *con
 		execve("/proc/self/exe", (char *const *)argv, transport_env);
 		_exit(127);
 	}
-	argv[i++] = "ssh";
-	argv[i++] = "-o";
-	argv[i++] = "BatchMode=yes";
-	if (d->port[0]) {
-		argv[i++] = "-p";
-		argv[i++] = d->port;
-	}
-	if (d->user[0]) {
-		argv[i++] = "-l";
-		argv[i++] = d->user;
-	}
+	ssh_options(d, false, argv, &i, ctl, sizeof(ctl));
 	argv[i++] = "--";
 	argv[i++] = d->host;
 	argv[i++] = "vpsctl";
@@ -188,6 +209,54 @@ static _noreturn_ void exec_target(const struct migrate_dest *d, const char *con
 	argv[i] = NULL;
 	execve(SSH_PATH, (char *const *)argv, transport_env);
 	_exit(127);
+}
+
+pid_t migrate_ssh_master_start(struct migrate_dest *d, const char *control)
+{
+	const char *argv[24];
+	char ctl[sizeof(d->control) + 16];
+	pid_t parent = getpid(), pid;
+	int i = 0;
+
+	/* ssh expands % in ControlPath; a socket path is at most 108 bytes with ssh's suffix */
+	if (d->local || strlen(control) + 24 >= sizeof(d->control) || strchr(control, '%'))
+		return 0;
+	if (unlink(control) < 0 && errno != ENOENT)
+		return -errno;
+	snprintf(d->control, sizeof(d->control), "%s", control);
+	pid = fork();
+	if (pid < 0) {
+		d->control[0] = '\0';
+		return -errno;
+	}
+	if (pid > 0)
+		return pid;
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		/* the migrate's own: gone with it, even after a kill -9 */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(126);
+	}
+	ssh_options(d, true, argv, &i, ctl, sizeof(ctl));
+	argv[i++] = "-N";
+	argv[i++] = "--";
+	argv[i++] = d->host;
+	argv[i] = NULL;
+	execve(SSH_PATH, (char *const *)argv, transport_env);
+	_exit(127);
+}
+
+void migrate_ssh_master_stop(pid_t pid, struct migrate_dest *d)
+{
+	if (pid > 0) {
+		(void)kill(pid, SIGTERM);
+		(void)migrate_wait(pid);
+	}
+	if (d->control[0])
+		(void)unlink(d->control); /* ssh removes it; not when it was killed */
+	d->control[0] = '\0';
 }
 
 static void read_all(int fd, char *out, size_t out_len)

@@ -19,8 +19,10 @@ struct migrate_dest {
 	char url[512];
 	bool local;
 	char user[64], host[256], port[8];
-	char root[256];  /* the target's --root ("" none) */
-	char netns[256]; /* local: setns into this before running the target side */
+	char root[256];       /* the target's --root ("" none) */
+	char netns[256];      /* local: setns into this before running the target side */
+	char ssh_config[256]; /* ssh: its -F file ("" none; vpsctl.conf MIGRATE_SSH_CONFIG) */
+	char control[108];    /* ssh: the migration's master connection's socket ("" none) */
 };
 
 int migrate_dest_parse(const char *url, struct migrate_dest *d, char *why, size_t why_len);
@@ -32,6 +34,12 @@ void migrate_dest_format(const struct migrate_dest *d, char *buf, size_t len);
  * be run, 255 for ssh's own failure. */
 int migrate_remote(const struct migrate_dest *d, const char *const *args, int in_fd, char *out,
                    size_t out_len);
+/* ssh: one connection for the whole migration (ssh -M -N, a child that gets SIGTERM when this
+ * process dies), which every ssh of migrate_remote then goes through (one key exchange, not
+ * one per step: the frozen phase makes four). Its pid, 0 when not used (local, a path ssh
+ * cannot take), -errno; the steps connect on their own while it is not up. */
+pid_t migrate_ssh_master_start(struct migrate_dest *d, const char *control);
+void migrate_ssh_master_stop(pid_t pid, struct migrate_dest *d);
 /* Forks argv (a local program, stdout into the returned pipe's read end *ret_fd). */
 pid_t migrate_spawn_reader(const char *const *argv, int *ret_fd);
 /* Waits for pid; its exit status (128+sig when killed). */

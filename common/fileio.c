@@ -71,15 +71,11 @@ int write_file_atomic_at(int dirfd, const char *name, const char *content, size_
 	return 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = max < 4096 ? max : 4096;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -117,6 +113,15 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 		*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return read_fd_all(fd, max, ret, ret_len);
 }
 
 int write_string_at(int dirfd, const char *path, const char *s)

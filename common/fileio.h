@@ -14,6 +14,8 @@ int write_all(int fd, const void *buf, size_t len);
 /* Replace dirfd/name with content: temp file, fsync, rename, fsync of the directory. */
 int write_file_atomic_at(int dirfd, const char *name, const char *content, size_t len, mode_t mode);
 /* Read at most max bytes (more is -EFBIG); the result is NUL-terminated. */
+/* The same from an open fd (a pipe: until its end). */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* One write(2) of s to an existing file (procfs, sysfs, cgroupfs). */
 int write_string_at(int dirfd, const char *path, const char *s);

@@ -187,6 +187,9 @@ const struct conf_key node_config_keys[] = {
              "Disk quota of a new VPS without --disk (10G); 0 = none"),
 	NKEY("DEFAULT_DISK_INODES", CONF_COUNT, default_disk_inodes,
              "Inode limit of a new VPS without --disk-inodes; 0 = one per 16 KiB of its disk"),
+	NKEY("MIGRATE_SSH_CONFIG", CONF_PATH, migrate_ssh_config,
+             "migrate over ssh:// reads this ssh_config(5) file (ssh -F: identity, known hosts) "
+             "instead of root's and the system's; empty = those"),
 };
 const size_t node_config_keys_n = ELEMENTSOF(node_config_keys);
 

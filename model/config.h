@@ -112,6 +112,7 @@ struct node_config {
 	bool nat; /* masquerade NODE_ADDRESS's IPv4 subnets out of UPLINK; forwards allowed */
 	uint64_t default_disk;        /* the disk quota `create` gives without --disk; 0 = none */
 	uint64_t default_disk_inodes; /* its inode limit; 0 = one per 16 KiB */
+	char migrate_ssh_config[256]; /* migrate over ssh: its -F file ("" = ssh's defaults) */
 };
 
 /* The formats this binary writes, and the newest it reads (FORMAT_VERSION; none is 1). */

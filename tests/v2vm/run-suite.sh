@@ -87,6 +87,10 @@ vm_options() {
 	for p in /usr/sbin/criu /usr/sbin/xtables-nft-multi /bin/tar /bin/gzip /sbin/ip /usr/sbin/nft; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
 	done
+	# migration over ssh (guest/85-migrate.sh): a private sshd of the test's, the client, keys
+	for p in /usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen "$SOURCE_DIR/tests/helpers/private-sshd.sh"; do
+		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi
+	done
 	for p in "$VPSCTL" "$BUILD_DIR/vps-supervisor" "$BUILD_DIR/vps-execve" "$BUILD_DIR/vpsctl-template" "$BUILD_DIR/tests/helpers" "$(busybox_path)" /sbin/mke2fs \
 		/sbin/mkfs.ext4 /sbin/resize2fs /etc/mke2fs.conf; do
 		if [[ -e $p ]]; then VM_OPTS+=(-b "$p"); fi

@@ -3,13 +3,16 @@
 # Issue 18 item 3 on Debian 12's kernel, where criu works: two nodes on one machine (their own
 # --root, cgroup parent and network namespace, linked by a veth) and a busybox VPS with a
 # counter (a file it keeps open) and an address on the node bridge. The transport is the local
-# one (local:ROOT,NETNS: the target side is this vpsctl run in the target's netns); ssh is
-# not tried here (no sshd in the VM).
+# one (local:ROOT,NETNS: the target side is this vpsctl run in the target's netns), and ssh for
+# the last move (a private sshd in the target's netns, tests/helpers/private-sshd.sh).
 #  - refusals: the name exists on the target, the address is taken there
 #  - a migrate killed (-9) in each phase leaves the VPS running on exactly one node once
 #    'vpsctl migrate --recover' ran (before it, status says migrating and stop refuses)
 #  - a migration A -> B: the counter goes on from where it stood, the address answers from B,
 #    B's neighbour table learnt it from the gratuitous ARP; the downtime is printed
+#  - a migration back over ssh://: files deleted on the source during the migration are gone
+#    on the target, a tenant's symlink to a node directory is kept and not followed (the node
+#    directory keeps its files); the downtime is printed
 . "${0%/*}/../tap.sh"
 
 VPSCTL=${VPSCTL:-$BUILD_DIR/vpsctl}
@@ -31,6 +34,8 @@ cleanup() {
 			timeout -s KILL 60 "$VPSCTL" --root "$r" destroy "$n" --force > /dev/null 2>&1
 		done
 	done
+	[ -n "${SSHD_PID:-}" ] && kill "$SSHD_PID" 2> /dev/null
+	rm -rf /tmp/vpsmig-canary /tmp/vpsmig-sshd
 	ip netns del vpsmigc 2> /dev/null
 	ip netns del vpsmiga 2> /dev/null
 	ip netns del vpsmigb 2> /dev/null
@@ -214,5 +219,76 @@ kill $NCPID 2> /dev/null
 # (its cgroup is there): --recover waits for the target's restore (its VPS lock), follows it
 kill_in "$WHERE" "phase commit" "phase_is commit $WHERE"
 kill_in "$WHERE" "target restoring" "[ -d /sys/fs/cgroup/vpsctl-test-mig$(other "$WHERE")/c ]"
+# over ssh: a private sshd in the target's netns, on a link of its own (the first veth is a
+# port of the bridges now)
+SRC=$WHERE
+DST=$(other "$SRC")
+eval rs=\$R$SRC rd=\$R$DST ns=\$N$SRC nd=\$N$DST
+ip link add mig-sa type veth peer name mig-sb
+ip link set mig-sa netns "$ns" && ip link set mig-sb netns "$nd"
+nsenter --net="$ns" sh -c 'ip addr add 192.168.78.1/24 dev mig-sa && ip link set mig-sa up'
+nsenter --net="$nd" sh -c 'ip addr add 192.168.78.2/24 dev mig-sb && ip link set mig-sb up'
+grep -q '^sshd:' /etc/passwd || echo 'sshd:x:101:65534::/run/sshd:/bin/false' >> /etc/passwd
+mkdir -p /tmp/vpsmig-sshd
+. "$SOURCE_DIR/tests/helpers/private-sshd.sh"
+private_sshd /tmp/vpsmig-sshd 192.168.78.2 2222 "${VPSCTL%/*}:/usr/sbin:/usr/bin:/sbin:/bin" --net="$nd"
+if ! tap_result $? "a private sshd in $DST's netns (pid $SSHD_PID)"; then
+	sed 's/^/# sshd: /' /tmp/vpsmig-sshd/sshd.log
+fi
+for r in "$RA" "$RB"; do
+	echo "MIGRATE_SSH_CONFIG=/tmp/vpsmig-sshd/ssh_config" >> "$r/etc/vpsctl/vpsctl.conf"
+done
+# a migrate over ssh killed (-9) in its frozen phase: its ssh master connection goes with it,
+# --recover (over ssh) resumes the VPS on the source
+# (nsenter execs vpsctl: $! is the migrate itself, not a subshell)
+nsenter --net="$ns" "$VPSCTL" --root "$rs" migrate c "ssh://192.168.78.2:2222$rd" < /dev/null > /tmp/mig.out 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 1200 ] && ! phase_is frozen "$SRC"; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+phase_is frozen "$SRC"
+tap_result $? "ssh: migrate $SRC -> $DST killed in its frozen phase"
+sleep 1
+is "ssh: its master connection went with it" "$(grep -l -a 'ControlMaster=ye[s]' /proc/[0-9]*/cmdline 2> /dev/null | wc -l)" 0
+out=$(vn "$SRC" migrate --recover c < /dev/null 2>&1)
+tap_result $? "ssh: --recover on $SRC: $out"
+is "ssh: c runs on $SRC only" "$(running_on)" "$SRC"
+is "ssh: $DST has no copy of c" "$(ls -A "$rd/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+
+# the tenant's link to a node directory; files it deletes while the migration runs
+mkdir -p /tmp/vpsmig-canary/sub && echo node > /tmp/vpsmig-canary/victim && echo node > /tmp/vpsmig-canary/sub/deep
+vn "$SRC" exec c -- sh -c 'ln -s /tmp/vpsmig-canary /evil && echo x > /gone-file && mkdir -p /gone-dir/d && echo x > /gone-dir/d/f && echo x > /kept' < /dev/null
+nsenter --net="$ns" "$VPSCTL" --root "$rs" migrate c "ssh://192.168.78.2:2222$rd" < /dev/null > /tmp/mig-ssh.out 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 1200 ] && ! [ -d "$rs/var/lib/vpsctl/vps/c/migrate-images" ] && kill -0 $pid 2> /dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+# deleted on the source after the pre-copy (the host's view of its root: no lock needed)
+rm -rf "$rs/var/lib/vpsctl/vps/c/rootfs/gone-file" "$rs/var/lib/vpsctl/vps/c/rootfs/gone-dir"
+wait $pid
+tap_result $? "migrate c $SRC -> $DST over ssh: $(cat /tmp/mig-ssh.out)"
+diag "DOWNTIME (ssh): $(cat /tmp/mig-ssh.out)"
+is "c runs on $DST only (over ssh)" "$(running_on)" "$DST"
+is "c is gone from $SRC" "$(ls -A "$rs/var/lib/vpsctl/vps" | grep -c '^c$')" 0
+is "its data came along (the counter's log, line N holds N)" \
+	"$(awk 'NR != $1 { print "line " NR ": " $1; exit }' "$rd/var/lib/vpsctl/vps/c/rootfs/tmp/log")" ""
+is "a file kept on the source is there" "$(cat "$rd/var/lib/vpsctl/vps/c/rootfs/kept" 2>&1)" x
+is "files deleted on the source meanwhile are gone on $DST" \
+	"$(ls -d "$rd/var/lib/vpsctl/vps/c/rootfs/gone-file" "$rd/var/lib/vpsctl/vps/c/rootfs/gone-dir" 2> /dev/null)" ""
+is "the tenant's link is still a link" "$(readlink "$rd/var/lib/vpsctl/vps/c/rootfs/evil")" /tmp/vpsmig-canary
+is "the node directory it points at kept its files" "$(cat /tmp/vpsmig-canary/victim /tmp/vpsmig-canary/sub/deep 2>&1)" "node
+node"
+grep -q "Accepted publickey for root" /tmp/vpsmig-sshd/sshd.log
+tap_result $? "the target side ran through sshd"
+kill "$SSHD_PID"
+wait "$SSHD_PID" 2> /dev/null
+SSHD_PID=
+WHERE=$DST
 check "stop c on $WHERE" vn "$WHERE" stop c < /dev/null
 done_testing
