@@ -156,7 +156,6 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 		return 0;
 	/* a veth of the last run may linger: count it, remove it, and what a crash left */
 	release(p, cfg->name, true);
-	(void)vps_routed_sweep(node, true, NULL, NULL);
 	return vps_net_make(p, cfg, node, init_pid, err);
 }
 
@@ -165,13 +164,28 @@ int vps_net_hold(pid_t init_pid)
 	return open_netns(init_pid);
 }
 
+/* The addresses are vps.conf's (a live change writes it): an unreadable one leaves the
+ * entries to `net check --repair`. */
+static void own_proxies_del(const struct vps_paths *p, const struct node_config *node,
+                            const char *name)
+{
+	struct vps_error err = {0};
+	struct vps_config cfg;
+
+	if (!node->uplink[0] || node->routed_ranges.n == 0)
+		return;
+	if (vps_config_load(p, name, node, &cfg, &err) < 0)
+		return;
+	vps_routed_uplink_del(node, cfg.ip_address.a, cfg.ip_address.n);
+}
+
 void vps_net_teardown(const struct vps_paths *p, const struct node_config *node, const char *name)
 {
 	char lock[PATH_MAX];
 
 	release(p, name, false);
-	/* its routes went with the veth: the proxy entries that led to them go now */
-	(void)vps_routed_sweep(node, true, NULL, NULL);
+	/* its routes went with the veth: its own proxy entries go now */
+	own_proxies_del(p, node, name);
 	/* the node-services rules go with the last VPS on their bridge */
 	if (vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0)
 		(void)netsetup_nodefw_prune(lock);
