@@ -197,6 +197,9 @@ int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_er
  * meanwhile keeps its rules.
  */
 int netsetup_nodefw_prune(const char *lock_path);
+/* One routed VPS's stop: its own interface (gone by now) out of the set, and the table with
+ * the last one, without looking at the other elements. Same lock as prune. */
+int netsetup_nodefw_del(const char *lock_path, const char *ifname);
 /* 1 if ifname is in the set, 0 if not (or there is no table). */
 int netsetup_nodefw_has(const char *ifname);
 

@@ -135,6 +135,17 @@ static int list_set(struct nftctx *n, char **ret_out)
 	return nftlib_run(n, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
 }
 
+/* The table goes with the set's last element. */
+static int drop_if_empty(struct nftctx *nft)
+{
+	_cleanup_free_ char *after = NULL;
+	int r = list_set(nft, &after);
+
+	if (r < 0 || strstr(after, "elements = {"))
+		return r;
+	return nftlib_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
+}
+
 struct prune {
 	struct nftctx *nft;
 	size_t n, deleted;
@@ -161,7 +172,7 @@ static int prune_one(const char *name, void *userdata)
 /* Deletes the elements no longer used; the table once the set is empty. */
 static int prune_locked(struct nftctx *nft)
 {
-	_cleanup_free_ char *out = NULL, *after = NULL;
+	_cleanup_free_ char *out = NULL;
 	struct prune p = {.nft = nft};
 	int r;
 
@@ -172,10 +183,7 @@ static int prune_locked(struct nftctx *nft)
 		return r;
 	if (p.n > 0 && p.deleted == 0)
 		return 0;
-	r = list_set(nft, &after);
-	if (r < 0 || strstr(after, "elements = {"))
-		return r;
-	return nftlib_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
+	return drop_if_empty(nft);
 }
 
 int netsetup_nodefw_prune(const char *lock_path)
@@ -188,6 +196,30 @@ int netsetup_nodefw_prune(const char *lock_path)
 		return lock;
 	r = nftlib_ctx_open(&n, NULL);
 	return r < 0 ? r : prune_locked(&n);
+}
+
+int netsetup_nodefw_del(const char *lock_path, const char *ifname)
+{
+	_cleanup_nft_ struct nftctx n = {0};
+	_cleanup_close_ int lock = -EBADF;
+	char cmd[256];
+	int r = nftlib_name_plain(ifname);
+
+	if (r == 0)
+		r = netsetup_link_exists(-1, ifname);
+	if (r != 0)
+		return r < 0 ? r : 0; /* still there, or not known: kept (fail closed) */
+	lock = nftlib_lock_take(lock_path);
+	if (lock < 0)
+		return lock;
+	r = nftlib_ctx_open(&n, NULL);
+	if (r < 0)
+		return r;
+	snprintf(cmd, sizeof(cmd),
+	         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }", ifname);
+	if (nftlib_run(&n, cmd, NULL, NULL) < 0)
+		return 0; /* not in the set (or no table): nothing of ours to remove */
+	return drop_if_empty(&n);
 }
 
 static int is_name(const char *name, void *userdata)

@@ -3,9 +3,9 @@
 # than one fixed buffer held (64): 66 routed busybox VPSes, each its own veth in the set. An
 # intact node is reported intact; the 65th's element deleted behind vpsctl's back is
 # reported (and only it, with 65 left in the set) and re-made by --repair; with every VPS
-# stopped the table is gone.
+# stopped the table is gone. A stop takes only its own element.
 . "$(dirname "$0")/lib.sh"
-plan 9
+plan 13
 
 N=66
 cat >>"$T_ROOT/etc/vpsctl/vpsctl.conf" <<'CONF'
@@ -36,7 +36,16 @@ like "net check --repair repairs v65" "$out" "^v65: repaired$"
 out=$(vpsctl net check 2>&1); rc=$?
 is "then net check is clean: exit 0, nothing said" "$rc:$out" "0:"
 
-for ((i = 1; i <= N; i++)); do vpsctl stop --force "v$i" >/dev/null 2>&1; done
+# A stop takes only its own element; an element a crash left (an interface gone) stays until
+# net check --repair prunes it.
+nft add element inet vpsctl ifaces '{ "veth-gone" }'
+check "stop v1" vpsctl stop --force v1
+set_now=$(nft list set inet vpsctl ifaces)
+unlike "v1's element went with it" "$set_now" '"veth-v1"'
+like "... the crash's leftover did not" "$set_now" '"veth-gone"'
+vpsctl net check --repair >/dev/null 2>&1
+unlike "net check --repair prunes the leftover" "$(nft list set inet vpsctl ifaces)" '"veth-gone"'
+for ((i = 2; i <= N; i++)); do vpsctl stop --force "v$i" >/dev/null 2>&1; done
 nft list table inet vpsctl >/dev/null 2>&1
 isnt_rc=$?
 is "with all $N stopped the node-services table is gone" "$isnt_rc" 1

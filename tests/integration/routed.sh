@@ -26,10 +26,6 @@ ip addr add 203.0.113.2/24 dev up0 && ip addr add 2001:db8:1::2/64 dev up0 nodad
 	ip link set up0 up
 nsenter -t "$INET" -n sh -c 'ip link set lo up && ip addr add 203.0.113.1/24 dev inet0 &&
 	ip addr add 2001:db8:1::1/64 dev inet0 nodad && ip link set inet0 up'
-# unlike DESCRIPTION GOT REGEX
-unlike() {
-	if printf '%s' "$2" | grep -Eq -- "$3"; then ok 1 "$1"; diag "got '$2', want no /$3/"; else ok 0 "$1"; fi
-}
 inet() { nsenter -t "$INET" -n "$@"; }
 nsenter -t "$INET" -n busybox nc -ll -p 4444 -e /bin/echo internet >/dev/null 2>&1 &
 PIDS="$PIDS $!"
