@@ -6,7 +6,7 @@
 # L2 frame of each other, live --ip-add/--ip-del and a reboot inside keep routes and proxy
 # entries right, stop removes them, and a proxy entry a crash left behind goes.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 41
 
 cat >>"$T_ROOT/etc/vpsctl/vpsctl.conf" <<'CONF'
 UPLINK=up0
@@ -106,6 +106,7 @@ ip neigh add proxy 203.0.113.13 dev up0
 check "stop r1" vpsctl stop r1
 nb=$(ip neigh show proxy dev up0)
 unlike "r1's proxy entries went with it" "$nb" '203\.0\.113\.10'
+unlike "... its IPv6 one too" "$nb" '2001:db8:1::10 '
 like "the crash's leftover is not a stop's to remove" "$nb" '203\.0\.113\.13'
 like "r2's stays" "$nb" '203\.0\.113\.11'
 vpsctl net check --repair >/dev/null 2>&1
