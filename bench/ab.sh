@@ -3,18 +3,32 @@
 # Two builds of vpsctl side by side: start, exec -- true and stop --force of a busybox VPS,
 # the two alternating run by run so that a noisy machine shifts both alike. Prints median and
 # minimum per build and operation. For "what did this change cost".
-# Usage: bench/ab.sh OLD_VPSCTL NEW_VPSCTL [RUNS]   (root; own network namespace, --root
-#        and cgroup parent per build; everything it made goes away on exit)
+# Usage: bench/ab.sh OLD_VPSCTL NEW_VPSCTL [RUNS [ROUTED_N]]   (root; own network namespace,
+#        --root and cgroup parent per build; everything it made goes away on exit)
+# ROUTED_N: the VPS is routed (NET_MODE=routed, a proxy ARP entry on the uplink up0) on a
+# node that already has ROUTED_N routed addresses (a host route, protocol 86, and a proxy
+# entry each, made by hand: what N running routed VPSes leave in the node's tables).
 set -eu
 if [ $# -lt 2 ]; then
-	echo "usage: bench/ab.sh OLD_VPSCTL NEW_VPSCTL [RUNS]" >&2
+	echo "usage: bench/ab.sh OLD_VPSCTL NEW_VPSCTL [RUNS [ROUTED_N]]" >&2
 	exit 2
 fi
 if [ -z "${VPSCTL_AB_IN_NODE:-}" ]; then
 	VPSCTL_AB_IN_NODE=1 exec unshare --net -- "$0" "$@"
 fi
 declare -A BIN=([old]=$(readlink -f "$1") [new]=$(readlink -f "$2")) ROOT=()
-RUNS=${3:-20}
+RUNS=${3:-20} ROUTED_N=${4:-} CREATE=()
+if [ -n "$ROUTED_N" ]; then
+	[[ $ROUTED_N =~ ^[0-9]{1,5}$ ]] || { echo "ab: ROUTED_N is a number, got '$ROUTED_N'" >&2; exit 2; }
+	ip link add up0 type veth peer name up0p
+	ip link set up0 up && ip link set up0p up
+	for ((i = 0; i < ROUTED_N; i++)); do
+		a=10.80.$((i / 250)).$((i % 250 + 2))
+		echo "route add $a/32 dev up0p proto 86 scope link"
+		echo "neigh add proxy $a dev up0"
+	done | ip -batch -
+	CREATE=(--net routed --ip 10.80.255.2)
+fi
 cleanup() {
 	set +e
 	for k in old new; do
@@ -29,8 +43,9 @@ for k in old new; do
 	ROOT[$k]=$(mktemp -d /tmp/vpsctl-ab.XXXXXX)
 	mkdir -p "${ROOT[$k]}/etc/vpsctl"
 	printf 'CGROUP_PARENT=/vpsctl-ab-%s-%s\nDEFAULT_DISK=0\n' "$k" $$ >"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
+	[ -z "$ROUTED_N" ] || printf 'UPLINK=up0\nROUTED_RANGES="10.80.0.0/16"\n' >>"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
 	"${BIN[$k]}" --root "${ROOT[$k]}" template build busybox >/dev/null
-	"${BIN[$k]}" --root "${ROOT[$k]}" create b --template busybox >/dev/null
+	"${BIN[$k]}" --root "${ROOT[$k]}" create b --template busybox "${CREATE[@]}" >/dev/null
 done
 now_us() { echo "${EPOCHREALTIME/./}"; }
 sample() { # BUILD OP CMD...
@@ -42,7 +57,7 @@ sample() { # BUILD OP CMD...
 }
 echo "# old: ${BIN[old]}"
 echo "# new: ${BIN[new]}"
-echo "# $RUNS runs each, alternating; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $RUNS runs each, alternating${ROUTED_N:+; routed, $ROUTED_N routed addresses on the node}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for _ in $(seq "$RUNS"); do
 	for k in old new; do
 		sample "$k" start start b

@@ -123,7 +123,7 @@ static int net_check(struct cli *c, int argc, char **argv)
 		bad |= check_one(c, names[i], repair, &o) != 0;
 	if (argc == optind) {
 		/* a repair removes them; what is reported is what it found */
-		r = vps_net_check_node(&c->node, repair, print_problem, &o);
+		r = vps_net_check_node(&c->paths, &c->node, repair, print_problem, &o);
 		bad |= r < 0 || (r > 0 && !repair);
 	}
 	if (o.json)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lock.h"
 #include "netcheck.h"
 #include "network.h"
 #include "routed.h"
@@ -268,10 +270,13 @@ static void on_stale(const struct netsetup_addr *a, void *userdata)
 		s->fn(NULL, line, s->userdata);
 }
 
-int vps_net_check_node(const struct node_config *node, bool repair, vps_net_report_fn fn,
-                       void *userdata)
+int vps_net_check_node(const struct vps_paths *p, const struct node_config *node, bool repair,
+                       vps_net_report_fn fn, void *userdata)
 {
 	struct stale_ctx s = {fn, userdata, node->uplink};
+	char lock[PATH_MAX];
 
+	if (repair && vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0)
+		(void)netsetup_nodefw_prune(lock);
 	return vps_routed_sweep(node, repair, on_stale, &s);
 }

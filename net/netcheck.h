@@ -23,6 +23,8 @@ int vps_net_check(const struct vps_config *cfg, const struct node_config *node, 
  * them, then vps_net_make). */
 int vps_net_repair(const struct vps_paths *p, const struct vps_config *cfg,
                    const struct node_config *node, pid_t init_pid, struct vps_error *err);
-/* What belongs to no running VPS: proxy entries left by a crash. With repair, removed. */
-int vps_net_check_node(const struct node_config *node, bool repair, vps_net_report_fn fn,
-                       void *userdata);
+/* What belongs to no running VPS: proxy entries left by a crash. With repair, removed, and
+ * the node-services elements of interfaces gone (a crashed routed VPS's; harmless, not
+ * reported). */
+int vps_net_check_node(const struct vps_paths *p, const struct node_config *node, bool repair,
+                       vps_net_report_fn fn, void *userdata);

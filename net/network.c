@@ -156,7 +156,6 @@ int vps_net_plumb(const struct vps_paths *p, const struct vps_config *cfg,
 		return 0;
 	/* a veth of the last run may linger: count it, remove it, and what a crash left */
 	release(p, cfg->name, true);
-	(void)vps_routed_sweep(node, true, NULL, NULL);
 	return vps_net_make(p, cfg, node, init_pid, err);
 }
 
@@ -165,16 +164,28 @@ int vps_net_hold(pid_t init_pid)
 	return open_netns(init_pid);
 }
 
+/* Touches only the VPS's own: its veth, its proxy entries (vps.conf's addresses: a live change
+ * writes it) and, routed, its node-services element; a bridged VPS's bridge element goes with
+ * the bridge's last VPS (prune). An unreadable vps.conf leaves its proxy entries and element
+ * to `net check --repair` and the next prune. */
 void vps_net_teardown(const struct vps_paths *p, const struct node_config *node, const char *name)
 {
-	char lock[PATH_MAX];
+	char lock[PATH_MAX], host_if[NETSETUP_IFNAMSIZ];
+	struct vps_error err = {0};
+	struct vps_config cfg;
+	bool known = vps_config_load(p, name, node, &cfg, &err) == 0;
 
 	release(p, name, false);
-	/* its routes went with the veth: the proxy entries that led to them go now */
-	(void)vps_routed_sweep(node, true, NULL, NULL);
-	/* the node-services rules go with the last VPS on their bridge */
-	if (vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0)
-		(void)netsetup_nodefw_prune(lock);
+	/* its routes went with the veth: its own proxy entries go now */
+	if (known)
+		vps_routed_uplink_del(node, cfg.ip_address.a, cfg.ip_address.n);
+	netsetup_host_ifname(name, host_if);
+	if (vps_nodefw_lock_path(p, lock, sizeof(lock)) == 0) {
+		if (known && cfg.net_mode == VPS_NET_ROUTED)
+			(void)netsetup_nodefw_del(lock, host_if);
+		else
+			(void)netsetup_nodefw_prune(lock);
+	}
 	vps_nat_remove(p, node, name);
 }
 

@@ -94,29 +94,29 @@ int vps_routed_update(const struct node_config *node, const char *host_if,
 	return 0;
 }
 
-struct route_find {
-	const struct netsetup_addr *a;
-	int oif; /* 0: any */
-	bool found;
-};
-
-static int route_cb(const struct netsetup_route_info *ri, void *userdata)
-{
-	struct route_find *f = userdata;
-
-	if (ri->protocol == NETSETUP_RTPROT && ri->table == RT_TABLE_MAIN &&
-	    ri->dst.prefixlen == (f->a->family == AF_INET ? 32 : 128) &&
-	    netsetup_addr_equal(&ri->dst, f->a) && (f->oif == 0 || ri->oif == f->oif))
-		f->found = true;
-	return 0;
-}
-
+/* Whether a's host route of ours leads over oif (any device: 0), by one FIB lookup. */
 static int find_route(const struct netsetup_addr *a, int oif)
 {
-	struct route_find f = {a, oif, false};
-	int r = netsetup_route_foreach(-1, a->family, route_cb, &f);
+	int r = netsetup_host_route_owner(a);
 
-	return r < 0 ? r : f.found;
+	if (r <= 0)
+		return r;
+	return oif == 0 || r == oif;
+}
+
+void vps_routed_uplink_del(const struct node_config *node, const struct netsetup_addr *addrs,
+                           size_t n)
+{
+	for (size_t i = 0; node->uplink[0] && i < n; i++) {
+		if (!netsetup_addr_subnet_of(&addrs[i], node->routed_ranges.a,
+		                             node->routed_ranges.n))
+			continue; /* no proxy entry is made outside ROUTED_RANGES */
+		/* another VPS's route to it (the address moved on): the entry is that VPS's;
+		 * not known (an error): kept, for `net check --repair` */
+		if (netsetup_host_route_owner(&addrs[i]) != 0)
+			continue;
+		(void)netsetup_proxy_del(node->uplink, &addrs[i]);
+	}
 }
 
 int vps_routed_has_route(const char *host_if, const struct netsetup_addr *a)

@@ -48,6 +48,8 @@ int netsetup_build_route_host(void *buf, uint16_t type, int ifindex, const struc
 int netsetup_build_neigh_proxy(void *buf, uint16_t type, int ifindex,
                                const struct netsetup_addr *a);
 int netsetup_build_neigh_proxy_dump(void *buf, int family);
+/* RTM_GETROUTE with RTM_F_FIB_MATCH for a's full prefix. */
+int netsetup_build_route_lookup(void *buf, const struct netsetup_addr *a);
 
 /* traffic control (tc.c) */
 struct netsetup_tbf {

@@ -197,6 +197,9 @@ int netsetup_nodefw_add(const char *lock_path, const char *ifname, struct vps_er
  * meanwhile keeps its rules.
  */
 int netsetup_nodefw_prune(const char *lock_path);
+/* One routed VPS's stop: its own interface (gone by now) out of the set, and the table with
+ * the last one, without looking at the other elements. Same lock as prune. */
+int netsetup_nodefw_del(const char *lock_path, const char *ifname);
 /* 1 if ifname is in the set, 0 if not (or there is no table). */
 int netsetup_nodefw_has(const char *ifname);
 
@@ -269,6 +272,10 @@ int netsetup_routed_node_side(const char *host_ifname, const struct netsetup_add
  * already is not an error. */
 int netsetup_host_route_add(const char *ifname, const struct netsetup_addr *a);
 int netsetup_host_route_del(const char *ifname, const struct netsetup_addr *a);
+/* The ifindex of the device a routed VPS's host route to a (protocol NETSETUP_RTPROT, full
+ * prefix, main table) leads over, 0 if a has none, or -errno. One lookup, no dump: what a
+ * start or stop asks about its own addresses costs the same with 1 or 1000 VPSes. */
+int netsetup_host_route_owner(const struct netsetup_addr *a);
 /* A proxy neighbour entry (`ip neigh add proxy A dev IFNAME`): the node answers ARP (with the
  * interface's IPv4 forwarding on) and NDP (with proxy_ndp on) for a on ifname. */
 int netsetup_proxy_add(const char *ifname, const struct netsetup_addr *a);

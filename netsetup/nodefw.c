@@ -27,7 +27,6 @@
 #include "nftlib.h"
 
 #define VPS_PORT_PREFIX "veth-"
-#define MAX_ELEMENTS    64
 
 /*
  * One transaction: concurrent starts each create-or-keep the table and set, then flush and
@@ -104,25 +103,31 @@ int netsetup_iface_carries_vps(const char *ifname)
 	return r < 0 ? r : p.n > 0;
 }
 
-/* The quoted names after "elements = {" in `nft list set` output. */
-static size_t parse_elements(const char *text, char names[][NETSETUP_IFNAMSIZ], size_t max)
+/* Calls fn with each quoted name after "elements = {" in `nft list set` output, however many
+ * (a node holds a routed veth per VPS); fn != 0 stops and is returned. */
+typedef int (*element_fn)(const char *name, void *userdata);
+static int foreach_element(const char *text, element_fn fn, void *userdata)
 {
 	const char *p = strstr(text, "elements = {"), *end;
-	size_t n = 0;
+	char name[NETSETUP_IFNAMSIZ];
 
 	if (!p)
 		return 0;
 	end = strchr(p, '}');
-	while (n < max && (p = strchr(p, '"')) && (!end || p < end)) {
+	while ((p = strchr(p, '"')) && (!end || p < end)) {
 		size_t len = strcspn(++p, "\"");
+		int r;
 
 		if (len > 0 && len < NETSETUP_IFNAMSIZ) {
-			memcpy(names[n], p, len);
-			names[n++][len] = '\0';
+			memcpy(name, p, len);
+			name[len] = '\0';
+			r = fn(name, userdata);
+			if (r != 0)
+				return r;
 		}
 		p += len + (p[len] == '"');
 	}
-	return n;
+	return 0;
 }
 
 static int list_set(struct nftctx *n, char **ret_out)
@@ -130,35 +135,55 @@ static int list_set(struct nftctx *n, char **ret_out)
 	return nftlib_run(n, "list set inet " NETSETUP_NODEFW_TABLE " ifaces", ret_out, NULL);
 }
 
+/* The table goes with the set's last element. */
+static int drop_if_empty(struct nftctx *nft)
+{
+	_cleanup_free_ char *after = NULL;
+	int r = list_set(nft, &after);
+
+	if (r < 0 || strstr(after, "elements = {"))
+		return r;
+	return nftlib_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
+}
+
+struct prune {
+	struct nftctx *nft;
+	size_t n, deleted;
+};
+
+/* An element no longer used goes; one in use, or not known (an error), stays: fail closed. */
+static int prune_one(const char *name, void *userdata)
+{
+	struct prune *p = userdata;
+	char cmd[256];
+	int r;
+
+	p->n++;
+	if (netsetup_iface_carries_vps(name) != 0 || nftlib_name_plain(name) < 0)
+		return 0;
+	snprintf(cmd, sizeof(cmd),
+	         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }", name);
+	r = nftlib_run(p->nft, cmd, NULL, NULL);
+	if (r == 0)
+		p->deleted++;
+	return r;
+}
+
 /* Deletes the elements no longer used; the table once the set is empty. */
 static int prune_locked(struct nftctx *nft)
 {
-	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ], cmd[256];
-	_cleanup_free_ char *out = NULL, *after = NULL;
-	size_t n, deleted = 0;
+	_cleanup_free_ char *out = NULL;
+	struct prune p = {.nft = nft};
 	int r;
 
 	if (list_set(nft, &out) < 0)
 		return 0; /* no table (or no set): nothing of ours to remove */
-	n = parse_elements(out, names, MAX_ELEMENTS);
-	for (size_t i = 0; i < n; i++) {
-		/* in use, or not known (an error): keep it, fail closed */
-		if (netsetup_iface_carries_vps(names[i]) != 0 || nftlib_name_plain(names[i]) < 0)
-			continue;
-		snprintf(cmd, sizeof(cmd),
-		         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }",
-		         names[i]);
-		r = nftlib_run(nft, cmd, NULL, NULL);
-		if (r < 0)
-			return r;
-		deleted++;
-	}
-	if (n > 0 && deleted == 0)
-		return 0;
-	r = list_set(nft, &after);
-	if (r < 0 || strstr(after, "elements = {"))
+	r = foreach_element(out, prune_one, &p);
+	if (r < 0)
 		return r;
-	return nftlib_run(nft, "delete table inet " NETSETUP_NODEFW_TABLE, NULL, NULL);
+	if (p.n > 0 && p.deleted == 0)
+		return 0;
+	return drop_if_empty(nft);
 }
 
 int netsetup_nodefw_prune(const char *lock_path)
@@ -173,18 +198,41 @@ int netsetup_nodefw_prune(const char *lock_path)
 	return r < 0 ? r : prune_locked(&n);
 }
 
+int netsetup_nodefw_del(const char *lock_path, const char *ifname)
+{
+	_cleanup_nft_ struct nftctx n = {0};
+	_cleanup_close_ int lock = -EBADF;
+	char cmd[256];
+	int r = nftlib_name_plain(ifname);
+
+	if (r == 0)
+		r = netsetup_link_exists(-1, ifname);
+	if (r != 0)
+		return r < 0 ? r : 0; /* still there, or not known: kept (fail closed) */
+	lock = nftlib_lock_take(lock_path);
+	if (lock < 0)
+		return lock;
+	r = nftlib_ctx_open(&n, NULL);
+	if (r < 0)
+		return r;
+	snprintf(cmd, sizeof(cmd),
+	         "delete element inet " NETSETUP_NODEFW_TABLE " ifaces { \"%s\" }", ifname);
+	if (nftlib_run(&n, cmd, NULL, NULL) < 0)
+		return 0; /* not in the set (or no table): nothing of ours to remove */
+	return drop_if_empty(&n);
+}
+
+static int is_name(const char *name, void *userdata)
+{
+	return strcmp(name, userdata) == 0;
+}
+
 int netsetup_nodefw_has(const char *ifname)
 {
-	char names[MAX_ELEMENTS][NETSETUP_IFNAMSIZ];
 	_cleanup_nft_ struct nftctx nft = {0};
 	_cleanup_free_ char *out = NULL;
-	size_t n;
 
 	if (nftlib_ctx_open(&nft, NULL) < 0 || list_set(&nft, &out) < 0)
 		return 0;
-	n = parse_elements(out, names, MAX_ELEMENTS);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], ifname) == 0)
-			return 1;
-	return 0;
+	return foreach_element(out, is_name, (void *)ifname);
 }

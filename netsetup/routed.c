@@ -82,6 +82,66 @@ int netsetup_build_neigh_proxy_dump(void *buf, int family)
 	return 0;
 }
 
+/* RTM_GETROUTE for a with RTM_F_FIB_MATCH: the kernel answers with the route a lookup of a
+ * matches (its protocol, prefix length and device), one request whatever the table holds. */
+int netsetup_build_route_lookup(void *buf, const struct netsetup_addr *a)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!alen(a->family))
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)a->family;
+	rtm->rtm_dst_len = (uint8_t)full_prefix(a->family);
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	mnl_attr_put(nlh, RTA_DST, alen(a->family), a->bytes);
+	return 0;
+}
+
+struct owner_ctx {
+	const struct netsetup_addr *a;
+	int oif;
+};
+
+static int owner_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1];
+	struct owner_ctx *c = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_protocol != NETSETUP_RTPROT ||
+	    rtm->rtm_dst_len != full_prefix(c->a->family) ||
+	    nl_parse_attrs(nlh, sizeof(*rtm), tb, RTA_MAX) < 0 || !tb[RTA_DST] ||
+	    nl_attr_u32_or(tb[RTA_TABLE], rtm->rtm_table) != RT_TABLE_MAIN ||
+	    mnl_attr_get_payload_len(tb[RTA_DST]) != alen(c->a->family) ||
+	    memcmp(mnl_attr_get_payload(tb[RTA_DST]), c->a->bytes, alen(c->a->family)) != 0)
+		return MNL_CB_OK;
+	c->oif = (int)nl_attr_u32_or(tb[RTA_OIF], 0);
+	return MNL_CB_OK;
+}
+
+int netsetup_host_route_owner(const struct netsetup_addr *a)
+{
+	_cleanup_nl_ struct nl_sock s = {0};
+	struct owner_ctx c = {a, 0};
+	char buf[NL_MSG_SIZE];
+	int r = nl_open(-1, &s);
+
+	if (r < 0)
+		return r;
+	r = netsetup_build_route_lookup(buf, a);
+	if (r < 0)
+		return r;
+	r = nl_request(&s, (struct nlmsghdr *)buf, owner_cb, &c);
+	/* no route at all for a (no default either) */
+	if (r == -ENETUNREACH || r == -EHOSTUNREACH)
+		return 0;
+	return r < 0 ? r : c.oif;
+}
+
 typedef int (*build_fn)(void *buf, uint16_t type, int ifindex, const struct netsetup_addr *a);
 
 static int on_link(const char *ifname, build_fn build, uint16_t type, const struct netsetup_addr *a)

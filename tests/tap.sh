@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The TAP core every bash test sources (tests/integration/lib.sh for the root-only suites,
-# tests/docs/tap.sh for the unprivileged ones): counters, ok/is/like/check, the closing line.
+# tests/docs/tap.sh for the unprivileged ones): counters, ok/is/like/unlike/check, the
+# closing line.
 T_N=0
 T_FAILED=0
 
@@ -29,6 +30,10 @@ is() {
 # like DESCRIPTION GOT REGEX
 like() {
 	if printf '%s' "$2" | grep -Eq -- "$3"; then ok 0 "$1"; else ok 1 "$1"; diag "got '$2', want /$3/"; fi
+}
+# unlike DESCRIPTION GOT REGEX
+unlike() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok 1 "$1"; diag "got '$2', want no /$3/"; else ok 0 "$1"; fi
 }
 
 finish() {

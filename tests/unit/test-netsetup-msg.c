@@ -222,6 +222,34 @@ START_TEST(test_route)
 }
 END_TEST
 
+/* A start's or stop's question about its own address: one lookup (FIB match), no dump. */
+static void check_route_lookup(const char *ip, int family, size_t alen)
+{
+	struct netsetup_addr a = addr(ip);
+	const struct nlmsghdr *nlh = (void *)buf;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[MAXATTR];
+
+	ck_assert_int_eq(netsetup_build_route_lookup(buf, &a), 0);
+	ck_assert_uint_eq(nlh->nlmsg_type, RTM_GETROUTE);
+	ck_assert_uint_eq(nlh->nlmsg_flags & NLM_F_DUMP, 0);
+	ck_assert_uint_eq(rtm->rtm_family, family);
+	ck_assert_uint_eq(rtm->rtm_dst_len, alen * 8);
+	ck_assert_uint_eq(rtm->rtm_flags, RTM_F_FIB_MATCH);
+	parse_msg(nlh, sizeof(*rtm), tb);
+	assert_bytes(tb[RTA_DST], a.bytes, alen);
+}
+
+START_TEST(test_route_lookup)
+{
+	struct netsetup_addr bad = {0};
+
+	check_route_lookup("203.0.113.10", AF_INET, 4);
+	check_route_lookup("2001:db8:1::10", AF_INET6, 16);
+	ck_assert_int_eq(netsetup_build_route_lookup(buf, &bad), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_bridge)
 {
 	const struct nlmsghdr *nlh = (void *)buf;
@@ -440,6 +468,7 @@ int main(void)
 	tcase_add_test(tc, test_addr_v4_bytes);
 	tcase_add_test(tc, test_addr_v6);
 	tcase_add_test(tc, test_route);
+	tcase_add_test(tc, test_route_lookup);
 	tcase_add_test(tc, test_bridge);
 	tcase_add_test(tc, test_link_ops);
 	tcase_add_test(tc, test_tbf);
