@@ -14,6 +14,7 @@
 #include "cli-quota.h"
 #include "cli.h"
 #include "counters.h"
+#include "cpu-pinning.h"
 #include "devpts.h"
 #include "cli-disk.h"
 #include "disk.h"
@@ -309,6 +310,18 @@ static int apply_io(const struct resize *z, const struct vps_quota *q, struct vp
 	return vps_storage_io_limit(z->cg, dir, vps_disk_is_image(&z->cfg), q, err);
 }
 
+/* CPU_PINNING=auto: the CPUs for the new cap (cpu-pinning.h). A pin that fails leaves the VPS
+ * on the CPUs it had, as a start does: no reason to refuse the new limits. */
+static void pin(const struct resize *z)
+{
+	struct vps_error e = VPS_ERROR_INIT;
+	int r = vps_cpu_pin(&z->c->paths, &z->c->node, &z->cfg, z->cg, &e);
+
+	if (r < 0)
+		fprintf(stderr, "vpsctl: %s: %s, ignoring\n", z->cfg.name,
+		        vps_error_message(&e, r));
+}
+
 /* The kernel's limits, not the old config, are where the change starts: a limit changed
  * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
  * holds every limit of the config (what status shows). */
@@ -316,15 +329,18 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 {
 	struct vps_error e = VPS_ERROR_INIT;
 	struct vps_cgroup_stats before = {0}, after = {0};
-	struct vps_quota from;
+	struct vps_quota from, to;
 	int r;
 
 	if (vps_cgroup_read_quota(z->cg, &from) < 0)
 		from = z->old.quota;
+	to = z->cfg.quota;
+	/* a pin of CPU_PINNING=auto stays as it is, until vps_cpu_pin() sees the new cap */
+	if (z->init > 0 && vps_cpu_pin_applies(&z->c->node, &z->cfg))
+		snprintf(to.cpuset, sizeof(to.cpuset), "%s", from.cpuset);
 	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
 	(void)vps_cgroup_stats(z->cg, &before);
-	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
-	                      z->force, &e);
+	r = vps_cgroup_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, z->force, &e);
 	if (r == -EBUSY && !z->force)
 		return vps_error_set(err, r,
 		                     "%s after %.1f s (--force shrinks anyway, killing "
@@ -333,6 +349,8 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 	if (r < 0)
 		return vps_error_set(err, r, "%s", vps_error_message(&e, r));
 	z->quota_done = true;
+	if (z->init > 0)
+		pin(z);
 	r = apply_io(z, &z->cfg.quota, err);
 	if (r < 0)
 		return r;
