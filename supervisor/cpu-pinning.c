@@ -133,7 +133,15 @@ int vps_cpu_pin(const struct vps_paths *p, const struct node_config *node,
 	if (strcmp(n.cpuset, q.cpuset) == 0)
 		return 0;
 	/* 2. the write, a resize of the cpuset alone (v1: "" is the parent's CPUs) */
-	return vps_cgroup_resize(cg, &q, &n, 0, false, err);
+	r = vps_cgroup_resize(cg, &q, &n, 0, false, err);
+	if (r != -ENOSPC || n.cpuset[0])
+		return r;
+	/* 3. v2 before Linux 6.6 (Debian 12's 6.1) refuses "" on a group with tasks ("cannot
+	 * be depopulated"): every online CPU, spelt out, is the same set */
+	vps_error_clear(err);
+	r = vps_cpumask_format(&online, n.cpuset, sizeof(n.cpuset));
+	return r < 0 ? vps_error_errno(err, r, "cannot write the online CPUs as a list")
+	             : vps_cgroup_resize(cg, &q, &n, 0, false, err);
 }
 
 int vps_cpu_pin_effective(struct vps_cgroup *cg, char *buf, size_t len, bool *ret_partial)
