@@ -8,7 +8,9 @@
 # p99 of each, and the ratio of the neighbour's figures to its quiet baseline (the first row).
 # The targets (issue 16): ratios within 2x, list under 100 ms.
 # Usage: bench/neighbours.sh [SECS] [GAP_MS]   e.g. bench/neighbours.sh 15 20
-# ATTACKS="cpuhog ..." in the environment runs only those rows (after the quiet one).
+# ATTACKS="cpuhog ..." in the environment runs only those rows (after the quiet one);
+# NB_FLAGS="--cpus 1" gives the neighbour a plan of its own (with CPU_PINNING=auto, the default,
+# a capped neighbour runs on other CPUs than the attacker where the node has them).
 # (root; its own network namespace, cgroup parent and --root; removes everything on exit,
 # ^C included)
 set -eu
@@ -86,7 +88,8 @@ measure() {
 v template build busybox >/dev/null
 v create att --template busybox --cpus 1 --memory 256M --swap 0 --pids 256 --disk 256M \
 	--io-write-bps 16M --io-read-bps 16M >/dev/null
-v create nb --template busybox --ip "$NB_IP/24" >/dev/null
+# shellcheck disable=SC2086 # NB_FLAGS is a list of flags
+v create nb --template busybox --ip "$NB_IP/24" ${NB_FLAGS:-} >/dev/null
 v start att >/dev/null
 v start nb >/dev/null
 neighbour_install v att "$HELPERS"
@@ -98,7 +101,7 @@ done
 
 echo "# bench/neighbours.sh $SECS $GAP_MS: $SECS s per row; exec = vpsctl exec nb -- true back to back,"
 echo "# echo = TCP connect+line+close from the node to the neighbour every $GAP_MS ms, list = vpsctl list"
-echo "# (2 VPSes); p50/p99 in ms; xq = neighbour p50/p99 over the quiet row's; fail = requests that failed"
+echo "# (2 VPSes); neighbour flags: '${NB_FLAGS:-}'; p50/p99 in ms; xq = neighbour p50/p99 over the quiet row's; fail = requests that failed"
 printf '%-9s | %-15s %-4s | %-15s %-4s | %-15s | %-11s | %-11s\n' attack "exec p50/p99" fail \
 	"echo p50/p99" fail "list p50/p99" "exec xq" "echo xq"
 for phase in quiet ${ATTACKS:-$NEIGHBOUR_ATTACKS}; do

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "counters.h"
+#include "cpu-pinning.h"
 #include "cli.h"
 #include "migrate.h"
 #include "cgroup.h"
@@ -35,8 +36,10 @@ struct vps_info {
 	bool suspended; /* frozen by `vpsctl suspend` */
 	bool migrating; /* a migration's marker (migrate.h): it is moving, in or out */
 	uint64_t suspended_since;
-	struct vps_usage use;  /* usage_get() */
-	const char *proc_view; /* status only (a probe per VPS): procview.h */
+	struct vps_usage use;      /* usage_get() */
+	const char *proc_view;     /* status only (a probe per VPS): procview.h */
+	char cpus[VPS_CPUSET_MAX]; /* status only: the effective cpuset; "" = unknown */
+	bool cpus_auto;            /* ... chosen by CPU_PINNING=auto */
 };
 
 /* Which VPSes list shows: those matching a name glob (any, when none is given) and in state
@@ -189,6 +192,9 @@ static void json_info(FILE *f, const struct vps_info *i)
 	if (i->proc_view) {
 		fprintf(f, ",\"proc_view\":");
 		json_string(f, i->proc_view);
+		fprintf(f, ",\"cpuset_effective\":");
+		json_string(f, i->cpus);
+		fprintf(f, ",\"cpuset_auto\":%s", i->cpus_auto ? "true" : "false");
 	}
 	if (!i->cfg_ok) {
 		fprintf(f, ",\"error\":");
@@ -529,6 +535,31 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	return r;
 }
 
+/* The CPUs of a running VPS, and whether CPU_PINNING=auto chose them (cpu-pinning.h). */
+static void cpus_get(struct cli *c, struct vps_info *i)
+{
+	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
+	bool partial = false;
+
+	if (i->run.rs != VPS_RUNNING ||
+	    vps_cgroup_new(cgroup_parent_of(c, i), i->cfg.name, &cg) < 0 ||
+	    vps_cpu_pin_effective(cg, i->cpus, sizeof(i->cpus), &partial) < 0) {
+		i->cpus[0] = '\0';
+		return;
+	}
+	i->cpus_auto = partial && i->cfg_ok && vps_cpu_pin_applies(&c->node, &i->cfg);
+}
+
+static void print_cpus(const struct vps_info *i)
+{
+	if (!i->cpus[0])
+		return;
+	printf("CPUs: %s (%s)\n", i->cpus,
+	       i->cpus_auto             ? "pinned automatically, CPU_PINNING=auto"
+	       : i->cfg.quota.cpuset[0] ? "--cpuset"
+	                                : "every CPU");
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	_cleanup_close_ int run_base = -EBADF;
@@ -546,6 +577,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	run_base = open_run_base(c);
 	info_get(c, run_base, NULL, argv[optind], &i);
 	i.proc_view = i.run.rs == VPS_RUNNING ? procview_state((pid_t)i.run.st.init_pid) : "off";
+	cpus_get(c, &i);
 	if (!i.cfg_ok && !vps_exists(c, argv[optind]))
 		return cli_fail_error(argv[optind], &i.cfg_error, 0);
 	if (json) {
@@ -579,5 +611,6 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (i.run.rs == VPS_UNKNOWN)
 		printf(" (state unreadable: %s)", i.run.st.error_text);
 	printf("\n");
+	print_cpus(&i);
 	return i.cfg_ok && i.run.rs != VPS_UNKNOWN ? 0 : EXIT_FAILURE;
 }

@@ -14,6 +14,7 @@
 #include "cli-quota.h"
 #include "cli.h"
 #include "counters.h"
+#include "cpu-pinning.h"
 #include "devpts.h"
 #include "cli-disk.h"
 #include "disk.h"
@@ -309,6 +310,46 @@ static int apply_io(const struct resize *z, const struct vps_quota *q, struct vp
 	return vps_storage_io_limit(z->cg, dir, vps_disk_is_image(&z->cfg), q, err);
 }
 
+/* CPU_PINNING=auto: the CPUs for cfg's cap (cpu-pinning.h). A pin that fails leaves the VPS on
+ * the CPUs it had, as a start does: no reason to refuse the new limits. */
+static void pin(const struct resize *z, const struct vps_config *cfg)
+{
+	struct vps_error e = VPS_ERROR_INIT;
+	int r;
+
+	if (z->init <= 0)
+		return;
+	r = vps_cpu_pin(&z->c->paths, &z->c->node, cfg, z->cg, &e);
+	if (r < 0)
+		fprintf(stderr, "vpsctl: %s: %s, ignoring\n", z->cfg.name,
+		        vps_error_message(&e, r));
+}
+
+/* The limits to write for cfg, from what the kernel holds: an automatic pin stays as it is,
+ * until pin() sees the new cap. */
+static void quota_target(const struct resize *z, const struct vps_config *cfg,
+                         const struct vps_quota *from, struct vps_quota *ret)
+{
+	*ret = cfg->quota;
+	if (z->init > 0 && vps_cpu_pin_applies(&z->c->node, cfg))
+		snprintf(ret->cpuset, sizeof(ret->cpuset), "%s", from->cpuset);
+}
+
+/* Back to the old limits after a later step failed. */
+static int undo_quota(const struct resize *z)
+{
+	struct vps_quota from, to;
+	int r;
+
+	if (vps_cgroup_read_quota(z->cg, &from) < 0)
+		from = z->cfg.quota;
+	quota_target(z, &z->old, &from, &to);
+	r = vps_cgroup_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, true, NULL);
+	if (r == 0)
+		pin(z, &z->old);
+	return r;
+}
+
 /* The kernel's limits, not the old config, are where the change starts: a limit changed
  * behind vpsctl's back is written back to what vps.conf says, so after a resize the kernel
  * holds every limit of the config (what status shows). */
@@ -316,15 +357,15 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 {
 	struct vps_error e = VPS_ERROR_INIT;
 	struct vps_cgroup_stats before = {0}, after = {0};
-	struct vps_quota from;
+	struct vps_quota from, to;
 	int r;
 
 	if (vps_cgroup_read_quota(z->cg, &from) < 0)
 		from = z->old.quota;
+	quota_target(z, &z->cfg, &from, &to);
 	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
 	(void)vps_cgroup_stats(z->cg, &before);
-	r = vps_cgroup_resize(z->cg, &from, &z->cfg.quota, (unsigned)z->c->node.shrink_timeout,
-	                      z->force, &e);
+	r = vps_cgroup_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, z->force, &e);
 	if (r == -EBUSY && !z->force)
 		return vps_error_set(err, r,
 		                     "%s after %.1f s (--force shrinks anyway, killing "
@@ -333,6 +374,7 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 	if (r < 0)
 		return vps_error_set(err, r, "%s", vps_error_message(&e, r));
 	z->quota_done = true;
+	pin(z, &z->cfg);
 	r = apply_io(z, &z->cfg.quota, err);
 	if (r < 0)
 		return r;
@@ -461,10 +503,7 @@ static int undo(struct resize *z, struct vps_error *what)
 			"the network could not be changed back (%s); vps.conf keeps the "
 			"new values",
 			nerr.msg);
-	if (z->quota_done &&
-	    (vps_cgroup_resize(z->cg, &z->cfg.quota, &z->old.quota,
-	                       (unsigned)z->c->node.shrink_timeout, true, NULL) < 0 ||
-	     apply_io(z, &z->old.quota, &nerr) < 0))
+	if (z->quota_done && (undo_quota(z) < 0 || apply_io(z, &z->old.quota, &nerr) < 0))
 		return vps_error_set(what, -EIO,
 		                     "the new quotas stay in force, and vps.conf keeps them");
 	r = restore(z);

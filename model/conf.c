@@ -180,6 +180,24 @@ static int set_enum(const struct conf_key *k, void *field, const char *v)
 	return -EINVAL;
 }
 
+/* What an enum key takes, for the refusal of anything else: " (one of: auto, off)"; "" for a
+ * key of another type. */
+static const char *enum_choices(const struct conf_key *k, char *buf, size_t len)
+{
+	size_t used;
+
+	if (k->type != CONF_ENUM || !k->names || len < 16)
+		return "";
+	used = (size_t)snprintf(buf, len, " (one of:");
+	for (int i = 0; k->names[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s %s", i ? "," : "",
+		                         k->names[i]);
+	if (used + 2 > len)
+		return "";
+	strcat(buf, ")");
+	return buf;
+}
+
 /* The name of an enum field's value; NULL for one outside the key's names. */
 static const char *enum_name(const struct conf_key *k, const void *field)
 {
@@ -422,6 +440,7 @@ static void parse_key(struct parse_ctx *c, unsigned lineno, const char *key, con
 {
 	const struct conf_key *k = conf_find(c->f->keys, c->f->n, key);
 	size_t i;
+	char choices[128];
 	int r;
 
 	if (strcmp(key, CONF_VERSION_KEY) == 0) {
@@ -440,8 +459,9 @@ static void parse_key(struct parse_ctx *c, unsigned lineno, const char *key, con
 	}
 	r = conf_set(c->f->keys, c->f->n, c->obj, key, value);
 	if (r < 0)
-		parse_fail(c, lineno, "invalid %s '%s'%s", key, value,
-		           r == -ERANGE ? ": out of range" : "");
+		parse_fail(c, lineno, "invalid %s '%s'%s%s", key, value,
+		           r == -ERANGE ? ": out of range" : "",
+		           enum_choices(k, choices, sizeof(choices)));
 	else
 		c->lines[i] = lineno;
 }

@@ -34,6 +34,8 @@ const char *const vps_lxcfs_names[] = {[VPS_LXCFS_AUTO] = "auto",
                                        [VPS_LXCFS_OFF] = "off",
                                        [VPS_LXCFS_REQUIRED] = "required",
                                        NULL};
+const char *const vps_cpu_pinning_names[] = {
+	[VPS_CPU_PINNING_AUTO] = "auto", [VPS_CPU_PINNING_OFF] = "off", NULL};
 const char *const vps_node_services_names[] = {
 	[VPS_NODE_SERVICES_DENY] = "deny", [VPS_NODE_SERVICES_ALLOW] = "allow", NULL};
 const char *const vps_net_mode_names[] = {
@@ -173,6 +175,9 @@ const struct conf_key node_config_keys[] = {
               "VPSes' own /proc view from lxcfs: auto (when it runs), off, required (refuse to "
               "start without)"),
 	NKEY("LXCFS_DIR", CONF_PATH, lxcfs_dir, "Where the node's lxcfs is mounted"),
+	NENUM("CPU_PINNING", cpu_pinning, vps_cpu_pinning_names,
+              "auto: a VPS with a CPU cap and no CPUSET runs on ceil(CPUS) of the node's "
+              "least-loaded CPUs; off: on every CPU"),
 	NENUM("NET_MODE", net_mode, vps_net_mode_names,
               "Network mode of a new VPS without --net: bridged or routed"),
 	NKEY("UPLINK", CONF_STRING, uplink,
@@ -210,6 +215,7 @@ void node_config_init(struct node_config *c)
 	c->node_services = VPS_NODE_SERVICES_DENY;
 	c->default_ptys = VPS_PTYS_DEFAULT;
 	c->lxcfs = VPS_LXCFS_AUTO;
+	c->cpu_pinning = VPS_CPU_PINNING_AUTO;
 	strcpy(c->lxcfs_dir, "/var/lib/lxcfs");
 	c->default_disk = 10ULL << 30; /* every VPS has a disk quota unless the operator says */
 }

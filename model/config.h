@@ -45,6 +45,15 @@ enum vps_lxcfs {
 	_VPS_LXCFS_MAX,
 };
 extern const char *const vps_lxcfs_names[];
+/* Whether a VPS with a CPU cap and no cpuset of its own is pinned to the node's least-loaded
+ * CPUs (supervisor/cpu-pinning.h). The first is the default: a CPU hog then shares its CPUs
+ * with as few neighbours as the node allows (LXD/Incus pin a counted limits.cpu the same way). */
+enum vps_cpu_pinning {
+	VPS_CPU_PINNING_AUTO,
+	VPS_CPU_PINNING_OFF, /* the cpuset is what CPUSET says, every CPU when empty */
+	_VPS_CPU_PINNING_MAX,
+};
+extern const char *const vps_cpu_pinning_names[];
 /* How a VPS's eth0 reaches the world (net/routed.h). The first is the zero value: a vps.conf
  * without NET_MODE predates routed mode, so it is bridged. */
 enum vps_net_mode {
@@ -103,9 +112,10 @@ struct node_config {
 	uint64_t uid_base_start;                /* where user-namespace id ranges start */
 	enum vps_storage storage; /* the storage mode `create` uses without --storage */
 	enum vps_node_services node_services;
-	uint64_t default_ptys;      /* the pty cap `create` uses without --ptys */
-	enum vps_lxcfs lxcfs;       /* the VPSes' /proc view (procview.h) */
-	char lxcfs_dir[256];        /* where the node's lxcfs is mounted */
+	uint64_t default_ptys; /* the pty cap `create` uses without --ptys */
+	enum vps_lxcfs lxcfs;  /* the VPSes' /proc view (procview.h) */
+	char lxcfs_dir[256];   /* where the node's lxcfs is mounted */
+	enum vps_cpu_pinning cpu_pinning;
 	enum vps_net_mode net_mode; /* the mode `create` uses without --net */
 	char uplink[16];            /* routed: where the node answers ARP/NDP for VPS addresses */
 	struct netsetup_addr_list routed_ranges; /* routed: what VPS addresses may be */

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "console.h"
+#include "cpu-pinning.h"
 #include "criu.h"
 #include "fileio.h"
 #include "lock.h"
@@ -113,6 +114,17 @@ static int record_init(struct sup *s, struct vps_error *err)
 	return r;
 }
 
+/* CPU_PINNING=auto: the CPUs of a new init's group (cpu-pinning.h); a VPS that cannot be pinned
+ * runs on every CPU, which is not worth refusing its start for. */
+static void pin(struct sup *s)
+{
+	struct vps_error e = VPS_ERROR_INIT;
+	int r = vps_cpu_pin(s->a->paths, s->a->node, &s->cfg, s->cg, &e);
+
+	if (r < 0)
+		log_warning("%s: %s, ignoring", s->cfg.name, vps_error_message(&e, r));
+}
+
 static int boot(struct sup *s, struct vps_error *err)
 {
 	int r;
@@ -138,6 +150,7 @@ static int boot(struct sup *s, struct vps_error *err)
 		               ? vps_error_set(err, r, "%s", s->spawn.error.msg)
 		               : r;
 	s->cgroup_made = true;
+	pin(s);
 	closep(&s->netns); /* the last boot's veth is counted and gone (vps_net_plumb) */
 	s->netns = vps_net_hold(s->spawn.pid);
 	return record_init(s, err);
@@ -180,6 +193,7 @@ static int restore(struct sup *s, struct vps_error *err)
 		return vps_error_errno(err, -errno, "failed to open the restored init (pid %d)",
 		                       pid);
 	(void)vps_cgroup_restrict_devices(s->cg, pid);
+	pin(s);
 	s->netns = vps_net_hold(pid);
 	/* the node's end of the veth criu made: bridge, filters, bandwidth, routes, as a start */
 	if (net) {

@@ -33,8 +33,8 @@ INFO_FIELDS="name:string state:string frozen:boolean suspended:boolean suspended
 	cap_add:string cap_drop:string nesting:string socketcall:string userns:string uid_base:string storage:string
 	disk:string ptys:string net_mode:string forwards:string nameserver:string searchdomain:string
 	description:string disk_inodes:string disk_quota:string"
-# status only: a probe of lxcfs per VPS would slow list down
-STATUS_FIELDS="$INFO_FIELDS proc_view:string"
+# status only: a probe of lxcfs (and a read of the cpuset) per VPS would slow list down
+STATUS_FIELDS="$INFO_FIELDS proc_view:string cpuset_effective:string cpuset_auto:boolean"
 STATS_FIELDS="name:string cpu_usage_usec:number nr_periods:number nr_throttled:number
 	throttled_usec:number memory_current:number memory_peak:number memory_max:number
 	swap_current:number pids_current:number pids_max:number memory_high_events:number
@@ -160,9 +160,9 @@ has_fields "list element (stopped db): the status fields" "$(jqr "$OUT" '.[0]')"
 has_fields "list element (running web): the status fields" "$(jqr "$OUT" '.[1]')" "$INFO_FIELDS"
 # (and but what moves by itself: the usage counters; proc_view is status's only)
 MOVING='del(.uptime, .cpu_usec, .cpu_permille, .memory_used, .procs, .net_rx_bytes, .net_tx_bytes)'
-is "list element web = status web (but uptime, usage and proc_view)" \
+is "list element web = status web (but uptime, usage, proc_view and the CPUs)" \
 	"$(jqr "$OUT" ".[1] | $MOVING" | jq -S -c .)" \
-	"$(jqr "$status_web" "$MOVING | del(.proc_view)" | jq -S -c .)"
+	"$(jqr "$status_web" "$MOVING | del(.proc_view, .cpuset_effective, .cpuset_auto)" | jq -S -c .)"
 is "list element db: stopped" "$(jqr "$OUT" '.[0].state')" stopped
 
 parses "stats --json of a running VPS" vpsctl stats web --json

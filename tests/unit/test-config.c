@@ -197,6 +197,17 @@ START_TEST(test_node_roundtrip)
 	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "NODE_SERVICES", ""),
 	                 -EINVAL);
 	ck_assert_int_eq(a.node_services, VPS_NODE_SERVICES_ALLOW);
+	/* CPU_PINNING: auto unless said otherwise; only auto and off, named in the refusal */
+	ck_assert_int_eq(b.cpu_pinning, VPS_CPU_PINNING_AUTO);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "CPU_PINNING", "off"),
+	                 0);
+	ck_assert_int_eq(a.cpu_pinning, VPS_CPU_PINNING_OFF);
+	ck_assert_int_eq(conf_set(node_config_keys, node_config_keys_n, &a, "CPU_PINNING", "yes"),
+	                 -EINVAL);
+	ck_assert_int_eq(a.cpu_pinning, VPS_CPU_PINNING_OFF);
+	ck_assert_int_eq(parse_s(&node_file, &b, "CPU_PINNING=always\n", NULL, err, sizeof(err)),
+	                 -EBADMSG);
+	ck_assert_msg(strstr(err, "n.conf:1:") && strstr(err, "CPU_PINNING"), "%s", err);
 }
 END_TEST
 

@@ -114,6 +114,10 @@ check "status: init_pid is a live process" test -n "$init_pid" -a -d "/proc/$ini
 check "init runs in $CG (or below it)" grep -qE "^0::/vpsctl-test/$NAME(/|\$)" "/proc/$init_pid/cgroup"
 check "the VPS cgroup exists" test -d "$CG"
 check_files "after create" 50 67108864 64
+# CPU_PINNING=auto (the default): --cpus 0.5 on this 2-CPU VM runs on one CPU, in cpuset.cpus
+check "CPU_PINNING=auto: --cpus 0.5 is pinned to one CPU" grep -qxE '[01]' "$CG/cpuset.cpus"
+is "status: the CPUs are the kernel's" "$(status_of cpuset_effective)" "$(cat "$CG/cpuset.cpus")"
+is "status: pinned automatically" "$(status_of cpuset_auto)" true
 
 # ---------------------------------------------------------------------- CPU cap -----
 
@@ -125,6 +129,10 @@ in_range "--cpus 0.5 caps one busy loop at 50% of a CPU" "$pct" 40 60
 
 check "resize --cpus 1.5 on the running VPS" v resize "$NAME" --cpus 1.5
 check_files "after resize --cpus 1.5" 150 67108864 64
+# "" (the parent's) where the kernel takes it on a group with tasks, else both spelt out
+check "--cpus 1.5 needs both CPUs: no pin (cpuset.cpus '$(cat "$CG/cpuset.cpus")')" \
+	grep -qxE '0-1|' "$CG/cpuset.cpus"
+is "status: it runs on both" "$(status_of cpuset_effective)" 0-1
 spin
 sleep 2
 diag "busy loops running: $(pids_matching 'spin[-]v2vm' | wc -l) processes (host execs + loops)"

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Automatic CPU pinning on the node (vpsctl.conf CPU_PINNING=auto): a running VPS with a CPU cap
+ * and no CPUSET of its own gets ceil(CPUS) of the least-loaded online CPUs in its cgroup, chosen
+ * under the node lock RUN/locks/_cpu-pin.lock from the other running VPSes' cpusets (the math is
+ * cgroup/cpu-pin.h). vps.conf is never changed: a stop releases the CPUs with the group.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "cpu-pin.h"
+#include "paths.h"
+
+/* Whether the cpuset of cfg's group is chosen by vps_cpu_pin() rather than written from
+ * CPUSET. */
+bool vps_cpu_pin_applies(const struct node_config *node, const struct vps_config *cfg);
+/* Pins the running VPS cfg (its group cg) when vps_cpu_pin_applies(): keeps its CPUs when they
+ * already are ceil(CPUS) online ones, else chooses anew; unpins it (every CPU) when its cap needs
+ * them all. Nothing when it does not apply. On error err says why; the group is as it was. */
+int vps_cpu_pin(const struct vps_paths *p, const struct node_config *node,
+                const struct vps_config *cfg, struct vps_cgroup *cg, struct vps_error *err);
+/* The CPUs the group runs on (its cpuset, the online CPUs when that is empty), as a list;
+ * ret_partial: whether that is not every online CPU. */
+int vps_cpu_pin_effective(struct vps_cgroup *cg, char *buf, size_t len, bool *ret_partial);

@@ -1,0 +1,121 @@
+#!/bin/bash
+# Automatic CPU pinning (issue 16, neighbours): with CPU_PINNING=auto (the default) a VPS with
+# --cpus X and no --cpuset runs on ceil(X) of the node's least-loaded CPUs, chosen under the node
+# lock so that VPSes starting at once spread; resize re-pins live when ceil(X) changes, a stop
+# releases the CPUs, an explicit --cpuset is never changed, CPU_PINNING=off leaves the cpuset
+# alone, and any other value is refused with the values it takes. Written for a 2-CPU node; the
+# pins are read back from the kernel (cpuset.cpus of the VPS's group) and from status.
+. "$(dirname "$0")/lib.sh"
+online=$(cat /sys/devices/system/cpu/online)
+if [ "$online" != 0-1 ]; then
+	echo "1..0 # SKIP written for a node with CPUs 0-1 (this one has $online)"
+	exit 0
+fi
+plan 45
+
+set_conf() { # KEY VALUE
+	sed -i "/^$1=/d" "$T_ROOT/etc/vpsctl/vpsctl.conf"
+	echo "$1=\"$2\"" >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
+}
+# kcpus NAME: the cpuset.cpus the kernel holds for NAME's group ("" when there is none)
+kcpus() {
+	local f
+	f=$(find /sys/fs/cgroup -maxdepth 4 -path "*$T_CGPARENT/$1/cpuset.cpus" 2>/dev/null | head -1)
+	[ -n "$f" ] && cat "$f"
+}
+field() { json_get "$(vpsctl status "$1" --json)" "$2"; }
+one_cpu() { [[ $(kcpus "$1") =~ ^[01]$ ]]; }
+
+build_template
+for n in a b c; do
+	vpsctl create "$n" --template busybox --cpus 1 >/dev/null
+done
+vpsctl create x --template busybox --cpus 1 --cpuset 1 >/dev/null
+vpsctl create p1 --template busybox --cpus 0.5 >/dev/null
+vpsctl create p2 --template busybox --cpus 0.5 >/dev/null
+
+# A value the key does not take: refused, naming the key and what it takes; nothing starts.
+set_conf CPU_PINNING sometimes
+err=$(vpsctl start a 2>&1 >/dev/null)
+like "CPU_PINNING=sometimes is refused, with the values it takes" "$err" \
+	"vpsctl.conf:[0-9]+: invalid CPU_PINNING 'sometimes' \(one of: auto, off\)"
+is "... and the VPS did not start" "$(kcpus a)" ""
+sed -i "/^CPU_PINNING=/d" "$T_ROOT/etc/vpsctl/vpsctl.conf" # the default: auto
+
+# Two VPSes with --cpus 1 get a CPU each, different ones; a third shares one.
+check "start a" vpsctl start a
+check "start b" vpsctl start b
+check "a is pinned to one CPU" one_cpu a
+check "b is pinned to one CPU" one_cpu b
+isnt_same() { [ "$(kcpus a)" != "$(kcpus b)" ]; }
+check "a and b are on different CPUs ($(kcpus a), $(kcpus b))" isnt_same
+is "a's vps.conf keeps CPUSET empty" "$(conf a CPUSET)" ""
+like "status says a's CPUs were chosen automatically" "$(vpsctl status a)" \
+	"CPUs: $(kcpus a) \(pinned automatically"
+is "status --json: cpuset_effective is the kernel's" "$(field a cpuset_effective)" "$(kcpus a)"
+is "status --json: cpuset_auto" "$(field a cpuset_auto)" true
+check "the node lock file is there" test -f "$T_ROOT/run/vpsctl/locks/_cpu-pin.lock"
+check "start c" vpsctl start c
+check "c (the third) is pinned to one CPU" one_cpu c
+both() { [ "$(printf '%s\n' "$(kcpus a)" "$(kcpus b)" "$(kcpus c)" | sort -u | xargs)" = "0 1" ]; }
+check "a, b and c use both CPUs" both
+
+# resize: ceil(--cpus) 2 needs every CPU (no pin), back to 1 pins again; live, nothing restarts.
+init_a=$(field a init_pid)
+check "resize a --cpus 2" vpsctl resize a --cpus 2
+is "a runs on both CPUs now (live)" "$(kcpus a)" 0-1
+is "... status --json says so" "$(field a cpuset_effective)" 0-1
+is "... and it is no automatic pin" "$(field a cpuset_auto)" false
+like "... text status: every CPU" "$(vpsctl status a)" "CPUs: 0-1 \(every CPU\)"
+check "resize a --cpus 0.8" vpsctl resize a --cpus 0.8
+check "a is pinned to one CPU again" one_cpu a
+is "a's init is the same process" "$(field a init_pid)" "$init_a"
+before=$(kcpus a)
+check "resize a --cpus 1 (same ceil)" vpsctl resize a --cpus 1
+is "... keeps a's CPU" "$(kcpus a)" "$before"
+
+# An explicit --cpuset wins and is never changed, by start or by resize.
+check "start x (--cpuset 1)" vpsctl start x
+is "x is on its own cpuset" "$(kcpus x)" 1
+like "status names it --cpuset" "$(vpsctl status x)" "CPUs: 1 \(--cpuset\)"
+is "... cpuset_auto false" "$(field x cpuset_auto)" false
+check "resize x --cpus 2" vpsctl resize x --cpus 2
+is "x keeps its --cpuset" "$(kcpus x)" 1
+
+# A stop releases the CPUs (the group goes), the next start chooses again from what runs.
+vpsctl stop c >/dev/null
+vpsctl stop x >/dev/null
+vpsctl stop a >/dev/null
+b_cpu=$(kcpus b)
+check "stop a: its group and pin are gone" test -z "$(kcpus a)"
+is "a stopped: no cpuset_effective" "$(field a cpuset_effective)" ""
+check "start a again" vpsctl start a
+is "a is on the CPU b does not use" "$(kcpus a)" "$((1 - b_cpu))"
+vpsctl stop a >/dev/null
+vpsctl stop b >/dev/null
+
+# Parallel starts under the lock spread (three rounds).
+for round in 1 2 3; do
+	vpsctl start p1 >/dev/null 2>&1 &
+	s1=$!
+	vpsctl start p2 >/dev/null 2>&1 &
+	s2=$!
+	wait $s1; r1=$?
+	wait $s2; r2=$?
+	p1=$(kcpus p1) p2=$(kcpus p2)
+	ok "$([ $r1 = 0 ] && [ $r2 = 0 ] && [[ $p1 =~ ^[01]$ ]] && [[ $p2 =~ ^[01]$ ]] &&
+		[ "$p1" != "$p2" ]; echo $?)" "round $round: p1 and p2 started at once are on different CPUs ($p1, $p2)"
+	vpsctl stop p1 >/dev/null
+	vpsctl stop p2 >/dev/null
+done
+
+# CPU_PINNING=off: the cpuset is CPUSET's, every CPU when empty, at start and at resize.
+set_conf CPU_PINNING off
+check "CPU_PINNING=off: start a" vpsctl start a
+is "a runs on every CPU" "$(kcpus a)" 0-1
+is "... cpuset_auto false" "$(field a cpuset_auto)" false
+check "resize a --cpus 0.5" vpsctl resize a --cpus 0.5
+is "a still runs on every CPU" "$(kcpus a)" 0-1
+check "start x (--cpuset 1) with pinning off" vpsctl start x
+is "x is on its own cpuset" "$(kcpus x)" 1
+finish
