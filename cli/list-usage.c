@@ -14,35 +14,38 @@
 #include "netsetup.h"
 #include "parse.h"
 
-static int add_link(const struct netsetup_link_info *l, void *userdata)
+static int add_link(int ifindex, const struct netsetup_link_stats *st, void *userdata)
 {
 	struct vps_usage_links *ls = userdata;
 	struct vps_usage_link *v;
 
-	if (strcmp(l->kind, "veth") != 0)
-		return 0;
 	v = realloc(ls->v, (ls->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	ls->v = v;
-	snprintf(v[ls->n].name, sizeof(v[ls->n].name), "%s", l->name);
-	v[ls->n].ifindex = l->ifindex;
-	v[ls->n++].st = l->stats;
+	v[ls->n].ifindex = ifindex;
+	v[ls->n++].st = *st;
 	return 0;
 }
 
 static int cmp_link(const void *a, const void *b)
 {
-	return strcmp(((const struct vps_usage_link *)a)->name,
-	              ((const struct vps_usage_link *)b)->name);
+	int x = ((const struct vps_usage_link *)a)->ifindex;
+	int y = ((const struct vps_usage_link *)b)->ifindex;
+
+	return (x > y) - (x < y);
 }
 
 int vps_usage_links_load(struct vps_usage_links *ret)
 {
 	int r;
 
-	*ret = (struct vps_usage_links){0};
-	r = netsetup_link_foreach(-1, add_link, ret);
+	*ret = (struct vps_usage_links)VPS_USAGE_LINKS_INIT;
+	r = netsetup_link_index_open();
+	if (r >= 0) {
+		ret->index_fd = r;
+		r = netsetup_link_stats_foreach(-1, add_link, ret);
+	}
 	if (r < 0) {
 		vps_usage_links_done(ret);
 		return r;
@@ -55,17 +58,22 @@ int vps_usage_links_load(struct vps_usage_links *ret)
 void vps_usage_links_done(struct vps_usage_links *l)
 {
 	free(l->v);
-	*l = (struct vps_usage_links){0};
+	closep(&l->index_fd);
+	*l = (struct vps_usage_links)VPS_USAGE_LINKS_INIT;
 }
 
 const struct vps_usage_link *vps_usage_link_find(const struct vps_usage_links *links,
                                                  const char *name)
 {
+	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_usage_link key = {0};
 
-	if (!links || !links->n)
+	if (!links || !links->n || links->index_fd < 0)
 		return NULL;
-	netsetup_host_ifname(name, key.name);
+	netsetup_host_ifname(name, host_if);
+	key.ifindex = netsetup_link_index(links->index_fd, host_if);
+	if (key.ifindex <= 0)
+		return NULL;
 	return bsearch(&key, links->v, links->n, sizeof(key), cmp_link);
 }
 

@@ -29,15 +29,20 @@ struct vps_usage {
 	uint64_t rx_bytes, tx_bytes; /* as the VPS sees it: received, sent */
 };
 
-/* The traffic counters of every veth of the node, read once. */
+/* The traffic counters of every link of the node, read once (one RTM_GETSTATS dump), by
+ * ifindex; a VPS's veth is found by name with one ioctl on index_fd (thread-safe). */
 struct vps_usage_links {
 	size_t n;
+	int index_fd;
 	struct vps_usage_link {
-		char name[NETSETUP_IFNAMSIZ];
 		int ifindex;
 		struct netsetup_link_stats st;
 	} * v;
 };
+#define VPS_USAGE_LINKS_INIT                                                                       \
+	{                                                                                          \
+		.index_fd = -EBADF                                                                 \
+	}
 
 int vps_usage_links_load(struct vps_usage_links *ret);
 void vps_usage_links_done(struct vps_usage_links *l);
@@ -58,7 +63,7 @@ struct vps_usage_node {
 };
 #define VPS_USAGE_NODE_INIT                                                                        \
 	{                                                                                          \
-		.vps_base = -EBADF                                                                 \
+		.vps_base = -EBADF, .links = VPS_USAGE_LINKS_INIT                                  \
 	}
 
 /* vps_base: the VPS base directory (NULL: none, each VPS read by path); the link dump is made
