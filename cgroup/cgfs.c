@@ -19,13 +19,26 @@
 
 int cg_read_string(int dfd, const char *file, char **ret)
 {
+	char small[4096];
 	char *buf = NULL;
 	size_t len = 0;
+	ssize_t n;
 	int r;
 
-	r = read_file_at(dfd, file, CG_READ_MAX, &buf, &len);
-	if (r < 0)
-		return r;
+	/* a counter in one read; cgroup.procs and the like may need more */
+	n = read_kernel_text_at(dfd, file, small, sizeof(small));
+	if (n >= 0) {
+		len = (size_t)n;
+		buf = strdup(small);
+		if (!buf)
+			return -ENOMEM;
+	} else if (n != -EFBIG)
+		return (int)n;
+	else {
+		r = read_file_at(dfd, file, CG_READ_MAX, &buf, &len);
+		if (r < 0)
+			return r;
+	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		buf[--len] = '\0';
 	*ret = buf;

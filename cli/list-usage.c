@@ -151,13 +151,14 @@ void vps_usage_node_done(struct vps_usage_node *n)
 
 const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n)
 {
-	if (!n->links_read)
+	if (!n->links_read) {
 		(void)vps_usage_links_load(&n->links);
-	n->links_read = true;
+		n->links_read = true;
+	}
 	return &n->links;
 }
 
-const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path)
+static const struct vps_cgroup_parent *node_cgroup(struct vps_usage_node *n, const char *path)
 {
 	struct vps_usage_cgp *e;
 
@@ -172,6 +173,16 @@ const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, 
 	snprintf(e->path, sizeof(e->path), "%s", path);
 	n->n_cgp++;
 	return e->p;
+}
+
+const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path)
+{
+	const struct vps_cgroup_parent *p;
+
+	(void)pthread_mutex_lock(&n->lock);
+	p = node_cgroup(n, path);
+	(void)pthread_mutex_unlock(&n->lock);
+	return p;
 }
 
 int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,7 @@ void vps_usage_links_done(struct vps_usage_links *l);
  * VPS: the veths (one link dump), the VPS base directory, the boot id (traffic counters) and
  * the cgroup parent directories, by parent path. Rows beyond those read by path. */
 struct vps_usage_node {
+	pthread_mutex_t lock; /* the parents below: rows may be built on several threads */
 	bool links_read;
 	struct vps_usage_links links;
 	int vps_base;
@@ -63,14 +65,16 @@ struct vps_usage_node {
 };
 #define VPS_USAGE_NODE_INIT                                                                        \
 	{                                                                                          \
-		.vps_base = -EBADF, .links = VPS_USAGE_LINKS_INIT                                  \
+		.lock = PTHREAD_MUTEX_INITIALIZER, .vps_base = -EBADF,                             \
+		.links = VPS_USAGE_LINKS_INIT                                                      \
 	}
 
 /* vps_base: the VPS base directory (NULL: none, each VPS read by path); the link dump is made
  * at the first vps_usage_node_links(). */
 void vps_usage_node_open(struct vps_usage_node *n, const char *vps_base);
 void vps_usage_node_done(struct vps_usage_node *n);
-/* The link dump, made once; no traffic figures rather than no list without netlink access. */
+/* The link dump, made once; no traffic figures rather than no list without netlink access.
+ * The first call is made before rows are built on several threads. */
 const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n);
 /* The parent's directories, opened at its first use; NULL: open by path. */
 const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path);

@@ -15,6 +15,11 @@ int write_all(int fd, const void *buf, size_t len);
 int write_file_atomic_at(int dirfd, const char *name, const char *content, size_t len, mode_t mode);
 /* Read at most max bytes (more is -EFBIG); the result is NUL-terminated. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* A small file of procfs, sysfs or cgroupfs read with one read(2) into buf (NUL-terminated),
+ * as the kernel hands a whole record at once: its length, or -EFBIG if it may not fit in
+ * size - 1 bytes (then read it with read_file_at), or -errno. No EOF read, which would double
+ * the reads of a node-wide list. Not for regular files. */
+ssize_t read_kernel_text_at(int dirfd, const char *path, char *buf, size_t size);
 /* One write(2) of s to an existing file (procfs, sysfs, cgroupfs). */
 int write_string_at(int dirfd, const char *path, const char *s);
 /* A DIR stream over a duplicate of fd (fd stays the caller's); NULL with errno on failure. */

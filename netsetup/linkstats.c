@@ -75,9 +75,11 @@ int netsetup_link_stats_foreach(int netns_fd, netsetup_link_stats_fn fn, void *u
 
 int netsetup_link_index_open(void)
 {
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return TAKE_FD(fd);
 }
 
 int netsetup_link_index(int sock_fd, const char *ifname)
