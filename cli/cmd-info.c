@@ -75,7 +75,8 @@ static void usage_get(const struct cli *c, struct list_sel *s, struct vps_info *
 		               &i->use);
 	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
 	 * what the live veth counted since the last boot */
-	if (i->use.have_net && vps_usage_node_counters(&s->node, &c->paths, i->cfg.name, &m) == 0) {
+	if (i->use.have_net &&
+	    vps_usage_node_counters_of(&s->node, &c->paths, i->cfg.name, i->use.link, &m) == 0) {
 		i->use.rx_bytes = m.rx_bytes;
 		i->use.tx_bytes = m.tx_bytes;
 	}
@@ -113,7 +114,9 @@ static void info_get(const struct cli *c, int run_base, struct list_sel *s, cons
 	{
 		struct migrate_marker m;
 
-		i->migrating = migrate_marker_read(c, name, &m) != -ENOENT;
+		i->migrating = (s && s->node.vps_base >= 0
+		                        ? migrate_marker_read_at(s->node.vps_base, name, &m)
+		                        : migrate_marker_read(c, name, &m)) != -ENOENT;
 	}
 }
 

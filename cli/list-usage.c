@@ -85,6 +85,7 @@ static void net_get(const char *name, const struct vps_usage_links *links, struc
 		return;
 	/* the node end counts the other way round */
 	u->have_net = true;
+	u->link = l;
 	u->rx_bytes = l->st.tx_bytes;
 	u->tx_bytes = l->st.rx_bytes;
 }
@@ -188,8 +189,14 @@ const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, 
 int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,
                             struct vps_counters *ret)
 {
-	const struct vps_usage_link *l = vps_usage_link_find(vps_usage_node_links(n), name);
+	return vps_usage_node_counters_of(n, p, name,
+	                                  vps_usage_link_find(vps_usage_node_links(n), name), ret);
+}
 
+int vps_usage_node_counters_of(struct vps_usage_node *n, const struct vps_paths *p,
+                               const char *name, const struct vps_usage_link *l,
+                               struct vps_counters *ret)
+{
 	if (n->vps_base < 0)
 		return vps_counters_read(p, name, ret);
 	return vps_counters_read_live(n->vps_base, name, n->boot_id, l ? l->ifindex : 0,

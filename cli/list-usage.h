@@ -26,8 +26,9 @@ struct vps_usage {
 	bool have_disk;                /* a disk quota (vps.conf DISK) */
 	uint64_t disk_used, disk_size; /* bytes used and allowed */
 	uint64_t disk_inodes_used, disk_inodes;
-	bool have_net;               /* its node-side veth exists */
-	uint64_t rx_bytes, tx_bytes; /* as the VPS sees it: received, sent */
+	bool have_net;                     /* its node-side veth exists */
+	const struct vps_usage_link *link; /* that veth in the node's link dump, NULL: none */
+	uint64_t rx_bytes, tx_bytes;       /* as the VPS sees it: received, sent */
 };
 
 /* The traffic counters of every link of the node, read once (one RTM_GETSTATS dump), by
@@ -82,6 +83,10 @@ const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, 
  * vps_counters_read() (p) when n has no base directory. */
 int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,
                             struct vps_counters *ret);
+/* The same with NAME's veth as the caller found it in the dump (vps_usage.link, NULL: none). */
+int vps_usage_node_counters_of(struct vps_usage_node *n, const struct vps_paths *p,
+                               const char *name, const struct vps_usage_link *l,
+                               struct vps_counters *ret);
 
 /* The veth of NAME in links, NULL if none. */
 const struct vps_usage_link *vps_usage_link_find(const struct vps_usage_links *links,
