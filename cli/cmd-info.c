@@ -365,8 +365,12 @@ static int list_rows_get(const struct cli *c, struct list_sel *s, char **names, 
 	 * columns rather than no list without netlink access) and the node's cgroup parent */
 	if (s->usage)
 		(void)vps_usage_node_links(&s->node);
-	(void)list_cgp(s, c->node.cgroup_parent);
-	list_rows_build(ret->n, row_build, ret);
+	if (list_cgp(s, c->node.cgroup_parent))
+		list_rows_build(ret->n, row_build, ret);
+	else /* the host's cgroups unprobed (a failed probe is tried again by each row): one thread
+	      */
+		for (size_t k = 0; k < ret->n; k++)
+			row_build(k, ret);
 	return 0;
 }
 
