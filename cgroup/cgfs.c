@@ -19,26 +19,13 @@
 
 int cg_read_string(int dfd, const char *file, char **ret)
 {
-	char small[4096];
 	char *buf = NULL;
 	size_t len = 0;
-	ssize_t n;
 	int r;
 
-	/* a counter in one read; cgroup.procs and the like may need more */
-	n = read_kernel_text_at(dfd, file, small, sizeof(small));
-	if (n >= 0) {
-		len = (size_t)n;
-		buf = strdup(small);
-		if (!buf)
-			return -ENOMEM;
-	} else if (n != -EFBIG)
-		return (int)n;
-	else {
-		r = read_file_at(dfd, file, CG_READ_MAX, &buf, &len);
-		if (r < 0)
-			return r;
-	}
+	r = read_file_at(dfd, file, CG_READ_MAX, &buf, &len);
+	if (r < 0)
+		return r;
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		buf[--len] = '\0';
 	*ret = buf;
@@ -61,12 +48,23 @@ static int parse_limit(const char *s, uint64_t *ret)
 	return 0;
 }
 
+int cg_read_record(int dfd, const char *file, char *buf, size_t size)
+{
+	ssize_t n = read_kernel_text_at(dfd, file, buf, size);
+
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
 int cg_read_u64(int dfd, const char *file, uint64_t *ret)
 {
-	_cleanup_free_ char *s = NULL;
+	char s[128];
 	int r;
 
-	r = cg_read_string(dfd, file, &s);
+	r = cg_read_record(dfd, file, s, sizeof(s));
 	if (r < 0)
 		return r;
 	return parse_limit(s, ret);
@@ -100,9 +98,15 @@ int cg_parse_keyed(const char *buf, const char *key, uint64_t *ret)
 int cg_read_keyed(int dfd, const char *file, const char *key, uint64_t *ret)
 {
 	_cleanup_free_ char *s = NULL;
+	char small[4096];
 	int r;
 
-	r = cg_read_string(dfd, file, &s);
+	r = cg_read_record(dfd, file, small, sizeof(small));
+	if (r == 0)
+		return cg_parse_keyed(small, key, ret);
+	if (r != -EFBIG)
+		return r;
+	r = cg_read_string(dfd, file, &s); /* io.stat of many devices */
 	if (r < 0)
 		return r;
 	return cg_parse_keyed(s, key, ret);
