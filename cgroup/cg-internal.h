@@ -139,6 +139,10 @@ int cg_io_sum_v2(const char *buf, const dev_t *devs, size_t n, struct vps_cgroup
 
 /* cgroupfs helpers (cgfs.c). */
 int cg_read_string(int dfd, const char *file, char **ret);
+/* A file the kernel writes in one record (a counter, cpu.stat, memory.events, freezer.state,
+ * cgroup.events; not cgroup.procs, whose short read is no end) with one read(2) into buf,
+ * trailing newline cut: -EFBIG if it may not fit (read it with cg_read_string). */
+int cg_read_record(int dfd, const char *file, char *buf, size_t size);
 /* A number, "max" or "-1" (both unlimited); v1's huge values also read as unlimited. */
 int cg_read_u64(int dfd, const char *file, uint64_t *ret);
 int cg_parse_keyed(const char *buf, const char *key, uint64_t *ret);

@@ -48,12 +48,23 @@ static int parse_limit(const char *s, uint64_t *ret)
 	return 0;
 }
 
+int cg_read_record(int dfd, const char *file, char *buf, size_t size)
+{
+	ssize_t n = read_kernel_text_at(dfd, file, buf, size);
+
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
 int cg_read_u64(int dfd, const char *file, uint64_t *ret)
 {
-	_cleanup_free_ char *s = NULL;
+	char s[128];
 	int r;
 
-	r = cg_read_string(dfd, file, &s);
+	r = cg_read_record(dfd, file, s, sizeof(s));
 	if (r < 0)
 		return r;
 	return parse_limit(s, ret);
@@ -87,9 +98,15 @@ int cg_parse_keyed(const char *buf, const char *key, uint64_t *ret)
 int cg_read_keyed(int dfd, const char *file, const char *key, uint64_t *ret)
 {
 	_cleanup_free_ char *s = NULL;
+	char small[4096];
 	int r;
 
-	r = cg_read_string(dfd, file, &s);
+	r = cg_read_record(dfd, file, small, sizeof(small));
+	if (r == 0)
+		return cg_parse_keyed(small, key, ret);
+	if (r != -EFBIG)
+		return r;
+	r = cg_read_string(dfd, file, &s); /* io.stat of many devices */
 	if (r < 0)
 		return r;
 	return cg_parse_keyed(s, key, ret);

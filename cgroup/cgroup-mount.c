@@ -208,10 +208,10 @@ static int tree_file_at(const struct vps_cgroup *cg, const char *file, char *buf
 /* "frozen 1" in cgroup.events: in effect, also when an ancestor is frozen. */
 static bool events_frozen(int dfd, const char *path)
 {
-	_cleanup_free_ char *text = NULL;
+	char text[512];
 	const char *p;
 
-	if (read_file_at(dfd, path, 4096, &text, NULL) < 0)
+	if (read_kernel_text_at(dfd, path, text, sizeof(text)) < 0)
 		return false;
 	p = strstr(text, "frozen 1");
 	return p && (p == text || p[-1] == '\n') && (p[8] == '\n' || p[8] == '\0');
@@ -221,8 +221,7 @@ static bool events_frozen(int dfd, const char *path)
  * (a VPS started before this existed) reads as not frozen. */
 int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret)
 {
-	char events[PATH_MAX], freeze[PATH_MAX];
-	_cleanup_free_ char *v = NULL;
+	char events[PATH_MAX], freeze[PATH_MAX], v[64];
 	int dfd, r;
 
 	*ret = false;
@@ -232,7 +231,7 @@ int cg_tree_frozen(const struct vps_cgroup *cg, bool *ret)
 	if (r < 0)
 		return r;
 	*ret = events_frozen(dfd, events) ||
-	       (read_file_at(dfd, freeze, 64, &v, NULL) == 0 && v[0] == '1');
+	       (read_kernel_text_at(dfd, freeze, v, sizeof(v)) > 0 && v[0] == '1');
 	return 0;
 }
 

@@ -150,7 +150,7 @@ static int kill_once(const struct vps_cgroup *cg, int fd, uint64_t deadline)
 
 /* One file of the group in the primary hierarchy, opened by NAME/FILE relative to the parent
  * (cg_group_at): no directory opened first, as a list reads every VPS's. */
-static int read_primary(const struct vps_cgroup *cg, const char *file, char **ret)
+static int read_primary(const struct vps_cgroup *cg, const char *file, char *buf, size_t size)
 {
 	const struct cg_hier *h = cg_hier_of(cg, cg_primary_ctrl(cg));
 	char path[PATH_MAX];
@@ -159,19 +159,20 @@ static int read_primary(const struct vps_cgroup *cg, const char *file, char **re
 	if (!h)
 		return -ENOMEDIUM;
 	r = cg_group_at(cg, h, file, path, sizeof(path), &dfd);
-	return r < 0 ? r : cg_read_string(dfd, path, ret);
+	return r < 0 ? r : cg_read_record(dfd, path, buf, size);
 }
 
 /* Frozen, or being frozen: asked for on the group itself (cgroup.freeze, v1's FREEZING) or in
  * effect through an ancestor. Either way its tasks do not run. No group: not frozen. */
 int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret)
 {
-	_cleanup_free_ char *s = NULL, *freeze = NULL;
+	char s[512], freeze[64];
 	uint64_t v = 0;
 	int r;
 
 	*ret = false;
-	r = read_primary(cg, cg->backend == VPS_CGROUP_V1 ? "freezer.state" : "cgroup.events", &s);
+	r = read_primary(cg, cg->backend == VPS_CGROUP_V1 ? "freezer.state" : "cgroup.events", s,
+	                 sizeof(s));
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -181,7 +182,8 @@ int cg_primary_frozen(const struct vps_cgroup *cg, bool *ret)
 		return 0;
 	}
 	*ret = (cg_parse_keyed(s, "frozen", &v) == 0 && v == 1) ||
-	       (read_primary(cg, "cgroup.freeze", &freeze) == 0 && strcmp(freeze, "1") == 0);
+	       (read_primary(cg, "cgroup.freeze", freeze, sizeof(freeze)) == 0 &&
+	        strcmp(freeze, "1") == 0);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "migrate.h"
 #include "cgroup.h"
+#include "list-rows.h"
 #include "list-usage.h"
 #include "procview.h"
 #include "parse.h"
@@ -77,7 +78,8 @@ static void usage_get(const struct cli *c, struct list_sel *s, struct vps_info *
 		               &i->use);
 	/* traffic is the metered period's (net/counters.h), the figure a bill uses, not only
 	 * what the live veth counted since the last boot */
-	if (i->use.have_net && vps_usage_node_counters(&s->node, &c->paths, i->cfg.name, &m) == 0) {
+	if (i->use.have_net &&
+	    vps_usage_node_counters_of(&s->node, &c->paths, i->cfg.name, i->use.link, &m) == 0) {
 		i->use.rx_bytes = m.rx_bytes;
 		i->use.tx_bytes = m.tx_bytes;
 	}
@@ -96,7 +98,7 @@ static void frozen_get(const struct cli *c, struct list_sel *s, struct vps_info 
 
 /* run_base: the node's run directory, opened once for every VPS listed (-1: none yet); s: what
  * a list opened once (NULL: status). */
-static void info_get(struct cli *c, int run_base, struct list_sel *s, const char *name,
+static void info_get(const struct cli *c, int run_base, struct list_sel *s, const char *name,
                      struct vps_info *i)
 {
 	memset(i, 0, sizeof(*i));
@@ -115,7 +117,9 @@ static void info_get(struct cli *c, int run_base, struct list_sel *s, const char
 	{
 		struct migrate_marker m;
 
-		i->migrating = migrate_marker_read(c, name, &m) != -ENOENT;
+		i->migrating = (s && s->node.vps_base >= 0
+		                        ? migrate_marker_read_at(s->node.vps_base, name, &m)
+		                        : migrate_marker_read(c, name, &m)) != -ENOENT;
 	}
 }
 
@@ -317,20 +321,63 @@ static bool name_selected(const struct list_sel *s, const char *name)
 	return s->n_globs == 0;
 }
 
-/* info_get() and usage_get() of a VPS the selection keeps; false: not shown. */
-static bool row_get(struct cli *c, struct list_sel *s, const char *name, struct vps_info *i)
+/* The rows of a list: one slot per selected name, in the names' order. */
+struct list_rows {
+	const struct cli *c;
+	struct list_sel *sel;
+	char **names; /* those name_selected() keeps */
+	size_t n;
+	struct vps_info *row; /* n */
+	bool *shown;          /* n: in the state asked for */
+};
+
+/* info_get() and usage_get() of row k (list_rows_build: maybe on another thread). */
+static void row_build(size_t k, void *userdata)
 {
-	/* once, at the first row: no traffic columns rather than no list (no netlink access) */
+	struct list_rows *l = userdata;
+	struct vps_info *i = &l->row[k];
+
+	info_get(l->c, l->sel->run_base, l->sel, l->names[k], i);
+	l->shown[k] = !l->sel->state || strcmp(state_text(i), l->sel->state) == 0;
+	if (l->shown[k] && l->sel->usage)
+		usage_get(l->c, l->sel, i);
+}
+
+static void list_rows_done(struct list_rows *l)
+{
+	free(l->names);
+	free(l->row);
+	free(l->shown);
+	*l = (struct list_rows){0};
+}
+
+/* Every row the selection keeps, built at once (in parallel for many) so that the output is
+ * printed in the names' order afterwards. */
+static int list_rows_get(const struct cli *c, struct list_sel *s, char **names, size_t n,
+                         struct list_rows *ret)
+{
+	*ret = (struct list_rows){.c = c, .sel = s};
+	ret->names = calloc(n + 1, sizeof(*ret->names));
+	ret->row = calloc(n + 1, sizeof(*ret->row));
+	ret->shown = calloc(n + 1, sizeof(*ret->shown));
+	if (!ret->names || !ret->row || !ret->shown) {
+		list_rows_done(ret);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (name_selected(s, names[k]))
+			ret->names[ret->n++] = names[k];
+	/* what every row shares, made here before any thread reads it: the link dump (no traffic
+	 * columns rather than no list without netlink access) and the node's cgroup parent */
 	if (s->usage)
 		(void)vps_usage_node_links(&s->node);
-	if (!name_selected(s, name))
-		return false;
-	info_get(c, s->run_base, s, name, i);
-	if (s->state && strcmp(state_text(i), s->state) != 0)
-		return false;
-	if (s->usage)
-		usage_get(c, s, i);
-	return true;
+	if (list_cgp(s, c->node.cgroup_parent))
+		list_rows_build(ret->n, row_build, ret);
+	else /* the host's cgroups unprobed (a failed probe is tried again by each row): one thread
+	      */
+		for (size_t k = 0; k < ret->n; k++)
+			row_build(k, ret);
+	return 0;
 }
 
 /* list -o a,b,c: a table of exactly those fields. */
@@ -338,7 +385,9 @@ static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t
                        const char *fields)
 {
 	char copy[512], *save = NULL, *f[32];
+	struct list_rows rows;
 	size_t nf = 0;
+	int r;
 
 	snprintf(copy, sizeof(copy), "%s", fields);
 	for (char *t = strtok_r(copy, ",", &save); t && nf < ELEMENTSOF(f);
@@ -358,18 +407,20 @@ static int list_fields(struct cli *c, struct list_sel *sel, char **names, size_t
 			putchar(toupper((unsigned char)*p));
 		putchar(k + 1 < nf ? '\t' : '\n');
 	}
-	for (size_t j = 0; j < n; j++) {
-		struct vps_info i;
-
-		if (!row_get(c, sel, names[j], &i))
+	r = list_rows_get(c, sel, names, n, &rows);
+	if (r < 0)
+		return cli_fail(NULL, "failed to list: %s", strerror(-r));
+	for (size_t j = 0; j < rows.n; j++) {
+		if (!rows.shown[j])
 			continue;
 		for (size_t k = 0; k < nf; k++) {
 			char v[4096];
 
-			(void)field_value(c, &i, f[k], v, sizeof(v));
+			(void)field_value(c, &rows.row[j], f[k], v, sizeof(v));
 			printf("%s%c", v, k + 1 < nf ? '\t' : '\n');
 		}
 	}
+	list_rows_done(&rows);
 	return 0;
 }
 
@@ -484,6 +535,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 {
 	_cleanup_strv_free_ char **names = NULL;
 	struct list_sel sel = {.run_base = -EBADF, .usage = true};
+	struct list_rows rows = {0};
 	const char *fields = NULL;
 	bool json = false, first = true;
 	size_t n = 0;
@@ -514,21 +566,23 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			printf("%-*s %-10s %5s %5s %-15s %-15s %9s %7s %7s %s\n", width, "NAME",
 			       "STATE", "PROCS", "CPU%", "MEMORY", "DISK", "UPTIME", "RX", "TX",
 			       "ADDRESS");
-		for (size_t k = 0; k < n; k++) {
-			struct vps_info i;
-
-			if (!row_get(c, &sel, names[k], &i))
+		r = list_rows_get(c, &sel, names, n, &rows);
+		if (r < 0)
+			r = cli_fail(NULL, "failed to list: %s", strerror(-r));
+		for (size_t k = 0; k < rows.n; k++) {
+			if (!rows.shown[k])
 				continue;
 			if (!json) {
-				print_row(&i, width);
+				print_row(&rows.row[k], width);
 				continue;
 			}
 			printf("%s", first ? "" : ",");
 			first = false;
-			json_info(stdout, &i);
+			json_info(stdout, &rows.row[k]);
 		}
 		if (json)
 			printf("]\n");
+		list_rows_done(&rows);
 	}
 	vps_usage_node_done(&sel.node);
 	closep(&sel.run_base);

@@ -14,35 +14,38 @@
 #include "netsetup.h"
 #include "parse.h"
 
-static int add_link(const struct netsetup_link_info *l, void *userdata)
+static int add_link(int ifindex, const struct netsetup_link_stats *st, void *userdata)
 {
 	struct vps_usage_links *ls = userdata;
 	struct vps_usage_link *v;
 
-	if (strcmp(l->kind, "veth") != 0)
-		return 0;
 	v = realloc(ls->v, (ls->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	ls->v = v;
-	snprintf(v[ls->n].name, sizeof(v[ls->n].name), "%s", l->name);
-	v[ls->n].ifindex = l->ifindex;
-	v[ls->n++].st = l->stats;
+	v[ls->n].ifindex = ifindex;
+	v[ls->n++].st = *st;
 	return 0;
 }
 
 static int cmp_link(const void *a, const void *b)
 {
-	return strcmp(((const struct vps_usage_link *)a)->name,
-	              ((const struct vps_usage_link *)b)->name);
+	int x = ((const struct vps_usage_link *)a)->ifindex;
+	int y = ((const struct vps_usage_link *)b)->ifindex;
+
+	return (x > y) - (x < y);
 }
 
 int vps_usage_links_load(struct vps_usage_links *ret)
 {
 	int r;
 
-	*ret = (struct vps_usage_links){0};
-	r = netsetup_link_foreach(-1, add_link, ret);
+	*ret = (struct vps_usage_links)VPS_USAGE_LINKS_INIT;
+	r = netsetup_link_index_open();
+	if (r >= 0) {
+		ret->index_fd = r;
+		r = netsetup_link_stats_foreach(-1, add_link, ret);
+	}
 	if (r < 0) {
 		vps_usage_links_done(ret);
 		return r;
@@ -55,17 +58,22 @@ int vps_usage_links_load(struct vps_usage_links *ret)
 void vps_usage_links_done(struct vps_usage_links *l)
 {
 	free(l->v);
-	*l = (struct vps_usage_links){0};
+	closep(&l->index_fd);
+	*l = (struct vps_usage_links)VPS_USAGE_LINKS_INIT;
 }
 
 const struct vps_usage_link *vps_usage_link_find(const struct vps_usage_links *links,
                                                  const char *name)
 {
+	char host_if[NETSETUP_IFNAMSIZ];
 	struct vps_usage_link key = {0};
 
-	if (!links || !links->n)
+	if (!links || !links->n || links->index_fd < 0)
 		return NULL;
-	netsetup_host_ifname(name, key.name);
+	netsetup_host_ifname(name, host_if);
+	key.ifindex = netsetup_link_index(links->index_fd, host_if);
+	if (key.ifindex <= 0)
+		return NULL;
 	return bsearch(&key, links->v, links->n, sizeof(key), cmp_link);
 }
 
@@ -77,6 +85,7 @@ static void net_get(const char *name, const struct vps_usage_links *links, struc
 		return;
 	/* the node end counts the other way round */
 	u->have_net = true;
+	u->link = l;
 	u->rx_bytes = l->st.tx_bytes;
 	u->tx_bytes = l->st.rx_bytes;
 }
@@ -143,13 +152,14 @@ void vps_usage_node_done(struct vps_usage_node *n)
 
 const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n)
 {
-	if (!n->links_read)
+	if (!n->links_read) {
 		(void)vps_usage_links_load(&n->links);
-	n->links_read = true;
+		n->links_read = true;
+	}
 	return &n->links;
 }
 
-const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path)
+static const struct vps_cgroup_parent *node_cgroup(struct vps_usage_node *n, const char *path)
 {
 	struct vps_usage_cgp *e;
 
@@ -166,11 +176,27 @@ const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, 
 	return e->p;
 }
 
+const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path)
+{
+	const struct vps_cgroup_parent *p;
+
+	(void)pthread_mutex_lock(&n->lock);
+	p = node_cgroup(n, path);
+	(void)pthread_mutex_unlock(&n->lock);
+	return p;
+}
+
 int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,
                             struct vps_counters *ret)
 {
-	const struct vps_usage_link *l = vps_usage_link_find(vps_usage_node_links(n), name);
+	return vps_usage_node_counters_of(n, p, name,
+	                                  vps_usage_link_find(vps_usage_node_links(n), name), ret);
+}
 
+int vps_usage_node_counters_of(struct vps_usage_node *n, const struct vps_paths *p,
+                               const char *name, const struct vps_usage_link *l,
+                               struct vps_counters *ret)
+{
 	if (n->vps_base < 0)
 		return vps_counters_read(p, name, ret);
 	return vps_counters_read_live(n->vps_base, name, n->boot_id, l ? l->ifindex : 0,

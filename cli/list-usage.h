@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,19 +26,25 @@ struct vps_usage {
 	bool have_disk;                /* a disk quota (vps.conf DISK) */
 	uint64_t disk_used, disk_size; /* bytes used and allowed */
 	uint64_t disk_inodes_used, disk_inodes;
-	bool have_net;               /* its node-side veth exists */
-	uint64_t rx_bytes, tx_bytes; /* as the VPS sees it: received, sent */
+	bool have_net;                     /* its node-side veth exists */
+	const struct vps_usage_link *link; /* that veth in the node's link dump, NULL: none */
+	uint64_t rx_bytes, tx_bytes;       /* as the VPS sees it: received, sent */
 };
 
-/* The traffic counters of every veth of the node, read once. */
+/* The traffic counters of every link of the node, read once (one RTM_GETSTATS dump), by
+ * ifindex; a VPS's veth is found by name with one ioctl on index_fd (thread-safe). */
 struct vps_usage_links {
 	size_t n;
+	int index_fd;
 	struct vps_usage_link {
-		char name[NETSETUP_IFNAMSIZ];
 		int ifindex;
 		struct netsetup_link_stats st;
 	} * v;
 };
+#define VPS_USAGE_LINKS_INIT                                                                       \
+	{                                                                                          \
+		.index_fd = -EBADF                                                                 \
+	}
 
 int vps_usage_links_load(struct vps_usage_links *ret);
 void vps_usage_links_done(struct vps_usage_links *l);
@@ -46,6 +53,7 @@ void vps_usage_links_done(struct vps_usage_links *l);
  * VPS: the veths (one link dump), the VPS base directory, the boot id (traffic counters) and
  * the cgroup parent directories, by parent path. Rows beyond those read by path. */
 struct vps_usage_node {
+	pthread_mutex_t lock; /* the parents below: rows may be built on several threads */
 	bool links_read;
 	struct vps_usage_links links;
 	int vps_base;
@@ -58,14 +66,16 @@ struct vps_usage_node {
 };
 #define VPS_USAGE_NODE_INIT                                                                        \
 	{                                                                                          \
-		.vps_base = -EBADF                                                                 \
+		.lock = PTHREAD_MUTEX_INITIALIZER, .vps_base = -EBADF,                             \
+		.links = VPS_USAGE_LINKS_INIT                                                      \
 	}
 
 /* vps_base: the VPS base directory (NULL: none, each VPS read by path); the link dump is made
  * at the first vps_usage_node_links(). */
 void vps_usage_node_open(struct vps_usage_node *n, const char *vps_base);
 void vps_usage_node_done(struct vps_usage_node *n);
-/* The link dump, made once; no traffic figures rather than no list without netlink access. */
+/* The link dump, made once; no traffic figures rather than no list without netlink access.
+ * The first call is made before rows are built on several threads. */
 const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n);
 /* The parent's directories, opened at its first use; NULL: open by path. */
 const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, const char *path);
@@ -73,6 +83,10 @@ const struct vps_cgroup_parent *vps_usage_node_cgroup(struct vps_usage_node *n, 
  * vps_counters_read() (p) when n has no base directory. */
 int vps_usage_node_counters(struct vps_usage_node *n, const struct vps_paths *p, const char *name,
                             struct vps_counters *ret);
+/* The same with NAME's veth as the caller found it in the dump (vps_usage.link, NULL: none). */
+int vps_usage_node_counters_of(struct vps_usage_node *n, const struct vps_paths *p,
+                               const char *name, const struct vps_usage_link *l,
+                               struct vps_counters *ret);
 
 /* The veth of NAME in links, NULL if none. */
 const struct vps_usage_link *vps_usage_link_find(const struct vps_usage_links *links,

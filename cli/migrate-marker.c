@@ -36,6 +36,14 @@ static void value(const char *text, const char *key, char *buf, size_t len)
 	}
 }
 
+static int marker_parse(const char *text, struct migrate_marker *m)
+{
+	value(text, "ROLE=", m->role, sizeof(m->role));
+	value(text, "PHASE=", m->phase, sizeof(m->phase));
+	value(text, "DEST=", m->dest, sizeof(m->dest));
+	return m->role[0] ? 0 : -EBADMSG;
+}
+
 int migrate_marker_read(const struct cli *c, const char *name, struct migrate_marker *m)
 {
 	_cleanup_close_ int dfd = open_vps_dir(c, name);
@@ -47,12 +55,21 @@ int migrate_marker_read(const struct cli *c, const char *name, struct migrate_ma
 	if (dfd < 0)
 		return dfd == -ENAMETOOLONG ? dfd : -errno;
 	r = read_file_at(dfd, MIGRATE_MARKER, 4096, &text, &n);
-	if (r < 0)
-		return r;
-	value(text, "ROLE=", m->role, sizeof(m->role));
-	value(text, "PHASE=", m->phase, sizeof(m->phase));
-	value(text, "DEST=", m->dest, sizeof(m->dest));
-	return m->role[0] ? 0 : -EBADMSG;
+	return r < 0 ? r : marker_parse(text, m);
+}
+
+int migrate_marker_read_at(int base_fd, const char *name, struct migrate_marker *m)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (strchr(name, '/') ||
+	    snprintf(path, sizeof(path), "%s/%s", name, MIGRATE_MARKER) >= (int)sizeof(path))
+		return -EINVAL;
+	r = read_file_at(base_fd, path, 4096, &text, NULL);
+	return r < 0 ? r : marker_parse(text, m);
 }
 
 int migrate_marker_write(const struct cli *c, const char *name, const struct migrate_marker *m)

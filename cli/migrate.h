@@ -54,6 +54,8 @@ struct migrate_marker {
 };
 /* -ENOENT when there is none. */
 int migrate_marker_read(const struct cli *c, const char *name, struct migrate_marker *m);
+/* The same, NAME/migrate read relative to base_fd, the VPS base directory a list opened once. */
+int migrate_marker_read_at(int base_fd, const char *name, struct migrate_marker *m);
 int migrate_marker_write(const struct cli *c, const char *name, const struct migrate_marker *m);
 int migrate_marker_remove(const struct cli *c, const char *name);
 /* For the other verbs: 0, or prints that NAME is being migrated (and how to finish it) and

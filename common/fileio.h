@@ -17,6 +17,12 @@ int write_file_atomic_at(int dirfd, const char *name, const char *content, size_
 /* The same from an open fd (a pipe: until its end). */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* A small procfs, sysfs or cgroupfs file that the kernel makes in one record (one show call:
+ * a counter, /proc/PID/stat) read with one read(2) into buf, NUL-terminated: its length, or
+ * -EFBIG if it may not fit in size - 1 bytes (then read it with read_file_at), or -errno. No
+ * read for EOF, which doubles the reads of a node-wide list. Not for a file of many records
+ * (cgroup.procs: a short read is not its end) nor for regular files. */
+ssize_t read_kernel_text_at(int dirfd, const char *path, char *buf, size_t size);
 /* One write(2) of s to an existing file (procfs, sysfs, cgroupfs). */
 int write_string_at(int dirfd, const char *path, const char *s);
 /* A DIR stream over a duplicate of fd (fd stays the caller's); NULL with errno on failure. */

@@ -242,8 +242,9 @@ static bool type_is_string(enum conf_type t)
 
 const struct conf_key *conf_find(const struct conf_key *keys, size_t n, const char *name)
 {
+	/* the first letter first: a node-wide list looks up every key of every vps.conf */
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i].name, name) == 0)
+		if (keys[i].name[0] == name[0] && strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
 }

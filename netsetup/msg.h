@@ -28,6 +28,8 @@
 /* links (link.c, veth.c, bridge.c) */
 int netsetup_build_link_get(void *buf, const char *ifname);
 int netsetup_build_link_dump(void *buf);
+/* RTM_GETSTATS dump of IFLA_STATS_LINK_64 only (linkstats.c). */
+int netsetup_build_link_stats_dump(void *buf);
 int netsetup_build_link_del(void *buf, const char *ifname);
 /* Sets IFF_UP (up) or clears it. */
 int netsetup_build_link_updown(void *buf, const char *ifname, bool up);

@@ -113,6 +113,15 @@ int netsetup_link_set_master(int netns_fd, const char *ifname, const char *maste
 int netsetup_link_get(int netns_fd, const char *ifname, struct netsetup_link_info *ret);
 typedef int (*netsetup_link_fn)(const struct netsetup_link_info *l, void *userdata);
 int netsetup_link_foreach(int netns_fd, netsetup_link_fn fn, void *userdata);
+/* The 64-bit counters of every link of the namespace, one RTM_GETSTATS dump (linkstats.c):
+ * fn(ifindex, counters) for each; fn's -errno stops the dump and is returned. */
+typedef int (*netsetup_link_stats_fn)(int ifindex, const struct netsetup_link_stats *st,
+                                      void *userdata);
+int netsetup_link_stats_foreach(int netns_fd, netsetup_link_stats_fn fn, void *userdata);
+/* A socket for netsetup_link_index() in the caller's namespace (O_CLOEXEC), or -errno. */
+int netsetup_link_index_open(void);
+/* The ifindex of ifname (SIOCGIFINDEX through sock_fd), -ENODEV if there is none, or -errno. */
+int netsetup_link_index(int sock_fd, const char *ifname);
 /* rx/tx bytes, packets and drops (IFLA_STATS64): the VPS's traffic counters. */
 int netsetup_link_stats(int netns_fd, const char *ifname, struct netsetup_link_stats *ret);
 

@@ -24,6 +24,23 @@ static void teardown(void)
 	ck_assert_int_eq(rm_rf_at(AT_FDCWD, tmpdir), 0);
 }
 
+/* One read of a procfs record: all of it when it fits, -EFBIG when it may not, -errno when the
+ * file is gone; never a silent cut. */
+START_TEST(test_read_kernel_text)
+{
+	char buf[256], small[4];
+
+	ck_assert_int_eq(read_kernel_text_at(AT_FDCWD, "/proc/self/comm", buf, sizeof(buf)),
+	                 (ssize_t)strlen(buf));
+	ck_assert_ptr_nonnull(strchr(buf, '\n'));
+	ck_assert_int_eq(read_kernel_text_at(AT_FDCWD, "/proc/self/stat", small, sizeof(small)),
+	                 -EFBIG);
+	ck_assert_int_eq(read_kernel_text_at(AT_FDCWD, "/proc/self/no-such", buf, sizeof(buf)),
+	                 -ENOENT);
+	ck_assert_int_eq(read_kernel_text_at(AT_FDCWD, "/proc/self/comm", buf, 1), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_atomic_write_read)
 {
 	_cleanup_close_ int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -227,6 +244,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_atomic_write_read);
+	tcase_add_test(tc, test_read_kernel_text);
 	tcase_add_test(tc, test_rm_rf_no_follow);
 	tcase_add_test(tc, test_open_in_root_stays_inside);
 	tcase_add_test(tc, test_rmdir_tree_no_follow);

@@ -456,6 +456,25 @@ START_TEST(test_qdisc_misc)
 }
 END_TEST
 
+/* One dump of every link's 64-bit counters and nothing else: no attribute, no other group. */
+START_TEST(test_link_stats_dump)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	const struct if_stats_msg *ifsm;
+
+	memset(buf, 0xaa, sizeof(buf));
+	ck_assert_int_eq(netsetup_build_link_stats_dump(buf), 0);
+	ck_assert_uint_eq(nlh->nlmsg_type, RTM_GETSTATS);
+	ck_assert_uint_eq(nlh->nlmsg_len, NLMSG_LENGTH(sizeof(*ifsm)));
+	ifsm = mnl_nlmsg_get_payload(nlh);
+	ck_assert_uint_eq(ifsm->family, AF_UNSPEC);
+	ck_assert_uint_eq(ifsm->ifindex, 0); /* every link */
+	ck_assert_uint_eq(ifsm->filter_mask, IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64));
+	ck_assert_uint_eq(ifsm->pad1, 0);
+	ck_assert_uint_eq(ifsm->pad2, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("netsetup-msg");
@@ -476,6 +495,7 @@ int main(void)
 	tcase_add_test(tc, test_bpf_filter);
 	tcase_add_test(tc, test_redirect);
 	tcase_add_test(tc, test_qdisc_misc);
+	tcase_add_test(tc, test_link_stats_dump);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
