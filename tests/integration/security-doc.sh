@@ -178,7 +178,38 @@ for n in u p; do
 	out=$(inside $n 'echo 1 >/sys/fs/cgroup/cgroup.kill; echo rc=$?')
 	like "$n: it cannot kill its own group" "$out" "rc=1"
 done
+
+# The console log and socket (run/vpsctl/NAME/) are 0600.
+is "u: its console log is 0600" "$(stat -c %a "$T_ROOT/run/vpsctl/u/console.log")" 600
+wide=$(find "$T_ROOT/run/vpsctl/u" -mindepth 1 -type s -perm /077 -printf '%f ' 2>/dev/null)
+socks=$(find "$T_ROOT/run/vpsctl/u" -mindepth 1 -type s | wc -l)
+[ "$socks" -ge 1 ] && [ -z "$wide" ]; ok $? "u: its sockets ($socks) are 0600 (open: '$wide')"
+# The opt-in capability sets (Capabilities table, and "The set is (default + CAP_ADD) - CAP_DROP").
+optin() { # NAME WANT DESCRIPTION CREATE-FLAGS...
+	local n=$1 want=$2 what=$3 pid
+	shift 3
+	if vpsctl create "$n" --template busybox "$@" >/dev/null && vpsctl start "$n" >/dev/null; then
+		pid=$(init_pid "$n")
+		is "$what" "$(status_field "$pid" CapEff) $(status_field "$pid" CapBnd)" "$want $want"
+	else
+		ok 1 "$what (create or start failed)"
+	fi
+	vpsctl stop --force "$n" >/dev/null 2>&1
+}
+optin s1 00000000a86435fb "user namespace with --cap-add SYS_ADMIN: CapEff = CapBnd = 0xa86435fb" \
+	--cap-add SYS_ADMIN
+optin s2 00000000a84435fb "--privileged --cap-add NET_ADMIN: NET_ADMIN (bit 12) is added" \
+	--privileged --cap-add NET_ADMIN
+optin s3 0000000000000000 "--cap-drop all leaves no capabilities" --cap-drop all
+# A hand-edited privileged vps.conf with NESTING="yes" does not start (security.c).
+vpsctl stop --force p >/dev/null
+sed -i 's/^NESTING=.*/NESTING="yes"/' "$T_ROOT/var/lib/vpsctl/vps/p/vps.conf"
+out=$(vpsctl start p 2>&1); rc=$?
+sed -i 's/^NESTING=.*/NESTING="no"/' "$T_ROOT/var/lib/vpsctl/vps/p/vps.conf"
+is "a privileged vps.conf with NESTING=yes does not start" \
+	"$rc $(json_get "$(vpsctl status p --json)" state)" "1 stopped"
+like "... and says why" "$out" "NESTING=yes needs a user namespace"
 is "the vps directory is 0700 root" "$(stat -c %a:%U "$T_ROOT/var/lib/vpsctl/vps")" 700:root
-for n in u p; do vpsctl stop --force $n >/dev/null; done
+vpsctl stop --force u >/dev/null
 echo "1..$T_N"
 finish
