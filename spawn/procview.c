@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <poll.h>
@@ -89,31 +90,75 @@ static int probe_node(const void *arg)
 	return PROBE_LIVE;
 }
 
-/* Whether a mountinfo line (after " - ") is of a FUSE filesystem: fuse, fuseblk, fuse.NAME. */
-static bool line_is_fuse(const char *line)
+/* Copies a mountinfo path field (up to its space) to out, decoding the kernel's \ooo escapes. */
+static void mountinfo_path(const char *s, char *out, size_t size)
 {
-	const char *sep = strstr(line, " - ");
+	size_t n = 0;
 
-	return sep && strncmp(sep + 3, "fuse", 4) == 0 &&
-	       (sep[7] == ' ' || sep[7] == '.' || strncmp(sep + 7, "blk ", 4) == 0);
+	while (*s != '\0' && *s != ' ' && n + 1 < size) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			out[n++] = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	out[n] = '\0';
 }
 
-/* Whether the node has any FUSE mount (lxcfs is one), from our mount table: reading it never
- * touches a FUSE server, where the probe's open of LXCFS_DIR could hang. Without one, LXCFS_DIR
- * cannot be an lxcfs, however its path resolves, and a start forks no probe. Unreadable: we
- * cannot tell, so true (probe as before). */
-static bool any_fuse_mount(void)
+/* LXCFS_DIR as mountinfo spells a mount point: no repeated or trailing slash. */
+static void mount_point_spelling(const char *dir, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *dir != '\0' && n + 1 < size; dir++)
+		if (*dir != '/' || n == 0 || out[n - 1] != '/')
+			out[n++] = *dir;
+	if (n > 1 && out[n - 1] == '/')
+		n--;
+	out[n] = '\0';
+}
+
+/* Whether mountinfo line is a mount on point (field 5) and, if so, whether of lxcfs. */
+static bool line_mounts(const char *line, const char *point, bool *ret_lxcfs)
+{
+	char path[PATH_MAX];
+	const char *p = line, *sep;
+
+	for (int field = 0; field < 4; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return false;
+		p++;
+	}
+	mountinfo_path(p, path, sizeof(path));
+	sep = strstr(p, " - ");
+	if (strcmp(path, point) != 0 || !sep)
+		return false;
+	*ret_lxcfs = strncmp(sep + 3, "fuse.lxcfs ", 11) == 0;
+	return true;
+}
+
+/* Whether the mount on dir is lxcfs's, from our mount table: reading it never touches a FUSE
+ * server, where the probe's open of dir could hang, so a node without lxcfs forks no probe at
+ * start. The last mount on dir is the one a lookup reaches. dir must name the mount point
+ * itself (no symlink on the way). Unreadable: we cannot tell, so true (the probe decides). */
+static bool lxcfs_mounted_on(const char *dir)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	_cleanup_free_ char *line = NULL;
+	char point[PATH_MAX];
+	bool lxcfs = false, this_lxcfs;
 	size_t n = 0;
 
 	if (!f)
 		return true;
+	mount_point_spelling(dir, point, sizeof(point));
 	while (getline(&line, &n, f) > 0)
-		if (line_is_fuse(line))
-			return true;
-	return ferror(f) != 0;
+		if (line_mounts(line, point, &this_lxcfs))
+			lxcfs = this_lxcfs;
+	return lxcfs || ferror(f) != 0;
 }
 
 int procview_prepare(const struct node_config *node, bool *ret_on, struct vps_error *err)
@@ -123,7 +168,8 @@ int procview_prepare(const struct node_config *node, bool *ret_on, struct vps_er
 	*ret_on = false;
 	if (node->lxcfs == VPS_LXCFS_OFF)
 		return 0;
-	r = any_fuse_mount() ? probe_run(probe_node, node->lxcfs_dir) : PROBE_ABSENT;
+	r = lxcfs_mounted_on(node->lxcfs_dir) ? probe_run(probe_node, node->lxcfs_dir)
+	                                      : PROBE_ABSENT;
 	if (r == PROBE_LIVE) {
 		*ret_on = true;
 		return 0;

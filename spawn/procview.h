@@ -17,7 +17,8 @@
 #include "error.h"
 
 /* Host side, before the clone: whether this start binds the view (*ret_on). LXCFS=off: never;
- * auto: when LXCFS_DIR is a live lxcfs; required: -EHOSTDOWN (err says why) when it is not. */
+ * auto: when LXCFS_DIR is a live lxcfs; required: -EHOSTDOWN (err says why) when it is not.
+ * The probe child is forked only when the mount table shows a fuse.lxcfs mount on LXCFS_DIR. */
 int procview_prepare(const struct node_config *node, bool *ret_on, struct vps_error *err);
 
 /* Child, mount namespace the VPS's, /proc and /sys mounted under rootfd, before the pivot:

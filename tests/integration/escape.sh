@@ -3,7 +3,7 @@
 # /proc/self/exe (CVE-2019-5736) on exec, enter and init, in user-namespace and privileged
 # VPSes; the operator's stdin or terminal handed to the tenant by exec.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 34
 
 EXEGRAB=${BUILD_DIR:-$(dirname "$0")/../../build}/tests/helpers/exegrab
 EXEGRAB_LD=$EXEGRAB-ld
@@ -118,6 +118,47 @@ rm -f /tmp/escape-err.$$
 # With a terminal: a pty from the VPS's own devpts (script(1) gives the caller one).
 out=$(script -qec "$VPSCTL --root $T_ROOT exec tt -- sh -c '[ \"\$(stat -L -c %d /proc/self/fd/0)\" = \"\$(stat -c %d /dev/pts/ptmx)\" ] && echo OWN-PTY || echo HOST-TTY'" /dev/null </dev/null)
 like "with a terminal, exec's stdin is a pty of the VPS's own" "$out" OWN-PTY
+
+# enter and console, under a real pty (the operator's terminal): a process left behind inside
+# reads from a dup of its stdin once the command has ended; nothing typed afterwards may land
+# in the VPS. And a host fd the caller holds open (7, a file named by a marker) is seen by
+# no process inside, for exec, enter and console.
+DRIVE=$(dirname "$0")/pty-drive.py
+marker=vpsctl-hostfd-marker-$$
+echo host-secret >"/tmp/$marker"
+fdcount='echo FDS:$(ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -c '"$marker"'):END'
+# snoop VERB [&]: the reader, in the background in a session of its own (left behind by
+# enter's shell, out of reach of job control and hangups), or in the foreground of the
+# console's shell (which then reads nothing itself).
+snoop() {
+	local body="echo armed >/snoop-$1; sleep 2; head -c 21 <&3 >>/snoop-$1"
+	if [ "${2:-}" = '&' ]; then
+		echo "setsid sh -c '$body' 3<&0 >/dev/null 2>&1 &"
+	else
+		echo "(trap '' HUP; $body) 3<&0 >/dev/null 2>&1"
+	fi
+}
+out=$(vpsctl exec tt -- sh -c "sleep 1 & $fdcount" 7<"/tmp/$marker")
+like "exec: the caller's fd 7 is seen by no process inside" "$out" "FDS:0:END"
+# snoop_attack VERB BG ENDED-BY HOW-IT-ENDS FIRST-STEPS...: VERB tt on a pty, fd 7 held,
+# then the fd count and the snoop typed, ENDED-BY typed, the secret typed after it ended.
+snoop_attack() {
+	local verb=$1 bg=$2 end=$3 how=$4 out snoop
+	shift 4
+	# the operator's shell outlives the command, as it would (it leads the terminal's session)
+	out=$(python3 "$DRIVE" "exec 7</tmp/$marker; $VPSCTL --root $T_ROOT $verb tt
+		echo $verb-ENDED rc=\$?; sleep 8" "$@" \
+		"send:$fdcount\r" "send:$(snoop "$verb" "$bg")\r" wait:0.5 "send:$end" wait:1.5 \
+		'send:SECRET-OPERATOR-INPUT\r' wait:4)
+	like "$verb: the caller's fd 7 is seen by no process inside" "$out" "FDS:0:END"
+	like "$verb: $how" "$out" "$verb-ENDED rc=0"
+	snoop=$(cat "$(rootfs tt)/snoop-$verb" 2>/dev/null)
+	like "$verb: the snoop was left behind inside" "$snoop" "^armed"
+	unlike "$verb: input typed after it ended is not read inside (snoop: '$snoop')" "$snoop" SECRET
+}
+snoop_attack enter '&' 'exit\r' "it ended with the shell" wait:2
+snoop_attack console '' '\x1dq' "Ctrl-] q detached it" wait:1 'send:\r'
+rm -f "/tmp/$marker"
 big=$(head -c 300000 /dev/zero | tr '\0' x | vpsctl exec tt -- cat | wc -c)
 is "300 kB through stdin and stdout" "$big" 300000
 vpsctl stop --force tt >/dev/null
