@@ -43,6 +43,14 @@ for k in old new; do
 	ROOT[$k]=$(mktemp -d /tmp/vpsctl-ab.XXXXXX)
 	mkdir -p "${ROOT[$k]}/etc/vpsctl"
 	printf 'CGROUP_PARENT=/vpsctl-ab-%s-%s\nDEFAULT_DISK=0\n' "$k" $$ >"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
+	# a build from before DEFAULT_DISK refuses the key, and had no default disk to turn off
+	if "${BIN[$k]}" --root "${ROOT[$k]}" list 2>&1 | grep -q "unknown key 'DEFAULT_DISK'"; then
+		sed -i '/^DEFAULT_DISK=/d' "${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
+	fi
+	# AB_OLD_CONF / AB_NEW_CONF: lines for that side's vpsctl.conf, to price one setting
+	# (e.g. AB_NEW_CONF=NODE_SERVICES=allow with the same binary on both sides)
+	v=AB_${k^^}_CONF
+	[ -z "${!v:-}" ] || printf '%s\n' "${!v}" >>"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
 	[ -z "$ROUTED_N" ] || printf 'UPLINK=up0\nROUTED_RANGES="10.80.0.0/16"\n' >>"${ROOT[$k]}/etc/vpsctl/vpsctl.conf"
 	"${BIN[$k]}" --root "${ROOT[$k]}" template build busybox >/dev/null
 	"${BIN[$k]}" --root "${ROOT[$k]}" create b --template busybox "${CREATE[@]}" >/dev/null
