@@ -614,7 +614,7 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 	if (mlock < 0)
 		return EXIT_FAILURE;
 	/* criu, dumping for a migrate that was killed, holds this one until it is done */
-	lock = cli_lock(c, m.name);
+	lock = a.recover ? migrate_recover_lock(c, m.name) : cli_lock(c, m.name);
 	if (lock < 0)
 		return EXIT_FAILURE;
 	if (a.recover)

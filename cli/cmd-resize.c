@@ -344,7 +344,7 @@ static int undo_quota(const struct resize *z)
 	if (vps_cgroup_read_quota(z->cg, &from) < 0)
 		from = z->cfg.quota;
 	quota_target(z, &z->old, &from, &to);
-	r = vps_cgroup_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, true, NULL);
+	r = vps_cpu_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, true, NULL);
 	if (r == 0)
 		pin(z, &z->old);
 	return r;
@@ -365,7 +365,7 @@ static int apply_quota(struct resize *z, struct vps_error *err)
 	quota_target(z, &z->cfg, &from, &to);
 	announce_wait(z->c, z->cg, &from, &z->cfg, z->force);
 	(void)vps_cgroup_stats(z->cg, &before);
-	r = vps_cgroup_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, z->force, &e);
+	r = vps_cpu_resize(z->cg, &from, &to, (unsigned)z->c->node.shrink_timeout, z->force, &e);
 	if (r == -EBUSY && !z->force)
 		return vps_error_set(err, r,
 		                     "%s after %.1f s (--force shrinks anyway, killing "

@@ -61,3 +61,8 @@ int migrate_marker_remove(const struct cli *c, const char *name);
 /* For the other verbs: 0, or prints that NAME is being migrated (and how to finish it) and
  * returns EXIT_FAILURE. */
 int cli_check_not_migrating(const struct cli *c, const char *name);
+
+/* --recover's VPS lock (migrate-lock.c): while a live criu holds it (it inherited the lock from
+ * a migrate killed in its frozen phase and still dumps), waits for it, however long, and says
+ * so once; then waits LOCK_TIMEOUT as cli_lock() does for anyone else. The fd, or -1 (said). */
+int migrate_recover_lock(const struct cli *c, const char *name);

@@ -12,7 +12,7 @@
 #include "lock.h"
 #include "netsetup.h"
 
-static int lock_path(const struct vps_paths *p, const char *name, char *buf, size_t len)
+int vps_lock_path(const struct vps_paths *p, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/locks/%s.lock", p->run_base, name);
 
@@ -37,7 +37,7 @@ int vps_lock(const struct vps_paths *p, const char *name, unsigned timeout_sec)
 	struct timespec start, now;
 	int r;
 
-	r = lock_path(p, name, path, sizeof(path));
+	r = vps_lock_path(p, name, path, sizeof(path));
 	if (r < 0)
 		return r;
 	snprintf(dir, sizeof(dir), "%s/locks", p->run_base);
@@ -72,7 +72,7 @@ void vps_lock_unlink(const struct vps_paths *p, const char *name)
 {
 	char path[PATH_MAX];
 
-	if (lock_path(p, name, path, sizeof(path)) == 0)
+	if (vps_lock_path(p, name, path, sizeof(path)) == 0)
 		(void)unlink(path);
 }
 

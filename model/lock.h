@@ -7,6 +7,8 @@
 /* Takes NAME's lock, waiting up to timeout_sec; -EWOULDBLOCK when another command holds it.
  * Returns the lock fd (close it to release). */
 int vps_lock(const struct vps_paths *p, const char *name, unsigned timeout_sec);
+/* RUN/locks/NAME.lock, the file vps_lock() flocks. */
+int vps_lock_path(const struct vps_paths *p, const char *name, char *buf, size_t len);
 /* Removes the lock file while holding it (destroy); waiters retry on the new file. */
 void vps_lock_unlink(const struct vps_paths *p, const char *name);
 /* The lock file of the node-services rules (netsetup_nodefw_add/prune), beside the VPS

@@ -139,8 +139,6 @@ struct sweep {
 	/* the entries are collected first: deleting while the kernel dumps could skip some */
 	struct netsetup_addr *found;
 	size_t n, cap;
-	const struct netsetup_addr *want; /* has_proxy: the one looked for */
-	bool has;
 };
 
 static int proxy_cb(int ifindex, const struct netsetup_addr *a, void *userdata)
@@ -149,10 +147,6 @@ static int proxy_cb(int ifindex, const struct netsetup_addr *a, void *userdata)
 
 	if (ifindex != s->uplink)
 		return 0;
-	if (s->want) {
-		s->has = s->has || netsetup_addr_equal(a, s->want);
-		return 0;
-	}
 	if (!netsetup_addr_subnet_of(a, s->node->routed_ranges.a, s->node->routed_ranges.n))
 		return 0;
 	if (s->n == s->cap) {
@@ -178,16 +172,10 @@ static int uplink_index(const struct node_config *node)
 
 int vps_routed_has_proxy(const struct node_config *node, const struct netsetup_addr *a)
 {
-	struct sweep s = {.node = node, .want = a};
-	int r;
-
 	if (!node->uplink[0])
 		return 1; /* nothing to answer on: the ranges are routed to the node */
-	s.uplink = uplink_index(node);
-	if (s.uplink < 0)
-		return s.uplink;
-	r = netsetup_proxy_foreach(proxy_cb, &s);
-	return r < 0 ? r : s.has;
+	/* one request per address: a check of N VPSes is no N dumps of every entry */
+	return netsetup_proxy_has(node->uplink, a);
 }
 
 int vps_routed_sweep(const struct node_config *node, bool repair, vps_routed_stale_fn fn,

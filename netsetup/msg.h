@@ -45,7 +45,8 @@ int netsetup_build_addr(void *buf, uint16_t type, int ifindex, const struct nets
 int netsetup_build_addr_dump(void *buf, int family);
 int netsetup_build_route_default(void *buf, int ifindex, const struct netsetup_addr *gateway);
 int netsetup_build_route_dump(void *buf, int family);
-/* routed mode (routed.c): type RTM_NEWROUTE/RTM_DELROUTE, RTM_NEWNEIGH/RTM_DELNEIGH */
+/* routed mode (routed.c): type RTM_NEWROUTE/RTM_DELROUTE, RTM_NEWNEIGH/RTM_DELNEIGH, and
+ * RTM_GETNEIGH for one proxy entry (no dump) */
 int netsetup_build_route_host(void *buf, uint16_t type, int ifindex, const struct netsetup_addr *a);
 int netsetup_build_neigh_proxy(void *buf, uint16_t type, int ifindex,
                                const struct netsetup_addr *a);

@@ -289,6 +289,9 @@ int netsetup_host_route_owner(const struct netsetup_addr *a);
  * interface's IPv4 forwarding on) and NDP (with proxy_ndp on) for a on ifname. */
 int netsetup_proxy_add(const char *ifname, const struct netsetup_addr *a);
 int netsetup_proxy_del(const char *ifname, const struct netsetup_addr *a);
+/* Whether the kernel holds the proxy entry for a on ifname (or on every link): 1, 0, or
+ * -errno (-ENODEV: no such link). One RTM_GETNEIGH request, whatever the table holds. */
+int netsetup_proxy_has(const char *ifname, const struct netsetup_addr *a);
 typedef int (*netsetup_proxy_fn)(int ifindex, const struct netsetup_addr *a, void *userdata);
 /* Every proxy entry of the caller's namespace, IPv4 then IPv6; fn < 0 stops. */
 int netsetup_proxy_foreach(netsetup_proxy_fn fn, void *userdata);

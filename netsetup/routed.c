@@ -56,7 +56,8 @@ int netsetup_build_neigh_proxy(void *buf, uint16_t type, int ifindex, const stru
 	struct nlmsghdr *nlh;
 	struct ndmsg *ndm;
 
-	if (!alen(a->family) || ifindex <= 0 || (type != RTM_NEWNEIGH && type != RTM_DELNEIGH))
+	if (!alen(a->family) || ifindex <= 0 ||
+	    (type != RTM_NEWNEIGH && type != RTM_DELNEIGH && type != RTM_GETNEIGH))
 		return -EINVAL;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
@@ -65,7 +66,8 @@ int netsetup_build_neigh_proxy(void *buf, uint16_t type, int ifindex, const stru
 	ndm->ndm_family = (uint8_t)a->family;
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_flags = NTF_PROXY;
-	ndm->ndm_state = NUD_PERMANENT;
+	/* a get is refused (EINVAL) with a state; its only attribute is NDA_DST */
+	ndm->ndm_state = type == RTM_GETNEIGH ? 0 : NUD_PERMANENT;
 	mnl_attr_put(nlh, NDA_DST, alen(a->family), a->bytes);
 	return 0;
 }
@@ -144,7 +146,9 @@ int netsetup_host_route_owner(const struct netsetup_addr *a)
 
 typedef int (*build_fn)(void *buf, uint16_t type, int ifindex, const struct netsetup_addr *a);
 
-static int on_link(const char *ifname, build_fn build, uint16_t type, const struct netsetup_addr *a)
+/* One request about a on the link ifname; cb (NULL: none) sees the kernel's answers. */
+static int on_link(const char *ifname, build_fn build, uint16_t type, const struct netsetup_addr *a,
+                   mnl_cb_t cb, void *data)
 {
 	_cleanup_nl_ struct nl_sock s = {0};
 	char buf[NL_MSG_SIZE];
@@ -156,31 +160,52 @@ static int on_link(const char *ifname, build_fn build, uint16_t type, const stru
 	if (idx < 0)
 		return idx;
 	r = build(buf, type, idx, a);
-	return r < 0 ? r : nl_talk(&s, (struct nlmsghdr *)buf);
+	return r < 0 ? r : nl_request(&s, (struct nlmsghdr *)buf, cb, data);
 }
 
 int netsetup_host_route_add(const char *ifname, const struct netsetup_addr *a)
 {
-	return on_link(ifname, netsetup_build_route_host, RTM_NEWROUTE, a);
+	return on_link(ifname, netsetup_build_route_host, RTM_NEWROUTE, a, NULL, NULL);
 }
 
 int netsetup_host_route_del(const char *ifname, const struct netsetup_addr *a)
 {
-	int r = on_link(ifname, netsetup_build_route_host, RTM_DELROUTE, a);
+	int r = on_link(ifname, netsetup_build_route_host, RTM_DELROUTE, a, NULL, NULL);
 
 	return r == -ESRCH || r == -ENODEV ? 0 : r; /* gone already */
 }
 
 int netsetup_proxy_add(const char *ifname, const struct netsetup_addr *a)
 {
-	return on_link(ifname, netsetup_build_neigh_proxy, RTM_NEWNEIGH, a);
+	return on_link(ifname, netsetup_build_neigh_proxy, RTM_NEWNEIGH, a, NULL, NULL);
 }
 
 int netsetup_proxy_del(const char *ifname, const struct netsetup_addr *a)
 {
-	int r = on_link(ifname, netsetup_build_neigh_proxy, RTM_DELNEIGH, a);
+	int r = on_link(ifname, netsetup_build_neigh_proxy, RTM_DELNEIGH, a, NULL, NULL);
 
 	return r == -ENOENT || r == -ENODEV ? 0 : r;
+}
+
+static int proxy_found_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	bool *found = data;
+
+	if (nlh->nlmsg_type == RTM_NEWNEIGH && (ndm->ndm_flags & NTF_PROXY))
+		*found = true;
+	return MNL_CB_OK;
+}
+
+int netsetup_proxy_has(const char *ifname, const struct netsetup_addr *a)
+{
+	bool found = false;
+	int r = on_link(ifname, netsetup_build_neigh_proxy, RTM_GETNEIGH, a, proxy_found_cb,
+	                &found);
+
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : found;
 }
 
 struct proxy_ctx {

@@ -132,16 +132,32 @@ int vps_cpu_pin(const struct vps_paths *p, const struct node_config *node,
 		return vps_error_errno(err, r, "cannot write the chosen CPUs as a list");
 	if (strcmp(n.cpuset, q.cpuset) == 0)
 		return 0;
-	/* 2. the write, a resize of the cpuset alone (v1: "" is the parent's CPUs) */
-	r = vps_cgroup_resize(cg, &q, &n, 0, false, err);
-	if (r != -ENOSPC || n.cpuset[0])
+	/* 2. the write, a resize of the cpuset alone */
+	return vps_cpu_resize(cg, &q, &n, 0, false, err);
+}
+
+int vps_cpu_resize(struct vps_cgroup *cg, const struct vps_quota *old, const struct vps_quota *new,
+                   unsigned shrink_timeout_ms, bool force, struct vps_error *err)
+{
+	struct vps_cpumask online;
+	struct vps_quota n;
+	int r;
+
+	/* v1: "" is the parent's CPUs (cgroup/plan.c) */
+	r = vps_cgroup_resize(cg, old, new, shrink_timeout_ms, force, err);
+	if (r != -ENOSPC || new->cpuset[0] || !old->cpuset[0])
 		return r;
-	/* 3. v2 before Linux 6.6 (Debian 12's 6.1) refuses "" on a group with tasks ("cannot
-	 * be depopulated"): every online CPU, spelt out, is the same set */
+	/* v2 before Linux 6.6 (Debian 12's 6.1) refuses "" on a group with tasks ("cannot be
+	 * depopulated"), and the failed plan was rolled back: every online CPU, spelt out, is the
+	 * same set */
 	vps_error_clear(err);
+	r = read_online(&online);
+	if (r < 0)
+		return vps_error_errno(err, r, "cannot read the node's online CPUs");
+	n = *new;
 	r = vps_cpumask_format(&online, n.cpuset, sizeof(n.cpuset));
 	return r < 0 ? vps_error_errno(err, r, "cannot write the online CPUs as a list")
-	             : vps_cgroup_resize(cg, &q, &n, 0, false, err);
+	             : vps_cgroup_resize(cg, old, &n, shrink_timeout_ms, force, err);
 }
 
 int vps_cpu_pin_effective(struct vps_cgroup *cg, char *buf, size_t len, bool *ret_partial)

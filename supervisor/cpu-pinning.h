@@ -22,6 +22,11 @@ bool vps_cpu_pin_applies(const struct node_config *node, const struct vps_config
  * them all. Nothing when it does not apply. On error err says why; the group is as it was. */
 int vps_cpu_pin(const struct vps_paths *p, const struct node_config *node,
                 const struct vps_config *cfg, struct vps_cgroup *cg, struct vps_error *err);
+/* vps_cgroup_resize(), but a cpuset cleared to "" (every CPU) that the kernel refuses on a group
+ * with tasks (-ENOSPC: cgroup v2 before Linux 6.6) is written as the online CPUs, the same set:
+ * for the automatic un-pin and for an explicit --cpuset ''. */
+int vps_cpu_resize(struct vps_cgroup *cg, const struct vps_quota *old, const struct vps_quota *new,
+                   unsigned shrink_timeout_ms, bool force, struct vps_error *err);
 /* The CPUs the group runs on (its cpuset, the online CPUs when that is empty), as a list;
  * ret_partial: whether that is not every online CPU. */
 int vps_cpu_pin_effective(struct vps_cgroup *cg, char *buf, size_t len, bool *ret_partial);

@@ -5,12 +5,12 @@
 # traffic; a network resize with the bridge gone is refused with the reason and changes
 # nothing.
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 32
 
 cat >>"$T_ROOT/etc/vpsctl/vpsctl.conf" <<'CONF'
 NODE_ADDRESS="10.77.0.1/24 fd77::1/64"
 UPLINK=up0
-ROUTED_RANGES="203.0.113.8/29"
+ROUTED_RANGES="203.0.113.8/29 2001:db8:1::/64"
 CONF
 PIDS=""
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; t_cleanup' EXIT
@@ -26,7 +26,8 @@ inet() { nsenter -t "$INET" -n "$@"; }
 
 build_template
 check "create a (bridged, capped)" vpsctl create a --template busybox --ip 10.77.0.2/24 --bandwidth 10mbit
-check "create r (routed)" vpsctl create r --template busybox --net routed --ip 203.0.113.10
+check "create r (routed)" vpsctl create r --template busybox --net routed --ip 203.0.113.10 \
+	--ip 2001:db8:1::10
 check "start a" vpsctl start a
 check "start r" vpsctl start r
 out=$(vpsctl net check 2>&1); rc=$?
@@ -65,12 +66,16 @@ check "the node-services table is back" nft list table inet vpsctl
 ip route del 203.0.113.10 dev veth-r
 ip neigh del proxy 203.0.113.10 dev up0
 ip neigh add proxy 203.0.113.14 dev up0
+# the NDP entry on another link than the uplink answers nothing there
+ip -6 neigh del proxy 2001:db8:1::10 dev up0
+ip -6 neigh add proxy 2001:db8:1::10 dev veth-a
 out=$(vpsctl net check --json 2>&1); rc=$?
 is "routed: exit 1" "$rc" 1
 check "--json is JSON" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ok"] is False' "$out"
 out=$(vpsctl net check 2>&1)
 like "a deleted host route is reported" "$out" "^r: no route to 203.0.113.10 over 'veth-r'$"
 like "a deleted proxy entry is reported" "$out" "^r: uplink 'up0' does not answer ARP/NDP for 203.0.113.10"
+like "... and one on another link than the uplink" "$out" "^r: uplink 'up0' does not answer ARP/NDP for 2001:db8:1::10"
 like "a leftover proxy entry is reported" "$out" "^node: uplink 'up0' answers ARP/NDP for 203.0.113.14, which no running VPS holds"
 check "net check --repair" vpsctl net check --repair
 check "the internet reaches r again" wait_for 5 inet busybox ping -c1 -W1 203.0.113.10

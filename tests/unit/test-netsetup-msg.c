@@ -6,6 +6,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -250,6 +251,46 @@ START_TEST(test_route_lookup)
 }
 END_TEST
 
+/* net check's question about one address: its proxy entry on the uplink, one get (no dump).
+ * The kernel refuses a get with a state or a flag but NTF_PROXY, or an attribute but NDA_DST. */
+static void check_neigh_proxy_get(const char *ip, int family, size_t alen)
+{
+	struct netsetup_addr a = addr(ip);
+	const struct nlmsghdr *nlh = (void *)buf;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[MAXATTR];
+
+	ck_assert_int_eq(netsetup_build_neigh_proxy(buf, RTM_GETNEIGH, 7, &a), 0);
+	ck_assert_uint_eq(nlh->nlmsg_type, RTM_GETNEIGH);
+	ck_assert_uint_eq(nlh->nlmsg_flags, 0); /* nl_request adds REQUEST and ACK: no DUMP */
+	ck_assert_uint_eq(ndm->ndm_family, family);
+	ck_assert_int_eq(ndm->ndm_ifindex, 7);
+	ck_assert_uint_eq(ndm->ndm_flags, NTF_PROXY);
+	ck_assert_uint_eq(ndm->ndm_state, 0);
+	ck_assert_uint_eq(ndm->ndm_type, 0);
+	ck_assert_uint_eq(nlh->nlmsg_len, MNL_ALIGN(sizeof(*nlh)) + MNL_ALIGN(sizeof(*ndm)) +
+	                                          MNL_ALIGN(MNL_ATTR_HDRLEN + alen));
+	parse_msg(nlh, sizeof(*ndm), tb);
+	assert_bytes(tb[NDA_DST], a.bytes, alen);
+}
+
+START_TEST(test_neigh_proxy)
+{
+	struct netsetup_addr a = addr("203.0.113.10"), bad = {0};
+	const struct nlmsghdr *nlh = (void *)buf;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+
+	check_neigh_proxy_get("203.0.113.10", AF_INET, 4);
+	check_neigh_proxy_get("2001:db8:1::10", AF_INET6, 16);
+	ck_assert_int_eq(netsetup_build_neigh_proxy(buf, RTM_NEWNEIGH, 7, &a), 0);
+	ck_assert_uint_eq(nlh->nlmsg_flags, NLM_F_CREATE | NLM_F_REPLACE);
+	ck_assert_uint_eq(ndm->ndm_state, NUD_PERMANENT);
+	ck_assert_int_eq(netsetup_build_neigh_proxy(buf, RTM_GETNEIGH, 7, &bad), -EINVAL);
+	ck_assert_int_eq(netsetup_build_neigh_proxy(buf, RTM_GETNEIGH, 0, &a), -EINVAL);
+	ck_assert_int_eq(netsetup_build_neigh_proxy(buf, RTM_GETROUTE, 7, &a), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_bridge)
 {
 	const struct nlmsghdr *nlh = (void *)buf;
@@ -488,6 +529,7 @@ int main(void)
 	tcase_add_test(tc, test_addr_v6);
 	tcase_add_test(tc, test_route);
 	tcase_add_test(tc, test_route_lookup);
+	tcase_add_test(tc, test_neigh_proxy);
 	tcase_add_test(tc, test_bridge);
 	tcase_add_test(tc, test_link_ops);
 	tcase_add_test(tc, test_tbf);
