@@ -290,8 +290,8 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
  * veth, anything still running) is stopped as an unsupervised VPS. One that does not die even of
  * SIGKILL (stuck in the kernel) keeps the state that names it: the next command finds it again. */
 static int stop_wedged_supervisor(const struct vps_paths *p, const struct vps_config *cfg,
-                                  const struct node_config *node, int sup_fd,
-                                  unsigned timeout_sec, bool force, struct vps_error *err)
+                                  const struct node_config *node, int sup_fd, unsigned timeout_sec,
+                                  bool force, struct vps_error *err)
 {
 	struct vps_state st;
 	uint64_t pid;
@@ -365,7 +365,8 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 				r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
 		}
 		if (r == -ETIMEDOUT)
-			return stop_wedged_supervisor(p, cfg, node, sup_fd, timeout_sec, force, err);
+			return stop_wedged_supervisor(p, cfg, node, sup_fd, timeout_sec, force,
+			                              err);
 	}
 	/* The supervisor is gone, but did it stop the VPS? One that was dying already (a
 	 * SIGKILL just before this stop, still exiting when its pidfd was opened) ignored our

@@ -5,7 +5,7 @@
 # the supervisor, its state, cgroup and veth, and every later stop and destroy failed the same
 # way until someone killed the supervisor by hand.
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 14
 
 build_template
 echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -32,6 +32,7 @@ wedged_stop() {
 	js=$(vpsctl status w --json)
 	sup=$(json_get "$js" supervisor_pid)
 	init=$(json_get "$js" init_pid)
+	check "$what: w has its veth while it runs" ip link show veth-w
 	kill -STOP "$sup"
 	out=$(vpsctl stop "$@" w 2>&1)
 	rc=$?
