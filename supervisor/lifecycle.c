@@ -373,6 +373,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	 * SIGTERM and left init running: what is left is then stopped as an unsupervised VPS. */
 	if (r == 0 && vps_run_state_get(p, cfg->name, &st) != VPS_STOPPED)
 		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	/* One killed after its init died did not clean up: its cgroup and state are still there. */
+	if (r == 0)
+		r = vps_cleanup_stale(p, cfg->name, node);
 	if (r < 0)
 		vps_error_errno(err, r, "failed to stop");
 	return r;

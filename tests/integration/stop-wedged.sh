@@ -5,7 +5,7 @@
 # the supervisor, its state, cgroup and veth, and every later stop and destroy failed the same
 # way until someone killed the supervisor by hand.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 17
 
 build_template
 echo 'NODE_ADDRESS="10.77.0.1/24"' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -48,6 +48,22 @@ wedged_stop() {
 
 wedged_stop "stop --force of a VPS whose supervisor is stopped" --force
 wedged_stop "stop --timeout 1 of a VPS whose supervisor is stopped" --timeout 1
+
+# The supervisor killed during the stop, after the stop's SIGKILL took init: its exit looked
+# like a stop, and the stop said nothing and exited 0 with the cgroup and state still there.
+vpsctl start w >/dev/null
+wait_supervised w
+js=$(vpsctl status w --json)
+sup=$(json_get "$js" supervisor_pid)
+init=$(json_get "$js" init_pid)
+kill -STOP "$sup"
+(vpsctl stop --force w >"$T_ROOT/stop.out" 2>&1; echo "rc=$?" >>"$T_ROOT/stop.out") &
+wait_for 20 grep -q '^State:.*Z' "/proc/$init/status"
+kill -9 "$sup"
+wait $!
+is "stop with its supervisor killed after init died: exits 0" "$(tail -1 "$T_ROOT/stop.out")" rc=0
+is "... no cgroup or state left" "$(leftovers)" ""
+is "... status says stopped" "$(json_get "$(vpsctl status w --json)" state)" stopped
 
 check "start works afterwards" vpsctl start w
 check "... and a plain stop" vpsctl stop --force w
