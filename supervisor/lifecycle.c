@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -283,6 +284,42 @@ static int stop_unsupervised(const struct vps_paths *p, const struct vps_config 
 	return r;
 }
 
+/* The supervisor was asked to stop, its init killed and its cgroup emptied, and it still has not
+ * exited: stopped (SIGSTOP), starved, or blocked in its teardown. Left so, it would keep every
+ * later stop and destroy failing the same way. It is killed, and what it leaves (state, cgroup,
+ * veth, anything still running) is stopped as an unsupervised VPS. One that does not die even of
+ * SIGKILL (stuck in the kernel) keeps the state that names it: the next command finds it again. */
+static int stop_wedged_supervisor(const struct vps_paths *p, const struct vps_config *cfg,
+                                  const struct node_config *node, int sup_fd, unsigned timeout_sec,
+                                  bool force, struct vps_error *err)
+{
+	struct vps_state st;
+	uint64_t pid;
+	int r;
+
+	if (vps_state_read(p, cfg->name, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	pid = st.supervisor_pid;
+	if (syscall(SYS_pidfd_send_signal, sup_fd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return vps_error_errno(err, -errno,
+		                       "failed to stop: its supervisor (pid %" PRIu64
+		                       ") did not exit and cannot be killed",
+		                       pid);
+	r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
+	if (r < 0)
+		return vps_error_set(err, r,
+		                     "failed to stop: its supervisor (pid %" PRIu64
+		                     ") did not exit, not even after SIGKILL",
+		                     pid);
+	log_warning("%s: its supervisor (pid %" PRIu64 ") did not exit when asked to; killed it",
+	            cfg->name, pid);
+	(void)vps_run_state_get(p, cfg->name, &st);
+	r = stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	if (r < 0)
+		vps_error_errno(err, r, "failed to stop");
+	return r;
+}
+
 int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
              const struct node_config *node, unsigned timeout_sec, bool force,
              struct vps_error *err)
@@ -327,12 +364,18 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 			if (r == 0)
 				r = fd_wait_readable(sup_fd, KILL_WAIT_MS);
 		}
+		if (r == -ETIMEDOUT)
+			return stop_wedged_supervisor(p, cfg, node, sup_fd, timeout_sec, force,
+			                              err);
 	}
 	/* The supervisor is gone, but did it stop the VPS? One that was dying already (a
 	 * SIGKILL just before this stop, still exiting when its pidfd was opened) ignored our
 	 * SIGTERM and left init running: what is left is then stopped as an unsupervised VPS. */
 	if (r == 0 && vps_run_state_get(p, cfg->name, &st) != VPS_STOPPED)
 		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	/* One killed after its init died did not clean up: its cgroup and state are still there. */
+	if (r == 0)
+		r = vps_cleanup_stale(p, cfg->name, node);
 	if (r < 0)
 		vps_error_errno(err, r, "failed to stop");
 	return r;
