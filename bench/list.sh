@@ -27,6 +27,12 @@ cleanup() {
 		v stop --force "d$i" >/dev/null 2>&1
 		v destroy --force "d$i" >/dev/null 2>&1
 	done
+	# a VPS whose stop failed still runs from ROOT: keep it so that vpsctl can clean it later
+	if [ -n "$(v list -o name 2>/dev/null | tail -n +2)" ]; then
+		echo "list.sh: some VPSes could not be destroyed; left for cleanup: $ROOT" >&2
+		v list >&2
+		return
+	fi
 	rm -rf "${ROOT:?}"
 }
 trap cleanup EXIT
