@@ -116,6 +116,16 @@ int cli_lock(const struct cli *c, const char *name)
 	return fd < 0 ? -1 : fd;
 }
 
+int cli_fail_idmap(const char *name, int r)
+{
+	if (r == -EWOULDBLOCK)
+		return cli_fail(name,
+		                "failed to allocate a user-namespace id range: another create, "
+		                "clone or restore held the node's id-range lock for LOCK_TIMEOUT "
+		                "seconds; try again later");
+	return cli_fail(name, "failed to allocate a user-namespace id range: %s", strerror(-r));
+}
+
 int cli_load_vps(const struct cli *c, const char *name, struct vps_config *ret)
 {
 	struct vps_error err = VPS_ERROR_INIT;

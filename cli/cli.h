@@ -26,6 +26,8 @@ int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(print
 /* The boundary for an error object: its reason in cli_fail's one line, or the text of r
  * (0: of the error's own code) when no reason was given. Returns EXIT_FAILURE. */
 int cli_fail_error(const char *name, const struct vps_error *e, int r);
+/* vps_idmap_allocate's failure r in one line: a lock wait that ran out says so. */
+int cli_fail_idmap(const char *name, int r);
 /* Prints "vpsctl: VERB: message" plus a --help hint and returns EXIT_USAGE. */
 /* Runs vpsctl-template (the build with libarchive) with our own argv; returns only on failure. */
 int cli_exec_archive_build(struct cli *c);

@@ -203,9 +203,7 @@ static int clone_claimed(struct cli *c, const struct vps_config *src, struct vps
 	if (dst->userns) {
 		r = vps_idmap_allocate(&c->paths, &c->node, &dst->uid_base, &idlock);
 		if (r < 0)
-			return cli_fail(dst->name,
-			                "failed to allocate a user-namespace id range: %s",
-			                strerror(-r));
+			return cli_fail_idmap(dst->name, r);
 	}
 	/* the shared tree under an overlay clone is not removed meanwhile */
 	if (vps_storage_is_overlay(dst)) {

@@ -420,8 +420,7 @@ static int create_claimed(struct cli *c, const struct create_args *a, struct vps
 		/* held until vps.conf records the range, so no two creates pick the same one */
 		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
 		if (r < 0)
-			return cli_fail(a->name, "failed to allocate a user-namespace id range: %s",
-			                strerror(-r));
+			return cli_fail_idmap(a->name, r);
 		cfg->userns = true;
 	}
 	if (read_extras(a, &keys, &resolv))

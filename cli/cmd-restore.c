@@ -247,9 +247,7 @@ static int restore_locked(struct cli *c, const struct restore_args *a, struct vp
 		if (r < 0) {
 			vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
 			vps_ports_release(&c->paths, cfg->name, &cfg->forwards);
-			return cli_fail(cfg->name,
-			                "failed to allocate a user-namespace id range: %s",
-			                strerror(-r));
+			return cli_fail_idmap(cfg->name, r);
 		}
 	}
 	if (vps_storage_is_overlay(cfg))

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input: one clear line, non-zero exit, nothing changed on disk.
 . "$(dirname "$0")/lib.sh"
-plan 59
+plan 61
 
 build_template
 vpsctl create good --template busybox >/dev/null
@@ -190,4 +190,17 @@ chmod +x "$fake/mmdebstrap"
 err=$(PATH=$fake:$PATH vpsctl template build debian --name dt 2>&1 >/dev/null)
 like "template build shows the tool's own last line" "$err" \
 	'^vpsctl: dt: failed to build the template: mmdebstrap failed: mmdebstrap: hook failed: no room for the tarball$'
+
+# --- a create that waits out LOCK_TIMEOUT (2 s here) for the node's id-range lock says so, not
+# "Resource temporarily unavailable", and leaves nothing
+mkdir -p "$locks"
+flock "$locks/.idmap.lock" sleep 8 &
+holder=$!
+wait_for 5 sh -c "! flock -n '$locks/.idmap.lock' true" || diag "the test's holder never took the lock"
+refuses_with "create waiting for the id-range lock says whose lock it is" \
+	"failed to allocate a user-namespace id range: another create, clone or restore held the node's id-range lock for LOCK_TIMEOUT seconds; try again later" \
+	vpsctl create idwait --template busybox
+kill "$holder"
+wait "$holder" 2>/dev/null
+is "the refused create left no VPS" "$(vpsctl list -o name | grep -c '^idwait$')" 0
 finish
