@@ -155,9 +155,35 @@ static int adapt_config(const struct restore_args *a, const struct vps_backup_he
 	return 0;
 }
 
-/* This node's bounds on the archive's config (restore-policy.h), each change named, then the
- * operator's flags, checked as create checks them. A migration's archive comes from a node,
- * not a tenant: it is kept. */
+/* The operator's --disk, --disk-inodes and quota flags on cfg, as create sets them. */
+static int apply_flags(const struct restore_args *a, const struct node_config *node,
+                       struct vps_config *cfg, unsigned *ret_given, struct vps_error *err)
+{
+	int r = 0;
+
+	*ret_given = 0;
+	if (a->disk && (r = cli_disk_set(cfg, "DISK", a->disk, err)) < 0)
+		return r;
+	if (a->disk_inodes && !cfg->disk)
+		return vps_error_set(err, -EINVAL,
+		                     "--disk-inodes needs a disk quota (--disk is 0)");
+	if (a->disk_inodes && (r = cli_disk_set(cfg, "DISK_INODES", a->disk_inodes, err)) < 0)
+		return r;
+	if (a->disk && !a->disk_inodes)
+		cfg->disk_inodes = cfg->disk ? node->default_disk_inodes : 0;
+	/* vps_disk_prepare picks image or project quota for a disk, as at create */
+	cfg->disk_quota = cfg->disk ? VPS_DISK_IMAGE : VPS_DISK_NONE;
+	for (size_t i = 0; i < a->n_quota; i++) {
+		if ((r = cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err)) < 0)
+			return r;
+		*ret_given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
+	}
+	return 0;
+}
+
+/* This node's bounds on the archive's config (restore-policy.h), then the operator's flags
+ * (on both, so that only what the bounds alone changed is named), checked as create checks
+ * them. A migration's archive comes from a node, not a tenant: it is kept. */
 static int bound_config(const struct restore_args *a, const struct node_config *node,
                         struct vps_config *cfg)
 {
@@ -168,25 +194,13 @@ static int bound_config(const struct restore_args *a, const struct node_config *
 	if (a->migrating)
 		return 0;
 	restore_policy_apply(&safe, node);
+	if (apply_flags(a, node, cfg, &given, &err) < 0 ||
+	    apply_flags(a, node, &safe, &given, &err) < 0)
+		return cli_fail_error(cfg->name, &err, 0);
 	if (restore_policy_report(cfg->name, cfg, &safe, a->trust) < 0)
 		return cli_fail(cfg->name, "out of memory");
 	if (!a->trust)
 		*cfg = safe;
-	if (a->disk && cli_disk_set(cfg, "DISK", a->disk, &err) < 0)
-		return cli_fail_error(cfg->name, &err, 0);
-	if (a->disk_inodes && !cfg->disk)
-		return cli_fail(cfg->name, "--disk-inodes needs a disk quota (--disk is 0)");
-	if (a->disk_inodes && cli_disk_set(cfg, "DISK_INODES", a->disk_inodes, &err) < 0)
-		return cli_fail_error(cfg->name, &err, 0);
-	if (a->disk && !a->disk_inodes)
-		cfg->disk_inodes = cfg->disk ? node->default_disk_inodes : 0;
-	/* vps_disk_prepare picks image or project quota for a disk, as at create */
-	cfg->disk_quota = cfg->disk ? VPS_DISK_IMAGE : VPS_DISK_NONE;
-	for (size_t i = 0; i < a->n_quota; i++) {
-		if (cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, &err) < 0)
-			return cli_fail_error(cfg->name, &err, 0);
-		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
-	}
 	if (cli_quota_validate(cfg, given, "the archive's ", &err) < 0)
 		return cli_fail_error(cfg->name, &err, 0);
 	return 0;
