@@ -184,9 +184,13 @@ int vps_disk_mount_detached(const char *rootfs, int *ret_fd)
 {
 	char img[PATH_MAX + 16], dev[64];
 	_cleanup_close_ int loop = -EBADF, fs = -EBADF;
+	const char *slash = strrchr(rootfs, '/');
 	int mnt;
 
-	snprintf(img, sizeof(img), "%s/../disk.img", rootfs);
+	/* beside rootfs by name: "rootfs/.." would follow rootfs were it ever a symlink */
+	if (!slash)
+		return -EINVAL;
+	snprintf(img, sizeof(img), "%.*s/disk.img", (int)(slash - rootfs), rootfs);
 	catch_up(img);
 	loop = loop_attach(img, dev, sizeof(dev));
 	if (loop < 0)

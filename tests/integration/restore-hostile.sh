@@ -8,7 +8,7 @@
 # member that is a symlink to a host directory is refused naming it, and nothing is left: no
 # VPS directory, no id range taken, no address taken, the host file in no disk image.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 47
 
 VPS=$T_ROOT/var/lib/vpsctl/vps
 A=$T_ROOT/arch
@@ -180,3 +180,12 @@ out=$(vpsctl restore "$A/b1.tar.zst" --name r2 --ip 10.77.0.17/24 --disk 0 --dis
 like "--disk-inodes without a disk is refused" "$out" "r2: --disk-inodes needs a disk quota"
 nothing_left r2
 ok $? "r2: nothing left"
+
+# ---- a VPS whose rootfs is already a symlink (a restore before this check): start refuses ----
+check "create s1 --disk 0" vpsctl create s1 --template busybox --disk 0
+rm -rf "$VPS/s1/rootfs" && ln -s "$T_ROOT/hostdir" "$VPS/s1/rootfs"
+out=$(vpsctl start s1 2>&1)
+like "start of a VPS whose rootfs is a symlink is refused" "$out" \
+	"s1: refused: its rootfs, upper, work or disk is not a directory"
+is "s1 is not running" "$(json_get "$(vpsctl status s1 --json)" state)" stopped
+is "the host directory is unchanged after it" "$(ls -A "$T_ROOT/hostdir")" "shadow-like"
