@@ -19,6 +19,7 @@
 #include "lifecycle.h"
 #include "migrate.h"
 #include "state.h"
+#include "storage.h"
 
 /* how long the supervisor gets to tear a dumped-and-killed VPS down */
 #define STOP_WAIT_MS 30000
@@ -148,6 +149,10 @@ static int restore_locked(struct cli *c, const char *name, const char *dir, int 
 	r = vps_cleanup_stale(&c->paths, name, &c->node);
 	if (r < 0)
 		return cli_fail(name, "failed to clean up after its last run: %s", strerror(-r));
+	/* criu --root takes rootfs by path */
+	r = vps_storage_check_trees(&c->paths, name, &err);
+	if (r < 0)
+		return cli_fail_error(name, &err, r);
 	r = vps_start_restore(&c->paths, &cfg, &c->node, dir, lock, &err);
 	if (r < 0)
 		return cli_fail_error(name, &err, r);

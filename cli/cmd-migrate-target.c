@@ -104,13 +104,17 @@ static int images(struct cli *c, const char *name)
 static int delta(struct cli *c, const char *name)
 {
 	char rootfs[PATH_MAX];
-	_cleanup_close_ int bb = -EBADF;
+	_cleanup_close_ int bb = -EBADF, root = -EBADF;
 	pid_t pid;
 
 	if (staged(c, name) != 0)
 		return EXIT_FAILURE;
 	if (vps_path(&c->paths, name, "rootfs", rootfs, sizeof(rootfs)) < 0)
 		return cli_fail(name, "name too long for a path");
+	/* the directory itself, never a link the pre-copy planted in its place */
+	root = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (root < 0)
+		return cli_fail(name, "refused: %s is not a directory: %m", rootfs);
 	bb = open(c->node.busybox, O_PATH | O_CLOEXEC);
 	if (bb < 0)
 		return cli_fail(name, "no busybox at %s: %m", c->node.busybox);
@@ -118,7 +122,7 @@ static int delta(struct cli *c, const char *name)
 	if (pid == 0) {
 		char *const argv[] = {"tar", "-x", "-f", "-", NULL};
 
-		if (chroot(rootfs) < 0 || chdir("/") < 0)
+		if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
 			_exit(126);
 		syscall(SYS_execveat, bb, "", argv, target_env, AT_EMPTY_PATH);
 		_exit(127);

@@ -2,8 +2,10 @@
 /*
  * vpsctl restore FILE|- [--name N] [--ip CIDR]... : a new VPS from a backup (storage/backup.h),
  * on this node or another. The archive is hostile input: its vps.conf goes through the loader
- * and check a hand-edited one does (fail closed), its files through the template unpacker, its
- * manifest is checked member by member. The VPS gets its own id range and MAC (from its name);
+ * and check a hand-edited one does (fail closed), then this node's bounds (restore-policy.h:
+ * a user namespace, no privileged keys, quotas no larger than the node's defaults) unless
+ * --trust-archive-config; its files through the template unpacker, its manifest is checked
+ * member by member. The VPS gets its own id range and MAC (from its name);
  * its addresses must be free on this node (--ip gives others). It is built under the hidden
  * name create and clone use (.NAME.new, removed by the next create, clone or restore of NAME,
  * or by `destroy NAME`) and renamed into place last with its vps.conf: complete or absent.
@@ -21,6 +23,8 @@
 #include "addresses.h"
 #include "backup.h"
 #include "cleanup.h"
+#include "cli-disk.h"
+#include "cli-quota.h"
 #include "cli.h"
 #include "fileio.h"
 #include "idmap.h"
@@ -29,6 +33,7 @@
 #include "migrate.h"
 #include "netsetup.h"
 #include "ports.h"
+#include "restore-policy.h"
 #include "storage-clone.h"
 #include "storage-mount.h"
 #include "template.h"
@@ -37,30 +42,61 @@ struct restore_args {
 	const char *file, *name;
 	char ips[512];
 	bool json;
-	bool migrating; /* hidden: a migration's target (cmd-migrate-target.c) */
+	bool trust;     /* --trust-archive-config: its isolation and limits as they are */
+	bool migrating; /* hidden: a migration's target (cmd-migrate-target.c): trusted */
+	const char *disk, *disk_inodes;
+	struct {
+		int opt;
+		const char *value;
+	} quota[32];
+	size_t n_quota;
+};
+
+enum {
+	OPT_TRUST = 1, /* below QUOTA_OPT_BASE, above the letters' range is not needed */
+	OPT_DISK,
+	OPT_DISK_INODES,
 };
 
 static const char *const restore_help[] = {
 	"Make a new VPS from an archive of 'vpsctl backup' (FILE '-': read from stdin). It gets",
 	"its own user-namespace id range and MAC; its addresses must be free here. The archive",
 	"is checked like a template (paths, links, sizes), its config like a hand-edited one,",
-	"and every member against its manifest; anything wrong and nothing is made.",
+	"and every member against its manifest; anything wrong and nothing is made. Its",
+	"isolation and limits are this node's: a user namespace, no NESTING, SOCKETCALL,",
+	"ANTISPOOF=no or CAP_ADD beyond create's, quotas, PTYS and DISK no larger than the",
+	"node's defaults (each value reset is named on stderr); the quota flags below set others.",
 	"",
 	"  --name N             the new VPS's name (default: the one in the archive)",
 	"  --ip CIDR            its addresses instead of the archive's (repeatable)",
+	"  --disk SIZE          its disk quota (0: none) instead of the bounded archive's",
+	"  --disk-inodes N      its inode limit with --disk",
+	"  --trust-archive-config",
+	"                       keep the archive's USERNS, NESTING, SOCKETCALL, ANTISPOOF,",
+	"                       CAP_ADD, quotas and disk as they are (only for an archive no",
+	"                       tenant could have written); each such value is named on stderr",
 	"  --json               print the result as JSON",
 	NULL,
 };
 
 static int parse_restore(struct cli *c, int argc, char **argv, struct restore_args *a)
 {
-	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'}, {"ip", required_argument, NULL, 'i'},
-		{"json", no_argument, NULL, 'j'},       {"migrating", no_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},       {0},
+	static const struct option own[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"ip", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'},
+		{"migrating", no_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{"trust-archive-config", no_argument, NULL, OPT_TRUST},
+		{"disk", required_argument, NULL, OPT_DISK},
+		{"disk-inodes", required_argument, NULL, OPT_DISK_INODES},
 	};
+	struct option all[48],
+		*opts = cli_quota_options(own, ELEMENTSOF(own), all, ELEMENTSOF(all));
 	int opt;
 
+	if (!opts)
+		return -1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'n')
 			a->name = optarg;
@@ -74,11 +110,21 @@ static int parse_restore(struct cli *c, int argc, char **argv, struct restore_ar
 			a->json = true;
 		else if (opt == 'm')
 			a->migrating = true;
+		else if (opt == OPT_TRUST)
+			a->trust = true;
+		else if (opt == OPT_DISK)
+			a->disk = optarg;
+		else if (opt == OPT_DISK_INODES)
+			a->disk_inodes = optarg;
 		else if (opt == 'h')
-			return cli_print_help("restore FILE|- [--name N] [--ip CIDR]... [--json]",
+			return cli_print_help("restore FILE|- [--name N] [--ip CIDR]... "
+			                      "[--trust-archive-config] [quota flags] [--json]",
 			                      restore_help),
-			       -2;
-		else
+			       cli_print_help("", quota_help), -2;
+		else if (opt >= QUOTA_OPT_BASE && a->n_quota < ELEMENTSOF(a->quota)) {
+			a->quota[a->n_quota].opt = opt;
+			a->quota[a->n_quota++].value = optarg;
+		} else
 			return cli_bad_option(c, argv), -1;
 	}
 	if (optind + 1 != argc)
@@ -106,6 +152,57 @@ static int adapt_config(const struct restore_args *a, const struct vps_backup_he
 		if (conf_set(vps_config_keys, vps_config_keys_n, cfg, "IP_ADDRESS", a->ips) < 0)
 			return cli_fail(cfg->name, "invalid --ip '%.200s'", a->ips);
 	}
+	return 0;
+}
+
+/* The operator's --disk, --disk-inodes and quota flags on cfg, as create sets them. */
+static int apply_flags(const struct restore_args *a, const struct node_config *node,
+                       struct vps_config *cfg, unsigned *ret_given, struct vps_error *err)
+{
+	int r = 0;
+
+	*ret_given = 0;
+	if (a->disk && (r = cli_disk_set(cfg, "DISK", a->disk, err)) < 0)
+		return r;
+	if (a->disk_inodes && !cfg->disk)
+		return vps_error_set(err, -EINVAL,
+		                     "--disk-inodes needs a disk quota (--disk is 0)");
+	if (a->disk_inodes && (r = cli_disk_set(cfg, "DISK_INODES", a->disk_inodes, err)) < 0)
+		return r;
+	if (a->disk && !a->disk_inodes)
+		cfg->disk_inodes = cfg->disk ? node->default_disk_inodes : 0;
+	/* vps_disk_prepare picks image or project quota for a disk, as at create */
+	cfg->disk_quota = cfg->disk ? VPS_DISK_IMAGE : VPS_DISK_NONE;
+	for (size_t i = 0; i < a->n_quota; i++) {
+		if ((r = cli_quota_set(cfg, a->quota[i].opt, a->quota[i].value, err)) < 0)
+			return r;
+		*ret_given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
+	}
+	return 0;
+}
+
+/* This node's bounds on the archive's config (restore-policy.h), then the operator's flags
+ * (on both, so that only what the bounds alone changed is named), checked as create checks
+ * them. A migration's archive comes from a node, not a tenant: it is kept. */
+static int bound_config(const struct restore_args *a, const struct node_config *node,
+                        struct vps_config *cfg)
+{
+	struct vps_config safe = *cfg;
+	struct vps_error err = VPS_ERROR_INIT;
+	unsigned given = 0;
+
+	if (a->migrating)
+		return 0;
+	restore_policy_apply(&safe, node);
+	if (apply_flags(a, node, cfg, &given, &err) < 0 ||
+	    apply_flags(a, node, &safe, &given, &err) < 0)
+		return cli_fail_error(cfg->name, &err, 0);
+	if (restore_policy_report(cfg->name, cfg, &safe, a->trust) < 0)
+		return cli_fail(cfg->name, "out of memory");
+	if (!a->trust)
+		*cfg = safe;
+	if (cli_quota_validate(cfg, given, "the archive's ", &err) < 0)
+		return cli_fail_error(cfg->name, &err, 0);
 	return 0;
 }
 
@@ -301,7 +398,7 @@ int cmd_restore(struct cli *c, int argc, char **argv)
 	                          &err);
 	if (r < 0)
 		r = cli_fail(a.name ?: h.name, "refused: %s", err.msg);
-	else if (adapt_config(&a, &h, &cfg) != 0)
+	else if (adapt_config(&a, &h, &cfg) != 0 || bound_config(&a, &c->node, &cfg) != 0)
 		r = EXIT_FAILURE;
 	else if ((lock = cli_lock_new(c, cfg.name)) < 0)
 		r = EXIT_FAILURE;

@@ -141,11 +141,52 @@ static bool under(const char *path, const char *top)
 	return path && strncmp(path, top, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+static const char *storage_top(const struct vps_config *cfg)
+{
+	return cfg->storage == VPS_STORAGE_OVERLAY ? "upper" : "rootfs";
+}
+
 static bool member_allowed(const struct vps_config *cfg, const char *path)
 {
-	if (cfg->storage == VPS_STORAGE_OVERLAY)
-		return under(path, "upper");
-	return under(path, "rootfs");
+	return under(path, storage_top(cfg));
+}
+
+/* Whether path names the top directory itself ("rootfs", "rootfs/", "rootfs/./"), as the
+ * unpacker's normalization would. */
+static bool is_top(const char *path, const char *top)
+{
+	const char *p = path + strlen(top);
+
+	if (!under(path, top))
+		return false;
+	for (;;) {
+		size_t n;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 0)
+			return true;
+		if (n != 1 || p[0] != '.')
+			return false;
+		p += n;
+	}
+}
+
+/* The top entry is what mkfs.ext4 -d, overlayfs and the VPS's start open by path: anything
+ * but a directory (a symlink to a host path above all) is refused. */
+static int check_top(const struct vps_config *cfg, struct archive_entry *e, const char *path,
+                     struct vps_error *err)
+{
+	const char *top = storage_top(cfg);
+
+	if (!is_top(path, top))
+		return 0;
+	if (archive_entry_hardlink(e) || archive_entry_filetype(e) != AE_IFDIR)
+		return vps_error_set(err, -EPERM,
+		                     "refused: member '%.100s' is not a directory (the top of a "
+		                     "backup's %s storage must be one)",
+		                     path, vps_storage_names[cfg->storage]);
+	return 0;
 }
 
 static void hash_cb(void *ud, const void *buf, size_t len)
@@ -166,6 +207,9 @@ static int extract_one(struct vps_backup_reader *r, struct template_stream *s,
 		return vps_error_set(err, -EPERM,
 		                     "member '%.100s' is not part of a backup of %s storage",
 		                     path ?: "", vps_storage_names[cfg->storage]);
+	k = check_top(cfg, e, path, err);
+	if (k < 0)
+		return k;
 	SHA256Init(&c);
 	k = template_stream_entry(s, r->a, e, hash_cb, &c);
 	if (k < 0)
@@ -201,6 +245,21 @@ static int extract_members(struct vps_backup_reader *r, struct template_stream *
 		if (k < 0)
 			return k;
 	}
+}
+
+/* Whatever the entries said, what was made at the top is a directory or nothing. */
+static int check_top_made(int dir_fd, const struct vps_config *cfg, struct vps_error *err)
+{
+	const char *top = storage_top(cfg);
+	struct stat st;
+
+	if (fstatat(dir_fd, top, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0
+		                       : vps_error_errno(err, -errno, "failed to check %s", top);
+	if (!S_ISDIR(st.st_mode))
+		return vps_error_set(err, -EPERM, "refused: the unpacked '%s' is not a directory",
+		                     top);
+	return 0;
 }
 
 int vps_backup_extract(struct vps_backup_reader *r, int dir_fd, const struct vps_config *cfg,
@@ -239,6 +298,8 @@ int vps_backup_extract(struct vps_backup_reader *r, int dir_fd, const struct vps
 	if (k == 0 && (k = template_stream_finish(s)) < 0)
 		vps_error_set(err, k, "refused: %s", reason[0] ? reason : strerror(-k));
 	template_stream_free(s);
+	if (k == 0)
+		k = check_top_made(dir_fd, cfg, err);
 	if (k == 0)
 		*ret = (struct vps_backup_stats){.members = r->m.members + 1,
 		                                 .data_bytes = r->m.data_bytes};

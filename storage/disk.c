@@ -27,13 +27,19 @@
 
 extern char **environ;
 
-/* Runs an e2fsprogs tool quietly; 0 when it exited 0. */
-static int run(char *const argv[])
+/* Where run_fds() hands its fds to the tool, which names them /proc/self/fd/N. */
+#define SPAWN_FD_BASE 100
+
+/* Runs an e2fsprogs tool quietly, fds[i] open in it as SPAWN_FD_BASE + i; 0 when it exited 0. */
+static int run_fds(char *const argv[], const int *fds, size_t n_fds)
 {
 	posix_spawn_file_actions_t fa;
 	int devnull, status, r;
 	pid_t pid;
 
+	for (size_t i = 0; i < n_fds; i++)
+		if (fds[i] < 0 || fds[i] >= SPAWN_FD_BASE)
+			return -EBADF; /* a dup2 onto it would clobber it */
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (devnull < 0)
 		return -errno;
@@ -41,7 +47,11 @@ static int run(char *const argv[])
 	if (r == 0) {
 		(void)posix_spawn_file_actions_adddup2(&fa, devnull, 1);
 		(void)posix_spawn_file_actions_adddup2(&fa, devnull, 2);
-		r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		/* a dup2 onto another number clears O_CLOEXEC: these survive the exec */
+		for (size_t i = 0; i < n_fds && r == 0; i++)
+			r = posix_spawn_file_actions_adddup2(&fa, fds[i], SPAWN_FD_BASE + (int)i);
+		if (r == 0)
+			r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 		posix_spawn_file_actions_destroy(&fa);
 	}
 	close(devnull);
@@ -53,24 +63,28 @@ static int run(char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-int vps_disk_create(int dir_fd, const char *dir, const char *src, uint64_t size, uint64_t inodes,
-                    uid_t root_owner, struct vps_error *err)
+static int run(char *const argv[])
 {
-	char img[PATH_MAX], root[PATH_MAX], sz[32], owner[64], nr[32];
-	_cleanup_close_ int fd = -EBADF;
-	int r;
+	return run_fds(argv, NULL, 0);
+}
 
-	if (size < MIN_DISK)
-		return vps_error_set(err, -EINVAL, "--disk must be at least 16M");
-	snprintf(img, sizeof(img), "%s/disk.img", dir);
-	snprintf(root, sizeof(root), "%s/%s", dir, src);
+/* mkfs.ext4 -d from the tree src (a directory, never followed as a link: it was unpacked from
+ * an archive) into the image, both by fd, so no path is resolved again after the checks. */
+static int mkfs_from(int dir_fd, const char *src, int img_fd, uint64_t size, uint64_t inodes,
+                     uid_t root_owner)
+{
+	_cleanup_close_ int tree = -EBADF;
+	char sz[32], owner[64], nr[32], root[32], img[32];
+	int fds[2];
+
+	tree = openat(dir_fd, src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tree < 0)
+		return -errno;
+	fds[0] = tree;
+	fds[1] = img_fd;
+	snprintf(root, sizeof(root), "/proc/self/fd/%d", SPAWN_FD_BASE);
+	snprintf(img, sizeof(img), "/proc/self/fd/%d", SPAWN_FD_BASE + 1);
 	snprintf(nr, sizeof(nr), "%" PRIu64, inodes);
-	fd = openat(dir_fd, "disk.img", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-		r = -errno;
-		vps_error_errno(err, r, "failed to make the disk image");
-		return r;
-	}
 	snprintf(sz, sizeof(sz), "%" PRIu64 "k", size / 1024);
 	/* the file system's root directory belongs to the VPS's root, as rootfs/ did */
 	snprintf(owner, sizeof(owner), "root_owner=%u:%u", (unsigned)root_owner,
@@ -80,8 +94,29 @@ int vps_disk_create(int dir_fd, const char *dir, const char *src, uint64_t size,
 		char *const argv[] = {"mkfs.ext4", "-q",  "-F", "-m", "0", "-N", nr,
 		                      "-E",        owner, "-d", root, img, sz,   NULL};
 
-		r = run(argv);
+		return run_fds(argv, fds, 2);
 	}
+}
+
+int vps_disk_create(int dir_fd, const char *src, uint64_t size, uint64_t inodes, uid_t root_owner,
+                    struct vps_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (size < MIN_DISK)
+		return vps_error_set(err, -EINVAL, "--disk must be at least 16M");
+	fd = openat(dir_fd, "disk.img", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		r = -errno;
+		vps_error_errno(err, r, "failed to make the disk image");
+		return r;
+	}
+	r = mkfs_from(dir_fd, src, fd, size, inodes, root_owner);
+	if (r == -ENOTDIR || r == -ELOOP)
+		return vps_error_set(err, r, "refused: '%s' is not a directory", src);
+	if (r < 0 && r != -EIO)
+		return vps_error_errno(err, r, "failed to run mkfs.ext4 on '%s'", src);
 	if (r < 0)
 		return vps_error_set(err, r,
 		                     "mkfs.ext4 failed on the disk image (is the tree larger than "
@@ -149,9 +184,13 @@ int vps_disk_mount_detached(const char *rootfs, int *ret_fd)
 {
 	char img[PATH_MAX + 16], dev[64];
 	_cleanup_close_ int loop = -EBADF, fs = -EBADF;
+	const char *slash = strrchr(rootfs, '/');
 	int mnt;
 
-	snprintf(img, sizeof(img), "%s/../disk.img", rootfs);
+	/* beside rootfs by name: "rootfs/.." would follow rootfs were it ever a symlink */
+	if (!slash)
+		return -EINVAL;
+	snprintf(img, sizeof(img), "%.*s/disk.img", (int)(slash - rootfs), rootfs);
 	catch_up(img);
 	loop = loop_attach(img, dev, sizeof(dev));
 	if (loop < 0)

@@ -16,9 +16,10 @@
 
 /* At create: makes VPSDIR/disk.img of size bytes and inodes inodes holding the tree at
  * VPSDIR/src (mkfs.ext4 -d), then empties src, which becomes the mount point (copy: rootfs;
- * overlay: disk, holding upper and work, overlay-image.c). */
-int vps_disk_create(int dir_fd, const char *dir, const char *src, uint64_t size, uint64_t inodes,
-                    uid_t root_owner, struct vps_error *err);
+ * overlay: disk, holding upper and work, overlay-image.c). src must be a directory, never a
+ * symlink (refused: -ENOTDIR or -ELOOP); mkfs gets it and the image as /proc/self/fd/N. */
+int vps_disk_create(int dir_fd, const char *src, uint64_t size, uint64_t inodes, uid_t root_owner,
+                    struct vps_error *err);
 /* Host side at start: a detached, nodev mount of rootfs's disk image (grown offline first if
  * the image is larger than its file system). */
 int vps_disk_mount_detached(const char *rootfs, int *ret_fd);

@@ -78,13 +78,13 @@ int vps_disk_finish(int dir_fd, const char *dir, const struct vps_config *cfg, u
 	if (!vps_disk_is_image(cfg))
 		return 0;
 	if (!vps_storage_is_overlay(cfg))
-		return vps_disk_create(dir_fd, dir, "rootfs", cfg->disk,
-		                       vps_config_disk_inodes(cfg), root_owner, err);
+		return vps_disk_create(dir_fd, "rootfs", cfg->disk, vps_config_disk_inodes(cfg),
+		                       root_owner, err);
 	r = stage_overlay(dir_fd);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to move the overlay layers for the image");
-	r = vps_disk_create(dir_fd, dir, VPS_DISK_OVERLAY_DIR, cfg->disk,
-	                    vps_config_disk_inodes(cfg), root_owner, err);
+	r = vps_disk_create(dir_fd, VPS_DISK_OVERLAY_DIR, cfg->disk, vps_config_disk_inodes(cfg),
+	                    root_owner, err);
 	if (r < 0)
 		return r;
 	/* the mount point, as the VPS's root reaches it (its directory is 0710) */

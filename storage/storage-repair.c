@@ -141,6 +141,43 @@ static int migrate_overlay(const struct vps_paths *p, const struct vps_config *c
 	return 0;
 }
 
+/* The trees a VPS's start mounts and pivots into are directories, never links (a restore
+ * before the top member was checked could plant "rootfs" -> a host directory). */
+static int check_trees_at(int dfd)
+{
+	static const char *const trees[] = {"rootfs", "upper", "work", "disk"};
+	struct stat st;
+
+	for (size_t i = 0; i < ELEMENTSOF(trees); i++) {
+		if (fstatat(dfd, trees[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
+	return 0;
+}
+
+int vps_storage_check_trees(const struct vps_paths *p, const char *name, struct vps_error *err)
+{
+	_cleanup_close_ int dfd = -EBADF;
+	char dir[PATH_MAX];
+	int r = vps_path(p, name, NULL, dir, sizeof(dir));
+
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to find its directory");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return vps_error_errno(err, -errno, "failed to open %s", dir);
+	r = check_trees_at(dfd);
+	if (r < 0)
+		return vps_error_errno(
+			err, r, "refused: its rootfs, upper, work or disk is not a directory");
+	return 0;
+}
+
 int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
                        vps_tree_unpack_fn unpack, char *note, size_t notelen, struct vps_error *err)
 {
@@ -158,6 +195,10 @@ int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
 	r = enforce_dirs(p, cfg, dfd);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to make its storage private");
+	r = check_trees_at(dfd);
+	if (r < 0)
+		return vps_error_errno(
+			err, r, "refused: its rootfs, upper, work or disk is not a directory");
 	if (vps_storage_idmapped(cfg))
 		return migrate_overlay(p, cfg, dfd, unpack, note, notelen, err);
 	return 0;

@@ -49,6 +49,9 @@ int vps_storage_unpack_tree(const char *templates_dir, const char *template_name
  * UID_BASE no VPS may have is refused. note (may come back "") tells the operator what changed;
  * err says why it failed. */
 struct vps_paths;
+/* The trees a start or a criu restore mounts or roots in (rootfs, upper, work, disk) are
+ * directories or absent, never symlinks; repair checks it too. */
+int vps_storage_check_trees(const struct vps_paths *p, const char *name, struct vps_error *err);
 int vps_storage_repair(const struct vps_paths *p, const struct vps_config *cfg,
                        vps_tree_unpack_fn unpack, char *note, size_t notelen,
                        struct vps_error *err);

@@ -66,7 +66,9 @@ out=$(vpsctl backup p0 "$A/p0.tar.zst" --json 2>&1)
 is "p0: snapshot mode (running)" "$(json_get "$out" state)" snapshot
 is "p0: the archive keeps the hard link" \
 	"$(zstd -qdc "$A/p0.tar.zst" | tar tvf - | grep -c 'rootfs/root/[ab] link to rootfs/root/[ab]')" 1
-check "restore p0 as p0r" vpsctl restore "$A/p0.tar.zst" --name p0r --ip 10.77.0.21/24
+# the node gives every VPS a disk quota (DEFAULT_DISK): an archive without one gets it unless
+# the operator says --disk 0 (restore-hostile.sh checks the default)
+check "restore p0 as p0r --disk 0" vpsctl restore "$A/p0.tar.zst" --name p0r --ip 10.77.0.21/24 --disk 0
 is "p0r: no quota, as p0" "$(conf p0r DISK)" 0
 [ "$(stat -c %i "$VPS/p0r/rootfs/root/a")" = "$(stat -c %i "$VPS/p0r/rootfs/root/b")" ]
 ok $? "p0r: a and b are one file"
