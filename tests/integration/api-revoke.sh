@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 16
 . "$(dirname "$0")/api-lib.sh"
+PROBE=$(dirname "$0")/api-security.py
 TOKENS=$T_ROOT/etc/vpsctl/api-tokens
 VPSDIR=$T_ROOT/var/lib/vpsctl/vps
 id_of() { printf '%s' "$1" | sha256sum | cut -c1-16; } # the ID: the hash's first 16 digits
@@ -35,11 +36,8 @@ done
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 ok $rc "20 removes and 10 adds at once all succeed"
-"$API" --root "$T_ROOT" --socket "$SOCK" --vpsctl "$FAKE" --login-limit 1000 \
-	--sample-interval 300 2>"$T_ROOT/api.log" &
-API_PID=$!
-trap 'kill "$API_PID" 2>/dev/null; wait "$API_PID" 2>/dev/null; t_cleanup' EXIT
-wait_for 10 test -S "$SOCK"
+API_VPSCTL=$FAKE
+serve --login-limit 1000 --sample-interval 300
 answers=$(while read -r t; do req "$t" GET /v1/node | cut -c1-50; done <"$T_ROOT/old" | sort | uniq -c)
 is "each of the 20 removed tokens is refused" "$(sed 's/^ *//' <<<"$answers")" \
 	'20 401 {"error":"invalid token"}'

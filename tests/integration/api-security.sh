@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 20
 . "$(dirname "$0")/api-lib.sh"
+PROBE=$(dirname "$0")/api-security.py
 get() { timeout 30 python3 "$PROBE" get "$@"; }
 
 # The stand-in: logs its argv and its open fds, answers as vpsctl would; a console echoes.
@@ -82,7 +83,7 @@ is "another address is served" "$(sed -n 2p <<<"$out")" 200
 # of the daemon) hold 32 in all, and an operator from elsewhere is served.
 for i in $(seq 16 32); do ip -6 addr add "fd00:5ec::$(printf %x "$i")/64" dev lo nodad; done
 out=$(timeout 120 python3 "$PROBE" hold6 fd00:5ec: 16 17 32 fd00:5ec::1 60 \
-	sh -c "python3 '$PROBE' get 127.0.0.1 127.0.0.1 '$OP' /v1/node | head -n1; python3 '$PROBE' get fd00:5ec::2 fd00:5ec::1 '$OP' /v1/node | head -n1")
+	sh -c "python3 '$PROBE' get 127.0.0.1 127.0.0.1 '$OP' /v1/node | sed -n 1p; python3 '$PROBE' get fd00:5ec::2 fd00:5ec::1 '$OP' /v1/node | sed -n 1p")
 is "17 addresses of one /64 hold 32 connections in all" "$(sed -n 1p <<<"$out")" "held 32 of 544"
 is "an operator from another address is served" "$(sed -n 2p <<<"$out")" 200
 like "another address of that /64 is closed at accept" "$(sed -n 3p <<<"$out")" "^failed "
