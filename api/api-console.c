@@ -48,22 +48,30 @@ int api_ticket_new(const struct api_token *tok, const char *name, char out[65])
 	unsigned char r[32];
 	struct ticket *slot = NULL;
 	time_t now = mono_s();
+	unsigned mine = 0;
 
 	if (gnutls_rnd(GNUTLS_RND_KEY, r, sizeof(r)) < 0)
 		return -EIO;
 	for (size_t i = 0; i < sizeof(r); i++)
 		snprintf(out + 2 * i, 3, "%02x", r[i]);
 	pthread_mutex_lock(&ticket_lock);
-	/* a free or stale slot; when all are live, the one nearest its end */
-	for (size_t i = 0; i < TICKETS; i++)
-		if (!slot || tickets[i].expires <= now || tickets[i].expires < slot->expires)
-			slot = &tickets[i];
-	snprintf(slot->hex, sizeof(slot->hex), "%s", out);
-	snprintf(slot->name, sizeof(slot->name), "%s", name);
-	slot->tok = *tok;
-	slot->expires = now + API_TICKET_TTL_S;
+	/* a free or stale slot; a live ticket is never taken from anyone */
+	for (size_t i = 0; i < TICKETS; i++) {
+		if (tickets[i].expires <= now)
+			slot = slot ? slot : &tickets[i];
+		else if (strcmp(tickets[i].tok.id, tok->id) == 0)
+			mine++;
+	}
+	if (mine < API_TICKETS_PER_TOKEN && slot) {
+		snprintf(slot->hex, sizeof(slot->hex), "%s", out);
+		snprintf(slot->name, sizeof(slot->name), "%s", name);
+		slot->tok = *tok;
+		slot->expires = now + API_TICKET_TTL_S;
+	}
 	pthread_mutex_unlock(&ticket_lock);
-	return 0;
+	if (mine >= API_TICKETS_PER_TOKEN)
+		return -EDQUOT;
+	return slot ? 0 : -EBUSY;
 }
 
 /* The "ticket.HEX" among the offered subprotocols, copied into out. */
@@ -160,6 +168,8 @@ enum { OP_CONT = 0, OP_TEXT = 1, OP_BIN = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG 
 
 struct bridge {
 	struct api_ctx *ctx;
+	struct api_token tok; /* who opened it: seen again each second */
+	struct api_token_watch watch;
 	char name[33];
 	char *extra;
 	size_t extra_len;
@@ -377,6 +387,23 @@ static void reap(struct bridge *b)
 		;
 }
 
+/* A console lives no longer than its token, nor its token's hold on the VPS: false after
+ * closing with 1008 and the reason. */
+static bool bridge_allowed(struct bridge *b)
+{
+	enum api_auth a = api_token_recheck(b->ctx->token_file, &b->tok, &b->watch);
+
+	if (a != API_AUTH_OK) {
+		send_close(b->sock, 1008, api_auth_reason(a));
+		return false;
+	}
+	if (!api_token_has_vps(&b->tok, b->name)) {
+		send_close(b->sock, 1008, "the VPS is no longer the token's");
+		return false;
+	}
+	return true;
+}
+
 static void *bridge_run(void *arg)
 {
 	struct bridge *b = arg;
@@ -408,7 +435,7 @@ static void *bridge_run(void *arg)
 		                      {.fd = b->out_r, .events = POLLIN}};
 		int n = poll(p, 2, 1000);
 
-		if (n < 0 && errno != EINTR)
+		if ((n < 0 && errno != EINTR) || !bridge_allowed(b))
 			break;
 		/* a ping when idle: over HTTPS a browser that left without a close is seen
 		 * only when libmicrohttpd fails to send it something */
@@ -473,7 +500,8 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, cons
 }
 
 struct MHD_Response *api_console_response(struct api_ctx *ctx, struct MHD_Connection *conn,
-                                          const char *name, char *msg, size_t len)
+                                          const struct api_token *tok, const char *name, char *msg,
+                                          size_t len)
 {
 	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
 	const char *ver =
@@ -494,6 +522,7 @@ struct MHD_Response *api_console_response(struct api_ctx *ctx, struct MHD_Connec
 	if (!b)
 		return snprintf(msg, len, "out of memory"), NULL;
 	b->ctx = ctx;
+	b->tok = *tok;
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	r = MHD_create_response_for_upgrade(upgraded, b);
 	if (!r) {

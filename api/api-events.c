@@ -75,6 +75,8 @@ static void unhold(const char *id)
 struct stream {
 	struct api_ctx *ctx;
 	struct api_token tok;
+	struct api_token_watch watch;
+	bool ended; /* the token went: what is left is sent, then the stream ends */
 	struct seen *seen;
 	size_t n_seen;
 	char *out;
@@ -159,14 +161,39 @@ static int scan(struct stream *s)
 	return 0;
 }
 
+/* The token seen again at each poll (removed, expired, its VPSes changed): a stream lives no
+ * longer than the token that opened it. false: an "end" event with the reason is queued. */
+static bool still_valid(struct stream *s)
+{
+	enum api_auth a = api_token_recheck(s->ctx->token_file, &s->tok, &s->watch);
+	char line[128];
+	int n;
+
+	if (a == API_AUTH_OK)
+		return true;
+	n = snprintf(line, sizeof(line), "event: end\ndata: {\"error\":\"%s\"}\n\n",
+	             api_auth_reason(a));
+	s->ended = true;
+	if (n > 0 && (size_t)n < sizeof(line) && s->out_cap >= (size_t)n) {
+		memcpy(s->out, line, (size_t)n);
+		s->out_len = (size_t)n;
+	}
+	return false;
+}
+
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *s = cls;
 
 	while (s->out_pos == s->out_len) {
 		s->out_pos = s->out_len = 0;
-		if (s->ctx->stopping)
+		if (s->ctx->stopping || s->ended)
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!still_valid(s)) {
+			if (s->out_len)
+				break;
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
 		if (scan(s) < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (s->out_len)
@@ -217,6 +244,12 @@ struct MHD_Response *api_events_response(struct api_ctx *ctx, const struct api_t
 	}
 	s->ctx = ctx;
 	s->last_write = time(NULL);
+	s->out_cap = 256; /* room for the "end" event whatever memory is left later */
+	s->out = malloc(s->out_cap);
+	if (!s->out) {
+		stream_free(s);
+		return NULL;
+	}
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, stream_free);
 	if (!resp) {
 		stream_free(s);

@@ -18,6 +18,7 @@
 #include "api-history.h"
 #include "api-http.h"
 #include "api-listcache.h"
+#include "api-peer.h"
 #include "api-run.h"
 #include "api-token.h"
 #include "cleanup.h"
@@ -155,24 +156,10 @@ static void peer_key(struct MHD_Connection *conn, char *buf, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	char a[INET6_ADDRSTRLEN] = "";
 
-	if (sa && sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a));
-	} else if (sa && sa->sa_family == AF_INET6) {
-		struct in6_addr in6 = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		/* a host has a /64 to pick addresses from: the whole /64 is one peer (an
-		 * IPv4 client of the dual stack stays its own address) */
-		if (!IN6_IS_ADDR_V4MAPPED(&in6))
-			memset(in6.s6_addr + 8, 0, 8);
-		inet_ntop(AF_INET6, &in6, a, sizeof(a));
-	}
-	if (a[0]) {
-		snprintf(buf, len, "ip:%s", a);
+	/* a host has a /64 to pick addresses from: the whole /64 is one peer (api-peer.h) */
+	if (ci && api_peer_addr_key(ci->client_addr, buf, len))
 		return;
-	}
 	/* the unix socket: the peer's uid */
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct ucred cred = {0};
@@ -223,14 +210,23 @@ static bool authenticate(struct api_ctx *ctx, struct MHD_Connection *conn, struc
 
 /* The console's ticket (api-console.h) for the VPS in the URL: true: q->tok is its
  * token's. */
-static bool console_ticket(struct MHD_Connection *conn, struct req *q)
+static bool console_ticket(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
 	char peer[80];
 
 	if (peer_blocked(conn, q, peer, sizeof(peer)))
 		return false;
-	if (name_is_valid(q->name) && api_ticket_take(conn, q->name, &q->tok))
-		return true;
+	if (name_is_valid(q->name) && api_ticket_take(conn, q->name, &q->tok)) {
+		struct api_token_watch w = {0};
+		enum api_auth a = api_token_recheck(ctx->token_file, &q->tok, &w);
+
+		/* a ticket is no more than its token: removed or expired since, it is refused */
+		if (a == API_AUTH_OK && api_token_has_vps(&q->tok, q->name))
+			return true;
+		refuse(q, MHD_HTTP_UNAUTHORIZED, "%s",
+		       a == API_AUTH_OK ? "the VPS is no longer the token's" : api_auth_reason(a));
+		return false;
+	}
 	api_ratelimit_fail(peer);
 	refuse(q, MHD_HTTP_UNAUTHORIZED, "invalid, used or expired console ticket");
 	return false;
@@ -674,8 +670,22 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 
 		if (parse_body(q, &a, msg, sizeof(msg)) < 0)
 			return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", msg);
-		if (api_ticket_new(&q->tok, q->name, t) < 0)
+		switch (api_ticket_new(&q->tok, q->name, t)) {
+		case 0:
+			break;
+		case -EDQUOT:
+			return fail(conn, MHD_HTTP_TOO_MANY_REQUESTS,
+			            "this token already has %d console tickets waiting; use one or "
+			            "wait %d seconds",
+			            API_TICKETS_PER_TOKEN, API_TICKET_TTL_S);
+		case -EBUSY:
+			return fail(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+			            "every console ticket of the node is waiting to be used; try "
+			            "again in %d seconds",
+			            API_TICKET_TTL_S);
+		default:
 			return fail(conn, 500, "cannot make a ticket");
+		}
 		return reply_json(conn, 200,
 		                  json_pack("{s:s,s:i,s:s}", "ticket", t, "expires_in",
 		                            API_TICKET_TTL_S, "protocol", "vpsctl-console"));
@@ -683,7 +693,7 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 	case R_CONSOLE: {
 		char msg[160];
 		struct MHD_Response *resp =
-			api_console_response(ctx, conn, q->name, msg, sizeof(msg));
+			api_console_response(ctx, conn, &q->tok, q->name, msg, sizeof(msg));
 		enum MHD_Result ret;
 
 		if (!resp)
@@ -797,7 +807,7 @@ static void admit(struct api_ctx *ctx, struct MHD_Connection *conn, const char *
 	if (q->route && q->route->id == R_CONSOLE &&
 	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") &&
 	    api_ticket_offered(conn)) {
-		if (!console_ticket(conn, q))
+		if (!console_ticket(ctx, conn, q))
 			return;
 	} else if (!authenticate(ctx, conn, q)) {
 		return;
@@ -832,6 +842,10 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 			return MHD_NO;
 		*con_cls = q;
 		admit(ctx, conn, url, method, q);
+		/* shown a valid token: the longer timeout (api-main.c) */
+		if (!q->refusal)
+			MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+			                          API_CONN_TIMEOUT_S);
 		/* a declared body over the cap is refused before it is sent */
 		if (!q->refusal && cl && strtoull(cl, NULL, 10) > BODY_MAX) {
 			q->answered = true;

@@ -8,6 +8,10 @@
 
 #include "api-internal.h"
 
+/* Idle seconds an authenticated connection may have (an event stream writes a keepalive every
+ * 15 s, a console pings every 5 s). */
+#define API_CONN_TIMEOUT_S 60u
+
 /* Every route, one "METHOD PATH" a line: what the OpenAPI document must list. */
 void api_routes_print(FILE *f);
 enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *url,

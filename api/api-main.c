@@ -16,6 +16,7 @@
 
 #include "api-history.h"
 #include "api-http.h"
+#include "api-peer.h"
 #include "api-token.h"
 #include "cgroup.h"
 #include "cleanup.h"
@@ -25,8 +26,14 @@
 
 #define LISTEN_FDS_START 3
 #define CONN_MAX         512
-/* one address may not hold every connection (idle TLS handshakes, event streams) */
-#define CONN_PER_IP_MAX 32
+/* one peer (an address, an IPv6 /64: api-peer.h) may not hold every connection (idle TLS
+ * handshakes, event streams) */
+#define CONN_PER_PEER_MAX 32
+/* Over HTTPS, a connection that has not shown a valid token is closed after this many idle
+ * seconds; a request that authenticates raises its own to API_CONN_TIMEOUT_S (api-http.h).
+ * libmicrohttpd's timeout is per daemon and per connection, not per state, so the daemon's is
+ * the short one and authentication lengthens it. */
+#define CONN_UNAUTH_TIMEOUT_S 10u
 
 static volatile sig_atomic_t got_signal;
 
@@ -215,7 +222,7 @@ static char *read_pem(const char *path)
 }
 
 static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int fd, unsigned port,
-                                       const char *cert, const char *key)
+                                       const char *cert, const char *key, struct api_conns *conns)
 {
 	unsigned base = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	                MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | flags;
@@ -226,20 +233,21 @@ static struct MHD_Daemon *start_daemon(struct api_ctx *ctx, unsigned flags, int 
 		/* both IPv6 and IPv4; IPv4 alone where the node has no IPv6 */
 		for (unsigned v6 = MHD_USE_DUAL_STACK;; v6 = 0) {
 			d = MHD_start_daemon(
-				base | MHD_USE_TLS | v6, (uint16_t)port, NULL, NULL, api_handle,
-				ctx, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-				MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP_MAX,
-				MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-				api_request_done, ctx, MHD_OPTION_END);
+				base | MHD_USE_TLS | v6, (uint16_t)port, api_conns_accept, conns,
+				api_handle, ctx, MHD_OPTION_HTTPS_MEM_CERT, cert,
+				MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_CONNECTION_LIMIT,
+				CONN_MAX, MHD_OPTION_NOTIFY_CONNECTION, api_conns_notify, conns,
+				MHD_OPTION_CONNECTION_TIMEOUT, CONN_UNAUTH_TIMEOUT_S,
+				MHD_OPTION_NOTIFY_COMPLETED, api_request_done, ctx, MHD_OPTION_END);
 			if (d || !v6)
 				return d;
 		}
 	}
+	/* the unix socket is root's alone: no peer to keep from the others */
 	return MHD_start_daemon(base, 0, NULL, NULL, api_handle, ctx, MHD_OPTION_LISTEN_SOCKET, fd,
 	                        MHD_OPTION_CONNECTION_LIMIT, CONN_MAX,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-	                        api_request_done, ctx, MHD_OPTION_END);
+	                        MHD_OPTION_CONNECTION_TIMEOUT, API_CONN_TIMEOUT_S,
+	                        MHD_OPTION_NOTIFY_COMPLETED, api_request_done, ctx, MHD_OPTION_END);
 }
 
 int main(int argc, char **argv)
@@ -265,6 +273,7 @@ int main(int argc, char **argv)
 	const char *root = getenv("VPSCTL_ROOT"), *sock = NULL, *cert_f = NULL, *key_f = NULL;
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *unix_d = NULL, *tls_d = NULL;
+	struct api_conns *conns = NULL;
 	char sock_buf[4096];
 	int opt, port = 8443, fd, r, sample_s = 10;
 
@@ -357,7 +366,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vpsctl-api: cannot start the usage sampler: %s\n", strerror(-r));
 		return 1;
 	}
-	unix_d = start_daemon(&ctx, 0, fd, 0, NULL, NULL);
+	unix_d = start_daemon(&ctx, 0, fd, 0, NULL, NULL, NULL);
 	if (!unix_d) {
 		fprintf(stderr, "vpsctl-api: cannot start serving the unix socket\n");
 		return 1;
@@ -370,9 +379,11 @@ int main(int argc, char **argv)
 			MHD_stop_daemon(unix_d);
 			return 1;
 		}
-		tls_d = start_daemon(&ctx, 0, -1, (unsigned)port, cert, key);
+		conns = api_conns_new(CONN_MAX, CONN_PER_PEER_MAX);
+		tls_d = conns ? start_daemon(&ctx, 0, -1, (unsigned)port, cert, key, conns) : NULL;
 		if (!tls_d) {
 			fprintf(stderr, "vpsctl-api: cannot serve HTTPS on port %d\n", port);
+			api_conns_free(conns);
 			MHD_stop_daemon(unix_d);
 			return 1;
 		}
@@ -384,6 +395,7 @@ int main(int argc, char **argv)
 	ctx.stopping = true;
 	if (tls_d)
 		MHD_stop_daemon(tls_d);
+	api_conns_free(conns);
 	MHD_stop_daemon(unix_d);
 	if (sock)
 		unlink(sock);

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -127,14 +128,109 @@ enum api_auth api_token_check(const char *file, const char *presented, struct ap
 	return API_AUTH_OK;
 }
 
+/* The line of token id, as it is now; -ENOENT once it was removed. */
+static int find_id(const char *file, const char *id, struct api_token *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char hash[65], *save = NULL;
+	struct api_token t;
+	int r = read_tokens(file, &text);
+
+	if (r < 0)
+		return r;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (parse_line(l, &t, hash) == 0 && strcmp(t.id, id) == 0) {
+			*ret = t;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+enum api_auth api_token_recheck(const char *file, struct api_token *tok, struct api_token_watch *w)
+{
+	struct api_token t;
+	struct stat st;
+
+	if (tok->expires && tok->expires <= time(NULL))
+		return API_AUTH_EXPIRED;
+	if (stat(file, &st) < 0)
+		return API_AUTH_WRONG; /* no file: no token is valid */
+	if (w->seen && st.st_dev == w->dev && st.st_ino == w->ino && st.st_size == w->size &&
+	    st.st_mtim.tv_sec == w->mtime.tv_sec && st.st_mtim.tv_nsec == w->mtime.tv_nsec)
+		return API_AUTH_OK;
+	/* stat first: a change after it is seen at the next look */
+	if (find_id(file, tok->id, &t) < 0)
+		return API_AUTH_WRONG;
+	*w = (struct api_token_watch){.seen = true,
+	                              .dev = st.st_dev,
+	                              .ino = st.st_ino,
+	                              .size = st.st_size,
+	                              .mtime = st.st_mtim};
+	*tok = t; /* its VPSes as they are now: one taken from it is no longer its */
+	return tok->expires && tok->expires <= time(NULL) ? API_AUTH_EXPIRED : API_AUTH_OK;
+}
+
+const char *api_auth_reason(enum api_auth a)
+{
+	switch (a) {
+	case API_AUTH_OK:
+		return "";
+	case API_AUTH_EXPIRED:
+		return "token expired";
+	default:
+		return "token removed";
+	}
+}
+
+/* The token file's lock (FILE.lock, 0600), held exclusively across a read-modify-write:
+ * two `token remove` (or an add and a remove) at once each read the file, and the last rename
+ * put back what the other took out. Readers need none: the file is only ever renamed over. */
+static int lock_tokens(const char *file, struct vps_error *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s.lock", file) >= (int)sizeof(path))
+		return vps_error_set(err, -ENAMETOOLONG, "%s: name too long", file);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return vps_error_errno(err, -errno, "%s", path);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return vps_error_errno(err, -errno, "lock %s", path);
+	return TAKE_FD(fd);
+}
+
+/* The file's text (ENOENT: none yet) with line appended, atomically, under the lock. */
+static int append_line(const char *file, const char *line, struct vps_error *err)
+{
+	_cleanup_close_ int lock = lock_tokens(file, err);
+	_cleanup_free_ char *text = NULL, *out = NULL;
+	size_t len;
+	int r;
+
+	if (lock < 0)
+		return lock;
+	r = read_tokens(file, &text);
+	if (r < 0 && r != -ENOENT)
+		return vps_error_errno(err, r, "%s", file);
+	len = text ? strlen(text) : 0;
+	/* a file without its last newline (edited by hand) keeps its last line whole */
+	if (asprintf(&out, "%s%s%s", text ? text : "", len && text[len - 1] != '\n' ? "\n" : "",
+	             line) < 0)
+		return vps_error_errno(err, -ENOMEM, "token");
+	/* 0600 from its creation: the hashes are not secrets, but who has which VPS is */
+	r = write_file_atomic_at(AT_FDCWD, file, out, strlen(out), 0600);
+	return r < 0 ? vps_error_errno(err, r, "%s", file) : 0;
+}
+
 int api_token_add(const char *file, const struct api_token *t, struct vps_error *err)
 {
 	unsigned char raw[TOKEN_BYTES];
 	char token[2 * TOKEN_BYTES + 1], hash[65], vps[API_TOKEN_VPS_MAX * 34] = "-";
-	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *line = NULL;
 	size_t off = 0;
-	int n;
+	int r;
 
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return vps_error_errno(err, -errno, "getrandom");
@@ -144,17 +240,13 @@ int api_token_add(const char *file, const struct api_token *t, struct vps_error 
 	for (unsigned i = 0; i < t->n_vps; i++)
 		off += (size_t)snprintf(vps + off, sizeof(vps) - off, "%s%s", i ? "," : "",
 		                        t->vps[i]);
-	n = asprintf(&line, "%.16s %s %s %lld %s %" PRIu64 " %" PRIu64 " %s\n", hash, hash,
+	if (asprintf(&line, "%.16s %s %s %lld %s %" PRIu64 " %" PRIu64 " %s\n", hash, hash,
 	             role_name(t->role), (long long)t->expires, vps, t->max_memory,
-	             t->max_cpus_milli, t->templates[0] ? t->templates : "-");
-	if (n < 0)
+	             t->max_cpus_milli, t->templates[0] ? t->templates : "-") < 0)
 		return vps_error_errno(err, -ENOMEM, "token");
-	/* 0600 from its creation: the hashes are not secrets, but who has which VPS is */
-	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return vps_error_errno(err, -errno, "%s", file);
-	if (fchmod(fd, 0600) < 0 || write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0)
-		return vps_error_errno(err, -errno, "%s", file);
+	r = append_line(file, line, err);
+	if (r < 0)
+		return r;
 	printf("%s\n", token);
 	fprintf(stderr, "token %.16s added; it is shown only this once\n", hash);
 	return 0;
@@ -187,14 +279,20 @@ int api_token_list(const char *file, struct vps_error *err)
 int api_token_remove(const char *file, const char *id, struct vps_error *err)
 {
 	_cleanup_free_ char *text = NULL, *out = NULL;
+	_cleanup_close_ int lock = -EBADF;
 	char *save = NULL;
 	size_t len = 0;
 	bool gone = false;
-	int r = read_tokens(file, &text);
+	int r;
 
+	lock = lock_tokens(file, err);
+	if (lock < 0)
+		return lock;
+	r = read_tokens(file, &text);
 	if (r < 0)
 		return vps_error_errno(err, r, "%s", file);
-	out = calloc(1, strlen(text) + 1);
+	/* each line comes back with its newline: one more byte than a file without its last */
+	out = calloc(1, strlen(text) + 2);
 	if (!out)
 		return vps_error_errno(err, -ENOMEM, "token");
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

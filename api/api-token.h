@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "error.h"
@@ -31,7 +32,23 @@ int api_token_file(const char *root, char *buf, size_t len);
 /* Checks a presented token against every stored hash (each compared in constant time, none
  * skipped); fills ret on API_AUTH_OK. */
 enum api_auth api_token_check(const char *file, const char *presented, struct api_token *ret);
-/* A new token: printed once to stdout, its hash appended to the file (0600). */
+/* What a long-lived stream (events, a console) knows of its token file. */
+struct api_token_watch {
+	bool seen;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+/* A stream's token again, cheaply enough for every poll: API_AUTH_EXPIRED once its time has
+ * passed, API_AUTH_WRONG once its line is gone; the file is read again only when it changed
+ * (its inode, size or mtime), and tok then takes the line as it is (its VPSes now). */
+enum api_auth api_token_recheck(const char *file, struct api_token *tok, struct api_token_watch *w);
+/* "token expired", "token removed": why a stream ended */
+const char *api_auth_reason(enum api_auth a);
+/* A new token: printed once to stdout, its hash added to the file (0600). add and remove
+ * hold FILE.lock across their read and atomic replace: none undoes another. */
 int api_token_add(const char *file, const struct api_token *t, struct vps_error *err);
 int api_token_list(const char *file, struct vps_error *err);
 int api_token_remove(const char *file, const char *id, struct vps_error *err);

@@ -134,7 +134,8 @@ def ws_read(s, buf):
     return op, buf[hl:hl + n], buf[hl + n:]
 
 
-def ws(sock, auth, path, data, expect, seconds, unmasked=False):
+def ws_open(sock, auth, path, seconds):
+    """the handshake over the unix socket: (socket, key, the answer's lines, bytes after it)"""
     import base64
     import os
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -155,7 +156,12 @@ def ws(sock, auth, path, data, expect, seconds, unmasked=False):
             break
         buf += d
     head, _, buf = buf.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
+    return s, key, head.decode(errors="replace").split("\r\n"), buf
+
+
+def ws(sock, auth, path, data, expect, seconds, unmasked=False):
+    import base64
+    s, key, lines, buf = ws_open(sock, auth, path, seconds)
     print(lines[0])
     if " 101 " not in lines[0]:
         print(buf.decode(errors="replace"))

@@ -8,6 +8,18 @@
       a WebSocket console over HTTPS dropped without a close; prints "gone" once the pid in
       PIDFILE (the console's vpsctl) exits, or "alive" after SECONDS
   api-security.py sse SOCK TOKEN N                N event streams held at once; each status
+  api-security.py sse-end SOCK TOKEN SECONDS    an event stream read (chunks decoded) until its
+      end: its lines, then "ended", or "open" after SECONDS
+  api-security.py hold6 PREFIX FIRST COUNT PER HOST SECONDS CMD...
+      PER idle TCP connections from each of COUNT addresses PREFIX:FIRST.. (one /64) to
+      HOST:8443, held while CMD runs; prints how many the daemon kept open, then CMD's output
+  api-security.py idle SRC HOST SECONDS       one TCP connection that never says a word:
+      "closed" once the daemon closes it, "open" after SECONDS
+  api-security.py sse-tls HOST TOKEN SECONDS  an event stream over HTTPS held SECONDS:
+      its status, then "open" (with its keepalives) or "closed"
+  api-security.py ws-wait SOCK TOKEN NAME READYFILE SECONDS
+      a console WebSocket (Bearer header) over the unix socket; READYFILE made once it is
+      open; prints the status line, then "close CODE REASON", "eof" or "open" after SECONDS
 """
 import http.client
 import os
@@ -115,6 +127,111 @@ def sse(sock, token, n):
         c.close()
 
 
+def sse_end(sock, token, seconds):
+    c = UnixConnection(sock)
+    c.timeout = seconds
+    c.request("GET", "/v1/events", headers={"Authorization": "Bearer " + token})
+    r = c.getresponse()
+    print("status %d" % r.status, flush=True)
+    try:
+        while True:
+            line = r.readline()
+            if not line:
+                print("ended", flush=True)
+                return
+            print(line.decode(errors="replace").rstrip("\n"), flush=True)
+    except (socket.timeout, TimeoutError):
+        print("open", flush=True)
+
+
+def hold6(prefix, first, count, per, host, seconds, cmd):
+    held = []
+    for i in range(first, first + count):
+        for _ in range(per):
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.bind(("%s:%x" % (prefix, i), 0))
+            try:
+                s.connect((host, 8443))
+            except BlockingIOError:
+                pass
+            held.append(s)
+    time.sleep(3)  # the daemon accepts them, and closes what it refuses
+    alive = 0
+    for s in held:
+        try:
+            alive += s.recv(1) != b""
+        except BlockingIOError:
+            alive += 1  # nothing to read and not closed: held open
+        except OSError:
+            pass
+    print("held %d of %d" % (alive, len(held)), flush=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds)
+    sys.stdout.write(r.stdout)
+    for s in held:
+        s.close()
+
+
+def idle(src, host, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((src, 0))
+    s.connect((host, 8443))
+    end = time.time() + seconds
+    try:
+        while time.time() < end:
+            s.settimeout(max(0.1, end - time.time()))
+            if s.recv(4096) == b"":  # a TLS alert may come first: its end is the close
+                print("closed")
+                return
+    except (socket.timeout, TimeoutError):
+        pass
+    except OSError:
+        print("closed")
+        return
+    print("open")
+
+
+def sse_tls(host, token, seconds):
+    s = tls("0.0.0.0", host, timeout=seconds + 5)
+    s.sendall(("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+               % token).encode())
+    out, end = b"", time.time() + seconds
+    try:
+        while time.time() < end:
+            s.settimeout(max(0.1, end - time.time()))
+            d = s.recv(4096)
+            if not d:
+                print(out.split(b"\r\n", 1)[0].decode(errors="replace"))
+                print("closed")
+                return
+            out += d
+    except (socket.timeout, TimeoutError):
+        pass
+    print(out.split(b"\r\n", 1)[0].decode(errors="replace"))
+    print("open, %d keepalives" % out.count(b": keepalive"))
+
+
+def ws_wait(sock, token, name, ready, seconds):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "client", os.path.join(os.path.dirname(os.path.abspath(__file__)), "api-client.py"))
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    s, _, lines, buf = client.ws_open(sock, token, "/v1/vps/%s/console" % name, seconds)
+    print(lines[0], flush=True)
+    open(ready, "w").close()
+    try:
+        while True:
+            op, p, buf = client.ws_read(s, buf)
+            if op == 8:
+                print("close", int.from_bytes(p[:2], "big"), p[2:].decode())
+                return
+    except EOFError:
+        print("eof")
+    except (socket.timeout, TimeoutError):
+        print("open")
+
+
 def main(a):
     if a[0] == "get":
         get(a[1], a[2], a[3], a[4])
@@ -124,6 +241,16 @@ def main(a):
         console_drop(a[1], a[2], a[3], a[4], float(a[5]))
     elif a[0] == "sse":
         sse(a[1], a[2], int(a[3]))
+    elif a[0] == "sse-end":
+        sse_end(a[1], a[2], float(a[3]))
+    elif a[0] == "hold6":
+        hold6(a[1], int(a[2]), int(a[3]), int(a[4]), a[5], float(a[6]), a[7:])
+    elif a[0] == "idle":
+        idle(a[1], a[2], float(a[3]))
+    elif a[0] == "sse-tls":
+        sse_tls(a[1], a[2], float(a[3]))
+    elif a[0] == "ws-wait":
+        ws_wait(a[1], a[2], a[3], a[4], float(a[5]))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,13 @@
 #!/bin/bash
 # vpsctl-api attacked: what a child vpsctl inherits (only its stdin, stdout and stderr: an
 # HTTPS console's socketpair kept the console attached after its browser left), a customer's
-# resize without a plan, event streams per token, connections per address, the login limit
-# per IPv6 /64, and the headers of a JSON answer. vpsctl here is a stand-in that logs.
+# resize without a plan, event streams per token, connections per address and per IPv6 /64,
+# the short timeout of a connection without a token, the login limit per IPv6 /64, and the
+# headers of a JSON answer. vpsctl here is a stand-in that logs.
 . "$(dirname "$0")/lib.sh"
-plan 15
-
-API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
+plan 20
+. "$(dirname "$0")/api-lib.sh"
 PROBE=$(dirname "$0")/api-security.py
-CLIENT=$(dirname "$0")/api-client.py
-SOCK=$T_ROOT/api.sock
-api() { "$API" --root "$T_ROOT" "$@"; }
-req() { timeout 60 python3 "$CLIENT" req "$SOCK" "$@"; }
 get() { timeout 30 python3 "$PROBE" get "$@"; }
 
 # The stand-in: logs its argv and its open fds, answers as vpsctl would; a console echoes.
@@ -82,6 +78,25 @@ out=$(timeout 60 python3 "$PROBE" hold 127.0.0.1 127.0.0.1 32 30 \
 	sh -c "python3 '$PROBE' get 127.0.0.1 127.0.0.1 '$OP' /v1/vps | head -n1; python3 '$PROBE' get 127.0.0.2 127.0.0.1 '$OP' /v1/vps | head -n1")
 like "with 32 idle connections, that address's 33rd is closed" "$(sed -n 1p <<<"$out")" "^failed "
 is "another address is served" "$(sed -n 2p <<<"$out")" 200
+
+# One IPv6 /64 is one peer: 17 of its addresses with 32 connections each (more than the 512
+# of the daemon) hold 32 in all, and an operator from elsewhere is served.
+for i in $(seq 16 32); do ip -6 addr add "fd00:5ec::$(printf %x "$i")/64" dev lo nodad; done
+out=$(timeout 120 python3 "$PROBE" hold6 fd00:5ec: 16 17 32 fd00:5ec::1 60 \
+	sh -c "python3 '$PROBE' get 127.0.0.1 127.0.0.1 '$OP' /v1/node | sed -n 1p; python3 '$PROBE' get fd00:5ec::2 fd00:5ec::1 '$OP' /v1/node | sed -n 1p")
+is "17 addresses of one /64 hold 32 connections in all" "$(sed -n 1p <<<"$out")" "held 32 of 544"
+is "an operator from another address is served" "$(sed -n 2p <<<"$out")" 200
+like "another address of that /64 is closed at accept" "$(sed -n 3p <<<"$out")" "^failed "
+
+# A connection that shows no token is closed after 10 idle seconds; an event stream that
+# showed one lives on its keepalives (every 15 s) past that.
+timeout 60 python3 "$PROBE" sse-tls 127.0.0.1 "$OP" 25 >"$T_ROOT/sse-tls.log" 2>&1 &
+SSE=$!
+is "an idle connection without a token is closed within 25 s" \
+	"$(timeout 40 python3 "$PROBE" idle 127.0.0.3 127.0.0.1 25)" closed
+wait "$SSE"
+like "an event stream over HTTPS quiet for 25 s is still open" \
+	"$(sed -n 1p "$T_ROOT/sse-tls.log") / $(sed -n 2p "$T_ROOT/sse-tls.log")" '^HTTP/1.1 200 OK / open, [12] keepalives$'
 
 # The login limit counts an IPv6 /64 as one peer; an IPv4 peer stays its own.
 for i in $(seq 10); do get fd00:5ec::1 fd00:5ec::1 "$WRONG" /v1/vps >/dev/null; done
