@@ -18,6 +18,7 @@
 #include "api-history.h"
 #include "api-http.h"
 #include "api-listcache.h"
+#include "api-ops.h"
 #include "api-run.h"
 #include "api-token.h"
 #include "cleanup.h"
@@ -485,8 +486,12 @@ static int parse_body(const struct req *q, struct args *a, char *msg, size_t len
 /* The CLI's exit and its reason as an HTTP status. */
 static unsigned status_of(const struct api_run *r)
 {
-	if (r->status == 2)
+	if (r->status == 2 || r->code == -EINVAL)
 		return MHD_HTTP_BAD_REQUEST;
+	if (r->code == -ENOENT)
+		return MHD_HTTP_NOT_FOUND;
+	if (r->code == -ESRCH || r->code == -EBUSY || r->code == -EEXIST || r->code == -EWOULDBLOCK)
+		return MHD_HTTP_CONFLICT;
 	if (strstr(r->err, "no such VPS") || strstr(r->err, "no such template"))
 		return MHD_HTTP_NOT_FOUND;
 	if (strstr(r->err, "already") || strstr(r->err, "not running") ||
@@ -496,18 +501,16 @@ static unsigned status_of(const struct api_run *r)
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *conn,
-                                 const char *const *argv, unsigned ok_status,
-                                 const struct api_token *tok)
+/* A document (fn: api-ops.h; NULL: the cached list) as the answer; tok: a list for it. */
+static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *conn, api_doc_fn fn,
+                                 const char *name, unsigned ok_status, const struct api_token *tok)
 {
 	struct api_run r;
-	bool list = strcmp(argv[0], "list") == 0;
-	int e = list ? api_list_get(ctx, &r)
-	             : api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &r);
+	int e = fn ? api_ops_doc(ctx, fn, name, &r) : api_list_get(ctx, &r);
 	enum MHD_Result ret;
 
 	if (e < 0)
-		return fail(conn, 500, "cannot run vpsctl: %s", strerror(-e));
+		return fail(conn, 500, "cannot read it: %s", strerror(-e));
 	if (r.status != 0) {
 		ret = fail(conn, status_of(&r), "%s", r.err[0] ? r.err : "vpsctl failed");
 	} else if (tok && tok->role == API_ROLE_CUSTOMER) {
@@ -534,9 +537,7 @@ static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *con
 static enum MHD_Result status_reply(struct api_ctx *ctx, struct MHD_Connection *conn,
                                     const char *name, unsigned ok_status)
 {
-	const char *argv[] = {"status", name, "--json", NULL};
-
-	return run_reply(ctx, conn, argv, ok_status, NULL);
+	return run_reply(ctx, conn, ops_status_json, name, ok_status, NULL);
 }
 
 /* A customer's resize: memory and CPUs only, within its plan. 0, or why not in msg. */
@@ -650,20 +651,14 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
 	switch (q->route->id) {
-	case R_LIST: {
-		const char *argv[] = {"list", "--json", NULL};
-
-		return run_reply(ctx, conn, argv, 200, &q->tok);
-	}
+	case R_LIST:
+		return run_reply(ctx, conn, NULL, NULL, 200, &q->tok);
 	case R_STATUS:
 		if (q->len)
 			return fail(conn, MHD_HTTP_BAD_REQUEST, "a GET takes no body");
 		return status_reply(ctx, conn, q->name, 200);
-	case R_STATS: {
-		const char *argv[] = {"stats", q->name, "--json", NULL};
-
-		return run_reply(ctx, conn, argv, 200, NULL);
-	}
+	case R_STATS:
+		return run_reply(ctx, conn, ops_stats_json, q->name, 200, NULL);
 	case R_HISTORY:
 		return reply_json(conn, 200, api_history_get(q->name));
 	case R_NODE:

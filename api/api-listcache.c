@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api-listcache.h"
+#include "api-ops.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
@@ -32,7 +33,6 @@ static int copy(struct api_run *ret)
 
 int api_list_get(struct api_ctx *ctx, struct api_run *ret)
 {
-	static const char *const argv[] = {"list", "--json", NULL};
 	struct api_run fresh;
 	uint64_t gen;
 	int r;
@@ -52,7 +52,7 @@ int api_list_get(struct api_ctx *ctx, struct api_run *ret)
 	gen = generation;
 	pthread_mutex_unlock(&lock);
 
-	r = api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &fresh);
+	r = api_ops_doc(ctx, api_ops_list, NULL, &fresh);
 
 	pthread_mutex_lock(&lock);
 	running = false;

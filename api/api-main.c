@@ -334,6 +334,8 @@ int main(int argc, char **argv)
 		return die_usage("%s: give both or neither", "--tls-cert and --tls-key");
 
 	vps_cgroup_init_on_demand(); /* the state of a VPS may ask its cgroup */
+	/* probed here, before any thread: the host's cgroups are written once, then only read */
+	(void)vps_cgroup_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "lock.h"
+#include "ops.h"
 #include "parse.h"
 #include "paths.h"
 
@@ -146,18 +147,7 @@ void cli_print_help(const char *usage, const char *const *lines)
 
 void json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	ops_json_string(f, s);
 }
 
 uint64_t cli_now_ms(void)

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "ops.h"
 #include "paths.h"
 #include "storage.h"
 
@@ -20,6 +21,12 @@ struct cli {
 };
 
 #define EXIT_USAGE 2
+
+/* The node the library calls (ops.h) act on: this command's. */
+static inline struct ops_ctx cli_ops(const struct cli *c)
+{
+	return (struct ops_ctx){.paths = &c->paths, .node = &c->node};
+}
 
 /* Prints "vpsctl: NAME: message" (NAME may be NULL) and returns EXIT_FAILURE. */
 int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

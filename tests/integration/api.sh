@@ -7,30 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 plan 167
 
-API=${VPSCTL_API:-$(dirname "$0")/../../build/vpsctl-api}
-CLIENT=$(dirname "$0")/api-client.py
 SRC=${SOURCE_DIR:-$(dirname "$0")/../..}
-SOCK=$T_ROOT/api.sock
-api() { "$API" --root "$T_ROOT" "$@"; }
-# req TOKEN METHOD PATH [BODY]: "CODE BODY"
-req() { timeout 60 python3 "$CLIENT" req "$SOCK" "$@"; }
-code() { req "$@" | cut -d' ' -f1; }
-
-API_PID=
 # vpsctl as the daemon runs it, each argv logged: a password must never be in one
-WRAP=$T_ROOT/vpsctl-wrap
-printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>%s\nexec %s "$@"\n' "$T_ROOT/argv.log" "$VPSCTL" >"$WRAP"
-chmod 755 "$WRAP"
-serve() {
-	"$API" --root "$T_ROOT" --socket "$SOCK" --vpsctl "$WRAP" "$@" 2>"$T_ROOT/api.log" &
-	API_PID=$!
-	wait_for 10 test -S "$SOCK"
-}
-stop_serving() {
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null
-	API_PID=
-}
-trap 'stop_serving; t_cleanup' EXIT
+API_VPSCTL=$T_ROOT/vpsctl-wrap
+printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>%s\nexec %s "$@"\n' "$T_ROOT/argv.log" "$VPSCTL" >"$API_VPSCTL"
+chmod 755 "$API_VPSCTL"
+. "$(dirname "$0")/api-lib.sh"
 
 # The routes the daemon has and the paths of the OpenAPI document, each "METHOD PATH".
 doc_routes=$(python3 -c '

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-ops.h"
+#include "config.h"
+
+int api_ops_list(const struct ops_ctx *c, const char *name, FILE *f, struct vps_error *err)
+{
+	(void)name;
+	return ops_list_json(c, NULL, 0, NULL, f, err);
+}
+
+int api_ops_doc(struct api_ctx *ctx, api_doc_fn fn, const char *name, struct api_run *ret)
+{
+	struct vps_error err = VPS_ERROR_INIT;
+	_cleanup_free_ struct node_config *node = malloc(sizeof(*node));
+	FILE *f;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->status = -1;
+	if (!node)
+		return -ENOMEM;
+	f = open_memstream(&ret->out, &ret->out_len);
+	if (!f)
+		return -errno;
+	/* read for each call, as each vpsctl reads it: a change applies to the next request */
+	r = node_config_load(&ctx->paths, node, &err);
+	if (r == 0) {
+		const struct ops_ctx o = {.paths = &ctx->paths, .node = node};
+
+		r = fn(&o, name, f, &err);
+	} else {
+		name = NULL; /* the reason names the file */
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = vps_error_errno(&err, -EIO, "failed to write the answer");
+	if (!ret->out)
+		return -ENOMEM;
+	ret->code = r < 0 ? r : 0;
+	ret->status = r < 0 ? 1 : 0;
+	if (r < 0)
+		snprintf(ret->err, sizeof(ret->err), "%s%s%s", name ? name : "", name ? ": " : "",
+		         vps_error_message(&err, r));
+	return 0;
+}
