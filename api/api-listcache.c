@@ -52,7 +52,7 @@ int api_list_get(struct api_ctx *ctx, struct api_run *ret)
 	gen = generation;
 	pthread_mutex_unlock(&lock);
 
-	r = api_ops_doc(ctx, api_ops_list, NULL, &fresh);
+	r = api_ops_run(ctx, api_ops_list, NULL, NULL, &fresh);
 
 	pthread_mutex_lock(&lock);
 	running = false;

@@ -7,14 +7,47 @@
 #include "api-ops.h"
 #include "config.h"
 
-int api_ops_list(const struct ops_ctx *c, const char *name, FILE *f, struct vps_error *err)
+int api_ops_list(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                 struct vps_error *err)
 {
-	(void)name;
 	return ops_list_json(c, NULL, 0, NULL, f, err);
 }
 
-int api_ops_doc(struct api_ctx *ctx, api_doc_fn fn, const char *name, struct api_run *ret)
+int api_ops_status(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err)
 {
+	return ops_status_json(c, name, f, err);
+}
+
+int api_ops_stats(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                  struct vps_error *err)
+{
+	return ops_stats_json(c, name, f, err);
+}
+
+/* The supervisor is spawned: this process has threads, and may not run it in a fork. */
+int api_ops_start(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                  struct vps_error *err)
+{
+	return ops_start(c, name, OPS_START_SPAWN, err);
+}
+
+int api_ops_stop(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                 struct vps_error *err)
+{
+	return ops_stop(c, name, a->timeout, a->force, err);
+}
+
+int api_ops_reboot(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err)
+{
+	return ops_restart(c, name, a->timeout, a->force, OPS_START_SPAWN, err);
+}
+
+int api_ops_run(struct api_ctx *ctx, api_op_fn fn, const char *name, const struct api_op_args *a,
+                struct api_run *ret)
+{
+	static const struct api_op_args none = {.timeout = -1};
 	struct vps_error err = VPS_ERROR_INIT;
 	_cleanup_free_ struct node_config *node = malloc(sizeof(*node));
 	FILE *f;
@@ -30,9 +63,10 @@ int api_ops_doc(struct api_ctx *ctx, api_doc_fn fn, const char *name, struct api
 	/* read for each call, as each vpsctl reads it: a change applies to the next request */
 	r = node_config_load(&ctx->paths, node, &err);
 	if (r == 0) {
+		/* no notes (they are not errors) and no unpacking (no libarchive here) */
 		const struct ops_ctx o = {.paths = &ctx->paths, .node = node};
 
-		r = fn(&o, name, f, &err);
+		r = fn(&o, name, a ? a : &none, f, &err);
 	} else {
 		name = NULL; /* the reason names the file */
 	}

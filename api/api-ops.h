@@ -4,18 +4,38 @@
  * in a struct api_run as vpsctl's run would have given them. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "api-internal.h"
 #include "api-run.h"
 #include "ops.h"
 
-/* A document of NAME (NULL: of the node), written to f. */
-typedef int (*api_doc_fn)(const struct ops_ctx *c, const char *name, FILE *f,
-                          struct vps_error *err);
+/* What a request's body asked for. */
+struct api_op_args {
+	int timeout; /* seconds, -1: the node's default */
+	bool force;
+};
+
+/* A call on NAME (NULL: on the node), its document (if any) written to f. */
+typedef int (*api_op_fn)(const struct ops_ctx *c, const char *name, const struct api_op_args *a,
+                         FILE *f, struct vps_error *err);
 
 /* Runs fn; ret gets its output, status 0, or 1 with the reason in err ("NAME: reason", as
  * vpsctl says it) and its -errno in code. -errno only when it could not be run at all. */
-int api_ops_doc(struct api_ctx *ctx, api_doc_fn fn, const char *name, struct api_run *ret);
-/* The documents: `vpsctl list --json` (name unused). */
-int api_ops_list(const struct ops_ctx *c, const char *name, FILE *f, struct vps_error *err);
+int api_ops_run(struct api_ctx *ctx, api_op_fn fn, const char *name, const struct api_op_args *a,
+                struct api_run *ret);
+
+/* The calls: GET /v1/vps, /v1/vps/NAME, /v1/vps/NAME/stats; POST start, stop, reboot. */
+int api_ops_list(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                 struct vps_error *err);
+int api_ops_status(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err);
+int api_ops_stats(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                  struct vps_error *err);
+int api_ops_start(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                  struct vps_error *err);
+int api_ops_stop(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                 struct vps_error *err);
+int api_ops_reboot(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err);

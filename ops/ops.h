@@ -17,10 +17,17 @@
 #include "error.h"
 #include "paths.h"
 
-/* The node a call acts on: its paths and its vpsctl.conf, loaded by the caller. */
+/* The node a call acts on: its paths and its vpsctl.conf, loaded by the caller; and what the
+ * front end offers. */
 struct ops_ctx {
 	const struct vps_paths *paths;
 	const struct node_config *node;
+	/* a non-fatal note about NAME ("..., stopping it from its runtime state"); NULL: none */
+	void (*note)(const char *name, const char *text);
+	/* the unpacking of an overlay's missing shared tree (storage.h's vps_tree_unpack_fn);
+	 * NULL: the build without libarchive, whose start then fails with -EAGAIN */
+	int (*tree_unpack)(const char *templates_dir, const char *template_name,
+	                   struct vps_error *err);
 };
 
 /* s as a JSON string, quoted and escaped. */
@@ -37,3 +44,23 @@ int ops_list_json(const struct ops_ctx *c, char **globs, size_t n_globs, const c
 int ops_status_json(const struct ops_ctx *c, const char *name, FILE *f, struct vps_error *err);
 /* `vpsctl stats NAME --json`: its figures and a newline; -ESRCH when it is not running. */
 int ops_stats_json(const struct ops_ctx *c, const char *name, FILE *f, struct vps_error *err);
+
+/* --- lifecycle: each takes NAME's lock (flock on a file this call opens, released when the
+ * call returns) for LOCK_TIMEOUT seconds, as every vpsctl command does --- */
+
+/* How start runs the supervisor: a fork of this process, which returns once init runs (the
+ * CLI); the caller itself until the VPS stops (systemd's --foreground); or vps-supervisor
+ * spawned fresh, for a caller with threads that may not fork (vpsctl-api). */
+enum ops_start_how { OPS_START_FORK, OPS_START_FOREGROUND, OPS_START_SPAWN };
+
+/* NAME's lock (create: of a VPS that does not exist yet); the fd, or -ENOENT "no such VPS",
+ * -EWOULDBLOCK "another vpsctl command is working on this VPS; try again later". */
+int ops_lock(const struct ops_ctx *c, const char *name, bool create, struct vps_error *err);
+int ops_start(const struct ops_ctx *c, const char *name, enum ops_start_how how,
+              struct vps_error *err);
+/* timeout: seconds for a clean power-off, -1: vpsctl.conf STOP_TIMEOUT. */
+int ops_stop(const struct ops_ctx *c, const char *name, int timeout, bool force,
+             struct vps_error *err);
+/* stop (if it runs) and start under one lock. */
+int ops_restart(const struct ops_ctx *c, const char *name, int timeout, bool force,
+                enum ops_start_how how, struct vps_error *err);

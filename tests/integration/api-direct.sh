@@ -3,7 +3,7 @@
 # daemon here is given a `vpsctl` that logs its argv and fails: every converted action still
 # works, and the log stays empty. Its documents are the bytes of `vpsctl X --json`.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 32
 
 body() { req "$@" | cut -d' ' -f2-; }
 
@@ -63,10 +63,76 @@ like "GET /v1/node counts the VPSes" "$(body "$OP" GET /v1/node)" \
 	'"vps_total":2,"vps_running":1'
 is "no read ran vpsctl" "$(cat "$T_ROOT/spawned.log" 2>/dev/null)" ""
 
+# --- lifecycle: start, stop, reboot are library calls; the supervisor is spawned fresh ---
+sup_of() { json_get "$(vpsctl status "$1" --json)" supervisor_pid; }
+# what a supervisor got from whoever started it
+inherited() {
+	local p=$1
+	printf 'cwd=%s umask=%s blocked=%s ignored=%s fds=%s mark=%s\n' "$(readlink /proc/"$p"/cwd)" \
+		"$(sed -n 's/^Umask:\t//p' /proc/"$p"/status)" "$(sed -n 's/^SigBlk:\t//p' /proc/"$p"/status)" \
+		"$(sed -n 's/^SigIgn:\t//p' /proc/"$p"/status)" "$(ls /proc/"$p"/fd | wc -l)" \
+		"$(tr '\0' '\n' </proc/"$p"/environ | grep -c APIDIRECT_MARK)"
+}
+stop_serving
+old_umask=$(umask)
+umask 077
+APIDIRECT_MARK=leak serve
+umask "$old_umask"
+is "POST start: 200 and running" "$(req "$OP" POST /v1/vps/d2/start | sed 's/,.*//')" \
+	'200 {"name":"d2"'
+is "vpsctl status sees it running" "$(json_get "$(vpsctl status d2 --json)" state)" running
+wait_supervised d1
+wait_supervised d2
+s1=$(sup_of d1) s2=$(sup_of d2)
+is "its supervisor is not the daemon's child" "$(ps -o ppid= -p "$s2" | tr -d ' ')" 1
+is "it got what one of vpsctl start gets: no fd, cwd, umask, signal mask or environment of the daemon's" \
+	"$(inherited "$s2")" "$(inherited "$s1")"
+like "... which is cwd /, umask 0022, none of the daemon's variables" \
+	"$(inherited "$s2")" '^cwd=/ umask=0022 .* mark=0$'
+init1=$(json_get "$(vpsctl status d2 --json)" init_pid)
+is "POST reboot: 200" "$(code "$OP" POST /v1/vps/d2/reboot)" 200
+init2=$(json_get "$(vpsctl status d2 --json)" init_pid)
+ok $((init1 == init2 || init2 == 0)) "reboot started a new init ($init1 -> $init2)"
+is "POST stop: 200 and stopped" "$(req "$OP" POST /v1/vps/d2/stop '{"timeout":5}' | sed 's/,.*//')" \
+	'200 {"name":"d2"'
+is "a stop of a stopped VPS: the CLI's reason" "$(req "$OP" POST /v1/vps/d2/stop)" \
+	"$(vpsctl stop d2 2>&1 | sed 's/^vpsctl: \(.*\)/409 {"error":"\1"}/')"
+
+# two clients at once on one VPS: one starts it, the other gets what a second vpsctl gets
+both() {
+	"$@" >"$T_ROOT/one" 2>&1 &
+	local p=$!
+	"$@" >"$T_ROOT/two" 2>&1
+	wait "$p"
+	cat "$T_ROOT/one" "$T_ROOT/two" | sed 's/^vpsctl: //; s/^[0-9]* {"error":"//; s/"}$//' |
+		grep -v '^[0-9]* {' | sort
+}
+refusals='^d2: (is already running|another vpsctl command is working on this VPS; try again later)$'
+like "two API starts at once: one refused as a second vpsctl start is" \
+	"$(both req "$OP" POST /v1/vps/d2/start)" "$refusals"
+vpsctl stop d2
+like "two vpsctl starts at once: the same refusal" "$(both vpsctl start d2)" "$refusals"
+vpsctl stop d2
+cli_or_api() { if [ -e "$T_ROOT/cli-turn" ]; then rm "$T_ROOT/cli-turn"; vpsctl start d2; else touch "$T_ROOT/cli-turn"; req "$OP" POST /v1/vps/d2/start; fi; }
+like "the CLI and the API at once: the same refusal" "$(both cli_or_api)" "$refusals"
+is "the VPS runs once" "$(json_get "$(vpsctl status d2 --json)" state)" running
+
+# the daemon killed: the VPSes it started run on
+kill -9 "$API_PID"
+wait "$API_PID" 2>/dev/null
+API_PID=
+sleep 0.5
+is "the daemon killed, a VPS it started still runs" "$(json_get "$(vpsctl status d2 --json)" state)" running
+kill -0 "$(json_get "$(vpsctl status d2 --json)" init_pid)"
+ok $? "... its init is alive"
+is "no action ran vpsctl" "$(cat "$T_ROOT/spawned.log" 2>/dev/null)" ""
+
 # a vpsctl that does not exist at all: the reads do not need one
 stop_serving
 rm -f "$API_VPSCTL"
 serve
+is "POST stop works with no vpsctl at all" "$(code "$OP" POST /v1/vps/d2/stop)" 200
+is "POST start works with no vpsctl at all" "$(code "$OP" POST /v1/vps/d2/start)" 200
 is "GET /v1/vps works with no vpsctl at all" "$(req "$OP" GET /v1/vps | cut -d' ' -f1)" 200
 is "GET /v1/vps/d1/stats works with no vpsctl at all" \
 	"$(req "$OP" GET /v1/vps/d1/stats | cut -d' ' -f1)" 200
