@@ -603,6 +603,12 @@ static api_op_fn direct_of(enum route_id id)
 		return api_ops_stop;
 	case R_REBOOT:
 		return api_ops_reboot;
+	case R_SUSPEND:
+		return api_ops_suspend;
+	case R_RESUME:
+		return api_ops_resume;
+	case R_DESTROY:
+		return api_ops_destroy;
 	default:
 		return NULL;
 	}

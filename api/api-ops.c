@@ -44,6 +44,30 @@ int api_ops_reboot(const struct ops_ctx *c, const char *name, const struct api_o
 	return ops_restart(c, name, a->timeout, a->force, OPS_START_SPAWN, err);
 }
 
+int api_ops_suspend(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                    struct vps_error *err)
+{
+	struct ops_suspend_result res;
+
+	return ops_suspend(c, name, OPS_FREEZE_TIMEOUT_S, &res, err);
+}
+
+int api_ops_resume(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err)
+{
+	struct ops_suspend_result res;
+
+	return ops_resume(c, name, &res, err);
+}
+
+int api_ops_destroy(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                    struct vps_error *err)
+{
+	const char *said;
+
+	return ops_destroy(c, name, a->force, &said, err);
+}
+
 int api_ops_run(struct api_ctx *ctx, api_op_fn fn, const char *name, const struct api_op_args *a,
                 struct api_run *ret)
 {

@@ -26,7 +26,8 @@ typedef int (*api_op_fn)(const struct ops_ctx *c, const char *name, const struct
 int api_ops_run(struct api_ctx *ctx, api_op_fn fn, const char *name, const struct api_op_args *a,
                 struct api_run *ret);
 
-/* The calls: GET /v1/vps, /v1/vps/NAME, /v1/vps/NAME/stats; POST start, stop, reboot. */
+/* The calls: GET /v1/vps, /v1/vps/NAME, /v1/vps/NAME/stats; POST start, stop, reboot,
+ * suspend, resume; DELETE /v1/vps/NAME. */
 int api_ops_list(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
                  struct vps_error *err);
 int api_ops_status(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
@@ -39,3 +40,9 @@ int api_ops_stop(const struct ops_ctx *c, const char *name, const struct api_op_
                  struct vps_error *err);
 int api_ops_reboot(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
                    struct vps_error *err);
+int api_ops_suspend(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                    struct vps_error *err);
+int api_ops_resume(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err);
+int api_ops_destroy(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                    struct vps_error *err);

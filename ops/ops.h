@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -64,3 +65,22 @@ int ops_stop(const struct ops_ctx *c, const char *name, int timeout, bool force,
 /* stop (if it runs) and start under one lock. */
 int ops_restart(const struct ops_ctx *c, const char *name, int timeout, bool force,
                 enum ops_start_how how, struct vps_error *err);
+
+/* suspend (freeze every process, waiting timeout_s for each to stop) and resume. */
+/* How long the kernel gets by default to stop every task: one in uninterruptible sleep (a slow
+ * disk, an NFS server gone) holds a freeze off. */
+#define OPS_FREEZE_TIMEOUT_S 10
+struct ops_suspend_result {
+	size_t processes;           /* suspend: how many were frozen */
+	uint64_t freeze_ms;         /* suspend: how long the freeze took */
+	uint64_t suspended_seconds; /* resume: how long it was suspended */
+};
+int ops_suspend(const struct ops_ctx *c, const char *name, unsigned timeout_s,
+                struct ops_suspend_result *ret, struct vps_error *err);
+int ops_resume(const struct ops_ctx *c, const char *name, struct ops_suspend_result *ret,
+               struct vps_error *err);
+
+/* destroy (force: stop it first if it runs). *ret_said: what was removed instead when NAME was
+ * only what a cut-short create, clone, restore or destroy left (NULL otherwise). */
+int ops_destroy(const struct ops_ctx *c, const char *name, bool force, const char **ret_said,
+                struct vps_error *err);

@@ -3,7 +3,7 @@
 # daemon here is given a `vpsctl` that logs its argv and fails: every converted action still
 # works, and the log stays empty. Its documents are the bytes of `vpsctl X --json`.
 . "$(dirname "$0")/lib.sh"
-plan 32
+plan 40
 
 body() { req "$@" | cut -d' ' -f2-; }
 
@@ -126,6 +126,25 @@ is "the daemon killed, a VPS it started still runs" "$(json_get "$(vpsctl status
 kill -0 "$(json_get "$(vpsctl status d2 --json)" init_pid)"
 ok $? "... its init is alive"
 is "no action ran vpsctl" "$(cat "$T_ROOT/spawned.log" 2>/dev/null)" ""
+
+# suspend, resume and destroy are library calls too (the daemon is not running here)
+serve
+is "POST suspend: 200 and suspended" "$(req "$OP" POST /v1/vps/d2/suspend | sed 's/^\([0-9]*\) .*"state":"\([a-z]*\)".*/\1 \2/')" \
+	"200 suspended"
+is "a second suspend: the CLI's reason, 409" "$(req "$OP" POST /v1/vps/d2/suspend)" \
+	"$(vpsctl suspend d2 2>&1 | sed 's/^vpsctl: \(.*\)/409 {"error":"\1"}/')"
+is "POST resume: 200 and running" "$(req "$OP" POST /v1/vps/d2/resume | sed 's/^\([0-9]*\) .*"state":"\([a-z]*\)".*/\1 \2/')" \
+	"200 running"
+is "a second resume: the CLI's reason, 409" "$(req "$OP" POST /v1/vps/d2/resume)" \
+	"$(vpsctl resume d2 2>&1 | sed 's/^vpsctl: \(.*\)/409 {"error":"\1"}/')"
+vpsctl create d3 --template busybox >/dev/null
+vpsctl start d3
+is "DELETE of a running VPS: the CLI's reason, 409" "$(req "$OP" DELETE /v1/vps/d3)" \
+	"$(vpsctl destroy d3 2>&1 | sed 's/^vpsctl: \(.*\)/409 {"error":"\1"}/')"
+is "DELETE with force: 200" "$(req "$OP" DELETE /v1/vps/d3 '{"force":true}')" \
+	'200 {"name":"d3","destroyed":true}'
+ok $(test ! -e "$T_ROOT/var/lib/vpsctl/vps/d3"; echo $?) "... and it is gone"
+is "no suspend, resume or destroy ran vpsctl" "$(cat "$T_ROOT/spawned.log" 2>/dev/null)" ""
 
 # a vpsctl that does not exist at all: the reads do not need one
 stop_serving
