@@ -656,7 +656,7 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 		e = api_run_vpsctl_input(ctx->vpsctl, ctx->root, argv,
 		                         a.secret[0] ? a.secret : NULL, ctx->action_timeout_s, &r);
 	explicit_bzero(a.secret, sizeof(a.secret));
-	api_list_invalidate(); /* even a failed action may have changed something */
+	api_list_invalidate(ctx); /* even a failed action may have changed something */
 	if (e < 0)
 		return fail(conn, 500, "cannot run vpsctl: %s", strerror(-e));
 	if (r.status != 0) {

@@ -12,4 +12,4 @@
 /* The list into ret (as api_ops_run's: ret->out is the caller's to free). */
 int api_list_get(struct api_ctx *ctx, struct api_run *ret);
 /* After an action: the cached list may be wrong. */
-void api_list_invalidate(void);
+void api_list_invalidate(struct api_ctx *ctx);

@@ -261,7 +261,10 @@ int main(int argc, char **argv)
 		{0},
 	};
 	static struct api_ctx ctx = {
-		.vpsctl = SBIN_DIR "/vpsctl", .panel_dir = PANEL_DIR, .action_timeout_s = 120};
+		.vpsctl = SBIN_DIR "/vpsctl",
+		.panel_dir = PANEL_DIR,
+		.action_timeout_s = 120,
+		.list = {.lock = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER}};
 	const char *root = getenv("VPSCTL_ROOT"), *sock = NULL, *cert_f = NULL, *key_f = NULL;
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *unix_d = NULL, *tls_d = NULL;
