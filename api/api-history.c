@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* api-history.h: one ring a VPS, kept under one lock; the sampler reads the same list as
- * GET /v1/vps (api-listcache.h), so sampling adds no `vpsctl` run of its own at load. */
+ * GET /v1/vps (api-listcache.h), so sampling adds no list of its own at load. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

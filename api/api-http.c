@@ -18,6 +18,7 @@
 #include "api-history.h"
 #include "api-http.h"
 #include "api-listcache.h"
+#include "api-ops.h"
 #include "api-peer.h"
 #include "api-run.h"
 #include "api-token.h"
@@ -336,6 +337,7 @@ struct args {
 	size_t n;
 	uint64_t memory, cpus_milli; /* what a resize asks for, when has_* says it does */
 	bool has_memory, has_cpus, other_quota;
+	struct api_op_args op; /* timeout and force, for the library calls */
 	char name[300];
 	char template[300]; /* a reinstall's template; "": its own */
 	char secret[300];   /* a password: stdin of vpsctl, never in argv */
@@ -383,6 +385,7 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 			return snprintf(msg, len, "'%s' must be true or false", f->key), -EINVAL;
 		if (json_is_true(v))
 			arg(a, f->flag);
+		a->op.force = json_is_true(v);
 		return 0;
 	case F_SECONDS:
 		/* a stop's wait stays well inside the action's time (--action-timeout), so that
@@ -391,6 +394,7 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 			return snprintf(msg, len, "'%s' must be an integer of 0-60", f->key),
 			       -EINVAL;
 		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+		a->op.timeout = (int)json_integer_value(v);
 		break;
 	case F_STR:
 		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255)
@@ -481,8 +485,12 @@ static int parse_body(const struct req *q, struct args *a, char *msg, size_t len
 /* The CLI's exit and its reason as an HTTP status. */
 static unsigned status_of(const struct api_run *r)
 {
-	if (r->status == 2)
+	if (r->status == 2 || r->code == -EINVAL)
 		return MHD_HTTP_BAD_REQUEST;
+	if (r->code == -ENOENT)
+		return MHD_HTTP_NOT_FOUND;
+	if (r->code == -ESRCH || r->code == -EBUSY || r->code == -EEXIST || r->code == -EWOULDBLOCK)
+		return MHD_HTTP_CONFLICT;
 	if (strstr(r->err, "no such VPS") || strstr(r->err, "no such template"))
 		return MHD_HTTP_NOT_FOUND;
 	if (strstr(r->err, "already") || strstr(r->err, "not running") ||
@@ -492,18 +500,16 @@ static unsigned status_of(const struct api_run *r)
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *conn,
-                                 const char *const *argv, unsigned ok_status,
-                                 const struct api_token *tok)
+/* A document (fn: api-ops.h; NULL: the cached list) as the answer; tok: a list for it. */
+static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *conn, api_op_fn fn,
+                                 const char *name, unsigned ok_status, const struct api_token *tok)
 {
 	struct api_run r;
-	bool list = strcmp(argv[0], "list") == 0;
-	int e = list ? api_list_get(ctx, &r)
-	             : api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &r);
+	int e = fn ? api_ops_run(ctx, fn, name, NULL, &r) : api_list_get(ctx, &r);
 	enum MHD_Result ret;
 
 	if (e < 0)
-		return fail(conn, 500, "cannot run vpsctl: %s", strerror(-e));
+		return fail(conn, 500, "cannot read it: %s", strerror(-e));
 	if (r.status != 0) {
 		ret = fail(conn, status_of(&r), "%s", r.err[0] ? r.err : "vpsctl failed");
 	} else if (tok && tok->role == API_ROLE_CUSTOMER) {
@@ -530,9 +536,7 @@ static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *con
 static enum MHD_Result status_reply(struct api_ctx *ctx, struct MHD_Connection *conn,
                                     const char *name, unsigned ok_status)
 {
-	const char *argv[] = {"status", name, "--json", NULL};
-
-	return run_reply(ctx, conn, argv, ok_status, NULL);
+	return run_reply(ctx, conn, api_ops_status, name, ok_status, NULL);
 }
 
 /* A customer's resize: memory and CPUs only, within its plan. 0, or why not in msg. */
@@ -585,9 +589,30 @@ static const char *verb_of(enum route_id id)
 	}
 }
 
+/* The actions that are library calls here (api-ops.h); NULL: vpsctl is run. */
+static api_op_fn direct_of(enum route_id id)
+{
+	switch (id) {
+	case R_START:
+		return api_ops_start;
+	case R_STOP:
+		return api_ops_stop;
+	case R_REBOOT:
+		return api_ops_reboot;
+	case R_SUSPEND:
+		return api_ops_suspend;
+	case R_RESUME:
+		return api_ops_resume;
+	case R_DESTROY:
+		return api_ops_destroy;
+	default:
+		return NULL;
+	}
+}
+
 static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
-	struct args a = {0};
+	struct args a = {.op.timeout = -1};
 	char msg[512];
 	struct api_run r;
 	int e;
@@ -621,10 +646,13 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	for (size_t i = 0; i < a.n; i++)
 		argv[n++] = a.v[i];
 	argv[n] = NULL;
-	e = api_run_vpsctl_input(ctx->vpsctl, ctx->root, argv, a.secret[0] ? a.secret : NULL,
-	                         ctx->action_timeout_s, &r);
+	if (direct_of(q->route->id))
+		e = api_ops_run(ctx, direct_of(q->route->id), q->name, &a.op, &r);
+	else
+		e = api_run_vpsctl_input(ctx->vpsctl, ctx->root, argv,
+		                         a.secret[0] ? a.secret : NULL, ctx->action_timeout_s, &r);
 	explicit_bzero(a.secret, sizeof(a.secret));
-	api_list_invalidate(); /* even a failed action may have changed something */
+	api_list_invalidate(ctx); /* even a failed action may have changed something */
 	if (e < 0)
 		return fail(conn, 500, "cannot run vpsctl: %s", strerror(-e));
 	if (r.status != 0) {
@@ -646,20 +674,14 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
 {
 	switch (q->route->id) {
-	case R_LIST: {
-		const char *argv[] = {"list", "--json", NULL};
-
-		return run_reply(ctx, conn, argv, 200, &q->tok);
-	}
+	case R_LIST:
+		return run_reply(ctx, conn, NULL, NULL, 200, &q->tok);
 	case R_STATUS:
 		if (q->len)
 			return fail(conn, MHD_HTTP_BAD_REQUEST, "a GET takes no body");
 		return status_reply(ctx, conn, q->name, 200);
-	case R_STATS: {
-		const char *argv[] = {"stats", q->name, "--json", NULL};
-
-		return run_reply(ctx, conn, argv, 200, NULL);
-	}
+	case R_STATS:
+		return run_reply(ctx, conn, api_ops_stats, q->name, 200, NULL);
 	case R_HISTORY:
 		return reply_json(conn, 200, api_history_get(q->name));
 	case R_NODE:

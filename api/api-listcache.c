@@ -8,12 +8,7 @@
 #include <time.h>
 
 #include "api-listcache.h"
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
-static struct api_run cached;
-static uint64_t cached_at, generation;
-static bool running;
+#include "api-ops.h"
 
 static uint64_t now_ms(void)
 {
@@ -23,57 +18,60 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int copy(struct api_run *ret)
+static int copy(const struct api_listcache *l, struct api_run *ret)
 {
-	*ret = cached;
-	ret->out = strdup(cached.out);
+	*ret = l->cached;
+	ret->out = strdup(l->cached.out);
 	return ret->out ? 0 : -ENOMEM;
 }
 
 int api_list_get(struct api_ctx *ctx, struct api_run *ret)
 {
-	static const char *const argv[] = {"list", "--json", NULL};
+	struct api_listcache *l = &ctx->list;
 	struct api_run fresh;
 	uint64_t gen;
 	int r;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&l->lock);
 	for (;;) {
-		if (cached.out && cached.status == 0 && now_ms() - cached_at < API_LIST_TTL_MS) {
-			r = copy(ret);
-			pthread_mutex_unlock(&lock);
+		if (l->cached.out && l->cached.status == 0 &&
+		    now_ms() - l->cached_at < API_LIST_TTL_MS) {
+			r = copy(l, ret);
+			pthread_mutex_unlock(&l->lock);
 			return r;
 		}
-		if (!running)
+		if (!l->running)
 			break;
-		pthread_cond_wait(&done, &lock);
+		pthread_cond_wait(&l->done, &l->lock);
 	}
-	running = true;
-	gen = generation;
-	pthread_mutex_unlock(&lock);
+	l->running = true;
+	gen = l->generation;
+	pthread_mutex_unlock(&l->lock);
 
-	r = api_run_vpsctl(ctx->vpsctl, ctx->root, argv, ctx->action_timeout_s, &fresh);
+	r = api_ops_run(ctx, api_ops_list, NULL, NULL, &fresh);
 
-	pthread_mutex_lock(&lock);
-	running = false;
+	pthread_mutex_lock(&l->lock);
+	l->running = false;
 	/* an action since the start may be missing from it: answer it, keep it not */
-	if (r == 0 && fresh.status == 0 && gen == generation) {
-		api_run_done(&cached);
-		cached = fresh;
-		cached_at = now_ms();
-		r = copy(ret);
+	if (r == 0 && fresh.status == 0 && gen == l->generation) {
+		api_run_done(&l->cached);
+		l->cached = fresh;
+		l->cached_at = now_ms();
+		r = copy(l, ret);
 	} else if (r == 0) {
 		*ret = fresh;
 	}
-	pthread_cond_broadcast(&done);
-	pthread_mutex_unlock(&lock);
+	pthread_cond_broadcast(&l->done);
+	pthread_mutex_unlock(&l->lock);
 	return r;
 }
 
-void api_list_invalidate(void)
+void api_list_invalidate(struct api_ctx *ctx)
 {
-	pthread_mutex_lock(&lock);
-	generation++;
-	cached_at = 0;
-	pthread_mutex_unlock(&lock);
+	struct api_listcache *l = &ctx->list;
+
+	pthread_mutex_lock(&l->lock);
+	l->generation++;
+	l->cached_at = 0;
+	pthread_mutex_unlock(&l->lock);
 }

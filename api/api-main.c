@@ -269,7 +269,10 @@ int main(int argc, char **argv)
 		{0},
 	};
 	static struct api_ctx ctx = {
-		.vpsctl = SBIN_DIR "/vpsctl", .panel_dir = PANEL_DIR, .action_timeout_s = 120};
+		.vpsctl = SBIN_DIR "/vpsctl",
+		.panel_dir = PANEL_DIR,
+		.action_timeout_s = 120,
+		.list = {.lock = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER}};
 	const char *root = getenv("VPSCTL_ROOT"), *sock = NULL, *cert_f = NULL, *key_f = NULL;
 	_cleanup_free_ char *cert = NULL, *key = NULL;
 	struct MHD_Daemon *unix_d = NULL, *tls_d = NULL;
@@ -343,6 +346,8 @@ int main(int argc, char **argv)
 		return die_usage("%s: give both or neither", "--tls-cert and --tls-key");
 
 	vps_cgroup_init_on_demand(); /* the state of a VPS may ask its cgroup */
+	/* probed here, before any thread: the host's cgroups are written once, then only read */
+	(void)vps_cgroup_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

@@ -7,6 +7,7 @@
 
 struct api_run {
 	int status; /* the exit status; -1: killed or not run */
+	int code;   /* a library call's -errno (api-ops.h), 0 for vpsctl's runs */
 	char *out;  /* stdout, NUL-terminated */
 	size_t out_len;
 	char err[512]; /* the last line of stderr, without "vpsctl: " */

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "cli-quota.h"
+#include "vps-run.h"
 #include "fileio.h"
 #include "io-devices.h"
 #include "ptys.h"
@@ -76,32 +77,6 @@ int cli_quota_set(struct vps_config *cfg, int opt, const char *value, struct vps
 	return r;
 }
 
-int cli_quota_host_check(const struct vps_quota *q, const char *what, struct vps_error *err)
-{
-	_cleanup_free_ char *online = NULL;
-	unsigned cpu;
-	int r;
-
-	if (!q->cpuset[0])
-		return 0;
-	r = read_file_at(AT_FDCWD, "/sys/devices/system/cpu/online", 4096, &online, NULL);
-	if (r < 0)
-		return vps_error_errno(err, r, "cannot read the host's online CPUs");
-	online[strcspn(online, "\n")] = '\0';
-	r = cpuset_first_outside(q->cpuset, online, &cpu);
-	if (r > 0)
-		vps_error_set(err, -EINVAL,
-		              "%s '%.64s' names CPU %u, which this host does not have "
-		              "(online: %.64s)",
-		              what, q->cpuset, cpu, online);
-	else if (r < 0)
-		vps_error_set(err, r,
-		              "%s '%.64s' or the host's online CPUs '%.64s' is not a CPU "
-		              "list",
-		              what, q->cpuset, online);
-	return r > 0 ? -EINVAL : r;
-}
-
 int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
                        struct vps_error *err)
 {
@@ -123,7 +98,7 @@ int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char 
 	r = vps_config_check(cfg, cpus > 0 ? (unsigned)cpus : 1, np, &key, err);
 	if (r < 0)
 		return r;
-	r = cli_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err);
+	r = ops_quota_host_check(&cfg->quota, np[VPS_QUOTA_CPUSET], err);
 	if (r < 0)
 		return r;
 	/* --ptys follows the cgroup quota flags in quota_flags[] */

@@ -27,9 +27,6 @@ int cli_quota_set(struct vps_config *cfg, int opt, const char *value, struct vps
  * quota_flags[i] was typed (named as the flag); the others are named other_prefix + key. */
 int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
                        struct vps_error *err);
-/* What depends on the host and may change under a saved config: the CPUs of the cpuset must
- * be online. what names the value in err. */
-int cli_quota_host_check(const struct vps_quota *q, const char *what, struct vps_error *err);
 /* --io-weight other than 100 on a v1 node whose disk under dir schedules with something other
  * than bfq: a warning on stderr, since that scheduler ignores the weight. */
 void cli_io_weight_warn(const char *name, const char *dir, uint64_t io_weight);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "lock.h"
+#include "ops.h"
 #include "parse.h"
 #include "paths.h"
 
@@ -100,20 +101,18 @@ int cli_check_name(const struct cli *c, const char *name)
 
 int cli_lock(const struct cli *c, const char *name)
 {
-	char path[PATH_MAX];
-	int fd;
+	const struct ops_ctx o = cli_ops(c);
+	struct vps_error err = VPS_ERROR_INIT;
+	int fd = ops_lock(&o, name, strcmp(c->verb, "create") == 0, &err);
 
-	/* Only create locks a name that does not exist yet: no lock file for a typo. */
-	if (strcmp(c->verb, "create") != 0 &&
-	    (vps_path(&c->paths, name, NULL, path, sizeof(path)) < 0 || access(path, F_OK) < 0))
-		return cli_fail(name, "no such VPS"), -1;
-	fd = vps_lock(&c->paths, name, (unsigned)c->node.lock_timeout);
-
-	if (fd == -EWOULDBLOCK)
-		cli_fail(name, "another vpsctl command is working on this VPS; try again later");
-	else if (fd < 0)
-		cli_fail(name, "failed to take the lock: %s", strerror(-fd));
+	if (fd < 0)
+		cli_fail_error(name, &err, fd);
 	return fd < 0 ? -1 : fd;
+}
+
+void cli_note(const char *name, const char *text)
+{
+	fprintf(stderr, "vpsctl: %s: %s\n", name, text);
 }
 
 int cli_fail_idmap(const char *name, int r)
@@ -146,18 +145,7 @@ void cli_print_help(const char *usage, const char *const *lines)
 
 void json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	ops_json_string(f, s);
 }
 
 uint64_t cli_now_ms(void)

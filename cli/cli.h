@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "ops.h"
 #include "paths.h"
 #include "storage.h"
 
@@ -20,6 +21,21 @@ struct cli {
 };
 
 #define EXIT_USAGE 2
+
+/* A library call's note: "vpsctl: NAME: text" on stderr. */
+void cli_note(const char *name, const char *text);
+/* How start unpacks an overlay's missing shared tree: verbs-archive.c's in vpsctl-template,
+ * NULL in vpsctl (verbs-handoff.c), whose start then hands itself over. */
+extern const vps_tree_unpack_fn cli_tree_unpack;
+
+/* The node the library calls (ops.h) act on: this command's. */
+static inline struct ops_ctx cli_ops(const struct cli *c)
+{
+	return (struct ops_ctx){.paths = &c->paths,
+	                        .node = &c->node,
+	                        .note = cli_note,
+	                        .tree_unpack = cli_tree_unpack};
+}
 
 /* Prints "vpsctl: NAME: message" (NAME may be NULL) and returns EXIT_FAILURE. */
 int cli_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,10 +70,6 @@ void cli_print_help(const char *usage, const char *const *lines);
 
 /* systemd's generator reads ONBOOT: have it run again (on a real node running systemd). */
 void cli_systemd_reload(const struct cli *c);
-
-/* How start unpacks an overlay's missing shared tree: verbs-archive.c's in vpsctl-template,
- * NULL in vpsctl (verbs-handoff.c), whose start then hands itself over. */
-extern const vps_tree_unpack_fn cli_tree_unpack;
 
 /* JSON output helpers. */
 void json_string(FILE *f, const char *s);

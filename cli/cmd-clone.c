@@ -95,12 +95,12 @@ static int parse_clone(struct cli *c, int argc, char **argv, struct clone_args *
 /* DST's lock (its directory does not exist: cli_lock refuses such a name). */
 int cli_lock_new(struct cli *c, const char *dst)
 {
-	int fd = vps_lock(&c->paths, dst, (unsigned)c->node.lock_timeout);
+	const struct ops_ctx o = cli_ops(c);
+	struct vps_error err = VPS_ERROR_INIT;
+	int fd = ops_lock(&o, dst, true, &err);
 
-	if (fd == -EWOULDBLOCK)
-		cli_fail(dst, "another vpsctl command is working on this VPS; try again later");
-	else if (fd < 0)
-		cli_fail(dst, "failed to take the lock: %s", strerror(-fd));
+	if (fd < 0)
+		cli_fail_error(dst, &err, fd);
 	return fd < 0 ? -1 : fd;
 }
 

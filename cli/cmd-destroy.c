@@ -1,24 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* vpsctl destroy */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+/* vpsctl destroy: ops_destroy() (ops/vps-destroy.c). */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include "addresses.h"
-#include "ports.h"
-#include "cleanup.h"
-#include "disk.h"
 #include "cli.h"
-#include "fileio.h"
-#include "lifecycle.h"
-#include "lock.h"
-#include "network.h"
-#include "rootfs-access.h"
-#include "state.h"
 
 static const char *const destroy_help[] = {
 	"Remove a VPS: its root filesystem, config and runtime state.",
@@ -27,119 +12,14 @@ static const char *const destroy_help[] = {
 	NULL,
 };
 
-/* NAME's directory with vps.conf last: a destroy killed on the way leaves a VPS that still
- * loads, which the next destroy removes (without vps.conf it would be "no such VPS" and its
- * files, claims and lock nobody's). */
-static int remove_vps_dir(int base, const char *name)
-{
-	_cleanup_close_ int dfd =
-		openat(base, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int r;
-
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = opendir_dup(dfd);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, "vps.conf") == 0)
-			continue;
-		r = rm_rf_at(dfd, de->d_name);
-		if (r < 0 && r != -ENOENT)
-			return r;
-	}
-	if (unlinkat(dfd, "vps.conf", 0) < 0 && errno != ENOENT)
-		return -errno;
-	return rm_rf_at(base, name);
-}
-
-/* What a destroy removes besides the directory: the files a reinstall cut short left, the
- * runtime directory and the lock file. */
-static int remove_rest(const struct cli *c, int base, const char *name)
-{
-	char leftover[64], run[PATH_MAX];
-	int r;
-
-	vps_reinstall_leftover(name, leftover, sizeof(leftover));
-	r = rm_rf_at(base, leftover);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	if (vps_run_path(&c->paths, name, NULL, run, sizeof(run)) == 0)
-		(void)rm_rf_at(AT_FDCWD, run);
-	vps_lock_unlink(&c->paths, name);
-	return 0;
-}
-
-/* No such VPS, but what a create, clone or restore of NAME that was killed left (.NAME.new,
- * which the next of them would remove too): 0 when there was some and it is gone. */
-static int remove_cut_short(struct cli *c, const char *name)
-{
-	_cleanup_close_ int base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int lock = -EBADF;
-	char leftover[64];
-	int r;
-
-	snprintf(leftover, sizeof(leftover), ".%s.new", name);
-	if (base < 0 || faccessat(base, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    faccessat(base, leftover, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-		return -ENOENT;
-	/* the lock of the command that made it: one still at work is not disturbed */
-	lock = cli_lock_new(c, name);
-	if (lock < 0)
-		return -EBUSY;
-	r = rm_rf_at(base, leftover);
-	if (r < 0)
-		return cli_fail(name,
-		                "failed to remove what a cut-short create, clone or restore "
-		                "left: %s",
-		                strerror(-r)),
-		       r;
-	printf("%s: removed what a cut-short create, clone or restore left\n", name);
-	vps_lock_unlink(&c->paths, name);
-	return 0;
-}
-
-/* A directory without vps.conf, held under its lock, is what a create or a destroy killed on
- * the way left (create writes vps.conf last, destroy removes it last but one). Nothing can
- * load it, create refuses its name: remove it, or the name stays wedged. Claims of addresses
- * and ports need no release: one whose owner does not hold it is taken over. */
-static int remove_remains(const struct cli *c, const char *name)
-{
-	_cleanup_close_ int base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct vps_state st;
-	struct stat sb;
-	int r;
-
-	if (base < 0 || fstatat(base, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode))
-		return cli_fail(name, "no such VPS");
-	/* vps.conf removed by hand under a VPS that runs: its files are in use */
-	if (vps_run_state_get(&c->paths, name, &st) != VPS_STOPPED)
-		return cli_fail(name, "has no vps.conf but is not stopped; not removing its files");
-	r = remove_vps_dir(base, name);
-	if (r == 0)
-		r = remove_rest(c, base, name);
-	if (r < 0)
-		return cli_fail(name,
-		                "failed to remove the remains of a cut-short create or destroy: %s",
-		                strerror(-r));
-	printf("%s: removed the remains of a create or destroy that was cut short\n", name);
-	return 0;
-}
-
 int cmd_destroy(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
-	_cleanup_close_ int lock = -EBADF, base = -EBADF;
-	struct vps_config cfg;
-	struct vps_state st;
-	enum vps_run_state rs;
-	bool force = false;
+	const struct ops_ctx o = cli_ops(c);
 	struct vps_error err = VPS_ERROR_INIT;
-	char dir[PATH_MAX];
+	const char *said;
+	bool force = false;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -152,46 +32,10 @@ int cmd_destroy(struct cli *c, int argc, char **argv)
 	}
 	if ((opt = cli_one_vps(c, argc, argv)) != 0)
 		return opt;
-	r = remove_cut_short(c, argv[optind]);
-	if (r != -ENOENT)
-		return r == 0 ? 0 : EXIT_FAILURE;
-	lock = cli_lock(c, argv[optind]);
-	if (lock < 0)
-		return EXIT_FAILURE;
-	r = vps_config_load(&c->paths, argv[optind], &c->node, &cfg, &err);
-	if (r == -ENOENT)
-		return remove_remains(c, argv[optind]);
-	/* A file of a newer vpsctl may hold what this one does not know to undo. */
-	if (r == -EPROTONOSUPPORT || (r < 0 && !force))
-		return cli_fail(argv[optind], "%s%s", err.msg,
-		                r == -EPROTONOSUPPORT ? "" : " (--force destroys it anyway)");
+	r = ops_destroy(&o, argv[optind], force, &said, &err);
 	if (r < 0)
-		vps_config_init(&cfg, argv[optind], &c->node);
-	rs = vps_run_state_get(&c->paths, cfg.name, &st);
-	if (rs == VPS_UNKNOWN && (!force || st.error == -EPROTONOSUPPORT))
-		return cli_fail(cfg.name, "state unreadable: %s; %s", st.error_text,
-		                st.error == -EPROTONOSUPPORT ? "not destroying it"
-		                                             : "stop it first or use --force");
-	if (rs != VPS_STOPPED) {
-		if (!force)
-			return cli_fail(cfg.name, "is running; stop it first or use --force");
-		r = vps_stop(&c->paths, &cfg, &c->node, 0, true, &err);
-		if (r < 0)
-			return cli_fail_error(cfg.name, &err, 0);
-	}
-	r = vps_cleanup_stale(&c->paths, cfg.name, &c->node);
-	if (r < 0)
-		return cli_fail(cfg.name, "failed to remove its cgroup: %s", strerror(-r));
-	if (vps_path(&c->paths, cfg.name, NULL, dir, sizeof(dir)) == 0)
-		vps_disk_forget(dir, &cfg); /* its project id may be another directory's next */
-	base = open(c->paths.vps_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = base < 0 ? -errno : remove_vps_dir(base, cfg.name);
-	if (r == 0) {
-		vps_addresses_release(&c->paths, cfg.name, &cfg.ip_address);
-		vps_ports_release(&c->paths, cfg.name, &cfg.forwards);
-		r = remove_rest(c, base, cfg.name);
-	}
-	if (r < 0)
-		return cli_fail(cfg.name, "failed to remove its files: %s", strerror(-r));
+		return cli_fail_error(argv[optind], &err, r);
+	if (said)
+		printf("%s: %s\n", argv[optind], said);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "network.h"
 #include "ports.h"
 #include "state.h"
+#include "vps-stats.h"
 
 enum {
 	OPT_FORCE = 1,
@@ -219,31 +220,15 @@ static int parse_resize(struct cli *c, int argc, char **argv, struct vps_config 
 	return 0;
 }
 
-/* node: what a node-wide reader opened once (NULL: every file by its path). */
-static int open_cgroup_at(struct cli *c, struct vps_usage_node *node, const char *name,
-                          struct vps_cgroup **ret)
-{
-	const struct vps_cgroup_parent *p;
-	struct vps_state st;
-	const char *parent;
-
-	switch (vps_run_state_get(&c->paths, name, &st)) {
-	case VPS_STOPPED:
-		return -ESRCH;
-	case VPS_UNKNOWN:
-		/* which cgroup, and whether it runs, is not known: change nothing */
-		cli_fail(name, "state unreadable: %s; not resizing", st.error_text);
-		return -EBADMSG;
-	default:
-		parent = st.cgroup_parent[0] ? st.cgroup_parent : c->node.cgroup_parent;
-		p = node ? vps_usage_node_cgroup(node, parent) : NULL;
-		return p ? vps_cgroup_new_at(p, name, ret) : vps_cgroup_new(parent, name, ret);
-	}
-}
-
 static int open_cgroup(struct cli *c, const char *name, struct vps_cgroup **ret)
 {
-	return open_cgroup_at(c, NULL, name, ret);
+	const struct ops_ctx o = cli_ops(c);
+	struct vps_error err = VPS_ERROR_INIT;
+	int r = ops_running_cgroup_open(&o, NULL, name, ret, &err);
+
+	if (vps_error_is_set(&err))
+		cli_fail_error(name, &err, r);
+	return r;
 }
 
 /* Before a memory shrink that has to wait: say so, and for how long. */
@@ -604,82 +589,27 @@ int cmd_resize(struct cli *c, int argc, char **argv)
 	return r == 0 ? 0 : EXIT_FAILURE;
 }
 
-/* The bytes and packets of the metering period (counters.h), not only the live veth's. In
- * the node end's orientation, which print_net turns round. */
-static uint64_t period_start;
-
-/* node: what stats --all read once (NULL: one VPS). */
-static int meter(struct cli *c, struct vps_usage_node *node, const char *name,
-                 struct netsetup_link_stats *n)
+static void print_net(const struct vps_stats *st)
 {
-	struct vps_counters m;
-	int r = node ? vps_usage_node_counters(node, &c->paths, name, &m)
-	             : vps_counters_read(&c->paths, name, &m);
-
-	if (r < 0)
-		return r;
-	n->tx_bytes = m.rx_bytes;
-	n->rx_bytes = m.tx_bytes;
-	n->tx_packets = m.rx_packets;
-	n->rx_packets = m.tx_packets;
-	period_start = m.period_start;
-	return 0;
-}
-
-static void print_net(const struct netsetup_link_stats *n, bool json)
-{
+	const struct netsetup_link_stats *n = &st->net;
 	char since[64] = "";
-	time_t t = (time_t)period_start;
+	time_t t = (time_t)st->period_start;
 	struct tm tm;
 
-	if (json)
-		printf(",\"net_period_start\":%" PRIu64, period_start);
-	else if (period_start && localtime_r(&t, &tm))
+	if (st->period_start && localtime_r(&t, &tm))
 		strftime(since, sizeof(since), " since %Y-%m-%d %H:%M:%S", &tm);
 	/* The node end counts the other way round: what it received, the VPS sent. */
-	if (json)
-		printf(",\"net_rx_bytes\":%" PRIu64 ",\"net_tx_bytes\":%" PRIu64
-		       ",\"net_rx_packets\":%" PRIu64 ",\"net_tx_packets\":%" PRIu64
-		       ",\"net_rx_dropped\":%" PRIu64 ",\"net_tx_dropped\":%" PRIu64,
-		       n->tx_bytes, n->rx_bytes, n->tx_packets, n->rx_packets, n->tx_dropped,
-		       n->rx_dropped);
-	else
-		printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
-		       " bytes (%" PRIu64 " packets)%s, dropped %" PRIu64 "/%" PRIu64 "\n",
-		       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, since, n->tx_dropped,
-		       n->rx_dropped);
+	printf("net:    received %" PRIu64 " bytes (%" PRIu64 " packets), sent %" PRIu64
+	       " bytes (%" PRIu64 " packets)%s, dropped %" PRIu64 "/%" PRIu64 "\n",
+	       n->tx_bytes, n->tx_packets, n->rx_bytes, n->rx_packets, since, n->tx_dropped,
+	       n->rx_dropped);
 }
 
-static void print_stats(const char *name, const struct vps_cgroup_stats *s,
-                        const struct netsetup_link_stats *net, const uint64_t *disk, bool json)
+static void print_stats(const struct vps_stats *st)
 {
-	static const char *const fmt_json =
-		"{\"name\":\"%s\",\"cpu_usage_usec\":%" PRIu64 ",\"nr_periods\":%" PRIu64
-		",\"nr_throttled\":%" PRIu64 ",\"throttled_usec\":%" PRIu64
-		",\"memory_current\":%" PRIu64 ",\"memory_peak\":%" PRIu64
-		",\"memory_max\":%" PRIu64 ",\"swap_current\":%" PRIu64 ",\"pids_current\":%" PRIu64
-		",\"pids_max\":%" PRIu64 ",\"memory_high_events\":%" PRIu64
-		",\"memory_max_events\":%" PRIu64 ",\"memory_oom_events\":%" PRIu64
-		",\"memory_oom_kills\":%" PRIu64 ",\"pids_max_events\":%" PRIu64
-		",\"io_read_bytes\":%" PRIu64 ",\"io_write_bytes\":%" PRIu64
-		",\"io_read_ops\":%" PRIu64 ",\"io_write_ops\":%" PRIu64;
+	const struct vps_cgroup_stats *s = &st->s;
 	char a[32], b[32], m[32], w[32];
 
-	if (json) {
-		printf(fmt_json, name, s->cpu_usage_usec, s->cpu_nr_periods, s->cpu_nr_throttled,
-		       s->cpu_throttled_usec, s->memory_current, s->memory_peak, s->memory_max,
-		       s->swap_current, s->pids_current, s->pids_max, s->memory_high_events,
-		       s->memory_max_events, s->memory_oom_events, s->memory_oom_kills,
-		       s->pids_max_events, s->io_read_bytes, s->io_write_bytes, s->io_read_ops,
-		       s->io_write_ops);
-		if (net)
-			print_net(net, true);
-		if (disk)
-			printf(",\"disk_size\":%" PRIu64 ",\"disk_used\":%" PRIu64, disk[0],
-			       disk[1]);
-		printf("}\n");
-		return;
-	}
 	printf("cpu:    %.3f s used, throttled %" PRIu64 " of %" PRIu64 " periods (%.3f s)\n",
 	       (double)s->cpu_usage_usec / 1e6, s->cpu_nr_throttled, s->cpu_nr_periods,
 	       (double)s->cpu_throttled_usec / 1e6);
@@ -696,42 +626,55 @@ static void print_stats(const char *name, const struct vps_cgroup_stats *s,
 	printf("io:     read %" PRIu64 " bytes (%" PRIu64 " ops), written %" PRIu64
 	       " bytes (%" PRIu64 " ops)\n",
 	       s->io_read_bytes, s->io_read_ops, s->io_write_bytes, s->io_write_ops);
-	if (net)
-		print_net(net, false);
-	if (disk)
-		printf("disk:   %" PRIu64 " of %" PRIu64 " bytes used\n", disk[1], disk[0]);
+	if (st->have_net)
+		print_net(st);
+	if (st->have_disk)
+		printf("disk:   %" PRIu64 " of %" PRIu64 " bytes used\n", st->disk_used,
+		       st->disk_size);
 }
 
 /* stats --all: one line per VPS. */
-static void stats_row(const char *name, const struct vps_cgroup_stats *s,
-                      const struct netsetup_link_stats *net, const uint64_t *disk)
+static void stats_row(const struct vps_stats *st)
 {
+	const struct vps_cgroup_stats *s = &st->s;
 	char m[32], p[32], x[32], rx[32] = "-", tx[32] = "-", d[32] = "-";
 
-	if (net) {
-		snprintf(rx, sizeof(rx), "%" PRIu64, net->tx_bytes);
-		snprintf(tx, sizeof(tx), "%" PRIu64, net->rx_bytes);
+	if (st->have_net) {
+		snprintf(rx, sizeof(rx), "%" PRIu64, st->net.tx_bytes);
+		snprintf(tx, sizeof(tx), "%" PRIu64, st->net.rx_bytes);
 	}
-	if (disk)
-		snprintf(d, sizeof(d), "%" PRIu64, disk[1]);
-	printf("%-16s %12.3f %12s %12s %12s %6" PRIu64 " %5" PRIu64 " %12s %12s %12s\n", name,
+	if (st->have_disk)
+		snprintf(d, sizeof(d), "%" PRIu64, st->disk_used);
+	printf("%-16s %12.3f %12s %12s %12s %6" PRIu64 " %5" PRIu64 " %12s %12s %12s\n", st->name,
 	       (double)s->cpu_usage_usec / 1e6, format_count(s->memory_current, m, sizeof(m)),
 	       format_count(s->memory_peak, p, sizeof(p)),
 	       format_count(s->memory_max, x, sizeof(x)), s->pids_current, s->memory_oom_kills, d,
 	       rx, tx);
 }
 
-static int stats_one(struct cli *c, struct vps_usage_node *node, const char *name, bool json,
-                     bool *all_first);
-
-/* The I/O of the VPS's own storage devices, each byte once. */
-static void io_counters(struct cli *c, const struct vps_config *cfg, struct vps_cgroup *cg,
-                        struct vps_cgroup_stats *s)
+/* One VPS of stats --all: a row, or an object after a comma but for the first (*first); a
+ * stopped VPS is skipped. 0, or EXIT_FAILURE after its line of error. */
+static int stats_all_one(struct cli *c, struct vps_usage_node *node, const char *name, bool json,
+                         bool *first)
 {
-	char dir[PATH_MAX];
+	const struct ops_ctx o = cli_ops(c);
+	struct vps_error err = VPS_ERROR_INIT;
+	struct vps_stats st;
+	int r = ops_stats_get(&o, node, name, &st, &err);
 
-	if (vps_path(&c->paths, cfg->name, NULL, dir, sizeof(dir)) == 0)
-		vps_storage_io_counters(cg, dir, vps_disk_is_image(cfg), s);
+	if (r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return cli_fail_error(name, &err, r);
+	if (json) {
+		printf("%s", *first ? "" : ",");
+		ops_stats_object(stdout, &st);
+		printf("\n");
+	} else {
+		stats_row(&st);
+	}
+	*first = false;
+	return 0;
 }
 
 static int stats_all(struct cli *c, bool json)
@@ -753,76 +696,28 @@ static int stats_all(struct cli *c, bool json)
 		       "TX-BYTES");
 	/* one link dump and the cgroup parents opened once, not a netlink query per VPS */
 	vps_usage_node_open(&node, c->paths.vps_base);
-	for (size_t k = 0; k < n; k++) {
-		r = stats_one(c, &node, names[k], json, &first);
-		if (r > 0)
+	for (size_t k = 0; k < n; k++)
+		if (stats_all_one(c, &node, names[k], json, &first) != 0)
 			ret = EXIT_FAILURE;
-	}
 	vps_usage_node_done(&node);
 	if (json)
 		printf("]\n");
 	return ret;
 }
 
-/* One VPS's figures. all_first (stats --all; NULL otherwise): whether none was printed yet;
- * a stopped VPS is then skipped (-ESRCH) and the text is one table row. */
-static int stats_one(struct cli *c, struct vps_usage_node *node, const char *name, bool json,
-                     bool *all_first)
+/* One VPS's figures; --json: the document vpsctl-api answers GET /v1/vps/NAME/stats with. */
+static int stats_one(struct cli *c, const char *name, bool json)
 {
-	bool all = all_first != NULL;
-	_cleanup_vps_cgroup_ struct vps_cgroup *cg = NULL;
-	struct vps_cgroup_stats s = {0};
-	struct netsetup_link_stats net = {0};
-	char host_if[NETSETUP_IFNAMSIZ];
-	struct vps_config cfg;
-	uint64_t disk[2] = {0, 0}; /* size, used */
-	bool have_net;
-	int r;
+	const struct ops_ctx o = cli_ops(c);
+	struct vps_error err = VPS_ERROR_INIT;
+	struct vps_stats st;
+	int r = json ? ops_stats_json(&o, name, stdout, &err)
+	             : ops_stats_get(&o, NULL, name, &st, &err);
 
-	if (cli_load_vps(c, name, &cfg) < 0)
-		return EXIT_FAILURE;
-	r = open_cgroup_at(c, node, cfg.name, &cg);
-	if (r == -ESRCH)
-		return all ? -ESRCH : cli_fail(cfg.name, "not running");
-	if (r == 0)
-		r = vps_cgroup_stats(cg, &s);
-	if (r == 0)
-		io_counters(c, &cfg, cg, &s);
 	if (r < 0)
-		return cli_fail(cfg.name, "failed to read its cgroup: %s", strerror(-r));
-	netsetup_host_ifname(cfg.name, host_if);
-	if (node) {
-		const struct vps_usage_link *l =
-			vps_usage_link_find(vps_usage_node_links(node), cfg.name);
-
-		have_net = l != NULL;
-		if (l)
-			net = l->st;
-	} else
-		have_net = netsetup_link_stats(-1, host_if, &net) == 0;
-	if (have_net || cfg.ip_address.n)
-		have_net = meter(c, node, cfg.name, &net) == 0 || have_net;
-	if (cfg.disk) {
-		struct vps_state st;
-		struct vps_disk_use d;
-		char dir[PATH_MAX];
-
-		if (vps_run_state_get(&c->paths, cfg.name, &st) == VPS_RUNNING &&
-		    st.init_pid <= INT32_MAX &&
-		    vps_path(&c->paths, cfg.name, NULL, dir, sizeof(dir)) == 0 &&
-		    vps_disk_use(dir, &cfg, (pid_t)st.init_pid, &d) == 0) {
-			disk[0] = d.bytes_limit;
-			disk[1] = d.bytes_used;
-		}
-	}
-	if (all && json && !*all_first)
-		printf(",");
-	if (all)
-		*all_first = false;
-	if (all && !json)
-		stats_row(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL);
-	else
-		print_stats(cfg.name, &s, have_net ? &net : NULL, cfg.disk ? disk : NULL, json);
+		return cli_fail_error(name, &err, r);
+	if (!json)
+		print_stats(&st);
 	return 0;
 }
 
@@ -856,7 +751,7 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	if (!all) {
 		if ((opt = cli_one_vps(c, argc, argv)) != 0)
 			return opt;
-		return stats_one(c, NULL, argv[optind], json, NULL);
+		return stats_one(c, argv[optind], json);
 	}
 	if (optind != argc)
 		return cli_usage_error(c, "--all takes no VPS name");

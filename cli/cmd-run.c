@@ -6,59 +6,24 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "cli-quota.h"
 #include "cli.h"
 #include "migrate.h"
-#include "lifecycle.h"
 #include "parse.h"
 #include "state.h"
-#include "storage.h"
-#include "validate.h"
+#include "vps-run.h"
 
 static int start_locked(struct cli *c, struct vps_config *cfg, bool foreground, int *lock)
 {
-	struct vps_state st;
+	const struct ops_ctx o = cli_ops(c);
 	struct vps_error err = VPS_ERROR_INIT;
-	char note[256];
-	int r;
+	int r = ops_start_locked(&o, cfg, foreground ? OPS_START_FOREGROUND : OPS_START_FORK, lock,
+	                         &err);
 
-	if (cli_check_not_migrating(c, cfg->name) != 0)
-		return EXIT_FAILURE;
-	switch (vps_run_state_get(&c->paths, cfg->name, &st)) {
-	case VPS_STOPPED:
-		break;
-	case VPS_UNKNOWN:
-		return cli_fail(cfg->name,
-		                "state unreadable: %s; 'vpsctl stop %s' stops what runs of it",
-		                st.error_text, cfg->name);
-	default:
-		return cli_fail(cfg->name, "is already running");
-	}
-	r = vps_boot_check(&c->paths, cfg, &c->node, &err);
-	if (r < 0)
-		return cli_fail_error(cfg->name, &err, 0);
-	/* the host may have lost CPUs since the cpuset was checked */
-	if (cli_quota_host_check(&cfg->quota, "vps.conf CPUSET", &err) < 0)
-		return cli_fail(cfg->name,
-		                "%s; choose others with 'vpsctl resize %s --cpuset LIST'", err.msg,
-		                cfg->name);
-	r = vps_cleanup_stale(&c->paths, cfg->name, &c->node);
-	if (r < 0)
-		return cli_fail(cfg->name, "failed to clean up after its last run: %s",
-		                strerror(-r));
-	r = vps_storage_repair(&c->paths, cfg, cli_tree_unpack, note, sizeof(note), &err);
 	if (r == -EAGAIN && !cli_tree_unpack) {
 		closep(lock); /* the other build takes it again */
 		return cli_exec_archive_build(c);
 	}
-	if (r < 0)
-		return cli_fail_error(cfg->name, &err, 0);
-	if (note[0])
-		fprintf(stderr, "vpsctl: %s: %s\n", cfg->name, note);
-	r = vps_start(&c->paths, cfg, &c->node, foreground, lock, &err);
-	if (r < 0)
-		return cli_fail_error(cfg->name, &err, r);
-	return 0;
+	return r < 0 ? cli_fail_error(cfg->name, &err, r) : 0;
 }
 
 static const char *const start_help[] = {
@@ -149,24 +114,11 @@ static int parse_stop(struct cli *c, int argc, char **argv, const char *usage,
 
 static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct stop_args *a)
 {
-	struct vps_state st;
+	const struct ops_ctx o = cli_ops(c);
 	struct vps_error err = VPS_ERROR_INIT;
-	int r;
+	int r = ops_stop_locked(&o, cfg, a->timeout, a->force, &err);
 
-	/* a frozen source stopped, or a restored target, would leave it on neither node */
-	if (cli_check_not_migrating(c, cfg->name) != 0)
-		return EXIT_FAILURE;
-	if (vps_run_state_get(&c->paths, cfg->name, &st) == VPS_UNKNOWN &&
-	    st.error != -EPROTONOSUPPORT)
-		fprintf(stderr,
-		        "vpsctl: %s: state unreadable: %s; stopping it from its processes "
-		        "and cgroup\n",
-		        cfg->name, st.error_text);
-	r = vps_stop(&c->paths, cfg, &c->node, a->timeout, a->force, &err);
-
-	if (r < 0)
-		return cli_fail_error(cfg->name, &err, r);
-	return 0;
+	return r < 0 ? cli_fail_error(cfg->name, &err, r) : 0;
 }
 
 /* Stopping needs only the runtime state and the cgroup: a corrupt vps.conf does not keep a
@@ -174,17 +126,13 @@ static int stop_locked(struct cli *c, const struct vps_config *cfg, const struct
  * vps.conf of a newer vpsctl stops the stop. */
 static int load_for_stop(struct cli *c, const char *name, struct vps_config *ret)
 {
+	const struct ops_ctx o = cli_ops(c);
 	struct vps_error err = VPS_ERROR_INIT;
-	int r = vps_config_load(&c->paths, name, &c->node, ret, &err);
+	int r = ops_load_for_stop(&o, name, ret, &err);
 
-	if (r == 0)
-		return 0;
-	if (r == -ENOENT || r == -EPROTONOSUPPORT)
-		return cli_fail_error(name, &err, 0), r;
-	fprintf(stderr, "vpsctl: %s: %s; stopping it from its runtime state\n", name, err.msg);
-	vps_config_init(ret, name, &c->node);
-	ret->poweroff_signal = 0;
-	return 0;
+	if (r < 0)
+		cli_fail_error(name, &err, r);
+	return r;
 }
 
 int cmd_stop(struct cli *c, int argc, char **argv)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "marker.h"
 
 /* The target node: ssh://[user@]host[:port][/root-path], or a local root (a subprocess, in
  * the network namespace netns when set: two nodes on one machine, tests). */
@@ -45,17 +46,9 @@ pid_t migrate_spawn_reader(const char *const *argv, int *ret_fd);
 /* Waits for pid; its exit status (128+sig when killed). */
 int migrate_wait(pid_t pid);
 
-/* The marker: VPSDIR/migrate (KEY=value lines). */
-#define MIGRATE_MARKER "migrate"
-struct migrate_marker {
-	char role[16];  /* source | target */
-	char phase[16]; /* source: precopy, frozen, commit */
-	char dest[600];
-};
+/* The marker: VPSDIR/migrate (ops/marker.h). */
 /* -ENOENT when there is none. */
 int migrate_marker_read(const struct cli *c, const char *name, struct migrate_marker *m);
-/* The same, NAME/migrate read relative to base_fd, the VPS base directory a list opened once. */
-int migrate_marker_read_at(int base_fd, const char *name, struct migrate_marker *m);
 int migrate_marker_write(const struct cli *c, const char *name, const struct migrate_marker *m);
 int migrate_marker_remove(const struct cli *c, const char *name);
 /* For the other verbs: 0, or prints that NAME is being migrated (and how to finish it) and

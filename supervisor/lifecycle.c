@@ -25,50 +25,13 @@
 
 #define KILL_WAIT_MS 15000
 
-static void redirect_stdio(const struct vps_paths *p, const char *name)
-{
-	char path[PATH_MAX];
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd >= 0) {
-		(void)dup2(fd, STDIN_FILENO);
-		(void)dup2(fd, STDOUT_FILENO);
-		close(fd);
-	}
-	if (vps_run_path(p, name, "supervisor.log", path, sizeof(path)) == 0 &&
-	    (fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
-		(void)dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-}
-
 /* The supervisor: a session of its own, so no terminal signal of the caller's reaches it (every
  * tty it opens is O_NOCTTY, so one fork suffices); when `vpsctl start` exits, the init
  * process (or the node's subreaper) adopts it. */
 static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd)
 {
-	char run[PATH_MAX];
-
 	close(report_rd);
-	if (setsid() < 0 || chdir("/") < 0)
-		_exit(1);
-	/* A unit that ran `vpsctl start` is not this VPS's unit (that is --foreground's case). */
-	(void)unsetenv("NOTIFY_SOCKET");
-	umask(022);
-	if (vps_run_path(a->paths, a->cfg->name, NULL, run, sizeof(run)) == 0)
-		(void)mkdir(run, 0700);
-	redirect_stdio(a->paths, a->cfg->name);
-	/* The command that started us keeps the lock until we report; we hold no copy of it. */
-	closep(&a->lock_fd);
-	/* Whatever else the caller of `vpsctl start` left open (a pipe a script waits on for
-	 * EOF, a job runner's fds) must not live as long as the VPS. */
-	if ((a->report_fd == 3 || dup2(a->report_fd, 3) == 3) &&
-	    syscall(SYS_close_range, 4, ~0U, 0) == 0) {
-		a->report_fd = 3;
-		a->handover = true;
-		_exit(vps_supervisor_run(a) < 0);
-	}
-	_exit(1);
+	vps_supervisor_detach(a);
 }
 
 /* 0 on VPS_START_OK; -EIO with the supervisor's error text; -ECHILD on EOF alone (it died). */
@@ -239,10 +202,11 @@ static void start_abort(const struct vps_paths *p, const char *name, const struc
 	struct vps_state st;
 	int status, r;
 
-	/* It is our child: reaped here, it cannot act after we clean up. */
-	while ((r = waitpid(sup, &status, 0)) < 0 && errno == EINTR)
+	/* It is our child: reaped here, it cannot act after we clean up (0: not ours, spawned
+	 * by vps_start_spawn, and its EOF says it is gone). */
+	while (sup > 0 && (r = waitpid(sup, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (r == sup && WIFSIGNALED(status))
+	if (sup > 0 && r == sup && WIFSIGNALED(status))
 		snprintf(how, sizeof(how), " (killed by %s)",
 		         format_signal(WTERMSIG(status), sig, sizeof(sig)));
 	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
@@ -388,4 +352,15 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
 		return -EBUSY;
 	return remove_leftovers(p, name, node, &st);
+}
+
+int vps_start_wait_report(const struct vps_paths *p, const struct vps_config *cfg,
+                          const struct node_config *node, pid_t sup, int report_rd,
+                          struct vps_error *err)
+{
+	int r = read_report(report_rd, err);
+
+	if (r == -ECHILD)
+		start_abort(p, cfg->name, node, sup, err);
+	return r;
 }

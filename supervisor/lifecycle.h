@@ -16,6 +16,12 @@ int vps_start(const struct vps_paths *p, const struct vps_config *cfg,
 int vps_start_restore(const struct vps_paths *p, const struct vps_config *cfg,
                       const struct node_config *node, const char *dir, int *lock_fd,
                       struct vps_error *err);
+/* vps_start() for a caller with threads (vpsctl-api), which may not run the supervisor in a
+ * fork of itself: vps-supervisor --start is spawned (no fd, signal mask or handler, cwd,
+ * environment or umask of the caller's) with the configs checked here; returns once init was
+ * exec'd. The caller holds the VPS lock until then, as for vps_start(). */
+int vps_start_spawn(const struct vps_paths *p, const struct vps_config *cfg,
+                    const struct node_config *node, struct vps_error *err);
 /* Powers the VPS off (its init's power-off signal), waits timeout_sec, then kills every
  * process of it; force kills at once. */
 int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,

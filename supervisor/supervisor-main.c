@@ -6,11 +6,16 @@
  *
  * Usage: vps-supervisor --fds PIDFD,MASTER,SLAVE,LISTEN,CONFIG [--root DIR] [--foreground]
  *        [--debug] NAME
+ *        vps-supervisor --start [--root DIR] NAME   (fd 3: the report pipe, 4: the configs)
+ * --start is how a program with threads (vpsctl-api) starts a VPS (lifecycle.h's
+ * vps_start_spawn): this process forks the supervisor, which then does what the fork of
+ * `vpsctl start` does.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "config.h"
+#include "fileio.h"
 #include "log.h"
 #include "parse.h"
 #include "supervisor.h"
@@ -53,14 +59,71 @@ static int abandon(int pidfd)
 	return EXIT_FAILURE;
 }
 
+/* posix_spawn leaves glibc's own signals (32, 33) ignored, which exec keeps and every process
+ * of the VPS would inherit: back to the default a fork of `vpsctl start` has. glibc's
+ * sigaction() refuses them; single-threaded here, nothing of glibc's uses them yet. */
+static void internal_signals_default(void)
+{
+	struct {
+		void *handler; /* SIG_DFL */
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} ksa = {0};
+
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+}
+
+/* --start: the report on fd 3, the configs on 4. A failure before the supervisor runs is
+ * reported as its start's would be. */
+static int start_main(const char *root, const char *name)
+{
+	struct vps_supervisor_args a = {.report_fd = 3, .lock_fd = -1};
+	struct vps_cgroup_host host;
+	struct node_config node;
+	struct vps_config cfg;
+	struct vps_paths paths;
+	const char *why = NULL;
+	pid_t pid;
+	int r;
+
+	if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0 || fcntl(4, F_SETFD, FD_CLOEXEC) < 0)
+		return log_error(USAGE), EXIT_FAILURE;
+	internal_signals_default();
+	r = vps_handover_config_read(4, &cfg, &node, &host);
+	close(4);
+	if (r < 0 || !name_is_valid(name) || strcmp(cfg.name, name) != 0)
+		why = "vps-supervisor: cannot read the configs handed to it";
+	else if (vps_paths_init(root, &paths) < 0)
+		why = "vps-supervisor: invalid --root";
+	else if (vps_cgroup_host_set(&host) < 0)
+		why = "vps-supervisor: cannot use the host's cgroups";
+	if (why) {
+		(void)write_all(3, why, strlen(why));
+		return EXIT_FAILURE;
+	}
+	/* the caller reaps this process at once; the supervisor is adopted by init */
+	pid = fork();
+	if (pid < 0) {
+		why = "vps-supervisor: cannot fork the supervisor";
+		(void)write_all(3, why, strlen(why));
+		return EXIT_FAILURE;
+	}
+	if (pid > 0)
+		return EXIT_SUCCESS;
+	a.paths = &paths;
+	a.node = &node;
+	a.cfg = &cfg;
+	vps_supervisor_detach(&a);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"fds", required_argument, NULL, 'f'},
-		{"root", required_argument, NULL, 'R'},
-		{"foreground", no_argument, NULL, 'F'},
-		{"debug", no_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+		{"fds", required_argument, NULL, 'f'},  {"root", required_argument, NULL, 'R'},
+		{"foreground", no_argument, NULL, 'F'}, {"debug", no_argument, NULL, 'd'},
+		{"start", no_argument, NULL, 's'},      {NULL, 0, NULL, 0},
 	};
 	struct vps_supervisor_args a = {.report_fd = -1, .lock_fd = -1};
 	int fds[_VPS_HANDOVER_MAX] = {-1, -1, -1, -1, -1};
@@ -69,6 +132,7 @@ int main(int argc, char **argv)
 	struct vps_cgroup_host host;
 	struct node_config node;
 	struct vps_config cfg;
+	bool start = false;
 	int opt, r;
 
 	log_set_prefix("vps-supervisor");
@@ -79,11 +143,16 @@ int main(int argc, char **argv)
 			root = optarg;
 		else if (opt == 'F')
 			a.foreground = true;
+		else if (opt == 's')
+			start = true;
 		else if (opt == 'd')
 			log_set_max_level(LOG_LEVEL_DEBUG);
 		else
 			return log_error(USAGE), EXIT_FAILURE;
 	}
+	if (start)
+		return optind + 1 == argc ? start_main(root, argv[optind])
+		                          : (log_error(USAGE), EXIT_FAILURE);
 	if (!fdlist || parse_fds(fdlist, fds) < 0)
 		return log_error(USAGE), EXIT_FAILURE;
 	/* From here on init is ours: whatever fails, it must not run on unsupervised. */

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cgroup.h"
 #include "config.h"
@@ -34,6 +35,17 @@ struct vps_supervisor_args {
 	bool clean_exit; /* the VPS was stopped or halted, not crashed */
 	char exit_reason[128];
 };
+
+/* In the process that becomes the supervisor (a fork of `vpsctl start`, or vps-supervisor
+ * --start): a session of its own, cwd /, umask 022, stdio to /dev/null and supervisor.log, no
+ * fd but the report (moved to 3); then vps_supervisor_run(). Never returns. */
+_noreturn_ void vps_supervisor_detach(struct vps_supervisor_args *a);
+/* The report of a supervisor starting NAME on report_rd (sup: our child, to reap when it died
+ * before reporting; 0 when it is not ours): 0, or the reason its start failed, what it left
+ * removed. */
+int vps_start_wait_report(const struct vps_paths *p, const struct vps_config *cfg,
+                          const struct node_config *node, pid_t sup, int report_rd,
+                          struct vps_error *err);
 
 /* Runs until the VPS stopped. Returns 0 when the start succeeded (whatever happened later). */
 int vps_supervisor_run(struct vps_supervisor_args *a);
