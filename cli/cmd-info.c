@@ -147,6 +147,8 @@ static const char *state_text(const struct vps_info *i)
 		return "frozen";
 	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
 		return "running-unsupervised";
+	if (i->run.rs == VPS_TRANSITION && i->run.stopping)
+		return "stopping";
 	return vps_run_state_to_string(i->run.rs);
 }
 
@@ -302,8 +304,8 @@ static int field_value(const struct cli *c, const struct vps_info *i, const char
 }
 
 static const char *const list_states[] = {
-	"stopped",   "starting", "running", "running-unsupervised",
-	"suspended", "frozen",   "broken",  "unknown"};
+	"stopped",   "starting", "stopping", "running", "running-unsupervised",
+	"suspended", "frozen",   "broken",   "unknown"};
 
 static bool state_known(const char *state)
 {
