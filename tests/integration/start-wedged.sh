@@ -16,7 +16,7 @@ CONF
 vpsctl create w --template busybox --ip 10.77.0.2/24 >/dev/null
 RUN=$T_ROOT/run/vpsctl/w
 PIDS=""
-trap 'for p in $PIDS; do kill -CONT "$p"; kill -9 "$p"; done 2>/dev/null; t_cleanup' EXIT
+trap 'for p in $PIDS; do [ "$p" -gt 1 ] && kill -CONT "$p" && kill -9 "$p"; done 2>/dev/null; t_cleanup' EXIT
 
 alive() { # PID: a process that has not exited (a zombie has)
 	local st
@@ -32,6 +32,8 @@ leftovers() { # what a stopped w must not have left: cgroup, state, veth, proces
 }
 # bg_start: `vpsctl start w` in the background, its output in $T_ROOT/start.out; $! is vpsctl.
 bg_start() { (exec "$VPSCTL" --root "$T_ROOT" start w >"$T_ROOT/start.out" 2>&1 </dev/null) & }
+# sig SIGNAL PID: only a real pid (kill -STOP 0 or "" would reach the test itself)
+sig() { [ "${2:-0}" -gt 1 ] 2>/dev/null && kill -"$1" "$2"; }
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
 # wait_start PID: its exit status, or 124 after 30 s (then it is killed: main waits for ever)
 wait_start() {
@@ -76,7 +78,7 @@ wait_for 10 sh -c "[ -n \"\$(cat /proc/$vp/task/*/children 2>/dev/null)\" ]"
 sup=$(children "$vp" | awk '{print $1}')
 PIDS="$PIDS $sup"
 wait_for 10 sh -c "[ -e '$RUN/state' ] && [ -n \"\$(cat /proc/$sup/task/*/children 2>/dev/null)\" ]"
-kill -STOP "$sup"
+sig STOP "$sup"
 child=$(children "$sup" | awk '{print $1}')
 PIDS="$PIDS $child"
 check "a supervisor stopped mid-boot, its init cloned (pid ${child:-none})" [ -n "$child" ]
@@ -100,7 +102,7 @@ js=$(vpsctl status w --json)
 sup=$(json_get "$js" supervisor_pid)
 init=$(json_get "$js" init_pid)
 PIDS="$PIDS $sup"
-kill -STOP "$sup"
+sig STOP "$sup"
 (exec "$VPSCTL" --root "$T_ROOT" stop --force w >"$T_ROOT/stop.out" 2>&1) &
 stopper=$!
 wait_for 20 sh -c "! grep -q '^State:[[:space:]]*[A-Y]' /proc/$init/status 2>/dev/null"
