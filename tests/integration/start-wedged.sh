@@ -4,9 +4,9 @@
 # its report for ever, holding the VPS's lock, so that every later command on the VPS failed.
 # It now waits START_TIMEOUT, kills the supervisor, removes what it had started and says so.
 # And a VPS whose stop is under way (its init gone, its supervisor not yet) is "stopping" in
-# status and list, not "starting".
+# status and list, not "starting", also after a stop that gave up on a frozen supervisor.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 23
 
 build_template
 cat >>"$T_ROOT/etc/vpsctl/vpsctl.conf" <<'CONF'
@@ -112,5 +112,24 @@ like "... in plain status too" "$(vpsctl status w)" "^w stopping"
 like "... and in list" "$(vpsctl list -o name,state)" "w[[:space:]]+stopping"
 wait "$stopper"
 is "... the stop then ends it: stopped" "$(json_get "$(vpsctl status w --json)" state)" stopped
+
+# 4. A stop that gives up: the supervisor frozen (v1 freezer, where not even SIGKILL ends it
+# until it is thawed). The stop fails, and status says what is true: stopping.
+FZ=/sys/fs/cgroup/freezer$T_CGPARENT/held
+vpsctl start w >/dev/null
+wait_supervised w
+sup=$(json_get "$(vpsctl status w --json)" supervisor_pid)
+PIDS="$PIDS $sup"
+mkdir -p "$FZ" && echo "$sup" >"$FZ/cgroup.procs" && echo FROZEN >"$FZ/freezer.state"
+out=$(bounded 120 stop --force w)
+like "a stop whose supervisor is frozen gives up and says so" "$out" \
+	"w: failed to stop: its supervisor \\(pid $sup\\) did not exit, not even after SIGKILL"
+is "... status then says stopping" "$(json_get "$(vpsctl status w --json)" state)" stopping
+echo THAWED >"$FZ/freezer.state"
+wait_for 20 gone "$sup"
+is "... once it is thawed it dies of the SIGKILL: stopped" "$(json_get "$(vpsctl status w --json)" state)" stopped
+vpsctl stop --force w >/dev/null 2>&1 # "not running"; removes the state it left
+is "... and the next stop removes what it left" "$(leftovers "$sup")" ""
+rmdir "$FZ"
 check "destroy works" vpsctl destroy w
 finish
