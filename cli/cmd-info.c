@@ -73,8 +73,8 @@ static int field_value(const struct cli *c, const struct vps_info *i, const char
 }
 
 static const char *const list_states[] = {
-	"stopped",   "starting", "running", "running-unsupervised",
-	"suspended", "frozen",   "broken",  "unknown"};
+	"stopped",   "starting", "stopping", "running", "running-unsupervised",
+	"suspended", "frozen",   "broken",   "unknown"};
 
 static bool state_known(const char *state)
 {

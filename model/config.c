@@ -141,6 +141,8 @@ const struct conf_key node_config_keys[] = {
 	NKEY("LOCK_TIMEOUT", CONF_UINT, lock_timeout,
              "Seconds a command waits for another on the same VPS"),
 	NKEY("STOP_TIMEOUT", CONF_UINT, stop_timeout, "Seconds stop waits for a clean power-off"),
+	NKEY("START_TIMEOUT", CONF_UINT, start_timeout,
+             "Seconds start waits for the VPS's supervisor to report that init runs (1 to 86400)"),
 	NKEY("BOOT_PARALLEL", CONF_UINT, boot_parallel,
              "ONBOOT VPSes started at once at node boot, in boot order (at least 1)"),
 	NKEY("SHRINK_TIMEOUT", CONF_UINT, shrink_timeout,
@@ -204,6 +206,7 @@ void node_config_init(struct node_config *c)
 	strcpy(c->cgroup_parent, "/vpsctl");
 	c->lock_timeout = 10;
 	c->stop_timeout = 30;
+	c->start_timeout = 120;
 	c->boot_parallel = 4;
 	c->shrink_timeout = 5000;
 	strcpy(c->busybox, BUSYBOX_PATH);
@@ -335,6 +338,9 @@ int node_config_load(const struct vps_paths *p, struct node_config *ret, struct 
 	if (ret->boot_parallel < 1 || ret->boot_parallel > 1024)
 		return vps_error_set(err, -EBADMSG, "%s:%u: BOOT_PARALLEL must be 1 to 1024",
 		                     p->node_conf, key_line(f.keys, f.n, lines, "BOOT_PARALLEL"));
+	if (ret->start_timeout < 1 || ret->start_timeout > 86400)
+		return vps_error_set(err, -EBADMSG, "%s:%u: START_TIMEOUT must be 1 to 86400",
+		                     p->node_conf, key_line(f.keys, f.n, lines, "START_TIMEOUT"));
 	return check_id_range(p->node_conf, key_line(f.keys, f.n, lines, "UID_BASE_START"),
 	                      "UID_BASE_START", ret->uid_base_start, err);
 }

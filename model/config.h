@@ -103,6 +103,7 @@ struct node_config {
 	char cgroup_parent[256];
 	uint64_t lock_timeout;   /* seconds a command waits for another on the same VPS */
 	uint64_t stop_timeout;   /* seconds stop waits for a clean power-off */
+	uint64_t start_timeout;  /* seconds start waits for its supervisor to report */
 	uint64_t boot_parallel;  /* VPSes starting at once at node boot (autostart) */
 	uint64_t shrink_timeout; /* milliseconds a memory shrink waits for usage to fall */
 	char busybox[256];       /* the static busybox `template build busybox` packs */

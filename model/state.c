@@ -138,8 +138,10 @@ int vps_state_remove(const struct vps_paths *p, const char *name)
 	if (dfd < 0)
 		return dfd;
 	remove_stale_tmp(dfd);
-	/* the run's suspend record (frozen.h) ends with it */
+	/* the run's suspend record (frozen.h) and stop record end with it */
 	if (unlinkat(dfd, "suspended", 0) < 0 && errno != ENOENT)
+		return -errno;
+	if (unlinkat(dfd, "stopping", 0) < 0 && errno != ENOENT)
 		return -errno;
 	if (unlinkat(dfd, "state", 0) < 0 && errno != ENOENT)
 		return -errno;
@@ -259,6 +261,37 @@ int vps_exit_read(const struct vps_paths *p, const char *name, char *buf, size_t
 	return dfd < 0 ? dfd : read_exit_at(dfd, "exit", buf, len);
 }
 
+int vps_stopping_write(const struct vps_paths *p, const char *name, const struct vps_state *st)
+{
+	_cleanup_close_ int dfd = run_dir_fd(p, name, false);
+	char line[64];
+
+	if (dfd < 0)
+		return dfd;
+	snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", st->supervisor_pid,
+	         st->supervisor_start);
+	return write_file_atomic_at(dfd, "stopping", line, strlen(line), 0644);
+}
+
+/* Whether NAME/stopping names st's supervisor. */
+static bool stopping_at(int run_base_fd, const char *name, const struct vps_state *st)
+{
+	char path[NAME_MAX + sizeof("/stopping")], *start;
+	_cleanup_free_ char *text = NULL;
+	uint64_t a, b;
+
+	snprintf(path, sizeof(path), "%s/stopping", name);
+	if (read_file_at(run_base_fd, path, 64, &text, NULL) < 0)
+		return false;
+	text[strcspn(text, "\n")] = '\0';
+	start = strchr(text, ' ');
+	if (!start)
+		return false;
+	*start++ = '\0';
+	return parse_uint64(text, &a) == 0 && parse_uint64(start, &b) == 0 &&
+	       a == st->supervisor_pid && b == st->supervisor_start;
+}
+
 /* A state file with neither init nor supervisor alive: the VPS ended with nobody to record
  * how. An exit reason older than that run's start is the run before's: not shown as this
  * one's. */
@@ -313,9 +346,10 @@ void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *na
 	if (ret->rs == VPS_RUNNING)
 		return;
 	ret->st.init_pid = ret->st.init_start = 0;
-	if (ret->supervised)
+	if (ret->supervised) {
 		ret->rs = VPS_TRANSITION;
-	else if (orphans_in_cgroup(&ret->st, name))
+		ret->stopping = stopping_at(run_base_fd, name, &ret->st);
+	} else if (orphans_in_cgroup(&ret->st, name))
 		ret->rs = VPS_RUNNING;
 	if (ret->rs == VPS_STOPPED)
 		unrecorded_exit(run_base_fd, name, &ret->st, ret->last_exit,

@@ -55,11 +55,17 @@ int vps_pidfd_open_checked(uint64_t pid, uint64_t start_time);
 /* Whether pid's user namespace is another than ours (a VPS with its own id range). */
 bool vps_pid_in_other_userns(uint64_t pid);
 
+/* Records that the VPS's supervisor (st's pid and start time) is stopping it: asked to by a
+ * stop, or ending on its own. Such a supervisor never boots an init again, so while it lives
+ * without an init the VPS is stopping, not starting. vps_state_remove() removes the record. */
+int vps_stopping_write(const struct vps_paths *p, const char *name, const struct vps_state *st);
+
 /* What list and status show of a VPS at runtime. */
 struct vps_run_info {
 	struct vps_state st;
 	enum vps_run_state rs;
 	bool supervised; /* its supervisor lives */
+	bool stopping;   /* VPS_TRANSITION: its supervisor is stopping it (vps_stopping_write) */
 	char last_exit[160];
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -192,6 +193,17 @@ static void name_self(const struct vps_spawn *s, int sock)
 		child_fail(sock, r, "bring up the loopback interface");
 }
 
+/* Until it execs, init dies with the supervisor (SIGKILL), whatever it waits in: before step 5 it
+ * is in no v1 group of the VPS, where a kill of the group would find it, and a supervisor killed
+ * meanwhile (a start that timed out, a wedged stop) left it running, unseen by every command.
+ * A change of our ids clears the setting: armed again after each (become_root). If the
+ * supervisor died before, the next send to it fails and we exit. */
+static void die_with_supervisor(int sock, bool on)
+{
+	if (prctl(PR_SET_PDEATHSIG, on ? SIGKILL : 0, 0, 0, 0) < 0)
+		child_fail(sock, -errno, "set the parent-death signal");
+}
+
 /* Namespaces: new pid, mnt, uts, ipc, net (and user, when the VPS has an id range); the
  * host's cgroup namespace until step 5. */
 static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
@@ -203,6 +215,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	int r, rootfd = -EBADF;
 
 	vps_exec_reset_signals();
+	die_with_supervisor(sock, true);
 	/* #1 tell the host we exist; it writes the id maps, makes the cgroup, plumbs the network */
 	r = vps_sync_send(sock, VPS_SYNC_CHILD_READY, 0, NULL);
 	if (r < 0)
@@ -210,6 +223,7 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	r = make_root(s, sock, &rootfd, &err);
 	if (r < 0)
 		child_fail_error(sock, r, &err);
+	die_with_supervisor(sock, true); /* again: become_root() changed our ids */
 	name_self(s, sock);
 	/* #4 wait for the host to be done */
 	r = vps_sync_expect(sock, VPS_SYNC_HOST_DONE, SYNC_TIMEOUT_MS, NULL);
@@ -229,6 +243,8 @@ static _noreturn_ void child_main(struct vps_spawn *s, int sock, int guard_fd)
 	r = vps_exec_lock_down(s->cfg, &err);
 	if (r < 0)
 		child_fail_error(sock, r, &err);
+	/* A running VPS outlives its supervisor (running-unsupervised): a later stop ends it. */
+	die_with_supervisor(sock, false);
 	/* #6 the host now waits for EOF (exec worked) or an error */
 	r = vps_sync_send(sock, VPS_SYNC_EXEC, 0, NULL);
 	if (r < 0)

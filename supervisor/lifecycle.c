@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -34,19 +35,35 @@ static _noreturn_ void daemon_child(struct vps_supervisor_args *a, int report_rd
 	vps_supervisor_detach(a);
 }
 
-/* 0 on VPS_START_OK; -EIO with the supervisor's error text; -ECHILD on EOF alone (it died). */
 static void start_abort(const struct vps_paths *p, const char *name, const struct node_config *node,
                         pid_t sup, struct vps_error *err);
+static void start_timed_out(const struct vps_paths *p, const char *name,
+                            const struct node_config *node, pid_t sup, struct vps_error *err);
 
-/* The supervisor's report: VPS_START_OK, or the reason its start failed (then -EIO). */
-static int read_report(int fd, struct vps_error *err)
+static int64_t now_ms(void)
 {
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The supervisor's report within timeout_ms: VPS_START_OK (0), the reason its start failed
+ * (-EIO), EOF alone (-ECHILD: it died) or nothing in time (-ETIMEDOUT: it stalls). */
+static int read_report(int fd, int timeout_ms, struct vps_error *err)
+{
+	const int64_t deadline = now_ms() + timeout_ms;
 	char text[VPS_ERROR_MSG_MAX];
 	size_t n = 0;
 
 	for (;;) {
-		ssize_t k = read(fd, text + n, sizeof(text) - 1 - n);
+		int64_t left = deadline - now_ms();
+		ssize_t k;
+		int r = fd_wait_readable(fd, left > 0 ? (int)left : 0);
 
+		if (r < 0)
+			return r;
+		k = read(fd, text + n, sizeof(text) - 1 - n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0 || (n += (size_t)k) >= sizeof(text) - 1)
@@ -103,10 +120,12 @@ static int start_with(const struct vps_paths *p, const struct vps_config *cfg,
 	close(pipefd[1]);
 	/* Not waited for: it lives as long as the VPS (a failed start it ends at once, and our
 	 * exit leaves nothing behind). */
-	r = read_report(pipefd[0], err);
+	r = read_report(pipefd[0], (int)node->start_timeout * 1000, err);
 	close(pipefd[0]);
 	if (r == -ECHILD)
 		start_abort(p, cfg->name, node, pid, err);
+	else if (r == -ETIMEDOUT)
+		start_timed_out(p, cfg->name, node, pid, err);
 	return r;
 }
 
@@ -193,29 +212,85 @@ static int kill_frozen(const struct vps_state *st, const char *name, const struc
 	return vps_thaw(cgroup_parent_of(st, node), name);
 }
 
-/* The supervisor died before it reported (killed): nothing of this start may stay behind,
- * neither an init it had started nor the state it wrote. We still hold the VPS's lock. */
+/* Reaps sup within timeout_ms: 0 with its wait status, or -ETIMEDOUT (it does not die: a
+ * process the v1 freezer holds, or one stuck in the kernel). The supervisor vpsctl-api spawned
+ * (vps_start_spawn) is not our child: its end is all we see (status 0). */
+static int reap_within(pid_t sup, int timeout_ms, int *ret_status)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, sup, 0);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = fd_wait_readable(fd, timeout_ms);
+	if (r < 0)
+		return r;
+	while ((r = waitpid(sup, ret_status, 0)) < 0 && errno == EINTR)
+		;
+	return r < 0 && errno != ECHILD ? -errno : 0;
+}
+
+/* A start whose supervisor (sup, our child) ended or was killed before it reported: nothing of
+ * it may stay behind, neither an init it had started nor the state it wrote. We still hold the
+ * VPS's lock. Reaped here, it cannot act after we clean up; one that does not die keeps the
+ * state that names it (its init and cgroup are killed all the same), for a later stop. */
+static int start_undo(const struct vps_paths *p, const char *name, const struct node_config *node,
+                      pid_t sup, int *ret_status)
+{
+	struct vps_state st;
+	int r = sup > 0 ? reap_within(sup, KILL_WAIT_MS, ret_status) : 0, k;
+
+	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
+	k = kill_all(&st, name, node);
+	if (r < 0)
+		return r;
+	return k < 0 ? k : remove_leftovers(p, name, node, &st);
+}
+
+/* The supervisor died before it reported (killed). */
 static void start_abort(const struct vps_paths *p, const char *name, const struct node_config *node,
                         pid_t sup, struct vps_error *err)
 {
 	char sig[32], how[64] = "";
-	struct vps_state st;
-	int status, r;
+	int status = 0, r = start_undo(p, name, node, sup, &status);
 
-	/* It is our child: reaped here, it cannot act after we clean up (0: not ours, spawned
-	 * by vps_start_spawn, and its EOF says it is gone). */
-	while (sup > 0 && (r = waitpid(sup, &status, 0)) < 0 && errno == EINTR)
-		;
-	if (sup > 0 && r == sup && WIFSIGNALED(status))
+	if (r != -ETIMEDOUT && WIFSIGNALED(status))
 		snprintf(how, sizeof(how), " (killed by %s)",
 		         format_signal(WTERMSIG(status), sig, sizeof(sig)));
-	(void)vps_state_read(p, name, &st); /* what it wrote, if anything: its cgroup */
-	r = kill_all(&st, name, node);
-	if (r == 0)
-		r = remove_leftovers(p, name, node, &st);
 	vps_error_set(err, -ECHILD, "the supervisor died while starting the VPS%s; %s", how,
 	              r == 0 ? "what it had started was removed"
 	                     : "its leftovers could not be removed");
+}
+
+/* The supervisor did not report within START_TIMEOUT: stopped (SIGSTOP), frozen, starved or
+ * blocked before init ran. Waited for longer, it would hold the VPS's lock for ever. */
+static void start_timed_out(const struct vps_paths *p, const char *name,
+                            const struct node_config *node, pid_t sup, struct vps_error *err)
+{
+	int status = 0, r;
+
+	/* Not reaped (our child), or not ours but still holding the report pipe open, which
+	 * only it or what it started does: the pid is still its own. 0: it is not known. */
+	if (sup > 0)
+		(void)kill(sup, SIGKILL);
+	r = start_undo(p, name, node, sup, &status);
+	if (r == -ETIMEDOUT)
+		vps_error_set(
+			err, -ETIMEDOUT,
+			"its supervisor (pid %d) did not report within START_TIMEOUT (%" PRIu64
+			" s) and does not die of SIGKILL; its init was killed, and 'vpsctl "
+			"stop --force %s' removes the rest once it is gone",
+			(int)sup, node->start_timeout, name);
+	else
+		vps_error_set(
+			err, -ETIMEDOUT,
+			"its supervisor (pid %d) did not report within START_TIMEOUT (%" PRIu64
+			" s); killed it and %s",
+			(int)sup, node->start_timeout,
+			r == 0 ? "removed what it had started (raise START_TIMEOUT in "
+				 "vpsctl.conf if starts take that long on this node)"
+			       : "its leftovers could not be removed ('vpsctl stop --force' "
+				 "retries)");
 }
 
 static int stop_unsupervised(const struct vps_paths *p, const struct vps_config *cfg,
@@ -307,6 +382,9 @@ int vps_stop(const struct vps_paths *p, const struct vps_config *cfg,
 	sup_fd = vps_pidfd_open_checked(st.supervisor_pid, st.supervisor_start);
 	if (sup_fd < 0)
 		return stop_unsupervised(p, cfg, node, &st, timeout_sec, force);
+	/* status says "stopping" from now on, not "starting", once init is gone and as long as
+	 * this supervisor lives: even if it cannot act on our request (stopped, frozen) */
+	(void)vps_stopping_write(p, cfg->name, &st);
 	(void)vps_frozen(cgroup_parent_of(&st, node), cfg->name, &frozen);
 	r = -ETIMEDOUT;
 	if (!force && !frozen && syscall(SYS_pidfd_send_signal, sup_fd, SIGTERM, NULL, 0) == 0)
@@ -358,9 +436,11 @@ int vps_start_wait_report(const struct vps_paths *p, const struct vps_config *cf
                           const struct node_config *node, pid_t sup, int report_rd,
                           struct vps_error *err)
 {
-	int r = read_report(report_rd, err);
+	int r = read_report(report_rd, (int)node->start_timeout * 1000, err);
 
 	if (r == -ECHILD)
 		start_abort(p, cfg->name, node, sup, err);
+	else if (r == -ETIMEDOUT)
+		start_timed_out(p, cfg->name, node, sup, err);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "fileio.h"
 #include "lifecycle.h"
+#include "parse.h"
 #include "supervisor.h"
 
 static void redirect_stdio(const struct vps_paths *p, const char *name)
@@ -93,9 +96,28 @@ static int spawn_attrs(posix_spawnattr_t *at)
 	return 0;
 }
 
-/* vps-supervisor --start with report on fd 3 and conf on fd 4, nothing else of ours. */
+/* The supervisor's pid, which the process we spawned wrote before it exited (reaped); 0 if
+ * it did not (it failed before it forked). */
+static pid_t read_pid(int fd)
+{
+	char text[24];
+	ssize_t n;
+	int pid;
+
+	if (fd_wait_readable(fd, 1000) < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	return parse_int_range(text, 2, INT32_MAX, &pid) == 0 ? (pid_t)pid : 0;
+}
+
+/* vps-supervisor --start with report on fd 3 and conf on fd 4, nothing else of ours; it
+ * writes the pid of the supervisor it forks to pid_out (its stdout). */
 static int spawn_supervisor(const struct vps_paths *p, const char *name, int report, int conf,
-                            pid_t *ret)
+                            int pid_out, pid_t *ret)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL};
 	char path[PATH_MAX];
@@ -112,7 +134,7 @@ static int spawn_supervisor(const struct vps_paths *p, const char *name, int rep
 		return r;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pid_out, 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, report, 3);
 	posix_spawn_file_actions_adddup2(&fa, conf, 4);
@@ -127,7 +149,8 @@ static int spawn_supervisor(const struct vps_paths *p, const char *name, int rep
 int vps_start_spawn(const struct vps_paths *p, const struct vps_config *cfg,
                     const struct node_config *node, struct vps_error *err)
 {
-	_cleanup_close_ int conf = -EBADF, rd = -EBADF, wr = -EBADF;
+	_cleanup_close_ int conf = -EBADF, rd = -EBADF, wr = -EBADF, pid_rd = -EBADF,
+			    pid_wr = -EBADF;
 	struct vps_cgroup_host host;
 	int pipefd[2], r, status;
 	pid_t pid;
@@ -147,13 +170,21 @@ int vps_start_spawn(const struct vps_paths *p, const struct vps_config *cfg,
 	close(pipefd[1]);
 	if (wr < 0)
 		return vps_error_errno(err, wr, "failed to make the report pipe");
-	r = spawn_supervisor(p, cfg->name, wr, conf, &pid);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return vps_error_errno(err, -errno, "failed to make the pid pipe");
+	pid_rd = pipefd[0];
+	pid_wr = fd_high(pipefd[1]);
+	close(pipefd[1]);
+	if (pid_wr < 0)
+		return vps_error_errno(err, pid_wr, "failed to make the pid pipe");
+	r = spawn_supervisor(p, cfg->name, wr, conf, pid_wr, &pid);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to run vps-supervisor");
 	closep(&wr);
+	closep(&pid_wr);
 	/* it forks the supervisor and exits at once: reaped here, nothing is left a zombie */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			break;
-	return vps_start_wait_report(p, cfg, node, 0, rd, err);
+	return vps_start_wait_report(p, cfg, node, read_pid(pid_rd), rd, err);
 }

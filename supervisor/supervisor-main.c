@@ -110,8 +110,14 @@ static int start_main(const char *root, const char *name)
 		(void)write_all(3, why, strlen(why));
 		return EXIT_FAILURE;
 	}
-	if (pid > 0)
+	if (pid > 0) {
+		/* its pid, for a start that must end a supervisor that never reports */
+		char text[24];
+		int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
+
+		(void)write_all(STDOUT_FILENO, text, (size_t)n);
 		return EXIT_SUCCESS;
+	}
 	a.paths = &paths;
 	a.node = &node;
 	a.cfg = &cfg;

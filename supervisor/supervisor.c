@@ -474,6 +474,7 @@ static void supervise(struct sup *s)
 	char reason[256] = "";
 
 	loop(s, reason, sizeof(reason));
+	(void)vps_stopping_write(s->a->paths, s->cfg.name, &s->st); /* status: "stopping" */
 	teardown(s, reason);
 	s->a->clean_exit = strcmp(reason, "stopped") == 0 || strcmp(reason, "halted") == 0;
 	snprintf(s->a->exit_reason, sizeof(s->a->exit_reason), "%s", reason);
