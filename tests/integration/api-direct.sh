@@ -3,7 +3,7 @@
 # daemon here is given a `vpsctl` that logs its argv and fails: every converted action still
 # works, and the log stays empty. Its documents are the bytes of `vpsctl X --json`.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 43
 
 body() { req "$@" | cut -d' ' -f2-; }
 
@@ -155,4 +155,24 @@ is "POST start works with no vpsctl at all" "$(code "$OP" POST /v1/vps/d2/start)
 is "GET /v1/vps works with no vpsctl at all" "$(req "$OP" GET /v1/vps | cut -d' ' -f1)" 200
 is "GET /v1/vps/d1/stats works with no vpsctl at all" \
 	"$(req "$OP" GET /v1/vps/d1/stats | cut -d' ' -f1)" 200
+
+# a supervisor that never reports (its log a FIFO nobody reads): the daemon's start gives up
+# after START_TIMEOUT like the CLI's, ends that supervisor (not its child: it read its pid)
+# and leaves nothing
+echo "START_TIMEOUT=3" >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
+vpsctl create d4 --template busybox >/dev/null
+mkdir -p "$T_ROOT/run/vpsctl/d4"
+mkfifo "$T_ROOT/run/vpsctl/d4/supervisor.log"
+like "POST start of a VPS whose supervisor never reports: START_TIMEOUT's reason" \
+	"$(req "$OP" POST /v1/vps/d4/start)" \
+	'"d4: its supervisor \(pid [0-9]+\) did not report within START_TIMEOUT \(3 s\); killed it and removed what it had started'
+live_d4() { # supervisors of d4 that have not exited (a zombie has)
+	for d in /proc/[0-9]*; do
+		tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q -- "--root $T_ROOT d4" || continue
+		grep -q '^State:[[:space:]]*[ZX]' "$d/status" 2>/dev/null || echo "${d#/proc/}"
+	done
+}
+is "... its supervisor was ended" "$(live_d4)" ""
+rm "$T_ROOT/run/vpsctl/d4/supervisor.log"
+is "... and the next start works" "$(code "$OP" POST /v1/vps/d4/start)" 200
 finish

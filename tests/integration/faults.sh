@@ -21,7 +21,7 @@ rand_sleep() {
 	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 }
 state() { json_get "$(vpsctl status f1 --json 2>/dev/null)" state; }
-not_starting() { [ "$(state)" != starting ]; }
+not_starting() { local s; s=$(state); [ "$s" != starting ] && [ "$s" != stopping ]; } # settled
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
 # the supervisor of f1: vpsctl start's child while it runs, else what the state names
 supervisor_of() {
@@ -70,7 +70,7 @@ recover() {
 	# shellcheck disable=SC2086 # a list of pids
 	wait_for 10 gone $2 || diag "$what: killed process(es) $2 still there after 10 s"
 	wait_for 10 not_starting
-	if ! vpsctl status f1 >/dev/null 2>&1 || [ "$(state)" = unknown ] || [ "$(state)" = starting ]; then
+	if ! vpsctl status f1 >/dev/null 2>&1 || [ "$(state)" = unknown ] || { [ "$(state)" = starting ] || [ "$(state)" = stopping ]; }; then
 		BAD_STATUS=$((BAD_STATUS + 1))
 		diag "$what: status: $(vpsctl status f1 2>&1 | head -3)"
 	fi
