@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cpu-pinning.h"
 #include "fileio.h"
 #include "frozen.h"
 #include "idmap.h"
@@ -188,6 +189,7 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
+	vps_cpu_pin_release(p, name);
 	vps_net_teardown(p, node, name);
 	return vps_state_remove(p, name);
 }
