@@ -387,6 +387,10 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 {
 	struct vps_state st;
 
+	/* A run's state is written before its group, init or veth exist and removed after they
+	 * are gone (teardown, remove_leftovers): without it nothing of a run is left. */
+	if (vps_state_read(p, name, &st) == -ENOENT)
+		return 0;
 	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
 		return -EBUSY;
 	return remove_leftovers(p, name, node, &st);
