@@ -81,8 +81,8 @@ static int parse_header(const char *text, size_t *ret_cursor, const char **ret_r
 int vps_pin_table_parse(const char *text, struct vps_pin_table *t)
 {
 	_cleanup_free_ char *copy = NULL;
-	char *line, *save = NULL;
 	const char *rest;
+	char *line, *nl;
 	int r;
 
 	*t = (struct vps_pin_table){0};
@@ -94,8 +94,10 @@ int vps_pin_table_parse(const char *text, struct vps_pin_table *t)
 	copy = strdup(rest);
 	if (!copy)
 		return -ENOMEM;
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		r = parse_line(line, t);
+	for (line = copy; *line; line = nl + 1) {
+		nl = strchr(line, '\n'); /* there is one: the text ends with it */
+		*nl = '\0';
+		r = parse_line(line, t); /* an empty line too is refused */
 		if (r < 0) {
 			vps_pin_table_done(t);
 			return r;

@@ -187,6 +187,8 @@ START_TEST(table_refuses_damage)
 		"vpsctl-cpu-pins 1 0\na 1-0\n",
 		"vpsctl-cpu-pins 1 0\na 5000\n",
 		"vpsctl-cpu-pins 1 0\na 1\na 2\n",
+		"vpsctl-cpu-pins 1 0\na 1\n\nb 0\n",
+		"vpsctl-cpu-pins 1 0\na 1 \n",
 		"vpsctl-cpu-pins 1 99999999999999999999999\n",
 	};
 	struct vps_pin_table t;
