@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Two builds of vpsctl side by side: start, exec -- true and stop --force of a busybox VPS,
 # the two alternating run by run so that a noisy machine shifts both alike. Prints median and
-# minimum per build and operation. For "what did this change cost".
+# minimum (and the quartiles, for the spread) per build and operation. For "what did this change cost".
 # Usage: bench/ab.sh OLD_VPSCTL NEW_VPSCTL [RUNS [ROUTED_N]]   (root; own network namespace,
 #        --root and cgroup parent per build; everything it made goes away on exit)
 # ROUTED_N: the VPS is routed (NET_MODE=routed, a proxy ARP entry on the uplink up0) on a
@@ -77,6 +77,8 @@ done | sort -k1,1 -k2,2 -k3,3n | awk '
 	END {
 		for (key in n) {
 			c = n[key]; m = (c % 2) ? v[key, (c + 1) / 2] : (v[key, c / 2] + v[key, c / 2 + 1]) / 2
-			printf "%-10s median %7.2f ms   min %7.2f ms   (n=%d)\n", key, m / 1000, v[key, 1] / 1000, c
+			q1 = v[key, int((c + 3) / 4)]; q3 = v[key, int((3 * c + 3) / 4)]
+			printf "%-10s median %7.2f ms   min %7.2f ms   IQR %7.2f-%7.2f   (n=%d)\n", key,
+				m / 1000, v[key, 1] / 1000, q1 / 1000, q3 / 1000, c
 		}
 	}' | sort

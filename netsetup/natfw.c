@@ -114,6 +114,8 @@ static int forwards_clear(const char *lock_path, const char *chain, struct vps_e
 {
 	char head[64], cmd[128];
 
+	if (nftlib_table_exists("ip", NETSETUP_NAT_TABLE) == 0)
+		return 0; /* no table, no chain */
 	snprintf(head, sizeof(head), "chain %s {", chain);
 	snprintf(cmd, sizeof(cmd), "delete chain " T " %s", chain);
 	return run_locked(lock_path, cmd, head, err);
@@ -155,10 +157,13 @@ int netsetup_nat_forwards_set(const char *lock_path, const char *host_ifname, co
 int netsetup_nat_prune(const char *lock_path, const char *bridge)
 {
 	_cleanup_nft_ struct nftctx n = {0};
-	_cleanup_close_ int lock = nftlib_lock_take(lock_path);
+	_cleanup_close_ int lock = -EBADF;
 	_cleanup_free_ char *out = NULL;
 	int r;
 
+	if (nftlib_table_exists("ip", NETSETUP_NAT_TABLE) == 0)
+		return 0; /* no table to drop */
+	lock = nftlib_lock_take(lock_path);
 	if (lock < 0)
 		return lock;
 	r = nftlib_ctx_open(&n, NULL);

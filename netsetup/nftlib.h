@@ -39,6 +39,10 @@ int nftlib_ctx_open(struct nftctx *n, struct vps_error *err);
 /* Runs nft commands; ret_out (may be NULL) gets a malloc'd copy of what they print. On
  * failure -EPROTO and err gets the first line of libnftables's message. */
 int nftlib_run(struct nftctx *n, const char *cmd, char **ret_out, struct vps_error *err);
+/* 1 when the table (family "inet" or "ip", as nft spells them) exists, 0 when not, -errno when
+ * that is not known (then go the long way: fail closed). One nfnetlink request, no
+ * libnftables (nft-probe.c). */
+int nftlib_table_exists(const char *family, const char *name);
 /* An flock on path (a file in a root-only directory), waited for up to 10 s: the fd. */
 int nftlib_lock_take(const char *path);
 /* Names go into nft's command text (interface names quoted, chain names bare): an interface

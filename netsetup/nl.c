@@ -13,9 +13,9 @@
 /* Big enough for one dump batch of links with all their attributes. */
 #define NL_RECV_SIZE 32768
 
-static int open_here(struct nl_sock *ret)
+int nl_open_proto(int protocol, struct nl_sock *ret)
 {
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct mnl_socket *s = mnl_socket_open2(protocol, SOCK_CLOEXEC);
 
 	if (!s)
 		return negative_errno();
@@ -37,14 +37,14 @@ int nl_open(int netns_fd, struct nl_sock *ret)
 	int r;
 
 	if (netns_fd < 0)
-		return open_here(ret);
+		return nl_open_proto(NETLINK_ROUTE, ret);
 	/* A socket stays in the namespace it was created in: switch, open, switch back. */
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
 	if (setns(netns_fd, CLONE_NEWNET) < 0)
 		return -errno;
-	r = open_here(ret);
+	r = nl_open_proto(NETLINK_ROUTE, ret);
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort(); /* cannot go on in the wrong namespace */
 	return r;

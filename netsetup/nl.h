@@ -16,6 +16,8 @@ struct nl_sock {
 
 /* Opens a NETLINK_ROUTE socket in netns_fd (-1 = the caller's namespace). */
 int nl_open(int netns_fd, struct nl_sock *ret);
+/* A socket of another netlink protocol (NETLINK_NETFILTER) in the caller's namespace. */
+int nl_open_proto(int protocol, struct nl_sock *ret);
 void nl_close(struct nl_sock *s);
 static inline void nl_closep(struct nl_sock *s)
 {

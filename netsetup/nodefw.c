@@ -189,9 +189,14 @@ static int prune_locked(struct nftctx *nft)
 int netsetup_nodefw_prune(const char *lock_path)
 {
 	_cleanup_nft_ struct nftctx n = {0};
-	_cleanup_close_ int lock = nftlib_lock_take(lock_path);
+	_cleanup_close_ int lock = -EBADF;
 	int r;
 
+	/* no table, nothing to prune: libnftables is not loaded (a table made after this
+	 * holds only what is new) */
+	if (nftlib_table_exists("inet", NETSETUP_NODEFW_TABLE) == 0)
+		return 0;
+	lock = nftlib_lock_take(lock_path);
 	if (lock < 0)
 		return lock;
 	r = nftlib_ctx_open(&n, NULL);
@@ -209,6 +214,8 @@ int netsetup_nodefw_del(const char *lock_path, const char *ifname)
 		r = netsetup_link_exists(-1, ifname);
 	if (r != 0)
 		return r < 0 ? r : 0; /* still there, or not known: kept (fail closed) */
+	if (nftlib_table_exists("inet", NETSETUP_NODEFW_TABLE) == 0)
+		return 0; /* no set, no element */
 	lock = nftlib_lock_take(lock_path);
 	if (lock < 0)
 		return lock;

@@ -4,6 +4,9 @@
  * and no CPUSET of its own gets ceil(CPUS) of the least-loaded online CPUs in its cgroup, chosen
  * under the node lock RUN/locks/_cpu-pin.lock from the other running VPSes' cpusets (the math is
  * cgroup/cpu-pin.h). vps.conf is never changed: a stop releases the CPUs with the group.
+ * The node's pins (chosen or an explicit CPUSET) are kept in one table, RUN/locks/_cpu-pin.pins
+ * (cgroup/cpu-pin-table.h), so that a pin reads one file, not every VPS's group: rebuilt from
+ * the groups when missing or damaged, two entries checked against the kernel per pin.
  */
 #pragma once
 
@@ -22,6 +25,9 @@ bool vps_cpu_pin_applies(const struct node_config *node, const struct vps_config
  * them all. Nothing when it does not apply. On error err says why; the group is as it was. */
 int vps_cpu_pin(const struct vps_paths *p, const struct node_config *node,
                 const struct vps_config *cfg, struct vps_cgroup *cg, struct vps_error *err);
+/* After NAME's group is gone (stop): its entry out of the node's table. Best effort: an entry
+ * left behind is dropped by a later pin's check. */
+void vps_cpu_pin_release(const struct vps_paths *p, const char *name);
 /* vps_cgroup_resize(), but a cpuset cleared to "" (every CPU) that the kernel refuses on a group
  * with tasks (-ENOSPC: cgroup v2 before Linux 6.6) is written as the online CPUs, the same set:
  * for the automatic un-pin and for an explicit --cpuset ''. */

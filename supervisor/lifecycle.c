@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cpu-pinning.h"
 #include "fileio.h"
 #include "frozen.h"
 #include "idmap.h"
@@ -170,6 +171,7 @@ static int remove_leftovers(const struct vps_paths *p, const char *name,
 	r = vps_cgroup_remove(cg);
 	if (r < 0)
 		return r;
+	vps_cpu_pin_release(p, name);
 	vps_net_teardown(p, node, name);
 	return vps_state_remove(p, name);
 }
@@ -427,6 +429,10 @@ int vps_cleanup_stale(const struct vps_paths *p, const char *name, const struct 
 {
 	struct vps_state st;
 
+	/* A run's state is written before its group, init or veth exist and removed after they
+	 * are gone (teardown, remove_leftovers): without it nothing of a run is left. */
+	if (vps_state_read(p, name, &st) == -ENOENT)
+		return 0;
 	if (vps_run_state_get(p, name, &st) != VPS_STOPPED)
 		return -EBUSY;
 	return remove_leftovers(p, name, node, &st);

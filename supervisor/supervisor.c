@@ -457,7 +457,8 @@ static void teardown(struct sup *s, const char *reason)
 	closep(&s->netns);
 	if (s->cg) {
 		(void)vps_cgroup_kill(s->cg, KILL_TIMEOUT_MS);
-		(void)vps_cgroup_remove(s->cg);
+		if (vps_cgroup_remove(s->cg) == 0)
+			vps_cpu_pin_release(s->a->paths, s->cfg.name);
 		vps_cgroup_free(s->cg);
 	}
 	if (reason) {

@@ -11,7 +11,7 @@ if [ "$online" != 0-1 ]; then
 	echo "1..0 # SKIP written for a node with CPUs 0-1 (this one has $online)"
 	exit 0
 fi
-plan 48
+plan 68
 
 set_conf() { # KEY VALUE
 	sed -i "/^$1=/d" "$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -105,9 +105,49 @@ for round in 1 2 3; do
 	p1=$(kcpus p1) p2=$(kcpus p2)
 	ok "$([ $r1 = 0 ] && [ $r2 = 0 ] && [[ $p1 =~ ^[01]$ ]] && [[ $p2 =~ ^[01]$ ]] &&
 		[ "$p1" != "$p2" ]; echo $?)" "round $round: p1 and p2 started at once are on different CPUs ($p1, $p2)"
+	is "round $round: the table names both as the kernel has them" \
+		"$(sed -n 's/^p1 //p' "$T_ROOT/run/vpsctl/locks/_cpu-pin.pins") $(sed -n 's/^p2 //p' "$T_ROOT/run/vpsctl/locks/_cpu-pin.pins")" "$p1 $p2"
 	vpsctl stop p1 >/dev/null
 	vpsctl stop p2 >/dev/null
 done
+
+# The node's table of pins, RUN/locks/_cpu-pin.pins: what a pin reads instead of every VPS's
+# group (one file, not N). Rebuilt from the groups when missing or damaged; entries of VPSes
+# gone without a release are checked against the kernel, two per pin.
+PINS=$T_ROOT/run/vpsctl/locks/_cpu-pin.pins
+pins_of() { sed -n "s/^$1 //p" "$PINS" 2>/dev/null; }
+check "start a on a node with nothing pinned" vpsctl start a
+is "a is on CPU 0 (the lowest of equals)" "$(kcpus a)" 0
+is "the table names a's CPU" "$(pins_of a)" 0
+rm -f "$PINS"
+check "start b with the table gone" vpsctl start b
+is "b is on CPU 1: the table was rebuilt from a's group" "$(kcpus b)" 1
+is "... and names both" "$(pins_of a) $(pins_of b)" "0 1"
+vpsctl stop b >/dev/null
+is "stop b: its entry is released" "$(pins_of b)" ""
+printf 'not a table\n' >"$PINS"
+check "start b with a damaged table" vpsctl start b
+is "b is on CPU 1: rebuilt" "$(kcpus b)" 1
+like "the table is whole again" "$(head -1 "$PINS")" '^vpsctl-cpu-pins 1 [0-9]+$'
+vpsctl stop b >/dev/null
+# a table that says a runs elsewhere than its group does (a kill -9 between the table's
+# write and the group's): the check before the choice puts it right
+printf 'vpsctl-cpu-pins 1 0\na 1\n' >"$PINS"
+check "start b with a's entry wrong" vpsctl start b
+is "the check put a's entry right" "$(pins_of a)" 0
+is "b is on CPU 1" "$(kcpus b)" 1
+vpsctl stop b >/dev/null
+# entries of VPSes that are gone without a release (a supervisor killed in its teardown)
+printf 'vpsctl-cpu-pins 1 0\na 0\nghost1 1\nghost2 1\nghost3 1\n' >"$PINS"
+for _ in 1 2; do vpsctl start b >/dev/null; vpsctl stop b >/dev/null; done
+is "two starts later no ghost entry is left" "$(grep -c ghost "$PINS")" 0
+is "... and a's entry stays" "$(pins_of a)" 0
+# a supervisor killed with kill -9: the stop that cleans up after it releases the entry
+sup=$(field a supervisor_pid)
+kill -9 "$sup"
+vpsctl stop a >/dev/null 2>&1
+check "stop a after its supervisor was killed: a's group is gone" test -z "$(kcpus a)"
+is "... and its entry too" "$(pins_of a)" ""
 
 # CPU_PINNING=off: the cpuset is CPUSET's, every CPU when empty, at start and at resize.
 set_conf CPU_PINNING off

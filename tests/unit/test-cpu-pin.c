@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu-pin-table.h"
 #include "cpu-pin.h"
 #include "parse.h"
 
@@ -139,6 +140,86 @@ START_TEST(starts_spread)
 }
 END_TEST
 
+/* The node's table of pins (cpu-pin-table.h): the file's text round-trips, updates keep one
+ * entry per partial pin, and anything else in the file is refused (the caller rebuilds). */
+START_TEST(table_round_trip)
+{
+	struct vps_cpumask online = mask("0-3"), one = mask("1"), all = mask("0-3");
+	struct vps_pin_table t = {0}, back;
+	char *text = NULL;
+
+	ck_assert_int_eq(vps_pin_table_put(&t, "a", &one, &online), 1);
+	ck_assert_int_eq(vps_pin_table_put(&t, "a", &one, &online), 0); /* unchanged */
+	one = mask("2-3");
+	ck_assert_int_eq(vps_pin_table_put(&t, "b-2", &one, &online), 1);
+	ck_assert_int_eq(vps_pin_table_put(&t, "c", &all, &online), 0); /* no pin: no entry */
+	t.cursor = 7;
+	ck_assert_int_eq(vps_pin_table_format(&t, &text), 0);
+	ck_assert_str_eq(text, "vpsctl-cpu-pins 1 7\na 1\nb-2 2-3\n");
+	ck_assert_int_eq(vps_pin_table_parse(text, &back), 0);
+	ck_assert_uint_eq(back.n, 2);
+	ck_assert_uint_eq(back.cursor, 7);
+	ck_assert_str_eq(back.e[1].name, "b-2");
+	ck_assert(vps_cpumask_has(&back.e[1].set, 3));
+	ck_assert_int_eq(vps_pin_table_put(&back, "a", &all, &online), 1); /* unpinned: out */
+	ck_assert_uint_eq(back.n, 1);
+	ck_assert_ptr_null(vps_pin_table_find(&back, "a"));
+	free(text);
+	vps_pin_table_done(&t);
+	vps_pin_table_done(&back);
+}
+END_TEST
+
+START_TEST(table_refuses_damage)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage\n",
+		"vpsctl-cpu-pins 2 0\n",
+		"vpsctl-cpu-pins 1 \n",
+		"vpsctl-cpu-pins 1 x\n",
+		"vpsctl-cpu-pins 1 0",      /* no newline */
+		"vpsctl-cpu-pins 1 0\na 1", /* cut short */
+		"vpsctl-cpu-pins 1 0\na\n",
+		"vpsctl-cpu-pins 1 0\na \n",
+		"vpsctl-cpu-pins 1 0\nA 1\n",
+		"vpsctl-cpu-pins 1 0\n../x 1\n",
+		"vpsctl-cpu-pins 1 0\na 1-0\n",
+		"vpsctl-cpu-pins 1 0\na 5000\n",
+		"vpsctl-cpu-pins 1 0\na 1\na 2\n",
+		"vpsctl-cpu-pins 1 0\na 1\n\nb 0\n",
+		"vpsctl-cpu-pins 1 0\na 1 \n",
+		"vpsctl-cpu-pins 1 99999999999999999999999\n",
+	};
+	struct vps_pin_table t;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(vps_pin_table_parse(bad[i], &t) == -EBADMSG, "accepted '%s'", bad[i]);
+		ck_assert_uint_eq(t.n, 0);
+	}
+	ck_assert_int_eq(vps_pin_table_parse("vpsctl-cpu-pins 1 0\n", &t), 0);
+	ck_assert_uint_eq(t.n, 0);
+}
+END_TEST
+
+/* Loads from the table are those of the VPSes in it, but the one being pinned. */
+START_TEST(table_loads_skip_self)
+{
+	struct vps_cpumask online = mask("0-1"), zero = mask("0"), got;
+	struct vps_pin_table t = {0};
+	unsigned load[VPS_CPU_PIN_MAX];
+
+	ck_assert_int_eq(vps_pin_table_put(&t, "a", &zero, &online), 1);
+	ck_assert_int_eq(vps_pin_table_put(&t, "b", &zero, &online), 1);
+	vps_pin_table_loads(&t, "b", &online, load);
+	ck_assert_uint_eq(load[0], 1);
+	ck_assert_uint_eq(load[1], 0);
+	ck_assert_int_eq(vps_cpu_pin_choose(load, &online, 1, &got), 0);
+	ck_assert(vps_cpumask_has(&got, 1));
+	vps_pin_table_done(&t);
+}
+END_TEST
+
 static Suite *cpu_pin_suite(void)
 {
 	Suite *s = suite_create("cpu-pin");
@@ -151,6 +232,9 @@ static Suite *cpu_pin_suite(void)
 	tcase_add_test(tc, choose_least_loaded);
 	tcase_add_test(tc, choose_online_only);
 	tcase_add_test(tc, starts_spread);
+	tcase_add_test(tc, table_round_trip);
+	tcase_add_test(tc, table_refuses_damage);
+	tcase_add_test(tc, table_loads_skip_self);
 	suite_add_tcase(s, tc);
 	return s;
 }
