@@ -500,7 +500,76 @@ static unsigned status_of(const struct api_run *r)
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* A document (fn: api-ops.h; NULL: the cached list) as the answer; tok: a list for it. */
+/* What a customer sees of its VPS: its plan, addresses and usage, not the node's (host pids,
+ * the id range, the operator's description, capabilities, the cgroup backend, a config error
+ * naming host paths). An allow-list: a key added to status later stays hidden until added. */
+static const char *const customer_keys[] = {"name",
+                                            "state",
+                                            "frozen",
+                                            "suspended",
+                                            "suspended_since",
+                                            "uptime",
+                                            "boots",
+                                            "template",
+                                            "hostname",
+                                            "last_exit",
+                                            "onboot",
+                                            "procs",
+                                            "cpu_usec",
+                                            "cpu_permille",
+                                            "memory_used",
+                                            "memory_limit",
+                                            "disk_used",
+                                            "disk_size",
+                                            "net_rx_bytes",
+                                            "net_tx_bytes",
+                                            "disk_inodes_used",
+                                            "disk_inodes_limit",
+                                            "proc_view",
+                                            "cpus",
+                                            "cpu_burst",
+                                            "memory",
+                                            "swap",
+                                            "pids",
+                                            "io_read_bps",
+                                            "io_write_bps",
+                                            "io_read_iops",
+                                            "io_write_iops",
+                                            "ip_address",
+                                            "mac",
+                                            "mtu",
+                                            "bandwidth",
+                                            "disk",
+                                            "disk_inodes",
+                                            "ptys",
+                                            "nameserver",
+                                            "searchdomain",
+                                            "forwards"};
+
+static bool customer_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(customer_keys) / sizeof(customer_keys[0]); i++)
+		if (strcmp(key, customer_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* v (a VPS's status object) cut down to what its customer may see, in place. */
+static void customer_view(json_t *v)
+{
+	const char *key;
+	json_t *val;
+	void *tmp;
+
+	json_object_foreach_safe(v, tmp, key, val)
+	{
+		if (!customer_key(key))
+			json_object_del(v, key);
+	}
+}
+
+/* A document (fn: api-ops.h; NULL: the cached list) as the answer; tok: whom for (a
+ * customer's list holds its own VPSes only, and each as customer_view shows it). */
 static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *conn, api_op_fn fn,
                                  const char *name, unsigned ok_status, const struct api_token *tok)
 {
@@ -512,7 +581,7 @@ static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *con
 		return fail(conn, 500, "cannot read it: %s", strerror(-e));
 	if (r.status != 0) {
 		ret = fail(conn, status_of(&r), "%s", r.err[0] ? r.err : "vpsctl failed");
-	} else if (tok && tok->role == API_ROLE_CUSTOMER) {
+	} else if (tok && tok->role == API_ROLE_CUSTOMER && !fn) {
 		/* list: only the customer's own VPSes */
 		json_t *all = json_loads(r.out, 0, NULL), *mine = json_array(), *v;
 		size_t i;
@@ -521,11 +590,20 @@ static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *con
 		{
 			const char *n = json_string_value(json_object_get(v, "name"));
 
-			if (n && api_token_has_vps(tok, n))
+			if (n && api_token_has_vps(tok, n)) {
+				customer_view(v);
 				json_array_append(mine, v);
+			}
 		}
 		json_decref(all);
 		ret = reply_json(conn, ok_status, mine);
+	} else if (tok && tok->role == API_ROLE_CUSTOMER) {
+		json_t *doc = json_loads(r.out, 0, NULL);
+
+		if (json_is_object(doc))
+			customer_view(doc);
+		ret = doc ? reply_json(conn, ok_status, doc)
+		          : fail(conn, 500, "cannot read its status");
 	} else {
 		ret = reply(conn, ok_status, r.out[0] ? r.out : "{}");
 	}
@@ -534,9 +612,10 @@ static enum MHD_Result run_reply(struct api_ctx *ctx, struct MHD_Connection *con
 }
 
 static enum MHD_Result status_reply(struct api_ctx *ctx, struct MHD_Connection *conn,
-                                    const char *name, unsigned ok_status)
+                                    const char *name, unsigned ok_status,
+                                    const struct api_token *tok)
 {
-	return run_reply(ctx, conn, api_ops_status, name, ok_status, NULL);
+	return run_reply(ctx, conn, api_ops_status, name, ok_status, tok);
 }
 
 /* A customer's resize: memory and CPUs only, within its plan. 0, or why not in msg. */
@@ -668,7 +747,7 @@ static enum MHD_Result act(struct api_ctx *ctx, struct MHD_Connection *conn, str
 	if (q->route->id == R_PASSWORD)
 		return reply_json(conn, 200,
 		                  json_pack("{s:s,s:b}", "name", q->name, "password_set", 1));
-	return status_reply(ctx, conn, q->name, q->route->id == R_CREATE ? 201 : 200);
+	return status_reply(ctx, conn, q->name, q->route->id == R_CREATE ? 201 : 200, &q->tok);
 }
 
 static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn, struct req *q)
@@ -679,7 +758,7 @@ static enum MHD_Result dispatch(struct api_ctx *ctx, struct MHD_Connection *conn
 	case R_STATUS:
 		if (q->len)
 			return fail(conn, MHD_HTTP_BAD_REQUEST, "a GET takes no body");
-		return status_reply(ctx, conn, q->name, 200);
+		return status_reply(ctx, conn, q->name, 200, &q->tok);
 	case R_STATS:
 		return run_reply(ctx, conn, api_ops_stats, q->name, 200, NULL);
 	case R_HISTORY:

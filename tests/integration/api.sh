@@ -5,7 +5,7 @@
 # start/stop through the API seen by `vpsctl status`; a customer's plan; an event of a state
 # change; the login rate limit; 20 clients for 10 s with no error.
 . "$(dirname "$0")/lib.sh"
-plan 167
+plan 172
 
 SRC=${SOURCE_DIR:-$(dirname "$0")/../..}
 # vpsctl as the daemon runs it, each argv logged: a password must never be in one
@@ -128,6 +128,17 @@ is "starting it again: 409 with the CLI's reason" "$(req "$CA" POST /v1/vps/c1/s
 	'409 {"error":"c1: is already running"}'
 like "stats of a running VPS" "$(req "$CA" GET /v1/vps/c1/stats)" '^200 \{.*"memory'
 like "status through the API" "$(req "$CA" GET /v1/vps/c1)" '^200 \{.*"name": *"c1"'
+# what a customer sees of its VPS: its plan and usage, not the node's
+vpsctl set c1 --description "operator note: slow payer" >/dev/null
+keys() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); d=d[0] if isinstance(d,list) else d; print(" ".join(k for k in ("init_pid","supervisor_pid","uid_base","description","cap_add","cgroup_backend","userns") if k in d))'; }
+is "a customer's status has no host pids, id range, description or capabilities" \
+	"$(req "$CA" GET /v1/vps/c1 | keys)" ""
+is "... nor its list" "$(req "$CA" GET /v1/vps | keys)" ""
+like "... but its plan and usage" "$(req "$CA" GET /v1/vps/c1)" '"memory_used":.*"memory":.*"ip_address":'
+is "the operator sees all of it" "$(req "$OP" GET /v1/vps/c1 | keys)" \
+	"init_pid supervisor_pid uid_base description cap_add cgroup_backend userns"
+is "... in the list too" "$(req "$OP" GET /v1/vps | python3 -c 'import json,sys; d=json.loads(sys.stdin.read().split(" ",1)[1]); print(sorted(v["description"] for v in d if v["name"]=="c1"))')" \
+	"['operator note: slow payer']"
 
 # The console over a WebSocket: a one-time ticket offered as a subprotocol (what a browser
 # can send), or a Bearer header; framing checked by the client (ping, fragments, close).
