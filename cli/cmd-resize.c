@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "cli-disk.h"
 #include "disk.h"
 #include "io-devices.h"
+#include "list-rows.h"
 #include "list-usage.h"
 #include "network.h"
 #include "ports.h"
@@ -654,55 +656,83 @@ static void stats_row(const struct vps_stats *st)
 
 /* One VPS of stats --all: a row, or an object after a comma but for the first (*first); a
  * stopped VPS is skipped. 0, or EXIT_FAILURE after its line of error. */
-static int stats_all_one(struct cli *c, struct vps_usage_node *node, const char *name, bool json,
-                         bool *first)
-{
-	const struct ops_ctx o = cli_ops(c);
-	struct vps_error err = VPS_ERROR_INIT;
-	struct vps_stats st;
-	int r = ops_stats_get(&o, node, name, &st, &err);
+/* stats --all's rows, built at once (list-rows.h) and printed afterwards in name order. */
+struct stats_rows {
+	const struct ops_ctx *ctx;
+	struct vps_usage_node *node;
+	char **names;
+	struct vps_stats *st;
+	struct vps_error *err;
+	int *r;
+};
 
-	if (r == -ESRCH)
-		return 0;
-	if (r < 0)
-		return cli_fail_error(name, &err, r);
-	if (json) {
-		printf("%s", *first ? "" : ",");
-		ops_stats_object(stdout, &st);
-		printf("\n");
-	} else {
-		stats_row(&st);
+static void stats_row_build(size_t k, void *userdata)
+{
+	struct stats_rows *s = userdata;
+
+	s->err[k] = (struct vps_error)VPS_ERROR_INIT;
+	s->r[k] = ops_stats_get(s->ctx, s->node, s->names[k], &s->st[k], &s->err[k]);
+}
+
+static int stats_all_print(const struct stats_rows *s, size_t n, bool json)
+{
+	bool first = true;
+	int ret = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (s->r[k] == -ESRCH) /* not running: not a row */
+			continue;
+		if (s->r[k] < 0) {
+			ret = cli_fail_error(s->names[k], &s->err[k], s->r[k]);
+			continue;
+		}
+		if (json) {
+			printf("%s", first ? "" : ",");
+			ops_stats_object(stdout, &s->st[k]);
+			printf("\n");
+		} else {
+			stats_row(&s->st[k]);
+		}
+		first = false;
 	}
-	*first = false;
-	return 0;
+	return ret;
 }
 
 static int stats_all(struct cli *c, bool json)
 {
 	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_free_ struct vps_stats *st = NULL;
+	_cleanup_free_ struct vps_error *err = NULL;
+	_cleanup_free_ int *rs = NULL;
+	const struct ops_ctx o = cli_ops(c);
 	struct vps_usage_node node;
-	bool first = true;
+	struct stats_rows rows;
 	size_t n = 0;
-	int r, ret = 0;
+	int r;
 
 	r = cli_vps_names(c, &names, &n);
 	if (r < 0)
 		return cli_fail(NULL, "failed to read %s: %s", c->paths.vps_base, strerror(-r));
+	st = calloc(n + 1, sizeof(*st));
+	err = calloc(n + 1, sizeof(*err));
+	rs = calloc(n + 1, sizeof(*rs));
+	if (!st || !err || !rs)
+		return cli_fail(NULL, "out of memory");
+	/* one link dump and the cgroup parents opened once, not a netlink query per VPS */
+	vps_usage_node_open(&node, c->paths.vps_base);
+	rows = (struct stats_rows){&o, &node, names, st, err, rs};
+	list_rows_build(n, stats_row_build, &rows);
+	vps_usage_node_done(&node);
 	if (json)
 		printf("[\n");
 	else
 		printf("%-16s %12s %12s %12s %12s %6s %5s %12s %12s %12s\n", "NAME", "CPU-S",
 		       "MEM-BYTES", "MEM-PEAK", "MEM-MAX", "PIDS", "OOMS", "DISK-USED", "RX-BYTES",
 		       "TX-BYTES");
-	/* one link dump and the cgroup parents opened once, not a netlink query per VPS */
-	vps_usage_node_open(&node, c->paths.vps_base);
-	for (size_t k = 0; k < n; k++)
-		if (stats_all_one(c, &node, names[k], json, &first) != 0)
-			ret = EXIT_FAILURE;
-	vps_usage_node_done(&node);
+	r = stats_all_print(&rows, n, json);
 	if (json)
 		printf("]\n");
-	return ret;
+	return r;
 }
 
 /* One VPS's figures; --json: the document vpsctl-api answers GET /v1/vps/NAME/stats with. */

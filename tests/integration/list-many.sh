@@ -3,7 +3,7 @@
 # Its rows are those the one-thread path gives, in natural order, with the usage columns filled;
 # a VPS whose cgroup or vps.conf goes away while lists run leaves every list whole.
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 18
 
 N=70 # running, with a veth each; two more stay stopped
 printf 'NODE_ADDRESS="10.78.0.1/24"\nSTORAGE=overlay\n' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -27,6 +27,18 @@ is "63 rows ('m[1-6]?' and m7..m9): no thread" "$(threads 'm[1-6]?' 'm[7-9]')" 0
 names=$(for i in $(seq 72); do printf 'm%s ' "$i"; done)
 is "natural order, whatever the threads did" "$(vpsctl list -o name | tail -n +2 | tr '\n' ' ')" "$names"
 is "--json: natural order" "$(vpsctl list --json | grep -o '"name":"m[0-9]*"' | sed 's/"name":"//;s/"//' | tr '\n' ' ')" "$names"
+
+# stats --all: its rows too, on threads, printed in natural order, each its VPS's own figures
+strace -f -qq -e trace=clone,clone3 -o "$T_ROOT/trace" "$VPSCTL" --root "$T_ROOT" stats --all >/dev/null
+is "stats --all of 72 VPSes: built on 4 threads (3 started)" \
+	"$(grep -cE '^[0-9]+ +clone3?\(' "$T_ROOT/trace")" 3
+running=$(for i in $(seq "$N"); do printf 'm%s ' "$i"; done)
+is "stats --all: the $N running ones, natural order" \
+	"$(vpsctl stats --all | tail -n +2 | awk '{print $1}' | tr '\n' ' ')" "$running"
+limits() { python3 -c 'import json,sys; d=json.load(sys.stdin); d=d if isinstance(d,list) else [d]; print("\n".join("%s %s %s" % (v["name"], v["memory_max"], v["pids_max"]) for v in d))'; }
+is "stats --all --json: each VPS's limits as its own stats --json gives them" \
+	"$(vpsctl stats --all --json | limits)" \
+	"$(for i in $(seq "$N"); do vpsctl stats "m$i" --json | limits; done)"
 
 # Each row as the one-thread path (a list of one) gives it, just before or just after (a VPS of
 # this loaded node may change meanwhile): the fields that do not move.
