@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addresses.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
@@ -718,6 +719,9 @@ static int stats_all(struct cli *c, bool json)
 	rs = calloc(n + 1, sizeof(*rs));
 	if (!st || !err || !rs)
 		return cli_fail(NULL, "out of memory");
+	/* The host's cgroups probed here, once: left to the rows, each thread would probe them
+	 * at once through libcgroup, which is not thread-safe (a corrupted heap, seen at N=300). */
+	(void)vps_cgroup_init();
 	/* one link dump and the cgroup parents opened once, not a netlink query per VPS */
 	vps_usage_node_open(&node, c->paths.vps_base);
 	rows = (struct stats_rows){&o, &node, names, st, err, rs};
