@@ -28,6 +28,7 @@
 #include "fileio.h"
 #include "lifecycle.h"
 #include "migrate-prune.h"
+#include "lock.h"
 #include "migrate.h"
 #include "announce.h"
 #include "state.h"
@@ -289,9 +290,22 @@ int cmd_migrate_target(struct cli *c, int argc, char **argv)
 	if (strcmp(action, "resolve") == 0) {
 		char dir[PATH_MAX];
 
-		/* nothing arrived (the pre-copy was refused): nothing to lock */
-		if (vps_path(&c->paths, name, NULL, dir, sizeof(dir)) == 0 && access(dir, F_OK) < 0)
-			return printf("absent\n"), 0;
+		char lockpath[PATH_MAX];
+
+		/* nothing arrived (the pre-copy was refused): nothing to lock; but a restore of
+		 * the pre-copy still building it holds its lock: wait for it, then decide */
+		if (vps_path(&c->paths, name, NULL, dir, sizeof(dir)) == 0 &&
+		    access(dir, F_OK) < 0) {
+			if (vps_lock_path(&c->paths, name, lockpath, sizeof(lockpath)) < 0 ||
+			    access(lockpath, F_OK) < 0)
+				return printf("absent\n"), 0;
+			lock = cli_lock_new(c, name);
+			if (lock < 0)
+				return EXIT_FAILURE;
+			if (access(dir, F_OK) < 0)
+				return printf("absent\n"), 0;
+			return resolve(c, name, &lock);
+		}
 	}
 	lock = cli_lock(c, name);
 	if (lock < 0)

@@ -459,9 +459,6 @@ static int check_source(struct migration *m)
 		                         "moves with backup and restore)");
 	m->init = (pid_t)st.init_pid;
 	/* fail closed on what criu was not shown to restore (docs/checkpoint-notes.md) */
-	if (m->cfg.userns)
-		return cli_fail(m->name, "refused: a user-namespace VPS cannot be migrated yet "
-		                         "(only --privileged ones are restored by criu here)");
 	if (m->cfg.storage != VPS_STORAGE_COPY ||
 	    (m->cfg.disk && m->cfg.disk_quota == VPS_DISK_IMAGE))
 		return cli_fail(m->name, "refused: only a VPS with its own tree (copy storage, no "

@@ -340,11 +340,14 @@ static int restore_locked(struct cli *c, const struct restore_args *a, struct vp
 		return cli_fail(cfg->name, "refused: %s", err.msg);
 	}
 	if (cfg->userns) {
-		r = vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
+		/* a migration's processes come back with the ids they had (criu): kept if free */
+		r = a->migrating ? vps_idmap_keep(&c->paths, &c->node, cfg, &idlock, &err)
+		                 : vps_idmap_allocate(&c->paths, &c->node, &cfg->uid_base, &idlock);
 		if (r < 0) {
 			vps_addresses_release(&c->paths, cfg->name, &cfg->ip_address);
 			vps_ports_release(&c->paths, cfg->name, &cfg->forwards);
-			return cli_fail_idmap(cfg->name, r);
+			return a->migrating ? cli_fail(cfg->name, "refused: %s", err.msg)
+			                    : cli_fail_idmap(cfg->name, r);
 		}
 	}
 	if (vps_storage_is_overlay(cfg))

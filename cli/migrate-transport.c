@@ -337,13 +337,18 @@ pid_t migrate_spawn_reader(const char *const *argv, int *ret_fd)
 	int p[2];
 	pid_t pid;
 
+	pid_t parent = getpid();
+
 	pid = fork_with_pipe(p);
 	if (pid < 0)
 		return pid;
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0)
+		/* gone with the migrate, even after a kill -9: a pre-copy that went on would
+		 * complete the target's copy after --recover found none there */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
+		    prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(126);
 		execve(argv[0], (char *const *)argv, transport_env);
 		_exit(127);

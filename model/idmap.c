@@ -143,6 +143,33 @@ int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node
 	return 0;
 }
 
+int vps_idmap_keep(const struct vps_paths *p, const struct node_config *node,
+                   const struct vps_config *cfg, int *ret_lock, struct vps_error *err)
+{
+	_cleanup_close_ int lock = vps_lock(p, ".idmap", (unsigned)node->lock_timeout);
+	int r;
+
+	if (lock < 0)
+		return vps_error_errno(err, lock, "failed to lock the node's id ranges");
+	if (cfg->uid_base < node->uid_base_start ||
+	    cfg->uid_base + VPS_IDMAP_SIZE - 1 > (uint64_t)UINT32_MAX)
+		return vps_error_set(err, -ERANGE,
+		                     "its ids (UID_BASE %" PRIu64 ") are outside this node's "
+		                     "user-namespace ranges (from %" PRIu64 ")",
+		                     cfg->uid_base, node->uid_base_start);
+	{
+		struct overlap o = {cfg->uid_base, VPS_ERROR_INIT};
+
+		r = for_each_range(p, node, cfg->name, check_overlap, &o);
+		if (r == -EEXIST)
+			return vps_error_set(err, r, "%s", o.err.msg);
+		if (r < 0)
+			return vps_error_errno(err, r, "failed to read the other VPSes' id ranges");
+	}
+	*ret_lock = TAKE_FD(lock);
+	return 0;
+}
+
 int vps_idmap_write(pid_t pid, uint64_t inside, uint64_t base)
 {
 	static const char *const files[] = {"uid_map", "gid_map"};

@@ -23,5 +23,10 @@ int vps_idmap_allocate(const struct vps_paths *p, const struct node_config *node
  * edit of UID_BASE can make it: two VPSes sharing ids could reach each other's files. */
 int vps_idmap_check(const struct vps_paths *p, const struct node_config *node,
                     const struct vps_config *cfg, struct vps_error *err);
+/* A migrating VPS keeps its ids (its processes arrive with them: criu's images hold the
+ * user namespace's map and host-side owners): under the same lock as an allocation, refuses
+ * (err) a range outside this node's or overlapping another VPS's. */
+int vps_idmap_keep(const struct vps_paths *p, const struct node_config *node,
+                   const struct vps_config *cfg, int *ret_lock, struct vps_error *err);
 /* Writes pid's uid_map and gid_map: count VPS_IDMAP_SIZE ids from inside onto base.. */
 int vps_idmap_write(pid_t pid, uint64_t inside, uint64_t base);

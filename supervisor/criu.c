@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "criu-args.h"
 #include "criu.h"
 #include "fileio.h"
 #include "nftlib.h"
@@ -57,11 +58,15 @@ static void first_error(const char *text, char *buf, size_t len)
 	}
 }
 
+/* What criu's child is given besides its argv. */
+struct criu_child {
+	int keep_fd;           /* >= 0: handed to criu as fd 3 (--inherit-fd) */
+	struct vps_cgroup *cg; /* criu runs in that group, so that what it forks is born there */
+};
+
 /* Runs criu with argv (argv[0] is ignored), output into out (NUL-terminated, truncated);
- * returns its exit status, or -errno when it could not run. keep_fd >= 0 is handed to criu
- * as fd 3 (--inherit-fd); cg: criu runs in that group, so that what it forks is born there. */
-static int run_criu_in(char *const argv[], char *out, size_t out_len, int keep_fd,
-                       struct vps_cgroup *cg)
+ * returns its exit status, or -errno when it could not run. */
+static int run_criu_in(char *const argv[], char *out, size_t out_len, const struct criu_child *ch)
 {
 	int p[2], status;
 	size_t got = 0;
@@ -84,9 +89,10 @@ static int run_criu_in(char *const argv[], char *out, size_t out_len, int keep_f
 
 		if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
 			_exit(127);
-		if (keep_fd >= 0 && dup2(keep_fd, 3) < 0) /* dup2 leaves 3 without O_CLOEXEC */
+		if (ch->keep_fd >= 0 &&
+		    dup2(ch->keep_fd, 3) < 0) /* dup2 leaves 3 without CLOEXEC */
 			_exit(127);
-		if (cg && vps_cgroup_attach(cg, 0) < 0)
+		if (ch->cg && vps_cgroup_attach(ch->cg, 0) < 0)
 			_exit(126);
 		execve(VPS_CRIU_PATH, argv, criu_env);
 		_exit(127);
@@ -117,7 +123,9 @@ static int run_criu_in(char *const argv[], char *out, size_t out_len, int keep_f
 
 static int run_criu(char *const argv[], char *out, size_t out_len)
 {
-	return run_criu_in(argv, out, out_len, -1, NULL);
+	const struct criu_child ch = {.keep_fd = -1};
+
+	return run_criu_in(argv, out, out_len, &ch);
 }
 
 static int criu_missing(int r, struct vps_error *err)
@@ -201,27 +209,52 @@ static int criu_failed(const char *what, const char *dir, const char *out, int s
 	                     logname);
 }
 
-static int write_info(const char *dir, const char *tty, pid_t init)
+static int write_info(const char *dir, const char *tty, pid_t init, const char *ext)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char text[128];
+	char text[4096];
 	int n;
 
 	if (dfd < 0)
 		return -errno;
-	n = snprintf(text, sizeof(text), "CONSOLE_TTY=%s\nLOCK_TABLE=CRIU-%d\n", tty, (int)init);
+	n = snprintf(text, sizeof(text), "CONSOLE_TTY=%s\nLOCK_TABLE=CRIU-%d\n%s", tty, (int)init,
+	             ext);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -E2BIG;
 	return write_file_atomic_at(dfd, CHECKPOINT_INFO, text, (size_t)n, 0600);
+}
+
+static void dump_options(struct criu_args *a, enum vps_criu_dump_mode mode, const char *prev)
+{
+	/* the nftables lock: Debian's iptables is iptables-nft, which criu cannot lock with */
+	criu_args_add(a, "--network-lock");
+	criu_args_add(a, "nftables");
+	if (mode == VPS_CRIU_LEAVE_RUNNING)
+		criu_args_add(a, "--leave-running");
+	if (mode == VPS_CRIU_LEAVE_STOPPED) {
+		criu_args_add(a, "--leave-stopped");
+		/* a migration keeps the VPS's open connections (repair mode, its netns locked) */
+		criu_args_add(a, "--tcp-established");
+	}
+	/* a migration's iterations: only what changed since the previous one is dumped */
+	if (mode == VPS_CRIU_PREDUMP || prev)
+		criu_args_add(a, "--track-mem");
+	if (prev) {
+		criu_args_add(a, "--prev-images-dir");
+		criu_args_add(a, prev);
+	}
 }
 
 static int criu_dump_run(pid_t init, const char *dir, enum vps_criu_dump_mode mode,
                          const char *prev, struct vps_error *err)
 {
-	char pid[16], tty[64], ext_tty[80];
 	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
-	int r, i = 0;
-	char *argv[32];
+	_cleanup_free_ struct criu_args *a = malloc(sizeof(*a));
+	char tty[64], ext[2048];
+	char *const *argv;
+	int r;
 
-	if (!out)
+	if (!out || !a)
 		return vps_error_errno(err, -ENOMEM, "criu dump");
 	r = prepare_dir(dir, err);
 	if (r < 0)
@@ -230,41 +263,30 @@ static int criu_dump_run(pid_t init, const char *dir, enum vps_criu_dump_mode mo
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to find the console of init (pid %d)",
 		                       (int)init);
-	snprintf(pid, sizeof(pid), "%d", (int)init);
-	snprintf(ext_tty, sizeof(ext_tty), "%s", tty);
-	argv[i++] = "criu";
-	argv[i++] = mode == VPS_CRIU_PREDUMP ? "pre-dump" : "dump";
-	argv[i++] = "--tree";
-	argv[i++] = pid;
-	argv[i++] = "--images-dir";
-	argv[i++] = (char *)dir;
-	argv[i++] = "--log-file";
-	argv[i++] = "dump.log";
-	argv[i++] = "-v4";
-	/* the nftables lock: Debian's iptables is iptables-nft, which criu cannot lock with */
-	argv[i++] = "--network-lock";
-	argv[i++] = "nftables";
+	criu_args_init(a);
+	criu_args_add(a, "criu");
+	criu_args_add(a, mode == VPS_CRIU_PREDUMP ? "pre-dump" : "dump");
+	criu_args_add(a, "--tree");
+	criu_args_addf(a, "%d", (int)init);
+	criu_args_add(a, "--images-dir");
+	criu_args_add(a, dir);
+	criu_args_add(a, "--log-file");
+	criu_args_add(a, "dump.log");
+	criu_args_add(a, "-v4");
 	/* the console: a bind mount of the supervisor's pty slave, and init's stdio */
-	argv[i++] = "--external";
-	argv[i++] = "mnt[/dev/console]:console";
-	argv[i++] = "--external";
-	argv[i++] = ext_tty;
-	if (mode == VPS_CRIU_LEAVE_RUNNING)
-		argv[i++] = "--leave-running";
-	if (mode == VPS_CRIU_LEAVE_STOPPED) {
-		argv[i++] = "--leave-stopped";
-		/* a migration keeps the VPS's open connections (repair mode, its netns locked) */
-		argv[i++] = "--tcp-established";
-	}
-	/* a migration's iterations: only what changed since the previous one is dumped */
-	if (mode == VPS_CRIU_PREDUMP || prev) {
-		argv[i++] = "--track-mem";
-	}
-	if (prev) {
-		argv[i++] = "--prev-images-dir";
-		argv[i++] = (char *)prev;
-	}
-	argv[i] = NULL;
+	criu_args_add(a, "--external");
+	criu_args_add(a, "mnt[/dev/console]:console");
+	criu_args_add(a, "--external");
+	criu_args_add(a, tty);
+	/* the host's device nodes a VPS in a user namespace has bound in (criu-args.h) */
+	r = criu_host_dev_mounts(init, a, ext, sizeof(ext));
+	if (r < 0)
+		return vps_error_errno(err, r, "failed to read the mounts of init (pid %d)",
+		                       (int)init);
+	dump_options(a, mode, prev);
+	argv = criu_args_done(a);
+	if (!argv)
+		return vps_error_errno(err, -E2BIG, "criu's command line is too long");
 	r = run_criu(argv, out, CRIU_OUTPUT_MAX);
 	if (r < 0)
 		return criu_missing(r, err);
@@ -273,7 +295,7 @@ static int criu_dump_run(pid_t init, const char *dir, enum vps_criu_dump_mode mo
 		                   err);
 	if (mode == VPS_CRIU_PREDUMP)
 		return 0;
-	r = write_info(dir, tty, init);
+	r = write_info(dir, tty, init, ext);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to write %s/%s", dir, CHECKPOINT_INFO);
 	return 0;
@@ -290,38 +312,71 @@ int vps_criu_dump_mode(pid_t init, const char *dir, enum vps_criu_dump_mode mode
 	return criu_dump_run(init, dir, mode, prev, err);
 }
 
+struct checkpoint_info {
+	char tty[64];
+	char table[32];
+	char *text; /* the file, for its EXT_MOUNT lines */
+};
+
 /* The console's tty key and criu's lock table the dump recorded (write_info). */
-static int read_info(const char *dir, char *tty, size_t len, char *table, size_t table_len)
+static int read_info(const char *dir, struct checkpoint_info *ci)
 {
 	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_free_ char *text = NULL;
 	const char *v;
 	size_t n;
 	int r;
 
 	if (dfd < 0)
 		return -errno;
-	r = read_file_at(dfd, CHECKPOINT_INFO, 4096, &text, &n);
+	r = read_file_at(dfd, CHECKPOINT_INFO, 4096, &ci->text, &n);
 	if (r < 0)
 		return r;
-	v = strstr(text, "CONSOLE_TTY=");
+	v = strstr(ci->text, "CONSOLE_TTY=");
 	if (!v || strncmp(v + 12, "tty[", 4) != 0)
 		return -EBADMSG;
 	v += 12;
 	n = strcspn(v, "\n");
-	if (n >= len)
+	if (n >= sizeof(ci->tty))
 		return -EBADMSG;
-	memcpy(tty, v, n);
-	tty[n] = '\0';
-	table[0] = '\0';
-	v = strstr(text, "LOCK_TABLE=CRIU-");
+	memcpy(ci->tty, v, n);
+	ci->tty[n] = '\0';
+	ci->table[0] = '\0';
+	v = strstr(ci->text, "LOCK_TABLE=CRIU-");
 	if (v) {
 		v += 11;
 		n = strspn(v + 5, "0123456789") + 5;
-		if (n < table_len) {
-			memcpy(table, v, n);
-			table[n] = '\0';
+		if (n < sizeof(ci->table)) {
+			memcpy(ci->table, v, n);
+			ci->table[n] = '\0';
 		}
+	}
+	return 0;
+}
+
+/* Each EXT_MOUNT=hostdev/NODE:/dev/NODE line of the dump: the host's node bound back where the
+ * dumped VPS had it (criu-args.h). Only keys of that form: the file is ours, but a checkpoint
+ * directory may have been handed around. */
+static int map_host_dev_mounts(const char *text, struct criu_args *a)
+{
+	for (const char *v = strstr(text, "EXT_MOUNT="); v; v = strstr(v, "EXT_MOUNT=")) {
+		char line[256];
+		size_t n;
+		const char *sep;
+
+		v += 10;
+		n = strcspn(v, "\n");
+		if (n >= sizeof(line))
+			return -EBADMSG;
+		memcpy(line, v, n);
+		line[n] = '\0';
+		sep = strchr(line, ':');
+		if (strncmp(line, "hostdev/", 8) != 0 || !sep ||
+		    strncmp(sep + 1, "/dev/", 5) != 0 ||
+		    strlen(sep + 5) != (size_t)(sep - line - 7) ||
+		    strncmp(line + 7, sep + 5, strlen(sep + 5)) != 0 || strstr(line, ".."))
+			return -EBADMSG;
+		criu_args_add(a, "--ext-mount-map");
+		criu_args_add(a, line);
 	}
 	return 0;
 }
@@ -376,54 +431,74 @@ static pid_t read_pidfile(const char *path)
 	return (pid_t)v;
 }
 
+static void restore_options(const struct vps_criu_restore *r, const struct checkpoint_info *ci,
+                            struct criu_args *a)
+{
+	criu_args_add(a, "criu");
+	criu_args_add(a, "restore");
+	criu_args_add(a, "--images-dir");
+	criu_args_add(a, r->dir);
+	criu_args_add(a, "--log-file");
+	criu_args_add(a, "restore.log");
+	criu_args_add(a, "-v4");
+	criu_args_add(a, "--root");
+	criu_args_add(a, r->rootfs);
+	/* init becomes our child, as one we spawned: criu forks it as its own sibling */
+	criu_args_add(a, "--restore-detached");
+	criu_args_add(a, "--restore-sibling");
+	criu_args_add(a, "--pidfile");
+	criu_args_add(a, r->pidfile);
+	criu_args_add(a, "--network-lock");
+	criu_args_add(a, "nftables");
+	criu_args_add(a, "--manage-cgroups=ignore");
+	/* what a migration's dump kept open (nothing otherwise) */
+	criu_args_add(a, "--tcp-established");
+	/* the new console in place of the dumped one */
+	criu_args_add(a, "--inherit-fd");
+	criu_args_addf(a, "fd[3]:%s", ci->tty);
+	criu_args_add(a, "--ext-mount-map");
+	criu_args_addf(a, "console:%s", r->console_path);
+	if (r->host_ifname) {
+		criu_args_add(a, "--veth-pair");
+		criu_args_addf(a, "%s=%s", r->vps_ifname, r->host_ifname);
+	}
+}
+
 pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 {
-	char tty[64], inherit[96], console_map[96], veth[64], table[32];
 	_cleanup_free_ char *out = malloc(CRIU_OUTPUT_MAX);
-	char *argv[32];
+	_cleanup_free_ struct criu_args *args = malloc(sizeof(*args));
+	struct checkpoint_info ci = {0};
+	char *const *argv;
 	pid_t pid;
-	int r, i = 0;
+	int r;
 
-	if (!out)
+	if (!out || !args)
 		return vps_error_errno(err, -ENOMEM, "criu restore");
-	r = read_info(a->dir, tty, sizeof(tty), table, sizeof(table));
+	r = read_info(a->dir, &ci);
+	if (r == 0) {
+		criu_args_init(args);
+		restore_options(a, &ci, args);
+		r = map_host_dev_mounts(ci.text, args);
+	}
+	free(ci.text);
 	if (r < 0)
 		return vps_error_errno(err, r, "'%s' is not a checkpoint of vpsctl (%s)", a->dir,
 		                       CHECKPOINT_INFO);
-	snprintf(inherit, sizeof(inherit), "fd[3]:%s", tty);
-	snprintf(console_map, sizeof(console_map), "console:%s", a->console_path);
+	argv = criu_args_done(args);
+	if (!argv)
+		return vps_error_errno(err, -E2BIG, "criu's command line is too long");
 	(void)unlink(a->pidfile);
-	argv[i++] = "criu";
-	argv[i++] = "restore";
-	argv[i++] = "--images-dir";
-	argv[i++] = (char *)a->dir;
-	argv[i++] = "--log-file";
-	argv[i++] = "restore.log";
-	argv[i++] = "-v4";
-	argv[i++] = "--root";
-	argv[i++] = (char *)a->rootfs;
-	/* init becomes our child, as one we spawned: criu forks it as its own sibling */
-	argv[i++] = "--restore-detached";
-	argv[i++] = "--restore-sibling";
-	argv[i++] = "--pidfile";
-	argv[i++] = (char *)a->pidfile;
-	argv[i++] = "--network-lock";
-	argv[i++] = "nftables";
-	argv[i++] = "--manage-cgroups=ignore";
-	/* what a migration's dump kept open (nothing otherwise) */
-	argv[i++] = "--tcp-established";
-	/* the new console in place of the dumped one */
-	argv[i++] = "--inherit-fd";
-	argv[i++] = inherit;
-	argv[i++] = "--ext-mount-map";
-	argv[i++] = console_map;
-	if (a->host_ifname) {
-		snprintf(veth, sizeof(veth), "%s=%s", a->vps_ifname, a->host_ifname);
-		argv[i++] = "--veth-pair";
-		argv[i++] = veth;
+	if (a->userns_root != (uid_t)-1) {
+		r = criu_images_chown(a->dir, a->userns_root, a->userns_group);
+		if (r < 0)
+			return vps_error_errno(err, r, "failed to hand %s to the VPS's root",
+			                       a->dir);
 	}
-	argv[i] = NULL;
-	r = run_criu_in(argv, out, CRIU_OUTPUT_MAX, a->console_fd, a->cg);
+	r = run_criu_in(argv, out, CRIU_OUTPUT_MAX,
+	                &(struct criu_child){.keep_fd = a->console_fd, .cg = a->cg});
+	if (a->userns_root != (uid_t)-1)
+		(void)criu_images_chown(a->dir, 0, 0);
 	if (r < 0)
 		return criu_missing(r, err);
 	if (r != 0)
@@ -431,7 +506,7 @@ pid_t vps_criu_restore(const struct vps_criu_restore *a, struct vps_error *err)
 	pid = read_pidfile(a->pidfile);
 	if (pid < 0)
 		return vps_error_errno(err, pid, "criu restore wrote no pid to %s", a->pidfile);
-	r = remove_lock_table(pid, table);
+	r = remove_lock_table(pid, ci.table);
 	if (r < 0)
 		return vps_error_errno(err, r, "failed to remove criu's network lock from the VPS");
 	return pid;

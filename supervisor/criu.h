@@ -56,6 +56,10 @@ struct vps_criu_restore {
 	 * host_ifname (NULL: the VPS has no network); the runtime plumbs the node's end after. */
 	const char *vps_ifname;
 	const char *host_ifname;
+	/* A VPS in a user namespace: its root's host uid and gid, which read some of the images
+	 * (criu-args.h); -1 for a privileged VPS. */
+	uid_t userns_root;
+	gid_t userns_group;
 };
 
 /* Restores dir's tree as a child of the caller (--restore-sibling --restore-detached): the

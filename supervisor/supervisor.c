@@ -172,6 +172,8 @@ static int restore(struct sup *s, struct vps_error *err)
 		.cg = s->cg,
 		.vps_ifname = NETSETUP_PEER_DEFAULT,
 		.host_ifname = net ? host_if : NULL,
+		.userns_root = s->cfg.userns ? (uid_t)s->cfg.uid_base : (uid_t)-1,
+		.userns_group = s->cfg.userns ? (gid_t)s->cfg.uid_base : (gid_t)-1,
 	};
 	pid_t pid;
 	int r;

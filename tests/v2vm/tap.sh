@@ -14,7 +14,8 @@ tap_result() { # status(0 = pass) description
 		echo "ok $T_N - $2"
 	else
 		echo "not ok $T_N - $2"
-		T_FAILED=$((T_FAILED + 1))
+		# a known failure marked "# TODO" (TAP): shown, not counted (run-suite.sh agrees)
+		case $2 in *"# TODO"*) ;; *) T_FAILED=$((T_FAILED + 1)) ;; esac
 	fi
 }
 
