@@ -152,10 +152,14 @@ void vps_usage_node_done(struct vps_usage_node *n)
 
 const struct vps_usage_links *vps_usage_node_links(struct vps_usage_node *n)
 {
+	/* read once, by whichever row asks first: rows are built on threads (stats --all's
+	 * loaded the dump twice at once, a corrupted heap) */
+	(void)pthread_mutex_lock(&n->lock);
 	if (!n->links_read) {
 		(void)vps_usage_links_load(&n->links);
 		n->links_read = true;
 	}
+	(void)pthread_mutex_unlock(&n->lock);
 	return &n->links;
 }
 

@@ -3,7 +3,7 @@
 # Its rows are those the one-thread path gives, in natural order, with the usage columns filled;
 # a VPS whose cgroup or vps.conf goes away while lists run leaves every list whole.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 19
 
 N=70 # running, with a veth each; two more stay stopped
 printf 'NODE_ADDRESS="10.78.0.1/24"\nSTORAGE=overlay\n' >>"$T_ROOT/etc/vpsctl/vpsctl.conf"
@@ -35,6 +35,10 @@ is "stats --all of 72 VPSes: built on 4 threads (3 started)" \
 running=$(for i in $(seq "$N"); do printf 'm%s ' "$i"; done)
 is "stats --all: the $N running ones, natural order" \
 	"$(vpsctl stats --all | tail -n +2 | awk '{print $1}' | tr '\n' ' ')" "$running"
+bad=0
+for _ in $(seq 30); do [ "$(vpsctl stats --all 2>&1 | tail -n +2 | wc -l)" = "$N" ] || bad=$((bad + 1)); done
+is "stats --all 30 times: every run whole (its threads once probed libcgroup at once: a corrupted heap)" \
+	"$bad" 0
 limits() { python3 -c 'import json,sys; d=json.load(sys.stdin); d=d if isinstance(d,list) else [d]; print("\n".join("%s %s %s" % (v["name"], v["memory_max"], v["pids_max"]) for v in d))'; }
 is "stats --all --json: each VPS's limits as its own stats --json gives them" \
 	"$(vpsctl stats --all --json | limits)" \
