@@ -157,6 +157,8 @@ static int restore_locked(struct cli *c, const char *name, const char *dir, int 
 	if (r < 0)
 		return cli_fail_error(name, &err, r);
 	printf("%s restored from %s\n", name, dir);
+	if (cfg.userns)
+		cli_warn_userns_owner(name);
 	return 0;
 }
 
@@ -196,4 +198,13 @@ int cmd_checkpoint(struct cli *c, int argc, char **argv)
 int cmd_restore_checkpoint(struct cli *c, int argc, char **argv)
 {
 	return run(c, argc, argv, false);
+}
+
+void cli_warn_userns_owner(const char *name)
+{
+	fprintf(stderr,
+	        "vpsctl: %s: warning: criu made its user namespace as root, so root, not the "
+	        "VPS's first id, is charged for its inotify instances and watches until it is "
+	        "restarted ('vpsctl restart %s' ends that)\n",
+	        name, name);
 }

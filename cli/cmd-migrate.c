@@ -414,6 +414,8 @@ static int frozen_phase(struct migration *m, time_t since, int *lock)
 	       " ms, images sent %" PRIu64 " ms, files sent and pruned %" PRIu64
 	       " ms, restore %" PRIu64 " ms)\n",
 	       m->name, m->dest->url, t1 - t0, t[0] - t0, t[1] - t[0], t[2] - t[1], t1 - t[2]);
+	if (m->cfg.userns)
+		cli_warn_userns_owner(m->name);
 	return 0;
 }
 

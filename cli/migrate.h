@@ -59,3 +59,8 @@ int cli_check_not_migrating(const struct cli *c, const char *name);
  * a migrate killed in its frozen phase and still dumps), waits for it, however long, and says
  * so once; then waits LOCK_TIMEOUT as cli_lock() does for anyone else. The fd, or -1 (said). */
 int migrate_recover_lock(const struct cli *c, const char *name);
+
+/* After criu restored a user-namespace VPS (restore-checkpoint, migrate): says that criu 3.17
+ * made its user namespace as root, so what the kernel charges to the owner is root's until
+ * the VPS's next start (docs/checkpoint-notes.md). */
+void cli_warn_userns_owner(const char *name);
