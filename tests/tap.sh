@@ -6,7 +6,7 @@ T_N=0
 T_FAILED=0
 
 plan() { echo "1..$1"; }
-diag() { echo "# $*"; }
+diag() { printf "%s\n" "$*" | sed "s/^/# /"; } # every line a comment: TAP has no multi-line diag
 ok() {
 	T_N=$((T_N + 1))
 	if [ "$1" = 0 ]; then
