@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -128,9 +129,14 @@ static int do_list(const struct snap_args *a, int vpsdir, enum vps_snapshot_kind
 			if (!first)
 				putchar(',');
 			print_one(a, de->d_name, k, (long long)st.st_mtim.tv_sec, -1);
-		} else
-			printf("%-32s %-12s %lld\n", de->d_name, kind_names[k],
-			       (long long)st.st_mtim.tv_sec);
+		} else {
+			char when[32] = "?";
+			struct tm tm;
+
+			if (gmtime_r(&st.st_mtim.tv_sec, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+			printf("%-32s %-12s %s\n", de->d_name, kind_names[k], when);
+		}
 		first = false;
 	}
 	if (a->json)
@@ -171,9 +177,10 @@ static int run_op(struct cli *c, const struct snap_args *a, const struct vps_con
 	} else if (strcmp(a->op, "create") == 0)
 		printf("%s: snapshot '%s' made (%s%s)\n", a->name, a->snap, kind_names[k],
 		       reflinked ? ", reflinked" : "");
+	else if (strcmp(a->op, "delete") == 0)
+		printf("%s: snapshot '%s' deleted\n", a->name, a->snap);
 	else
-		printf("%s: snapshot '%s' %s\n", a->name, a->snap,
-		       strcmp(a->op, "delete") == 0 ? "deleted" : "rolled back to");
+		printf("%s: rolled back to snapshot '%s'\n", a->name, a->snap);
 	return 0;
 }
 

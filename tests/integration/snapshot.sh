@@ -30,8 +30,10 @@ for v in c o d; do
 	check "start $v" vpsctl start "$v"
 	inside "$v" "rm /root/v1; echo two > /root/v2; rm /bin/vi" >/dev/null
 	check "stop $v" vpsctl stop "$v"
-	like "$v: list shows it" "$(vpsctl snapshot list "$v")" "^s1 +$kind "
-	check "$v: rollback" vpsctl snapshot rollback "$v" s1
+	like "$v: list shows it, with when it was made" "$(vpsctl snapshot list "$v")" \
+		"^s1 +$kind +20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] UTC$"
+	is "$v: rollback says so" "$(vpsctl snapshot rollback "$v" s1 2>&1)" \
+		"$v: rolled back to snapshot 's1'"
 	check "start $v after the rollback" vpsctl start "$v"
 	is "$v: the snapshot's files are back, later ones gone" \
 		"$(inside "$v" 'cat /root/v1; test -e /root/v2 && echo v2; test -e /bin/vi && echo vi; readlink /root/link; stat -c %u:%g /home/u/f')" \
