@@ -1,31 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* vpsctl resize / stats: live quota changes and the usage and failure counters behind them. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "addresses.h"
-#include "cgroup.h"
 #include "cleanup.h"
 #include "cli-quota.h"
 #include "cli.h"
-#include "counters.h"
-#include "cpu-pinning.h"
-#include "devpts.h"
-#include "ops-disk.h"
-#include "disk.h"
-#include "io-devices.h"
 #include "list-rows.h"
 #include "list-usage.h"
-#include "network.h"
-#include "ports.h"
-#include "state.h"
 #include "vps-stats.h"
 
 enum {

@@ -162,7 +162,7 @@ CODE=400
 is "cpus beyond the host: 400 with the CLI's reason" \
 	"$(req "$OP" POST /v1/vps/d2/resize '{"cpus":4096}')" "$(cli_says vpsctl resize d2 --cpus 4096)"
 like "... which names the flag" "$(req "$OP" POST /v1/vps/d2/resize '{"cpus":4096}')" '^400 .*--cpus'
-is "swap below what the CLI allows: 400 with the CLI's reason" \
+is "memory below what the CLI allows: 400 with the CLI's reason" \
 	"$(req "$OP" POST /v1/vps/d2/resize '{"memory":"1M"}')" "$(cli_says vpsctl resize d2 --memory 1M)"
 is "... and nothing changed" "$(mem_of d2)" 180M
 CODE=404
