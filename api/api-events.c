@@ -23,6 +23,7 @@
 struct seen {
 	char name[33];
 	enum vps_run_state rs;
+	bool stopping; /* VPS_TRANSITION: a stop, not a start */
 	uint64_t boots;
 	bool present;
 };
@@ -125,14 +126,17 @@ static struct seen *find(struct stream *s, const char *name)
 static int scan(struct stream *s)
 {
 	_cleanup_closedir_ DIR *d = opendir(s->ctx->paths.vps_base);
+	/* the run directory opened once a scan, as list reads it (state.h's run info) */
+	_cleanup_close_ int run = open(s->ctx->paths.run_base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *e;
 
 	for (size_t i = 0; i < s->n_seen; i++)
 		s->seen[i].present = false;
 	while (d && (e = readdir(d))) {
-		struct vps_state st;
-		enum vps_run_state rs;
+		struct vps_run_info ri;
+		const char *text;
 		struct seen *v;
+		bool stopping;
 
 		if (!name_is_valid(e->d_name) || !api_token_has_vps(&s->tok, e->d_name))
 			continue;
@@ -140,16 +144,20 @@ static int scan(struct stream *s)
 		if (!v)
 			break;
 		v->present = true;
-		rs = vps_run_state_get(&s->ctx->paths, e->d_name, &st);
-		if (rs != v->rs) {
-			if (emit(s, "state", v->name, vps_run_state_to_string(rs), st.boots) < 0)
+		/* the state as status says it: a stop under way is "stopping", not "starting" */
+		vps_run_info_get(&s->ctx->paths, run, e->d_name, &ri);
+		text = vps_run_info_state(&ri);
+		stopping = ri.rs == VPS_TRANSITION && ri.stopping;
+		if (ri.rs != v->rs || stopping != v->stopping) {
+			if (emit(s, "state", v->name, text, ri.st.boots) < 0)
 				return -ENOMEM;
-		} else if (rs == VPS_RUNNING && st.boots > v->boots) {
-			if (emit(s, "reboot", v->name, vps_run_state_to_string(rs), st.boots) < 0)
+		} else if (ri.rs == VPS_RUNNING && ri.st.boots > v->boots) {
+			if (emit(s, "reboot", v->name, text, ri.st.boots) < 0)
 				return -ENOMEM;
 		}
-		v->rs = rs;
-		v->boots = rs == VPS_RUNNING ? st.boots : 0;
+		v->rs = ri.rs;
+		v->stopping = stopping;
+		v->boots = ri.rs == VPS_RUNNING ? ri.st.boots : 0;
 	}
 	for (size_t i = 0; i < s->n_seen; i++) {
 		if (s->seen[i].present || s->seen[i].rs == _VPS_RUN_STATE_MAX)

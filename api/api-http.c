@@ -22,6 +22,7 @@
 #include "api-peer.h"
 #include "api-run.h"
 #include "api-token.h"
+#include "ops-quota.h"
 #include "cleanup.h"
 #include "fileio.h"
 #include "parse.h"
@@ -371,6 +372,19 @@ static int secret_value(const struct field *f, json_t *v, struct args *a, char *
 	return 0;
 }
 
+/* A quota field (flag: its CLI option) as one of ops_resize's changes. */
+static void resize_add(struct api_op_args *op, const char *flag, const char *text)
+{
+	for (size_t i = 0; i < quota_flags_n && op->n_resize < API_RESIZE_MAX; i++) {
+		if (strcmp(flag + 2, quota_flags[i].flag) != 0)
+			continue;
+		snprintf(op->resize_text[op->n_resize], sizeof(op->resize_text[0]), "%s", text);
+		op->resize[op->n_resize] =
+			(struct ops_resize_set){(int)i, op->resize_text[op->n_resize]};
+		op->n_resize++;
+	}
+}
+
 /* One value: its type checked and turned into the CLI's text; msg says why not. */
 static int field_value(const struct field *f, json_t *v, struct args *a, char *msg, size_t len)
 {
@@ -420,6 +434,7 @@ static int field_value(const struct field *f, json_t *v, struct args *a, char *m
 		    (f->type == F_CPUS && parse_cpus(text, &u) < 0) ||
 		    (f->type == F_COUNT && parse_count(text, &u) < 0))
 			return snprintf(msg, len, "invalid %s '%.64s'", f->key, text), -EINVAL;
+		resize_add(&a->op, f->flag, text);
 		/* a value of 0 is asked for too: the plan decides, not the CLI's own minimum */
 		if (strcmp(f->key, "memory") == 0)
 			a->memory = u, a->has_memory = true;
@@ -684,6 +699,8 @@ static api_op_fn direct_of(enum route_id id)
 		return api_ops_resume;
 	case R_DESTROY:
 		return api_ops_destroy;
+	case R_RESIZE:
+		return api_ops_resize;
 	default:
 		return NULL;
 	}

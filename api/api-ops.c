@@ -68,6 +68,15 @@ int api_ops_destroy(const struct ops_ctx *c, const char *name, const struct api_
 	return ops_destroy(c, name, a->force, &said, err);
 }
 
+int api_ops_resize(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err)
+{
+	const struct ops_resize_req q = {
+		.set = a->resize, .n = a->n_resize, .force = a->force, .no_fork = true};
+
+	return ops_resize(c, name, &q, err);
+}
+
 int api_ops_run(struct api_ctx *ctx, api_op_fn fn, const char *name, const struct api_op_args *a,
                 struct api_run *ret)
 {

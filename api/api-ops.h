@@ -12,9 +12,15 @@
 #include "ops.h"
 
 /* What a request's body asked for. */
+#define API_RESIZE_MAX 8
+
 struct api_op_args {
 	int timeout; /* seconds, -1: the node's default */
 	bool force;
+	/* a resize's changes (quota_flags' indexes) and their texts */
+	struct ops_resize_set resize[API_RESIZE_MAX];
+	char resize_text[API_RESIZE_MAX][72];
+	size_t n_resize;
 };
 
 /* A call on NAME (NULL: on the node), its document (if any) written to f. */
@@ -43,6 +49,9 @@ int api_ops_reboot(const struct ops_ctx *c, const char *name, const struct api_o
 int api_ops_suspend(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
                     struct vps_error *err);
 int api_ops_resume(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
+                   struct vps_error *err);
+/* POST /v1/vps/NAME/resize: memory, swap, cpus, pids only (nothing whose live step forks). */
+int api_ops_resize(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
                    struct vps_error *err);
 int api_ops_destroy(const struct ops_ctx *c, const char *name, const struct api_op_args *a, FILE *f,
                     struct vps_error *err);

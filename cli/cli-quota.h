@@ -5,16 +5,10 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "ops-quota.h"
 
 #define QUOTA_OPT_BASE 1000
 
-struct quota_flag {
-	const char *flag;
-	const char *key;
-};
-
-extern const struct quota_flag quota_flags[];
-extern const size_t quota_flags_n;
 extern const char *const quota_help[];
 
 /* A getopt table of a verb's own options followed by one per quota flag, terminated; NULL
@@ -23,10 +17,6 @@ struct option *cli_quota_options(const struct option *own, size_t n_own, struct 
                                  size_t cap);
 /* Applies option opt's value to cfg; err says which flag was bad. */
 int cli_quota_set(struct vps_config *cfg, int opt, const char *value, struct vps_error *err);
-/* The quota check of create and resize, host CPUs included. given: bit i set when
- * quota_flags[i] was typed (named as the flag); the others are named other_prefix + key. */
-int cli_quota_validate(const struct vps_config *cfg, unsigned given, const char *other_prefix,
-                       struct vps_error *err);
 /* --io-weight other than 100 on a v1 node whose disk under dir schedules with something other
  * than bfq: a warning on stderr, since that scheduler ignores the weight. */
 void cli_io_weight_warn(const char *name, const char *dir, uint64_t io_weight);

@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "lifecycle.h"
-#include "cli-disk.h"
+#include "ops-disk.h"
 #include "disk.h"
 #include "idmap.h"
 #include "lock.h"
@@ -325,7 +325,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 		return cli_fail(a->name, "invalid --net '%.64s': bridged or routed", a->net);
 	if (set_net(a, cfg) < 0)
 		return EXIT_FAILURE;
-	if (cli_disk_create(&c->node, a->disk, a->disk_inodes, cfg, &err) < 0)
+	if (ops_disk_create(&c->node, a->disk, a->disk_inodes, cfg, &err) < 0)
 		return cli_fail_error(a->name, &err, 0);
 	cfg->userns = !a->privileged; /* its id range is allocated under the lock, later */
 	if (build_security(a, cfg))
@@ -335,7 +335,7 @@ static int build_config(struct cli *c, const struct create_args *a,
 			return cli_fail_error(a->name, &err, 0);
 		given |= 1u << (a->quota[i].opt - QUOTA_OPT_BASE);
 	}
-	if (cli_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", &err) < 0)
+	if (ops_quota_validate(cfg, given, "vpsctl.conf DEFAULT_", &err) < 0)
 		return cli_fail_error(a->name, &err, 0);
 	return 0;
 }

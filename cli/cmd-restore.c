@@ -23,7 +23,7 @@
 #include "addresses.h"
 #include "backup.h"
 #include "cleanup.h"
-#include "cli-disk.h"
+#include "ops-disk.h"
 #include "cli-quota.h"
 #include "cli.h"
 #include "fileio.h"
@@ -162,12 +162,12 @@ static int apply_flags(const struct restore_args *a, const struct node_config *n
 	int r = 0;
 
 	*ret_given = 0;
-	if (a->disk && (r = cli_disk_set(cfg, "DISK", a->disk, err)) < 0)
+	if (a->disk && (r = ops_disk_set(cfg, "DISK", a->disk, err)) < 0)
 		return r;
 	if (a->disk_inodes && !cfg->disk)
 		return vps_error_set(err, -EINVAL,
 		                     "--disk-inodes needs a disk quota (--disk is 0)");
-	if (a->disk_inodes && (r = cli_disk_set(cfg, "DISK_INODES", a->disk_inodes, err)) < 0)
+	if (a->disk_inodes && (r = ops_disk_set(cfg, "DISK_INODES", a->disk_inodes, err)) < 0)
 		return r;
 	if (a->disk && !a->disk_inodes)
 		cfg->disk_inodes = cfg->disk ? node->default_disk_inodes : 0;
@@ -201,7 +201,7 @@ static int bound_config(const struct restore_args *a, const struct node_config *
 		return cli_fail(cfg->name, "out of memory");
 	if (!a->trust)
 		*cfg = safe;
-	if (cli_quota_validate(cfg, given, "the archive's ", &err) < 0)
+	if (ops_quota_validate(cfg, given, "the archive's ", &err) < 0)
 		return cli_fail_error(cfg->name, &err, 0);
 	return 0;
 }

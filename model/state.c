@@ -367,3 +367,10 @@ bool vps_pid_in_other_userns(uint64_t pid)
 		return false;
 	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
+
+const char *vps_run_info_state(const struct vps_run_info *ri)
+{
+	if (ri->rs == VPS_TRANSITION && ri->stopping)
+		return "stopping";
+	return vps_run_state_to_string(ri->rs);
+}

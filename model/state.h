@@ -74,3 +74,6 @@ struct vps_run_info {
  * as it takes: `list` does this for every VPS of the node. */
 void vps_run_info_get(const struct vps_paths *p, int run_base_fd, const char *name,
                       struct vps_run_info *ret);
+/* Its run state as list, status and the API's events say it: "stopping" for a VPS_TRANSITION
+ * whose supervisor is stopping it, else vps_run_state_to_string(). */
+const char *vps_run_info_state(const struct vps_run_info *ri);

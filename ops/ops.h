@@ -84,3 +84,33 @@ int ops_resume(const struct ops_ctx *c, const char *name, struct ops_suspend_res
  * only what a cut-short create, clone, restore or destroy left (NULL otherwise). */
 int ops_destroy(const struct ops_ctx *c, const char *name, bool force, const char **ret_said,
                 struct vps_error *err);
+
+/* --- resize --- */
+
+/* What one change of a resize is: >= 0, quota_flags[what] (ops-quota.h); or one of these. */
+enum ops_resize_what {
+	OPS_RESIZE_IP_ADD = -1,
+	OPS_RESIZE_IP_DEL = -2,
+	OPS_RESIZE_BANDWIDTH = -3,
+	OPS_RESIZE_DISK = -4,
+	OPS_RESIZE_DISK_INODES = -5,
+	OPS_RESIZE_FORWARD_ADD = -6,
+	OPS_RESIZE_FORWARD_DEL = -7,
+};
+struct ops_resize_set {
+	int what;
+	const char *value; /* the option's text: 512M, 1.5, tcp:8022:22 */
+};
+struct ops_resize_req {
+	const struct ops_resize_set *set;
+	size_t n;
+	bool force; /* a memory shrink even if usage stays above it (the VPS's processes OOM) */
+	/* a caller with threads (vpsctl-api): the changes whose live step forks and runs code in
+	 * the child (ptys, disk) are refused with -EOPNOTSUPP before anything is changed */
+	bool no_fork;
+};
+/* `vpsctl resize NAME`: under NAME's lock, the changes on its vps.conf, checked, saved, then
+ * applied to the running VPS; a step that fails undoes the ones before it. Notes (a shrink
+ * that waits, an OOM kill, a change saved for the next start) go to c->note. */
+int ops_resize(const struct ops_ctx *c, const char *name, const struct ops_resize_req *q,
+               struct vps_error *err);

@@ -116,9 +116,7 @@ const char *ops_info_state(const struct vps_info *i)
 		return "frozen";
 	if (i->run.rs == VPS_RUNNING && !i->run.supervised)
 		return "running-unsupervised";
-	if (i->run.rs == VPS_TRANSITION && i->run.stopping)
-		return "stopping";
-	return vps_run_state_to_string(i->run.rs);
+	return vps_run_info_state(&i->run);
 }
 
 void ops_info_json(FILE *f, const struct vps_info *i)

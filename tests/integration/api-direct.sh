@@ -3,7 +3,7 @@
 # daemon here is given a `vpsctl` that logs its argv and fails: every converted action still
 # works, and the log stays empty. Its documents are the bytes of `vpsctl X --json`.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 63
 
 body() { req "$@" | cut -d' ' -f2-; }
 
@@ -35,6 +35,7 @@ build_template
 vpsctl create d1 --template busybox >/dev/null
 vpsctl create d2 --template busybox >/dev/null
 OP=$(api token add --role operator 2>/dev/null)
+CU=$(api token add --role customer --vps d2 --max-memory 256M --max-cpus 1 2>/dev/null)
 serve --sample-interval 1
 
 # --- reads ---
@@ -145,6 +146,77 @@ is "DELETE with force: 200" "$(req "$OP" DELETE /v1/vps/d3 '{"force":true}')" \
 	'200 {"name":"d3","destroyed":true}'
 ok $(test ! -e "$T_ROOT/var/lib/vpsctl/vps/d3"; echo $?) "... and it is gone"
 is "no suspend, resume or destroy ran vpsctl" "$(cat "$T_ROOT/spawned.log" 2>/dev/null)" ""
+
+# resize is a library call: the CLI's checks and reasons, the CLI's lock, seen by the CLI
+cli_says() { "$@" 2>&1 | sed "s/^vpsctl: \(.*\)/$CODE {\"error\":\"\1\"}/"; }
+mem_of() { json_get "$(vpsctl status "$1" --json)" memory; }
+is "POST resize by the operator: 200" "$(code "$OP" POST /v1/vps/d2/resize '{"memory":"200M","cpus":1}')" 200
+is "vpsctl status sees the new memory" "$(mem_of d2)" 200M
+is "... and the kernel holds it" "$(json_get "$(vpsctl stats d2 --json)" memory_max)" $((200 << 20))
+is "a customer within its plan: 200" "$(code "$CU" POST /v1/vps/d2/resize '{"memory":"180M"}')" 200
+is "... which the CLI sees" "$(mem_of d2)" 180M
+is "a customer beyond its plan: 403 with the plan's reason" \
+	"$(req "$CU" POST /v1/vps/d2/resize '{"memory":"1G"}')" \
+	'403 {"error":"memory 1073741824 is above your plan'"'"'s 268435456 bytes"}'
+CODE=400
+is "cpus beyond the host: 400 with the CLI's reason" \
+	"$(req "$OP" POST /v1/vps/d2/resize '{"cpus":4096}')" "$(cli_says vpsctl resize d2 --cpus 4096)"
+like "... which names the flag" "$(req "$OP" POST /v1/vps/d2/resize '{"cpus":4096}')" '^400 .*--cpus'
+is "memory below what the CLI allows: 400 with the CLI's reason" \
+	"$(req "$OP" POST /v1/vps/d2/resize '{"memory":"1M"}')" "$(cli_says vpsctl resize d2 --memory 1M)"
+is "... and nothing changed" "$(mem_of d2)" 180M
+CODE=404
+is "resize of no such VPS: 404 with the CLI's reason" \
+	"$(req "$OP" POST /v1/vps/d9/resize '{"memory":"100M"}')" "$(cli_says vpsctl resize d9 --memory 100M)"
+# the lock held as a vpsctl command holds it: a resize waits for it (LOCK_TIMEOUT is 2 s)
+lockf=$T_ROOT/run/vpsctl/locks/d2.lock
+flock "$lockf" sleep 1 &
+holder=$!
+sleep 0.2
+is "a resize while another command holds the lock for 1 s waits, then works" \
+	"$(code "$OP" POST /v1/vps/d2/resize '{"memory":"190M"}')" 200
+wait "$holder"
+flock "$lockf" sleep 4 &
+holder=$!
+sleep 0.2
+is "... held past LOCK_TIMEOUT: 409 with the CLI's reason" "$(req "$OP" POST /v1/vps/d2/resize '{"memory":"170M"}')" \
+	'409 {"error":"d2: another vpsctl command is working on this VPS; try again later"}'
+is "... and nothing changed" "$(mem_of d2)" 190M
+wait "$holder"
+# an API resize and a CLI one at once: one after the other, vps.conf and the kernel agree
+req "$OP" POST /v1/vps/d2/resize '{"memory":"210M"}' >"$T_ROOT/one" &
+holder=$!
+vpsctl resize d2 --memory 220M >"$T_ROOT/two" 2>&1
+wait "$holder"
+is "the API's and the CLI's resize at once both worked" "$(cut -c1-3 "$T_ROOT/one"; cat "$T_ROOT/two")" 200
+is "... and vps.conf holds what the kernel holds" \
+	"$(mem_of d2) $(json_get "$(vpsctl stats d2 --json)" memory_max)" \
+	"$(case $(mem_of d2) in 210M) echo "210M $((210 << 20))" ;; *) echo "220M $((220 << 20))" ;; esac)"
+is "no resize ran vpsctl" "$(cat "$T_ROOT/spawned.log" 2>/dev/null)" ""
+
+# an event of a stop under way says stopping, as status does (not starting): the supervisor
+# stopped (start-wedged.sh's way), a forced stop kills init and then waits for it
+timeout 60 python3 "$CLIENT" sse "$SOCK" "$OP" 40 >"$T_ROOT/events" 2>&1 &
+SSE_PID=$!
+wait_for 10 grep -q '"name":"d2","state":"running"' "$T_ROOT/events"
+js=$(vpsctl status d2 --json)
+sup=$(json_get "$js" supervisor_pid) init=$(json_get "$js" init_pid)
+kill -STOP "$sup"
+vpsctl stop --force d2 >/dev/null 2>&1 &
+stopper=$!
+wait_for 20 sh -c "! grep -q '^State:[[:space:]]*[A-Y]' /proc/$init/status 2>/dev/null"
+is "status of d2, its init gone and its stop waiting: stopping" \
+	"$(json_get "$(vpsctl status d2 --json)" state)" stopping
+wait_for 10 grep -q '"name":"d2","state":"stopping"' "$T_ROOT/events"
+ok $? "the event stream says stopping too"
+kill -CONT "$sup"
+wait "$stopper"
+wait_for 10 grep -q '"name":"d2","state":"stopped"' "$T_ROOT/events"
+like "... then stopped, and never starting" "$(grep -o '"name":"d2","state":"[a-z]*"' "$T_ROOT/events" | tr '\n' ' ')" \
+	'^"name":"d2","state":"running" "name":"d2","state":"stopping" "name":"d2","state":"stopped" $'
+kill "$SSE_PID" 2>/dev/null
+wait "$SSE_PID" 2>/dev/null
+vpsctl start d2
 
 # a vpsctl that does not exist at all: the reads do not need one
 stop_serving

@@ -7,8 +7,8 @@
 
 /* key (DISK or DISK_INODES) of cfg from a flag's value: a size (10G) or count, or 0/none for
  * no quota; unlimited is refused (0 says it). */
-int cli_disk_set(struct vps_config *cfg, const char *key, const char *value, struct vps_error *err);
+int ops_disk_set(struct vps_config *cfg, const char *key, const char *value, struct vps_error *err);
 /* create: --disk, else the node's DEFAULT_DISK; --disk-inodes, else DEFAULT_DISK_INODES (with
  * a disk only). Either flag may be NULL. */
-int cli_disk_create(const struct node_config *node, const char *disk, const char *inodes,
+int ops_disk_create(const struct node_config *node, const char *disk, const char *inodes,
                     struct vps_config *cfg, struct vps_error *err);

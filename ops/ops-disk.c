@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli-disk.h"
+#include "ops-disk.h"
 #include "conf.h"
 #include "parse.h"
 
 #define MIN_DISK (16ULL << 20) /* disk.c's: an image below it holds no tree */
 
-int cli_disk_set(struct vps_config *cfg, const char *key, const char *value, struct vps_error *err)
+int ops_disk_set(struct vps_config *cfg, const char *key, const char *value, struct vps_error *err)
 {
 	const char *flag = strcmp(key, "DISK") == 0 ? "--disk" : "--disk-inodes";
 	uint64_t *field = strcmp(key, "DISK") == 0 ? &cfg->disk : &cfg->disk_inodes;
@@ -27,20 +27,20 @@ int cli_disk_set(struct vps_config *cfg, const char *key, const char *value, str
 	return 0;
 }
 
-int cli_disk_create(const struct node_config *node, const char *disk, const char *inodes,
+int ops_disk_create(const struct node_config *node, const char *disk, const char *inodes,
                     struct vps_config *cfg, struct vps_error *err)
 {
 	int r;
 
 	cfg->disk = node->default_disk;
 	cfg->disk_inodes = 0;
-	if (disk && (r = cli_disk_set(cfg, "DISK", disk, err)) < 0)
+	if (disk && (r = ops_disk_set(cfg, "DISK", disk, err)) < 0)
 		return r;
 	if (inodes) {
 		if (!cfg->disk)
 			return vps_error_set(err, -EINVAL,
 			                     "--disk-inodes needs a disk quota (--disk is 0)");
-		return cli_disk_set(cfg, "DISK_INODES", inodes, err);
+		return ops_disk_set(cfg, "DISK_INODES", inodes, err);
 	}
 	if (cfg->disk)
 		cfg->disk_inodes = node->default_disk_inodes;
